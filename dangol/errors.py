@@ -1,0 +1,91 @@
+"""One error tree for the whole product.
+
+    DangolError
+    ├── ConfigError            bad config file, unknown key or implementation, placeholder secret
+    ├── CollectError           a source could not be read
+    │   ├── RateLimited        the platform asked us to wait (carries `retry_at`)
+    │   ├── AuthError          credentials rejected or expired
+    │   ├── BudgetExhausted    the paid read budget for this period is spent
+    │   └── PayloadError       one record could not be parsed (goes to dead letters)
+    ├── AnalysisError          a model could not be loaded or applied
+    ├── QueueError             a queue action was refused
+    │   ├── NotFound           no such item / customer / staff member
+    │   ├── InvalidTransition  the status change is not allowed
+    │   ├── Conflict           someone else changed or claimed it first
+    │   └── Forbidden          the role does not allow the action
+    └── SendError              a reply could not be sent
+
+Library errors (tweepy, praw, httpx, ...) are wrapped at the boundary so callers only need this tree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DangolError(Exception):
+    """Base of every error Dangol raises on purpose."""
+
+
+class ConfigError(DangolError):
+    """The configuration is invalid; the message says what is accepted."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class CollectError(DangolError):
+    """A source could not be collected."""
+
+
+class RateLimited(CollectError):
+    """The platform asked us to wait until `retry_at` (timezone-aware UTC)."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class AuthError(CollectError):
+    """Credentials were rejected or have expired."""
+
+
+class BudgetExhausted(CollectError):
+    """The configured read budget for this period would be exceeded."""
+
+
+class PayloadError(CollectError):
+    """One record could not be parsed; it belongs in the dead-letter table."""
+
+    def __init__(self, message: str, raw: object = None) -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class AnalysisError(DangolError):
+    """A model could not be loaded or applied."""
+
+
+class QueueError(DangolError):
+    """A queue action was refused."""
+
+
+class NotFound(QueueError):
+    """The item, customer or staff member does not exist."""
+
+
+class InvalidTransition(QueueError):
+    """The status change is not allowed from the current status."""
+
+
+class Conflict(QueueError):
+    """Someone else changed or claimed the item first."""
+
+
+class Forbidden(QueueError):
+    """The staff member's role does not allow the action."""
+
+
+class SendError(DangolError):
+    """A reply could not be sent."""

@@ -1,0 +1,293 @@
+"""Typed settings: loaded once from `config.toml` plus `DANGOL_…` environment variables.
+
+`load_settings(path)` is the only entry point; the CLI calls it once and passes the result
+down. Environment variables override the file, nested with `__`
+(`DANGOL_SOURCES__ACME_X__BEARER_TOKEN`), and `DANGOL_DATABASE_URL` selects the database.
+Secrets come only from the environment: a secret-looking key in the file is refused, and so
+is a placeholder value such as "changeme".
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from dangol.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.toml")
+SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-token", "placeholder"}
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Implementation(BaseModel):
+    """A table that names its implementation with `use`; the options belong to that implementation."""
+
+    model_config = ConfigDict(extra="allow")
+    use: str
+
+    def options(self) -> dict[str, Any]:
+        """The keys other than the common ones, for the implementation to validate."""
+        return dict(self.model_extra or {})
+
+
+class BrandSettings(Section):
+    name: str = "Dangol Demo"
+    timezone: str = "UTC"
+    # Our own accounts: their posts are never queued as customer voice.
+    own_handles: list[str] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as 'Asia/Seoul'") from exc
+        return value
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///var/dangol.db"
+    echo: bool = False
+
+
+class SourceSettings(Implementation):
+    enabled: bool = True
+    query: str = ""
+    every_minutes: int = Field(default=15, ge=1)
+
+
+class EncoderSettings(Implementation):
+    use: str = "sentence-transformers"
+
+
+class ClassifierSettings(Implementation):
+    use: str = "head"
+
+
+class TopicSettings(Section):
+    name: str
+    description: str = ""
+    examples: list[str] = Field(default_factory=list)
+    team: str = "support"
+    languages: list[str] = Field(default_factory=list)
+
+
+class NlpSettings(Section):
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    sentiment: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    batch_size: int = Field(default=64, ge=1)
+    # A topic applies when its score reaches this; below it for every topic the post is "other".
+    topic_threshold: float = Field(default=0.45, ge=0, le=1)
+    taxonomy_file: str | None = None
+    # Two posts are near-duplicates above this cosine similarity of their embeddings.
+    duplicate_similarity: float = Field(default=0.92, ge=0, le=1)
+    duplicate_window_hours: int = Field(default=72, ge=1)
+
+
+class LinkingSettings(Section):
+    # Fuzzy display-name matches at or above this score (0-100) are proposed to staff.
+    fuzzy_min_score: float = Field(default=88, ge=0, le=100)
+    # Links at or above this confidence are applied; lower ones wait for confirmation.
+    apply_confidence: float = Field(default=0.9, ge=0, le=1)
+
+
+class RoutingRuleSettings(Section):
+    name: str
+    when: dict[str, Any] = Field(default_factory=dict)
+    then: dict[str, Any] = Field(default_factory=dict)
+
+
+class SlaPolicySettings(Section):
+    first_response_minutes: int = Field(ge=1)
+    resolution_minutes: int = Field(ge=1)
+    warn_before_minutes: int = Field(default=30, ge=0)
+    business_hours_only: bool = True
+
+
+class BusinessHoursSettings(Section):
+    timezone: str = "UTC"
+    days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+    start: str = "09:00"
+    end: str = "18:00"
+    holidays: list[str] = Field(default_factory=list)  # ISO dates
+
+
+class ResponderSettings(Section):
+    # Nothing is posted unless this is true AND the platform's credentials are set.
+    send: bool = False
+    assignment: Literal["manual", "round_robin", "load_balanced"] = "load_balanced"
+    # Posts whose risk reaches this are queued even when not complaints.
+    actionable_risk: float = Field(default=0.5, ge=0, le=1)
+    approval_risk: float = Field(default=0.75, ge=0, le=1)
+    approval_followers: int = Field(default=50_000, ge=0)
+    approval_words: list[str] = Field(
+        default_factory=lambda: ["lawyer", "lawsuit", "sue", "press", "journalist", "변호사", "소송", "기자"]
+    )
+    rules: list[RoutingRuleSettings] = Field(default_factory=list)
+    sla: dict[str, SlaPolicySettings] = Field(default_factory=dict)
+    business_hours: BusinessHoursSettings = Field(default_factory=BusinessHoursSettings)
+    senders: dict[str, Implementation] = Field(default_factory=dict)
+
+
+class ReportSettings(Section):
+    out_dir: str = "var/reports"
+    feeds_dir: str = "var/feeds"
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_time: str = "09:00"
+    base_url: str = "http://localhost:8501"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "dangol@localhost"
+    email_to: list[str] = Field(default_factory=list)
+    webhook_url: str | None = None
+
+
+class RetentionSettings(Section):
+    raw_payload_days: int = Field(default=30, ge=1)
+    post_text_days: int = Field(default=365, ge=1)
+    embedding_days: int = Field(default=90, ge=1)
+    audit_days: int = Field(default=730, ge=1)
+
+
+class DashboardSettings(Section):
+    session_timeout_minutes: int = Field(default=60, ge=1)
+    lockout_attempts: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    page_size: int = Field(default=25, ge=1, le=500)
+
+
+class WorkerSettings(Section):
+    analyze_every_seconds: int = Field(default=30, ge=1)
+    route_every_seconds: int = Field(default=30, ge=1)
+    purge_every_hours: int = Field(default=24, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything Dangol reads from config.toml and the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DANGOL_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    brand: BrandSettings = Field(default_factory=BrandSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    topics: dict[str, TopicSettings] = Field(default_factory=dict)
+    linking: LinkingSettings = Field(default_factory=LinkingSettings)
+    responder: ResponderSettings = Field(default_factory=ResponderSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML config file, with errors that say where."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def find_secrets_in_file(data: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of keys in the file that look like secrets (they belong in the environment)."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, str) and str(key).lower().endswith(SECRET_KEY_SUFFIXES) and value:
+                found.append(path)
+            found.extend(find_secrets_in_file(value, path))
+    return found
+
+
+def env_name(dotted: str) -> str:
+    """The environment variable that sets a dotted config key."""
+    return "DANGOL_" + dotted.replace(".", "__").upper()
+
+
+def is_placeholder(secret: SecretStr | None) -> bool:
+    """True for values like 'changeme' that were never replaced by a real secret."""
+    if secret is None:
+        return False
+    value = secret.get_secret_value().strip().lower()
+    return value in PLACEHOLDER_SECRETS or (value.startswith("<") and value.endswith(">"))
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """One readable line per pydantic problem: `sources.acme.every_minutes: …`."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key")
+        else:
+            problems.append(f"{where}: {err['msg']}")
+    return problems
+
+
+def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings from a TOML file (or none) and the environment, or raise ConfigError.
+
+    The file is optional only when `path` is None; a named file that is missing is an error.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = read_config_file(Path(path))
+    secrets = find_secrets_in_file(data)
+    if secrets:
+        raise ConfigError(
+            "secrets must come from the environment, not the config file",
+            [f"{s}: secret in config file; remove it and set {env_name(s)} instead" for s in secrets],
+        )
+    if overrides:
+        data = deep_merge(data, overrides)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems = format_validation_error(exc)
+        raise ConfigError(f"invalid configuration: {problems[0]}", problems) from exc
+    database_url = os.environ.get("DANGOL_DATABASE_URL")
+    if database_url:
+        settings.database.url = database_url
+    return settings
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` laid over it, tables merged key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,86 @@
+"""Plain data shared between stages: what a collector produces and the pipeline stores.
+
+These are deliberately free of any database or library type so that collectors and models
+can be tested without storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorIn:
+    """A social identity as the platform shows it."""
+
+    platform: str
+    platform_id: str
+    handle: str
+    display_name: str = ""
+    followers: int | None = None
+    url: str | None = None
+    bio: str | None = None
+
+
+@dataclass(slots=True)
+class PostIn:
+    """One public post, normalized across platforms."""
+
+    platform: str
+    external_id: str
+    author: AuthorIn
+    text: str
+    created_at: datetime
+    url: str | None = None
+    lang_hint: str | None = None
+    title: str | None = None
+    reply_to_id: str | None = None
+    thread_id: str | None = None
+    referenced_id: str | None = None
+    is_retweet: bool = False
+    is_quote: bool = False
+    is_reply: bool = False
+    metrics: dict[str, int] = field(default_factory=dict)
+    raw: Any = None
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError("created_at must be timezone-aware")
+        self.created_at = self.created_at.astimezone(UTC)
+
+    @property
+    def engagement(self) -> int:
+        """Likes, reposts, replies and quotes added up: a rough measure of reach beyond followers."""
+        return sum(v for v in self.metrics.values() if isinstance(v, int))
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterIn:
+    """A record that could not be parsed, kept with the reason and the raw bytes."""
+
+    platform: str
+    reason: str
+    raw: Any
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a source: its posts, its rejects, and the cursor that covers them.
+
+    The pipeline stores `posts`, `dead_letters` and `cursor` in one transaction, so a crash
+    between pages loses nothing and duplicates nothing.
+    """
+
+    posts: list[PostIn]
+    cursor: dict[str, Any]
+    dead_letters: list[DeadLetterIn] = field(default_factory=list)
+    requests: int = 1
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (the only kind of time Dangol stores)."""
+    return datetime.now(UTC)

@@ -1,0 +1,112 @@
+"""Interfaces and plain records of the NLP stage, and the registries of its implementations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from dangol.registry import Registry
+
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 embeddings, one row per text."""
+
+    version: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of shape (len(texts), dim)."""
+        ...
+
+
+class SentimentClassifier(Protocol):
+    """Three-class sentiment with calibrated probabilities."""
+
+    version: str
+
+    def predict(self, texts: list[str], embeddings: np.ndarray, languages: list[str]) -> list[dict[str, float]]:
+        """One {negative, neutral, positive} probability dict per text (each sums to 1)."""
+        ...
+
+
+encoders = Registry(
+    "encoder",
+    {
+        "sentence-transformers": "nlp.encoder:SentenceTransformerEncoder",
+        "onnx": "nlp.onnx_encoder:OnnxEncoder",
+    },
+    group="dangol.encoders",
+)
+
+classifiers = Registry(
+    "sentiment classifier",
+    {
+        "head": "nlp.sentiment:HeadSentimentClassifier",
+        "huggingface": "nlp.sentiment:HuggingFaceSentimentClassifier",
+    },
+    group="dangol.classifiers",
+)
+
+
+@dataclass(slots=True)
+class PostText:
+    """What the analyzer needs to know of one post."""
+
+    post_id: int
+    text: str
+    platform: str
+    created_at: datetime
+    lang_hint: str | None = None
+    followers: int | None = None
+    engagement: int = 0
+    customer_tier: str | None = None
+    is_retweet: bool = False
+    is_quote: bool = False
+    referenced_id: str | None = None
+
+
+@dataclass(slots=True)
+class Understanding:
+    """What the analyzer concluded about one post, with the versions of the models used."""
+
+    post_id: int
+    language: str
+    sentiment: str
+    sentiment_probs: dict[str, float]
+    topics: dict[str, float]
+    primary_topic: str
+    is_complaint: bool
+    is_question: bool
+    is_spam: bool
+    risk: float
+    risk_breakdown: dict[str, Any]
+    embedding: np.ndarray
+    text_hash: str
+    model_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class KnownCustomer:
+    """A customer as the linker sees it: names, handles, e-mail, order numbers, tier."""
+
+    customer_id: int
+    name: str
+    email: str | None = None
+    tier: str = "standard"
+    handles: dict[str, list[str]] = field(default_factory=dict)  # platform -> handles
+    order_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LinkCandidate:
+    """A proposed link from an author to a customer, with how and how sure."""
+
+    customer_id: int
+    method: str  # platform_id | handle | email | order | fuzzy_name
+    confidence: float
+    evidence: str

@@ -1,0 +1,312 @@
+"""SQLModel tables. Times are timezone-aware UTC; JSON columns hold small structured values.
+
+The tables follow the data flow: sources → posts/authors → analyses → queue items → replies,
+with customers and identity links beside them, and feedback, dead letters and audit events
+recording what happened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.columns import UtcDateTime
+
+
+def utc_column(nullable: bool = True, index: bool = False) -> Any:
+    """A timezone-aware timestamp column (SQLite keeps the offset in text)."""
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+def json_column(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    """A configured source and its state: cursor, health, throttling, paid read budget."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    use: str
+    cursor: dict[str, Any] = json_column(dict)
+    posts_collected: int = 0
+    last_run_at: datetime | None = utc_column()
+    last_ok_at: datetime | None = utc_column()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = 0
+    throttled_until: datetime | None = utc_column()
+    budget_period: str | None = None  # "2026-11": the month the usage counts against
+    budget_used: int = 0
+
+
+class Author(SQLModel, table=True):
+    """A social identity on one platform."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_id"), Index("ix_author_handle", "platform", "handle"))
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    platform_id: str
+    handle: str
+    display_name: str = ""
+    followers: int | None = None
+    url: str | None = None
+    bio: str | None = Field(default=None, sa_column=Column(Text))
+    first_seen_at: datetime | None = utc_column()
+    last_seen_at: datetime | None = utc_column()
+
+
+class Post(SQLModel, table=True):
+    """One public post, unique by platform and external id, with its raw payload."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_post_unanalyzed", "analyzed", "id"),
+        Index("ix_post_thread", "platform", "thread_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    external_id: str
+    source_id: int | None = Field(default=None, foreign_key="source.id")
+    author_id: int = Field(foreign_key="author.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    title: str | None = None
+    url: str | None = None
+    lang_hint: str | None = None
+    created_at: datetime | None = utc_column(nullable=False, index=True)
+    collected_at: datetime | None = utc_column(nullable=False)
+    reply_to_id: str | None = None
+    thread_id: str | None = None
+    referenced_id: str | None = None
+    is_retweet: bool = False
+    is_quote: bool = False
+    is_reply: bool = False
+    metrics: dict[str, Any] = json_column(dict)
+    raw: str | None = Field(default=None, sa_column=Column(Text))
+    analyzed: bool = False
+    deleted_at: datetime | None = utc_column()
+
+
+class Customer(SQLModel, table=True):
+    """A known customer from the brand's own records."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_ref: str | None = Field(default=None, unique=True)
+    name: str
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    tier: str = "standard"
+    created_at: datetime | None = utc_column()
+    erased_at: datetime | None = utc_column()
+
+
+class CustomerHandle(SQLModel, table=True):
+    """A handle the brand's records say belongs to a customer (from the CRM import)."""
+
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    platform: str
+    handle: str
+
+
+class CustomerOrder(SQLModel, table=True):
+    """An order number known to belong to a customer (used to link posts that mention it)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    order_number: str = Field(unique=True)
+
+
+class IdentityLink(SQLModel, table=True):
+    """An author linked to a customer: how, how sure, on what evidence, and who confirmed it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="author.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    method: str  # platform_id | handle | email | order | fuzzy_name | manual | merge
+    confidence: float
+    evidence: str = ""
+    status: str = "applied"  # applied | proposed | rejected | undone
+    confirmed_by: str | None = None
+    created_at: datetime | None = utc_column()
+    decided_at: datetime | None = utc_column()
+
+
+class Analysis(SQLModel, table=True):
+    """What the NLP pipeline understood of a post, with the model versions that said so."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", unique=True)
+    language: str
+    sentiment: str  # negative | neutral | positive
+    sentiment_probs: dict[str, float] = json_column(dict)
+    topics: dict[str, float] = json_column(dict)
+    primary_topic: str = Field(default="other", index=True)
+    is_complaint: bool = False
+    is_question: bool = False
+    is_spam: bool = False
+    risk: float = 0.0
+    risk_breakdown: dict[str, Any] = json_column(dict)
+    embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    text_hash: str = Field(default="", index=True)
+    cluster_key: str = Field(default="", index=True)
+    model_versions: dict[str, str] = json_column(dict)
+    analyzed_at: datetime | None = utc_column(index=True)
+    routed: bool = Field(default=False, index=True)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    name: str
+
+
+class Staff(SQLModel, table=True):
+    """A staff account: role, team, skills and capacity, and login state."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str = ""
+    password_hash: str = ""
+    role: str = "agent"  # agent | pr_reviewer | product | admin
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    languages: list[str] = json_column(list)
+    topics: list[str] = json_column(list)
+    capacity: int = 10
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = utc_column()
+    last_login_at: datetime | None = utc_column()
+
+
+_queue_version = Column("version", Integer, nullable=False, default=1)
+
+
+class QueueItem(SQLModel, table=True):
+    """An actionable post (or near-duplicate cluster) waiting for, or given, a response."""
+
+    __table_args__ = (
+        Index("ix_queue_status_priority", "status", "priority", "created_at"),
+        Index("ix_queue_team_status", "team", "status"),
+        Index("ix_queue_assignee_status", "assignee_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    cluster_key: str = Field(unique=True)
+    cluster_size: int = 1
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    status: str = "new"
+    priority: int = 3  # 1 = most urgent
+    team: str = "support"
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    sla_policy: str = "standard"
+    first_response_due_at: datetime | None = utc_column()
+    resolution_due_at: datetime | None = utc_column()
+    first_responded_at: datetime | None = utc_column()
+    sla_breached: bool = False
+    sla_paused_at: datetime | None = utc_column()
+    approval_required: bool = False
+    snoozed_until: datetime | None = utc_column()
+    tags: list[str] = json_column(list)
+    routing: dict[str, Any] = json_column(dict)
+    created_at: datetime | None = utc_column(nullable=False)
+    updated_at: datetime | None = utc_column()
+    # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
+    version: int = Field(default=1, sa_column=_queue_version)
+
+    __mapper_args__ = {"version_id_col": _queue_version}
+
+
+class Reply(SQLModel, table=True):
+    """A reply to a post: drafted, reviewed, and sent exactly once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    queue_item_id: int = Field(foreign_key="queueitem.id", index=True)
+    post_id: int = Field(foreign_key="post.id")
+    author_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = ""  # where the suggestion came from: template:<key> | similar:<reply id> | staff
+    status: str = "draft"  # draft | pending_approval | approved | rejected | sending | sent | failed
+    reviewer_id: int | None = Field(default=None, foreign_key="staff.id")
+    review_comment: str | None = None
+    idempotency_key: str = Field(unique=True)
+    external_id: str | None = None
+    error: str | None = None
+    dry_run: bool = True
+    created_at: datetime | None = utc_column()
+    sent_at: datetime | None = utc_column()
+
+
+class Note(SQLModel, table=True):
+    """An internal note on a queue item; never sent to the customer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    queue_item_id: int = Field(foreign_key="queueitem.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = utc_column()
+
+
+class RoutingRule(SQLModel, table=True):
+    """An ordered routing rule: conditions (`when`) and actions (`then`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = Field(index=True)
+    name: str
+    when: dict[str, Any] = json_column(dict)
+    then: dict[str, Any] = json_column(dict)
+    enabled: bool = True
+
+
+class LabelFeedback(SQLModel, table=True):
+    """A staff correction of a label, kept for retraining."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    kind: str  # sentiment | topic
+    old_value: str | None = None
+    new_value: str
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime | None = utc_column()
+
+
+class DeadLetter(SQLModel, table=True):
+    """A record that could not be stored, with the reason and the raw bytes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_name: str | None = Field(default=None, index=True)
+    platform: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = utc_column()
+
+
+class Alert(SQLModel, table=True):
+    """A spike episode: one per topic/source and episode, with what explains it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # volume | negative_share
+    scope: str  # topic:<key> | source:<name>
+    started_at: datetime | None = utc_column(index=True)
+    ended_at: datetime | None = utc_column()
+    observed: float = 0
+    expected: float = 0
+    explanation: dict[str, Any] = json_column(dict)
+    notified_at: datetime | None = utc_column()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, with the values before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = utc_column(nullable=False, index=True)
+    actor: str
+    action: str = Field(index=True)
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] = json_column(dict)
+    after: dict[str, Any] = json_column(dict)
+
