@@ -87,7 +87,19 @@ class Understanding:
     risk_breakdown: dict[str, Any]
     embedding: np.ndarray
     text_hash: str
+    cluster_key: str
     model_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClusterMember:
+    """An already analyzed recent post, for near-duplicate grouping of new ones."""
+
+    cluster_key: str
+    text_hash: str
+    embedding: np.ndarray
+    platform: str
+    external_id: str
 
 
 @dataclass(slots=True)

@@ -1,0 +1,5 @@
+"""`python -m dangol` runs the CLI."""
+
+from dangol.cli import app
+
+app()

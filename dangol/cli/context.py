@@ -1,0 +1,75 @@
+"""What every command needs: the settings (loaded once) and a database engine built from them."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from dangol.errors import ConfigError, DangolError
+from dangol.settings import Settings, load_settings
+
+
+@dataclass
+class AppState:
+    """Set by the top-level callback from --config; commands read it through `state(ctx)`."""
+
+    config_path: Path | None = None
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from storage.engine import make_engine
+            from storage.migrate import upgrade
+
+            self._engine = make_engine(self.settings.database.url, echo=self.settings.database.echo)
+            # Every command works on a current schema; upgrading an up-to-date one is a no-op.
+            upgrade(self._engine)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> AppState:
+    """The AppState of this invocation (the root context holds it)."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a one-line error to stderr and return the Exit to raise."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def friendly_errors(func: Any) -> Any:
+    """Turn Dangol errors into a clear message and exit code 1 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                typer.secho(f"config: {problem}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        except DangolError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
