@@ -2,8 +2,210 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from dangol.cli.context import friendly_errors, state
+
+DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers from the brand's own records.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add the core commands to `app`."""
+    app.add_typer(config_app, name="config")
+    app.add_typer(db_app, name="db")
+    app.add_typer(customers_app, name="customers")
+    for command in (collect, analyze, route, run, dashboard, demo):
+        app.command()(command)
+
+
+@config_app.command("check")
+@friendly_errors
+def config_check(ctx: typer.Context, file: Path = typer.Argument(None, help="Defaults to --config.")) -> None:
+    """Print every problem of a config file; exit non-zero if there is any."""
+    from dangol.checks import check_settings
+    from dangol.errors import ConfigError
+    from dangol.settings import load_settings
+
+    path = file or state(ctx).config_path
+    try:
+        problems = check_settings(load_settings(path))
+    except ConfigError as exc:
+        problems = exc.problems
+    for problem in problems:
+        typer.echo(f"{path}: {problem}")
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{path}: ok")
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from storage.migrate import current_revision
+
+    engine = state(ctx).engine  # building the engine upgrades the schema
+    typer.echo(f"{engine.url.render_as_string(hide_password=True)} at revision {current_revision(engine)}")
+
+
+@customers_app.command("import")
+@friendly_errors
+def customers_import(ctx: typer.Context, file: Path) -> None:
+    """Create or update customers from a CSV file (see README for the columns)."""
+    from storage.customers import import_customers_csv
+    from storage.engine import session_scope
+
+    with session_scope(state(ctx).engine) as session:
+        result = import_customers_csv(file, session=session)
+    for problem in result.problems:
+        typer.secho(problem, fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"customers: {result.created} created, {result.updated} updated, {len(result.problems)} rows refused")
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@friendly_errors
+def collect(
+    ctx: typer.Context,
+    source: list[str] = typer.Option(None, "--source", "-s", help="Only this source (repeatable)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be stored; store nothing."),
+) -> None:
+    """Collect new posts from every enabled source (or the named ones)."""
+    from dangol import pipeline
+
+    st = state(ctx)
+    runs = pipeline.collect(st.settings, st.engine, names=source or None, dry_run=dry_run)
+    for run in runs:
+        if dry_run:
+            for post in run.preview:
+                typer.echo(json.dumps(post, ensure_ascii=False))
+        line = f"{run.source}: {run.status}, {run.pages} pages, {run.new_posts} new, {run.duplicates} already stored"
+        line += f", {run.dead_letters} dead letters"
+        typer.echo(line + (f" ({run.error})" if run.error else ""))
+    if any(run.status == "failed" for run in runs):
+        raise typer.Exit(1)
+
+
+@friendly_errors
+def analyze(ctx: typer.Context, limit: int = typer.Option(None, help="Stop after this many posts.")) -> None:
+    """Analyze every post not analyzed yet (language, sentiment, topics, risk, clusters, links)."""
+    from dangol import pipeline
+
+    st = state(ctx)
+    total = _unanalyzed_count(st.engine)
+    with _progress(min(total, limit or total), "analyzing") as bar:
+        run = pipeline.analyze(st.settings, st.engine, limit=limit, progress=bar.update)
+    typer.echo(
+        f"analyzed {run.analyzed} posts; customer links: {run.links_applied} applied, {run.links_proposed} proposed"
+    )
+
+
+@friendly_errors
+def route(ctx: typer.Context) -> None:
+    """Queue analyzed, actionable posts with team, priority, SLA and assignee."""
+    from dangol import pipeline
+
+    st = state(ctx)
+    typer.echo(str(pipeline.route(st.settings, st.engine)))
+
+
+@friendly_errors
+def run(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run the worker: collect, analyze, route and the scheduled jobs, until Ctrl-C or SIGTERM."""
+    from dangol.jobs import run_worker
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    st = state(ctx)
+    typer.echo("worker running; Ctrl-C to stop")
+    run_worker(st.settings, st.engine)
+    typer.echo("worker stopped")
+
+
+@friendly_errors
+def dashboard(
+    ctx: typer.Context,
+    port: int = typer.Option(8501, help="Port to serve on."),
+    address: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 to serve the network)."),
+) -> None:
+    """Start the Streamlit dashboard."""
+    st = state(ctx)
+    st.settings  # noqa: B018 - fail here, with a clear message, on a bad config
+    sys.exit(subprocess.call(_streamlit_command(st.config_path, port, address)))
+
+
+def _streamlit_command(config: Path | None, port: int, address: str) -> list[str]:
+    command = [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP), "--server.port", str(port)]
+    command += ["--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return command + ["--", "--config", str(config)] if config else command
+
+
+@friendly_errors
+def demo(
+    ctx: typer.Context,
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Start worker and dashboard afterwards."),
+    port: int = typer.Option(8501, help="Dashboard port."),
+) -> None:
+    """Build var/demo.db from the demo data through the real pipeline, then serve the dashboard."""
+    from dangol.demo import DEMO_DB, build_demo, demo_settings
+
+    st = state(ctx)
+    config = st.config_path if st.config_path and st.config_path.exists() else None
+    settings = demo_settings(config, DEMO_DB)
+    typer.echo("building the demo database (first run loads the language model; about a minute)...", err=True)
+    with _progress(None, "analyzing") as bar:
+        summary, engine = build_demo(settings, progress=bar.update)
+    if serve:
+        _serve_demo(summary.logins, port)
+    typer.echo(json.dumps(summary.as_json()))
+
+
+def _serve_demo(logins: dict[str, str], port: int) -> None:
+    env = dict(os.environ, DANGOL_DATABASE_URL=f"sqlite:///{Path('var/demo.db').resolve()}")
+    dangol = [sys.executable, "-m", "dangol.cli"]
+    worker = subprocess.Popen([*dangol, "run"], env=env, stdout=subprocess.DEVNULL)
+    ui = subprocess.Popen([*dangol, "dashboard", "--port", str(port)], env=env)
+    typer.echo(f"\nDashboard: http://localhost:{port}\nDemo logins (username / password):")
+    for username, password in logins.items():
+        typer.echo(f"  {username:<10} {password}")
+    typer.echo("Ctrl-C stops the demo.")
+    try:
+        ui.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (ui, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (ui, worker):
+            process.wait(timeout=30)
+
+
+def _unanalyzed_count(engine: Any) -> int:
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from storage.models import Post
+
+    with Session(engine) as session:
+        stmt = select(func.count()).select_from(Post).where(Post.analyzed.is_(False))  # type: ignore[attr-defined]
+        return int(session.execute(stmt).scalar_one())
+
+
+def _progress(total: int | None, label: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="post", file=sys.stderr, disable=None, leave=False)
+

@@ -1,0 +1,126 @@
+"""The demo: a fresh database built from the bundled demo data through the real pipeline.
+
+`build_demo` imports the demo customers, creates demo staff accounts, replays the recorded
+platform payloads through the real parsers, analyzes, routes, and runs the report jobs once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dangol import pipeline
+from dangol.settings import Settings, load_settings
+from storage.customers import import_customers_csv
+from storage.engine import make_engine, session_scope
+from storage.migrate import upgrade
+from storage.models import Analysis, DeadLetter, IdentityLink, Post, QueueItem
+
+DEMO_DATA = Path(__file__).parent / "demo_data"
+DEMO_DB = Path("var/demo.db")
+# (username, role, team, languages): one account per role, so every page can be tried.
+DEMO_STAFF = [
+    ("admin", "admin", "support", ["en", "ko"]),
+    ("agent", "agent", "support", ["en"]),
+    ("minji", "agent", "korea", ["ko", "en"]),
+    ("billing", "agent", "billing", ["en", "ko"]),
+    ("reviewer", "pr_reviewer", "pr", ["en", "ko"]),
+    ("product", "product", "product", ["en", "ko"]),
+]
+
+
+@dataclass
+class DemoSummary:
+    posts: int
+    analyzed: int
+    queued: int
+    linked_customers: int
+    dead_letters: int
+    database: str
+    logins: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "posts": self.posts,
+            "analyzed": self.analyzed,
+            "queued": self.queued,
+            "linked_customers": self.linked_customers,
+            "dead_letters": self.dead_letters,
+            "database": self.database,
+        }
+
+
+def demo_settings(config_path: Path | None, db_path: Path = DEMO_DB) -> Settings:
+    """The configured settings with the demo database and only the demo replay sources enabled."""
+    base = load_settings(config_path)
+    overrides: dict[str, Any] = {"database": {"url": f"sqlite:///{db_path}"}, "sources": {}}
+    for name, source in base.sources.items():
+        is_demo = source.use == "replay"
+        overrides["sources"][name] = {"enabled": is_demo}
+        if is_demo and not Path(str(source.options().get("path", ""))).is_absolute():
+            # Demo folders are relative to the package, so the demo works from any directory.
+            overrides["sources"][name]["path"] = str(DEMO_DATA / Path(str(source.options()["path"])).name)
+    return load_settings(config_path, overrides=overrides)
+
+
+def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None) -> tuple[DemoSummary, Engine]:
+    """Build the demo database from scratch and return what it holds."""
+    url = settings.database.url
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        import_customers_csv(DEMO_DATA / "customers.csv", session=session)
+        logins = create_demo_staff(session)
+    pipeline.collect(settings, engine)
+    pipeline.analyze(settings, engine, progress=progress)
+    pipeline.route(settings, engine)
+    run_report_jobs(settings, engine)
+    return summarize(engine, logins), engine
+
+
+def create_demo_staff(session: Session) -> dict[str, str]:
+    """One account per role with a fresh random password each build; returns username → password."""
+    from responder.staff import create_staff
+
+    logins = {}
+    for username, role, team, languages in DEMO_STAFF:
+        password = f"{username}-{secrets.token_hex(3)}"
+        create_staff(session=session, username=username, password=password, role=role, team=team, languages=languages)
+        logins[username] = password
+    return logins
+
+
+def run_report_jobs(settings: Settings, engine: Engine) -> None:
+    """Spike detection, topic feeds and the weekly report over the demo data."""
+    from reports import jobs as report_jobs
+
+    report_jobs.run_all(settings, engine)
+
+
+def summarize(engine: Engine, logins: dict[str, str]) -> DemoSummary:
+    with Session(engine) as session:
+
+        def count(stmt: Any) -> int:
+            return int(session.execute(stmt).scalar_one())
+
+        return DemoSummary(
+            posts=count(select(func.count()).select_from(Post)),
+            analyzed=count(select(func.count()).select_from(Analysis)),
+            queued=count(select(func.count()).select_from(QueueItem)),
+            linked_customers=count(
+                select(func.count(func.distinct(IdentityLink.customer_id))).where(IdentityLink.status == "applied")
+            ),
+            dead_letters=count(select(func.count()).select_from(DeadLetter)),
+            database=engine.url.render_as_string(hide_password=True),
+            logins=logins,
+        )

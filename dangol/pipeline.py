@@ -1,0 +1,329 @@
+"""The pipeline spine: collect → analyze → route, as plain functions over settings and an engine.
+
+This is the only module that knows every stage. Each step is idempotent and resumable and can
+run alone (`dangol collect`, `dangol analyze`, `dangol route`) or on the worker's schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dangol.errors import AuthError, CollectError, ConfigError, DangolError, RateLimited
+from dangol.redact import redact_secrets, secret_values
+from dangol.settings import Settings
+from dangol.types import AuthorIn, Page, utcnow
+from storage import analysis_store, customers, ingest, sources
+from storage.engine import session_scope
+from storage.models import AuditEvent, Author, IdentityLink
+
+if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer
+    from nlp.base import LinkCandidate
+    from nlp.linking import CustomerLinker
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class SourceRun:
+    """The outcome of collecting one source."""
+
+    source: str
+    pages: int = 0
+    requests: int = 0
+    new_posts: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    status: str = "ok"  # ok | throttled | failed | skipped | budget
+    error: str | None = None
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+
+def enabled_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
+    """Configured source names to collect: the named ones (must exist) or every enabled one."""
+    if names:
+        unknown = [n for n in names if n not in settings.sources]
+        if unknown:
+            raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(settings.sources) or '(none)'}")
+        return list(names)
+    return [name for name, source in settings.sources.items() if source.enabled]
+
+
+def collect(
+    settings: Settings, engine: Engine, *, names: Iterable[str] | None = None, dry_run: bool = False
+) -> list[SourceRun]:
+    """Collect every enabled (or each named) source; one failing source never stops the others."""
+    return [collect_source(settings, engine, name, dry_run=dry_run) for name in enabled_sources(settings, names)]
+
+
+def backoff_delay(failures: int, *, base: float = 60.0, cap: float = 3600.0) -> timedelta:
+    """Exponential backoff with full jitter: up to base·2^(failures-1) seconds, capped."""
+    return timedelta(seconds=random.uniform(base / 2, min(cap, base * 2 ** max(0, failures - 1))))
+
+
+def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bool = False) -> SourceRun:
+    """Collect one source page by page; each page and its cursor are stored in one transaction."""
+    from listener.base import build_collector
+
+    config = settings.sources[name]
+    run = SourceRun(source=name)
+    budget_limit = config.options().get("monthly_read_budget")
+    with session_scope(engine) as session:
+        source = ingest.get_or_create_source(session, name=name, use=config.use)
+        if not sources.is_due(source):
+            run.status = "skipped"
+            run.error = f"throttled until {source.throttled_until:%Y-%m-%d %H:%M} UTC"
+            return run
+        cursor = dict(source.cursor)
+        remaining = sources.budget_remaining(source, budget_limit)
+    if remaining == 0:
+        run.status = "budget"
+        run.error = f"monthly read budget of {budget_limit} requests is spent"
+        return run
+    secrets = secret_values(settings)
+    try:
+        collector = build_collector(name, settings)
+        for page in collector.fetch(cursor, max_requests=remaining):
+            _take_page(engine, name, config.use, page, run, dry_run=dry_run)
+    except (RateLimited, AuthError, CollectError) as exc:
+        _record_failure(engine, name, config.use, exc, secrets, run)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a misbehaving platform or client must not stop the other sources
+        log.exception("source %s failed unexpectedly", name)
+        _record_failure(engine, name, config.use, exc, secrets, run)
+    else:
+        if not dry_run:
+            with session_scope(engine) as session:
+                sources.record_success(ingest.get_or_create_source(session, name=name, use=config.use))
+    return run
+
+
+def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, *, dry_run: bool) -> None:
+    run.pages += 1
+    run.requests += page.requests
+    if dry_run:
+        run.preview.extend(
+            {"platform": p.platform, "external_id": p.external_id, "author_handle": p.author.handle, "text": p.text}
+            for p in page.posts
+        )
+        run.dead_letters += len(page.dead_letters)
+        return
+    with session_scope(engine) as session:
+        source = ingest.get_or_create_source(session, name=name, use=use)
+        sources.count_requests(source, page.requests)
+        stored = ingest.store_page(session, source=source, page=page)
+    run.new_posts += stored.new_posts
+    run.duplicates += stored.duplicates
+    run.dead_letters += stored.dead_letters
+
+
+def _record_failure(engine: Engine, name: str, use: str, exc: Exception, secrets: list[str], run: SourceRun) -> None:
+    message = redact_secrets(f"{type(exc).__name__}: {exc}", secrets)
+    run.status = "throttled" if isinstance(exc, RateLimited) else "failed"
+    run.error = message
+    with session_scope(engine) as session:
+        source = ingest.get_or_create_source(session, name=name, use=use)
+        retry_at = exc.retry_at if isinstance(exc, RateLimited) and exc.retry_at else None
+        if retry_at is None:
+            retry_at = utcnow() + backoff_delay(source.consecutive_failures + 1)
+        sources.record_failure(source, message, retry_at=retry_at)
+
+
+# --- analyze ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class AnalyzeRun:
+    analyzed: int = 0
+    batches: int = 0
+    links_applied: int = 0
+    links_proposed: int = 0
+
+
+def build_linker(settings: Settings, session: Session) -> CustomerLinker:
+    """A linker over the current customer records (built once per analyze run)."""
+    from nlp.base import KnownCustomer
+    from nlp.linking import CustomerLinker
+
+    known = [
+        KnownCustomer(
+            customer_id=r.customer.id,  # type: ignore[arg-type]
+            name=r.customer.name,
+            email=r.customer.email,
+            tier=r.customer.tier,
+            handles=r.handles,
+            order_numbers=r.orders,
+        )
+        for r in customers.customer_records(session=session)
+    ]
+    return CustomerLinker(known, settings.linking)
+
+
+def analyze(
+    settings: Settings,
+    engine: Engine,
+    *,
+    analyzer: Analyzer | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> AnalyzeRun:
+    """Analyze unanalyzed posts batch by batch until none are left (or `limit` is reached)."""
+    if analyzer is None:
+        from nlp.analyzer import Analyzer
+
+        analyzer = Analyzer.from_settings(settings)
+    with Session(engine) as session:
+        linker = build_linker(settings, session)
+    run = AnalyzeRun()
+    while limit is None or run.analyzed < limit:
+        size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size, limit - run.analyzed)
+        with session_scope(engine) as session:
+            done = _analyze_batch(settings, session, analyzer, linker, size, run)
+        if done == 0:
+            break
+        run.analyzed += done
+        run.batches += 1
+        if progress:
+            progress(done)
+    return run
+
+
+def _analyze_batch(
+    settings: Settings, session: Session, analyzer: Analyzer, linker: CustomerLinker, size: int, run: AnalyzeRun
+) -> int:
+    from nlp.base import ClusterMember, PostText
+
+    claimed = analysis_store.claim_unanalyzed(session=session, limit=size)
+    if not claimed:
+        return 0
+    tiers = _link_authors(settings, session, linker, claimed, run)
+    items = [
+        PostText(
+            post_id=c.post.id,  # type: ignore[arg-type]
+            text=c.post.text,
+            platform=c.post.platform,
+            created_at=c.post.created_at,  # type: ignore[arg-type]
+            lang_hint=c.post.lang_hint,
+            followers=c.author.followers,
+            engagement=sum(v for v in c.post.metrics.values() if isinstance(v, int)),
+            customer_tier=tiers.get(c.author.id),  # type: ignore[arg-type]
+            is_retweet=c.post.is_retweet,
+            is_quote=c.post.is_quote,
+            referenced_id=c.post.referenced_id,
+        )
+        for c in claimed
+    ]
+    start, end = analysis_store.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
+    referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
+    recent = [
+        ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id)
+        for m in analysis_store.recent_members(session=session, start=start, end=end, referenced=referenced)
+    ]
+    for result in analyzer.analyze(items, recent):
+        values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
+        values["analyzed_at"] = utcnow()
+        analysis_store.save_analysis(session=session, post_id=result.post_id, values=values, embedding=result.embedding)
+    return len(claimed)
+
+
+def _link_authors(
+    settings: Settings,
+    session: Session,
+    linker: CustomerLinker,
+    claimed: list[analysis_store.ClaimedPost],
+    run: AnalyzeRun,
+) -> dict[int, str]:
+    """Link each new author to a customer where the evidence allows; returns author id → tier."""
+    author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
+    existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
+    for c in claimed:
+        links = existing.setdefault(c.author.id, [])  # type: ignore[arg-type]
+        if any(link.status == "applied" for link in links):
+            continue
+        decided = {link.customer_id for link in links}
+        for candidate in linker.candidates(_author_in(c.author), c.post.text):
+            if candidate.customer_id in decided:
+                continue
+            link = _new_link(settings, c.author, candidate)
+            session.add(link)
+            session.flush()
+            links.append(link)
+            decided.add(candidate.customer_id)
+            if link.status == "applied":
+                run.links_applied += 1
+                session.add(_link_audit(link))
+                break
+            run.links_proposed += 1
+    applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
+    tiers = {known.customer_id: known.tier for known in linker.customers}
+    return {author_id: tiers.get(customer_id, "standard") for author_id, customer_id in applied.items()}
+
+
+def _author_in(author: Author) -> AuthorIn:
+    return AuthorIn(
+        platform=author.platform,
+        platform_id=author.platform_id,
+        handle=author.handle,
+        display_name=author.display_name,
+        followers=author.followers,
+        url=author.url,
+        bio=author.bio,
+    )
+
+
+def _new_link(settings: Settings, author: Author, candidate: LinkCandidate) -> IdentityLink:
+    applied = candidate.confidence >= settings.linking.apply_confidence
+    return IdentityLink(
+        author_id=author.id,  # type: ignore[arg-type]
+        customer_id=candidate.customer_id,
+        method=candidate.method,
+        confidence=candidate.confidence,
+        evidence=candidate.evidence,
+        status="applied" if applied else "proposed",
+        confirmed_by="system:linker" if applied else None,
+        created_at=utcnow(),
+        decided_at=utcnow() if applied else None,
+    )
+
+
+def _link_audit(link: IdentityLink) -> AuditEvent:
+    return AuditEvent(
+        at=utcnow(),
+        actor="system:linker",
+        action="identity.link",
+        entity_type="identity_link",
+        entity_id=str(link.id),
+        after={"author_id": link.author_id, "customer_id": link.customer_id, "method": link.method},
+    )
+
+
+# --- route -----------------------------------------------------------------------------------
+
+
+def route(settings: Settings, engine: Engine) -> Any:
+    """Turn analyzed, actionable posts into queue items (see responder.queue.route_new)."""
+    from responder.queue import route_new
+
+    with session_scope(engine) as session:
+        return route_new(session=session, settings=settings)
+
+
+def run_once(settings: Settings, engine: Engine, *, progress: Progress | None = None) -> dict[str, Any]:
+    """Collect every enabled source, analyze everything new and route it: one full pass."""
+    runs = collect(settings, engine)
+    analyzed = analyze(settings, engine, progress=progress)
+    routed = route(settings, engine)
+    return {"sources": [asdict(r) for r in runs], "analyzed": analyzed.analyzed, "routed": routed}
+
+
+__all__ = ["AnalyzeRun", "DangolError", "SourceRun", "analyze", "collect", "collect_source", "route", "run_once"]

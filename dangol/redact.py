@@ -1,0 +1,54 @@
+"""Keeping secrets and personal data out of logs, errors and exports.
+
+`redact_secrets` removes every configured secret value from a text (used on every error that
+is logged or stored). `redact_pii` masks e-mail addresses, phone numbers and Korean resident
+registration numbers (주민등록번호) for exports and logs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Korean RRN: six birth digits, a dash, then a 1-8 gender/century digit and six more.
+RRN = re.compile(r"\b\d{6}\s?-\s?[1-8]\d{6}\b")
+PHONE = re.compile(r"(?<!\w)(?:\+?\d{1,3}[\s.-]?)?(?:\(?\d{2,4}\)?[\s.-]?)\d{3,4}[\s.-]?\d{4}(?!\w)")
+
+
+def secret_values(obj: Any) -> list[str]:
+    """Every SecretStr value inside a settings object (models, dicts and lists walked)."""
+    found: list[str] = []
+    if isinstance(obj, SecretStr):
+        value = obj.get_secret_value()
+        if value:
+            found.append(value)
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            found.extend(secret_values(getattr(obj, name)))
+        for value in (obj.model_extra or {}).values():
+            found.extend(secret_values(value))
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            found.extend(secret_values(value))
+    elif isinstance(obj, list | tuple):
+        for value in obj:
+            found.extend(secret_values(value))
+    return found
+
+
+def redact_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each secret (longest first, 4+ characters) replaced by [REDACTED]."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def redact_pii(text: str) -> str:
+    """`text` with e-mail addresses, resident registration numbers and phone numbers masked."""
+    text = EMAIL.sub("[email]", text)
+    text = RRN.sub("[rrn]", text)
+    return PHONE.sub("[phone]", text)

@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from dangol.errors import ConfigError
+from dangol.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sample_config_loads_with_every_section() -> None:
+    settings = load_settings(REPO / "config.toml")
+    assert settings.brand.name == "Maru Coffee"
+    assert set(settings.topics) >= {"delivery", "billing", "app", "quality", "store", "loyalty"}
+    assert settings.sources["maru_x"].options()["monthly_read_budget"] == 2000
+
+
+def test_unknown_key_is_refused_with_its_location(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, "[database]\nurl = 'sqlite://'\ncolour = 'blue'\n"))
+    assert "database.colour: unknown key" in err.value.problems
+
+
+def test_secret_in_file_is_refused_and_names_the_environment_variable(tmp_path: Path) -> None:
+    text = "[sources.acme]\nuse = 'x'\nbearer_token = 'AAAA-real-looking'\n"
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    assert "DANGOL_SOURCES__ACME__BEARER_TOKEN" in err.value.problems[0]
+
+
+def test_environment_overrides_file_nested_with_double_underscore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DANGOL_BRAND__NAME", "From Env")
+    monkeypatch.setenv("DANGOL_SOURCES__ACME__BEARER_TOKEN", "tok-123")
+    settings = load_settings(write(tmp_path, "[brand]\nname = 'From File'\n[sources.acme]\nuse = 'x'\n"))
+    assert settings.brand.name == "From Env"
+    assert settings.sources["acme"].options()["bearer_token"] == "tok-123"
+    assert settings.sources["acme"].use == "x"
+
+
+def test_database_url_variable_selects_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DANGOL_DATABASE_URL", "postgresql://db.internal/dangol")
+    settings = load_settings(write(tmp_path, "[database]\nurl = 'sqlite:///x.db'\n"))
+    assert settings.database.url == "postgresql://db.internal/dangol"
+
+
+def test_bad_timezone_lists_what_is_accepted(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, "[brand]\ntimezone = 'Mars/Olympus'\n"))
+    assert "IANA" in err.value.problems[0]
+
+
+def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_invalid_toml_says_where(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[brand\n"))

@@ -1,0 +1,70 @@
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from dangol.types import DeadLetterIn, Page, PostIn
+from storage.ingest import get_or_create_source, store_page
+from storage.models import Author, DeadLetter, Post, Source
+
+
+def count(session: Session, table: type) -> int:
+    return int(session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_page_and_cursor_are_stored_together(session: Session, make_post: Callable[..., PostIn]) -> None:
+    source = get_or_create_source(session, name="demo", use="replay")
+    result = store_page(session, source=source, page=Page(posts=[make_post(), make_post()], cursor={"since_id": "9"}))
+    session.commit()
+    assert result.new_posts == 2
+    assert session.exec(select(Source.cursor)).scalar_one() == {"since_id": "9"}  # type: ignore[call-overload]
+    assert count(session, Post) == 2
+
+
+def test_storing_the_same_page_twice_never_duplicates_a_post(
+    session: Session, make_post: Callable[..., PostIn]
+) -> None:
+    source = get_or_create_source(session, name="demo", use="replay")
+    posts = [make_post(), make_post()]
+    store_page(session, source=source, page=Page(posts=posts, cursor={"page": 1}))
+    again = store_page(session, source=source, page=Page(posts=posts, cursor={"page": 1}))
+    session.commit()
+    assert (again.new_posts, again.duplicates) == (0, 2)
+    assert count(session, Post) == 2
+    assert source.posts_collected == 2
+
+
+def test_known_author_is_refreshed_not_duplicated(session: Session, make_post: Callable[..., PostIn]) -> None:
+    source = get_or_create_source(session, name="demo", use="replay")
+    first = make_post(handle="maru_fan", followers=10)
+    second = make_post(author=first.author.__class__(**{**_fields(first.author), "followers": 99}))
+    store_page(session, source=source, page=Page(posts=[first], cursor={}))
+    store_page(session, source=source, page=Page(posts=[second], cursor={}))
+    session.commit()
+    authors = session.exec(select(Author)).scalars().all()  # type: ignore[call-overload]
+    assert len(authors) == 1
+    assert authors[0].followers == 99
+
+
+def test_dead_letters_keep_reason_and_raw_record(session: Session, make_post: Callable[..., PostIn]) -> None:
+    source = get_or_create_source(session, name="demo", use="replay")
+    page = Page(posts=[make_post()], cursor={}, dead_letters=[DeadLetterIn("x", "missing id", {"text": "hi"})])
+    store_page(session, source=source, page=page)
+    session.commit()
+    letter = session.exec(select(DeadLetter)).scalars().one()  # type: ignore[call-overload]
+    assert (letter.reason, letter.raw, letter.source_name) == ("missing id", '{"text": "hi"}', "demo")
+    assert count(session, Post) == 1
+
+
+def test_times_come_back_timezone_aware_utc(session: Session, make_post: Callable[..., PostIn]) -> None:
+    post = make_post()
+    source = get_or_create_source(session, name="demo", use="replay")
+    store_page(session, source=source, page=Page(posts=[post], cursor={}))
+    session.commit()
+    stored = session.exec(select(Post)).scalars().one()  # type: ignore[call-overload]
+    assert stored.created_at == post.created_at
+    assert stored.created_at.utcoffset().total_seconds() == 0
+
+
+def _fields(author: object) -> dict:
+    return {name: getattr(author, name) for name in author.__slots__}  # type: ignore[attr-defined]
