@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
+from dangol.settings import SECRET_KEY_SUFFIXES
+
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Korean RRN: six birth digits, a dash, then a 1-8 gender/century digit and six more.
 RRN = re.compile(r"\b\d{6}\s?-\s?[1-8]\d{6}\b")
@@ -29,8 +31,12 @@ def secret_values(obj: Any) -> list[str]:
     elif isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             found.extend(secret_values(getattr(obj, name)))
-        for value in (obj.model_extra or {}).values():
-            found.extend(secret_values(value))
+        for key, value in (obj.model_extra or {}).items():
+            # Implementation options arrive untyped; a secret-named key is a secret all the same.
+            if isinstance(value, str) and key.lower().endswith(SECRET_KEY_SUFFIXES) and value:
+                found.append(value)
+            else:
+                found.extend(secret_values(value))
     elif isinstance(obj, dict):
         for value in obj.values():
             found.extend(secret_values(value))

@@ -25,10 +25,14 @@ class Options(BaseModel):
 class Registry:
     """Names → implementations for one role (collector, encoder, classifier, sender)."""
 
-    def __init__(self, role: str, builtins: dict[str, str], group: str) -> None:
+    def __init__(self, role: str, builtins: dict[str, Any], group: str) -> None:
         self.role = role
         self._builtins = dict(builtins)
         self._group = group
+
+    def register(self, name: str, implementation: Any) -> None:
+        """Add an implementation at run time (embedding Dangol, or a test's fake)."""
+        self._builtins[name] = implementation
 
     def names(self) -> list[str]:
         """Every name that `use` accepts, built-in and installed plug-ins."""
@@ -38,7 +42,10 @@ class Registry:
     def get(self, name: str) -> Any:
         """The implementation registered as `name`, imported now; ConfigError lists the valid names."""
         if name in self._builtins:
-            module_name, _, attr = self._builtins[name].partition(":")
+            target = self._builtins[name]
+            if not isinstance(target, str):
+                return target
+            module_name, _, attr = target.partition(":")
             return getattr(importlib.import_module(module_name), attr)
         for ep in entry_points(group=self._group):
             if ep.name == name:
