@@ -29,8 +29,9 @@ def _collect_problems(check: object, *args: object) -> list[str]:
 
 
 def _check_sources(settings: Settings) -> list[str]:
-    from listener.base import collectors
     from listener.query import validate_query
+
+    from listener.base import collectors
 
     problems: list[str] = []
     for name, source in settings.sources.items():

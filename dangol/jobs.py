@@ -35,7 +35,9 @@ def _guarded(name: str, func: Callable[[], Any]) -> Callable[[], None]:
 
 def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
     """A scheduler with every job of this deployment, not yet started."""
-    scheduler = BackgroundScheduler(timezone=settings.brand.timezone, job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler = BackgroundScheduler(
+        timezone=settings.brand.timezone, job_defaults={"coalesce": True, "max_instances": 1}
+    )
     for name in pipeline.enabled_sources(settings):
         every = settings.sources[name].every_minutes
         job = _guarded(f"collect:{name}", lambda n=name: pipeline.collect_source(settings, engine, n))

@@ -26,8 +26,9 @@ from storage.models import AuditEvent, Author, IdentityLink
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
-    from nlp.base import LinkCandidate
     from nlp.linking import CustomerLinker
+
+    from nlp.base import LinkCandidate
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -152,8 +153,9 @@ class AnalyzeRun:
 
 def build_linker(settings: Settings, session: Session) -> CustomerLinker:
     """A linker over the current customer records (built once per analyze run)."""
-    from nlp.base import KnownCustomer
     from nlp.linking import CustomerLinker
+
+    from nlp.base import KnownCustomer
 
     known = [
         KnownCustomer(

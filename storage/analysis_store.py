@@ -70,8 +70,12 @@ def recent_members(
     if referenced:
         from sqlalchemy import tuple_
 
-        refs = select(*columns).join(Post, Post.id == Analysis.post_id).where(  # type: ignore[arg-type]
-            tuple_(Post.platform, Post.external_id).in_(referenced)
+        refs = (
+            select(*columns)
+            .join(Post, Post.id == Analysis.post_id)
+            .where(  # type: ignore[arg-type]
+                tuple_(Post.platform, Post.external_id).in_(referenced)
+            )
         )
         rows.extend(session.execute(refs).all())
     members = []

@@ -50,7 +50,9 @@ def import_customers_csv(path: Path, *, session: Session) -> ImportResult:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
+            raise ConfigError(
+                f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}"
+            )
         for line, row in enumerate(reader, start=2):
             problem = _import_row(row, session=session, result=result)
             if problem:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlmodel
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-import sqlmodel
 from sqlmodel import Session
 
 from dangol.types import Page, PostIn, utcnow

@@ -127,7 +127,9 @@ def run(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v
     """Run the worker: collect, analyze, route and the scheduled jobs, until Ctrl-C or SIGTERM."""
     from dangol.jobs import run_worker
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
     st = state(ctx)
     typer.echo("worker running; Ctrl-C to stop")
     run_worker(st.settings, st.engine)
@@ -208,4 +210,3 @@ def _progress(total: int | None, label: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc=label, unit="post", file=sys.stderr, disable=None, leave=False)
-

@@ -1,0 +1,68 @@
+"""Retention: personal data is kept only as long as configured, per data class.
+
+Raw payloads, post texts and embeddings are cleared in place (the post row stays, so counts in
+reports and the no-duplicates guarantee survive); audit events past their age are deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from dangol.settings import RetentionSettings
+from dangol.types import utcnow
+from storage.models import Analysis, AuditEvent, Post
+
+EXPIRED_TEXT = ""
+
+
+@dataclass(slots=True)
+class PurgeResult:
+    raw_payloads: int = 0
+    post_texts: int = 0
+    embeddings: int = 0
+    audit_events: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def purge_expired(*, session: Session, retention: RetentionSettings, now: datetime | None = None) -> PurgeResult:
+    """Clear or delete everything older than its class's retention; returns what was touched."""
+    now = now or utcnow()
+
+    def cutoff(days: int) -> datetime:
+        return now - timedelta(days=days)
+
+    result = PurgeResult()
+    result.raw_payloads = _rowcount(
+        session,
+        update(Post)
+        .where(Post.created_at < cutoff(retention.raw_payload_days), Post.raw.is_not(None))  # type: ignore[operator, union-attr]
+        .values(raw=None),
+    )
+    result.post_texts = _rowcount(
+        session,
+        update(Post)
+        .where(Post.created_at < cutoff(retention.post_text_days), Post.text != EXPIRED_TEXT)  # type: ignore[operator]
+        .values(text=EXPIRED_TEXT, title=None),
+    )
+    old_posts = select(Post.id).where(Post.created_at < cutoff(retention.embedding_days))  # type: ignore[operator]
+    result.embeddings = _rowcount(
+        session,
+        update(Analysis)
+        .where(Analysis.post_id.in_(old_posts), Analysis.embedding.is_not(None))  # type: ignore[attr-defined, union-attr]
+        .values(embedding=None),
+    )
+    result.audit_events = _rowcount(
+        session,
+        delete(AuditEvent).where(AuditEvent.at < cutoff(retention.audit_days)),  # type: ignore[operator]
+    )
+    return result
+
+
+def _rowcount(session: Session, statement: object) -> int:
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[call-overload, attr-defined]
