@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures are written to bench/results/*.json and BENCHMARKS.md."""
