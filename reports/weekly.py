@@ -1,0 +1,297 @@
+"""The weekly sentiment report: figures for one ISO week, written as an HTML page and a PDF.
+
+`build_weekly` asks the database for aggregates only (GROUP BY and ORDER BY … LIMIT), so the
+cost grows with the number of groups, not posts. `write_weekly` renders the page with Jinja2
+and hand-drawn SVG charts, and WeasyPrint turns the same page into the PDF.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from dangol.settings import Settings
+from dangol.types import utcnow
+from reports import charts
+from reports.period import Week, last_complete_week, parse_week
+from storage import report_queries as q
+from storage.models import Alert
+
+SENTIMENTS = ("negative", "neutral", "positive")
+TREND_WEEKS = 4
+NOTABLE_POSTS = 3
+TOP_TOPICS = 8
+TOP_MOVERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPoint:
+    """Sentiment counts of one week, for the trend."""
+
+    week: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def net(self) -> float | None:
+        return net_sentiment(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    """Complaints about one topic this week and last week."""
+
+    key: str
+    name: str
+    count: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStats:
+    """First-response times (minutes) and SLA outcomes of the items queued this week."""
+
+    answered: int
+    median_minutes: float | None
+    p90_minutes: float | None
+    sla_met: int
+    sla_missed: int
+    sla_pending: int
+
+    @property
+    def sla_attainment(self) -> float | None:
+        """Met / (met + missed); items still within their deadline are left out."""
+        decided = self.sla_met + self.sla_missed
+        return self.sla_met / decided if decided else None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """A spike episode that overlapped the week."""
+
+    id: int
+    kind: str
+    scope: str
+    started_at: datetime
+    ended_at: datetime | None
+    observed: float
+    expected: float
+    summary: str
+
+
+@dataclass
+class WeeklyReport:
+    """Every figure of the weekly report; the template only formats these."""
+
+    brand: str
+    week: str
+    timezone: str
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
+    generated_at: datetime
+    volume_by_platform: dict[str, int]
+    volume_by_source: dict[str, int]
+    sentiment: dict[str, int]
+    trend: list[WeekPoint]  # oldest first; the last point is this week
+    complaint_topics: list[TopicRow]
+    movers: list[TopicRow]
+    notable_negative: list[q.ReachPost]
+    notable_positive: list[q.ReachPost]
+    response: ResponseStats
+    alerts: list[AlertRow] = field(default_factory=list)
+
+    @property
+    def total_posts(self) -> int:
+        return sum(self.volume_by_platform.values())
+
+    @property
+    def analyzed_posts(self) -> int:
+        return sum(self.sentiment.values())
+
+    @property
+    def sentiment_share(self) -> dict[str, float]:
+        total = self.analyzed_posts
+        return {s: (self.sentiment.get(s, 0) / total if total else 0.0) for s in SENTIMENTS}
+
+    @property
+    def net_sentiment(self) -> float | None:
+        return net_sentiment(self.sentiment)
+
+    @property
+    def net_change(self) -> float | None:
+        """Net sentiment minus last week's, when both exist."""
+        if len(self.trend) < 2 or self.trend[-1].net is None or self.trend[-2].net is None:
+            return None
+        return self.trend[-1].net - self.trend[-2].net
+
+    @property
+    def local_start(self) -> datetime:
+        return self.start.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.end.astimezone(ZoneInfo(self.timezone))
+
+
+def net_sentiment(counts: dict[str, int]) -> float | None:
+    """(positive − negative) / all analyzed posts, or None when there are none."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    return (counts.get("positive", 0) - counts.get("negative", 0)) / total
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default method); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * share
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> Week:
+    """The named ISO week, or the last complete one in the brand's time zone."""
+    tz = settings.brand.timezone
+    return parse_week(week, tz) if week else last_complete_week(now or utcnow(), tz)
+
+
+def build_weekly(
+    *, session: Session, settings: Settings, week: str | None, now: datetime | None = None
+) -> WeeklyReport:
+    """Compute the weekly report for `week` (`2026-W47`; default: the last complete week)."""
+    now = now or utcnow()
+    target = resolve_week(week, settings, now)
+    start, end = target.start, target.end
+    trend = [
+        WeekPoint(w.label, q.sentiment_counts(session=session, since=w.start, until=w.end))
+        for w in (target.shift(-i) for i in range(TREND_WEEKS, -1, -1))
+    ]
+    topics = _topic_rows(session, settings, target)
+    return WeeklyReport(
+        brand=settings.brand.name,
+        week=target.label,
+        timezone=target.timezone,
+        start=start,
+        end=end,
+        generated_at=now,
+        volume_by_platform=q.volume_by_platform(session=session, since=start, until=end),
+        volume_by_source=q.volume_by_source(session=session, since=start, until=end),
+        sentiment=trend[-1].counts,
+        trend=trend,
+        complaint_topics=topics[:TOP_TOPICS],
+        movers=_movers(topics),
+        notable_negative=q.top_posts_by_reach(
+            session=session, since=start, until=end, sentiment="negative", limit=NOTABLE_POSTS
+        ),
+        notable_positive=q.top_posts_by_reach(
+            session=session, since=start, until=end, sentiment="positive", limit=NOTABLE_POSTS
+        ),
+        response=_response_stats(session, start, end, now),
+        alerts=[_alert_row(a) for a in q.alerts_between(session=session, since=start, until=end)],
+    )
+
+
+def _topic_rows(session: Session, settings: Settings, week: Week) -> list[TopicRow]:
+    this = q.complaint_topic_counts(session=session, since=week.start, until=week.end)
+    last_week = week.previous()
+    before = q.complaint_topic_counts(session=session, since=last_week.start, until=last_week.end)
+    keys = set(this) | set(before)
+    rows = [TopicRow(key, topic_name(settings, key), this.get(key, 0), before.get(key, 0)) for key in keys]
+    return sorted(rows, key=lambda r: (-r.count, -r.previous, r.key))
+
+
+def topic_name(settings: Settings, key: str) -> str:
+    """The configured display name of a topic, or its key when it is not configured."""
+    return settings.topics[key].name if key in settings.topics else key
+
+
+def _movers(rows: list[TopicRow]) -> list[TopicRow]:
+    moved = [r for r in rows if r.change]
+    return sorted(moved, key=lambda r: (-abs(r.change), -r.count, r.key))[:TOP_MOVERS]
+
+
+def _response_stats(session: Session, start: datetime, end: datetime, now: datetime) -> ResponseStats:
+    minutes = q.first_response_minutes(session=session, since=start, until=end)
+    sla = q.sla_counts(session=session, since=start, until=end, now=now)
+    return ResponseStats(
+        answered=len(minutes),
+        median_minutes=percentile(minutes, 0.5),
+        p90_minutes=percentile(minutes, 0.9),
+        sla_met=sla.met,
+        sla_missed=sla.missed,
+        sla_pending=sla.pending,
+    )
+
+
+def _alert_row(alert: Alert) -> AlertRow:
+    assert alert.id is not None and alert.started_at is not None
+    return AlertRow(
+        id=alert.id,
+        kind=alert.kind,
+        scope=alert.scope,
+        started_at=alert.started_at,
+        ended_at=alert.ended_at,
+        observed=alert.observed,
+        expected=alert.expected,
+        summary=str(alert.explanation.get("summary", "")),
+    )
+
+
+def render_html(report: WeeklyReport) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG charts)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
+    env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
+    env.filters["minutes"] = _format_minutes
+    env.filters["local"] = lambda d: d.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
+    return env.get_template("weekly.html").render(r=report, charts=_charts(report))
+
+
+def _format_minutes(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 120:
+        return f"{value:.0f} min"
+    return f"{value / 60:.1f} h"
+
+
+def _charts(report: WeeklyReport) -> dict[str, str]:
+    return {
+        "trend": charts.stacked_shares([(p.week, p.counts) for p in report.trend], title="Sentiment share by week"),
+        "sources": charts.horizontal_bars(
+            sorted(report.volume_by_source.items(), key=lambda kv: (-kv[1], kv[0])), title="Posts by source"
+        ),
+        "topics": charts.horizontal_bars(
+            [(t.name, t.count) for t in report.complaint_topics], title="Complaints by topic", color="#c62828"
+        ),
+    }
+
+
+def write_weekly(report: WeeklyReport, out_dir: Path | str) -> list[Path]:
+    """Write `<brand-slug>-<week>.html` and `.pdf` into `out_dir`; returns both paths."""
+    from weasyprint import HTML
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"weekly-{report.week}"
+    html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
+    page = render_html(report)
+    html_path.write_text(page, encoding="utf-8")
+    HTML(string=page, base_url=str(out)).write_pdf(pdf_path)
+    return [html_path, pdf_path]

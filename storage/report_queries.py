@@ -1,0 +1,326 @@
+"""SQL aggregates for reports, feeds and alerts.
+
+Everything that scales with the number of posts is a GROUP BY or an ORDER BY … LIMIT in the
+database; Python only sees per-group counts or a bounded number of rows. Windows are half-open
+`[since, until)` in timezone-aware UTC. Deleted posts never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, or_, select
+from sqlmodel import Session, col
+
+from storage.models import Alert, Analysis, Author, Post, QueueItem, Source
+
+# Engagement is the sum of the integer metrics the platform reported (likes, reposts, replies …);
+# the keys differ per platform, so the JSON object is summed whole, as PostIn.engagement does.
+_ENGAGEMENT_SQL = {
+    "sqlite": "(SELECT COALESCE(SUM(value), 0) FROM json_each(post.metrics) WHERE type = 'integer')",
+    "postgresql": (
+        "(SELECT COALESCE(SUM(value::numeric), 0) FROM json_each_text(post.metrics) WHERE value ~ '^-?[0-9]+$')"
+    ),
+}
+_HOUR_SQL = {
+    "sqlite": "strftime('%Y-%m-%d %H', post.created_at)",
+    "postgresql": "to_char(post.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReachPost:
+    """A post with the figures that rank it: reach = author's followers + engagement."""
+
+    post_id: int
+    platform: str
+    text: str
+    url: str | None
+    created_at: datetime
+    handle: str
+    author_id: int
+    followers: int
+    engagement: int
+    sentiment: str
+    primary_topic: str
+    cluster_key: str
+    risk: float
+
+    @property
+    def reach(self) -> int:
+        return self.followers + self.engagement
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyCount:
+    """Analyzed, non-spam posts in one UTC hour for one topic and source, split by negativity."""
+
+    hour: datetime
+    topic: str
+    source: str
+    negative: bool
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SlaCounts:
+    """Queue items with a first-response deadline: met it, missed it, or still within it."""
+
+    met: int
+    missed: int
+    pending: int
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    if name not in _ENGAGEMENT_SQL:
+        raise NotImplementedError(f"reports support sqlite and postgresql, not {name}")
+    return name
+
+
+def engagement_expr(session: Session) -> ColumnElement[Any]:
+    """SQL for a post's engagement (the integer metrics added up), for the session's database."""
+    return literal_column(_ENGAGEMENT_SQL[_dialect(session)])
+
+
+def _live_between(since: datetime, until: datetime) -> ColumnElement[bool]:
+    return and_(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+
+
+def _source_key() -> ColumnElement[Any]:
+    # Posts without a configured source (imports, demo data) are grouped by platform instead.
+    return func.coalesce(col(Source.name), col(Post.platform))
+
+
+def volume_by_platform(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Posts per platform created in the window."""
+    stmt = select(Post.platform, func.count()).where(_live_between(since, until)).group_by(Post.platform)
+    return {platform: int(n) for platform, n in session.execute(stmt)}
+
+
+def volume_by_source(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Posts per source name (the platform when the post has no source) created in the window."""
+    key = _source_key().label("source")
+    stmt = (
+        select(key, func.count())
+        .select_from(Post)
+        .outerjoin(Source, col(Source.id) == col(Post.source_id))
+        .where(_live_between(since, until))
+        .group_by(key)
+    )
+    return {source: int(n) for source, n in session.execute(stmt)}
+
+
+def sentiment_counts(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Analyzed posts per sentiment label created in the window."""
+    stmt = (
+        select(Analysis.sentiment, func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(_live_between(since, until))
+        .group_by(Analysis.sentiment)
+    )
+    return {label: int(n) for label, n in session.execute(stmt)}
+
+
+def complaint_topic_counts(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Complaints per primary topic created in the window."""
+    stmt = (
+        select(Analysis.primary_topic, func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(_live_between(since, until), col(Analysis.is_complaint).is_(True))
+        .group_by(Analysis.primary_topic)
+    )
+    return {topic: int(n) for topic, n in session.execute(stmt)}
+
+
+def _reach_select(session: Session) -> Any:
+    engagement = engagement_expr(session).label("engagement")
+    followers = func.coalesce(col(Author.followers), 0)
+    return (
+        select(
+            Post.id,
+            Post.platform,
+            Post.text,
+            Post.url,
+            Post.created_at,
+            Author.handle,
+            Author.id,
+            followers.label("followers"),
+            engagement,
+            Analysis.sentiment,
+            Analysis.primary_topic,
+            Analysis.cluster_key,
+            Analysis.risk,
+        )
+        .select_from(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+    ), followers + engagement_expr(session)
+
+
+def _reach_rows(rows: Any) -> list[ReachPost]:
+    return [
+        ReachPost(
+            post_id=r[0],
+            platform=r[1],
+            text=r[2],
+            url=r[3],
+            created_at=r[4],
+            handle=r[5],
+            author_id=r[6],
+            followers=int(r[7]),
+            engagement=int(r[8]),
+            sentiment=r[9],
+            primary_topic=r[10],
+            cluster_key=r[11],
+            risk=float(r[12]),
+        )
+        for r in rows
+    ]
+
+
+def top_posts_by_reach(
+    *, session: Session, since: datetime, until: datetime, sentiment: str, limit: int = 3
+) -> list[ReachPost]:
+    """The posts of one sentiment with the largest reach in the window, largest first."""
+    stmt, reach = _reach_select(session)
+    stmt = (
+        stmt.where(_live_between(since, until), col(Analysis.sentiment) == sentiment)
+        .order_by(reach.desc(), col(Post.id))
+        .limit(limit)
+    )
+    return _reach_rows(session.execute(stmt))
+
+
+def scoped_posts(
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
+    topic: str | None = None,
+    source: str | None = None,
+    limit: int = 500,
+    order: str = "reach",
+) -> list[ReachPost]:
+    """Analyzed, non-spam posts of a topic and/or source in the window, by reach (or newest first)."""
+    stmt, reach = _reach_select(session)
+    stmt = stmt.outerjoin(Source, col(Source.id) == col(Post.source_id)).where(
+        _live_between(since, until), col(Analysis.is_spam).is_(False)
+    )
+    if topic is not None:
+        stmt = stmt.where(col(Analysis.primary_topic) == topic)
+    if source is not None:
+        stmt = stmt.where(_source_key() == source)
+    ordering = [reach.desc(), col(Post.id)] if order == "reach" else [col(Post.created_at).desc(), col(Post.id).desc()]
+    return _reach_rows(session.execute(stmt.order_by(*ordering).limit(limit)))
+
+
+def first_response_minutes(*, session: Session, since: datetime, until: datetime) -> list[float]:
+    """Minutes from queueing to first response, for items queued in the window and answered.
+
+    Only queue items are loaded (a small fraction of posts), two timestamps each.
+    """
+    stmt = select(QueueItem.created_at, QueueItem.first_responded_at).where(
+        col(QueueItem.created_at) >= since,
+        col(QueueItem.created_at) < until,
+        col(QueueItem.first_responded_at).is_not(None),
+    )
+    return [max(0.0, (answered - queued).total_seconds() / 60) for queued, answered in session.execute(stmt)]
+
+
+def sla_counts(*, session: Session, since: datetime, until: datetime, now: datetime) -> SlaCounts:
+    """First-response SLA outcomes of the items queued in the window, as of `now`.
+
+    Met: answered by the deadline and not flagged breached. Missed: flagged breached, answered
+    late, or unanswered past the deadline. Pending: unanswered and the deadline is still ahead.
+    """
+    due, answered = col(QueueItem.first_response_due_at), col(QueueItem.first_responded_at)
+    met = and_(col(QueueItem.sla_breached).is_(False), answered.is_not(None), answered <= due)
+    pending = and_(col(QueueItem.sla_breached).is_(False), answered.is_(None), due > now)
+    outcome = case((met, "met"), (pending, "pending"), else_="missed").label("outcome")
+    stmt = (
+        select(outcome, func.count())
+        .where(col(QueueItem.created_at) >= since, col(QueueItem.created_at) < until, due.is_not(None))
+        .group_by(outcome)
+    )
+    counts = {name: int(n) for name, n in session.execute(stmt)}
+    return SlaCounts(met=counts.get("met", 0), missed=counts.get("missed", 0), pending=counts.get("pending", 0))
+
+
+def alerts_between(*, session: Session, since: datetime, until: datetime) -> list[Alert]:
+    """Alerts whose episode overlaps the window, oldest first."""
+    ended = func.coalesce(col(Alert.ended_at), col(Alert.started_at))
+    stmt = (
+        select(Alert)
+        .where(col(Alert.started_at) < until, ended >= since)
+        .order_by(col(Alert.started_at), col(Alert.id))
+    )
+    return list(session.scalars(stmt))
+
+
+def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list[HourlyCount]:
+    """Per UTC hour, topic, source and negativity: how many analyzed, non-spam posts."""
+    hour = literal_column(_HOUR_SQL[_dialect(session)]).label("hour")
+    source = _source_key().label("source")
+    negative = case((col(Analysis.sentiment) == "negative", 1), else_=0).label("negative")
+    stmt = (
+        select(hour, Analysis.primary_topic, source, negative, func.count())
+        .select_from(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .outerjoin(Source, col(Source.id) == col(Post.source_id))
+        .where(_live_between(since, until), col(Analysis.is_spam).is_(False))
+        .group_by(hour, Analysis.primary_topic, source, negative)
+    )
+    return [
+        HourlyCount(
+            hour=datetime.strptime(h, "%Y-%m-%d %H").replace(tzinfo=UTC),
+            topic=topic,
+            source=src,
+            negative=bool(neg),
+            count=int(n),
+        )
+        for h, topic, src, neg, n in session.execute(stmt)
+    ]
+
+
+def open_alerts(*, session: Session, kind: str | None, scope: str, since: datetime) -> list[Alert]:
+    """Alerts of a scope (and kind, if given) whose episode was still running at or after `since`."""
+    ended = func.coalesce(col(Alert.ended_at), col(Alert.started_at))
+    stmt = select(Alert).where(col(Alert.scope) == scope, or_(ended >= since, col(Alert.ended_at).is_(None)))
+    if kind is not None:
+        stmt = stmt.where(col(Alert.kind) == kind)
+    return list(session.scalars(stmt.order_by(col(Alert.started_at))))
+
+
+def recent_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
+    """The newest alerts first."""
+    stmt = select(Alert).order_by(col(Alert.started_at).desc(), col(Alert.id).desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def topic_posts(
+    *, session: Session, topic: str, since: datetime, until: datetime, limit: int | None = None
+) -> list[ReachPost]:
+    """Posts whose primary topic is `topic` in the window, newest first (spam included, as stored)."""
+    stmt, _reach = _reach_select(session)
+    stmt = stmt.where(_live_between(since, until), col(Analysis.primary_topic) == topic).order_by(
+        col(Post.created_at).desc(), col(Post.id).desc()
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return _reach_rows(session.execute(stmt))
+
+
+def topic_cluster_counts(*, session: Session, topic: str, since: datetime, until: datetime) -> tuple[int, int]:
+    """(posts, distinct clusters) of a topic in the window; posts without a cluster count alone."""
+    own = literal("post:", String) + cast(col(Post.id), String)
+    cluster = case((col(Analysis.cluster_key) == "", own), else_=col(Analysis.cluster_key))
+    stmt = (
+        select(func.count(), func.count(func.distinct(cluster)))
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(_live_between(since, until), col(Analysis.primary_topic) == topic)
+    )
+    posts, clusters = session.execute(stmt).one()
+    return int(posts), int(clusters)
