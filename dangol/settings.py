@@ -152,6 +152,8 @@ class ReportSettings(Section):
     smtp_port: int = 25
     smtp_from: str = "dangol@localhost"
     email_to: list[str] = Field(default_factory=list)
+    # Only from the environment: DANGOL_REPORTS__SMTP_PASSWORD (with smtp_from as the login).
+    smtp_password: SecretStr | None = None
     webhook_url: str | None = None
 
 

@@ -301,19 +301,29 @@ def recent_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
 
 
 def topic_posts(
-    *, session: Session, topic: str, since: datetime, until: datetime, limit: int | None = None
+    *,
+    session: Session,
+    topic: str,
+    since: datetime,
+    until: datetime,
+    limit: int | None = None,
+    complaints_only: bool = False,
 ) -> list[ReachPost]:
     """Posts whose primary topic is `topic` in the window, newest first (spam included, as stored)."""
     stmt, _reach = _reach_select(session)
     stmt = stmt.where(_live_between(since, until), col(Analysis.primary_topic) == topic).order_by(
         col(Post.created_at).desc(), col(Post.id).desc()
     )
+    if complaints_only:
+        stmt = stmt.where(col(Analysis.is_complaint).is_(True))
     if limit is not None:
         stmt = stmt.limit(limit)
     return _reach_rows(session.execute(stmt))
 
 
-def topic_cluster_counts(*, session: Session, topic: str, since: datetime, until: datetime) -> tuple[int, int]:
+def topic_cluster_counts(
+    *, session: Session, topic: str, since: datetime, until: datetime, complaints_only: bool = False
+) -> tuple[int, int]:
     """(posts, distinct clusters) of a topic in the window; posts without a cluster count alone."""
     own = literal("post:", String) + cast(col(Post.id), String)
     cluster = case((col(Analysis.cluster_key) == "", own), else_=col(Analysis.cluster_key))
@@ -322,5 +332,7 @@ def topic_cluster_counts(*, session: Session, topic: str, since: datetime, until
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(_live_between(since, until), col(Analysis.primary_topic) == topic)
     )
+    if complaints_only:
+        stmt = stmt.where(col(Analysis.is_complaint).is_(True))
     posts, clusters = session.execute(stmt).one()
     return int(posts), int(clusters)

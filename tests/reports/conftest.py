@@ -1,10 +1,18 @@
-"""A small world of posts built through the storage tables, for reports, feeds and alerts."""
+"""A small world of posts built through the storage tables, and loopback servers (webhook, SMTP)."""
 
 from __future__ import annotations
 
 import itertools
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -115,3 +123,85 @@ class World:
 @pytest.fixture
 def world(session: Session) -> World:
     return World(session)
+
+
+@dataclass
+class Received:
+    """What a loopback server was sent."""
+
+    bodies: list[Any] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@contextmanager
+def webhook_server(status: int = 200) -> Iterator[tuple[str, Received]]:
+    """An HTTP server that records each POSTed JSON body and answers `status`."""
+    received = Received()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            received.bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 400 else b"invalid_token")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, Received]]:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it is sent."""
+    from aiosmtpd.controller import Controller
+
+    received = Received()
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's naming)
+            received.messages.append(message_from_bytes(envelope.original_content))
+            received.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, Received]]:
+    with webhook_server() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Received]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def failing_webhook() -> Iterator[tuple[str, Received]]:
+    """A webhook that refuses every message with 403, as Slack does for a revoked URL."""
+    with webhook_server(status=403) as server:
+        yield server

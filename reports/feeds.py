@@ -1,0 +1,276 @@
+"""Complaint-topic feeds: per topic an Atom feed and a JSON Feed 1.1, plus a CSV export.
+
+A feed covers the last `WINDOW` of complaints about one topic. Near-duplicates (one
+`cluster_key`) appear once, as their highest-reach post, with the cluster's size; the feed's
+description carries the counts and the trend against the window before.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from dangol.settings import Settings
+from dangol.types import utcnow
+from storage import report_queries as q
+
+WINDOW = timedelta(days=7)
+MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
+MAX_ITEMS = 50
+ATOM_NS = "http://www.w3.org/2005/Atom"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+CSV_COLUMNS = [
+    "post_id",
+    "created_at",
+    "platform",
+    "author_handle",
+    "followers",
+    "engagement",
+    "sentiment",
+    "primary_topic",
+    "risk",
+    "cluster_key",
+    "url",
+    "text",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One near-duplicate cluster, shown as its highest-reach post."""
+
+    post: q.ReachPost
+    cluster_size: int
+    latest: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TopicFeed:
+    """The complaints about one topic in the window, deduplicated, with counts and trend."""
+
+    key: str
+    name: str
+    description: str
+    since: datetime
+    until: datetime
+    posts: int
+    clusters: int
+    previous_posts: int
+    items: list[FeedItem]
+
+    @property
+    def change(self) -> float | None:
+        """Relative change in complaints against the previous window (None when it had none)."""
+        return (self.posts - self.previous_posts) / self.previous_posts if self.previous_posts else None
+
+    @property
+    def trend(self) -> str:
+        if self.posts == self.previous_posts:
+            return "steady"
+        return "rising" if self.posts > self.previous_posts else "falling"
+
+    @property
+    def summary(self) -> str:
+        change = "new this week" if self.change is None else f"{self.change:+.0%} vs the previous 7 days"
+        if self.posts == self.previous_posts:
+            change = "same as the previous 7 days"
+        return (
+            f"{self.posts} complaints ({self.clusters} distinct) in the last 7 days, "
+            f"{self.trend}: {change} ({self.previous_posts})."
+        )
+
+
+def cluster_of(post: q.ReachPost) -> str:
+    """The post's near-duplicate cluster; a post without one is its own."""
+    return post.cluster_key or f"post:{post.post_id}"
+
+
+def deduplicate(posts: list[q.ReachPost]) -> list[FeedItem]:
+    """One item per cluster: its highest-reach post, the cluster's size and newest time; newest first."""
+    groups: dict[str, list[q.ReachPost]] = {}
+    for post in posts:
+        groups.setdefault(cluster_of(post), []).append(post)
+    items = [
+        FeedItem(
+            post=max(members, key=lambda p: (p.reach, -p.post_id)),
+            cluster_size=len(members),
+            latest=max(p.created_at for p in members),
+        )
+        for members in groups.values()
+    ]
+    return sorted(items, key=lambda i: (i.latest, i.post.post_id), reverse=True)
+
+
+def build_topic_feed(*, session: Session, settings: Settings, key: str, now: datetime) -> TopicFeed:
+    """The feed of one configured topic for the window ending at `now`."""
+    since, before = now - WINDOW, now - 2 * WINDOW
+    posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
+    count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
+    previous, _ = q.topic_cluster_counts(session=session, topic=key, since=before, until=since, complaints_only=True)
+    topic = settings.topics[key]
+    return TopicFeed(
+        key=key,
+        name=topic.name,
+        description=topic.description,
+        since=since,
+        until=now,
+        posts=count,
+        clusters=clusters,
+        previous_posts=previous,
+        items=deduplicate(posts)[:MAX_ITEMS],
+    )
+
+
+def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
+    """A feed for every configured topic, in configuration order."""
+    now = now or utcnow()
+    return [build_topic_feed(session=session, settings=settings, key=key, now=now) for key in settings.topics]
+
+
+def write_feeds(
+    *, session: Session, settings: Settings, out_dir: Path | str, now: datetime | None = None
+) -> list[Path]:
+    """Write `<topic>.atom` and `<topic>.json` for every configured topic; returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for feed in build_feeds(session=session, settings=settings, now=now):
+        atom, jsonfeed = out / f"{feed.key}.atom", out / f"{feed.key}.json"
+        atom.write_bytes(atom_document(feed, settings))
+        jsonfeed.write_text(json.dumps(json_feed(feed, settings), ensure_ascii=False, indent=2), encoding="utf-8")
+        paths += [atom, jsonfeed]
+    return paths
+
+
+def _title(feed: TopicFeed, settings: Settings) -> str:
+    return f"{settings.brand.name}: {feed.name} complaints"
+
+
+def _item_title(item: FeedItem) -> str:
+    first_line = item.post.text.strip().splitlines()[0] if item.post.text.strip() else "(no text)"
+    title = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+    return f"{title} (×{item.cluster_size})" if item.cluster_size > 1 else title
+
+
+def _item_link(item: FeedItem, settings: Settings) -> str:
+    return item.post.url or f"{settings.reports.base_url}/?post={item.post.post_id}"
+
+
+def _item_id(item: FeedItem) -> str:
+    # The cluster, not the post, so a growing cluster updates one entry instead of adding another.
+    return f"tag:dangol,2026:cluster/{cluster_of(item.post)}"
+
+
+def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
+    """The feed as an Atom 1.0 document (UTF-8 bytes)."""
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        element.text = text
+        return element
+
+    root = ET.Element(f"{{{ATOM_NS}}}feed")
+    sub(root, "id", f"tag:dangol,2026:feed/{feed.key}")
+    sub(root, "title", _title(feed, settings))
+    sub(root, "subtitle", feed.summary)
+    sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())
+    sub(root, "link", href=f"{settings.reports.base_url}/?topic={feed.key}")
+    sub(root, "generator", "Dangol")
+    for item in feed.items:
+        entry = sub(root, "entry")
+        sub(entry, "id", _item_id(item))
+        sub(entry, "title", _item_title(item))
+        sub(entry, "updated", item.latest.isoformat())
+        sub(entry, "published", item.post.created_at.isoformat())
+        sub(entry, "link", href=_item_link(item, settings))
+        author = sub(entry, "author")
+        sub(author, "name", f"@{item.post.handle} ({item.post.platform})")
+        sub(entry, "category", term=feed.key, label=feed.name)
+        sub(entry, "content", _content(item), type="text")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _content(item: FeedItem) -> str:
+    similar = f"\n\n{item.cluster_size - 1} similar posts." if item.cluster_size > 1 else ""
+    return f"{item.post.text}\n\nReach {item.post.reach}, sentiment {item.post.sentiment}.{similar}"
+
+
+def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
+    """The feed as a JSON Feed 1.1 object; Dangol's figures sit in `_dangol` extensions."""
+    return {
+        "version": JSON_FEED_VERSION,
+        "title": _title(feed, settings),
+        "home_page_url": f"{settings.reports.base_url}/?topic={feed.key}",
+        "description": f"{feed.description}. {feed.summary}" if feed.description else feed.summary,
+        "_dangol": {
+            "topic": feed.key,
+            "since": feed.since.isoformat(),
+            "until": feed.until.isoformat(),
+            "posts": feed.posts,
+            "clusters": feed.clusters,
+            "previous_posts": feed.previous_posts,
+            "trend": feed.trend,
+            "change": feed.change,
+        },
+        "items": [
+            {
+                "id": _item_id(item),
+                "url": _item_link(item, settings),
+                "title": _item_title(item),
+                "content_text": _content(item),
+                "date_published": item.post.created_at.isoformat(),
+                "date_modified": item.latest.isoformat(),
+                "authors": [{"name": f"@{item.post.handle} ({item.post.platform})"}],
+                "tags": [feed.key],
+                "_dangol": {
+                    "post_id": item.post.post_id,
+                    "cluster_size": item.cluster_size,
+                    "reach": item.post.reach,
+                    "sentiment": item.post.sentiment,
+                    "risk": item.post.risk,
+                },
+            }
+            for item in feed.items
+        ],
+    }
+
+
+def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
+    """A short plain-text digest of the feeds, for a chat webhook."""
+    lines = [f"{settings.brand.name}: complaint topics, last 7 days"]
+    for feed in sorted(feeds, key=lambda f: -f.posts):
+        lines.append(f"• {feed.name}: {feed.summary}")
+    return "\n".join(lines)
+
+
+def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datetime) -> str:
+    """Every post whose primary topic is `topic_key` in `[since, until)`, newest first, as CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for p in q.topic_posts(session=session, topic=topic_key, since=since, until=until):
+        writer.writerow(
+            [
+                p.post_id,
+                p.created_at.isoformat(),
+                p.platform,
+                p.handle,
+                p.followers,
+                p.engagement,
+                p.sentiment,
+                p.primary_topic,
+                f"{p.risk:.3f}",
+                p.cluster_key,
+                p.url or "",
+                p.text,
+            ]
+        )
+    return buffer.getvalue()

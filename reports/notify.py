@@ -1,0 +1,72 @@
+"""Deliveries: a Slack-compatible webhook (JSON `{"text": …}`) and e-mail over SMTP.
+
+Both raise SendError with what went wrong, so a scheduled job can log it and carry on.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Sequence
+from email.message import EmailMessage
+from mimetypes import guess_type
+from pathlib import Path
+
+import httpx
+
+from dangol.errors import ConfigError, SendError
+from dangol.settings import ReportSettings
+
+TIMEOUT_SECONDS = 10.0
+
+
+def post_webhook(url: str, text: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    """POST `{"text": text}` to an incoming-webhook URL; a non-2xx answer is a SendError."""
+    try:
+        with httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS) as client:
+            response = client.post(url, json={"text": text})
+    except httpx.HTTPError as exc:
+        raise SendError(f"webhook {url} could not be reached: {exc}") from exc
+    if not response.is_success:
+        raise SendError(f"webhook {url} answered {response.status_code}: {response.text[:200]}")
+
+
+def email_configured(settings: ReportSettings) -> bool:
+    """True when there is an SMTP host and at least one recipient."""
+    return bool(settings.smtp_host and settings.email_to)
+
+
+def send_email(
+    settings: ReportSettings,
+    *,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[Path] = (),
+) -> None:
+    """Send one message to `settings.email_to` through `settings.smtp_host`.
+
+    STARTTLS is used when the server offers it; a password (from the environment) logs in as
+    `smtp_from`.
+    """
+    if not email_configured(settings):
+        raise ConfigError("e-mail needs reports.smtp_host and at least one address in reports.email_to")
+    message = EmailMessage()
+    message["Subject"], message["From"], message["To"] = subject, settings.smtp_from, ", ".join(settings.email_to)
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for path in attachments:
+        maintype, _, subtype = (guess_type(path.name)[0] or "application/octet-stream").partition("/")
+        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    assert settings.smtp_host is not None
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls()
+                smtp.ehlo()
+            if settings.smtp_password is not None:
+                smtp.login(settings.smtp_from, settings.smtp_password.get_secret_value())
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SendError(f"e-mail via {settings.smtp_host}:{settings.smtp_port} failed: {exc}") from exc

@@ -1,0 +1,97 @@
+"""Complaint-topic feeds (Atom, JSON Feed 1.1), the CSV export and the feed digest webhook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from dangol.settings import Settings
+from reports.feeds import build_feeds, digest_text, topic_csv, write_feeds
+from reports.notify import post_webhook
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _delivery_week(world) -> None:
+    """Three late-delivery posts in one cluster, one other delivery complaint, noise elsewhere."""
+    for i, followers in enumerate((10, 5000, 20)):
+        world.post(
+            NOW - timedelta(hours=5 + i),
+            sentiment="negative",
+            topic="delivery",
+            cluster_key="late-1",
+            followers=followers,
+            text=f"my order never arrived #{i}",
+        )
+    world.post(NOW - timedelta(days=2), sentiment="negative", topic="delivery", text="driver left it at the wrong door")
+    world.post(NOW - timedelta(days=1), sentiment="positive", topic="delivery", complaint=False, text="fast delivery!")
+    world.post(NOW - timedelta(days=9), sentiment="negative", topic="delivery", text="last week's complaint")
+    world.post(NOW - timedelta(days=1), sentiment="negative", topic="billing", text="charged twice")
+
+
+def test_near_duplicates_appear_once_as_their_highest_reach_post(world, session: Session, settings: Settings) -> None:
+    _delivery_week(world)
+    session.commit()
+    delivery = next(f for f in build_feeds(session=session, settings=settings, now=NOW) if f.key == "delivery")
+    assert [(i.post.text, i.cluster_size) for i in delivery.items] == [
+        ("my order never arrived #1", 3),
+        ("driver left it at the wrong door", 1),
+    ]
+    assert (delivery.posts, delivery.clusters, delivery.previous_posts, delivery.trend) == (4, 2, 1, "rising")
+
+
+def test_every_configured_topic_gets_an_atom_and_a_json_feed(
+    world, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    _delivery_week(world)
+    session.commit()
+    paths = write_feeds(session=session, settings=settings, out_dir=tmp_path, now=NOW)
+    assert sorted(p.name for p in paths) == sorted(f"{k}.{ext}" for k in settings.topics for ext in ("atom", "json"))
+    atom = ET.parse(tmp_path / "delivery.atom").getroot()
+    assert atom.tag == f"{ATOM}feed"
+    entries = atom.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}title") for e in entries] == [
+        "my order never arrived #1 (×3)",
+        "driver left it at the wrong door",
+    ]
+    assert "4 complaints (2 distinct)" in (atom.findtext(f"{ATOM}subtitle") or "")
+    feed = json.loads((tmp_path / "delivery.json").read_text(encoding="utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["_dangol"] | {} == feed["_dangol"] and feed["_dangol"]["posts"] == 4
+    assert [item["_dangol"]["cluster_size"] for item in feed["items"]] == [3, 1]
+    assert all({"id", "content_text", "date_published"} <= item.keys() for item in feed["items"])
+    empty = json.loads((tmp_path / "loyalty.json").read_text(encoding="utf-8"))
+    assert empty["items"] == [] and empty["_dangol"]["trend"] == "steady"
+
+
+def test_topic_csv_exports_every_post_of_the_topic_in_the_window(world, session: Session) -> None:
+    _delivery_week(world)
+    world.post(
+        NOW - timedelta(hours=1), sentiment="negative", topic="delivery", text='quote "this", and, commas\n2nd line'
+    )
+    session.commit()
+    text = topic_csv("delivery", session=session, since=NOW - timedelta(days=7), until=NOW)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 6
+    assert rows[0]["text"] == 'quote "this", and, commas\n2nd line'
+    assert {r["primary_topic"] for r in rows} == {"delivery"}
+    assert "fast delivery!" in {r["text"] for r in rows}
+
+
+def test_feed_digest_is_posted_to_a_slack_compatible_webhook(
+    world, session: Session, settings: Settings, webhook
+) -> None:
+    _delivery_week(world)
+    session.commit()
+    url, received = webhook
+    post_webhook(url, digest_text(build_feeds(session=session, settings=settings, now=NOW), settings))
+    assert len(received.bodies) == 1
+    assert list(received.bodies[0]) == ["text"]
+    assert "Delivery: 4 complaints" in received.bodies[0]["text"]

@@ -1,0 +1,52 @@
+"""Webhook and e-mail delivery, against servers started on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dangol.errors import ConfigError, SendError
+from dangol.settings import ReportSettings
+from reports.notify import post_webhook, send_email
+
+
+def test_webhook_refusal_is_a_send_error_with_the_status(failing_webhook) -> None:
+    url, received = failing_webhook
+    with pytest.raises(SendError, match="403"):
+        post_webhook(url, "hello")
+    assert received.bodies == [{"text": "hello"}]
+
+
+def test_unreachable_webhook_is_a_send_error() -> None:
+    with pytest.raises(SendError, match="could not be reached"):
+        post_webhook("http://127.0.0.1:9/hook", "hello")
+
+
+def test_email_with_attachment_reaches_every_recipient(smtp, tmp_path: Path) -> None:
+    port, received = smtp
+    report = tmp_path / "weekly-2026-W47.pdf"
+    report.write_bytes(b"%PDF-1.7 test")
+    settings = ReportSettings(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_from="dangol@maru.test", email_to=["pr@maru.test", "cx@maru.test"]
+    )
+    send_email(
+        settings, subject="Weekly report 2026-W47", text="주간 보고서", html="<p>주간 보고서</p>", attachments=[report]
+    )
+    assert received.envelopes == [("dangol@maru.test", ["pr@maru.test", "cx@maru.test"])]
+    message = received.messages[0]
+    assert message["Subject"] == "Weekly report 2026-W47"
+    parts = {part.get_content_type(): part for part in message.walk()}
+    assert parts["text/plain"].get_payload(decode=True).decode("utf-8").strip() == "주간 보고서"
+    assert parts["application/pdf"].get_payload(decode=True) == b"%PDF-1.7 test"
+
+
+def test_email_without_recipients_is_a_config_error_saying_what_is_needed() -> None:
+    with pytest.raises(ConfigError, match="email_to"):
+        send_email(ReportSettings(smtp_host="127.0.0.1"), subject="s", text="t")
+
+
+def test_email_to_a_closed_port_is_a_send_error() -> None:
+    settings = ReportSettings(smtp_host="127.0.0.1", smtp_port=9, email_to=["pr@maru.test"])
+    with pytest.raises(SendError, match="127.0.0.1:9"):
+        send_email(settings, subject="s", text="t")
