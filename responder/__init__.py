@@ -1,0 +1,60 @@
+"""The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
+
+Public functions the dashboard and CLI call. `session` is always a keyword argument; the caller owns
+the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
+checks `responder.permissions.require(actor, action)` first and writes an audit event.
+
+Queue (responder.queue)
+    route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point
+    list_queue(filters: QueueFilters | None = None, *, session, sort="priority", page=1, page_size=25)
+        -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int)
+        sort: "priority" | "oldest" | "newest" | "due"; QueueFilters(status, team, assignee_id,
+        unassigned, priority, platform, topic, language, tag, customer_id, sla_breached, text)
+    get_item(item_id, *, session) -> QueueItem                                   NotFound
+    set_status(item_id, status, *, actor, session, now=None) -> QueueItem        InvalidTransition
+    snooze(item_id, until, *, actor, session, now=None) -> QueueItem
+    close(item_id, *, actor, session, now=None) -> QueueItem
+    mark_spam(item_id, *, actor, session, now=None) -> QueueItem
+    add_note(item_id, text, *, actor, session) -> Note
+    add_tag(item_id, tag, *, actor, session) -> QueueItem
+    bulk(item_ids, action, *, actor, session, **kwargs) -> BulkResult(done: list[int], failed: dict[int, str])
+        action: "close" | "mark_spam" | "assign" (staff_id=) | "add_tag" (tag=) | "snooze" (until=)
+Statuses (responder.statuses)
+    STATUSES, TRANSITIONS, OPEN_STATUSES, check_transition(current, new) -> None   InvalidTransition
+Assignment (responder.assignment)
+    claim(item_id, *, actor, session, now=None) -> QueueItem       atomic; Conflict if someone else won
+    release(item_id, *, actor, session, now=None) -> QueueItem
+    assign(item_id, staff_id, *, actor, session, now=None) -> QueueItem
+    auto_assign(*, session, settings, now=None) -> list[QueueItem]  serves the unassigned backlog
+    open_load(staff_id, *, session) -> int
+SLA (responder.sla)
+    due_at(start, minutes, policy: SlaPolicySettings, hours: BusinessHoursSettings) -> datetime
+    sla_state(item, now=None) -> "ok" | "warning" | "breached" | "paused"   (warning needs settings:
+        sla_state(item, now, warn_before=timedelta) ; default 30 minutes)
+    check_breaches(*, session, settings, now=None) -> list[QueueItem]
+    pause(item, *, now) / resume(item, *, settings, now)
+Suggestions (responder.suggest)
+    suggest(item_id, *, session, settings) -> list[Suggestion(text, source, explanation)]
+Approval (responder.approval)
+    needs_approval(item, post, author, analysis, settings) -> list[str]    reasons, empty when none
+    submit_reply(item_id, text, *, actor, session, settings, source="staff", sender=None) -> Reply
+        pending_approval when approval is needed, otherwise sent at once (see send_reply)
+    review(reply_id, decision: "approve" | "reject", *, actor, comment="", edited_text=None, session) -> Reply
+Sending (responder.sending; senders in responder.senders)
+    send_reply(reply_id, *, actor, session, settings, sender=None) -> Reply
+        COMMITS: records status "sending" before posting and "sent" (external_id) after.
+Customer memory (responder.memory)
+    customer_history(customer_id, *, session) -> CustomerHistory
+    item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,
+        notes, replies)
+Routing rules (responder.routing)
+    list_rules(*, session, settings) -> list[Rule]         DB rules when present, else config rules
+    add_rule(name, when, then, *, actor, session, position=None) -> RoutingRule
+    update_rule(rule_id, *, actor, session, name=None, when=None, then=None, enabled=None) -> RoutingRule
+    reorder_rules(rule_ids, *, actor, session) -> list[RoutingRule]
+    delete_rule(rule_id, *, actor, session) -> None
+Audit (responder.audit)
+    record(session, *, actor, action, entity_type, entity_id, before=None, after=None) -> AuditEvent
+    list_events(*, session, actor=None, action=None, since=None, until=None, entity_type=None,
+        entity_id=None, limit=100) -> list[AuditEvent]
+"""
