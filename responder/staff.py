@@ -1,0 +1,188 @@
+"""Staff accounts and teams: create, list, change role or team, reset passwords, unlock.
+
+`create_staff` is also how the first admin is made (from the CLI, which is trusted: whoever can
+run it already holds the server). Every change made from the dashboard passes the acting staff
+member, whose role is checked with `permissions.require`, and is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dangol.errors import Conflict, NotFound, QueueError
+from dangol.types import utcnow
+from responder.auth import hash_password
+from responder.permissions import require, validate_role
+from storage.models import AuditEvent, Staff, Team
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _audit(session: Session, actor: str, action: str, entity: str, entity_id: Any, **values: Any) -> None:
+    session.add(
+        AuditEvent(at=utcnow(), actor=actor, action=action, entity_type=entity, entity_id=str(entity_id), after=values)
+    )
+
+
+def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
+    """The team with this key, created (named after the key unless `name` is given) on first use."""
+    key = key.strip().lower()
+    if not USERNAME.match(key):
+        raise QueueError(f"invalid team key {key!r}: use lowercase letters, digits, '.', '_' or '-'")
+    team = session.exec(select(Team).where(Team.key == key)).first()
+    if team is None:
+        team = Team(key=key, name=name or key.replace("_", " ").title())
+        session.add(team)
+        session.flush()
+    return team
+
+
+def list_teams(*, session: Session) -> list[Team]:
+    """Every team, by key."""
+    return list(session.exec(select(Team).order_by(Team.key)))
+
+
+def clean_languages(languages: list[str] | None) -> list[str]:
+    """Lowercase ISO 639 codes, deduplicated in order; anything else is refused."""
+    cleaned: list[str] = []
+    for code in languages or []:
+        code = code.strip().lower()
+        if not code:
+            continue
+        if not LANGUAGE.match(code):
+            raise QueueError(f"invalid language code {code!r}: use ISO 639 codes such as en, ko")
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned
+
+
+def create_staff(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    team: str | None = None,
+    languages: list[str] | None = None,
+    display_name: str = "",
+    capacity: int = 10,
+    actor: str = "system:cli",
+) -> Staff:
+    """Create an account; Conflict if the username is taken, QueueError for invalid values."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise QueueError(f"invalid username {username!r}: 2-64 of a-z, 0-9, '.', '_' or '-', starting with a-z or 0-9")
+    validate_role(role)
+    if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
+        raise Conflict(f"username {username!r} is already taken")
+    if capacity < 1:
+        raise QueueError("capacity must be at least 1 open item")
+    staff = Staff(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        role=role,
+        team_id=ensure_team(session=session, key=team).id if team else None,
+        languages=clean_languages(languages),
+        capacity=capacity,
+    )
+    session.add(staff)
+    session.flush()
+    _audit(session, actor, "staff.create", "staff", staff.id, username=username, role=role, team=team)
+    return staff
+
+
+def list_staff(*, session: Session, include_inactive: bool = True) -> list[Staff]:
+    """Staff accounts by username."""
+    stmt = select(Staff).order_by(Staff.username)
+    if not include_inactive:
+        stmt = stmt.where(Staff.active.is_(True))  # type: ignore[attr-defined]
+    return list(session.exec(stmt))
+
+
+def get_staff(*, session: Session, staff_id: int) -> Staff:
+    """The staff row, or NotFound."""
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member with id {staff_id}")
+    return staff
+
+
+def team_key(*, session: Session, staff: Staff) -> str | None:
+    """The key of the staff member's team, if any."""
+    team = session.get(Team, staff.team_id) if staff.team_id else None
+    return team.key if team else None
+
+
+def update_staff(
+    *,
+    session: Session,
+    actor: Staff,
+    staff_id: int,
+    role: str | None = None,
+    team: str | None = None,
+    languages: list[str] | None = None,
+    capacity: int | None = None,
+    active: bool | None = None,
+) -> Staff:
+    """Change an account's role, team, languages, capacity or active flag (admin.staff)."""
+    require(actor, "admin.staff")
+    staff = get_staff(session=session, staff_id=staff_id)
+    before = {"role": staff.role, "team_id": staff.team_id, "active": staff.active}
+    if role is not None:
+        staff.role = validate_role(role)
+    if team is not None:
+        staff.team_id = ensure_team(session=session, key=team).id if team else None
+    if languages is not None:
+        staff.languages = clean_languages(languages)
+    if capacity is not None:
+        if capacity < 1:
+            raise QueueError("capacity must be at least 1 open item")
+        staff.capacity = capacity
+    if active is not None:
+        if not active and staff.id == actor.id:
+            raise QueueError("you cannot deactivate your own account")
+        staff.active = active
+    session.add(staff)
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor.username,
+            action="staff.update",
+            entity_type="staff",
+            entity_id=str(staff.id),
+            before=before,
+            after={"role": staff.role, "team_id": staff.team_id, "active": staff.active},
+        )
+    )
+    session.flush()
+    return staff
+
+
+def reset_password(*, session: Session, actor: Staff | None, staff_id: int, password: str) -> None:
+    """Set a new password and clear any lockout (admin.staff; `actor=None` only from the CLI)."""
+    if actor is not None:
+        require(actor, "admin.staff")
+    staff = get_staff(session=session, staff_id=staff_id)
+    staff.password_hash = hash_password(password)
+    staff.failed_logins = 0
+    staff.locked_until = None
+    session.add(staff)
+    _audit(session, actor.username if actor else "system:cli", "staff.password_reset", "staff", staff_id)
+    session.flush()
+
+
+def unlock(*, session: Session, actor: Staff | None, staff_id: int) -> None:
+    """Clear a lockout before it runs out (admin.staff; `actor=None` only from the CLI)."""
+    if actor is not None:
+        require(actor, "admin.staff")
+    staff = get_staff(session=session, staff_id=staff_id)
+    staff.failed_logins = 0
+    staff.locked_until = None
+    session.add(staff)
+    _audit(session, actor.username if actor else "system:cli", "staff.unlock", "staff", staff_id)
+    session.flush()

@@ -1,0 +1,114 @@
+"""Logins: argon2 hashes, lockout after repeated failures, idle timeout, and the audit trail."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from dangol.errors import QueueError
+from dangol.settings import DashboardSettings
+from dangol.types import utcnow
+from responder.auth import (
+    SessionExpired,
+    attempt_login,
+    current_staff,
+    hash_password,
+    verify_password,
+)
+from responder.staff import create_staff, update_staff
+from storage.models import AuditEvent, Staff
+
+SETTINGS = DashboardSettings(lockout_attempts=3, lockout_minutes=15, session_timeout_minutes=60)
+
+
+def actions(session: Session) -> list[str]:
+    return [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def make(session: Session, username: str = "mina", role: str = "agent") -> Staff:
+    return create_staff(session=session, username=username, password="correct horse", role=role)
+
+
+def test_password_is_stored_as_argon2_hash_and_verifies() -> None:
+    hashed = hash_password("correct horse")
+    assert hashed.startswith("$argon2id$") and "correct horse" not in hashed
+    assert verify_password(hashed, "correct horse")
+    assert not verify_password(hashed, "wrong horse")
+    assert not verify_password("", "correct horse")
+
+
+def test_short_password_is_refused_with_the_minimum_length() -> None:
+    with pytest.raises(QueueError, match="at least 8"):
+        hash_password("short")
+
+
+def test_right_password_logs_in_and_is_audited(session: Session) -> None:
+    make(session)
+    result = attempt_login(session=session, username="Mina", password="correct horse", settings=SETTINGS)
+    assert result.ok and result.staff is not None and result.staff.last_login_at is not None
+    assert actions(session)[-1] == "auth.login"
+
+
+def test_unknown_user_and_wrong_password_get_the_same_message(session: Session) -> None:
+    make(session)
+    unknown = attempt_login(session=session, username="nobody", password="correct horse", settings=SETTINGS)
+    wrong = attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS)
+    assert not unknown.ok and not wrong.ok
+    assert unknown.message == wrong.message
+    assert actions(session)[-2:] == ["auth.login_failed", "auth.login_failed"]
+
+
+def test_account_locks_after_configured_failures_even_for_the_right_password(session: Session) -> None:
+    make(session)
+    now = utcnow()
+    for _ in range(3):
+        attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS, now=now)
+    locked = attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS, now=now)
+    assert not locked.ok and locked.locked_until == now + timedelta(minutes=15)
+    assert "locked until" in locked.message
+    assert "auth.lockout" in actions(session) and actions(session)[-1] == "auth.login_locked"
+
+
+def test_lockout_ends_after_lockout_minutes(session: Session) -> None:
+    make(session)
+    now = utcnow()
+    for _ in range(3):
+        attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS, now=now)
+    later = now + timedelta(minutes=16)
+    assert attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS, now=later).ok
+
+
+def test_a_success_resets_the_failure_count(session: Session) -> None:
+    staff = make(session)
+    attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS)
+    attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS)
+    assert staff.failed_logins == 0
+
+
+def test_deactivated_account_cannot_log_in(session: Session) -> None:
+    admin = make(session, "boss", "admin")
+    staff = make(session)
+    update_staff(session=session, actor=admin, staff_id=staff.id, active=False)
+    assert not attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS).ok
+
+
+def test_idle_session_expires_after_timeout(session: Session) -> None:
+    staff = make(session)
+    now = utcnow()
+    fresh = current_staff(
+        session=session, staff_id=staff.id, last_activity=now - timedelta(minutes=59), settings=SETTINGS, now=now
+    )
+    assert fresh.id == staff.id
+    with pytest.raises(SessionExpired, match="60 idle minutes"):
+        current_staff(
+            session=session, staff_id=staff.id, last_activity=now - timedelta(minutes=61), settings=SETTINGS, now=now
+        )
+
+
+def test_current_staff_sees_a_role_change_at_once(session: Session) -> None:
+    admin = make(session, "boss", "admin")
+    staff = make(session)
+    update_staff(session=session, actor=admin, staff_id=staff.id, role="product")
+    session.commit()
+    reloaded = current_staff(session=session, staff_id=staff.id, last_activity=utcnow(), settings=SETTINGS)
+    assert reloaded.role == "product"
