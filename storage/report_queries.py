@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, select
 from sqlmodel import Session, col
 
 from storage.models import Alert, Analysis, Author, Post, QueueItem, Source
@@ -285,13 +285,15 @@ def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list
     ]
 
 
-def open_alerts(*, session: Session, kind: str | None, scope: str, since: datetime) -> list[Alert]:
-    """Alerts of a scope (and kind, if given) whose episode was still running at or after `since`."""
-    ended = func.coalesce(col(Alert.ended_at), col(Alert.started_at))
-    stmt = select(Alert).where(col(Alert.scope) == scope, or_(ended >= since, col(Alert.ended_at).is_(None)))
-    if kind is not None:
-        stmt = stmt.where(col(Alert.kind) == kind)
-    return list(session.scalars(stmt.order_by(col(Alert.started_at))))
+def unnotified_alerts(*, session: Session) -> list[Alert]:
+    """Alerts nobody has been told about yet, oldest first."""
+    stmt = select(Alert).where(col(Alert.notified_at).is_(None)).order_by(col(Alert.started_at), col(Alert.id))
+    return list(session.scalars(stmt))
+
+
+def latest_post_time(*, session: Session) -> datetime | None:
+    """When the newest live post was created (None for an empty database)."""
+    return session.execute(select(func.max(Post.created_at)).where(col(Post.deleted_at).is_(None))).scalar_one()
 
 
 def recent_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
