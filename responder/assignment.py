@@ -1,0 +1,206 @@
+"""Who answers what: manual claims, round-robin and load-balanced auto-assignment by skills and capacity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from dangol.errors import Conflict, InvalidTransition, NotFound
+from dangol.settings import Settings
+from dangol.types import utcnow
+from responder import audit
+from responder.permissions import allowed, require
+from responder.statuses import ACTIVE_STATUSES
+from storage.models import Analysis, AuditEvent, QueueItem, Staff, Team
+from storage.queue_queries import claim_if_free, open_loads
+
+CLAIMABLE = ("new", "snoozed", "escalated")
+
+
+def _item(item_id: int, session: Session) -> QueueItem:
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"no queue item with id {item_id}")
+    return item
+
+
+def _staff(staff_id: int, session: Session) -> Staff:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member with id {staff_id}")
+    return staff
+
+
+def open_load(staff_id: int, *, session: Session) -> int:
+    """How many items a staff member is working on (assigned, in progress, awaiting approval, escalated)."""
+    return open_loads(ACTIVE_STATUSES, session=session).get(staff_id, 0)
+
+
+def _take(
+    item: QueueItem, staff: Staff, *, session: Session, now: datetime, actor: Staff | str, action: str
+) -> QueueItem:
+    """The atomic part of every assignment: one conditional UPDATE, then reload."""
+    before = {"assignee_id": None, "status": item.status}
+    status = "assigned" if item.status in CLAIMABLE else item.status
+    won = claim_if_free(
+        item.id or 0,
+        staff_id=staff.id or 0,
+        version=item.version,
+        from_statuses=CLAIMABLE,
+        status=status,
+        now=now,
+        session=session,
+    )
+    session.refresh(item)
+    if not won:
+        holder = session.get(Staff, item.assignee_id) if item.assignee_id else None
+        who = f"claimed by {holder.username!r}" if holder else f"changed (now {item.status!r})"
+        raise Conflict(f"queue item {item.id} was {who} first; reload it and try again")
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="queue_item",
+        entity_id=item.id,
+        before=before,
+        after={"assignee_id": staff.id, "status": item.status},
+        at=now,
+    )
+    return item
+
+
+def claim(item_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Take an unassigned item for yourself; of two claiming at once exactly one wins (Conflict for the other)."""
+    require(actor, "queue.claim")
+    item = _item(item_id, session)
+    if item.assignee_id == actor.id:
+        return item
+    if item.assignee_id is None and item.status not in CLAIMABLE:
+        raise InvalidTransition(
+            f"queue item {item_id} is {item.status!r}; only {', '.join(CLAIMABLE)} items can be claimed"
+        )
+    return _take(item, actor, session=session, now=now or utcnow(), actor=actor, action="queue.claim")
+
+
+def release(item_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Give an item back to the unassigned queue."""
+    require(actor, "queue.claim")
+    item = _item(item_id, session)
+    if item.assignee_id is None:
+        raise InvalidTransition(f"queue item {item_id} is not assigned to anyone")
+    if item.assignee_id != actor.id and actor.role != "admin":
+        raise Conflict(f"queue item {item_id} is assigned to someone else; only they or an admin can release it")
+    before = {"assignee_id": item.assignee_id, "status": item.status}
+    item.assignee_id = None
+    if item.status in ("assigned", "in_progress"):
+        item.status = "new"
+    item.updated_at = now or utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="queue.release",
+        entity_type="queue_item",
+        entity_id=item.id,
+        before=before,
+        after={"assignee_id": None, "status": item.status},
+    )
+    return item
+
+
+def assign(item_id: int, staff_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Give an item to a named staff member (reassigning it if someone holds it)."""
+    require(actor, "queue.claim")
+    item = _item(item_id, session)
+    staff = _staff(staff_id, session)
+    if not staff.active:
+        raise Conflict(f"staff member {staff.username!r} is deactivated")
+    before = {"assignee_id": item.assignee_id, "status": item.status}
+    item.assignee_id = staff.id
+    if item.status in CLAIMABLE:
+        item.status = "assigned"
+    item.updated_at = now or utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="queue.assign",
+        entity_type="queue_item",
+        entity_id=item.id,
+        before=before,
+        after={"assignee_id": staff.id, "status": item.status},
+    )
+    return item
+
+
+def eligible(item: QueueItem, analysis: Analysis | None, staff: list[Staff], teams: dict[int, str]) -> list[Staff]:
+    """Staff who may answer the item: active agents, of its team when that team has anyone, with the skills."""
+    language = analysis.language if analysis else None
+    topic = analysis.primary_topic if analysis else None
+
+    def skilled(s: Staff) -> bool:
+        return (not s.languages or language is None or language in s.languages) and (
+            not s.topics or topic is None or topic in s.topics
+        )
+
+    able = [s for s in staff if allowed(s, "queue.reply") and skilled(s)]
+    in_team = [s for s in able if s.team_id is not None and teams.get(s.team_id) == item.team]
+    return in_team or able
+
+
+def _last_auto_assignee(session: Session) -> int | None:
+    stmt = (
+        select(AuditEvent).where(AuditEvent.action == "queue.auto_assign").order_by(col(AuditEvent.id).desc()).limit(1)
+    )
+    event = session.exec(stmt).first()
+    return int(event.after["assignee_id"]) if event and event.after.get("assignee_id") is not None else None
+
+
+def choose(mode: str, candidates: list[Staff], loads: dict[int, int], last: int | None) -> Staff | None:
+    """The staff member to give the next item to, among those with free capacity."""
+    free = [s for s in candidates if s.capacity - loads.get(s.id or 0, 0) > 0]
+    if not free:
+        return None
+    if mode == "round_robin":
+        free.sort(key=lambda s: s.id or 0)
+        after = [s for s in free if last is not None and (s.id or 0) > last]
+        return (after or free)[0]
+    # Load-balanced: the most free capacity, ties to the lightest relative load, then the lowest id.
+    return max(free, key=lambda s: (s.capacity - loads.get(s.id or 0, 0), -loads.get(s.id or 0, 0), -(s.id or 0)))
+
+
+def auto_assign(
+    *, session: Session, settings: Settings, now: datetime | None = None, limit: int = 500
+) -> list[QueueItem]:
+    """Serve the unassigned backlog, most urgent and then oldest first, as far as capacity allows."""
+    mode = settings.responder.assignment
+    if mode == "manual":
+        return []
+    now = now or utcnow()
+    staff = list(session.exec(select(Staff).where(Staff.active == True)))  # noqa: E712
+    if not staff:
+        return []
+    teams = {t.id: t.key for t in session.exec(select(Team)) if t.id is not None}
+    loads = open_loads(ACTIVE_STATUSES, session=session)
+    backlog = session.exec(
+        select(QueueItem)
+        .where(col(QueueItem.assignee_id).is_(None), QueueItem.status == "new")
+        .order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
+        .limit(limit)
+    )
+    assigned = []
+    last = _last_auto_assignee(session) if mode == "round_robin" else None
+    for item in list(backlog):
+        analysis = session.exec(select(Analysis).where(Analysis.post_id == item.post_id)).first()
+        pick = choose(mode, eligible(item, analysis, staff, teams), loads, last)
+        if pick is None:
+            continue
+        try:
+            _take(item, pick, session=session, now=now, actor="system:assigner", action="queue.auto_assign")
+        except Conflict:
+            continue  # another worker or a person took it meanwhile
+        loads[pick.id or 0] = loads.get(pick.id or 0, 0) + 1
+        last = pick.id
+        assigned.append(item)
+    return assigned

@@ -1,0 +1,377 @@
+"""Queue items: routing analyzed posts into the queue, listing it, and moving items between statuses.
+
+`route_new` is the pipeline's entry point. On PostgreSQL it claims analyses with
+`FOR UPDATE SKIP LOCKED`, so several workers never route the same post twice; on SQLite the lock
+clause is a no-op and the single writer is the guarantee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from dangol.errors import DangolError, NotFound, QueueError
+from dangol.settings import Settings
+from dangol.types import utcnow
+from responder import audit, routing, sla
+from responder.assignment import assign, auto_assign
+from responder.permissions import require
+from responder.statuses import check_transition
+from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
+from storage.queue_queries import QueueFilters, item_in_thread, linked_customer, queue_page
+
+__all__ = ["QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
+
+BATCH = 200
+
+
+@dataclass
+class RouteResult:
+    """What one routing pass did (counts, and the ids of items it created or touched)."""
+
+    examined: int = 0
+    queued: int = 0
+    grouped: int = 0
+    reopened: int = 0
+    spam: int = 0
+    skipped: int = 0
+    assigned: int = 0
+    item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue and the total count behind it."""
+
+    items: list[QueueItem]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass
+class BulkResult:
+    """Which items a bulk action changed, and why the others were refused."""
+
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+def risk_priority(risk: float) -> int:
+    """Priority from risk alone (1 = most urgent), used when no rule sets one."""
+    return 1 if risk >= 0.8 else 2 if risk >= 0.6 else 3 if risk >= 0.3 else 4
+
+
+def _is_own(author: Author, settings: Settings) -> bool:
+    # Entries are "platform:handle" or a bare handle meaning every platform.
+    own = {h.lower().replace("@", "") for h in settings.brand.own_handles}
+    handle = author.handle.lower().lstrip("@")
+    return handle in own or f"{author.platform}:{handle}" in own
+
+
+def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | None) -> routing.Facts:
+    return routing.Facts(
+        text=f"{post.title or ''} {post.text}",
+        platform=post.platform,
+        language=analysis.language,
+        sentiment=analysis.sentiment,
+        primary_topic=analysis.primary_topic,
+        topics=tuple(analysis.topics),
+        tier=customer.tier if customer else None,
+        followers=author.followers or 0,
+        risk=analysis.risk,
+        spam=analysis.is_spam,
+    )
+
+
+def is_actionable(analysis: Analysis, customer: Customer | None, settings: Settings) -> bool:
+    """Complaints, questions, risky posts and anything from a VIP customer need a response."""
+    return (
+        analysis.is_complaint
+        or analysis.is_question
+        or analysis.risk >= settings.responder.actionable_risk
+        or (customer is not None and customer.tier.lower() == "vip")
+    )
+
+
+def _claim_batch(session: Session) -> list[Analysis]:
+    stmt = (
+        select(Analysis)
+        .where(Analysis.routed == False)  # noqa: E712
+        .order_by(col(Analysis.id))
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(stmt))
+
+
+def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
+    """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent."""
+    now = now or utcnow()
+    result = RouteResult()
+    rules = routing.list_rules(session=session, settings=settings)
+    while batch := _claim_batch(session):
+        for analysis in batch:
+            _route_one(analysis, rules, result, session=session, settings=settings, now=now)
+            analysis.routed = True
+        session.flush()
+    if result.queued or result.reopened:
+        result.assigned = len(auto_assign(session=session, settings=settings, now=now))
+    return result
+
+
+def _route_one(
+    analysis: Analysis,
+    rules: list[routing.Rule],
+    result: RouteResult,
+    *,
+    session: Session,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    result.examined += 1
+    post = session.get(Post, analysis.post_id)
+    author = session.get(Author, post.author_id) if post else None
+    if post is None or author is None or post.deleted_at is not None or _is_own(author, settings):
+        result.skipped += 1
+        return
+    customer = linked_customer(author.id or 0, session=session)
+    if (item := item_in_thread(post, session=session)) is not None:
+        _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
+        return
+    decision = routing.decide(rules, _facts(post, author, analysis, customer))
+    spam = analysis.is_spam and decision.close_as_spam
+    if not spam and (analysis.is_spam or not is_actionable(analysis, customer, settings)):
+        result.skipped += 1
+        return
+    key = analysis.cluster_key or f"post:{post.id}"
+    existing = session.exec(select(QueueItem).where(QueueItem.cluster_key == key)).first()
+    if existing is not None:
+        existing.cluster_size += 1
+        existing.updated_at = now
+        audit.record(
+            session, actor="system:router", action="queue.grouped", entity_type="queue_item", entity_id=existing.id,
+            after={"post_id": post.id, "cluster_size": existing.cluster_size}, at=now,
+        )  # fmt: skip
+        result.grouped += 1
+        return
+    item = _new_item(post, author, analysis, customer, decision, key, settings=settings, now=now)
+    session.add(item)
+    session.flush()
+    audit.record(
+        session, actor="system:router", action="queue.create", entity_type="queue_item", entity_id=item.id,
+        after={"post_id": post.id, "status": item.status, "team": item.team, "priority": item.priority,
+               "sla_policy": item.sla_policy, "rules": decision.matched},
+        at=now,
+    )  # fmt: skip
+    result.item_ids.append(item.id or 0)
+    if spam:
+        result.spam += 1
+    else:
+        result.queued += 1
+
+
+def _new_item(
+    post: Post,
+    author: Author,
+    analysis: Analysis,
+    customer: Customer | None,
+    decision: routing.Decision,
+    key: str,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> QueueItem:
+    priority = decision.priority or risk_priority(analysis.risk)
+    item = QueueItem(
+        post_id=post.id or 0,
+        cluster_key=key,
+        customer_id=customer.id if customer else None,
+        status="spam" if analysis.is_spam and decision.close_as_spam else "new",
+        priority=priority,
+        team=decision.team or "support",
+        sla_policy=decision.sla or sla.policy_name_for_priority(priority, settings),
+        approval_required=decision.approval,
+        routing={"rules": decision.matched, "notify": decision.notify, "risk": analysis.risk},
+        created_at=now,
+        updated_at=now,
+    )
+    item.sla_policy = sla.policy_for(item.sla_policy, post.platform, settings)[0]
+    # The customer has waited since we could first see the post.
+    sla.start_clock(item, start=min(post.collected_at or now, now), settings=settings, platform=post.platform)
+    return item
+
+
+def _customer_wrote_again(
+    item: QueueItem, post: Post, result: RouteResult, *, session: Session, settings: Settings, now: datetime
+) -> None:
+    """A new post in the thread by the same customer: reopen a replied/closed item, restart a paused clock."""
+    before = {"status": item.status, "sla_paused_at": item.sla_paused_at}
+    if item.status in ("replied", "closed"):
+        item.status = "assigned" if item.assignee_id else "new"
+        result.reopened += 1
+    sla.resume(item, settings=settings, platform=post.platform, now=now)
+    item.updated_at = now
+    audit.record(
+        session, actor="system:router", action="queue.customer_replied", entity_type="queue_item", entity_id=item.id,
+        before=before, after={"status": item.status, "post_id": post.id}, at=now,
+    )  # fmt: skip
+    result.item_ids.append(item.id or 0)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def list_queue(
+    filters: QueueFilters | None = None, *, session: Session, sort: str = "priority", page: int = 1, page_size: int = 25
+) -> QueuePage:
+    """A page of the queue with the total count; sort is priority | oldest | newest | due."""
+    from storage.queue_queries import SORTS
+
+    if sort not in SORTS:
+        raise QueueError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
+    if page < 1 or not 1 <= page_size <= 500:
+        raise QueueError("page starts at 1 and page_size must be between 1 and 500")
+    items, total = queue_page(filters or QueueFilters(), session=session, sort=sort, page=page, page_size=page_size)
+    return QueuePage(items=items, total=total, page=page, page_size=page_size)
+
+
+def get_item(item_id: int, *, session: Session) -> QueueItem:
+    """The queue item, or NotFound."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"no queue item with id {item_id}")
+    return item
+
+
+# --- changing --------------------------------------------------------------------------------
+
+
+def transition(
+    item: QueueItem, status: str, *, actor: Staff | str, session: Session, now: datetime, **extra: Any
+) -> QueueItem:
+    """Move an item to `status` (checked against the table) and audit it; callers check permissions."""
+    check_transition(item.status, status)
+    before = {"status": item.status}
+    item.status = status
+    item.updated_at = now
+    session.flush()
+    audit.record(
+        session, actor=actor, action=f"queue.{status}", entity_type="queue_item", entity_id=item.id,
+        before=before, after={"status": status, **extra}, at=now,
+    )  # fmt: skip
+    return item
+
+
+def set_status(item_id: int, status: str, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Change an item's status; InvalidTransition names the allowed ones."""
+    require(actor, "queue.close" if status in ("closed", "spam") else "queue.reply")
+    return transition(get_item(item_id, session=session), status, actor=actor, session=session, now=now or utcnow())
+
+
+def snooze(item_id: int, until: datetime, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Hide an item until `until`; `wake_snoozed` brings it back."""
+    require(actor, "queue.reply")
+    now = now or utcnow()
+    if until <= now:
+        raise QueueError(f"snooze until {until.isoformat()} is not in the future")
+    item = get_item(item_id, session=session)
+    item.snoozed_until = until
+    return transition(item, "snoozed", actor=actor, session=session, now=now, until=until)
+
+
+def wake_snoozed(*, session: Session, now: datetime | None = None) -> list[QueueItem]:
+    """Return snoozed items whose time has come to the queue (to their assignee when they have one)."""
+    now = now or utcnow()
+    stmt = select(QueueItem).where(QueueItem.status == "snoozed", col(QueueItem.snoozed_until) <= now)
+    woken = []
+    for item in session.exec(stmt):
+        item.snoozed_until = None
+        woken.append(
+            transition(item, "assigned" if item.assignee_id else "new", actor="system:snooze", session=session, now=now)
+        )
+    return woken
+
+
+def close(item_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Close an item as resolved."""
+    return set_status(item_id, "closed", actor=actor, session=session, now=now)
+
+
+def mark_spam(item_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
+    """Close an item as spam."""
+    return set_status(item_id, "spam", actor=actor, session=session, now=now)
+
+
+def add_note(item_id: int, text: str, *, actor: Staff, session: Session, now: datetime | None = None) -> Note:
+    """Add an internal note (never sent to the customer)."""
+    require(actor, "queue.note")
+    if not text.strip():
+        raise QueueError("a note needs some text")
+    item = get_item(item_id, session=session)
+    note = Note(queue_item_id=item.id or 0, staff_id=actor.id, text=text.strip(), created_at=now or utcnow())
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="queue.note",
+        entity_type="queue_item",
+        entity_id=item.id,
+        after={"note_id": note.id},
+    )
+    return note
+
+
+def add_tag(item_id: int, tag: str, *, actor: Staff, session: Session) -> QueueItem:
+    """Tag an item (tags are lower-case, without spaces at the ends)."""
+    require(actor, "queue.note")
+    tag = tag.strip().lower()
+    if not tag:
+        raise QueueError("a tag needs some text")
+    item = get_item(item_id, session=session)
+    if tag not in item.tags:
+        before = {"tags": list(item.tags)}
+        item.tags = [*item.tags, tag]  # a new list, so the JSON column sees the change
+        item.updated_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="queue.tag",
+            entity_type="queue_item",
+            entity_id=item.id,
+            before=before,
+            after={"tags": item.tags},
+        )
+    return item
+
+
+def bulk(item_ids: Sequence[int], action: str, *, actor: Staff, session: Session, **kwargs: Any) -> BulkResult:
+    """Apply one action to many items; each item succeeds or fails on its own (reason kept)."""
+    require(actor, "queue.bulk")
+    actions = {
+        "close": lambda i: close(i, actor=actor, session=session),
+        "mark_spam": lambda i: mark_spam(i, actor=actor, session=session),
+        "assign": lambda i: assign(i, int(kwargs["staff_id"]), actor=actor, session=session),
+        "add_tag": lambda i: add_tag(i, str(kwargs["tag"]), actor=actor, session=session),
+        "snooze": lambda i: snooze(i, kwargs["until"], actor=actor, session=session),
+    }
+    if action not in actions:
+        raise QueueError(f"unknown bulk action {action!r}; valid: {', '.join(actions)}")
+    result = BulkResult()
+    for item_id in item_ids:
+        try:
+            with session.begin_nested():
+                actions[action](item_id)
+            result.done.append(item_id)
+        except DangolError as exc:
+            result.failed[item_id] = str(exc)
+    return result

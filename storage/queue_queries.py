@@ -1,0 +1,166 @@
+"""Queries behind the response queue: filtered pages, staff load, atomic claims, thread look-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
+
+SORTS = ("priority", "oldest", "newest", "due")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue list can be narrowed by; None means "any"."""
+
+    status: Sequence[str] | None = None
+    team: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    priority: int | None = None
+    platform: str | None = None
+    topic: str | None = None
+    language: str | None = None
+    tag: str | None = None
+    customer_id: int | None = None
+    sla_breached: bool | None = None
+    text: str | None = None
+
+
+def _filtered(stmt, filters: QueueFilters):  # type: ignore[no-untyped-def]
+    f = filters
+    if f.status:
+        stmt = stmt.where(col(QueueItem.status).in_(list(f.status)))
+    if f.team:
+        stmt = stmt.where(QueueItem.team == f.team)
+    if f.assignee_id is not None:
+        stmt = stmt.where(QueueItem.assignee_id == f.assignee_id)
+    if f.unassigned:
+        stmt = stmt.where(col(QueueItem.assignee_id).is_(None))
+    if f.priority is not None:
+        stmt = stmt.where(QueueItem.priority == f.priority)
+    if f.customer_id is not None:
+        stmt = stmt.where(QueueItem.customer_id == f.customer_id)
+    if f.sla_breached is not None:
+        stmt = stmt.where(QueueItem.sla_breached == f.sla_breached)
+    if f.platform or f.text:
+        stmt = stmt.join(Post, col(Post.id) == QueueItem.post_id)
+        if f.platform:
+            stmt = stmt.where(Post.platform == f.platform)
+        if f.text:
+            stmt = stmt.where(func.lower(Post.text).contains(f.text.lower()))
+    if f.topic or f.language:
+        stmt = stmt.join(Analysis, col(Analysis.post_id) == QueueItem.post_id)
+        if f.topic:
+            stmt = stmt.where(Analysis.primary_topic == f.topic)
+        if f.language:
+            stmt = stmt.where(Analysis.language == f.language)
+    return stmt
+
+
+def queue_page(
+    filters: QueueFilters, *, session: Session, sort: str = "priority", page: int = 1, page_size: int = 25
+) -> tuple[list[QueueItem], int]:
+    """One page of queue items and the total count matching `filters`."""
+    orders = {
+        "priority": (col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id)),
+        "oldest": (col(QueueItem.created_at), col(QueueItem.id)),
+        "newest": (col(QueueItem.created_at).desc(), col(QueueItem.id).desc()),
+        "due": (col(QueueItem.first_response_due_at), col(QueueItem.id)),
+    }
+    total = session.exec(_filtered(select(func.count()).select_from(QueueItem), filters)).one()
+    stmt = _filtered(select(QueueItem), filters).order_by(*orders[sort])
+    items = list(session.exec(stmt.offset((page - 1) * page_size).limit(page_size)))
+    if filters.tag:
+        # JSON list containment differs between SQLite and PostgreSQL; tags are few, so filter here.
+        everything = list(session.exec(_filtered(select(QueueItem), filters).order_by(*orders[sort])))
+        tagged = [i for i in everything if filters.tag in (i.tags or [])]
+        return tagged[(page - 1) * page_size : page * page_size], len(tagged)
+    return items, int(total)
+
+
+def open_loads(statuses: Sequence[str], *, session: Session) -> dict[int, int]:
+    """Staff id → number of items assigned to them in `statuses`."""
+    stmt = (
+        select(QueueItem.assignee_id, func.count())
+        .where(col(QueueItem.assignee_id).is_not(None), col(QueueItem.status).in_(list(statuses)))
+        .group_by(col(QueueItem.assignee_id))
+    )
+    return {int(staff_id): int(n) for staff_id, n in session.exec(stmt)}  # type: ignore[arg-type]
+
+
+def claim_if_free(
+    item_id: int,
+    *,
+    staff_id: int,
+    version: int,
+    from_statuses: Sequence[str],
+    status: str,
+    now: datetime,
+    session: Session,
+) -> bool:
+    """Assign the item only if nobody holds it and nobody changed it since `version`; True if this call won.
+
+    One conditional UPDATE: under concurrency the database lets exactly one such statement match.
+    """
+    stmt = (
+        update(QueueItem)
+        .where(
+            col(QueueItem.id) == item_id,
+            col(QueueItem.assignee_id).is_(None),
+            col(QueueItem.version) == version,
+            col(QueueItem.status).in_(list(from_statuses)),
+        )
+        .values(assignee_id=staff_id, status=status, updated_at=now, version=QueueItem.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+
+def linked_customer(author_id: int, *, session: Session) -> Customer | None:
+    """The customer an author is linked to (applied links only, the most confident first)."""
+    stmt = (
+        select(Customer)
+        .join(IdentityLink, col(IdentityLink.customer_id) == Customer.id)
+        .where(IdentityLink.author_id == author_id, IdentityLink.status == "applied", col(Customer.erased_at).is_(None))
+        .order_by(col(IdentityLink.confidence).desc(), col(IdentityLink.id).desc())
+    )
+    return session.exec(stmt.limit(1)).first()
+
+
+def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
+    """The queue item whose post this one answers or shares a thread with, written by the same author."""
+    refs = {r for r in (post.reply_to_id, post.thread_id) if r}
+    if not refs:
+        return None
+    stmt = (
+        select(QueueItem)
+        .join(Post, col(Post.id) == QueueItem.post_id)
+        .where(
+            Post.platform == post.platform,
+            Post.author_id == post.author_id,
+            col(Post.id) != post.id,
+            (col(Post.external_id).in_(refs)) | (col(Post.thread_id).in_(refs)),
+        )
+        .order_by(col(QueueItem.id).desc())
+    )
+    return session.exec(stmt.limit(1)).first()
+
+
+def author_post_ids(customer_id: int, *, session: Session) -> list[int]:
+    """Ids of authors linked (applied) to the customer."""
+    stmt = select(IdentityLink.author_id).where(
+        IdentityLink.customer_id == customer_id, IdentityLink.status == "applied"
+    )
+    return sorted(set(session.exec(stmt)))
+
+
+def authors_of(customer_id: int, *, session: Session) -> list[Author]:
+    """The social identities applied-linked to a customer."""
+    ids = author_post_ids(customer_id, session=session)
+    return list(session.exec(select(Author).where(col(Author.id).in_(ids)))) if ids else []

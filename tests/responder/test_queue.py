@@ -1,0 +1,138 @@
+"""Routing analyzed posts into the queue: actionable, clusters, spam, reopening, idempotence, statuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from dangol.errors import InvalidTransition, NotFound
+from responder.audit import list_events
+from responder.queue import QueueFilters, close, get_item, list_queue, route_new, set_status, snooze, wake_snoozed
+from storage.models import Analysis, QueueItem
+from tests.responder.conftest import NOW
+
+
+def test_complaint_becomes_one_new_queue_item_with_sla_dues(session, settings, seed_post):
+    post = seed_post("my order never arrived")
+    result = route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (result.queued, item.post_id, item.status) == (1, post.id, "new")
+    assert item.first_response_due_at is not None and item.first_response_due_at > NOW
+    assert session.exec(select(Analysis)).one().routed is True
+
+
+def test_routing_twice_queues_nothing_new(session, settings, seed_post):
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    again = route_new(session=session, settings=settings, now=NOW)
+    assert again.examined == 0
+    assert len(session.exec(select(QueueItem)).all()) == 1
+
+
+def test_neutral_low_risk_post_is_not_queued(session, settings, seed_post):
+    seed_post("nice weather", is_complaint=False, sentiment="neutral", risk=0.1)
+    assert route_new(session=session, settings=settings, now=NOW).skipped == 1
+    assert session.exec(select(QueueItem)).all() == []
+
+
+def test_high_risk_post_is_queued_even_without_a_complaint(session, settings, seed_post):
+    seed_post("everyone look at this", is_complaint=False, risk=0.9)
+    assert route_new(session=session, settings=settings, now=NOW).queued == 1
+
+
+def test_vip_customer_is_queued_and_prioritised_by_rule(session, settings, seed_post, make_customer):
+    vip = make_customer(tier="vip")
+    seed_post("hello there", customer=vip, is_complaint=False, sentiment="positive", risk=0.0)
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (item.customer_id, item.priority, item.sla_policy) == (vip.id, 1, "urgent")
+
+
+def test_our_own_account_is_never_queued(session, settings, seed_post):
+    settings.brand.own_handles = ["@AcmeSupport", "reddit:acme_team"]
+    seed_post("we are sorry, DM us", handle="acmesupport")
+    seed_post("we are sorry, DM us", handle="acme_team", platform="reddit")
+    assert route_new(session=session, settings=settings, now=NOW).skipped == 2
+
+
+def test_near_duplicate_grows_the_cluster_instead_of_a_new_item(session, settings, seed_post):
+    seed_post("app crashes on login", cluster_key="dup1")
+    seed_post("the app crashes at login", cluster_key="dup1")
+    result = route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (result.queued, result.grouped, item.cluster_size) == (1, 1, 2)
+
+
+def test_spam_is_closed_by_the_spam_rule(session, settings, seed_post):
+    seed_post("buy followers cheap", is_spam=True)
+    assert route_new(session=session, settings=settings, now=NOW).spam == 1
+    assert session.exec(select(QueueItem)).one().status == "spam"
+
+
+def test_customer_answering_in_the_thread_reopens_a_closed_item(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    admin = make_staff("ann", role="admin")
+    first = seed_post("refund please", handle="kim")
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    close(item.id, actor=admin, session=session, now=NOW)
+    seed_post("still nothing", handle="kim", is_complaint=False, post={"reply_to_id": first.external_id})
+    result = route_new(session=session, settings=settings, now=NOW + timedelta(hours=1))
+    assert (result.reopened, get_item(item.id, session=session).status) == (1, "new")
+
+
+def test_someone_else_in_the_thread_does_not_reopen_it(session, settings, seed_post, make_staff):
+    admin = make_staff("ann", role="admin")
+    first = seed_post("refund please", handle="kim")
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    close(item.id, actor=admin, session=session, now=NOW)
+    seed_post("same here", handle="lee", is_complaint=False, risk=0.0, post={"reply_to_id": first.external_id})
+    route_new(session=session, settings=settings, now=NOW)
+    assert get_item(item.id, session=session).status == "closed"
+
+
+def test_forbidden_transition_names_the_allowed_ones(session, settings, seed_post, make_staff):
+    admin = make_staff("ann", role="admin")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    with pytest.raises(InvalidTransition, match="cannot move an item from 'new' to 'replied'; allowed: .*closed"):
+        set_status(item.id, "replied", actor=admin, session=session)
+
+
+def test_unknown_item_id_is_not_found(session, make_staff):
+    with pytest.raises(NotFound, match="no queue item with id 999"):
+        close(999, actor=make_staff("ann", role="admin"), session=session)
+
+
+def test_snoozed_item_wakes_up_when_its_time_comes(session, settings, seed_post, make_staff):
+    admin = make_staff("ann", role="admin")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    snooze(item.id, NOW + timedelta(hours=2), actor=admin, session=session, now=NOW)
+    assert wake_snoozed(session=session, now=NOW + timedelta(hours=1)) == []
+    assert [i.id for i in wake_snoozed(session=session, now=NOW + timedelta(hours=3))] == [item.id]
+
+
+def test_list_queue_filters_sorts_and_counts(session, settings, seed_post):
+    for risk in (0.3, 0.9, 0.65):
+        seed_post("broken", risk=risk)
+    seed_post("결제 오류", language="ko", risk=0.9)
+    route_new(session=session, settings=settings, now=NOW)
+    page = list_queue(QueueFilters(language="en"), session=session, page_size=2)
+    assert (page.total, [i.priority for i in page.items]) == (3, [1, 2])
+    assert list_queue(QueueFilters(team="korea"), session=session).total == 1
+
+
+def test_every_route_and_change_is_audited(session, settings, seed_post, make_staff):
+    admin = make_staff("ann", role="admin")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    close(item.id, actor=admin, session=session, now=NOW)
+    actions = [(e.actor, e.action) for e in list_events(session=session, entity_type="queue_item")]
+    assert ("ann", "queue.closed") in actions and ("system:router", "queue.create") in actions
