@@ -1,0 +1,147 @@
+"""What every page needs: settings (loaded once per session), a cached engine, the logged-in
+staff member re-read from the database on every run, and `act` for server-checked actions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dangol.errors import DangolError
+from dangol.settings import DEFAULT_CONFIG, Settings, load_settings
+from dangol.types import utcnow
+from dashboard.safe import md
+from storage.models import Staff
+
+T = TypeVar("T")
+STAFF_ID = "staff_id"
+LAST_ACTIVITY = "last_activity"
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    settings: Settings
+    engine: Engine
+
+
+def config_path(argv: list[str]) -> Path | None:
+    """The config file: `--config FILE` after `--`, else $DANGOL_CONFIG, else ./config.toml if present."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--config", type=Path)
+    known, _ = parser.parse_known_args(argv)
+    if known.config:
+        return known.config
+    if os.environ.get("DANGOL_CONFIG"):
+        return Path(os.environ["DANGOL_CONFIG"])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str, echo: bool) -> Engine:
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(url, echo=echo)
+    upgrade(engine)
+    return engine
+
+
+def load_ctx(argv: list[str]) -> Ctx:
+    """Settings once per browser session; the engine once per process and database URL."""
+    if "settings" not in st.session_state:
+        st.session_state["settings"] = load_settings(config_path(argv))
+    settings: Settings = st.session_state["settings"]
+    return Ctx(settings=settings, engine=_engine(settings.database.url, settings.database.echo))
+
+
+def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
+    """The logged-in staff row, fresh from the database; None (and logged out) when expired."""
+    from responder.auth import SessionExpired, current_staff, record_logout
+    from storage.engine import session_scope
+
+    staff_id = st.session_state.get(STAFF_ID)
+    if staff_id is None:
+        return None
+    with session_scope(ctx.engine) as session:
+        try:
+            staff = current_staff(
+                session=session,
+                staff_id=staff_id,
+                last_activity=st.session_state[LAST_ACTIVITY],
+                settings=ctx.settings.dashboard,
+                now=now,
+            )
+        except SessionExpired as exc:
+            record_logout(session=session, staff_id=staff_id, reason="timeout")
+            log_out()
+            st.session_state["login_notice"] = str(exc)
+            return None
+    st.session_state[LAST_ACTIVITY] = now or utcnow()
+    return staff
+
+
+def log_out() -> None:
+    """Forget the login (the settings stay)."""
+    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page"):
+        st.session_state.pop(key, None)
+
+
+def flash(kind: str, text: str) -> None:
+    """Queue a message for the top of the next page run (it survives st.rerun)."""
+    st.session_state.setdefault("flash", []).append((kind, text))
+
+
+def show_flash() -> None:
+    """Show and clear the queued messages."""
+    for kind, text in st.session_state.pop("flash", []):
+        (st.error if kind == "error" else st.success)(text)
+
+
+def act(
+    ctx: Ctx, action: str | None, func: Callable[[Session, Staff], T], done: str = "", *, rerun: bool = True
+) -> T | None:
+    """Run one change on the server: reload the actor, `require(action)`, run `func` in one
+    transaction, and report the outcome; refusals and errors are shown, never raised.
+
+    With `rerun` the page runs again at once, so it shows the data as changed."""
+    from responder.permissions import require
+    from storage.engine import session_scope
+
+    staff_id = st.session_state.get(STAFF_ID)
+    if staff_id is None:
+        st.error("You are not logged in.")
+        return None
+    try:
+        with session_scope(ctx.engine) as session:
+            actor = session.get(Staff, staff_id)
+            if actor is None:
+                raise DangolError("your account no longer exists")
+            if action is not None:
+                require(actor, action)
+            result = func(session, actor)
+    except DangolError as exc:
+        flash("error", f"Refused: {md(exc)}")
+        if rerun:
+            st.rerun()
+        show_flash()
+        return None
+    if done:
+        flash("success", done)
+    if rerun:
+        st.rerun()
+    show_flash()
+    return result
+
+
+def read(ctx: Ctx, func: Callable[[Session], T]) -> T:
+    """Run a read-only query in its own session."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        return func(session)

@@ -1,0 +1,218 @@
+"""Admin page: staff (create, role, team, unlock), teams, routing rules, topics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.context import Ctx, act, read
+from dashboard.safe import md
+from responder.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
+from storage.models import Staff
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """Each section shows only when the role has its admin action; every change re-checks it."""
+    st.header("Admin")
+    if allowed(actor, "admin.staff"):
+        _staff(ctx)
+    if allowed(actor, "admin.teams"):
+        _teams(ctx)
+    if allowed(actor, "admin.rules"):
+        _rules(ctx)
+    if allowed(actor, "admin.topics"):
+        _topics(ctx)
+    with st.expander("What each role may do"):
+        st.dataframe(
+            pd.DataFrame(
+                [{"action": a, "meaning": m, **{r: a in PERMISSIONS[r] for r in ROLES}} for a, m in ACTIONS.items()]
+            ),
+            hide_index=True,
+        )
+
+
+def _staff(ctx: Ctx) -> None:
+    from responder.staff import list_staff, list_teams
+
+    st.subheader("Staff")
+    teams = read(ctx, lambda s: {t.id: t.key for t in list_teams(session=s)})
+    people = read(ctx, lambda s: list_staff(session=s))
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "id": p.id,
+                    "username": p.username,
+                    "role": p.role,
+                    "team": teams.get(p.team_id, ""),
+                    "languages": ",".join(p.languages),
+                    "active": p.active,
+                    "locked until": p.locked_until,
+                    "last login": p.last_login_at,
+                }
+                for p in people
+            ]
+        ),
+        hide_index=True,
+    )
+    with st.form("staff_add", clear_on_submit=True):
+        st.caption("Add a staff member")
+        cols = st.columns(4)
+        username = cols[0].text_input("Username")
+        role = cols[1].selectbox("Role", ROLES)
+        team = cols[2].text_input("Team key")
+        languages = cols[3].text_input("Languages (en,ko)")
+        password = st.text_input("Initial password", type="password")
+        if st.form_submit_button("Add staff member"):
+            from responder.staff import create_staff
+
+            act(
+                ctx,
+                "admin.staff",
+                lambda s, a: create_staff(
+                    session=s,
+                    username=username,
+                    password=password,
+                    role=role,
+                    team=team.strip() or None,
+                    languages=languages.split(","),
+                    actor=a.username,
+                ),
+                f"Added {md(username)}",
+            )
+    names = {p.id: p.username for p in people}
+    with st.form("staff_change"):
+        st.caption("Change a staff member")
+        cols = st.columns(4)
+        who = cols[0].selectbox("Staff member", list(names), format_func=lambda i: names[i])
+        role = cols[1].selectbox("New role", ["(keep)", *ROLES])
+        active = cols[2].selectbox("Active", ["(keep)", "yes", "no"])
+        unlock_now = cols[3].checkbox("Unlock account")
+        if st.form_submit_button("Apply change") and who is not None:
+            _change(ctx, int(who), role, active, unlock_now)
+
+
+def _change(ctx: Ctx, staff_id: int, role: str, active: str, unlock_now: bool) -> None:
+    from responder.staff import unlock, update_staff
+
+    def run(session: Any, who: Staff) -> None:
+        update_staff(
+            session=session,
+            actor=who,
+            staff_id=staff_id,
+            role=None if role == "(keep)" else role,
+            active=None if active == "(keep)" else active == "yes",
+        )
+        if unlock_now:
+            unlock(session=session, actor=who, staff_id=staff_id)
+
+    act(ctx, "admin.staff", run, "Staff member updated")
+
+
+def _teams(ctx: Ctx) -> None:
+    from responder.staff import ensure_team, list_teams
+
+    st.subheader("Teams")
+    teams = read(ctx, lambda s: list_teams(session=s))
+    st.dataframe(pd.DataFrame([{"key": t.key, "name": t.name} for t in teams]), hide_index=True)
+    with st.form("team_add", clear_on_submit=True):
+        cols = st.columns(2)
+        key = cols[0].text_input("Team key")
+        name = cols[1].text_input("Team name")
+        if st.form_submit_button("Add team"):
+            act(
+                ctx,
+                "admin.teams",
+                lambda s, a: ensure_team(session=s, key=key, name=name.strip() or None),
+                f"Team {md(key)} saved",
+            )
+
+
+def _rules(ctx: Ctx) -> None:
+    from responder.routing import add_rule, delete_rule, list_rules, seed_from_config, update_rule
+
+    st.subheader("Routing rules")
+    rules = read(ctx, lambda s: list_rules(session=s, settings=ctx.settings))
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "id": r.id or "config",
+                    "name": r.name,
+                    "when": json.dumps(r.when, ensure_ascii=False),
+                    "then": json.dumps(r.then, ensure_ascii=False),
+                    "enabled": r.enabled,
+                }
+                for r in rules
+            ]
+        ),
+        hide_index=True,
+    )
+    if rules and all(r.id is None for r in rules):
+        st.caption("These rules come from config.toml; copy them into the database to edit them here.")
+        if st.button("Copy config rules for editing", key="seed_rules"):
+            act(
+                ctx,
+                "admin.rules",
+                lambda s, a: seed_from_config(actor=a, session=s, settings=ctx.settings),
+                "Rules copied",
+            )
+        return
+    with st.form("rule_add", clear_on_submit=True):
+        st.caption('Add a rule: conditions and actions as JSON, e.g. {"topic": "billing"} → {"team": "billing"}')
+        name = st.text_input("Rule name")
+        when = st.text_input("When (JSON)", value="{}")
+        then = st.text_input("Then (JSON)", value="{}")
+        if st.form_submit_button("Add rule"):
+            act(
+                ctx,
+                "admin.rules",
+                lambda s, a: add_rule(name, _json(when), _json(then), actor=a, session=s),
+                "Rule added",
+            )
+    ids = {r.id: r.name for r in rules if r.id is not None}
+    if ids:
+        with st.form("rule_change"):
+            rule_id = st.selectbox("Rule", list(ids), format_func=lambda i: f"#{i} {ids[i]}")
+            cols = st.columns(3)
+            enable = cols[0].form_submit_button("Enable")
+            disable = cols[1].form_submit_button("Disable")
+            remove = cols[2].form_submit_button("Delete")
+        if (enable or disable) and rule_id is not None:
+            act(
+                ctx,
+                "admin.rules",
+                lambda s, a: update_rule(int(rule_id), actor=a, session=s, enabled=enable),
+                "Rule updated",
+            )
+        if remove and rule_id is not None:
+            act(ctx, "admin.rules", lambda s, a: delete_rule(int(rule_id), actor=a, session=s), "Rule deleted")
+
+
+def _json(text: str) -> dict[str, Any]:
+    from dangol.errors import ConfigError
+
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f'not valid JSON: {exc.msg}; write an object such as {{"topic": "billing"}}') from exc
+    if not isinstance(value, dict):
+        raise ConfigError('conditions and actions must be JSON objects, such as {"team": "billing"}')
+    return value
+
+
+def _topics(ctx: Ctx) -> None:
+    st.subheader("Complaint topics")
+    st.caption("Topics are defined in config.toml ([topics.<key>]); restart the worker after editing.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"key": k, "name": t.name, "team": t.team, "examples": len(t.examples), "description": t.description}
+                for k, t in ctx.settings.topics.items()
+            ]
+        ),
+        hide_index=True,
+    )

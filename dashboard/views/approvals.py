@@ -1,0 +1,49 @@
+"""Approvals page (PR reviewers): read the post, edit the reply, approve or reject with a comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard.context import Ctx, act, read
+from dashboard.safe import md
+from storage import dashboard_queries as q
+from storage.models import Staff
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """Replies waiting for approval, oldest first."""
+    st.header("Approvals")
+    pending = read(ctx, lambda s: q.pending_replies(session=s))
+    if not pending:
+        st.info("No replies are waiting for approval.")
+        return
+    for reply, post, author, drafter in pending:
+        with st.container(border=True):
+            st.markdown(
+                f"Reply #{reply.id} to **@{md(author.handle)}** on {md(post.platform)} · "
+                f"drafted by {md(drafter or 'system')} · item #{reply.queue_item_id}"
+            )
+            st.caption("Their post")
+            st.text(post.text)
+            with st.form(f"review_{reply.id}"):
+                text = st.text_area(
+                    "Reply (edit before approving if needed)", value=reply.text, key=f"review_text_{reply.id}"
+                )
+                comment = st.text_input("Comment for the agent", key=f"review_comment_{reply.id}")
+                cols = st.columns(2)
+                approve = cols[0].form_submit_button("Approve")
+                reject = cols[1].form_submit_button("Reject")
+            if approve or reject:
+                _review(ctx, reply.id, "approve" if approve else "reject", text, comment, reply.text)  # type: ignore[arg-type]
+
+
+def _review(ctx: Ctx, reply_id: int, decision: str, text: str, comment: str, original: str) -> None:
+    from responder.approval import review
+
+    def run(session: Any, who: Staff) -> Any:
+        edited = text.strip() if text.strip() and text.strip() != original else None
+        return review(reply_id, decision, actor=who, comment=comment.strip(), edited_text=edited, session=session)
+
+    act(ctx, "reply.review", run, f"Reply #{reply_id}: {decision}d")

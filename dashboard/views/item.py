@@ -1,0 +1,269 @@
+"""Item page: the post and its author, the customer's history, the analysis explained, label
+correction, suggested replies to pick and edit, send or send for approval, internal notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dangol.types import utcnow
+from dashboard.context import Ctx, act, read
+from dashboard.safe import md, safe_url, short
+from dashboard.views.queue import countdown
+from responder.permissions import allowed
+from storage import dashboard_queries as q
+from storage.models import Staff
+
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """The item page for st.session_state['item_id'] (or the id typed in)."""
+    st.header("Item")
+    typed = st.number_input("Item id", min_value=1, step=1, value=int(st.session_state.get("item_id") or 1))
+    item_id = int(typed)
+    st.session_state["item_id"] = item_id
+    view = read(ctx, lambda s: q.item_view(session=s, item_id=item_id))
+    if view is None:
+        st.info(f"There is no queue item #{item_id}. Open one from the Queue page.")
+        return
+    _summary(ctx, actor, view)
+    left, right = st.columns([3, 2])
+    with left:
+        _post(view)
+        _reply(ctx, actor, view)
+        _notes(ctx, actor, view)
+    with right:
+        _analysis(view)
+        _labels(ctx, actor, view)
+        _customer(ctx, view)
+
+
+def _summary(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+    item = view.item
+    due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
+    st.markdown(
+        f"**#{item.id}** · status **{md(item.status)}** · P{item.priority} · team {md(item.team)} · "
+        f"⏱ {md(countdown(due, item.sla_breached, utcnow()))}"
+    )
+    holder = view.assignee
+    if holder is not None and holder.id != actor.id:
+        st.warning(f"🔒 Someone else is working on this: {md(holder.display_name or holder.username)}")
+    elif holder is not None:
+        st.caption("You are working on this item.")
+    if not allowed(actor, "queue.claim"):
+        st.info(f"Queue actions are refused for your role ({md(actor.role)}): you can read this item only.")
+        return
+    cols = st.columns(4)
+    if holder is None and cols[0].button("Claim", key="claim"):
+        from responder.assignment import claim
+
+        act(ctx, "queue.claim", lambda s, a: claim(item.id, actor=a, session=s), "Claimed")  # type: ignore[arg-type]
+    if holder is not None and holder.id == actor.id and cols[0].button("Release", key="release"):
+        from responder.assignment import release
+
+        act(ctx, "queue.claim", lambda s, a: release(item.id, actor=a, session=s), "Released")  # type: ignore[arg-type]
+    if cols[1].button("Close", key="close_item"):
+        from responder.queue import close
+
+        act(ctx, "queue.close", lambda s, a: close(item.id, actor=a, session=s), "Closed")  # type: ignore[arg-type]
+    if cols[2].button("Close as spam", key="spam_item"):
+        from responder.queue import mark_spam
+
+        act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
+
+
+def _post(view: q.ItemView) -> None:
+    post, author = view.post, view.author
+    st.subheader("Post")
+    followers = f" · {author.followers:,} followers" if author.followers is not None else ""
+    st.markdown(f"{md(post.platform)} · **@{md(author.handle)}** ({md(author.display_name)}){followers}")
+    if post.created_at:
+        st.caption(f"posted {post.created_at:%Y-%m-%d %H:%M} UTC")
+    if post.title:
+        st.text(post.title)
+    st.text(post.text)
+    url = safe_url(post.url)
+    if url:
+        st.link_button("Open the original post ↗", url)
+    if author.bio:
+        with st.expander("Author bio"):
+            st.text(author.bio)
+
+
+def _analysis(view: q.ItemView) -> None:
+    st.subheader("Why it is here")
+    analysis = view.analysis
+    if analysis is None:
+        st.info("Not analyzed yet.")
+        return
+    st.markdown(
+        f"sentiment **{md(analysis.sentiment)}** · topic **{md(analysis.primary_topic)}** · "
+        f"language {md(analysis.language)} · risk **{analysis.risk:.2f}**"
+    )
+    if analysis.sentiment_probs:
+        probs = pd.DataFrame({"probability": analysis.sentiment_probs}).rename_axis("sentiment")
+        st.bar_chart(probs, horizontal=True, height=140)
+    if analysis.topics:
+        scores = pd.DataFrame({"score": analysis.topics}).rename_axis("topic").sort_values("score")
+        st.bar_chart(scores, horizontal=True, height=40 + 24 * len(scores))
+    if analysis.risk_breakdown:
+        st.caption("Risk breakdown")
+        st.dataframe(
+            pd.DataFrame(
+                {"factor": list(analysis.risk_breakdown), "value": [str(v) for v in analysis.risk_breakdown.values()]}
+            ),
+            hide_index=True,
+        )
+
+
+def _labels(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+    if not allowed(actor, "queue.label") or view.analysis is None:
+        return
+    topics = ["other", *ctx.settings.topics]
+    with st.form("labels"):
+        st.caption("Correct the labels (kept for retraining)")
+        sentiment = st.selectbox(
+            "Sentiment",
+            SENTIMENTS,
+            index=SENTIMENTS.index(view.analysis.sentiment) if view.analysis.sentiment in SENTIMENTS else 0,
+        )
+        topic = st.selectbox(
+            "Topic",
+            topics,
+            index=topics.index(view.analysis.primary_topic) if view.analysis.primary_topic in topics else 0,
+        )
+        if st.form_submit_button("Save correction"):
+            post_id = view.post.id
+
+            def save(session: Any, who: Staff) -> None:
+                if sentiment != view.analysis.sentiment:  # type: ignore[union-attr]
+                    q.add_label_feedback(
+                        session=session, post_id=post_id, kind="sentiment", new_value=sentiment, staff_id=who.id
+                    )
+                if topic != view.analysis.primary_topic:  # type: ignore[union-attr]
+                    q.add_label_feedback(
+                        session=session, post_id=post_id, kind="topic", new_value=topic, staff_id=who.id
+                    )
+
+            act(ctx, "queue.label", save, "Correction saved")
+    for fb in view.feedback:
+        st.caption(f"corrected {md(fb.kind)}: {md(fb.old_value)} → {md(fb.new_value)}")
+
+
+def _reply(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+    st.subheader("Reply")
+    for reply in view.replies:
+        st.caption(f"reply #{reply.id} · {md(reply.status)}" + (" · dry run" if reply.dry_run else ""))
+        st.text(reply.text)
+        if reply.review_comment:
+            st.caption(f"reviewer: {md(reply.review_comment)}")
+    if not allowed(actor, "queue.reply"):
+        return
+    key = f"reply_text_{view.item.id}"
+    suggestions = _suggestions(ctx, view.item.id)  # type: ignore[arg-type]
+    if suggestions:
+        labels = [f"{i + 1}. {short(s.text, 140)}" for i, s in enumerate(suggestions)]
+        picked = st.radio(
+            "Suggested replies",
+            range(len(labels)),
+            format_func=lambda i: md(labels[i]),
+            key=f"suggestion_{view.item.id}",
+        )
+        if st.button("Use this suggestion", key="use_suggestion"):
+            st.session_state[key] = suggestions[int(picked)].text
+            st.session_state[f"reply_source_{view.item.id}"] = suggestions[int(picked)].source
+            st.rerun()
+        explanation = getattr(suggestions[int(picked)], "explanation", "")
+        if explanation:
+            st.caption(md(explanation))
+    text = st.text_area("Your reply", key=key, height=140)
+    reasons = _approval_reasons(ctx, view)
+    if reasons:
+        st.caption("Needs approval: " + md("; ".join(reasons)))
+    label = "Send for approval" if reasons else ("Send" if ctx.settings.responder.send else "Send (dry-run)")
+    if st.button(label, key="send_reply", type="primary"):
+        if not text.strip():
+            st.warning("Write or pick a reply first.")
+            return
+        source = st.session_state.get(f"reply_source_{view.item.id}", "staff")
+        _submit(ctx, view.item.id, text.strip(), source)  # type: ignore[arg-type]
+
+
+def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
+    from responder.suggest import suggest
+
+    cache = st.session_state.setdefault("suggestions", {})
+    if item_id not in cache:
+        cache[item_id] = read(ctx, lambda s: suggest(item_id, session=s, settings=ctx.settings))
+    return list(cache[item_id])
+
+
+def _approval_reasons(ctx: Ctx, view: q.ItemView) -> list[str]:
+    from responder.approval import needs_approval
+
+    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings))
+
+
+def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
+    from responder.approval import submit_reply
+
+    def send(session: Any, who: Staff) -> Any:
+        return submit_reply(item_id, text, actor=who, session=session, settings=ctx.settings, source=source)
+
+    reply = act(ctx, "queue.reply", send, rerun=False)
+    if reply is not None:
+        st.session_state.pop(f"reply_text_{item_id}", None)
+        done = "Sent for approval" if reply.status == "pending_approval" else f"Reply {reply.status}"
+        if reply.dry_run and reply.status == "sent":
+            done += " (dry run: nothing was posted)"
+        from dashboard.context import flash
+
+        flash("success", done)
+        st.rerun()
+
+
+def _notes(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+    st.subheader("Internal notes")
+    for note, who in view.notes:
+        st.caption(f"{md(who)} · {note.created_at:%Y-%m-%d %H:%M}")
+        st.text(note.text)
+    if not allowed(actor, "queue.note"):
+        return
+    with st.form("note", clear_on_submit=True):
+        text = st.text_area("New note (never sent to the customer)")
+        if st.form_submit_button("Add note") and text.strip():
+            from responder.queue import add_note
+
+            item_id = view.item.id
+            act(ctx, "queue.note", lambda s, a: add_note(item_id, text.strip(), actor=a, session=s), "Note added")  # type: ignore[arg-type]
+
+
+def _customer(ctx: Ctx, view: q.ItemView) -> None:
+    st.subheader("Customer")
+    if view.customer is None:
+        st.caption("Not linked to a known customer.")
+        return
+    customer = view.customer
+    st.markdown(f"**{md(customer.name)}** · tier {md(customer.tier)}")
+    cv = read(ctx, lambda s: q.customer_view(session=s, customer_id=customer.id, posts_limit=20))  # type: ignore[arg-type]
+    if cv is None:
+        return
+    timeline = pd.DataFrame(
+        [
+            {
+                "when": p.created_at,
+                "platform": p.platform,
+                "sentiment": a.sentiment if a else "",
+                "text": short(p.text, 100),
+            }
+            for p, a in cv.posts
+        ]
+    )
+    if not timeline.empty:
+        st.caption("History (newest first)")
+        st.dataframe(timeline, hide_index=True)
+    if cv.items:
+        st.caption("Earlier queue items: " + ", ".join(f"#{i.id} {md(i.status)}" for i in cv.items))

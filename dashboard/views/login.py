@@ -1,0 +1,35 @@
+"""The login form: username and password, lockout and audit handled by responder.auth."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dangol.types import utcnow
+from dashboard.context import LAST_ACTIVITY, STAFF_ID, Ctx
+from dashboard.safe import md
+
+
+def render(ctx: Ctx) -> None:
+    """Show the login form; on success remember the staff id and the time of activity."""
+    from responder.auth import attempt_login
+    from storage.engine import session_scope
+
+    st.title(f"{md(ctx.settings.brand.name)} · Dangol")
+    notice = st.session_state.pop("login_notice", None)
+    if notice:
+        st.warning(md(notice))
+    with st.form("login"):
+        username = st.text_input("Username", key="login_username")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in")
+    if not submitted:
+        return
+    with session_scope(ctx.engine) as session:
+        attempt = attempt_login(session=session, username=username, password=password, settings=ctx.settings.dashboard)
+        staff_id = attempt.staff.id if attempt.staff else None
+    if not attempt.ok:
+        st.error(md(attempt.message))
+        return
+    st.session_state[STAFF_ID] = staff_id
+    st.session_state[LAST_ACTIVITY] = utcnow()
+    st.rerun()

@@ -1,0 +1,169 @@
+"""Queue page: filters, most urgent first with SLA countdowns, pages, bulk actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from dangol.types import PLATFORMS, utcnow
+from dashboard.context import Ctx, act, read
+from dashboard.navigation import open_item
+from dashboard.safe import md, short
+from responder.permissions import allowed
+from storage import dashboard_queries as q
+from storage.models import Staff
+
+SENTIMENTS = ("negative", "neutral", "positive")
+STATUSES = ("new", "assigned", "in_progress", "pending_approval", "escalated", "snoozed", "replied", "closed", "spam")
+ANY = "(any)"
+
+
+def countdown(due: datetime | None, breached: bool, now: datetime) -> str:
+    """'12m left', '3h 5m left', 'overdue 40m' or 'no SLA'."""
+    if due is None:
+        return "breached" if breached else "no SLA"
+    seconds = int((due - now).total_seconds())
+    span = abs(seconds) // 60
+    text = f"{span // 60}h {span % 60}m" if span >= 60 else f"{span}m"
+    return f"overdue {text}" if seconds < 0 or breached else f"{text} left"
+
+
+def _choice(value: str) -> str | None:
+    return None if value == ANY else value
+
+
+def filters_form(ctx: Ctx, actor: Staff) -> q.QueueFilter:
+    """The filter form; values persist in session state between runs."""
+    facets = read(ctx, lambda s: q.queue_facets(session=s))
+    staff = read(ctx, lambda s: _staff(s))
+    with st.form("queue_filters"):
+        cols = st.columns(4)
+        status = cols[0].multiselect("Status", STATUSES, default=list(q.OPEN), key="f_status")
+        team = cols[1].selectbox("Team", [ANY, *facets["team"]], key="f_team")
+        topic = cols[2].selectbox("Topic", [ANY, *facets["topic"]], key="f_topic")
+        sentiment = cols[3].selectbox("Sentiment", [ANY, *SENTIMENTS], key="f_sentiment")
+        cols = st.columns(4)
+        platform = cols[0].selectbox("Platform", [ANY, *PLATFORMS], key="f_platform")
+        language = cols[1].selectbox("Language", [ANY, *facets["language"]], key="f_language")
+        names = [ANY, "(unassigned)", "(me)", *staff]
+        assignee = cols[2].selectbox("Assignee", names, key="f_assignee")
+        sla = cols[3].selectbox("SLA", [ANY, *q.SLA_STATES], key="f_sla")
+        if st.form_submit_button("Apply filters"):
+            st.session_state["queue_page"] = 1
+    assignee_id = actor.id if assignee == "(me)" else staff.get(assignee)
+    return q.QueueFilter(
+        status=list(status),
+        team=_choice(team),
+        topic=_choice(topic),
+        sentiment=_choice(sentiment),
+        platform=_choice(platform),
+        language=_choice(language),
+        assignee_id=assignee_id,
+        unassigned=assignee == "(unassigned)",
+        sla=_choice(sla),
+    )
+
+
+def _staff(session: object) -> dict[str, int]:
+    from responder.staff import list_staff
+
+    return {s.username: s.id for s in list_staff(session=session, include_inactive=False)}  # type: ignore[arg-type, misc]
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """The queue page."""
+    st.header("Queue")
+    if not allowed(actor, "queue.claim"):
+        st.info(f"Read-only: queue actions are refused for your role ({md(actor.role)}).")
+    filters = filters_form(ctx, actor)
+    size = ctx.settings.dashboard.page_size
+    number = int(st.session_state.get("queue_page", 1))
+    now = utcnow()
+    page = read(ctx, lambda s: q.queue_page(session=s, filters=filters, page=number, page_size=size, now=now))
+    st.caption(f"{page.total} items · page {page.page} of {page.pages}")
+    for row in page.rows:
+        _row(row, actor, now)
+    _pager(page)
+    if page.rows:
+        bulk_form(ctx, actor, page.rows)
+
+
+def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
+    with st.container(border=True):
+        top = st.columns([1, 2, 2, 2, 2, 1])
+        top[0].markdown(f"**P{row.priority}**")
+        top[1].markdown(f"{md(row.status)} · {md(row.team)}")
+        top[2].markdown(f"⏱ {md(countdown(row.due_at, row.sla_breached, now))}")
+        top[3].markdown(f"{md(row.platform)} · @{md(row.handle)}")
+        labels = " · ".join(md(x) for x in (row.sentiment, row.topic, row.language) if x)
+        top[4].markdown(labels or "not analyzed")
+        if top[5].button(f"Open #{row.item_id}", key=f"open_{row.item_id}"):
+            open_item(row.item_id)
+            st.rerun()
+        st.text(short(row.snippet, 280))
+        if row.assignee_id is not None and row.assignee_id != actor.id:
+            st.caption(f"🔒 someone else is working on this: {md(row.assignee)}")
+        if row.tags:
+            st.caption("tags: " + ", ".join(md(t) for t in row.tags))
+
+
+def _pager(page: q.QueuePage) -> None:
+    if page.pages <= 1:
+        return
+    cols = st.columns(3)
+    if cols[0].button("◀ Previous page", disabled=page.page <= 1, key="prev_page"):
+        st.session_state["queue_page"] = page.page - 1
+        st.rerun()
+    cols[1].caption(f"page {page.page} / {page.pages}")
+    if cols[2].button("Next page ▶", disabled=page.page >= page.pages, key="next_page"):
+        st.session_state["queue_page"] = page.page + 1
+        st.rerun()
+
+
+BULK_ACTIONS = {"Assign to…": "assign", "Close as spam": "mark_spam", "Close": "close", "Add tag": "add_tag"}
+
+
+def bulk_form(ctx: Ctx, actor: Staff, rows: list[q.QueueRow]) -> None:
+    """Bulk assign, close as spam, close or tag the chosen items of this page."""
+    from responder.queue import bulk
+
+    options = {f"#{r.item_id} @{r.handle}: {short(r.snippet, 60)}": r.item_id for r in rows}
+    staff = read(ctx, lambda s: _staff(s))
+    with st.form("bulk"):
+        st.subheader("Bulk action")
+        chosen = st.multiselect("Items", list(options), key="bulk_items")
+        action = st.selectbox("Action", list(BULK_ACTIONS), key="bulk_action")
+        assignee = st.selectbox("Assignee (for Assign)", list(staff) or ["(nobody)"], key="bulk_assignee")
+        tag = st.text_input("Tag (for Add tag)", key="bulk_tag")
+        submitted = st.form_submit_button("Apply to chosen items")
+    if not submitted:
+        return
+    ids = [options[c] for c in chosen]
+    if not ids:
+        st.warning("Choose at least one item.")
+        return
+    kwargs: dict[str, object] = {}
+    if BULK_ACTIONS[action] == "assign":
+        kwargs["staff_id"] = staff.get(assignee)
+    if BULK_ACTIONS[action] == "add_tag":
+        if not tag.strip():
+            st.warning("Type the tag to add.")
+            return
+        kwargs["tag"] = tag.strip()
+
+    def run(session: object, who: Staff) -> object:
+        result = bulk(ids, BULK_ACTIONS[action], actor=who, session=session, **kwargs)  # type: ignore[arg-type]
+        report_bulk(action, len(result.done), result.failed)
+        return result
+
+    act(ctx, "queue.bulk", run)
+
+
+def report_bulk(action: str, done: int, failed: dict[int, str]) -> None:
+    """Say how many items the bulk action changed and why any others were refused."""
+    from dashboard.context import flash
+
+    flash("success", f"{md(action)}: done for {done} item(s)")
+    if failed:
+        flash("error", "Refused: " + md("; ".join(f"#{i}: {reason}" for i, reason in failed.items())))

@@ -1,0 +1,62 @@
+"""Reports page: the weekly sentiment report in the page, and as an HTML download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.context import Ctx, read
+from dashboard.safe import md
+from storage.models import Staff
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """Pick a week (default: the last complete one) and read it."""
+    from reports.weekly import build_weekly, render_html
+
+    st.header("Weekly report")
+    week = st.text_input("ISO week (e.g. 2026-W47; empty = last complete week)", key="report_week").strip()
+    from dangol.errors import DangolError
+
+    try:
+        report = read(ctx, lambda s: build_weekly(session=s, settings=ctx.settings, week=week or None))
+    except DangolError as exc:
+        st.error(md(exc))
+        return
+    st.subheader(f"{md(report.brand)} · {md(report.week)}")
+    cols = st.columns(4)
+    cols[0].metric("Posts", f"{report.total_posts:,}")
+    cols[1].metric("Analyzed", f"{report.analyzed_posts:,}")
+    net = report.net_sentiment
+    change = report.net_change
+    cols[2].metric("Net sentiment", "–" if net is None else f"{net:+.2f}", None if change is None else f"{change:+.2f}")
+    sla = report.response.sla_attainment
+    cols[3].metric("SLA attainment", "–" if sla is None else f"{sla:.0%}")
+    trend = pd.DataFrame([{"week": p.week, **p.counts} for p in report.trend]).set_index("week")
+    if not trend.empty:
+        st.caption("Sentiment by week")
+        st.bar_chart(trend)
+    if report.complaint_topics:
+        st.caption("Complaints by topic")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"topic": t.name, "this week": t.count, "previous": t.previous, "change": t.change}
+                    for t in report.complaint_topics
+                ]
+            ),
+            hide_index=True,
+        )
+    for title, posts in (
+        ("Notable negative posts", report.notable_negative),
+        ("Notable positive posts", report.notable_positive),
+    ):
+        if posts:
+            st.caption(title)
+            for p in posts:
+                st.text(f"{p.platform} @{p.handle} (reach {p.reach:,}): {p.text}")
+    for alert in report.alerts:
+        st.warning(f"{md(alert.kind)} spike in {md(alert.scope)}: {md(alert.summary)}")
+    st.download_button(
+        "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
+    )

@@ -1,0 +1,56 @@
+"""Sources page: health, throttling, read budgets, last errors, and the dead letters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dangol.types import utcnow
+from dashboard.context import Ctx, read
+from dashboard.safe import short
+from storage import dashboard_queries as q
+from storage.models import Staff
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """One row per source, then the newest dead letters."""
+    st.header("Sources")
+    now = utcnow()
+    rows = []
+    for s in read(ctx, lambda session: q.sources_health(session=session)):
+        configured = ctx.settings.sources.get(s.name)
+        budget = configured.options().get("monthly_read_budget") if configured else None
+        throttled = s.throttled_until is not None and s.throttled_until > now
+        rows.append(
+            {
+                "source": s.name,
+                "use": s.use,
+                "health": "failing" if s.consecutive_failures else ("throttled" if throttled else "ok"),
+                "posts": s.posts_collected,
+                "last ok": s.last_ok_at,
+                "failures in a row": s.consecutive_failures,
+                "budget used": f"{s.budget_used}/{budget}" if budget else str(s.budget_used),
+                "last error": short(s.last_error or "", 200),
+            }
+        )
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.info("No source has run yet.")
+    st.subheader("Dead letters")
+    letters = read(ctx, lambda session: q.dead_letters(session=session))
+    if not letters:
+        st.caption("None.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"when": d.created_at, "source": d.source_name, "platform": d.platform, "reason": short(d.reason, 200)}
+                for d in letters
+            ]
+        ),
+        hide_index=True,
+    )
+    chosen = st.selectbox("Show raw payload of", [d.id for d in letters], key="dead_letter")
+    raw = next(d.raw for d in letters if d.id == chosen)
+    st.code(raw[:20_000], language=None)

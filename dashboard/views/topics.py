@@ -1,0 +1,71 @@
+"""Topics page (product teams): trend per topic, representative posts, affected customers, CSV."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dangol.types import utcnow
+from dashboard.context import Ctx, read
+from dashboard.safe import md, safe_url
+from responder.permissions import allowed
+from storage import dashboard_queries as q
+from storage.models import Staff
+
+WINDOWS = {"7 days": 7, "28 days": 28, "90 days": 90}
+
+
+def render(ctx: Ctx, actor: Staff) -> None:
+    """Complaint volume by topic over time, then one topic in detail."""
+    from reports.feeds import build_topic_feed, topic_csv
+
+    st.header("Complaint topics")
+    days = WINDOWS[st.selectbox("Window", list(WINDOWS), key="topic_window")]
+    now = utcnow()
+    since = now - timedelta(days=days)
+    counts = read(ctx, lambda s: q.topic_daily_counts(session=s, since=since, until=now))
+    if counts:
+        frame = pd.DataFrame(counts, columns=["day", "topic", "complaints"])
+        chart = (
+            alt.Chart(frame)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("day:T", title="day (UTC)"),
+                y="complaints:Q",
+                color="topic:N",
+                tooltip=["day", "topic", "complaints"],
+            )
+        )
+        st.altair_chart(chart, width="stretch")
+    else:
+        st.info("No complaints in this window.")
+    keys = list(ctx.settings.topics)
+    if not keys:
+        st.caption("No topics are configured ([topics] in config.toml).")
+        return
+    key = st.selectbox("Topic", keys, format_func=lambda k: ctx.settings.topics[k].name, key="topic_pick")
+    feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now))
+    st.subheader(md(feed.name))
+    st.caption(md(feed.summary))
+    base = ctx.settings.reports.base_url.rstrip("/")
+    st.caption(f"Feed files: {md(ctx.settings.reports.feeds_dir)}/{md(key)}.xml (Atom) and .json · {md(base)}")
+    for item in feed.items[:10]:
+        with st.container(border=True):
+            size = f" · {item.cluster_size} similar posts" if item.cluster_size > 1 else ""
+            st.caption(f"{md(item.post.platform)} @{md(item.post.handle)} · reach {item.post.reach:,}{size}")
+            st.text(item.post.text)
+            url = safe_url(item.post.url)
+            if url:
+                st.link_button("Open original ↗", url)
+    affected = read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=now))
+    if affected:
+        st.caption("Affected known customers")
+        st.dataframe(
+            pd.DataFrame([{"customer": c.name, "tier": c.tier, "posts": n} for c, n in affected]), hide_index=True
+        )
+    if allowed(actor, "topic.export"):
+        data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=now))
+        st.download_button("Download CSV", data, file_name=f"topic-{key}.csv", mime="text/csv")

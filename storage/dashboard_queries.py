@@ -1,0 +1,691 @@
+"""Queries behind the dashboard pages: one page of rows at a time, on indexed columns only.
+
+Every list here is bounded (LIMIT/OFFSET or a small LIMIT), filters land on indexed columns
+(queue status/team/assignee, analysis topic, post time), and aggregates are GROUP BY, so a
+page costs the same with a thousand posts as with a million. Writes for privacy requests
+(merge, undo, erase) live here too; the dashboard checks permissions before calling them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from dangol.types import utcnow
+from storage.models import (
+    Alert,
+    Analysis,
+    AuditEvent,
+    Author,
+    Customer,
+    CustomerHandle,
+    CustomerOrder,
+    DeadLetter,
+    IdentityLink,
+    LabelFeedback,
+    Note,
+    Post,
+    QueueItem,
+    Reply,
+    Source,
+    Staff,
+)
+
+OPEN = ("new", "assigned", "in_progress", "pending_approval", "escalated", "snoozed")
+SLA_STATES = ("ok", "warning", "breached")
+SNIPPET = 280
+
+
+@dataclass(slots=True)
+class QueueFilter:
+    """What the queue page filters on; None means "any"."""
+
+    status: list[str] = field(default_factory=lambda: list(OPEN))
+    team: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    platform: str | None = None
+    language: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    sla: str | None = None  # ok | warning | breached
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """One queue line: enough to triage without opening the item."""
+
+    item_id: int
+    status: str
+    priority: int
+    team: str
+    assignee: str | None
+    assignee_id: int | None
+    due_at: datetime | None
+    sla_breached: bool
+    platform: str
+    handle: str
+    snippet: str
+    sentiment: str | None
+    topic: str | None
+    language: str | None
+    risk: float | None
+    tags: list[str]
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _due() -> ColumnElement[Any]:
+    # First response until answered, then resolution: the clock that matters now.
+    return case(
+        (col(QueueItem.first_responded_at).is_(None), col(QueueItem.first_response_due_at)),
+        else_=col(QueueItem.resolution_due_at),
+    )
+
+
+def _queue_conditions(f: QueueFilter, now: datetime, warn: timedelta) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.status:
+        conditions.append(col(QueueItem.status).in_(f.status))
+    if f.team:
+        conditions.append(col(QueueItem.team) == f.team)
+    if f.topic:
+        conditions.append(col(Analysis.primary_topic) == f.topic)
+    if f.sentiment:
+        conditions.append(col(Analysis.sentiment) == f.sentiment)
+    if f.platform:
+        conditions.append(col(Post.platform) == f.platform)
+    if f.language:
+        conditions.append(col(Analysis.language) == f.language)
+    if f.unassigned:
+        conditions.append(col(QueueItem.assignee_id).is_(None))
+    elif f.assignee_id is not None:
+        conditions.append(col(QueueItem.assignee_id) == f.assignee_id)
+    due = _due()
+    if f.sla == "breached":
+        conditions.append(or_(col(QueueItem.sla_breached).is_(True), due <= now))
+    elif f.sla == "warning":
+        conditions.append(and_(col(QueueItem.sla_breached).is_(False), due > now, due <= now + warn))
+    elif f.sla == "ok":
+        conditions.append(and_(col(QueueItem.sla_breached).is_(False), or_(due.is_(None), due > now + warn)))
+    return conditions
+
+
+def queue_page(
+    *,
+    session: Session,
+    filters: QueueFilter,
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+    warn_before: timedelta = timedelta(minutes=30),
+) -> QueuePage:
+    """One page of queue rows, most urgent first (priority, then due time, then age)."""
+    now = now or utcnow()
+    conditions = _queue_conditions(filters, now, warn_before)
+    base = (
+        select(QueueItem, Post, Author, Analysis, Staff.username)
+        .join(Post, col(Post.id) == col(QueueItem.post_id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .outerjoin(Staff, col(Staff.id) == col(QueueItem.assignee_id))
+        .where(*conditions)
+    )
+    counted = select(func.count()).select_from(QueueItem).join(Post, col(Post.id) == col(QueueItem.post_id))
+    if filters.topic or filters.sentiment or filters.language:
+        counted = counted.join(Analysis, col(Analysis.post_id) == col(Post.id))
+    total = int(session.execute(counted.where(*conditions)).scalar_one())
+    page = max(1, page)
+    stmt = base.order_by(
+        col(QueueItem.priority), _due().is_(None), _due(), col(QueueItem.created_at), col(QueueItem.id)
+    )
+    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return QueuePage([_queue_row(*r) for r in rows], total, page, page_size)
+
+
+def _queue_row(
+    item: QueueItem, post: Post, author: Author, analysis: Analysis | None, assignee: str | None
+) -> QueueRow:
+    due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
+    return QueueRow(
+        item_id=item.id,  # type: ignore[arg-type]
+        status=item.status,
+        priority=item.priority,
+        team=item.team,
+        assignee=assignee,
+        assignee_id=item.assignee_id,
+        due_at=due,
+        sla_breached=item.sla_breached,
+        platform=post.platform,
+        handle=author.handle,
+        snippet=post.text[:SNIPPET],
+        sentiment=analysis.sentiment if analysis else None,
+        topic=analysis.primary_topic if analysis else None,
+        language=analysis.language if analysis else None,
+        risk=analysis.risk if analysis else None,
+        tags=list(item.tags),
+        created_at=item.created_at,  # type: ignore[arg-type]
+    )
+
+
+def queue_facets(*, session: Session) -> dict[str, list[str]]:
+    """Values offered in the queue filters: teams in the queue, topics and languages analyzed."""
+    teams = session.execute(select(QueueItem.team).distinct().order_by(QueueItem.team).limit(200)).scalars()
+    topics = session.execute(
+        select(Analysis.primary_topic).distinct().order_by(Analysis.primary_topic).limit(200)
+    ).scalars()
+    languages = session.execute(select(Analysis.language).distinct().order_by(Analysis.language).limit(200)).scalars()
+    return {"team": list(teams), "topic": list(topics), "language": list(languages)}
+
+
+# --- item ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ItemView:
+    item: QueueItem
+    post: Post
+    author: Author
+    analysis: Analysis | None
+    customer: Customer | None
+    assignee: Staff | None
+    notes: list[tuple[Note, str]]
+    replies: list[Reply]
+    feedback: list[LabelFeedback]
+
+
+def item_view(*, session: Session, item_id: int) -> ItemView | None:
+    """Everything the item page shows about one queue item (None when it does not exist)."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        return None
+    post = session.get(Post, item.post_id)
+    assert post is not None
+    notes = session.execute(
+        select(Note, func.coalesce(Staff.username, "system"))
+        .outerjoin(Staff, col(Staff.id) == col(Note.staff_id))
+        .where(col(Note.queue_item_id) == item_id)
+        .order_by(col(Note.id))
+    ).all()
+    return ItemView(
+        item=item,
+        post=post,
+        author=session.get(Author, post.author_id),  # type: ignore[arg-type]
+        analysis=session.execute(select(Analysis).where(col(Analysis.post_id) == post.id)).scalar_one_or_none(),
+        customer=session.get(Customer, item.customer_id) if item.customer_id else None,
+        assignee=session.get(Staff, item.assignee_id) if item.assignee_id else None,
+        notes=[(n, name) for n, name in notes],
+        replies=list(
+            session.execute(select(Reply).where(col(Reply.queue_item_id) == item_id).order_by(col(Reply.id))).scalars()
+        ),
+        feedback=list(
+            session.execute(
+                select(LabelFeedback).where(col(LabelFeedback.post_id) == post.id).order_by(col(LabelFeedback.id))
+            ).scalars()
+        ),
+    )
+
+
+def add_label_feedback(
+    *, session: Session, post_id: int, kind: str, new_value: str, staff_id: int | None
+) -> LabelFeedback:
+    """Store a staff correction of a post's sentiment or topic (the analysis keeps its prediction)."""
+    analysis = session.execute(select(Analysis).where(col(Analysis.post_id) == post_id)).scalar_one_or_none()
+    old = None
+    if analysis is not None:
+        old = analysis.sentiment if kind == "sentiment" else analysis.primary_topic
+    feedback = LabelFeedback(
+        post_id=post_id, kind=kind, old_value=old, new_value=new_value, staff_id=staff_id, created_at=utcnow()
+    )
+    session.add(feedback)
+    session.flush()
+    return feedback
+
+
+def pending_replies(*, session: Session, limit: int = 50) -> list[tuple[Reply, Post, Author, str | None]]:
+    """Replies waiting for approval, oldest first, with the post they answer and who drafted them."""
+    stmt = (
+        select(Reply, Post, Author, Staff.username)
+        .join(Post, col(Post.id) == col(Reply.post_id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(Staff, col(Staff.id) == col(Reply.author_staff_id))
+        .where(col(Reply.status) == "pending_approval")
+        .order_by(col(Reply.id))
+        .limit(limit)
+    )
+    return [(r, p, a, name) for r, p, a, name in session.execute(stmt).all()]
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Customer]:
+    """Customers whose name, email, external ref or a known handle starts with / equals `text`."""
+    text = text.strip()
+    if not text:
+        stmt = select(Customer).where(col(Customer.erased_at).is_(None)).order_by(col(Customer.id).desc())
+        return list(session.execute(stmt.limit(limit)).scalars())
+    lowered = text.lower().lstrip("@")
+    by_handle = select(CustomerHandle.customer_id).where(col(CustomerHandle.handle) == lowered)
+    stmt = (
+        select(Customer)
+        .where(
+            col(Customer.erased_at).is_(None),
+            or_(
+                func.lower(col(Customer.name)).startswith(lowered),
+                col(Customer.email) == lowered,
+                col(Customer.external_ref) == text,
+                col(Customer.id).in_(by_handle),
+            ),
+        )
+        .order_by(col(Customer.name))
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+@dataclass(slots=True)
+class CustomerView:
+    customer: Customer
+    handles: list[CustomerHandle]
+    orders: list[str]
+    links: list[tuple[IdentityLink, Author]]
+    posts: list[tuple[Post, Analysis | None]]
+    items: list[QueueItem]
+    merged_into: int | None
+
+
+def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) -> CustomerView | None:
+    """A customer's 360: handles, orders, identity links, recent posts and queue items."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    links = session.execute(
+        select(IdentityLink, Author)
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .where(col(IdentityLink.customer_id) == customer_id)
+        .order_by(col(IdentityLink.id))
+    ).all()
+    author_ids = [a.id for link, a in links if link.status == "applied"]
+    posts = session.execute(
+        select(Post, Analysis)
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Post.author_id).in_(author_ids or [-1]))
+        .order_by(col(Post.created_at).desc())
+        .limit(posts_limit)
+    ).all()
+    return CustomerView(
+        customer=customer,
+        handles=list(
+            session.execute(select(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id)).scalars()
+        ),
+        orders=list(
+            session.execute(
+                select(CustomerOrder.order_number).where(col(CustomerOrder.customer_id) == customer_id)
+            ).scalars()
+        ),
+        links=[(link, a) for link, a in links],
+        posts=[(p, an) for p, an in posts],
+        items=list(
+            session.execute(
+                select(QueueItem)
+                .where(col(QueueItem.customer_id) == customer_id)
+                .order_by(col(QueueItem.created_at).desc())
+                .limit(50)
+            ).scalars()
+        ),
+        merged_into=merged_into(session=session, customer_id=customer_id),
+    )
+
+
+def proposed_links(*, session: Session, limit: int = 50) -> list[tuple[IdentityLink, Author, Customer]]:
+    """Identity links the linker proposed and nobody decided yet, most confident first."""
+    stmt = (
+        select(IdentityLink, Author, Customer)
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .join(Customer, col(Customer.id) == col(IdentityLink.customer_id))
+        .where(col(IdentityLink.status) == "proposed")
+        .order_by(col(IdentityLink.confidence).desc(), col(IdentityLink.id))
+        .limit(limit)
+    )
+    return [(link, a, c) for link, a, c in session.execute(stmt).all()]
+
+
+def decide_link(*, session: Session, link_id: int, confirm: bool, actor: str) -> IdentityLink:
+    """Confirm (apply) or reject a proposed identity link."""
+    link = session.get(IdentityLink, link_id)
+    if link is None:
+        from dangol.errors import NotFound
+
+        raise NotFound(f"no identity link with id {link_id}")
+    before = link.status
+    link.status = "applied" if confirm else "rejected"
+    link.confirmed_by = actor
+    link.decided_at = utcnow()
+    session.add(link)
+    _audit(
+        session,
+        actor,
+        "identity.confirm" if confirm else "identity.reject",
+        "identity_link",
+        link_id,
+        {"status": before},
+        {"status": link.status},
+    )
+    session.flush()
+    return link
+
+
+def _audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+        )
+    )
+
+
+def merge_customers(*, session: Session, source_id: int, target_id: int, actor: str) -> AuditEvent:
+    """Move the source customer's handles, orders, links and queue items to the target.
+
+    The audit event records exactly which rows moved, so `undo_merge` can move them back.
+    """
+    from dangol.errors import Conflict, NotFound
+
+    if source_id == target_id:
+        raise Conflict("cannot merge a customer into itself")
+    for cid in (source_id, target_id):
+        customer = session.get(Customer, cid)
+        if customer is None or customer.erased_at is not None:
+            raise NotFound(f"no customer with id {cid} (or it was erased)")
+    moved: dict[str, list[int]] = {}
+    for name, table in (
+        ("handles", CustomerHandle),
+        ("orders", CustomerOrder),
+        ("links", IdentityLink),
+        ("items", QueueItem),
+    ):
+        ids = list(session.execute(select(table.id).where(table.customer_id == source_id)).scalars())  # type: ignore[attr-defined]
+        moved[name] = ids
+        if ids:
+            session.execute(
+                update(table)
+                .where(table.id.in_(ids))
+                .values(customer_id=target_id)  # type: ignore[attr-defined]
+                .execution_options(synchronize_session=False)
+            )
+    event = AuditEvent(
+        at=utcnow(),
+        actor=actor,
+        action="customer.merge",
+        entity_type="customer",
+        entity_id=str(source_id),
+        before={"customer_id": source_id},
+        after={"merged_into": target_id, **moved},
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def merged_into(*, session: Session, customer_id: int) -> int | None:
+    """The customer this one was merged into, unless the merge was undone."""
+    event = session.execute(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.entity_type) == "customer",
+            col(AuditEvent.entity_id) == str(customer_id),
+            col(AuditEvent.action).in_(["customer.merge", "customer.unmerge"]),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if event is None or event.action != "customer.merge":
+        return None
+    return int(event.after["merged_into"])
+
+
+def undo_merge(*, session: Session, source_id: int, actor: str) -> None:
+    """Move back the rows the last merge of `source_id` moved (ones changed since stay put)."""
+    from dangol.errors import Conflict
+
+    event = session.execute(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.entity_type) == "customer",
+            col(AuditEvent.entity_id) == str(source_id),
+            col(AuditEvent.action).in_(["customer.merge", "customer.unmerge"]),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if event is None or event.action != "customer.merge":
+        raise Conflict(f"customer {source_id} has no merge to undo")
+    target = int(event.after["merged_into"])
+    for name, table in (
+        ("handles", CustomerHandle),
+        ("orders", CustomerOrder),
+        ("links", IdentityLink),
+        ("items", QueueItem),
+    ):
+        ids = event.after.get(name) or []
+        if ids:
+            session.execute(
+                update(table)
+                .where(table.id.in_(ids), table.customer_id == target)  # type: ignore[attr-defined]
+                .values(customer_id=source_id)
+                .execution_options(synchronize_session=False)
+            )
+    _audit(session, actor, "customer.unmerge", "customer", source_id, {"merged_into": target}, {})
+    session.flush()
+
+
+def export_customer(*, session: Session, customer_id: int) -> dict[str, Any]:
+    """Everything stored about a customer, as JSON-ready data (for a privacy access request)."""
+    view = customer_view(session=session, customer_id=customer_id, posts_limit=10_000)
+    if view is None:
+        from dangol.errors import NotFound
+
+        raise NotFound(f"no customer with id {customer_id}")
+    c = view.customer
+    item_ids = [i.id for i in view.items]
+    replies = session.execute(select(Reply).where(col(Reply.queue_item_id).in_(item_ids or [-1]))).scalars()
+    return {
+        "customer": {
+            "id": c.id,
+            "external_ref": c.external_ref,
+            "name": c.name,
+            "email": c.email,
+            "phone": c.phone,
+            "tier": c.tier,
+            "created_at": _iso(c.created_at),
+        },
+        "handles": [{"platform": h.platform, "handle": h.handle} for h in view.handles],
+        "orders": view.orders,
+        "identity_links": [
+            {
+                "platform": a.platform,
+                "handle": a.handle,
+                "display_name": a.display_name,
+                "method": link.method,
+                "confidence": link.confidence,
+                "status": link.status,
+                "evidence": link.evidence,
+            }
+            for link, a in view.links
+        ],
+        "posts": [
+            {
+                "platform": p.platform,
+                "external_id": p.external_id,
+                "url": p.url,
+                "text": p.text,
+                "created_at": _iso(p.created_at),
+                "sentiment": an.sentiment if an else None,
+            }
+            for p, an in view.posts
+        ],
+        "queue_items": [{"id": i.id, "status": i.status, "created_at": _iso(i.created_at)} for i in view.items],
+        "replies": [{"text": r.text, "status": r.status, "sent_at": _iso(r.sent_at)} for r in replies],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def erase_customer(*, session: Session, customer_id: int, actor: str) -> None:
+    """Erase a customer for a privacy request: personal fields, handles, orders, and the text of
+    posts by linked authors; queue items and the audit trail stay, without the personal data."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        from dangol.errors import NotFound
+
+        raise NotFound(f"no customer with id {customer_id}")
+    author_ids = list(
+        session.execute(select(IdentityLink.author_id).where(col(IdentityLink.customer_id) == customer_id)).scalars()
+    )
+    if author_ids:
+        session.execute(
+            update(Post)
+            .where(col(Post.author_id).in_(author_ids))
+            .values(text="[erased]", title=None, raw=None, deleted_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Author)
+            .where(col(Author.id).in_(author_ids))
+            .values(display_name="[erased]", bio=None, url=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(delete(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id))
+    session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
+    session.execute(
+        update(IdentityLink)
+        .where(col(IdentityLink.customer_id) == customer_id)
+        .values(evidence="", status="erased")
+        .execution_options(synchronize_session=False)
+    )
+    customer.name, customer.email, customer.phone, customer.external_ref = "[erased]", None, None, None
+    customer.erased_at = utcnow()
+    session.add(customer)
+    _audit(session, actor, "customer.erase", "customer", customer_id, {}, {"authors": len(author_ids)})
+    session.flush()
+
+
+# --- topics, sources, alerts -----------------------------------------------------------------
+
+
+def topic_daily_counts(
+    *, session: Session, since: datetime, until: datetime, complaints_only: bool = True
+) -> list[tuple[str, str, int]]:
+    """(day 'YYYY-MM-DD' in UTC, topic, posts) for each day and topic in the window."""
+    day = _day(session, col(Post.created_at))
+    stmt = (
+        select(day, col(Analysis.primary_topic), func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+        .group_by(day, col(Analysis.primary_topic))
+        .order_by(day)
+    )
+    if complaints_only:
+        stmt = stmt.where(col(Analysis.is_complaint).is_(True))
+    return [(str(d), str(t), int(n)) for d, t, n in session.execute(stmt).all()]
+
+
+def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
+    """(day 'YYYY-MM-DD' in UTC, sentiment, posts) for each day in the window."""
+    day = _day(session, col(Post.created_at))
+    stmt = (
+        select(day, col(Analysis.sentiment), func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+        .group_by(day, col(Analysis.sentiment))
+        .order_by(day)
+    )
+    return [(str(d), str(s), int(n)) for d, s, n in session.execute(stmt).all()]
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column as 'YYYY-MM-DD' text, per dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite stores UTC as ISO text
+
+
+def topic_customers(
+    *, session: Session, topic: str, since: datetime, until: datetime, limit: int = 25
+) -> list[tuple[Customer, int]]:
+    """Customers whose linked authors posted on `topic` in the window, with how many posts."""
+    stmt = (
+        select(Customer, func.count(col(Post.id)))
+        .join(
+            IdentityLink, and_(col(IdentityLink.customer_id) == col(Customer.id), col(IdentityLink.status) == "applied")
+        )
+        .join(Post, col(Post.author_id) == col(IdentityLink.author_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Analysis.primary_topic) == topic, col(Post.created_at) >= since, col(Post.created_at) < until)
+        .group_by(col(Customer.id))
+        .order_by(func.count(col(Post.id)).desc())
+        .limit(limit)
+    )
+    return [(c, int(n)) for c, n in session.execute(stmt).all()]
+
+
+def sources_health(*, session: Session) -> list[Source]:
+    """Every source row with its health, throttling and budget."""
+    return list(session.execute(select(Source).order_by(col(Source.name))).scalars())
+
+
+def dead_letters(*, session: Session, limit: int = 50) -> list[DeadLetter]:
+    """The newest dead letters."""
+    stmt = select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def recent_alerts(*, session: Session, limit: int = 10) -> list[Alert]:
+    """The newest spike alerts."""
+    stmt = select(Alert).order_by(col(Alert.started_at).desc(), col(Alert.id).desc()).limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
+    """(day, answered in time, answered late) by the day items were first answered."""
+    day = _day(session, col(QueueItem.first_responded_at))
+    on_time = func.sum(case((col(QueueItem.first_responded_at) <= col(QueueItem.first_response_due_at), 1), else_=0))
+    stmt = (
+        select(day, on_time, func.count())
+        .where(col(QueueItem.first_responded_at) >= since, col(QueueItem.first_responded_at) < until)
+        .group_by(day)
+        .order_by(day)
+    )
+    return [(str(d), int(ok or 0), int(n) - int(ok or 0)) for d, ok, n in session.execute(stmt).all()]

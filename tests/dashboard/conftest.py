@@ -1,0 +1,232 @@
+"""A small dashboard database built through the real storage and responder functions, and
+helpers to drive the Streamlit app with AppTest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from dangol.settings import Settings, load_settings
+from dangol.types import AuthorIn, Page, PostIn, utcnow
+from responder.queue import route_new
+from responder.staff import create_staff
+from storage import analysis_store
+from storage.engine import make_engine, session_scope
+from storage.ingest import get_or_create_source, store_page
+from storage.migrate import upgrade
+from storage.models import Customer, IdentityLink, Post, QueueItem, Staff
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "dashboard" / "app.py"
+PASSWORDS = {
+    "agent1": "agent-pass-1",
+    "product1": "product-pass-1",
+    "reviewer1": "reviewer-pass-1",
+    "admin1": "admin-pass-1",
+}
+XSS_TEXT = (
+    "<script>alert(1)</script> look ![pic](http://127.0.0.1:9/x.png) and [click me](javascript:alert(2)) **bold**"
+)
+PRESS_TEXT = "Journalist here: does your press office have a statement on the cold deliveries?"
+COMPLAINT = "My order #A-1001 arrived cold and the barista was rude. I want a refund."
+
+
+@dataclass
+class DashboardDb:
+    url: str
+    config: Path
+    settings: Settings
+    engine: Engine
+    staff: dict[str, int]
+    items: dict[str, int]  # "complaint" | "question" | "xss" → queue item id
+
+
+def _post(n: int, text: str, followers: int, handle: str, minutes_ago: int) -> PostIn:
+    author = AuthorIn(
+        platform="x",
+        platform_id=f"u{n}",
+        handle=handle,
+        display_name=f"<b>{handle}</b>",
+        followers=followers,
+        bio="[bio link](javascript:alert(3))",
+    )
+    return PostIn(
+        platform="x",
+        external_id=f"fx{n}",
+        author=author,
+        text=text,
+        url=f"https://x.com/{handle}/status/{n}",
+        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        raw={"id": f"fx{n}"},
+    )
+
+
+ANALYSES = {
+    "fx1": {
+        "sentiment": "negative",
+        "probs": {"negative": 0.91, "neutral": 0.07, "positive": 0.02},
+        "topic": "quality",
+        "complaint": True,
+        "question": False,
+        "risk": 0.7,
+    },
+    "fx2": {
+        "sentiment": "neutral",
+        "probs": {"negative": 0.2, "neutral": 0.7, "positive": 0.1},
+        "topic": "app",
+        "complaint": False,
+        "question": True,
+        "risk": 0.35,
+    },
+    "fx4": {
+        "sentiment": "neutral",
+        "probs": {"negative": 0.3, "neutral": 0.6, "positive": 0.1},
+        "topic": "delivery",
+        "complaint": False,
+        "question": True,
+        "risk": 0.2,
+    },
+    "fx3": {
+        "sentiment": "negative",
+        "probs": {"negative": 0.6, "neutral": 0.3, "positive": 0.1},
+        "topic": "delivery",
+        "complaint": True,
+        "question": False,
+        "risk": 0.4,
+    },
+}
+
+
+def build_dashboard_db(tmp_path: Path) -> DashboardDb:
+    """Staff of every role, three posts (one with markup and a script tag), analyses, queue items."""
+    url = f"sqlite:///{tmp_path}/dashboard.db"
+    config = tmp_path / "config.toml"
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "sqlite:///var/dangol.db"', f'url = "{url}"')
+    text = text.replace('assignment = "load_balanced"', 'assignment = "manual"')
+    config.write_text(text, encoding="utf-8")
+    settings = load_settings(config)
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        staff = {
+            name: create_staff(
+                session=session, username=name, password=PASSWORDS[name], role=role, team="support", languages=["en"]
+            ).id
+            for name, role in (
+                ("agent1", "agent"),
+                ("product1", "product"),
+                ("reviewer1", "pr_reviewer"),
+                ("admin1", "admin"),
+            )
+        }
+        source = get_or_create_source(session, name="fixture", use="replay")
+        posts = [
+            _post(1, COMPLAINT, 1200, "coldcoffee", 30),
+            _post(2, "Does the app support Apple Pay?", 50, "curious", 20),
+            _post(3, XSS_TEXT, 10, "markup_fan", 10),
+            _post(4, PRESS_TEXT, 300, "reporter", 5),
+        ]
+        store_page(session, source=source, page=Page(posts=posts, cursor={}))
+        _analyze(session)
+        _link_customer(session)
+        route_new(session=session, settings=settings)
+        items = {
+            name: session.exec(
+                select(QueueItem.id).join(Post, Post.id == QueueItem.post_id).where(Post.external_id == ext)
+            ).one()
+            for name, ext in (("complaint", "fx1"), ("question", "fx2"), ("xss", "fx3"), ("press", "fx4"))
+        }
+    return DashboardDb(url, config, settings, engine, staff, items)
+
+
+def _analyze(session: Session) -> None:
+    rng = np.random.default_rng(7)
+    for claimed in analysis_store.claim_unanalyzed(session=session, limit=10):
+        a = ANALYSES[claimed.post.external_id]
+        vector = rng.normal(size=384).astype(np.float32)
+        analysis_store.save_analysis(
+            session=session,
+            post_id=claimed.post.id,
+            values={
+                "language": "en",
+                "sentiment": a["sentiment"],
+                "sentiment_probs": a["probs"],
+                "topics": {a["topic"]: 0.8, "other": 0.1},
+                "primary_topic": a["topic"],
+                "is_complaint": a["complaint"],
+                "is_question": a["question"],
+                "risk": a["risk"],
+                "risk_breakdown": {"negativity": a["probs"]["negative"], "reach": 0.5},
+                "text_hash": claimed.post.external_id,
+                "cluster_key": f"c-{claimed.post.external_id}",
+                "model_versions": {"sentiment": "fixture"},
+                "analyzed_at": utcnow(),
+            },
+            embedding=vector / np.linalg.norm(vector),
+        )
+
+
+def _link_customer(session: Session) -> None:
+    customer = Customer(external_ref="C-1", name="Hana Kim", email="hana@example.com", tier="gold", created_at=utcnow())
+    session.add(customer)
+    session.flush()
+    author_id = session.exec(select(Post.author_id).where(Post.external_id == "fx1")).one()
+    session.add(
+        IdentityLink(
+            author_id=author_id,
+            customer_id=customer.id,
+            method="handle",
+            confidence=1.0,
+            evidence="handle matches CRM",
+            status="applied",
+            created_at=utcnow(),
+        )
+    )
+    other = session.exec(select(Post.author_id).where(Post.external_id == "fx2")).one()
+    session.add(
+        IdentityLink(
+            author_id=other,
+            customer_id=customer.id,
+            method="fuzzy_name",
+            confidence=0.7,
+            evidence="display name looks like Hana Kim",
+            status="proposed",
+            created_at=utcnow(),
+        )
+    )
+
+
+@pytest.fixture
+def dashboard_db(tmp_path: Path) -> DashboardDb:
+    db = build_dashboard_db(tmp_path)
+    yield db
+    db.engine.dispose()
+
+
+def app_as(
+    db: DashboardDb, username: str | None, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **state: object
+) -> AppTest:
+    """An AppTest of the dashboard against `db`, logged in as `username` (None: logged out)."""
+    monkeypatch.setenv("DANGOL_CONFIG", str(db.config))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if username is not None:
+        at.session_state["staff_id"] = db.staff[username]
+        at.session_state["last_activity"] = utcnow()
+    if page is not None:
+        at.session_state["page"] = page
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def staff_row(db: DashboardDb, username: str) -> Staff:
+    with Session(db.engine) as session:
+        return session.exec(select(Staff).where(Staff.username == username)).one()
