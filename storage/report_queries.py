@@ -291,6 +291,11 @@ def unnotified_alerts(*, session: Session) -> list[Alert]:
     return list(session.scalars(stmt))
 
 
+def earliest_post_time(*, session: Session) -> datetime | None:
+    """When the oldest live post was created (None for an empty database)."""
+    return session.execute(select(func.min(Post.created_at)).where(col(Post.deleted_at).is_(None))).scalar_one()
+
+
 def latest_post_time(*, session: Session) -> datetime | None:
     """When the newest live post was created (None for an empty database)."""
     return session.execute(select(func.max(Post.created_at)).where(col(Post.deleted_at).is_(None))).scalar_one()

@@ -1,0 +1,140 @@
+"""The scheduled report jobs, for the worker (`dangol.jobs`) and the demo.
+
+`scheduled_jobs(settings, engine)` lists (id, trigger, function) for the worker to add: the
+weekly report on `reports.weekly_day`/`weekly_time` in the brand's time zone, spike detection
+every 15 minutes, topic feeds every hour and the retention purge every
+`worker.purge_every_hours`. Each function opens its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dangol.errors import ConfigError, SendError
+from dangol.settings import Settings
+from dangol.types import utcnow
+from reports.alerts import detect_spikes, notify_alerts
+from reports.feeds import write_feeds
+from reports.notify import email_configured, send_email
+from reports.period import week_containing
+from reports.weekly import WeeklyReport, build_weekly, render_html, write_weekly
+from storage import report_queries as q
+from storage.engine import session_scope
+from storage.models import Alert
+
+log = logging.getLogger(__name__)
+ALERTS_EVERY_MINUTES = 15
+FEEDS_EVERY_MINUTES = 60
+
+
+def weekly_trigger(settings: Settings) -> CronTrigger:
+    """Every `reports.weekly_day` at `reports.weekly_time` in the brand's time zone."""
+    try:
+        hour, minute = (int(part) for part in settings.reports.weekly_time.split(":"))
+    except ValueError:
+        raise ConfigError(f"reports.weekly_time: {settings.reports.weekly_time!r} is not HH:MM such as 09:00") from None
+    day, tz = settings.reports.weekly_day, settings.brand.timezone
+    return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
+
+
+def weekly_job(
+    settings: Settings, engine: Engine, *, week: str | None = None, now: datetime | None = None
+) -> list[Path]:
+    """Write the weekly report (default: the last complete week) and e-mail it when configured."""
+    with session_scope(engine) as session:
+        report = build_weekly(session=session, settings=settings, week=week, now=now)
+    paths = write_weekly(report, settings.reports.out_dir)
+    if email_configured(settings.reports):
+        email_weekly(report, paths, settings)
+    return paths
+
+
+def email_weekly(report: WeeklyReport, paths: list[Path], settings: Settings) -> None:
+    """Send the report to `reports.email_to`: the page as the body, the PDF attached."""
+    net = "–" if report.net_sentiment is None else f"{report.net_sentiment:+.2f}"
+    text = (
+        f"{report.brand} weekly sentiment report {report.week}: {report.total_posts} posts, net sentiment {net}, "
+        f"{len(report.alerts)} spike episode(s). The PDF is attached."
+    )
+    pdfs = [p for p in paths if p.suffix == ".pdf"]
+    subject = f"[{report.brand}] Weekly sentiment report {report.week}"
+    send_email(settings.reports, subject=subject, text=text, html=render_html(report), attachments=pdfs)
+
+
+def alerts_job(settings: Settings, engine: Engine, *, now: datetime | None = None) -> list[Alert]:
+    """Detect spikes up to `now` and notify every alert not yet delivered; returns the new alerts."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        alerts = detect_spikes(session=session, settings=settings, now=now)
+    with session_scope(engine) as session:
+        notify_alerts(session=session, settings=settings, now=now)
+    return alerts
+
+
+def feeds_job(settings: Settings, engine: Engine, *, now: datetime | None = None) -> list[Path]:
+    """Rewrite every topic's Atom and JSON feed in `reports.feeds_dir`."""
+    with session_scope(engine) as session:
+        return write_feeds(session=session, settings=settings, out_dir=settings.reports.feeds_dir, now=now)
+
+
+def purge_job(settings: Settings, engine: Engine) -> dict[str, int]:
+    """Apply the retention settings (storage.retention)."""
+    from storage.retention import purge_expired
+
+    with session_scope(engine) as session:
+        return purge_expired(session=session, retention=settings.retention).as_dict()
+
+
+def scheduled_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
+    """(id, trigger, function) for each periodic job, for the worker's scheduler."""
+    purge_hours = settings.worker.purge_every_hours
+    return [
+        ("report:weekly", weekly_trigger(settings), lambda: weekly_job(settings, engine)),
+        ("report:alerts", IntervalTrigger(minutes=ALERTS_EVERY_MINUTES), lambda: alerts_job(settings, engine)),
+        ("report:feeds", IntervalTrigger(minutes=FEEDS_EVERY_MINUTES), lambda: feeds_job(settings, engine)),
+        ("retention:purge", IntervalTrigger(hours=purge_hours), lambda: purge_job(settings, engine)),
+    ]
+
+
+@dataclass
+class RunSummary:
+    """What `run_all` produced."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    feeds: list[Path] = field(default_factory=list)
+    report: list[Path] = field(default_factory=list)
+
+
+def run_all(settings: Settings, engine: Engine) -> RunSummary:
+    """Every report job once over the whole stored history, as if it were live (the demo uses this).
+
+    "Now" is the newest post's time, so replayed data from the past gets its spikes scanned
+    from the first post on, feeds for its last seven days and the report of its last week.
+    """
+    with Session(engine) as session:
+        newest = q.latest_post_time(session=session)
+        oldest = q.earliest_post_time(session=session)
+    if newest is None or oldest is None:
+        return RunSummary()
+    now = newest + timedelta(minutes=1)
+    summary = RunSummary()
+    with session_scope(engine) as session:
+        summary.alerts = detect_spikes(session=session, settings=settings, now=now, since=oldest)
+    with session_scope(engine) as session:
+        try:
+            notify_alerts(session=session, settings=settings, now=now)
+        except SendError as exc:  # a demo without a reachable webhook still finishes
+            log.warning("alerts not delivered: %s", exc)
+    summary.feeds = feeds_job(settings, engine, now=now)
+    summary.report = weekly_job(settings, engine, week=week_containing(newest, settings.brand.timezone).label, now=now)
+    return summary
