@@ -75,7 +75,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
     """The queue page."""
     st.header("Queue")
     if not allowed(actor, "queue.claim"):
-        st.info(f"Read-only: queue actions are refused for your role ({md(actor.role)}).")
+        st.info(
+            f"Read-only: queue actions are refused for your role ({md(actor.role)}); the server checks every click."
+        )
     filters = filters_form(ctx, actor)
     size = ctx.settings.dashboard.page_size
     number = int(st.session_state.get("queue_page", 1))
@@ -86,6 +88,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         _row(row, actor, now)
     _pager(page)
     if page.rows:
+        # Shown to every role that sees the queue: the server refuses roles without queue.bulk.
         bulk_form(ctx, actor, page.rows)
 
 

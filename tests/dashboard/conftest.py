@@ -230,3 +230,17 @@ def app_as(
 def staff_row(db: DashboardDb, username: str) -> Staff:
     with Session(db.engine) as session:
         return session.exec(select(Staff).where(Staff.username == username)).one()
+
+
+def button(at: AppTest, label: str):  # noqa: ANN201 - streamlit's Button element
+    """The (form submit) button with this label; fails the test when there is none."""
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return found[0]
+
+
+def shown(elements) -> list[str]:  # noqa: ANN001 - a streamlit ElementList
+    """Element texts as a reader sees them (markdown escapes removed)."""
+    import re
+
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements]

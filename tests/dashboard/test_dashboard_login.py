@@ -1,0 +1,90 @@
+"""Logging in to the dashboard: the form, lockout, idle timeout, and roles re-checked on every action."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from dangol.types import utcnow
+from responder.staff import update_staff
+from storage.models import AuditEvent, QueueItem
+
+from .conftest import PASSWORDS, DashboardDb, app_as, button, shown, staff_row
+
+
+def log_in(db: DashboardDb, monkeypatch: pytest.MonkeyPatch, username: str, password: str):
+    at = app_as(db, None, monkeypatch)
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    return button(at, "Log in").click().run()
+
+
+def test_agent_logs_in_through_the_form_and_lands_on_the_queue(dashboard_db, monkeypatch) -> None:
+    at = log_in(dashboard_db, monkeypatch, "agent1", PASSWORDS["agent1"])
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Queue"]
+    assert at.session_state["staff_id"] == dashboard_db.staff["agent1"]
+
+
+def test_wrong_password_shows_one_generic_message(dashboard_db, monkeypatch) -> None:
+    at = log_in(dashboard_db, monkeypatch, "agent1", "not the password")
+    assert [e.value for e in at.error] == ["unknown username or wrong password"]
+    assert "staff_id" not in at.session_state
+
+
+def test_repeated_failures_lock_the_account_and_are_audited(dashboard_db, monkeypatch) -> None:
+    for _ in range(dashboard_db.settings.dashboard.lockout_attempts):
+        at = log_in(dashboard_db, monkeypatch, "agent1", "not the password")
+    assert "account locked until" in at.error[0].value
+    at = log_in(dashboard_db, monkeypatch, "agent1", PASSWORDS["agent1"])
+    assert "account locked until" in at.error[0].value
+    with Session(dashboard_db.engine) as session:
+        actions = list(session.exec(select(AuditEvent.action).where(AuditEvent.action.startswith("auth."))))
+    assert "auth.lockout" in actions and actions[-1] == "auth.login_locked"
+
+
+def test_idle_session_times_out_back_to_the_login_form(dashboard_db, monkeypatch) -> None:
+    idle = dashboard_db.settings.dashboard.session_timeout_minutes + 1
+    at = app_as(dashboard_db, "agent1", monkeypatch, last_activity=utcnow() - timedelta(minutes=idle))
+    assert "staff_id" not in at.session_state
+    assert any("session expired" in w.value for w in at.warning)
+    assert button(at, "Log in") is not None
+
+
+def choose_bulk(at, db: DashboardDb, item: str, action: str):
+    """Pick one item and an action in the queue's bulk form, and submit it."""
+    option = next(o for o in at.multiselect(key="bulk_items").options if o.startswith(f"#{db.items[item]} "))
+    at.multiselect(key="bulk_items").select(option)
+    at.selectbox(key="bulk_action").select(action)
+    return button(at, "Apply to chosen items").click().run()
+
+
+def test_product_user_reads_the_queue_but_its_bulk_action_is_refused_by_the_server(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Queue")
+    assert any("queue actions are refused for your role (product)" in i for i in shown(at.info))
+    at = choose_bulk(at, dashboard_db, "xss", "Close as spam")
+    assert any("Refused: role 'product' may not bulk assign" in e for e in shown(at.error))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, dashboard_db.items["xss"]).status == "new"
+
+
+def test_product_user_cannot_claim_an_item(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    at = button(at, "Claim").click().run()
+    assert any("Refused: role 'product' may not claim" in e for e in shown(at.error))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, dashboard_db.items["complaint"]).assignee_id is None
+    assert "Admin" not in at.radio(key="nav").options
+
+
+def test_role_downgraded_mid_session_is_refused_on_the_next_action(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    with Session(dashboard_db.engine) as session:
+        admin = staff_row(dashboard_db, "admin1")
+        update_staff(session=session, actor=admin, staff_id=dashboard_db.staff["agent1"], role="product")
+        session.commit()
+    # The page was drawn for an agent; the click must be judged by the role the database holds now.
+    at = choose_bulk(at, dashboard_db, "xss", "Close as spam")
+    assert any("Refused: role 'product' may not" in e for e in shown(at.error))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, dashboard_db.items["xss"]).status != "spam"

@@ -1,0 +1,183 @@
+"""Each dashboard page's logic through AppTest: queue, item, customers, topics, reports, sources, admin."""
+
+from sqlmodel import Session, select
+
+from dangol.types import utcnow
+from responder.assignment import assign
+from storage.models import AuditEvent, Customer, IdentityLink, LabelFeedback, Note, QueueItem, Staff
+
+from .conftest import XSS_TEXT, app_as, button, shown, staff_row
+
+
+def queue_ids(at) -> list[int]:
+    return [int(b.label.split("#")[1]) for b in at.button if b.label.startswith("Open #")]
+
+
+def test_queue_lists_most_urgent_first_with_sla_countdowns(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    assert queue_ids(at)[0] == dashboard_db.items["complaint"]
+    assert len(queue_ids(at)) == 4
+    assert any(("left" in m or "overdue" in m) for m in shown(at.markdown))
+
+
+def test_queue_filter_by_sentiment_and_topic_narrows_the_list(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    at.selectbox(key="f_sentiment").select("negative")
+    at.selectbox(key="f_topic").select("delivery")
+    at = button(at, "Apply filters").click().run()
+    assert queue_ids(at) == [dashboard_db.items["xss"]]
+
+
+def test_queue_is_paginated_by_the_configured_page_size(dashboard_db, monkeypatch) -> None:
+    dashboard_db.config.write_text(
+        dashboard_db.config.read_text().replace("page_size = 25", "page_size = 3"), encoding="utf-8"
+    )
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    assert len(queue_ids(at)) == 3 and "4 items · page 1 of 2" in shown(at.caption)
+    at = button(at, "Next page ▶").click().run()
+    assert len(queue_ids(at)) == 1
+
+
+def test_item_claimed_by_someone_else_says_so(dashboard_db, monkeypatch) -> None:
+    with Session(dashboard_db.engine) as session:
+        admin = session.get(Staff, dashboard_db.staff["admin1"])
+        assign(dashboard_db.items["complaint"], admin.id, actor=admin, session=session)
+        session.commit()
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    assert any("someone else is working on this: admin1" in c for c in shown(at.caption))
+    item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert any("Someone else is working on this: admin1" in w for w in shown(item.warning))
+
+
+def test_agent_bulk_closes_an_item_as_spam_and_it_is_audited(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    option = next(o for o in at.multiselect(key="bulk_items").options if o.startswith(f"#{dashboard_db.items['xss']} "))
+    at.multiselect(key="bulk_items").select(option)
+    at.selectbox(key="bulk_action").select("Close as spam")
+    at = button(at, "Apply to chosen items").click().run()
+    assert any("done for 1 item" in s for s in shown(at.success))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, dashboard_db.items["xss"]).status == "spam"
+        assert session.exec(select(AuditEvent).where(AuditEvent.actor == "agent1")).first() is not None
+
+
+def test_agent_claims_an_item_and_adds_an_internal_note(dashboard_db, monkeypatch) -> None:
+    item_id = dashboard_db.items["complaint"]
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    at = button(at, "Claim").click().run()
+    assert "Claimed" in shown(at.success)
+    at.text_area[-1].input("Called the store; refund approved.")
+    at = button(at, "Add note").click().run()
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, item_id).assignee_id == dashboard_db.staff["agent1"]
+        assert session.exec(select(Note.text).where(Note.queue_item_id == item_id)).one() == (
+            "Called the store; refund approved."
+        )
+
+
+def test_item_page_explains_the_analysis(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert any("sentiment **negative** · topic **quality**" in m and "risk **0.70**" in m for m in shown(at.markdown))
+    assert "**Hana Kim** · tier gold" in shown(at.markdown)
+    assert any("Earlier queue items" in c for c in shown(at.caption))
+
+
+def test_label_correction_is_stored_as_feedback(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["question"])
+    at.selectbox[-2].select("positive")
+    at = button(at, "Save correction").click().run()
+    with Session(dashboard_db.engine) as session:
+        feedback = session.exec(select(LabelFeedback)).one()
+    assert (feedback.kind, feedback.old_value, feedback.new_value) == ("sentiment", "neutral", "positive")
+    assert feedback.staff_id == dashboard_db.staff["agent1"]
+
+
+def test_untrusted_post_and_names_are_shown_as_literal_text(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["xss"])
+    assert XSS_TEXT in [t.value for t in at.text]
+    # Markdown elements carry the author's "<b>name</b>" escaped, so it cannot become markup.
+    named = [m.value for m in at.markdown if "markup" in m.value]
+    assert named and all("\\<b\\>" in m and "<b>" not in m for m in named)
+    queue = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    assert any("<script>alert(1)</script>" in t.value for t in queue.text)
+    assert not any("<script>" in m.value for m in queue.markdown)
+
+
+def test_customer_search_shows_the_360_view(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Customers")
+    at.text_input(key="customer_query").input("hana")
+    at = button(at, "Search").click().run()
+    assert "Hana Kim" in shown(at.subheader)
+    assert any("Known handles" not in c for c in shown(at.caption))
+    assert not [b for b in at.button if b.label == "Erase this customer"]
+
+
+def test_agent_confirms_a_proposed_identity_link(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Customers")
+    at = [b for b in at.button if b.label == "Confirm"][0].click().run()
+    with Session(dashboard_db.engine) as session:
+        link = session.exec(select(IdentityLink).where(IdentityLink.method == "fuzzy_name")).one()
+    assert (link.status, link.confirmed_by) == ("applied", "agent1")
+
+
+def test_admin_exports_then_erases_a_customer(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Customers")
+    at = button(at, "Prepare export (JSON)").click().run()
+    with Session(dashboard_db.engine) as session:
+        customer_id = session.exec(select(Customer.id)).one()
+    data = at.session_state[f"export_{customer_id}_data"]
+    assert '"name": "Hana Kim"' in data and "arrived cold" in data
+    at.checkbox[0].check()
+    at = button(at, "Erase this customer").click().run()
+    with Session(dashboard_db.engine) as session:
+        customer = session.exec(select(Customer)).one()
+        actions = set(session.exec(select(AuditEvent.action)))
+    assert customer.name == "[erased]" and customer.email is None and customer.erased_at is not None
+    assert {"customer.export", "customer.erase"} <= actions
+
+
+def test_topics_page_offers_a_trend_and_csv_to_product(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Topics")
+    assert not at.exception
+    assert "Complaint topics" in [h.value for h in at.header]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert any(b.proto.label == "Download CSV" for b in at.get("download_button"))
+
+
+def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "reviewer1", monkeypatch, page="Reports", report_week=_this_week(dashboard_db))
+    assert not at.exception
+    assert [m.label for m in at.metric][:2] == ["Posts", "Analyzed"]
+    assert at.metric[0].value == "4"
+
+
+def _this_week(db) -> str:
+    from reports.period import week_containing
+
+    return week_containing(utcnow(), db.settings.brand.timezone).label
+
+
+def test_sources_page_shows_source_health(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Sources")
+    assert not at.exception
+    assert at.dataframe[0].value["source"].tolist() == ["fixture"]
+
+
+def test_admin_adds_a_staff_member_from_the_admin_page(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
+    at.text_input[0].input("newbie")
+    at.text_input[1].input("korea")
+    at.text_input[2].input("ko,en")
+    at.text_input[3].input("a long password")
+    at = button(at, "Add staff member").click().run()
+    new = staff_row(dashboard_db, "newbie")
+    assert (new.role, new.languages) == ("agent", ["ko", "en"])
+
+
+def test_pages_follow_the_role(dashboard_db, monkeypatch) -> None:
+    pages = {}
+    for user in ("agent1", "product1", "reviewer1", "admin1"):
+        pages[user] = app_as(dashboard_db, user, monkeypatch).radio(key="nav").options
+    assert "Admin" not in pages["agent1"] and "Approvals" not in pages["agent1"]
+    assert "Approvals" in pages["reviewer1"] and "Customers" not in pages["product1"]
+    assert pages["admin1"] == ["Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin"]
