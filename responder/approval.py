@@ -1,0 +1,138 @@
+"""Drafting replies and the PR review: risky replies wait for a reviewer, the rest go straight out."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from sqlmodel import Session, select
+
+from dangol.errors import Conflict, Forbidden, InvalidTransition, NotFound, QueueError
+from dangol.settings import Settings
+from dangol.types import utcnow
+from responder import audit
+from responder.assignment import claim
+from responder.limits import check_length
+from responder.permissions import require
+from responder.routing import _keyword_hit
+from responder.senders.base import Sender
+from responder.sending import deliver
+from responder.statuses import check_transition
+from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
+
+DRAFTABLE = ("new", "assigned", "in_progress", "escalated")
+
+
+def needs_approval(
+    item: QueueItem, post: Post, author: Author | None, analysis: Analysis | None, settings: Settings, text: str = ""
+) -> list[str]:
+    """Why a reply to this item needs a PR reviewer (empty when it does not)."""
+    cfg = settings.responder
+    reasons = []
+    if item.approval_required:
+        reasons.append("a routing rule requires approval")
+    if analysis is not None and analysis.risk >= cfg.approval_risk:
+        reasons.append(f"risk {analysis.risk:.2f} >= {cfg.approval_risk}")
+    if author is not None and (author.followers or 0) >= cfg.approval_followers:
+        reasons.append(f"author has {author.followers} followers (>= {cfg.approval_followers})")
+    words = [w for w in cfg.approval_words if _keyword_hit(f"{post.text}\n{text}".lower(), w.lower())]
+    if words:
+        reasons.append(f"mentions {', '.join(words)}")
+    return reasons
+
+
+def submit_reply(
+    item_id: int,
+    text: str,
+    *,
+    actor: Staff,
+    session: Session,
+    settings: Settings,
+    source: str = "staff",
+    sender: Sender | None = None,
+) -> Reply:
+    """Draft a reply: pending_approval when a reviewer is needed, otherwise sent at once (then COMMITS)."""
+    require(actor, "queue.reply")
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"no queue item with id {item_id}")
+    if item.status not in DRAFTABLE:
+        raise InvalidTransition(
+            f"queue item {item_id} is {item.status!r}; replies can be drafted while it is {', '.join(DRAFTABLE)}"
+        )
+    post = session.get(Post, item.post_id)
+    assert post is not None
+    check_length(text, post.platform)
+    if item.assignee_id is None:
+        claim(item_id, actor=actor, session=session)
+    elif item.assignee_id != actor.id and actor.role != "admin":
+        raise Conflict(f"queue item {item_id} is assigned to someone else; claim or reassign it first")
+    if item.status in ("new", "assigned"):
+        item.status = "in_progress"
+    author = session.get(Author, post.author_id)
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
+    reasons = needs_approval(item, post, author, analysis, settings, text)
+    reply = Reply(
+        queue_item_id=item.id or 0, post_id=post.id or 0, author_staff_id=actor.id, text=text, source=source,
+        status="pending_approval" if reasons else "approved", idempotency_key=uuid.uuid4().hex, created_at=utcnow(),
+        dry_run=not settings.responder.send,
+    )  # fmt: skip
+    session.add(reply)
+    if reasons:
+        check_transition(item.status, "pending_approval")
+        item.status = "pending_approval"
+    item.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session, actor=actor, action="reply.submit", entity_type="reply", entity_id=reply.id,
+        after={"queue_item_id": item.id, "status": reply.status, "source": source, "approval_reasons": reasons},
+    )  # fmt: skip
+    if reasons:
+        return reply
+    return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
+
+
+def review(
+    reply_id: int,
+    decision: Literal["approve", "reject"],
+    *,
+    actor: Staff,
+    session: Session,
+    comment: str = "",
+    edited_text: str | None = None,
+    settings: Settings | None = None,
+    sender: Sender | None = None,
+) -> Reply:
+    """Approve (optionally edited) or reject a reply awaiting review; with `settings`, an approved reply is sent."""
+    require(actor, "reply.review")
+    if decision not in ("approve", "reject"):
+        raise QueueError(f"unknown decision {decision!r}; valid: approve, reject")
+    reply = session.get(Reply, reply_id)
+    if reply is None:
+        raise NotFound(f"no reply with id {reply_id}")
+    if reply.status != "pending_approval":
+        raise InvalidTransition(f"reply {reply_id} is {reply.status!r}; only replies pending approval can be reviewed")
+    if reply.author_staff_id == actor.id:
+        raise Forbidden("a reply cannot be approved or rejected by the person who wrote it")
+    if decision == "reject" and not comment.strip():
+        raise QueueError("say why the reply is rejected (comment), so its author can fix it")
+    item = session.get(QueueItem, reply.queue_item_id)
+    post = session.get(Post, reply.post_id)
+    assert item is not None and post is not None
+    before = {"status": reply.status, "text": reply.text}
+    if edited_text is not None and decision == "approve":
+        check_length(edited_text, post.platform)
+        reply.text = edited_text
+    reply.status = "approved" if decision == "approve" else "rejected"
+    reply.reviewer_id, reply.review_comment = actor.id, comment.strip() or None
+    if item.status == "pending_approval":
+        item.status = "in_progress"
+        item.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session, actor=actor, action=f"reply.{decision}", entity_type="reply", entity_id=reply.id, before=before,
+        after={"status": reply.status, "text": reply.text, "comment": reply.review_comment},
+    )  # fmt: skip
+    if decision == "approve" and settings is not None:
+        return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
+    return reply

@@ -1,0 +1,35 @@
+"""How long a reply may be on each platform."""
+
+from __future__ import annotations
+
+from dangol.errors import QueueError
+
+# Characters per post; Reddit's comment limit is 10,000. Platforms not listed have no practical limit.
+LENGTH_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "reddit": 10_000}
+
+
+def limit_for(platform: str) -> int | None:
+    """The platform's length limit in characters, or None."""
+    return LENGTH_LIMITS.get(platform)
+
+
+def check_length(text: str, platform: str) -> None:
+    """Raise QueueError when `text` is empty or longer than the platform allows."""
+    if not text.strip():
+        raise QueueError("a reply needs some text")
+    limit = limit_for(platform)
+    if limit is not None and len(text) > limit:
+        raise QueueError(f"reply is {len(text)} characters; {platform} allows at most {limit}")
+
+
+def fit(text: str, platform: str) -> str:
+    """Shorten `text` at a sentence or word boundary so it fits the platform."""
+    limit = limit_for(platform)
+    if limit is None or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    for sep in (". ", "! ", "? ", "。", " "):
+        at = cut.rfind(sep)
+        if at > limit // 2:
+            return cut[: at + len(sep)].rstrip() if sep != " " else cut[:at].rstrip() + "…"
+    return cut + "…"

@@ -1,0 +1,146 @@
+"""Customer memory: everything a customer said and was told, on every platform, for the person answering."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from dangol.errors import NotFound
+from responder.statuses import OPEN_STATUSES
+from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Reply
+from storage.queue_queries import authors_of, linked_customer
+
+SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+
+
+@dataclass(frozen=True)
+class HistoryPost:
+    """One post by the customer, with what we understood of it."""
+
+    post_id: int
+    platform: str
+    handle: str
+    text: str
+    created_at: datetime | None
+    sentiment: str | None
+    topic: str | None
+    url: str | None
+
+
+@dataclass
+class CustomerHistory:
+    """A customer's posts and our replies across platforms, their mood over time, and open items."""
+
+    customer: Customer | None
+    authors: list[Author]
+    posts: list[HistoryPost] = field(default_factory=list)  # newest first
+    replies: list[Reply] = field(default_factory=list)  # sent or approved, newest first
+    sentiment_by_day: list[tuple[date, float, int]] = field(default_factory=list)  # (day, mean -1..1, posts)
+    open_items: list[QueueItem] = field(default_factory=list)
+
+    @property
+    def last_contact(self) -> datetime | None:
+        """When we last sent this customer a reply."""
+        sent = [r.sent_at for r in self.replies if r.status == "sent" and r.sent_at]
+        return max(sent) if sent else None
+
+
+@dataclass
+class ItemContext:
+    """Everything the dashboard shows beside one queue item."""
+
+    item: QueueItem
+    post: Post
+    author: Author
+    analysis: Analysis | None
+    customer: Customer | None
+    history: CustomerHistory
+    notes: list[Note]
+    replies: list[Reply]
+
+
+def history_for_authors(
+    authors: list[Author], customer: Customer | None, *, session: Session, limit: int = 200
+) -> CustomerHistory:
+    """History over a set of social identities (one customer's, or a single unlinked author)."""
+    history = CustomerHistory(customer=customer, authors=authors)
+    ids = [a.id for a in authors if a.id is not None]
+    if not ids:
+        return history
+    handles = {a.id: a.handle for a in authors}
+    rows = session.exec(
+        select(Post, Analysis)
+        .join(Analysis, col(Analysis.post_id) == Post.id, isouter=True)
+        .where(col(Post.author_id).in_(ids), col(Post.deleted_at).is_(None))
+        .order_by(col(Post.created_at).desc())
+        .limit(limit)
+    ).all()
+    days: dict[date, list[float]] = defaultdict(list)
+    for post, analysis in rows:
+        history.posts.append(
+            HistoryPost(
+                post_id=post.id or 0, platform=post.platform, handle=handles.get(post.author_id, ""), text=post.text,
+                created_at=post.created_at, sentiment=analysis.sentiment if analysis else None,
+                topic=analysis.primary_topic if analysis else None, url=post.url,
+            )
+        )  # fmt: skip
+        if analysis is not None and post.created_at is not None:
+            days[post.created_at.date()].append(SENTIMENT_SCORE.get(analysis.sentiment, 0.0))
+    history.sentiment_by_day = [(d, sum(v) / len(v), len(v)) for d, v in sorted(days.items())]
+    post_ids = [p.post_id for p in history.posts]
+    if post_ids:
+        history.replies = list(
+            session.exec(
+                select(Reply)
+                .where(col(Reply.post_id).in_(post_ids), col(Reply.status).in_(("sent", "approved")))
+                .order_by(col(Reply.created_at).desc())
+            )
+        )
+        history.open_items = list(
+            session.exec(
+                select(QueueItem).where(col(QueueItem.post_id).in_(post_ids), col(QueueItem.status).in_(OPEN_STATUSES))
+            )
+        )
+    return history
+
+
+def customer_history(customer_id: int, *, session: Session) -> CustomerHistory:
+    """Posts and replies on every platform linked to the customer (applied identity links only)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer with id {customer_id}")
+    return history_for_authors(authors_of(customer_id, session=session), customer, session=session)
+
+
+def item_context(item_id: int, *, session: Session) -> ItemContext:
+    """The item's post, author, analysis, linked customer and history, notes and replies."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"no queue item with id {item_id}")
+    post = session.get(Post, item.post_id)
+    author = session.get(Author, post.author_id) if post else None
+    assert post is not None and author is not None
+    customer = (
+        session.get(Customer, item.customer_id)
+        if item.customer_id
+        else linked_customer(author.id or 0, session=session)
+    )
+    if customer is not None:
+        history = history_for_authors(
+            authors_of(customer.id or 0, session=session) or [author], customer, session=session
+        )
+    else:
+        history = history_for_authors([author], None, session=session)
+    return ItemContext(
+        item=item,
+        post=post,
+        author=author,
+        analysis=session.exec(select(Analysis).where(Analysis.post_id == post.id)).first(),
+        customer=customer,
+        history=history,
+        notes=list(session.exec(select(Note).where(Note.queue_item_id == item.id).order_by(col(Note.created_at)))),
+        replies=list(session.exec(select(Reply).where(Reply.queue_item_id == item.id).order_by(col(Reply.created_at)))),
+    )

@@ -1,0 +1,207 @@
+"""Sending a reply exactly once: recorded as "sending" before the platform call, confirmed after.
+
+If a worker dies between the two, the reply stays "sending". A retry then asks the platform
+whether our reply is already there (and records it), or marks the reply failed for a person to
+check; it never posts blindly a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from dangol.errors import NotFound, QueueError, SendError
+from dangol.registry import parse_options
+from dangol.settings import Settings
+from dangol.types import utcnow
+from responder import audit, sla
+from responder.permissions import require
+from responder.senders.base import ReplyTarget, Sender, senders
+from responder.senders.dry_run import DryRunSender
+from responder.statuses import check_transition
+from storage.models import Post, QueueItem, Reply, Staff
+
+
+def sender_for(platform: str, settings: Settings) -> Sender:
+    """The platform's configured sender, or the dry-run sender unless `send = true` and credentials are set."""
+    if not settings.responder.send:
+        return DryRunSender()
+    for name, impl in settings.responder.senders.items():
+        if impl.use != platform:
+            continue
+        cls = senders.get(impl.use)
+        options = parse_options(cls.Options, impl.options(), f"responder.senders.{name}")
+        if options.complete():
+            return cls.from_options(options)  # type: ignore[no-any-return]
+    return DryRunSender()
+
+
+def target_of(post: Post) -> ReplyTarget:
+    """What a sender needs to know about the post being answered."""
+    try:
+        raw = json.loads(post.raw) if post.raw else {}
+    except json.JSONDecodeError:
+        raw = {}
+    return ReplyTarget(
+        platform=post.platform,
+        external_id=post.external_id,
+        thread_id=post.thread_id,
+        url=post.url,
+        raw=raw if isinstance(raw, dict) else {},
+    )
+
+
+def _load(reply_id: int, session: Session) -> tuple[Reply, QueueItem, Post]:
+    reply = session.get(Reply, reply_id)
+    if reply is None:
+        raise NotFound(f"no reply with id {reply_id}")
+    item = session.get(QueueItem, reply.queue_item_id)
+    post = session.get(Post, reply.post_id)
+    assert item is not None and post is not None  # foreign keys guarantee both
+    return reply, item, post
+
+
+def send_reply(
+    reply_id: int, *, actor: Staff, session: Session, settings: Settings, sender: Sender | None = None
+) -> Reply:
+    """Send an approved reply (COMMITS twice: before and after the platform call). Sent replies are returned as is."""
+    require(actor, "queue.reply")
+    return deliver(reply_id, actor=actor, session=session, settings=settings, sender=sender)
+
+
+def deliver(
+    reply_id: int,
+    *,
+    actor: Staff | str,
+    session: Session,
+    settings: Settings,
+    sender: Sender | None = None,
+    now: datetime | None = None,
+) -> Reply:
+    """The sending itself, for callers that have already checked permission (submit, review)."""
+    reply, item, post = _load(reply_id, session)
+    if reply.status == "sent":
+        return reply
+    sender = sender or sender_for(post.platform, settings)
+    target = target_of(post)
+    if reply.status == "sending":
+        return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
+    if reply.status not in ("approved", "failed"):
+        raise QueueError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
+    reply.status, reply.error = "sending", None
+    audit.record(
+        session,
+        actor=actor,
+        action="reply.sending",
+        entity_type="reply",
+        entity_id=reply.id,
+        after={"key": reply.idempotency_key},
+    )
+    session.commit()  # the record of the attempt must exist before the platform sees anything
+    try:
+        sent = sender.send(target, reply.text)
+    except SendError as exc:
+        reply.status, reply.error = "failed", str(exc)
+        audit.record(
+            session,
+            actor=actor,
+            action="reply.failed",
+            entity_type="reply",
+            entity_id=reply.id,
+            after={"error": str(exc)},
+        )
+        session.commit()
+        raise
+    _confirm(
+        reply,
+        item,
+        post,
+        sent.external_id,
+        sender.dry_run or sent.dry_run,
+        actor=actor,
+        session=session,
+        settings=settings,
+        now=now,
+    )
+    session.commit()
+    return reply
+
+
+def _settle_unknown(
+    reply: Reply,
+    item: QueueItem,
+    target: ReplyTarget,
+    sender: Sender,
+    *,
+    actor: Staff | str,
+    session: Session,
+    now: datetime | None,
+) -> Reply:
+    """A reply left "sending": find it on the platform, or fail it for a person to check. Never re-post."""
+    try:
+        found = sender.find_existing(target, reply.text)
+    except SendError as exc:
+        found, reason = (
+            None,
+            f"send outcome unknown and the platform could not be checked ({exc}); check before resending",
+        )
+    else:
+        reason = "send outcome unknown and no such reply was found on the platform; check before resending"
+    if found is None:
+        reply.status, reply.error = "failed", reason
+        audit.record(
+            session,
+            actor=actor,
+            action="reply.unknown",
+            entity_type="reply",
+            entity_id=reply.id,
+            after={"error": reason},
+        )
+        session.commit()
+        return reply
+    post = session.get(Post, reply.post_id)
+    assert post is not None
+    _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)
+    session.commit()
+    return reply
+
+
+def _confirm(
+    reply: Reply,
+    item: QueueItem,
+    post: Post,
+    external_id: str,
+    dry_run: bool,
+    *,
+    actor: Staff | str,
+    session: Session,
+    settings: Settings | None,
+    now: datetime | None,
+) -> None:
+    now = now or utcnow()
+    reply.status, reply.external_id, reply.dry_run, reply.sent_at = "sent", external_id, dry_run, now
+    before: dict[str, Any] = {"status": item.status}
+    if item.status != "replied":
+        check_transition(item.status, "replied")
+        item.status = "replied"
+    if item.first_responded_at is None:
+        item.first_responded_at = now
+    sla.pause(item, now=now)  # now it is the customer's turn
+    item.updated_at = now
+    audit.record(
+        session, actor=actor, action="reply.sent", entity_type="reply", entity_id=reply.id,
+        after={"external_id": external_id, "dry_run": dry_run, "queue_item_id": item.id}, at=now,
+    )  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="queue.replied",
+        entity_type="queue_item",
+        entity_id=item.id,
+        before=before,
+        after={"status": "replied"},
+        at=now,
+    )

@@ -1,0 +1,215 @@
+"""Suggested replies: a topic template, the most similar past replies, and a tone-matched short answer.
+
+A suggestion only states what the data says. Templates fill in the customer's name, the date we
+last answered them and an order number written in the post itself, and leave out any sentence
+whose placeholder is unknown. Past replies are reused sentence by sentence, dropping every
+sentence that carries an order number, date, amount or refund promise this post does not contain.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, col, select
+
+from dangol.errors import NotFound
+from dangol.settings import Settings
+from responder.limits import fit
+from responder.memory import history_for_authors
+from storage.models import Analysis, Author, Customer, Post, QueueItem, Reply
+from storage.queue_queries import authors_of, linked_customer
+
+TEMPLATES = Path(__file__).with_name("templates.toml")
+MIN_SIMILARITY = 0.6
+SIMILAR_POOL = 2000  # most recent approved/sent replies considered for retrieval
+_ORDER = re.compile(
+    r"(?:order|주문(?:번호)?)\s*(?:no\.?|number|num|번호)?\s*[:#]?\s*(#?[A-Za-z]{0,4}-?\d{3,}[A-Za-z0-9-]*)"
+    r"|#([A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*)",
+    re.IGNORECASE,
+)
+_FACT = re.compile(
+    r"#?[A-Za-z]{0,4}-?\d{3,}[A-Za-z0-9-]*"  # order and ticket numbers
+    r"|\d{1,4}[./-]\d{1,2}(?:[./-]\d{1,4})?"  # dates like 2026-11-03, 11/3
+    r"|[$₩€£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:원|won|dollars?|usd|krw)"  # amounts
+    # dates in words
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\d{1,2}월\s?\d{1,2}일",
+    re.IGNORECASE,
+)
+_PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One reply a person can start from, where it came from, and why it was suggested."""
+
+    text: str
+    source: str  # template:<topic>:<lang> | similar:<reply id> | tone:<kind>:<lang>
+    explanation: str
+
+
+@cache
+def load_templates(path: Path = TEMPLATES) -> dict[str, Any]:
+    """The reply templates, by language, topic and kind."""
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def find_order(text: str) -> str | None:
+    """An order number the customer wrote in the post ("order #A-1234", "주문번호 12345"), or None."""
+    match = _ORDER.search(text)
+    return (match.group(1) or match.group(2)).lstrip("#") if match else None
+
+
+def kind_of(analysis: Analysis | None) -> str:
+    """complaint (apology + next step), question (answer + next step) or praise (thanks)."""
+    if analysis is None:
+        return "question"
+    if analysis.is_complaint or analysis.sentiment == "negative":
+        return "complaint"
+    if analysis.is_question:
+        return "question"
+    return "praise" if analysis.sentiment == "positive" else "question"
+
+
+def render(parts: list[str], values: dict[str, str | None]) -> str:
+    """Join the parts whose placeholders are all known; "!key text" parts only when `key` is unknown."""
+    out = []
+    for part in parts:
+        if part.startswith("!"):
+            key, _, rest = part[1:].partition(" ")
+            if not values.get(key):
+                out.append(rest)
+            continue
+        keys = [name for _, name, _, _ in string.Formatter().parse(part) if name]
+        if all(values.get(k) for k in keys):
+            out.append(part.format(**{k: values[k] for k in keys}))
+    return " ".join(out)
+
+
+def _embedding(blob: bytes | None) -> np.ndarray | None:
+    if not blob:
+        return None
+    vector = np.frombuffer(blob, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else None
+
+
+def _known_facts(post: Post, values: dict[str, str | None]) -> str:
+    return " ".join([post.title or "", post.text, *(v for v in values.values() if v)]).lower()
+
+
+def scrub(text: str, known: str, drop_names: list[str], name: str | None) -> tuple[str, int]:
+    """Keep the sentences whose facts all appear in `known`; swap other customers' names. Returns (text, dropped)."""
+    kept, dropped = [], 0
+    for sentence in (s.strip() for s in _SENTENCE.split(text) if s and s.strip()):
+        facts = [f.lower().lstrip("#") for f in _FACT.findall(sentence)]
+        if _PROMISE.search(sentence) or any(f not in known for f in facts):
+            dropped += 1
+            continue
+        for other in drop_names:
+            if other and other.lower() not in known:
+                sentence = re.sub(re.escape(other), name or "", sentence, flags=re.IGNORECASE)
+        kept.append(re.sub(r"\s+([,.!?])", r"\1", " ".join(sentence.split())).strip(" ,"))
+    return " ".join(s for s in kept if s), dropped
+
+
+def _similar(
+    post: Post, analysis: Analysis | None, values: dict[str, str | None], *, session: Session, exclude_item: int
+) -> list[Suggestion]:
+    query = _embedding(analysis.embedding if analysis else None)
+    if query is None:
+        return []
+    rows = session.exec(
+        select(Reply, Analysis.embedding, Author.display_name)
+        .join(Analysis, col(Analysis.post_id) == Reply.post_id)
+        .join(Post, col(Post.id) == Reply.post_id)
+        .join(Author, col(Author.id) == Post.author_id)
+        .where(
+            col(Reply.status).in_(("sent", "approved")),
+            Reply.queue_item_id != exclude_item,
+            col(Analysis.embedding).is_not(None),
+        )
+        .order_by(col(Reply.id).desc())
+        .limit(SIMILAR_POOL)
+    ).all()
+    scored = []
+    for reply, blob, other_name in rows:
+        vector = _embedding(blob)
+        if vector is not None and vector.shape == query.shape:
+            scored.append((float(vector @ query), reply, other_name))
+    scored.sort(key=lambda s: -s[0])
+    known = _known_facts(post, values)
+    found: list[Suggestion] = []
+    for similarity, reply, other_name in scored:
+        if similarity < MIN_SIMILARITY or len(found) == 2:
+            break
+        text, dropped = scrub(reply.text, known, [other_name], values.get("name"))
+        if len(text) < 20 or any(text == s.text for s in found):
+            continue
+        note = f"; {dropped} sentence(s) with facts not in this post left out" if dropped else ""
+        why = f"reply {reply.id} to a similar post (similarity {similarity:.2f}){note}"
+        found.append(Suggestion(text=fit(text, post.platform), source=f"similar:{reply.id}", explanation=why))
+    return found
+
+
+def suggest(item_id: int, *, session: Session, settings: Settings) -> list[Suggestion]:
+    """Two or three replies to start from, each within the platform's length limit."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        raise NotFound(f"no queue item with id {item_id}")
+    post = session.get(Post, item.post_id)
+    author = session.get(Author, post.author_id) if post else None
+    assert post is not None and author is not None
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
+    customer = (
+        session.get(Customer, item.customer_id)
+        if item.customer_id
+        else linked_customer(author.id or 0, session=session)
+    )
+    authors = authors_of(customer.id or 0, session=session) if customer else [author]
+    last = history_for_authors(authors or [author], customer, session=session).last_contact
+    name = customer.name if customer else (author.display_name or None)
+    values: dict[str, str | None] = {
+        "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,
+        "order": find_order(f"{post.title or ''} {post.text}"),
+        "last_contact": last.date().isoformat() if last else None,
+    }
+    lang = "ko" if analysis is not None and analysis.language == "ko" else "en"
+    kind = kind_of(analysis)
+    templates = load_templates()[lang]
+    topic = analysis.primary_topic if analysis is not None and analysis.primary_topic in templates else "default"
+    parts = templates[topic].get(kind) or templates["default"][kind]
+    filled = ", ".join(k for k, v in values.items() if v) or "nothing"
+    tones = {
+        "complaint": "apology and a concrete next step",
+        "question": "an answer and a next step",
+        "praise": "thanks",
+    }
+    found = [
+        Suggestion(
+            text=fit(render(parts, values), post.platform),
+            source=f"template:{topic}:{lang}",
+            explanation=f"{topic} {kind} template ({lang}): {tones[kind]}; filled in from the data: {filled}",
+        )
+    ]
+    found += _similar(post, analysis, values, session=session, exclude_item=item.id or 0)
+    short = render(
+        templates["default"][kind][:3] + [p for p in templates["default"][kind] if p.startswith("!order")], values
+    )
+    if len(found) < 3 and all(short != s.text for s in found):
+        found.append(
+            Suggestion(
+                text=fit(short, post.platform),
+                source=f"tone:{kind}:{lang}",
+                explanation=f"short reply matched to the tone: {tones[kind]}",
+            )
+        )
+    return found[:3]
