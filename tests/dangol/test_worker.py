@@ -1,0 +1,71 @@
+"""`dangol run` starts the scheduler and stops cleanly on SIGTERM and SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dangol.jobs import build_scheduler
+from dangol.settings import load_settings
+from storage.engine import make_engine
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_worker(tmp_path: Path) -> subprocess.Popen[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(f"[database]\nurl = 'sqlite:///{tmp_path}/w.db'\n[reports]\nout_dir = '{tmp_path}/r'\n")
+    env = dict(os.environ, DANGOL_CONFIG=str(config))
+    env.pop("DANGOL_DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dangol.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    raise AssertionError(f"{needle!r} not printed; output was:\n{''.join(seen)}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_worker_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    worker = start_worker(tmp_path)
+    try:
+        wait_for_line(worker, "worker started")
+        worker.send_signal(sig)
+        out, _ = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, out
+    assert "worker stopped" in out
+
+
+def test_scheduler_has_a_job_for_every_enabled_source_and_every_periodic_task(tmp_path: Path) -> None:
+    settings = load_settings(REPO / "config.toml", overrides={"database": {"url": f"sqlite:///{tmp_path}/s.db"}})
+    scheduler = build_scheduler(settings, make_engine(settings.database.url))
+    ids = {job.id for job in scheduler.get_jobs()}
+    demo_sources = {f"collect:{name}" for name, s in settings.sources.items() if s.enabled}
+    assert demo_sources and demo_sources <= ids
+    assert "collect:maru_x" not in ids  # disabled in the sample config
+    assert {"analyze", "route", "report:weekly", "report:alerts", "retention:purge"} <= ids
