@@ -53,7 +53,7 @@ def stacked_shares(
     for i, (label, counts) in enumerate(columns):
         x = left + i * slot + (slot - bar_w) / 2
         total = sum(counts.get(s, 0) for s in series)
-        y = top_pad + plot_h
+        y: float = top_pad + plot_h
         for name in series:
             part = plot_h * counts.get(name, 0) / total if total else 0
             y -= part

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -143,6 +143,11 @@ class WeeklyReport:
     @property
     def local_end(self) -> datetime:
         return self.end.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_last_day(self) -> datetime:
+        """The week's Sunday, local time (the end is the next Monday's midnight, exclusive)."""
+        return self.local_end - timedelta(days=1)
 
 
 def net_sentiment(counts: dict[str, int]) -> float | None:

@@ -96,7 +96,7 @@ def _source_key() -> ColumnElement[Any]:
 
 def volume_by_platform(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Posts per platform created in the window."""
-    stmt = select(Post.platform, func.count()).where(_live_between(since, until)).group_by(Post.platform)
+    stmt = select(col(Post.platform), func.count()).where(_live_between(since, until)).group_by(Post.platform)
     return {platform: int(n) for platform, n in session.execute(stmt)}
 
 
@@ -116,7 +116,7 @@ def volume_by_source(*, session: Session, since: datetime, until: datetime) -> d
 def sentiment_counts(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Analyzed posts per sentiment label created in the window."""
     stmt = (
-        select(Analysis.sentiment, func.count())
+        select(col(Analysis.sentiment), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(_live_between(since, until))
         .group_by(Analysis.sentiment)
@@ -127,7 +127,7 @@ def sentiment_counts(*, session: Session, since: datetime, until: datetime) -> d
 def complaint_topic_counts(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Complaints per primary topic created in the window."""
     stmt = (
-        select(Analysis.primary_topic, func.count())
+        select(col(Analysis.primary_topic), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(_live_between(since, until), col(Analysis.is_complaint).is_(True))
         .group_by(Analysis.primary_topic)
@@ -140,19 +140,19 @@ def _reach_select(session: Session) -> Any:
     followers = func.coalesce(col(Author.followers), 0)
     return (
         select(
-            Post.id,
-            Post.platform,
-            Post.text,
-            Post.url,
-            Post.created_at,
-            Author.handle,
-            Author.id,
+            col(Post.id),
+            col(Post.platform),
+            col(Post.text),
+            col(Post.url),
+            col(Post.created_at),
+            col(Author.handle),
+            col(Author.id),
             followers.label("followers"),
             engagement,
-            Analysis.sentiment,
-            Analysis.primary_topic,
-            Analysis.cluster_key,
-            Analysis.risk,
+            col(Analysis.sentiment),
+            col(Analysis.primary_topic),
+            col(Analysis.cluster_key),
+            col(Analysis.risk),
         )
         .select_from(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
@@ -222,7 +222,7 @@ def first_response_minutes(*, session: Session, since: datetime, until: datetime
 
     Only queue items are loaded (a small fraction of posts), two timestamps each.
     """
-    stmt = select(QueueItem.created_at, QueueItem.first_responded_at).where(
+    stmt = select(col(QueueItem.created_at), col(QueueItem.first_responded_at)).where(
         col(QueueItem.created_at) >= since,
         col(QueueItem.created_at) < until,
         col(QueueItem.first_responded_at).is_not(None),
@@ -262,16 +262,16 @@ def alerts_between(*, session: Session, since: datetime, until: datetime) -> lis
 
 def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list[HourlyCount]:
     """Per UTC hour, topic, source and negativity: how many analyzed, non-spam posts."""
-    hour = literal_column(_HOUR_SQL[_dialect(session)]).label("hour")
+    hour: Any = literal_column(_HOUR_SQL[_dialect(session)]).label("hour")
     source = _source_key().label("source")
     negative = case((col(Analysis.sentiment) == "negative", 1), else_=0).label("negative")
     stmt = (
-        select(hour, Analysis.primary_topic, source, negative, func.count())
+        select(hour, col(Analysis.primary_topic), source, negative, func.count())
         .select_from(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .outerjoin(Source, col(Source.id) == col(Post.source_id))
         .where(_live_between(since, until), col(Analysis.is_spam).is_(False))
-        .group_by(hour, Analysis.primary_topic, source, negative)
+        .group_by(hour, col(Analysis.primary_topic), source, negative)
     )
     return [
         HourlyCount(
