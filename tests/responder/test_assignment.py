@@ -1,0 +1,164 @@
+"""Assignment: atomic claims (two real PostgreSQL connections racing), round-robin, load balance, skills, backlog."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from dangol.errors import Conflict
+from responder.assignment import assign, auto_assign, claim, open_load, release
+from responder.queue import close, route_new
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Author, Post, QueueItem, Staff
+from tests.responder.conftest import NOW
+
+
+def _items(session) -> list[QueueItem]:
+    return list(session.exec(select(QueueItem).order_by(QueueItem.id)))
+
+
+def test_second_claim_of_the_same_item_is_a_conflict(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    amy, bob = make_staff("amy"), make_staff("bob")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = _items(session)[0]
+    assert claim(item.id, actor=amy, session=session).assignee_id == amy.id
+    with pytest.raises(Conflict, match="claimed by 'amy' first"):
+        claim(item.id, actor=bob, session=session)
+
+
+def test_claim_on_a_stale_copy_loses_to_a_change_made_meanwhile(engine, settings, seed_post, make_staff, session):
+    settings.responder.assignment = "manual"
+    amy, bob = make_staff("amy"), make_staff("bob")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    session.commit()
+    item_id = _items(session)[0].id
+    with Session(engine) as other:
+        stale = other.get(QueueItem, item_id)  # bob's screen loaded version 1
+        claim(item_id, actor=amy, session=session)
+        session.commit()
+        with pytest.raises(Conflict):
+            claim(stale.id, actor=other.get(Staff, bob.id), session=other)
+
+
+def _seed_for_race(url: str) -> tuple[int, int, int]:
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        author = Author(platform="x", platform_id="1", handle="kim")
+        s.add(author)
+        s.flush()
+        post = Post(platform="x", external_id="1", author_id=author.id, text="help", created_at=NOW, collected_at=NOW)
+        s.add(post)
+        s.flush()
+        item = QueueItem(post_id=post.id, cluster_key="k", created_at=NOW)
+        amy, bob = Staff(username="amy"), Staff(username="bob")
+        s.add_all([item, amy, bob])
+        s.commit()
+        ids = (item.id, amy.id, bob.id)
+    engine.dispose()
+    return ids  # type: ignore[return-value]
+
+
+def test_of_two_staff_claiming_at_once_on_postgresql_exactly_one_wins(postgres_url):
+    item_id, amy_id, bob_id = _seed_for_race(postgres_url)
+    barrier = threading.Barrier(2, timeout=20)
+    outcomes: dict[str, str] = {}
+
+    def race(staff_id: int, name: str) -> None:
+        engine = make_engine(postgres_url)  # each contender has its own engine and connection
+        try:
+            with Session(engine) as s:
+                staff = s.get(Staff, staff_id)
+                s.get(QueueItem, item_id)  # both have read version 1 before either writes
+                barrier.wait()
+                try:
+                    claim(item_id, actor=staff, session=s)
+                    s.commit()
+                    outcomes[name] = "won"
+                except Conflict:
+                    s.rollback()
+                    outcomes[name] = "conflict"
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=race, args=(amy_id, "amy")), threading.Thread(target=race, args=(bob_id, "bob"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "won"]
+    engine = make_engine(postgres_url)
+    with Session(engine) as s:
+        item = s.get(QueueItem, item_id)
+        winner = amy_id if outcomes["amy"] == "won" else bob_id
+        assert (item.assignee_id, item.status, item.version) == (winner, "assigned", 2)
+    engine.dispose()
+
+
+def test_load_balancing_gives_items_to_whoever_has_most_free_capacity(session, settings, seed_post, make_staff):
+    busy, free = make_staff("busy", capacity=1), make_staff("free", capacity=3)
+    for _ in range(4):
+        seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    owners = [i.assignee_id for i in _items(session)]
+    assert owners.count(free.id) == 3 and owners.count(busy.id) == 1
+
+
+def test_round_robin_takes_turns(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "round_robin"
+    staff = [make_staff(n) for n in ("a", "b", "c")]
+    for _ in range(4):
+        seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    assert [i.assignee_id for i in _items(session)] == [staff[0].id, staff[1].id, staff[2].id, staff[0].id]
+
+
+def test_korean_posts_go_to_someone_on_the_korean_desk_who_reads_korean(session, settings, seed_post, make_staff):
+    make_staff("eng", capacity=50, languages=["en"])
+    korean = make_staff("min", team="korea", languages=["ko"], capacity=1)
+    seed_post("배송이 안 와요", language="ko")
+    route_new(session=session, settings=settings, now=NOW)
+    assert _items(session)[0].assignee_id == korean.id
+
+
+def test_staff_without_the_language_is_not_given_the_item(session, settings, seed_post, make_staff):
+    make_staff("eng", languages=["en"])
+    seed_post("배송이 안 와요", language="ko")
+    route_new(session=session, settings=settings, now=NOW)
+    assert _items(session)[0].assignee_id is None
+
+
+def test_freed_capacity_serves_the_backlog_most_urgent_then_oldest_first(session, settings, seed_post, make_staff):
+    admin = make_staff("boss", role="admin", capacity=0)
+    amy = make_staff("amy", capacity=1)
+    seed_post(risk=0.1)  # taken by amy at once
+    route_new(session=session, settings=settings, now=NOW)
+    seed_post(risk=0.35)  # priority 3, older
+    route_new(session=session, settings=settings, now=NOW + timedelta(minutes=1))
+    seed_post(risk=0.35)  # priority 3, newer
+    seed_post(risk=0.1)  # priority 4
+    route_new(session=session, settings=settings, now=NOW + timedelta(minutes=2))
+    first, older, newer, low = _items(session)
+    assert (first.assignee_id, older.assignee_id) == (amy.id, None)
+    close(first.id, actor=admin, session=session)
+    assert open_load(amy.id, session=session) == 0
+    served = auto_assign(session=session, settings=settings, now=NOW + timedelta(minutes=3))
+    assert [i.id for i in served] == [older.id]
+
+
+def test_release_and_assign_are_audited_moves(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    amy, bob = make_staff("amy"), make_staff("bob")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = _items(session)[0]
+    claim(item.id, actor=amy, session=session)
+    assert release(item.id, actor=amy, session=session).status == "new"
+    assert assign(item.id, bob.id, actor=amy, session=session).assignee_id == bob.id
