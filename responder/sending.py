@@ -21,7 +21,6 @@ from responder import audit, sla
 from responder.permissions import require
 from responder.senders.base import ReplyTarget, Sender, senders
 from responder.senders.dry_run import DryRunSender
-from responder.statuses import check_transition
 from storage.models import Post, QueueItem, Reply, Staff
 
 
@@ -184,8 +183,8 @@ def _confirm(
     now = now or utcnow()
     reply.status, reply.external_id, reply.dry_run, reply.sent_at = "sent", external_id, dry_run, now
     before: dict[str, Any] = {"status": item.status}
-    if item.status != "replied":
-        check_transition(item.status, "replied")
+    # The reply is out: that is a fact, so the item records it from any open status.
+    if item.status not in ("replied", "closed", "spam"):
         item.status = "replied"
     if item.first_responded_at is None:
         item.first_responded_at = now

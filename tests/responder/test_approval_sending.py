@@ -1,0 +1,197 @@
+"""Drafting, PR approval and exactly-once sending (dry-run by default; fakes for the platform)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from dangol.errors import Forbidden, QueueError, SendError
+from dangol.settings import Implementation
+from responder.approval import review, submit_reply
+from responder.audit import list_events
+from responder.queue import route_new
+from responder.senders.base import ReplyTarget, Sent
+from responder.senders.dry_run import DryRunSender
+from responder.senders.mastodon import MastodonSender
+from responder.sending import deliver, send_reply, sender_for
+from storage.models import QueueItem, Reply
+from tests.responder.conftest import NOW
+
+
+class FakeSender:
+    """Records what it was asked to post; can fail, and can 'find' an earlier post."""
+
+    dry_run = False
+
+    def __init__(self, *, fail: bool = False, existing: str | None = None) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail, self.existing = fail, existing
+
+    def send(self, target: ReplyTarget, text: str) -> Sent:
+        if self.fail:
+            raise SendError("platform said no")
+        self.sent.append((target.external_id, text))
+        return Sent(external_id=f"posted-{len(self.sent)}")
+
+    def find_existing(self, target: ReplyTarget, text: str) -> str | None:
+        return self.existing
+
+
+@pytest.fixture
+def item(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    seed_post("my order never arrived", followers=10)
+    route_new(session=session, settings=settings, now=NOW)
+    return session.exec(select(QueueItem)).one()
+
+
+@pytest.fixture
+def risky(session, settings, seed_post):
+    settings.responder.assignment = "manual"
+    seed_post("I am calling my lawyer about this", followers=10)
+    route_new(session=session, settings=settings, now=NOW)
+    return session.exec(select(QueueItem).where(QueueItem.team == "pr")).one()
+
+
+def test_ordinary_reply_goes_straight_out_as_a_dry_run(session, settings, item, make_staff):
+    amy = make_staff("amy")
+    reply = submit_reply(
+        item.id, "Sorry! Please DM us your order number.", actor=amy, session=session, settings=settings
+    )
+    session.refresh(item)
+    assert (reply.status, reply.dry_run, reply.external_id.startswith("dry-run:")) == ("sent", True, True)
+    assert (item.status, item.assignee_id, item.first_responded_at is not None) == ("replied", amy.id, True)
+    assert item.sla_paused_at is not None  # waiting on the customer now
+
+
+def test_reply_with_a_real_sender_records_its_external_id(session, settings, item, make_staff):
+    fake = FakeSender()
+    reply = submit_reply(item.id, "On it!", actor=make_staff("amy"), session=session, settings=settings, sender=fake)
+    assert (reply.external_id, reply.dry_run, fake.sent) == ("posted-1", False, [("ext1", "On it!")])
+
+
+def test_reply_too_long_for_x_is_refused_with_the_limit(session, settings, item, make_staff):
+    with pytest.raises(QueueError, match="x allows at most 280"):
+        submit_reply(item.id, "a" * 281, actor=make_staff("amy"), session=session, settings=settings)
+
+
+def test_legal_threat_waits_for_a_pr_reviewer(session, settings, risky, make_staff):
+    reply = submit_reply(risky.id, "We're sorry.", actor=make_staff("amy"), session=session, settings=settings)
+    session.refresh(risky)
+    assert (reply.status, risky.status) == ("pending_approval", "pending_approval")
+    reasons = list_events(session=session, action="reply.submit")[0].after["approval_reasons"]
+    assert "a routing rule requires approval" in reasons and "mentions lawyer" in reasons
+
+
+def test_high_follower_author_needs_approval(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    seed_post("late again", followers=80_000)
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (
+        submit_reply(item.id, "Sorry!", actor=make_staff("amy"), session=session, settings=settings).status
+        == "pending_approval"
+    )
+
+
+def test_reviewer_edits_and_approves_then_it_is_sent(session, settings, risky, make_staff):
+    reply = submit_reply(risky.id, "We're sorry.", actor=make_staff("amy"), session=session, settings=settings)
+    pr = make_staff("pia", role="pr_reviewer")
+    fake = FakeSender()
+    done = review(
+        reply.id,
+        "approve",
+        actor=pr,
+        session=session,
+        comment="softer",
+        edited_text="We are so sorry. DM us?",
+        settings=settings,
+        sender=fake,
+    )
+    assert (done.status, done.reviewer_id, done.review_comment, fake.sent[0][1]) == (
+        "sent",
+        pr.id,
+        "softer",
+        "We are so sorry. DM us?",
+    )
+
+
+def test_rejection_tells_the_author_why_and_reopens_the_draft(session, settings, risky, make_staff):
+    reply = submit_reply(risky.id, "Sue us then.", actor=make_staff("amy"), session=session, settings=settings)
+    pia = make_staff("pia", role="pr_reviewer")
+    with pytest.raises(QueueError, match="say why"):
+        review(reply.id, "reject", actor=pia, session=session)
+    done = review(reply.id, "reject", actor=pia, session=session, comment="tone")
+    session.refresh(risky)
+    assert (done.status, done.review_comment, risky.status) == ("rejected", "tone", "in_progress")
+
+
+def test_nobody_approves_their_own_reply_and_agents_cannot_review(session, settings, risky, make_staff):
+    boss = make_staff("boss", role="admin")
+    reply = submit_reply(risky.id, "Sorry.", actor=boss, session=session, settings=settings)
+    with pytest.raises(Forbidden, match="person who wrote it"):
+        review(reply.id, "approve", actor=boss, session=session)
+    with pytest.raises(Forbidden, match="role 'agent' may not"):
+        review(reply.id, "approve", actor=make_staff("amy"), session=session)
+
+
+def test_failed_send_is_recorded_and_raised(session, settings, item, make_staff):
+    with pytest.raises(SendError):
+        submit_reply(
+            item.id, "Hi", actor=make_staff("amy"), session=session, settings=settings, sender=FakeSender(fail=True)
+        )
+    reply = session.exec(select(Reply)).one()
+    assert (reply.status, reply.error) == ("failed", "platform said no")
+
+
+def _stuck_reply(session, item, amy) -> Reply:
+    """A reply whose worker died after recording "sending" (the platform may or may not have it)."""
+    reply = Reply(
+        queue_item_id=item.id,
+        post_id=item.post_id,
+        author_staff_id=amy.id,
+        text="Hi",
+        status="sending",
+        idempotency_key="k1",
+    )
+    session.add(reply)
+    item.status, item.assignee_id = "in_progress", amy.id
+    session.commit()
+    return reply
+
+
+def test_retry_of_a_stuck_send_finds_the_posted_reply_instead_of_posting_again(session, settings, item, make_staff):
+    amy = make_staff("amy")
+    reply = _stuck_reply(session, item, amy)
+    fake = FakeSender(existing="already-there")
+    done = send_reply(reply.id, actor=amy, session=session, settings=settings, sender=fake)
+    assert (done.status, done.external_id, fake.sent) == ("sent", "already-there", [])
+
+
+def test_retry_of_a_stuck_send_that_cannot_be_found_is_failed_for_a_person(session, settings, item, make_staff):
+    amy = make_staff("amy")
+    reply = _stuck_reply(session, item, amy)
+    fake = FakeSender(existing=None)
+    done = deliver(reply.id, actor=amy, session=session, settings=settings, sender=fake)
+    assert (done.status, fake.sent) == ("failed", [])
+    assert "check before resending" in done.error
+
+
+def test_sent_reply_is_never_sent_twice(session, settings, item, make_staff):
+    amy = make_staff("amy")
+    fake = FakeSender()
+    reply = submit_reply(item.id, "Hi", actor=amy, session=session, settings=settings, sender=fake)
+    send_reply(reply.id, actor=amy, session=session, settings=settings, sender=fake)
+    assert len(fake.sent) == 1
+
+
+def test_sending_is_a_dry_run_unless_enabled_and_credentials_are_set(settings):
+    settings.responder.senders = {"acme_mastodon": Implementation(use="mastodon", api_base_url="http://127.0.0.1:9")}
+    assert isinstance(sender_for("mastodon", settings), DryRunSender)
+    settings.responder.send = True
+    assert isinstance(sender_for("mastodon", settings), DryRunSender)  # no token
+    settings.responder.senders["acme_mastodon"] = Implementation(
+        use="mastodon", api_base_url="http://127.0.0.1:9", access_token="t0ken-abc"
+    )
+    assert isinstance(sender_for("mastodon", settings), MastodonSender)
+    assert isinstance(sender_for("x", settings), DryRunSender)
