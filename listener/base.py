@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from dangol.errors import ConfigError
 from dangol.registry import Registry
 from dangol.settings import Settings, SourceSettings
-from dangol.types import Page
+from dangol.types import PLATFORMS, DeadLetterIn, Page, PostIn
+
+Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
+
+# One pure parser per platform: a recorded or live API response body → posts and dead letters.
+PARSERS = {
+    "x": "listener.x:parse_x",
+    "reddit": "listener.reddit:parse_reddit",
+    "mastodon": "listener.mastodon:parse_mastodon",
+    "bluesky": "listener.bluesky:parse_bluesky",
+    "rss": "listener.rss:parse_rss",
+    "naver": "listener.naver:parse_naver",
+}
 
 
 class Collector(Protocol):
@@ -51,6 +65,17 @@ collectors = Registry(
 
 def build_collector(name: str, settings: Settings) -> Collector:
     """The collector for the configured source `name`."""
+    if name not in settings.sources:
+        raise ConfigError(f"unknown source {name!r}; configured: {', '.join(settings.sources) or '(none)'}")
     source = settings.sources[name]
     factory: CollectorFactory = collectors.get(source.use)
     return factory.from_settings(name, source, settings)
+
+
+def parser_for(platform: str) -> Parser:
+    """The `parse_<platform>` function; ConfigError lists the platforms there are."""
+    if platform not in PARSERS:
+        raise ConfigError(f"unknown platform {platform!r}; valid: {', '.join(PLATFORMS)}")
+    module_name, _, attr = PARSERS[platform].partition(":")
+    parser: Parser = getattr(importlib.import_module(module_name), attr)
+    return parser

@@ -1,0 +1,234 @@
+"""Mastodon through Mastodon.py: hashtag timelines and status search on any instance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import requests
+from pydantic import Field, SecretStr
+
+from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.registry import Options, parse_options
+from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from listener import ratelimit
+from listener.query import compile_mastodon, matches, parse_query
+from listener.records import (
+    field,
+    load_json,
+    metrics,
+    optional,
+    parse_iso,
+    parse_records,
+    strip_html,
+    text_field,
+    whole_body_dead_letter,
+)
+from listener.walk import Budget, Fetched, Stream, walk_newest_first
+
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+
+METRICS = {
+    "replies": "replies_count",
+    "reposts": "reblogs_count",
+    "likes": "favourites_count",
+    "quotes": "quotes_count",
+}
+
+
+def parse_mastodon(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
+    """Statuses of a timeline (array), a v2 search result, a context, or one status."""
+    try:
+        statuses = _statuses(load_json(body))
+    except PayloadError as exc:
+        return whole_body_dead_letter("mastodon", exc, body)
+    return parse_records("mastodon", statuses, _status)
+
+
+def _statuses(doc: Any) -> list[Any]:
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        if "statuses" in doc:
+            return list(field(doc, "statuses", list))
+        if "ancestors" in doc or "descendants" in doc:
+            return list(doc.get("ancestors") or []) + list(doc.get("descendants") or [])
+        if "content" in doc and "id" in doc:
+            return [doc]
+        if "error" in doc:
+            raise PayloadError(f"Mastodon error response: {doc['error']}", raw=doc)
+    raise PayloadError("a Mastodon response is a status array, a search result or a status", raw=doc)
+
+
+def _status(status: Any) -> PostIn:
+    status_id = text_field(status, "id")
+    reblog = status.get("reblog") if isinstance(status, dict) else None
+    # A boost carries no text of its own: analyse the boosted status, keep the booster as author.
+    shown = reblog if isinstance(reblog, dict) else status
+    text = strip_html(text_field(shown, "content"))
+    quote = optional(shown, "quote", dict, {})
+    quoted = optional(quote, "quoted_status", dict, {})
+    reply_to = optional(status, "in_reply_to_id", str)
+    spoiler = optional(shown, "spoiler_text", str) or None
+    return PostIn(
+        platform="mastodon",
+        external_id=status_id,
+        author=_account(field(status, "account", dict)),
+        text=text,
+        created_at=parse_iso(text_field(status, "created_at"), "created_at"),
+        url=optional(status, "url", str) or optional(status, "uri", str),
+        lang_hint=optional(shown, "language", str),
+        title=spoiler,
+        reply_to_id=reply_to,
+        referenced_id=reblog["id"] if isinstance(reblog, dict) else optional(quoted, "id", str),
+        is_retweet=isinstance(reblog, dict),
+        is_quote=bool(quoted),
+        is_reply=reply_to is not None,
+        metrics=metrics(status, METRICS),
+        raw=status,
+    )
+
+
+def _account(account: dict[str, Any]) -> AuthorIn:
+    note = optional(account, "note", str)
+    return AuthorIn(
+        platform="mastodon",
+        platform_id=text_field(account, "id", where="account"),
+        handle=text_field(account, "acct", where="account"),
+        display_name=optional(account, "display_name", str, ""),
+        followers=optional(account, "followers_count", int),
+        url=optional(account, "url", str),
+        bio=strip_html(note) if note else None,
+    )
+
+
+class MastodonOptions(Options):
+    """Options of `use = "mastodon"`."""
+
+    instance: str = "https://mastodon.social"
+    # Needed for search on most instances; hashtag timelines are public.
+    access_token: SecretStr | None = None
+    hashtags: list[str] = Field(default_factory=list)
+    # Also run the query through the instance's status search (needs a token and full-text search).
+    search: bool = True
+    limit: int = Field(default=40, ge=1, le=40)
+    backfill_pages: int = Field(default=3, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+
+class MastodonCollector:
+    """Hashtag timelines, then status search, each newest first and resumable."""
+
+    platform = "mastodon"
+    Options = MastodonOptions
+
+    def __init__(self, client: Mastodon, query: str, options: MastodonOptions, tap: ResponseTap) -> None:
+        self.client = client
+        self.options = options
+        self.tap = tap
+        self.ast = parse_query(query)
+        self.native_query = compile_mastodon(self.ast)
+
+    @classmethod
+    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> MastodonCollector:
+        """Validate the options (a token, when given, must be real) and build a Mastodon.py client."""
+        options: MastodonOptions = parse_options(MastodonOptions, source.options(), f"sources.{name}")
+        if options.access_token is not None and is_placeholder(options.access_token):
+            var = env_name(f"sources.{name}.access_token")
+            raise ConfigError(f"sources.{name}: the Mastodon access token is a placeholder; set {var}")
+        if not options.hashtags and not (options.search and source.query):
+            raise ConfigError(f"sources.{name}: Mastodon needs hashtags, or search = true with a query")
+        token = options.access_token.get_secret_value() if options.access_token else None
+        client, tap = make_client(options.instance, token, options.timeout_seconds)
+        return cls(client, source.query, options, tap)
+
+    def stream_names(self) -> list[str]:
+        """The cursor keys of this source: one per hashtag, and "search" when searching."""
+        names = [f"tag:{tag.lstrip('#').lower()}" for tag in self.options.hashtags]
+        return names + (["search"] if self.options.search and self.native_query else [])
+
+    def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
+        """Every hashtag timeline, then the search; each page's cursor covers all streams up to it."""
+        names = self.stream_names()
+        state = {key: dict(cursor.get(key) or {}) for key in names}
+        budget = Budget(max_requests)
+        for key in names:
+            stream = Stream(lambda token, since, key=key: self._get(key, token, since), key=int)
+            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
+                state[key] = walked.state
+                posts = [post for post in walked.posts if matches(self.ast, post)]
+                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+
+    def _get(self, key: str, max_id: str | None, since_id: str | None) -> Fetched:
+        from mastodon import errors
+
+        self.tap.last = None
+        try:
+            if key == "search":
+                self.client.search_v2(
+                    self.native_query, result_type="statuses", max_id=max_id, min_id=None, limit=self.options.limit
+                )
+            else:
+                tag = key.removeprefix("tag:")
+                self.client.timeline_hashtag(tag, max_id=max_id, since_id=since_id, limit=self.options.limit)
+        except errors.MastodonRatelimitError as exc:
+            reset = ratelimit.header(self.tap.headers(), "x-ratelimit-reset")
+            raise ratelimit.rate_limited("mastodon", ratelimit.from_iso(reset)) from exc
+        except errors.MastodonUnauthorizedError as exc:
+            raise AuthError(f"{self.options.instance} rejected the access token (401)") from exc
+        except errors.MastodonAPIError as exc:
+            if self.tap.last is not None and self.tap.last.ok:  # a 200 whose body is not JSON
+                content = self.tap.last.content
+                error = PayloadError("response is not valid JSON", raw=content[:2000])
+                return Fetched(*whole_body_dead_letter("mastodon", error, content), broken=True)
+            raise CollectError(f"{self.options.instance} request failed: {exc}") from exc
+        except errors.MastodonError as exc:
+            raise CollectError(f"{self.options.instance} request failed: {exc}") from exc
+        assert self.tap.last is not None
+        return read_page(self.tap.last.content, self.options.limit)
+
+
+def read_page(content: bytes, limit: int) -> Fetched:
+    """One response body as posts, rejects, and the max_id of the next (older) page."""
+    try:
+        statuses = _statuses(load_json(content))
+    except PayloadError as exc:
+        return Fetched(*whole_body_dead_letter("mastodon", exc, content), broken=True)
+    posts, dead = parse_records("mastodon", statuses, _status)
+    ids = [int(s["id"]) for s in statuses if isinstance(s, dict) and str(s.get("id", "")).isdigit()]
+    # A short page is the last one; otherwise the next page starts below the oldest id seen.
+    next_token = str(min(ids)) if ids and len(statuses) >= limit else None
+    return Fetched(posts, dead, next_token)
+
+
+class ResponseTap:
+    """A requests hook keeping the last raw response: we parse its bytes ourselves, like replay does."""
+
+    def __init__(self) -> None:
+        self.last: requests.Response | None = None
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.last = response
+
+    def headers(self) -> dict[str, str]:
+        return dict(self.last.headers) if self.last is not None else {}
+
+
+def make_client(instance: str, access_token: str | None, timeout: float) -> tuple[Mastodon, ResponseTap]:
+    """A Mastodon.py client that raises on limits (we schedule the retry) and never probes versions."""
+    from mastodon import Mastodon
+
+    tap = ResponseTap()
+    session = requests.Session()
+    session.hooks["response"].append(tap)
+    client = Mastodon(
+        api_base_url=instance.rstrip("/"),
+        access_token=access_token,
+        ratelimit_method="throw",
+        request_timeout=timeout,
+        version_check_mode="none",
+        session=session,
+    )
+    return client, tap

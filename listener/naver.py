@@ -1,0 +1,215 @@
+"""Naver search (blog, news, cafe articles) over httpx with the app's client id and secret."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import httpx
+from pydantic import Field, SecretStr
+
+from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.registry import Options, parse_options
+from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from listener import ratelimit
+from listener.query import compile_naver, matches, parse_query
+from listener.records import (
+    field,
+    join_title,
+    load_json,
+    optional,
+    parse_records,
+    strip_html,
+    text_field,
+    whole_body_dead_letter,
+)
+
+API_BASE = "https://openapi.naver.com"
+SEOUL = timezone(timedelta(hours=9))  # Korea has had no daylight saving time since 1988
+Kind = Literal["blog", "news", "cafearticle"]
+# Naver refuses start > 1000; the cursor remembers this many links of finished runs.
+MAX_START = 1000
+SEEN_LIMIT = 500
+
+
+def parse_naver(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
+    """Items of one Naver search response (blog, news or cafearticle, told apart by their fields)."""
+    try:
+        doc = load_json(body)
+        if not isinstance(doc, dict):
+            raise PayloadError(f"a Naver response is a JSON object, got {type(doc).__name__}", raw=doc)
+        if "errorCode" in doc:
+            raise PayloadError(f"Naver error {doc.get('errorCode')}: {doc.get('errorMessage')}", raw=doc)
+        items = field(doc, "items", list)
+    except PayloadError as exc:
+        return whole_body_dead_letter("naver", exc, body)
+    built = _rfc822(doc["lastBuildDate"]) if isinstance(doc.get("lastBuildDate"), str) else None
+    return parse_records("naver", items, lambda item: _item(item, built))
+
+
+def _rfc822(value: str) -> datetime:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"not an RFC-822 date: {value!r}") from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=SEOUL)).astimezone(UTC)
+
+
+def _postdate(value: str) -> datetime:
+    try:
+        day = datetime.strptime(value, "%Y%m%d")
+    except ValueError as exc:
+        raise PayloadError(f"field 'postdate' must be YYYYMMDD, got {value!r}") from exc
+    return day.replace(tzinfo=SEOUL).astimezone(UTC)
+
+
+def _item(item: Any, built: datetime | None) -> PostIn:
+    link = text_field(item, "link")
+    title = strip_html(text_field(item, "title"))
+    text = strip_html(text_field(item, "description"))
+    if "postdate" in item or "bloggername" in item:
+        created = _postdate(text_field(item, "postdate"))
+        author = _author(optional(item, "bloggerlink", str) or link, optional(item, "bloggername", str, ""))
+    elif "pubDate" in item or "originallink" in item:
+        created = _rfc822(text_field(item, "pubDate"))
+        origin = optional(item, "originallink", str) or link
+        author = _author(urlparse(origin).netloc or origin, urlparse(origin).netloc)
+    elif "cafename" in item or "cafeurl" in item:
+        # Cafe results carry no date: the response's build time is the closest we know.
+        if built is None:
+            raise PayloadError("cafe article without a date, and the response has no lastBuildDate")
+        created = built
+        author = _author(text_field(item, "cafeurl"), optional(item, "cafename", str, ""))
+    else:
+        raise PayloadError("item is neither a blog post, a news article nor a cafe article")
+    return PostIn(
+        platform="naver",
+        external_id=link,
+        author=author,
+        text=join_title(title, text),
+        title=title,
+        created_at=created,
+        url=link,
+        raw=item,
+    )
+
+
+def _author(link: str, name: str) -> AuthorIn:
+    handle = link.rstrip("/").rsplit("/", 1)[-1]
+    url = link if link.startswith("http") else f"https://{link}"
+    return AuthorIn(platform="naver", platform_id=link, handle=handle, display_name=strip_html(name), url=url)
+
+
+class NaverOptions(Options):
+    """Options of `use = "naver"`."""
+
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    kinds: list[Kind] = Field(default_factory=lambda: ["blog", "news", "cafearticle"])
+    display: int = Field(default=100, ge=10, le=100)
+    backfill_pages: int = Field(default=3, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+    api_base: str = API_BASE
+
+
+class NaverCollector:
+    """Each kind sorted by date, newest first, paged with start/display."""
+
+    platform = "naver"
+    Options = NaverOptions
+
+    def __init__(self, client: httpx.Client, query: str, options: NaverOptions) -> None:
+        self.client = client
+        self.options = options
+        self.ast = parse_query(query)
+        native = compile_naver(self.ast)
+        if not native:
+            raise ConfigError(f"Naver search needs words, phrases, -exclusions or simple OR; got {query!r}")
+        self.native_query = native
+
+    @classmethod
+    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> NaverCollector:
+        """Validate the options, require the app's id and secret, and build an httpx client."""
+        options: NaverOptions = parse_options(NaverOptions, source.options(), f"sources.{name}")
+        for key in ("client_id", "client_secret"):
+            secret = getattr(options, key)
+            if secret is None or is_placeholder(secret):
+                var = env_name(f"sources.{name}.{key}")
+                raise ConfigError(f"sources.{name}: Naver needs {key}; set {var} (developers.naver.com, 검색 API)")
+        assert options.client_id is not None and options.client_secret is not None
+        client = make_client(options.client_id.get_secret_value(), options.client_secret.get_secret_value(), options)
+        try:
+            return cls(client, source.query, options)
+        except ConfigError as exc:
+            raise ConfigError(f"sources.{name}.query: {exc}") from exc
+
+    def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
+        """Every kind in turn; each page's cursor covers all kinds up to it."""
+        state = {kind: dict(cursor.get(kind) or {}) for kind in self.options.kinds}
+        remaining = max_requests
+        for kind in self.options.kinds:
+            while remaining is None or remaining > 0:
+                remaining = None if remaining is None else remaining - 1
+                posts, dead, state[kind], done = self._page(kind, state[kind])
+                kept = [post for post in posts if matches(self.ast, post)]
+                yield Page(kept, {k: v for k, v in state.items() if v}, dead)
+                if done:
+                    break
+
+    def _page(self, kind: str, state: dict[str, Any]) -> tuple[list[PostIn], list[DeadLetterIn], dict[str, Any], bool]:
+        # `seen`: links of finished runs (stop there); `run`: links of the unfinished run (skip them,
+        # since new posts push older ones to later offsets); `start`: where the unfinished run goes on.
+        seen, run = list(state.get("seen") or []), list(state.get("run") or [])
+        start = int(state.get("start", 1))
+        content = self._get(kind, start)
+        try:
+            doc = load_json(content)
+            if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+                raise PayloadError("a Naver response has an items list", raw=content)
+        except PayloadError as exc:
+            return [], whole_body_dead_letter("naver", exc, content)[1], state, True
+        posts, dead = parse_naver(doc)
+        fresh = [post for post in posts if post.external_id not in seen and post.external_id not in run]
+        run = [post.external_id for post in fresh] + run
+        next_start = start + self.options.display
+        pages = (next_start - 1) // self.options.display
+        done = (
+            len(doc["items"]) < self.options.display
+            or any(post.external_id in seen for post in posts)
+            or next_start > MAX_START
+            or (not seen and pages >= self.options.backfill_pages)
+        )
+        new_state = {"seen": (run + seen)[:SEEN_LIMIT]} if done else {"seen": seen, "run": run, "start": next_start}
+        return fresh, dead, new_state, done
+
+    def _get(self, kind: str, start: int) -> bytes:
+        params = {"query": self.native_query, "display": self.options.display, "start": start, "sort": "date"}
+        try:
+            response = self.client.get(f"/v1/search/{kind}.json", params=params)
+        except httpx.HTTPError as exc:
+            raise CollectError(f"Naver {kind} search failed: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429:
+            raise ratelimit.rate_limited("naver", ratelimit.from_retry_after(response.headers.get("retry-after")))
+        if response.status_code in (401, 403):
+            raise AuthError(f"Naver refused the client id/secret (HTTP {response.status_code}): {_message(response)}")
+        if not response.is_success:
+            raise CollectError(f"Naver {kind} search answered HTTP {response.status_code}: {_message(response)}")
+        return response.content
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return f"{body.get('errorCode')} {body.get('errorMessage')}" if isinstance(body, dict) else str(body)[:200]
+
+
+def make_client(client_id: str, client_secret: str, options: NaverOptions) -> httpx.Client:
+    """An httpx client that sends the app's id and secret with every request."""
+    headers = {"X-Naver-Client-Id": client_id, "X-Naver-Client-Secret": client_secret}
+    return httpx.Client(base_url=options.api_base, headers=headers, timeout=options.timeout_seconds)

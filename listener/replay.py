@@ -1,0 +1,73 @@
+"""Replay: recorded API response bodies read from a folder, through the real platform parsers.
+
+The demo and offline tests use it: one file per page (`*.json`, or `*.xml` for RSS), read in
+sorted file-name order; the cursor is the last file done, so a restart goes on with the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from dangol.errors import CollectError, ConfigError
+from dangol.registry import Options, parse_options
+from dangol.settings import Settings, SourceSettings
+from dangol.types import Page
+from listener.base import parser_for
+from listener.query import matches, parse_query
+
+Platform = Literal["x", "reddit", "mastodon", "bluesky", "rss", "naver"]
+
+
+class ReplayOptions(Options):
+    """Options of `use = "replay"`."""
+
+    platform: Platform
+    # A folder of response bodies, relative to the current directory or absolute.
+    path: str
+
+
+class ReplayCollector:
+    """Yields one page per recorded file, in file-name order, resuming after the last file done."""
+
+    Options = ReplayOptions
+
+    def __init__(self, folder: Path, query: str, options: ReplayOptions) -> None:
+        self.folder = folder
+        self.options = options
+        self.platform = options.platform
+        self.parse = parser_for(options.platform)
+        self.ast = parse_query(query)
+
+    @classmethod
+    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> ReplayCollector:
+        """Validate platform and path; the folder must exist."""
+        options: ReplayOptions = parse_options(ReplayOptions, source.options(), f"sources.{name}")
+        folder = Path(options.path).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"sources.{name}.path: {folder.resolve()} is not a folder of recorded responses")
+        return cls(folder, source.query, options)
+
+    def files(self) -> list[Path]:
+        """The recorded pages, in the order they are replayed."""
+        pattern = "*.xml" if self.platform == "rss" else "*.json"
+        return sorted(path for path in self.folder.glob(pattern) if path.is_file())
+
+    def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
+        """One page per file after `cursor["file"]`; each counts as one request."""
+        done = cursor.get("file")
+        remaining = max_requests
+        for path in self.files():
+            if done is not None and path.name <= done:
+                continue
+            if remaining is not None:
+                if remaining <= 0:
+                    return
+                remaining -= 1
+            try:
+                body = path.read_bytes()
+            except OSError as exc:
+                raise CollectError(f"cannot read recorded page {path}: {exc}") from exc
+            posts, dead = self.parse(body)
+            yield Page([p for p in posts if matches(self.ast, p)], {"file": path.name}, dead)

@@ -1,0 +1,137 @@
+"""RSS and Atom feeds: fetched with httpx (conditional GET), parsed with feedparser."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import Field
+
+from dangol.errors import CollectError, PayloadError
+from dangol.registry import Options, parse_options
+from dangol.settings import Settings, SourceSettings
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from listener import ratelimit
+from listener.query import matches, parse_query
+from listener.records import check_text, join_title, parse_records, strip_html, whole_body_dead_letter
+
+# How many entry ids the cursor remembers, so an unchanged item is not yielded again.
+SEEN_LIMIT = 500
+
+
+def parse_rss(body: bytes | str) -> tuple[list[PostIn], list[DeadLetterIn]]:
+    """Entries of one RSS 2.0, RSS 1.0 or Atom document."""
+    import feedparser
+
+    if isinstance(body, str):
+        body = body.encode("utf-8", errors="surrogateescape")
+    if not isinstance(body, bytes | bytearray):
+        return whole_body_dead_letter("rss", PayloadError("an RSS body is XML bytes or text"), body)
+    feed = feedparser.parse(bytes(body))
+    if not feed.entries and (feed.bozo or not feed.feed):
+        reason = f"not a readable RSS/Atom feed: {feed.get('bozo_exception') or 'no entries and no channel'}"
+        return whole_body_dead_letter("rss", PayloadError(reason), bytes(body)[:2000])
+    channel = feed.feed
+    return parse_records("rss", feed.entries, lambda entry: _entry(entry, channel))
+
+
+def _entry(entry: Any, channel: Any) -> PostIn:
+    link = entry.get("link")
+    title = check_text(strip_html(entry.get("title", "")), "title") or None
+    summary = entry.get("content")[0].get("value", "") if entry.get("content") else entry.get("summary", "")
+    text = check_text(strip_html(summary), "summary")
+    external_id = entry.get("id") or link or _digest(title, text)
+    when = entry.get("published_parsed") or entry.get("updated_parsed") or channel.get("updated_parsed")
+    if when is None:
+        raise PayloadError("entry has no published or updated date, and neither has the feed")
+    channel_link = channel.get("link") or ""
+    author_name = entry.get("author") or channel.get("title") or channel_link
+    return PostIn(
+        platform="rss",
+        external_id=str(external_id),
+        author=AuthorIn(
+            platform="rss",
+            platform_id=f"{channel_link}#{author_name}",
+            handle=author_name,
+            display_name=author_name,
+            url=channel_link or None,
+        ),
+        text=join_title(title, text),
+        title=title,
+        created_at=datetime(*when[:6], tzinfo=UTC),
+        url=link,
+        lang_hint=(channel.get("language") or "").split("-")[0].lower() or None,
+        raw=dict(entry),
+    )
+
+
+def _digest(*parts: str | None) -> str:
+    return "sha1:" + hashlib.sha1("\x1f".join(p or "" for p in parts).encode()).hexdigest()
+
+
+class RssOptions(Options):
+    """Options of `use = "rss"`."""
+
+    url: str
+    timeout_seconds: float = Field(default=30, gt=0)
+    user_agent: str = "dangol/0.1 (+self-hosted social listening)"
+
+
+class RssCollector:
+    """One feed URL; sends If-None-Match / If-Modified-Since so an unchanged feed costs no parsing."""
+
+    platform = "rss"
+    Options = RssOptions
+
+    def __init__(self, client: httpx.Client, query: str, options: RssOptions) -> None:
+        self.client = client
+        self.options = options
+        self.ast = parse_query(query)
+
+    @classmethod
+    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> RssCollector:
+        """Validate the options and build an httpx client."""
+        options: RssOptions = parse_options(RssOptions, source.options(), f"sources.{name}")
+        client = httpx.Client(
+            timeout=options.timeout_seconds, follow_redirects=True, headers={"User-Agent": options.user_agent}
+        )
+        return cls(client, source.query, options)
+
+    def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
+        """At most one page: the feed's entries not seen before (none when the feed is unchanged)."""
+        if max_requests is not None and max_requests < 1:
+            return
+        headers = {}
+        if cursor.get("etag"):
+            headers["If-None-Match"] = cursor["etag"]
+        if cursor.get("last_modified"):
+            headers["If-Modified-Since"] = cursor["last_modified"]
+        response = self._get(headers)
+        if response.status_code == 304:
+            yield Page([], dict(cursor))
+            return
+        posts, dead = parse_rss(response.content)
+        seen = list(cursor.get("seen") or [])
+        fresh = [post for post in posts if post.external_id not in seen]
+        new_cursor = {
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+            "seen": ([p.external_id for p in fresh] + seen)[:SEEN_LIMIT],
+        }
+        kept = [post for post in fresh if matches(self.ast, post)]
+        yield Page(kept, {k: v for k, v in new_cursor.items() if v}, dead)
+
+    def _get(self, headers: dict[str, str]) -> httpx.Response:
+        try:
+            response = self.client.get(self.options.url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise CollectError(f"feed {self.options.url} could not be read: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429 or response.status_code == 503 and "retry-after" in response.headers:
+            retry = ratelimit.from_retry_after(response.headers.get("retry-after"))
+            raise ratelimit.rate_limited("rss", retry)
+        if response.status_code != 304 and not response.is_success:
+            raise CollectError(f"feed {self.options.url} answered HTTP {response.status_code}")
+        return response

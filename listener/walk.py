@@ -1,0 +1,99 @@
+"""Reading a newest-first, paginated feed so that every page's cursor is safe to store.
+
+Most platforms return the newest posts first and page backwards in time. A run therefore
+remembers three things: `seen` (the newest post of the last finished run: stop there),
+`next` (where the unfinished run goes on) and `top` (the newest post of the unfinished run,
+which becomes `seen` when it finishes). A crash after any page resumes at `next` with the same
+`seen`, so nothing between them is lost and nothing before them is read twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dangol.types import DeadLetterIn, PostIn
+
+
+@dataclass
+class Fetched:
+    """One API response: its posts, its rejects, the token of the next (older) page."""
+
+    posts: list[PostIn]
+    dead_letters: list[DeadLetterIn] = field(default_factory=list)
+    next_token: str | None = None
+    # The whole body was unreadable: keep the cursor where it was and stop this run.
+    broken: bool = False
+
+
+@dataclass
+class Budget:
+    """Requests this fetch may still make (None: unlimited); shared by a collector's streams."""
+
+    remaining: int | None
+
+    def spent(self) -> bool:
+        return self.remaining is not None and self.remaining <= 0
+
+    def take(self) -> None:
+        if self.remaining is not None:
+            self.remaining -= 1
+
+
+@dataclass
+class Stream:
+    """How to read one feed: `request(token, seen_id)` makes exactly one API request."""
+
+    request: Callable[[str | None, str | None], Fetched]
+    key: Callable[[str], Any]  # external id → something ordered by age
+
+
+@dataclass
+class Walked:
+    posts: list[PostIn]
+    dead_letters: list[DeadLetterIn]
+    state: dict[str, Any]
+    requests: int = 1
+
+
+def walk_newest_first(stream: Stream, state: dict[str, Any], budget: Budget, backfill_pages: int) -> Iterator[Walked]:
+    """Pages newer than `state["seen"]`, each with the state that covers it and everything before.
+
+    A first run (nothing seen yet) reads at most `backfill_pages` pages, then starts from its top.
+    """
+    seen: str | None = state.get("seen")
+    token: str | None = state.get("next")
+    top: str | None = state.get("top")
+    pages = int(state.get("pages", 0))
+    while not budget.spent():
+        budget.take()
+        fetched = stream.request(token, seen)
+        if fetched.broken:
+            yield Walked([], fetched.dead_letters, dict(state))
+            return
+        fresh = [p for p in fetched.posts if seen is None or stream.key(p.external_id) > stream.key(seen)]
+        for post in fresh:
+            if top is None or stream.key(post.external_id) > stream.key(top):
+                top = post.external_id
+        pages += 1
+        reached_seen = len(fresh) < len(fetched.posts)
+        done = not fetched.next_token or reached_seen or not fetched.posts or (seen is None and pages >= backfill_pages)
+        if done:
+            state = {"seen": top or seen} if (top or seen) else {}
+        else:
+            state = {"seen": seen, "next": fetched.next_token, "top": top, "pages": pages}
+        yield Walked(_unique(fresh), fetched.dead_letters, state)
+        if done:
+            return
+        token = fetched.next_token
+
+
+def _unique(posts: list[PostIn]) -> list[PostIn]:
+    seen: set[str] = set()
+    out = []
+    for post in posts:
+        if post.external_id not in seen:
+            seen.add(post.external_id)
+            out.append(post)
+    return out

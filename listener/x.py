@@ -1,0 +1,237 @@
+"""X (Twitter) API v2 through tweepy: recent search and mentions, paid reads counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+from pydantic import Field, SecretStr
+from requests.adapters import HTTPAdapter
+
+from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.registry import Options, parse_options
+from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from listener import ratelimit
+from listener.query import compile_x, matches, parse_query
+from listener.records import (
+    load_json,
+    metrics,
+    optional,
+    parse_iso,
+    parse_records,
+    text_field,
+    whole_body_dead_letter,
+)
+from listener.walk import Budget, Fetched, Stream, walk_newest_first
+
+if TYPE_CHECKING:
+    import tweepy
+
+API_BASE = "https://api.twitter.com"
+TWEET_FIELDS = "created_at,lang,public_metrics,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
+USER_FIELDS = "username,name,public_metrics,description,verified"
+EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
+# X ids are snowflakes: the top bits are milliseconds since this epoch (2010-11-04).
+SNOWFLAKE_EPOCH_MS = 1288834974657
+STREAMS = ("search", "mentions")
+METRICS = {"likes": "like_count", "reposts": "retweet_count", "replies": "reply_count", "quotes": "quote_count"}
+
+
+def parse_x(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
+    """Posts of one X API v2 tweets response (`data` list or object, `includes.users`)."""
+    try:
+        doc = load_json(body)
+        if not isinstance(doc, dict):
+            raise PayloadError(f"an X response is a JSON object, got {type(doc).__name__}", raw=doc)
+    except PayloadError as exc:
+        return whole_body_dead_letter("x", exc, body)
+    data = doc.get("data") or []
+    tweets = data if isinstance(data, list) else [data]
+    includes = doc.get("includes") if isinstance(doc.get("includes"), dict) else {}
+    users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and isinstance(u.get("id"), str)}
+    return parse_records("x", tweets, lambda tweet: _tweet(tweet, users))
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """When an X post was created, read from its id (used when `created_at` was not requested)."""
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def _tweet(tweet: Any, users: dict[str, dict[str, Any]]) -> PostIn:
+    tweet_id = text_field(tweet, "id")
+    if not tweet_id.isdigit():
+        raise PayloadError(f"field 'id' must be a numeric string, got {tweet_id!r}")
+    text = text_field(tweet, "text")
+    author = _author(text_field(tweet, "author_id"), users)
+    created = tweet.get("created_at")
+    created_at = parse_iso(created, "created_at") if isinstance(created, str) else snowflake_time(tweet_id)
+    refs = {r.get("type"): r.get("id") for r in optional(tweet, "referenced_tweets", list, []) if isinstance(r, dict)}
+    reply_to = refs.get("replied_to")
+    referenced = refs.get("retweeted") or refs.get("quoted")
+    url_handle = author.handle or "i/web"
+    return PostIn(
+        platform="x",
+        external_id=tweet_id,
+        author=author,
+        text=text,
+        created_at=created_at,
+        url=f"https://x.com/{url_handle}/status/{tweet_id}",
+        lang_hint=optional(tweet, "lang", str),
+        reply_to_id=reply_to,
+        thread_id=optional(tweet, "conversation_id", str),
+        referenced_id=referenced,
+        is_retweet="retweeted" in refs,
+        is_quote="quoted" in refs,
+        is_reply=reply_to is not None or optional(tweet, "in_reply_to_user_id", str) is not None,
+        metrics=metrics(optional(tweet, "public_metrics", dict, {}), METRICS),
+        raw=tweet,
+    )
+
+
+def _author(author_id: str, users: dict[str, dict[str, Any]]) -> AuthorIn:
+    user = users.get(author_id)
+    if user is None:  # the response did not expand authors; the id is all we know
+        return AuthorIn(platform="x", platform_id=author_id, handle="")
+    handle = text_field(user, "username", where="user")
+    public = optional(user, "public_metrics", dict, {})
+    return AuthorIn(
+        platform="x",
+        platform_id=author_id,
+        handle=handle,
+        display_name=optional(user, "name", str, ""),
+        followers=optional(public, "followers_count", int),
+        url=f"https://x.com/{handle}",
+        bio=optional(user, "description", str),
+    )
+
+
+class XOptions(Options):
+    """Options of `use = "x"`."""
+
+    bearer_token: SecretStr | None = None
+    # Also collect mentions of this account (its numeric user id).
+    mentions_user_id: str | None = None
+    # Calendar-month limit on paid read requests; the pipeline enforces it via max_requests.
+    monthly_read_budget: int | None = Field(default=None, ge=1)
+    max_results: int = Field(default=100, ge=10, le=100)
+    # Pages read on the very first run, before a since_id exists (recent search goes back 7 days).
+    backfill_pages: int = Field(default=3, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+    api_base: str = API_BASE
+
+
+class XCollector:
+    """Recent search (and optionally mentions) of X API v2, newest first, resumable."""
+
+    platform = "x"
+    Options = XOptions
+
+    def __init__(self, client: tweepy.Client, query: str, options: XOptions) -> None:
+        self.client = client
+        self.options = options
+        self.ast = parse_query(query)
+        self.native_query = compile_x(self.ast)
+
+    @classmethod
+    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> XCollector:
+        """Validate the options, require a real bearer token, and build a tweepy.Client."""
+        options: XOptions = parse_options(XOptions, source.options(), f"sources.{name}")
+        if options.bearer_token is None or is_placeholder(options.bearer_token):
+            var = env_name(f"sources.{name}.bearer_token")
+            raise ConfigError(f"sources.{name}: X needs a bearer token; set {var} to your app's token")
+        if not source.query and not options.mentions_user_id:
+            raise ConfigError(f"sources.{name}: X needs a query, mentions_user_id, or both")
+        client = make_client(options.bearer_token.get_secret_value(), options.api_base, options.timeout_seconds)
+        return cls(client, source.query, options)
+
+    def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
+        """Search pages, then mentions pages; each page's cursor covers both streams up to it."""
+        state = {key: dict(cursor.get(key) or {}) for key in STREAMS}
+        budget = Budget(max_requests)
+        for key in STREAMS:
+            stream = self._stream(key)
+            if stream is None:
+                continue
+            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
+                state[key] = walked.state
+                posts = [post for post in walked.posts if matches(self.ast, post)]
+                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+
+    def _stream(self, key: str) -> Stream | None:
+        if key == "search" and self.native_query:
+            query = self.native_query
+            return Stream(lambda token, since: self._call("search", query, token, since), key=int)
+        if key == "mentions" and self.options.mentions_user_id:
+            user_id = self.options.mentions_user_id
+            return Stream(lambda token, since: self._call("mentions", user_id, token, since), key=int)
+        return None
+
+    def _call(self, kind: str, first: str, token: str | None, since: str | None) -> Fetched:
+        import tweepy
+
+        params: dict[str, Any] = {
+            "max_results": self.options.max_results,
+            "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+            "since_id": since,
+        }
+        method = self.client.search_recent_tweets if kind == "search" else self.client.get_users_mentions
+        if token:
+            params["next_token" if kind == "search" else "pagination_token"] = token
+        try:
+            response = method(first, **params)
+        except tweepy.TooManyRequests as exc:
+            reset = ratelimit.header(exc.response.headers, "x-rate-limit-reset")
+            raise ratelimit.rate_limited("x", ratelimit.from_epoch(reset)) from exc
+        except tweepy.Unauthorized as exc:
+            raise AuthError("X rejected the bearer token (401); create a new one in the developer portal") from exc
+        except tweepy.Forbidden as exc:
+            raise AuthError(f"X refused access (403): {exc}") from exc
+        except tweepy.TweepyException as exc:
+            raise CollectError(f"X request failed: {exc}") from exc
+        except requests.RequestException as exc:
+            raise CollectError(f"X request failed: {type(exc).__name__}: {exc}") from exc
+        return read_page(response.content)
+
+
+def read_page(content: bytes) -> Fetched:
+    """One X response body as posts, rejects and the next page's token."""
+    try:
+        doc = load_json(content)
+        if not isinstance(doc, dict):
+            raise PayloadError(f"an X response is a JSON object, got {type(doc).__name__}", raw=content)
+    except PayloadError as exc:
+        return Fetched(*whole_body_dead_letter("x", exc, content), broken=True)
+    posts, dead = parse_x(doc)
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    token = meta.get("next_token")
+    return Fetched(posts, dead, token if isinstance(token, str) else None)
+
+
+def make_client(bearer_token: str, api_base: str = API_BASE, timeout: float = 30) -> tweepy.Client:
+    """A tweepy.Client that never sleeps on limits, times out, and talks to `api_base`."""
+    import tweepy
+
+    client = tweepy.Client(bearer_token=bearer_token, return_type=requests.Response, wait_on_rate_limit=False)
+    adapter = _Adapter(API_BASE, api_base.rstrip("/"), timeout)
+    client.session.mount("https://", adapter)
+    client.session.mount("http://", adapter)
+    return client
+
+
+class _Adapter(HTTPAdapter):
+    """tweepy hard-codes api.twitter.com and sets no timeout; this adds both."""
+
+    def __init__(self, old_base: str, new_base: str, timeout: float) -> None:
+        super().__init__()
+        self.old_base, self.new_base, self.timeout = old_base, new_base, timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if request.url.startswith(self.old_base) and self.new_base != self.old_base:
+            request.url = self.new_base + request.url[len(self.old_base) :]
+        kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)

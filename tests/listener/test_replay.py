@@ -1,0 +1,92 @@
+"""The replay collector: recorded bodies through the real parsers, one page per file, resumable."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dangol.errors import ConfigError
+from dangol.settings import Settings, load_settings
+from listener.base import build_collector, parser_for
+from listener.replay import ReplayCollector
+from tests.conftest import FIXTURES
+
+
+def replay_settings(folder: Path | str, platform: str = "x", query: str = "", **extra: object) -> Settings:
+    source = {"use": "replay", "platform": platform, "path": str(folder), "query": query, **extra}
+    return load_settings(None, overrides={"sources": {"demo": source}})
+
+
+@pytest.fixture
+def x_pages(tmp_path: Path) -> Path:
+    docs = FIXTURES / "x" / "docs-examples"
+    shutil.copy(docs / "searches_search_tweets_query.json", tmp_path / "001.json")
+    shutil.copy(docs / "tweet_tweets_resp.json", tmp_path / "002.json")
+    shutil.copy(docs / "timeline_timeline_mentions.json", tmp_path / "003.json")
+    (tmp_path / "notes.txt").write_text("not a page")
+    return tmp_path
+
+
+def test_replay_yields_one_page_per_file_in_name_order(x_pages: Path) -> None:
+    pages = list(build_collector("demo", replay_settings(x_pages)).fetch({}))
+    assert [p.cursor for p in pages] == [{"file": "001.json"}, {"file": "002.json"}, {"file": "003.json"}]
+    assert [len(p.posts) for p in pages] == [4, 2, 0]
+    assert [len(p.dead_letters) for p in pages] == [0, 0, 5]
+    assert pages[0].posts[0].external_id == "1276035977375477760"
+
+
+def test_replay_resumes_after_the_last_file_done(x_pages: Path) -> None:
+    collector = build_collector("demo", replay_settings(x_pages))
+    first = next(iter(collector.fetch({})))
+    rest = list(collector.fetch(first.cursor))
+    assert [p.cursor["file"] for p in rest] == ["002.json", "003.json"]
+    assert list(collector.fetch(rest[-1].cursor)) == []
+
+
+def test_replay_stops_before_exceeding_max_requests(x_pages: Path) -> None:
+    pages = list(build_collector("demo", replay_settings(x_pages)).fetch({}, max_requests=2))
+    assert len(pages) == 2 and sum(p.requests for p in pages) == 2
+
+
+def test_replay_applies_the_source_query(x_pages: Path) -> None:
+    pages = list(build_collector("demo", replay_settings(x_pages, query="from:TwitterDev")).fetch({}))
+    assert {post.author.handle for page in pages for post in page.posts} == {"TwitterDev"}
+
+
+def test_replay_of_rss_reads_xml_files(tmp_path: Path) -> None:
+    (tmp_path / "a.xml").write_bytes(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://b.example/</link>'
+        b"<item><title>Hello</title><guid>g1</guid><pubDate>Sun, 22 Nov 2026 21:00:00 +0900</pubDate></item>"
+        b"</channel></rss>"
+    )
+    pages = list(build_collector("demo", replay_settings(tmp_path, platform="rss")).fetch({}))
+    assert [p.external_id for p in pages[0].posts] == ["g1"]
+
+
+def test_replay_path_is_relative_to_the_current_directory(x_pages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(x_pages.parent)
+    collector = build_collector("demo", replay_settings(x_pages.name))
+    assert isinstance(collector, ReplayCollector) and len(collector.files()) == 3
+
+
+def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a folder of recorded responses"):
+        build_collector("demo", replay_settings(tmp_path / "nope"))
+
+
+def test_unknown_platform_lists_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="sources.demo.platform"):
+        build_collector("demo", replay_settings(tmp_path, platform="myspace"))
+
+
+def test_unknown_option_lists_the_valid_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_collector("demo", replay_settings(tmp_path, speed=2))
+    assert "sources.demo.speed: unknown key; valid: platform, path" in info.value.problems
+
+
+def test_parser_lookup_refuses_unknown_platforms() -> None:
+    with pytest.raises(ConfigError, match="unknown platform 'myspace'; valid: x, reddit"):
+        parser_for("myspace")
