@@ -43,9 +43,13 @@ def main() -> None:
         st.markdown(f"**{md(actor.display_name or actor.username)}** · {md(actor.role)}")
         if st.button("Log out", key="logout"):
             _logout(ctx, actor.id)
-        current = st.session_state.get("page")
-        choice = st.radio("Page", pages, index=pages.index(current) if current in pages else 0, key="nav")
-        st.session_state["page"] = choice
+        # A page asked for by a link or a button (navigation.open_item) is set before the radio exists.
+        requested = st.session_state.pop("page", None)
+        if requested in pages:
+            st.session_state["nav"] = requested
+        elif st.session_state.get("nav") not in pages:
+            st.session_state["nav"] = pages[0]
+        choice = st.radio("Page", pages, key="nav")
         from dashboard.views import alerts
 
         alerts.sidebar(ctx, actor)

@@ -90,7 +90,7 @@ def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
 
 def log_out() -> None:
     """Forget the login (the settings stay)."""
-    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page"):
+    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "nav"):
         st.session_state.pop(key, None)
 
 

@@ -45,4 +45,3 @@ def open_item(item_id: int) -> None:
 
     st.session_state["item_id"] = item_id
     st.session_state["page"] = "Item"
-    st.session_state.pop("nav", None)

@@ -44,6 +44,15 @@ def _review(ctx: Ctx, reply_id: int, decision: str, text: str, comment: str, ori
 
     def run(session: Any, who: Staff) -> Any:
         edited = text.strip() if text.strip() and text.strip() != original else None
-        return review(reply_id, decision, actor=who, comment=comment.strip(), edited_text=edited, session=session)
+        # With settings, an approved reply is sent at once (dry-run unless sending is configured).
+        return review(
+            reply_id,
+            decision,
+            actor=who,
+            comment=comment.strip(),
+            edited_text=edited,
+            session=session,
+            settings=ctx.settings,
+        )
 
     act(ctx, "reply.review", run, f"Reply #{reply_id}: {decision}d")

@@ -190,10 +190,7 @@ def _reply(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
 
 
 def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
-    try:
-        from responder.suggest import suggest
-    except ImportError:  # TEMPORARY while responder.suggest is being written
-        return []
+    from responder.suggest import suggest
 
     cache = st.session_state.setdefault("suggestions", {})
     if item_id not in cache:

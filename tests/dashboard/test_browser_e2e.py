@@ -1,0 +1,160 @@
+"""The dashboard in a real browser: Debian's chromium driven by playwright against `streamlit run`.
+
+An agent logs in, opens the top queue item, picks a suggested reply and sends it (dry-run); a post
+full of markup stays literal text; a product user logs in and is refused queue actions.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from sqlmodel import Session, select
+
+from storage.models import QueueItem, Reply
+
+from .conftest import PASSWORDS, REPO, DashboardDb, build_dashboard_db
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Poll Streamlit's health endpoint until it answers (or the server dies, or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"streamlit did not become healthy within {timeout}s")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
+    db = build_dashboard_db(tmp_path)
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--", "--config", str(db.config)]  # fmt: skip
+    env = {**os.environ, "DANGOL_CONFIG": str(db.config)}
+    log = (tmp_path / "streamlit.log").open("wb")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)
+        yield url, db
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+        db.engine.dispose()
+
+
+def log_in(page: Page, url: str, username: str) -> None:
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS[username])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible(timeout=WAIT_MS)
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=WAIT_MS)
+
+
+def open_item(page: Page, item_id: int) -> None:
+    page.get_by_role("button", name=f"Open #{item_id}", exact=True).click()
+    expect(page.get_by_role("heading", name="Item")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
+
+
+def test_agent_replies_markup_stays_inert_and_product_user_is_refused(served, request) -> None:
+    url, db = served
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        try:
+            _agent_replies(page, url, db)
+            _markup_is_inert(page, db)
+            log_out(page)
+            _product_is_refused(page, url, db)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert dialogs == [], f"a script ran in the page: {dialogs}"
+
+
+def _agent_replies(page: Page, url: str, db: DashboardDb) -> None:
+    log_in(page, url, "agent1")
+    top = page.get_by_role("button", name="Open #").first
+    expect(top).to_have_text(f"Open #{db.items['complaint']}")
+    open_item(page, db.items["complaint"])
+    page.get_by_role("radiogroup").get_by_text("1.", exact=False).first.click()
+    page.get_by_role("button", name="Use this suggestion").click()
+    reply_box = page.get_by_label("Your reply")
+    expect(reply_box).not_to_have_value("", timeout=WAIT_MS)
+    page.get_by_role("button", name="Send (dry-run)").click()
+    expect(page.get_by_text("Reply sent (dry run: nothing was posted)")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("status replied", exact=False)).to_be_visible(timeout=WAIT_MS)
+    with Session(db.engine) as session:
+        assert session.get(QueueItem, db.items["complaint"]).status == "replied"
+        assert session.exec(select(Reply.dry_run)).one() is True
+
+
+def _markup_is_inert(page: Page, db: DashboardDb) -> None:
+    page.get_by_label("Item id").fill(str(db.items["xss"]))
+    page.get_by_label("Item id").press("Enter")
+    post = page.get_by_text("<script>alert(1)</script> look ![pic](http://127.0.0.1:9/x.png)", exact=False)
+    expect(post.first).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("[click me](javascript:alert(2)) **bold**", exact=False).first).to_be_visible()
+    expect(page.get_by_text("<b>markup_fan</b>", exact=False).first).to_be_visible()
+    assert page.locator("img[src*='127.0.0.1:9']").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("b", has_text="markup_fan").count() == 0
+
+
+def _product_is_refused(page: Page, url: str, db: DashboardDb) -> None:
+    log_in(page, url, "product1")
+    expect(
+        page.get_by_text("Read-only: queue actions are refused for your role (product)", exact=False)
+    ).to_be_visible()
+    open_item(page, db.items["question"])
+    page.get_by_role("button", name="Claim").click()
+    expect(page.get_by_text("Refused: role 'product' may not claim", exact=False)).to_be_visible(timeout=WAIT_MS)
+    with Session(db.engine) as session:
+        assert session.get(QueueItem, db.items["question"]).assignee_id is None

@@ -1,0 +1,66 @@
+"""Replying from the Item page and reviewing on the Approvals page, through the responder's functions."""
+
+from sqlmodel import Session, select
+
+from responder.suggest import suggest
+from storage.models import QueueItem, Reply
+
+from .conftest import app_as, button, shown
+
+ANSWER = "Sorry about the cold coffee, Hana. We have refunded order A-1001."
+
+
+def write_reply(db, monkeypatch, item: str, text: str):
+    at = app_as(db, "agent1", monkeypatch, page="Item", item_id=db.items[item])
+    at.text_area(key=f"reply_text_{db.items[item]}").input(text)
+    return at
+
+
+def test_agent_sends_a_dry_run_reply_and_the_item_is_replied(dashboard_db, monkeypatch) -> None:
+    at = write_reply(dashboard_db, monkeypatch, "complaint", ANSWER)
+    at = button(at, "Send (dry-run)").click().run()
+    assert any("dry run: nothing was posted" in s for s in shown(at.success))
+    with Session(dashboard_db.engine) as session:
+        reply = session.exec(select(Reply)).one()
+        item = session.get(QueueItem, dashboard_db.items["complaint"])
+    assert (reply.status, reply.dry_run, reply.text) == ("sent", True, ANSWER)
+    assert item.status == "replied" and item.first_responded_at is not None
+
+
+def test_risky_reply_goes_to_a_reviewer_who_approves_it(dashboard_db, monkeypatch) -> None:
+    at = write_reply(dashboard_db, monkeypatch, "press", "Thanks for asking; our press office will email you.")
+    assert any("Needs approval" in c for c in shown(at.caption))
+    at = button(at, "Send for approval").click().run()
+    assert "Sent for approval" in shown(at.success)
+    review = app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals")
+    assert any("reporter" in m for m in shown(review.markdown))
+    review = button(review, "Approve").click().run()
+    with Session(dashboard_db.engine) as session:
+        reply = session.exec(select(Reply)).one()
+    assert (reply.status, reply.reviewer_id) == ("sent", dashboard_db.staff["reviewer1"])
+
+
+def test_rejection_without_a_comment_is_refused_with_the_reason(dashboard_db, monkeypatch) -> None:
+    at = write_reply(dashboard_db, monkeypatch, "press", "No comment.")
+    button(at, "Send for approval").click().run()
+    review = button(app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals"), "Reject").click().run()
+    assert any("say why the reply is rejected" in e for e in shown(review.error))
+    with Session(dashboard_db.engine) as session:
+        assert session.exec(select(Reply.status)).one() == "pending_approval"
+
+
+def test_agent_is_not_offered_the_approvals_page(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Approvals")
+    assert "Approvals" not in at.radio(key="nav").options
+    assert [h.value for h in at.header] == ["Queue"]
+
+
+def test_picking_a_suggestion_fills_the_reply_box_for_editing(dashboard_db, monkeypatch) -> None:
+    item_id = dashboard_db.items["complaint"]
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    options = at.radio(key=f"suggestion_{item_id}").options
+    assert options, "the responder offered no suggestion"
+    at = button(at, "Use this suggestion").click().run()
+    with Session(dashboard_db.engine) as session:
+        first = suggest(item_id, session=session, settings=dashboard_db.settings)[0]
+    assert at.text_area(key=f"reply_text_{item_id}").value == first.text
