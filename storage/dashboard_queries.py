@@ -615,7 +615,7 @@ def topic_daily_counts(
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
         .group_by(day, col(Analysis.primary_topic))
-        .order_by(day)
+        .order_by(day, col(Analysis.primary_topic))
     )
     if complaints_only:
         stmt = stmt.where(col(Analysis.is_complaint).is_(True))
@@ -630,7 +630,7 @@ def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
         .group_by(day, col(Analysis.sentiment))
-        .order_by(day)
+        .order_by(day, col(Analysis.sentiment))
     )
     return [(str(d), str(s), int(n)) for d, s, n in session.execute(stmt).all()]
 

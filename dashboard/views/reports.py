@@ -60,3 +60,57 @@ def render(ctx: Ctx, actor: Staff) -> None:
     st.download_button(
         "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
     )
+
+
+def _recent_charts(ctx: Ctx) -> None:
+    """The last 28 days at a glance: sentiment per day, SLA attainment per day, spikes."""
+    from datetime import timedelta
+
+    import altair as alt
+
+    from dangol.types import utcnow
+    from storage import dashboard_queries as q
+
+    now = utcnow()
+    since = now - timedelta(days=28)
+    st.subheader("Last 28 days")
+    sentiment = read(ctx, lambda s: q.sentiment_daily_counts(session=s, since=since, until=now))
+    if sentiment:
+        frame = pd.DataFrame(sentiment, columns=["day", "sentiment", "posts"])
+        colors = alt.Scale(domain=["negative", "neutral", "positive"], range=["#c62828", "#9e9e9e", "#2e7d32"])
+        st.altair_chart(
+            alt.Chart(frame, title="Sentiment per day")
+            .mark_area()
+            .encode(
+                x="day:T",
+                y=alt.Y("posts:Q", stack="normalize", title="share"),
+                color=alt.Color("sentiment:N", scale=colors),
+                tooltip=["day", "sentiment", "posts"],
+            ),
+            width="stretch",
+        )
+    sla = read(ctx, lambda s: q.sla_attainment_daily(session=s, since=since, until=now))
+    if sla:
+        frame = pd.DataFrame(sla, columns=["day", "in time", "late"]).melt(
+            "day", var_name="first response", value_name="items"
+        )
+        st.altair_chart(
+            alt.Chart(frame, title="First responses in time vs late")
+            .mark_bar()
+            .encode(x="day:T", y="items:Q", color="first response:N", tooltip=["day", "first response", "items"]),
+            width="stretch",
+        )
+    alerts = read(ctx, lambda s: q.recent_alerts(session=s, limit=20))
+    if alerts:
+        frame = pd.DataFrame(
+            [
+                {"started": a.started_at, "scope": a.scope, "observed": a.observed, "expected": a.expected}
+                for a in alerts
+            ]
+        )
+        st.altair_chart(
+            alt.Chart(frame, title="Spikes: observed vs expected")
+            .mark_point(filled=True, size=80)
+            .encode(x="started:T", y="observed:Q", color="scope:N", tooltip=["scope", "observed", "expected"]),
+            width="stretch",
+        )

@@ -1,0 +1,150 @@
+"""The dashboard's queries: queue pages and filters, customer merge/undo/erase/export, daily counts."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from dangol.errors import Conflict
+from dangol.types import Page, PostIn
+from storage import dashboard_queries as q
+from storage.ingest import get_or_create_source, store_page
+from storage.models import Analysis, Author, Customer, CustomerHandle, IdentityLink, Post, QueueItem
+
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+
+
+def seed(session: Session, make_post: Callable[..., PostIn], specs: list[dict]) -> list[int]:
+    """Posts with analyses and queue items; each spec sets sentiment, topic, priority, due offset."""
+    source = get_or_create_source(session, name="t", use="replay")
+    posts = [make_post(created_at=NOW - timedelta(days=s.get("days_ago", 0))) for s in specs]
+    store_page(session, source=source, page=Page(posts=posts, cursor={}))
+    ids = []
+    for post_in, spec in zip(posts, specs, strict=True):
+        post = session.exec(select(Post).where(Post.external_id == post_in.external_id)).one()
+        session.add(
+            Analysis(
+                post_id=post.id,
+                language=spec.get("lang", "en"),
+                sentiment=spec["sentiment"],
+                primary_topic=spec["topic"],
+                is_complaint=True,
+                analyzed_at=NOW,
+            )
+        )
+        item = QueueItem(
+            post_id=post.id,
+            cluster_key=f"k{post.id}",
+            priority=spec["priority"],
+            created_at=NOW,
+            first_response_due_at=NOW + timedelta(minutes=spec["due_in"]),
+            team=spec.get("team", "support"),
+        )
+        session.add(item)
+        session.flush()
+        ids.append(item.id)
+    session.commit()
+    return ids
+
+
+SPECS = [
+    {"sentiment": "negative", "topic": "billing", "priority": 2, "due_in": 10},
+    {"sentiment": "neutral", "topic": "app", "priority": 1, "due_in": 300},
+    {"sentiment": "negative", "topic": "app", "priority": 1, "due_in": -5, "lang": "ko", "team": "korea"},
+]
+
+
+def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, make_post) -> None:
+    a, b, c = seed(session, make_post, SPECS)
+    page = q.queue_page(session=session, filters=q.QueueFilter(), page=1, page_size=2, now=NOW)
+    assert [r.item_id for r in page.rows] == [c, b]  # priority 1, earliest due first
+    assert (page.total, page.pages) == (3, 2)
+    second = q.queue_page(session=session, filters=q.QueueFilter(), page=2, page_size=2, now=NOW)
+    assert [r.item_id for r in second.rows] == [a]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (q.QueueFilter(sentiment="negative"), [2, 0]),
+        (q.QueueFilter(topic="app"), [2, 1]),
+        (q.QueueFilter(language="ko"), [2]),
+        (q.QueueFilter(team="korea"), [2]),
+        (q.QueueFilter(sla="breached"), [2]),
+        (q.QueueFilter(sla="warning"), [0]),
+        (q.QueueFilter(sla="ok"), [1]),
+        (q.QueueFilter(status=["closed"]), []),
+    ],
+)
+def test_queue_filters_select_the_right_items(session: Session, make_post, filters, expected) -> None:
+    ids = seed(session, make_post, SPECS)
+    page = q.queue_page(session=session, filters=filters, now=NOW)
+    assert [r.item_id for r in page.rows] == [ids[i] for i in expected]
+    assert page.total == len(expected)
+
+
+def make_customer(session: Session, name: str, handle: str | None = None) -> Customer:
+    customer = Customer(name=name, email=f"{name.lower()}@example.com", created_at=NOW)
+    session.add(customer)
+    session.flush()
+    if handle:
+        session.add(CustomerHandle(customer_id=customer.id, platform="x", handle=handle))
+    return customer
+
+
+def test_customer_search_finds_by_name_email_and_handle(session: Session) -> None:
+    hana = make_customer(session, "Hana", "hana_k")
+    make_customer(session, "Jun")
+    session.commit()
+    for text in ("han", "hana@example.com", "@HANA_K"):
+        assert [c.id for c in q.search_customers(session=session, text=text)] == [hana.id]
+
+
+def test_merge_moves_rows_and_undo_moves_them_back(session: Session, make_post) -> None:
+    ids = seed(session, make_post, SPECS[:1])
+    source, target = make_customer(session, "Dup", "dup1"), make_customer(session, "Real")
+    item = session.get(QueueItem, ids[0])
+    item.customer_id = source.id
+    session.commit()
+    q.merge_customers(session=session, source_id=source.id, target_id=target.id, actor="admin")
+    session.commit()
+    session.expire_all()
+    assert session.get(QueueItem, ids[0]).customer_id == target.id
+    assert q.merged_into(session=session, customer_id=source.id) == target.id
+    q.undo_merge(session=session, source_id=source.id, actor="admin")
+    session.commit()
+    session.expire_all()
+    assert session.get(QueueItem, ids[0]).customer_id == source.id
+    assert session.exec(select(CustomerHandle.customer_id)).one() == source.id
+    with pytest.raises(Conflict, match="no merge to undo"):
+        q.undo_merge(session=session, source_id=source.id, actor="admin")
+
+
+def test_erase_removes_personal_data_and_post_text(session: Session, make_post) -> None:
+    seed(session, make_post, SPECS[:1])
+    customer = make_customer(session, "Hana", "hana_k")
+    author = session.exec(select(Author)).one()
+    session.add(IdentityLink(author_id=author.id, customer_id=customer.id, method="handle", confidence=1.0))
+    session.commit()
+    exported = q.export_customer(session=session, customer_id=customer.id)
+    assert exported["customer"]["email"] == "hana@example.com" and len(exported["posts"]) == 1
+    q.erase_customer(session=session, customer_id=customer.id, actor="admin")
+    session.commit()
+    session.expire_all()
+    erased = session.get(Customer, customer.id)
+    assert (erased.name, erased.email, erased.erased_at is not None) == ("[erased]", None, True)
+    assert session.exec(select(Post.text)).one() == "[erased]"
+    assert session.exec(select(CustomerHandle)).first() is None
+
+
+def test_daily_counts_group_by_utc_day_on_every_database(session: Session, make_post) -> None:
+    seed(session, make_post, [{**SPECS[0], "days_ago": 1}, {**SPECS[1], "days_ago": 1}, SPECS[2]])
+    topics = q.topic_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
+    assert topics == [("2026-11-17", "app", 1), ("2026-11-17", "billing", 1), ("2026-11-18", "app", 1)]
+    sentiment = q.sentiment_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
+    assert sorted(sentiment) == [
+        ("2026-11-17", "negative", 1),
+        ("2026-11-17", "neutral", 1),
+        ("2026-11-18", "negative", 1),
+    ]
