@@ -1,9 +1,163 @@
-"""CLI commands (being written by the area's owner)."""
+"""Topic commands: `dangol eval topics`, `dangol topics propose`, `dangol topics train`."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
 import typer
+from sqlmodel import Session
+
+from dangol.cli.context import fail, friendly_errors, state
+
+topics_app = typer.Typer(help="Complaint topics: propose new ones, train the few-shot head.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `topics` and the `eval topics` command (on the NLP area's `eval` sub-app when it exists)."""
+    from dangol.cli import nlp as nlp_cli
+
+    app.add_typer(topics_app, name="topics")
+    eval_app = getattr(nlp_cli, "eval_app", None)
+    if eval_app is None:
+        eval_app = typer.Typer(help="Evaluate models on labelled data.", no_args_is_help=True)
+        app.add_typer(eval_app, name="eval")
+    eval_app.command("topics")(eval_topics)
+
+
+@friendly_errors
+def eval_topics(
+    ctx: typer.Context,
+    data: Path = typer.Option(..., "--data", help="Labelled CSV or TSV file (by extension)."),
+    text_col: str = typer.Option(..., "--text-col", help="Column with the post text."),
+    label_col: str = typer.Option(..., "--label-col", help="Column with the topic name; empty rows are skipped."),
+    taxonomy: Path = typer.Option(..., "--taxonomy", help="TOML taxonomy file (topics.<key> tables)."),
+    train: Path | None = typer.Option(None, "--train", help="Labelled training file (same columns): few-shot."),
+) -> None:
+    """Score topic classification on labelled data; the last line is JSON with n, accuracy, macro_f1."""
+    from nlp.encoder import build_encoder
+    from nlp.taxonomy import load_taxonomy
+    from nlp.topic_eval import evaluate_topics, read_labelled
+
+    topics = load_taxonomy(taxonomy)
+    test_rows = read_labelled(data, text_col, label_col, topics)
+    train_rows = read_labelled(train, text_col, label_col, topics) if train else None
+    encoder = build_encoder(state(ctx).settings)
+    result = evaluate_topics(topics, encoder, test_rows, train_rows)
+    for key, scores in result.pop("per_topic").items():
+        typer.echo(
+            f"{key:<24} precision {scores['precision']:.3f}  recall {scores['recall']:.3f}  f1 {scores['f1']:.3f}"
+        )
+    typer.echo(json.dumps(result))
+
+
+@topics_app.command("propose")
+@friendly_errors
+def propose(
+    ctx: typer.Context,
+    days: int = typer.Option(7, "--days", min=1, help="Look at complaints of this many past days."),
+    min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest cluster worth proposing."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Propose new topics from recent complaints that fit no topic ("other")."""
+    from dangol.types import utcnow
+    from nlp.topics import propose_topics
+
+    with Session(state(ctx).engine) as session:
+        rows = uncategorized_complaints(session=session, since=utcnow() - timedelta(days=days))
+    if not rows:
+        typer.echo(f"no uncategorized complaints in the last {days} days")
+        return
+    texts = [text for _, text, _ in rows]
+    proposals = propose_topics(texts, np.stack([vector for _, _, vector in rows]), min_size=min_size)
+    if as_json:
+        payload = [
+            {"name": p.name, "size": p.size, "terms": p.terms, "representatives": p.representatives,
+             "post_ids": [rows[i][0] for i in p.members], "cohesion": p.cohesion}
+            for p in proposals
+        ]  # fmt: skip
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{len(rows)} uncategorized complaints, {len(proposals)} proposed topics")
+    for p in proposals:
+        typer.echo(f"\n{p.name}  ({p.size} posts, cohesion {p.cohesion:.2f})\n  terms: {', '.join(p.terms)}")
+        for text in p.representatives:
+            typer.echo(f"  - {text[:140]}")
+
+
+@topics_app.command("train")
+@friendly_errors
+def train(
+    ctx: typer.Context,
+    data: Path | None = typer.Option(None, "--data", help="Optional labelled CSV/TSV with topic names."),
+    text_col: str = typer.Option("text", "--text-col"),
+    label_col: str = typer.Option("topic", "--label-col"),
+    out: Path | None = typer.Option(
+        None, "--out", help="Where to write the head (default var/models/topics/head.npz)."
+    ),
+) -> None:
+    """Train the few-shot topic head from a labelled file and staff topic corrections."""
+    from nlp.encoder import build_encoder
+    from nlp.taxonomy import taxonomy_from_settings
+    from nlp.topic_eval import read_labelled
+    from nlp.topics import DEFAULT_HEAD_PATH, PrototypeScorer, train_head
+
+    settings = state(ctx).settings
+    taxonomy = taxonomy_from_settings(settings)
+    examples = read_labelled(data, text_col, label_col, taxonomy) if data else []
+    with Session(state(ctx).engine) as session:
+        corrections = topic_feedback(session=session)
+    feedback = [(text, value) for text, value in corrections if value in (*taxonomy.keys, "other")]
+    if not examples and not feedback:
+        raise fail("nothing to train on: give --data or correct some topics in the dashboard first")
+    encoder = build_encoder(settings)
+    texts = [t for t, _ in examples]
+    head = train_head(
+        texts,
+        [k for _, k in examples],
+        encoder.encode(texts),
+        PrototypeScorer.from_encoder(taxonomy, encoder),
+        feedback=feedback,
+        feedback_embeddings=encoder.encode([t for t, _ in feedback]),
+    )
+    path = head.save(out or DEFAULT_HEAD_PATH)
+    typer.echo(f"trained on {len(examples)} examples and {len(feedback)} corrections; wrote {path}")
+
+
+def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple[int, str, np.ndarray]]:
+    """(post id, text, embedding) of live complaints since `since` whose primary topic is "other"."""
+    from sqlalchemy import select
+
+    from storage.models import Analysis, Post
+
+    stmt = (
+        select(Post.id, Post.text, Analysis.embedding)
+        .join(Analysis, Analysis.post_id == Post.id)  # type: ignore[arg-type]
+        .where(
+            Analysis.is_complaint.is_(True),  # type: ignore[attr-defined]
+            Analysis.primary_topic == "other",
+            Analysis.embedding.is_not(None),  # type: ignore[union-attr]
+            Post.created_at >= since,  # type: ignore[operator]
+            Post.deleted_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(Post.id)  # type: ignore[arg-type]
+    )
+    return [(pid, text, np.frombuffer(blob, dtype=np.float32)) for pid, text, blob in session.execute(stmt).all()]
+
+
+def topic_feedback(*, session: Session) -> list[tuple[str, str]]:
+    """(post text, corrected topic key) of every staff topic correction, latest per post."""
+    from sqlalchemy import select
+
+    from storage.models import LabelFeedback, Post
+
+    stmt = (
+        select(LabelFeedback.post_id, Post.text, LabelFeedback.new_value)
+        .join(Post, Post.id == LabelFeedback.post_id)  # type: ignore[arg-type]
+        .where(LabelFeedback.kind == "topic", Post.deleted_at.is_(None))  # type: ignore[union-attr]
+        .order_by(LabelFeedback.id)  # type: ignore[arg-type]
+    )
+    latest = {post_id: (text, value) for post_id, text, value in session.execute(stmt).all()}
+    return list(latest.values())

@@ -1,0 +1,121 @@
+"""The Analyzer: everything the NLP stage concludes about a batch of posts, in one pass.
+
+Per batch: language id, ONE encoder call (its embeddings feed sentiment, topics and near-duplicate
+grouping, and are returned for storage and reply retrieval), sentiment, topic scores, signals,
+risk, text hash and cluster key. Everything after the encoder is vectorised or cheap regexes,
+so the whole runs close to the encoder's own speed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nlp import signals
+from nlp.base import ClusterMember, PostText, Understanding
+from nlp.dedup import DedupItem, cluster_keys
+from nlp.risk import score_risk
+from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicModel
+
+if TYPE_CHECKING:
+    from dangol.settings import Settings
+    from nlp.base import Encoder, SentimentClassifier
+
+log = logging.getLogger(__name__)
+
+ANALYZER_VERSION = "1"
+LanguageDetector = Callable[[list[str], list[str | None]], list[str]]
+
+
+class Analyzer:
+    """Turns PostTexts into Understandings; build it once (`from_settings`) and reuse it."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        sentiment: SentimentClassifier,
+        topics: TopicModel,
+        *,
+        duplicate_similarity: float = 0.92,
+        detect_languages: LanguageDetector | None = None,
+    ) -> None:
+        if detect_languages is None:
+            from nlp.langid import detect_languages as default_detector
+
+            detect_languages = default_detector
+        self.encoder = encoder
+        self.sentiment = sentiment
+        self.topics = topics
+        self.duplicate_similarity = duplicate_similarity
+        self.detect_languages = detect_languages
+
+    @classmethod
+    def from_settings(cls, settings: Settings, head_path: Path | str = DEFAULT_HEAD_PATH) -> Analyzer:
+        """Build the configured encoder, sentiment classifier and topic model (with its head if trained)."""
+        from nlp.encoder import build_encoder
+        from nlp.sentiment import build_sentiment
+        from nlp.taxonomy import taxonomy_from_settings
+
+        encoder = build_encoder(settings)
+        taxonomy = taxonomy_from_settings(settings)
+        scorer = PrototypeScorer.from_encoder(taxonomy, encoder)
+        head = FewShotHead.load(head_path) if Path(head_path).exists() else None
+        if head is not None and head.feature_topics != taxonomy.keys:
+            log.warning("topic head %s was trained for other topics; ignoring it (run `dangol topics train`)", head_path)
+            head = None
+        topics = TopicModel(scorer, settings.nlp.topic_threshold, head)
+        return cls(
+            encoder, build_sentiment(settings), topics, duplicate_similarity=settings.nlp.duplicate_similarity
+        )
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """The version of every model involved, stored with each analysis."""
+        return {
+            "analyzer": ANALYZER_VERSION,
+            "encoder": self.encoder.version,
+            "sentiment": self.sentiment.version,
+            "topics": self.topics.version,
+        }
+
+    def analyze(self, posts: list[PostText], recent: list[ClusterMember]) -> list[Understanding]:
+        """One Understanding per post, in order; `recent` are analyzed posts for near-duplicate grouping."""
+        if not posts:
+            return []
+        texts = [p.text or "" for p in posts]
+        languages = self.detect_languages(texts, [p.lang_hint for p in posts])
+        embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+        sentiments = self.sentiment.predict(texts, embeddings, languages)
+        topic_results = self.topics.classify(texts, embeddings, languages)
+        items = [DedupItem(p.post_id, p.platform, t, p.referenced_id) for p, t in zip(posts, texts, strict=True)]
+        hashes, keys = cluster_keys(items, embeddings, recent, self.duplicate_similarity)
+        versions = self.versions
+        results = []
+        for i, post in enumerate(posts):
+            probs = sentiments[i]
+            applied, primary = topic_results[i]
+            risk = score_risk(texts[i], probs.get("negative", 0.0), post.followers, post.engagement, post.customer_tier)
+            results.append(
+                Understanding(
+                    post_id=post.post_id,
+                    language=languages[i],
+                    sentiment=max(probs, key=lambda label: probs[label]),
+                    sentiment_probs=probs,
+                    topics=applied,
+                    primary_topic=primary,
+                    is_complaint=signals.is_complaint(texts[i], probs, applied),
+                    is_question=signals.is_question(texts[i]),
+                    is_spam=signals.is_spam(texts[i]),
+                    risk=risk.score,
+                    risk_breakdown=risk.breakdown,
+                    embedding=embeddings[i],
+                    text_hash=hashes[i],
+                    cluster_key=keys[i],
+                    model_versions=dict(versions),
+                )
+            )
+        return results

@@ -1,0 +1,115 @@
+"""Near-duplicate grouping: retweets, quotes and copy-paste campaigns become one cluster.
+
+A new post joins, in this order: the cluster of the post it references (retweet/quote), the
+cluster of a post with the same normalized text (URLs, mentions, "RT", punctuation, spacing and
+case removed), the cluster of the most similar embedding at or above the threshold. Candidates
+are the recent ClusterMembers and the earlier posts of the same batch. Otherwise it starts its
+own cluster. Keys are deterministic: the key of the cluster joined, else "r:<platform>:<id>" for a
+reference to an unseen post, else "p:<post_id>". Very short texts ("thanks!") are never grouped
+by text: two people saying the same two words are not a campaign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from nlp.base import ClusterMember
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_RT = re.compile(r"^\s*rt\b\s*:?", re.IGNORECASE)
+_NOT_WORD = re.compile(r"[\W_]+")
+# Normalized texts shorter than this are not grouped by hash or embedding.
+MIN_GROUP_CHARS = 20
+
+
+def normalize_text(text: str) -> str:
+    """The text reduced to what a copy-paste keeps: no URLs, mentions, RT, punctuation; lower case."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _URL.sub(" ", text)
+    text = _RT.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def text_hash(text: str) -> str:
+    """A stable 20-hex-digit hash of the normalized text."""
+    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(slots=True)
+class DedupItem:
+    """What grouping needs of one new post."""
+
+    post_id: int
+    platform: str
+    text: str
+    referenced_id: str | None = None
+
+
+def cluster_keys(
+    items: list[DedupItem], embeddings: np.ndarray, recent: list[ClusterMember], threshold: float
+) -> tuple[list[str], list[str]]:
+    """The text hash and the cluster key of each item, in order (see the module docstring)."""
+    normalized = [normalize_text(item.text) for item in items]
+    hashes = [hashlib.sha1(n.encode("utf-8")).hexdigest()[:20] for n in normalized]
+    by_reference = {(m.platform, m.external_id): m.cluster_key for m in recent}
+    by_hash: dict[str, str] = {}
+    for member in recent:
+        by_hash.setdefault(member.text_hash, member.cluster_key)
+    recent_sims = _similarities(embeddings, recent)
+    batch_sims = embeddings @ embeddings.T if len(items) else np.zeros((0, 0), dtype=np.float32)
+    keys: list[str] = []
+    for i, item in enumerate(items):
+        groupable = len(normalized[i]) >= MIN_GROUP_CHARS
+        key = _referenced_key(item, by_reference)
+        if key is None and groupable:
+            key = by_hash.get(hashes[i]) or _similar_key(i, recent_sims, batch_sims, recent, keys, threshold)
+        if key is None:
+            key = f"r:{item.platform}:{item.referenced_id}" if item.referenced_id else f"p:{item.post_id}"
+        if item.referenced_id:
+            by_reference.setdefault((item.platform, item.referenced_id), key)
+        if groupable:
+            by_hash.setdefault(hashes[i], key)
+        keys.append(key)
+    return hashes, keys
+
+
+def _similarities(embeddings: np.ndarray, recent: list[ClusterMember]) -> np.ndarray:
+    """Cosine similarity of each new embedding to each recent member's (rows are unit length)."""
+    if not recent or not len(embeddings):
+        return np.zeros((len(embeddings), 0), dtype=np.float32)
+    matrix = np.stack([np.asarray(m.embedding, dtype=np.float32) for m in recent])
+    return embeddings @ matrix.T
+
+
+def _referenced_key(item: DedupItem, by_reference: dict[tuple[str, str], str]) -> str | None:
+    if not item.referenced_id:
+        return None
+    return by_reference.get((item.platform, item.referenced_id))
+
+
+def _similar_key(
+    i: int,
+    recent_sims: np.ndarray,
+    batch_sims: np.ndarray,
+    recent: list[ClusterMember],
+    earlier_keys: list[str],
+    threshold: float,
+) -> str | None:
+    """The key of the most similar recent member or earlier batch item at or above `threshold`."""
+    best_key, best = None, threshold
+    if recent_sims.shape[1]:
+        j = int(np.argmax(recent_sims[i]))
+        if recent_sims[i, j] >= best:
+            best_key, best = recent[j].cluster_key, float(recent_sims[i, j])
+    if i:
+        j = int(np.argmax(batch_sims[i, :i]))
+        if batch_sims[i, j] >= best and (best_key is None or batch_sims[i, j] > best):
+            best_key = earlier_keys[j]
+    return best_key

@@ -1,0 +1,109 @@
+"""Cheap text signals in English and Korean: is it a question, spam, a complaint?
+
+Rules, not models: they are fast, explainable and good enough to decide what reaches the queue;
+the sentiment model and topic scores do the heavy lifting in `is_complaint`. Korean has no
+spaces before particles, so Korean cues are matched as substrings, English ones on word edges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#\w+")
+
+_QUESTION_MARK = re.compile(r"[?？]")
+_EN_QUESTION_START = re.compile(
+    r"(?:^|[.!\n]\s*)(?:@\w+\s+)*(how|what|why|when|where|which|who|whom|whose|can|could|would|will|shall|"
+    r"should|do|does|did|is|are|was|were|have|has|any|anyone|anybody)\b[^.!\n]{3,}$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_KO_QUESTION = re.compile(
+    r"(나요|까요|가요|는지|을까|ㄹ까|인가|습니까|ㅂ니까|니까\?|할까|되나|있나|없나|어떻게|언제|어디서|왜요|뭔가요|뭐죠|죠\?)"
+)
+
+_PROMO = re.compile(
+    r"\b(free|giveaway|win|winner|discount|promo ?code|coupon code|click here|buy now|limited offer|"
+    r"earn \$?\d+|make money|dm me|link in bio|onlyfans)\b",
+    re.IGNORECASE,
+)
+_CRYPTO = re.compile(r"\b(crypto|bitcoin|btc|eth|ethereum|nft|airdrop|presale|usdt|forex|binance)\b", re.IGNORECASE)
+_FOLLOW = re.compile(
+    r"\b(f4f|follow ?for ?follow|follow ?back|followback|l4l|like ?for ?like|sub4sub)\b", re.IGNORECASE
+)
+_KO_SPAM = re.compile(r"(대출|카지노|토토|바카라|수익\s*보장|무료\s*쿠폰|맞팔|선팔|코인\s*리딩|재택\s*알바|고수익)")
+_REPEATED = re.compile(r"(\S)\1{7,}")
+
+_EN_COMPLAINT = re.compile(
+    r"\b(not|no|never|nothing|nobody|no one|\w+n'?t|cannot|still|again|why|waiting|waited|wait|hold|"
+    r"refund|charged|broken|wrong|missing|lost|late|delay(ed|s)?|cancel+(ed|ing)?|stuck|stranded|"
+    r"rude|terrible|awful|worst|horrible|bad|poor|sucks?|hate|disappointed|disappointing|unacceptable|"
+    r"ridiculous|frustrat\w*|annoy\w*|angry|upset|ugh|seriously|complain(t|ing)?|fix|help|useless|"
+    r"fail(ed|s|ure)?|problem|issue|hours?)\b",
+    re.IGNORECASE,
+)
+_KO_COMPLAINT = re.compile(
+    r"(안\s?돼|안\s?되|안\s?와|안\s?왔|안\s?옴|늦|불친절|최악|환불|짜증|실망|문제|고장|오류|에러|먹통|"
+    r"잘못|틀렸|누락|분실|취소|빠졌|안\s?나|별로|엉망|불만|왜\s?이래|답답|화나|어이없)"
+)
+
+# Spam cues needed before a post is called spam; one cue alone (a link and "free") is too weak.
+SPAM_MIN_CUES = 2
+# Negative probability from which a post with a complaint cue or topic counts as a complaint.
+COMPLAINT_NEGATIVE = 0.5
+
+
+def is_question(text: str) -> bool:
+    """True when the post asks something: a question mark, an English question opener, a Korean ending."""
+    body = _URL.sub(" ", text or "")
+    if _QUESTION_MARK.search(body):
+        return True
+    return bool(_EN_QUESTION_START.search(body) or _KO_QUESTION.search(body))
+
+
+def spam_cues(text: str) -> list[str]:
+    """The spam cues found in the text, named (for explanations and tests)."""
+    text = text or ""
+    urls = len(_URL.findall(text))
+    cues: list[str] = []
+    if urls:
+        cues.append("link")
+    if urls >= 3:
+        cues.append("many links")
+    if _PROMO.search(text):
+        cues.append("promotion")
+    if _CRYPTO.search(text):
+        cues.append("crypto")
+    if _FOLLOW.search(text):
+        cues.append("follow-for-follow")
+    if _KO_SPAM.search(text):
+        cues.append("korean spam words")
+    if _REPEATED.search(text):
+        cues.append("repeated characters")
+    if len(_HASHTAG.findall(text)) >= 6:
+        cues.append("many hashtags")
+    if len(_MENTION.findall(text)) >= 6:
+        cues.append("many mentions")
+    return cues
+
+
+def is_spam(text: str) -> bool:
+    """True when at least SPAM_MIN_CUES spam cues occur (follow-for-follow alone is enough)."""
+    cues = spam_cues(text)
+    return len(cues) >= SPAM_MIN_CUES or "follow-for-follow" in cues
+
+
+def has_complaint_cue(text: str) -> bool:
+    """True when the text uses complaint wording in English or Korean."""
+    text = text or ""
+    return bool(_EN_COMPLAINT.search(text) or _KO_COMPLAINT.search(text))
+
+
+def is_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
+    """A negative post that uses complaint wording or fits a complaint topic (and is not spam)."""
+    negative = sentiment_probs.get("negative", 0.0)
+    if negative < COMPLAINT_NEGATIVE or is_spam(text):
+        return False
+    return bool(topics) or has_complaint_cue(text)

@@ -1,0 +1,402 @@
+"""Complaint topics: zero-shot from the taxonomy, a few-shot head from labels, emerging topics.
+
+Zero-shot: each topic's prototypes (name with description, and the examples) are embedded once;
+a post's similarity to the topic is the cosine to their normalized mean, mapped to 0..1 by a
+fixed logistic calibration (`ZERO_SHOT_MIDPOINT` ~ "as close as a typical match"). Multi-label:
+every topic whose score reaches `topic_threshold` applies; none reaching it means "other".
+
+Few-shot: `FewShotHead` is a class-balanced logistic regression over the embedding, hashed TF-IDF
+word and character n-grams (they carry product words and Korean the English encoder misses)
+and the zero-shot similarities. It is trained from labelled examples and staff corrections
+(`LabelFeedback` kind="topic", given here as plain (text, topic key) tuples), saved as .npz (no
+pickle) and mixed with the zero-shot score, so topics it never saw still work.
+
+Emerging topics: `propose_topics` clusters uncategorized complaints (agglomerative, cosine) and
+describes each large cluster by its distinctive terms and most central posts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dangol.errors import AnalysisError
+from nlp.taxonomy import OTHER, Taxonomy
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+    from nlp.base import Encoder
+
+# Cosine at which a zero-shot score is 0.5, and how steeply it rises around it (all-MiniLM-L6-v2).
+ZERO_SHOT_MIDPOINT = 0.42
+ZERO_SHOT_SLOPE = 12.0
+# Share of the head in the mixed score of topics the head was trained on.
+HEAD_WEIGHT = 0.7
+# Staff corrections count this many times as much as a labelled example.
+FEEDBACK_WEIGHT = 3.0
+HASH_FEATURES = 2**17
+DEFAULT_HEAD_PATH = Path("var/models/topics/head.npz")
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function, clipped for stability."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+class PrototypeScorer:
+    """Zero-shot topic similarity: cosine of a post to each topic's mean prototype embedding."""
+
+    def __init__(self, taxonomy: Taxonomy, centroids: np.ndarray) -> None:
+        if centroids.shape[0] != len(taxonomy):
+            raise ValueError(f"{centroids.shape[0]} centroids for {len(taxonomy)} topics")
+        self.taxonomy = taxonomy
+        self.centroids = centroids.astype(np.float32)
+
+    @classmethod
+    def from_encoder(cls, taxonomy: Taxonomy, encoder: Encoder) -> PrototypeScorer:
+        """Embed every topic's prototypes in one encoder call and average them per topic."""
+        texts = [p for topic in taxonomy.topics for p in topic.prototypes()]
+        owners = np.array([k for k, topic in enumerate(taxonomy.topics) for _ in topic.prototypes()], dtype=np.int64)
+        dim = int(getattr(encoder, "dim", 0))
+        if not texts:
+            return cls(taxonomy, np.zeros((0, dim), dtype=np.float32))
+        vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+        sums = np.zeros((len(taxonomy), vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, owners, vectors)
+        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return cls(taxonomy, centroids)
+
+    def similarities(self, embeddings: np.ndarray) -> np.ndarray:
+        """Cosine similarities, shape (n posts, n topics)."""
+        if not len(self.taxonomy):
+            return np.zeros((len(embeddings), 0), dtype=np.float32)
+        return np.asarray(embeddings, dtype=np.float32) @ self.centroids.T
+
+    @staticmethod
+    def calibrate(similarities: np.ndarray) -> np.ndarray:
+        """Similarities mapped to 0..1 scores."""
+        return sigmoid(ZERO_SHOT_SLOPE * (similarities - ZERO_SHOT_MIDPOINT))
+
+
+class NgramVectorizer:
+    """Hashed word (1-2) and character (2-5) n-gram TF-IDF: only the IDF vector is stored."""
+
+    def __init__(self, idf: np.ndarray | None = None) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        common: dict[str, Any] = {"n_features": HASH_FEATURES, "alternate_sign": False, "norm": None}
+        self._words = HashingVectorizer(ngram_range=(1, 2), **common)
+        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
+        self.idf = idf
+
+    def counts(self, texts: list[str]) -> csr_matrix:
+        """Raw hashed counts, words then characters."""
+        from scipy.sparse import hstack
+
+        return hstack([self._words.transform(texts), self._chars.transform(texts)]).tocsr()
+
+    def fit(self, texts: list[str]) -> NgramVectorizer:
+        """Learn the (smoothed) IDF from `texts`."""
+        df = np.bincount(self.counts(texts).indices, minlength=2 * HASH_FEATURES)
+        self.idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+        return self
+
+    def transform(self, texts: list[str]) -> csr_matrix:
+        """Sub-linear TF × IDF, each row L2-normalized."""
+        from sklearn.preprocessing import normalize
+
+        if self.idf is None:
+            raise AnalysisError("the n-gram vectorizer was used before it was fitted")
+        matrix = self.counts(texts).astype(np.float32)
+        matrix.data = 1 + np.log(matrix.data)
+        matrix = matrix.multiply(self.idf).tocsr()
+        return normalize(matrix)
+
+
+@dataclass(slots=True)
+class FewShotHead:
+    """A linear classifier over [n-grams, embedding, zero-shot similarities]; classes are topic keys."""
+
+    classes: list[str]
+    coef: np.ndarray  # (n classes, n features)
+    intercept: np.ndarray
+    idf: np.ndarray
+    # The taxonomy keys, in order, whose zero-shot similarities are features: the head only fits them.
+    feature_topics: list[str] = field(default_factory=list)
+    trained_on: int = 0
+    _vectorizer: NgramVectorizer | None = field(default=None, repr=False)
+
+    def features(self, texts: list[str], embeddings: np.ndarray, similarities: np.ndarray) -> csr_matrix:
+        """The feature matrix the head reads."""
+        from scipy.sparse import csr_matrix, hstack
+
+        if self._vectorizer is None:
+            self._vectorizer = NgramVectorizer(self.idf)
+        dense = np.hstack([np.asarray(embeddings, dtype=np.float32), similarities.astype(np.float32)])
+        return hstack([self._vectorizer.transform(texts), csr_matrix(dense)]).tocsr()
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n posts, n classes)."""
+        logits = self.features(texts, embeddings, similarities) @ self.coef.T + self.intercept
+        logits = np.asarray(logits) - np.asarray(logits).max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def save(self, path: Path | str) -> Path:
+        """Write the head as a plain .npz (arrays only, no pickle)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            classes=np.array(self.classes, dtype=str),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            idf=self.idf.astype(np.float32),
+            feature_topics=np.array(self.feature_topics, dtype=str),
+            trained_on=np.array(self.trained_on),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> FewShotHead:
+        """Read a head written by `save`; AnalysisError if the file is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(
+                    classes=[str(c) for c in data["classes"]],
+                    coef=data["coef"],
+                    intercept=data["intercept"],
+                    idf=data["idf"],
+                    feature_topics=[str(k) for k in data["feature_topics"]],
+                    trained_on=int(data["trained_on"]),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise AnalysisError(f"{path}: not a topic head written by `dangol topics train`: {exc}") from exc
+
+
+def train_head(
+    texts: list[str],
+    labels: list[str],
+    embeddings: np.ndarray,
+    scorer: PrototypeScorer,
+    *,
+    feedback: list[tuple[str, str]] | None = None,
+    feedback_embeddings: np.ndarray | None = None,
+    c: float = 8.0,
+) -> FewShotHead:
+    """Fit the few-shot head on labelled examples plus staff corrections.
+
+    `labels` and the second items of `feedback` are topic keys of `scorer.taxonomy` (or "other");
+    corrections weigh FEEDBACK_WEIGHT times an example. At least two distinct labels are needed.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    feedback = feedback or []
+    all_texts = list(texts) + [t for t, _ in feedback]
+    all_labels = list(labels) + [label for _, label in feedback]
+    valid = set(scorer.taxonomy.keys) | {OTHER}
+    unknown = sorted(set(all_labels) - valid)
+    if unknown:
+        raise AnalysisError(f"labels {unknown} are not topic keys; valid: {', '.join(sorted(valid))}")
+    if len(set(all_labels)) < 2:
+        raise AnalysisError("the topic head needs examples of at least two topics")
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    if feedback:
+        if feedback_embeddings is None or len(feedback_embeddings) != len(feedback):
+            raise ValueError("give one embedding per feedback item")
+        vectors = np.vstack([vectors, np.asarray(feedback_embeddings, dtype=np.float32)])
+    weights = np.array([1.0] * len(texts) + [FEEDBACK_WEIGHT] * len(feedback))
+    vectorizer = NgramVectorizer().fit(all_texts)
+    assert vectorizer.idf is not None
+    head = FewShotHead(
+        classes=[], coef=np.zeros(0), intercept=np.zeros(0), idf=vectorizer.idf, feature_topics=scorer.taxonomy.keys
+    )
+    head._vectorizer = vectorizer
+    features = head.features(all_texts, vectors, scorer.similarities(vectors))
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    model.fit(features, np.array(all_labels), sample_weight=weights)
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:
+        # sklearn keeps one row for two classes; two symmetric rows give the same softmax.
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+    head.classes = [str(c) for c in model.classes_]
+    head.coef = coef.astype(np.float32)
+    head.intercept = intercept.astype(np.float32)
+    head.trained_on = len(all_texts)
+    return head
+
+
+class TopicModel:
+    """Topic scores 0..1 for posts: zero-shot prototypes, mixed with the few-shot head when there is one."""
+
+    def __init__(
+        self,
+        scorer: PrototypeScorer,
+        threshold: float,
+        head: FewShotHead | None = None,
+        head_weight: float = HEAD_WEIGHT,
+    ) -> None:
+        self.scorer = scorer
+        self.taxonomy = scorer.taxonomy
+        self.threshold = threshold
+        if head is not None and head.feature_topics != scorer.taxonomy.keys:
+            raise AnalysisError("the topic head was trained for other topics; retrain it with `dangol topics train`")
+        self.head = head
+        self.head_weight = head_weight
+        # Columns of the head's probabilities that are topics of this taxonomy, and where they go.
+        keys = self.taxonomy.keys
+        pairs = [(i, keys.index(c)) for i, c in enumerate(head.classes) if c in keys] if head else []
+        self._head_cols = np.array([i for i, _ in pairs], dtype=np.int64)
+        self._topic_cols = np.array([k for _, k in pairs], dtype=np.int64)
+
+    @property
+    def version(self) -> str:
+        """A label for model_versions: zero-shot, or few-shot with the number of training examples."""
+        return f"fewshot:{self.head.trained_on}" if self.head else "zeroshot"
+
+    def scores(self, texts: list[str], embeddings: np.ndarray, languages: list[str] | None = None) -> np.ndarray:
+        """Scores, shape (n posts, n topics); topics limited to other languages score 0."""
+        similarities = self.scorer.similarities(embeddings)
+        scores = self.scorer.calibrate(similarities)
+        if self.head is not None and len(self._head_cols):
+            probs = self.head.predict_proba(texts, embeddings, similarities)
+            mixed = self.head_weight * probs[:, self._head_cols] + (1 - self.head_weight) * scores[:, self._topic_cols]
+            scores[:, self._topic_cols] = mixed
+        if languages is not None:
+            scores *= self._language_mask(languages)
+        return scores
+
+    def _language_mask(self, languages: list[str]) -> np.ndarray:
+        mask = np.ones((len(languages), len(self.taxonomy)), dtype=np.float32)
+        for k, topic in enumerate(self.taxonomy.topics):
+            if topic.languages:
+                mask[:, k] = [lang in topic.languages for lang in languages]
+        return mask
+
+    def assign(self, scores: np.ndarray) -> list[tuple[dict[str, float], str]]:
+        """Per post: the topics at or above the threshold with their scores, and the primary topic."""
+        keys = self.taxonomy.keys
+        result: list[tuple[dict[str, float], str]] = []
+        for row in scores:
+            applied = {keys[k]: round(float(row[k]), 4) for k in np.flatnonzero(row >= self.threshold)}
+            primary = max(applied, key=lambda key: applied[key]) if applied else OTHER
+            result.append((applied, primary))
+        return result
+
+    def classify(
+        self, texts: list[str], embeddings: np.ndarray, languages: list[str] | None = None
+    ) -> list[tuple[dict[str, float], str]]:
+        """`assign(scores(...))`: the topics of each post and its primary topic ("other" when none)."""
+        return self.assign(self.scores(texts, embeddings, languages))
+
+    def best(self, texts: list[str], embeddings: np.ndarray) -> list[str]:
+        """The single most likely topic key of each post, never "other" (forced choice, for evaluation)."""
+        if not len(self.taxonomy):
+            return [OTHER] * len(texts)
+        keys = self.taxonomy.keys
+        return [keys[k] for k in self.scores(texts, embeddings).argmax(axis=1)]
+
+
+@dataclass(slots=True)
+class ProposedTopic:
+    """A cluster of uncategorized complaints that may deserve a topic of its own."""
+
+    size: int
+    terms: list[str]
+    members: list[int]  # indices into the texts given, most central first
+    representatives: list[str]
+    cohesion: float  # mean cosine of members to the cluster centre
+
+    @property
+    def name(self) -> str:
+        """A suggested name from the top terms."""
+        return " / ".join(self.terms[:3]) if self.terms else "unnamed"
+
+
+_TOKEN = re.compile(r"[^\W\d_][\w']+", re.UNICODE)
+_STOP = frozenset(
+    "the a an and or but to of in on at for with my me i you your is are was were be been it this that "
+    "not no so just have has had do does did can could will would from our we they them their its im "
+    "get got am as by if all any out up about what when why how there here than then too very".split()
+)
+
+
+def _terms(text: str) -> list[str]:
+    return [
+        t
+        for t in (m.group(0).casefold() for m in _TOKEN.finditer(re.sub(r"https?://\S+|@\w+", " ", text)))
+        if t not in _STOP
+    ]
+
+
+def propose_topics(
+    texts: list[str],
+    embeddings: np.ndarray,
+    *,
+    min_size: int = 5,
+    distance_threshold: float = 0.6,
+    max_topics: int = 10,
+    n_terms: int = 6,
+    n_representatives: int = 3,
+) -> list[ProposedTopic]:
+    """Group uncategorized complaints into candidate topics, largest first.
+
+    Average-linkage agglomerative clustering on cosine distance, cut at `distance_threshold`;
+    clusters smaller than `min_size` are left out. Terms are ranked by how much more often they
+    occur in the cluster than in all the texts (with document frequency in the cluster >= 2).
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(texts) != len(embeddings):
+        raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
+    if len(texts) < max(min_size, 2):
+        return []
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
+    ).fit_predict(vectors)
+    docs = [set(_terms(t)) for t in texts]
+    overall = Counter(t for d in docs for t in d)
+    proposals = []
+    for label, count in Counter(labels.tolist()).most_common():
+        if count < min_size:
+            break
+        members = np.flatnonzero(labels == label)
+        proposals.append(_describe(members, vectors, texts, docs, overall, n_terms, n_representatives))
+        if len(proposals) >= max_topics:
+            break
+    return proposals
+
+
+def _describe(
+    members: np.ndarray,
+    vectors: np.ndarray,
+    texts: list[str],
+    docs: list[set[str]],
+    overall: Counter[str],
+    n_terms: int,
+    n_representatives: int,
+) -> ProposedTopic:
+    centre = vectors[members].mean(axis=0)
+    centre /= max(float(np.linalg.norm(centre)), 1e-12)
+    closeness = vectors[members] @ centre
+    order = members[np.argsort(-closeness, kind="stable")]
+    inside = Counter(t for i in members for t in docs[i])
+    total = len(texts)
+    ranked = sorted(
+        (t for t, n in inside.items() if n >= 2),
+        key=lambda t: (-(inside[t] / len(members)) * np.log(total / overall[t]), t),
+    )
+    return ProposedTopic(
+        size=len(members),
+        terms=ranked[:n_terms],
+        members=[int(i) for i in order],
+        representatives=[texts[i] for i in order[:n_representatives]],
+        cohesion=round(float(closeness.mean()), 4),
+    )

@@ -1,0 +1,76 @@
+"""Near-duplicates: retweets, copy-paste campaigns and paraphrases join one cluster; short texts do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nlp.base import ClusterMember
+from nlp.dedup import DedupItem, cluster_keys, normalize_text, text_hash
+from tests.nlp.semantic_fakes import HashingEncoder
+
+CAMPAIGN = "Boycott Acme Coffee until they pay their baristas fairly! #fairpay"
+
+
+def keys_for(texts: list[str], recent: list[ClusterMember] | None = None, refs: list[str | None] | None = None,
+             threshold: float = 0.92) -> list[str]:  # fmt: skip
+    refs = refs or [None] * len(texts)
+    items = [DedupItem(100 + i, "x", t, r) for i, (t, r) in enumerate(zip(texts, refs, strict=True))]
+    return cluster_keys(items, HashingEncoder().encode(texts), recent or [], threshold)[1]
+
+
+def member(text: str, key: str, external_id: str = "e1") -> ClusterMember:
+    return ClusterMember(key, text_hash(text), HashingEncoder().encode([text])[0], "x", external_id)
+
+
+def test_normalization_strips_urls_mentions_rt_punctuation_space_and_case() -> None:
+    assert normalize_text("RT @fan: Boycott   ACME!!! https://t.co/x") == "boycott acme"
+    assert text_hash("Boycott ACME https://a.b/1") == text_hash("boycott acme. https://c.d/2 @someone")
+
+
+def test_copy_paste_campaign_in_one_batch_shares_the_first_posts_key() -> None:
+    texts = [
+        CAMPAIGN,
+        f"@AcmeCoffee {CAMPAIGN} https://t.co/abc",
+        "My latte was cold this morning, please fix it",
+        f"RT {CAMPAIGN.upper()}",
+    ]
+    keys = keys_for(texts)
+    assert keys[0] == keys[1] == keys[3] == "p:100"
+    assert keys[2] == "p:102"
+
+
+def test_new_copy_joins_the_cluster_of_a_recent_post() -> None:
+    keys = keys_for([f"{CAMPAIGN} !!"], recent=[member(CAMPAIGN, "p:7")])
+    assert keys == ["p:7"]
+
+
+def test_retweet_joins_the_cluster_of_the_post_it_references() -> None:
+    recent = [member("Totally different words here about the menu prices", "p:9", external_id="orig-1")]
+    assert keys_for(["rt"], recent=recent, refs=["orig-1"]) == ["p:9"]
+
+
+def test_retweets_of_an_unseen_post_share_a_reference_key() -> None:
+    keys = keys_for(["rt one", "quote with other words entirely"], refs=["123", "123"])
+    assert keys == ["r:x:123", "r:x:123"]
+
+
+def test_paraphrase_above_the_similarity_threshold_joins_and_below_does_not() -> None:
+    base = "the delivery driver left my order at the wrong house again today"
+    close = "the delivery driver left my order at the wrong house again"
+    assert keys_for([base, close], threshold=0.9) == ["p:100", "p:100"]
+    assert keys_for([base, close], threshold=0.99) == ["p:100", "p:101"]
+
+
+@pytest.mark.parametrize("texts", [["thanks!", "Thanks"], ["😡😡", "😡"], ["", ""]])
+def test_short_emoji_and_empty_texts_are_never_grouped(texts: list[str]) -> None:
+    assert keys_for(texts) == ["p:100", "p:101"]
+
+
+def test_keys_are_deterministic_for_the_same_input() -> None:
+    texts = [CAMPAIGN, "other words about an app crash at checkout today", CAMPAIGN + "?"]
+    assert keys_for(texts) == keys_for(texts)
+
+
+def test_empty_batch_gives_no_keys() -> None:
+    assert cluster_keys([], np.zeros((0, 8), dtype=np.float32), [], 0.9) == ([], [])

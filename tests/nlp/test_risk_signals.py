@@ -1,0 +1,112 @@
+"""Risk with its breakdown, and the question / spam / complaint signals in English and Korean."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from nlp import signals
+from nlp.risk import WEIGHTS, reach_value, score_risk, signal_words
+from tests.conftest import DATA
+
+NEGATIVE = {"negative": 0.9, "neutral": 0.05, "positive": 0.05}
+POSITIVE = {"negative": 0.05, "neutral": 0.15, "positive": 0.8}
+
+
+def test_breakdown_contributions_add_up_to_the_score() -> None:
+    risk = score_risk("I want a refund", negative=0.8, followers=5000, engagement=20, customer_tier="gold")
+    total = sum(risk.breakdown[name]["contribution"] for name in WEIGHTS)
+    assert risk.score == pytest.approx(total, abs=1e-3)
+    assert risk.breakdown["signal_words"]["words"] == ["refund"]
+    assert risk.breakdown["customer_value"]["tier"] == "gold"
+    assert risk.breakdown["reach"]["followers"] == 5000
+
+
+def test_lawyer_threat_from_a_big_account_scores_above_a_mild_gripe() -> None:
+    threat = score_risk("My lawyer will hear about this", negative=0.95, followers=200_000)
+    gripe = score_risk("coffee was a bit cold today", negative=0.7, followers=80)
+    assert threat.score >= 0.75 > 0.5 > gripe.score
+
+
+def test_vip_customer_raises_risk_over_an_unknown_author() -> None:
+    vip = score_risk("still waiting", negative=0.8, customer_tier="vip")
+    unknown = score_risk("still waiting", negative=0.8, customer_tier=None)
+    assert vip.score - unknown.score == pytest.approx(WEIGHTS["customer_value"], abs=1e-3)
+
+
+def test_korean_signal_words_are_found_inside_words_with_particles() -> None:
+    value, words = signal_words("변호사랑 상담했고 소송 준비중입니다. 환불도 안해주네요")
+    assert value == 1.0
+    assert words == ["변호사", "소송", "환불"]
+
+
+def test_signal_words_respect_english_word_edges() -> None:
+    assert signal_words("this pressure cooker is great")[1] == []
+    assert signal_words("I will SUE you")[1] == ["sue"]
+
+
+def test_reach_is_log_scaled_and_capped() -> None:
+    assert reach_value(0) == 0.0
+    assert reach_value(10**6) == pytest.approx(1.0, abs=1e-3)
+    assert reach_value(10**9) == 1.0
+    assert 0.6 < reach_value(10_000) < 0.7
+    assert reach_value(100, engagement=1000) > reach_value(100)
+
+
+def test_empty_text_and_missing_values_give_a_low_valid_risk() -> None:
+    risk = score_risk("", negative=0.0, followers=None)
+    assert risk.score == 0.0
+    assert set(risk.breakdown) == set(WEIGHTS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["How do I reset my password", "@brand can you help me with my order", "Is the store open today?",
+     "환불 언제 되나요", "배송 어떻게 확인해요", "why is my order late again"],
+)  # fmt: skip
+def test_questions_are_recognised_in_english_and_korean(text: str) -> None:
+    assert signals.is_question(text)
+
+
+@pytest.mark.parametrize("text", ["My latte was cold.", "배달이 너무 늦어요", "Thanks for the help!", "🙂🙂", ""])
+def test_statements_are_not_questions(text: str) -> None:
+    assert not signals.is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["FREE crypto airdrop!!! claim now https://x.co/a", "follow for follow, f4f",
+     "Win a giveaway https://bit.ly/x https://bit.ly/y", "고수익 재택 알바 https://spam.kr",
+     "WOWWWWWWWWWWW free stuff"],
+)  # fmt: skip
+def test_spam_is_recognised(text: str) -> None:
+    assert signals.is_spam(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["my order never arrived https://example.com/order/1", "I love the new free refill!", "", "😡😡😡"]
+)
+def test_ordinary_posts_are_not_spam(text: str) -> None:
+    assert not signals.is_spam(text)
+
+
+def test_negative_post_with_complaint_wording_is_a_complaint() -> None:
+    assert signals.is_complaint("the app keeps crashing and nobody helps", NEGATIVE, {})
+    assert signals.is_complaint("쿠폰이 안 돼요 최악", NEGATIVE, {})
+
+
+def test_negative_post_with_a_topic_is_a_complaint_without_cue_words() -> None:
+    assert signals.is_complaint("my latte, seriously", NEGATIVE, {"quality": 0.7})
+
+
+def test_positive_or_cueless_posts_are_not_complaints() -> None:
+    assert not signals.is_complaint("the refund came fast, thanks!", POSITIVE, {"billing": 0.8})
+    assert not signals.is_complaint("meh", NEGATIVE, {})
+
+
+def test_most_negative_airline_tweets_with_a_reason_have_complaint_cues_or_topics() -> None:
+    with (DATA / "airline-sentiment" / "val.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["negativereason"] and r["negativereason"] != "Can't Tell"][:300]
+    cued = sum(signals.has_complaint_cue(r["text"]) for r in rows)
+    assert cued / len(rows) > 0.75
