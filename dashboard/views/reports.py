@@ -57,6 +57,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 st.text(f"{p.platform} @{p.handle} (reach {p.reach:,}): {p.text}")
     for alert in report.alerts:
         st.warning(f"{md(alert.kind)} spike in {md(alert.scope)}: {md(alert.summary)}")
+    _recent_charts(ctx)
     st.download_button(
         "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
     )
