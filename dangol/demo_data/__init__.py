@@ -1,0 +1,13 @@
+"""Demo data for the fictional coffee chain Maru Coffee (마루커피), in real API payload shapes.
+
+`<platform>/page-NNNN.json` (`.xml` for RSS) are recorded-style API response bodies that the
+demo's replay sources feed through the real parsers; `customers.csv` is the brand's CRM export;
+`expectations.json` says what each post is meant to be. All are written by
+`python -m dangol.demo_data.generate` (deterministic) and committed.
+"""
+
+from pathlib import Path
+
+DEMO_DATA = Path(__file__).parent
+EXPECTATIONS = DEMO_DATA / "expectations.json"
+CUSTOMERS = DEMO_DATA / "customers.csv"
