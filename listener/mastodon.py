@@ -168,7 +168,11 @@ class MastodonCollector:
         try:
             if key == "search":
                 self.client.search_v2(
-                    self.native_query, result_type="statuses", max_id=max_id, min_id=None, limit=self.options.limit
+                    self.native_query,
+                    result_type="statuses",
+                    max_id=max_id,
+                    limit=self.options.limit,
+                    exclude_unreviewed=False,
                 )
             else:
                 tag = key.removeprefix("tag:")
@@ -228,6 +232,8 @@ def make_client(instance: str, access_token: str | None, timeout: float) -> tupl
         access_token=access_token,
         ratelimit_method="throw",
         request_timeout=timeout,
+        # A declared version stops Mastodon.py from probing /api/v2/instance before calls.
+        mastodon_version="4.0.0",
         version_check_mode="none",
         session=session,
     )
