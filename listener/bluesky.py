@@ -167,11 +167,11 @@ class BlueskyCollector:
             yield Page(posts, {"search": walked.state} if walked.state else {}, walked.dead_letters, walked.requests)
 
     def _search(self, token: str | None, seen: str | None) -> Fetched:
-        from atproto import exceptions
+        from atproto import exceptions, models
 
-        params: dict[str, Any] = {"q": self.native_query, "sort": "latest", "limit": self.options.limit}
-        if token:
-            params["cursor"] = token
+        params = models.AppBskyFeedSearchPosts.Params(
+            q=self.native_query, sort="latest", limit=self.options.limit, cursor=token
+        )
         self.tap.last = None
         try:
             self.client.invoke_query("app.bsky.feed.searchPosts", params=params)
