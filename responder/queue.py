@@ -40,6 +40,8 @@ class RouteResult:
     spam: int = 0
     skipped: int = 0
     assigned: int = 0
+    woken: int = 0
+    breached: int = 0
     item_ids: list[int] = field(default_factory=list)
 
 
@@ -113,7 +115,11 @@ def _claim_batch(session: Session) -> list[Analysis]:
 
 
 def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
-    """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent."""
+    """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent.
+
+    Each pass also wakes snoozed items that are due, records SLA breaches and auto-assigns the
+    unassigned backlog (most urgent, then oldest first) as far as staff capacity allows.
+    """
     now = now or utcnow()
     result = RouteResult()
     rules = routing.list_rules(session=session, settings=settings)
@@ -122,8 +128,11 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
             _route_one(analysis, rules, result, session=session, settings=settings, now=now)
             analysis.routed = True
         session.flush()
-    if result.queued or result.reopened:
-        result.assigned = len(auto_assign(session=session, settings=settings, now=now))
+    # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
+    # time has come return, late ones are marked breached, and freed capacity serves the backlog.
+    result.woken = len(wake_snoozed(session=session, now=now))
+    result.breached = len(sla.check_breaches(session=session, settings=settings, now=now))
+    result.assigned = len(auto_assign(session=session, settings=settings, now=now))
     return result
 
 

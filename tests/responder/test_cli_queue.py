@@ -1,0 +1,87 @@
+"""`dangol queue list|claim|suggest|reply|close` and `dangol audit`, acting as a staff member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from dangol.cli import app
+from dangol.settings import load_settings
+from responder.queue import route_new
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Analysis, Author, Post, Staff
+from tests.conftest import REPO
+from tests.responder.conftest import NOW
+
+
+def _setup(tmp_path: Path) -> list[str]:
+    """A database with one queued complaint and two staff; returns the CLI's leading arguments."""
+    url = f"sqlite:///{tmp_path}/cli.db"
+    config = tmp_path / "config.toml"
+    config.write_text((REPO / "config.toml").read_text().replace('url = "sqlite:///var/dangol.db"', f'url = "{url}"'))
+    settings = load_settings(config)
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        author = Author(platform="x", platform_id="1", handle="kim", display_name="Kim")
+        s.add_all([author, Staff(username="amy"), Staff(username="pat", role="product")])
+        s.flush()
+        post = Post(
+            platform="x",
+            external_id="77",
+            author_id=author.id,
+            text="order #A-1234 never came",
+            created_at=NOW,
+            collected_at=NOW,
+        )
+        s.add(post)
+        s.flush()
+        s.add(
+            Analysis(
+                post_id=post.id,
+                language="en",
+                sentiment="negative",
+                is_complaint=True,
+                risk=0.3,
+                primary_topic="delivery",
+            )
+        )
+        settings.responder.assignment = "manual"
+        route_new(session=s, settings=settings, now=NOW)
+        s.commit()
+    engine.dispose()
+    return ["--config", str(config)]
+
+
+def test_agent_lists_claims_replies_and_the_audit_shows_it(tmp_path):
+    base, runner = _setup(tmp_path), CliRunner()
+    listed = runner.invoke(app, [*base, "queue", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "1 item(s)" in listed.output and "#1" in listed.output and "order #A-1234" in listed.output
+    claimed = runner.invoke(app, [*base, "queue", "claim", "1", "--as", "amy"])
+    assert claimed.exit_code == 0 and "assigned to amy" in claimed.output
+    suggested = runner.invoke(app, [*base, "queue", "suggest", "1"])
+    assert "template:delivery:en" in suggested.output and "A-1234" in suggested.output
+    replied = runner.invoke(app, [*base, "queue", "reply", "1", "--use", "1", "--as", "amy"])
+    assert replied.exit_code == 0, replied.output
+    assert "sent (dry run: nothing was posted)" in replied.output
+    audit = runner.invoke(app, [*base, "audit", "--actor", "amy"])
+    assert "queue.claim" in audit.output and "reply.sent" in audit.output
+    assert "system:router" not in audit.output
+
+
+def test_wrong_id_and_forbidden_actions_are_clear_errors(tmp_path):
+    base, runner = _setup(tmp_path), CliRunner()
+    missing = runner.invoke(app, [*base, "queue", "close", "42", "--as", "amy"])
+    assert missing.exit_code == 1 and "no queue item with id 42" in missing.output
+    stranger = runner.invoke(app, [*base, "queue", "claim", "1", "--as", "nobody"])
+    assert "no staff member named 'nobody'" in stranger.output
+    product = runner.invoke(app, [*base, "queue", "close", "1", "--as", "pat"])
+    assert product.exit_code == 1 and "role 'product' may not close items" in product.output
+    runner.invoke(app, [*base, "queue", "close", "1", "--as", "amy"])
+    again = runner.invoke(app, [*base, "queue", "close", "1", "--as", "amy"])
+    assert "cannot move an item from 'closed' to 'closed'; allowed: in_progress, new" in again.output
+    assert all("Traceback" not in r.output for r in (missing, stranger, product, again))
