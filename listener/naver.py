@@ -173,13 +173,15 @@ class NaverCollector:
         except PayloadError as exc:
             return [], whole_body_dead_letter("naver", exc, content)[1], state, True
         posts, dead = parse_naver(doc)
-        fresh = [post for post in posts if post.external_id not in seen and post.external_id not in run]
-        run = [post.external_id for post in fresh] + run
+        # Results are newest first: everything from the first link already seen on was collected before.
+        older = next((i for i, post in enumerate(posts) if post.external_id in seen), len(posts))
+        fresh = [post for post in posts[:older] if post.external_id not in run]
+        run = run + [post.external_id for post in fresh]
         next_start = start + self.options.display
         pages = (next_start - 1) // self.options.display
         done = (
             len(doc["items"]) < self.options.display
-            or any(post.external_id in seen for post in posts)
+            or older < len(posts)
             or next_start > MAX_START
             or (not seen and pages >= self.options.backfill_pages)
         )
