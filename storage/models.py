@@ -65,6 +65,8 @@ class Post(SQLModel, table=True):
         UniqueConstraint("platform", "external_id"),
         Index("ix_post_unanalyzed", "analyzed", "id"),
         Index("ix_post_thread", "platform", "thread_id"),
+        # Covers the reports' window scans (created_at range, live posts, grouped by platform/source).
+        Index("ix_post_created_live", "created_at", "deleted_at", "platform", "source_id", "author_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     platform: str
@@ -138,6 +140,10 @@ class IdentityLink(SQLModel, table=True):
 class Analysis(SQLModel, table=True):
     """What the NLP pipeline understood of a post, with the model versions that said so."""
 
+    # Covers the reports' joins from a post window to its labels without reading analysis rows.
+    __table_args__ = (
+        Index("ix_analysis_post_labels", "post_id", "sentiment", "primary_topic", "is_complaint", "is_spam"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", unique=True)
     language: str
@@ -309,4 +315,3 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str
     before: dict[str, Any] = json_column(dict)
     after: dict[str, Any] = json_column(dict)
-
