@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
-from dangol.errors import ConfigError
+from dangol.errors import CollectError, ConfigError, PayloadError
 from dangol.registry import Registry
 from dangol.settings import Settings, SourceSettings
 from dangol.types import PLATFORMS, DeadLetterIn, Page, PostIn
@@ -79,3 +80,23 @@ def parser_for(platform: str) -> Parser:
     module_name, _, attr = PARSERS[platform].partition(":")
     parser: Parser = getattr(importlib.import_module(module_name), attr)
     return parser
+
+
+def parse_file(platform: str, path: Path) -> tuple[list[PostIn], list[DeadLetterIn]]:
+    """One recorded response file through the platform parser (what `dangol listen parse` shows).
+
+    Bad records come back as dead letters; PayloadError when the file as a whole is not a
+    response of that platform (not JSON, not a feed, another endpoint's shape).
+    """
+    from listener.records import load_json
+
+    parse = parser_for(platform)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CollectError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    doc = body if platform == "rss" else load_json(body)
+    posts, dead = parse(doc)
+    if not posts and len(dead) == 1 and (dead[0].raw is doc or isinstance(dead[0].raw, bytes | str)):
+        raise PayloadError(f"{path} is not a {platform} response: {dead[0].reason}")
+    return posts, dead
