@@ -1,11 +1,13 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
-Public functions the dashboard and CLI call. `session` is always a keyword argument; the caller owns
+Public functions the dashboard and CLI call (permission action names from responder.permissions:
+queue.claim, queue.reply, queue.close, queue.note, queue.bulk, reply.review, admin.rules). `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
 checks `responder.permissions.require(actor, action)` first and writes an audit event.
 
 Queue (responder.queue)
-    route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point
+    route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point; each pass
+        also wakes due snoozed items, records SLA breaches and auto-assigns the backlog
     list_queue(filters: QueueFilters | None = None, *, session, sort="priority", page=1, page_size=25)
         -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int)
         sort: "priority" | "oldest" | "newest" | "due"; QueueFilters(status, team, assignee_id,
@@ -13,9 +15,10 @@ Queue (responder.queue)
     get_item(item_id, *, session) -> QueueItem                                   NotFound
     set_status(item_id, status, *, actor, session, now=None) -> QueueItem        InvalidTransition
     snooze(item_id, until, *, actor, session, now=None) -> QueueItem
+    wake_snoozed(*, session, now=None) -> list[QueueItem]
     close(item_id, *, actor, session, now=None) -> QueueItem
     mark_spam(item_id, *, actor, session, now=None) -> QueueItem
-    add_note(item_id, text, *, actor, session) -> Note
+    add_note(item_id, text, *, actor, session, now=None) -> Note
     add_tag(item_id, tag, *, actor, session) -> QueueItem
     bulk(item_ids, action, *, actor, session, **kwargs) -> BulkResult(done: list[int], failed: dict[int, str])
         action: "close" | "mark_spam" | "assign" (staff_id=) | "add_tag" (tag=) | "snooze" (until=)
@@ -29,26 +32,32 @@ Assignment (responder.assignment)
     open_load(staff_id, *, session) -> int
 SLA (responder.sla)
     due_at(start, minutes, policy: SlaPolicySettings, hours: BusinessHoursSettings) -> datetime
-    sla_state(item, now=None) -> "ok" | "warning" | "breached" | "paused"   (warning needs settings:
-        sla_state(item, now, warn_before=timedelta) ; default 30 minutes)
-    check_breaches(*, session, settings, now=None) -> list[QueueItem]
-    pause(item, *, now) / resume(item, *, settings, now)
+    sla_state(item, now=None, *, warn_before=None) -> "ok" | "warning" | "breached" | "paused"
+        warn_before: timedelta (default 30 min); the policy's own: sla.warn_before(item, settings, platform)
+    check_breaches(*, session, settings, now=None) -> list[QueueItem]     marks + audits "sla.breach"
+    warnings(*, session, settings, now=None) -> list[QueueItem]           items about to breach
+    policy_for(name, platform, settings) -> (key, SlaPolicySettings)      "<name>:<platform>" first
+    pause(item, *, now) / resume(item, *, settings, platform, now)
 Suggestions (responder.suggest)
     suggest(item_id, *, session, settings) -> list[Suggestion(text, source, explanation)]
 Approval (responder.approval)
     needs_approval(item, post, author, analysis, settings) -> list[str]    reasons, empty when none
     submit_reply(item_id, text, *, actor, session, settings, source="staff", sender=None) -> Reply
         pending_approval when approval is needed, otherwise sent at once (see send_reply)
-    review(reply_id, decision: "approve" | "reject", *, actor, comment="", edited_text=None, session) -> Reply
+    review(reply_id, decision: "approve" | "reject", *, actor, session, comment="", edited_text=None,
+        settings=None, sender=None) -> Reply     with settings, an approved reply is sent at once (COMMITS);
+        a reject needs a comment; nobody reviews their own reply
 Sending (responder.sending; senders in responder.senders)
     send_reply(reply_id, *, actor, session, settings, sender=None) -> Reply
         COMMITS: records status "sending" before posting and "sent" (external_id) after.
+    sender_for(platform, settings) -> Sender     DryRunSender unless send = true and credentials are set
 Customer memory (responder.memory)
     customer_history(customer_id, *, session) -> CustomerHistory
     item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,
         notes, replies)
 Routing rules (responder.routing)
     list_rules(*, session, settings) -> list[Rule]         DB rules when present, else config rules
+    seed_from_config(*, actor, session, settings) -> list[RoutingRule]   copy config rules into the table
     add_rule(name, when, then, *, actor, session, position=None) -> RoutingRule
     update_rule(rule_id, *, actor, session, name=None, when=None, then=None, enabled=None) -> RoutingRule
     reorder_rules(rule_ids, *, actor, session) -> list[RoutingRule]

@@ -230,7 +230,7 @@ def update_rule(
 def reorder_rules(rule_ids: list[int], *, actor: Staff, session: Session) -> list[RoutingRule]:
     """Put the rules in the order given; every rule id must be listed exactly once."""
     require(actor, "admin.rules")
-    rows = {r.id: r for r in session.exec(select(RoutingRule))}
+    rows = {r.id or 0: r for r in session.exec(select(RoutingRule))}
     if sorted(rule_ids) != sorted(rows):
         raise ConfigError(f"reorder needs every rule id exactly once; have {sorted(rows)}, got {rule_ids}")
     before = {"order": [r.id for r in sorted(rows.values(), key=lambda r: r.position)]}

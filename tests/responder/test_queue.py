@@ -9,7 +9,18 @@ from sqlmodel import select
 
 from dangol.errors import InvalidTransition, NotFound
 from responder.audit import list_events
-from responder.queue import QueueFilters, close, get_item, list_queue, route_new, set_status, snooze, wake_snoozed
+from responder.queue import (
+    QueueFilters,
+    add_tag,
+    bulk,
+    close,
+    get_item,
+    list_queue,
+    route_new,
+    set_status,
+    snooze,
+    wake_snoozed,
+)
 from storage.models import Analysis, QueueItem
 from tests.responder.conftest import NOW
 
@@ -99,7 +110,9 @@ def test_forbidden_transition_names_the_allowed_ones(session, settings, seed_pos
     seed_post()
     route_new(session=session, settings=settings, now=NOW)
     item = session.exec(select(QueueItem)).one()
-    with pytest.raises(InvalidTransition, match=r"cannot move an item from '(new|assigned)' to 'replied'; allowed: .*closed"):
+    with pytest.raises(
+        InvalidTransition, match=r"cannot move an item from '(new|assigned)' to 'replied'; allowed: .*closed"
+    ):
         set_status(item.id, "replied", actor=admin, session=session)
 
 
@@ -136,3 +149,29 @@ def test_every_route_and_change_is_audited(session, settings, seed_post, make_st
     close(item.id, actor=admin, session=session, now=NOW)
     actions = [(e.actor, e.action) for e in list_events(session=session, entity_type="queue_item")]
     assert ("ann", "queue.closed") in actions and ("system:router", "queue.create") in actions
+
+
+def test_bulk_close_reports_each_item_that_could_not_be_closed(session, settings, seed_post, make_staff):
+    admin = make_staff("ann", role="admin")
+    seed_post()
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    first, second = (i.id for i in session.exec(select(QueueItem).order_by(QueueItem.id)))
+    close(first, actor=admin, session=session)
+    result = bulk([first, second, 404], "close", actor=admin, session=session)
+    assert result.done == [second]
+    assert set(result.failed) == {first, 404} and "no queue item with id 404" in result.failed[404]
+    assert get_item(second, session=session).status == "closed"
+
+
+def test_tags_are_added_once_and_filter_the_list(session, settings, seed_post, make_staff):
+    amy = make_staff("amy")
+    seed_post()
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem).order_by(QueueItem.id)).first()
+    add_tag(item.id, " Refund ", actor=amy, session=session)
+    add_tag(item.id, "refund", actor=amy, session=session)
+    assert get_item(item.id, session=session).tags == ["refund"]
+    page = list_queue(QueueFilters(tag="refund"), session=session)
+    assert (page.total, [i.id for i in page.items]) == (1, [item.id])
