@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +156,7 @@ class MastodonCollector:
         state = {key: dict(cursor.get(key) or {}) for key in names}
         budget = Budget(max_requests)
         for key in names:
-            stream = Stream(lambda token, since, key=key: self._get(key, token, since), key=int)
+            stream = Stream(functools.partial(self._get, key), key=int)
             for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
                 state[key] = walked.state
                 posts = [post for post in walked.posts if matches(self.ast, post)]

@@ -31,6 +31,7 @@ from listener.records import (
 API_BASE = "https://openapi.naver.com"
 SEOUL = timezone(timedelta(hours=9))  # Korea has had no daylight saving time since 1988
 Kind = Literal["blog", "news", "cafearticle"]
+ALL_KINDS: tuple[Kind, ...] = ("blog", "news", "cafearticle")
 # Naver refuses start > 1000; the cursor remembers this many links of finished runs.
 MAX_START = 1000
 SEEN_LIMIT = 500
@@ -109,7 +110,7 @@ class NaverOptions(Options):
 
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
-    kinds: list[Kind] = Field(default_factory=lambda: ["blog", "news", "cafearticle"])
+    kinds: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS))
     display: int = Field(default=100, ge=10, le=100)
     backfill_pages: int = Field(default=3, ge=1)
     timeout_seconds: float = Field(default=30, gt=0)
@@ -189,7 +190,12 @@ class NaverCollector:
         return fresh, dead, new_state, done
 
     def _get(self, kind: str, start: int) -> bytes:
-        params = {"query": self.native_query, "display": self.options.display, "start": start, "sort": "date"}
+        params: dict[str, str | int] = {
+            "query": self.native_query,
+            "display": self.options.display,
+            "start": start,
+            "sort": "date",
+        }
         try:
             response = self.client.get(f"/v1/search/{kind}.json", params=params)
         except httpx.HTTPError as exc:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 REDDIT = "https://www.reddit.com"
 StreamName = Literal["search", "posts", "comments"]
+ALL_STREAMS: tuple[StreamName, ...] = ("search", "posts", "comments")
 
 
 def parse_reddit(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
@@ -64,7 +65,7 @@ def _thing(thing: Any) -> PostIn:
         raise PayloadError(f"unsupported Reddit kind {kind!r}; expected t1 (comment) or t3 (post)")
     data = field(thing, "data", dict)
     name = text_field(data, "name", where="data")
-    created = field(data, "created_utc", (int, float), where="data")
+    created: float = field(data, "created_utc", (int, float), where="data")
     author_name = text_field(data, "author", where="data")
     author = AuthorIn(
         platform="reddit",
@@ -115,10 +116,10 @@ class RedditOptions(Options):
     user_agent: str = "dangol:listener:0.1 (self-hosted social listening)"
     # Without subreddits only the search runs, over all of Reddit.
     subreddits: list[str] = Field(default_factory=list)
-    streams: list[StreamName] = Field(default_factory=lambda: ["search", "posts", "comments"])
+    streams: list[StreamName] = Field(default_factory=lambda: list(ALL_STREAMS))
     limit: int = Field(default=100, ge=1, le=100)
     backfill_pages: int = Field(default=3, ge=1)
-    timeout_seconds: float = Field(default=30, gt=0)
+    timeout_seconds: int = Field(default=30, ge=1)  # praw takes whole seconds
     # Only for tests and proxies: where OAuth requests and token requests go.
     oauth_url: str = "https://oauth.reddit.com"
     reddit_url: str = REDDIT

@@ -61,7 +61,7 @@ def _entry(entry: Any, channel: Any) -> PostIn:
         ),
         text=join_title(title, text),
         title=title,
-        created_at=datetime(*when[:6], tzinfo=UTC),
+        created_at=datetime(when[0], when[1], when[2], when[3], when[4], when[5], tzinfo=UTC),
         url=link,
         lang_hint=(channel.get("language") or "").split("-")[0].lower() or None,
         raw=dict(entry),

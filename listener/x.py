@@ -50,7 +50,8 @@ def parse_x(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
         return whole_body_dead_letter("x", exc, body)
     data = doc.get("data") or []
     tweets = data if isinstance(data, list) else [data]
-    includes = doc.get("includes") if isinstance(doc.get("includes"), dict) else {}
+    includes = doc.get("includes")
+    includes = includes if isinstance(includes, dict) else {}
     users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and isinstance(u.get("id"), str)}
     return parse_records("x", tweets, lambda tweet: _tweet(tweet, users))
 
@@ -207,7 +208,8 @@ def read_page(content: bytes) -> Fetched:
     except PayloadError as exc:
         return Fetched(*whole_body_dead_letter("x", exc, content), broken=True)
     posts, dead = parse_x(doc)
-    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    meta = doc.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
     token = meta.get("next_token")
     return Fetched(posts, dead, token if isinstance(token, str) else None)
 
@@ -230,8 +232,15 @@ class _Adapter(HTTPAdapter):
         super().__init__()
         self.old_base, self.new_base, self.timeout = old_base, new_base, timeout
 
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        if request.url.startswith(self.old_base) and self.new_base != self.old_base:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        if request.url and request.url.startswith(self.old_base) and self.new_base != self.old_base:
             request.url = self.new_base + request.url[len(self.old_base) :]
-        kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=self.timeout, verify=verify, cert=cert, proxies=proxies)

@@ -37,7 +37,7 @@ def collector(api: FakeApi, streams: list[str] | None = None, query: str = "", *
         streams=streams or ["posts"],
         oauth_url=api.url,
         reddit_url=api.url,
-        timeout_seconds=0.5,
+        timeout_seconds=1,
         **extra,
     )
     client, limits = make_client("app-id", "app-secret", options)
