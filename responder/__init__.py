@@ -1,7 +1,8 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
 Public functions the dashboard and CLI call (permission action names from responder.permissions:
-queue.claim, queue.reply, queue.close, queue.note, queue.bulk, reply.review, admin.rules). `session` is always a keyword argument; the caller owns
+queue.claim, queue.reply, queue.close, queue.note, queue.bulk, reply.review, admin.rules).
+`session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
 checks `responder.permissions.require(actor, action)` first and writes an audit event.
 
