@@ -28,7 +28,8 @@ def backoff(attempt: int, *, base: float = 30.0, cap: float = 900.0, rng: random
 def from_epoch(value: str | None, *, now: datetime | None = None) -> datetime | None:
     """X's `x-rate-limit-reset`: epoch seconds; None when absent or unreadable."""
     try:
-        reset = datetime.fromtimestamp(float(value), UTC) if value else None
+        seconds = float(value) if value else 0.0
+        reset = datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
     except (ValueError, OverflowError, OSError):
         return None
     return _sane(reset, now)

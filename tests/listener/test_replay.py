@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -90,3 +91,18 @@ def test_unknown_option_lists_the_valid_keys(tmp_path: Path) -> None:
 def test_parser_lookup_refuses_unknown_platforms() -> None:
     with pytest.raises(ConfigError, match="unknown platform 'myspace'; valid: x, reddit"):
         parser_for("myspace")
+
+
+def test_the_demo_data_replays_through_the_real_parsers() -> None:
+    from tests.conftest import REPO
+
+    settings = load_settings(REPO / "config.toml")
+    keys: set[str] = set()
+    for name in ("demo_x", "demo_reddit", "demo_mastodon", "demo_bluesky", "demo_rss", "demo_naver"):
+        source = settings.sources[name]
+        source_settings = replay_settings(REPO / source.options()["path"], platform=source.options()["platform"])
+        for page in build_collector("demo", source_settings).fetch({}):
+            assert all(letter.reason for letter in page.dead_letters)
+            keys |= {f"{post.platform}:{post.external_id}" for post in page.posts}
+    expected = json.loads((REPO / "dangol" / "demo_data" / "expectations.json").read_text())["burst"]["keys"]
+    assert expected and set(expected) <= keys
