@@ -561,8 +561,9 @@ class Renderer:
 
 
 def _naver_title(post: DemoPost) -> str:
-    if post.naver_kind == "cafearticle":
-        return "마루커피 질문 있어요" if post.kind == "question" else "마루커피 이용 후기"
+    if post.naver_kind == "cafearticle":  # cafe titles are the first sentence, cut short
+        first = re.split(r"(?<=[.?!])\s", post.text, maxsplit=1)[0]
+        return first if len(first) <= 30 else first[:29] + "…"
     return {"praise": "마루커피 방문 후기", "chatter": "마루커피 일상 기록"}.get(post.kind, "마루커피 이야기")
 
 

@@ -16,8 +16,8 @@ COMPLAINTS: dict[str, dict[str, list[str]]] = {
             "Ninety minutes for coffee is not delivery.",
             "{brand} delivery marked my order as delivered but nothing ever reached my door. "
             "The driver's photo shows a building I don't live in.",
-            "Third time this month my {brand} delivery arrived without the pastries I paid for. "
-            "Only the drinks came, in a soggy bag.",
+            "Third time this month my {brand} delivery arrived with half the order missing. "
+            "The driver just handed over a soggy bag and left.",
             "The courier left my {brand} order at the wrong apartment and I had to knock on doors to find it. "
             "The coffee had spilled all over the bag.",
             "Waited over an hour for a {brand} delivery that the tracker said was five minutes away the whole time. "
@@ -67,11 +67,9 @@ COMPLAINTS: dict[str, dict[str, list[str]]] = {
             "The {brand} app logs me out every time I switch screens, and I can't log in again "
             "without resetting my password.",
             "The {brand} app checkout button does nothing. Tapped it ten times, no order, no error.",
-            "The {brand} app shows the Yeoksam store as closed when it's open. "
-            "The store list on the website is wrong too.",
+            "The {brand} app shows an error on every screen and won't let me order. The website has the same bug.",
             "Since yesterday the {brand} website shows a blank page after login. Tried two browsers, same thing.",
-            "The {brand} app froze while I was placing an order and now the order has been stuck at 'processing' "
-            "for an hour.",
+            "The {brand} app froze on the order screen and then logged me out. Now the app won't open at all.",
             "Can't add anything to the cart in the {brand} app, it spins forever and then says 'unknown error'.",
             "The {brand} app login code never arrives by SMS, so I can't log in at all.",
         ],
@@ -92,7 +90,7 @@ COMPLAINTS: dict[str, dict[str, list[str]]] = {
             "The {brand} Ethiopia beans I bought tasted stale and flat. The roast date on the bag was two months ago.",
             "Ordered an oat milk cappuccino at {brand} and got regular milk. I'm lactose intolerant, "
             "so getting my drink wrong is a real problem.",
-            "Found a hair in my {brand} croissant this afternoon. Pretty gross.",
+            "Found a hair in my {brand} croissant this afternoon. The food quality has really gone downhill.",
             "The {brand} cold brew tasted sour and watery today, nothing like it usually does.",
             "The {brand} iced americano was mostly ice and tasted burnt. Paid for coffee, got bitter water.",
             "The {brand} sandwich I bought was soggy and the cheese smelled off. Threw it away after one bite.",
