@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dangol.errors import ConfigError
 from dangol.types import AuthorIn, PostIn
@@ -148,3 +150,30 @@ Compiler = Callable[[Any], str | None]
 )
 def test_queries_compile_to_native_syntax_or_none(compiler: Compiler, query: str, native: str | None) -> None:
     assert compiler(parse_query(query)) == native
+
+
+ALPHABET = 'ab 마루()"-:ORANDTlgfis@'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=30))
+def test_any_text_either_parses_or_fails_with_a_column_inside_it(text: str) -> None:
+    try:
+        ast = parse_query(text)
+    except QuerySyntaxError as exc:
+        assert 1 <= exc.column <= len(text) + 1
+        return
+    # Whatever parses can be matched and compiled without errors.
+    matches(ast, post("ab 마루 a b"))
+    for compiler in (compile_x, compile_reddit, compile_mastodon, compile_bluesky, compile_naver):
+        compiler(ast)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abc 마루", min_size=1, max_size=12).filter(str.strip))
+def test_compiled_x_query_means_the_same_as_the_original(word: str) -> None:
+    # Re-parsing the X translation gives a query that matches exactly the same posts.
+    ast = parse_query(f'"{word.strip()}" OR -{word.split()[0]}')
+    again = parse_query(compile_x(ast) or "")
+    for text in (word, "zzz", f"x {word} y"):
+        assert matches(ast, post(text)) == matches(again, post(text))
