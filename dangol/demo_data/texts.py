@@ -423,14 +423,14 @@ RSS_EN = [
     (
         "chatter",
         None,
-        "Where to work from in Seongsu",
+        "Cafes for working in Seongsu",
         "A list of cafes with outlets and long tables in Seongsu, including the upcoming Maru Coffee store, "
         "a bakery on Yeonmujang-gil and two places near the station.",
     ),
     (
         "chatter",
         None,
-        "How Maru Coffee prints roast dates",
+        "Reading the roast date labels on Maru Coffee bags",
         "Maru Coffee now prints the roast date and the farm on every bag. This post describes the label format "
         "and what each field on it means.",
     ),
@@ -521,7 +521,7 @@ RSS_KO = [
     (
         "chatter",
         None,
-        "마루커피 원두 라벨 읽는 법",
+        "마루커피 원두 라벨 정리",
         "마루커피 원두 봉투에는 로스팅 날짜와 농장 이름이 적혀 있어요. 라벨의 각 항목이 무엇을 뜻하는지 정리했어요.",
     ),
     (
