@@ -181,10 +181,10 @@ def build_weekly(
     now = now or utcnow()
     target = resolve_week(week, settings, now)
     start, end = target.start, target.end
-    trend = [
-        WeekPoint(w.label, q.sentiment_counts(session=session, since=w.start, until=w.end))
-        for w in (target.shift(-i) for i in range(TREND_WEEKS, -1, -1))
-    ]
+    q.refresh_statistics(session=session)
+    weeks = [target.shift(-i) for i in range(TREND_WEEKS, -1, -1)]
+    by_week = q.sentiment_counts_by_window(session=session, windows=[(w.label, w.start, w.end) for w in weeks])
+    trend = [WeekPoint(w.label, by_week[w.label]) for w in weeks]
     topics = _topic_rows(session, settings, target)
     return WeeklyReport(
         brand=settings.brand.name,
@@ -211,9 +211,10 @@ def build_weekly(
 
 
 def _topic_rows(session: Session, settings: Settings, week: Week) -> list[TopicRow]:
-    this = q.complaint_topic_counts(session=session, since=week.start, until=week.end)
     last_week = week.previous()
-    before = q.complaint_topic_counts(session=session, since=last_week.start, until=last_week.end)
+    windows = [("before", last_week.start, last_week.end), ("this", week.start, week.end)]
+    counts = q.complaint_topics_by_window(session=session, windows=windows)
+    this, before = counts["this"], counts["before"]
     keys = set(this) | set(before)
     rows = [TopicRow(key, topic_name(settings, key), this.get(key, 0), before.get(key, 0)) for key in keys]
     return sorted(rows, key=lambda r: (-r.count, -r.previous, r.key))

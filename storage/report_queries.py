@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, select, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from storage.models import Alert, Analysis, Author, Post, QueueItem, Source
@@ -122,6 +123,70 @@ def sentiment_counts(*, session: Session, since: datetime, until: datetime) -> d
         .group_by(Analysis.sentiment)
     )
     return {label: int(n) for label, n in session.execute(stmt)}
+
+
+def _window_label(windows: list[tuple[str, datetime, datetime]]) -> Any:
+    # Contiguous ascending windows: the first end a post is before names its window.
+    return case(*[(col(Post.created_at) < end, label) for label, _start, end in windows]).label("window")
+
+
+def sentiment_counts_by_window(
+    *, session: Session, windows: list[tuple[str, datetime, datetime]]
+) -> dict[str, dict[str, int]]:
+    """Sentiment counts per window in ONE scan; `windows` are (label, since, until), contiguous, oldest first."""
+    window = _window_label(windows)
+    stmt = (
+        select(window, col(Analysis.sentiment), func.count())
+        .select_from(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(_live_between(windows[0][1], windows[-1][2]))
+        .group_by(window, col(Analysis.sentiment))
+    )
+    counts: dict[str, dict[str, int]] = {label: {} for label, _, _ in windows}
+    for label, sentiment, n in session.execute(stmt):
+        counts[label][sentiment] = int(n)
+    return counts
+
+
+def complaint_topics_by_window(
+    *, session: Session, windows: list[tuple[str, datetime, datetime]]
+) -> dict[str, dict[str, int]]:
+    """Complaints per primary topic per window in ONE scan (windows as for sentiment_counts_by_window)."""
+    window = _window_label(windows)
+    stmt = (
+        select(window, col(Analysis.primary_topic), func.count())
+        .select_from(Post)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(_live_between(windows[0][1], windows[-1][2]), col(Analysis.is_complaint).is_(True))
+        .group_by(window, col(Analysis.primary_topic))
+    )
+    counts: dict[str, dict[str, int]] = {label: {} for label, _, _ in windows}
+    for label, topic, n in session.execute(stmt):
+        counts[label][topic] = int(n)
+    return counts
+
+
+def refresh_statistics(*, session: Session) -> bool:
+    """On SQLite, sample planner statistics for posts and analyses when missing or far out of date.
+
+    Without them SQLite joins through the unique post_id index and reads every analysis row
+    instead of using the covering index; a sampled ANALYZE costs tens of milliseconds.
+    PostgreSQL's autovacuum keeps its own statistics. Returns True when it refreshed them.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    rows = session.execute(text("SELECT max(id) FROM analysis")).scalar_one() or 0
+    try:
+        stat = session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'analysis' LIMIT 1")).scalar()
+    except OperationalError:  # no ANALYZE has ever run: the table does not exist yet
+        stat = None
+    known = int(str(stat).split()[0]) if stat else 0
+    if rows < 1000 or (known and known * 2 > rows):
+        return False
+    session.execute(text("PRAGMA analysis_limit = 1000"))
+    session.execute(text("ANALYZE post"))
+    session.execute(text("ANALYZE analysis"))
+    return True
 
 
 def complaint_topic_counts(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:

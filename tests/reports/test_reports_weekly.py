@@ -19,6 +19,7 @@ from storage.models import Alert
 # 2026-W47 in Asia/Seoul (the sample config's zone) starts Monday 16 Nov 00:00 KST = 15 Nov 15:00 UTC.
 W47_START = datetime(2026, 11, 15, 15, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+EMPTY_JSON = {"sentiment_probs": {}, "topics": {}, "risk_breakdown": {}, "model_versions": {}}
 
 
 def test_iso_week_starts_on_monday_midnight_in_the_brand_timezone() -> None:
@@ -166,3 +167,45 @@ def test_report_is_written_as_html_and_pdf_with_korean_text_in_a_cjk_font(
     pdf = paths[1].read_bytes()
     assert pdf.startswith(b"%PDF")
     assert "NotoSansCJK" in _pdf_font_names(pdf)
+
+
+def test_sqlite_statistics_are_sampled_so_the_covering_index_serves_the_report(session: Session) -> None:
+    from sqlalchemy import insert, text
+
+    from storage.models import Analysis, Author, Post
+    from storage.report_queries import refresh_statistics
+
+    session.execute(insert(Author), [{"platform": "x", "platform_id": "a", "handle": "a"}])
+    author_id = session.execute(text("SELECT id FROM author")).scalar_one()
+    at = W47_START + timedelta(hours=1)
+    session.execute(
+        insert(Post),
+        [
+            {
+                "platform": "x",
+                "external_id": str(i),
+                "author_id": author_id,
+                "text": "t",
+                "created_at": at,
+                "collected_at": at,
+                "metrics": {},
+            }
+            for i in range(1200)
+        ],
+    )
+    post_ids = session.execute(text("SELECT id FROM post")).scalars().all()
+    session.execute(
+        insert(Analysis), [{"post_id": i, "language": "en", "sentiment": "neutral", **EMPTY_JSON} for i in post_ids]
+    )
+    is_sqlite = session.get_bind().dialect.name == "sqlite"
+    assert refresh_statistics(session=session) is is_sqlite
+    assert refresh_statistics(session=session) is False  # fresh statistics are left alone
+    if is_sqlite:
+        plan = session.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT analysis.sentiment, count(*) FROM post"
+                " JOIN analysis ON analysis.post_id = post.id WHERE post.created_at >= '2026-11-15'"
+                " AND post.deleted_at IS NULL GROUP BY analysis.sentiment"
+            )
+        ).all()
+        assert "COVERING INDEX ix_analysis_post_labels" in " ".join(str(row) for row in plan)
