@@ -54,12 +54,17 @@ def _engine(url: str, echo: bool) -> Engine:
     return engine
 
 
+def cached_engine(settings: Settings) -> Engine:
+    """The process-wide engine for these settings' database."""
+    return _engine(settings.database.url, settings.database.echo)
+
+
 def load_ctx(argv: list[str]) -> Ctx:
     """Settings once per browser session; the engine once per process and database URL."""
     if "settings" not in st.session_state:
         st.session_state["settings"] = load_settings(config_path(argv))
     settings: Settings = st.session_state["settings"]
-    return Ctx(settings=settings, engine=_engine(settings.database.url, settings.database.echo))
+    return Ctx(settings=settings, engine=cached_engine(settings))
 
 
 def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:

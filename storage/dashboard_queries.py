@@ -136,27 +136,38 @@ def queue_page(
     now: datetime | None = None,
     warn_before: timedelta = timedelta(minutes=30),
 ) -> QueuePage:
-    """One page of queue rows, most urgent first (priority, then due time, then age)."""
+    """One page of queue rows, most urgent first (priority, then oldest first).
+
+    Two steps keep a page cheap on a large queue: the ids of the page are chosen on the queue
+    table (joined to posts/analyses only when a filter needs them), then those 25 rows are
+    loaded with their post, author, analysis and assignee by primary key.
+    """
     now = now or utcnow()
     conditions = _queue_conditions(filters, now, warn_before)
-    base = (
+    ids = select(QueueItem.id).select_from(QueueItem)
+    counted = select(func.count()).select_from(QueueItem)
+    if filters.platform:
+        ids = ids.join(Post, col(Post.id) == col(QueueItem.post_id))
+        counted = counted.join(Post, col(Post.id) == col(QueueItem.post_id))
+    if filters.topic or filters.sentiment or filters.language:
+        ids = ids.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
+        counted = counted.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
+    total = int(session.execute(counted.where(*conditions)).scalar_one())
+    page = max(1, page)
+    # Priority, then age: both in ix_queue_status_priority, so the page is read off the index.
+    # (Ordering by the due time instead costs a table read per open item: 0.5 s at 100k open.)
+    ordered = ids.where(*conditions).order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
+    chosen = list(session.execute(ordered.limit(page_size).offset((page - 1) * page_size)).scalars())
+    rows = session.execute(
         select(QueueItem, Post, Author, Analysis, Staff.username)
         .join(Post, col(Post.id) == col(QueueItem.post_id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
         .outerjoin(Staff, col(Staff.id) == col(QueueItem.assignee_id))
-        .where(*conditions)
-    )
-    counted = select(func.count()).select_from(QueueItem).join(Post, col(Post.id) == col(QueueItem.post_id))
-    if filters.topic or filters.sentiment or filters.language:
-        counted = counted.join(Analysis, col(Analysis.post_id) == col(Post.id))
-    total = int(session.execute(counted.where(*conditions)).scalar_one())
-    page = max(1, page)
-    stmt = base.order_by(
-        col(QueueItem.priority), _due().is_(None), _due(), col(QueueItem.created_at), col(QueueItem.id)
-    )
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return QueuePage([_queue_row(*r) for r in rows], total, page, page_size)
+        .where(col(QueueItem.id).in_(chosen or [-1]))
+    ).all()
+    by_id = {r[0].id: r for r in rows}
+    return QueuePage([_queue_row(*by_id[i]) for i in chosen if i in by_id], total, page, page_size)
 
 
 def _queue_row(

@@ -29,13 +29,24 @@ def countdown(due: datetime | None, breached: bool, now: datetime) -> str:
     return f"overdue {text}" if seconds < 0 or breached else f"{text} left"
 
 
+@st.cache_data(ttl=600, show_spinner=False)
+def _facets(url: str, echo: bool) -> dict[str, list[str]]:
+    # DISTINCT over a million analyses takes about a second; the choices change rarely.
+    from sqlmodel import Session
+
+    from dashboard.context import _engine
+
+    with Session(_engine(url, echo)) as session:
+        return q.queue_facets(session=session)
+
+
 def _choice(value: str) -> str | None:
     return None if value == ANY else value
 
 
 def filters_form(ctx: Ctx, actor: Staff) -> q.QueueFilter:
     """The filter form; values persist in session state between runs."""
-    facets = read(ctx, lambda s: q.queue_facets(session=s))
+    facets = _facets(ctx.settings.database.url, ctx.settings.database.echo)
     staff = read(ctx, lambda s: _staff(s))
     with st.form("queue_filters"):
         cols = st.columns(4)

@@ -65,17 +65,15 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 def _recent_charts(ctx: Ctx) -> None:
     """The last 28 days at a glance: sentiment per day, SLA attainment per day, spikes."""
-    from datetime import timedelta
-
     import altair as alt
 
-    from dangol.types import utcnow
+    from dashboard import aggregates
     from storage import dashboard_queries as q
 
-    now = utcnow()
-    since = now - timedelta(days=28)
+    db = ctx.settings.database
+    since, until = aggregates.window(28)
     st.subheader("Last 28 days")
-    sentiment = read(ctx, lambda s: q.sentiment_daily_counts(session=s, since=since, until=now))
+    sentiment = aggregates.sentiment_days(db.url, db.echo, since, until)
     if sentiment:
         frame = pd.DataFrame(sentiment, columns=["day", "sentiment", "posts"])
         colors = alt.Scale(domain=["negative", "neutral", "positive"], range=["#c62828", "#9e9e9e", "#2e7d32"])
@@ -90,7 +88,7 @@ def _recent_charts(ctx: Ctx) -> None:
             ),
             width="stretch",
         )
-    sla = read(ctx, lambda s: q.sla_attainment_daily(session=s, since=since, until=now))
+    sla = aggregates.sla_days(db.url, db.echo, since, until)
     if sla:
         frame = pd.DataFrame(sla, columns=["day", "in time", "late"]).melt(
             "day", var_name="first response", value_name="items"

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dangol.types import utcnow
+from dashboard import aggregates
 from dashboard.context import Ctx, read
 from dashboard.safe import md, safe_url
 from responder.permissions import allowed
@@ -26,7 +27,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
     days = WINDOWS[st.selectbox("Window", list(WINDOWS), key="topic_window")]
     now = utcnow()
     since = now - timedelta(days=days)
-    counts = read(ctx, lambda s: q.topic_daily_counts(session=s, since=since, until=now))
+    db = ctx.settings.database
+    counts = aggregates.topic_days(db.url, db.echo, *aggregates.window(days))
     if counts:
         frame = pd.DataFrame(counts, columns=["day", "topic", "complaints"])
         chart = (

@@ -3,13 +3,15 @@ helpers to drive the Streamlit app with AppTest."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
@@ -204,9 +206,24 @@ def _link_customer(session: Session) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def dashboard_template(tmp_path_factory: pytest.TempPathFactory) -> DashboardDb:
+    """Built once per run (hashing passwords and migrating take a while); tests get copies."""
+    db = build_dashboard_db(tmp_path_factory.mktemp("dashboard-template"))
+    db.engine.dispose()
+    return db
+
+
 @pytest.fixture
-def dashboard_db(tmp_path: Path) -> DashboardDb:
-    db = build_dashboard_db(tmp_path)
+def dashboard_db(dashboard_template: DashboardDb, tmp_path: Path) -> Iterator[DashboardDb]:
+    """A private copy of the template database, with its own config file."""
+    source = Path(make_url(dashboard_template.url).database or "")
+    shutil.copy(source, tmp_path / "dashboard.db")
+    url = f"sqlite:///{tmp_path}/dashboard.db"
+    config = tmp_path / "config.toml"
+    config.write_text(dashboard_template.config.read_text(encoding="utf-8").replace(dashboard_template.url, url))
+    db = DashboardDb(url, config, load_settings(config), make_engine(url), dashboard_template.staff,
+                     dashboard_template.items)  # fmt: skip
     yield db
     db.engine.dispose()
 

