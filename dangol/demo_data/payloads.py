@@ -13,6 +13,7 @@ import json
 import random
 import re
 import string
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -61,6 +62,7 @@ class Renderer:
         self.plan = plan
         self.rng = random.Random(seed + 1)
         self.files: dict[str, dict[str, bytes]] = {}
+        self.retweets: Counter[str] = Counter()
 
     def render(self) -> dict[str, dict[str, bytes]]:
         """platform -> file name -> body."""
@@ -68,6 +70,7 @@ class Renderer:
         for post in self.plan.posts:
             by_platform.setdefault(post.platform, []).append(post)
         self._ids(by_platform)
+        self.retweets.update(p.cluster_of.external_id for p in self.plan.posts if p.kind == "retweet" and p.cluster_of)
         self._x(by_platform["x"])
         self._reddit(by_platform["reddit"])
         self._mastodon(by_platform["mastodon"])
@@ -198,6 +201,9 @@ class Renderer:
         if post.quote_of is not None:
             text += " https://t.co/" + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(10))
         likes = 0 if post.kind == "retweet" else int(self.rng.expovariate(1 / 6))
+        # X reports the original's retweet count on the retweet too.
+        original = post.cluster_of if post.kind == "retweet" and post.cluster_of is not None else post
+        retweets = max(likes // 4 if original is post else 0, self.retweets[original.external_id])
         tweet: dict[str, Any] = {
             "author_id": post.persona.platform_id,  # type: ignore[union-attr]
             "conversation_id": (post.reply_to.external_id if post.reply_to else post.external_id),
@@ -206,7 +212,7 @@ class Renderer:
             "id": post.external_id,
             "lang": post.language,
             "public_metrics": {
-                "retweet_count": sum(1 for _ in range(likes // 4)),
+                "retweet_count": retweets,
                 "reply_count": int(self.rng.random() < 0.3),
                 "like_count": likes,
                 "quote_count": 0,
