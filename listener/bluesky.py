@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
-from listener.query import compile_bluesky, matches, parse_query
+from listener.query import compile_bluesky, compile_each, matches, parse_query
 from listener.records import (
     field,
     load_json,
@@ -140,7 +141,8 @@ class BlueskyCollector:
         self.options = options
         self.tap = tap
         self.ast = parse_query(query)
-        self.native_query = compile_bluesky(self.ast)
+        # searchPosts has no OR: each alternative of the query is searched on its own.
+        self.native_queries = compile_each(self.ast, compile_bluesky) or []
 
     @classmethod
     def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> BlueskyCollector:
@@ -152,26 +154,27 @@ class BlueskyCollector:
                 raise ConfigError(f"sources.{name}: {key} is a placeholder; set {env_name(f'sources.{name}.{key}')}")
         if (options.handle is None) != (options.app_password is None):
             raise ConfigError(f"sources.{name}: set both handle and app_password, or neither (anonymous search)")
-        if not compile_bluesky(parse_query(source.query)):
-            raise ConfigError(f"sources.{name}.query: Bluesky needs words to search for (no OR); got {source.query!r}")
+        if not compile_each(parse_query(source.query), compile_bluesky):
+            raise ConfigError(f"sources.{name}.query: Bluesky needs words to search for in every OR branch")
         client, tap = make_client(options)
         return cls(client, source.query, options, tap)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
-        """Search pages newest first; each page's cursor covers it and everything before."""
-        state = dict(cursor.get("search") or {})
+        """Search pages newest first, per OR branch; each page's cursor covers all branches up to it."""
+        keys = [f"search:{q}" for q in self.native_queries]
+        state = {key: dict(cursor.get(key) or {}) for key in keys}
         budget = Budget(max_requests)
-        stream = Stream(self._search, key=bluesky_key)
-        for walked in walk_newest_first(stream, state, budget, self.options.backfill_pages):
-            posts = [post for post in walked.posts if matches(self.ast, post)]
-            yield Page(posts, {"search": walked.state} if walked.state else {}, walked.dead_letters, walked.requests)
+        for key, query in zip(keys, self.native_queries, strict=True):
+            stream = Stream(functools.partial(self._search, query), key=bluesky_key)
+            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
+                state[key] = walked.state
+                posts = [post for post in walked.posts if matches(self.ast, post)]
+                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
 
-    def _search(self, token: str | None, seen: str | None) -> Fetched:
+    def _search(self, query: str, token: str | None, seen: str | None) -> Fetched:
         from atproto import exceptions, models
 
-        params = models.AppBskyFeedSearchPosts.Params(
-            q=self.native_query, sort="latest", limit=self.options.limit, cursor=token
-        )
+        params = models.AppBskyFeedSearchPosts.Params(q=query, sort="latest", limit=self.options.limit, cursor=token)
         self.tap.last = None
         try:
             self.client.invoke_query("app.bsky.feed.searchPosts", params=params)

@@ -14,7 +14,7 @@ from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
-from listener.query import compile_mastodon, matches, parse_query
+from listener.query import compile_each, compile_mastodon, matches, parse_query
 from listener.records import (
     field,
     load_json,
@@ -130,7 +130,8 @@ class MastodonCollector:
         self.options = options
         self.tap = tap
         self.ast = parse_query(query)
-        self.native_query = compile_mastodon(self.ast)
+        # Mastodon search has no OR: each alternative of the query is searched on its own.
+        self.native_queries = compile_each(self.ast, compile_mastodon) or []
 
     @classmethod
     def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> MastodonCollector:
@@ -139,16 +140,17 @@ class MastodonCollector:
         if options.access_token is not None and is_placeholder(options.access_token):
             var = env_name(f"sources.{name}.access_token")
             raise ConfigError(f"sources.{name}: the Mastodon access token is a placeholder; set {var}")
-        if not options.hashtags and not (options.search and source.query):
-            raise ConfigError(f"sources.{name}: Mastodon needs hashtags, or search = true with a query")
+        searchable = compile_each(parse_query(source.query), compile_mastodon)
+        if not options.hashtags and not (options.search and searchable):
+            raise ConfigError(f"sources.{name}: Mastodon needs hashtags, or search = true with a searchable query")
         token = options.access_token.get_secret_value() if options.access_token else None
         client, tap = make_client(options.instance, token, options.timeout_seconds)
         return cls(client, source.query, options, tap)
 
     def stream_names(self) -> list[str]:
-        """The cursor keys of this source: one per hashtag, and "search" when searching."""
+        """The cursor keys of this source: one per hashtag, and one per OR branch of the searched query."""
         names = [f"tag:{tag.lstrip('#').lower()}" for tag in self.options.hashtags]
-        return names + (["search"] if self.options.search and self.native_query else [])
+        return names + ([f"search:{q}" for q in self.native_queries] if self.options.search else [])
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every hashtag timeline, then the search; each page's cursor covers all streams up to it."""
@@ -167,9 +169,9 @@ class MastodonCollector:
 
         self.tap.last = None
         try:
-            if key == "search":
+            if key.startswith("search:"):
                 self.client.search_v2(
-                    self.native_query,
+                    key.removeprefix("search:"),
                     result_type="statuses",
                     max_id=max_id,
                     limit=self.options.limit,

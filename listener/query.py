@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -363,3 +364,26 @@ def positive_terms(ast: Node) -> list[str]:
     if isinstance(ast, And | Or):
         return [term for child in ast.children for term in positive_terms(child)]
     return []
+
+
+def alternatives(ast: Node) -> list[Node]:
+    """The query as an OR of OR-free parts, for platforms whose search has no OR.
+
+    `a OR b` → [a, b]; `(a OR b) c` → [a c, b c]. Deeper ORs stay inside their part.
+    """
+    if isinstance(ast, Or):
+        return [part for child in ast.children for part in alternatives(child)]
+    if isinstance(ast, And):
+        for index, child in enumerate(ast.children):
+            if isinstance(child, Or):
+                rest = ast.children[:index] + ast.children[index + 1 :]
+                return [part for alt in child.children for part in alternatives(And((*rest, alt)))]
+    return [ast]
+
+
+def compile_each(ast: Node, compiler: Callable[[Node], str | None]) -> list[str] | None:
+    """One native query per alternative, or None when some alternative cannot be searched for."""
+    texts = [compiler(part) for part in alternatives(ast)]
+    if not texts or any(text is None for text in texts):
+        return None
+    return list(dict.fromkeys(text for text in texts if text is not None))

@@ -19,6 +19,7 @@ from tests.conftest import FIXTURES
 from tests.listener.conftest import FakeApi, Reply
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+KEY = 'search:"maru coffee"'
 RECORDED = json.loads((FIXTURES / "bluesky" / "thread_view_post_with_embed_media.json").read_text())["thread"]["post"]
 
 
@@ -60,14 +61,14 @@ def test_search_pages_with_the_cursor(api: FakeApi) -> None:
     first, second = api.requests(SEARCH)
     assert first.query == {"q": ['"maru coffee"'], "sort": ["latest"], "limit": ["2"]}
     assert second.query["cursor"] == ["c2"]
-    assert pages[-1].cursor == {"search": {"seen": uri("3kaheyt6vpc29")}}
+    assert pages[-1].cursor == {KEY: {"seen": uri("3kaheyt6vpc29")}}
 
 
 def test_next_run_stops_at_the_last_seen_post(api: FakeApi) -> None:
     api.add("GET", SEARCH, search_page(("3kaheyt6vpc2b", "3kaheyt6vpc29"), "c2"))
-    pages = list(collector(api).fetch({"search": {"seen": uri("3kaheyt6vpc29")}}))
+    pages = list(collector(api).fetch({KEY: {"seen": uri("3kaheyt6vpc29")}}))
     assert [p.external_id for p in pages[0].posts] == [uri("3kaheyt6vpc2b")]
-    assert len(api.requests(SEARCH)) == 1 and pages[-1].cursor == {"search": {"seen": uri("3kaheyt6vpc2b")}}
+    assert len(api.requests(SEARCH)) == 1 and pages[-1].cursor == {KEY: {"seen": uri("3kaheyt6vpc2b")}}
 
 
 def test_restart_in_the_middle_loses_and_duplicates_nothing(api: FakeApi) -> None:
@@ -85,7 +86,7 @@ def test_restart_in_the_middle_loses_and_duplicates_nothing(api: FakeApi) -> Non
 def test_budget_is_respected(api: FakeApi) -> None:
     api.add("GET", SEARCH, search_page(("3kaheyt6vpc29", "3kaheyt6vpc28"), "c2"))
     pages = list(collector(api).fetch({}, max_requests=1))
-    assert len(pages) == 1 and len(api.requests(SEARCH)) == 1 and pages[0].cursor["search"]["next"] == "c2"
+    assert len(pages) == 1 and len(api.requests(SEARCH)) == 1 and pages[0].cursor[KEY]["next"] == "c2"
 
 
 def test_429_reads_ratelimit_reset(api: FakeApi) -> None:
@@ -128,7 +129,7 @@ def test_server_error_and_timeout_are_collect_errors(api: FakeApi) -> None:
 
 def test_malformed_json_is_a_dead_letter_and_the_cursor_stays(api: FakeApi) -> None:
     api.add("GET", SEARCH, Reply(200, b'{"posts": [{"uri": '))
-    cursor = {"search": {"seen": uri("3kaheyt6vpc29")}}
+    cursor = {KEY: {"seen": uri("3kaheyt6vpc29")}}
     pages = list(collector(api).fetch(cursor))
     assert len(pages) == 1 and pages[0].cursor == cursor
     assert pages[0].dead_letters[0].reason.startswith("response is not valid JSON")
@@ -178,6 +179,13 @@ def test_half_configured_credentials_and_or_queries_are_refused(monkeypatch: pyt
     with pytest.raises(ConfigError, match="set both handle and app_password"):
         build_collector("b", settings)
     monkeypatch.delenv("DANGOL_SOURCES__B__HANDLE")
-    settings = load_settings(None, overrides={"sources": {"b": {"use": "bluesky", "query": "maru OR latte"}}})
-    with pytest.raises(ConfigError, match="Bluesky needs words to search for"):
+    settings = load_settings(None, overrides={"sources": {"b": {"use": "bluesky", "query": "maru OR is:reply"}}})
+    with pytest.raises(ConfigError, match="Bluesky needs words to search for in every OR branch"):
         build_collector("b", settings)
+
+
+def test_or_query_runs_one_search_per_branch(api: FakeApi) -> None:
+    api.add("GET", SEARCH, search_page(("3kaheyt6vpc29",), None))
+    pages = list(collector(api, query='("maru coffee" OR 마루커피) -is:reply').fetch({}))
+    assert [r.query["q"] for r in api.requests(SEARCH)] == [['"maru coffee"'], ["마루커피"]]
+    assert set(pages[-1].cursor) == {'search:"maru coffee"', "search:마루커피"}

@@ -153,3 +153,10 @@ def test_recorded_reset_header_is_read_as_iso_time() -> None:
 
     now = datetime(2026, 8, 1, 13, 55, tzinfo=UTC)
     assert from_iso("2026-08-01T14:00:00.070144Z", now=now) == datetime(2026, 8, 1, 14, 0, 0, 70144, tzinfo=UTC)
+
+
+def test_or_query_is_searched_branch_by_branch(api: FakeApi) -> None:
+    api.add("GET", SEARCH, Reply(body={"accounts": [], "hashtags": [], "statuses": statuses(3)}))
+    pages = list(collector(api, query='"number 3" OR 마루커피', hashtags=()).fetch({}))
+    assert [r.query["q"] for r in api.requests(SEARCH)] == [['"number 3"'], ["마루커피"]]
+    assert set(pages[-1].cursor) == {'search:"number 3"', "search:마루커피"}

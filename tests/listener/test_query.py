@@ -15,6 +15,7 @@ from dangol.types import AuthorIn, PostIn
 from listener.query import (
     QuerySyntaxError,
     compile_bluesky,
+    compile_each,
     compile_mastodon,
     compile_naver,
     compile_reddit,
@@ -177,3 +178,17 @@ def test_compiled_x_query_means_the_same_as_the_original(word: str) -> None:
     again = parse_query(compile_x(ast) or "")
     for text in (word, "zzz", f"x {word} y"):
         assert matches(ast, post(text)) == matches(again, post(text))
+
+
+@pytest.mark.parametrize(
+    ("query", "branches"),
+    [
+        ('"maru coffee" OR marucoffee', ['"maru coffee"', "marucoffee"]),
+        ('("maru coffee" OR 마루커피) -is:retweet', ['"maru coffee"', "마루커피"]),
+        ("a (b OR c)", ["a b", "a c"]),
+        ("a OR is:reply", None),  # is:reply cannot be searched on Bluesky, so that branch would be lost
+        ("", None),
+    ],
+)
+def test_or_queries_split_into_branches_for_platforms_without_or(query: str, branches: list[str] | None) -> None:
+    assert compile_each(parse_query(query), compile_bluesky) == branches
