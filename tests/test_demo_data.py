@@ -324,3 +324,23 @@ def test_the_intended_labels_raise_exactly_one_spike_alert_on_the_burst(
     assert len(alerts) == 1
     started = alerts[0].started_at.replace(tzinfo=at(burst["start"]).tzinfo)  # type: ignore[union-attr]
     assert at(burst["start"]) - timedelta(hours=2) <= started <= at(burst["end"])
+
+
+def test_x_pages_expand_every_author_and_referenced_tweet() -> None:
+    for path in pages("x"):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        users = {u["id"] for u in body["includes"]["users"]}
+        tweets = {t["id"] for t in body["includes"]["tweets"]} | {t["id"] for t in body["data"]}
+        assert all(t["author_id"] in users for t in body["data"]), path.name
+        assert all(r["id"] in tweets for t in body["data"] for r in t.get("referenced_tweets", [])), path.name
+        assert body["meta"]["result_count"] == len(body["data"])
+
+
+def test_reddit_comments_point_at_threads_in_the_demo(expected: dict[str, Any]) -> None:
+    keys = set(expected["posts"])
+    comments = [p for p in expected["posts"].values() if p["external_id"].startswith("t1_")]
+    assert comments
+    for path in pages("reddit"):
+        for child in json.loads(path.read_text(encoding="utf-8"))["data"]["children"]:
+            if child["kind"] == "t1":
+                assert f"reddit:{child['data']['link_id']}" in keys and f"reddit:{child['data']['parent_id']}" in keys
