@@ -119,7 +119,7 @@ class RedditOptions(Options):
     streams: list[StreamName] = Field(default_factory=lambda: list(ALL_STREAMS))
     limit: int = Field(default=100, ge=1, le=100)
     backfill_pages: int = Field(default=3, ge=1)
-    timeout_seconds: int = Field(default=30, ge=1)  # praw takes whole seconds
+    timeout_seconds: float = Field(default=30, gt=0)
     # Only for tests and proxies: where OAuth requests and token requests go.
     oauth_url: str = "https://oauth.reddit.com"
     reddit_url: str = REDDIT
@@ -238,12 +238,24 @@ class RateLimitHeaders:
             raise ratelimit.rate_limited("reddit", self.reset_at)
 
 
+class TimeoutSession(requests.Session):
+    """A session that never waits longer than `limit` seconds (prawcore always asks for 16)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = min(kwargs.get("timeout") or self.limit, self.limit)
+        return super().request(*args, **kwargs)
+
+
 def make_client(client_id: str, client_secret: str, options: RedditOptions) -> tuple[praw.Reddit, RateLimitHeaders]:
     """A read-only praw.Reddit (client credentials) whose rate-limit headers we watch."""
     import praw
 
     limits = RateLimitHeaders()
-    session = requests.Session()
+    session = TimeoutSession(options.timeout_seconds)
     session.hooks["response"].append(limits.observe)
     client = praw.Reddit(
         client_id=client_id,
@@ -251,7 +263,6 @@ def make_client(client_id: str, client_secret: str, options: RedditOptions) -> t
         user_agent=options.user_agent,
         oauth_url=options.oauth_url,
         reddit_url=options.reddit_url,
-        timeout=options.timeout_seconds,
         check_for_updates=False,
         requestor_kwargs={"session": session},
     )

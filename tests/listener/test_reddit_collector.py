@@ -37,7 +37,7 @@ def collector(api: FakeApi, streams: list[str] | None = None, query: str = "", *
         streams=streams or ["posts"],
         oauth_url=api.url,
         reddit_url=api.url,
-        timeout_seconds=1,
+        timeout_seconds=0.3,
         **extra,
     )
     client, limits = make_client("app-id", "app-secret", options)
@@ -171,3 +171,9 @@ def test_streams_other_than_search_need_subreddits(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ConfigError, match="need at least one subreddit"):
         build_collector("maru_reddit", settings_for(subreddits=[]))
     assert isinstance(build_collector("maru_reddit", settings_for()), RedditCollector)
+
+
+def test_slow_server_is_a_collect_error(api: FakeApi) -> None:
+    api.add("GET", NEW, Reply(body=listing([], None), delay=1.5))
+    with pytest.raises(CollectError, match="Reddit request failed"):
+        list(collector(api).fetch({}))
