@@ -286,3 +286,32 @@ def test_rss_items_become_posts_and_undated_items_dead_letters() -> None:
 def test_rss_body_that_is_not_xml_is_one_dead_letter() -> None:
     posts, dead = parse_rss(b"<html><body>502 Bad Gateway")
     assert posts == [] and len(dead) == 1 and dead[0].reason.startswith("not a readable RSS/Atom feed")
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>Cafe news</title>
+<link href="https://cafe.example/"/><updated>2026-11-22T10:00:00Z</updated><id>urn:feed</id>
+<entry><title>New roast</title><id>urn:entry:1</id><link href="https://cafe.example/1"/>
+<updated>2026-11-21T08:30:00Z</updated><author><name>Lee</name></author>
+<content type="html">&lt;p&gt;Dark and &lt;em&gt;smooth&lt;/em&gt;&lt;/p&gt;</content></entry>
+</feed>"""
+
+
+def test_atom_entries_use_content_and_author() -> None:
+    posts, dead = parse_rss(ATOM)
+    assert dead == [] and len(posts) == 1
+    post = posts[0]
+    assert (post.external_id, post.title, post.url) == ("urn:entry:1", "New roast", "https://cafe.example/1")
+    assert post.text == "New roast\n\nDark and smooth"
+    assert post.author.handle == "Lee"
+    assert post.created_at == datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
+
+
+def test_mastodon_boost_carries_the_boosted_text_and_reference() -> None:
+    original = json.loads(mastodon_body("test_status.yaml", "/statuses/117020583223442465"))
+    booster = json.loads(mastodon_body("test_hashtag_tl.yaml", "/timelines/tag/hoot"))[0]
+    boost = booster | {"id": "117020600000000000", "content": "", "reblog": original}
+    posts, dead = parse_mastodon([boost])
+    assert dead == [] and posts[0].is_retweet
+    assert posts[0].referenced_id == "117020583223442465"
+    assert posts[0].text == "Toot!" and posts[0].author.handle == "mastodonpy_test_2"
