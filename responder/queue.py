@@ -22,7 +22,14 @@ from responder.assignment import assign, auto_assign
 from responder.permissions import require
 from responder.statuses import check_transition
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
-from storage.queue_queries import QueueFilters, item_in_thread, linked_customer, queue_page
+from storage.queue_queries import (
+    QueueFilters,
+    item_in_thread,
+    items_by_cluster,
+    linked_customers,
+    posts_with_authors,
+    queue_page,
+)
 
 __all__ = ["QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
 
@@ -124,9 +131,19 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     result = RouteResult()
     rules = routing.list_rules(session=session, settings=settings)
     while batch := _claim_batch(session):
+        context = _Batch.load(batch, session=session)
         for analysis in batch:
-            _route_one(analysis, rules, result, session=session, settings=settings, now=now)
+            _route_one(analysis, rules, result, context, session=session, settings=settings, now=now)
             analysis.routed = True
+        session.flush()
+        for item, decision in context.created:  # audited once the batch's items have ids
+            audit.record(
+                session, actor="system:router", action="queue.create", entity_type="queue_item", entity_id=item.id,
+                after={"post_id": item.post_id, "status": item.status, "team": item.team, "priority": item.priority,
+                       "sla_policy": item.sla_policy, "rules": decision.matched},
+                at=now,
+            )  # fmt: skip
+            result.item_ids.append(item.id or 0)
         session.flush()
     # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
     # time has come return, late ones are marked breached, and freed capacity serves the backlog.
@@ -136,23 +153,44 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     return result
 
 
+@dataclass
+class _Batch:
+    """What routing one batch needs, fetched in a few queries instead of several per post."""
+
+    posts: dict[int, tuple[Post, Author]]
+    customers: dict[int, Customer]
+    clusters: dict[str, QueueItem]
+    created: list[tuple[QueueItem, routing.Decision]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, batch: list[Analysis], *, session: Session) -> _Batch:
+        posts = posts_with_authors([a.post_id for a in batch], session=session)
+        authors = sorted({author.id or 0 for _, author in posts.values()})
+        keys = [a.cluster_key for a in batch if a.cluster_key]
+        return cls(
+            posts=posts,
+            customers=linked_customers(authors, session=session),
+            clusters=items_by_cluster(keys, session=session),
+        )
+
+
 def _route_one(
     analysis: Analysis,
     rules: list[routing.Rule],
     result: RouteResult,
+    batch: _Batch,
     *,
     session: Session,
     settings: Settings,
     now: datetime,
 ) -> None:
     result.examined += 1
-    post = session.get(Post, analysis.post_id)
-    author = session.get(Author, post.author_id) if post else None
+    post, author = batch.posts.get(analysis.post_id, (None, None))
     if post is None or author is None or post.deleted_at is not None or _is_own(author, settings):
         result.skipped += 1
         return
-    customer = linked_customer(author.id or 0, session=session)
-    if (item := item_in_thread(post, session=session)) is not None:
+    customer = batch.customers.get(author.id or 0)
+    if (post.reply_to_id or post.thread_id) and (item := item_in_thread(post, session=session)) is not None:
         _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
         return
     decision = routing.decide(rules, _facts(post, author, analysis, customer))
@@ -161,7 +199,7 @@ def _route_one(
         result.skipped += 1
         return
     key = analysis.cluster_key or f"post:{post.id}"
-    existing = session.exec(select(QueueItem).where(QueueItem.cluster_key == key)).first()
+    existing = batch.clusters.get(key)
     if existing is not None:
         existing.cluster_size += 1
         existing.updated_at = now
@@ -173,14 +211,8 @@ def _route_one(
         return
     item = _new_item(post, author, analysis, customer, decision, key, settings=settings, now=now)
     session.add(item)
-    session.flush()
-    audit.record(
-        session, actor="system:router", action="queue.create", entity_type="queue_item", entity_id=item.id,
-        after={"post_id": post.id, "status": item.status, "team": item.team, "priority": item.priority,
-               "sla_policy": item.sla_policy, "rules": decision.matched},
-        at=now,
-    )  # fmt: skip
-    result.item_ids.append(item.id or 0)
+    batch.clusters[key] = item
+    batch.created.append((item, decision))
     if spam:
         result.spam += 1
     else:

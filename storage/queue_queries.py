@@ -133,6 +133,35 @@ def linked_customer(author_id: int, *, session: Session) -> Customer | None:
     return session.exec(stmt.limit(1)).first()
 
 
+def linked_customers(author_ids: Sequence[int], *, session: Session) -> dict[int, Customer]:
+    """Author id → linked customer (applied links, the most confident), for a batch of authors."""
+    if not author_ids:
+        return {}
+    stmt = (
+        select(IdentityLink.author_id, Customer)
+        .join(Customer, col(Customer.id) == IdentityLink.customer_id)
+        .where(col(IdentityLink.author_id).in_(list(author_ids)), IdentityLink.status == "applied")
+        .where(col(Customer.erased_at).is_(None))
+        .order_by(col(IdentityLink.confidence), col(IdentityLink.id))
+    )
+    return dict(session.exec(stmt).all())  # ordered by confidence: the most confident link wins
+
+
+def items_by_cluster(keys: Sequence[str], *, session: Session) -> dict[str, QueueItem]:
+    """Cluster key → its queue item, for the keys that have one."""
+    if not keys:
+        return {}
+    return {i.cluster_key: i for i in session.exec(select(QueueItem).where(col(QueueItem.cluster_key).in_(list(keys))))}
+
+
+def posts_with_authors(post_ids: Sequence[int], *, session: Session) -> dict[int, tuple[Post, Author]]:
+    """Post id → (post, author) for a batch."""
+    if not post_ids:
+        return {}
+    stmt = select(Post, Author).join(Author, col(Author.id) == Post.author_id).where(col(Post.id).in_(list(post_ids)))
+    return {post.id or 0: (post, author) for post, author in session.exec(stmt)}
+
+
 def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
     """The queue item whose post this one answers or shares a thread with, written by the same author."""
     refs = {r for r in (post.reply_to_id, post.thread_id) if r}
