@@ -41,11 +41,13 @@ def _check_sources(settings: Settings) -> list[str]:
         except ConfigError as exc:
             problems.append(f"{where}.use: {exc}")
             continue
-        problems += _collect_problems(parse_options, factory.Options, source.options(), where)
+        found = _collect_problems(parse_options, factory.Options, source.options(), where)
         if source.query:
-            problems += [f"{where}.query: {p}" for p in _collect_problems(validate_query, source.query)]
-        if source.enabled and not problems:
-            problems += _collect_problems(factory.from_settings, name, source, settings)
+            found += [f"{where}.query: {p}" for p in _collect_problems(validate_query, source.query)]
+        if source.enabled and not found:
+            # Building the collector is what checks secrets; it makes no request.
+            found += _collect_problems(factory.from_settings, name, source, settings)
+        problems += found
     return problems
 
 
