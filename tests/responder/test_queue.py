@@ -175,3 +175,51 @@ def test_tags_are_added_once_and_filter_the_list(session, settings, seed_post, m
     assert get_item(item.id, session=session).tags == ["refund"]
     page = list_queue(QueueFilters(tag="refund"), session=session)
     assert (page.total, [i.id for i in page.items]) == (1, [item.id])
+
+
+def test_two_workers_routing_at_once_on_postgresql_never_route_a_post_twice(postgres_url, settings):
+    import threading
+
+    from sqlmodel import Session
+
+    from storage.engine import make_engine, session_scope
+    from storage.migrate import upgrade
+    from storage.models import Author, Post
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    with session_scope(engine) as s:
+        author = Author(platform="x", platform_id="1", handle="kim")
+        s.add(author)
+        s.flush()
+        for n in range(600):  # three batches, so the workers interleave
+            post = Post(
+                platform="x", external_id=str(n), author_id=author.id, text="late", created_at=NOW, collected_at=NOW
+            )
+            s.add(post)
+            s.flush()
+            s.add(
+                Analysis(post_id=post.id, language="en", sentiment="negative", is_complaint=True, cluster_key=f"c{n}")
+            )
+    results, errors = [], []
+
+    def worker() -> None:
+        own = make_engine(postgres_url)
+        try:
+            with session_scope(own) as s:
+                results.append(route_new(session=s, settings=settings, now=NOW))
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    with Session(engine) as s:
+        items = s.exec(select(QueueItem)).all()
+    engine.dispose()
+    assert errors == []
+    assert sum(r.examined for r in results) == 600 and len(items) == 600
