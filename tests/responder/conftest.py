@@ -37,7 +37,13 @@ def seed_post(session: Session) -> Callable[..., Post]:
         handle = handle or f"user{n}"
         author = authors.get((platform, handle))
         if author is None:
-            author = Author(platform=platform, platform_id=f"id-{handle}", handle=handle, display_name=handle.title(), followers=followers)
+            author = Author(
+                platform=platform,
+                platform_id=f"id-{handle}",
+                handle=handle,
+                display_name=handle.title(),
+                followers=followers,
+            )
             session.add(author)
             session.flush()
             authors[(platform, handle)] = author
