@@ -1,0 +1,106 @@
+"""`dangol bench pipeline`: end-to-end analyze throughput against the raw encoder, in one run.
+
+Both figures come from the same process, model and texts, so their ratio holds on a noisy,
+shared machine where absolute numbers drift: the ratio says how much the pipeline (database
+reads and writes, language id, sentiment, topics, risk, clustering, linking) costs on top of
+the encoder itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dangol import pipeline
+from dangol.demo_data import DEMO_DATA
+from dangol.settings import Settings
+from dangol.types import AuthorIn, Page, PostIn
+from storage.engine import make_engine, session_scope
+from storage.ingest import get_or_create_source, store_page
+from storage.migrate import upgrade
+
+PLATFORM_FOLDERS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
+
+
+@dataclass
+class PipelineBench:
+    posts: int
+    seconds: float
+    encoder_seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        posts_per_s = self.posts / self.seconds
+        encoder_per_s = self.posts / self.encoder_seconds
+        return {
+            "posts": self.posts,
+            "posts_per_s": round(posts_per_s, 1),
+            "encoder_posts_per_s": round(encoder_per_s, 1),
+            "ratio": round(posts_per_s / encoder_per_s, 3),
+        }
+
+
+def demo_posts() -> list[PostIn]:
+    """The demo's posts, parsed by the real parsers: real lengths and a real language mix."""
+    from listener.base import parse_file
+
+    posts: list[PostIn] = []
+    for platform in PLATFORM_FOLDERS:
+        for path in sorted((DEMO_DATA / platform).glob("page-*")):
+            posts.extend(parse_file(platform, path)[0])
+    return posts
+
+
+def synthetic_posts(count: int) -> list[PostIn]:
+    """`count` posts cycling through the demo texts, each made unique so none is a duplicate."""
+    base = demo_posts()
+    out = []
+    for i in range(count):
+        post = base[i % len(base)]
+        author = AuthorIn(post.platform, f"bench{i % 997}", f"bench{i % 997}", f"Bench {i % 997}", 100)
+        out.append(
+            replace(
+                post,
+                external_id=f"bench-{i}",
+                author=author,
+                text=f"{post.text} #{i}",
+                created_at=post.created_at + timedelta(seconds=i),
+                referenced_id=None,
+                is_retweet=False,
+                raw=None,
+            )
+        )
+    return out
+
+
+def bench_pipeline(
+    settings: Settings, count: int, workdir: Path, *, progress: Callable[[int], None] | None = None
+) -> PipelineBench:
+    """Time the raw encoder and then `pipeline.analyze` over the same `count` posts."""
+    from nlp.analyzer import Analyzer
+
+    posts = synthetic_posts(count)
+    settings = settings.model_copy(deep=True)
+    settings.database.url = f"sqlite:///{workdir}/bench-pipeline.db"
+    Path(f"{workdir}/bench-pipeline.db").unlink(missing_ok=True)
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        source = get_or_create_source(session, name="bench", use="replay")
+        store_page(session, source=source, page=Page(posts=posts, cursor={}))
+    analyzer = Analyzer.from_settings(settings)
+    texts = [p.text for p in posts]
+    batch = settings.nlp.batch_size
+    analyzer.encoder.encode(texts[:batch])  # warm-up: first-call allocations are not throughput
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        analyzer.encoder.encode(texts[i : i + batch])
+    encoder_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    run = pipeline.analyze(settings, engine, analyzer=analyzer, progress=progress)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return PipelineBench(posts=run.analyzed, seconds=seconds, encoder_seconds=encoder_seconds)
