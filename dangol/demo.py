@@ -16,13 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
+from dangol.demo_data import CUSTOMERS, DEMO_DATA
 from dangol.settings import Settings, load_settings
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import Analysis, DeadLetter, IdentityLink, Post, QueueItem
 
-DEMO_DATA = Path(__file__).parent / "demo_data"
 DEMO_DB = Path("var/demo.db")
 # (username, role, team, languages): one account per role, so every page can be tried.
 DEMO_STAFF = [
@@ -79,7 +79,7 @@ def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None)
     engine = make_engine(url)
     upgrade(engine)
     with session_scope(engine) as session:
-        import_customers_csv(DEMO_DATA / "customers.csv", session=session)
+        import_customers_csv(CUSTOMERS, session=session)
         logins = create_demo_staff(session)
     pipeline.collect(settings, engine)
     pipeline.analyze(settings, engine, progress=progress)

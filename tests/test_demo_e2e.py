@@ -20,11 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dangol.demo import DEMO_DATA, build_demo, demo_settings
+from dangol.demo import build_demo, demo_settings
+from dangol.demo_data import EXPECTATIONS
 from storage.models import Author, Customer, IdentityLink, Post, QueueItem
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = json.loads((DEMO_DATA / "expectations.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads(EXPECTATIONS.read_text(encoding="utf-8"))
 pytestmark = pytest.mark.slow
 
 
