@@ -1,9 +1,138 @@
-"""CLI commands (being written by the area's owner)."""
+"""NLP commands: `dangol eval sentiment`, `dangol nlp export-onnx`, `dangol nlp retrain`.
+
+`eval_app` is shared: other modules add their own `eval` commands to it (e.g. `eval topics`).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+from dangol.cli.context import fail, friendly_errors, state
+
+if TYPE_CHECKING:
+    from dangol.settings import Settings
+
+eval_app = typer.Typer(help="Score models on labelled data sets (JSON on the last line).", no_args_is_help=True)
+nlp_app = typer.Typer(help="Models: ONNX export, retraining from staff feedback.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add the `eval` and `nlp` command groups to `app`."""
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(nlp_app, name="nlp")
+
+
+def eval_settings(ctx: typer.Context) -> Settings:
+    """The invocation's settings; without any config file the built-in defaults (offline models)."""
+    from dangol.settings import DEFAULT_CONFIG, load_settings
+
+    app_state = state(ctx)
+    if app_state.config_path == DEFAULT_CONFIG and not DEFAULT_CONFIG.exists():
+        return load_settings(None)
+    return app_state.settings
+
+
+@eval_app.command("sentiment")
+@friendly_errors
+def eval_sentiment(
+    ctx: typer.Context,
+    data: Path = typer.Option(..., "--data", help="CSV or TSV file (by extension) with a header row."),
+    text_col: str = typer.Option(..., "--text-col", help="Column holding the post text."),
+    label_col: str = typer.Option(..., "--label-col", help="Column holding negative/neutral/positive."),
+    labels: str = typer.Option(
+        None, "--labels", help="Words for integer labels, in order: --labels negative,positive maps 0 and 1."
+    ),
+) -> None:
+    """Score the pipeline's language id + encoder + sentiment classifier; prints metrics as JSON last."""
+    from tqdm import tqdm
+
+    from nlp.encoder import build_encoder
+    from nlp.evaluate import evaluate_sentiment, read_labelled
+    from nlp.langid import detect_languages
+    from nlp.sentiment import build_sentiment
+
+    settings = eval_settings(ctx)
+    words = [w.strip() for w in labels.split(",")] if labels else None
+    dataset = read_labelled(data, text_col, label_col, words)
+    encoder, classifier = build_encoder(settings), build_sentiment(settings)
+    with tqdm(total=len(dataset.texts), desc="sentiment", unit="post", file=None, disable=None) as bar:
+        result = evaluate_sentiment(
+            dataset, encoder, classifier, detect_languages, settings.nlp.batch_size, progress=bar.update
+        )
+    result["encoder"], result["classifier"] = encoder.version, classifier.version
+    typer.echo(json.dumps(result))
+
+
+@nlp_app.command("export-onnx")
+@friendly_errors
+def export_onnx_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(None, "--out", help="Folder to write (default: [nlp.encoder] onnx_dir)."),
+) -> None:
+    """Export the encoder to ONNX, quantize it to int8 and check cosine >= 0.98 to fp32."""
+    from nlp.encoder import encoder_options
+    from nlp.onnx_encoder import export_onnx
+
+    opts = encoder_options(eval_settings(ctx))
+    folder = out or Path(opts.onnx_dir)
+    info = export_onnx(folder, opts.model)
+    typer.echo(f"exported {opts.model} to {folder} (min cosine to fp32 {info['min_cosine']:.4f})")
+    typer.echo(json.dumps(info))
+
+
+@nlp_app.command("retrain")
+@friendly_errors
+def retrain_command(
+    ctx: typer.Context,
+    language: list[str] = typer.Option(["en", "ko"], "--language", "-l", help="Heads to retrain (en, ko)."),
+) -> None:
+    """Retrain sentiment heads on public data plus staff corrections; keep each only if not worse."""
+    from dangol.registry import parse_options
+    from nlp.sentiment import HeadOptions
+    from nlp.train import CONFIGS, retrain
+
+    settings = state(ctx).settings
+    bad = [lang for lang in language if lang not in CONFIGS]
+    if bad:
+        raise fail(f"no training recipe for {', '.join(bad)}; valid: {', '.join(CONFIGS)}")
+    if settings.nlp.sentiment.use != "head":
+        raise fail(f'retrain applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}')
+    heads_dir = Path(parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment").heads_dir)
+    feedback = sentiment_feedback(settings)
+    typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
+    for result in retrain(feedback, heads_dir, language):
+        verdict = "kept" if result.kept else "discarded (worse than the current head)"
+        typer.echo(
+            f"{result.language}: {result.metric} {result.before[result.metric]:.4f} -> "
+            f"{result.after[result.metric]:.4f} with {result.feedback_rows} corrections: {verdict}"
+        )
+
+
+def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
+    """Staff sentiment corrections as (text, label, language); the latest correction of a post wins."""
+    from sqlmodel import Session, select
+
+    from nlp.langid import detect_language
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+    from storage.models import Analysis, LabelFeedback, Post
+
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    query = (
+        select(LabelFeedback.post_id, LabelFeedback.new_value, Post.text, Post.lang_hint, Analysis.language)
+        .join(Post, Post.id == LabelFeedback.post_id)
+        .join(Analysis, Analysis.post_id == Post.id, isouter=True)
+        .where(LabelFeedback.kind == "sentiment")
+        .order_by(LabelFeedback.id)
+    )
+    latest: dict[int, tuple[str, str, str]] = {}
+    with Session(engine) as session:
+        for post_id, label, text, hint, language in session.exec(query):
+            latest[post_id] = (text, label, language or detect_language(text, hint))
+    engine.dispose()
+    return list(latest.values())

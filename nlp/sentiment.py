@@ -1,0 +1,393 @@
+"""Three-class sentiment (negative / neutral / positive) with calibrated probabilities.
+
+`HeadSentimentClassifier` (default) keeps one small head per language in `nlp/models/`
+(`sentiment-<lang>.npz`, no pickle). A head combines up to two parts, each giving class logits:
+
+- `embedding`: a one-hidden-layer MLP (or a linear layer) over the shared MiniLM embedding;
+- `ngrams`: TF-IDF over hashed word and character n-grams (no vocabulary to ship) and a linear
+  layer, which carries what the English-only encoder misses (Korean, slang, emoji).
+
+The parts' log-probabilities are mixed with weights, shifted by a per-class bias and divided by a
+temperature, all fitted on validation data (`python -m nlp.train`). A binary head (NSMC has no
+neutral class) becomes three classes through two ordinal cut points at ±`neutral_margin`: a post
+the head is unsure about is neutral. Retrained heads in `heads_dir` (var/models/sentiment)
+replace the shipped ones. `HuggingFaceSentimentClassifier` runs any configured text-classification
+model instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field
+
+from dangol.errors import AnalysisError, ConfigError
+from dangol.registry import Options, parse_options
+from nlp.base import SENTIMENTS
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+    from dangol.settings import Settings
+    from nlp.base import SentimentClassifier
+
+PACKAGED_HEADS = Path(__file__).resolve().parent / "models"
+DEFAULT_HEADS_DIR = Path("var/models/sentiment")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def binary_to_three(logit: np.ndarray, margin: float) -> np.ndarray:
+    """Ordinal three-class probabilities from a positive-vs-negative logit and cut points ±margin."""
+    upper = 1.0 / (1.0 + np.exp(-np.clip(logit - margin, -50, 50)))
+    lower = 1.0 / (1.0 + np.exp(-np.clip(logit + margin, -50, 50)))
+    negative = 1.0 - lower
+    positive = upper
+    neutral = np.clip(lower - upper, 0.0, 1.0)
+    return np.stack([negative, neutral, positive], axis=1)
+
+
+_REPEATS = re.compile(r"(.)\1{2,}")
+PREPROCESSORS: dict[str, Callable[[str], str]] = {
+    # "ㅋㅋㅋㅋㅋ" and "!!!!!" say the same as three of them.
+    "squeeze": lambda t: _REPEATS.sub(r"\1\1", t),
+    # Hangul syllables split into jamo, so verb endings and particles share n-grams.
+    "jamo": lambda t: unicodedata.normalize("NFD", t),
+    # Korean spacing is inconsistent; n-grams across the gaps see through it.
+    "nospace": lambda t: re.sub(r"\s+", "", t),
+}
+
+
+def preprocess(text: str, steps: list[str]) -> str:
+    """`text` lower-cased and passed through the named PREPROCESSORS in order."""
+    text = text.lower()
+    for step in steps:
+        text = PREPROCESSORS[step](text)
+    return text
+
+
+class NgramFeatures:
+    """TF-IDF over hashed word and character n-grams: nothing but the IDF vector to store."""
+
+    def __init__(self, specs: list[dict[str, Any]], idf: np.ndarray) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.specs = specs
+        self.idf = np.asarray(idf, dtype=np.float32)
+        self._vectorizers = [
+            HashingVectorizer(
+                analyzer=spec["analyzer"],
+                ngram_range=tuple(spec["ngram_range"]),
+                n_features=int(spec["n_features"]),
+                alternate_sign=False,
+                norm=None,
+                lowercase=False,
+                preprocessor=functools.partial(preprocess, steps=list(spec.get("prep", []))),
+                token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+            )
+            for spec in specs
+        ]
+
+    @property
+    def n_features(self) -> int:
+        return sum(int(spec["n_features"]) for spec in self.specs)
+
+    def counts(self, texts: list[str]) -> csr_matrix:
+        """Raw hashed n-gram counts, the blocks of every spec side by side."""
+        from scipy.sparse import hstack
+
+        return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
+
+    @staticmethod
+    def fit_idf(counts: csr_matrix) -> np.ndarray:
+        """Smoothed IDF as scikit-learn's TfidfTransformer computes it."""
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        n = counts.shape[0]
+        return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+
+    def weigh(self, counts: csr_matrix) -> csr_matrix:
+        """Sublinear TF times IDF, rows L2-normalised."""
+        from sklearn.preprocessing import normalize
+
+        x = counts.astype(np.float32).tocsr(copy=True)
+        x.data = 1.0 + np.log(x.data)
+        x = x.multiply(self.idf[np.newaxis, :]).tocsr()
+        return normalize(x, norm="l2", copy=False)
+
+    def transform(self, texts: list[str]) -> csr_matrix:
+        """TF-IDF rows for `texts`."""
+        return self.weigh(self.counts(texts))
+
+
+class SentimentHead:
+    """One language's head, loaded from an .npz written by `nlp.train`."""
+
+    def __init__(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.meta = meta
+        self.arrays = arrays
+        self.language: str = meta["language"]
+        self.classes: list[str] = list(meta["classes"])
+        self.version: str = meta["version"]
+        self.parts: list[str] = list(meta["parts"])
+        self.ngrams = NgramFeatures(meta["ngram_specs"], arrays["ngram_idf"]) if "ngrams" in self.parts else None
+
+    @classmethod
+    def load(cls, path: Path) -> SentimentHead:
+        """Read a head file; AnalysisError says which file is unusable."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: np.asarray(data[k]) for k in data.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise AnalysisError(
+                f"sentiment head {path} is unreadable: {exc}; retrain it with `python -m nlp.train`"
+            ) from exc
+        return cls(meta, arrays)
+
+    def save(self, path: Path) -> None:
+        """Write the head as a compressed .npz (float16 weights keep it small)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, meta=np.array(json.dumps(self.meta, sort_keys=True)), **self.arrays)
+
+    def _array(self, name: str) -> np.ndarray:
+        return self.arrays[name].astype(np.float32)
+
+    def part_logits(self, texts: list[str], embeddings: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Each part's class logits."""
+        out: dict[str, np.ndarray] = {}
+        if "embedding" in self.parts:
+            if embeddings is None or len(embeddings) != len(texts):
+                raise AnalysisError(f"the {self.language} sentiment head needs one embedding per text")
+            h = np.asarray(embeddings, dtype=np.float32)
+            if "emb_w2" in self.arrays:
+                h = np.maximum(h @ self._array("emb_w1") + self._array("emb_b1"), 0.0)
+                out["embedding"] = h @ self._array("emb_w2") + self._array("emb_b2")
+            else:
+                out["embedding"] = h @ self._array("emb_w1") + self._array("emb_b1")
+        if self.ngrams is not None:
+            x = self.ngrams.transform(texts)
+            out["ngrams"] = np.asarray(x @ self._array("ngram_coef").T) + self._array("ngram_intercept")
+        return out
+
+    def combine(self, logits: dict[str, np.ndarray]) -> np.ndarray:
+        """Mixed, biased and temperature-scaled logits over `self.classes`."""
+        weights = self.meta["weights"]
+        total = sum(weights[p] * log_softmax(logits[p]) for p in self.parts)
+        return (total + np.asarray(self.meta["bias"], dtype=np.float32)) / float(self.meta["temperature"])
+
+    def probabilities(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
+        """(n, 3) probabilities in SENTIMENTS order."""
+        if not texts:
+            return np.zeros((0, 3), dtype=np.float32)
+        z = self.combine(self.part_logits(texts, embeddings))
+        if self.classes == ["negative", "positive"]:
+            return binary_to_three(z[:, 1] - z[:, 0], float(self.meta.get("neutral_margin", 1.0)))
+        probs = softmax(z)
+        return probs[:, [self.classes.index(s) for s in SENTIMENTS]]
+
+
+@cache
+def _load_head(path: str, mtime: float) -> SentimentHead:
+    # Keyed on mtime so a head replaced by `dangol nlp retrain` is picked up by a new classifier.
+    return SentimentHead.load(Path(path))
+
+
+class HeadOptions(Options):
+    """`[nlp.sentiment] use = "head"` options."""
+
+    # Retrained heads written here by `dangol nlp retrain` win over the shipped ones.
+    heads_dir: str = str(DEFAULT_HEADS_DIR)
+    # Languages without a head of their own use this one (MiniLM carries some cross-lingual signal).
+    fallback: str = "en"
+
+
+class HeadSentimentClassifier:
+    """Per-language heads over the shared embedding and the text itself."""
+
+    def __init__(self, heads_dir: Path | str = DEFAULT_HEADS_DIR, fallback: str = "en") -> None:
+        self.heads_dir = Path(heads_dir)
+        self.fallback = fallback
+        self.heads: dict[str, SentimentHead] = {}
+        for language in available_languages(self.heads_dir):
+            path = head_path(language, self.heads_dir)
+            self.heads[language] = _load_head(str(path), path.stat().st_mtime)
+        if fallback not in self.heads:
+            raise AnalysisError(
+                f"no sentiment head for the fallback language {fallback!r}; "
+                f"heads found: {', '.join(sorted(self.heads)) or 'none'}"
+            )
+        self.version = "head:" + ",".join(f"{lang}={h.version}" for lang, h in sorted(self.heads.items()))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HeadSentimentClassifier:
+        """Build from `[nlp.sentiment]`."""
+        opts = parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment")
+        return cls(opts.heads_dir, opts.fallback)
+
+    def head_for(self, language: str) -> SentimentHead:
+        """The head that judges posts in `language`."""
+        return self.heads.get(language) or self.heads[self.fallback]
+
+    def predict_array(self, texts: list[str], embeddings: np.ndarray | None, languages: list[str]) -> np.ndarray:
+        """(n, 3) probabilities in SENTIMENTS order; each language's posts go to its head in one batch."""
+        if not (len(texts) == len(languages) and (embeddings is None or len(embeddings) == len(texts))):
+            raise AnalysisError("predict needs one embedding and one language per text")
+        out = np.zeros((len(texts), 3), dtype=np.float32)
+        groups: dict[str, list[int]] = {}
+        for i, language in enumerate(languages):
+            groups.setdefault(self.head_for(language).language, []).append(i)
+        for language, idx in groups.items():
+            head = self.heads[language]
+            emb = None if embeddings is None else np.asarray(embeddings)[idx]
+            out[idx] = head.probabilities([texts[i] for i in idx], emb)
+        return out
+
+    def predict(self, texts: list[str], embeddings: np.ndarray, languages: list[str]) -> list[dict[str, float]]:
+        """One {negative, neutral, positive} dict per text, summing to 1."""
+        return [to_dict(row) for row in self.predict_array(texts, embeddings, languages)]
+
+
+def to_dict(row: np.ndarray) -> dict[str, float]:
+    """A probability row as a dict in SENTIMENTS order, renormalised after float rounding."""
+    row = np.asarray(row, dtype=np.float64)
+    row = row / row.sum()
+    return {label: float(p) for label, p in zip(SENTIMENTS, row, strict=True)}
+
+
+def head_path(language: str, heads_dir: Path | None = None) -> Path:
+    """The head file for `language`: the retrained one in `heads_dir` if any, else the shipped one."""
+    name = f"sentiment-{language}.npz"
+    if heads_dir is not None and (heads_dir / name).exists():
+        return heads_dir / name
+    return PACKAGED_HEADS / name
+
+
+def available_languages(heads_dir: Path | None = None) -> list[str]:
+    """Languages with a head, shipped or retrained."""
+    dirs = [PACKAGED_HEADS] + ([heads_dir] if heads_dir is not None and heads_dir.is_dir() else [])
+    found = {p.stem.removeprefix("sentiment-") for d in dirs for p in d.glob("sentiment-*.npz")}
+    return sorted(found)
+
+
+class HuggingFaceOptions(Options):
+    """`[nlp.sentiment] use = "huggingface"` options."""
+
+    # A Hugging Face model id (available offline) or a local directory.
+    model: str
+    # The model's label names -> negative / neutral / positive; guessed from the names when empty.
+    labels: dict[str, str] = Field(default_factory=dict)
+    batch_size: int = Field(default=32, ge=1)
+    max_length: int = Field(default=128, ge=8, le=512)
+
+
+def guess_label_map(id2label: dict[int, str]) -> dict[str, str]:
+    """negative/neutral/positive for a model's labels, by name (neg/neu/pos) or by position."""
+    mapping: dict[str, str] = {}
+    for name in id2label.values():
+        low = name.lower()
+        for sentiment in SENTIMENTS:
+            if low.startswith(sentiment[:3]):
+                mapping[name] = sentiment
+    if len(mapping) == len(id2label):
+        return mapping
+    ordered = [id2label[i] for i in sorted(id2label)]
+    if len(ordered) == 3:
+        return dict(zip(ordered, SENTIMENTS, strict=True))
+    if len(ordered) == 2:
+        return {ordered[0]: "negative", ordered[1]: "positive"}
+    raise ConfigError(
+        f"cannot map the model's labels {ordered} to negative/neutral/positive; "
+        'set [nlp.sentiment] labels = { "<model label>" = "negative", ... }'
+    )
+
+
+class HuggingFaceSentimentClassifier:
+    """Any Hugging Face text-classification model, loaded on first use."""
+
+    def __init__(self, model: str, labels: dict[str, str] | None = None, batch_size: int = 32, max_length: int = 128):
+        bad = {k: v for k, v in (labels or {}).items() if v not in SENTIMENTS}
+        if bad:
+            raise ConfigError(f"nlp.sentiment.labels: {bad} must map to one of {', '.join(SENTIMENTS)}")
+        self.model_name = model
+        self.labels = dict(labels or {})
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.version = f"hf:{Path(model.rstrip('/')).name or model}"
+        self._loaded: tuple[Any, Any, list[str]] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HuggingFaceSentimentClassifier:
+        """Build from `[nlp.sentiment]` (the model loads on the first prediction)."""
+        opts = parse_options(HuggingFaceOptions, settings.nlp.sentiment.options(), "nlp.sentiment")
+        return cls(opts.model, opts.labels, opts.batch_size, opts.max_length)
+
+    def _load(self) -> tuple[Any, Any, list[str]]:
+        if self._loaded is None:
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(self.model_name)
+                model = AutoModelForSequenceClassification.from_pretrained(self.model_name).eval()
+            except (OSError, ValueError) as exc:
+                raise AnalysisError(
+                    f"could not load sentiment model {self.model_name!r}: {exc}; "
+                    "give a local directory or a Hugging Face id available offline"
+                ) from exc
+            id2label = {int(k): str(v) for k, v in model.config.id2label.items()}
+            mapping = self.labels or guess_label_map(id2label)
+            missing = [name for name in id2label.values() if name not in mapping]
+            if missing:
+                raise ConfigError(f"nlp.sentiment.labels: no mapping for the model's labels {missing}")
+            self._loaded = (tokenizer, model, [mapping[id2label[i]] for i in sorted(id2label)])
+        return self._loaded
+
+    def predict(self, texts: list[str], embeddings: np.ndarray, languages: list[str]) -> list[dict[str, float]]:
+        """Probabilities per text; a label missing from the model (e.g. neutral) gets 0."""
+        import torch
+
+        tokenizer, model, targets = self._load()
+        rows: list[dict[str, float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = tokenizer(
+                texts[start : start + self.batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
+            with torch.no_grad():
+                probs = torch.softmax(model(**batch).logits, dim=-1).numpy()
+            for p in probs:
+                row = dict.fromkeys(SENTIMENTS, 0.0)
+                for target, value in zip(targets, p, strict=True):
+                    row[target] += float(value)
+                rows.append(row)
+        return rows
+
+
+def build_sentiment(settings: Settings) -> SentimentClassifier:
+    """The configured sentiment classifier (`[nlp.sentiment] use`)."""
+    from nlp.base import classifiers
+
+    implementation = classifiers.get(settings.nlp.sentiment.use)
+    classifier: SentimentClassifier = implementation.from_settings(settings)
+    return classifier
