@@ -64,8 +64,8 @@ class Analyzer:
         taxonomy = taxonomy_from_settings(settings)
         scorer = PrototypeScorer.from_encoder(taxonomy, encoder)
         head = FewShotHead.load(head_path) if Path(head_path).exists() else None
-        if head is not None and head.feature_topics != taxonomy.keys:
-            log.warning("topic head %s was trained for other topics; ignoring it (run `dangol topics train`)", head_path)
+        if head is not None and not set(head.classes) & set(taxonomy.keys):
+            log.warning("topic head %s knows none of the configured topics; ignoring it", head_path)
             head = None
         topics = TopicModel(scorer, settings.nlp.topic_threshold, head)
         return cls(

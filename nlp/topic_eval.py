@@ -87,7 +87,7 @@ def evaluate_topics(
     head = None
     if train:
         train_texts = [t for t, _ in train]
-        head = train_head(train_texts, [k for _, k in train], encoder.encode(train_texts), scorer)
+        head = train_head(train_texts, [k for _, k in train], encoder.encode(train_texts), taxonomy)
     model = TopicModel(scorer, threshold=0.0, head=head)
     texts = [t for t, _ in test]
     predicted = model.best(texts, encoder.encode(texts))

@@ -5,11 +5,12 @@ a post's similarity to the topic is the cosine to their normalized mean, mapped 
 fixed logistic calibration (`ZERO_SHOT_MIDPOINT` ~ "as close as a typical match"). Multi-label:
 every topic whose score reaches `topic_threshold` applies; none reaching it means "other".
 
-Few-shot: `FewShotHead` is a class-balanced logistic regression over the embedding, hashed TF-IDF
-word and character n-grams (they carry product words and Korean the English encoder misses)
-and the zero-shot similarities. It is trained from labelled examples and staff corrections
+Few-shot: `FewShotHead` is a class-balanced logistic regression over the embedding and hashed
+TF-IDF word and character n-grams (they carry product words and Korean the English encoder
+misses). It is trained from labelled examples and staff corrections
 (`LabelFeedback` kind="topic", given here as plain (text, topic key) tuples), saved as .npz (no
-pickle) and mixed with the zero-shot score, so topics it never saw still work.
+pickle) and mixed with the zero-shot score by how many examples each topic had, so topics it
+never saw still work.
 
 Emerging topics: `propose_topics` clusters uncategorized complaints (agglomerative, cosine) and
 describes each large cluster by its distinctive terms and most central posts.
@@ -36,11 +37,13 @@ if TYPE_CHECKING:
 # Cosine at which a zero-shot score is 0.5, and how steeply it rises around it (all-MiniLM-L6-v2).
 ZERO_SHOT_MIDPOINT = 0.42
 ZERO_SHOT_SLOPE = 12.0
-# Share of the head in the mixed score of topics the head was trained on.
-HEAD_WEIGHT = 0.7
+# Training examples at which the head and the prototypes weigh the same for a topic.
+HEAD_PRIOR = 20.0
 # Staff corrections count this many times as much as a labelled example.
 FEEDBACK_WEIGHT = 3.0
-HASH_FEATURES = 2**17
+HASH_FEATURES = 2**18
+# An n-gram must occur in this many training texts to become a feature (rarer ones only add noise).
+MIN_DF = 2
 DEFAULT_HEAD_PATH = Path("var/models/topics/head.npz")
 
 
@@ -85,67 +88,79 @@ class PrototypeScorer:
 
 
 class NgramVectorizer:
-    """Hashed word (1-2) and character (2-5) n-gram TF-IDF: only the IDF vector is stored."""
+    """Hashed word (1-2) and character (2-5) n-gram TF-IDF; only n-grams seen in >= MIN_DF texts are kept.
 
-    def __init__(self, idf: np.ndarray | None = None) -> None:
+    Nothing but two integer/float arrays is stored: the kept hash buckets and their IDF.
+    """
+
+    def __init__(self, kept: np.ndarray | None = None, idf: np.ndarray | None = None) -> None:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         common: dict[str, Any] = {"n_features": HASH_FEATURES, "alternate_sign": False, "norm": None}
         self._words = HashingVectorizer(ngram_range=(1, 2), **common)
         self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
+        self.kept = kept
         self.idf = idf
 
     def counts(self, texts: list[str]) -> csr_matrix:
-        """Raw hashed counts, words then characters."""
+        """Raw hashed counts, words then characters, all buckets."""
         from scipy.sparse import hstack
 
         return hstack([self._words.transform(texts), self._chars.transform(texts)]).tocsr()
 
     def fit(self, texts: list[str]) -> NgramVectorizer:
-        """Learn the (smoothed) IDF from `texts`."""
+        """Choose the buckets seen in at least MIN_DF texts and learn their (smoothed) IDF."""
         df = np.bincount(self.counts(texts).indices, minlength=2 * HASH_FEATURES)
-        self.idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+        self.kept = np.flatnonzero(df >= MIN_DF).astype(np.int32)
+        self.idf = (np.log((1 + len(texts)) / (1 + df[self.kept])) + 1).astype(np.float32)
         return self
 
     def transform(self, texts: list[str]) -> csr_matrix:
-        """Sub-linear TF × IDF, each row L2-normalized."""
+        """Sub-linear TF × IDF over the kept buckets; the word and the character parts each L2-normalized."""
+        from scipy.sparse import hstack
         from sklearn.preprocessing import normalize
 
-        if self.idf is None:
+        if self.kept is None or self.idf is None:
             raise AnalysisError("the n-gram vectorizer was used before it was fitted")
-        matrix = self.counts(texts).astype(np.float32)
+        matrix = self.counts(texts)[:, self.kept].astype(np.float32).tocsr()
         matrix.data = 1 + np.log(matrix.data)
         matrix = matrix.multiply(self.idf).tocsr()
-        return normalize(matrix)
+        # Normalized apart, so neither part dominates the other (nor the embedding) by its size.
+        n_words = int(np.searchsorted(self.kept, HASH_FEATURES))
+        return hstack([normalize(matrix[:, :n_words]), normalize(matrix[:, n_words:])]).tocsr()
 
 
 @dataclass(slots=True)
 class FewShotHead:
-    """A linear classifier over [n-grams, embedding, zero-shot similarities]; classes are topic keys."""
+    """A linear classifier over [n-gram TF-IDF, embedding]; its classes are topic keys (and maybe "other")."""
 
     classes: list[str]
     coef: np.ndarray  # (n classes, n features)
     intercept: np.ndarray
+    kept: np.ndarray
     idf: np.ndarray
-    # The taxonomy keys, in order, whose zero-shot similarities are features: the head only fits them.
-    feature_topics: list[str] = field(default_factory=list)
-    trained_on: int = 0
+    # Training examples per class: how far the head's opinion is trusted over the prototypes.
+    class_counts: np.ndarray
     _vectorizer: NgramVectorizer | None = field(default=None, repr=False)
 
-    def features(self, texts: list[str], embeddings: np.ndarray, similarities: np.ndarray) -> csr_matrix:
+    @property
+    def trained_on(self) -> int:
+        """The number of training examples."""
+        return int(self.class_counts.sum())
+
+    def features(self, texts: list[str], embeddings: np.ndarray) -> csr_matrix:
         """The feature matrix the head reads."""
         from scipy.sparse import csr_matrix, hstack
 
         if self._vectorizer is None:
-            self._vectorizer = NgramVectorizer(self.idf)
-        dense = np.hstack([np.asarray(embeddings, dtype=np.float32), similarities.astype(np.float32)])
-        return hstack([self._vectorizer.transform(texts), csr_matrix(dense)]).tocsr()
+            self._vectorizer = NgramVectorizer(self.kept, self.idf)
+        dense = csr_matrix(np.asarray(embeddings, dtype=np.float32))
+        return hstack([self._vectorizer.transform(texts), dense]).tocsr()
 
-    def predict_proba(self, texts: list[str], embeddings: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n posts, n classes)."""
-        logits = self.features(texts, embeddings, similarities) @ self.coef.T + self.intercept
-        logits = np.asarray(logits) - np.asarray(logits).max(axis=1, keepdims=True)
-        exp = np.exp(logits)
+        logits = np.asarray(self.features(texts, embeddings) @ self.coef.T) + self.intercept
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
         return exp / exp.sum(axis=1, keepdims=True)
 
     def save(self, path: Path | str) -> Path:
@@ -157,9 +172,9 @@ class FewShotHead:
             classes=np.array(self.classes, dtype=str),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
+            kept=self.kept.astype(np.int32),
             idf=self.idf.astype(np.float32),
-            feature_topics=np.array(self.feature_topics, dtype=str),
-            trained_on=np.array(self.trained_on),
+            class_counts=self.class_counts.astype(np.float32),
         )
         return path
 
@@ -172,9 +187,9 @@ class FewShotHead:
                     classes=[str(c) for c in data["classes"]],
                     coef=data["coef"],
                     intercept=data["intercept"],
+                    kept=data["kept"],
                     idf=data["idf"],
-                    feature_topics=[str(k) for k in data["feature_topics"]],
-                    trained_on=int(data["trained_on"]),
+                    class_counts=data["class_counts"],
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise AnalysisError(f"{path}: not a topic head written by `dangol topics train`: {exc}") from exc
@@ -184,7 +199,7 @@ def train_head(
     texts: list[str],
     labels: list[str],
     embeddings: np.ndarray,
-    scorer: PrototypeScorer,
+    taxonomy: Taxonomy,
     *,
     feedback: list[tuple[str, str]] | None = None,
     feedback_embeddings: np.ndarray | None = None,
@@ -192,68 +207,64 @@ def train_head(
 ) -> FewShotHead:
     """Fit the few-shot head on labelled examples plus staff corrections.
 
-    `labels` and the second items of `feedback` are topic keys of `scorer.taxonomy` (or "other");
+    `labels` and the second items of `feedback` are topic keys of `taxonomy` (or "other");
     corrections weigh FEEDBACK_WEIGHT times an example. At least two distinct labels are needed.
+    Classes are balanced, so a rare topic is not drowned by a common one.
     """
     from sklearn.linear_model import LogisticRegression
 
     feedback = feedback or []
     all_texts = list(texts) + [t for t, _ in feedback]
-    all_labels = list(labels) + [label for _, label in feedback]
-    valid = set(scorer.taxonomy.keys) | {OTHER}
-    unknown = sorted(set(all_labels) - valid)
+    all_labels = np.array(list(labels) + [label for _, label in feedback])
+    valid = set(taxonomy.keys) | {OTHER}
+    unknown = sorted(set(all_labels.tolist()) - valid)
     if unknown:
         raise AnalysisError(f"labels {unknown} are not topic keys; valid: {', '.join(sorted(valid))}")
-    if len(set(all_labels)) < 2:
+    if len(set(all_labels.tolist())) < 2:
         raise AnalysisError("the topic head needs examples of at least two topics")
-    vectors = np.asarray(embeddings, dtype=np.float32)
+    parts = [np.asarray(embeddings, dtype=np.float32)] if len(texts) else []
     if feedback:
         if feedback_embeddings is None or len(feedback_embeddings) != len(feedback):
             raise ValueError("give one embedding per feedback item")
-        vectors = np.vstack([vectors, np.asarray(feedback_embeddings, dtype=np.float32)])
+        parts.append(np.asarray(feedback_embeddings, dtype=np.float32))
+    vectors = np.vstack(parts)
     weights = np.array([1.0] * len(texts) + [FEEDBACK_WEIGHT] * len(feedback))
     vectorizer = NgramVectorizer().fit(all_texts)
-    assert vectorizer.idf is not None
-    head = FewShotHead(
-        classes=[], coef=np.zeros(0), intercept=np.zeros(0), idf=vectorizer.idf, feature_topics=scorer.taxonomy.keys
-    )
-    head._vectorizer = vectorizer
-    features = head.features(all_texts, vectors, scorer.similarities(vectors))
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    model.fit(features, np.array(all_labels), sample_weight=weights)
+    assert vectorizer.kept is not None and vectorizer.idf is not None
+    head = FewShotHead([], np.zeros(0), np.zeros(0), vectorizer.kept, vectorizer.idf, np.zeros(0), vectorizer)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model.fit(head.features(all_texts, vectors), all_labels, sample_weight=weights)
     coef, intercept = model.coef_, model.intercept_
     if len(model.classes_) == 2:
         # sklearn keeps one row for two classes; two symmetric rows give the same softmax.
         coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
-    head.classes = [str(c) for c in model.classes_]
+    head.classes = [str(k) for k in model.classes_]
     head.coef = coef.astype(np.float32)
     head.intercept = intercept.astype(np.float32)
-    head.trained_on = len(all_texts)
+    head.class_counts = np.array([weights[all_labels == k].sum() for k in model.classes_], dtype=np.float32)
     return head
 
 
 class TopicModel:
-    """Topic scores 0..1 for posts: zero-shot prototypes, mixed with the few-shot head when there is one."""
+    """Topic scores 0..1 for posts: zero-shot prototypes, mixed with the few-shot head when there is one.
 
-    def __init__(
-        self,
-        scorer: PrototypeScorer,
-        threshold: float,
-        head: FewShotHead | None = None,
-        head_weight: float = HEAD_WEIGHT,
-    ) -> None:
+    For a topic the head knows, score = w·P_head + (1−w)·zero-shot with w = n / (n + HEAD_PRIOR)
+    and n its training examples: a topic with five corrections leans on its description, one with
+    hundreds of examples on the head.
+    """
+
+    def __init__(self, scorer: PrototypeScorer, threshold: float, head: FewShotHead | None = None) -> None:
         self.scorer = scorer
         self.taxonomy = scorer.taxonomy
         self.threshold = threshold
-        if head is not None and head.feature_topics != scorer.taxonomy.keys:
-            raise AnalysisError("the topic head was trained for other topics; retrain it with `dangol topics train`")
         self.head = head
-        self.head_weight = head_weight
         # Columns of the head's probabilities that are topics of this taxonomy, and where they go.
         keys = self.taxonomy.keys
-        pairs = [(i, keys.index(c)) for i, c in enumerate(head.classes) if c in keys] if head else []
+        pairs = [(i, keys.index(k)) for i, k in enumerate(head.classes) if k in keys] if head else []
         self._head_cols = np.array([i for i, _ in pairs], dtype=np.int64)
         self._topic_cols = np.array([k for _, k in pairs], dtype=np.int64)
+        counts = head.class_counts[self._head_cols] if head is not None else np.zeros(0, dtype=np.float32)
+        self._head_weights = counts / (counts + HEAD_PRIOR)
 
     @property
     def version(self) -> str:
@@ -262,12 +273,11 @@ class TopicModel:
 
     def scores(self, texts: list[str], embeddings: np.ndarray, languages: list[str] | None = None) -> np.ndarray:
         """Scores, shape (n posts, n topics); topics limited to other languages score 0."""
-        similarities = self.scorer.similarities(embeddings)
-        scores = self.scorer.calibrate(similarities)
-        if self.head is not None and len(self._head_cols):
-            probs = self.head.predict_proba(texts, embeddings, similarities)
-            mixed = self.head_weight * probs[:, self._head_cols] + (1 - self.head_weight) * scores[:, self._topic_cols]
-            scores[:, self._topic_cols] = mixed
+        scores = self.scorer.calibrate(self.scorer.similarities(embeddings))
+        if self.head is not None and len(self._head_cols) and len(texts):
+            probs = self.head.predict_proba(texts, embeddings)[:, self._head_cols]
+            w = self._head_weights
+            scores[:, self._topic_cols] = w * probs + (1 - w) * scores[:, self._topic_cols]
         if languages is not None:
             scores *= self._language_mask(languages)
         return scores

@@ -102,7 +102,7 @@ def train(
     from nlp.encoder import build_encoder
     from nlp.taxonomy import taxonomy_from_settings
     from nlp.topic_eval import read_labelled
-    from nlp.topics import DEFAULT_HEAD_PATH, PrototypeScorer, train_head
+    from nlp.topics import DEFAULT_HEAD_PATH, train_head
 
     settings = state(ctx).settings
     taxonomy = taxonomy_from_settings(settings)
@@ -118,7 +118,7 @@ def train(
         texts,
         [k for _, k in examples],
         encoder.encode(texts),
-        PrototypeScorer.from_encoder(taxonomy, encoder),
+        taxonomy,
         feedback=feedback,
         feedback_embeddings=encoder.encode([t for t, _ in feedback]),
     )

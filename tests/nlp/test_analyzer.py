@@ -1,0 +1,112 @@
+"""The Analyzer: one encoder pass per batch, every field of Understanding filled, edge cases."""
+
+from __future__ import annotations
+
+import csv
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from dangol.settings import Settings
+from nlp.analyzer import Analyzer
+from nlp.base import ClusterMember, PostText
+from nlp.dedup import text_hash
+from nlp.taxonomy import OTHER, taxonomy_from_settings
+from nlp.topics import PrototypeScorer, TopicModel
+from tests.conftest import DATA
+from tests.nlp.semantic_fakes import HashingEncoder, KeywordSentiment
+
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+
+def post(post_id: int, text: str, **overrides: object) -> PostText:
+    fields: dict[str, object] = {"post_id": post_id, "text": text, "platform": "x", "created_at": NOW}
+    fields.update(overrides)
+    return PostText(**fields)  # type: ignore[arg-type]
+
+
+def fake_analyzer(settings: Settings, encoder: HashingEncoder | None = None) -> Analyzer:
+    encoder = encoder or HashingEncoder()
+    scorer = PrototypeScorer.from_encoder(taxonomy_from_settings(settings), encoder)
+    topics = TopicModel(scorer, settings.nlp.topic_threshold)
+    return Analyzer(encoder, KeywordSentiment(), topics, duplicate_similarity=settings.nlp.duplicate_similarity)
+
+
+def test_one_encoder_call_covers_the_whole_batch(settings: Settings) -> None:
+    encoder = HashingEncoder()
+    analyzer = fake_analyzer(settings, encoder)
+    encoder.calls.clear()
+    results = analyzer.analyze([post(i, f"my order never arrived {i}") for i in range(10)], [])
+    assert encoder.calls == [10]
+    assert [r.post_id for r in results] == list(range(10))
+
+
+def test_understanding_has_every_field_filled(settings: Settings) -> None:
+    [result] = fake_analyzer(settings).analyze(
+        [post(1, "I was charged twice and want a refund, my lawyer agrees", followers=20_000, customer_tier="vip")], []
+    )
+    assert result.language == "en"
+    assert result.sentiment == "negative" and sum(result.sentiment_probs.values()) == pytest.approx(1.0)
+    assert result.primary_topic == "billing" and "billing" in result.topics
+    assert result.is_complaint and not result.is_question and not result.is_spam
+    assert result.risk >= 0.75
+    assert result.risk_breakdown["signal_words"]["words"] == ["lawyer", "refund"]
+    assert result.risk_breakdown["customer_value"]["tier"] == "vip"
+    assert result.embedding.shape == (256,) and result.embedding.dtype == np.float32
+    assert result.text_hash == text_hash(result_text := "I was charged twice and want a refund, my lawyer agrees")
+    assert result_text and result.cluster_key == "p:1"
+    assert result.model_versions == {"analyzer": "1", "encoder": "fake:hashing", "sentiment": "fake:keywords",
+                                     "topics": "zeroshot"}  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["", "😡😡😡", "   ", "ㅋㅋㅋㅋ"])
+def test_empty_emoji_and_jamo_only_posts_are_analyzed_without_error(settings: Settings, text: str) -> None:
+    [result] = fake_analyzer(settings).analyze([post(1, text)], [])
+    assert result.primary_topic == OTHER and result.topics == {}
+    assert 0.0 <= result.risk <= 1.0
+    assert result.cluster_key == "p:1"
+
+
+def test_korean_post_is_detected_and_flagged(settings: Settings) -> None:
+    [result] = fake_analyzer(settings).analyze([post(1, "환불 언제 되나요? 최악이에요", lang_hint="ko")], [])
+    assert result.language == "ko"
+    assert result.is_question and result.is_complaint
+    assert "환불" in result.risk_breakdown["signal_words"]["words"]
+
+
+def test_retweet_and_copies_join_the_recent_cluster(settings: Settings) -> None:
+    analyzer = fake_analyzer(settings)
+    original = "Acme coffee charged me twice this week and support ignores me"
+    recent = [ClusterMember("p:41", text_hash(original), HashingEncoder().encode([original])[0], "x", "tw-41")]
+    results = analyzer.analyze(
+        [post(1, f"RT @bob: {original}", referenced_id="tw-41", is_retweet=True), post(2, original + " !!!")], recent
+    )
+    assert [r.cluster_key for r in results] == ["p:41", "p:41"]
+
+
+def test_empty_batch_returns_nothing(settings: Settings) -> None:
+    assert fake_analyzer(settings).analyze([], []) == []
+
+
+@pytest.mark.slow
+def test_real_analyzer_on_airline_and_nsmc_rows(settings: Settings) -> None:
+    analyzer = Analyzer.from_settings(settings)
+    with (DATA / "airline-sentiment" / "val.csv").open(newline="") as fh:
+        airline = [r["text"] for r in csv.DictReader(fh)][:40]
+    with (DATA / "nsmc" / "val.tsv").open(newline="") as fh:
+        nsmc = [r["document"] for r in csv.DictReader(fh, delimiter="\t")][:20]
+    texts = airline + nsmc
+    results = analyzer.analyze([post(i, t) for i, t in enumerate(texts)], [])
+    assert len(results) == 60
+    assert {r.language for r in results[40:]} == {"ko"}
+    assert all(r.embedding.shape == (analyzer.encoder.dim,) for r in results)
+    assert set(analyzer.versions) == {"analyzer", "encoder", "sentiment", "topics"}
+    start = time.perf_counter()
+    analyzer.encoder.encode(texts)
+    encode_only = time.perf_counter() - start
+    start = time.perf_counter()
+    analyzer.analyze([post(i, t) for i, t in enumerate(texts)], [])
+    # Everything besides the single encoder pass must stay cheap next to it.
+    assert time.perf_counter() - start < 3 * encode_only + 1.0

@@ -1,0 +1,159 @@
+"""Complaint topics: zero-shot scores, multi-label with "other", the few-shot head, proposals."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dangol.errors import AnalysisError
+from dangol.settings import Settings
+from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
+from nlp.topics import FewShotHead, PrototypeScorer, TopicModel, propose_topics, train_head
+from tests.conftest import DATA
+from tests.nlp.semantic_fakes import HashingEncoder, real_encoder
+
+TAXONOMY = Taxonomy(
+    (
+        Topic("delivery", "Delivery", "order delivered late or never arrived", ("my order never arrived",)),
+        Topic("billing", "Billing", "charged twice or refund missing", ("I was charged twice",)),
+        Topic("korean_only", "배송", "배송 지연", ("배송이 늦어요",), languages=("ko",)),
+    )
+)
+
+
+def model(threshold: float = 0.45, head: FewShotHead | None = None) -> TopicModel:
+    return TopicModel(PrototypeScorer.from_encoder(TAXONOMY, HashingEncoder()), threshold, head)
+
+
+def classify(texts: list[str], m: TopicModel | None = None, languages: list[str] | None = None):  # type: ignore[no-untyped-def]
+    m = m or model()
+    return m.classify(texts, HashingEncoder().encode(texts), languages)
+
+
+def test_scores_lie_between_zero_and_one_with_one_column_per_topic() -> None:
+    texts = ["my order never arrived", "", "🙂"]
+    scores = model().scores(texts, HashingEncoder().encode(texts))
+    assert scores.shape == (3, 3)
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_post_near_a_topic_gets_it_as_primary_and_unrelated_post_is_other() -> None:
+    [(topics, primary), (none, other)] = classify(["my order never arrived yesterday", "lovely weather in Seoul"])
+    assert primary == "delivery" and topics["delivery"] >= 0.45
+    assert (none, other) == ({}, OTHER)
+
+
+def test_post_about_two_topics_gets_both_labels() -> None:
+    [(topics, _)] = classify(["order never arrived and I was charged twice"], model(threshold=0.3))
+    assert set(topics) >= {"delivery", "billing"}
+
+
+def test_empty_and_emoji_only_posts_are_other() -> None:
+    assert [primary for _, primary in classify(["", "😡😡😡"])] == [OTHER, OTHER]
+
+
+def test_topic_limited_to_korean_scores_zero_for_english_posts() -> None:
+    texts = ["배송이 늦어요", "배송이 늦어요"]
+    scores = model().scores(texts, HashingEncoder().encode(texts), ["en", "ko"])
+    assert scores[0, 2] == 0.0 < scores[1, 2]
+
+
+def test_empty_taxonomy_makes_every_post_other() -> None:
+    empty = TopicModel(PrototypeScorer.from_encoder(Taxonomy(()), HashingEncoder()), 0.45)
+    assert empty.classify(["anything"], HashingEncoder().encode(["anything"])) == [({}, OTHER)]
+
+
+def test_staff_corrections_teach_the_head_a_topic_the_prototypes_miss() -> None:
+    encoder = HashingEncoder()
+    phrase = "the courier rang at 3am"
+    assert classify([phrase])[0][1] == OTHER
+    feedback = [(f"{phrase} {i}", "delivery") for i in range(30)] + [
+        (f"coupon {i} rejected", "billing") for i in range(30)
+    ]
+    head = train_head([], [], np.zeros((0, encoder.dim)), TAXONOMY, feedback=feedback,
+                      feedback_embeddings=encoder.encode([t for t, _ in feedback]))  # fmt: skip
+    assert head.trained_on == 60 * 3  # corrections weigh three examples each
+    assert classify([phrase], model(head=head))[0][1] == "delivery"
+
+
+def test_head_round_trips_through_npz_without_pickle(tmp_path: Path) -> None:
+    encoder = HashingEncoder()
+    texts = ["late order", "order late again", "charged twice", "double charge"]
+    head = train_head(texts, ["delivery", "delivery", "billing", "billing"], encoder.encode(texts), TAXONOMY)
+    loaded = FewShotHead.load(head.save(tmp_path / "head.npz"))
+    embeddings = encoder.encode(texts)
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts, embeddings), head.predict_proba(texts, embeddings), atol=1e-5
+    )
+    assert loaded.classes == ["billing", "delivery"]
+
+
+def test_head_refuses_unknown_labels_and_a_single_class() -> None:
+    encoder = HashingEncoder()
+    with pytest.raises(AnalysisError, match="not topic keys"):
+        train_head(["x", "y"], ["delivery", "weather"], encoder.encode(["x", "y"]), TAXONOMY)
+    with pytest.raises(AnalysisError, match="at least two"):
+        train_head(["x", "y"], ["delivery", "delivery"], encoder.encode(["x", "y"]), TAXONOMY)
+
+
+def test_loading_a_file_that_is_not_a_head_is_an_analysis_error(tmp_path: Path) -> None:
+    bad = tmp_path / "head.npz"
+    np.savez(bad, something=np.zeros(3))
+    with pytest.raises(AnalysisError, match="not a topic head"):
+        FewShotHead.load(bad)
+
+
+def test_proposals_group_repeated_new_complaints_with_their_terms() -> None:
+    texts = [f"the new oat milk tastes sour batch {i}" for i in range(8)] + [
+        f"parking lot closed again near store {i}" for i in range(6)
+    ] + ["random one", "another unrelated remark about jazz"]  # fmt: skip
+    proposals = propose_topics(texts, HashingEncoder().encode(texts), min_size=5)
+    assert [p.size for p in proposals] == [8, 6]
+    assert {"oat", "milk", "sour"} <= set(proposals[0].terms)
+    assert proposals[1].representatives[0].startswith("parking lot closed")
+    assert sorted(proposals[0].members) == list(range(8))
+
+
+def test_too_few_texts_propose_nothing() -> None:
+    assert propose_topics(["a", "b"], HashingEncoder().encode(["a", "b"])) == []
+
+
+@pytest.mark.slow
+def test_real_encoder_zero_shot_sorts_sample_config_complaints(settings: Settings) -> None:
+    encoder = real_encoder()
+    taxonomy = taxonomy_from_settings(settings)
+    topics = TopicModel(PrototypeScorer.from_encoder(taxonomy, encoder), settings.nlp.topic_threshold)
+    texts = ["I paid but my card was charged two times", "the barista shouted at me", "app crashes when I open it",
+             "what a lovely sunny day at the beach"]  # fmt: skip
+    primaries = [p for _, p in topics.classify(texts, encoder.encode(texts))]
+    assert primaries == ["billing", "store", "app", OTHER]
+
+
+@pytest.mark.slow
+def test_real_encoder_few_shot_beats_zero_shot_on_airline_reasons() -> None:
+    from nlp.taxonomy import load_taxonomy
+    from nlp.topic_eval import evaluate_topics, read_labelled
+    from tests.nlp.test_topics_taxonomy import AIRLINE
+
+    taxonomy = load_taxonomy(AIRLINE)
+    rows = read_labelled(DATA / "airline-sentiment" / "train.csv", "text", "negativereason", taxonomy)
+    train, test = rows[:1200], rows[-400:]
+    zero = evaluate_topics(taxonomy, real_encoder(), test)
+    few = evaluate_topics(taxonomy, real_encoder(), test, train)
+    assert zero["n"] == few["n"] == 400
+    assert zero["macro_f1"] > 0.3
+    assert few["accuracy"] > zero["accuracy"] + 0.03
+
+
+def test_airline_rows_read_for_eval_skip_empty_labels() -> None:
+    with (DATA / "airline-sentiment" / "val.csv").open(newline="") as fh:
+        labelled = sum(1 for r in csv.DictReader(fh) if r["negativereason"])
+    from nlp.taxonomy import load_taxonomy
+    from nlp.topic_eval import read_labelled
+    from tests.nlp.test_topics_taxonomy import AIRLINE
+
+    rows = read_labelled(DATA / "airline-sentiment" / "val.csv", "text", "negativereason", load_taxonomy(AIRLINE))
+    assert len(rows) == labelled == 1454
