@@ -68,9 +68,7 @@ class Analyzer:
             log.warning("topic head %s knows none of the configured topics; ignoring it", head_path)
             head = None
         topics = TopicModel(scorer, settings.nlp.topic_threshold, head)
-        return cls(
-            encoder, build_sentiment(settings), topics, duplicate_similarity=settings.nlp.duplicate_similarity
-        )
+        return cls(encoder, build_sentiment(settings), topics, duplicate_similarity=settings.nlp.duplicate_similarity)
 
     @property
     def versions(self) -> dict[str, str]:
