@@ -144,7 +144,7 @@ def queue_page(
     """
     now = now or utcnow()
     conditions = _queue_conditions(filters, now, warn_before)
-    ids = select(QueueItem.id).select_from(QueueItem)
+    ids = select(col(QueueItem.id)).select_from(QueueItem)
     counted = select(func.count()).select_from(QueueItem)
     if filters.platform:
         ids = ids.join(Post, col(Post.id) == col(QueueItem.post_id))
@@ -159,7 +159,7 @@ def queue_page(
     ordered = ids.where(*conditions).order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
     chosen = list(session.execute(ordered.limit(page_size).offset((page - 1) * page_size)).scalars())
     rows = session.execute(
-        select(QueueItem, Post, Author, Analysis, Staff.username)
+        select(QueueItem, Post, Author, Analysis, col(Staff.username))
         .join(Post, col(Post.id) == col(QueueItem.post_id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
@@ -197,11 +197,13 @@ def _queue_row(
 
 def queue_facets(*, session: Session) -> dict[str, list[str]]:
     """Values offered in the queue filters: teams in the queue, topics and languages analyzed."""
-    teams = session.execute(select(QueueItem.team).distinct().order_by(QueueItem.team).limit(200)).scalars()
+    teams = session.execute(select(col(QueueItem.team)).distinct().order_by(col(QueueItem.team)).limit(200)).scalars()
     topics = session.execute(
-        select(Analysis.primary_topic).distinct().order_by(Analysis.primary_topic).limit(200)
+        select(col(Analysis.primary_topic)).distinct().order_by(col(Analysis.primary_topic)).limit(200)
     ).scalars()
-    languages = session.execute(select(Analysis.language).distinct().order_by(Analysis.language).limit(200)).scalars()
+    languages = session.execute(
+        select(col(Analysis.language)).distinct().order_by(col(Analysis.language)).limit(200)
+    ).scalars()
     return {"team": list(teams), "topic": list(topics), "language": list(languages)}
 
 
@@ -272,7 +274,7 @@ def add_label_feedback(
 def pending_replies(*, session: Session, limit: int = 50) -> list[tuple[Reply, Post, Author, str | None]]:
     """Replies waiting for approval, oldest first, with the post they answer and who drafted them."""
     stmt = (
-        select(Reply, Post, Author, Staff.username)
+        select(Reply, Post, Author, col(Staff.username))
         .join(Post, col(Post.id) == col(Reply.post_id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Staff, col(Staff.id) == col(Reply.author_staff_id))
@@ -293,7 +295,7 @@ def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Cu
         stmt = select(Customer).where(col(Customer.erased_at).is_(None)).order_by(col(Customer.id).desc())
         return list(session.execute(stmt.limit(limit)).scalars())
     lowered = text.lower().lstrip("@")
-    by_handle = select(CustomerHandle.customer_id).where(col(CustomerHandle.handle) == lowered)
+    by_handle = select(col(CustomerHandle.customer_id)).where(col(CustomerHandle.handle) == lowered)
     stmt = (
         select(Customer)
         .where(
@@ -348,7 +350,7 @@ def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) 
         ),
         orders=list(
             session.execute(
-                select(CustomerOrder.order_number).where(col(CustomerOrder.customer_id) == customer_id)
+                select(col(CustomerOrder.order_number)).where(col(CustomerOrder.customer_id) == customer_id)
             ).scalars()
         ),
         links=[(link, a) for link, a in links],
@@ -425,6 +427,15 @@ def _audit(
     )
 
 
+# Rows that belong to a customer and move with a merge (typed Any: the loop treats them alike).
+_MOVABLE: tuple[tuple[str, Any], ...] = (
+    ("handles", CustomerHandle),
+    ("orders", CustomerOrder),
+    ("links", IdentityLink),
+    ("items", QueueItem),
+)
+
+
 def merge_customers(*, session: Session, source_id: int, target_id: int, actor: str) -> AuditEvent:
     """Move the source customer's handles, orders, links and queue items to the target.
 
@@ -439,19 +450,14 @@ def merge_customers(*, session: Session, source_id: int, target_id: int, actor: 
         if customer is None or customer.erased_at is not None:
             raise NotFound(f"no customer with id {cid} (or it was erased)")
     moved: dict[str, list[int]] = {}
-    for name, table in (
-        ("handles", CustomerHandle),
-        ("orders", CustomerOrder),
-        ("links", IdentityLink),
-        ("items", QueueItem),
-    ):
-        ids = list(session.execute(select(table.id).where(table.customer_id == source_id)).scalars())  # type: ignore[attr-defined]
+    for name, table in _MOVABLE:
+        ids = list(session.execute(select(table.id).where(table.customer_id == source_id)).scalars())
         moved[name] = ids
         if ids:
             session.execute(
                 update(table)
                 .where(table.id.in_(ids))
-                .values(customer_id=target_id)  # type: ignore[attr-defined]
+                .values(customer_id=target_id)
                 .execution_options(synchronize_session=False)
             )
     event = AuditEvent(
@@ -502,17 +508,12 @@ def undo_merge(*, session: Session, source_id: int, actor: str) -> None:
     if event is None or event.action != "customer.merge":
         raise Conflict(f"customer {source_id} has no merge to undo")
     target = int(event.after["merged_into"])
-    for name, table in (
-        ("handles", CustomerHandle),
-        ("orders", CustomerOrder),
-        ("links", IdentityLink),
-        ("items", QueueItem),
-    ):
+    for name, table in _MOVABLE:
         ids = event.after.get(name) or []
         if ids:
             session.execute(
                 update(table)
-                .where(table.id.in_(ids), table.customer_id == target)  # type: ignore[attr-defined]
+                .where(table.id.in_(ids), table.customer_id == target)
                 .values(customer_id=source_id)
                 .execution_options(synchronize_session=False)
             )
@@ -583,7 +584,9 @@ def erase_customer(*, session: Session, customer_id: int, actor: str) -> None:
 
         raise NotFound(f"no customer with id {customer_id}")
     author_ids = list(
-        session.execute(select(IdentityLink.author_id).where(col(IdentityLink.customer_id) == customer_id)).scalars()
+        session.execute(
+            select(col(IdentityLink.author_id)).where(col(IdentityLink.customer_id) == customer_id)
+        ).scalars()
     )
     if author_ids:
         session.execute(

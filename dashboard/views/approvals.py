@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -39,7 +39,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 _review(ctx, reply.id, "approve" if approve else "reject", text, comment, reply.text)  # type: ignore[arg-type]
 
 
-def _review(ctx: Ctx, reply_id: int, decision: str, text: str, comment: str, original: str) -> None:
+def _review(
+    ctx: Ctx, reply_id: int, decision: Literal["approve", "reject"], text: str, comment: str, original: str
+) -> None:
     from responder.approval import review
 
     def run(session: Any, who: Staff) -> Any:

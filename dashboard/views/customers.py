@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -149,13 +150,18 @@ def _proposed(ctx: Ctx, actor: Staff) -> None:
                     act(
                         ctx,
                         "customer.link",
-                        lambda s, a, i=link.id: q.decide_link(session=s, link_id=i, confirm=True, actor=a.username),
+                        _decide(link.id, True),  # type: ignore[arg-type]
                         "Link confirmed",
                     )
                 if cols[1].button("Reject", key=f"reject_{link.id}"):
                     act(
                         ctx,
                         "customer.link",
-                        lambda s, a, i=link.id: q.decide_link(session=s, link_id=i, confirm=False, actor=a.username),
+                        _decide(link.id, False),  # type: ignore[arg-type]
                         "Link rejected",
                     )
+
+
+def _decide(link_id: int, confirm: bool) -> Callable[[Any, Staff], Any]:
+    """The action confirming or rejecting one proposed link (bound now, run on the click)."""
+    return lambda session, actor: q.decide_link(session=session, link_id=link_id, confirm=confirm, actor=actor.username)

@@ -135,7 +135,7 @@ def _labels(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
             index=topics.index(view.analysis.primary_topic) if view.analysis.primary_topic in topics else 0,
         )
         if st.form_submit_button("Save correction"):
-            post_id = view.post.id
+            post_id = view.post.id or 0
 
             def save(session: Any, who: Staff) -> None:
                 if sentiment != view.analysis.sentiment:  # type: ignore[union-attr]

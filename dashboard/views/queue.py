@@ -112,9 +112,8 @@ def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
         top[3].markdown(f"{md(row.platform)} · @{md(row.handle)}")
         labels = " · ".join(md(x) for x in (row.sentiment, row.topic, row.language) if x)
         top[4].markdown(labels or "not analyzed")
-        if top[5].button(f"Open #{row.item_id}", key=f"open_{row.item_id}"):
-            open_item(row.item_id)
-            st.rerun()
+        # A callback runs before the next script run, so the page switch cannot be lost mid-run.
+        top[5].button(f"Open #{row.item_id}", key=f"open_{row.item_id}", on_click=open_item, args=(row.item_id,))
         st.text(short(row.snippet, 280))
         if row.assignee_id is not None and row.assignee_id != actor.id:
             st.caption(f"🔒 someone else is working on this: {md(row.assignee)}")

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -92,9 +92,22 @@ def log_out(page: Page) -> None:
     expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=WAIT_MS)
 
 
+def click_until(page: Page, name: str, check: Callable[[int], None], attempts: int = 3) -> None:
+    """Click a button until `check(timeout_ms)` passes: a click that lands while Streamlit is
+    redrawing can hit an element being replaced. Only for buttons that are safe to repeat."""
+    for attempt in range(attempts):
+        page.get_by_role("button", name=name, exact=True).click()
+        try:
+            check(WAIT_MS // attempts)
+            return
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def open_item(page: Page, item_id: int) -> None:
-    page.get_by_role("button", name=f"Open #{item_id}", exact=True).click()
-    expect(page.get_by_role("heading", name="Item")).to_be_visible(timeout=WAIT_MS)
+    heading = page.get_by_role("heading", name="Item")
+    click_until(page, f"Open #{item_id}", lambda ms: expect(heading).to_be_visible(timeout=ms))
     expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
 
 
@@ -125,9 +138,8 @@ def _agent_replies(page: Page, url: str, db: DashboardDb) -> None:
     expect(top).to_have_text(f"Open #{db.items['complaint']}")
     open_item(page, db.items["complaint"])
     page.get_by_role("radiogroup").get_by_text("1.", exact=False).first.click()
-    page.get_by_role("button", name="Use this suggestion").click()
     reply_box = page.get_by_label("Your reply")
-    expect(reply_box).not_to_have_value("", timeout=WAIT_MS)
+    click_until(page, "Use this suggestion", lambda ms: expect(reply_box).not_to_have_value("", timeout=ms))
     page.get_by_role("button", name="Send (dry-run)").click()
     expect(page.get_by_text("Reply sent (dry run: nothing was posted)")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("status replied", exact=False)).to_be_visible(timeout=WAIT_MS)
