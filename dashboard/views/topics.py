@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
@@ -15,6 +16,9 @@ from dashboard.safe import md, safe_url
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
+
+if TYPE_CHECKING:
+    from reports.feeds import TopicFeed
 
 WINDOWS = {"7 days": 7, "28 days": 28, "90 days": 90}
 
@@ -52,8 +56,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now))
     st.subheader(md(feed.name))
     st.caption(md(feed.summary))
-    base = ctx.settings.reports.base_url.rstrip("/")
-    st.caption(f"Feed files: {md(ctx.settings.reports.feeds_dir)}/{md(key)}.xml (Atom) and .json · {md(base)}")
+    _feed_links(ctx, feed)
     for item in feed.items[:10]:
         with st.container(border=True):
             size = f" · {item.cluster_size} similar posts" if item.cluster_size > 1 else ""
@@ -71,3 +74,18 @@ def render(ctx: Ctx, actor: Staff) -> None:
     if allowed(actor, "topic.export"):
         data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=now))
         st.download_button("Download CSV", data, file_name=f"topic-{key}.csv", mime="text/csv")
+
+
+def _feed_links(ctx: Ctx, feed: TopicFeed) -> None:
+    """The topic's feed as the worker publishes it, and the same feed to download now."""
+    import json
+
+    from reports.feeds import atom_document, json_feed
+
+    where = f"{ctx.settings.reports.feeds_dir}/{feed.key}"
+    st.caption(f"Published by the worker as {md(where)}.atom and {md(where)}.json; subscribe in any feed reader.")
+    cols = st.columns(2)
+    atom = atom_document(feed, ctx.settings)
+    cols[0].download_button("Atom feed", atom, file_name=f"{feed.key}.atom", mime="application/atom+xml")
+    data = json.dumps(json_feed(feed, ctx.settings), ensure_ascii=False, indent=2)
+    cols[1].download_button("JSON feed", data, file_name=f"{feed.key}.json", mime="application/feed+json")

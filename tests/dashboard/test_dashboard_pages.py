@@ -146,7 +146,7 @@ def test_topics_page_offers_a_trend_and_csv_to_product(dashboard_db, monkeypatch
     assert not at.exception
     assert "Complaint topics" in [h.value for h in at.header]
     assert "complaints" in str(charts(at)[0].proto.spec)
-    assert any(b.proto.label == "Download CSV" for b in at.get("download_button"))
+    assert {b.proto.label for b in at.get("download_button")} == {"Download CSV", "Atom feed", "JSON feed"}
 
 
 def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None:
