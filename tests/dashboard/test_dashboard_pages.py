@@ -4,7 +4,17 @@ from sqlmodel import Session, select
 
 from dangol.types import utcnow
 from responder.assignment import assign
-from storage.models import AuditEvent, Customer, IdentityLink, LabelFeedback, Note, QueueItem, Staff
+from storage.models import (
+    AuditEvent,
+    Customer,
+    DeadLetter,
+    IdentityLink,
+    LabelFeedback,
+    Note,
+    QueueItem,
+    RoutingRule,
+    Staff,
+)
 
 from .conftest import XSS_TEXT, app_as, button, shown, staff_row
 
@@ -187,3 +197,22 @@ def test_pages_follow_the_role(dashboard_db, monkeypatch) -> None:
     assert "Admin" not in pages["agent1"] and "Approvals" not in pages["agent1"]
     assert "Approvals" in pages["reviewer1"] and "Customers" not in pages["product1"]
     assert pages["admin1"] == ["Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin"]
+
+
+def test_sources_page_shows_dead_letters_raw_and_inert(dashboard_db, monkeypatch) -> None:
+    with Session(dashboard_db.engine) as session:
+        session.add(DeadLetter(source_name="fixture", platform="x", reason="missing id", raw="<img src=x onerror=1>",
+                               created_at=utcnow()))  # fmt: skip
+        session.commit()
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Sources")
+    assert [c.value for c in at.code] == ["<img src=x onerror=1>"]
+
+
+def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
+    at = button(at, "Copy config rules for editing").click().run()
+    at = button(at, "Disable").click().run()
+    with Session(dashboard_db.engine) as session:
+        rules = session.exec(select(RoutingRule).order_by(RoutingRule.position)).all()
+    assert len(rules) == len(dashboard_db.settings.responder.rules)
+    assert [r.enabled for r in rules][:2] == [False, True]
