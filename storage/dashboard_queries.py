@@ -195,16 +195,15 @@ def _queue_row(
     )
 
 
-def queue_facets(*, session: Session) -> dict[str, list[str]]:
-    """Values offered in the queue filters: teams in the queue, topics and languages analyzed."""
+def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]:
+    """Values offered in the queue filters, read from indexes and small tables only: teams in the
+    queue (ix_queue_team_status), the configured topics plus "other", and the languages staff
+    handle (a DISTINCT over every analysis would read the whole table)."""
     teams = session.execute(select(col(QueueItem.team)).distinct().order_by(col(QueueItem.team)).limit(200)).scalars()
-    topics = session.execute(
-        select(col(Analysis.primary_topic)).distinct().order_by(col(Analysis.primary_topic)).limit(200)
-    ).scalars()
-    languages = session.execute(
-        select(col(Analysis.language)).distinct().order_by(col(Analysis.language)).limit(200)
-    ).scalars()
-    return {"team": list(teams), "topic": list(topics), "language": list(languages)}
+    languages: set[str] = set()
+    for codes in session.execute(select(col(Staff.languages)).where(col(Staff.active).is_(True))).scalars():
+        languages.update(codes or [])
+    return {"team": list(teams), "topic": [*topics, "other"], "language": sorted(languages)}
 
 
 # --- item ------------------------------------------------------------------------------------

@@ -30,14 +30,14 @@ def countdown(due: datetime | None, breached: bool, now: datetime) -> str:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _facets(url: str, echo: bool) -> dict[str, list[str]]:
-    # DISTINCT over a million analyses takes about a second; the choices change rarely.
+def _facets(url: str, echo: bool, topics: tuple[str, ...]) -> dict[str, list[str]]:
+    # The choices change rarely; no need to ask the database on every click.
     from sqlmodel import Session
 
     from dashboard.context import _engine
 
     with Session(_engine(url, echo)) as session:
-        return q.queue_facets(session=session)
+        return q.queue_facets(session=session, topics=list(topics))
 
 
 def _choice(value: str) -> str | None:
@@ -46,7 +46,7 @@ def _choice(value: str) -> str | None:
 
 def filters_form(ctx: Ctx, actor: Staff) -> q.QueueFilter:
     """The filter form; values persist in session state between runs."""
-    facets = _facets(ctx.settings.database.url, ctx.settings.database.echo)
+    facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, tuple(ctx.settings.topics))
     staff = read(ctx, lambda s: _staff(s))
     with st.form("queue_filters"):
         cols = st.columns(4)
