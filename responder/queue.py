@@ -144,6 +144,11 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
                 at=now,
             )  # fmt: skip
             result.item_ids.append(item.id or 0)
+            if decision.notify:  # rules with notify = true: the dashboard and alert jobs read these events
+                audit.record(
+                    session, actor="system:router", action="queue.notify", entity_type="queue_item", entity_id=item.id,
+                    after={"team": item.team, "priority": item.priority, "rules": decision.matched}, at=now,
+                )  # fmt: skip
         session.flush()
     # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
     # time has come return, late ones are marked breached, and freed capacity serves the backlog.
@@ -203,9 +208,11 @@ def _route_one(
     if existing is not None:
         existing.cluster_size += 1
         existing.updated_at = now
+        # A louder duplicate makes the whole cluster more urgent, never less.
+        existing.priority = min(existing.priority, decision.priority or risk_priority(analysis.risk))
         audit.record(
             session, actor="system:router", action="queue.grouped", entity_type="queue_item", entity_id=existing.id,
-            after={"post_id": post.id, "cluster_size": existing.cluster_size}, at=now,
+            after={"post_id": post.id, "cluster_size": existing.cluster_size, "priority": existing.priority}, at=now,
         )  # fmt: skip
         result.grouped += 1
         return

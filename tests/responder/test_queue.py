@@ -223,3 +223,19 @@ def test_two_workers_routing_at_once_on_postgresql_never_route_a_post_twice(post
     engine.dispose()
     assert errors == []
     assert sum(r.examined for r in results) == 600 and len(items) == 600
+
+
+def test_a_riskier_duplicate_raises_the_cluster_priority(session, settings, seed_post):
+    seed_post("app crashes", cluster_key="dup", risk=0.35)
+    route_new(session=session, settings=settings, now=NOW)
+    seed_post("app crashes and ate my money, everyone see this", cluster_key="dup", risk=0.85)
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (item.cluster_size, item.priority) == (2, 1)
+
+
+def test_rules_with_notify_leave_a_notification_event(session, settings, seed_post):
+    seed_post("my lawyer will hear about this")
+    route_new(session=session, settings=settings, now=NOW)
+    events = list_events(session=session, action="queue.notify")
+    assert len(events) == 1 and events[0].after["team"] == "pr"
