@@ -82,7 +82,7 @@ class TopicFeed:
         if self.posts == self.previous_posts:
             change = "same as the previous 7 days"
         return (
-            f"{self.posts} complaints ({self.clusters} distinct) in the last 7 days, "
+            f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) in the last 7 days, "
             f"{self.trend}: {change} ({self.previous_posts})."
         )
 

@@ -130,3 +130,24 @@ def test_alerts_check_stores_one_alert_and_alerts_list_shows_it(world, session: 
     listed = cli("alerts", "list")
     assert listed.exit_code == 0 and listed.output.count("topic:app") == 1
     assert len(session.exec(select(Alert)).all()) == 1
+
+
+def test_feeds_write_notify_posts_the_digest_to_the_webhook(
+    world, session: Session, cli, webhook, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url, received = webhook
+    monkeypatch.setenv("DANGOL_REPORTS__WEBHOOK_URL", url)
+    world.post(utcnow() - timedelta(hours=2), sentiment="negative", topic="app", text="app crashes")
+    session.commit()
+    result = cli("feeds", "write", str(tmp_path), "--notify")
+    assert result.exit_code == 0, result.output
+    assert "digest posted to the webhook" in result.output
+    assert "App and website: 1 complaint (1 distinct)" in received.bodies[0]["text"]
+
+
+def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings: Settings) -> None:
+    from dangol.errors import ConfigError
+
+    settings.reports.weekly_time = "nine"
+    with pytest.raises(ConfigError, match="HH:MM"):
+        weekly_trigger(settings)
