@@ -111,8 +111,10 @@ def build_dashboard_db(tmp_path: Path) -> DashboardDb:
     url = f"sqlite:///{tmp_path}/dashboard.db"
     config = tmp_path / "config.toml"
     text = (REPO / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "sqlite:///var/dangol.db"', f'url = "{url}"')
-    text = text.replace('assignment = "load_balanced"', 'assignment = "manual"')
+    for default, ours in (('url = "sqlite:///var/dangol.db"', f'url = "{url}"'),
+                          ('assignment = "load_balanced"', 'assignment = "manual"')):  # fmt: skip
+        assert default in text, f"config.toml no longer has {default!r}; update the dashboard fixture"
+        text = text.replace(default, ours)
     config.write_text(text, encoding="utf-8")
     settings = load_settings(config)
     engine = make_engine(url)
