@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from nlp.base import Encoder
 
 # Cosine at which a zero-shot score is 0.5, and how steeply it rises around it (all-MiniLM-L6-v2).
-ZERO_SHOT_MIDPOINT = 0.42
+ZERO_SHOT_MIDPOINT = 0.38
 ZERO_SHOT_SLOPE = 12.0
 # Training examples at which the head and the prototypes weigh the same for a topic.
 HEAD_PRIOR = 20.0
