@@ -46,6 +46,8 @@ class PostIn:
     is_reply: bool = False
     metrics: dict[str, int] = field(default_factory=dict)
     raw: Any = None
+    # The platform says the post was deleted or removed: storage clears what it holds of it.
+    deleted: bool = False
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None:

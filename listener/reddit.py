@@ -84,6 +84,7 @@ def _thing(thing: Any) -> PostIn:
         "created_at": datetime.fromtimestamp(created, UTC),
         "url": f"{REDDIT}{permalink}" if permalink else None,
         "raw": thing,
+        "deleted": _is_deleted(author_name, data.get("selftext" if kind == "t3" else "body")),
     }
     if kind == "t3":
         title = text_field(data, "title", where="data")
@@ -101,6 +102,11 @@ def _thing(thing: Any) -> PostIn:
         is_reply=parent is not None,
         metrics=metrics(data, {"score": "score"}),
     )
+
+
+def _is_deleted(author_name: str, body: Any) -> bool:
+    """Reddit keeps deleted things in listings with "[deleted]"/"[removed]" in place of the text."""
+    return body == "[removed]" or (author_name == "[deleted]" and body == "[deleted]")
 
 
 def reddit_key(fullname: str) -> int:

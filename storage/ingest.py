@@ -3,6 +3,9 @@
 `store_page` writes one page and its cursor in the caller's transaction, so a crash between
 pages neither loses nor duplicates a post. Inserts are `ON CONFLICT DO NOTHING` on
 (platform, external_id): re-running a source, or two workers racing, stores each post once.
+Posts the platform reports deleted are not stored; if already stored, their text and payload
+are cleared and `deleted_at` is set. Text is made storable everywhere: PostgreSQL refuses NUL
+characters and unpaired surrogates, so both are dropped (replaced) before writing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlmodel
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -28,11 +31,27 @@ class StoreResult:
     new_posts: int = 0
     duplicates: int = 0
     dead_letters: int = 0
+    deleted: int = 0
 
     def add(self, other: StoreResult) -> None:
         self.new_posts += other.new_posts
         self.duplicates += other.duplicates
         self.dead_letters += other.dead_letters
+        self.deleted += other.deleted
+
+
+def storable(text: str) -> str:
+    """`text` without NUL characters and with unpaired surrogates replaced (PostgreSQL refuses both)."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
+def _storable_or_none(text: str | None) -> str | None:
+    return None if text is None else storable(text)
 
 
 def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
@@ -59,32 +78,36 @@ def _insert(session: Session, table: Any) -> Any:
 def serialize_raw(raw: Any) -> str:
     """The raw payload as text: JSON for structures, as-is for strings (RSS XML)."""
     if isinstance(raw, str):
-        return raw
+        return storable(raw)
     if isinstance(raw, bytes):
-        return raw.decode("utf-8", errors="replace")
-    return json.dumps(raw, ensure_ascii=False, default=str)
+        return storable(raw.decode("utf-8", errors="replace"))
+    return storable(json.dumps(raw, ensure_ascii=False, default=str))
+
+
+def _author_key(post: PostIn) -> tuple[str, str]:
+    return storable(post.author.platform), storable(post.author.platform_id)
 
 
 def upsert_authors(session: Session, posts: list[PostIn], now: datetime) -> dict[tuple[str, str], int]:
     """Insert new authors and refresh known ones; returns (platform, platform_id) → author id."""
     latest: dict[tuple[str, str], Any] = {}
     for post in posts:
-        latest[(post.author.platform, post.author.platform_id)] = post.author
+        latest[_author_key(post)] = post.author
     if not latest:
         return {}
     rows = [
         {
-            "platform": a.platform,
-            "platform_id": a.platform_id,
-            "handle": a.handle,
-            "display_name": a.display_name,
+            "platform": platform,
+            "platform_id": platform_id,
+            "handle": storable(a.handle),
+            "display_name": storable(a.display_name),
             "followers": a.followers,
-            "url": a.url,
-            "bio": a.bio,
+            "url": _storable_or_none(a.url),
+            "bio": _storable_or_none(a.bio),
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        for a in latest.values()
+        for (platform, platform_id), a in latest.items()
     ]
     stmt = _insert(session, Author)
     stmt = stmt.on_conflict_do_update(
@@ -114,22 +137,28 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     result = StoreResult()
     # Within a page the same post can appear twice (a retweet and its original); keep the first.
     unique: dict[tuple[str, str], PostIn] = {}
+    deleted: set[tuple[str, str]] = set()
     for post in page.posts:
-        unique.setdefault((post.platform, post.external_id), post)
-    posts = list(unique.values())
+        key = (post.platform, post.external_id)
+        if post.deleted:
+            deleted.add(key)
+        else:
+            unique.setdefault(key, post)
+    posts = [post for key, post in unique.items() if key not in deleted]
+    result.deleted = mark_deleted(session, sorted(deleted), now)
     author_ids = upsert_authors(session, posts, now)
     if posts:
         rows = [_post_row(post, source.id, author_ids, now) for post in posts]
         stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
         inserted = session.execute(stmt.returning(Post.id), rows).all()  # type: ignore[attr-defined]
         result.new_posts = len(inserted)
-    result.duplicates = len(page.posts) - result.new_posts
+    result.duplicates = len(page.posts) - result.new_posts - sum(1 for p in page.posts if p.deleted)
     for letter in page.dead_letters:
         session.add(
             DeadLetter(
                 source_name=source.name,
                 platform=letter.platform,
-                reason=letter.reason[:2000],
+                reason=storable(letter.reason)[:2000],
                 raw=serialize_raw(letter.raw)[:1_000_000],
                 created_at=now,
             )
@@ -142,12 +171,25 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     return result
 
 
+def mark_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -> int:
+    """Clear text and payload of stored posts their platform deleted; returns how many changed."""
+    if not keys:
+        return 0
+    stmt = (
+        update(Post)
+        .where(tuple_(Post.platform, Post.external_id).in_(keys), Post.deleted_at.is_(None))  # type: ignore[union-attr]
+        .values(text="", title=None, raw=None, deleted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, str], int], now: datetime) -> dict:
-    return {
+    row = {
         "platform": post.platform,
         "external_id": post.external_id,
         "source_id": source_id,
-        "author_id": author_ids[(post.author.platform, post.author.platform_id)],
+        "author_id": author_ids[_author_key(post)],
         "text": post.text,
         "title": post.title,
         "url": post.url,
@@ -164,3 +206,4 @@ def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, s
         "raw": serialize_raw(post.raw) if post.raw is not None else None,
         "analyzed": False,
     }
+    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
