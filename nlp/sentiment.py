@@ -118,11 +118,13 @@ class NgramFeatures:
         return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
 
     @staticmethod
-    def fit_idf(counts: csr_matrix) -> np.ndarray:
-        """Smoothed IDF as scikit-learn's TfidfTransformer computes it."""
+    def fit_idf(counts: csr_matrix, min_df: int = 1) -> np.ndarray:
+        """Smoothed IDF as scikit-learn's TfidfTransformer computes it; buckets seen in fewer than
+        `min_df` documents get 0, which drops them (and keeps the shipped file small)."""
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         n = counts.shape[0]
-        return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+        idf = np.log((1 + n) / (1 + df)) + 1.0
+        return np.where(df >= min_df, idf, 0.0).astype(np.float32)
 
     def weigh(self, counts: csr_matrix) -> csr_matrix:
         """Sublinear TF times IDF, rows L2-normalised."""

@@ -93,14 +93,14 @@ def cached_embeddings(texts: list[str], encode: Callable[[list[str]], np.ndarray
 
 
 def fit_ngrams(
-    texts: list[str], y: np.ndarray, specs: list[dict[str, Any]], c: float, class_weight: str | None
+    texts: list[str], y: np.ndarray, specs: list[dict[str, Any]], c: float, class_weight: str | None, min_df: int = 1
 ) -> tuple[NgramFeatures, np.ndarray, np.ndarray]:
     """IDF and a logistic regression over the n-gram TF-IDF: (features, coef, intercept)."""
     from sklearn.linear_model import LogisticRegression
 
     features = NgramFeatures(specs, np.ones(sum(s["n_features"] for s in specs), dtype=np.float32))
     counts = features.counts(texts)
-    features.idf = NgramFeatures.fit_idf(counts)
+    features.idf = NgramFeatures.fit_idf(counts, min_df)
     model = LogisticRegression(
         C=c, max_iter=2000, class_weight=class_weight, solver="liblinear" if len(set(y)) == 2 else "lbfgs"
     )
@@ -227,7 +227,7 @@ def train_head(
     parts: list[str] = []
     if config.get("ngrams"):
         features, coef, intercept = fit_ngrams(
-            train.texts, y_train, config["ngram_specs"], config["ngram_c"], config.get("class_weight")
+            train.texts, y_train, config["ngram_specs"], config["ngram_c"], config.get("class_weight"), config["min_df"]
         )
         arrays |= {
             "ngram_idf": features.idf.astype(np.float16),
@@ -267,6 +267,7 @@ def train_head(
     meta["version"] = (
         f"{language}-" + hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:10]
     )
+    head.version = meta["version"]
     metrics = evaluate_head(head, val, encode)
     meta["val_metrics"] = metrics
     return head, metrics
@@ -297,6 +298,7 @@ EN_CONFIG: dict[str, Any] = {
     "ngrams": True,
     "ngram_specs": EN_NGRAMS,
     "ngram_c": 2.0,
+    "min_df": 2,
     "embedding": True,
     "hidden": 0,
     "emb_c": 1.0,
@@ -308,7 +310,8 @@ KO_CONFIG: dict[str, Any] = {
     "classes": ["negative", "positive"],
     "ngrams": True,
     "ngram_specs": KO_NGRAMS,
-    "ngram_c": 4.0,
+    "ngram_c": 8.0,
+    "min_df": 2,
     "embedding": False,
     "class_weight": None,
     "objective": "accuracy",

@@ -1,0 +1,118 @@
+"""`dangol eval sentiment`: reads CSV/TSV, maps integer labels, scores binary sets as binary, JSON last."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dangol.cli import app
+from nlp.evaluate import LabelledTexts, evaluate_sentiment, map_label, metrics
+from tests.conftest import DATA, REPO
+
+
+def head_rows(source: Path, out: Path, n: int, delimiter: str) -> Path:
+    """The first n rows of a shared data file, written to `out` with the same columns."""
+    with source.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        rows = [row for _, row in zip(range(n), reader, strict=False)]
+        fields = reader.fieldnames
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+def run_eval(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--config", str(REPO / "config.toml"), "eval", "sentiment", *args])
+    # The JSON is the last line of stdout; progress and model-loading noise go to stderr.
+    return result.exit_code, result.stdout if result.exit_code == 0 else result.output
+
+
+@pytest.mark.slow
+def test_korean_binary_tsv_with_integer_labels_goes_to_the_korean_head(tmp_path: Path) -> None:
+    data = head_rows(DATA / "nsmc" / "val.tsv", tmp_path / "nsmc.tsv", 300, "\t")
+    code, output = run_eval(
+        "--data", str(data), "--text-col", "document", "--label-col", "label", "--labels", "negative,positive"
+    )
+    assert code == 0, output
+    result = json.loads(output.strip().splitlines()[-1])
+    assert result["n"] == 300
+    assert result["classes"] == ["negative", "positive"]
+    assert result["accuracy"] >= 0.8
+    assert set(result) >= {"n", "accuracy", "macro_recall", "macro_f1", "posts_per_s"}
+
+
+@pytest.mark.slow
+def test_english_three_class_csv_with_word_labels_is_scored_on_three_classes(tmp_path: Path) -> None:
+    data = head_rows(DATA / "tweeteval-sentiment" / "val.csv", tmp_path / "tweets.csv", 200, ",")
+    code, output = run_eval("--data", str(data), "--text-col", "text", "--label-col", "label_name")
+    assert code == 0, output
+    result = json.loads(output.strip().splitlines()[-1])
+    assert result["classes"] == ["negative", "neutral", "positive"]
+    assert result["macro_recall"] >= 0.55
+    assert result["posts_per_s"] > 0
+
+
+def test_a_missing_column_is_a_clear_error_naming_the_columns(tmp_path: Path) -> None:
+    data = head_rows(DATA / "nsmc" / "val.tsv", tmp_path / "nsmc.tsv", 5, "\t")
+    code, output = run_eval("--data", str(data), "--text-col", "text", "--label-col", "label")
+    assert code == 2
+    assert "document" in output and "Traceback" not in output
+
+
+def test_integer_labels_without_labels_option_are_refused_with_the_fix() -> None:
+    with pytest.raises(Exception, match="--labels"):
+        map_label("1", None)
+    assert map_label("1", ["negative", "positive"]) == "positive"
+    assert map_label("Neutral", None) == "neutral"
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    result = metrics(
+        ["negative", "negative", "positive", "neutral"],
+        ["negative", "positive", "positive", "positive"],
+        ["negative", "neutral", "positive"],
+    )
+    assert result["accuracy"] == pytest.approx(0.5)
+    assert result["macro_recall"] == pytest.approx((0.5 + 0 + 1) / 3)
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 0 + 0.5) / 3)
+
+
+class FixedEncoder:
+    version, dim = "fixed", 2
+
+    def encode(self, texts):
+        import numpy as np
+
+        return np.zeros((len(texts), 2), dtype="float32")
+
+
+class NeutralLeaningClassifier:
+    """Says neutral, but leans positive for texts with 'good' in them."""
+
+    version = "lean"
+
+    def predict(self, texts, embeddings, languages):
+        return [
+            {"negative": 0.1, "neutral": 0.6, "positive": 0.3}
+            if "good" in t
+            else {"negative": 0.3, "neutral": 0.6, "positive": 0.1}
+            for t in texts
+        ]
+
+
+def test_a_binary_set_sends_neutral_predictions_to_the_likelier_side() -> None:
+    data = LabelledTexts(["good coffee", "bad coffee"], ["positive", "negative"])
+    result = evaluate_sentiment(data, FixedEncoder(), NeutralLeaningClassifier(), lambda t, h: ["en"] * len(t))
+    assert result["accuracy"] == 1.0
+
+
+def test_a_three_class_set_keeps_neutral_predictions() -> None:
+    data = LabelledTexts(["good coffee", "bad coffee", "coffee"], ["positive", "negative", "neutral"])
+    result = evaluate_sentiment(data, FixedEncoder(), NeutralLeaningClassifier(), lambda t, h: ["en"] * len(t))
+    assert result["accuracy"] == pytest.approx(1 / 3)

