@@ -1,9 +1,62 @@
-"""Privacy requests: export and erase a customer's data (commands added by the privacy work)."""
+"""Privacy requests: `dangol customers export ID` and `dangol customers erase ID --as USER --yes`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from dangol.cli.context import fail, friendly_errors, state
+from dangol.cli.core import customers_app
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """The commands live in the `customers` group that dangol.cli.core registers."""
+
+
+@customers_app.command("export")
+@friendly_errors
+def customers_export(
+    ctx: typer.Context,
+    customer_id: int = typer.Argument(..., help="The customer's numeric id."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the JSON here instead of standard output."),
+) -> None:
+    """Export everything stored about a customer as JSON (a privacy access request)."""
+    from sqlmodel import Session
+
+    from storage.privacy import export_customer
+
+    with Session(state(ctx).engine) as session:
+        data = export_customer(customer_id, session=session)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if out is None:
+        typer.echo(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"customer {customer_id}: {len(data['posts'])} posts, {len(data['replies'])} replies written to {out}")
+
+
+@customers_app.command("erase")
+@friendly_errors
+def customers_erase(
+    ctx: typer.Context,
+    customer_id: int = typer.Argument(..., help="The customer's numeric id."),
+    actor: str = typer.Option(..., "--as", help="Username of the staff member carrying out the request."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
+) -> None:
+    """Erase a customer's personal data (a privacy erasure request); the audit trail records who and when."""
+    from sqlmodel import select
+
+    from storage.engine import session_scope
+    from storage.models import Staff
+    from storage.privacy import erase_customer
+
+    if not yes:
+        raise fail("erasure cannot be undone; add --yes to confirm")
+    with session_scope(state(ctx).engine) as session:
+        if session.exec(select(Staff).where(Staff.username == actor)).first() is None:
+            raise fail(f"no staff member {actor!r}; --as takes a username from `dangol staff list`")
+        counts = erase_customer(customer_id, session=session, actor=actor)
+    summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+    typer.echo(f"customer {customer_id} erased ({summary})")

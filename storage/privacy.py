@@ -1,0 +1,246 @@
+"""Privacy requests: export everything stored about a customer, or erase it.
+
+A customer's data is the customer row, their handles and orders, their identity links, the posts
+of the authors linked to them (status "applied": confirmed to be them), the queue items of those
+posts and the replies staff wrote to them. Exports mask other people's e-mail addresses, phone
+numbers and resident registration numbers; the customer's own stay readable, it is their data.
+Erasure keeps the rows that other records point at (posts, queue items, the customer row) but
+clears every personal field, and leaves one audit event that says who erased when, with counts
+only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlmodel import Session, col
+
+from dangol.errors import NotFound
+from dangol.redact import redact_pii
+from dangol.types import utcnow
+from storage.models import (
+    Analysis,
+    AuditEvent,
+    Author,
+    Customer,
+    CustomerHandle,
+    CustomerOrder,
+    IdentityLink,
+    Note,
+    Post,
+    QueueItem,
+    Reply,
+)
+
+ERASED = "[erased]"
+
+
+def export_customer(customer_id: int, *, session: Session) -> dict[str, Any]:
+    """Everything stored about a customer as JSON-ready data (a privacy access request)."""
+    customer = _customer(session, customer_id)
+    own = [value for value in (customer.email, customer.phone) if value]
+    links = session.execute(
+        select(IdentityLink, Author)
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .where(col(IdentityLink.customer_id) == customer_id)
+        .order_by(col(IdentityLink.id))
+    ).all()
+    posts = _posts(session, _applied_author_ids(session, customer_id))
+    post_ids = [p.id for p in posts]
+    replies = list(
+        session.execute(select(Reply).where(col(Reply.post_id).in_(post_ids or [-1])).order_by(col(Reply.id))).scalars()
+    )
+    return {
+        "customer": {
+            "id": customer.id,
+            "external_ref": customer.external_ref,
+            "name": customer.name,
+            "email": customer.email,
+            "phone": customer.phone,
+            "tier": customer.tier,
+            "created_at": _iso(customer.created_at),
+            "erased_at": _iso(customer.erased_at),
+        },
+        "handles": [{"platform": h.platform, "handle": h.handle} for h in _handles(session, customer_id)],
+        "orders": [o.order_number for o in _orders(session, customer_id)],
+        "identities": [
+            {
+                "platform": author.platform,
+                "handle": author.handle,
+                "display_name": author.display_name,
+                "url": author.url,
+                "link_method": link.method,
+                "link_status": link.status,
+                "confidence": link.confidence,
+                "linked_at": _iso(link.created_at),
+            }
+            for link, author in links
+        ],
+        "posts": [
+            {
+                "platform": p.platform,
+                "external_id": p.external_id,
+                "url": p.url,
+                "created_at": _iso(p.created_at),
+                "title": _redact_others(p.title, own) if p.title else None,
+                "text": _redact_others(p.text, own),
+                "deleted_at": _iso(p.deleted_at),
+            }
+            for p in posts
+        ],
+        "replies": [
+            {
+                "post_external_id": next(p.external_id for p in posts if p.id == r.post_id),
+                "text": _redact_others(r.text, own),
+                "status": r.status,
+                "sent_at": _iso(r.sent_at),
+            }
+            for r in replies
+        ],
+    }
+
+
+def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[str, int]:
+    """Erase a customer's personal data (a privacy erasure request); returns what was cleared.
+
+    Handles, orders and identity links are deleted; the linked authors' posts lose text, title
+    and raw payload (and leave analysis and reports via `deleted_at`); the authors lose handle,
+    name, bio and url; replies and notes on those posts lose their text; audit events about the
+    customer, the posts' queue items and the replies lose their before/after values. The customer
+    row stays, anonymised, with `erased_at`, so that queue history still adds up.
+    """
+    customer = _customer(session, customer_id)
+    now = utcnow()
+    author_ids = _applied_author_ids(session, customer_id)
+    post_ids = list(session.execute(select(col(Post.id)).where(col(Post.author_id).in_(author_ids or [-1]))).scalars())
+    item_ids = list(
+        session.execute(
+            select(col(QueueItem.id)).where(
+                or_(col(QueueItem.post_id).in_(post_ids or [-1]), col(QueueItem.customer_id) == customer_id)
+            )
+        ).scalars()
+    )
+    reply_ids = list(session.execute(select(col(Reply.id)).where(col(Reply.post_id).in_(post_ids or [-1]))).scalars())
+    _clear_content(session, author_ids, post_ids, item_ids, reply_ids, now)
+    _scrub_audit(session, customer_id, item_ids, reply_ids)
+    links = session.execute(delete(IdentityLink).where(col(IdentityLink.customer_id) == customer_id)).rowcount
+    session.execute(delete(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id))
+    session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
+    customer.name, customer.email, customer.phone, customer.external_ref = ERASED, None, None, None
+    customer.erased_at = now
+    session.add(customer)
+    counts = {"authors": len(author_ids), "posts": len(post_ids), "replies": len(reply_ids), "links": int(links or 0)}
+    # The erasure's own trail: who and when, counts only, nothing that identifies the person.
+    session.add(
+        AuditEvent(
+            at=now,
+            actor=actor,
+            action="customer.erase",
+            entity_type="customer",
+            entity_id=str(customer_id),
+            after=dict(counts),
+        )
+    )
+    session.flush()
+    return counts
+
+
+def _clear_content(
+    session: Session, author_ids: list[int], post_ids: list[int], item_ids: list[int], reply_ids: list[int], now: Any
+) -> None:
+    if post_ids:
+        session.execute(
+            update(Post)
+            .where(col(Post.id).in_(post_ids))
+            .values(text="", title=None, raw=None, url=None, deleted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # The embedding is derived from the text; it goes with it.
+        session.execute(
+            update(Analysis)
+            .where(col(Analysis.post_id).in_(post_ids))
+            .values(embedding=None)
+            .execution_options(synchronize_session=False)
+        )
+    if author_ids:
+        session.execute(
+            update(Author)
+            .where(col(Author.id).in_(author_ids))
+            .values(handle=ERASED, display_name="", bio=None, url=None)
+            .execution_options(synchronize_session=False)
+        )
+    if reply_ids:
+        session.execute(
+            update(Reply)
+            .where(col(Reply.id).in_(reply_ids))
+            .values(text=ERASED, review_comment=None)
+            .execution_options(synchronize_session=False)
+        )
+    if item_ids:
+        session.execute(
+            update(Note)
+            .where(col(Note.queue_item_id).in_(item_ids))
+            .values(text=ERASED)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _scrub_audit(session: Session, customer_id: int, item_ids: list[int], reply_ids: list[int]) -> None:
+    """Audit events keep who did what and when, but not the personal values they recorded."""
+    targets = [("customer", [customer_id]), ("queue_item", item_ids), ("reply", reply_ids)]
+    for entity_type, ids in targets:
+        if not ids:
+            continue
+        session.execute(
+            update(AuditEvent)
+            .where(col(AuditEvent.entity_type) == entity_type, col(AuditEvent.entity_id).in_([str(i) for i in ids]))
+            .values(before={}, after={"erased": True})
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer with id {customer_id}; `dangol customers` commands take the numeric id")
+    return customer
+
+
+def _applied_author_ids(session: Session, customer_id: int) -> list[int]:
+    """Authors confirmed to be this customer (proposed links may be someone else: left alone)."""
+    stmt = select(col(IdentityLink.author_id)).where(
+        col(IdentityLink.customer_id) == customer_id, col(IdentityLink.status) == "applied"
+    )
+    return sorted(set(session.execute(stmt).scalars()))
+
+
+def _posts(session: Session, author_ids: list[int]) -> list[Post]:
+    stmt = select(Post).where(col(Post.author_id).in_(author_ids or [-1])).order_by(col(Post.created_at))
+    return list(session.execute(stmt).scalars())
+
+
+def _handles(session: Session, customer_id: int) -> list[CustomerHandle]:
+    stmt = select(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id).order_by(col(CustomerHandle.id))
+    return list(session.execute(stmt).scalars())
+
+
+def _orders(session: Session, customer_id: int) -> list[CustomerOrder]:
+    stmt = select(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id).order_by(col(CustomerOrder.id))
+    return list(session.execute(stmt).scalars())
+
+
+def _redact_others(text: str, own: list[str]) -> str:
+    """Mask personal data in `text` except the customer's own e-mail and phone."""
+    kept = {f"\x01{i}\x01": value for i, value in enumerate(own)}
+    for marker, value in kept.items():
+        text = text.replace(value, marker)
+    text = redact_pii(text)
+    for marker, value in kept.items():
+        text = text.replace(marker, value)
+    return text
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
