@@ -14,6 +14,8 @@ import typer
 from dangol.cli.context import fail, friendly_errors, state
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from dangol.settings import Settings
 
 eval_app = typer.Typer(help="Score models on labelled data sets (JSON on the last line).", no_args_is_help=True)
@@ -89,11 +91,14 @@ def export_onnx_command(
 def retrain_command(
     ctx: typer.Context,
     language: list[str] = typer.Option(["en", "ko"], "--language", "-l", help="Heads to retrain (en, ko)."),
+    data_dir: Path = typer.Option(
+        None, "--data-dir", help="Folder with tweeteval-sentiment/ and nsmc/ (default: shared data)."
+    ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections; keep each only if not worse."""
     from dangol.registry import parse_options
     from nlp.sentiment import HeadOptions
-    from nlp.train import CONFIGS, retrain
+    from nlp.train import CONFIGS, DATA, retrain
 
     settings = state(ctx).settings
     bad = [lang for lang in language if lang not in CONFIGS]
@@ -104,7 +109,10 @@ def retrain_command(
     heads_dir = Path(parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment").heads_dir)
     feedback = sentiment_feedback(settings)
     typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
-    for result in retrain(feedback, heads_dir, language):
+    folder = data_dir or DATA
+    if not folder.is_dir():
+        raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
+    for result in retrain(feedback, heads_dir, language, data_dir=folder):
         verdict = "kept" if result.kept else "discarded (worse than the current head)"
         typer.echo(
             f"{result.language}: {result.metric} {result.before[result.metric]:.4f} -> "
@@ -113,16 +121,29 @@ def retrain_command(
 
 
 def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
-    """Staff sentiment corrections as (text, label, language); the latest correction of a post wins."""
-    from sqlmodel import Session, select
+    """Staff sentiment corrections in the configured database, as (text, label, language)."""
+    from sqlmodel import Session
 
-    from nlp.langid import detect_language
     from storage.engine import make_engine
     from storage.migrate import upgrade
-    from storage.models import Analysis, LabelFeedback, Post
 
     engine = make_engine(settings.database.url)
     upgrade(engine)
+    try:
+        with Session(engine) as session:
+            return feedback_rows(session)
+    finally:
+        engine.dispose()
+
+
+def feedback_rows(session: Session) -> list[tuple[str, str, str]]:
+    """(text, label, language) per corrected post; the latest correction of a post wins, and the
+    language is the analyzed one (or detected now for posts never analyzed)."""
+    from sqlmodel import select
+
+    from nlp.langid import detect_language
+    from storage.models import Analysis, LabelFeedback, Post
+
     query = (
         select(LabelFeedback.post_id, LabelFeedback.new_value, Post.text, Post.lang_hint, Analysis.language)
         .join(Post, Post.id == LabelFeedback.post_id)
@@ -131,8 +152,6 @@ def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
         .order_by(LabelFeedback.id)
     )
     latest: dict[int, tuple[str, str, str]] = {}
-    with Session(engine) as session:
-        for post_id, label, text, hint, language in session.exec(query):
-            latest[post_id] = (text, label, language or detect_language(text, hint))
-    engine.dispose()
+    for post_id, label, text, hint, language in session.exec(query):
+        latest[post_id] = (text, label, language or detect_language(text, hint))
     return list(latest.values())

@@ -1,0 +1,117 @@
+"""Retraining heads from public data plus staff corrections; a worse head is never kept."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from dangol.cli import app
+from dangol.cli.nlp import feedback_rows
+from nlp.sentiment import SentimentHead, head_path
+from nlp.train import retrain, train_language
+from storage.models import Analysis, Author, LabelFeedback, Post
+from tests.conftest import DATA
+
+
+def small_nsmc(folder: Path, train_rows: int, val_rows: int = 400) -> Path:
+    """A data folder holding the first rows of NSMC train and val."""
+    (folder / "nsmc").mkdir(parents=True)
+    for split, n in (("train", train_rows), ("val", val_rows)):
+        with (DATA / "nsmc" / f"{split}.tsv").open(newline="", encoding="utf-8") as src:
+            reader = csv.DictReader(src, delimiter="\t")
+            rows = [row for _, row in zip(range(n), reader, strict=False)]
+        with (folder / "nsmc" / f"{split}.tsv").open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=reader.fieldnames, delimiter="\t")
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+FEEDBACK = [("이 카페 커피 정말 최고예요", "positive", "ko"), ("직원이 너무 불친절해요 다신 안가", "negative", "ko")]
+
+
+def test_a_head_worse_than_the_shipped_one_is_not_kept(tmp_path: Path) -> None:
+    data = small_nsmc(tmp_path / "data", train_rows=300)
+    heads = tmp_path / "heads"
+    [result] = retrain(FEEDBACK, heads, ["ko"], data_dir=data)
+    assert result.after["accuracy"] < result.before["accuracy"]
+    assert not result.kept
+    assert not (heads / "sentiment-ko.npz").exists()
+
+
+def test_a_better_head_replaces_the_current_one_and_learns_from_feedback(tmp_path: Path) -> None:
+    weak_data = small_nsmc(tmp_path / "weak", train_rows=60)
+    heads = tmp_path / "heads"
+    weak, _ = train_language("ko", data_dir=weak_data)
+    weak.save(heads / "sentiment-ko.npz")
+    data = small_nsmc(tmp_path / "data", train_rows=3000)
+    [result] = retrain(FEEDBACK + [("great coffee", "positive", "en")], heads, ["ko"], data_dir=data)
+    assert result.kept and result.feedback_rows == 2
+    assert result.after["accuracy"] > result.before["accuracy"]
+    kept = SentimentHead.load(head_path("ko", heads))
+    assert kept.meta["trained"]["train_rows"] == 3000 + 2
+
+
+def add_post(session: Session, n: int, text: str, hint: str | None = None) -> Post:
+    author = Author(platform="x", platform_id=f"a{n}", handle=f"h{n}")
+    session.add(author)
+    session.flush()
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    post = Post(
+        platform="x",
+        external_id=f"p{n}",
+        author_id=author.id,
+        text=text,
+        lang_hint=hint,
+        created_at=now,
+        collected_at=now,
+    )
+    session.add(post)
+    session.flush()
+    return post
+
+
+def test_feedback_rows_keep_the_latest_sentiment_correction_per_post(session: Session) -> None:
+    first = add_post(session, 1, "배달이 늦었지만 괜찮아요")
+    second = add_post(session, 2, "ok", hint="fr")
+    session.add(Analysis(post_id=first.id, language="ko", sentiment="negative"))
+    session.add(LabelFeedback(post_id=first.id, kind="sentiment", old_value="negative", new_value="neutral"))
+    session.add(LabelFeedback(post_id=first.id, kind="sentiment", old_value="neutral", new_value="positive"))
+    session.add(LabelFeedback(post_id=second.id, kind="sentiment", new_value="negative"))
+    session.add(LabelFeedback(post_id=second.id, kind="topic", new_value="billing"))
+    session.commit()
+    rows = sorted(feedback_rows(session))
+    assert rows == [("ok", "negative", "fr"), ("배달이 늦었지만 괜찮아요", "positive", "ko")]
+
+
+def test_retrain_command_prints_before_and_after_and_keeps_heads_in_the_configured_folder(tmp_path: Path) -> None:
+    data = small_nsmc(tmp_path / "data", train_rows=300)
+    heads = tmp_path / "heads"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n[nlp.sentiment]\nuse = "head"\nheads_dir = "{heads}"\n'
+    )
+    result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("ko: accuracy ") and "with 0 corrections: discarded" in line
+
+
+def test_retrain_command_refuses_an_unknown_language(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "xx"])
+    assert result.exit_code == 1
+    assert "valid: en, ko" in result.output
+
+
+def test_training_entry_point_refuses_unknown_targets() -> None:
+    from nlp.train import main
+
+    with pytest.raises(SystemExit):
+        main(["sentiment-fr"])
