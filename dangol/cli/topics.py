@@ -133,7 +133,7 @@ def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple
     from storage.models import Analysis, Post
 
     stmt = (
-        select(Post.id, Post.text, Analysis.embedding)
+        select(Post.id, Post.text, Analysis.embedding)  # type: ignore[call-overload]
         .join(Analysis, Analysis.post_id == Post.id)  # type: ignore[arg-type]
         .where(
             Analysis.is_complaint.is_(True),  # type: ignore[attr-defined]
@@ -154,7 +154,7 @@ def topic_feedback(*, session: Session) -> list[tuple[str, str]]:
     from storage.models import LabelFeedback, Post
 
     stmt = (
-        select(LabelFeedback.post_id, Post.text, LabelFeedback.new_value)
+        select(LabelFeedback.post_id, Post.text, LabelFeedback.new_value)  # type: ignore[call-overload]
         .join(Post, Post.id == LabelFeedback.post_id)  # type: ignore[arg-type]
         .where(LabelFeedback.kind == "topic", Post.deleted_at.is_(None))  # type: ignore[union-attr]
         .order_by(LabelFeedback.id)  # type: ignore[arg-type]
