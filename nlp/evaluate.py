@@ -107,3 +107,47 @@ def evaluate_sentiment(
     result["posts_per_s"] = round(len(data.texts) / seconds, 1) if seconds > 0 else 0.0
     result["classes"] = classes
     return result
+
+
+def encoder_throughput(encoder: Encoder, texts: list[str], batch_size: int = 64) -> float:
+    """Posts per second for `encoder` over `texts` (after one warm-up batch)."""
+    encoder.encode(texts[:batch_size])
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch_size):
+        encoder.encode(texts[start : start + batch_size])
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m nlp.evaluate encoders [--n N] [--onnx-dir DIR]`: torch fp32 vs ONNX int8, same run."""
+    import argparse
+    import json
+    import platform
+    import sys
+
+    from nlp.encoder import DEFAULT_ONNX_DIR, SentenceTransformerEncoder
+    from nlp.onnx_encoder import OnnxEncoder
+    from nlp.train import load_public
+
+    parser = argparse.ArgumentParser(description="Encoder throughput: torch fp32 vs ONNX int8 on the same posts.")
+    parser.add_argument("what", choices=["encoders"])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--onnx-dir", type=Path, default=DEFAULT_ONNX_DIR)
+    args = parser.parse_args(argv)
+    english = load_public("tweeteval", "val").texts[: args.n // 2]
+    korean = load_public("nsmc", "val").texts[: args.n - len(english)]
+    texts = english + korean
+    torch_encoder, onnx_encoder = SentenceTransformerEncoder(), OnnxEncoder(args.onnx_dir)
+    result = {
+        "posts": len(texts),
+        "torch_fp32_posts_per_s": round(encoder_throughput(torch_encoder, texts), 1),
+        "onnx_int8_posts_per_s": round(encoder_throughput(onnx_encoder, texts), 1),
+        "min_cosine": float(np.min(np.sum(torch_encoder.encode(texts) * onnx_encoder.encode(texts), axis=1))),
+        "cpus": platform.processor() or platform.machine(),
+    }
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
