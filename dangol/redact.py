@@ -2,11 +2,13 @@
 
 `redact_secrets` removes every configured secret value from a text (used on every error that
 is logged or stored). `redact_pii` masks e-mail addresses, phone numbers and Korean resident
-registration numbers (주민등록번호) for exports and logs.
+registration numbers (주민등록번호) for exports and logs; `install_log_redaction` applies both to
+every log line the CLI writes.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -58,3 +60,28 @@ def redact_pii(text: str) -> str:
     text = EMAIL.sub("[email]", text)
     text = RRN.sub("[rrn]", text)
     return PHONE.sub("[phone]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data (and the given secrets) in every record passing through a handler."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = list(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = redact_pii(redact_secrets(message, self.secrets))
+        record.args = None
+        if record.exc_text:
+            record.exc_text = redact_pii(redact_secrets(record.exc_text, self.secrets))
+        return True
+
+
+def install_log_redaction(secrets: Iterable[str] = ()) -> None:
+    """Add a RedactingFilter to every handler of the root logger (call after logging.basicConfig)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter(secrets))

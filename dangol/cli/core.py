@@ -126,11 +126,13 @@ def route(ctx: typer.Context) -> None:
 def run(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the worker: collect, analyze, route and the scheduled jobs, until Ctrl-C or SIGTERM."""
     from dangol.jobs import run_worker
+    from dangol.redact import install_log_redaction, secret_values
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
     st = state(ctx)
+    install_log_redaction(secret_values(st.settings))
     typer.echo("worker running; Ctrl-C to stop")
     run_worker(st.settings, st.engine)
     typer.echo("worker stopped")
