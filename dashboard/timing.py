@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from responder.queue import QueueFilters, list_queue
+from responder.statuses import OPEN_STATUSES
 from storage import dashboard_queries as q
 from storage.engine import make_engine
 
@@ -25,16 +27,20 @@ MONTH = (NOW - timedelta(days=28), NOW)
 
 def cases() -> dict[str, Callable[[Session], Any]]:
     """Query name → the call the dashboard makes."""
-    page = q.queue_page
+
+    def page(session: Session, filters: QueueFilters, number: int = 1) -> list[q.QueueRow]:
+        found = list_queue(filters, session=session, page=number, now=NOW)
+        return q.queue_rows(session=session, items=found.items)
+
     return {
-        "queue page 1 (open items)": lambda s: page(session=s, filters=q.QueueFilter(), now=NOW),
-        "queue page 200": lambda s: page(session=s, filters=q.QueueFilter(), page=200, now=NOW),
-        "queue team=billing": lambda s: page(session=s, filters=q.QueueFilter(team="billing"), now=NOW),
+        "queue page 1 (open items)": lambda s: page(s, QueueFilters(status=OPEN_STATUSES)),
+        "queue page 200": lambda s: page(s, QueueFilters(status=OPEN_STATUSES), 200),
+        "queue team=billing": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, team="billing")),
         "queue topic+sentiment": lambda s: page(
-            session=s, filters=q.QueueFilter(topic="delivery", sentiment="negative"), now=NOW
+            s, QueueFilters(status=OPEN_STATUSES, topic="delivery", sentiment="negative")
         ),
-        "queue SLA breached": lambda s: page(session=s, filters=q.QueueFilter(sla="breached"), now=NOW),
-        "queue assignee": lambda s: page(session=s, filters=q.QueueFilter(assignee_id=3), now=NOW),
+        "queue SLA breached": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, sla="breached")),
+        "queue assignee": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, assignee_id=3)),
         "queue filter choices": lambda s: q.queue_facets(session=s, topics=["delivery", "billing"]),
         "item view": lambda s: q.item_view(session=s, item_id=5000),
         "complaints per day and topic, 28 days": lambda s: q.topic_daily_counts(session=s, since=MONTH[0], until=NOW),

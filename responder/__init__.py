@@ -9,10 +9,13 @@ checks `responder.permissions.require(actor, action)` first and writes an audit 
 Queue (responder.queue)
     route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point; each pass
         also wakes due snoozed items, records SLA breaches and auto-assigns the backlog
-    list_queue(filters: QueueFilters | None = None, *, session, sort="priority", page=1, page_size=25)
-        -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int)
+    list_queue(filters: QueueFilters | None = None, *, session, sort="priority", page=1, page_size=25,
+        now=None, warn_before=timedelta(minutes=30))
+        -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int; .pages)
+        the one queue query (dashboard and `dangol queue list`; storage.queue_queries.queue_page);
         sort: "priority" | "oldest" | "newest" | "due"; QueueFilters(status, team, assignee_id,
-        unassigned, priority, platform, topic, language, tag, customer_id, sla_breached, text)
+        unassigned, priority, platform, topic, sentiment, language, tag, customer_id, sla_breached,
+        sla: "ok" | "warning" | "breached", text)
     get_item(item_id, *, session) -> QueueItem                                   NotFound
     set_status(item_id, status, *, actor, session, now=None) -> QueueItem        InvalidTransition
     snooze(item_id, until, *, actor, session, now=None) -> QueueItem

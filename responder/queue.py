@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -23,6 +23,8 @@ from responder.permissions import require
 from responder.statuses import check_transition
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.queue_queries import (
+    SLA_STATES,
+    SORTS,
     QueueFilters,
     item_in_thread,
     items_by_cluster,
@@ -60,6 +62,11 @@ class QueuePage:
     total: int
     page: int
     page_size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one)."""
+        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass
@@ -278,16 +285,35 @@ def _customer_wrote_again(
 
 
 def list_queue(
-    filters: QueueFilters | None = None, *, session: Session, sort: str = "priority", page: int = 1, page_size: int = 25
+    filters: QueueFilters | None = None,
+    *,
+    session: Session,
+    sort: str = "priority",
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+    warn_before: timedelta = timedelta(minutes=30),
 ) -> QueuePage:
-    """A page of the queue with the total count; sort is priority | oldest | newest | due."""
-    from storage.queue_queries import SORTS
+    """A page of the queue with the total count; sort is priority | oldest | newest | due.
 
+    The one queue query the dashboard and `dangol queue list` share; `now` and `warn_before`
+    place the SLA-state filter (`QueueFilters.sla`: ok | warning | breached).
+    """
     if sort not in SORTS:
         raise QueueError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
     if page < 1 or not 1 <= page_size <= 500:
         raise QueueError("page starts at 1 and page_size must be between 1 and 500")
-    items, total = queue_page(filters or QueueFilters(), session=session, sort=sort, page=page, page_size=page_size)
+    if filters is not None and filters.sla is not None and filters.sla not in SLA_STATES:
+        raise QueueError(f"unknown SLA state {filters.sla!r}; valid: {', '.join(SLA_STATES)}")
+    items, total = queue_page(
+        filters or QueueFilters(),
+        session=session,
+        sort=sort,
+        page=page,
+        page_size=page_size,
+        now=now,
+        warn_before=warn_before,
+    )
     return QueuePage(items=items, total=total, page=page, page_size=page_size)
 
 

@@ -8,8 +8,8 @@ page costs the same with a thousand posts as with a million. Writes for privacy 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
@@ -36,24 +36,7 @@ from storage.models import (
     Staff,
 )
 
-OPEN = ("new", "assigned", "in_progress", "pending_approval", "escalated", "snoozed")
-SLA_STATES = ("ok", "warning", "breached")
 SNIPPET = 280
-
-
-@dataclass(slots=True)
-class QueueFilter:
-    """What the queue page filters on; None means "any"."""
-
-    status: list[str] = field(default_factory=lambda: list(OPEN))
-    team: str | None = None
-    topic: str | None = None
-    sentiment: str | None = None
-    platform: str | None = None
-    language: str | None = None
-    assignee_id: int | None = None
-    unassigned: bool = False
-    sla: str | None = None  # ok | warning | breached
 
 
 @dataclass(slots=True)
@@ -79,95 +62,28 @@ class QueueRow:
     created_at: datetime
 
 
-@dataclass(slots=True)
-class QueuePage:
-    rows: list[QueueRow]
-    total: int
-    page: int
-    page_size: int
+def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
+    """Queue lines for a page of items (from `responder.queue.list_queue`), in the items' order.
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def _due() -> ColumnElement[Any]:
-    # First response until answered, then resolution: the clock that matters now.
-    return case(
-        (col(QueueItem.first_responded_at).is_(None), col(QueueItem.first_response_due_at)),
-        else_=col(QueueItem.resolution_due_at),
-    )
-
-
-def _queue_conditions(f: QueueFilter, now: datetime, warn: timedelta) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.status:
-        conditions.append(col(QueueItem.status).in_(f.status))
-    if f.team:
-        conditions.append(col(QueueItem.team) == f.team)
-    if f.topic:
-        conditions.append(col(Analysis.primary_topic) == f.topic)
-    if f.sentiment:
-        conditions.append(col(Analysis.sentiment) == f.sentiment)
-    if f.platform:
-        conditions.append(col(Post.platform) == f.platform)
-    if f.language:
-        conditions.append(col(Analysis.language) == f.language)
-    if f.unassigned:
-        conditions.append(col(QueueItem.assignee_id).is_(None))
-    elif f.assignee_id is not None:
-        conditions.append(col(QueueItem.assignee_id) == f.assignee_id)
-    due = _due()
-    if f.sla == "breached":
-        conditions.append(or_(col(QueueItem.sla_breached).is_(True), due <= now))
-    elif f.sla == "warning":
-        conditions.append(and_(col(QueueItem.sla_breached).is_(False), due > now, due <= now + warn))
-    elif f.sla == "ok":
-        conditions.append(and_(col(QueueItem.sla_breached).is_(False), or_(due.is_(None), due > now + warn)))
-    return conditions
-
-
-def queue_page(
-    *,
-    session: Session,
-    filters: QueueFilter,
-    page: int = 1,
-    page_size: int = 25,
-    now: datetime | None = None,
-    warn_before: timedelta = timedelta(minutes=30),
-) -> QueuePage:
-    """One page of queue rows, most urgent first (priority, then oldest first).
-
-    Two steps keep a page cheap on a large queue: the ids of the page are chosen on the queue
-    table (joined to posts/analyses only when a filter needs them), then those 25 rows are
-    loaded with their post, author, analysis and assignee by primary key.
+    One query by primary key brings each item's post, author, analysis and assignee name.
     """
-    now = now or utcnow()
-    conditions = _queue_conditions(filters, now, warn_before)
-    ids = select(col(QueueItem.id)).select_from(QueueItem)
-    counted = select(func.count()).select_from(QueueItem)
-    if filters.platform:
-        ids = ids.join(Post, col(Post.id) == col(QueueItem.post_id))
-        counted = counted.join(Post, col(Post.id) == col(QueueItem.post_id))
-    if filters.topic or filters.sentiment or filters.language:
-        ids = ids.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
-        counted = counted.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
-    total = int(session.execute(counted.where(*conditions)).scalar_one())
-    page = max(1, page)
-    # Priority, then age: both in ix_queue_status_priority, so the page is read off the index.
-    # (Ordering by the due time instead costs a table read per open item: 0.5 s at 100k open.)
-    ordered = ids.where(*conditions).order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
-    chosen = list(session.execute(ordered.limit(page_size).offset((page - 1) * page_size)).scalars())
+    post_ids = [i.post_id for i in items]
     rows = session.execute(
-        select(QueueItem, Post, Author, Analysis, col(Staff.username))
-        .join(Post, col(Post.id) == col(QueueItem.post_id))
+        select(Post, Author, Analysis)
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-        .outerjoin(Staff, col(Staff.id) == col(QueueItem.assignee_id))
-        .where(col(QueueItem.id).in_(chosen or [-1]))
+        .where(col(Post.id).in_(post_ids or [-1]))
     ).all()
-    by_id = {r[0].id: r for r in rows}
-    return QueuePage([_queue_row(*by_id[i]) for i in chosen if i in by_id], total, page, page_size)
+    by_post = {post.id: (post, author, analysis) for post, author, analysis in rows}
+    staff_ids = {i.assignee_id for i in items if i.assignee_id is not None}
+    names = dict(
+        session.execute(select(col(Staff.id), col(Staff.username)).where(col(Staff.id).in_(staff_ids or [-1]))).all()
+    )
+    return [
+        _queue_row(i, *by_post[i.post_id], names.get(i.assignee_id) if i.assignee_id else None)
+        for i in items
+        if i.post_id in by_post
+    ]
 
 
 def _queue_row(

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from dangol.types import utcnow
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
 
 SORTS = ("priority", "oldest", "newest", "due")
+SLA_STATES = ("ok", "warning", "breached")
 
 
 @dataclass(frozen=True)
 class QueueFilters:
-    """What the queue list can be narrowed by; None means "any"."""
+    """What the queue list can be narrowed by; None means "any".
+
+    `sla` is the clock's state now (ok | warning | breached, as the dashboard shows it);
+    `sla_breached` is the stored breach flag alone.
+    """
 
     status: Sequence[str] | None = None
     team: str | None = None
@@ -25,63 +33,114 @@ class QueueFilters:
     priority: int | None = None
     platform: str | None = None
     topic: str | None = None
+    sentiment: str | None = None
     language: str | None = None
     tag: str | None = None
     customer_id: int | None = None
     sla_breached: bool | None = None
+    sla: str | None = None
     text: str | None = None
 
 
-def _filtered(stmt, filters: QueueFilters):  # type: ignore[no-untyped-def]
-    f = filters
+def due_column() -> ColumnElement[Any]:
+    """The clock that matters now: first response until answered, then resolution."""
+    return case(
+        (col(QueueItem.first_responded_at).is_(None), col(QueueItem.first_response_due_at)),
+        else_=col(QueueItem.resolution_due_at),
+    )
+
+
+def _conditions(f: QueueFilters, now: datetime, warn: timedelta) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.status:
-        stmt = stmt.where(col(QueueItem.status).in_(list(f.status)))
+        conditions.append(col(QueueItem.status).in_(list(f.status)))
     if f.team:
-        stmt = stmt.where(QueueItem.team == f.team)
-    if f.assignee_id is not None:
-        stmt = stmt.where(QueueItem.assignee_id == f.assignee_id)
+        conditions.append(col(QueueItem.team) == f.team)
     if f.unassigned:
-        stmt = stmt.where(col(QueueItem.assignee_id).is_(None))
+        conditions.append(col(QueueItem.assignee_id).is_(None))
+    elif f.assignee_id is not None:
+        conditions.append(col(QueueItem.assignee_id) == f.assignee_id)
     if f.priority is not None:
-        stmt = stmt.where(QueueItem.priority == f.priority)
+        conditions.append(col(QueueItem.priority) == f.priority)
     if f.customer_id is not None:
-        stmt = stmt.where(QueueItem.customer_id == f.customer_id)
+        conditions.append(col(QueueItem.customer_id) == f.customer_id)
     if f.sla_breached is not None:
-        stmt = stmt.where(QueueItem.sla_breached == f.sla_breached)
+        conditions.append(col(QueueItem.sla_breached) == f.sla_breached)
+    if f.platform:
+        conditions.append(col(Post.platform) == f.platform)
+    if f.text:
+        conditions.append(func.lower(col(Post.text)).contains(f.text.lower()))
+    if f.topic:
+        conditions.append(col(Analysis.primary_topic) == f.topic)
+    if f.sentiment:
+        conditions.append(col(Analysis.sentiment) == f.sentiment)
+    if f.language:
+        conditions.append(col(Analysis.language) == f.language)
+    due = due_column()
+    if f.sla == "breached":
+        conditions.append(or_(col(QueueItem.sla_breached).is_(True), due <= now))
+    elif f.sla == "warning":
+        conditions.append(and_(col(QueueItem.sla_breached).is_(False), due > now, due <= now + warn))
+    elif f.sla == "ok":
+        conditions.append(and_(col(QueueItem.sla_breached).is_(False), or_(due.is_(None), due > now + warn)))
+    return conditions
+
+
+def _joined(stmt: Any, f: QueueFilters) -> Any:
+    # Posts and analyses are joined only when a filter reads them, so most pages stay on the queue's indexes.
     if f.platform or f.text:
-        stmt = stmt.join(Post, col(Post.id) == QueueItem.post_id)
-        if f.platform:
-            stmt = stmt.where(Post.platform == f.platform)
-        if f.text:
-            stmt = stmt.where(func.lower(Post.text).contains(f.text.lower()))
-    if f.topic or f.language:
-        stmt = stmt.join(Analysis, col(Analysis.post_id) == QueueItem.post_id)
-        if f.topic:
-            stmt = stmt.where(Analysis.primary_topic == f.topic)
-        if f.language:
-            stmt = stmt.where(Analysis.language == f.language)
+        stmt = stmt.join(Post, col(Post.id) == col(QueueItem.post_id))
+    if f.topic or f.sentiment or f.language:
+        stmt = stmt.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
     return stmt
 
 
-def queue_page(
-    filters: QueueFilters, *, session: Session, sort: str = "priority", page: int = 1, page_size: int = 25
-) -> tuple[list[QueueItem], int]:
-    """One page of queue items and the total count matching `filters`."""
-    orders = {
+def _order(sort: str) -> tuple[Any, ...]:
+    # Priority, then age: both in ix_queue_status_priority, so the default page is read off the index.
+    # (Ordering by the due time instead costs a table read per open item: 0.5 s at 100k open.)
+    return {
         "priority": (col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id)),
         "oldest": (col(QueueItem.created_at), col(QueueItem.id)),
         "newest": (col(QueueItem.created_at).desc(), col(QueueItem.id).desc()),
         "due": (col(QueueItem.first_response_due_at), col(QueueItem.id)),
-    }
-    total = session.exec(_filtered(select(func.count()).select_from(QueueItem), filters)).one()
-    stmt = _filtered(select(QueueItem), filters).order_by(*orders[sort])
-    items = list(session.exec(stmt.offset((page - 1) * page_size).limit(page_size)))
+    }[sort]
+
+
+def queue_page(
+    filters: QueueFilters,
+    *,
+    session: Session,
+    sort: str = "priority",
+    page: int = 1,
+    page_size: int = 25,
+    now: datetime | None = None,
+    warn_before: timedelta = timedelta(minutes=30),
+) -> tuple[list[QueueItem], int]:
+    """One page of queue items matching `filters`, in `sort` order, and how many match in all.
+
+    Two steps keep a page cheap on a large queue: the ids of the page are chosen on the queue
+    table (joined to posts/analyses only when a filter needs them), then those rows are loaded
+    by primary key. Measured at 1M posts: 17-95 ms for the common pages (BENCHMARKS.md).
+    """
+    conditions = _conditions(filters, now or utcnow(), warn_before)
+    offset = (max(1, page) - 1) * page_size
+    ids = _joined(select(col(QueueItem.id)).select_from(QueueItem), filters).where(*conditions)
     if filters.tag:
-        # JSON list containment differs between SQLite and PostgreSQL; tags are few, so filter here.
-        everything = list(session.exec(_filtered(select(QueueItem), filters).order_by(*orders[sort])))
-        tagged = [i for i in everything if filters.tag in (i.tags or [])]
-        return tagged[(page - 1) * page_size : page * page_size], len(tagged)
-    return items, int(total)
+        # JSON list containment differs between SQLite and PostgreSQL; tags are few, so filter the
+        # (id, tags) pairs here instead of loading whole rows.
+        pairs = session.exec(
+            _joined(select(col(QueueItem.id), col(QueueItem.tags)).select_from(QueueItem), filters)
+            .where(*conditions)
+            .order_by(*_order(sort))
+        ).all()
+        tagged = [item_id for item_id, tags in pairs if filters.tag in (tags or [])]
+        chosen, total = tagged[offset : offset + page_size], len(tagged)
+    else:
+        counted = _joined(select(func.count()).select_from(QueueItem), filters).where(*conditions)
+        total = int(session.exec(counted).one())
+        chosen = list(session.exec(ids.order_by(*_order(sort)).limit(page_size).offset(offset)))
+    loaded = {i.id: i for i in session.exec(select(QueueItem).where(col(QueueItem.id).in_(chosen or [-1])))}
+    return [loaded[i] for i in chosen if i in loaded], total
 
 
 def open_loads(statuses: Sequence[str], *, session: Session) -> dict[int, int]:

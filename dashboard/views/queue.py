@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
@@ -11,11 +12,13 @@ from dashboard.context import Ctx, act, read
 from dashboard.navigation import open_item
 from dashboard.safe import md, short
 from responder.permissions import allowed
+from responder.queue import QueueFilters, QueuePage, list_queue
+from responder.statuses import OPEN_STATUSES, STATUSES
 from storage import dashboard_queries as q
 from storage.models import Staff
+from storage.queue_queries import SLA_STATES
 
 SENTIMENTS = ("negative", "neutral", "positive")
-STATUSES = ("new", "assigned", "in_progress", "pending_approval", "escalated", "snoozed", "replied", "closed", "spam")
 ANY = "(any)"
 
 
@@ -44,13 +47,13 @@ def _choice(value: str) -> str | None:
     return None if value == ANY else value
 
 
-def filters_form(ctx: Ctx, actor: Staff) -> q.QueueFilter:
+def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
     """The filter form; values persist in session state between runs."""
     facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, tuple(ctx.settings.topics))
     staff = read(ctx, lambda s: _staff(s))
     with st.form("queue_filters"):
         cols = st.columns(4)
-        status = cols[0].multiselect("Status", STATUSES, default=list(q.OPEN), key="f_status")
+        status = cols[0].multiselect("Status", STATUSES, default=list(OPEN_STATUSES), key="f_status")
         team = cols[1].selectbox("Team", [ANY, *facets["team"]], key="f_team")
         topic = cols[2].selectbox("Topic", [ANY, *facets["topic"]], key="f_topic")
         sentiment = cols[3].selectbox("Sentiment", [ANY, *SENTIMENTS], key="f_sentiment")
@@ -59,11 +62,11 @@ def filters_form(ctx: Ctx, actor: Staff) -> q.QueueFilter:
         language = cols[1].selectbox("Language", [ANY, *facets["language"]], key="f_language")
         names = [ANY, "(unassigned)", "(me)", *staff]
         assignee = cols[2].selectbox("Assignee", names, key="f_assignee")
-        sla = cols[3].selectbox("SLA", [ANY, *q.SLA_STATES], key="f_sla")
+        sla = cols[3].selectbox("SLA", [ANY, *SLA_STATES], key="f_sla")
         if st.form_submit_button("Apply filters"):
             st.session_state["queue_page"] = 1
     assignee_id = actor.id if assignee == "(me)" else staff.get(assignee)
-    return q.QueueFilter(
+    return QueueFilters(
         status=list(status),
         team=_choice(team),
         topic=_choice(topic),
@@ -93,14 +96,22 @@ def render(ctx: Ctx, actor: Staff) -> None:
     size = ctx.settings.dashboard.page_size
     number = int(st.session_state.get("queue_page", 1))
     now = utcnow()
-    page = read(ctx, lambda s: q.queue_page(session=s, filters=filters, page=number, page_size=size, now=now))
+    page, rows = read(ctx, lambda s: _page(s, filters, number, size, now))
     st.caption(f"{page.total} items · page {page.page} of {page.pages}")
-    for row in page.rows:
+    for row in rows:
         _row(row, actor, now)
     _pager(page)
-    if page.rows:
+    if rows:
         # Shown to every role that sees the queue: the server refuses roles without queue.bulk.
-        bulk_form(ctx, actor, page.rows)
+        bulk_form(ctx, actor, rows)
+
+
+def _page(
+    session: Any, filters: QueueFilters, number: int, size: int, now: datetime
+) -> tuple[QueuePage, list[q.QueueRow]]:
+    # The responder's queue query chooses the page; the rows add what a queue line shows.
+    page = list_queue(filters, session=session, page=number, page_size=size, now=now)
+    return page, q.queue_rows(session=session, items=page.items)
 
 
 def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
@@ -121,7 +132,7 @@ def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
             st.caption("tags: " + ", ".join(md(t) for t in row.tags))
 
 
-def _pager(page: q.QueuePage) -> None:
+def _pager(page: QueuePage) -> None:
     if page.pages <= 1:
         return
     cols = st.columns(3)

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 
 from dangol.errors import Conflict
 from dangol.types import Page, PostIn
+from responder.queue import QueueFilters, list_queue
+from responder.statuses import OPEN_STATUSES
 from storage import dashboard_queries as q
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Author, Customer, CustomerHandle, IdentityLink, Post, QueueItem
@@ -55,33 +57,47 @@ SPECS = [
 ]
 
 
+def open_items(**only: object) -> QueueFilters:
+    """The dashboard's default: open items, narrowed by `only`."""
+    return QueueFilters(status=OPEN_STATUSES, **only)  # type: ignore[arg-type]
+
+
 def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, make_post) -> None:
     a, b, c = seed(session, make_post, SPECS)
-    page = q.queue_page(session=session, filters=q.QueueFilter(), page=1, page_size=2, now=NOW)
-    assert [r.item_id for r in page.rows] == [b, c]  # priority 1 first, then oldest (here: lowest id)
+    page = list_queue(open_items(), session=session, page=1, page_size=2, now=NOW)
+    rows = q.queue_rows(session=session, items=page.items)
+    assert [r.item_id for r in rows] == [b, c]  # priority 1 first, then oldest (here: lowest id)
     assert (page.total, page.pages) == (3, 2)
-    second = q.queue_page(session=session, filters=q.QueueFilter(), page=2, page_size=2, now=NOW)
-    assert [r.item_id for r in second.rows] == [a]
+    second = list_queue(open_items(), session=session, page=2, page_size=2, now=NOW)
+    assert [r.item_id for r in q.queue_rows(session=session, items=second.items)] == [a]
 
 
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
-        (q.QueueFilter(sentiment="negative"), [2, 0]),
-        (q.QueueFilter(topic="app"), [1, 2]),
-        (q.QueueFilter(language="ko"), [2]),
-        (q.QueueFilter(team="korea"), [2]),
-        (q.QueueFilter(sla="breached"), [2]),
-        (q.QueueFilter(sla="warning"), [0]),
-        (q.QueueFilter(sla="ok"), [1]),
-        (q.QueueFilter(status=["closed"]), []),
+        (open_items(sentiment="negative"), [2, 0]),
+        (open_items(topic="app"), [1, 2]),
+        (open_items(language="ko"), [2]),
+        (open_items(team="korea"), [2]),
+        (open_items(sla="breached"), [2]),
+        (open_items(sla="warning"), [0]),
+        (open_items(sla="ok"), [1]),
+        (QueueFilters(status=["closed"]), []),
     ],
 )
 def test_queue_filters_select_the_right_items(session: Session, make_post, filters, expected) -> None:
     ids = seed(session, make_post, SPECS)
-    page = q.queue_page(session=session, filters=filters, now=NOW)
-    assert [r.item_id for r in page.rows] == [ids[i] for i in expected]
+    page = list_queue(filters, session=session, now=NOW)
+    assert [r.item_id for r in q.queue_rows(session=session, items=page.items)] == [ids[i] for i in expected]
     assert page.total == len(expected)
+
+
+def test_queue_rows_carry_what_a_queue_line_shows(session: Session, make_post) -> None:
+    ids = seed(session, make_post, SPECS)
+    page = list_queue(open_items(team="korea"), session=session, now=NOW)
+    (row,) = q.queue_rows(session=session, items=page.items)
+    assert (row.item_id, row.sentiment, row.topic, row.language) == (ids[2], "negative", "app", "ko")
+    assert row.due_at is not None and row.due_at < NOW and row.assignee is None
 
 
 def make_customer(session: Session, name: str, handle: str | None = None) -> Customer:
