@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +18,8 @@ from sqlmodel import Session, select
 from dangol.errors import Forbidden, QueueError
 from dangol.settings import DashboardSettings
 from dangol.types import utcnow
-from storage.models import AuditEvent, Staff
+from responder import audit
+from storage.models import Staff
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
@@ -57,13 +57,6 @@ class LoginAttempt:
     locked_until: datetime | None = None
 
 
-def audit(session: Session, *, actor: str, action: str, entity_id: str, after: dict[str, Any] | None = None) -> None:
-    """Record an auth event on a staff account."""
-    session.add(
-        AuditEvent(at=utcnow(), actor=actor, action=action, entity_type="staff", entity_id=entity_id, after=after or {})
-    )
-
-
 def find_staff(session: Session, username: str) -> Staff | None:
     """The staff row with this username (usernames compare case-insensitively)."""
     return session.exec(select(Staff).where(Staff.username == username.strip().lower())).first()
@@ -77,10 +70,14 @@ def attempt_login(
     staff = find_staff(session, username)
     if staff is None or not staff.active:
         verify_password(_DUMMY_HASH, password)
-        audit(session, actor=username[:100], action="auth.login_failed", entity_id=username[:100])
+        audit.record(
+            session, entity_type="staff", actor=username[:100], action="auth.login_failed", entity_id=username[:100]
+        )
         return LoginAttempt(ok=False, message=GENERIC_FAILURE)
     if staff.locked_until is not None and staff.locked_until > now:
-        audit(session, actor=staff.username, action="auth.login_locked", entity_id=str(staff.id))
+        audit.record(
+            session, entity_type="staff", actor=staff.username, action="auth.login_locked", entity_id=str(staff.id)
+        )
         return _locked(staff.locked_until)
     if not verify_password(staff.password_hash, password):
         return _record_failure(session, staff, settings, now)
@@ -88,15 +85,16 @@ def attempt_login(
     staff.locked_until = None
     staff.last_login_at = now
     session.add(staff)
-    audit(session, actor=staff.username, action="auth.login", entity_id=str(staff.id))
+    audit.record(session, entity_type="staff", actor=staff.username, action="auth.login", entity_id=str(staff.id))
     session.flush()
     return LoginAttempt(ok=True, message=f"welcome, {staff.display_name or staff.username}", staff=staff)
 
 
 def _record_failure(session: Session, staff: Staff, settings: DashboardSettings, now: datetime) -> LoginAttempt:
     staff.failed_logins += 1
-    audit(
+    audit.record(
         session,
+        entity_type="staff",
         actor=staff.username,
         action="auth.login_failed",
         entity_id=str(staff.id),
@@ -105,8 +103,9 @@ def _record_failure(session: Session, staff: Staff, settings: DashboardSettings,
     if staff.failed_logins >= settings.lockout_attempts:
         staff.locked_until = now + timedelta(minutes=settings.lockout_minutes)
         staff.failed_logins = 0
-        audit(
+        audit.record(
             session,
+            entity_type="staff",
             actor=staff.username,
             action="auth.lockout",
             entity_id=str(staff.id),
@@ -153,4 +152,6 @@ def record_logout(*, session: Session, staff_id: int, reason: str = "logout") ->
     """Audit a logout (`logout` or `timeout`)."""
     staff = session.get(Staff, staff_id)
     if staff is not None:
-        audit(session, actor=staff.username, action=f"auth.{reason}", entity_id=str(staff_id))
+        audit.record(
+            session, entity_type="staff", actor=staff.username, action=f"auth.{reason}", entity_id=str(staff_id)
+        )

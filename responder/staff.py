@@ -8,24 +8,17 @@ member, whose role is checked with `permissions.require`, and is audited.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlmodel import Session, select
 
 from dangol.errors import Conflict, NotFound, QueueError
-from dangol.types import utcnow
+from responder import audit
 from responder.auth import hash_password
 from responder.permissions import require, validate_role
-from storage.models import AuditEvent, Staff, Team
+from storage.models import Staff, Team
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-
-def _audit(session: Session, actor: str, action: str, entity: str, entity_id: Any, **values: Any) -> None:
-    session.add(
-        AuditEvent(at=utcnow(), actor=actor, action=action, entity_type=entity, entity_id=str(entity_id), after=values)
-    )
 
 
 def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
@@ -92,7 +85,10 @@ def create_staff(
     )
     session.add(staff)
     session.flush()
-    _audit(session, actor, "staff.create", "staff", staff.id, username=username, role=role, team=team)
+    audit.record(
+        session, actor=actor, action="staff.create", entity_type="staff", entity_id=staff.id,
+        after={"username": username, "role": role, "team": team},
+    )  # fmt: skip
     return staff
 
 
@@ -148,17 +144,10 @@ def update_staff(
             raise QueueError("you cannot deactivate your own account")
         staff.active = active
     session.add(staff)
-    session.add(
-        AuditEvent(
-            at=utcnow(),
-            actor=actor.username,
-            action="staff.update",
-            entity_type="staff",
-            entity_id=str(staff.id),
-            before=before,
-            after={"role": staff.role, "team_id": staff.team_id, "active": staff.active},
-        )
-    )
+    audit.record(
+        session, actor=actor, action="staff.update", entity_type="staff", entity_id=staff.id, before=before,
+        after={"role": staff.role, "team_id": staff.team_id, "active": staff.active},
+    )  # fmt: skip
     session.flush()
     return staff
 
@@ -172,7 +161,9 @@ def reset_password(*, session: Session, actor: Staff | None, staff_id: int, pass
     staff.failed_logins = 0
     staff.locked_until = None
     session.add(staff)
-    _audit(session, actor.username if actor else "system:cli", "staff.password_reset", "staff", staff_id)
+    audit.record(
+        session, actor=actor or "system:cli", action="staff.password_reset", entity_type="staff", entity_id=staff_id
+    )
     session.flush()
 
 
@@ -184,5 +175,5 @@ def unlock(*, session: Session, actor: Staff | None, staff_id: int) -> None:
     staff.failed_logins = 0
     staff.locked_until = None
     session.add(staff)
-    _audit(session, actor.username if actor else "system:cli", "staff.unlock", "staff", staff_id)
+    audit.record(session, actor=actor or "system:cli", action="staff.unlock", entity_type="staff", entity_id=staff_id)
     session.flush()
