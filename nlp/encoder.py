@@ -79,7 +79,12 @@ class SentenceTransformerEncoder:
             ) from exc
         self._model.max_seq_length = max_length
         self.batch_size = batch_size
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise AnalysisError(
+                f"encoder model {model!r} does not say its embedding size; it is not a sentence encoder"
+            )
+        self.dim = int(dim)
         self.version = f"st:{model_label(model)}"
 
     @classmethod

@@ -168,7 +168,8 @@ class SentimentHead:
     def save(self, path: Path) -> None:
         """Write the head as a compressed .npz (float16 weights keep it small)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, meta=np.array(json.dumps(self.meta, sort_keys=True)), **self.arrays)
+        arrays: dict[str, Any] = {"meta": np.array(json.dumps(self.meta, sort_keys=True)), **self.arrays}
+        np.savez_compressed(path, **arrays)
 
     def _array(self, name: str) -> np.ndarray:
         return self.arrays[name].astype(np.float32)
