@@ -76,15 +76,15 @@ def test_missing_taxonomy_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_zero_and_few_shot_runs_print_json_metrics_last(tmp_path: Path) -> None:
-    test = write_rows(tmp_path / "test.csv", airline_rows("val", 300))
-    train = write_rows(tmp_path / "train.csv", airline_rows("train", 900))
+    test = write_rows(tmp_path / "test.csv", airline_rows("val", 200))
+    train = write_rows(tmp_path / "train.csv", airline_rows("train", 600))
     base = ["--data", str(test), "--text-col", "text", "--label-col", "reason", "--taxonomy", str(AIRLINE)]
     results = []
     for extra in ([], ["--train", str(train)]):
         code, output = run(*base, *extra)
         assert code == 0, output
         results.append(json.loads(output.strip().splitlines()[-1]))
-    labelled = sum(1 for r in airline_rows("val", 300) if r["reason"])
+    labelled = sum(1 for r in airline_rows("val", 200) if r["reason"])
     assert [r["n"] for r in results] == [labelled, labelled]
     assert [r["mode"] for r in results] == ["zero-shot", "few-shot"]
     assert all(0 < r["macro_f1"] <= r["accuracy"] + 0.5 and 0 < r["accuracy"] <= 1 for r in results)
