@@ -5,11 +5,14 @@
 Rows are synthetic but shaped like production: 8 weeks of posts on six platforms, one author
 per five posts, every post analyzed (no embeddings: they are not read by the queries measured),
 about one in six posts queued with a realistic mix of statuses. The same seed gives the same data.
+On PostgreSQL rows go in with COPY and the database is vacuumed and analyzed afterwards (what
+autovacuum does in service: without it the planner has no statistics and reads the heap).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -17,8 +20,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, insert, text
+from sqlalchemy.engine import Connection, Engine
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -46,29 +49,83 @@ def chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[d
 
 
 def generate(engine: Engine, posts: int, *, seed: int = 7, progress: bool = True) -> dict[str, float]:
-    """Fill an empty, migrated database; returns row counts and seconds taken."""
+    """Fill an empty, migrated database; returns row counts and seconds taken (load, then statistics)."""
     rng = random.Random(seed)
     started = time.perf_counter()
     authors = max(1, posts // 5)
+    write = _copy if engine.dialect.name == "postgresql" else _insert
     with engine.begin() as conn:
         conn.execute(insert(Staff), [{"username": f"agent{i}", "role": "agent", "languages": ["en", "ko"],
-                                      "topics": [], "capacity": 50} for i in range(20)])
+                                      "topics": [], "capacity": 50} for i in range(20)])  # fmt: skip
         for batch in chunks(_authors(authors, rng)):
-            conn.execute(insert(Author), batch)
+            write(conn, Author.__table__, batch)  # type: ignore[arg-type]
     done = 0
     for batch in chunks(_posts(posts, authors, rng)):
         with engine.begin() as conn:
-            conn.execute(insert(Post), [row["post"] for row in batch])
-            conn.execute(insert(Analysis), [row["analysis"] for row in batch])
+            write(conn, Post.__table__, [row["post"] for row in batch])  # type: ignore[arg-type]
+            write(conn, Analysis.__table__, [row["analysis"] for row in batch])  # type: ignore[arg-type]
             queued = [row["queue"] for row in batch if row["queue"]]
             if queued:
-                conn.execute(insert(QueueItem), queued)
+                write(conn, QueueItem.__table__, queued)  # type: ignore[arg-type]
         done += len(batch)
         if progress:
             print(f"\r{done:,}/{posts:,} posts", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
-    return {"posts": posts, "authors": authors, "seconds": round(time.perf_counter() - started, 1)}
+    loaded = time.perf_counter()
+    analyze_tables(engine)
+    return {
+        "posts": posts,
+        "authors": authors,
+        "seconds": round(loaded - started, 1),
+        "analyze_seconds": round(time.perf_counter() - loaded, 1),
+    }
+
+
+def analyze_tables(engine: Engine) -> None:
+    """Planner statistics after a bulk load: VACUUM ANALYZE on PostgreSQL, ANALYZE on SQLite.
+
+    PostgreSQL ids were given explicitly, so the id sequences are moved past them too.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for table in ("author", "post"):
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                conn.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            # Sampled, as storage does it in service: exact statistics on a million rows take minutes.
+            conn.execute(text("PRAGMA analysis_limit = 1000"))
+            conn.execute(text("ANALYZE"))
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    conn.execute(insert(table), rows)
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL COPY: about ten times faster than executemany INSERT for a million rows."""
+    defaults = _python_defaults(table, rows[0])
+    columns = [*rows[0], *defaults]
+    cursor = conn.connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            values = [row[c] if c in row else defaults[c] for c in columns]
+            copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v for v in values])
+
+
+def _python_defaults(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Column defaults that SQLAlchemy fills in for INSERT but COPY would leave NULL."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in row or default is None or column.primary_key:
+            continue
+        arg = default.arg  # type: ignore[attr-defined]
+        out[column.name] = arg(None) if callable(arg) else arg
+    return out
 
 
 def _authors(count: int, rng: random.Random) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,109 @@
+"""The generated tables of BENCHMARKS.md, between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
+
+Only the text between the markers is rewritten, so prose written around them (and the
+sections other people own) stays as it is. A marker pair that is missing is appended.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+TARGETS = {
+    "analyze": "analyze >= 500 posts/s (ONNX), ratio >= 0.8",
+    "store": ">= 5,000 posts/s",
+    "queue": "p95 < 50 ms at 1M posts",
+    "weekly": "< 15 s at 1M posts",
+    "memory": "< 1.5 GB peak RSS",
+}
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine(results: dict[str, Any]) -> str:
+    """The machine and command line of the run."""
+    m = results["machine"]
+    return (
+        f"{m['date']}: `nproc` {m['nproc']}, {m['cpu']}, {m['ram_gib']} GiB RAM, Python {m['python']}; "
+        f"load average {m['load_average']} at the start (shared machine).\n\n    {results['command']}"
+    )
+
+
+def pipeline(results: dict[str, Any]) -> str:
+    """Encoder and analyze throughput."""
+    rows = []
+    if enc := results.get("encoder"):
+        for name in ("torch_fp32", "onnx_int8"):
+            rows.append([f"raw encoder, {name}", f"{enc[name]['posts_per_s']:,}", "", enc[name]["load_average"]])
+        rows.append(["ONNX speed-up over torch", f"{enc['onnx_speedup']}×", "", ""])
+    if p := results.get("pipeline"):
+        rows.append([f"raw encoder in the same run ({p['encoder']})", f"{p['encoder_posts_per_s']:,}", "", ""])
+        rows.append(
+            [f"`analyze` end to end, {p['posts']} posts", f"{p['posts_per_s']:,}", p["ratio"], p["load_average"]]
+        )
+    return _table(["what", "posts/s", "ratio to encoder", "load avg"], rows)
+
+
+def storage(results: dict[str, Any]) -> str:
+    """Collect-and-store throughput from replay."""
+    rows = [
+        [backend, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}", r["load_average"]]
+        for backend, r in results.get("collect", {}).items()
+    ]
+    return _table(["backend", "pages", "posts", "seconds", "posts/s", "load avg"], rows)
+
+
+def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:
+    backend, size = item[0].split("/")
+    return backend, int(size)
+
+
+def queue(results: dict[str, Any]) -> str:
+    """Queue page latencies per backend and size, and the weekly report."""
+    rows = []
+    for key, r in sorted(results.get("queue", {}).items(), key=_backend_and_size):
+        backend, size = key.split("/")
+        cells = [f"{r[c]['p50_ms']} / {r[c]['p95_ms']}" for c in ("first_page", "filtered_page", "deep_page", "count")]
+        rows.append([backend, f"{int(size):,}", f"{r['open_items']:,}", *cells, r["count"]["load_average"]])
+    out = _table(
+        ["backend", "posts", "open items", "first page", "filtered page", "deep page", "count", "load avg"], rows
+    )
+    weekly = [
+        [key, f"{r['posts_in_week']:,}", r["build_s"], r["write_s"], r["total_s"], r["load_average"]]
+        for key, r in results.get("weekly", {}).items()
+    ]
+    if weekly:
+        header = ["database", "posts in week", "build_weekly s", "write_weekly s", "total s", "load avg"]
+        out += "\n\nWeekly report (`build_weekly` + `write_weekly`):\n\n" + _table(header, weekly)
+    return out
+
+
+def memory(results: dict[str, Any]) -> str:
+    """Worker peak RSS."""
+    m = results.get("memory")
+    if not m:
+        return "(not run)"
+    rows = [[f"{m['posts']:,}", m["collected"], m["analyzed"], m["queued"], m["seconds"], m["peak_rss_mib"],
+             m["load_average"]]]  # fmt: skip
+    return _table(["posts replayed", "collected", "analyzed", "queued", "seconds", "peak RSS MiB", "load avg"], rows)
+
+
+RENDERERS = {"machine": machine, "pipeline": pipeline, "storage": storage, "queue": queue, "memory": memory}
+
+
+def update(path: Path, results: dict[str, Any]) -> None:
+    """Rewrite every generated block of `path` from `results`."""
+    document = path.read_text() if path.exists() else ""
+    for name, render in RENDERERS.items():
+        block = f"<!-- bench:{name} -->\n{render(results)}\n<!-- /bench:{name} -->"
+        pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
+        if pattern.search(document):
+            document = pattern.sub(lambda _m, block=block: block, document)  # type: ignore[misc]
+        else:
+            document = document.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(document)

@@ -1,0 +1,251 @@
+"""The measured pieces of `python -m bench.run`; each returns a JSON-ready dict.
+
+Sizes are parameters so the smoke test can run every piece on tiny inputs in seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, col, select
+
+from bench.generate import generate
+from bench.machine import load_average
+from bench.timing import latency
+from dangol.demo_data import DEMO_DATA
+from dangol.settings import Settings, load_settings
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Post, QueueItem
+
+OPEN = ("new", "assigned", "in_progress", "pending_approval")
+REPLAY_PLATFORM = "mastodon"
+
+
+# --- encoder ---------------------------------------------------------------------------------
+
+
+def encoder_throughput(texts: list[str], *, batch_size: int = 64) -> dict[str, Any]:
+    """Torch fp32 and ONNX int8 MiniLM on the same texts, one after the other in this process."""
+    from nlp.encoder import DEFAULT_ONNX_DIR, PACKAGED_MODEL, SentenceTransformerEncoder
+    from nlp.onnx_encoder import OnnxEncoder, export_onnx, is_exported
+
+    if not is_exported(DEFAULT_ONNX_DIR):
+        export_onnx(DEFAULT_ONNX_DIR)
+    out: dict[str, Any] = {"texts": len(texts), "batch_size": batch_size}
+    for name, encoder in (
+        ("torch_fp32", SentenceTransformerEncoder(PACKAGED_MODEL, batch_size=batch_size)),
+        ("onnx_int8", OnnxEncoder(DEFAULT_ONNX_DIR, batch_size=batch_size)),
+    ):
+        encoder.encode(texts[:batch_size])  # warm-up
+        started = time.perf_counter()
+        for i in range(0, len(texts), batch_size):
+            encoder.encode(texts[i : i + batch_size])
+        seconds = time.perf_counter() - started
+        out[name] = {"posts_per_s": round(len(texts) / seconds, 1), "load_average": load_average()}
+    out["onnx_speedup"] = round(out["onnx_int8"]["posts_per_s"] / out["torch_fp32"]["posts_per_s"], 2)
+    return out
+
+
+def pipeline_throughput(settings: Settings, posts: int) -> dict[str, Any]:
+    """`dangol bench pipeline`: analyze end to end against the raw (default) encoder, same run."""
+    from dangol.benchmark import bench_pipeline
+    from nlp.encoder import build_encoder
+
+    with tempfile.TemporaryDirectory(prefix="dangol-bench-") as workdir:
+        result = bench_pipeline(settings, posts, Path(workdir)).as_json()
+    result["encoder"] = build_encoder(settings).version  # type: ignore[attr-defined]
+    result["load_average"] = load_average()
+    return result
+
+
+# --- collect and store -----------------------------------------------------------------------
+
+
+def write_replay_pages(folder: Path, pages: int, per_page: int = 40) -> int:
+    """`pages` Mastodon search pages cloned from the demo's statuses, every id unique; returns posts."""
+    base: list[dict[str, Any]] = []
+    for path in sorted((DEMO_DATA / REPLAY_PLATFORM).glob("*.json")):
+        base.extend(s for s in json.loads(path.read_text()) if isinstance(s, dict) and "account" in s)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    n = 0
+    for page in range(pages):
+        statuses = []
+        for _ in range(per_page):
+            status = copy.deepcopy(base[n % len(base)])
+            status["id"] = str(10**17 + n)
+            status["url"] = f"https://bench.example/@u/{status['id']}"
+            status["uri"] = status["url"]
+            status["created_at"] = (start + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            status["reblog"] = None
+            status["in_reply_to_id"] = None
+            status["account"]["id"] = str(5 * 10**16 + n % 997)
+            status["account"]["username"] = status["account"]["acct"] = f"bench{n % 997}"
+            statuses.append(status)
+            n += 1
+        (folder / f"page-{page:05d}.json").write_text(json.dumps(statuses))
+    return n
+
+
+def replay_settings(config: Path | None, url: str, folder: Path) -> Settings:
+    """The configured settings with only one replay source, reading `folder`, into `url`."""
+    base = load_settings(config)
+    sources: dict[str, Any] = {name: {"enabled": False} for name in base.sources}
+    sources["bench_replay"] = {"use": "replay", "platform": REPLAY_PLATFORM, "path": str(folder), "query": ""}
+    return load_settings(config, overrides={"database": {"url": url}, "sources": sources})
+
+
+def collect_throughput(config: Path | None, url: str, folder: Path) -> dict[str, Any]:
+    """pipeline.collect_source over the replay pages in `folder` into an empty database at `url`."""
+    from dangol.pipeline import collect_source
+
+    settings = replay_settings(config, url, folder)
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    run = collect_source(settings, engine, "bench_replay")
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    if run.status != "ok":
+        raise RuntimeError(f"replay collection failed: {run.error}")
+    return {
+        "backend": make_url(url).get_backend_name(),
+        "pages": run.pages,
+        "posts": run.new_posts,
+        "seconds": round(seconds, 2),
+        "posts_per_s": round(run.new_posts / seconds, 1),
+        "load_average": load_average(),
+    }
+
+
+# --- large databases: queue pages and the weekly report ---------------------------------------
+
+
+def fresh_database(url: str) -> str:
+    """Make `url` an empty database (delete the SQLite file, or drop and create the PostgreSQL one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+        return url
+    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url
+
+
+def ensure_database(url: str, posts: int) -> dict[str, Any]:
+    """A generated database of `posts` posts at `url`, reused when one of that size is already there."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            if session.exec(select(func.max(Post.id))).one() == posts:
+                return {"posts": posts, "reused": True}
+    except Exception:  # missing file, missing tables, missing database: generate it
+        pass
+    finally:
+        engine.dispose()
+    engine = make_engine(fresh_database(url))
+    upgrade(engine)
+    made = generate(engine, posts, progress=sys.stderr.isatty())
+    engine.dispose()
+    return {**made, "reused": False}
+
+
+def queue_latency(engine: Engine, repeats: int) -> dict[str, Any]:
+    """p50/p95 of the queue list's first page, a filtered page, a deep page and the count."""
+    from responder.queue import list_queue
+    from storage.queue_queries import QueueFilters
+
+    open_items = QueueFilters(status=OPEN)
+    filtered = QueueFilters(status=OPEN, team="support", topic="delivery", language="en")
+    count = select(func.count()).select_from(QueueItem).where(col(QueueItem.status).in_(OPEN))
+    with Session(engine) as session:
+        total = list_queue(open_items, session=session).total
+        deep = max(1, total // 25 // 2)  # the middle of the open queue
+        cases = {
+            "first_page": lambda: list_queue(open_items, session=session),
+            "filtered_page": lambda: list_queue(filtered, session=session, sort="oldest"),
+            "deep_page": lambda: list_queue(open_items, session=session, page=deep),
+            "count": lambda: session.exec(count).one(),
+        }
+        out: dict[str, Any] = {"open_items": total, "deep_page": deep}
+        for name, call in cases.items():
+            out[name] = latency(lambda call=call: (call(), session.expire_all()), repeats)  # type: ignore[misc]
+    return out
+
+
+def weekly_time(engine: Engine, settings: Settings, week: str, now: datetime) -> dict[str, Any]:
+    """Seconds for build_weekly and write_weekly (HTML + PDF) on `engine`'s database."""
+    from reports.weekly import build_weekly, write_weekly
+
+    out_dir = Path(tempfile.mkdtemp(prefix="dangol-bench-weekly-"))
+    try:
+        with Session(engine) as session:
+            started = time.perf_counter()
+            report = build_weekly(session=session, settings=settings, week=week, now=now)
+            built = time.perf_counter()
+            write_weekly(report, out_dir)
+            written = time.perf_counter()
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return {
+        "posts_in_week": report.total_posts,
+        "build_s": round(built - started, 2),
+        "write_s": round(written - built, 2),
+        "total_s": round(written - started, 2),
+        "load_average": load_average(),
+    }
+
+
+# --- worker memory ---------------------------------------------------------------------------
+
+
+def worker_memory(config: Path | None, posts: int, workdir: Path, *, interval: float = 0.05) -> dict[str, Any]:
+    """Peak RSS of a `dangol run`-style process (collect + analyze + route) over `posts` replayed posts."""
+    from bench.machine import peak_rss_mib
+
+    pages = workdir / "pages"
+    made = write_replay_pages(pages, max(1, posts // 40))
+    command = [sys.executable, "-m", "bench.worker", "--pages", str(pages), "--db", str(workdir / "worker.db")]
+    if config:
+        command += ["--config", str(config)]
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    peak = 0.0
+    samples = 0
+    while child.poll() is None:
+        try:
+            rss, hwm = peak_rss_mib(child.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        peak = max(peak, rss, hwm)
+        samples += 1
+        time.sleep(interval)
+    stdout, _ = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"worker failed with exit status {child.returncode}")
+    reported = json.loads(stdout.strip().splitlines()[-1])
+    return {
+        "posts": made,
+        "seconds": round(time.perf_counter() - started, 1),
+        "sampled_peak_rss_mib": round(peak, 1),
+        "peak_rss_mib": round(max(peak, reported["peak_rss_mib"]), 1),
+        "samples": samples,
+        **{k: v for k, v in reported.items() if k != "peak_rss_mib"},
+        "load_average": load_average(),
+    }

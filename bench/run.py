@@ -1,0 +1,136 @@
+"""The benchmark suite (`make bench`): writes bench/results/<name>.json and the tables in BENCHMARKS.md.
+
+    python -m bench.run            # everything: 10k, 100k and 1M posts on SQLite and PostgreSQL
+    python -m bench.run --quick    # a smoke run: 10k posts only, small samples
+    python -m bench.run --only queue weekly --sizes 1000000   # re-run some pieces, merged into the file
+
+PostgreSQL runs when DANGOL_BENCH_POSTGRES_URL (or DANGOL_TEST_POSTGRES_URL) names a server; the
+benchmark creates its own databases there (bench_<size>), leaving the named one alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bench import markdown, pieces
+from bench.machine import describe
+from dangol.benchmark import synthetic_posts
+from dangol.settings import load_settings
+from storage.engine import make_engine
+
+RESULTS = Path(__file__).parent / "results"
+PIECES = ("encoder", "pipeline", "collect", "queue", "weekly", "memory")
+WEEK, NOW = "2026-W47", datetime(2026, 11, 23, 3, tzinfo=UTC)  # the generator's data ends 2026-11-22
+
+
+def database_urls(size: int, var: Path, postgres: str | None) -> dict[str, str]:
+    """Where the generated database of `size` posts lives, per backend."""
+    urls = {"sqlite": f"sqlite:///{var / f'bench-{size}.db'}"}
+    if postgres:
+        urls["postgresql"] = make_url(postgres).set(database=f"bench_{size}").render_as_string(hide_password=False)
+    return urls
+
+
+def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
+    """Run the chosen pieces; results are merged into (and saved to) bench/results/<name>.json."""
+    out = RESULTS / f"{args.name}.json"
+    results: dict[str, Any] = json.loads(out.read_text()) if out.exists() and args.only else {}
+    results["machine"] = describe()
+    results["command"] = "python -m bench.run " + shlex.join(args.argv)
+    settings = load_settings(args.config)
+    chosen = args.only or PIECES
+
+    def save(piece: str, value: Any) -> None:
+        results[piece] = value
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        log(f"{piece}: {json.dumps(value)}")
+
+    texts = [p.text for p in synthetic_posts(args.posts)]
+    if "encoder" in chosen:
+        save("encoder", pieces.encoder_throughput(texts, batch_size=settings.nlp.batch_size))
+    if "pipeline" in chosen:
+        save("pipeline", pieces.pipeline_throughput(settings, args.posts))
+    if "collect" in chosen:
+        save("collect", _collect(args))
+    if "queue" in chosen or "weekly" in chosen:
+        queue: dict[str, Any] = results.get("queue", {}) if args.only else {}
+        weekly: dict[str, Any] = results.get("weekly", {}) if args.only else {}
+        for size in args.sizes:
+            for backend, url in database_urls(size, args.var, args.postgres).items():
+                key = f"{backend}/{size}"
+                made = pieces.ensure_database(url, size)
+                log(f"database {key}: {made}")
+                engine = make_engine(url)
+                if "queue" in chosen:
+                    queue[key] = {"generated": made, **pieces.queue_latency(engine, args.repeats)}
+                    save("queue", queue)
+                if "weekly" in chosen and size == max(args.sizes):
+                    weekly[key] = pieces.weekly_time(engine, settings, WEEK, NOW)
+                    save("weekly", weekly)
+                engine.dispose()
+    if "memory" in chosen:
+        with tempfile.TemporaryDirectory(prefix="dangol-bench-memory-") as workdir:
+            save("memory", pieces.worker_memory(args.config, args.memory_posts, Path(workdir)))
+    if args.markdown:
+        markdown.update(Path(args.markdown), results)
+    return results
+
+
+def _collect(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="dangol-bench-collect-") as workdir:
+        pages = Path(workdir) / "pages"
+        pieces.write_replay_pages(pages, args.collect_pages)
+        urls = {"sqlite": f"sqlite:///{workdir}/collect.db"}
+        if args.postgres:
+            urls["postgresql"] = pieces.fresh_database(
+                make_url(args.postgres).set(database="bench_collect").render_as_string(hide_password=False)
+            )
+        for backend, url in urls.items():
+            out[backend] = pieces.collect_throughput(args.config, url, pages)
+    return out
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options; --quick shrinks every size for a smoke run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k posts only and small samples")
+    parser.add_argument("--only", nargs="+", choices=PIECES, help="run only these pieces (merged into the file)")
+    parser.add_argument("--sizes", nargs="+", type=int, help="database sizes in posts")
+    parser.add_argument("--name", help="results file name (default: full, or quick with --quick)")
+    parser.add_argument("--config", type=Path, default=Path("config.toml"))
+    parser.add_argument("--var", type=Path, default=Path("var/bench"), help="where the SQLite databases go")
+    parser.add_argument("--postgres", default=os.environ.get("DANGOL_BENCH_POSTGRES_URL")
+                        or os.environ.get("DANGOL_TEST_POSTGRES_URL"), help="a PostgreSQL server URL")  # fmt: skip
+    parser.add_argument("--markdown", default="BENCHMARKS.md", help="file whose tables to update ('' for none)")
+    args = parser.parse_args(argv)
+    args.argv = argv
+    args.sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
+    args.name = args.name or ("quick" if args.quick else "full")
+    args.posts = 256 if args.quick else 2000
+    args.collect_pages = 50 if args.quick else 250
+    args.repeats = 10 if args.quick else 30
+    args.memory_posts = 400 if args.quick else 3000
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args.var.mkdir(parents=True, exist_ok=True)
+    run(args, lambda line: print(line, file=sys.stderr, flush=True))
+
+
+if __name__ == "__main__":
+    main()

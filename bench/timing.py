@@ -1,0 +1,35 @@
+"""Repeat a call and summarise its latency: p50/p95 in milliseconds and the load average."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.machine import load_average
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of `values` (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def latency(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict[str, float]:
+    """Run `call` `warmup` times unmeasured (cold caches are not steady state), then `repeats` times."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(percentile(samples, 95), 2),
+        "max_ms": round(max(samples), 2),
+        "repeats": repeats,
+        "load_average": load_average(),
+    }

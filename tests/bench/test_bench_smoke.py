@@ -1,0 +1,125 @@
+"""The benchmark harness on tiny sizes, so it cannot rot: structure of the results, never timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bench import markdown, pieces, run
+from bench.generate import generate
+from storage.engine import make_engine
+from storage.models import Analysis, Author, Post, QueueItem
+from tests.conftest import REPO
+
+CONFIG = REPO / "config.toml"
+LATENCY_KEYS = {"p50_ms", "p95_ms", "max_ms", "repeats", "load_average"}
+
+
+def test_generator_fills_every_table_and_gives_the_same_data_for_the_same_seed(database_url: str) -> None:
+    engine = make_engine(database_url)
+    made = generate(engine, 300, seed=3, progress=False)
+    with Session(engine) as session:
+        counts = [session.exec(select(func.count()).select_from(t)).one() for t in (Post, Analysis, Author)]
+        queued = session.exec(select(func.count()).select_from(QueueItem)).one()
+        first = session.exec(select(Post.text).where(Post.id == 17)).one()
+    engine.dispose()
+    assert made["posts"] == 300 and counts == [300, 300, 60]
+    assert 0 < queued < 300
+    assert first == _text_of_post_17_with_seed_3()
+
+
+def _text_of_post_17_with_seed_3() -> str:
+    import random
+
+    from bench.generate import _posts
+
+    rows = list(_posts(17, 60, random.Random(3)))
+    return rows[16]["post"]["text"]
+
+
+def test_generated_postgresql_ids_continue_after_the_loaded_rows(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    generate(engine, 50, progress=False)
+    with Session(engine) as session:
+        author = Author(platform="x", platform_id="new", handle="new", display_name="New")
+        session.add(author)
+        session.commit()
+        assert author.id == 11
+    engine.dispose()
+
+
+def test_queue_latency_times_every_query_of_the_queue_page(database_url: str) -> None:
+    engine = make_engine(database_url)
+    generate(engine, 400, progress=False)
+    result = pieces.queue_latency(engine, repeats=3)
+    engine.dispose()
+    assert result["open_items"] > 0
+    for query in ("first_page", "filtered_page", "deep_page", "count"):
+        assert set(result[query]) == LATENCY_KEYS
+        assert result[query]["repeats"] == 3
+
+
+def test_existing_database_of_the_right_size_is_reused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bench.db"
+    assert pieces.ensure_database(url, 120)["reused"] is False
+    assert pieces.ensure_database(url, 120)["reused"] is True
+    assert pieces.ensure_database(url, 130)["reused"] is False
+
+
+def test_replay_pages_are_collected_and_stored_once_each(database_url: str, tmp_path: Path) -> None:
+    made = pieces.write_replay_pages(tmp_path / "pages", pages=3, per_page=7)
+    result = pieces.collect_throughput(CONFIG, database_url, tmp_path / "pages")
+    assert made == 21
+    assert result["pages"] == 3 and result["posts"] == 21
+    assert result["posts_per_s"] > 0
+
+
+def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
+    from bench.run import NOW, WEEK
+    from dangol.settings import load_settings
+
+    engine = make_engine(f"sqlite:///{tmp_path}/weekly.db")
+    from storage.migrate import upgrade
+
+    upgrade(engine)
+    generate(engine, 500, progress=False)
+    result = pieces.weekly_time(engine, load_settings(CONFIG), WEEK, NOW)
+    engine.dispose()
+    assert result["posts_in_week"] > 0
+    assert {"build_s", "write_s", "total_s", "load_average"} <= set(result)
+
+
+def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> None:
+    document = tmp_path / "BENCHMARKS.md"
+    document.write_text("## Reports\n\nkept\n\n<!-- bench:storage -->\nold\n<!-- /bench:storage -->\nprose\n")
+    results = {
+        "machine": {"date": "d", "nproc": 2, "cpu": "c", "ram_gib": 1, "python": "3.11", "load_average": 1},
+        "command": "python -m bench.run",
+        "collect": {"sqlite": {"pages": 1, "posts": 2, "seconds": 1, "posts_per_s": 2, "load_average": 1}},
+    }
+    markdown.update(document, results)
+    text = document.read_text()
+    assert "kept" in text and "prose" in text and "old" not in text
+    assert "| sqlite | 1 | 2 | 1 | 2 | 1 |" in text
+    assert text.count("<!-- bench:machine -->") == 1
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "results")
+    args = run.parse_args(["--quick", "--sizes", "300", "--var", str(tmp_path), "--markdown", str(tmp_path / "B.md")])
+    args.postgres = None
+    args.posts, args.collect_pages, args.repeats, args.memory_posts = 64, 2, 2, 80
+    run.run(args, lambda _line: None)
+    results = json.loads((tmp_path / "results" / "quick.json").read_text())
+    assert set(run.PIECES) <= set(results)
+    assert {"torch_fp32", "onnx_int8", "onnx_speedup"} <= set(results["encoder"])
+    assert {"posts_per_s", "encoder_posts_per_s", "ratio", "encoder"} <= set(results["pipeline"])
+    assert results["queue"]["sqlite/300"]["first_page"]["repeats"] == 2
+    assert results["weekly"]["sqlite/300"]["total_s"] > 0
+    assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
+    assert "<!-- bench:queue -->" in (tmp_path / "B.md").read_text()
