@@ -13,12 +13,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from responder.memory import item_context
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
 from storage import dashboard_queries as q
 from storage.engine import make_engine
+from storage.models import QueueItem
 
 # The end of bench.generate's data, so windows cover the same rows on every run.
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -42,12 +44,18 @@ def cases() -> dict[str, Callable[[Session], Any]]:
         "queue SLA breached": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, sla="breached")),
         "queue assignee": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, assignee_id=3)),
         "queue filter choices": lambda s: q.queue_facets(session=s, topics=["delivery", "billing"]),
-        "item view": lambda s: q.item_view(session=s, item_id=5000),
+        "item view": lambda s: item_context(_an_item(s), session=s),
         "complaints per day and topic, 28 days": lambda s: q.topic_daily_counts(session=s, since=MONTH[0], until=NOW),
         "sentiment per day, 28 days": lambda s: q.sentiment_daily_counts(session=s, since=MONTH[0], until=NOW),
         "SLA attainment per day, 28 days": lambda s: q.sla_attainment_daily(session=s, since=MONTH[0], until=NOW),
         "customer search": lambda s: q.search_customers(session=s, text="kim"),
     }
+
+
+def _an_item(session: Session) -> int:
+    # Item 5000 on a bench database; the first item on a smaller one.
+    chosen = session.exec(select(QueueItem.id).where(col(QueueItem.id) <= 5000).order_by(col(QueueItem.id).desc()))
+    return chosen.first() or 0
 
 
 def main(argv: list[str] | None = None) -> None:

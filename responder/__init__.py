@@ -58,7 +58,8 @@ Sending (responder.sending; senders in responder.senders)
 Customer memory (responder.memory)
     customer_history(customer_id, *, session) -> CustomerHistory
     item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,
-        notes, replies)
+        notes, replies, assignee, note_authors: {staff id: username}, feedback)   what the Item page shows;
+        history.items: every queue item on the customer's posts (history.open_items: the open ones)
 Routing rules (responder.routing)
     list_rules(*, session, settings) -> list[Rule]         DB rules when present, else config rules
     seed_from_config(*, actor, session, settings) -> list[RoutingRule]   copy config rules into the table

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from dangol.errors import NotFound
 from responder.statuses import OPEN_STATUSES
-from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Reply
+from storage.models import Analysis, Author, Customer, LabelFeedback, Note, Post, QueueItem, Reply, Staff
 from storage.queue_queries import authors_of, linked_customer
 
 SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
@@ -40,6 +40,7 @@ class CustomerHistory:
     replies: list[Reply] = field(default_factory=list)  # sent or approved, newest first
     sentiment_by_day: list[tuple[date, float, int]] = field(default_factory=list)  # (day, mean -1..1, posts)
     open_items: list[QueueItem] = field(default_factory=list)
+    items: list[QueueItem] = field(default_factory=list)  # every queue item on these posts, newest first
 
     @property
     def last_contact(self) -> datetime | None:
@@ -60,6 +61,9 @@ class ItemContext:
     history: CustomerHistory
     notes: list[Note]
     replies: list[Reply]
+    assignee: Staff | None = None
+    note_authors: dict[int, str] = field(default_factory=dict)  # staff id → username, for the notes
+    feedback: list[LabelFeedback] = field(default_factory=list)  # staff label corrections of the post
 
 
 def history_for_authors(
@@ -99,11 +103,14 @@ def history_for_authors(
                 .order_by(col(Reply.created_at).desc())
             )
         )
-        history.open_items = list(
+        history.items = list(
             session.exec(
-                select(QueueItem).where(col(QueueItem.post_id).in_(post_ids), col(QueueItem.status).in_(OPEN_STATUSES))
+                select(QueueItem)
+                .where(col(QueueItem.post_id).in_(post_ids))
+                .order_by(col(QueueItem.created_at).desc(), col(QueueItem.id).desc())
             )
         )
+        history.open_items = [i for i in history.items if i.status in OPEN_STATUSES]
     return history
 
 
@@ -134,6 +141,11 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
         )
     else:
         history = history_for_authors([author], None, session=session)
+    notes = list(session.exec(select(Note).where(Note.queue_item_id == item.id).order_by(col(Note.created_at))))
+    writers = {n.staff_id for n in notes if n.staff_id is not None}
+    names: list[tuple[int | None, str]] = (
+        list(session.exec(select(Staff.id, Staff.username).where(col(Staff.id).in_(writers)))) if writers else []
+    )
     return ItemContext(
         item=item,
         post=post,
@@ -141,6 +153,11 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
         analysis=session.exec(select(Analysis).where(Analysis.post_id == post.id)).first(),
         customer=customer,
         history=history,
-        notes=list(session.exec(select(Note).where(Note.queue_item_id == item.id).order_by(col(Note.created_at)))),
+        notes=notes,
         replies=list(session.exec(select(Reply).where(Reply.queue_item_id == item.id).order_by(col(Reply.created_at)))),
+        assignee=session.get(Staff, item.assignee_id) if item.assignee_id else None,
+        note_authors={staff_id or 0: username for staff_id, username in names},
+        feedback=list(
+            session.exec(select(LabelFeedback).where(LabelFeedback.post_id == post.id).order_by(col(LabelFeedback.id)))
+        ),
     )

@@ -28,7 +28,6 @@ from storage.models import (
     DeadLetter,
     IdentityLink,
     LabelFeedback,
-    Note,
     Post,
     QueueItem,
     Reply,
@@ -123,51 +122,6 @@ def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]
 
 
 # --- item ------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ItemView:
-    item: QueueItem
-    post: Post
-    author: Author
-    analysis: Analysis | None
-    customer: Customer | None
-    assignee: Staff | None
-    notes: list[tuple[Note, str]]
-    replies: list[Reply]
-    feedback: list[LabelFeedback]
-
-
-def item_view(*, session: Session, item_id: int) -> ItemView | None:
-    """Everything the item page shows about one queue item (None when it does not exist)."""
-    item = session.get(QueueItem, item_id)
-    if item is None:
-        return None
-    post = session.get(Post, item.post_id)
-    assert post is not None
-    notes = session.execute(
-        select(Note, func.coalesce(Staff.username, "system"))
-        .outerjoin(Staff, col(Staff.id) == col(Note.staff_id))
-        .where(col(Note.queue_item_id) == item_id)
-        .order_by(col(Note.id))
-    ).all()
-    return ItemView(
-        item=item,
-        post=post,
-        author=session.get(Author, post.author_id),  # type: ignore[arg-type]
-        analysis=session.execute(select(Analysis).where(col(Analysis.post_id) == post.id)).scalar_one_or_none(),
-        customer=session.get(Customer, item.customer_id) if item.customer_id else None,
-        assignee=session.get(Staff, item.assignee_id) if item.assignee_id else None,
-        notes=[(n, name) for n, name in notes],
-        replies=list(
-            session.execute(select(Reply).where(col(Reply.queue_item_id) == item_id).order_by(col(Reply.id))).scalars()
-        ),
-        feedback=list(
-            session.execute(
-                select(LabelFeedback).where(col(LabelFeedback.post_id) == post.id).order_by(col(LabelFeedback.id))
-            ).scalars()
-        ),
-    )
 
 
 def add_label_feedback(

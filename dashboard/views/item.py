@@ -8,15 +8,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dangol.errors import NotFound
 from dangol.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, safe_url, short
 from dashboard.views.queue import countdown
+from responder.memory import ItemContext, item_context
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
 
 SENTIMENTS = ("negative", "neutral", "positive")
+HISTORY_ROWS = 20
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -25,7 +28,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     typed = st.number_input("Item id", min_value=1, step=1, value=int(st.session_state.get("item_id") or 1))
     item_id = int(typed)
     st.session_state["item_id"] = item_id
-    view = read(ctx, lambda s: q.item_view(session=s, item_id=item_id))
+    view = read(ctx, lambda s: _context(s, item_id))
     if view is None:
         st.info(f"There is no queue item #{item_id}. Open one from the Queue page.")
         return
@@ -38,10 +41,17 @@ def render(ctx: Ctx, actor: Staff) -> None:
     with right:
         _analysis(view)
         _labels(ctx, actor, view)
-        _customer(ctx, view)
+        _customer(view)
 
 
-def _summary(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+def _context(session: Any, item_id: int) -> ItemContext | None:
+    try:
+        return item_context(item_id, session=session)
+    except NotFound:
+        return None
+
+
+def _summary(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     item = view.item
     due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
     st.markdown(
@@ -74,7 +84,7 @@ def _summary(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
         act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
 
 
-def _post(view: q.ItemView) -> None:
+def _post(view: ItemContext) -> None:
     post, author = view.post, view.author
     st.subheader("Post")
     followers = f" · {author.followers:,} followers" if author.followers is not None else ""
@@ -92,7 +102,7 @@ def _post(view: q.ItemView) -> None:
             st.text(author.bio)
 
 
-def _analysis(view: q.ItemView) -> None:
+def _analysis(view: ItemContext) -> None:
     st.subheader("Why it is here")
     analysis = view.analysis
     if analysis is None:
@@ -118,7 +128,7 @@ def _analysis(view: q.ItemView) -> None:
         )
 
 
-def _labels(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     if not allowed(actor, "queue.label") or view.analysis is None:
         return
     topics = ["other", *ctx.settings.topics]
@@ -152,7 +162,7 @@ def _labels(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
         st.caption(f"corrected {md(fb.kind)}: {md(fb.old_value)} → {md(fb.new_value)}")
 
 
-def _reply(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     st.subheader("Reply")
     for reply in view.replies:
         st.caption(f"reply #{reply.id} · {md(reply.status)}" + (" · dry run" if reply.dry_run else ""))
@@ -198,7 +208,7 @@ def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
     return list(cache[item_id])
 
 
-def _approval_reasons(ctx: Ctx, view: q.ItemView) -> list[str]:
+def _approval_reasons(ctx: Ctx, view: ItemContext) -> list[str]:
     from responder.approval import needs_approval
 
     return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings))
@@ -222,9 +232,10 @@ def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
         st.rerun()
 
 
-def _notes(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
+def _notes(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     st.subheader("Internal notes")
-    for note, who in view.notes:
+    for note in view.notes:
+        who = view.note_authors.get(note.staff_id, "system") if note.staff_id is not None else "system"
         st.caption(f"{md(who)} · {note.created_at:%Y-%m-%d %H:%M}")
         st.text(note.text)
     if not allowed(actor, "queue.note"):
@@ -238,29 +249,22 @@ def _notes(ctx: Ctx, actor: Staff, view: q.ItemView) -> None:
             act(ctx, "queue.note", lambda s, a: add_note(item_id, text.strip(), actor=a, session=s), "Note added")  # type: ignore[arg-type]
 
 
-def _customer(ctx: Ctx, view: q.ItemView) -> None:
+def _customer(view: ItemContext) -> None:
     st.subheader("Customer")
     if view.customer is None:
         st.caption("Not linked to a known customer.")
         return
     customer = view.customer
     st.markdown(f"**{md(customer.name)}** · tier {md(customer.tier)}")
-    cv = read(ctx, lambda s: q.customer_view(session=s, customer_id=customer.id, posts_limit=20))  # type: ignore[arg-type]
-    if cv is None:
-        return
+    history = view.history
     timeline = pd.DataFrame(
         [
-            {
-                "when": p.created_at,
-                "platform": p.platform,
-                "sentiment": a.sentiment if a else "",
-                "text": short(p.text, 100),
-            }
-            for p, a in cv.posts
+            {"when": p.created_at, "platform": p.platform, "sentiment": p.sentiment or "", "text": short(p.text, 100)}
+            for p in history.posts[:HISTORY_ROWS]
         ]
     )
     if not timeline.empty:
         st.caption("History (newest first)")
         st.dataframe(timeline, hide_index=True)
-    if cv.items:
-        st.caption("Earlier queue items: " + ", ".join(f"#{i.id} {md(i.status)}" for i in cv.items))
+    if history.items:
+        st.caption("Earlier queue items: " + ", ".join(f"#{i.id} {md(i.status)}" for i in history.items[:50]))

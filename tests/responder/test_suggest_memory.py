@@ -154,3 +154,25 @@ def test_item_context_brings_post_author_customer_history_and_notes(
     context = item_context(item.id, session=session)
     assert (context.post.id, context.author.handle, context.customer.id) == (post.id, "kim", kim.id)
     assert [n.text for n in context.notes] == ["called her"] and context.history.posts[0].post_id == post.id
+
+
+def test_item_context_names_note_writers_and_keeps_closed_items_in_the_history(
+    session, settings, seed_post, make_customer, make_staff
+):
+    from responder.assignment import assign
+    from responder.queue import close
+
+    kim = make_customer("Kim Minji")
+    seed_post("late again", customer=kim, handle="kim", cluster_key="first")
+    admin, amy = make_staff("ann", role="admin"), make_staff("amy")
+    first = _only_item(session, settings)
+    close(first.id, actor=admin, session=session, now=NOW)
+    seed_post("still late", customer=kim, handle="kim", cluster_key="second")
+    second = _only_item(session, settings)
+    assign(second.id, amy.id, actor=admin, session=session)
+    add_note(second.id, "on it", actor=amy, session=session)
+    context = item_context(second.id, session=session)
+    assert context.assignee is not None and context.assignee.username == "amy"
+    assert [context.note_authors[n.staff_id] for n in context.notes] == ["amy"]
+    assert {i.id: i.status for i in context.history.items} == {first.id: "closed", second.id: "assigned"}
+    assert [i.id for i in context.history.open_items] == [second.id]
