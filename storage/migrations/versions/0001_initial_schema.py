@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:59:10.329931
+Create Date: 2026-11-23 02:37:21.047617
 """
 
 from collections.abc import Sequence
@@ -299,6 +299,7 @@ def upgrade() -> None:
             ["post_id", "sentiment", "primary_topic", "is_complaint", "is_spam"],
             unique=False,
         )
+        batch_op.create_index("ix_analysis_post_topic_language", ["post_id", "primary_topic", "language"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_primary_topic"), ["primary_topic"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_routed"), ["routed"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_text_hash"), ["text_hash"], unique=False)
@@ -368,6 +369,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_queue_assignee_status", ["assignee_id", "status"], unique=False)
         batch_op.create_index("ix_queue_status_priority", ["status", "priority", "created_at"], unique=False)
         batch_op.create_index("ix_queue_team_status", ["team", "status"], unique=False)
+        batch_op.create_index("ix_queue_team_status_created", ["team", "status", "created_at", "post_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_queueitem_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_queueitem_post_id"), ["post_id"], unique=False)
 
@@ -446,6 +448,7 @@ def downgrade() -> None:
     with op.batch_alter_table("queueitem", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_queueitem_post_id"))
         batch_op.drop_index(batch_op.f("ix_queueitem_customer_id"))
+        batch_op.drop_index("ix_queue_team_status_created")
         batch_op.drop_index("ix_queue_team_status")
         batch_op.drop_index("ix_queue_status_priority")
         batch_op.drop_index("ix_queue_assignee_status")
@@ -459,6 +462,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_analysis_text_hash"))
         batch_op.drop_index(batch_op.f("ix_analysis_routed"))
         batch_op.drop_index(batch_op.f("ix_analysis_primary_topic"))
+        batch_op.drop_index("ix_analysis_post_topic_language")
         batch_op.drop_index("ix_analysis_post_labels")
         batch_op.drop_index(batch_op.f("ix_analysis_cluster_key"))
         batch_op.drop_index(batch_op.f("ix_analysis_analyzed_at"))
