@@ -14,7 +14,7 @@ from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
-from listener.query import compile_bluesky, compile_each, matches, parse_query
+from listener.query import compile_bluesky, compile_each, matches, parse_query, search_key
 from listener.records import (
     field,
     load_json,
@@ -25,7 +25,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget, Fetched, Stream, walk_newest_first
+from listener.walk import Fetched, Stream, walk_streams
 
 if TYPE_CHECKING:
     from atproto import Client
@@ -161,15 +161,13 @@ class BlueskyCollector:
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Search pages newest first, per OR branch; each page's cursor covers all branches up to it."""
-        keys = [f"search:{q}" for q in self.native_queries]
-        state = {key: dict(cursor.get(key) or {}) for key in keys}
-        budget = Budget(max_requests)
-        for key, query in zip(keys, self.native_queries, strict=True):
-            stream = Stream(functools.partial(self._search, query), key=bluesky_key)
-            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
-                state[key] = walked.state
-                posts = [post for post in walked.posts if matches(self.ast, post)]
-                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+        streams: dict[str, Stream | None] = {
+            search_key(q): Stream(functools.partial(self._search, q), key=bluesky_key) for q in self.native_queries
+        }
+        keep = functools.partial(matches, self.ast)
+        yield from walk_streams(
+            streams, cursor, max_requests=max_requests, backfill_pages=self.options.backfill_pages, keep=keep
+        )
 
     def _search(self, query: str, token: str | None, seen: str | None) -> Fetched:
         from atproto import exceptions, models

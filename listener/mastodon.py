@@ -14,7 +14,7 @@ from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
-from listener.query import compile_each, compile_mastodon, matches, parse_query
+from listener.query import compile_each, compile_mastodon, matches, parse_query, search_key
 from listener.records import (
     field,
     load_json,
@@ -26,7 +26,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget, Fetched, Stream, walk_newest_first
+from listener.walk import Fetched, Stream, walk_streams
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
@@ -150,19 +150,17 @@ class MastodonCollector:
     def stream_names(self) -> list[str]:
         """The cursor keys of this source: one per hashtag, and one per OR branch of the searched query."""
         names = [f"tag:{tag.lstrip('#').lower()}" for tag in self.options.hashtags]
-        return names + ([f"search:{q}" for q in self.native_queries] if self.options.search else [])
+        return names + ([search_key(q) for q in self.native_queries] if self.options.search else [])
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every hashtag timeline, then the search; each page's cursor covers all streams up to it."""
-        names = self.stream_names()
-        state = {key: dict(cursor.get(key) or {}) for key in names}
-        budget = Budget(max_requests)
-        for key in names:
-            stream = Stream(functools.partial(self._get, key), key=int)
-            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
-                state[key] = walked.state
-                posts = [post for post in walked.posts if matches(self.ast, post)]
-                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+        streams: dict[str, Stream | None] = {
+            key: Stream(functools.partial(self._get, key), key=int) for key in self.stream_names()
+        }
+        keep = functools.partial(matches, self.ast)
+        yield from walk_streams(
+            streams, cursor, max_requests=max_requests, backfill_pages=self.options.backfill_pages, keep=keep
+        )
 
     def _get(self, key: str, max_id: str | None, since_id: str | None) -> Fetched:
         from mastodon import errors

@@ -27,6 +27,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
+from listener.walk import Budget
 
 API_BASE = "https://openapi.naver.com"
 SEOUL = timezone(timedelta(hours=9))  # Korea has had no daylight saving time since 1988
@@ -151,10 +152,10 @@ class NaverCollector:
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every kind in turn; each page's cursor covers all kinds up to it."""
         state = {kind: dict(cursor.get(kind) or {}) for kind in self.options.kinds}
-        remaining = max_requests
+        budget = Budget(max_requests)
         for kind in self.options.kinds:
-            while remaining is None or remaining > 0:
-                remaining = None if remaining is None else remaining - 1
+            while not budget.spent():
+                budget.take()
                 posts, dead, state[kind], done = self._page(kind, state[kind])
                 kept = [post for post in posts if matches(self.ast, post)]
                 yield Page(kept, {k: v for k, v in state.items() if v}, dead)

@@ -387,3 +387,8 @@ def compile_each(ast: Node, compiler: Callable[[Node], str | None]) -> list[str]
     if not texts or any(text is None for text in texts):
         return None
     return list(dict.fromkeys(text for text in texts if text is not None))
+
+
+def search_key(native: str) -> str:
+    """The cursor key of one searched alternative (collectors whose search has no OR keep one per branch)."""
+    return f"search:{native}"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dangol.types import DeadLetterIn, PostIn
+from dangol.types import DeadLetterIn, Page, PostIn
 
 
 @dataclass
@@ -87,6 +87,31 @@ def walk_newest_first(stream: Stream, state: dict[str, Any], budget: Budget, bac
         if done:
             return
         token = fetched.next_token
+
+
+def walk_streams(
+    streams: dict[str, Stream | None],
+    cursor: dict[str, Any],
+    *,
+    max_requests: int | None,
+    backfill_pages: int,
+    keep: Callable[[PostIn], bool],
+) -> Iterator[Page]:
+    """Walk each stream in turn (None: not configured), newest first, within one shared request budget.
+
+    `cursor` maps stream name → that stream's state; every page's cursor covers all streams up to
+    it, so storing it after any page is safe. Posts `keep` refuses (the query's full meaning, which
+    the platform's search may only approximate) are dropped; their requests still count.
+    """
+    state = {name: dict(cursor.get(name) or {}) for name in streams}
+    budget = Budget(max_requests)
+    for name, stream in streams.items():
+        if stream is None:
+            continue
+        for walked in walk_newest_first(stream, state[name], budget, backfill_pages):
+            state[name] = walked.state
+            posts = [post for post in walked.posts if keep(post)]
+            yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
 
 
 def _unique(posts: list[PostIn]) -> list[PostIn]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget, Fetched, Stream, walk_newest_first
+from listener.walk import Fetched, Stream, walk_streams
 
 if TYPE_CHECKING:
     import tweepy
@@ -150,16 +151,11 @@ class XCollector:
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Search pages, then mentions pages; each page's cursor covers both streams up to it."""
-        state = {key: dict(cursor.get(key) or {}) for key in STREAMS}
-        budget = Budget(max_requests)
-        for key in STREAMS:
-            stream = self._stream(key)
-            if stream is None:
-                continue
-            for walked in walk_newest_first(stream, state[key], budget, self.options.backfill_pages):
-                state[key] = walked.state
-                posts = [post for post in walked.posts if matches(self.ast, post)]
-                yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+        streams = {key: self._stream(key) for key in STREAMS}
+        keep = functools.partial(matches, self.ast)
+        yield from walk_streams(
+            streams, cursor, max_requests=max_requests, backfill_pages=self.options.backfill_pages, keep=keep
+        )
 
     def _stream(self, key: str) -> Stream | None:
         if key == "search" and self.native_query:
