@@ -198,6 +198,9 @@ class QueueItem(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_queue_status_priority", "status", "priority", "created_at"),
+        # The default page (open statuses by priority) read in order, stopping after one page: with
+        # several statuses ix_queue_status_priority needs a sort of every open item (70 ms at 1M posts on PostgreSQL).
+        Index("ix_queue_priority_order", "priority", "created_at", "id", "status"),
         Index("ix_queue_team_status", "team", "status"),
         # A team's open items in age order with their posts, read off the index (filtered queue pages).
         Index("ix_queue_team_status_created", "team", "status", "created_at", "post_id"),

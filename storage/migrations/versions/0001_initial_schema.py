@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 02:37:21.047617
+Create Date: 2026-11-23 02:39:19.460525
 """
 
 from collections.abc import Sequence
@@ -367,6 +367,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("queueitem", schema=None) as batch_op:
         batch_op.create_index("ix_queue_assignee_status", ["assignee_id", "status"], unique=False)
+        batch_op.create_index("ix_queue_priority_order", ["priority", "created_at", "id", "status"], unique=False)
         batch_op.create_index("ix_queue_status_priority", ["status", "priority", "created_at"], unique=False)
         batch_op.create_index("ix_queue_team_status", ["team", "status"], unique=False)
         batch_op.create_index("ix_queue_team_status_created", ["team", "status", "created_at", "post_id"], unique=False)
@@ -451,6 +452,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_queue_team_status_created")
         batch_op.drop_index("ix_queue_team_status")
         batch_op.drop_index("ix_queue_status_priority")
+        batch_op.drop_index("ix_queue_priority_order")
         batch_op.drop_index("ix_queue_assignee_status")
 
     op.drop_table("queueitem")
