@@ -122,8 +122,8 @@ def customer_history(customer_id: int, *, session: Session) -> CustomerHistory:
     return history_for_authors(authors_of(customer_id, session=session), customer, session=session)
 
 
-def item_context(item_id: int, *, session: Session) -> ItemContext:
-    """The item's post, author, analysis, linked customer and history, notes and replies."""
+def item_people(item_id: int, *, session: Session) -> tuple[QueueItem, Post, Author, Customer | None]:
+    """The item, its post and author, and its customer (the item's own, else the author's linked one)."""
     item = session.get(QueueItem, item_id)
     if item is None:
         raise NotFound(f"no queue item with id {item_id}")
@@ -135,12 +135,19 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
         if item.customer_id
         else linked_customer(author.id or 0, session=session)
     )
-    if customer is not None:
-        history = history_for_authors(
-            authors_of(customer.id or 0, session=session) or [author], customer, session=session
-        )
-    else:
-        history = history_for_authors([author], None, session=session)
+    return item, post, author, customer
+
+
+def item_history(author: Author, customer: Customer | None, *, session: Session) -> CustomerHistory:
+    """The customer's history on every linked identity, or the author's alone when not linked."""
+    authors = authors_of(customer.id or 0, session=session) if customer is not None else []
+    return history_for_authors(authors or [author], customer, session=session)
+
+
+def item_context(item_id: int, *, session: Session) -> ItemContext:
+    """The item's post, author, analysis, linked customer and history, notes and replies."""
+    item, post, author, customer = item_people(item_id, session=session)
+    history = item_history(author, customer, session=session)
     notes = list(session.exec(select(Note).where(Note.queue_item_id == item.id).order_by(col(Note.created_at))))
     writers = {n.staff_id for n in notes if n.staff_id is not None}
     names: list[tuple[int | None, str]] = (

@@ -19,12 +19,10 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, col, select
 
-from dangol.errors import NotFound
 from dangol.settings import Settings
 from responder.limits import fit
-from responder.memory import history_for_authors
-from storage.models import Analysis, Author, Customer, Post, QueueItem, Reply
-from storage.queue_queries import authors_of, linked_customer
+from responder.memory import item_history, item_people
+from storage.models import Analysis, Author, Post, Reply
 
 TEMPLATES = Path(__file__).with_name("templates.toml")
 MIN_SIMILARITY = 0.6
@@ -162,20 +160,9 @@ def _similar(
 
 def suggest(item_id: int, *, session: Session, settings: Settings) -> list[Suggestion]:
     """Two or three replies to start from, each within the platform's length limit."""
-    item = session.get(QueueItem, item_id)
-    if item is None:
-        raise NotFound(f"no queue item with id {item_id}")
-    post = session.get(Post, item.post_id)
-    author = session.get(Author, post.author_id) if post else None
-    assert post is not None and author is not None
+    item, post, author, customer = item_people(item_id, session=session)
     analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
-    customer = (
-        session.get(Customer, item.customer_id)
-        if item.customer_id
-        else linked_customer(author.id or 0, session=session)
-    )
-    authors = authors_of(customer.id or 0, session=session) if customer else [author]
-    last = history_for_authors(authors or [author], customer, session=session).last_contact
+    last = item_history(author, customer, session=session).last_contact
     name = customer.name if customer else (author.display_name or None)
     values: dict[str, str | None] = {
         "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,

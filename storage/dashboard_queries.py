@@ -282,18 +282,19 @@ def _audit(
     entity_id: object,
     before: dict[str, Any],
     after: dict[str, Any],
-) -> None:
-    session.add(
-        AuditEvent(
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-        )
+) -> AuditEvent:
+    # Storage cannot import responder.audit (layering); this is the storage-level writer of the same rows.
+    event = AuditEvent(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
     )
+    session.add(event)
+    return event
 
 
 # Rows that belong to a customer and move with a merge (typed Any: the loop treats them alike).
@@ -329,22 +330,21 @@ def merge_customers(*, session: Session, source_id: int, target_id: int, actor: 
                 .values(customer_id=target_id)
                 .execution_options(synchronize_session=False)
             )
-    event = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        action="customer.merge",
-        entity_type="customer",
-        entity_id=str(source_id),
-        before={"customer_id": source_id},
-        after={"merged_into": target_id, **moved},
+    event = _audit(
+        session,
+        actor,
+        "customer.merge",
+        "customer",
+        source_id,
+        {"customer_id": source_id},
+        {"merged_into": target_id, **moved},
     )
-    session.add(event)
     session.flush()
     return event
 
 
-def merged_into(*, session: Session, customer_id: int) -> int | None:
-    """The customer this one was merged into, unless the merge was undone."""
+def _last_merge(session: Session, customer_id: int) -> AuditEvent | None:
+    """The customer's last merge event, unless an unmerge came after it."""
     event = session.execute(
         select(AuditEvent)
         .where(
@@ -355,7 +355,13 @@ def merged_into(*, session: Session, customer_id: int) -> int | None:
         .order_by(col(AuditEvent.id).desc())
         .limit(1)
     ).scalar_one_or_none()
-    if event is None or event.action != "customer.merge":
+    return event if event is not None and event.action == "customer.merge" else None
+
+
+def merged_into(*, session: Session, customer_id: int) -> int | None:
+    """The customer this one was merged into, unless the merge was undone."""
+    event = _last_merge(session, customer_id)
+    if event is None:
         return None
     return int(event.after["merged_into"])
 
@@ -364,17 +370,8 @@ def undo_merge(*, session: Session, source_id: int, actor: str) -> None:
     """Move back the rows the last merge of `source_id` moved (ones changed since stay put)."""
     from dangol.errors import Conflict
 
-    event = session.execute(
-        select(AuditEvent)
-        .where(
-            col(AuditEvent.entity_type) == "customer",
-            col(AuditEvent.entity_id) == str(source_id),
-            col(AuditEvent.action).in_(["customer.merge", "customer.unmerge"]),
-        )
-        .order_by(col(AuditEvent.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if event is None or event.action != "customer.merge":
+    event = _last_merge(session, source_id)
+    if event is None:
         raise Conflict(f"customer {source_id} has no merge to undo")
     target = int(event.after["merged_into"])
     for name, table in _MOVABLE:
