@@ -68,6 +68,14 @@ def test_our_own_account_is_never_queued(session, settings, seed_post):
     assert route_new(session=session, settings=settings, now=NOW).skipped == 2
 
 
+def test_our_mastodon_account_with_its_instance_is_never_queued(session, settings, seed_post):
+    settings.brand.own_handles = ["mastodon:maru@coffee.social"]
+    seed_post("we are sorry, DM us", handle="maru@coffee.social", platform="mastodon")
+    seed_post("my order is late", handle="marucoffee.social", platform="mastodon")
+    result = route_new(session=session, settings=settings, now=NOW)
+    assert (result.skipped, result.queued) == (1, 1)
+
+
 def test_near_duplicate_grows_the_cluster_instead_of_a_new_item(session, settings, seed_post):
     seed_post("app crashes on login", cluster_key="dup1")
     seed_post("the app crashes at login", cluster_key="dup1")
