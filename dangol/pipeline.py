@@ -26,9 +26,8 @@ from storage.models import AuditEvent, Author, IdentityLink
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
-    from nlp.linking import CustomerLinker
-
     from nlp.base import LinkCandidate
+    from nlp.linking import CustomerLinker
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -153,9 +152,8 @@ class AnalyzeRun:
 
 def build_linker(settings: Settings, session: Session) -> CustomerLinker:
     """A linker over the current customer records (built once per analyze run)."""
-    from nlp.linking import CustomerLinker
-
     from nlp.base import KnownCustomer
+    from nlp.linking import CustomerLinker
 
     known = [
         KnownCustomer(
@@ -231,10 +229,12 @@ def _analyze_batch(
         ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id)
         for m in analysis_store.recent_members(session=session, start=start, end=end, referenced=referenced)
     ]
+    saved = []
     for result in analyzer.analyze(items, recent):
         values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
         values["analyzed_at"] = utcnow()
-        analysis_store.save_analysis(session=session, post_id=result.post_id, values=values, embedding=result.embedding)
+        saved.append((result.post_id, values, result.embedding))
+    analysis_store.save_analyses(session=session, analyses=saved)
     return len(claimed)
 
 

@@ -94,5 +94,19 @@ def window_around(times: list[datetime], hours: int) -> tuple[datetime, datetime
 
 def save_analysis(*, session: Session, post_id: int, values: dict[str, Any], embedding: np.ndarray) -> None:
     """Store one post's analysis and mark the post analyzed (same transaction as the claim)."""
-    session.add(Analysis(post_id=post_id, embedding=embedding_to_bytes(embedding), **values))
-    session.execute(update(Post).where(Post.id == post_id).values(analyzed=True))  # type: ignore[arg-type]
+    save_analyses(session=session, analyses=[(post_id, values, embedding)])
+
+
+def save_analyses(*, session: Session, analyses: list[tuple[int, dict[str, Any], np.ndarray]]) -> None:
+    """Store a batch of (post id, values, embedding) and mark those posts analyzed in one UPDATE.
+
+    One statement per batch, not per post: the per-post UPDATE was 17% of `analyze` in the profile.
+    """
+    if not analyses:
+        return
+    session.add_all(
+        Analysis(post_id=post_id, embedding=embedding_to_bytes(embedding), **values)
+        for post_id, values, embedding in analyses
+    )
+    ids = [post_id for post_id, _, _ in analyses]
+    session.execute(update(Post).where(Post.id.in_(ids)).values(analyzed=True))  # type: ignore[union-attr]
