@@ -47,9 +47,9 @@ def parse_naver(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
         if "errorCode" in doc:
             raise PayloadError(f"Naver error {doc.get('errorCode')}: {doc.get('errorMessage')}", raw=doc)
         items = field(doc, "items", list)
+        built = _rfc822(doc["lastBuildDate"]) if isinstance(doc.get("lastBuildDate"), str) else None
     except PayloadError as exc:
         return whole_body_dead_letter("naver", exc, body)
-    built = _rfc822(doc["lastBuildDate"]) if isinstance(doc.get("lastBuildDate"), str) else None
     return parse_records("naver", items, lambda item: _item(item, built))
 
 
