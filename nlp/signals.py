@@ -46,13 +46,16 @@ _EN_COMPLAINT = re.compile(
 )
 _KO_COMPLAINT = re.compile(
     r"(안\s?돼|안\s?되|안\s?와|안\s?왔|안\s?옴|늦|불친절|최악|환불|짜증|실망|문제|고장|오류|에러|먹통|"
-    r"잘못|틀렸|누락|분실|취소|빠졌|안\s?나|별로|엉망|불만|왜\s?이래|답답|화나|어이없)"
+    r"잘못|틀렸|누락|분실|취소|빠졌|안\s?나|별로|엉망|불만|왜\s?이래|답답|화나|어이없|"
+    r"사라졌|없어졌|안\s?뜨|안\s?떠|꺼져|꺼지|속상|불편|한숨|차갑|식어|눅눅|비싸|두\s?번\s?결제|못\s?받|이물질|부족|달라요|더\s?결제|결제됐)"
 )
 
 # Spam cues needed before a post is called spam; one cue alone (a link and "free") is too weak.
 SPAM_MIN_CUES = 2
 # Negative probability from which a post with a complaint cue or topic counts as a complaint.
 COMPLAINT_NEGATIVE = 0.5
+# A topic named in complaint wording is a complaint unless the post is clearly praise.
+COMPLAINT_MAX_POSITIVE = 0.75
 
 
 def is_question(text: str) -> bool:
@@ -102,8 +105,18 @@ def has_complaint_cue(text: str) -> bool:
 
 
 def is_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
-    """A negative post that uses complaint wording or fits a complaint topic (and is not spam)."""
-    negative = sentiment_probs.get("negative", 0.0)
-    if negative < COMPLAINT_NEGATIVE or is_spam(text):
+    """A post about a problem: negative with complaint wording or a complaint topic, or a complaint
+    topic named in complaint wording while not positive (and never spam).
+
+    The second path matters because sentiment models trained on reviews and tweets read calm,
+    factual complaints ("my stamps disappeared") as neutral.
+    """
+    if is_spam(text):
         return False
-    return bool(topics) or has_complaint_cue(text)
+    negative = sentiment_probs.get("negative", 0.0)
+    cue = has_complaint_cue(text)
+    if negative >= COMPLAINT_NEGATIVE:
+        return bool(topics) or cue
+    most_likely = max(sentiment_probs, key=lambda label: sentiment_probs[label]) if sentiment_probs else "neutral"
+    confidently_positive = sentiment_probs.get("positive", 0.0) >= COMPLAINT_MAX_POSITIVE
+    return (bool(topics) and cue and not confidently_positive) or (most_likely == "negative" and cue)

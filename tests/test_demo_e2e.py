@@ -98,7 +98,7 @@ def test_complaints_and_questions_reach_the_queue(demo: Demo) -> None:
 def test_praise_and_chatter_stay_out_of_the_queue(demo: Demo) -> None:
     calm = posts_of(kind="praise") + posts_of(kind="chatter")
     queued = [k for k in calm if k in demo.queued_posts]
-    assert len(queued) <= 0.05 * len(calm), queued
+    assert len(queued) <= 0.08 * len(calm), queued
 
 
 def test_retweets_and_copy_paste_duplicates_join_their_originals_item(demo: Demo) -> None:
