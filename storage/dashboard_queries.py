@@ -2,8 +2,10 @@
 
 Every list here is bounded (LIMIT/OFFSET or a small LIMIT), filters land on indexed columns
 (queue status/team/assignee, analysis topic, post time), and aggregates are GROUP BY, so a
-page costs the same with a thousand posts as with a million. Writes for privacy requests
-(merge, undo, erase) live here too; the dashboard checks permissions before calling them.
+page costs the same with a thousand posts as with a million. The queue page itself is chosen
+by `storage.queue_queries.queue_page` (through `responder.queue.list_queue`); `queue_rows` adds
+what a line shows. Customer merges (and their undo) live here too; privacy export and erasure
+are `storage.privacy`'s. The dashboard checks permissions before calling any write.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -384,101 +386,6 @@ def undo_merge(*, session: Session, source_id: int, actor: str) -> None:
                 .execution_options(synchronize_session=False)
             )
     _audit(session, actor, "customer.unmerge", "customer", source_id, {"merged_into": target}, {})
-    session.flush()
-
-
-def export_customer(*, session: Session, customer_id: int) -> dict[str, Any]:
-    """Everything stored about a customer, as JSON-ready data (for a privacy access request)."""
-    view = customer_view(session=session, customer_id=customer_id, posts_limit=10_000)
-    if view is None:
-        from dangol.errors import NotFound
-
-        raise NotFound(f"no customer with id {customer_id}")
-    c = view.customer
-    item_ids = [i.id for i in view.items]
-    replies = session.execute(select(Reply).where(col(Reply.queue_item_id).in_(item_ids or [-1]))).scalars()
-    return {
-        "customer": {
-            "id": c.id,
-            "external_ref": c.external_ref,
-            "name": c.name,
-            "email": c.email,
-            "phone": c.phone,
-            "tier": c.tier,
-            "created_at": _iso(c.created_at),
-        },
-        "handles": [{"platform": h.platform, "handle": h.handle} for h in view.handles],
-        "orders": view.orders,
-        "identity_links": [
-            {
-                "platform": a.platform,
-                "handle": a.handle,
-                "display_name": a.display_name,
-                "method": link.method,
-                "confidence": link.confidence,
-                "status": link.status,
-                "evidence": link.evidence,
-            }
-            for link, a in view.links
-        ],
-        "posts": [
-            {
-                "platform": p.platform,
-                "external_id": p.external_id,
-                "url": p.url,
-                "text": p.text,
-                "created_at": _iso(p.created_at),
-                "sentiment": an.sentiment if an else None,
-            }
-            for p, an in view.posts
-        ],
-        "queue_items": [{"id": i.id, "status": i.status, "created_at": _iso(i.created_at)} for i in view.items],
-        "replies": [{"text": r.text, "status": r.status, "sent_at": _iso(r.sent_at)} for r in replies],
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def erase_customer(*, session: Session, customer_id: int, actor: str) -> None:
-    """Erase a customer for a privacy request: personal fields, handles, orders, and the text of
-    posts by linked authors; queue items and the audit trail stay, without the personal data."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        from dangol.errors import NotFound
-
-        raise NotFound(f"no customer with id {customer_id}")
-    author_ids = list(
-        session.execute(
-            select(col(IdentityLink.author_id)).where(col(IdentityLink.customer_id) == customer_id)
-        ).scalars()
-    )
-    if author_ids:
-        session.execute(
-            update(Post)
-            .where(col(Post.author_id).in_(author_ids))
-            .values(text="[erased]", title=None, raw=None, deleted_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Author)
-            .where(col(Author.id).in_(author_ids))
-            .values(display_name="[erased]", bio=None, url=None)
-            .execution_options(synchronize_session=False)
-        )
-    session.execute(delete(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id))
-    session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
-    session.execute(
-        update(IdentityLink)
-        .where(col(IdentityLink.customer_id) == customer_id)
-        .values(evidence="", status="erased")
-        .execution_options(synchronize_session=False)
-    )
-    customer.name, customer.email, customer.phone, customer.external_ref = "[erased]", None, None, None
-    customer.erased_at = utcnow()
-    session.add(customer)
-    _audit(session, actor, "customer.erase", "customer", customer_id, {}, {"authors": len(author_ids)})
     session.flush()
 
 

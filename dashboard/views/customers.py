@@ -14,6 +14,7 @@ from dashboard.safe import md, short
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
+from storage.privacy import erase_customer, export_customer
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -118,7 +119,7 @@ def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: q.CustomerView) -> 
                 act(
                     ctx,
                     "customer.erase",
-                    lambda s, a: q.erase_customer(session=s, customer_id=customer_id, actor=a.username),
+                    lambda s, a: erase_customer(customer_id, session=s, actor=a.username),
                     "Customer erased",
                 )
 
@@ -127,7 +128,7 @@ def _export(session: Any, actor: Staff, customer_id: int) -> str:
     from responder.audit import record
 
     record(session, actor=actor, action="customer.export", entity_type="customer", entity_id=customer_id)
-    return json.dumps(q.export_customer(session=session, customer_id=customer_id), ensure_ascii=False, indent=2)
+    return json.dumps(export_customer(customer_id, session=session), ensure_ascii=False, indent=2)
 
 
 def _proposed(ctx: Ctx, actor: Staff) -> None:
