@@ -52,10 +52,11 @@ def pipeline(results: dict[str, Any]) -> str:
 def storage(results: dict[str, Any]) -> str:
     """Collect-and-store throughput from replay."""
     rows = [
-        [backend, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}", r["load_average"]]
+        [backend, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}",
+         f"{r.get('posts_per_cpu_s', 0):,}", r["load_average"]]
         for backend, r in results.get("collect", {}).items()
-    ]
-    return _table(["backend", "pages", "posts", "seconds", "posts/s", "load avg"], rows)
+    ]  # fmt: skip
+    return _table(["backend", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "load avg"], rows)
 
 
 def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:

@@ -75,7 +75,7 @@ def test_replay_pages_are_collected_and_stored_once_each(database_url: str, tmp_
     result = pieces.collect_throughput(CONFIG, database_url, tmp_path / "pages")
     assert made == 21
     assert result["pages"] == 3 and result["posts"] == 21
-    assert result["posts_per_s"] > 0
+    assert result["posts_per_s"] > 0 and result["posts_per_cpu_s"] > 0
 
 
 def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
     markdown.update(document, results)
     text = document.read_text()
     assert "kept" in text and "prose" in text and "old" not in text
-    assert "| sqlite | 1 | 2 | 1 | 2 | 1 |" in text
+    assert "| sqlite | 1 | 2 | 1 | 2 | 0 | 1 |" in text
     assert text.count("<!-- bench:machine -->") == 1
 
 
