@@ -1,7 +1,9 @@
 """The worker: APScheduler runs the pipeline steps and the periodic jobs on their schedules.
 
 `run_worker` blocks until SIGINT or SIGTERM, then lets running jobs finish and exits cleanly.
-Every job catches and logs its own failure, so one bad run never stops the scheduler.
+Every job catches and logs its own failure, so one bad run never stops the scheduler. A job
+that loses the database (restarted, failed over, network cut) waits and retries with backoff;
+every step is idempotent, so a retry neither loses nor repeats work.
 """
 
 from __future__ import annotations
@@ -9,45 +11,79 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from dangol import pipeline
 from dangol.settings import Settings
 
+if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer
+
 log = logging.getLogger(__name__)
+DB_RETRIES = 4
+DB_RETRY_DELAY = 2.0  # seconds; doubled after each failed attempt (2, 4, 8, 16: half a minute in all)
 
 
-def _guarded(name: str, func: Callable[[], Any]) -> Callable[[], None]:
+def database_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "the database could not be reached", worth a retry."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def guarded(
+    name: str,
+    func: Callable[[], Any],
+    *,
+    retries: int = DB_RETRIES,
+    delay: float = DB_RETRY_DELAY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[], None]:
+    """`func` as a job that logs its result, retries while the database is unreachable, never raises."""
+
     def run() -> None:
-        try:
-            result = func()
-            log.info("job %s done: %s", name, result)
-        except Exception:  # the scheduler must survive any single job
-            log.exception("job %s failed", name)
+        for attempt in range(retries + 1):
+            try:
+                result = func()
+            except Exception as exc:  # the scheduler must survive any single job
+                if not database_unavailable(exc) or attempt == retries:
+                    log.exception("job %s failed", name)
+                    return
+                wait = delay * 2**attempt
+                log.warning("job %s: database unavailable (%s); retry in %.0f s", name, type(exc).__name__, wait)
+                sleep(wait)
+            else:
+                log.info("job %s done: %s", name, result)
+                return
 
     return run
 
 
-def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
-    """A scheduler with every job of this deployment, not yet started."""
-    scheduler = BackgroundScheduler(
-        timezone=settings.brand.timezone, job_defaults={"coalesce": True, "max_instances": 1}
-    )
+def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | None = None) -> BackgroundScheduler:
+    """A scheduler with every job of this deployment, not yet started (`analyzer`: default from settings).
+
+    A late job still runs (no misfire grace limit): on a busy machine the first collect, due
+    "now", would otherwise be skipped until its next interval.
+    """
+    defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+    scheduler = BackgroundScheduler(timezone=settings.brand.timezone, job_defaults=defaults)
     for name in pipeline.enabled_sources(settings):
         every = settings.sources[name].every_minutes
-        job = _guarded(f"collect:{name}", lambda n=name: pipeline.collect_source(settings, engine, n))
+        job = guarded(f"collect:{name}", lambda n=name: pipeline.collect_source(settings, engine, n))
         scheduler.add_job(job, IntervalTrigger(minutes=every), id=f"collect:{name}", next_run_time=_now(settings))
-    analyze = _guarded("analyze", lambda: pipeline.analyze(settings, engine))
+    analyze = guarded("analyze", lambda: pipeline.analyze(settings, engine, analyzer=analyzer))
     scheduler.add_job(analyze, IntervalTrigger(seconds=settings.worker.analyze_every_seconds), id="analyze")
-    route = _guarded("route", lambda: pipeline.route(settings, engine))
+    route = guarded("route", lambda: pipeline.route(settings, engine))
     scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route")
     for job_id, trigger, func in periodic_jobs(settings, engine):
-        scheduler.add_job(_guarded(job_id, func), trigger, id=job_id)
+        scheduler.add_job(guarded(job_id, func), trigger, id=job_id)
     return scheduler
 
 

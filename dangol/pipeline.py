@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dangol.errors import AuthError, CollectError, ConfigError, DangolError, RateLimited
@@ -96,8 +97,8 @@ def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bo
             _take_page(engine, name, config.use, page, run, dry_run=dry_run)
     except (RateLimited, AuthError, CollectError) as exc:
         _record_failure(engine, name, config.use, exc, secrets, run)
-    except ConfigError:
-        raise
+    except (ConfigError, DBAPIError):
+        raise  # our own configuration or database is at fault, not the source: don't back it off
     except Exception as exc:  # a misbehaving platform or client must not stop the other sources
         log.exception("source %s failed unexpectedly", name)
         _record_failure(engine, name, config.use, exc, secrets, run)
