@@ -8,6 +8,7 @@ every step is idempotent, so a retry neither loses nor repeats work.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -76,7 +77,7 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     scheduler = BackgroundScheduler(timezone=settings.brand.timezone, job_defaults=defaults)
     for name in pipeline.enabled_sources(settings):
         every = settings.sources[name].every_minutes
-        job = guarded(f"collect:{name}", lambda n=name: pipeline.collect_source(settings, engine, n))
+        job = guarded(f"collect:{name}", functools.partial(pipeline.collect_source, settings, engine, name))
         scheduler.add_job(job, IntervalTrigger(minutes=every), id=f"collect:{name}", next_run_time=_now(settings))
     analyze = guarded("analyze", lambda: pipeline.analyze(settings, engine, analyzer=analyzer))
     scheduler.add_job(analyze, IntervalTrigger(seconds=settings.worker.analyze_every_seconds), id="analyze")

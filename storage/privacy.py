@@ -125,7 +125,8 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     reply_ids = list(session.execute(select(col(Reply.id)).where(col(Reply.post_id).in_(post_ids or [-1]))).scalars())
     _clear_content(session, author_ids, post_ids, item_ids, reply_ids, now)
     _scrub_audit(session, customer_id, item_ids, reply_ids)
-    links = session.execute(delete(IdentityLink).where(col(IdentityLink.customer_id) == customer_id)).rowcount
+    removed = session.execute(delete(IdentityLink).where(col(IdentityLink.customer_id) == customer_id))
+    links = removed.rowcount  # type: ignore[attr-defined]
     session.execute(delete(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id))
     session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
     customer.name, customer.email, customer.phone, customer.external_ref = ERASED, None, None, None
