@@ -131,3 +131,21 @@ def test_dead_letters_with_nul_bytes_and_broken_utf8_are_kept_with_their_reason(
     session.commit()
     letters = list(session.execute(select(DeadLetter)).scalars())
     assert len(letters) == len(dead) + 1 and all(letter.reason and "\x00" not in letter.raw for letter in letters)
+
+
+QUERY_PARTS = st.sampled_from(
+    ['"', "(", ")", "-", ":", "OR", "AND", "NOT", "lang:", "from:", "is:retweet", " ", "마루"]
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.lists(st.one_of(QUERY_PARTS, st.text(max_size=6)), max_size=12).map("".join), text=NASTY)
+def test_any_query_parses_or_is_refused_with_a_column_and_matches_any_text_without_crashing(query, text, make_post):
+    from listener.query import QuerySyntaxError, matches, parse_query
+
+    try:
+        ast = parse_query(query)
+    except QuerySyntaxError as exc:
+        assert 1 <= exc.column <= len(query) + 1 and str(exc)
+        return
+    assert matches(ast, make_post(text=text, title=text[:50])) in (True, False)
