@@ -89,7 +89,10 @@ class Analyzer:
         embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
         sentiments = self.sentiment.predict(texts, embeddings, languages)
         topic_results = self.topics.classify(texts, embeddings, languages)
-        items = [DedupItem(p.post_id, p.platform, t, p.referenced_id) for p, t in zip(posts, texts, strict=True)]
+        items = [
+            DedupItem(p.post_id, p.platform, t, p.referenced_id, lang)
+            for p, t, lang in zip(posts, texts, languages, strict=True)
+        ]
         hashes, keys = cluster_keys(items, embeddings, recent, self.duplicate_similarity)
         versions = self.versions
         results = []

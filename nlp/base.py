@@ -11,6 +11,10 @@ import numpy as np
 from dangol.registry import Registry
 
 SENTIMENTS = ("negative", "neutral", "positive")
+# Scripts the default encoder (English all-MiniLM-L6-v2) cannot read: its embeddings of such text
+# look alike whatever they say, so topics use character n-grams and near-duplicates use exact
+# text only for these languages.
+ENCODER_BLIND_LANGUAGES = frozenset({"ko", "ja", "zh"})
 
 
 class Encoder(Protocol):

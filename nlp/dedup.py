@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.base import ClusterMember
+from nlp.base import ENCODER_BLIND_LANGUAGES, ClusterMember
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
@@ -50,6 +50,7 @@ class DedupItem:
     platform: str
     text: str
     referenced_id: str | None = None
+    language: str = ""
 
 
 def cluster_keys(
@@ -69,7 +70,9 @@ def cluster_keys(
         groupable = len(normalized[i]) >= MIN_GROUP_CHARS
         key = _referenced_key(item, by_reference)
         if key is None and groupable:
-            key = by_hash.get(hashes[i]) or _similar_key(i, recent_sims, batch_sims, recent, keys, threshold)
+            key = by_hash.get(hashes[i])
+            if key is None and item.language not in ENCODER_BLIND_LANGUAGES:
+                key = _similar_key(i, recent_sims, batch_sims, recent, keys, threshold)
         if key is None:
             key = f"r:{item.platform}:{item.referenced_id}" if item.referenced_id else f"p:{item.post_id}"
         if item.referenced_id:

@@ -47,7 +47,11 @@ _EN_COMPLAINT = re.compile(
 _KO_COMPLAINT = re.compile(
     r"(안\s?돼|안\s?되|안\s?와|안\s?왔|안\s?옴|늦|불친절|최악|환불|짜증|실망|문제|고장|오류|에러|먹통|"
     r"잘못|틀렸|누락|분실|취소|빠졌|안\s?나|별로|엉망|불만|왜\s?이래|답답|화나|어이없|"
-    r"사라졌|없어졌|안\s?뜨|안\s?떠|꺼져|꺼지|속상|불편|한숨|차갑|식어|눅눅|비싸|두\s?번\s?결제|못\s?받|이물질|부족|달라요|더\s?결제|결제됐)"
+    r"사라졌|없어졌|안\s?뜨|안\s?떠|꺼져|꺼지|속상|불편|한숨|차갑|식어|눅눅|비싸|두\s?번\s?결제|못\s?받|이물질|부족|달라요|더\s?결제|결제됐|"
+    r"멈춰|멈췄|튕겨|튕김|강제\s?종료|종료돼|흰\s?화면|만료|시큼|밍밍|미지근|탄\s?맛|냄새|닫혀|더러|쏟아|끈적|"
+    r"어이가\s?없|소용이?\s?없|쓸모가?\s?없|해지했는데|결제가\s?됐|"
+    # "안 열려요", "못 하겠어요": the negation words standing alone before a verb
+    r"(?<![가-힣])안\s(?=[가-힣])|(?<![가-힣])못\s(?=[가-힣]))"
 )
 
 # Spam cues needed before a post is called spam; one cue alone (a link and "free") is too weak.
@@ -119,4 +123,10 @@ def is_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mappin
         return bool(topics) or cue
     most_likely = max(sentiment_probs, key=lambda label: sentiment_probs[label]) if sentiment_probs else "neutral"
     confidently_positive = sentiment_probs.get("positive", 0.0) >= COMPLAINT_MAX_POSITIVE
-    return (bool(topics) and cue and not confidently_positive) or (most_likely == "negative" and cue)
+    # Korean complaint words are specific enough to stand alone (the English list has "still", "again").
+    korean_cue = bool(_KO_COMPLAINT.search(text or ""))
+    return (
+        (bool(topics) and cue and not confidently_positive)
+        or (most_likely == "negative" and cue)
+        or (korean_cue and not confidently_positive)
+    )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.errors import AnalysisError
+from nlp.base import ENCODER_BLIND_LANGUAGES
 from nlp.taxonomy import OTHER, Taxonomy
 
 if TYPE_CHECKING:
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 # Cosine at which a zero-shot score is 0.5, and how steeply it rises around it (all-MiniLM-L6-v2).
 ZERO_SHOT_MIDPOINT = 0.38
 ZERO_SHOT_SLOPE = 12.0
+# Lexical share x this = score: a post holding 30% of an example's bigrams reaches 0.45.
+LEXICAL_SCALE = 1.5
+# Encoder similarities of text the encoder cannot read are noise: scaled so that alone they never
+# reach a topic threshold, they only break ties between lexical matches.
+BLIND_EMBEDDING_WEIGHT = 0.3
 # Training examples at which the head and the prototypes weigh the same for a topic.
 HEAD_PRIOR = 20.0
 # Staff corrections count this many times as much as a labelled example.
@@ -85,6 +91,33 @@ class PrototypeScorer:
     def calibrate(similarities: np.ndarray) -> np.ndarray:
         """Similarities mapped to 0..1 scores."""
         return sigmoid(ZERO_SHOT_SLOPE * (similarities - ZERO_SHOT_MIDPOINT))
+
+
+class LexicalScorer:
+    """Zero-shot topic scores from characters, for languages the encoder cannot read (Korean...).
+
+    A topic's score is the best share of one of its prototypes' character bigrams (spaces
+    removed, since Korean spacing varies) found in the post: "앱이 계속 꺼져요" scores 1.0 against
+    a post containing it and about 0.3 against one that only says "꺼져요".
+    """
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.prototypes = [[_bigrams(p) for p in topic.prototypes()] for topic in taxonomy.topics]
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        """Scores 0..1, shape (n posts, n topics)."""
+        out = np.zeros((len(texts), len(self.prototypes)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            grams = _bigrams(text)
+            for k, prototypes in enumerate(self.prototypes):
+                shares = [len(p & grams) / len(p) for p in prototypes if p]
+                out[i, k] = max(shares, default=0.0)
+        return np.clip(out * LEXICAL_SCALE, 0.0, 1.0)
+
+
+def _bigrams(text: str) -> set[str]:
+    squeezed = "".join(text.lower().split())
+    return {squeezed[i : i + 2] for i in range(len(squeezed) - 1)}
 
 
 class NgramVectorizer:
@@ -256,6 +289,7 @@ class TopicModel:
     def __init__(self, scorer: PrototypeScorer, threshold: float, head: FewShotHead | None = None) -> None:
         self.scorer = scorer
         self.taxonomy = scorer.taxonomy
+        self.lexical = LexicalScorer(self.taxonomy)
         self.threshold = threshold
         self.head = head
         # Columns of the head's probabilities that are topics of this taxonomy, and where they go.
@@ -274,6 +308,10 @@ class TopicModel:
     def scores(self, texts: list[str], embeddings: np.ndarray, languages: list[str] | None = None) -> np.ndarray:
         """Scores, shape (n posts, n topics); topics limited to other languages score 0."""
         scores = self.scorer.calibrate(self.scorer.similarities(embeddings))
+        blind = [i for i, lang in enumerate(languages or []) if lang in ENCODER_BLIND_LANGUAGES]
+        if blind and len(self.taxonomy):
+            lexical = self.lexical.scores([texts[i] for i in blind])
+            scores[blind] = np.maximum(lexical, BLIND_EMBEDDING_WEIGHT * scores[blind])
         if self.head is not None and len(self._head_cols) and len(texts):
             probs = self.head.predict_proba(texts, embeddings)[:, self._head_cols]
             w = self._head_weights
