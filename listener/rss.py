@@ -30,7 +30,10 @@ def parse_rss(body: bytes | str) -> tuple[list[PostIn], list[DeadLetterIn]]:
         body = body.encode("utf-8", errors="surrogateescape")
     if not isinstance(body, bytes | bytearray):
         return whole_body_dead_letter("rss", PayloadError("an RSS body is XML bytes or text"), body)
-    feed = feedparser.parse(bytes(body))
+    try:
+        feed = feedparser.parse(bytes(body))
+    except (ValueError, LookupError) as exc:  # feedparser fails on a broken encoding declaration
+        return whole_body_dead_letter("rss", PayloadError(f"unreadable XML encoding: {exc}"), bytes(body)[:2000])
     if not feed.entries and (feed.bozo or not feed.feed):
         reason = f"not a readable RSS/Atom feed: {feed.get('bozo_exception') or 'no entries and no channel'}"
         return whole_body_dead_letter("rss", PayloadError(reason), bytes(body)[:2000])

@@ -149,3 +149,12 @@ def test_any_query_parses_or_is_refused_with_a_column_and_matches_any_text_witho
         assert 1 <= exc.column <= len(query) + 1 and str(exc)
         return
     assert matches(ast, make_post(text=text, title=text[:50])) in (True, False)
+
+
+@pytest.mark.parametrize("declared", [b"\xff\xfeUTF-8", b"\x00UTF-8", b"no-such-codec"])
+def test_an_rss_body_with_a_broken_encoding_declaration_is_one_dead_letter(declared):
+    body = BODIES["rss"].replace(b'encoding="UTF-8"', b'encoding="' + declared + b'"', 1)
+    assert body != BODIES["rss"]
+    posts, dead = parser_for("rss")(body)
+    assert len(dead) <= 1 and all(d.reason for d in dead)
+    assert posts or dead
