@@ -221,6 +221,7 @@ def _analyze_batch(
             is_retweet=c.post.is_retweet,
             is_quote=c.post.is_quote,
             referenced_id=c.post.referenced_id,
+            external_id=c.post.external_id,
         )
         for c in claimed
     ]

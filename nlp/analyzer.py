@@ -90,7 +90,7 @@ class Analyzer:
         sentiments = self.sentiment.predict(texts, embeddings, languages)
         topic_results = self.topics.classify(texts, embeddings, languages)
         items = [
-            DedupItem(p.post_id, p.platform, t, p.referenced_id, lang)
+            DedupItem(p.post_id, p.platform, t, p.referenced_id, lang, p.external_id)
             for p, t, lang in zip(posts, texts, languages, strict=True)
         ]
         hashes, keys = cluster_keys(items, embeddings, recent, self.duplicate_similarity)

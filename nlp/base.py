@@ -72,6 +72,7 @@ class PostText:
     is_retweet: bool = False
     is_quote: bool = False
     referenced_id: str | None = None
+    external_id: str = ""
 
 
 @dataclass(slots=True)

@@ -51,6 +51,7 @@ class DedupItem:
     text: str
     referenced_id: str | None = None
     language: str = ""
+    external_id: str = ""
 
 
 def cluster_keys(
@@ -66,9 +67,14 @@ def cluster_keys(
     recent_sims = _similarities(embeddings, recent)
     batch_sims = embeddings @ embeddings.T if len(items) else np.zeros((0, 0), dtype=np.float32)
     keys: list[str] = []
+    # Clusters opened by a retweet or quote that arrived before its original: "r:<platform>:<id>".
+    opened_for = {m.cluster_key for m in recent if m.cluster_key.startswith("r:")}
     for i, item in enumerate(items):
         groupable = len(normalized[i]) >= MIN_GROUP_CHARS
         key = _referenced_key(item, by_reference)
+        waiting = f"r:{item.platform}:{item.external_id}"
+        if key is None and item.external_id and waiting in opened_for:
+            key = waiting
         if key is None and groupable:
             key = by_hash.get(hashes[i])
             if key is None and item.language not in ENCODER_BLIND_LANGUAGES:
@@ -77,6 +83,8 @@ def cluster_keys(
             key = f"r:{item.platform}:{item.referenced_id}" if item.referenced_id else f"p:{item.post_id}"
         if item.referenced_id:
             by_reference.setdefault((item.platform, item.referenced_id), key)
+        if key.startswith("r:"):
+            opened_for.add(key)
         if groupable:
             by_hash.setdefault(hashes[i], key)
         keys.append(key)
