@@ -48,6 +48,23 @@ class BrandSettings(Section):
     # Our own accounts: their posts are never queued as customer voice.
     own_handles: list[str] = Field(default_factory=list)
 
+    def own_accounts(self) -> list[tuple[str | None, str]]:
+        """(platform or None for every platform, lowercase handle) of each own account.
+
+        Entries are "platform:handle" or a bare handle; only a leading @ is decoration, since
+        Mastodon handles keep the one before their instance ("mastodon:maru@coffee.social").
+        """
+        accounts: list[tuple[str | None, str]] = []
+        for entry in self.own_handles:
+            platform, sep, handle = entry.strip().lower().partition(":")
+            accounts.append((platform, handle.lstrip("@")) if sep else (None, platform.lstrip("@")))
+        return accounts
+
+    def is_own(self, platform: str, handle: str) -> bool:
+        """True when (platform, handle) is one of the brand's own accounts."""
+        handle = handle.strip().lower().lstrip("@")
+        return any(h == handle and p in (None, platform) for p, h in self.own_accounts())
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -200,10 +200,20 @@ def build_weekly(
         complaint_topics=topics[:TOP_TOPICS],
         movers=_movers(topics),
         notable_negative=q.top_posts_by_reach(
-            session=session, since=start, until=end, sentiment="negative", limit=NOTABLE_POSTS
+            session=session,
+            since=start,
+            until=end,
+            sentiment="negative",
+            limit=NOTABLE_POSTS,
+            exclude_accounts=settings.brand.own_accounts(),
         ),
         notable_positive=q.top_posts_by_reach(
-            session=session, since=start, until=end, sentiment="positive", limit=NOTABLE_POSTS
+            session=session,
+            since=start,
+            until=end,
+            sentiment="positive",
+            limit=NOTABLE_POSTS,
+            exclude_accounts=settings.brand.own_accounts(),
         ),
         response=_response_stats(session, start, end, now),
         alerts=[_alert_row(a) for a in q.alerts_between(session=session, since=start, until=end)],

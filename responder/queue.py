@@ -86,14 +86,7 @@ def risk_priority(risk: float) -> int:
 
 
 def _is_own(author: Author, settings: Settings) -> bool:
-    # Entries are "platform:handle" or a bare handle meaning every platform.
-    own = set()
-    for entry in settings.brand.own_handles:
-        platform, sep, handle = entry.lower().partition(":")
-        # Only a leading @ is decoration; Mastodon handles keep the one before the instance.
-        own.add(f"{platform}:{handle.lstrip('@')}" if sep else platform.lstrip("@"))
-    handle = author.handle.lower().lstrip("@")
-    return handle in own or f"{author.platform}:{handle}" in own
+    return settings.brand.is_own(author.platform, author.handle)
 
 
 def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | None) -> routing.Facts:

@@ -7,11 +7,12 @@ database; Python only sees per-group counts or a bounded number of rows. Windows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, literal_column, not_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
@@ -247,12 +248,24 @@ def _reach_rows(rows: Any) -> list[ReachPost]:
 
 
 def top_posts_by_reach(
-    *, session: Session, since: datetime, until: datetime, sentiment: str, limit: int = 3
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
+    sentiment: str,
+    limit: int = 3,
+    exclude_accounts: Sequence[tuple[str | None, str]] = (),
 ) -> list[ReachPost]:
-    """The posts of one sentiment with the largest reach in the window, largest first."""
+    """The posts of one sentiment with the largest reach in the window, largest first.
+
+    Spam and the `exclude_accounts` (platform or None, handle) — the brand's own — are left out.
+    """
     stmt, reach = _reach_select(session)
+    for platform, handle in exclude_accounts:
+        own = func.lower(col(Author.handle)) == handle
+        stmt = stmt.where(not_(and_(own, col(Author.platform) == platform) if platform else own))
     stmt = (
-        stmt.where(_live_between(since, until), col(Analysis.sentiment) == sentiment)
+        stmt.where(_live_between(since, until), col(Analysis.sentiment) == sentiment, col(Analysis.is_spam).is_(False))
         .order_by(reach.desc(), col(Post.id))
         .limit(limit)
     )

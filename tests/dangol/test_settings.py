@@ -65,3 +65,12 @@ def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
 def test_invalid_toml_says_where(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(tmp_path, "[brand\n"))
+
+
+def test_own_accounts_keep_the_at_before_a_mastodon_instance(tmp_path: Path) -> None:
+    text = "[brand]\nown_handles = ['@MaruCoffee', 'mastodon:maru@coffee.social', 'reddit:maru_team']\n"
+    brand = load_settings(write(tmp_path, text)).brand
+    assert brand.is_own("x", "marucoffee") and brand.is_own("bluesky", "@MaruCoffee")
+    assert brand.is_own("mastodon", "maru@coffee.social")
+    assert not brand.is_own("mastodon", "marucoffee.social")
+    assert brand.is_own("reddit", "maru_team") and not brand.is_own("x", "maru_team")

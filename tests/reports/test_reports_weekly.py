@@ -74,6 +74,16 @@ def test_notable_negative_post_ranks_by_followers_plus_engagement(world, session
     assert [p.text for p in report.notable_positive] == ["happy fan"]
 
 
+def test_the_brands_own_posts_are_never_notable(world, session: Session, settings: Settings) -> None:
+    at = W47_START + timedelta(days=1)
+    settings.brand.own_handles = ["x:marucoffee"]
+    world.post(at, sentiment="positive", followers=48_000, handle="marucoffee", text="our new menu")
+    world.post(at, sentiment="positive", followers=50, text="lovely latte")
+    session.commit()
+    report = build_weekly(session=session, settings=settings, week="2026-W47", now=NOW)
+    assert [p.text for p in report.notable_positive] == ["lovely latte"]
+
+
 def test_topic_movers_compare_with_last_week(world, session: Session, settings: Settings) -> None:
     for _ in range(6):
         world.post(W47_START + timedelta(hours=2), sentiment="negative", topic="delivery")
