@@ -29,9 +29,8 @@ def _collect_problems(check: object, *args: object) -> list[str]:
 
 
 def _check_sources(settings: Settings) -> list[str]:
-    from listener.query import validate_query
-
     from listener.base import collectors
+    from listener.query import validate_query
 
     problems: list[str] = []
     for name, source in settings.sources.items():
