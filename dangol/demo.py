@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from dangol import pipeline
 from dangol.demo_data import CUSTOMERS, DEMO_DATA
@@ -118,7 +118,7 @@ def summarize(engine: Engine, logins: dict[str, str]) -> DemoSummary:
             analyzed=count(select(func.count()).select_from(Analysis)),
             queued=count(select(func.count()).select_from(QueueItem)),
             linked_customers=count(
-                select(func.count(func.distinct(IdentityLink.customer_id))).where(IdentityLink.status == "applied")
+                select(func.count(func.distinct(IdentityLink.customer_id))).where(col(IdentityLink.status) == "applied")
             ),
             dead_letters=count(select(func.count()).select_from(DeadLetter)),
             database=engine.url.render_as_string(hide_password=True),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Analysis, Author, Post
 
@@ -58,25 +58,24 @@ def recent_members(
     *, session: Session, start: datetime, end: datetime, referenced: list[tuple[str, str]], limit: int = 5000
 ) -> list[RecentMember]:
     """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones."""
-    columns = (Analysis.cluster_key, Analysis.text_hash, Analysis.embedding, Post.platform, Post.external_id)
+    columns = (
+        col(Analysis.cluster_key),
+        col(Analysis.text_hash),
+        col(Analysis.embedding),
+        col(Post.platform),
+        col(Post.external_id),
+    )
+    joined = select(*columns).join(Post, col(Post.id) == col(Analysis.post_id))
     window = (
-        select(*columns)
-        .join(Post, Post.id == Analysis.post_id)  # type: ignore[arg-type]
-        .where(Post.created_at >= start, Post.created_at <= end)  # type: ignore[operator]
-        .order_by(Post.created_at.desc())  # type: ignore[union-attr]
+        joined.where(col(Post.created_at) >= start, col(Post.created_at) <= end)
+        .order_by(col(Post.created_at).desc())
         .limit(limit)
     )
     rows = list(session.execute(window).all())
     if referenced:
         from sqlalchemy import tuple_
 
-        refs = (
-            select(*columns)
-            .join(Post, Post.id == Analysis.post_id)
-            .where(  # type: ignore[arg-type]
-                tuple_(Post.platform, Post.external_id).in_(referenced)
-            )
-        )
+        refs = joined.where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced))
         rows.extend(session.execute(refs).all())
     members = []
     for key, text_hash, blob, platform, external_id in rows:

@@ -79,6 +79,7 @@ def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) 
     customer.tier = tier
     session.add(customer)
     session.flush()
+    assert customer.id is not None  # flushed: the database gave it one
     for column, platform in HANDLE_COLUMNS.items():
         value = normalize_handle(row.get(column) or "")
         if value:
@@ -90,14 +91,14 @@ def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) 
     return None
 
 
-def _ensure_handle(session: Session, customer_id: int | None, platform: str, handle: str) -> None:
+def _ensure_handle(session: Session, customer_id: int, platform: str, handle: str) -> None:
     existing = session.exec(
         select(CustomerHandle).where(CustomerHandle.platform == platform, CustomerHandle.handle == handle)
     ).first()
     if existing is None:
         session.add(CustomerHandle(customer_id=customer_id, platform=platform, handle=handle))
     else:
-        existing.customer_id = customer_id  # type: ignore[assignment]
+        existing.customer_id = customer_id
 
 
 @dataclass(slots=True)

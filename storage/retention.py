@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.sql import Executable
+from sqlmodel import Session, col
 
 from dangol.settings import RetentionSettings
 from dangol.types import utcnow
@@ -41,28 +44,29 @@ def purge_expired(*, session: Session, retention: RetentionSettings, now: dateti
     result.raw_payloads = _rowcount(
         session,
         update(Post)
-        .where(Post.created_at < cutoff(retention.raw_payload_days), Post.raw.is_not(None))  # type: ignore[operator, union-attr]
+        .where(col(Post.created_at) < cutoff(retention.raw_payload_days), col(Post.raw).is_not(None))
         .values(raw=None),
     )
     result.post_texts = _rowcount(
         session,
         update(Post)
-        .where(Post.created_at < cutoff(retention.post_text_days), Post.text != EXPIRED_TEXT)  # type: ignore[operator]
+        .where(col(Post.created_at) < cutoff(retention.post_text_days), col(Post.text) != EXPIRED_TEXT)
         .values(text=EXPIRED_TEXT, title=None),
     )
-    old_posts = select(Post.id).where(Post.created_at < cutoff(retention.embedding_days))  # type: ignore[operator]
+    old_posts = select(col(Post.id)).where(col(Post.created_at) < cutoff(retention.embedding_days))
     result.embeddings = _rowcount(
         session,
         update(Analysis)
-        .where(Analysis.post_id.in_(old_posts), Analysis.embedding.is_not(None))  # type: ignore[attr-defined, union-attr]
+        .where(col(Analysis.post_id).in_(old_posts), col(Analysis.embedding).is_not(None))
         .values(embedding=None),
     )
     result.audit_events = _rowcount(
         session,
-        delete(AuditEvent).where(AuditEvent.at < cutoff(retention.audit_days)),  # type: ignore[operator]
+        delete(AuditEvent).where(col(AuditEvent.at) < cutoff(retention.audit_days)),
     )
     return result
 
 
-def _rowcount(session: Session, statement: object) -> int:
-    return int(session.execute(statement).rowcount or 0)  # type: ignore[call-overload, attr-defined]
+def _rowcount(session: Session, statement: Executable) -> int:
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return int(result.rowcount or 0)
