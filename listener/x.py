@@ -53,7 +53,9 @@ def parse_x(body: Any) -> tuple[list[PostIn], list[DeadLetterIn]]:
     tweets = data if isinstance(data, list) else [data]
     includes = doc.get("includes")
     includes = includes if isinstance(includes, dict) else {}
-    users = {u["id"]: u for u in includes.get("users") or [] if isinstance(u, dict) and isinstance(u.get("id"), str)}
+    listed = includes.get("users")
+    listed = listed if isinstance(listed, list) else []
+    users = {u["id"]: u for u in listed if isinstance(u, dict) and isinstance(u.get("id"), str)}
     return parse_records("x", tweets, lambda tweet: _tweet(tweet, users))
 
 
