@@ -79,13 +79,31 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
         every = settings.sources[name].every_minutes
         job = guarded(f"collect:{name}", functools.partial(pipeline.collect_source, settings, engine, name))
         scheduler.add_job(job, IntervalTrigger(minutes=every), id=f"collect:{name}", next_run_time=_now(settings))
-    analyze = guarded("analyze", lambda: pipeline.analyze(settings, engine, analyzer=analyzer))
+    analyze = guarded("analyze", analyze_job(settings, engine, analyzer))
     scheduler.add_job(analyze, IntervalTrigger(seconds=settings.worker.analyze_every_seconds), id="analyze")
     route = guarded("route", lambda: pipeline.route(settings, engine))
     scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route")
     for job_id, trigger, func in periodic_jobs(settings, engine):
         scheduler.add_job(guarded(job_id, func), trigger, id=job_id)
     return scheduler
+
+
+def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = None) -> Callable[[], Any]:
+    """`pipeline.analyze` with one Analyzer kept for the worker's life, built at the first run.
+
+    Loading the encoder and embedding the topics once matters at a run every 30 seconds; topic
+    edits and a retrained head still reach the kept Analyzer (see `pipeline.analyze`).
+    """
+    kept: list[Analyzer] = [analyzer] if analyzer is not None else []
+
+    def run() -> pipeline.AnalyzeRun:
+        if not kept:
+            from nlp.analyzer import Analyzer
+
+            kept.append(Analyzer.from_settings(settings))
+        return pipeline.analyze(settings, engine, analyzer=kept[0])
+
+    return run
 
 
 def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:

@@ -19,9 +19,10 @@ from sqlmodel import Session
 
 from dangol.errors import AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.redact import redact_secrets, secret_values
-from dangol.settings import Settings
+from dangol.settings import Settings, config_topics
 from dangol.types import AuthorIn, Page, utcnow
 from storage import analysis_store, customers, ingest, sources
+from storage import topics as topic_store
 from storage.engine import session_scope
 from storage.models import AuditEvent, Author, IdentityLink
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
     from nlp.base import LinkCandidate
     from nlp.linking import CustomerLinker
+    from nlp.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -207,6 +209,7 @@ def _analyze_batch(
     claimed = analysis_store.claim_unanalyzed(session=session, limit=size)
     if not claimed:
         return 0
+    _follow_topic_edits(settings, session, analyzer)
     tiers = _link_authors(settings, session, linker, claimed, run)
     items = [
         PostText(
@@ -238,6 +241,29 @@ def _analyze_batch(
         saved.append((result.post_id, values, result.embedding))
     analysis_store.save_analyses(session=session, analyses=saved)
     return len(claimed)
+
+
+def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:
+    """The topics the analyzer uses: config.toml's with the Admin page's edits, enabled ones only."""
+    from nlp.taxonomy import from_tables
+
+    entries = topic_store.effective_topics(session=session, seed=config_topics(settings))
+    return from_tables({entry.key: entry.topic for entry in entries if entry.enabled})
+
+
+def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:
+    """Pick up topic edits and a retrained topic head at each batch, without restarting the worker.
+
+    The check is one SUM over the few topic rows; only a changed revision rebuilds the taxonomy.
+    """
+    from nlp.analyzer import Analyzer
+
+    if not isinstance(analyzer, Analyzer):
+        return  # a stand-in without topic models (the reliability tests' fake)
+    analyzer.reload_head_if_changed()
+    revision = topic_store.topics_revision(session=session)
+    if revision != analyzer.taxonomy_stamp:
+        analyzer.use_taxonomy(current_taxonomy(settings, session), stamp=revision)
 
 
 def _link_authors(

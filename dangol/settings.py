@@ -301,6 +301,69 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
     return settings
 
 
+# Primary topic of posts that fit no topic; no topic may take this key.
+OTHER_TOPIC = "other"
+
+
+def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSettings]:
+    """Validate a taxonomy file's parsed TOML (`{"topics": {key: table}}`), or raise ConfigError."""
+    unknown = sorted(set(data) - {"topics"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown tables {unknown}; a taxonomy file holds only [topics.<key>] tables")
+    tables = data.get("topics", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{where}: `topics` must be tables like [topics.delivery], not {type(tables).__name__}")
+    topics: dict[str, TopicSettings] = {}
+    problems: list[str] = []
+    for key, table in tables.items():
+        if not isinstance(table, dict):
+            problems.append(f"{where}: topics.{key}: must be a table with name, description, examples, team")
+            continue
+        try:
+            topics[key] = TopicSettings(**table)
+        except ValidationError as exc:
+            problems.extend(f"{where}: topics.{key}.{p}" for p in format_validation_error(exc))
+    if problems:
+        raise ConfigError(problems[0], problems)
+    if OTHER_TOPIC in topics:
+        raise ConfigError(f"{where}: topic key {OTHER_TOPIC!r} is reserved for posts that fit no topic; rename it")
+    return topics
+
+
+def read_topic_file(path: Path | str) -> dict[str, TopicSettings]:
+    """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"taxonomy file not found: {path}; give a TOML file with [topics.<key>] tables") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_topic_tables(data, str(path))
+
+
+def config_topics(settings: Settings) -> dict[str, TopicSettings]:
+    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, in order.
+
+    These are the seed: topics edited on the dashboard's Admin page (stored in the database)
+    are laid over them by `storage.topics.effective_topics`.
+    """
+    if OTHER_TOPIC in settings.topics:
+        raise ConfigError(
+            f"topics.{OTHER_TOPIC}: the key {OTHER_TOPIC!r} is reserved for posts that fit no topic; rename it"
+        )
+    topics = dict(settings.topics)
+    if settings.nlp.taxonomy_file:
+        where = settings.nlp.taxonomy_file
+        extra = read_topic_file(where)
+        clash = sorted(set(topics) & set(extra))
+        if clash:
+            raise ConfigError(f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them")
+        topics.update(extra)
+    return topics
+
+
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """`base` with `extra` laid over it, tables merged key by key."""
     merged = dict(base)

@@ -24,6 +24,7 @@ from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicMod
 if TYPE_CHECKING:
     from dangol.settings import Settings
     from nlp.base import Encoder, SentimentClassifier
+    from nlp.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Analyzer:
         *,
         duplicate_similarity: float = 0.92,
         detect_languages: LanguageDetector | None = None,
+        head_path: Path | None = None,
     ) -> None:
         if detect_languages is None:
             from nlp.langid import detect_languages as default_detector
@@ -52,6 +54,10 @@ class Analyzer:
         self.topics = topics
         self.duplicate_similarity = duplicate_similarity
         self.detect_languages = detect_languages
+        # The caller's version of the taxonomy in use (see `use_taxonomy`); None: as built.
+        self.taxonomy_stamp: object = None
+        self.head_path = head_path
+        self._head_mtime = _mtime(head_path)
 
     @classmethod
     def from_settings(cls, settings: Settings, head_path: Path | str = DEFAULT_HEAD_PATH) -> Analyzer:
@@ -68,7 +74,35 @@ class Analyzer:
             log.warning("topic head %s knows none of the configured topics; ignoring it", head_path)
             head = None
         topics = TopicModel(scorer, settings.nlp.topic_threshold, head)
-        return cls(encoder, build_sentiment(settings), topics, duplicate_similarity=settings.nlp.duplicate_similarity)
+        return cls(
+            encoder,
+            build_sentiment(settings),
+            topics,
+            duplicate_similarity=settings.nlp.duplicate_similarity,
+            head_path=Path(head_path),
+        )
+
+    def use_taxonomy(self, taxonomy: Taxonomy, stamp: object = None) -> None:
+        """Classify into `taxonomy`'s topics from now on; only its added or edited topics are encoded.
+
+        `stamp` is the caller's version of `taxonomy`, kept as `taxonomy_stamp` to compare with later.
+        """
+        scorer = PrototypeScorer.from_encoder(taxonomy, self.encoder, reuse=self.topics.scorer)
+        self.topics = TopicModel(scorer, self.topics.threshold, self.topics.head)
+        self.taxonomy_stamp = stamp
+
+    def reload_head_if_changed(self) -> bool:
+        """Read the topic head again when `dangol topics train` rewrote (or removed) its file; True if it did.
+
+        The worker keeps one Analyzer for its lifetime, so a retrained head must reach it this way.
+        """
+        mtime = _mtime(self.head_path)
+        if self.head_path is None or mtime == self._head_mtime:
+            return False
+        head = FewShotHead.load(self.head_path) if mtime is not None else None
+        self.topics = TopicModel(self.topics.scorer, self.topics.threshold, head)
+        self._head_mtime = mtime
+        return True
 
     @property
     def versions(self) -> dict[str, str]:
@@ -120,3 +154,7 @@ class Analyzer:
                 )
             )
         return results
+
+
+def _mtime(path: Path | None) -> int | None:
+    return path.stat().st_mtime_ns if path is not None and path.exists() else None

@@ -4,24 +4,24 @@ A topic has a stable key (stored in `Analysis.primary_topic`, used in feeds and 
 people read, a description and example phrases (the zero-shot prototypes), the team that owns
 it, and optionally the languages it applies to. `settings.nlp.taxonomy_file` adds topics from a
 separate TOML file with the same tables; `load_taxonomy(path)` reads such a file alone (eval).
+Parsing and validation live in `dangol.settings` (storage and the dashboard need them too);
+this module turns the validated tables into the Taxonomy the topic models read.
 """
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from dangol.errors import ConfigError
-from dangol.settings import TopicSettings, format_validation_error
+from dangol.settings import OTHER_TOPIC, TopicSettings, config_topics, parse_topic_tables, read_topic_file
 
 if TYPE_CHECKING:
     from dangol.settings import Settings
 
-OTHER = "other"
+OTHER = OTHER_TOPIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +70,6 @@ class Taxonomy:
                 return topic.key
         return None
 
-    def merged(self, other: Taxonomy, where: str) -> Taxonomy:
-        """This taxonomy with `other`'s topics added; a key defined in both is a ConfigError."""
-        clash = sorted(set(self.keys) & set(other.keys))
-        if clash:
-            raise ConfigError(f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them")
-        return Taxonomy(self.topics + other.topics)
-
 
 def topic_from_settings(key: str, value: TopicSettings) -> Topic:
     """A Topic from its validated config table."""
@@ -92,47 +85,22 @@ def topic_from_settings(key: str, value: TopicSettings) -> Topic:
 
 def parse_taxonomy(data: dict[str, Any], where: str) -> Taxonomy:
     """Validate `{"topics": {key: table}}` (the parsed TOML) into a Taxonomy, or raise ConfigError."""
-    unknown = sorted(set(data) - {"topics"})
-    if unknown:
-        raise ConfigError(f"{where}: unknown tables {unknown}; a taxonomy file holds only [topics.<key>] tables")
-    tables = data.get("topics", {})
-    if not isinstance(tables, dict):
-        raise ConfigError(f"{where}: `topics` must be tables like [topics.delivery], not {type(tables).__name__}")
-    topics: list[Topic] = []
-    problems: list[str] = []
-    for key, table in tables.items():
-        if not isinstance(table, dict):
-            problems.append(f"{where}: topics.{key}: must be a table with name, description, examples, team")
-            continue
-        try:
-            topics.append(topic_from_settings(key, TopicSettings(**table)))
-        except ValidationError as exc:
-            problems.extend(f"{where}: topics.{key}.{p}" for p in format_validation_error(exc))
-    if problems:
-        raise ConfigError(problems[0], problems)
-    if any(t.key == OTHER for t in topics):
-        raise ConfigError(f"{where}: topic key {OTHER!r} is reserved for posts that fit no topic; rename it")
-    return Taxonomy(tuple(topics))
+    return from_tables(parse_topic_tables(data, where))
 
 
 def load_taxonomy(path: Path | str) -> Taxonomy:
     """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"taxonomy file not found: {path}; give a TOML file with [topics.<key>] tables") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_taxonomy(data, str(path))
+    return from_tables(read_topic_file(path))
+
+
+def from_tables(tables: Mapping[str, TopicSettings]) -> Taxonomy:
+    """A Taxonomy of validated topic tables, in their order."""
+    return Taxonomy(tuple(topic_from_settings(key, value) for key, value in tables.items()))
 
 
 def taxonomy_from_settings(settings: Settings) -> Taxonomy:
-    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, when set."""
-    base = Taxonomy(tuple(topic_from_settings(k, v) for k, v in settings.topics.items()))
-    if OTHER in base.keys:
-        raise ConfigError(f"topics.{OTHER}: the key {OTHER!r} is reserved for posts that fit no topic; rename it")
-    if settings.nlp.taxonomy_file:
-        base = base.merged(load_taxonomy(settings.nlp.taxonomy_file), settings.nlp.taxonomy_file)
-    return base
+    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, when set.
+
+    Topics edited on the Admin page are not included: `dangol.pipeline.current_taxonomy` adds them.
+    """
+    return from_tables(config_topics(settings))

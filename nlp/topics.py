@@ -28,7 +28,7 @@ import numpy as np
 
 from dangol.errors import AnalysisError
 from nlp.base import ENCODER_BLIND_LANGUAGES
-from nlp.taxonomy import OTHER, Taxonomy
+from nlp.taxonomy import OTHER, Taxonomy, Topic
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -68,18 +68,24 @@ class PrototypeScorer:
         self.centroids = centroids.astype(np.float32)
 
     @classmethod
-    def from_encoder(cls, taxonomy: Taxonomy, encoder: Encoder) -> PrototypeScorer:
-        """Embed every topic's prototypes in one encoder call and average them per topic."""
-        texts = [p for topic in taxonomy.topics for p in topic.prototypes()]
-        owners = np.array([k for k, topic in enumerate(taxonomy.topics) for _ in topic.prototypes()], dtype=np.int64)
-        dim = int(getattr(encoder, "dim", 0))
-        if not texts:
-            return cls(taxonomy, np.zeros((0, dim), dtype=np.float32))
-        vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
-        sums = np.zeros((len(taxonomy), vectors.shape[1]), dtype=np.float32)
-        np.add.at(sums, owners, vectors)
-        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        return cls(taxonomy, centroids)
+    def from_encoder(
+        cls, taxonomy: Taxonomy, encoder: Encoder, reuse: PrototypeScorer | None = None
+    ) -> PrototypeScorer:
+        """Embed the topics' prototypes in one encoder call and average them per topic.
+
+        With `reuse` (the scorer of the taxonomy before an edit), topics whose prototypes did not
+        change keep their centroid, so only added or edited topics are encoded again.
+        """
+        known = reuse.centroids_by_prototypes() if reuse is not None else {}
+        fresh = [t for t in taxonomy.topics if tuple(t.prototypes()) not in known]
+        known.update(zip((tuple(t.prototypes()) for t in fresh), _centroids(fresh, encoder), strict=True))
+        if not len(taxonomy):
+            return cls(taxonomy, np.zeros((0, int(getattr(encoder, "dim", 0))), dtype=np.float32))
+        return cls(taxonomy, np.stack([known[tuple(t.prototypes())] for t in taxonomy.topics]))
+
+    def centroids_by_prototypes(self) -> dict[tuple[str, ...], np.ndarray]:
+        """Each topic's centroid keyed by the prototype texts it was computed from."""
+        return {tuple(t.prototypes()): self.centroids[k] for k, t in enumerate(self.taxonomy.topics)}
 
     def similarities(self, embeddings: np.ndarray) -> np.ndarray:
         """Cosine similarities, shape (n posts, n topics)."""
@@ -91,6 +97,18 @@ class PrototypeScorer:
     def calibrate(similarities: np.ndarray) -> np.ndarray:
         """Similarities mapped to 0..1 scores."""
         return sigmoid(ZERO_SHOT_SLOPE * (similarities - ZERO_SHOT_MIDPOINT))
+
+
+def _centroids(topics: list[Topic], encoder: Encoder) -> np.ndarray:
+    """The normalized mean prototype embedding of each topic, shape (n topics, dim); one encoder call."""
+    texts = [p for topic in topics for p in topic.prototypes()]
+    if not texts:
+        return np.zeros((0, int(getattr(encoder, "dim", 0))), dtype=np.float32)
+    owners = np.array([k for k, topic in enumerate(topics) for _ in topic.prototypes()], dtype=np.int64)
+    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    sums = np.zeros((len(topics), vectors.shape[1]), dtype=np.float32)
+    np.add.at(sums, owners, vectors)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 class LexicalScorer:

@@ -322,3 +322,24 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str
     before: dict[str, Any] = json_column(dict)
     after: dict[str, Any] = json_column(dict)
+
+
+class ComplaintTopic(SQLModel, table=True):
+    """A complaint topic added or edited on the Admin page; it overrides config.toml's topic of the same key.
+
+    Retired topics are disabled, never deleted, so analyses that name them stay readable.
+    `revision` goes up by one on every change: the worker compares the sum over all rows to
+    notice edits without trusting clocks of other machines.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    name: str
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    examples: list[str] = json_column(list)
+    team: str = "support"
+    languages: list[str] = json_column(list)
+    enabled: bool = True
+    revision: int = 1
+    updated_by: str = ""
+    updated_at: datetime | None = utc_column()

@@ -99,16 +99,17 @@ def train(
     ),
 ) -> None:
     """Train the few-shot topic head from a labelled file and staff topic corrections."""
+    from dangol.pipeline import current_taxonomy
     from nlp.encoder import build_encoder
-    from nlp.taxonomy import taxonomy_from_settings
     from nlp.topic_eval import read_labelled
     from nlp.topics import DEFAULT_HEAD_PATH, train_head
 
     settings = state(ctx).settings
-    taxonomy = taxonomy_from_settings(settings)
-    examples = read_labelled(data, text_col, label_col, taxonomy) if data else []
     with Session(state(ctx).engine) as session:
+        # The topics in force, Admin-page edits included, so corrections to a UI-added topic count.
+        taxonomy = current_taxonomy(settings, session)
         corrections = topic_feedback(session=session)
+    examples = read_labelled(data, text_col, label_col, taxonomy) if data else []
     feedback = [(text, value) for text, value in corrections if value in (*taxonomy.keys, "other")]
     if not examples and not feedback:
         raise fail("nothing to train on: give --data or correct some topics in the dashboard first")

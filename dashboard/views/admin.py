@@ -11,7 +11,9 @@ import streamlit as st
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
 from responder.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
+from responder.topic_admin import TopicForm
 from storage.models import Staff
+from storage.topics import TopicEntry
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -205,14 +207,94 @@ def _json(text: str) -> dict[str, Any]:
 
 
 def _topics(ctx: Ctx) -> None:
+    from responder.topic_admin import known_teams, list_topics
+
     st.subheader("Complaint topics")
-    st.caption("Topics are defined in config.toml ([topics.<key>]); restart the worker after editing.")
+    st.caption(
+        "Topics start from config.toml; what you add or change here is stored in the database and wins over "
+        "the file. The worker uses it from its next batch, no restart. Retire a topic by disabling it: "
+        "posts already filed under it keep it."
+    )
+    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
+    teams = read(ctx, lambda s: known_teams(session=s, settings=ctx.settings))
     st.dataframe(
         pd.DataFrame(
             [
-                {"key": k, "name": t.name, "team": t.team, "examples": len(t.examples), "description": t.description}
-                for k, t in ctx.settings.topics.items()
+                {
+                    "key": e.key,
+                    "name": e.topic.name,
+                    "team": e.topic.team,
+                    "languages": ",".join(e.topic.languages) or "all",
+                    "examples": len(e.topic.examples),
+                    "source": e.source,
+                    "enabled": e.enabled,
+                    "updated by": e.updated_by,
+                }
+                for e in entries
             ]
         ),
         hide_index=True,
+    )
+    with st.form("topic_add"):
+        st.caption("Add a topic")
+        key = st.text_input("Key (lowercase, e.g. parking)", key="topic_add_key")
+        fields = _topic_fields("topic_add", None, teams)
+        if st.form_submit_button("Add topic"):
+            _save_topic(ctx, key, fields, new=True)
+    if entries:
+        _edit_topic(ctx, entries, teams)
+
+
+def _edit_topic(ctx: Ctx, entries: list[TopicEntry], teams: list[str]) -> None:
+    by_key = {e.key: e for e in entries}
+    picked = st.selectbox(
+        "Topic to edit", list(by_key), format_func=lambda k: f"{k}: {by_key[k].topic.name}", key="topic_pick"
+    )
+    entry = by_key[picked or entries[0].key]
+    # The form's name carries the key, so its fields start from the picked topic's values.
+    with st.form(f"topic_edit_{entry.key}"):
+        fields = _topic_fields(f"topic_edit_{entry.key}", entry, teams)
+        cols = st.columns(2)
+        save = cols[0].form_submit_button("Save topic")
+        toggle = cols[1].form_submit_button("Enable topic" if not entry.enabled else "Disable topic")
+    if save:
+        _save_topic(ctx, entry.key, fields, new=False)
+    if toggle:
+        from responder.topic_admin import set_topic_enabled
+
+        act(
+            ctx,
+            "admin.topics",
+            lambda s, a: set_topic_enabled(
+                session=s, settings=ctx.settings, actor=a, key=entry.key, enabled=not entry.enabled
+            ),
+            f"Topic {md(entry.key)} {'enabled' if not entry.enabled else 'disabled'}",
+        )
+
+
+def _topic_fields(prefix: str, entry: TopicEntry | None, teams: list[str]) -> TopicForm:
+    """The form fields shared by adding and editing (an edit starts from the topic's values)."""
+    topic = entry.topic if entry is not None else None
+    team = topic.team if topic is not None else "support"
+    cols = st.columns(2)
+    name = cols[0].text_input("Name", value=topic.name if topic else "", key=f"{prefix}_name")
+    team = cols[1].selectbox("Team", teams, index=teams.index(team) if team in teams else 0, key=f"{prefix}_team")
+    description = st.text_input("Description", value=topic.description if topic else "", key=f"{prefix}_description")
+    examples = st.text_area(
+        "Examples, one per line", value="\n".join(topic.examples) if topic else "", key=f"{prefix}_examples"
+    )
+    languages = ",".join(topic.languages) if topic else ""
+    languages = st.text_input("Languages (e.g. en,ko; empty: all)", value=languages, key=f"{prefix}_languages")
+    return TopicForm(name, description, examples.splitlines(), team or "", languages.split(","))
+
+
+def _save_topic(ctx: Ctx, key: str, form: TopicForm, *, new: bool) -> None:
+    from responder.topic_admin import add_topic, edit_topic
+
+    save = add_topic if new else edit_topic
+    act(
+        ctx,
+        "admin.topics",
+        lambda s, a: save(session=s, settings=ctx.settings, actor=a, key=key, form=form),
+        f"Topic {md(key.strip())} {'added' if new else 'saved'}",
     )

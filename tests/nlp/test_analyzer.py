@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +14,8 @@ from dangol.settings import Settings
 from nlp.analyzer import Analyzer
 from nlp.base import ClusterMember, PostText
 from nlp.dedup import text_hash
-from nlp.taxonomy import OTHER, taxonomy_from_settings
-from nlp.topics import PrototypeScorer, TopicModel
+from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
+from nlp.topics import PrototypeScorer, TopicModel, train_head
 from tests.conftest import DATA
 from tests.nlp.semantic_fakes import HashingEncoder, KeywordSentiment
 
@@ -84,6 +85,30 @@ def test_retweet_and_copies_join_the_recent_cluster(settings: Settings) -> None:
         [post(1, f"RT @bob: {original}", referenced_id="tw-41", is_retweet=True), post(2, original + " !!!")], recent
     )
     assert [r.cluster_key for r in results] == ["p:41", "p:41"]
+
+
+def test_a_new_taxonomy_keeps_the_trained_head_and_classifies_into_added_topics(settings: Settings) -> None:
+    analyzer = fake_analyzer(settings)
+    taxonomy = taxonomy_from_settings(settings)
+    texts = [f"order {i} late again" for i in range(3)] + [f"charged twice {i}" for i in range(3)]
+    labels = ["delivery"] * 3 + ["billing"] * 3
+    analyzer.topics.head = train_head(texts, labels, analyzer.encoder.encode(texts), taxonomy)
+    parking = Topic("parking", "Parking", "nowhere to park near the store", ("there is nowhere to park",))
+    analyzer.use_taxonomy(Taxonomy((*taxonomy.topics, parking)), stamp=7)
+    assert analyzer.taxonomy_stamp == 7 and analyzer.topics.head is not None
+    [result] = analyzer.analyze([post(1, "there is nowhere to park at your store")], [])
+    assert result.primary_topic == "parking"
+
+
+def test_a_retrained_head_file_is_picked_up_by_a_running_analyzer(settings: Settings, tmp_path: Path) -> None:
+    analyzer = fake_analyzer(settings)
+    analyzer.head_path = tmp_path / "head.npz"
+    assert not analyzer.reload_head_if_changed() and analyzer.topics.head is None
+    texts = ["order late again", "late order", "charged twice", "double charge"]
+    labels = ["delivery", "delivery", "billing", "billing"]
+    train_head(texts, labels, analyzer.encoder.encode(texts), analyzer.topics.taxonomy).save(analyzer.head_path)
+    assert analyzer.reload_head_if_changed() and analyzer.topics.head is not None
+    assert not analyzer.reload_head_if_changed()
 
 
 def test_empty_batch_returns_nothing(settings: Settings) -> None:

@@ -66,6 +66,27 @@ def test_empty_taxonomy_makes_every_post_other() -> None:
     assert empty.classify(["anything"], HashingEncoder().encode(["anything"])) == [({}, OTHER)]
 
 
+def test_after_an_edit_only_the_added_and_edited_topics_are_encoded_again() -> None:
+    encoder = HashingEncoder()
+    before = PrototypeScorer.from_encoder(TAXONOMY, encoder)
+    edited = Topic("billing", "Billing", "charged twice or refund missing", ("I was charged twice", "no refund yet"))
+    added = Topic("parking", "Parking", "nowhere to park near the store", ("there is nowhere to park",))
+    taxonomy = Taxonomy((TAXONOMY.topics[0], edited, added))
+    encoder.calls.clear()
+    after = PrototypeScorer.from_encoder(taxonomy, encoder, reuse=before)
+    assert encoder.calls == [len(edited.prototypes()) + len(added.prototypes())]
+    np.testing.assert_array_equal(after.centroids[0], before.centroids[0])
+    np.testing.assert_allclose(after.centroids, PrototypeScorer.from_encoder(taxonomy, encoder).centroids, atol=1e-6)
+
+
+def test_an_unchanged_taxonomy_is_rebuilt_without_encoding() -> None:
+    encoder = HashingEncoder()
+    before = PrototypeScorer.from_encoder(TAXONOMY, encoder)
+    encoder.calls.clear()
+    PrototypeScorer.from_encoder(Taxonomy(TAXONOMY.topics[:2]), encoder, reuse=before)
+    assert encoder.calls == []
+
+
 def test_staff_corrections_teach_the_head_a_topic_the_prototypes_miss() -> None:
     encoder = HashingEncoder()
     phrase = "the courier rang at 3am"

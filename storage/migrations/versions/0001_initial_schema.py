@@ -72,6 +72,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_author_handle", ["platform", "handle"], unique=False)
 
     op.create_table(
+        "complainttopic",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("examples", sa.JSON(), nullable=False),
+        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("languages", sa.JSON(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("updated_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    op.create_table(
         "customer",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_ref", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -512,6 +528,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customer_email"))
 
     op.drop_table("customer")
+    op.drop_table("complainttopic")
     with op.batch_alter_table("author", schema=None) as batch_op:
         batch_op.drop_index("ix_author_handle")
 

@@ -1,0 +1,141 @@
+"""Complaint topics edited on the Admin page: add, edit, disable and enable, checked and audited.
+
+Every function takes the acting staff member and calls `require(actor, "admin.topics")` itself,
+so hiding the form from other roles is only a courtesy. Edits are stored as ComplaintTopic rows
+over config.toml's topics (see `storage.topics`); the worker notices them at its next batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from dangol.errors import ConfigError, NotFound
+from dangol.settings import OTHER_TOPIC, Settings, TopicSettings, config_topics
+from dangol.types import utcnow
+from responder import audit
+from responder.permissions import require
+from responder.staff import LANGUAGE
+from storage.models import ComplaintTopic, Staff, Team
+from storage.topics import TopicEntry, effective_topics, get_topic_row, topic_settings
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicForm:
+    """A topic as typed into the Admin page's form, before validation."""
+
+    name: str
+    description: str
+    examples: list[str]  # one per line of the form; blank lines are dropped
+    team: str
+    languages: list[str] = field(default_factory=list)  # empty: every language
+
+
+def list_topics(*, session: Session, settings: Settings) -> list[TopicEntry]:
+    """Every topic, enabled or not, config ones first, with where it was defined."""
+    return effective_topics(session=session, seed=config_topics(settings))
+
+
+def known_teams(*, session: Session, settings: Settings) -> list[str]:
+    """Teams a topic may belong to: the Team table's and those config.toml's topics name."""
+    stored = set(session.exec(select(Team.key)))
+    return sorted(stored | {topic.team for topic in config_topics(settings).values()})
+
+
+def add_topic(*, session: Session, settings: Settings, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
+    """Add a new topic; ConfigError lists everything wrong with `key` and `form`."""
+    require(actor, "admin.topics")
+    key = key.strip()
+    problems = _key_problems(key)
+    if not problems and any(entry.key == key for entry in list_topics(session=session, settings=settings)):
+        problems.append(f"topic key {key!r} already exists; edit that topic instead")
+    topic = _validated(session, settings, form, problems)
+    return _write(session, actor, key, topic, True, "topic.add", None)
+
+
+def edit_topic(*, session: Session, settings: Settings, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
+    """Change an existing topic's name, description, examples, team and languages (a config topic too)."""
+    require(actor, "admin.topics")
+    entry = _entry(session, settings, key)
+    topic = _validated(session, settings, form, [])
+    return _write(session, actor, key, topic, entry.enabled, "topic.edit", entry)
+
+
+def set_topic_enabled(*, session: Session, settings: Settings, actor: Staff, key: str, enabled: bool) -> ComplaintTopic:
+    """Retire (disable) or bring back a topic; its past analyses keep their key either way."""
+    require(actor, "admin.topics")
+    entry = _entry(session, settings, key)
+    action = "topic.enable" if enabled else "topic.disable"
+    return _write(session, actor, key, entry.topic, enabled, action, entry)
+
+
+def _entry(session: Session, settings: Settings, key: str) -> TopicEntry:
+    entries = list_topics(session=session, settings=settings)
+    for entry in entries:
+        if entry.key == key:
+            return entry
+    raise NotFound(f"no topic {key!r}; topics: {', '.join(e.key for e in entries) or '(none)'}")
+
+
+def _write(
+    session: Session,
+    actor: Staff,
+    key: str,
+    topic: TopicSettings,
+    enabled: bool,
+    action: str,
+    before: TopicEntry | None,
+) -> ComplaintTopic:
+    """Store `topic` as the edit of `key` (its row made on the first edit) and audit it."""
+    row = get_topic_row(session=session, key=key) or ComplaintTopic(key=key, name=topic.name, revision=0)
+    for name, value in topic.model_dump().items():
+        setattr(row, name, value)
+    row.enabled = enabled
+    row.revision += 1
+    row.updated_by = actor.username
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="topic",
+        entity_id=key,
+        before={**before.topic.model_dump(), "enabled": before.enabled} if before is not None else None,
+        after={**topic_settings(row).model_dump(), "enabled": row.enabled},
+    )
+    return row
+
+
+def _key_problems(key: str) -> list[str]:
+    if key == OTHER_TOPIC:
+        return [f"topic key {OTHER_TOPIC!r} is reserved for posts that fit no topic"]
+    if not KEY.match(key):
+        return [f"invalid topic key {key!r}: use 2-40 lowercase letters, digits or '_', starting with a letter"]
+    return []
+
+
+def _validated(session: Session, settings: Settings, form: TopicForm, problems: list[str]) -> TopicSettings:
+    """The topic's fields cleaned, or ConfigError listing every problem (with `problems` found before)."""
+    name, description, team = form.name.strip(), form.description.strip(), form.team.strip()
+    examples = [e.strip() for e in form.examples if e.strip()]
+    languages = list(dict.fromkeys(code.strip().lower() for code in form.languages if code.strip()))
+    teams = known_teams(session=session, settings=settings)
+    if not name:
+        problems.append("name is empty: give the name people read in feeds and reports")
+    if not description:
+        problems.append("description is empty: say in a sentence which complaints belong here")
+    if not examples:
+        problems.append("no examples: give at least one example phrase, one per line")
+    if team not in teams:
+        problems.append(f"unknown team {team!r}; teams: {', '.join(teams)}")
+    problems.extend(f"invalid language code {c!r}: use ISO 639 codes such as en, ko" for c in languages
+                    if not LANGUAGE.match(c))  # fmt: skip
+    if problems:
+        raise ConfigError("; ".join(problems), problems)
+    return TopicSettings(name=name, description=description, examples=examples, team=team, languages=languages)

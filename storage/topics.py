@@ -1,0 +1,71 @@
+"""Complaint topics in force: config.toml's topics (the seed) with the Admin page's edits laid over.
+
+A ComplaintTopic row with a config topic's key replaces that topic (the UI edit wins); a row
+with a new key adds a topic after the config ones. A disabled row keeps its topic listed but
+out of the taxonomy the analyzer reads. Writes, with their permission check and audit, are
+`responder.topic_admin`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from dangol.settings import TopicSettings
+from storage.models import ComplaintTopic
+
+CONFIG = "config"
+UI = "ui"
+CONFIG_EDITED = "config, edited in UI"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicEntry:
+    """One topic as the Admin page lists it, wherever it was defined."""
+
+    key: str
+    topic: TopicSettings
+    enabled: bool = True
+    source: str = CONFIG  # config | ui | config, edited in UI
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+
+def effective_topics(*, session: Session, seed: Mapping[str, TopicSettings]) -> list[TopicEntry]:
+    """Every topic, enabled or not: the seed's in their order (edited ones replaced), then UI-added ones."""
+    rows = {row.key: row for row in session.exec(select(ComplaintTopic).order_by(col(ComplaintTopic.id)))}
+    entries = []
+    for key, topic in seed.items():
+        row = rows.pop(key, None)
+        entries.append(TopicEntry(key, topic) if row is None else _entry(row, CONFIG_EDITED))
+    entries.extend(_entry(row, UI) for row in rows.values())
+    return entries
+
+
+def topics_revision(*, session: Session) -> int:
+    """A number that grows with every topic added or edited: one cheap query tells the worker to reload."""
+    return int(session.exec(select(func.coalesce(func.sum(ComplaintTopic.revision), 0))).one())
+
+
+def get_topic_row(*, session: Session, key: str) -> ComplaintTopic | None:
+    """The stored edit of topic `key`, if any."""
+    return session.exec(select(ComplaintTopic).where(ComplaintTopic.key == key)).first()
+
+
+def topic_settings(row: ComplaintTopic) -> TopicSettings:
+    """A stored topic's fields as a config table would give them."""
+    return TopicSettings(
+        name=row.name,
+        description=row.description,
+        examples=list(row.examples),
+        team=row.team,
+        languages=list(row.languages),
+    )
+
+
+def _entry(row: ComplaintTopic, source: str) -> TopicEntry:
+    return TopicEntry(row.key, topic_settings(row), row.enabled, source, row.updated_by, row.updated_at)
