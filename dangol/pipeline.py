@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from dangol.errors import AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.redact import redact_secrets, secret_values
-from dangol.settings import Settings, config_topics
+from dangol.settings import Settings
 from dangol.types import AuthorIn, Page, utcnow
 from storage import analysis_store, customers, ingest, sources
 from storage import topics as topic_store
@@ -247,8 +247,7 @@ def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:
     """The topics the analyzer uses: config.toml's with the Admin page's edits, enabled ones only."""
     from nlp.taxonomy import from_tables
 
-    entries = topic_store.effective_topics(session=session, seed=config_topics(settings))
-    return from_tables({entry.key: entry.topic for entry in entries if entry.enabled})
+    return from_tables(topic_store.topics_in_force(session=session, settings=settings))
 
 
 def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:

@@ -40,6 +40,7 @@ from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
 from storage import report_queries as q
 from storage.models import Alert
+from storage.topics import topic_names
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
@@ -359,11 +360,11 @@ def _scope_filter(scope: str) -> dict[str, str]:
     return {"topic": name} if kind == "topic" else {"source": name}
 
 
-def scope_label(scope: str, settings: Settings) -> str:
-    """`topic:delivery` as the topic's configured name, `source:acme_x` as "source acme_x"."""
+def scope_label(scope: str, session: Session, settings: Settings) -> str:
+    """`topic:delivery` as the topic's name (config.toml or Admin page), `source:acme_x` as "source acme_x"."""
     kind, _, name = scope.partition(":")
     if kind == "topic":
-        return settings.topics[name].name if name in settings.topics else name
+        return topic_names(session=session, settings=settings).get(name, name)
     return f"source {name}"
 
 
@@ -394,7 +395,7 @@ def explain(
     top_authors = sorted(authors.values(), key=lambda a: (-int(str(a["followers"])), str(a["handle"])))[:5]
     hours = max(1, math.ceil((end - start) / HOUR))
     summary = (
-        f"{scope_label(primary.scope, settings)}: {len(posts)} posts in {hours} h "
+        f"{scope_label(primary.scope, session, settings)}: {len(posts)} posts in {hours} h "
         f"(window peak {primary.observed:g} vs {primary.expected:.1f} expected), "
         f"{negative / len(posts) if posts else 0:.0%} negative"
     )
@@ -459,7 +460,7 @@ def notify_alerts(
             if webhook:
                 post_webhook(webhook, text)
             if email:
-                subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, settings)}"
+                subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings)}"
                 send_email(settings.reports, subject=subject, text=text)
         except SendError as exc:
             log.warning("alert %s not delivered: %s", alert.id, exc)

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from dangol.settings import Settings
 from dangol.types import utcnow
 from storage import report_queries as q
+from storage.topics import get_topic, topics_in_force
 
 WINDOW = timedelta(days=7)
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
@@ -109,12 +110,12 @@ def deduplicate(posts: list[q.ReachPost]) -> list[FeedItem]:
 
 
 def build_topic_feed(*, session: Session, settings: Settings, key: str, now: datetime) -> TopicFeed:
-    """The feed of one configured topic for the window ending at `now`."""
+    """The feed of one topic (from config.toml or the Admin page, retired ones too) for the window ending at `now`."""
     since, before = now - WINDOW, now - 2 * WINDOW
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
     previous, _ = q.topic_cluster_counts(session=session, topic=key, since=before, until=since, complaints_only=True)
-    topic = settings.topics[key]
+    topic = get_topic(session=session, settings=settings, key=key).topic
     return TopicFeed(
         key=key,
         name=topic.name,
@@ -129,9 +130,10 @@ def build_topic_feed(*, session: Session, settings: Settings, key: str, now: dat
 
 
 def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
-    """A feed for every configured topic, in configuration order."""
+    """A feed for every topic in force (config.toml's with the Admin page's edits), in their order."""
     now = now or utcnow()
-    return [build_topic_feed(session=session, settings=settings, key=key, now=now) for key in settings.topics]
+    keys = topics_in_force(session=session, settings=settings)
+    return [build_topic_feed(session=session, settings=settings, key=key, now=now) for key in keys]
 
 
 def write_feeds(

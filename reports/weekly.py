@@ -21,6 +21,7 @@ from reports import charts
 from reports.period import Week, last_complete_week, parse_week
 from storage import report_queries as q
 from storage.models import Alert
+from storage.topics import topic_names
 
 SENTIMENTS = ("negative", "neutral", "positive")
 TREND_WEEKS = 4
@@ -226,13 +227,9 @@ def _topic_rows(session: Session, settings: Settings, week: Week) -> list[TopicR
     counts = q.complaint_topics_by_window(session=session, windows=windows)
     this, before = counts["this"], counts["before"]
     keys = set(this) | set(before)
-    rows = [TopicRow(key, topic_name(settings, key), this.get(key, 0), before.get(key, 0)) for key in keys]
+    names = topic_names(session=session, settings=settings)
+    rows = [TopicRow(key, names.get(key, key), this.get(key, 0), before.get(key, 0)) for key in keys]
     return sorted(rows, key=lambda r: (-r.count, -r.previous, r.key))
-
-
-def topic_name(settings: Settings, key: str) -> str:
-    """The configured display name of a topic, or its key when it is not configured."""
-    return settings.topics[key].name if key in settings.topics else key
 
 
 def _movers(rows: list[TopicRow]) -> list[TopicRow]:

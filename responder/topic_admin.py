@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from dangol.errors import ConfigError, NotFound
+from dangol.errors import ConfigError
 from dangol.settings import OTHER_TOPIC, Settings, TopicSettings, config_topics
 from dangol.types import utcnow
 from responder import audit
 from responder.permissions import require
 from responder.staff import LANGUAGE
 from storage.models import ComplaintTopic, Staff, Team
-from storage.topics import TopicEntry, effective_topics, get_topic_row, topic_settings
+from storage.topics import TopicEntry, get_topic, get_topic_row, list_topics, topic_settings
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -33,11 +33,6 @@ class TopicForm:
     examples: list[str]  # one per line of the form; blank lines are dropped
     team: str
     languages: list[str] = field(default_factory=list)  # empty: every language
-
-
-def list_topics(*, session: Session, settings: Settings) -> list[TopicEntry]:
-    """Every topic, enabled or not, config ones first, with where it was defined."""
-    return effective_topics(session=session, seed=config_topics(settings))
 
 
 def known_teams(*, session: Session, settings: Settings) -> list[str]:
@@ -60,7 +55,7 @@ def add_topic(*, session: Session, settings: Settings, actor: Staff, key: str, f
 def edit_topic(*, session: Session, settings: Settings, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
     """Change an existing topic's name, description, examples, team and languages (a config topic too)."""
     require(actor, "admin.topics")
-    entry = _entry(session, settings, key)
+    entry = get_topic(session=session, settings=settings, key=key)
     topic = _validated(session, settings, form, [])
     return _write(session, actor, key, topic, entry.enabled, "topic.edit", entry)
 
@@ -68,17 +63,9 @@ def edit_topic(*, session: Session, settings: Settings, actor: Staff, key: str, 
 def set_topic_enabled(*, session: Session, settings: Settings, actor: Staff, key: str, enabled: bool) -> ComplaintTopic:
     """Retire (disable) or bring back a topic; its past analyses keep their key either way."""
     require(actor, "admin.topics")
-    entry = _entry(session, settings, key)
+    entry = get_topic(session=session, settings=settings, key=key)
     action = "topic.enable" if enabled else "topic.disable"
     return _write(session, actor, key, entry.topic, enabled, action, entry)
-
-
-def _entry(session: Session, settings: Settings, key: str) -> TopicEntry:
-    entries = list_topics(session=session, settings=settings)
-    for entry in entries:
-        if entry.key == key:
-            return entry
-    raise NotFound(f"no topic {key!r}; topics: {', '.join(e.key for e in entries) or '(none)'}")
 
 
 def _write(

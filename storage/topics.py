@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dangol.settings import TopicSettings
+from dangol.errors import NotFound
+from dangol.settings import Settings, TopicSettings, config_topics
 from storage.models import ComplaintTopic
 
 CONFIG = "config"
@@ -33,6 +34,30 @@ class TopicEntry:
     source: str = CONFIG  # config | ui | config, edited in UI
     updated_by: str = ""
     updated_at: datetime | None = None
+
+
+def list_topics(*, session: Session, settings: Settings) -> list[TopicEntry]:
+    """Every topic of this deployment, enabled or not: config.toml's (and its taxonomy file's) with edits."""
+    return effective_topics(session=session, seed=config_topics(settings))
+
+
+def topic_names(*, session: Session, settings: Settings) -> dict[str, str]:
+    """Key → display name of every topic, retired ones too (reports name past complaints)."""
+    return {entry.key: entry.topic.name for entry in list_topics(session=session, settings=settings)}
+
+
+def get_topic(*, session: Session, settings: Settings, key: str) -> TopicEntry:
+    """The topic with this key, enabled or not; NotFound names the existing keys."""
+    entries = list_topics(session=session, settings=settings)
+    for entry in entries:
+        if entry.key == key:
+            return entry
+    raise NotFound(f"no topic {key!r}; topics: {', '.join(e.key for e in entries) or '(none)'}")
+
+
+def topics_in_force(*, session: Session, settings: Settings) -> dict[str, TopicSettings]:
+    """Key → topic of the enabled topics, in order: what the analyzer classifies into."""
+    return {entry.key: entry.topic for entry in list_topics(session=session, settings=settings) if entry.enabled}
 
 
 def effective_topics(*, session: Session, seed: Mapping[str, TopicSettings]) -> list[TopicEntry]:

@@ -89,7 +89,7 @@ def parse_day(text: str, timezone: str, option: str) -> datetime:
 @friendly_errors
 def feeds_csv(
     ctx: typer.Context,
-    topic: str = typer.Argument(..., help="Topic key from config.toml [topics.*], or 'other'."),
+    topic: str = typer.Argument(..., help="Topic key (config.toml [topics.*] or the Admin page), or 'other'."),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD, brand time zone); default: 30 days ago."),
     until: str = typer.Option(None, "--until", help="Day after the last (YYYY-MM-DD); default: now."),
@@ -98,15 +98,17 @@ def feeds_csv(
     from dangol.types import utcnow
     from reports.feeds import topic_csv
     from storage.engine import session_scope
+    from storage.topics import list_topics
 
     settings = state(ctx).settings
-    valid = [*settings.topics, "other"]
-    if topic not in valid:
-        raise ConfigError(f"unknown topic {topic!r}; configured topics: {', '.join(valid)}")
     tz = settings.brand.timezone
     end = parse_day(until, tz, "--until") if until else utcnow()
     start = parse_day(since, tz, "--since") if since else end - timedelta(days=30)
     with session_scope(state(ctx).engine) as session:
+        # Topics added on the Admin page (and retired ones) can be exported too.
+        valid = [*(entry.key for entry in list_topics(session=session, settings=settings)), "other"]
+        if topic not in valid:
+            raise ConfigError(f"unknown topic {topic!r}; configured topics: {', '.join(valid)}")
         text = topic_csv(topic, session=session, since=start, until=end)
     if out is None:
         typer.echo(text, nl=False)

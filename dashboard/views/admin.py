@@ -207,7 +207,8 @@ def _json(text: str) -> dict[str, Any]:
 
 
 def _topics(ctx: Ctx) -> None:
-    from responder.topic_admin import known_teams, list_topics
+    from responder.topic_admin import known_teams
+    from storage.topics import list_topics
 
     st.subheader("Complaint topics")
     st.caption(
@@ -248,7 +249,7 @@ def _topics(ctx: Ctx) -> None:
 def _edit_topic(ctx: Ctx, entries: list[TopicEntry], teams: list[str]) -> None:
     by_key = {e.key: e for e in entries}
     picked = st.selectbox(
-        "Topic to edit", list(by_key), format_func=lambda k: f"{k}: {by_key[k].topic.name}", key="topic_pick"
+        "Topic to edit", list(by_key), format_func=lambda k: f"{k}: {by_key[k].topic.name}", key="admin_topic_pick"
     )
     entry = by_key[picked or entries[0].key]
     # The form's name carries the key, so its fields start from the picked topic's values.

@@ -131,7 +131,9 @@ def _analysis(view: ItemContext) -> None:
 def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     if not allowed(actor, "queue.label") or view.analysis is None:
         return
-    topics = ["other", *ctx.settings.topics]
+    from storage.topics import topics_in_force
+
+    topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, settings=ctx.settings))]
     with st.form("labels"):
         st.caption("Correct the labels (kept for retraining)")
         sentiment = st.selectbox(

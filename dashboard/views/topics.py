@@ -26,6 +26,7 @@ WINDOWS = {"7 days": 7, "28 days": 28, "90 days": 90}
 def render(ctx: Ctx, actor: Staff) -> None:
     """Complaint volume by topic over time, then one topic in detail."""
     from reports.feeds import build_topic_feed, topic_csv
+    from storage.topics import list_topics
 
     st.header("Complaint topics")
     days = WINDOWS[st.selectbox("Window", list(WINDOWS), key="topic_window")]
@@ -48,11 +49,14 @@ def render(ctx: Ctx, actor: Staff) -> None:
         st.altair_chart(chart, width="stretch")
     else:
         st.info("No complaints in this window.")
-    keys = list(ctx.settings.topics)
-    if not keys:
-        st.caption("No topics are configured ([topics] in config.toml).")
+    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
+    if not entries:
+        st.caption("No topics are configured ([topics] in config.toml, or the Admin page).")
         return
-    key = st.selectbox("Topic", keys, format_func=lambda k: ctx.settings.topics[k].name, key="topic_pick")
+    # Retired topics stay listed after the others: their past complaints are still worth reading.
+    names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
+    keys = [e.key for e in entries if e.enabled] + [e.key for e in entries if not e.enabled]
+    key = st.selectbox("Topic", keys, format_func=lambda k: names[k], key="topic_pick")
     feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now))
     st.subheader(md(feed.name))
     st.caption(md(feed.summary))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from responder.topic_admin import list_topics
 from storage.models import Staff
-from storage.topics import TopicEntry
+from storage.topics import TopicEntry, list_topics
 from tests.dashboard.conftest import DashboardDb, app_as, button, shown, staff_row
 
 
@@ -51,7 +50,7 @@ def test_a_bad_topic_is_refused_with_what_is_wrong_and_nothing_is_stored(dashboa
 
 def test_admin_edits_a_config_topic(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
-    at = at.selectbox(key="topic_pick").select("billing").run()
+    at = at.selectbox(key="admin_topic_pick").select("billing").run()
     assert at.text_input(key="topic_edit_billing_name").value == "Billing and refunds"
     at.text_input(key="topic_edit_billing_name").input("Billing, refunds and gift cards")
     at.text_area(key="topic_edit_billing_examples").input("my gift card balance is gone")
@@ -65,7 +64,7 @@ def test_admin_edits_a_config_topic(dashboard_db, monkeypatch) -> None:
 
 def test_admin_disables_a_topic_then_enables_it(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
-    at = at.selectbox(key="topic_pick").select("loyalty").run()
+    at = at.selectbox(key="admin_topic_pick").select("loyalty").run()
     at = button(at, "Disable topic").click().run()
     assert not topics(dashboard_db)["loyalty"].enabled
     at = button(at, "Enable topic").click().run()
@@ -89,3 +88,21 @@ def test_product_and_agent_users_get_no_topic_forms(dashboard_db, monkeypatch) -
     for user in ("product1", "agent1"):
         at = app_as(dashboard_db, user, monkeypatch, page="Admin")
         assert not [b for b in at.button if b.label in ("Add topic", "Save topic")]
+
+
+def test_the_topics_page_offers_added_topics_and_lists_retired_ones_last(dashboard_db, monkeypatch) -> None:
+    at = fill_new_topic(app_as(dashboard_db, "admin1", monkeypatch, page="Admin"))
+    at = button(at, "Add topic").click().run()
+    at = at.selectbox(key="admin_topic_pick").select("delivery").run()
+    button(at, "Disable topic").click().run()
+    topics_page = app_as(dashboard_db, "product1", monkeypatch, page="Topics")
+    pick = topics_page.selectbox(key="topic_pick")
+    assert pick.options[-2:] == ["Parking", "Delivery (retired)"]
+
+
+def test_agents_can_file_a_post_under_a_topic_added_on_the_admin_page(dashboard_db, monkeypatch) -> None:
+    at = fill_new_topic(app_as(dashboard_db, "admin1", monkeypatch, page="Admin"))
+    button(at, "Add topic").click().run()
+    item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    [topic] = [s for s in item.selectbox if s.label == "Topic"]
+    assert topic.options[0] == "other" and topic.options[-1] == "parking"

@@ -95,3 +95,17 @@ def test_feed_digest_is_posted_to_a_slack_compatible_webhook(
     assert len(received.bodies) == 1
     assert list(received.bodies[0]) == ["text"]
     assert "Delivery: 4 complaints" in received.bodies[0]["text"]
+
+
+def test_a_topic_added_on_the_admin_page_gets_a_feed_and_a_retired_one_loses_it(
+    world, session: Session, settings: Settings
+) -> None:
+    from storage.models import ComplaintTopic
+
+    world.post(NOW - timedelta(hours=2), sentiment="negative", topic="parking", text="nowhere to park again")
+    session.add(ComplaintTopic(key="parking", name="Parking", description="no parking", examples=["no parking"]))
+    session.add(ComplaintTopic(key="loyalty", name="Loyalty", enabled=False))
+    session.commit()
+    feeds = {f.key: f for f in build_feeds(session=session, settings=settings, now=NOW)}
+    assert "loyalty" not in feeds
+    assert (feeds["parking"].name, feeds["parking"].posts) == ("Parking", 1)

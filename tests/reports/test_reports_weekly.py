@@ -14,7 +14,7 @@ from dangol.errors import ConfigError
 from dangol.settings import Settings
 from reports.period import last_complete_week, parse_week
 from reports.weekly import build_weekly, percentile, write_weekly
-from storage.models import Alert
+from storage.models import Alert, ComplaintTopic
 
 # 2026-W47 in Asia/Seoul (the sample config's zone) starts Monday 16 Nov 00:00 KST = 15 Nov 15:00 UTC.
 W47_START = datetime(2026, 11, 15, 15, 0, tzinfo=UTC)
@@ -95,6 +95,18 @@ def test_topic_movers_compare_with_last_week(world, session: Session, settings: 
     report = build_weekly(session=session, settings=settings, week="2026-W47", now=NOW)
     assert [(t.key, t.count, t.previous) for t in report.complaint_topics] == [("delivery", 6, 1), ("billing", 1, 4)]
     assert [(t.name, t.change) for t in report.movers] == [("Delivery", 5), ("Billing and refunds", -3)]
+
+
+def test_topics_added_or_renamed_on_the_admin_page_are_named_by_their_stored_name(
+    world, session: Session, settings: Settings
+) -> None:
+    world.post(W47_START + timedelta(hours=2), sentiment="negative", topic="parking")
+    world.post(W47_START + timedelta(hours=3), sentiment="negative", topic="delivery")
+    session.add(ComplaintTopic(key="parking", name="Parking", description="no parking", examples=["no parking"]))
+    session.add(ComplaintTopic(key="delivery", name="Delivery and pickup", enabled=False))
+    session.commit()
+    report = build_weekly(session=session, settings=settings, week="2026-W47", now=NOW)
+    assert sorted(t.name for t in report.complaint_topics) == ["Delivery and pickup", "Parking"]
 
 
 def test_response_times_and_sla_attainment_cover_items_queued_that_week(

@@ -6,7 +6,8 @@ import pytest
 
 from dangol.errors import ConfigError, Forbidden, NotFound
 from responder.audit import list_events
-from responder.topic_admin import TopicForm, add_topic, edit_topic, known_teams, list_topics, set_topic_enabled
+from responder.topic_admin import TopicForm, add_topic, edit_topic, known_teams, set_topic_enabled
+from storage.topics import list_topics
 
 PARKING = TopicForm(
     name="Parking",
