@@ -58,15 +58,15 @@ def generate(engine: Engine, posts: int, *, seed: int = 7, progress: bool = True
         conn.execute(insert(Staff), [{"username": f"agent{i}", "role": "agent", "languages": ["en", "ko"],
                                       "topics": [], "capacity": 50} for i in range(20)])  # fmt: skip
         for batch in chunks(_authors(authors, rng)):
-            write(conn, Author.__table__, batch)  # type: ignore[arg-type]
+            write(conn, Author.__table__, batch)  # type: ignore[arg-type, attr-defined]
     done = 0
     for batch in chunks(_posts(posts, authors, rng)):
         with engine.begin() as conn:
-            write(conn, Post.__table__, [row["post"] for row in batch])  # type: ignore[arg-type]
-            write(conn, Analysis.__table__, [row["analysis"] for row in batch])  # type: ignore[arg-type]
+            write(conn, Post.__table__, [row["post"] for row in batch])  # type: ignore[arg-type, attr-defined]
+            write(conn, Analysis.__table__, [row["analysis"] for row in batch])  # type: ignore[arg-type, attr-defined]
             queued = [row["queue"] for row in batch if row["queue"]]
             if queued:
-                write(conn, QueueItem.__table__, queued)  # type: ignore[arg-type]
+                write(conn, QueueItem.__table__, queued)  # type: ignore[arg-type, attr-defined]
         done += len(batch)
         if progress:
             print(f"\r{done:,}/{posts:,} posts", end="", file=sys.stderr, flush=True)
@@ -163,9 +163,10 @@ def _posts(count: int, authors: int, rng: random.Random) -> Iterator[dict[str, A
             "is_quote": False,
             "is_reply": False,
         }
+        language = "ko" if rng.random() < 0.3 else "en"
         analysis = {
             "post_id": i,
-            "language": "ko" if rng.random() < 0.3 else "en",
+            "language": language,
             "sentiment": sentiment,
             "sentiment_probs": {s: (0.8 if s == sentiment else 0.1) for s in SENTIMENTS},
             "topics": {topic: 0.7} if topic != "other" else {},
@@ -194,6 +195,10 @@ def _posts(count: int, authors: int, rng: random.Random) -> Iterator[dict[str, A
                 "resolution_due_at": created + timedelta(days=2),
                 "created_at": created + timedelta(minutes=7),
                 "updated_at": created + timedelta(minutes=7),
+                "platform": post["platform"],
+                "topic": topic,
+                "sentiment": sentiment,
+                "language": language,
                 "tags": [],
                 "routing": {},
                 "version": 1,

@@ -25,7 +25,9 @@ from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, St
 from storage.queue_queries import (
     SLA_STATES,
     SORTS,
+    Cursor,
     QueueFilters,
+    copy_labels,
     item_in_thread,
     items_by_cluster,
     linked_customers,
@@ -33,7 +35,7 @@ from storage.queue_queries import (
     queue_page,
 )
 
-__all__ = ["QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
+__all__ = ["Cursor", "QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
 
 BATCH = 200
 
@@ -56,17 +58,30 @@ class RouteResult:
 
 @dataclass
 class QueuePage:
-    """One page of the queue and the total count behind it."""
+    """One page of the queue, the total count behind it, and the cursors to the pages beside it.
+
+    `page` is the page's number for display; `previous`/`next` are None at either end. The count
+    stops at `storage.queue_queries.COUNT_LIMIT`: past it `total_is_exact` is False.
+    """
 
     items: list[QueueItem]
     total: int
     page: int
     page_size: int
+    previous: Cursor | None = None
+    next: Cursor | None = None
+    total_is_exact: bool = True
 
     @property
     def pages(self) -> int:
         """How many pages the total fills (at least one)."""
         return max(1, -(-self.total // self.page_size))
+
+    def describe(self) -> str:
+        """'1,234 items · page 3 of 50', or '10,000+ items · page 3 of 400+' past the count limit."""
+        more = "" if self.total_is_exact else "+"
+        items = "item" if self.total == 1 and not more else "items"
+        return f"{self.total:,}{more} {items} · page {self.page} of {self.pages}{more}"
 
 
 @dataclass
@@ -255,6 +270,7 @@ def _new_item(
         created_at=now,
         updated_at=now,
     )
+    copy_labels(item, post, analysis)
     item.sla_policy = sla.policy_for(item.sla_policy, post.platform, settings)[0]
     # The customer has waited since we could first see the post.
     sla.start_clock(item, start=min(post.collected_at or now, now), settings=settings, platform=post.platform)
@@ -288,13 +304,17 @@ def list_queue(
     sort: str = "priority",
     page: int = 1,
     page_size: int = 25,
+    cursor: Cursor | None = None,
     now: datetime | None = None,
     warn_before: timedelta = timedelta(minutes=30),
 ) -> QueuePage:
     """A page of the queue with the total count; sort is priority | oldest | newest | due.
 
-    The one queue query the dashboard and `dangol queue list` share; `now` and `warn_before`
-    place the SLA-state filter (`QueueFilters.sla`: ok | warning | breached).
+    The one queue query the dashboard and `dangol queue list` share. Paging goes by `cursor`
+    (a previous page's `next` or `previous`; `page` is then only the number shown), which costs
+    the same anywhere in the queue; without a cursor, `page` jumps that many pages in (OFFSET,
+    slower the deeper it goes). `now` and `warn_before` place the SLA-state filter
+    (`QueueFilters.sla`: ok | warning | breached).
     """
     if sort not in SORTS:
         raise QueueError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
@@ -302,16 +322,25 @@ def list_queue(
         raise QueueError("page starts at 1 and page_size must be between 1 and 500")
     if filters is not None and filters.sla is not None and filters.sla not in SLA_STATES:
         raise QueueError(f"unknown SLA state {filters.sla!r}; valid: {', '.join(SLA_STATES)}")
-    items, total = queue_page(
+    found = queue_page(
         filters or QueueFilters(),
         session=session,
         sort=sort,
-        page=page,
+        cursor=cursor,
+        offset=0 if cursor else (page - 1) * page_size,
         page_size=page_size,
         now=now,
         warn_before=warn_before,
     )
-    return QueuePage(items=items, total=total, page=page, page_size=page_size)
+    return QueuePage(
+        items=found.items,
+        total=found.total,
+        total_is_exact=found.total_is_exact,
+        page=1 if cursor and not found.previous else page,  # a cursor that ran off either end: the first page
+        page_size=page_size,
+        previous=found.previous,
+        next=found.next,
+    )
 
 
 def get_item(item_id: int, *, session: Session) -> QueueItem:

@@ -103,9 +103,9 @@ def _queue_row(
         platform=post.platform,
         handle=author.handle,
         snippet=post.text[:SNIPPET],
-        sentiment=analysis.sentiment if analysis else None,
-        topic=analysis.primary_topic if analysis else None,
-        language=analysis.language if analysis else None,
+        sentiment=item.sentiment,  # the item's labels carry staff corrections
+        topic=item.topic,
+        language=item.language,
         risk=analysis.risk if analysis else None,
         tags=list(item.tags),
         created_at=item.created_at,  # type: ignore[arg-type]
@@ -114,7 +114,7 @@ def _queue_row(
 
 def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]:
     """Values offered in the queue filters, read from indexes and small tables only: teams in the
-    queue (ix_queue_team_status), the configured topics plus "other", and the languages staff
+    queue (ix_queue_team_status_priority), the configured topics plus "other", and the languages staff
     handle (a DISTINCT over every analysis would read the whole table)."""
     teams = session.execute(select(col(QueueItem.team)).distinct().order_by(col(QueueItem.team)).limit(200)).scalars()
     languages: set[str] = set()
@@ -129,7 +129,11 @@ def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]
 def add_label_feedback(
     *, session: Session, post_id: int, kind: str, new_value: str, staff_id: int | None
 ) -> LabelFeedback:
-    """Store a staff correction of a post's sentiment or topic (the analysis keeps its prediction)."""
+    """Store a staff correction of a post's sentiment or topic.
+
+    The analysis keeps its prediction (retraining compares the two); the post's queue item takes
+    the corrected label, so the queue shows it and filters by it.
+    """
     analysis = session.execute(select(Analysis).where(col(Analysis.post_id) == post_id)).scalar_one_or_none()
     old = None
     if analysis is not None:
@@ -138,6 +142,13 @@ def add_label_feedback(
         post_id=post_id, kind=kind, old_value=old, new_value=new_value, staff_id=staff_id, created_at=utcnow()
     )
     session.add(feedback)
+    column = "sentiment" if kind == "sentiment" else "topic"
+    session.execute(
+        update(QueueItem)
+        .where(col(QueueItem.post_id) == post_id)
+        .values({column: new_value})
+        .execution_options(synchronize_session="fetch")
+    )
     session.flush()
     return feedback
 

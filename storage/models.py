@@ -201,9 +201,15 @@ class QueueItem(SQLModel, table=True):
         # The default page (open statuses by priority) read in order, stopping after one page: with
         # several statuses ix_queue_status_priority needs a sort of every open item (70 ms at 1M posts on PostgreSQL).
         Index("ix_queue_priority_order", "priority", "created_at", "id", "status"),
-        Index("ix_queue_team_status", "team", "status"),
-        # A team's open items in age order with their posts, read off the index (filtered queue pages).
-        Index("ix_queue_team_status_created", "team", "status", "created_at", "post_id"),
+        # A team's open items with their sort keys: the team's queue page and its count read this index
+        # alone (and the team filter's choices are a DISTINCT over its first column).
+        Index("ix_queue_team_status_priority", "team", "status", "priority", "created_at"),
+        # Every filter the queue page offers on the item's own columns, then every sort key: a filtered
+        # page and its count are answered from this index alone, without joining posts or analyses.
+        Index(
+            "ix_queue_filters",
+            *("status", "team", "topic", "language", "sentiment", "platform", "priority", "created_at", "id"),
+        ),
         Index("ix_queue_assignee_status", "assignee_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -222,6 +228,12 @@ class QueueItem(SQLModel, table=True):
     sla_breached: bool = False
     sla_paused_at: datetime | None = utc_column()
     approval_required: bool = False
+    # Copies of the post's platform and the analysis's labels (with staff corrections applied), so
+    # the queue's filters read no other table: `storage.queue_queries.copy_labels` keeps them.
+    platform: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    language: str | None = None
     snoozed_until: datetime | None = utc_column()
     tags: list[str] = json_column(list)
     routing: dict[str, Any] = json_column(dict)

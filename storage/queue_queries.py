@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, case, func, literal, or_, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dangol.types import utcnow
+from storage.columns import UtcDateTime
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
 
 SORTS = ("priority", "oldest", "newest", "due")
@@ -67,15 +68,15 @@ def _conditions(f: QueueFilters, now: datetime, warn: timedelta) -> list[ColumnE
     if f.sla_breached is not None:
         conditions.append(col(QueueItem.sla_breached) == f.sla_breached)
     if f.platform:
-        conditions.append(col(Post.platform) == f.platform)
+        conditions.append(col(QueueItem.platform) == f.platform)
+    if f.topic:
+        conditions.append(col(QueueItem.topic) == f.topic)
+    if f.sentiment:
+        conditions.append(col(QueueItem.sentiment) == f.sentiment)
+    if f.language:
+        conditions.append(col(QueueItem.language) == f.language)
     if f.text:
         conditions.append(func.lower(col(Post.text)).contains(f.text.lower()))
-    if f.topic:
-        conditions.append(col(Analysis.primary_topic) == f.topic)
-    if f.sentiment:
-        conditions.append(col(Analysis.sentiment) == f.sentiment)
-    if f.language:
-        conditions.append(col(Analysis.language) == f.language)
     due = due_column()
     if f.sla == "breached":
         conditions.append(or_(col(QueueItem.sla_breached).is_(True), due <= now))
@@ -87,23 +88,67 @@ def _conditions(f: QueueFilters, now: datetime, warn: timedelta) -> list[ColumnE
 
 
 def _joined(stmt: Any, f: QueueFilters) -> Any:
-    # Posts and analyses are joined only when a filter reads them, so most pages stay on the queue's indexes.
-    if f.platform or f.text:
+    # Labels and platform are the item's own columns; only a text search still needs the post.
+    if f.text:
         stmt = stmt.join(Post, col(Post.id) == col(QueueItem.post_id))
-    if f.topic or f.sentiment or f.language:
-        stmt = stmt.join(Analysis, col(Analysis.post_id) == col(QueueItem.post_id))
     return stmt
 
 
-def _order(sort: str) -> tuple[Any, ...]:
-    # Priority, then age: both in ix_queue_status_priority, so the default page is read off the index.
-    # (Ordering by the due time instead costs a table read per open item: 0.5 s at 100k open.)
+@dataclass(frozen=True)
+class Cursor:
+    """A page boundary: the sort key of the row beside it; the page `after` that row, or the one before."""
+
+    key: tuple[Any, ...]
+    after: bool = True
+
+
+@dataclass
+class QueueSlice:
+    """One page of items, how many match in all, and the cursors to the pages on either side."""
+
+    items: list[QueueItem]
+    total: int  # at most COUNT_LIMIT
+    total_is_exact: bool  # False: more than COUNT_LIMIT items match
+    previous: Cursor | None  # None: nothing comes before this page
+    next: Cursor | None  # None: nothing comes after it
+
+
+# Counting stops here: a count walks every matching index entry (100k open items at 1M posts cost
+# 25-30 ms on PostgreSQL, more than the page itself), and "10,000+ items" says enough to triage by.
+COUNT_LIMIT = 10_000
+
+# Items without an SLA clock come last when sorting by due time, on both databases.
+_NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _sort_key(sort: str) -> tuple[tuple[Any, ...], bool]:
+    """The columns a sort orders by (the id last, so every key is unique) and whether it runs descending.
+
+    One direction for the whole key lets a cursor be one row-value comparison, which both
+    databases answer as an index range: priority reads ix_queue_priority_order, the ages and
+    filtered pages ix_queue_filters (the due time has no index: a sort of the matching items).
+    """
+    due = func.coalesce(col(QueueItem.first_response_due_at), literal(_NO_DUE, UtcDateTime()))
     return {
-        "priority": (col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id)),
-        "oldest": (col(QueueItem.created_at), col(QueueItem.id)),
-        "newest": (col(QueueItem.created_at).desc(), col(QueueItem.id).desc()),
-        "due": (col(QueueItem.first_response_due_at), col(QueueItem.id)),
+        "priority": ((col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id)), False),
+        "oldest": ((col(QueueItem.created_at), col(QueueItem.id)), False),
+        "newest": ((col(QueueItem.created_at), col(QueueItem.id)), True),
+        "due": ((due, col(QueueItem.id)), False),
     }[sort]
+
+
+def _seek(stmt: Any, sort: str, cursor: Cursor | None) -> Any:
+    """`stmt` from the cursor on, in reading order (backwards when paging back)."""
+    key, descending = _sort_key(sort)
+    ascending = descending != (cursor is None or cursor.after)
+    if cursor is not None:
+        here = tuple_(*key)
+        stmt = stmt.where(here > cursor.key if ascending else here < cursor.key)
+    return stmt.order_by(*(k if ascending else k.desc() for k in key))
+
+
+def _keys(sort: str, extra: tuple[Any, ...] = ()) -> Any:
+    return select(*_sort_key(sort)[0], *extra).select_from(QueueItem)
 
 
 def queue_page(
@@ -111,36 +156,71 @@ def queue_page(
     *,
     session: Session,
     sort: str = "priority",
-    page: int = 1,
+    cursor: Cursor | None = None,
+    offset: int = 0,
     page_size: int = 25,
     now: datetime | None = None,
     warn_before: timedelta = timedelta(minutes=30),
-) -> tuple[list[QueueItem], int]:
-    """One page of queue items matching `filters`, in `sort` order, and how many match in all.
+) -> QueueSlice:
+    """The page of items matching `filters` beside `cursor` (or `offset` rows in), in `sort` order.
 
-    Two steps keep a page cheap on a large queue: the ids of the page are chosen on the queue
-    table (joined to posts/analyses only when a filter needs them), then those rows are loaded
-    by primary key. Measured at 1M posts: 17-95 ms for the common pages (BENCHMARKS.md).
+    Keyset paging: the page is read from the cursor's place in an index, so a page in the middle
+    of 100k open items costs what the first page does (OFFSET would walk every row before it).
+    The ids and sort keys are chosen on the queue table alone, then the rows loaded by primary
+    key; the count is its own query, which stops at COUNT_LIMIT.
     """
     conditions = _conditions(filters, now or utcnow(), warn_before)
-    offset = (max(1, page) - 1) * page_size
-    ids = _joined(select(col(QueueItem.id)).select_from(QueueItem), filters).where(*conditions)
     if filters.tag:
-        # JSON list containment differs between SQLite and PostgreSQL; tags are few, so filter the
-        # (id, tags) pairs here instead of loading whole rows.
-        pairs = session.exec(
-            _joined(select(col(QueueItem.id), col(QueueItem.tags)).select_from(QueueItem), filters)
-            .where(*conditions)
-            .order_by(*_order(sort))
-        ).all()
-        tagged = [item_id for item_id, tags in pairs if filters.tag in (tags or [])]
-        chosen, total = tagged[offset : offset + page_size], len(tagged)
+        rows, total = _tagged(filters, conditions, sort, cursor, session=session)
+        rows = rows[offset : offset + page_size + 1]
     else:
-        counted = _joined(select(func.count()).select_from(QueueItem), filters).where(*conditions)
-        total = int(session.exec(counted).one())
-        chosen = list(session.exec(ids.order_by(*_order(sort)).limit(page_size).offset(offset)))
-    loaded = {i.id: i for i in session.exec(select(QueueItem).where(col(QueueItem.id).in_(chosen or [-1])))}
-    return [loaded[i] for i in chosen if i in loaded], total
+        matching = _joined(select(col(QueueItem.id)), filters).where(*conditions).limit(COUNT_LIMIT + 1)
+        total = int(session.exec(select(func.count()).select_from(matching.subquery())).one())
+        page = _seek(_joined(_keys(sort), filters).where(*conditions), sort, cursor)
+        rows = [tuple(r) for r in session.exec(page.offset(offset).limit(page_size + 1))]
+    backwards = cursor is not None and not cursor.after
+    if cursor is not None and (not rows or (backwards and len(rows) <= page_size)):
+        # Paged back to the start, or past the end (items came or went meanwhile): the first page, full.
+        return queue_page(filters, session=session, sort=sort, page_size=page_size, now=now, warn_before=warn_before)
+    more, rows = len(rows) > page_size, rows[:page_size]
+    if backwards:
+        rows.reverse()
+    at_start = cursor is None and offset == 0
+    return QueueSlice(
+        items=_load([r[-1] for r in rows], session=session),
+        total=min(total, COUNT_LIMIT),
+        total_is_exact=total <= COUNT_LIMIT,
+        previous=Cursor(rows[0], after=False) if rows and not at_start else None,
+        next=Cursor(rows[-1]) if rows and (more or backwards) else None,
+    )
+
+
+def _tagged(
+    filters: QueueFilters, conditions: list[ColumnElement[bool]], sort: str, cursor: Cursor | None, *, session: Session
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Sort keys of the tagged items from the cursor on, and how many are tagged in all.
+
+    JSON list containment differs between SQLite and PostgreSQL; tags are few, so the (key, tags)
+    pairs are filtered here instead of loading whole rows.
+    """
+    tags = (col(QueueItem.tags),)
+    matching = _joined(_keys(sort, tags), filters).where(*conditions)
+    total = sum(1 for *_, found in session.exec(matching) if filters.tag in (found or []))
+    rows = session.exec(_seek(matching, sort, cursor))
+    return [tuple(keys) for *keys, found in rows if filters.tag in (found or [])], total
+
+
+def _load(ids: list[int], *, session: Session) -> list[QueueItem]:
+    loaded = {i.id: i for i in session.exec(select(QueueItem).where(col(QueueItem.id).in_(ids or [-1])))}
+    return [loaded[i] for i in ids if i in loaded]
+
+
+def copy_labels(item: QueueItem, post: Post, analysis: Analysis) -> None:
+    """Give the item its post's platform and the analysis's labels: the columns the queue filters read."""
+    item.platform = post.platform
+    item.topic = analysis.primary_topic
+    item.sentiment = analysis.sentiment
+    item.language = analysis.language
 
 
 def open_loads(statuses: Sequence[str], *, session: Session) -> dict[int, int]:

@@ -65,7 +65,7 @@ def list_command(
         assignee_id = _actor(session, assignee).id if assignee else None
         filters = QueueFilters(status=status or OPEN_STATUSES, team=team, assignee_id=assignee_id)
         result = list_queue(filters, session=session, sort=sort, page=page, page_size=page_size)
-        typer.echo(f"{result.total} item(s); page {page}")
+        typer.echo(result.describe())
         for item in result.items:
             post = session.get(Post, item.post_id)
             text = " ".join((post.text if post else "").split())[:70]

@@ -12,7 +12,7 @@ from dashboard.context import Ctx, act, read
 from dashboard.navigation import open_item
 from dashboard.safe import md, short
 from responder.permissions import allowed
-from responder.queue import QueueFilters, QueuePage, list_queue
+from responder.queue import Cursor, QueueFilters, QueuePage, list_queue
 from responder.statuses import OPEN_STATUSES, STATUSES
 from storage import dashboard_queries as q
 from storage.models import Staff
@@ -64,7 +64,7 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
         assignee = cols[2].selectbox("Assignee", names, key="f_assignee")
         sla = cols[3].selectbox("SLA", [ANY, *SLA_STATES], key="f_sla")
         if st.form_submit_button("Apply filters"):
-            st.session_state["queue_page"] = 1
+            _turn_to(1, None)
     assignee_id = actor.id if assignee == "(me)" else staff.get(assignee)
     return QueueFilters(
         status=list(status),
@@ -95,9 +95,10 @@ def render(ctx: Ctx, actor: Staff) -> None:
     filters = filters_form(ctx, actor)
     size = ctx.settings.dashboard.page_size
     number = int(st.session_state.get("queue_page", 1))
+    cursor = st.session_state.get("queue_cursor")
     now = utcnow()
-    page, rows = read(ctx, lambda s: _page(s, filters, number, size, now))
-    st.caption(f"{page.total} items · page {page.page} of {page.pages}")
+    page, rows = read(ctx, lambda s: _page(s, filters, number, cursor, size, now))
+    st.caption(page.describe())
     for row in rows:
         _row(row, actor, now)
     _pager(page)
@@ -107,10 +108,10 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 
 def _page(
-    session: Any, filters: QueueFilters, number: int, size: int, now: datetime
+    session: Any, filters: QueueFilters, number: int, cursor: Cursor | None, size: int, now: datetime
 ) -> tuple[QueuePage, list[q.QueueRow]]:
     # The responder's queue query chooses the page; the rows add what a queue line shows.
-    page = list_queue(filters, session=session, page=number, page_size=size, now=now)
+    page = list_queue(filters, session=session, page=number, cursor=cursor, page_size=size, now=now)
     return page, q.queue_rows(session=session, items=page.items)
 
 
@@ -132,16 +133,24 @@ def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
             st.caption("tags: " + ", ".join(md(t) for t in row.tags))
 
 
+def _turn_to(number: int, cursor: Cursor | None) -> None:
+    """Remember which page to show next run: its number (for display) and the cursor that finds it."""
+    st.session_state["queue_page"] = number
+    st.session_state["queue_cursor"] = cursor
+
+
 def _pager(page: QueuePage) -> None:
-    if page.pages <= 1:
+    if page.previous is None and page.next is None:
         return
     cols = st.columns(3)
-    if cols[0].button("◀ Previous page", disabled=page.page <= 1, key="prev_page"):
-        st.session_state["queue_page"] = page.page - 1
+    # Pages are found by cursor (the sort key of the row beside them), so paging stays fast deep in
+    # a large queue and no item is skipped or shown twice while others are closed meanwhile.
+    if cols[0].button("◀ Previous page", disabled=page.previous is None, key="prev_page"):
+        _turn_to(page.page - 1, page.previous)
         st.rerun()
-    cols[1].caption(f"page {page.page} / {page.pages}")
-    if cols[2].button("Next page ▶", disabled=page.page >= page.pages, key="next_page"):
-        st.session_state["queue_page"] = page.page + 1
+    cols[1].caption(f"page {page.page} / {page.pages}{'' if page.total_is_exact else '+'}")
+    if cols[2].button("Next page ▶", disabled=page.next is None, key="next_page"):
+        _turn_to(page.page + 1, page.next)
         st.rerun()
 
 

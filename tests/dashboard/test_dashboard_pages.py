@@ -53,6 +53,21 @@ def test_queue_is_paginated_by_the_configured_page_size(dashboard_db, monkeypatc
     assert len(queue_ids(at)) == 1
 
 
+def test_queue_pages_forward_and_back_by_cursor_with_the_page_number_shown(dashboard_db, monkeypatch) -> None:
+    dashboard_db.config.write_text(
+        dashboard_db.config.read_text().replace("page_size = 25", "page_size = 2"), encoding="utf-8"
+    )
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    first = queue_ids(at)
+    assert button(at, "◀ Previous page").disabled and "page 1 / 2" in shown(at.caption)
+    at = button(at, "Next page ▶").click().run()
+    second = queue_ids(at)
+    assert len(second) == 2 and not set(first) & set(second) and "page 2 / 2" in shown(at.caption)
+    assert button(at, "Next page ▶").disabled
+    at = button(at, "◀ Previous page").click().run()
+    assert queue_ids(at) == first and "page 1 / 2" in shown(at.caption)
+
+
 def test_item_claimed_by_someone_else_says_so(dashboard_db, monkeypatch) -> None:
     with Session(dashboard_db.engine) as session:
         admin = session.get(Staff, dashboard_db.staff["admin1"])

@@ -60,7 +60,7 @@ def test_agent_lists_claims_replies_and_the_audit_shows_it(tmp_path):
     base, runner = _setup(tmp_path), CliRunner()
     listed = runner.invoke(app, [*base, "queue", "list"])
     assert listed.exit_code == 0, listed.output
-    assert "1 item(s)" in listed.output and "#1" in listed.output and "order #A-1234" in listed.output
+    assert "1 item · page 1 of 1" in listed.output and "#1" in listed.output and "order #A-1234" in listed.output
     claimed = runner.invoke(app, [*base, "queue", "claim", "1", "--as", "amy"])
     assert claimed.exit_code == 0 and "assigned to amy" in claimed.output
     suggested = runner.invoke(app, [*base, "queue", "suggest", "1"])

@@ -14,6 +14,7 @@ from storage import dashboard_queries as q
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Author, Customer, CustomerHandle, IdentityLink, Post, QueueItem
 from storage.privacy import erase_customer, export_customer
+from storage.queue_queries import copy_labels
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
@@ -26,16 +27,15 @@ def seed(session: Session, make_post: Callable[..., PostIn], specs: list[dict]) 
     ids = []
     for post_in, spec in zip(posts, specs, strict=True):
         post = session.exec(select(Post).where(Post.external_id == post_in.external_id)).one()
-        session.add(
-            Analysis(
-                post_id=post.id,
-                language=spec.get("lang", "en"),
-                sentiment=spec["sentiment"],
-                primary_topic=spec["topic"],
-                is_complaint=True,
-                analyzed_at=NOW,
-            )
+        analysis = Analysis(
+            post_id=post.id,
+            language=spec.get("lang", "en"),
+            sentiment=spec["sentiment"],
+            primary_topic=spec["topic"],
+            is_complaint=True,
+            analyzed_at=NOW,
         )
+        session.add(analysis)
         item = QueueItem(
             post_id=post.id,
             cluster_key=f"k{post.id}",
@@ -44,6 +44,7 @@ def seed(session: Session, make_post: Callable[..., PostIn], specs: list[dict]) 
             first_response_due_at=NOW + timedelta(minutes=spec["due_in"]),
             team=spec.get("team", "support"),
         )
+        copy_labels(item, post, analysis)
         session.add(item)
         session.flush()
         ids.append(item.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 02:39:19.460525
+Create Date: 2026-11-29 17:36:38.301742
 """
 
 from collections.abc import Sequence
@@ -360,6 +360,10 @@ def upgrade() -> None:
         sa.Column("sla_breached", sa.Boolean(), nullable=False),
         sa.Column("sla_paused_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("approval_required", sa.Boolean(), nullable=False),
+        sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("sentiment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("snoozed_until", storage.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("routing", sa.JSON(), nullable=False),
@@ -383,10 +387,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("queueitem", schema=None) as batch_op:
         batch_op.create_index("ix_queue_assignee_status", ["assignee_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_queue_filters",
+            ["status", "team", "topic", "language", "sentiment", "platform", "priority", "created_at", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_queue_priority_order", ["priority", "created_at", "id", "status"], unique=False)
         batch_op.create_index("ix_queue_status_priority", ["status", "priority", "created_at"], unique=False)
-        batch_op.create_index("ix_queue_team_status", ["team", "status"], unique=False)
-        batch_op.create_index("ix_queue_team_status_created", ["team", "status", "created_at", "post_id"], unique=False)
+        batch_op.create_index(
+            "ix_queue_team_status_priority", ["team", "status", "priority", "created_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_queueitem_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_queueitem_post_id"), ["post_id"], unique=False)
 
@@ -465,10 +475,10 @@ def downgrade() -> None:
     with op.batch_alter_table("queueitem", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_queueitem_post_id"))
         batch_op.drop_index(batch_op.f("ix_queueitem_customer_id"))
-        batch_op.drop_index("ix_queue_team_status_created")
-        batch_op.drop_index("ix_queue_team_status")
+        batch_op.drop_index("ix_queue_team_status_priority")
         batch_op.drop_index("ix_queue_status_priority")
         batch_op.drop_index("ix_queue_priority_order")
+        batch_op.drop_index("ix_queue_filters")
         batch_op.drop_index("ix_queue_assignee_status")
 
     op.drop_table("queueitem")
