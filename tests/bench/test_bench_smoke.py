@@ -70,6 +70,20 @@ def test_existing_database_of_the_right_size_is_reused(tmp_path: Path) -> None:
     assert pieces.ensure_database(url, 130)["reused"] is False
 
 
+def test_a_reused_database_gets_the_tables_added_since_it_was_generated(tmp_path: Path) -> None:
+    from sqlalchemy import inspect, text
+
+    url = f"sqlite:///{tmp_path}/bench.db"
+    pieces.ensure_database(url, 60)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alert"))
+    reused = pieces.ensure_database(url, 60)
+    assert reused["reused"] is True and "alert" in reused["indexes_added"]
+    assert "alert" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
 def test_replay_pages_are_collected_and_stored_once_each(database_url: str, tmp_path: Path) -> None:
     made = pieces.write_replay_pages(tmp_path / "pages", pages=3, per_page=7)
     result = pieces.collect_throughput(CONFIG, database_url, tmp_path / "pages")

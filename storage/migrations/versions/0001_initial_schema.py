@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 17:36:38.301742
+Create Date: 2026-11-29 17:41:30.047008
 """
 
 from collections.abc import Sequence
@@ -315,7 +315,6 @@ def upgrade() -> None:
             ["post_id", "sentiment", "primary_topic", "is_complaint", "is_spam"],
             unique=False,
         )
-        batch_op.create_index("ix_analysis_post_topic_language", ["post_id", "primary_topic", "language"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_primary_topic"), ["primary_topic"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_routed"), ["routed"], unique=False)
         batch_op.create_index(batch_op.f("ix_analysis_text_hash"), ["text_hash"], unique=False)
@@ -490,7 +489,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_analysis_text_hash"))
         batch_op.drop_index(batch_op.f("ix_analysis_routed"))
         batch_op.drop_index(batch_op.f("ix_analysis_primary_topic"))
-        batch_op.drop_index("ix_analysis_post_topic_language")
         batch_op.drop_index("ix_analysis_post_labels")
         batch_op.drop_index(batch_op.f("ix_analysis_cluster_key"))
         batch_op.drop_index(batch_op.f("ix_analysis_analyzed_at"))
