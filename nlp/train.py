@@ -237,11 +237,11 @@ def train_head(
         parts.append("ngrams")
     if config.get("embedding"):
         assert encode is not None, "the embedding part needs an encoder"
-        # Public rows come from the cache; feedback rows (few) are encoded afresh.
+        # Public rows and added rows are cached apart, so new feedback does not re-encode the public set.
         cut = public_rows if public_rows is not None else len(train)
         x_train = cached_embeddings(train.texts[:cut], encode, f"{language}-train")
         if cut < len(train):
-            x_train = np.vstack([x_train, encode(train.texts[cut:])])
+            x_train = np.vstack([x_train, cached_embeddings(train.texts[cut:], encode, f"{language}-extra")])
         if config["hidden"]:
             arrays |= fit_mlp(x_train, y_train, config["hidden"], config["alpha"], bool(config.get("class_weight")))
         else:
@@ -340,19 +340,54 @@ def train_language(
     extra: Sequence[tuple[str, str, str]] = (),
     encode: Callable[[list[str]], np.ndarray] | None = None,
     data_dir: Path = DATA,
+    extra_val: Sequence[tuple[str, str, str]] = (),
 ) -> tuple[SentimentHead, dict[str, float]]:
-    """Train `language`'s head on its public data plus `extra` (text, label, language) feedback rows."""
+    """Train `language`'s head on its public data plus `extra` (text, label, language) rows (staff
+    feedback, the brand's own labelled posts); `extra_val` rows join the validation split."""
     if language not in CONFIGS:
         raise ValueError(f"no training recipe for {language!r}; valid: {', '.join(CONFIGS)}")
     config = CONFIGS[language]
     train = load_public(PUBLIC[language], "train", data_dir)
-    val = load_public(PUBLIC[language], "val", data_dir)
     public_rows = len(train)
-    for text, label, lang in extra:
-        if lang == language and label in config["classes"]:
-            train.texts.append(text)
-            train.labels.append(label)
+    add_rows(train, extra, language, config["classes"])
+    val = validation_set(language, extra_val, data_dir)
     return train_head(language, train, val, encode or default_encode(), config, public_rows)
+
+
+def add_rows(data: Dataset, rows: Sequence[tuple[str, str, str]], language: str, classes: list[str]) -> None:
+    """Append the (text, label, language) rows in `language` whose label the head knows."""
+    for text, label, lang in rows:
+        if lang == language and label in classes:
+            data.texts.append(text)
+            data.labels.append(label)
+            data.languages.append(lang)
+
+
+def validation_set(language: str, extra_val: Sequence[tuple[str, str, str]], data_dir: Path = DATA) -> Dataset:
+    """`language`'s public validation split plus the held-out part of the brand's own labelled data."""
+    val = load_public(PUBLIC[language], "val", data_dir)
+    add_rows(val, extra_val, language, CONFIGS[language]["classes"])
+    return val
+
+
+def split_holdout(
+    rows: Sequence[tuple[str, str, str]], share: float = 0.2
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(train, holdout) of labelled rows, seeded and stratified by (language, label), so a head
+    adapted to a brand's own data is judged on posts it did not learn from."""
+    groups: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row[2], row[1]), []).append(row)
+    rng = np.random.default_rng(SEED)
+    train: list[tuple[str, str, str]] = []
+    holdout: list[tuple[str, str, str]] = []
+    for key in sorted(groups):
+        group = groups[key]
+        order = rng.permutation(len(group))
+        cut = int(round(len(group) * share))
+        holdout += [group[i] for i in order[:cut]]
+        train += [group[i] for i in order[cut:]]
+    return train, holdout
 
 
 @dataclass
@@ -366,6 +401,7 @@ class RetrainResult:
     kept: bool
     feedback_rows: int
     path: str
+    holdout_rows: int = 0
 
 
 def retrain(
@@ -374,25 +410,29 @@ def retrain(
     languages: Sequence[str] = ("en", "ko"),
     encode: Callable[[list[str]], np.ndarray] | None = None,
     data_dir: Path = DATA,
+    domain: Sequence[tuple[str, str, str]] = (),
 ) -> list[RetrainResult]:
-    """Retrain each language's head on public data plus staff `feedback` (text, label, language);
-    the new head is written to `heads_dir` only if its validation metric is not worse."""
+    """Retrain each language's head on public data plus staff `feedback` and the brand's own
+    labelled `domain` rows (all (text, label, language)); a fifth of the domain rows is held out
+    and joins the validation split. The new head is written to `heads_dir` only if its metric on
+    that validation split is not worse than the current head's."""
     from nlp.sentiment import head_path
 
     encode = encode or default_encode()
+    domain_train, domain_holdout = split_holdout(domain)
     results = []
     for language in languages:
         metric = "macro_recall" if CONFIGS[language]["objective"] == "macro_recall" else "accuracy"
         current = SentimentHead.load(head_path(language, heads_dir))
-        val = load_public(PUBLIC[language], "val", data_dir)
-        before = evaluate_head(current, val, encode)
-        rows = [row for row in feedback if row[2] == language]
-        head, after = train_language(language, rows, encode, data_dir)
+        holdout = [row for row in domain_holdout if row[2] == language]
+        before = evaluate_head(current, validation_set(language, holdout, data_dir), encode)
+        rows = [row for row in [*feedback, *domain_train] if row[2] == language]
+        head, after = train_language(language, rows, encode, data_dir, extra_val=holdout)
         kept = after[metric] >= before[metric] - 1e-9
         path = heads_dir / f"sentiment-{language}.npz"
         if kept:
             head.save(path)
-        results.append(RetrainResult(language, metric, before, after, kept, len(rows), str(path)))
+        results.append(RetrainResult(language, metric, before, after, kept, len(rows), str(path), len(holdout)))
     return results
 
 

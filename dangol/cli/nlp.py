@@ -94,8 +94,14 @@ def retrain_command(
     data_dir: Path = typer.Option(
         None, "--data-dir", help="Folder with tweeteval-sentiment/ and nsmc/ (default: shared data)."
     ),
+    data: Path = typer.Option(
+        None, "--data", help="The brand's own labelled posts (CSV/TSV) to adapt to; a fifth is held out to judge."
+    ),
+    text_col: str = typer.Option("text", "--text-col", help="With --data: the column holding the post text."),
+    label_col: str = typer.Option("label", "--label-col", help="With --data: the column holding the label."),
+    labels: str = typer.Option(None, "--labels", help="With --data: words for integer labels, in order."),
 ) -> None:
-    """Retrain sentiment heads on public data plus staff corrections; keep each only if not worse."""
+    """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
     from dangol.registry import parse_options
     from nlp.sentiment import HeadOptions
     from nlp.train import CONFIGS, DATA, retrain
@@ -112,12 +118,26 @@ def retrain_command(
     folder = data_dir or DATA
     if not folder.is_dir():
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
-    for result in retrain(feedback, heads_dir, language, data_dir=folder):
+    domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
+    for result in retrain(feedback, heads_dir, language, data_dir=folder, domain=domain):
         verdict = "kept" if result.kept else "discarded (worse than the current head)"
+        held_out = f", {result.holdout_rows} of them held out for validation" if result.holdout_rows else ""
         typer.echo(
             f"{result.language}: {result.metric} {result.before[result.metric]:.4f} -> "
-            f"{result.after[result.metric]:.4f} with {result.feedback_rows} corrections: {verdict}"
+            f"{result.after[result.metric]:.4f} with {result.feedback_rows} added rows{held_out}: {verdict}"
         )
+
+
+def own_labelled_posts(path: Path, text_col: str, label_col: str, labels: str | None) -> list[tuple[str, str, str]]:
+    """(text, label, language) rows of a labelled CSV/TSV; the language is detected per post."""
+    from nlp.evaluate import read_labelled
+    from nlp.langid import detect_languages
+
+    words = [w.strip() for w in labels.split(",")] if labels else None
+    dataset = read_labelled(path, text_col, label_col, words)
+    languages = detect_languages(dataset.texts, [None] * len(dataset.texts))
+    typer.echo(f"{len(dataset.texts)} labelled posts from {path}", err=True)
+    return list(zip(dataset.texts, dataset.labels, languages, strict=True))
 
 
 def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:

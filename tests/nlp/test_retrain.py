@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from dangol.cli import app
 from dangol.cli.nlp import feedback_rows
 from nlp.sentiment import SentimentHead, head_path
-from nlp.train import retrain, train_language
+from nlp.train import retrain, split_holdout, train_language
 from storage.models import Analysis, Author, LabelFeedback, Post
 from tests.conftest import DATA
 
@@ -99,7 +99,7 @@ def test_retrain_command_prints_before_and_after_and_keeps_heads_in_the_configur
     result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data)])
     assert result.exit_code == 0, result.output
     line = result.stdout.strip().splitlines()[-1]
-    assert line.startswith("ko: accuracy ") and "with 0 corrections: discarded" in line
+    assert line.startswith("ko: accuracy ") and "with 0 added rows: discarded" in line
 
 
 def test_retrain_command_refuses_an_unknown_language(tmp_path: Path) -> None:
@@ -115,3 +115,44 @@ def test_training_entry_point_refuses_unknown_targets() -> None:
 
     with pytest.raises(SystemExit):
         main(["sentiment-fr"])
+
+
+def test_split_holdout_is_seeded_disjoint_and_stratified_by_language_and_label() -> None:
+    rows = [(f"t{i}", "negative" if i % 3 else "positive", "ko" if i % 2 else "en") for i in range(200)]
+    train, holdout = split_holdout(rows)
+    assert (train, holdout) == split_holdout(rows)
+    assert sorted(train + holdout) == sorted(rows)
+    for language in ("en", "ko"):
+        for label in ("negative", "positive"):
+            group = [r for r in rows if r[1:] == (label, language)]
+            held = [r for r in holdout if r[1:] == (label, language)]
+            assert len(held) == round(len(group) * 0.2)
+
+
+def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_rest(tmp_path: Path) -> None:
+    data = small_nsmc(tmp_path / "data", train_rows=300)
+    own = tmp_path / "own.csv"
+    with (DATA / "nsmc" / "train.tsv").open(newline="", encoding="utf-8") as src:
+        reader = csv.DictReader(src, delimiter="\t")
+        rows = [row for _, row in zip(range(3300), reader, strict=False)][300:]
+    with own.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["text", "label"])
+        writer.writerows([r["document"], r["label"]] for r in rows)
+    heads = tmp_path / "heads"
+    weak, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "weak", train_rows=60))
+    weak.save(heads / "sentiment-ko.npz")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n[nlp.sentiment]\nuse = "head"\nheads_dir = "{heads}"\n'
+    )
+    args = ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data), "--data", str(own)]
+    result = CliRunner().invoke(app, [*args, "--labels", "negative,positive"])
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip().splitlines()[-1]
+    korean = int(line.split(" with ")[1].split()[0])
+    held = int(line.split(", ")[-1].split()[0])
+    assert 2700 <= korean + held <= 3000 and held == pytest.approx((korean + held) / 5, abs=4)
+    kept = SentimentHead.load(head_path("ko", heads))
+    assert kept.meta["trained"]["train_rows"] == 300 + korean
+    assert kept.meta["trained"]["val_rows"] == 400 + held
