@@ -17,6 +17,7 @@ from responder.statuses import OPEN_STATUSES, STATUSES
 from storage import dashboard_queries as q
 from storage.models import Staff
 from storage.queue_queries import SLA_STATES
+from storage.topics import list_topics
 
 SENTIMENTS = ("negative", "neutral", "positive")
 ANY = "(any)"
@@ -49,7 +50,9 @@ def _choice(value: str) -> str | None:
 
 def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
     """The filter form; values persist in session state between runs."""
-    facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, tuple(ctx.settings.topics))
+    # Retired topics stay offered: items filed under them are still in the queue.
+    topics = read(ctx, lambda s: tuple(entry.key for entry in list_topics(session=s, settings=ctx.settings)))
+    facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, topics)
     staff = read(ctx, lambda s: _staff(s))
     with st.form("queue_filters"):
         cols = st.columns(4)

@@ -106,3 +106,10 @@ def test_agents_can_file_a_post_under_a_topic_added_on_the_admin_page(dashboard_
     item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
     [topic] = [s for s in item.selectbox if s.label == "Topic"]
     assert topic.options[0] == "other" and topic.options[-1] == "parking"
+
+
+def test_a_topic_added_in_the_ui_is_offered_by_the_queue_topic_filter(dashboard_db, monkeypatch) -> None:
+    at = fill_new_topic(app_as(dashboard_db, "admin1", monkeypatch, page="Admin"))
+    button(at, "Add topic").click().run()
+    queue = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
+    assert "parking" in queue.selectbox(key="f_topic").options
