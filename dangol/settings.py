@@ -159,6 +159,21 @@ class ResponderSettings(Section):
     senders: dict[str, Implementation] = Field(default_factory=dict)
 
 
+class AlertSettings(Section):
+    """Spike detection thresholds (reports.alerts.SpikeRules is built from these)."""
+
+    window_hours: int = Field(default=6, ge=1, le=168)
+    lookback_hours: int = Field(default=48, ge=1)
+    baseline_weeks: int = Field(default=4, ge=1, le=52)
+    min_history_hours: int = Field(default=72, ge=1)
+    alpha: float = Field(default=1e-4, gt=0, lt=1)
+    min_count: int = Field(default=8, ge=1)
+    min_ratio: float = Field(default=3.0, ge=1)
+    negative_min: int = Field(default=8, ge=1)
+    negative_lift: float = Field(default=0.25, gt=0, le=1)
+    merge_gap_hours: int = Field(default=6, ge=0)
+
+
 class ReportSettings(Section):
     out_dir: str = "var/reports"
     feeds_dir: str = "var/feeds"
@@ -172,6 +187,10 @@ class ReportSettings(Section):
     # Only from the environment: DANGOL_REPORTS__SMTP_PASSWORD (with smtp_from as the login).
     smtp_password: SecretStr | None = None
     webhook_url: str | None = None
+    # Topic feeds cover this many days (and compare with the same span before) and list this many items.
+    feed_days: int = Field(default=7, ge=1, le=365)
+    feed_items: int = Field(default=50, ge=1, le=1000)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 class RetentionSettings(Section):
@@ -192,6 +211,10 @@ class WorkerSettings(Section):
     analyze_every_seconds: int = Field(default=30, ge=1)
     route_every_seconds: int = Field(default=30, ge=1)
     purge_every_hours: int = Field(default=24, ge=1)
+    alerts_every_minutes: int = Field(default=15, ge=1)
+    feeds_every_minutes: int = Field(default=60, ge=1)
+    # Retrain the topic head from new staff corrections this often; 0 turns the job off.
+    topics_train_every_hours: int = Field(default=168, ge=0)
 
 
 class Settings(BaseSettings):

@@ -32,7 +32,7 @@ from itertools import accumulate
 from sqlmodel import Session
 
 from dangol.errors import SendError
-from dangol.settings import Settings
+from dangol.settings import AlertSettings, Settings
 from dangol.types import utcnow
 from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
@@ -49,7 +49,10 @@ WEEK_HOURS = 7 * 24
 
 @dataclass(frozen=True, slots=True)
 class SpikeRules:
-    """The detector's thresholds; the defaults suit a brand with tens to thousands of posts a day."""
+    """The detector's thresholds; the defaults suit a brand with tens to thousands of posts a day.
+
+    Operators set them in config.toml `[reports.alerts]` (validated by `AlertSettings`).
+    """
 
     window_hours: int = 6
     lookback_hours: int = 48
@@ -63,8 +66,10 @@ class SpikeRules:
     negative_lift: float = 0.25
     merge_gap_hours: int = 6
 
-
-DEFAULT_RULES = SpikeRules()
+    @classmethod
+    def from_settings(cls, alerts: AlertSettings) -> SpikeRules:
+        """The rules configured in `[reports.alerts]`; keys not there keep their defaults."""
+        return cls(**alerts.model_dump())
 
 
 @dataclass(slots=True)
@@ -147,13 +152,16 @@ def detect_spikes(
     settings: Settings,
     now: datetime,
     since: datetime | None = None,
-    rules: SpikeRules = DEFAULT_RULES,
+    rules: SpikeRules | None = None,
 ) -> list[Alert]:
     """Find spike episodes in windows ending from `since` (default: `lookback_hours` ago) to `now`.
+
+    `rules` default to those of `settings.reports.alerts`.
 
     New episodes are added to the session as Alert rows and returned; an episode that overlaps
     a stored alert extends that alert instead (it is not returned again). The caller commits.
     """
+    rules = rules or SpikeRules.from_settings(settings.reports.alerts)
     last = floor_hour(now)
     first = floor_hour(since) if since else last - (rules.lookback_hours - 1) * HOUR
     origin = first - (rules.window_hours - 1 + rules.baseline_weeks * WEEK_HOURS) * HOUR

@@ -1,6 +1,7 @@
 """Complaint-topic feeds: per topic an Atom feed and a JSON Feed 1.1, plus a CSV export.
 
-A feed covers the last `WINDOW` of complaints about one topic. Near-duplicates (one
+A feed covers the last `reports.feed_days` days of complaints about one topic (at most
+`reports.feed_items` items). Near-duplicates (one
 `cluster_key`) appear once, as their highest-reach post, with the cluster's size; the feed's
 description carries the counts and the trend against the window before.
 """
@@ -22,9 +23,7 @@ from dangol.types import utcnow
 from storage import report_queries as q
 from storage.topics import get_topic, topics_in_force
 
-WINDOW = timedelta(days=7)
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
-MAX_ITEMS = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 CSV_COLUMNS = [
@@ -78,14 +77,24 @@ class TopicFeed:
         return "rising" if self.posts > self.previous_posts else "falling"
 
     @property
+    def span(self) -> str:
+        """The window in words: "7 days"."""
+        return days_text(round((self.until - self.since) / timedelta(days=1)))
+
+    @property
     def summary(self) -> str:
-        change = "new this week" if self.change is None else f"{self.change:+.0%} vs the previous 7 days"
+        change = "new" if self.change is None else f"{self.change:+.0%} vs the previous {self.span}"
         if self.posts == self.previous_posts:
-            change = "same as the previous 7 days"
+            change = f"same as the previous {self.span}"
         return (
-            f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) in the last 7 days, "
-            f"{self.trend}: {change} ({self.previous_posts})."
+            f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) "
+            f"in the last {self.span}, {self.trend}: {change} ({self.previous_posts})."
         )
+
+
+def days_text(days: int) -> str:
+    """The number of days in words: "1 day", "7 days"."""
+    return f"{days} day{'' if days == 1 else 's'}"
 
 
 def cluster_of(post: q.ReachPost) -> str:
@@ -111,7 +120,8 @@ def deduplicate(posts: list[q.ReachPost]) -> list[FeedItem]:
 
 def build_topic_feed(*, session: Session, settings: Settings, key: str, now: datetime) -> TopicFeed:
     """The feed of one topic (from config.toml or the Admin page, retired ones too) for the window ending at `now`."""
-    since, before = now - WINDOW, now - 2 * WINDOW
+    window = timedelta(days=settings.reports.feed_days)
+    since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
     previous, _ = q.topic_cluster_counts(session=session, topic=key, since=before, until=since, complaints_only=True)
@@ -125,7 +135,7 @@ def build_topic_feed(*, session: Session, settings: Settings, key: str, now: dat
         posts=count,
         clusters=clusters,
         previous_posts=previous,
-        items=deduplicate(posts)[:MAX_ITEMS],
+        items=deduplicate(posts)[: settings.reports.feed_items],
     )
 
 
@@ -247,7 +257,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
 
 def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
     """A short plain-text digest of the feeds, for a chat webhook."""
-    lines = [f"{settings.brand.name}: complaint topics, last 7 days"]
+    lines = [f"{settings.brand.name}: complaint topics, last {days_text(settings.reports.feed_days)}"]
     for feed in sorted(feeds, key=lambda f: -f.posts):
         lines.append(f"• {feed.name}: {feed.summary}")
     return "\n".join(lines)

@@ -2,8 +2,8 @@
 
 `scheduled_jobs(settings, engine)` lists (id, trigger, function) for the worker to add: the
 weekly report on `reports.weekly_day`/`weekly_time` in the brand's time zone, spike detection
-every 15 minutes, topic feeds every hour and the retention purge every
-`worker.purge_every_hours`. Each function opens its own transaction.
+every `worker.alerts_every_minutes`, topic feeds every `worker.feeds_every_minutes` and the
+retention purge every `worker.purge_every_hours`. Each function opens its own transaction.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from storage.engine import session_scope
 from storage.models import Alert
 
 log = logging.getLogger(__name__)
-ALERTS_EVERY_MINUTES = 15
-FEEDS_EVERY_MINUTES = 60
 
 
 def weekly_trigger(settings: Settings) -> CronTrigger:
@@ -97,12 +95,12 @@ def purge_job(settings: Settings, engine: Engine) -> dict[str, int]:
 
 def scheduled_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
     """(id, trigger, function) for each periodic job, for the worker's scheduler."""
-    purge_hours = settings.worker.purge_every_hours
+    worker = settings.worker
     return [
         ("report:weekly", weekly_trigger(settings), lambda: weekly_job(settings, engine)),
-        ("report:alerts", IntervalTrigger(minutes=ALERTS_EVERY_MINUTES), lambda: alerts_job(settings, engine)),
-        ("report:feeds", IntervalTrigger(minutes=FEEDS_EVERY_MINUTES), lambda: feeds_job(settings, engine)),
-        ("retention:purge", IntervalTrigger(hours=purge_hours), lambda: purge_job(settings, engine)),
+        ("report:alerts", IntervalTrigger(minutes=worker.alerts_every_minutes), lambda: alerts_job(settings, engine)),
+        ("report:feeds", IntervalTrigger(minutes=worker.feeds_every_minutes), lambda: feeds_job(settings, engine)),
+        ("retention:purge", IntervalTrigger(hours=worker.purge_every_hours), lambda: purge_job(settings, engine)),
     ]
 
 
@@ -119,7 +117,7 @@ def run_all(settings: Settings, engine: Engine) -> RunSummary:
     """Every report job once over the whole stored history, as if it were live (the demo uses this).
 
     "Now" is the newest post's time, so replayed data from the past gets its spikes scanned
-    from the first post on, feeds for its last seven days and the report of its last week.
+    from the first post on, feeds for its last `reports.feed_days` and the report of its last week.
     """
     with Session(engine) as session:
         newest = q.latest_post_time(session=session)

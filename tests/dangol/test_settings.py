@@ -74,3 +74,28 @@ def test_own_accounts_keep_the_at_before_a_mastodon_instance(tmp_path: Path) -> 
     assert brand.is_own("mastodon", "maru@coffee.social")
     assert not brand.is_own("mastodon", "marucoffee.social")
     assert brand.is_own("reddit", "maru_team") and not brand.is_own("x", "maru_team")
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "key"),
+    [
+        ("reports.alerts", "window_hours = -6", "reports.alerts.window_hours"),
+        ("reports.alerts", "alpha = 0", "reports.alerts.alpha"),
+        ("reports", "feed_days = 0", "reports.feed_days"),
+        ("worker", "topics_train_every_hours = -1", "worker.topics_train_every_hours"),
+    ],
+)
+def test_a_bad_operating_knob_is_refused_with_a_message_naming_the_key(
+    tmp_path: Path, table: str, text: str, key: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, f"[{table}]\n{text}\n"))
+    assert err.value.problems[0].startswith(f"{key}: Input should be greater than")
+
+
+def test_operating_knobs_default_to_the_former_constants() -> None:
+    settings = load_settings(None)
+    assert (settings.reports.feed_days, settings.reports.feed_items) == (7, 50)
+    assert (settings.worker.alerts_every_minutes, settings.worker.feeds_every_minutes) == (15, 60)
+    assert settings.worker.topics_train_every_hours == 168
+    assert settings.reports.alerts.window_hours == 6 and settings.reports.alerts.alpha == 1e-4

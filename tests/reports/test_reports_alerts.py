@@ -125,13 +125,29 @@ def test_a_busy_monday_morning_is_normal_when_every_monday_morning_is_busy(
     assert detect_spikes(session=session, settings=settings, now=now) == []
 
 
-def test_the_same_volume_on_a_sunday_night_is_a_spike(world, session: Session, settings: Settings) -> None:
+def _sunday_night_burst(world) -> datetime:
+    """A busy-Mondays history, then twelve store posts on a Sunday night; returns a time after them."""
     _mondays_busy(world)
     sunday_night = START + timedelta(weeks=3) - timedelta(hours=6)
     for n in range(12):
         world.post(sunday_night + timedelta(minutes=15 * n), topic="store", sentiment="neutral")
+    return sunday_night + timedelta(hours=5)
+
+
+def test_the_same_volume_on_a_sunday_night_is_a_spike(world, session: Session, settings: Settings) -> None:
+    now = _sunday_night_burst(world)
     session.commit()
-    alerts = detect_spikes(session=session, settings=settings, now=sunday_night + timedelta(hours=5))
+    alerts = detect_spikes(session=session, settings=settings, now=now)
+    assert [(a.kind, a.scope) for a in alerts] == [("volume", "topic:store")]
+
+
+def test_a_burst_below_the_configured_minimum_count_is_not_a_spike(world, session: Session, settings: Settings) -> None:
+    now = _sunday_night_burst(world)
+    session.commit()
+    settings.reports.alerts.min_count = 13
+    assert detect_spikes(session=session, settings=settings, now=now) == []
+    settings.reports.alerts.min_count = 12
+    alerts = detect_spikes(session=session, settings=settings, now=now)
     assert [(a.kind, a.scope) for a in alerts] == [("volume", "topic:store")]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from dangol.settings import Settings
-from reports.feeds import build_feeds, digest_text, topic_csv, write_feeds
+from reports.feeds import TopicFeed, build_feeds, digest_text, topic_csv, write_feeds
 from reports.notify import post_webhook
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -36,15 +36,34 @@ def _delivery_week(world) -> None:
     world.post(NOW - timedelta(days=1), sentiment="negative", topic="billing", text="charged twice")
 
 
-def test_near_duplicates_appear_once_as_their_highest_reach_post(world, session: Session, settings: Settings) -> None:
+def _delivery_feed(world, session: Session, settings: Settings) -> TopicFeed:
     _delivery_week(world)
     session.commit()
-    delivery = next(f for f in build_feeds(session=session, settings=settings, now=NOW) if f.key == "delivery")
+    return next(f for f in build_feeds(session=session, settings=settings, now=NOW) if f.key == "delivery")
+
+
+def test_near_duplicates_appear_once_as_their_highest_reach_post(world, session: Session, settings: Settings) -> None:
+    delivery = _delivery_feed(world, session, settings)
     assert [(i.post.text, i.cluster_size) for i in delivery.items] == [
         ("my order never arrived #1", 3),
         ("driver left it at the wrong door", 1),
     ]
     assert (delivery.posts, delivery.clusters, delivery.previous_posts, delivery.trend) == (4, 2, 1, "rising")
+
+
+def test_a_one_day_feed_window_leaves_out_an_older_complaint(world, session: Session, settings: Settings) -> None:
+    settings.reports.feed_days = 1
+    delivery = _delivery_feed(world, session, settings)
+    assert [i.post.text for i in delivery.items] == ["my order never arrived #1"]
+    assert (delivery.posts, delivery.previous_posts) == (3, 1)  # the wrong-door one, two days ago
+    assert "in the last 1 day," in delivery.summary
+
+
+def test_feed_items_are_capped_at_the_configured_number(world, session: Session, settings: Settings) -> None:
+    settings.reports.feed_items = 1
+    delivery = _delivery_feed(world, session, settings)
+    assert [i.post.text for i in delivery.items] == ["my order never arrived #1"]
+    assert delivery.clusters == 2
 
 
 def test_every_configured_topic_gets_an_atom_and_a_json_feed(
