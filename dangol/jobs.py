@@ -14,18 +14,22 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlmodel import Session
 
 from dangol import pipeline
 from dangol.settings import Settings
+from storage import feedback
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
+    from nlp.base import Encoder
 
 log = logging.getLogger(__name__)
 DB_RETRIES = 4
@@ -107,10 +111,34 @@ def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = 
 
 
 def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
-    """Reports, feeds, alerts and retention: (id, trigger, function) for each."""
+    """Reports, feeds, alerts, retention and topic-head training: (id, trigger, function) for each."""
     from reports import jobs as report_jobs
 
-    return list(report_jobs.scheduled_jobs(settings, engine))
+    jobs = list(report_jobs.scheduled_jobs(settings, engine))
+    every = settings.worker.topics_train_every_hours
+    if every:
+        jobs.append(("topics:train", IntervalTrigger(hours=every), lambda: topics_train_job(settings, engine)))
+    return jobs
+
+
+def topics_train_job(
+    settings: Settings, engine: Engine, *, head_path: Path | None = None, encoder: Encoder | None = None
+) -> str:
+    """Retrain the topic head when staff corrected topics since the last training; says what it did.
+
+    The check is one MAX over the corrections against the record beside the head, so a week
+    without corrections costs no encoder load and no training.
+    """
+    from nlp.topics import DEFAULT_HEAD_PATH
+
+    head_path = head_path or DEFAULT_HEAD_PATH
+    with Session(engine) as session:
+        newest = feedback.last_topic_correction_id(session=session)
+    seen = pipeline.corrections_trained_through(head_path)
+    if newest is None or (seen is not None and newest <= seen):
+        return "no new topic corrections since the last training; nothing to do"
+    # `guarded` logs the returned line: what was trained, which head was kept and why.
+    return str(pipeline.train_topics(settings, engine, head_path=head_path, encoder=encoder))
 
 
 def _now(settings: Settings) -> Any:

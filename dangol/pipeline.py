@@ -6,29 +6,31 @@ run alone (`dangol collect`, `dangol analyze`, `dangol route`) or on the worker'
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from dangol.errors import AuthError, CollectError, ConfigError, DangolError, RateLimited
+from dangol.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.redact import redact_secrets, secret_values
-from dangol.settings import Settings
+from dangol.settings import OTHER_TOPIC, Settings
 from dangol.types import AuthorIn, Page, utcnow
-from storage import analysis_store, customers, ingest, sources
+from storage import analysis_store, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import session_scope
 from storage.models import AuditEvent, Author, IdentityLink
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
-    from nlp.base import LinkCandidate
+    from nlp.base import Encoder, LinkCandidate
     from nlp.linking import CustomerLinker
     from nlp.taxonomy import Taxonomy
 
@@ -248,6 +250,82 @@ def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:
     from nlp.taxonomy import from_tables
 
     return from_tables(topic_store.topics_in_force(session=session, settings=settings))
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTraining:
+    """What `train_topics` did, as the CLI prints it and the worker logs it."""
+
+    examples: int
+    corrections: int
+    kept: bool
+    reason: str
+    path: Path
+
+    def __str__(self) -> str:
+        outcome = f"wrote {self.path}" if self.kept else f"{self.path} unchanged"
+        return f"trained on {self.examples} examples and {self.corrections} corrections; {self.reason}; {outcome}"
+
+
+def train_topics(
+    settings: Settings,
+    engine: Engine,
+    *,
+    examples: list[tuple[str, str]] | None = None,
+    head_path: Path | None = None,
+    encoder: Encoder | None = None,
+) -> TopicTraining:
+    """Retrain the topic head from `examples` and every staff topic correction; write it only if not worse.
+
+    The newest correction seen is recorded beside the head (kept or not), so `topics_train_job`
+    retrains only when staff have corrected topics since. The worker's analyzer picks up a
+    rewritten head file at its next batch. `head_path` defaults to where the analyzer reads it.
+    """
+    from nlp.topic_training import retrain_head
+    from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead
+
+    head_path = head_path or DEFAULT_HEAD_PATH
+
+    with Session(engine) as session:
+        # The topics in force, Admin-page edits included, so corrections to a UI-added topic count.
+        taxonomy = current_taxonomy(settings, session)
+        corrections = feedback.topic_corrections(session=session)
+        through = feedback.last_topic_correction_id(session=session)
+    usable = [(text, key) for text, key in corrections if key in (*taxonomy.keys, OTHER_TOPIC)]
+    examples = examples or []
+    if not examples and not usable:
+        raise AnalysisError("nothing to train on: give labelled examples or correct some topics in the dashboard first")
+    if encoder is None:
+        from nlp.encoder import build_encoder
+
+        encoder = build_encoder(settings)
+    current = FewShotHead.load(head_path) if head_path.exists() else None
+    threshold = settings.nlp.topic_threshold
+    choice = retrain_head(examples, usable, encoder, taxonomy, current=current, threshold=threshold)
+    if choice.head is not None:
+        choice.head.save(head_path)
+    _mark_trained(head_path, through, choice.reason)
+    return TopicTraining(len(examples), len(usable), choice.head is not None, choice.reason, head_path)
+
+
+def training_mark(head_path: Path) -> Path:
+    """The file beside the head that records the newest topic correction already trained on."""
+    return head_path.with_name(head_path.stem + ".trained.json")
+
+
+def corrections_trained_through(head_path: Path) -> int | None:
+    """The newest topic correction id the last training saw (None: never trained, or no record)."""
+    try:
+        return int(json.loads(training_mark(head_path).read_text(encoding="utf-8"))["corrections_through"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _mark_trained(head_path: Path, through: int | None, reason: str) -> None:
+    record = {"corrections_through": through, "trained_at": utcnow().isoformat(), "outcome": reason}
+    mark = training_mark(head_path)
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
 def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:

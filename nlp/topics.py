@@ -178,7 +178,9 @@ class NgramVectorizer:
         matrix = matrix.multiply(self.idf).tocsr()
         # Normalized apart, so neither part dominates the other (nor the embedding) by its size.
         n_words = int(np.searchsorted(self.kept, HASH_FEATURES))
-        return hstack([normalize(matrix[:, :n_words]), normalize(matrix[:, n_words:])]).tocsr()
+        parts = [matrix[:, :n_words], matrix[:, n_words:]]
+        # A part can be empty (two short corrections share no word); sklearn refuses to normalize that.
+        return hstack([normalize(part) if part.shape[1] else part for part in parts]).tocsr()
 
 
 @dataclass(slots=True)
@@ -215,18 +217,24 @@ class FewShotHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def save(self, path: Path | str) -> Path:
-        """Write the head as a plain .npz (arrays only, no pickle)."""
+        """Write the head as a plain .npz (arrays only, no pickle).
+
+        Written beside and then renamed over `path`, so a worker reloading the head never reads half a file.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            classes=np.array(self.classes, dtype=str),
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32),
-            kept=self.kept.astype(np.int32),
-            idf=self.idf.astype(np.float32),
-            class_counts=self.class_counts.astype(np.float32),
-        )
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                classes=np.array(self.classes, dtype=str),
+                coef=self.coef.astype(np.float32),
+                intercept=self.intercept.astype(np.float32),
+                kept=self.kept.astype(np.int32),
+                idf=self.idf.astype(np.float32),
+                class_counts=self.class_counts.astype(np.float32),
+            )
+        partial.replace(path)
         return path
 
     @classmethod

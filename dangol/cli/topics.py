@@ -10,7 +10,7 @@ import numpy as np
 import typer
 from sqlmodel import Session
 
-from dangol.cli.context import fail, friendly_errors, state
+from dangol.cli.context import friendly_errors, state
 
 topics_app = typer.Typer(help="Complaint topics: propose new ones, train the few-shot head.", no_args_is_help=True)
 
@@ -98,33 +98,16 @@ def train(
         None, "--out", help="Where to write the head (default var/models/topics/head.npz)."
     ),
 ) -> None:
-    """Train the few-shot topic head from a labelled file and staff topic corrections."""
-    from dangol.pipeline import current_taxonomy
-    from nlp.encoder import build_encoder
+    """Train the few-shot topic head from a labelled file and staff topic corrections; keep it if not worse."""
+    from dangol.pipeline import current_taxonomy, train_topics
     from nlp.topic_eval import read_labelled
-    from nlp.topics import DEFAULT_HEAD_PATH, train_head
 
-    settings = state(ctx).settings
-    with Session(state(ctx).engine) as session:
-        # The topics in force, Admin-page edits included, so corrections to a UI-added topic count.
-        taxonomy = current_taxonomy(settings, session)
-        corrections = topic_feedback(session=session)
-    examples = read_labelled(data, text_col, label_col, taxonomy) if data else []
-    feedback = [(text, value) for text, value in corrections if value in (*taxonomy.keys, "other")]
-    if not examples and not feedback:
-        raise fail("nothing to train on: give --data or correct some topics in the dashboard first")
-    encoder = build_encoder(settings)
-    texts = [t for t, _ in examples]
-    head = train_head(
-        texts,
-        [k for _, k in examples],
-        encoder.encode(texts),
-        taxonomy,
-        feedback=feedback,
-        feedback_embeddings=encoder.encode([t for t, _ in feedback]),
-    )
-    path = head.save(out or DEFAULT_HEAD_PATH)
-    typer.echo(f"trained on {len(examples)} examples and {len(feedback)} corrections; wrote {path}")
+    settings, engine = state(ctx).settings, state(ctx).engine
+    examples = []
+    if data:
+        with Session(engine) as session:
+            examples = read_labelled(data, text_col, label_col, current_taxonomy(settings, session))
+    typer.echo(str(train_topics(settings, engine, examples=examples, head_path=out)))
 
 
 def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple[int, str, np.ndarray]]:
@@ -146,19 +129,3 @@ def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple
         .order_by(Post.id)  # type: ignore[arg-type]
     )
     return [(pid, text, np.frombuffer(blob, dtype=np.float32)) for pid, text, blob in session.execute(stmt).all()]
-
-
-def topic_feedback(*, session: Session) -> list[tuple[str, str]]:
-    """(post text, corrected topic key) of every staff topic correction, latest per post."""
-    from sqlalchemy import select
-
-    from storage.models import LabelFeedback, Post
-
-    stmt = (
-        select(LabelFeedback.post_id, Post.text, LabelFeedback.new_value)  # type: ignore[call-overload]
-        .join(Post, Post.id == LabelFeedback.post_id)  # type: ignore[arg-type]
-        .where(LabelFeedback.kind == "topic", Post.deleted_at.is_(None))  # type: ignore[union-attr]
-        .order_by(LabelFeedback.id)  # type: ignore[arg-type]
-    )
-    latest = {post_id: (text, value) for post_id, text, value in session.execute(stmt).all()}
-    return list(latest.values())
