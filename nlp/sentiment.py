@@ -92,7 +92,7 @@ class NgramFeatures:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         self.specs = specs
-        self.idf = np.asarray(idf, dtype=np.float32)
+        self.idf = np.asarray(idf)
         self._vectorizers = [
             HashingVectorizer(
                 analyzer=spec["analyzer"],
@@ -127,12 +127,13 @@ class NgramFeatures:
         return np.where(df >= min_df, idf, 0.0).astype(np.float32)
 
     def weigh(self, counts: csr_matrix) -> csr_matrix:
-        """Sublinear TF times IDF, rows L2-normalised."""
+        """Sublinear TF times IDF, rows L2-normalised; buckets with IDF 0 are dropped."""
         from sklearn.preprocessing import normalize
 
         x = counts.astype(np.float32).tocsr(copy=True)
-        x.data = 1.0 + np.log(x.data)
-        x = x.multiply(self.idf[np.newaxis, :]).tocsr()
+        # Gathering the IDF of the buckets present keeps a large (float16) IDF vector unconverted.
+        x.data = (1.0 + np.log(x.data)) * self.idf[x.indices].astype(np.float32)
+        x.eliminate_zeros()
         return normalize(x, norm="l2", copy=False)
 
     def transform(self, texts: list[str]) -> csr_matrix:
@@ -141,7 +142,11 @@ class NgramFeatures:
 
 
 class SentimentHead:
-    """One language's head, loaded from an .npz written by `nlp.train`."""
+    """One language's head, loaded from an .npz written by `nlp.train`.
+
+    The n-gram part is stored sparsely: only the hashed buckets seen in training (`ngram_columns`)
+    carry an IDF and class weights, so a head over millions of buckets stays a few megabytes on
+    disk and in memory."""
 
     def __init__(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.meta = meta
@@ -150,7 +155,36 @@ class SentimentHead:
         self.classes: list[str] = list(meta["classes"])
         self.version: str = meta["version"]
         self.parts: list[str] = list(meta["parts"])
-        self.ngrams = NgramFeatures(meta["ngram_specs"], arrays["ngram_idf"]) if "ngrams" in self.parts else None
+        self.ngrams: NgramFeatures | None = None
+        if "ngrams" in self.parts:
+            specs = meta["ngram_specs"]
+            idf = np.zeros(sum(int(spec["n_features"]) for spec in specs), dtype=np.float16)
+            idf[arrays["ngram_columns"]] = arrays["ngram_idf"]
+            self.ngrams = NgramFeatures(specs, idf)
+
+    @classmethod
+    def sparse_ngram_arrays(cls, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> dict[str, np.ndarray]:
+        """The stored form of an n-gram part: dense IDF (0 = unused bucket) and (classes, buckets)
+        weights reduced to the used buckets."""
+        columns = np.flatnonzero(idf).astype(np.int32)
+        return {
+            "ngram_columns": columns,
+            "ngram_idf": idf[columns].astype(np.float16),
+            "ngram_coef": coef[:, columns].astype(np.float16),
+            "ngram_intercept": intercept.astype(np.float32),
+        }
+
+    @functools.cached_property
+    def _ngram_weights(self) -> Any:
+        # (buckets, classes) sparse: one product per batch, no dense weight matrix in memory.
+        from scipy.sparse import csr_matrix
+
+        coef = self._array("ngram_coef")
+        columns = self.arrays["ngram_columns"]
+        rows = np.repeat(columns, coef.shape[0])
+        cols = np.tile(np.arange(coef.shape[0]), len(columns))
+        assert self.ngrams is not None
+        return csr_matrix((coef.T.ravel(), (rows, cols)), shape=(self.ngrams.n_features, coef.shape[0]))
 
     @classmethod
     def load(cls, path: Path) -> SentimentHead:
@@ -158,12 +192,13 @@ class SentimentHead:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: np.asarray(data[k]) for k in data.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except (OSError, ValueError, KeyError) as exc:
+            return cls(json.loads(str(arrays.pop("meta"))), arrays)
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            # KeyError also covers a head written by an older Dangol in another layout.
             raise AnalysisError(
-                f"sentiment head {path} is unreadable: {exc}; retrain it with `python -m nlp.train`"
+                f"sentiment head {path} is unreadable ({type(exc).__name__}: {exc}); "
+                "retrain it with `dangol nlp retrain` or delete it to use the shipped head"
             ) from exc
-        return cls(meta, arrays)
 
     def save(self, path: Path) -> None:
         """Write the head as a compressed .npz (float16 weights keep it small)."""
@@ -188,7 +223,7 @@ class SentimentHead:
                 out["embedding"] = h @ self._array("emb_w1") + self._array("emb_b1")
         if self.ngrams is not None:
             x = self.ngrams.transform(texts)
-            out["ngrams"] = np.asarray(x @ self._array("ngram_coef").T) + self._array("ngram_intercept")
+            out["ngrams"] = np.asarray((x @ self._ngram_weights).todense()) + self._array("ngram_intercept")
         return out
 
     def combine(self, logits: dict[str, np.ndarray]) -> np.ndarray:

@@ -54,7 +54,7 @@ def test_a_better_head_replaces_the_current_one_and_learns_from_feedback(tmp_pat
     assert result.kept and result.feedback_rows == 2
     assert result.after["accuracy"] > result.before["accuracy"]
     kept = SentimentHead.load(head_path("ko", heads))
-    assert kept.meta["trained"]["train_rows"] == 3000 + 2
+    assert kept.meta["trained"]["train_rows"] == 3000 + 200 + 2  # half of the 400 validation rows join training
 
 
 def add_post(session: Session, n: int, text: str, hint: str | None = None) -> Post:
@@ -154,5 +154,17 @@ def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_r
     held = int(line.split(", ")[-1].split()[0])
     assert 2700 <= korean + held <= 3000 and held == pytest.approx((korean + held) / 5, abs=4)
     kept = SentimentHead.load(head_path("ko", heads))
-    assert kept.meta["trained"]["train_rows"] == 300 + korean
-    assert kept.meta["trained"]["val_rows"] == 400 + held
+    assert kept.meta["trained"]["train_rows"] == 300 + 200 + korean
+    assert kept.meta["trained"]["val_rows"] == 200 + held
+
+
+def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(tmp_path: Path) -> None:
+    from nlp.train import main, public_split
+
+    train, val = public_split("ko")
+    out = tmp_path / "heldout.tsv"
+    assert main(["heldout-ko", "--out", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert [(r["text"], r["label"]) for r in rows] == list(zip(val.texts, val.labels, strict=True))
+    assert len(rows) == 4000 and len(train.texts) == 32000 + 4000

@@ -158,3 +158,22 @@ def test_huggingface_classifier_loads_nothing_until_first_use() -> None:
 def test_huggingface_labels_must_be_sentiments() -> None:
     with pytest.raises(ConfigError, match="must map"):
         HuggingFaceSentimentClassifier("x", labels={"a": "happy"})
+
+
+def test_a_head_in_an_older_layout_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    shipped = SentimentHead.load(head_path("en"))
+    arrays = {k: v for k, v in shipped.arrays.items() if k != "ngram_columns"}  # the dense layout had none
+    old = SentimentHead.__new__(SentimentHead)
+    old.meta, old.arrays = shipped.meta, arrays
+    path = tmp_path / "sentiment-en.npz"
+    old.save(path)
+    with pytest.raises(AnalysisError, match=r"sentiment-en.npz is unreadable \(KeyError.*dangol nlp retrain"):
+        SentimentHead.load(path)
+
+
+def test_the_sparse_ngram_layout_keeps_only_buckets_seen_in_training() -> None:
+    idf = np.array([0.0, 1.5, 0.0, 2.0], dtype=np.float32)
+    coef = np.array([[0.0, -1.0, 0.0, 3.0], [0.0, 1.0, 0.0, -3.0]], dtype=np.float32)
+    stored = SentimentHead.sparse_ngram_arrays(idf, coef, np.zeros(2, dtype=np.float32))
+    assert stored["ngram_columns"].tolist() == [1, 3]
+    assert stored["ngram_coef"].tolist() == [[-1.0, 3.0], [1.0, -3.0]]
