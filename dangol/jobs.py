@@ -8,6 +8,7 @@ every step is idempotent, so a retry neither loses nor repeats work.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import signal
@@ -65,10 +66,29 @@ def guarded(
                 log.warning("job %s: database unavailable (%s); retry in %.0f s", name, type(exc).__name__, wait)
                 sleep(wait)
             else:
-                log.info("job %s done: %s", name, result)
+                # A worker runs analyze and route every 30 s: runs that found nothing stay at DEBUG.
+                log.log(logging.INFO if did_work(result) else logging.DEBUG, "job %s done: %s", name, result)
                 return
 
     return run
+
+
+def did_work(result: Any) -> bool:
+    """Whether a job's result reports anything: a count above zero, a non-ok status, an error or
+    some other non-empty value (dataclass results are read field by field)."""
+    if result is None:
+        return False
+    if not dataclasses.is_dataclass(result):
+        return bool(result)
+    for item in dataclasses.fields(result):
+        value = getattr(result, item.name)
+        if item.name == "status" and value not in ("ok", None):
+            return True
+        if item.name == "error" and value:
+            return True
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0 and item.name != "requests":
+            return True
+    return False
 
 
 def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | None = None) -> BackgroundScheduler:
@@ -82,13 +102,21 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     for name in pipeline.enabled_sources(settings):
         every = settings.sources[name].every_minutes
         job = guarded(f"collect:{name}", functools.partial(pipeline.collect_source, settings, engine, name))
-        scheduler.add_job(job, IntervalTrigger(minutes=every), id=f"collect:{name}", next_run_time=_now(settings))
+        scheduler.add_job(
+            job,
+            IntervalTrigger(minutes=every),
+            id=f"collect:{name}",
+            name=f"collect:{name}",
+            next_run_time=_now(settings),
+        )
     analyze = guarded("analyze", analyze_job(settings, engine, analyzer))
-    scheduler.add_job(analyze, IntervalTrigger(seconds=settings.worker.analyze_every_seconds), id="analyze")
+    scheduler.add_job(
+        analyze, IntervalTrigger(seconds=settings.worker.analyze_every_seconds), id="analyze", name="analyze"
+    )
     route = guarded("route", lambda: pipeline.route(settings, engine))
-    scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route")
+    scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route", name="route")
     for job_id, trigger, func in periodic_jobs(settings, engine):
-        scheduler.add_job(guarded(job_id, func), trigger, id=job_id)
+        scheduler.add_job(guarded(job_id, func), trigger, id=job_id, name=job_id)
     return scheduler
 
 

@@ -131,6 +131,10 @@ def run(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    if not verbose:
+        # Their INFO lines (job added, job run, migration plugins) bury the worker's own.
+        for chatty in ("apscheduler", "alembic"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     st = state(ctx)
     install_log_redaction(secret_values(st.settings))
     typer.echo("worker running; Ctrl-C to stop")
@@ -179,9 +183,11 @@ def demo(
 def _serve_demo(logins: dict[str, str], port: int) -> None:
     env = dict(os.environ, DANGOL_DATABASE_URL=f"sqlite:///{Path('var/demo.db').resolve()}")
     dangol = [sys.executable, "-m", "dangol.cli"]
-    worker = subprocess.Popen([*dangol, "run"], env=env, stdout=subprocess.DEVNULL)
+    worker_log = Path("var/demo-worker.log")
+    with worker_log.open("a") as log_file:
+        worker = subprocess.Popen([*dangol, "run"], env=env, stdout=subprocess.DEVNULL, stderr=log_file)
     ui = subprocess.Popen([*dangol, "dashboard", "--port", str(port)], env=env)
-    typer.echo(f"\nDashboard: http://localhost:{port}\nDemo logins (username / password):")
+    typer.echo(f"\nDashboard: http://localhost:{port}   (worker log: {worker_log})\nDemo logins (username / password):")
     for username, password in logins.items():
         typer.echo(f"  {username:<10} {password}")
     typer.echo("Ctrl-C stops the demo.")

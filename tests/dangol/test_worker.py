@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dangol.jobs import build_scheduler
+from dangol.jobs import build_scheduler, did_work
+from dangol.pipeline import AnalyzeRun, SourceRun
 from dangol.settings import load_settings
 from storage.engine import make_engine
 
@@ -59,6 +60,8 @@ def test_worker_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signals) -> 
             worker.kill()
     assert worker.returncode == 0, out
     assert "worker stopped" in out
+    # Scheduler and migration chatter stays out of the log unless --verbose.
+    assert "Adding job tentatively" not in out and "setup plugin alembic" not in out
 
 
 def test_scheduler_has_a_job_for_every_enabled_source_and_every_periodic_task(tmp_path: Path) -> None:
@@ -69,3 +72,17 @@ def test_scheduler_has_a_job_for_every_enabled_source_and_every_periodic_task(tm
     assert demo_sources and demo_sources <= ids
     assert "collect:maru_x" not in ids  # disabled in the sample config
     assert {"analyze", "route", "report:weekly", "report:alerts", "retention:purge"} <= ids
+    assert all(job.name == job.id for job in scheduler.get_jobs())  # scheduler warnings name the job
+
+
+def test_only_job_runs_that_did_something_are_logged_at_info() -> None:
+    idle_source = SourceRun(source="x", pages=0, requests=1, new_posts=0, duplicates=0, dead_letters=0, status="ok")
+    assert not did_work(idle_source) and not did_work(AnalyzeRun(0, 0, 0, 0)) and not did_work(None)
+    assert did_work(AnalyzeRun(analyzed=3, batches=1, links_applied=0, links_proposed=0))
+    assert did_work(SourceRun(source="x", pages=1, requests=1, new_posts=0, duplicates=0, dead_letters=0, status="ok"))
+    assert did_work(
+        SourceRun(
+            source="x", pages=0, requests=1, new_posts=0, duplicates=0, dead_letters=0, status="failed", error="timeout"
+        )
+    )
+    assert did_work("report written") and not did_work("")
