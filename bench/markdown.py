@@ -64,16 +64,25 @@ def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:
     return backend, int(size)
 
 
+# The queue piece's cases and their column titles, in table order.
+QUEUE_CASES = {
+    "first_page": "first page",
+    "filtered_page": "filtered page",
+    "topic_page": "one topic",
+    "deep_page": "deep page",
+    "due_page": "by due time",
+    "count": "count",
+}
+
+
 def queue(results: dict[str, Any]) -> str:
     """Queue page latencies per backend and size, and the weekly report."""
     rows = []
     for key, r in sorted(results.get("queue", {}).items(), key=_backend_and_size):
         backend, size = key.split("/")
-        cells = [f"{r[c]['p50_ms']} / {r[c]['p95_ms']}" for c in ("first_page", "filtered_page", "deep_page", "count")]
+        cells = [f"{r[c]['p50_ms']} / {r[c]['p95_ms']}" if c in r else "" for c in QUEUE_CASES]
         rows.append([backend, f"{int(size):,}", f"{r['open_items']:,}", *cells, r["count"]["load_average"]])
-    out = _table(
-        ["backend", "posts", "open items", "first page", "filtered page", "deep page", "count", "load avg"], rows
-    )
+    out = _table(["backend", "posts", "open items", *QUEUE_CASES.values(), "load avg"], rows)
     weekly = [
         [key, f"{r['posts_in_week']:,}", r["build_s"], r["write_s"], r["total_s"], r["load_average"]]
         for key, r in results.get("weekly", {}).items()

@@ -197,7 +197,7 @@ def add_missing_indexes(engine: Engine) -> list[str]:
 
 
 def queue_latency(engine: Engine, repeats: int) -> dict[str, Any]:
-    """p50/p95 of the queue list's first page, a filtered page, a deep page and the count.
+    """p50/p95 of the queue list's first page, filtered pages, a deep page, the due sort and the count.
 
     The deep page is the one after the middle of the open queue, reached as the dashboard reaches
     it: by the cursor of the page before it (finding that page, by OFFSET, is not timed).
@@ -207,6 +207,7 @@ def queue_latency(engine: Engine, repeats: int) -> dict[str, Any]:
 
     open_items = QueueFilters(status=OPEN)
     filtered = QueueFilters(status=OPEN, team="support", topic="delivery", language="en")
+    one_topic = QueueFilters(status=OPEN, topic="delivery")
     count = select(func.count()).select_from(QueueItem).where(col(QueueItem.status).in_(OPEN))
     with Session(engine) as session:
         total = session.exec(count).one()  # exact: the page's own count stops at COUNT_LIMIT
@@ -215,10 +216,12 @@ def queue_latency(engine: Engine, repeats: int) -> dict[str, Any]:
         cases = {
             "first_page": lambda: list_queue(open_items, session=session),
             "filtered_page": lambda: list_queue(filtered, session=session, sort="oldest"),
+            "topic_page": lambda: list_queue(one_topic, session=session),
             "deep_page": lambda: list_queue(open_items, session=session, page=deep + 1, cursor=before.next),
+            "due_page": lambda: list_queue(open_items, session=session, sort="due"),
             "count": lambda: session.exec(count).one(),
         }
-        out: dict[str, Any] = {"open_items": total, "deep_page": deep + 1}
+        out: dict[str, Any] = {"open_items": total, "deep_page_number": deep + 1}
         for name, call in cases.items():
 
             def once(call: Callable[[], object] = call) -> None:

@@ -208,6 +208,12 @@ class QueueItem(SQLModel, table=True):
             "ix_queue_filters",
             *("status", "team", "topic", "language", "sentiment", "platform", "priority", "created_at", "id"),
         ),
+        # One topic by priority, and its count: the topic's open items without the team that
+        # ix_queue_filters puts before the topic (through which SQLite scanned every open item).
+        Index("ix_queue_status_topic_priority", "status", "topic", "priority", "created_at", "id"),
+        # The due sort: each open status's items in due order. Status first, not last: closed items have
+        # the oldest due times, so a due-first index would step over the whole closed history first.
+        Index("ix_queue_status_due", "status", "first_response_due_at", "id"),
         Index("ix_queue_assignee_status", "assignee_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)

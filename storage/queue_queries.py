@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, tuple_, update
+from sqlalchemy import and_, case, func, or_, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dangol.types import utcnow
-from storage.columns import UtcDateTime
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
 
 SORTS = ("priority", "oldest", "newest", "due")
@@ -117,34 +116,67 @@ class QueueSlice:
 # 25-30 ms on PostgreSQL, more than the page itself), and "10,000+ items" says enough to triage by.
 COUNT_LIMIT = 10_000
 
-# Items without an SLA clock come last when sorting by due time, on both databases.
-_NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
-
 
 def _sort_key(sort: str) -> tuple[tuple[Any, ...], bool]:
     """The columns a sort orders by (the id last, so every key is unique) and whether it runs descending.
 
     One direction for the whole key lets a cursor be one row-value comparison, which both
     databases answer as an index range: priority reads ix_queue_priority_order, the ages and
-    filtered pages ix_queue_filters (the due time has no index: a sort of the matching items).
+    filtered pages ix_queue_filters, one topic ix_queue_status_topic_priority, the due time
+    ix_queue_status_due.
     """
-    due = func.coalesce(col(QueueItem.first_response_due_at), literal(_NO_DUE, UtcDateTime()))
     return {
         "priority": ((col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id)), False),
         "oldest": ((col(QueueItem.created_at), col(QueueItem.id)), False),
         "newest": ((col(QueueItem.created_at), col(QueueItem.id)), True),
-        "due": ((due, col(QueueItem.id)), False),
+        "due": ((col(QueueItem.first_response_due_at), col(QueueItem.id)), False),
     }[sort]
 
 
-def _seek(stmt: Any, sort: str, cursor: Cursor | None) -> Any:
-    """`stmt` from the cursor on, in reading order (backwards when paging back)."""
+def _seek(stmt: Any, sort: str, cursor: Cursor | None) -> list[Any]:
+    """Statements that read `stmt` from the cursor on in reading order (backwards when paging back), one after another.
+
+    Every sort is one statement but the due sort: items with a due time by due time, then those
+    without by id. Two index ranges rather than one key with a stand-in for the missing time:
+    neither database reads `coalesce(due, stand-in)` in order from an index.
+    """
     key, descending = _sort_key(sort)
-    ascending = descending != (cursor is None or cursor.after)
-    if cursor is not None:
+    forward = cursor is None or cursor.after
+    ascending = descending != forward
+    if sort != "due":
+        return [_range(stmt, key, ascending, cursor.key if cursor else None)]
+    due, item_id = key
+    dated = (stmt.where(due.is_not(None)), key, ascending)
+    undated = (stmt.where(due.is_(None)), (item_id,), ascending)
+    if cursor is None:
+        return [_range(*dated, None), _range(*undated, None)]
+    if cursor.key[0] is None:  # on an item without a due time: only those on one side of its id are left
+        return [_range(*undated, cursor.key[1:])] + ([] if forward else [_range(*dated, None)])
+    return [_range(*dated, cursor.key)] + ([_range(*undated, None)] if forward else [])
+
+
+def _range(stmt: Any, key: tuple[Any, ...], ascending: bool, after: tuple[Any, ...] | None) -> Any:
+    """`stmt` ordered by `key`, from the key `after` on (exclusive) when given."""
+    if after is not None:
         here = tuple_(*key)
-        stmt = stmt.where(here > cursor.key if ascending else here < cursor.key)
+        stmt = stmt.where(here > after if ascending else here < after)
     return stmt.order_by(*(k if ascending else k.desc() for k in key))
+
+
+def _read(parts: list[Any], *, session: Session, offset: int = 0, limit: int | None = None) -> list[tuple[Any, ...]]:
+    """Rows of `parts` read one after another, as if they were one statement with OFFSET and LIMIT."""
+    rows: list[tuple[Any, ...]] = []
+    for part in parts:
+        want = None if limit is None else limit - len(rows)
+        if want == 0:
+            break
+        got = [tuple(r) for r in session.exec(part.offset(offset).limit(want))]
+        if offset and not got:  # this part ends before the offset: skip its rows in the next
+            offset -= int(session.exec(select(func.count()).select_from(part.subquery())).one())
+        else:
+            offset = 0
+        rows += got
+    return rows
 
 
 def _keys(sort: str, extra: tuple[Any, ...] = ()) -> Any:
@@ -176,8 +208,8 @@ def queue_page(
     else:
         matching = _joined(select(col(QueueItem.id)), filters).where(*conditions).limit(COUNT_LIMIT + 1)
         total = int(session.exec(select(func.count()).select_from(matching.subquery())).one())
-        page = _seek(_joined(_keys(sort), filters).where(*conditions), sort, cursor)
-        rows = [tuple(r) for r in session.exec(page.offset(offset).limit(page_size + 1))]
+        parts = _seek(_joined(_keys(sort), filters).where(*conditions), sort, cursor)
+        rows = _read(parts, session=session, offset=offset, limit=page_size + 1)
     backwards = cursor is not None and not cursor.after
     if cursor is not None and (not rows or (backwards and len(rows) <= page_size)):
         # Paged back to the start, or past the end (items came or went meanwhile): the first page, full.
@@ -206,7 +238,7 @@ def _tagged(
     tags = (col(QueueItem.tags),)
     matching = _joined(_keys(sort, tags), filters).where(*conditions)
     total = sum(1 for *_, found in session.exec(matching) if filters.tag in (found or []))
-    rows = session.exec(_seek(matching, sort, cursor))
+    rows = _read(_seek(matching, sort, cursor), session=session)
     return [tuple(keys) for *keys, found in rows if filters.tag in (found or [])], total
 
 

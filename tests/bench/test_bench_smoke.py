@@ -58,7 +58,7 @@ def test_queue_latency_times_every_query_of_the_queue_page(database_url: str) ->
     result = pieces.queue_latency(engine, repeats=3)
     engine.dispose()
     assert result["open_items"] > 0
-    for query in ("first_page", "filtered_page", "deep_page", "count"):
+    for query in markdown.QUEUE_CASES:
         assert set(result[query]) == LATENCY_KEYS
         assert result[query]["repeats"] == 3
 

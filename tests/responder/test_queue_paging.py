@@ -117,6 +117,43 @@ def test_items_without_a_due_time_come_last_by_due_time(session, queue):
     assert [i.id for i in list_queue(OPEN, session=session, sort="due", page_size=500).items][-1] == queue[0]
 
 
+@pytest.fixture
+def half_undated(session: Session, queue: list[int]) -> list[int]:
+    """Every other item loses its due time; returns the ids in due order (undated last, by id)."""
+    for item_id in queue[::2]:
+        session.get(QueueItem, item_id).first_response_due_at = None  # type: ignore[union-attr]
+    session.flush()
+    dated = sorted(session.exec(select(QueueItem).where(col(QueueItem.first_response_due_at).is_not(None))),
+                   key=lambda i: (i.first_response_due_at, i.id))  # fmt: skip
+    return [i.id for i in dated] + queue[::2]
+
+
+def test_paging_by_due_time_crosses_from_dated_to_undated_items_both_ways(session, half_undated):
+    assert walk(session, "due", page_size=4) == half_undated
+    pages = [list_queue(OPEN, session=session, sort="due", page_size=4)]
+    while pages[-1].next is not None:
+        pages.append(list_queue(OPEN, session=session, sort="due", page_size=4, cursor=pages[-1].next))
+    back = [list_queue(OPEN, session=session, sort="due", page_size=4, cursor=p.previous) for p in pages[1:]]
+    assert [[i.id for i in b.items] for b in back] == [[i.id for i in p.items] for p in pages[:-1]]
+
+
+def test_a_due_page_jump_lands_past_the_dated_items_too(session, half_undated):
+    for page in (1, 3, 4, 5):
+        found = list_queue(OPEN, session=session, sort="due", page_size=3, page=page).items
+        assert [i.id for i in found] == half_undated[(page - 1) * 3 : page * 3]
+
+
+def test_tag_filter_pages_by_due_time_across_undated_items(session, half_undated, make_staff):
+    from responder.queue import add_tag
+
+    amy = make_staff("amy")
+    for item_id in half_undated:
+        add_tag(item_id, "refund", actor=amy, session=session)
+    first = list_queue(QueueFilters(tag="refund"), session=session, sort="due", page_size=15)
+    rest = list_queue(QueueFilters(tag="refund"), session=session, sort="due", page_size=15, cursor=first.next)
+    assert [i.id for i in first.items + rest.items] == half_undated
+
+
 def test_tag_filter_pages_by_cursor_too(session, queue, make_staff):
     from responder.queue import add_tag
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 17:41:30.047008
+Create Date: 2026-11-29 18:24:36.143191
 """
 
 from collections.abc import Sequence
@@ -392,7 +392,11 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index("ix_queue_priority_order", ["priority", "created_at", "id", "status"], unique=False)
+        batch_op.create_index("ix_queue_status_due", ["status", "first_response_due_at", "id"], unique=False)
         batch_op.create_index("ix_queue_status_priority", ["status", "priority", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_queue_status_topic_priority", ["status", "topic", "priority", "created_at", "id"], unique=False
+        )
         batch_op.create_index(
             "ix_queue_team_status_priority", ["team", "status", "priority", "created_at"], unique=False
         )
@@ -475,7 +479,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_queueitem_post_id"))
         batch_op.drop_index(batch_op.f("ix_queueitem_customer_id"))
         batch_op.drop_index("ix_queue_team_status_priority")
+        batch_op.drop_index("ix_queue_status_topic_priority")
         batch_op.drop_index("ix_queue_status_priority")
+        batch_op.drop_index("ix_queue_status_due")
         batch_op.drop_index("ix_queue_priority_order")
         batch_op.drop_index("ix_queue_filters")
         batch_op.drop_index("ix_queue_assignee_status")
