@@ -157,6 +157,8 @@ def dashboard(
 def _streamlit_command(config: Path | None, port: int, address: str) -> list[str]:
     command = [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP), "--server.port", str(port)]
     command += ["--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    # No "Deploy" button: this is a self-hosted app, not a Streamlit Cloud one.
+    command += ["--client.toolbarMode", "minimal"]
     return command + ["--", "--config", str(config)] if config else command
 
 

@@ -119,13 +119,32 @@ def _analysis(view: ItemContext) -> None:
         scores = pd.DataFrame({"score": analysis.topics}).rename_axis("topic").sort_values("score")
         st.bar_chart(scores, horizontal=True, height=40 + 24 * len(scores))
     if analysis.risk_breakdown:
-        st.caption("Risk breakdown")
-        st.dataframe(
-            pd.DataFrame(
-                {"factor": list(analysis.risk_breakdown), "value": [str(v) for v in analysis.risk_breakdown.values()]}
-            ),
-            hide_index=True,
+        st.caption("Risk breakdown: risk is the sum of the contributions (value × weight)")
+        st.dataframe(risk_table(analysis.risk_breakdown), hide_index=True)
+
+
+def risk_table(breakdown: dict[str, Any]) -> pd.DataFrame:
+    """One row per risk factor: value, weight, contribution and what the value came from."""
+    rows = []
+    for factor, parts in breakdown.items():
+        parts = parts if isinstance(parts, dict) else {"value": parts}
+        evidence = {k: v for k, v in parts.items() if k not in ("value", "weight", "contribution")}
+        rows.append(
+            {
+                "factor": factor.replace("_", " "),
+                "value": parts.get("value"),
+                "weight": parts.get("weight"),
+                "contribution": parts.get("contribution"),
+                "from": ", ".join(f"{k}: {_evidence(v)}" for k, v in evidence.items()),
+            }
         )
+    return pd.DataFrame(rows)
+
+
+def _evidence(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return "n/a" if value is None else str(value)
 
 
 def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:

@@ -1,5 +1,6 @@
 """Each dashboard page's logic through AppTest: queue, item, customers, topics, reports, sources, admin."""
 
+import pytest
 from sqlmodel import Session, select
 
 from dangol.types import utcnow
@@ -231,3 +232,15 @@ def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) 
         rules = session.exec(select(RoutingRule).order_by(RoutingRule.position)).all()
     assert len(rules) == len(dashboard_db.settings.responder.rules)
     assert [r.enabled for r in rules][:2] == [False, True]
+
+
+def test_the_risk_breakdown_is_a_table_of_value_weight_contribution_and_evidence() -> None:
+    from dashboard.views.item import risk_table
+    from nlp.risk import score_risk
+
+    risk = score_risk("I want a refund or I call my lawyer", negative=0.9, followers=5000, customer_tier="gold")
+    table = risk_table(risk.breakdown).set_index("factor")
+    assert list(table.columns) == ["value", "weight", "contribution", "from"]
+    assert table["contribution"].sum() == pytest.approx(risk.score, abs=1e-3)
+    assert "refund" in table.loc["signal words", "from"] and "tier: gold" in table.loc["customer value", "from"]
+    assert "followers: 5000" in table.loc["reach", "from"]
