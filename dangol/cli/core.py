@@ -151,7 +151,9 @@ def dashboard(
     """Start the Streamlit dashboard."""
     st = state(ctx)
     st.settings  # noqa: B018 - fail here, with a clear message, on a bad config
-    sys.exit(subprocess.call(_streamlit_command(st.config_path, port, address)))
+    command = _streamlit_command(st.config_path, port, address)
+    # This process becomes Streamlit: a Ctrl-C or SIGTERM meant for the dashboard reaches it directly.
+    os.execv(command[0], command)
 
 
 def _streamlit_command(config: Path | None, port: int, address: str) -> list[str]:
@@ -193,6 +195,8 @@ def _serve_demo(logins: dict[str, str], port: int) -> None:
     for username, password in logins.items():
         typer.echo(f"  {username:<10} {password}")
     typer.echo("Ctrl-C stops the demo.")
+    # A service manager stops the demo with SIGTERM: shut the children down as for Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         ui.wait()
     except KeyboardInterrupt:
@@ -202,7 +206,14 @@ def _serve_demo(logins: dict[str, str], port: int) -> None:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
         for process in (ui, worker):
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _unanalyzed_count(engine: Any) -> int:
