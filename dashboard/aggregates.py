@@ -4,7 +4,7 @@ be fresher than that. The window is rounded to the hour so every viewer shares t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 from sqlmodel import Session
@@ -15,9 +15,12 @@ from storage import dashboard_queries as q
 TTL_SECONDS = 300
 
 
-def window(days: int) -> tuple[datetime, datetime]:
-    """[now - days, now) with `now` rounded up to the next hour."""
+def window(days: int, ending: date | None = None) -> tuple[datetime, datetime]:
+    """[until - days, until): until is now rounded up to the next hour, or the end of the day
+    `ending` (UTC) when that day is over (to look back at a past period)."""
     until = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if ending is not None:
+        until = min(until, datetime.combine(ending + timedelta(days=1), time.min, tzinfo=UTC))
     return until - timedelta(days=days), until
 
 

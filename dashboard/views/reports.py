@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.context import Ctx, read
 from dashboard.safe import md
+from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
 
 
@@ -35,7 +36,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
     trend = pd.DataFrame([{"week": p.week, **p.counts} for p in report.trend]).set_index("week")
     if not trend.empty:
         st.caption("Sentiment by week")
-        st.bar_chart(trend)
+        # All three always, so the legend and the colours stay the same week to week.
+        trend = trend.reindex(columns=list(SENTIMENT_COLORS), fill_value=0)
+        st.bar_chart(trend, color=list(SENTIMENT_COLORS.values()))
     if report.complaint_topics:
         st.caption("Complaints by topic")
         st.dataframe(
@@ -76,7 +79,7 @@ def _recent_charts(ctx: Ctx) -> None:
     sentiment = aggregates.sentiment_days(db.url, db.echo, since, until)
     if sentiment:
         frame = pd.DataFrame(sentiment, columns=["day", "sentiment", "posts"])
-        colors = alt.Scale(domain=["negative", "neutral", "positive"], range=["#c62828", "#9e9e9e", "#2e7d32"])
+        colors = alt.Scale(domain=list(SENTIMENT_COLORS), range=list(SENTIMENT_COLORS.values()))
         st.altair_chart(
             alt.Chart(frame, title="Sentiment per day")
             .mark_area()

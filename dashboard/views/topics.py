@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -29,11 +28,14 @@ def render(ctx: Ctx, actor: Staff) -> None:
     from storage.topics import list_topics
 
     st.header("Complaint topics")
-    days = WINDOWS[st.selectbox("Window", list(WINDOWS), key="topic_window")]
-    now = utcnow()
-    since = now - timedelta(days=days)
+    cols = st.columns([3, 1])
+    days = WINDOWS[cols[0].selectbox("Window", list(WINDOWS), key="topic_window")]
+    today = utcnow().date()
+    ending = cols[1].date_input("Ending on (UTC)", value=today, max_value=today, key="topic_ending")
+    since, until = aggregates.window(days, ending)
+    now = min(utcnow(), until)
     db = ctx.settings.database
-    counts = aggregates.topic_days(db.url, db.echo, *aggregates.window(days))
+    counts = aggregates.topic_days(db.url, db.echo, since, until)
     if counts:
         frame = pd.DataFrame(counts, columns=["day", "topic", "complaints"])
         chart = (
@@ -48,7 +50,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         )
         st.altair_chart(chart, width="stretch")
     else:
-        st.info("No complaints in this window.")
+        st.info("No complaints in this window: choose a longer window or an earlier end date.")
     entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
     if not entries:
         st.caption("No topics are configured ([topics] in config.toml, or the Admin page).")

@@ -1,5 +1,7 @@
 """Each dashboard page's logic through AppTest: queue, item, customers, topics, reports, sources, admin."""
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
@@ -244,3 +246,19 @@ def test_the_risk_breakdown_is_a_table_of_value_weight_contribution_and_evidence
     assert table["contribution"].sum() == pytest.approx(risk.score, abs=1e-3)
     assert "refund" in table.loc["signal words", "from"] and "tier: gold" in table.loc["customer value", "from"]
     assert "followers: 5000" in table.loc["reach", "from"]
+
+
+def test_topics_page_looks_back_at_a_window_ending_on_an_earlier_day(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Topics")
+    at.date_input(key="topic_ending").set_value(utcnow().date() - timedelta(days=40)).run()
+    assert not at.exception
+    assert not charts(at)  # the fixture's complaints are all from today
+    assert "choose a longer window or an earlier end date" in shown(at.info)[0]
+
+
+def test_the_weekly_sentiment_bars_are_red_grey_green(dashboard_db, monkeypatch) -> None:
+    from reports.charts import SENTIMENT_COLORS
+
+    at = app_as(dashboard_db, "reviewer1", monkeypatch, page="Reports", report_week=_this_week(dashboard_db))
+    spec = next(c.proto.spec for c in charts(at) if "Sentiment per day" not in c.proto.spec)
+    assert all(color in spec for color in SENTIMENT_COLORS.values())
