@@ -86,13 +86,18 @@ def preprocess(text: str, steps: list[str]) -> str:
 
 
 class NgramFeatures:
-    """TF-IDF over hashed word and character n-grams: nothing but the IDF vector to store."""
+    """TF-IDF over hashed word and character n-grams, restricted to the buckets kept in training.
 
-    def __init__(self, specs: list[dict[str, Any]], idf: np.ndarray) -> None:
+    Only the kept buckets (sorted ids in the hashed space) and their IDF are stored; `weigh` maps a
+    text's buckets onto them, so nothing the size of the hashed space (millions) is ever allocated.
+    """
+
+    def __init__(self, specs: list[dict[str, Any]], columns: np.ndarray, idf: np.ndarray) -> None:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         self.specs = specs
-        self.idf = np.asarray(idf)
+        self.columns = np.asarray(columns, dtype=np.int64)
+        self.idf = np.asarray(idf, dtype=np.float32)
         self._vectorizers = [
             HashingVectorizer(
                 analyzer=spec["analyzer"],
@@ -107,37 +112,36 @@ class NgramFeatures:
             for spec in specs
         ]
 
-    @property
-    def n_features(self) -> int:
-        return sum(int(spec["n_features"]) for spec in self.specs)
-
     def counts(self, texts: list[str]) -> csr_matrix:
-        """Raw hashed n-gram counts, the blocks of every spec side by side."""
+        """Raw hashed n-gram counts, the blocks of every spec side by side (the whole hashed space)."""
         from scipy.sparse import hstack
 
         return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
 
     @staticmethod
-    def fit_idf(counts: csr_matrix, min_df: int = 1) -> np.ndarray:
-        """Smoothed IDF as scikit-learn's TfidfTransformer computes it; buckets seen in fewer than
-        `min_df` documents get 0, which drops them (and keeps the shipped file small)."""
+    def fit_idf(counts: csr_matrix, min_df: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(kept buckets, their IDF): buckets seen in at least `min_df` documents, with the smoothed
+        IDF scikit-learn's TfidfTransformer computes."""
         df = np.bincount(counts.indices, minlength=counts.shape[1])
-        n = counts.shape[0]
-        idf = np.log((1 + n) / (1 + df)) + 1.0
-        return np.where(df >= min_df, idf, 0.0).astype(np.float32)
+        columns = np.flatnonzero(df >= min_df)
+        idf = np.log((1 + counts.shape[0]) / (1 + df[columns])) + 1.0
+        return columns, idf.astype(np.float32)
 
     def weigh(self, counts: csr_matrix) -> csr_matrix:
-        """Sublinear TF times IDF, rows L2-normalised; buckets with IDF 0 are dropped."""
+        """Sublinear TF times IDF over the kept buckets, rows L2-normalised: (texts, kept buckets)."""
+        from scipy.sparse import csr_matrix
         from sklearn.preprocessing import normalize
 
-        x = counts.astype(np.float32).tocsr(copy=True)
-        # Gathering the IDF of the buckets present keeps a large (float16) IDF vector unconverted.
-        x.data = (1.0 + np.log(x.data)) * self.idf[x.indices].astype(np.float32)
-        x.eliminate_zeros()
+        counts = counts.tocsr()
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        position = np.minimum(np.searchsorted(self.columns, counts.indices), max(len(self.columns) - 1, 0))
+        known = self.columns[position] == counts.indices if len(self.columns) else np.zeros(0, dtype=bool)
+        values = (1.0 + np.log(counts.data[known].astype(np.float32))) * self.idf[position[known]]
+        x = csr_matrix((values, (rows[known], position[known])), shape=(counts.shape[0], len(self.columns)))
         return normalize(x, norm="l2", copy=False)
 
     def transform(self, texts: list[str]) -> csr_matrix:
-        """TF-IDF rows for `texts`."""
+        """TF-IDF rows for `texts` over the kept buckets."""
         return self.weigh(self.counts(texts))
 
 
@@ -157,34 +161,22 @@ class SentimentHead:
         self.parts: list[str] = list(meta["parts"])
         self.ngrams: NgramFeatures | None = None
         if "ngrams" in self.parts:
-            specs = meta["ngram_specs"]
-            idf = np.zeros(sum(int(spec["n_features"]) for spec in specs), dtype=np.float16)
-            idf[arrays["ngram_columns"]] = arrays["ngram_idf"]
-            self.ngrams = NgramFeatures(specs, idf)
+            self.ngrams = NgramFeatures(meta["ngram_specs"], arrays["ngram_columns"], arrays["ngram_idf"])
 
-    @classmethod
-    def sparse_ngram_arrays(cls, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> dict[str, np.ndarray]:
-        """The stored form of an n-gram part: dense IDF (0 = unused bucket) and (classes, buckets)
-        weights reduced to the used buckets."""
-        columns = np.flatnonzero(idf).astype(np.int32)
+    @staticmethod
+    def ngram_arrays(features: NgramFeatures, coef: np.ndarray, intercept: np.ndarray) -> dict[str, np.ndarray]:
+        """The stored form of an n-gram part: kept buckets, their IDF and (classes, kept) weights."""
         return {
-            "ngram_columns": columns,
-            "ngram_idf": idf[columns].astype(np.float16),
-            "ngram_coef": coef[:, columns].astype(np.float16),
+            "ngram_columns": features.columns.astype(np.int32),
+            "ngram_idf": features.idf.astype(np.float16),
+            "ngram_coef": coef.astype(np.float16),
             "ngram_intercept": intercept.astype(np.float32),
         }
 
     @functools.cached_property
-    def _ngram_weights(self) -> Any:
-        # (buckets, classes) sparse: one product per batch, no dense weight matrix in memory.
-        from scipy.sparse import csr_matrix
-
-        coef = self._array("ngram_coef")
-        columns = self.arrays["ngram_columns"]
-        rows = np.repeat(columns, coef.shape[0])
-        cols = np.tile(np.arange(coef.shape[0]), len(columns))
-        assert self.ngrams is not None
-        return csr_matrix((coef.T.ravel(), (rows, cols)), shape=(self.ngrams.n_features, coef.shape[0]))
+    def _ngram_weights(self) -> np.ndarray:
+        # (kept buckets, classes), converted once rather than per batch.
+        return self._array("ngram_coef").T.copy()
 
     @classmethod
     def load(cls, path: Path) -> SentimentHead:
@@ -223,7 +215,7 @@ class SentimentHead:
                 out["embedding"] = h @ self._array("emb_w1") + self._array("emb_b1")
         if self.ngrams is not None:
             x = self.ngrams.transform(texts)
-            out["ngrams"] = np.asarray((x @ self._ngram_weights).todense()) + self._array("ngram_intercept")
+            out["ngrams"] = np.asarray(x @ self._ngram_weights) + self._array("ngram_intercept")
         return out
 
     def combine(self, logits: dict[str, np.ndarray]) -> np.ndarray:

@@ -38,7 +38,7 @@ EN_NGRAMS = [
     {"analyzer": "char_wb", "ngram_range": [2, 5], "n_features": 2**19},
 ]
 # 2^22 buckets per view: at 2^19 hash collisions cost ~0.4 points of NSMC accuracy (only the
-# ~1M buckets seen twice in training are stored, see SentimentHead.sparse_ngram_arrays).
+# ~1M buckets seen twice in training are stored, see NgramFeatures).
 KO_NGRAMS = [
     {"analyzer": "word", "ngram_range": [1, 2], "n_features": 2**22, "prep": ["squeeze"]},
     {"analyzer": "char_wb", "ngram_range": [1, 4], "n_features": 2**22, "prep": ["squeeze"]},
@@ -115,16 +115,16 @@ def fit_ngrams(
     from scipy.sparse import diags
     from sklearn.linear_model import LogisticRegression
 
-    features = NgramFeatures(specs, np.ones(sum(s["n_features"] for s in specs), dtype=np.float32))
+    features = NgramFeatures(specs, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     counts = features.counts(texts)
-    features.idf = NgramFeatures.fit_idf(counts, min_df)
+    features.columns, features.idf = NgramFeatures.fit_idf(counts, min_df)
     binary = len(set(y)) == 2
     if nb_alpha is not None and not binary:
         raise ValueError("naive-Bayes scaling needs a binary head")
     scale = (
-        nb_log_count_ratio(counts, y, features.idf, nb_alpha)
+        nb_log_count_ratio(counts, y, features.columns, nb_alpha)
         if nb_alpha is not None
-        else np.ones(counts.shape[1], dtype=np.float32)
+        else np.ones(len(features.columns), dtype=np.float32)
     )
     model = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight, solver="liblinear" if binary else "lbfgs")
     model.fit(features.weigh(counts) @ diags(scale), y)
@@ -135,15 +135,15 @@ def fit_ngrams(
     return features, coef.astype(np.float32), intercept.astype(np.float32)
 
 
-def nb_log_count_ratio(counts: csr_matrix, y: np.ndarray, idf: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+def nb_log_count_ratio(counts: csr_matrix, y: np.ndarray, columns: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """log(P(bucket | positive) / P(bucket | negative)) over documents containing the bucket,
-    smoothed by `alpha`; 0 for buckets the IDF dropped."""
+    smoothed by `alpha`, for the kept `columns`."""
     present = counts.copy()
     present.data[:] = 1
     pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + alpha
     neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + alpha
     ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
-    return np.where(idf > 0, ratio, 0.0).astype(np.float32)
+    return ratio[columns].astype(np.float32)
 
 
 def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, alpha: float, class_weight: bool) -> dict[str, np.ndarray]:
@@ -269,7 +269,7 @@ def train_head(
             config["min_df"],
             config.get("nb_alpha"),
         )
-        arrays |= SentimentHead.sparse_ngram_arrays(features.idf, coef, intercept)
+        arrays |= SentimentHead.ngram_arrays(features, coef, intercept)
         parts.append("ngrams")
     if config.get("embedding"):
         assert encode is not None, "the embedding part needs an encoder"

@@ -171,9 +171,19 @@ def test_a_head_in_an_older_layout_is_a_clear_error_naming_the_file(tmp_path: Pa
         SentimentHead.load(path)
 
 
-def test_the_sparse_ngram_layout_keeps_only_buckets_seen_in_training() -> None:
-    idf = np.array([0.0, 1.5, 0.0, 2.0], dtype=np.float32)
-    coef = np.array([[0.0, -1.0, 0.0, 3.0], [0.0, 1.0, 0.0, -3.0]], dtype=np.float32)
-    stored = SentimentHead.sparse_ngram_arrays(idf, coef, np.zeros(2, dtype=np.float32))
-    assert stored["ngram_columns"].tolist() == [1, 3]
-    assert stored["ngram_coef"].tolist() == [[-1.0, 3.0], [1.0, -3.0]]
+def test_ngram_features_keep_only_buckets_seen_min_df_times_and_match_dense_tf_idf() -> None:
+    from sklearn.preprocessing import normalize
+
+    from nlp.sentiment import NgramFeatures
+
+    specs = [{"analyzer": "word", "ngram_range": [1, 1], "n_features": 2**20}]
+    features = NgramFeatures(specs, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    train = ["late coffee again", "coffee was late", "great coffee", "unique words only here"]
+    counts = features.counts(train)
+    features.columns, features.idf = NgramFeatures.fit_idf(counts, min_df=2)
+    assert len(features.columns) == 2  # "late" and "coffee"; the rest occur once
+    x = features.transform(["coffee late late", "nothing known"])
+    assert x.shape == (2, 2) and x[1].nnz == 0
+    dense_counts = features.counts(["coffee late late"]).toarray()[0, features.columns]
+    expected = normalize([(1 + np.log(dense_counts)) * features.idf])[0]
+    assert np.allclose(x[0].toarray()[0], expected, atol=1e-6)
