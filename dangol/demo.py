@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,25 @@ class DemoSummary:
         }
 
 
-def demo_settings(config_path: Path | None, db_path: Path = DEMO_DB) -> Settings:
-    """The configured settings with the demo database and only the demo replay sources enabled."""
+# The newest post of the demo data (dangol/demo_data/expectations.json).
+DEMO_DATA_NEWEST = datetime(2026, 11, 22, 22, 30, 48, tzinfo=UTC)
+
+
+def weeks_since_demo_data(now: datetime) -> int:
+    """The most whole weeks the demo posts can move later with none of them after `now`."""
+    return max(0, (now - DEMO_DATA_NEWEST) // timedelta(weeks=1))
+
+
+def demo_settings(config_path: Path | None, db_path: Path = DEMO_DB, *, shift_weeks: int = 0) -> Settings:
+    """The configured settings with the demo database and only the demo replay sources enabled;
+    `shift_weeks` moves the demo posts later by whole weeks (see `weeks_since_demo_data`)."""
     base = load_settings(config_path)
     overrides: dict[str, Any] = {"database": {"url": f"sqlite:///{db_path}"}, "sources": {}}
     for name, source in base.sources.items():
         is_demo = source.use == "replay"
         overrides["sources"][name] = {"enabled": is_demo}
+        if is_demo:
+            overrides["sources"][name]["shift_weeks"] = shift_weeks
         if is_demo and not Path(str(source.options().get("path", ""))).is_absolute():
             # Demo folders are relative to the package, so the demo works from any directory.
             overrides["sources"][name]["path"] = str(DEMO_DATA / Path(str(source.options()["path"])).name)

@@ -7,8 +7,12 @@ sorted file-name order; the cursor is the last file done, so a restart goes on w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import Field
 
 from dangol.errors import CollectError, ConfigError
 from dangol.registry import Options, parse_options
@@ -26,6 +30,9 @@ class ReplayOptions(Options):
     platform: Platform
     # A folder of response bodies, relative to the current directory or absolute.
     path: str
+    # Move every post this many whole weeks later (weekdays and hours stay as recorded): the demo
+    # uses it so its month of posts ends last week, whenever it is built.
+    shift_weeks: int = Field(default=0, ge=0)
 
 
 class ReplayCollector:
@@ -70,4 +77,8 @@ class ReplayCollector:
             except OSError as exc:
                 raise CollectError(f"cannot read recorded page {path}: {exc}") from exc
             posts, dead = self.parse(body)
-            yield Page([p for p in posts if matches(self.ast, p)], {"file": path.name}, dead)
+            kept = [p for p in posts if matches(self.ast, p)]
+            if self.options.shift_weeks:
+                shift = timedelta(weeks=self.options.shift_weeks)
+                kept = [replace(p, created_at=p.created_at + shift) for p in kept]
+            yield Page(kept, {"file": path.name}, dead)

@@ -344,3 +344,23 @@ def test_reddit_comments_point_at_threads_in_the_demo(expected: dict[str, Any]) 
         for child in json.loads(path.read_text(encoding="utf-8"))["data"]["children"]:
             if child["kind"] == "t1":
                 assert f"reddit:{child['data']['link_id']}" in keys and f"reddit:{child['data']['parent_id']}" in keys
+
+
+def test_the_demo_moves_by_the_most_whole_weeks_that_keep_every_post_in_the_past() -> None:
+    from datetime import UTC
+
+    from dangol.demo import DEMO_DATA_NEWEST, weeks_since_demo_data
+
+    newest = max(p["created_at"] for p in json.loads(EXPECTATIONS.read_text())["posts"].values())
+    assert datetime.fromisoformat(newest) == DEMO_DATA_NEWEST
+    for now in ("2026-11-01T00:00", "2026-11-29T18:00", "2026-11-29T22:31", "2026-12-06T22:30", "2027-03-09T09:00"):
+        moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+        last = DEMO_DATA_NEWEST + timedelta(weeks=weeks_since_demo_data(moment))
+        assert last <= moment or moment < DEMO_DATA_NEWEST
+        assert moment - last < timedelta(weeks=1) or moment < DEMO_DATA_NEWEST
+
+
+def test_demo_settings_pass_the_week_shift_to_every_demo_source(tmp_path) -> None:
+    settings = demo_settings(REPO / "config.toml", tmp_path / "unused.db", shift_weeks=2)
+    demo = [s for s in settings.sources.values() if s.enabled]
+    assert demo and all(s.options()["shift_weeks"] == 2 for s in demo)

@@ -169,13 +169,19 @@ def demo(
     ctx: typer.Context,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Start worker and dashboard afterwards."),
     port: int = typer.Option(8501, help="Dashboard port."),
+    as_recorded: bool = typer.Option(
+        False, "--as-recorded", help="Keep the recorded dates (Oct-Nov 2026) instead of ending last week."
+    ),
 ) -> None:
     """Build var/demo.db from the demo data through the real pipeline, then serve the dashboard."""
-    from dangol.demo import DEMO_DB, build_demo, demo_settings
+    from dangol.demo import DEMO_DB, build_demo, demo_settings, weeks_since_demo_data
+    from dangol.types import utcnow
 
     st = state(ctx)
     config = st.config_path if st.config_path and st.config_path.exists() else None
-    settings = demo_settings(config, DEMO_DB)
+    # Moved by whole weeks (none into the future), so the demo's month of posts is a recent one.
+    shift = 0 if as_recorded else weeks_since_demo_data(utcnow())
+    settings = demo_settings(config, DEMO_DB, shift_weeks=shift)
     typer.echo("building the demo database (first run loads the language model; about a minute)...", err=True)
     with _progress(None, "analyzing") as bar:
         summary, engine = build_demo(settings, progress=bar.update)

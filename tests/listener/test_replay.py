@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def test_unknown_platform_lists_the_valid_ones(tmp_path: Path) -> None:
 def test_unknown_option_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_collector("demo", replay_settings(tmp_path, speed=2))
-    assert "sources.demo.speed: unknown key; valid: platform, path" in info.value.problems
+    assert "sources.demo.speed: unknown key; valid: platform, path, shift_weeks" in info.value.problems
 
 
 def test_parser_lookup_refuses_unknown_platforms() -> None:
@@ -106,3 +107,18 @@ def test_the_demo_data_replays_through_the_real_parsers() -> None:
             keys |= {f"{post.platform}:{post.external_id}" for post in page.posts}
     expected = json.loads((REPO / "dangol" / "demo_data" / "expectations.json").read_text())["burst"]["keys"]
     assert expected and set(expected) <= keys
+
+
+def test_replay_can_move_every_post_by_whole_weeks(x_pages: Path) -> None:
+    recorded = [p for page in build_collector("demo", replay_settings(x_pages)).fetch({}) for p in page.posts]
+    moved = [
+        p for page in build_collector("demo", replay_settings(x_pages, shift_weeks=3)).fetch({}) for p in page.posts
+    ]
+    assert [p.external_id for p in moved] == [p.external_id for p in recorded]
+    assert all(m.created_at - r.created_at == timedelta(weeks=3) for m, r in zip(moved, recorded, strict=True))
+    assert moved[0].created_at.weekday() == recorded[0].created_at.weekday()
+
+
+def test_a_negative_week_shift_is_refused(x_pages: Path) -> None:
+    with pytest.raises(ConfigError, match="shift_weeks"):
+        build_collector("demo", replay_settings(x_pages, shift_weeks=-1))
