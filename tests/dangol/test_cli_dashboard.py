@@ -4,33 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the dashboard exited before serving"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError("the dashboard did not answer its health check")
+from tests.loopback import free_port, wait_until_healthy
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -49,7 +30,7 @@ def test_a_signal_to_the_dashboard_command_stops_the_streamlit_server(tmp_path: 
         start_new_session=True,
     )
     try:
-        wait_healthy(port, process)
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
         process.send_signal(sig)
         process.wait(timeout=30)
     finally:

@@ -7,19 +7,17 @@ full of markup stays literal text; a product user logs in and is refused queue a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from sqlmodel import Session, select
 
 from storage.models import QueueItem, Reply
+from tests.loopback import free_port, wait_until_healthy
 
 from .conftest import PASSWORDS, REPO, DashboardDb, build_dashboard_db
 
@@ -34,27 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WAIT_MS = 20_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Poll Streamlit's health endpoint until it answers (or the server dies, or time runs out)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not become healthy within {timeout}s")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Analysis, Author, Post, QueueItem, Source
+from tests.loopback import free_port
 
 
 @dataclass
@@ -158,12 +158,6 @@ def webhook_server(status: int = 200) -> Iterator[tuple[str, Received]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
