@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from dangol.settings import Settings
+from dangol.settings import Settings, TopicSettings
 from dangol.types import utcnow
 from storage import report_queries as q
 from storage.topics import get_topic, topics_in_force
@@ -120,12 +120,16 @@ def deduplicate(posts: list[q.ReachPost]) -> list[FeedItem]:
 
 def build_topic_feed(*, session: Session, settings: Settings, key: str, now: datetime) -> TopicFeed:
     """The feed of one topic (from config.toml or the Admin page, retired ones too) for the window ending at `now`."""
+    topic = get_topic(session=session, settings=settings, key=key).topic
+    return _topic_feed(session, settings, key, topic, now)
+
+
+def _topic_feed(session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime) -> TopicFeed:
     window = timedelta(days=settings.reports.feed_days)
     since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
     previous, _ = q.topic_cluster_counts(session=session, topic=key, since=before, until=since, complaints_only=True)
-    topic = get_topic(session=session, settings=settings, key=key).topic
     return TopicFeed(
         key=key,
         name=topic.name,
@@ -142,8 +146,9 @@ def build_topic_feed(*, session: Session, settings: Settings, key: str, now: dat
 def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
     """A feed for every topic in force (config.toml's with the Admin page's edits), in their order."""
     now = now or utcnow()
-    keys = topics_in_force(session=session, settings=settings)
-    return [build_topic_feed(session=session, settings=settings, key=key, now=now) for key in keys]
+    # The topics are read once here, not again per feed (each read parses the taxonomy file).
+    topics = topics_in_force(session=session, settings=settings)
+    return [_topic_feed(session, settings, key, topic, now) for key, topic in topics.items()]
 
 
 def write_feeds(
