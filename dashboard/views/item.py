@@ -153,6 +153,10 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     from storage.topics import topics_in_force
 
     topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, settings=ctx.settings))]
+    if view.analysis.primary_topic not in topics:
+        # A retired topic stays the form's starting value: otherwise saving only a sentiment
+        # correction would also refile the post under the first topic offered.
+        topics.append(view.analysis.primary_topic)
     with st.form("labels"):
         st.caption("Correct the labels (kept for retraining)")
         sentiment = st.selectbox(
@@ -160,11 +164,7 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
             SENTIMENTS,
             index=SENTIMENTS.index(view.analysis.sentiment) if view.analysis.sentiment in SENTIMENTS else 0,
         )
-        topic = st.selectbox(
-            "Topic",
-            topics,
-            index=topics.index(view.analysis.primary_topic) if view.analysis.primary_topic in topics else 0,
-        )
+        topic = st.selectbox("Topic", topics, index=topics.index(view.analysis.primary_topic))
         if st.form_submit_button("Save correction"):
             post_id = view.post.id or 0
 

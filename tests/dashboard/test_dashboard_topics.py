@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from storage.models import Staff
+from storage.models import LabelFeedback, QueueItem, Staff
 from storage.topics import TopicEntry, list_topics
 from tests.dashboard.conftest import DashboardDb, app_as, button, shown, staff_row
 
@@ -113,3 +113,24 @@ def test_a_topic_added_in_the_ui_is_offered_by_the_queue_topic_filter(dashboard_
     button(at, "Add topic").click().run()
     queue = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
     assert "parking" in queue.selectbox(key="f_topic").options
+
+
+def test_correcting_the_sentiment_of_a_post_under_a_retired_topic_leaves_its_topic_alone(
+    dashboard_db, monkeypatch
+) -> None:
+    # The complaint item's post is filed under "quality"; once that topic is retired the form must
+    # still start from it, or saving a sentiment correction would also refile the post as "other".
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
+    at = at.selectbox(key="admin_topic_pick").select("quality").run()
+    button(at, "Disable topic").click().run()
+    item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    [topic] = [s for s in item.selectbox if s.label == "Topic"]
+    assert topic.value == "quality"
+    [sentiment] = [s for s in item.selectbox if s.label == "Sentiment"]
+    sentiment.select("neutral")
+    item = button(item, "Save correction").click().run()
+    with Session(dashboard_db.engine) as session:
+        kinds = [f.kind for f in session.exec(select(LabelFeedback))]
+        queued = session.get(QueueItem, dashboard_db.items["complaint"])
+    assert kinds == ["sentiment"]
+    assert queued.topic == "quality"
