@@ -237,9 +237,11 @@ def _tagged(
     """
     tags = (col(QueueItem.tags),)
     matching = _joined(_keys(sort, tags), filters).where(*conditions)
-    total = sum(1 for *_, found in session.exec(matching) if filters.tag in (found or []))
     rows = _read(_seek(matching, sort, cursor), session=session)
-    return [tuple(keys) for *keys, found in rows if filters.tag in (found or [])], total
+    tagged = [tuple(keys) for *keys, found in rows if filters.tag in (found or [])]
+    if cursor is None:  # read from the start: these are all the tagged items, no second pass to count them
+        return tagged, len(tagged)
+    return tagged, sum(1 for *_, found in session.exec(matching) if filters.tag in (found or []))
 
 
 def _load(ids: list[int], *, session: Session) -> list[QueueItem]:
