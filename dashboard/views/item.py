@@ -152,31 +152,32 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         return
     from storage.topics import topics_in_force
 
+    # The form starts from the labels in force: the latest staff correction, else the model's.
+    current = {"sentiment": view.analysis.sentiment, "topic": view.analysis.primary_topic}
+    for fb in view.feedback:  # oldest first
+        current[fb.kind] = fb.new_value
     topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, settings=ctx.settings))]
-    if view.analysis.primary_topic not in topics:
+    if current["topic"] not in topics:
         # A retired topic stays the form's starting value: otherwise saving only a sentiment
         # correction would also refile the post under the first topic offered.
-        topics.append(view.analysis.primary_topic)
+        topics.append(current["topic"])
     with st.form("labels"):
         st.caption("Correct the labels (kept for retraining)")
         sentiment = st.selectbox(
             "Sentiment",
             SENTIMENTS,
-            index=SENTIMENTS.index(view.analysis.sentiment) if view.analysis.sentiment in SENTIMENTS else 0,
+            index=SENTIMENTS.index(current["sentiment"]) if current["sentiment"] in SENTIMENTS else 0,
         )
-        topic = st.selectbox("Topic", topics, index=topics.index(view.analysis.primary_topic))
+        topic = st.selectbox("Topic", topics, index=topics.index(current["topic"]))
         if st.form_submit_button("Save correction"):
             post_id = view.post.id or 0
 
             def save(session: Any, who: Staff) -> None:
-                if sentiment != view.analysis.sentiment:  # type: ignore[union-attr]
-                    q.add_label_feedback(
-                        session=session, post_id=post_id, kind="sentiment", new_value=sentiment, staff_id=who.id
-                    )
-                if topic != view.analysis.primary_topic:  # type: ignore[union-attr]
-                    q.add_label_feedback(
-                        session=session, post_id=post_id, kind="topic", new_value=topic, staff_id=who.id
-                    )
+                for kind, value in (("sentiment", sentiment), ("topic", topic)):
+                    if value != current[kind]:
+                        q.add_label_feedback(
+                            session=session, post_id=post_id, kind=kind, new_value=value, staff_id=who.id
+                        )
 
             act(ctx, "queue.label", save, "Correction saved")
     for fb in view.feedback:

@@ -123,6 +123,12 @@ def test_label_correction_is_stored_as_feedback(dashboard_db, monkeypatch) -> No
         feedback = session.exec(select(LabelFeedback)).one()
     assert (feedback.kind, feedback.old_value, feedback.new_value) == ("sentiment", "neutral", "positive")
     assert feedback.staff_id == dashboard_db.staff["agent1"]
+    # Seen again, the form starts from the correction, and saving it unchanged stores nothing more.
+    again = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["question"])
+    assert again.selectbox[-2].value == "positive"
+    button(again, "Save correction").click().run()
+    with Session(dashboard_db.engine) as session:
+        assert len(session.exec(select(LabelFeedback)).all()) == 1
 
 
 def test_untrusted_post_and_names_are_shown_as_literal_text(dashboard_db, monkeypatch) -> None:
