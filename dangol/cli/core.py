@@ -208,9 +208,10 @@ def _serve_demo(logins: dict[str, str], port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        # SIGTERM, not SIGINT: a demo started in the background has SIGINT ignored, children too.
         for process in (ui, worker):
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)
         for process in (ui, worker):
             try:
                 process.wait(timeout=30)
