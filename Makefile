@@ -31,9 +31,9 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# The int8 ONNX encoder is ~3.5x faster than torch on a CPU; export it once (about 15 s).
+# The int8 ONNX encoder is ~3x faster than torch on a CPU; export it once (about a minute).
 demo: install
-	@test -f var/models/minilm-onnx/export.json || $(PY) -m dangol.cli nlp export-onnx
+	@test -f var/models/e5-onnx/export.json || $(PY) -m dangol.cli nlp export-onnx
 	$(PY) -m dangol.cli demo
 
 test: install

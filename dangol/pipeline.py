@@ -233,7 +233,7 @@ def _analyze_batch(
     start, end = analysis_store.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
     referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
     recent = [
-        ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id)
+        ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
         for m in analysis_store.recent_members(session=session, start=start, end=end, referenced=referenced)
     ]
     saved = []

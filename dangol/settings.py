@@ -87,7 +87,7 @@ class SourceSettings(Implementation):
 
 
 class EncoderSettings(Implementation):
-    use: str = "sentence-transformers"
+    use: str = "onnx"
 
 
 class ClassifierSettings(Implementation):
@@ -102,8 +102,48 @@ class TopicSettings(Section):
     languages: list[str] = Field(default_factory=list)
 
 
+class IntentSettings(Section):
+    """Few-shot examples of each intent, in any language (see nlp/intent.py); "other" needs none."""
+
+    complaint: list[str] = Field(
+        default_factory=lambda: [
+            "my order never arrived and nobody answers",
+            "I was charged twice and still no refund",
+            "the app logs me out every time",
+            "주문한 지 한 시간이 넘었는데 아직 안 왔어요",
+            "적립한 포인트가 사라졌어요",
+            "환불은 언제 되나요? 벌써 2주째예요",
+        ]
+    )
+    question: list[str] = Field(
+        default_factory=lambda: [
+            "what time do you open on Sunday?",
+            "do you have oat milk?",
+            "매장 주차 가능한가요?",
+            "기프티콘은 어디서 쓸 수 있나요?",
+        ]
+    )
+    praise: list[str] = Field(
+        default_factory=lambda: [
+            "best latte in town, thank you!",
+            "the staff were so kind today",
+            "커피 정말 맛있어요 또 갈게요",
+            "직원분이 너무 친절하셨어요",
+        ]
+    )
+    suggestion: list[str] = Field(
+        default_factory=lambda: [
+            "it would be great if you added a decaf option",
+            "please bring back the winter menu",
+            "앱에 다크 모드가 있으면 좋겠어요",
+            "디카페인 메뉴도 추가해 주세요",
+        ]
+    )
+
+
 class NlpSettings(Section):
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
+    intent: IntentSettings = Field(default_factory=IntentSettings)
     sentiment: ClassifierSettings = Field(default_factory=ClassifierSettings)
     batch_size: int = Field(default=64, ge=1)
     # A topic applies when its score reaches this; below it for every topic the post is "other".

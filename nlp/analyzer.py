@@ -18,6 +18,7 @@ import numpy as np
 from nlp import signals
 from nlp.base import ClusterMember, PostText, Understanding
 from nlp.dedup import DedupItem, cluster_keys
+from nlp.intent import IntentModel, complaint_sentiment
 from nlp.risk import score_risk
 from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicModel
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"  # 2: intent, and complaints read negative
 LanguageDetector = Callable[[list[str], list[str | None]], list[str]]
 
 
@@ -44,6 +45,7 @@ class Analyzer:
         duplicate_similarity: float = 0.92,
         detect_languages: LanguageDetector | None = None,
         head_path: Path | None = None,
+        intents: IntentModel | None = None,
     ) -> None:
         if detect_languages is None:
             from nlp.langid import detect_languages as default_detector
@@ -54,6 +56,7 @@ class Analyzer:
         self.topics = topics
         self.duplicate_similarity = duplicate_similarity
         self.detect_languages = detect_languages
+        self.intents = intents or IntentModel({})
         # The caller's version of the taxonomy in use (see `use_taxonomy`); None: as built.
         self.taxonomy_stamp: object = None
         self.head_path = head_path
@@ -67,19 +70,24 @@ class Analyzer:
         from nlp.taxonomy import taxonomy_from_settings
 
         encoder = build_encoder(settings)
+        sentiment = build_sentiment(settings)
+        check = getattr(sentiment, "check_encoder", None)
+        if check is not None:
+            check(encoder.version)
         taxonomy = taxonomy_from_settings(settings)
         scorer = PrototypeScorer.from_encoder(taxonomy, encoder)
         head = FewShotHead.load(head_path) if Path(head_path).exists() else None
         if head is not None and not set(head.classes) & set(taxonomy.keys):
             log.warning("topic head %s knows none of the configured topics; ignoring it", head_path)
             head = None
-        topics = TopicModel(scorer, settings.nlp.topic_threshold, head)
+        topics = TopicModel(scorer, settings.nlp.topic_threshold, head, blind_languages(encoder))
         return cls(
             encoder,
-            build_sentiment(settings),
+            sentiment,
             topics,
             duplicate_similarity=settings.nlp.duplicate_similarity,
             head_path=Path(head_path),
+            intents=IntentModel.from_examples(settings.nlp.intent.model_dump(), encoder),
         )
 
     def use_taxonomy(self, taxonomy: Taxonomy, stamp: object = None) -> None:
@@ -88,7 +96,7 @@ class Analyzer:
         `stamp` is the caller's version of `taxonomy`, kept as `taxonomy_stamp` to compare with later.
         """
         scorer = PrototypeScorer.from_encoder(taxonomy, self.encoder, reuse=self.topics.scorer)
-        self.topics = TopicModel(scorer, self.topics.threshold, self.topics.head)
+        self.topics = TopicModel(scorer, self.topics.threshold, self.topics.head, self.topics.blind_languages)
         self.taxonomy_stamp = stamp
 
     def reload_head_if_changed(self) -> bool:
@@ -100,7 +108,7 @@ class Analyzer:
         if self.head_path is None or mtime == self._head_mtime:
             return False
         head = FewShotHead.load(self.head_path) if mtime is not None else None
-        self.topics = TopicModel(self.topics.scorer, self.topics.threshold, head)
+        self.topics = TopicModel(self.topics.scorer, self.topics.threshold, head, self.topics.blind_languages)
         self._head_mtime = mtime
         return True
 
@@ -123,15 +131,18 @@ class Analyzer:
         embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
         sentiments = self.sentiment.predict(texts, embeddings, languages)
         topic_results = self.topics.classify(texts, embeddings, languages)
+        intents = self.intents.classify(texts, embeddings, sentiments, [applied for applied, _ in topic_results])
         items = [
             DedupItem(p.post_id, p.platform, t, p.referenced_id, lang, p.external_id)
             for p, t, lang in zip(posts, texts, languages, strict=True)
         ]
-        hashes, keys = cluster_keys(items, embeddings, recent, self.duplicate_similarity)
+        hashes, keys = cluster_keys(
+            items, embeddings, recent, self.duplicate_similarity, blind_languages(self.encoder)
+        )
         versions = self.versions
         results = []
         for i, post in enumerate(posts):
-            probs = sentiments[i]
+            probs = complaint_sentiment(sentiments[i]) if intents[i] == "complaint" else sentiments[i]
             applied, primary = topic_results[i]
             risk = score_risk(texts[i], probs.get("negative", 0.0), post.followers, post.engagement, post.customer_tier)
             results.append(
@@ -142,7 +153,7 @@ class Analyzer:
                     sentiment_probs=probs,
                     topics=applied,
                     primary_topic=primary,
-                    is_complaint=signals.is_complaint(texts[i], probs, applied),
+                    is_complaint=intents[i] == "complaint",
                     is_question=signals.is_question(texts[i]),
                     is_spam=signals.is_spam(texts[i]),
                     risk=risk.score,
@@ -151,9 +162,15 @@ class Analyzer:
                     text_hash=hashes[i],
                     cluster_key=keys[i],
                     model_versions=dict(versions),
+                    intent=intents[i],
                 )
             )
         return results
+
+
+def blind_languages(encoder: Encoder) -> frozenset[str]:
+    """The languages `encoder` cannot read (none for encoders that do not say)."""
+    return frozenset(getattr(encoder, "blind_languages", frozenset()))
 
 
 def _mtime(path: Path | None) -> int | None:

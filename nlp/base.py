@@ -11,10 +11,6 @@ import numpy as np
 from dangol.registry import Registry
 
 SENTIMENTS = ("negative", "neutral", "positive")
-# Scripts the default encoder (English all-MiniLM-L6-v2) cannot read: its embeddings of such text
-# look alike whatever they say, so topics use character n-grams and near-duplicates use exact
-# text only for these languages.
-ENCODER_BLIND_LANGUAGES = frozenset({"ko", "ja", "zh"})
 
 
 class Encoder(Protocol):
@@ -22,6 +18,9 @@ class Encoder(Protocol):
 
     version: str
     dim: int
+    # Languages whose embeddings look alike whatever they say (English MiniLM on Hangul): topics
+    # use character n-grams and near-duplicates exact text for these.
+    blind_languages: frozenset[str]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings of shape (len(texts), dim)."""
@@ -94,6 +93,8 @@ class Understanding:
     text_hash: str
     cluster_key: str
     model_versions: dict[str, str] = field(default_factory=dict)
+    # complaint | question | praise | suggestion | other (nlp/intent.py); is_complaint is intent == complaint.
+    intent: str = "other"
 
 
 @dataclass(slots=True)
@@ -105,6 +106,8 @@ class ClusterMember:
     embedding: np.ndarray
     platform: str
     external_id: str
+    # The post's text: near-duplicates must also share most of their characters (nlp/dedup.py).
+    text: str = ""
 
 
 @dataclass(slots=True)

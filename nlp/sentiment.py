@@ -230,9 +230,21 @@ class SentimentHead:
             return np.zeros((0, 3), dtype=np.float32)
         z = self.combine(self.part_logits(texts, embeddings))
         if self.classes == ["negative", "positive"]:
+            if "neutral_w" in self.arrays and embeddings is not None:
+                return self._gated(z[:, 1] - z[:, 0], np.asarray(embeddings, dtype=np.float32))
             return binary_to_three(z[:, 1] - z[:, 0], float(self.meta.get("neutral_margin", 1.0)))
         probs = softmax(z)
         return probs[:, [self.classes.index(s) for s in SENTIMENTS]]
+
+
+    def _gated(self, logit: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """Three classes from a binary head with a neutral gate: P(neutral) from a 3-class model over
+        the embedding (learnt mostly from English neutral tweets: the shared space carries it to
+        Korean), the rest split by the calibrated positive-vs-negative logit."""
+        gate = softmax(embeddings @ self._array("neutral_w") + self._array("neutral_b"))
+        neutral = gate[:, SENTIMENTS.index("neutral")]
+        positive = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        return np.stack([(1 - neutral) * (1 - positive), neutral, (1 - neutral) * positive], axis=1)
 
 
 @cache
@@ -266,6 +278,18 @@ class HeadSentimentClassifier:
                 f"heads found: {', '.join(sorted(self.heads)) or 'none'}"
             )
         self.version = "head:" + ",".join(f"{lang}={h.version}" for lang, h in sorted(self.heads.items()))
+
+    def check_encoder(self, encoder_version: str) -> None:
+        """AnalysisError when a head reads embeddings of another model than `encoder_version`'s:
+        its weights would be applied to vectors that mean something else."""
+        model = encoder_version.split(":", 1)[-1]
+        for language, head in sorted(self.heads.items()):
+            trained_on = head.meta.get("encoder")
+            if trained_on and trained_on != model:
+                raise AnalysisError(
+                    f"the {language} sentiment head was trained on {trained_on} embeddings, but the encoder is "
+                    f"{model}; set [nlp.encoder] model = {trained_on!r} or retrain with `dangol nlp retrain`"
+                )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HeadSentimentClassifier:

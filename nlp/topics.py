@@ -2,7 +2,8 @@
 
 Zero-shot: each topic's prototypes (name with description, and the examples) are embedded once;
 a post's similarity to the topic is the cosine to their normalized mean, mapped to 0..1 by a
-fixed logistic calibration (`ZERO_SHOT_MIDPOINT` ~ "as close as a typical match"). Multi-label:
+logistic calibration of the encoder's (`zero_shot` in `nlp.encoder.ModelTraits`: each model
+spreads its cosines differently, e5 far higher than MiniLM). Multi-label:
 every topic whose score reaches `topic_threshold` applies; none reaching it means "other".
 
 Few-shot: `FewShotHead` is a class-balanced logistic regression over the embedding and hashed
@@ -27,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.errors import AnalysisError
-from nlp.base import ENCODER_BLIND_LANGUAGES
 from nlp.taxonomy import OTHER, Taxonomy, Topic
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
     from nlp.base import Encoder
 
-# Cosine at which a zero-shot score is 0.5, and how steeply it rises around it (all-MiniLM-L6-v2).
+# Cosine at which a zero-shot score is 0.5, and how steeply it rises around it, for encoders that
+# do not say their own (the values of all-MiniLM-L6-v2).
 ZERO_SHOT_MIDPOINT = 0.38
 ZERO_SHOT_SLOPE = 12.0
 # Lexical share x this = score: a post holding 30% of an example's bigrams reaches 0.45.
@@ -61,11 +62,18 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 class PrototypeScorer:
     """Zero-shot topic similarity: cosine of a post to each topic's mean prototype embedding."""
 
-    def __init__(self, taxonomy: Taxonomy, centroids: np.ndarray) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        centroids: np.ndarray,
+        zero_shot: tuple[float, float] = (ZERO_SHOT_MIDPOINT, ZERO_SHOT_SLOPE),
+    ) -> None:
         if centroids.shape[0] != len(taxonomy):
             raise ValueError(f"{centroids.shape[0]} centroids for {len(taxonomy)} topics")
         self.taxonomy = taxonomy
         self.centroids = centroids.astype(np.float32)
+        # (cosine at which a score is 0.5, steepness): the encoder's, see ModelTraits.zero_shot.
+        self.zero_shot = zero_shot
 
     @classmethod
     def from_encoder(
@@ -79,9 +87,10 @@ class PrototypeScorer:
         known = reuse.centroids_by_prototypes() if reuse is not None else {}
         fresh = [t for t in taxonomy.topics if tuple(t.prototypes()) not in known]
         known.update(zip((tuple(t.prototypes()) for t in fresh), _centroids(fresh, encoder), strict=True))
+        zero_shot = tuple(getattr(encoder, "zero_shot", (ZERO_SHOT_MIDPOINT, ZERO_SHOT_SLOPE)))
         if not len(taxonomy):
-            return cls(taxonomy, np.zeros((0, int(getattr(encoder, "dim", 0))), dtype=np.float32))
-        return cls(taxonomy, np.stack([known[tuple(t.prototypes())] for t in taxonomy.topics]))
+            return cls(taxonomy, np.zeros((0, int(getattr(encoder, "dim", 0))), dtype=np.float32), zero_shot)
+        return cls(taxonomy, np.stack([known[tuple(t.prototypes())] for t in taxonomy.topics]), zero_shot)
 
     def centroids_by_prototypes(self) -> dict[tuple[str, ...], np.ndarray]:
         """Each topic's centroid keyed by the prototype texts it was computed from."""
@@ -93,10 +102,10 @@ class PrototypeScorer:
             return np.zeros((len(embeddings), 0), dtype=np.float32)
         return np.asarray(embeddings, dtype=np.float32) @ self.centroids.T
 
-    @staticmethod
-    def calibrate(similarities: np.ndarray) -> np.ndarray:
+    def calibrate(self, similarities: np.ndarray) -> np.ndarray:
         """Similarities mapped to 0..1 scores."""
-        return sigmoid(ZERO_SHOT_SLOPE * (similarities - ZERO_SHOT_MIDPOINT))
+        midpoint, slope = self.zero_shot
+        return sigmoid(slope * (similarities - midpoint))
 
 
 def _centroids(topics: list[Topic], encoder: Encoder) -> np.ndarray:
@@ -312,8 +321,16 @@ class TopicModel:
     hundreds of examples on the head.
     """
 
-    def __init__(self, scorer: PrototypeScorer, threshold: float, head: FewShotHead | None = None) -> None:
+    def __init__(
+        self,
+        scorer: PrototypeScorer,
+        threshold: float,
+        head: FewShotHead | None = None,
+        blind_languages: frozenset[str] = frozenset(),
+    ) -> None:
         self.scorer = scorer
+        # Languages the encoder cannot read: their topics come from the examples' characters.
+        self.blind_languages = blind_languages
         self.taxonomy = scorer.taxonomy
         self.lexical = LexicalScorer(self.taxonomy)
         self.threshold = threshold
@@ -334,7 +351,7 @@ class TopicModel:
     def scores(self, texts: list[str], embeddings: np.ndarray, languages: list[str] | None = None) -> np.ndarray:
         """Scores, shape (n posts, n topics); topics limited to other languages score 0."""
         scores = self.scorer.calibrate(self.scorer.similarities(embeddings))
-        blind = [i for i, lang in enumerate(languages or []) if lang in ENCODER_BLIND_LANGUAGES]
+        blind = [i for i, lang in enumerate(languages or []) if lang in self.blind_languages]
         if blind and len(self.taxonomy):
             lexical = self.lexical.scores([texts[i] for i in blind])
             scores[blind] = np.maximum(lexical, BLIND_EMBEDDING_WEIGHT * scores[blind])

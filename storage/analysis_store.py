@@ -44,6 +44,7 @@ class RecentMember:
     embedding: np.ndarray
     platform: str
     external_id: str
+    text: str = ""
 
 
 def embedding_to_bytes(vector: np.ndarray) -> bytes:
@@ -64,6 +65,7 @@ def recent_members(
         col(Analysis.embedding),
         col(Post.platform),
         col(Post.external_id),
+        col(Post.text),
     )
     joined = select(*columns).join(Post, col(Post.id) == col(Analysis.post_id))
     window = (
@@ -78,10 +80,10 @@ def recent_members(
         refs = joined.where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced))
         rows.extend(session.execute(refs).all())
     members = []
-    for key, text_hash, blob, platform, external_id in rows:
+    for key, text_hash, blob, platform, external_id, text in rows:
         vector = embedding_from_bytes(blob)
         if vector is not None:
-            members.append(RecentMember(key, text_hash, vector, platform, external_id))
+            members.append(RecentMember(key, text_hash, vector, platform, external_id, text or ""))
     return members
 
 

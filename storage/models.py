@@ -154,6 +154,8 @@ class Analysis(SQLModel, table=True):
     is_complaint: bool = False
     is_question: bool = False
     is_spam: bool = False
+    # complaint | question | praise | suggestion | other; is_complaint == (intent == "complaint").
+    intent: str = Field(default="other", sa_column_kwargs={"server_default": "other"})
     risk: float = 0.0
     risk_breakdown: dict[str, Any] = json_column(dict)
     embedding: bytes | None = Field(default=None, sa_column=Column(LargeBinary))

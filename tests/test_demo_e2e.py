@@ -162,3 +162,17 @@ def test_authors_are_stored_once_per_platform_identity(demo: Demo) -> None:
     with Session(demo.engine) as session:
         authors = session.execute(select(Author.platform, Author.platform_id)).all()
     assert len(authors) == len(set(authors))
+
+
+def test_the_demo_reads_right_in_both_languages(demo: Demo) -> None:
+    from dangol.demo_eval import score_demo
+
+    scores = score_demo(demo.engine, EXPECTATIONS)
+    # Targets of issue #13, on posts no model was trained on.
+    for language in ("en", "ko"):
+        assert scores[f"sentiment_{language}"] >= 0.85, scores
+        assert scores[f"topic_{language}"] >= 0.85, scores
+    assert scores["queue_recall"] >= 0.9 and scores["queue_precision"] >= 0.9, scores
+    assert scores["counts"]["sentiment_ko"] == sum(
+        1 for p in EXPECTED["posts"].values() if p["language"] == "ko" and p["sentiment"]
+    )

@@ -48,25 +48,55 @@ def eval_sentiment(
     labels: str = typer.Option(
         None, "--labels", help="Words for integer labels, in order: --labels negative,positive maps 0 and 1."
     ),
+    models: Path = typer.Option(
+        None,
+        "--models",
+        help="Score with the sentiment heads in this folder (e.g. written by `dangol nlp retrain --out`); "
+        "languages without a head there use the active ones.",
+    ),
 ) -> None:
-    """Score the pipeline's language id + encoder + sentiment classifier; prints metrics as JSON last."""
+    """Score the sentiment the pipeline stores (language id, encoder, heads, intent); metrics as JSON last."""
     from tqdm import tqdm
 
-    from nlp.encoder import build_encoder
-    from nlp.evaluate import evaluate_sentiment, read_labelled
-    from nlp.langid import detect_languages
-    from nlp.sentiment import build_sentiment
+    from nlp.analyzer import Analyzer
+    from nlp.evaluate import evaluate_sentiment, pipeline_predictor, read_labelled
 
     settings = eval_settings(ctx)
+    if models is not None:
+        if not any(models.glob("sentiment-*.npz")):
+            raise fail(f"--models {models}: no sentiment-<language>.npz heads there")
+        settings = with_heads_dir(settings, models)
     words = [w.strip() for w in labels.split(",")] if labels else None
     dataset = read_labelled(data, text_col, label_col, words)
-    encoder, classifier = build_encoder(settings), build_sentiment(settings)
+    analyzer = Analyzer.from_settings(settings)
     with tqdm(total=len(dataset.texts), desc="sentiment", unit="post", file=None, disable=None) as bar:
         result = evaluate_sentiment(
-            dataset, encoder, classifier, detect_languages, settings.nlp.batch_size, progress=bar.update
+            dataset, pipeline_predictor(analyzer), settings.nlp.batch_size, progress=bar.update
         )
-    result["encoder"], result["classifier"] = encoder.version, classifier.version
+    result["encoder"], result["classifier"] = analyzer.encoder.version, analyzer.sentiment.version
     typer.echo(json.dumps(result))
+
+
+def with_heads_dir(settings: Settings, folder: Path) -> Settings:
+    """`settings` with the sentiment heads read from `folder` first."""
+    sentiment = settings.nlp.sentiment.model_copy(update={"heads_dir": str(folder)})
+    sentiment.__pydantic_extra__ = {**(settings.nlp.sentiment.model_extra or {}), "heads_dir": str(folder)}
+    nlp = settings.nlp.model_copy(update={"sentiment": sentiment})
+    return settings.model_copy(update={"nlp": nlp})
+
+
+@eval_app.command("demo")
+@friendly_errors
+def eval_demo() -> None:
+    """Score the database's labels and queue against the demo's expectations (run `dangol demo` first)."""
+    from dangol.demo import DEMO_DB
+    from dangol.demo_data import EXPECTATIONS
+    from dangol.demo_eval import score_demo
+    from storage.engine import make_engine
+
+    if not DEMO_DB.exists():
+        raise fail(f"no demo database at {DEMO_DB}; build it with `dangol demo --no-serve` first")
+    typer.echo(json.dumps(score_demo(make_engine(f"sqlite:///{DEMO_DB}"), EXPECTATIONS)))
 
 
 @nlp_app.command("export-onnx")
@@ -100,6 +130,12 @@ def retrain_command(
     text_col: str = typer.Option("text", "--text-col", help="With --data: the column holding the post text."),
     label_col: str = typer.Option("label", "--label-col", help="With --data: the column holding the label."),
     labels: str = typer.Option(None, "--labels", help="With --data: words for integer labels, in order."),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="Write the new heads to this folder (judge them with `dangol eval sentiment --models`) "
+        "instead of replacing the active ones.",
+    ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
     from dangol.registry import parse_options
@@ -119,11 +155,16 @@ def retrain_command(
     if not folder.is_dir():
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
-    for result in retrain(feedback, heads_dir, language, data_dir=folder, domain=domain):
-        verdict = "kept" if result.kept else "discarded (worse than the current head)"
-        held_out = f", {result.holdout_rows} of them held out for validation" if result.holdout_rows else ""
+    for result in retrain(feedback, heads_dir, language, data_dir=folder, domain=domain, out=out):
+        if out is not None:
+            better = "not worse than" if result.kept else "worse than"
+            verdict = f"written to {result.path} ({better} the active head; the active head is unchanged)"
+        else:
+            verdict = "kept" if result.kept else "discarded (worse than the current head)"
+        judged = "on the held-out posts" if result.holdout_rows else "on public validation data"
+        held_out = f", {result.holdout_rows} of them held out to judge" if result.holdout_rows else ""
         typer.echo(
-            f"{result.language}: {result.metric} {result.before[result.metric]:.4f} -> "
+            f"{result.language}: {result.metric} {judged} {result.before[result.metric]:.4f} -> "
             f"{result.after[result.metric]:.4f} with {result.feedback_rows} added rows{held_out}: {verdict}"
         )
 

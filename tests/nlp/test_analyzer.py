@@ -58,7 +58,8 @@ def test_understanding_has_every_field_filled(settings: Settings) -> None:
     assert result.embedding.shape == (256,) and result.embedding.dtype == np.float32
     assert result.text_hash == text_hash(result_text := "I was charged twice and want a refund, my lawyer agrees")
     assert result_text and result.cluster_key == "p:1"
-    assert result.model_versions == {"analyzer": "1", "encoder": "fake:hashing", "sentiment": "fake:keywords",
+    assert result.intent == "complaint"
+    assert result.model_versions == {"analyzer": "2", "encoder": "fake:hashing", "sentiment": "fake:keywords",
                                      "topics": "zeroshot"}  # fmt: skip
 
 
@@ -109,6 +110,15 @@ def test_a_retrained_head_file_is_picked_up_by_a_running_analyzer(settings: Sett
     train_head(texts, labels, analyzer.encoder.encode(texts), analyzer.topics.taxonomy).save(analyzer.head_path)
     assert analyzer.reload_head_if_changed() and analyzer.topics.head is not None
     assert not analyzer.reload_head_if_changed()
+
+
+def test_a_calm_complaint_reads_negative_not_neutral(settings: Settings) -> None:
+    # KeywordSentiment reads this as neutral (no negative word); the Korean complaint wording makes
+    # it a complaint, and a complaint's neutral share is negative voice.
+    [result] = fake_analyzer(settings).analyze([post(1, "적립한 스탬프가 사라졌어요", lang_hint="ko")], [])
+    assert result.intent == "complaint" and result.is_complaint
+    assert result.sentiment == "negative" and result.sentiment_probs["neutral"] == 0.0
+    assert sum(result.sentiment_probs.values()) == pytest.approx(1.0)
 
 
 def test_empty_batch_returns_nothing(settings: Settings) -> None:

@@ -83,36 +83,42 @@ def test_metrics_match_hand_computed_values() -> None:
     assert result["macro_f1"] == pytest.approx((2 / 3 + 0 + 0.5) / 3)
 
 
-class FixedEncoder:
-    version, dim = "fixed", 2
-
-    def encode(self, texts):
-        import numpy as np
-
-        return np.zeros((len(texts), 2), dtype="float32")
-
-
-class NeutralLeaningClassifier:
+def lean_neutral(texts: list[str]) -> list[dict[str, float]]:
     """Says neutral, but leans positive for texts with 'good' in them."""
-
-    version = "lean"
-
-    def predict(self, texts, embeddings, languages):
-        return [
-            {"negative": 0.1, "neutral": 0.6, "positive": 0.3}
-            if "good" in t
-            else {"negative": 0.3, "neutral": 0.6, "positive": 0.1}
-            for t in texts
-        ]
+    return [
+        {"negative": 0.1, "neutral": 0.6, "positive": 0.3}
+        if "good" in t
+        else {"negative": 0.3, "neutral": 0.6, "positive": 0.1}
+        for t in texts
+    ]
 
 
 def test_a_binary_set_sends_neutral_predictions_to_the_likelier_side() -> None:
     data = LabelledTexts(["good coffee", "bad coffee"], ["positive", "negative"])
-    result = evaluate_sentiment(data, FixedEncoder(), NeutralLeaningClassifier(), lambda t, h: ["en"] * len(t))
+    result = evaluate_sentiment(data, lean_neutral)
     assert result["accuracy"] == 1.0
 
 
 def test_a_three_class_set_keeps_neutral_predictions() -> None:
     data = LabelledTexts(["good coffee", "bad coffee", "coffee"], ["positive", "negative", "neutral"])
-    result = evaluate_sentiment(data, FixedEncoder(), NeutralLeaningClassifier(), lambda t, h: ["en"] * len(t))
+    result = evaluate_sentiment(data, lean_neutral)
     assert result["accuracy"] == pytest.approx(1 / 3)
+
+
+def test_per_class_recall_and_confusion_count_every_post() -> None:
+    data = LabelledTexts(["good", "bad", "meh", "good too"], ["positive", "negative", "neutral", "negative"])
+    result = evaluate_sentiment(data, lean_neutral)
+    assert result["confusion"] == {
+        "negative": {"negative": 0, "neutral": 2, "positive": 0},
+        "neutral": {"negative": 0, "neutral": 1, "positive": 0},
+        "positive": {"negative": 0, "neutral": 1, "positive": 0},
+    }
+    assert result["recall"] == {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+
+
+def test_ece_is_the_gap_between_confidence_and_accuracy() -> None:
+    # Every prediction says 0.6; half are right: ECE 0.1. All right at 0.6: ECE 0.4.
+    half = LabelledTexts(["a", "b"], ["neutral", "positive"])
+    assert evaluate_sentiment(half, lean_neutral)["ece"] == pytest.approx(0.1)
+    right = LabelledTexts(["a", "b"], ["neutral", "neutral"])
+    assert evaluate_sentiment(right, lean_neutral)["ece"] == pytest.approx(0.4)

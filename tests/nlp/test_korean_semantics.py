@@ -1,4 +1,4 @@
-"""Korean posts, which the English encoder cannot read: topics from characters, duplicates by exact
+"""Korean posts under an encoder that cannot read them (English MiniLM): topics from characters, duplicates by exact
 text only, complaints from Korean complaint wording."""
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ import numpy as np
 
 from dangol.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
+from nlp.encoder import MINILM, TRAITS
 from nlp.signals import is_complaint
 from nlp.taxonomy import taxonomy_from_settings
 from nlp.topics import LexicalScorer, PrototypeScorer, TopicModel
 
 REPO = Path(__file__).resolve().parents[2]
 TAXONOMY = taxonomy_from_settings(load_settings(REPO / "config.toml"))
+BLIND = TRAITS[MINILM].blind_languages
 NEUTRAL = {"negative": 0.3, "neutral": 0.45, "positive": 0.25}
 
 
@@ -30,7 +32,7 @@ def test_korean_post_gets_the_topic_whose_korean_example_it_repeats() -> None:
 def test_encoder_noise_alone_does_not_give_a_korean_post_a_topic() -> None:
     # An embedding equal to the "store" centroid would score ~1.0 for an English post.
     centroids = np.eye(len(TAXONOMY), 8, dtype=np.float32)
-    model = TopicModel(PrototypeScorer(TAXONOMY, centroids), threshold=0.45)
+    model = TopicModel(PrototypeScorer(TAXONOMY, centroids), threshold=0.45, blind_languages=BLIND)
     store = TAXONOMY.keys.index("store")
     embedding = centroids[store : store + 1]
     english, korean = model.classify(["x", "오늘 날씨가 맑아요"], np.vstack([embedding, embedding]), ["en", "ko"])
@@ -45,10 +47,10 @@ def test_distinct_korean_posts_are_not_merged_by_look_alike_embeddings() -> None
     ]
     items = [DedupItem(i, "x", t, None, "ko") for i, t in enumerate(texts, start=1)]
     same = np.ones((2, 4), dtype=np.float32) / 2  # identical embeddings: cosine 1.0
-    _, keys = cluster_keys(items, same, [], threshold=0.92)
+    _, keys = cluster_keys(items, same, [], threshold=0.92, blind_languages=BLIND)
     assert keys[0] != keys[1]
     copied = [DedupItem(3, "x", texts[0], None, "ko"), DedupItem(4, "bluesky", texts[0], None, "ko")]
-    assert len(set(cluster_keys(copied, same, [], threshold=0.92)[1])) == 1
+    assert len(set(cluster_keys(copied, same, [], threshold=0.92, blind_languages=BLIND)[1])) == 1
 
 
 def test_calm_korean_complaint_is_a_complaint_and_calm_chatter_is_not() -> None:

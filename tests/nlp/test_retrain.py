@@ -159,12 +159,18 @@ def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_r
 
 
 def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(tmp_path: Path) -> None:
-    from nlp.train import main, public_split
+    from nlp.train import kote_split, main, public_split
 
     train, val = public_split("ko")
+    kote = kote_split(DATA)
     out = tmp_path / "heldout.tsv"
     assert main(["heldout-ko", "--out", str(out)]) == 0
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     assert [(r["text"], r["label"]) for r in rows] == list(zip(val.texts, val.labels, strict=True))
-    assert len(rows) == 4000 and len(train.texts) == 32000 + 4000
+    polar = {"train": 0, "val": 0}
+    for part in polar:
+        polar[part] = sum(label != "neutral" for label in kote[part].labels)
+    assert len(rows) == 4000 + polar["val"] and len(train.texts) == 32000 + 4000 + polar["train"]
+    # The KOTE test fifth is in neither: it is the never-seen Korean set beyond movie reviews.
+    assert not set(kote["test"].texts) & (set(train.texts) | {r["text"] for r in rows})
