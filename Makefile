@@ -22,9 +22,11 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# Debian packages: chromium for the browser tests, Pango and CJK fonts for the PDF report.
+# Debian packages: chromium for the browser tests, Pango and CJK fonts for the PDF report, and
+# PostgreSQL's initdb when absent (the tests start a throwaway cluster when no server is configured).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -36,6 +38,7 @@ demo: install
 	@test -f var/models/e5-onnx/export.json || $(PY) -m dangol.cli nlp export-onnx
 	$(PY) -m dangol.cli demo
 
+# Every case runs: PostgreSQL ones on DANGOL_TEST_POSTGRES_URL, or else on a throwaway cluster.
 test: install
 	$(PY) -m pytest
 

@@ -16,19 +16,25 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import Analysis, Post, QueueItem
 
 # The intent each kind of demo post has; retweets, duplicates and the brand's own posts have none.
-KIND_INTENT = {"complaint": "complaint", "question": "question", "praise": "praise", "chatter": "other", "spam": "other"}
+KIND_INTENT = {
+    "complaint": "complaint",
+    "question": "question",
+    "praise": "praise",
+    "chatter": "other",
+    "spam": "other",
+}
 
 
 def score_demo(engine: Engine, expectations: Path) -> dict[str, Any]:
     """Accuracy per language of sentiment, complaint topic and intent, and queue precision/recall."""
     expected: dict[str, dict[str, Any]] = json.loads(expectations.read_text(encoding="utf-8"))["posts"]
     with Session(engine) as session:
-        rows = session.execute(select(Post, Analysis).join(Analysis, Analysis.post_id == Post.id)).all()
+        rows = session.execute(select(Post, Analysis).join(Analysis, col(Analysis.post_id) == col(Post.id))).all()
         items = list(session.execute(select(QueueItem)).scalars())
     analysis = {f"{p.platform}:{p.external_id}": a for p, a in rows}
     key_of = {p.id: f"{p.platform}:{p.external_id}" for p, _ in rows}

@@ -136,9 +136,7 @@ class Analyzer:
             DedupItem(p.post_id, p.platform, t, p.referenced_id, lang, p.external_id)
             for p, t, lang in zip(posts, texts, languages, strict=True)
         ]
-        hashes, keys = cluster_keys(
-            items, embeddings, recent, self.duplicate_similarity, blind_languages(self.encoder)
-        )
+        hashes, keys = cluster_keys(items, embeddings, recent, self.duplicate_similarity, blind_languages(self.encoder))
         versions = self.versions
         results = []
         for i, post in enumerate(posts):

@@ -243,7 +243,7 @@ def build_tokenizer(spec: dict[str, Any]) -> Any:
     exceptions = {cp: out for cp, out in spec["norm_map"].items() if unicodedata.normalize("NFKC", chr(cp)) != out}
     dropped = "".join(re.escape(chr(cp)) for cp, out in sorted(exceptions.items()) if out == "")
     spaced = "".join(re.escape(chr(cp)) for cp, out in sorted(exceptions.items()) if out == " ")
-    steps = []
+    steps: list[Any] = []
     if dropped:
         steps.append(normalizers.Replace(Regex(f"[{dropped}]"), ""))
     if spaced:

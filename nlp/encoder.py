@@ -166,7 +166,10 @@ class SentenceTransformerEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
-            [self.prefix + t for t in texts], batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True
+            [self.prefix + t for t in texts],
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
         )
         return l2_normalise(vectors)
 

@@ -20,7 +20,7 @@ from dangol.errors import ConfigError
 from nlp.base import SENTIMENTS
 
 if TYPE_CHECKING:
-    from nlp.base import Encoder, SentimentClassifier
+    from nlp.base import Encoder
 
 
 @dataclass

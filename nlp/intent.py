@@ -20,7 +20,7 @@ the encoder is multilingual, English examples match Korean posts and the other w
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -90,8 +90,8 @@ class IntentModel:
         self,
         texts: list[str],
         embeddings: np.ndarray,
-        sentiments: list[Mapping[str, float]],
-        topics: list[Mapping[str, float]],
+        sentiments: Sequence[Mapping[str, float]],
+        topics: Sequence[Mapping[str, float]],
     ) -> list[str]:
         """One intent per post (see the module docstring for the order of the rules)."""
         nearest = self.nearest(embeddings)

@@ -236,7 +236,6 @@ class SentimentHead:
         probs = softmax(z)
         return probs[:, [self.classes.index(s) for s in SENTIMENTS]]
 
-
     def _gated(self, logit: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
         """Three classes from a binary head with a neutral gate: P(neutral) from a 3-class model over
         the embedding (learnt mostly from English neutral tweets: the shared space carries it to

@@ -203,6 +203,11 @@ class FewShotHead:
     idf: np.ndarray
     # Training examples per class: how far the head's opinion is trusted over the prototypes.
     class_counts: np.ndarray
+    # Embeddings are centred on the training mean and scaled to unit mean length before the linear
+    # layer: e5 vectors share a large common part (any two posts at cosine ~0.85), which would leave
+    # the differences that tell topics apart too small to count against the n-grams.
+    embedding_center: np.ndarray | None = None
+    embedding_scale: float = 1.0
     _vectorizer: NgramVectorizer | None = field(default=None, repr=False)
 
     @property
@@ -216,8 +221,10 @@ class FewShotHead:
 
         if self._vectorizer is None:
             self._vectorizer = NgramVectorizer(self.kept, self.idf)
-        dense = csr_matrix(np.asarray(embeddings, dtype=np.float32))
-        return hstack([self._vectorizer.transform(texts), dense]).tocsr()
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if self.embedding_center is not None:
+            vectors = (vectors - self.embedding_center) * self.embedding_scale
+        return hstack([self._vectorizer.transform(texts), csr_matrix(vectors)]).tocsr()
 
     def predict_proba(self, texts: list[str], embeddings: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n posts, n classes)."""
@@ -242,6 +249,10 @@ class FewShotHead:
                 kept=self.kept.astype(np.int32),
                 idf=self.idf.astype(np.float32),
                 class_counts=self.class_counts.astype(np.float32),
+                embedding_center=(self.embedding_center if self.embedding_center is not None else np.zeros(0)).astype(
+                    np.float32
+                ),
+                embedding_scale=np.float32(self.embedding_scale),
             )
         partial.replace(path)
         return path
@@ -258,6 +269,13 @@ class FewShotHead:
                     kept=data["kept"],
                     idf=data["idf"],
                     class_counts=data["class_counts"],
+                    # Heads written before centring existed have neither: they read raw embeddings.
+                    embedding_center=(
+                        data["embedding_center"]
+                        if "embedding_center" in data.files and len(data["embedding_center"])
+                        else None
+                    ),
+                    embedding_scale=float(data["embedding_scale"]) if "embedding_scale" in data.files else 1.0,
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise AnalysisError(f"{path}: not a topic head written by `dangol topics train`: {exc}") from exc
@@ -299,7 +317,11 @@ def train_head(
     weights = np.array([1.0] * len(texts) + [FEEDBACK_WEIGHT] * len(feedback))
     vectorizer = NgramVectorizer().fit(all_texts)
     assert vectorizer.kept is not None and vectorizer.idf is not None
-    head = FewShotHead([], np.zeros(0), np.zeros(0), vectorizer.kept, vectorizer.idf, np.zeros(0), vectorizer)
+    center = vectors.mean(axis=0)
+    scale = 1.0 / max(float(np.linalg.norm(vectors - center, axis=1).mean()), 1e-6)
+    head = FewShotHead(
+        [], np.zeros(0), np.zeros(0), vectorizer.kept, vectorizer.idf, np.zeros(0), center, scale, vectorizer
+    )
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     model.fit(head.features(all_texts, vectors), all_labels, sample_weight=weights)
     coef, intercept = model.coef_, model.intercept_

@@ -694,9 +694,7 @@ def main(argv: list[str] | None = None) -> int:
     `python -m nlp.train heldout-en|heldout-ko --out FILE.tsv` writes the validation rows the
     recipe never trains on (text, label), to score the head with `dangol eval sentiment`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "target", choices=["sentiment-en", "sentiment-ko", "heldout-en", "heldout-ko", "heldout-kote"]
-    )
+    parser.add_argument("target", choices=["sentiment-en", "sentiment-ko", "heldout-en", "heldout-ko", "heldout-kote"])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "models")
     args = parser.parse_args(argv)
     kind, language = args.target.split("-")

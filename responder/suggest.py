@@ -70,6 +70,8 @@ def kind_of(analysis: Analysis | None) -> str:
     """complaint (apology + next step), question (answer + next step) or praise (thanks)."""
     if analysis is None:
         return "question"
+    if analysis.intent in ("complaint", "question", "praise"):
+        return analysis.intent
     if analysis.is_complaint or analysis.sentiment == "negative":
         return "complaint"
     if analysis.is_question:

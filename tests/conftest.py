@@ -1,5 +1,9 @@
-"""Shared fixtures: settings, a fresh database per test (SQLite, and PostgreSQL when
-DANGOL_TEST_POSTGRES_URL is set), and `make_post` for building collector output."""
+"""Shared fixtures: settings, a fresh database per test (SQLite and PostgreSQL), and `make_post`
+for building collector output.
+
+PostgreSQL is the server DANGOL_TEST_POSTGRES_URL names, or else a throwaway cluster this test
+session starts itself (tests/pg_cluster.py: initdb in a temporary folder, a free port on 127.0.0.1,
+stopped at the end), so every PostgreSQL case runs on a fresh machine with no variables set."""
 
 from __future__ import annotations
 
@@ -25,9 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 DATA = SHARED / "data"
-POSTGRES_URL = os.environ.get("DANGOL_TEST_POSTGRES_URL")
-
-DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+DATABASES = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -49,16 +51,26 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres_template() -> Iterator[str | None]:
-    """A migrated PostgreSQL database that each test's database is created from (fast)."""
-    if not POSTGRES_URL:
-        yield None
+def postgres_server() -> Iterator[str]:
+    """The PostgreSQL server URL: DANGOL_TEST_POSTGRES_URL, else a throwaway cluster of this session."""
+    configured = os.environ.get("DANGOL_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
         return
-    admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    from tests.pg_cluster import throwaway_cluster
+
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_server: str) -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database is created from (fast)."""
+    admin = make_engine(postgres_server).execution_options(isolation_level="AUTOCOMMIT")
     name = f"dangol_template_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    engine = make_engine(make_url(postgres_server).set(database=name).render_as_string(hide_password=False))
     upgrade(engine)
     engine.dispose()
     try:
@@ -69,15 +81,14 @@ def _postgres_template() -> Iterator[str | None]:
         admin.dispose()
 
 
-def _postgres_database(template: str) -> Iterator[str]:
+def _postgres_database(server: str, template: str) -> Iterator[str]:
     """A throwaway, migrated PostgreSQL database on the real server, dropped afterwards."""
-    assert POSTGRES_URL
-    admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
     name = f"dangol_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -85,29 +96,20 @@ def _postgres_database(template: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path, _postgres_template: str | None
-) -> Iterator[str]:
-    """A migrated, empty database: SQLite always, PostgreSQL too when configured."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite, and PostgreSQL."""
     if request.param == "sqlite":
         shutil.copyfile(_sqlite_template, tmp_path / "test.db")
         yield f"sqlite:///{tmp_path}/test.db"
     else:
-        assert _postgres_template
-        yield from _postgres_database(_postgres_template)
+        server = request.getfixturevalue("postgres_server")
+        yield from _postgres_database(server, request.getfixturevalue("_postgres_template"))
 
 
 @pytest.fixture
-def postgres_url(_postgres_template: str | None) -> Iterator[str]:
-    """A fresh, migrated database on the real PostgreSQL (DANGOL_TEST_POSTGRES_URL).
-
-    Required in CI (.ci/run sets it); skipped only outside CI, where PostgreSQL may be absent.
-    """
-    if not _postgres_template:
-        if os.environ.get("CI"):
-            pytest.fail("DANGOL_TEST_POSTGRES_URL is not set; .ci/run sets it")
-        pytest.skip("needs PostgreSQL: set DANGOL_TEST_POSTGRES_URL")
-    yield from _postgres_database(_postgres_template)
+def postgres_url(postgres_server: str, _postgres_template: str) -> Iterator[str]:
+    """A fresh, migrated database on the real PostgreSQL (configured or throwaway)."""
+    yield from _postgres_database(postgres_server, _postgres_template)
 
 
 @pytest.fixture

@@ -70,9 +70,7 @@ def eval_sentiment(
     dataset = read_labelled(data, text_col, label_col, words)
     analyzer = Analyzer.from_settings(settings)
     with tqdm(total=len(dataset.texts), desc="sentiment", unit="post", file=None, disable=None) as bar:
-        result = evaluate_sentiment(
-            dataset, pipeline_predictor(analyzer), settings.nlp.batch_size, progress=bar.update
-        )
+        result = evaluate_sentiment(dataset, pipeline_predictor(analyzer), settings.nlp.batch_size, progress=bar.update)
     result["encoder"], result["classifier"] = analyzer.encoder.version, analyzer.sentiment.version
     typer.echo(json.dumps(result))
 

@@ -109,8 +109,8 @@ def _analysis(view: ItemContext) -> None:
         st.info("Not analyzed yet.")
         return
     st.markdown(
-        f"sentiment **{md(analysis.sentiment)}** · topic **{md(analysis.primary_topic)}** · "
-        f"language {md(analysis.language)} · risk **{analysis.risk:.2f}**"
+        f"intent **{md(analysis.intent)}** · sentiment **{md(analysis.sentiment)}** · "
+        f"topic **{md(analysis.primary_topic)}** · language {md(analysis.language)} · risk **{analysis.risk:.2f}**"
     )
     if analysis.sentiment_probs:
         probs = pd.DataFrame({"probability": analysis.sentiment_probs}).rename_axis("sentiment")

@@ -50,7 +50,12 @@ def test_the_multilingual_encoder_reads_korean_and_matches_it_to_english(
     torch_encoder: SentenceTransformerEncoder,
 ) -> None:
     late_ko, late_en, crash_ko, crash_en = torch_encoder.encode(
-        ["배달이 두 시간이나 늦게 왔어요", "my delivery came two hours late", "앱이 계속 꺼져요", "the app keeps crashing"]
+        [
+            "배달이 두 시간이나 늦게 왔어요",
+            "my delivery came two hours late",
+            "앱이 계속 꺼져요",
+            "the app keeps crashing",
+        ]
     )
     # The same complaint across languages is closer than two different complaints in one language.
     assert late_ko @ late_en > late_ko @ crash_ko

@@ -77,7 +77,7 @@ def test_missing_taxonomy_is_reported(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_zero_and_few_shot_runs_print_json_metrics_last(tmp_path: Path) -> None:
     test = write_rows(tmp_path / "test.csv", airline_rows("val", 200))
-    train = write_rows(tmp_path / "train.csv", airline_rows("train", 600))
+    train = write_rows(tmp_path / "train.csv", airline_rows("train", 1500))
     base = ["--data", str(test), "--text-col", "text", "--label-col", "reason", "--taxonomy", str(AIRLINE)]
     results = []
     for extra in ([], ["--train", str(train)]):

