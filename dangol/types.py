@@ -9,8 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
+WEB_SCHEMES = ("http", "https")
+
+
+def without_nul(text: str | None) -> str | None:
+    """`text` without NUL characters, which PostgreSQL cannot store in a text column."""
+    return text.replace("\x00", "") if text else text
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it is an http(s) link with a host, else None: `javascript:`, `data:`, `file:` and
+    other schemes from a feed or a post must never become a link in a report, feed or export."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc or any(c in url for c in "\x00\r\n\t"):
+        return None
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +46,11 @@ class AuthorIn:
     followers: int | None = None
     url: str | None = None
     bio: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", web_link(self.url))
+        for name in ("handle", "display_name", "bio"):
+            object.__setattr__(self, name, without_nul(getattr(self, name)))
 
 
 @dataclass(slots=True)
@@ -53,6 +80,9 @@ class PostIn:
         if self.created_at.tzinfo is None:
             raise ValueError("created_at must be timezone-aware")
         self.created_at = self.created_at.astimezone(UTC)
+        self.url = web_link(self.url)
+        self.text = without_nul(self.text) or ""
+        self.title = without_nul(self.title)
 
     @property
     def engagement(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from dangol.settings import Settings, TopicSettings
-from dangol.types import utcnow
+from dangol.types import utcnow, web_link
 from storage import report_queries as q
 from storage.topics import get_topic, topics_in_force
 
@@ -177,7 +178,28 @@ def _item_title(item: FeedItem) -> str:
 
 
 def _item_link(item: FeedItem, settings: Settings) -> str:
-    return item.post.url or f"{settings.reports.base_url}/?post={item.post.post_id}"
+    return web_link(item.post.url) or f"{settings.reports.base_url}/?post={item.post.post_id}"
+
+
+# Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
+# one of them in one post would make the whole Atom document unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str | None) -> str | None:
+    """`text` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", text) if text else text
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice (=HYPERLINK, =cmd|...).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' so it shows as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _item_id(item: FeedItem) -> str:
@@ -190,8 +212,8 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        element.text = text
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: xml_safe(v) or "" for k, v in attrs.items()})
+        element.text = xml_safe(text)
         return element
 
     root = ET.Element(f"{{{ATOM_NS}}}feed")
@@ -274,20 +296,19 @@ def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datet
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for p in q.topic_posts(session=session, topic=topic_key, since=since, until=until):
-        writer.writerow(
-            [
-                p.post_id,
-                p.created_at.isoformat(),
-                p.platform,
-                p.handle,
-                p.followers,
-                p.engagement,
-                p.sentiment,
-                p.primary_topic,
-                f"{p.risk:.3f}",
-                p.cluster_key,
-                p.url or "",
-                p.text,
-            ]
-        )
+        row = [
+            p.post_id,
+            p.created_at.isoformat(),
+            p.platform,
+            p.handle,
+            p.followers,
+            p.engagement,
+            p.sentiment,
+            p.primary_topic,
+            f"{p.risk:.3f}",
+            p.cluster_key,
+            web_link(p.url) or "",
+            p.text,
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()

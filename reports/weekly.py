@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
 from storage import report_queries as q
@@ -269,6 +269,7 @@ def render_html(report: WeeklyReport) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
+    env.filters["web_link"] = web_link
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
     env.filters["minutes"] = _format_minutes

@@ -128,3 +128,33 @@ def test_a_topic_added_on_the_admin_page_gets_a_feed_and_a_retired_one_loses_it(
     feeds = {f.key: f for f in build_feeds(session=session, settings=settings, now=NOW)}
     assert "loyalty" not in feeds
     assert (feeds["parking"].name, feeds["parking"].posts) == ("Parking", 1)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(world, session: Session) -> None:
+    hostile = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(A1)"]
+    for i, text in enumerate(hostile):
+        world.post(NOW - timedelta(hours=i + 1), sentiment="negative", topic="delivery", text=text, handle=f"=h{i}")
+    session.commit()
+    rows = list(
+        csv.DictReader(io.StringIO(topic_csv("delivery", session=session, since=NOW - timedelta(days=1), until=NOW)))
+    )
+    assert sorted(r["text"] for r in rows) == sorted("'" + t for t in hostile)
+    assert all(r["author_handle"].startswith("'=") for r in rows)
+    assert {r["followers"] for r in rows} == {"100"}  # numbers stay numbers
+
+
+def test_only_web_links_leave_dangol_and_control_characters_do_not_break_the_atom_feed(
+    world, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    world.post(NOW - timedelta(hours=1), sentiment="negative", topic="delivery", text="bell\x07 and escape\x1b[31m here",
+               url="javascript:alert(document.cookie)")  # fmt: skip
+    world.post(NOW - timedelta(hours=2), sentiment="negative", topic="delivery", text="data link",
+               url="data:text/html,<script>alert(1)</script>")  # fmt: skip
+    session.commit()
+    write_feeds(session=session, settings=settings, out_dir=tmp_path, now=NOW)
+    atom = ET.parse(tmp_path / "delivery.atom").getroot()  # parses: nothing XML forbids is left
+    links = [e.find(f"{ATOM}link").get("href") for e in atom.findall(f"{ATOM}entry")]  # type: ignore[union-attr]
+    assert links and all(link.startswith(settings.reports.base_url) for link in links)
+    assert "bell and escape[31m here" in (tmp_path / "delivery.atom").read_text(encoding="utf-8")
+    text = topic_csv("delivery", session=session, since=NOW - timedelta(days=1), until=NOW)
+    assert "javascript:" not in text and "data:text" not in text
