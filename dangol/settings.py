@@ -10,6 +10,7 @@ is a placeholder value such as "changeme".
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -366,6 +367,17 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
 
 # Primary topic of posts that fit no topic; no topic may take this key.
 OTHER_TOPIC = "other"
+# A topic key names files (feeds/<key>.atom), URLs and stored labels: letters, digits, "_" only.
+TOPIC_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def topic_key_problem(key: str, where: str) -> str | None:
+    """Why `key` cannot be a topic key, or None."""
+    if key == OTHER_TOPIC:
+        return f"{where}: topic key {OTHER_TOPIC!r} is reserved for posts that fit no topic; rename it"
+    if not TOPIC_KEY.match(key):
+        return f"{where}: invalid topic key {key!r}: use 2-40 lowercase letters, digits or '_', starting with a letter"
+    return None
 
 
 def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSettings]:
@@ -379,6 +391,10 @@ def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSetti
     topics: dict[str, TopicSettings] = {}
     problems: list[str] = []
     for key, table in tables.items():
+        bad_key = topic_key_problem(key, f"{where}: topics.{key}")
+        if bad_key:
+            problems.append(bad_key)
+            continue
         if not isinstance(table, dict):
             problems.append(f"{where}: topics.{key}: must be a table with name, description, examples, team")
             continue
@@ -412,10 +428,9 @@ def config_topics(settings: Settings) -> dict[str, TopicSettings]:
     These are the seed: topics edited on the dashboard's Admin page (stored in the database)
     are laid over them by `storage.topics.effective_topics`.
     """
-    if OTHER_TOPIC in settings.topics:
-        raise ConfigError(
-            f"topics.{OTHER_TOPIC}: the key {OTHER_TOPIC!r} is reserved for posts that fit no topic; rename it"
-        )
+    bad = [p for key in settings.topics if (p := topic_key_problem(key, f"topics.{key}"))]
+    if bad:
+        raise ConfigError(bad[0], bad)
     topics = dict(settings.topics)
     if settings.nlp.taxonomy_file:
         where = settings.nlp.taxonomy_file

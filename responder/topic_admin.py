@@ -7,21 +7,18 @@ over config.toml's topics (see `storage.topics`); the worker notices them at its
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
 from dangol.errors import ConfigError
-from dangol.settings import OTHER_TOPIC, Settings, TopicSettings, config_topics
+from dangol.settings import Settings, TopicSettings, config_topics, topic_key_problem
 from dangol.types import utcnow
 from responder import audit
 from responder.permissions import require
 from responder.staff import LANGUAGE
 from storage.models import ComplaintTopic, Staff, Team
 from storage.topics import TopicEntry, get_topic, get_topic_row, list_topics, topic_settings
-
-KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +97,9 @@ def _write(
 
 
 def _key_problems(key: str) -> list[str]:
-    if key == OTHER_TOPIC:
-        return [f"topic key {OTHER_TOPIC!r} is reserved for posts that fit no topic"]
-    if not KEY.match(key):
-        return [f"invalid topic key {key!r}: use 2-40 lowercase letters, digits or '_', starting with a letter"]
+    problem = topic_key_problem(key, "key")
+    if problem:
+        return [problem]
     return []
 
 

@@ -183,7 +183,7 @@ def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Cu
         .where(
             col(Customer.erased_at).is_(None),
             or_(
-                func.lower(col(Customer.name)).startswith(lowered),
+                func.lower(col(Customer.name)).startswith(lowered, autoescape=True),
                 col(Customer.email) == lowered,
                 col(Customer.external_ref) == text,
                 col(Customer.id).in_(by_handle),

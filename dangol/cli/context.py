@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,16 @@ class AppState:
             # Every command works on a current schema; upgrading an up-to-date one is a no-op.
             upgrade(self._engine)
         return self._engine
+
+
+# C0 and C1 control characters but newline and tab: ESC starts terminal sequences (clear the
+# screen, set the title, fake output), BEL and backspace rewrite what was printed.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from posts and people, safe to print on a terminal: control characters become "?"."""
+    return _CONTROL.sub("?", text)
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from dangol.cli.context import fail, friendly_errors, state
+from dangol.cli.context import fail, friendly_errors, printable, state
 
 queue_app = typer.Typer(help="The response queue: list, claim, reply, close.", no_args_is_help=True)
 
@@ -68,7 +68,7 @@ def list_command(
         typer.echo(result.describe())
         for item in result.items:
             post = session.get(Post, item.post_id)
-            text = " ".join((post.text if post else "").split())[:70]
+            text = printable(" ".join((post.text if post else "").split())[:70])
             typer.echo(
                 f"#{item.id:<6} p{item.priority} {item.status:<16} {item.team:<10} sla:{sla_state(item):<8} "
                 f"{post.platform if post else '?':<9} x{item.cluster_size} {text}"
@@ -100,7 +100,7 @@ def suggest_command(ctx: typer.Context, item_id: int = typer.Argument(..., help=
 
     with session_scope(state(ctx).engine) as session:
         for n, suggestion in enumerate(suggest(item_id, session=session, settings=state(ctx).settings), 1):
-            typer.echo(f"[{n}] {suggestion.source} — {suggestion.explanation}\n    {suggestion.text}")
+            typer.echo(printable(f"[{n}] {suggestion.source} — {suggestion.explanation}\n    {suggestion.text}"))
 
 
 @queue_app.command("reply")
@@ -174,4 +174,4 @@ def audit_command(
         for e in events:
             change = ", ".join(f"{k}={v}" for k, v in e.after.items())
             when = e.at.isoformat(timespec="seconds") if e.at else "?"
-            typer.echo(f"{when} {e.actor:<16} {e.action:<22} {e.entity_type}:{e.entity_id} {change}")
+            typer.echo(printable(f"{when} {e.actor:<16} {e.action:<22} {e.entity_type}:{e.entity_id} {change}"))

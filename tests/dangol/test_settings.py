@@ -99,3 +99,17 @@ def test_operating_knobs_default_to_the_former_constants() -> None:
     assert (settings.worker.alerts_every_minutes, settings.worker.feeds_every_minutes) == (15, 60)
     assert settings.worker.topics_train_every_hours == 168
     assert settings.reports.alerts.window_hours == 6 and settings.reports.alerts.alpha == 1e-4
+
+
+@pytest.mark.parametrize("key", ["../x", "a/b", "Parking", "x", "other"])
+def test_a_topic_key_that_could_leave_the_feeds_folder_or_clash_is_refused(key: str, tmp_path: Path) -> None:
+    from dangol.errors import ConfigError
+    from dangol.settings import config_topics, read_topic_file
+
+    settings = load_settings(None, overrides={"topics": {key: {"name": "N", "examples": ["e"]}}})
+    with pytest.raises(ConfigError, match="topic key"):
+        config_topics(settings)
+    taxonomy = tmp_path / "topics.toml"
+    taxonomy.write_text(f'[topics."{key}"]\nname = "N"\nexamples = ["e"]\n')
+    with pytest.raises(ConfigError, match="topic key"):
+        read_topic_file(taxonomy)

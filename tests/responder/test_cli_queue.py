@@ -17,7 +17,7 @@ from tests.conftest import REPO
 from tests.responder.conftest import NOW
 
 
-def _setup(tmp_path: Path) -> list[str]:
+def _setup(tmp_path: Path, text: str = "order #A-1234 never came") -> list[str]:
     """A database with one queued complaint and two staff; returns the CLI's leading arguments."""
     url = f"sqlite:///{tmp_path}/cli.db"
     config = tmp_path / "config.toml"
@@ -33,7 +33,7 @@ def _setup(tmp_path: Path) -> list[str]:
             platform="x",
             external_id="77",
             author_id=author.id,
-            text="order #A-1234 never came",
+            text=text,
             created_at=NOW,
             collected_at=NOW,
         )
@@ -85,3 +85,13 @@ def test_wrong_id_and_forbidden_actions_are_clear_errors(tmp_path):
     again = runner.invoke(app, [*base, "queue", "close", "1", "--as", "amy"])
     assert "cannot move an item from 'closed' to 'closed'; allowed: in_progress, new" in again.output
     assert all("Traceback" not in r.output for r in (missing, stranger, product, again))
+
+
+def test_terminal_control_sequences_in_a_post_never_reach_the_terminal(tmp_path):
+    hostile = "order #A-1234 never came \x1b[2J\x1b]0;pwned\x07 \x9b31m and \x08\x08 back"
+    base, runner = _setup(tmp_path, hostile), CliRunner()
+    for args in (["queue", "list"], ["queue", "suggest", "1"]):
+        result = runner.invoke(app, [*base, *args])
+        assert result.exit_code == 0, result.output
+        assert not any(c in result.output for c in "\x1b\x07\x08\x9b"), repr(result.output)
+    assert "A-1234" in runner.invoke(app, [*base, "queue", "list"]).output

@@ -119,6 +119,15 @@ def test_customer_search_finds_by_name_email_and_handle(session: Session) -> Non
         assert [c.id for c in q.search_customers(session=session, text=text)] == [hana.id]
 
 
+def test_customer_search_takes_percent_and_underscore_literally(session: Session) -> None:
+    make_customer(session, "Hana")
+    percent = make_customer(session, "100% Kim")
+    session.commit()
+    assert [c.id for c in q.search_customers(session=session, text="%")] == []
+    assert [c.id for c in q.search_customers(session=session, text="_ana")] == []
+    assert [c.id for c in q.search_customers(session=session, text="100%")] == [percent.id]
+
+
 def test_merge_moves_rows_and_undo_moves_them_back(session: Session, make_post) -> None:
     ids = seed(session, make_post, SPECS[:1])
     source, target = make_customer(session, "Dup", "dup1"), make_customer(session, "Real")
