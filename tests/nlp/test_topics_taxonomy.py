@@ -59,8 +59,8 @@ def test_taxonomy_file_redefining_a_config_topic_is_refused(tmp_path: Path) -> N
     ("content", "message"),
     [
         ("[topics.x\nname=", "not valid TOML"),
-        ('[topics.x]\ndescription = "no name"\n', r"topics\.x\.name"),
-        ('[topics.x]\nname = "X"\ncolour = "red"\n', "unknown key"),
+        ('[topics.xx]\ndescription = "no name"\n', r"topics\.xx\.name"),
+        ('[topics.xx]\nname = "X"\ncolour = "red"\n', "unknown key"),
         ('[brand]\nname = "X"\n', r"only \[topics"),
         ('[topics.other]\nname = "Other"\n', "reserved"),
         ('topics = "delivery"\n', "must be tables"),

@@ -146,7 +146,8 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(world, session: Sess
 def test_only_web_links_leave_dangol_and_control_characters_do_not_break_the_atom_feed(
     world, session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    world.post(NOW - timedelta(hours=1), sentiment="negative", topic="delivery", text="bell\x07 and escape\x1b[31m here",
+    hostile = "bell\x07 and escape\x1b[31m here"
+    world.post(NOW - timedelta(hours=1), sentiment="negative", topic="delivery", text=hostile,
                url="javascript:alert(document.cookie)")  # fmt: skip
     world.post(NOW - timedelta(hours=2), sentiment="negative", topic="delivery", text="data link",
                url="data:text/html,<script>alert(1)</script>")  # fmt: skip
