@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlp import signals
-from nlp.base import ClusterMember, PostText, Understanding
+from nlp.base import ClusterMember, PostText, Understanding, analysis_text
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.intent import IntentModel, complaint_sentiment
 from nlp.risk import score_risk
@@ -126,7 +126,7 @@ class Analyzer:
         """One Understanding per post, in order; `recent` are analyzed posts for near-duplicate grouping."""
         if not posts:
             return []
-        texts = [p.text or "" for p in posts]
+        texts = [analysis_text(p.text) for p in posts]
         languages = self.detect_languages(texts, [p.lang_hint for p in posts])
         embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
         sentiments = self.sentiment.predict(texts, embeddings, languages)

@@ -11,6 +11,14 @@ import numpy as np
 from dangol.registry import Registry
 
 SENTIMENTS = ("negative", "neutral", "positive")
+# Posts are cut to this many characters before analysis: the encoder reads 128 tokens anyway, and
+# rules and regexes must not spend minutes on one 300 KB blog post.
+MAX_ANALYSIS_CHARS = 10_000
+
+
+def analysis_text(text: str | None) -> str:
+    """The part of a post the NLP stage reads: its first MAX_ANALYSIS_CHARS characters."""
+    return (text or "")[:MAX_ANALYSIS_CHARS]
 
 
 class Encoder(Protocol):

@@ -90,3 +90,18 @@ def test_exact_lookups_stay_fast_with_many_customers() -> None:
     for i in range(0, 20_000, 200):
         assert big.candidates(author(handle=f"c{i}", display_name=""), f"order ORD-{i}")[0].customer_id == i
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_huge_post_is_read_only_up_to_the_analysis_cap_and_emails_in_it_still_link() -> None:
+    from nlp.base import MAX_ANALYSIS_CHARS, analysis_text
+    from nlp.linking import _EMAIL
+
+    hostile = "a" * 300_000 + " jane@example.com"
+    assert len(analysis_text(hostile)) == MAX_ANALYSIS_CHARS
+    assert linker().candidates(author(), hostile) == []  # the address lies past the cap
+    [candidate] = linker().candidates(author(), "x" * 5_000 + " write to jane@example.com")
+    assert candidate.method == "email"
+    # Bounded parts: what the unbounded pattern found in ordinary text, this one finds too.
+    for text, found in [("hana.k+x@example.co.kr.", ["hana.k+x@example.co.kr"]), ("a@b", []),
+                        ("문의: kim_1@mail.example.kr 입니다", ["kim_1@mail.example.kr"])]:  # fmt: skip
+        assert [m.group(0) for m in _EMAIL.finditer(text)] == found
