@@ -12,6 +12,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.redact import redact_secrets
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
@@ -211,11 +212,16 @@ class NaverCollector:
 
 
 def _message(response: httpx.Response) -> str:
+    """Naver's error, first 200 characters, with the client id and secret taken out BEFORE the cut
+    (cut first, a secret straddling character 200 would leave its first half behind)."""
     try:
         body = response.json()
+        text = f"{body.get('errorCode')} {body.get('errorMessage')}" if isinstance(body, dict) else str(body)
     except ValueError:
-        return response.text[:200]
-    return f"{body.get('errorCode')} {body.get('errorMessage')}" if isinstance(body, dict) else str(body)[:200]
+        text = response.text
+    request = response._request  # None for a response built without a request (tests)
+    sent = [request.headers.get(h, "") for h in ("X-Naver-Client-Id", "X-Naver-Client-Secret")] if request else []
+    return redact_secrets(text, sent)[:200]
 
 
 def make_client(client_id: str, client_secret: str, options: NaverOptions) -> httpx.Client:

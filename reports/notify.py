@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from mimetypes import guess_type
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,14 +21,28 @@ TIMEOUT_SECONDS = 10.0
 
 
 def post_webhook(url: str, text: str, *, transport: httpx.BaseTransport | None = None) -> None:
-    """POST `{"text": text}` to an incoming-webhook URL; a non-2xx answer is a SendError."""
+    """POST `{"text": text}` to an incoming-webhook URL; a non-2xx answer is a SendError.
+
+    Errors name the webhook by its host only: the path of an incoming-webhook URL is its secret."""
+    shown = masked_url(url)
     try:
         with httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS) as client:
-            response = client.post(url, json={"text": text})
+            response = client.post(url, json={"text": slack_escape(text)})
     except httpx.HTTPError as exc:
-        raise SendError(f"webhook {url} could not be reached: {exc}") from exc
+        raise SendError(f"webhook {shown} could not be reached: {type(exc).__name__}") from None
     if not response.is_success:
-        raise SendError(f"webhook {url} answered {response.status_code}: {response.text[:200]}")
+        raise SendError(f"webhook {shown} answered {response.status_code}: {response.text[:200]}")
+
+
+def masked_url(url: str) -> str:
+    """`https://hooks.example.com/…`: the scheme and host of `url`, never its path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+
+
+def slack_escape(text: str) -> str:
+    """Text for Slack's mrkdwn: &, < and > escaped, so a post cannot make links or @channel pings."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def email_configured(settings: ReportSettings) -> bool:

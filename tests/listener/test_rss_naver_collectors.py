@@ -155,6 +155,15 @@ def test_naver_errors(api: FakeApi) -> None:
         list(naver(api).fetch({}))
 
 
+def test_naver_error_text_loses_the_secret_before_it_is_cut(api: FakeApi) -> None:
+    # The secret straddles character 200: cut first, its first half would stay in the message.
+    echo = "x" * 195 + " naver-secret and naver-id echoed back"
+    api.add("GET", BLOG, Reply(400, {"errorCode": "SE99", "errorMessage": echo}))
+    with pytest.raises(CollectError) as info:
+        list(naver(api).fetch({}))
+    assert "naver-s" not in str(info.value) and "naver-id" not in str(info.value)
+
+
 def test_naver_malformed_json_is_a_dead_letter_and_the_cursor_stays(api: FakeApi) -> None:
     api.add("GET", BLOG, Reply(200, b'{"items": [{"title": '))
     cursor = {"blog": {"seen": [link(1)]}}

@@ -18,9 +18,17 @@ def test_webhook_refusal_is_a_send_error_with_the_status(failing_webhook) -> Non
     assert received.bodies == [{"text": "hello"}]
 
 
-def test_unreachable_webhook_is_a_send_error() -> None:
-    with pytest.raises(SendError, match="could not be reached"):
-        post_webhook("http://127.0.0.1:9/hook", "hello")
+def test_unreachable_webhook_is_a_send_error_that_hides_the_secret_path() -> None:
+    with pytest.raises(SendError, match="could not be reached") as info:
+        post_webhook("http://127.0.0.1:9/services/T000/B000/secret-token", "hello")
+    assert "secret-token" not in str(info.value) and "127.0.0.1" in str(info.value)
+    assert info.value.__cause__ is None  # the httpx error, which repeats the URL, is not chained
+
+
+def test_webhook_text_cannot_carry_slack_links_or_mentions(webhook) -> None:
+    url, received = webhook
+    post_webhook(url, "spike: <!channel> <https://evil.example|click> & more")
+    assert received.bodies == [{"text": "spike: &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more"}]
 
 
 def test_email_with_attachment_reaches_every_recipient(smtp, tmp_path: Path) -> None:
