@@ -223,6 +223,9 @@ class ReportSettings(Section):
     base_url: str = "http://localhost:8501"
     smtp_host: str | None = None
     smtp_port: int = 25
+    # "starttls" (default): STARTTLS required, certificate verified; "tls": implicit TLS (port 465),
+    # verified; "none": plain text, only for a relay on this machine or a trusted network.
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     smtp_from: str = "dangol@localhost"
     email_to: list[str] = Field(default_factory=list)
     # Only from the environment: DANGOL_REPORTS__SMTP_PASSWORD (with smtp_from as the login).

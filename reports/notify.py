@@ -6,6 +6,7 @@ Both raise SendError with what went wrong, so a scheduled job can log it and car
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from mimetypes import guess_type
@@ -60,8 +61,9 @@ def send_email(
 ) -> None:
     """Send one message to `settings.email_to` through `settings.smtp_host`.
 
-    STARTTLS is used when the server offers it; a password (from the environment) logs in as
-    `smtp_from`.
+    TLS as `smtp_tls` says, with the server's certificate verified: a server that does not offer
+    STARTTLS is refused rather than sent the password and the report in clear. A password (from the
+    environment) logs in as `smtp_from`, and never over a plain connection.
     """
     if not email_configured(settings):
         raise ConfigError("e-mail needs reports.smtp_host and at least one address in reports.email_to")
@@ -74,14 +76,25 @@ def send_email(
         maintype, _, subtype = (guess_type(path.name)[0] or "application/octet-stream").partition("/")
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     assert settings.smtp_host is not None
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    if settings.smtp_password is not None and settings.smtp_tls == "none":
+        raise ConfigError('reports.smtp_tls = "none" with an SMTP password would send it in clear; use TLS')
+    context = ssl.create_default_context()
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS) as smtp:
+        smtp_class = smtplib.SMTP_SSL if settings.smtp_tls == "tls" else smtplib.SMTP
+        extra = {"context": context} if settings.smtp_tls == "tls" else {}
+        with smtp_class(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS, **extra) as smtp:
             smtp.ehlo()
-            if smtp.has_extn("starttls"):
-                smtp.starttls()
+            if settings.smtp_tls == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise SendError(
+                        f"e-mail via {where}: the server offers no STARTTLS; nothing was sent "
+                        '(set reports.smtp_tls = "none" only for a relay on this machine)'
+                    )
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if settings.smtp_password is not None:
                 smtp.login(settings.smtp_from, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise SendError(f"e-mail via {settings.smtp_host}:{settings.smtp_port} failed: {exc}") from exc
+        raise SendError(f"e-mail via {where} failed: {exc}") from exc

@@ -44,6 +44,7 @@ def test_weekly_job_writes_the_report_and_emails_the_pdf(
     port, received = smtp
     settings.reports.out_dir = str(tmp_path / "reports")
     settings.reports.smtp_host, settings.reports.smtp_port = "127.0.0.1", port
+    settings.reports.smtp_tls = "none"  # the loopback test server speaks plain SMTP
     settings.reports.email_to = ["pr@maru.test"]
     paths = weekly_job(settings, engine, now=datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
     assert [p.name for p in paths] == ["weekly-2026-W47.html", "weekly-2026-W47.pdf"]

@@ -36,7 +36,11 @@ def test_email_with_attachment_reaches_every_recipient(smtp, tmp_path: Path) -> 
     report = tmp_path / "weekly-2026-W47.pdf"
     report.write_bytes(b"%PDF-1.7 test")
     settings = ReportSettings(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_from="dangol@maru.test", email_to=["pr@maru.test", "cx@maru.test"]
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_tls="none",  # the loopback test server speaks plain SMTP
+        smtp_from="dangol@maru.test",
+        email_to=["pr@maru.test", "cx@maru.test"],
     )
     send_email(
         settings, subject="Weekly report 2026-W47", text="주간 보고서", html="<p>주간 보고서</p>", attachments=[report]
@@ -58,3 +62,23 @@ def test_email_to_a_closed_port_is_a_send_error() -> None:
     settings = ReportSettings(smtp_host="127.0.0.1", smtp_port=9, email_to=["pr@maru.test"])
     with pytest.raises(SendError, match="127.0.0.1:9"):
         send_email(settings, subject="s", text="t")
+
+
+def test_a_server_without_starttls_is_refused_by_default_and_nothing_is_sent(smtp) -> None:
+    port, received = smtp
+    settings = ReportSettings(smtp_host="127.0.0.1", smtp_port=port, email_to=["pr@maru.test"])
+    with pytest.raises(SendError, match="no STARTTLS"):
+        send_email(settings, subject="s", text="t")
+    assert received.messages == []
+
+
+def test_a_password_is_never_sent_over_plain_smtp(smtp) -> None:
+    from pydantic import SecretStr
+
+    port, received = smtp
+    settings = ReportSettings(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", email_to=["pr@maru.test"], smtp_password=SecretStr("pw")
+    )
+    with pytest.raises(ConfigError, match="in clear"):
+        send_email(settings, subject="s", text="t")
+    assert received.messages == []
