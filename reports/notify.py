@@ -81,9 +81,12 @@ def send_email(
         raise ConfigError('reports.smtp_tls = "none" with an SMTP password would send it in clear; use TLS')
     context = ssl.create_default_context()
     try:
-        smtp_class = smtplib.SMTP_SSL if settings.smtp_tls == "tls" else smtplib.SMTP
-        extra = {"context": context} if settings.smtp_tls == "tls" else {}
-        with smtp_class(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS, **extra) as smtp:
+        smtp = (
+            smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS, context=context)
+            if settings.smtp_tls == "tls"
+            else smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
+        )
+        with smtp:
             smtp.ehlo()
             if settings.smtp_tls == "starttls":
                 if not smtp.has_extn("starttls"):
