@@ -6,6 +6,7 @@ can be tested without storage.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,26 @@ from urllib.parse import urlsplit
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
 WEB_SCHEMES = ("http", "https")
+
+
+# Ids longer than this are stored as their hash: a btree index row must stay under ~2.7 KB on
+# PostgreSQL, and one hostile 3 KB link must not fail the whole page.
+MAX_ID_CHARS = 256
+# Counts are stored in 32-bit columns: a hostile or absurd value is clamped, not a failed page.
+MAX_COUNT = 2**31 - 1
+
+
+def bounded_id(value: str | None) -> str | None:
+    """`value`, or "sha256:<hex>" of it when longer than MAX_ID_CHARS (the same id gives the same hash)."""
+    value = without_nul(value)
+    if value is None or len(value) <= MAX_ID_CHARS:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def bounded_count(value: int | None) -> int | None:
+    """`value` clamped to 0..MAX_COUNT (None stays None)."""
+    return None if value is None else max(0, min(int(value), MAX_COUNT))
 
 
 def without_nul(text: str | None) -> str | None:
@@ -49,8 +70,11 @@ class AuthorIn:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", web_link(self.url))
-        for name in ("handle", "display_name", "bio"):
+        for name in ("display_name", "bio"):
             object.__setattr__(self, name, without_nul(getattr(self, name)))
+        object.__setattr__(self, "platform_id", bounded_id(self.platform_id))
+        object.__setattr__(self, "handle", (without_nul(self.handle) or "")[:MAX_ID_CHARS])
+        object.__setattr__(self, "followers", bounded_count(self.followers))
 
 
 @dataclass(slots=True)
@@ -83,6 +107,11 @@ class PostIn:
         self.url = web_link(self.url)
         self.text = without_nul(self.text) or ""
         self.title = without_nul(self.title)
+        self.external_id = bounded_id(self.external_id) or ""
+        self.reply_to_id = bounded_id(self.reply_to_id)
+        self.thread_id = bounded_id(self.thread_id)
+        self.referenced_id = bounded_id(self.referenced_id)
+        self.metrics = {k: bounded_count(v) or 0 for k, v in self.metrics.items() if isinstance(v, int)}
 
     @property
     def engagement(self) -> int:

@@ -28,9 +28,38 @@ def feed(*titles: str) -> bytes:
     return FEED.format(items=items).encode()
 
 
-def rss(api: FakeApi, query: str = "") -> RssCollector:
-    options = RssOptions(url=f"{api.url}/feed.xml", timeout_seconds=0.5)
+def rss(api: FakeApi, query: str = "", **extra: Any) -> RssCollector:
+    # The fake feed server is on 127.0.0.1: allowed like an intranet feed would be.
+    options = RssOptions(url=f"{api.url}/feed.xml", timeout_seconds=0.5, allow_private=["127.0.0.1"], **extra)
     return RssCollector(httpx.Client(timeout=0.5), query, options)
+
+
+def test_rss_refuses_a_feed_on_a_private_address_unless_allowed(api: FakeApi) -> None:
+    api.add("GET", "/feed.xml", Reply(body=feed("maru latte")))
+    options = RssOptions(url=f"{api.url}/feed.xml", timeout_seconds=0.5)
+    with pytest.raises(CollectError, match="allow_private"):
+        list(RssCollector(httpx.Client(timeout=0.5), "", options).fetch({}))
+    assert api.requests("/feed.xml") == []  # refused before asking
+    assert [p.title for p in list(rss(api).fetch({}))[0].posts] == ["maru latte"]
+
+
+def test_rss_checks_every_redirect_target_before_following_it(api: FakeApi) -> None:
+    metadata = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    api.add("GET", "/feed.xml", Reply(302, headers={"location": metadata}))
+    with pytest.raises(CollectError, match="169.254.169.254"):
+        list(rss(api).fetch({}))
+    api.add("GET", "/feed.xml", Reply(301, headers={"location": "/moved.xml"}))
+    api.add("GET", "/moved.xml", Reply(body=feed("moved here")))
+    assert [p.title for p in list(rss(api).fetch({}))[0].posts] == ["moved here"]
+
+
+def test_rss_refuses_a_body_over_the_size_cap_and_endless_redirects(api: FakeApi) -> None:
+    api.add("GET", "/feed.xml", Reply(body=feed(*["x" * 100] * 50)))
+    with pytest.raises(CollectError, match="max_bytes"):
+        list(rss(api, max_bytes=2048).fetch({}))
+    api.add("GET", "/feed.xml", *[Reply(302, headers={"location": "/feed.xml"})] * 3)
+    with pytest.raises(CollectError, match="more than 2 redirects"):
+        list(rss(api, max_redirects=2).fetch({}))
 
 
 def test_rss_sends_conditional_headers_and_skips_an_unchanged_feed(api: FakeApi) -> None:

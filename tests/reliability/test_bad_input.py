@@ -158,3 +158,24 @@ def test_an_rss_body_with_a_broken_encoding_declaration_is_one_dead_letter(decla
     posts, dead = parser_for("rss")(body)
     assert len(dead) <= 1 and all(d.reason for d in dead)
     assert posts or dead
+
+
+def test_a_huge_id_link_and_follower_count_are_stored_not_fatal(session) -> None:
+    from datetime import UTC, datetime
+
+    from dangol.types import MAX_COUNT, AuthorIn, PostIn
+
+    link = "https://blog.naver.com/x/" + "9" * 3000  # over PostgreSQL's btree row limit
+    author = AuthorIn("naver", "b" * 3000, "h" * 3000, followers=3_000_000_000)
+    posts = [
+        PostIn(
+            "naver", link, author, "긴 링크", datetime(2026, 11, 20, tzinfo=UTC), url=link, metrics={"likes": 10**12}
+        ),
+        PostIn("naver", link, author, "같은 링크", datetime(2026, 11, 20, tzinfo=UTC)),  # the same id again
+    ]
+    source = ingest.get_or_create_source(session, name="huge", use="replay")
+    result = ingest.store_page(session, source=source, page=Page(posts, {"n": 1}, []))
+    session.commit()
+    assert (result.new_posts, result.duplicates) == (1, 1)
+    assert posts[0].external_id.startswith("sha256:") and len(posts[0].external_id) == 71
+    assert author.followers == MAX_COUNT and posts[0].metrics == {"likes": MAX_COUNT}
