@@ -120,7 +120,7 @@ def check_target(url: str, allow: list[str]) -> None:
         )
     except (socket.gaierror, UnicodeError) as exc:
         raise CollectError(f"feed {url}: cannot resolve {host}: {exc}") from exc
-    for address in sorted({info[4][0] for info in infos}):
+    for address in sorted({str(info[4][0]) for info in infos}):
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global and not _allowed(host, ip, allow):
             raise CollectError(
