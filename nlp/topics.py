@@ -44,6 +44,10 @@ LEXICAL_SCALE = 1.5
 # Encoder similarities of text the encoder cannot read are noise: scaled so that alone they never
 # reach a topic threshold, they only break ties between lexical matches.
 BLIND_EMBEDDING_WEIGHT = 0.3
+# A second topic applies only this close to the best one's score: a multilingual encoder finds every
+# complaint of one brand somewhat alike, and an app crash filed under billing too would be routed
+# to the billing team.
+SECONDARY_MARGIN = 0.1
 # Training examples at which the head and the prototypes weigh the same for a topic.
 HEAD_PRIOR = 20.0
 # Staff corrections count this many times as much as a labelled example.
@@ -393,11 +397,13 @@ class TopicModel:
         return mask
 
     def assign(self, scores: np.ndarray) -> list[tuple[dict[str, float], str]]:
-        """Per post: the topics at or above the threshold with their scores, and the primary topic."""
+        """Per post: the topics at or above the threshold and within SECONDARY_MARGIN of the best one,
+        with their scores, and the primary topic."""
         keys = self.taxonomy.keys
         result: list[tuple[dict[str, float], str]] = []
         for row in scores:
-            applied = {keys[k]: round(float(row[k]), 4) for k in np.flatnonzero(row >= self.threshold)}
+            floor = max(self.threshold, float(row.max(initial=0.0)) - SECONDARY_MARGIN)
+            applied = {keys[k]: round(float(row[k]), 4) for k in np.flatnonzero(row >= floor)}
             primary = max(applied, key=lambda key: applied[key]) if applied else OTHER
             result.append((applied, primary))
         return result

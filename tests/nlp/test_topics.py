@@ -178,3 +178,16 @@ def test_airline_rows_read_for_eval_skip_empty_labels() -> None:
 
     rows = read_labelled(DATA / "airline-sentiment" / "val.csv", "text", "negativereason", load_taxonomy(AIRLINE))
     assert len(rows) == labelled == 1454
+
+
+def test_a_second_topic_applies_only_close_to_the_best_one() -> None:
+    m = model()
+    n = len(TAXONOMY)
+    far, close = np.full((1, n), 0.2), np.full((1, n), 0.2)
+    far[0, :3] = [0.85, 0.63, 0.5]  # all over the threshold, but only the first is close to the top
+    close[0, :2] = [0.80, 0.75]
+    keys = TAXONOMY.keys
+    [(applied_far, primary_far)] = m.assign(far)
+    [(applied_close, _)] = m.assign(close)
+    assert applied_far == {keys[0]: 0.85} and primary_far == keys[0]
+    assert set(applied_close) == {keys[0], keys[1]}
