@@ -1,6 +1,8 @@
 """The worker: APScheduler runs the pipeline steps and the periodic jobs on their schedules.
 
 `run_worker` blocks until SIGINT or SIGTERM, then lets running jobs finish and exits cleanly.
+Several workers may share one database: the periodic jobs (weekly report and its e-mail, alerts,
+feeds, retention, topic training) run once per schedule slot across all of them (`once_per_slot`).
 Every job catches and logs its own failure, so one bad run never stops the scheduler. A job
 that loses the database (restarted, failed over, network cut) waits and retries with backoff;
 every step is idempotent, so a retry neither loses nor repeats work.
@@ -11,10 +13,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +32,7 @@ from sqlmodel import Session
 from dangol import pipeline
 from dangol.settings import Settings
 from storage import feedback
+from storage.job_runs import claim_slot
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
@@ -35,6 +41,41 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DB_RETRIES = 4
 DB_RETRY_DELAY = 2.0  # seconds; doubled after each failed attempt (2, 4, 8, 16: half a minute in all)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def slot_of(trigger: Any, now: datetime) -> str:
+    """The schedule slot `now` falls in: for an interval trigger the interval's number since the
+    epoch, for the calendar (cron) triggers used here, which fire weekly, the ISO week in the
+    trigger's time zone."""
+    if isinstance(trigger, IntervalTrigger):
+        return str(int(now.timestamp() // trigger.interval.total_seconds()))
+    year, week, _ = now.astimezone(trigger.timezone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def once_per_slot(
+    job_id: str,
+    trigger: Any,
+    func: Callable[[], Any],
+    engine: Engine,
+    *,
+    worker: str = WORKER_ID,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Callable[[], Any]:
+    """`func`, run only by the first worker to claim this schedule slot (a JobRun row: the unique
+    (job, slot) constraint decides across processes and machines); the others skip it."""
+
+    def run() -> Any:
+        now = clock()
+        slot = slot_of(trigger, now)
+        with Session(engine) as session:
+            if not claim_slot(session=session, job=job_id, slot=slot, worker=worker, now=now):
+                log.debug("job %s: slot %s already run by another worker", job_id, slot)
+                return None
+        return func()
+
+    return run
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -116,7 +157,8 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     route = guarded("route", lambda: pipeline.route(settings, engine))
     scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route", name="route")
     for job_id, trigger, func in periodic_jobs(settings, engine):
-        scheduler.add_job(guarded(job_id, func), trigger, id=job_id, name=job_id)
+        job = guarded(job_id, once_per_slot(job_id, trigger, func, engine))
+        scheduler.add_job(job, trigger, id=job_id, name=job_id)
     return scheduler
 
 

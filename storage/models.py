@@ -42,6 +42,18 @@ class Source(SQLModel, table=True):
     budget_used: int = 0
 
 
+class JobRun(SQLModel, table=True):
+    """One scheduled job's run in one schedule slot, claimed by the worker that runs it: with several
+    workers on one database, the weekly report is e-mailed once, not once per worker."""
+
+    __table_args__ = (UniqueConstraint("job", "slot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str
+    slot: str
+    worker: str = ""
+    started_at: datetime | None = utc_column()
+
+
 class Author(SQLModel, table=True):
     """A social identity on one platform."""
 

@@ -86,3 +86,51 @@ def test_only_job_runs_that_did_something_are_logged_at_info() -> None:
         )
     )
     assert did_work("report written") and not did_work("")
+
+
+def test_interval_and_weekly_slots() -> None:
+    from datetime import UTC, datetime
+
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from dangol.jobs import slot_of
+
+    fifteen = IntervalTrigger(minutes=15)
+    at = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    assert slot_of(fifteen, at) == slot_of(fifteen, at.replace(minute=14))
+    assert slot_of(fifteen, at) != slot_of(fifteen, at.replace(minute=15))
+    weekly = CronTrigger(day_of_week="mon", hour=9, timezone="Asia/Seoul")
+    # Sunday 23:30 UTC is already Monday in Seoul: the new ISO week there.
+    assert slot_of(weekly, datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == "2026-W49"
+    assert slot_of(weekly, datetime(2026, 11, 29, 14, 0, tzinfo=UTC)) == "2026-W48"
+
+
+def test_a_slot_is_claimed_by_one_worker_only(engine) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from storage.job_runs import claim_slot
+
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    with Session(engine) as a, Session(engine) as b:
+        assert claim_slot(session=a, job="report:feeds", slot="7", worker="a", now=now)
+        assert not claim_slot(session=b, job="report:feeds", slot="7", worker="b", now=now)
+        assert claim_slot(session=b, job="report:feeds", slot="8", worker="b", now=now)
+        assert claim_slot(session=b, job="report:alerts", slot="7", worker="b", now=now)
+
+
+def test_the_workers_periodic_jobs_claim_their_slot_before_running(settings, engine) -> None:
+    from sqlmodel import Session, select
+
+    from dangol.jobs import build_scheduler
+    from storage.models import JobRun
+
+    scheduler = build_scheduler(settings, engine)
+    purge = scheduler.get_job("retention:purge")
+    purge.func()
+    purge.func()  # a second worker in the same slot: skipped
+    with Session(engine) as session:
+        runs = list(session.exec(select(JobRun)))
+    assert [(r.job, r.worker.count(":")) for r in runs] == [("retention:purge", 1)]

@@ -152,3 +152,44 @@ def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings: Settings) -> None:
     settings.reports.weekly_time = "nine"
     with pytest.raises(ConfigError, match="HH:MM"):
         weekly_trigger(settings)
+
+
+def test_four_workers_send_the_weekly_report_once_per_week(
+    world, session: Session, settings: Settings, engine: Engine, smtp, tmp_path: Path
+) -> None:
+    import threading
+
+    from dangol.jobs import once_per_slot
+    from reports.jobs import weekly_trigger
+
+    world.post(datetime(2026, 11, 17, tzinfo=UTC), sentiment="negative", topic="delivery", text="late again")
+    session.commit()
+    port, received = smtp
+    settings.reports.out_dir = str(tmp_path / "reports")
+    settings.reports.smtp_host, settings.reports.smtp_port, settings.reports.smtp_tls = "127.0.0.1", port, "none"
+    settings.reports.email_to = ["pr@maru.test"]
+    monday = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    trigger = weekly_trigger(settings)
+
+    def worker(n: int, at: datetime) -> threading.Thread:
+        job = once_per_slot(
+            "report:weekly",
+            trigger,
+            lambda: weekly_job(settings, engine, now=at),
+            engine,
+            worker=f"w{n}",
+            clock=lambda: at,
+        )
+        return threading.Thread(target=job)
+
+    for week in (monday, monday + timedelta(days=7)):
+        threads = [worker(n, week + timedelta(minutes=n)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    subjects = [m["Subject"] for m in received.messages]
+    assert subjects == [
+        "[Maru Coffee] Weekly sentiment report 2026-W47",
+        "[Maru Coffee] Weekly sentiment report 2026-W48",
+    ]
