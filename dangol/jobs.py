@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -41,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DB_RETRIES = 4
 DB_RETRY_DELAY = 2.0  # seconds; doubled after each failed attempt (2, 4, 8, 16: half a minute in all)
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+WORKER_ID = pipeline.WORKER_ID
 
 
 def slot_of(trigger: Any, now: datetime) -> str:

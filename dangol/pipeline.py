@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from nlp.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
+# Who holds a source's collection lease or a schedule slot: host and process, unique in a cluster.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 Progress = Callable[[int], None]
 
 
@@ -76,18 +80,62 @@ def backoff_delay(failures: int, *, base: float = 60.0, cap: float = 3600.0) -> 
 
 
 def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bool = False) -> SourceRun:
-    """Collect one source page by page; each page and its cursor are stored in one transaction."""
-    from listener.base import build_collector
+    """Collect one source page by page; each page and its cursor are stored in one transaction.
 
+    Only the worker holding the source's lease collects it (`storage.sources.take_lease`); another
+    worker due at the same time skips it."""
     config = settings.sources[name]
     run = SourceRun(source=name)
     budget_limit = config.options().get("monthly_read_budget")
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=config.use)
+        source_id, holder = source.id, source.lease_owner
         if not sources.is_due(source):
             run.status = "skipped"
             run.error = f"throttled until {source.throttled_until:%Y-%m-%d %H:%M} UTC"
             return run
+    assert source_id is not None
+    with session_scope(engine) as session:
+        dead = holder if holder and died_here(holder) else None
+        if not dry_run and not sources.take_lease(
+            session=session, source_id=source_id, worker=WORKER_ID, dead_owner=dead
+        ):
+            run.status = "skipped"
+            run.error = "another worker is collecting this source"
+            return run
+    try:
+        return _collect_leased(settings, engine, name, source_id, run, budget_limit, dry_run=dry_run)
+    finally:
+        if not dry_run:
+            with session_scope(engine) as session:
+                sources.release_lease(session=session, source_id=source_id, worker=WORKER_ID)
+
+
+def died_here(worker: str) -> bool:
+    """True when `worker` ("host:pid") ran on this host and that process is gone: its lease need not
+    run out before a restarted worker collects again (a worker on another host must wait for it)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _collect_leased(
+    settings: Settings, engine: Engine, name: str, source_id: int, run: SourceRun, budget_limit: Any, *, dry_run: bool
+) -> SourceRun:
+    """The collection itself, under this worker's lease: the cursor and budget are read after the
+    lease is taken, so they are the last ones stored."""
+    from listener.base import build_collector
+
+    config = settings.sources[name]
+    with session_scope(engine) as session:
+        source = ingest.get_or_create_source(session, name=name, use=config.use)
         cursor = dict(source.cursor)
         remaining = sources.budget_remaining(source, budget_limit)
     if remaining == 0:
@@ -98,7 +146,10 @@ def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bo
     try:
         collector = build_collector(name, settings)
         for page in collector.fetch(cursor, max_requests=remaining):
-            _take_page(engine, name, config.use, page, run, dry_run=dry_run)
+            if not _take_page(engine, name, config.use, page, run, dry_run=dry_run):
+                run.status = "skipped"
+                run.error = "the collection lease expired and another worker took the source; stopped"
+                return run
     except (RateLimited, AuthError, CollectError) as exc:
         _record_failure(engine, name, config.use, exc, secrets, run)
     except (ConfigError, DBAPIError):
@@ -113,7 +164,9 @@ def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bo
     return run
 
 
-def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, *, dry_run: bool) -> None:
+def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, *, dry_run: bool) -> bool:
+    """Store one page with its cursor, renewing the lease in the same transaction; False (nothing
+    stored) when the lease was lost."""
     run.pages += 1
     run.requests += page.requests
     if dry_run:
@@ -122,14 +175,19 @@ def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, 
             for p in page.posts
         )
         run.dead_letters += len(page.dead_letters)
-        return
+        return True
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=use)
+        assert source.id is not None
+        if not sources.renew_lease(session=session, source_id=source.id, worker=WORKER_ID):
+            session.rollback()
+            return False
         sources.count_requests(source, page.requests)
         stored = ingest.store_page(session, source=source, page=page)
     run.new_posts += stored.new_posts
     run.duplicates += stored.duplicates
     run.dead_letters += stored.dead_letters
+    return True
 
 
 def _record_failure(engine: Engine, name: str, use: str, exc: Exception, secrets: list[str], run: SourceRun) -> None:

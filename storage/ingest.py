@@ -18,6 +18,7 @@ from typing import Any
 import sqlmodel
 from sqlalchemy import tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from dangol.types import Page, PostIn, utcnow
@@ -55,13 +56,17 @@ def _storable_or_none(text: str | None) -> str | None:
 
 
 def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
-    """The Source row for a configured source, created on first use."""
+    """The Source row for a configured source, created on first use. Several workers may create it
+    at once: the one whose insert loses to the unique name reads the winner's row instead."""
     source = session.exec(sqlmodel.select(Source).where(Source.name == name)).first()
     if source is None:
-        source = Source(name=name, use=use)
-        session.add(source)
-        session.flush()
-    elif source.use != use:
+        try:
+            with session.begin_nested():
+                source = Source(name=name, use=use)
+                session.add(source)
+        except IntegrityError:
+            source = session.exec(sqlmodel.select(Source).where(Source.name == name)).one()
+    if source.use != use:
         source.use = use
     return source
 

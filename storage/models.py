@@ -40,6 +40,9 @@ class Source(SQLModel, table=True):
     throttled_until: datetime | None = utc_column()
     budget_period: str | None = None  # "2026-11": the month the usage counts against
     budget_used: int = 0
+    # The worker collecting this source now, and until when its lease holds (renewed every page).
+    lease_owner: str | None = None
+    lease_until: datetime | None = utc_column()
 
 
 class JobRun(SQLModel, table=True):

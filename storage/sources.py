@@ -1,11 +1,58 @@
-"""Source health and the paid read budget: what `dangol sources` and the dashboard show."""
+"""Source health, the paid read budget (what `dangol sources` and the dashboard show), and the
+collection lease: one worker collects a source at a time, across processes and machines."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col
 
 from dangol.types import utcnow
 from storage.models import Source
+
+# A lease lasts this long unless renewed (every stored page renews it): a worker that died mid-run
+# frees its sources after this.
+LEASE_SECONDS = 300
+
+
+def take_lease(
+    *, session: Session, source_id: int, worker: str, now: datetime | None = None, dead_owner: str | None = None
+) -> bool:
+    """Lease the source to `worker` (committed) when no other worker holds a live lease, or when the
+    holder is `dead_owner` (a worker known to have died); True if taken."""
+    now = now or utcnow()
+    holders = [worker] + ([dead_owner] if dead_owner else [])
+    free = or_(col(Source.lease_owner).is_(None), col(Source.lease_until) < now, col(Source.lease_owner).in_(holders))
+    taken = session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id, free)
+        .values(lease_owner=worker, lease_until=now + timedelta(seconds=LEASE_SECONDS))
+    )
+    session.commit()
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def renew_lease(*, session: Session, source_id: int, worker: str, now: datetime | None = None) -> bool:
+    """Extend `worker`'s lease inside the caller's transaction; False when the lease was lost (it
+    expired and another worker took the source): the caller must not store its page then."""
+    now = now or utcnow()
+    renewed = session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id, col(Source.lease_owner) == worker)
+        .values(lease_until=now + timedelta(seconds=LEASE_SECONDS))
+    )
+    return bool(getattr(renewed, "rowcount", 0))
+
+
+def release_lease(*, session: Session, source_id: int, worker: str) -> None:
+    """Give the source up (committed), if `worker` still holds it."""
+    session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id, col(Source.lease_owner) == worker)
+        .values(lease_owner=None, lease_until=None)
+    )
+    session.commit()
 
 
 def budget_period(now: datetime) -> str:

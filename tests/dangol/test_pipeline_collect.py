@@ -145,3 +145,83 @@ def test_unknown_source_name_lists_the_configured_ones(database_url: str) -> Non
     settings = settings_with(database_url, a={"use": "replay"})
     with pytest.raises(Exception, match="unknown source 'b'; configured: a"):
         pipeline.enabled_sources(settings, ["b"])
+
+
+def test_a_source_another_worker_is_collecting_is_skipped_and_its_lease_expires(
+    engine: Engine, database_url: str, scripted: type
+) -> None:
+    from storage import ingest, sources
+
+    settings = settings_with(database_url, s={"use": "scripted", "pages": 2})
+    with Session(engine) as session:
+        source = ingest.get_or_create_source(session, name="s", use="scripted")
+        session.commit()
+        assert source.id is not None
+        assert sources.take_lease(session=session, source_id=source.id, worker="other-host:1")
+    run = pipeline.collect_source(settings, engine, "s")
+    assert (run.status, run.new_posts) == ("skipped", 0) and "another worker" in (run.error or "")
+    assert posts_in(engine) == 0
+    with Session(engine) as session:  # the other worker died: its lease runs out
+        row = session.execute(select(Source)).scalar_one()
+        row.lease_until = utcnow() - timedelta(seconds=1)
+        session.add(row)
+        session.commit()
+    run = pipeline.collect_source(settings, engine, "s")
+    assert (run.status, run.new_posts) == ("ok", 4)
+    assert source_row(engine, "s").lease_owner is None  # released after the run
+
+
+def test_a_worker_that_lost_its_lease_stores_nothing_more(engine: Engine) -> None:
+    from storage import ingest, sources
+
+    with Session(engine) as session:
+        source = ingest.get_or_create_source(session, name="s", use="scripted")
+        session.commit()
+        assert source.id is not None
+        later = utcnow() + timedelta(seconds=sources.LEASE_SECONDS + 1)
+        assert sources.take_lease(session=session, source_id=source.id, worker="a")
+        assert not sources.take_lease(session=session, source_id=source.id, worker="b")
+        assert sources.take_lease(session=session, source_id=source.id, worker="b", now=later)
+        assert not sources.renew_lease(session=session, source_id=source.id, worker="a")
+
+
+def test_workers_creating_a_new_source_at_once_share_one_row(engine: Engine) -> None:
+    import threading
+
+    from storage import ingest
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def create() -> None:
+        try:
+            with Session(engine) as session:
+                barrier.wait(timeout=10)
+                ingest.get_or_create_source(session, name="brand-new", use="scripted")
+                session.commit()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(Source)).scalar_one() == 1
+
+
+def test_a_lease_held_by_a_dead_process_on_this_host_is_taken_at_once() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from dangol.pipeline import WORKER_ID, died_here
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert died_here(f"{socket.gethostname()}:{gone.stdout.strip()}")
+    assert not died_here(WORKER_ID)  # this very process
+    assert not died_here(f"{socket.gethostname()}:{os.getppid()}")  # alive
+    assert not died_here("another-host:1")  # elsewhere: wait for the lease to run out
