@@ -1,8 +1,10 @@
 """Suggested replies: a topic template, the most similar past replies, and a tone-matched short answer.
 
-A suggestion only states what the data says. Templates fill in the customer's name, the date we
-last answered them and an order number written in the post itself, and leave out any sentence
-whose placeholder is unknown. Past replies are reused sentence by sentence, dropping every
+A suggestion only states what the data says. Templates fill in the name the person uses in public
+on that platform (never the name in the brand's CRM: a public reply must not reveal what the brand
+knows about a pseudonymous account, and only when it looks like a name), the date we last answered
+them and an order number written in the post itself, and leave out any sentence whose placeholder
+is unknown. Past replies are reused sentence by sentence, dropping every
 sentence that carries an order number, date, amount or refund promise this post does not contain.
 """
 
@@ -17,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from dangol.settings import Settings
 from responder.limits import fit
 from responder.memory import item_history, item_people
-from storage.models import Analysis, Author, Post, Reply
+from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply
 
 TEMPLATES = Path(__file__).with_name("templates.toml")
 MIN_SIMILARITY = 0.6
@@ -40,6 +43,10 @@ _FACT = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\d{1,2}월\s?\d{1,2}일",
     re.IGNORECASE,
 )
+# A name to greet someone by: starts with a letter; letters, digits, spaces, . ' - only; short.
+# "<img", "@someone", "https://…" and emoji-only display names give no name at all.
+_PLAUSIBLE_NAME = re.compile(r"^[^\W\d_][^\W_]*(?:[ .'-][^\W_]+)*$")
+MAX_NAME_CHARS = 30
 _PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
@@ -116,9 +123,23 @@ def scrub(text: str, known: str, drop_names: list[str], name: str | None) -> tup
             continue
         for other in drop_names:
             if other and other.lower() not in known:
-                sentence = re.sub(re.escape(other), name or "", sentence, flags=re.IGNORECASE)
+                sentence = re.sub(rf"(?<!\w){re.escape(other)}(?!\w)", name or "", sentence, flags=re.IGNORECASE)
         kept.append(re.sub(r"\s+([,.!?])", r"\1", " ".join(sentence.split())).strip(" ,"))
     return " ".join(s for s in kept if s), dropped
+
+
+def public_name(display_name: str | None) -> str | None:
+    """The public display name when it is a plausible name to greet someone by, else None."""
+    name = " ".join((display_name or "").split())
+    if not name or len(name) > MAX_NAME_CHARS or not _PLAUSIBLE_NAME.match(name):
+        return None
+    return name
+
+
+def _names_of(*names: str | None) -> list[str]:
+    """Each name and its first word, longest first (so "Grace Park" goes before "Grace")."""
+    found = {n for name in names if name for n in (name, name.split()[0]) if len(n) >= 2}
+    return sorted(found, key=len, reverse=True)
 
 
 def _similar(
@@ -127,11 +148,14 @@ def _similar(
     query = _embedding(analysis.embedding if analysis else None)
     if query is None:
         return []
+    linked = and_(col(IdentityLink.author_id) == col(Author.id), col(IdentityLink.status) == "applied")
     rows = session.exec(
-        select(Reply, Analysis.embedding, Author.display_name)
+        select(Reply, Analysis.embedding, Author.display_name, Author.handle, Customer.name)
         .join(Analysis, col(Analysis.post_id) == Reply.post_id)
         .join(Post, col(Post.id) == Reply.post_id)
         .join(Author, col(Author.id) == Post.author_id)
+        .join(IdentityLink, linked, isouter=True)
+        .join(Customer, col(Customer.id) == IdentityLink.customer_id, isouter=True)
         .where(
             col(Reply.status).in_(("sent", "approved")),
             Reply.queue_item_id != exclude_item,
@@ -141,17 +165,18 @@ def _similar(
         .limit(SIMILAR_POOL)
     ).all()
     scored = []
-    for reply, blob, other_name in rows:
+    # The other person may have been greeted by any name we knew them by: all are taken out.
+    for reply, blob, display_name, handle, customer_name in rows:
         vector = _embedding(blob)
         if vector is not None and vector.shape == query.shape:
-            scored.append((float(vector @ query), reply, other_name))
+            scored.append((float(vector @ query), reply, _names_of(display_name, handle, customer_name)))
     scored.sort(key=lambda s: -s[0])
     known = _known_facts(post, values)
     found: list[Suggestion] = []
-    for similarity, reply, other_name in scored:
+    for similarity, reply, other_names in scored:
         if similarity < MIN_SIMILARITY or len(found) == 2:
             break
-        text, dropped = scrub(reply.text, known, [other_name], values.get("name"))
+        text, dropped = scrub(reply.text, known, other_names, values.get("name"))
         if len(text) < 20 or any(text == s.text for s in found):
             continue
         note = f"; {dropped} sentence(s) with facts not in this post left out" if dropped else ""
@@ -165,7 +190,7 @@ def suggest(item_id: int, *, session: Session, settings: Settings) -> list[Sugge
     item, post, author, customer = item_people(item_id, session=session)
     analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
     last = item_history(author, customer, session=session).last_contact
-    name = customer.name if customer else (author.display_name or None)
+    name = public_name(author.display_name)
     values: dict[str, str | None] = {
         "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,
         "order": find_order(f"{post.title or ''} {post.text}"),

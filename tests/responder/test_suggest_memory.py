@@ -42,13 +42,26 @@ def test_order_numbers_are_found_only_where_the_customer_wrote_them():
     assert find_order("I waited 3 hours for my coffee") is None
 
 
-def test_complaint_template_fills_name_and_the_order_number_from_the_post(session, settings, seed_post, make_customer):
+def test_complaint_template_greets_by_the_public_name_never_the_crm_one(session, settings, seed_post, make_customer):
     kim = make_customer("Kim Minji")
-    seed_post("my order #A-10234 never arrived", customer=kim, primary_topic="delivery")
+    seed_post("my order #A-10234 never arrived", handle="latte lover", customer=kim, primary_topic="delivery")
     first = suggest(_only_item(session, settings).id, session=session, settings=settings)[0]
     assert first.source == "template:delivery:en"
-    assert first.text.startswith("Hi Kim,") and "sorry" in first.text and "A-10234" in first.text
+    assert first.text.startswith("Hi Latte,") and "sorry" in first.text and "A-10234" in first.text
+    assert "Kim" not in first.text and "Minji" not in first.text
     assert "order" in first.explanation
+
+
+def test_a_display_name_that_is_no_name_gives_no_greeting_name(session, settings, seed_post):
+    from responder.suggest import public_name
+
+    for bad in ("<img src=x onerror=alert(1)>", "<img", "@someone", "https://x.example", "🙂🙂", "x" * 40, "_x_"):
+        assert public_name(bad) is None, bad
+    assert public_name(" Grace  Park ") == "Grace Park" and public_name("한소희") == "한소희"
+    assert public_name("O'Neil-Smith") == "O'Neil-Smith"
+    seed_post("my parcel never arrived", handle="<img", primary_topic="delivery")
+    first = suggest(_only_item(session, settings).id, session=session, settings=settings)[0]
+    assert "<" not in first.text and "img" not in first.text.lower()
 
 
 def test_suggestions_invent_no_order_numbers_dates_or_refunds(session, settings, seed_post):
@@ -74,6 +87,18 @@ def test_similar_past_reply_is_reused_without_the_other_customers_facts(session,
     assert text.startswith("Hi User2, sorry") and "Lee" not in text
     assert "courier" in text and "B-55555" not in text and "refund" not in text and "Nov 3" not in text
     assert "1 sentence(s) with facts not in this post left out" in similar[0].explanation
+
+
+def test_a_past_reply_never_carries_another_customers_name(session, settings, seed_post, make_customer):
+    grace = make_customer("Grace Park")
+    old = seed_post("the parcel is late", handle="gp_88", customer=grace, embedding=[1.0, 0.0, 0.1])
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(session, old, "Hi Grace, sorry about the wait! We've asked the courier to call you back, Grace.")
+    seed_post("my parcel is late too", handle="ann", embedding=[0.9, 0.05, 0.1])
+    item = _only_item(session, settings)
+    texts = [s.text for s in suggest(item.id, session=session, settings=settings) if s.source.startswith("similar:")]
+    assert texts and all("Grace" not in t and "Park" not in t for t in texts), texts
+    assert texts[0].startswith("Hi Ann, sorry")
 
 
 def test_korean_billing_question_gets_a_korean_template(session, settings, seed_post):
