@@ -150,7 +150,7 @@ def _similar(
         return []
     linked = and_(col(IdentityLink.author_id) == col(Author.id), col(IdentityLink.status) == "applied")
     rows = session.exec(
-        select(Reply, Analysis.embedding, Author.display_name, Author.handle, Customer.name)
+        select(Reply, Analysis.embedding, Author.display_name, Author.handle, Customer.name)  # type: ignore[call-overload]
         .join(Analysis, col(Analysis.post_id) == Reply.post_id)
         .join(Post, col(Post.id) == Reply.post_id)
         .join(Author, col(Author.id) == Post.author_id)
