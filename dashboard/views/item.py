@@ -208,8 +208,13 @@ def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         explanation = getattr(suggestions[int(picked)], "explanation", "")
         if explanation:
             st.caption(md(explanation))
+    if st.session_state.pop(f"clear_reply_{view.item.id}", False):
+        # Set before the box is drawn: the browser would otherwise send the sent text back.
+        st.session_state[key] = ""
     text = st.text_area("Your reply", key=key, height=140)
-    reasons = _approval_reasons(ctx, view)
+    # Judged on the typed text too ("lawyer" in the reply needs a reviewer): the button says where
+    # the reply goes before the click.
+    reasons = _approval_reasons(ctx, view, text)
     if reasons:
         st.caption("Needs approval: " + md("; ".join(reasons)))
     label = "Send for approval" if reasons else ("Send" if ctx.settings.responder.send else "Send (dry-run)")
@@ -230,10 +235,10 @@ def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
     return list(cache[item_id])
 
 
-def _approval_reasons(ctx: Ctx, view: ItemContext) -> list[str]:
+def _approval_reasons(ctx: Ctx, view: ItemContext, text: str) -> list[str]:
     from responder.approval import needs_approval
 
-    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings))
+    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings, text))
 
 
 def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
@@ -244,7 +249,7 @@ def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
 
     reply = act(ctx, "queue.reply", send, rerun=False)
     if reply is not None:
-        st.session_state.pop(f"reply_text_{item_id}", None)
+        st.session_state[f"clear_reply_{item_id}"] = True
         done = "Sent for approval" if reply.status == "pending_approval" else f"Reply {reply.status}"
         if reply.dry_run and reply.status == "sent":
             done += " (dry run: nothing was posted)"

@@ -27,6 +27,18 @@ def test_agent_sends_a_dry_run_reply_and_the_item_is_replied(dashboard_db, monke
     assert item.status == "replied" and item.first_responded_at is not None
 
 
+def test_the_button_says_send_for_approval_when_the_typed_reply_needs_it_and_the_box_empties_after(
+    dashboard_db, monkeypatch
+) -> None:
+    at = write_reply(dashboard_db, monkeypatch, "complaint", "Our lawyer will contact you.").run()
+    assert any("mentions lawyer" in c for c in shown(at.caption))
+    at = button(at, "Send for approval").click().run()
+    assert "Sent for approval" in shown(at.success)
+    assert at.text_area(key=f"reply_text_{dashboard_db.items['complaint']}").value == ""
+    with Session(dashboard_db.engine) as session:
+        assert session.exec(select(Reply.status)).one() == "pending_approval"
+
+
 def test_risky_reply_goes_to_a_reviewer_who_approves_it(dashboard_db, monkeypatch) -> None:
     at = write_reply(dashboard_db, monkeypatch, "press", "Thanks for asking; our press office will email you.")
     assert any("Needs approval" in c for c in shown(at.caption))
