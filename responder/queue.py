@@ -120,12 +120,14 @@ def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | 
 
 
 def is_actionable(analysis: Analysis, customer: Customer | None, settings: Settings) -> bool:
-    """Complaints, questions, risky posts and anything from a VIP customer need a response."""
+    """Complaints, questions and risky posts need a response; so do a VIP customer's suggestions
+    and negative posts. A VIP's small talk and praise do not: queued, they took the urgent slot."""
+    vip = customer is not None and customer.tier.lower() == "vip"
     return (
         analysis.is_complaint
         or analysis.is_question
         or analysis.risk >= settings.responder.actionable_risk
-        or (customer is not None and customer.tier.lower() == "vip")
+        or (vip and (analysis.intent == "suggestion" or analysis.sentiment == "negative"))
     )
 
 

@@ -55,10 +55,19 @@ def test_high_risk_post_is_queued_even_without_a_complaint(session, settings, se
 
 def test_vip_customer_is_queued_and_prioritised_by_rule(session, settings, seed_post, make_customer):
     vip = make_customer(tier="vip")
-    seed_post("hello there", customer=vip, is_complaint=False, sentiment="positive", risk=0.0)
+    seed_post("it would be great to have oat milk", customer=vip, is_complaint=False, sentiment="neutral",
+              intent="suggestion", risk=0.0)  # fmt: skip
     route_new(session=session, settings=settings, now=NOW)
     item = session.exec(select(QueueItem)).one()
     assert (item.customer_id, item.priority, item.sla_policy) == (vip.id, 1, "urgent")
+
+
+def test_a_vips_small_talk_and_praise_are_not_queued(session, settings, seed_post, make_customer):
+    vip = make_customer(tier="vip")
+    seed_post("오늘 일상: 아침 루틴, 마루커피 아메리카노", customer=vip, is_complaint=False, sentiment="neutral",
+              intent="other", risk=0.0)  # fmt: skip
+    seed_post("best latte!", customer=vip, is_complaint=False, sentiment="positive", intent="praise", risk=0.0)
+    assert route_new(session=session, settings=settings, now=NOW).queued == 0
 
 
 def test_our_own_account_is_never_queued(session, settings, seed_post):
