@@ -39,6 +39,7 @@ from reports.notify import email_configured, post_webhook, send_email
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
 from storage import report_queries as q
+from storage.authors import mark_brand_accounts
 from storage.models import Alert
 from storage.topics import topic_names
 
@@ -161,6 +162,7 @@ def detect_spikes(
     New episodes are added to the session as Alert rows and returned; an episode that overlaps
     a stored alert extends that alert instead (it is not returned again). The caller commits.
     """
+    mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     rules = rules or SpikeRules.from_settings(settings.reports.alerts)
     last = floor_hour(now)
     first = floor_hour(since) if since else last - (rules.lookback_hours - 1) * HOUR

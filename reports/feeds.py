@@ -22,6 +22,7 @@ from sqlmodel import Session
 from dangol.settings import Settings, TopicSettings
 from dangol.types import utcnow, web_link
 from storage import report_queries as q
+from storage.authors import mark_brand_accounts
 from storage.topics import get_topic, topics_in_force
 
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
@@ -147,6 +148,7 @@ def _topic_feed(session: Session, settings: Settings, key: str, topic: TopicSett
 def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
     """A feed for every topic in force (config.toml's with the Admin page's edits), in their order."""
     now = now or utcnow()
+    mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     # The topics are read once here, not again per feed (each read parses the taxonomy file).
     topics = topics_in_force(session=session, settings=settings)
     return [_topic_feed(session, settings, key, topic, now) for key, topic in topics.items()]

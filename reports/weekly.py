@@ -20,6 +20,7 @@ from dangol.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
 from storage import report_queries as q
+from storage.authors import mark_brand_accounts
 from storage.models import Alert
 from storage.topics import topic_names
 
@@ -182,6 +183,7 @@ def build_weekly(
     now = now or utcnow()
     target = resolve_week(week, settings, now)
     start, end = target.start, target.end
+    mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     q.refresh_statistics(session=session)
     weeks = [target.shift(-i) for i in range(TREND_WEEKS, -1, -1)]
     by_week = q.sentiment_counts_by_window(session=session, windows=[(w.label, w.start, w.end) for w in weeks])

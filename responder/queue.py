@@ -21,6 +21,7 @@ from responder import audit, routing, sla
 from responder.assignment import assign, auto_assign
 from responder.permissions import require
 from responder.statuses import check_transition
+from storage.authors import mark_brand_accounts
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.queue_queries import (
     SLA_STATES,
@@ -150,6 +151,8 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     """
     now = now or utcnow()
     result = RouteResult()
+    # Kept in step with brand.own_handles here, every routing pass, for the reports' counts.
+    mark_brand_accounts(session=session, own=settings.brand.own_accounts())
     rules = routing.list_rules(session=session, settings=settings)
     while batch := _claim_batch(session):
         context = _Batch.load(batch, session=session)

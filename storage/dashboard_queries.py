@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from dangol.types import utcnow
+from storage.authors import customer_voice
 from storage.models import (
     Alert,
     Analysis,
@@ -411,7 +412,12 @@ def topic_daily_counts(
     stmt = (
         select(day, col(Analysis.primary_topic), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+        .where(
+            col(Post.created_at) >= since,
+            col(Post.created_at) < until,
+            col(Post.deleted_at).is_(None),
+            customer_voice(),
+        )
         .group_by(day, col(Analysis.primary_topic))
         .order_by(day, col(Analysis.primary_topic))
     )
@@ -426,7 +432,12 @@ def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime
     stmt = (
         select(day, col(Analysis.sentiment), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+        .where(
+            col(Post.created_at) >= since,
+            col(Post.created_at) < until,
+            col(Post.deleted_at).is_(None),
+            customer_voice(),
+        )
         .group_by(day, col(Analysis.sentiment))
         .order_by(day, col(Analysis.sentiment))
     )

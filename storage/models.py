@@ -71,6 +71,9 @@ class Author(SQLModel, table=True):
     bio: str | None = Field(default=None, sa_column=Column(Text))
     first_seen_at: datetime | None = utc_column()
     last_seen_at: datetime | None = utc_column()
+    # One of the brand's own accounts (brand.own_handles, kept in step by `mark_brand_accounts`):
+    # its posts are never counted as the voice of the customer.
+    is_brand: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class Post(SQLModel, table=True):

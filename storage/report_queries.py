@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, l
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
+from storage.authors import customer_voice
 from storage.models import Alert, Analysis, Author, Post, QueueItem, Source
 
 # Engagement is the sum of the integer metrics the platform reported (likes, reposts, replies …);
@@ -88,7 +89,10 @@ def engagement_expr(session: Session) -> ColumnElement[Any]:
 
 
 def _live_between(since: datetime, until: datetime) -> ColumnElement[bool]:
-    return and_(col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None))
+    """Posts of the window that are still up and are customer voice (not the brand's own accounts)."""
+    return and_(
+        col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None), customer_voice()
+    )
 
 
 def _source_key() -> ColumnElement[Any]:

@@ -159,3 +159,28 @@ def test_only_web_links_leave_dangol_and_control_characters_do_not_break_the_ato
     assert "bell and escape[31m here" in (tmp_path / "delivery.atom").read_text(encoding="utf-8")
     text = topic_csv("delivery", session=session, since=NOW - timedelta(days=1), until=NOW)
     assert "javascript:" not in text and "data:text" not in text
+
+
+def test_the_brands_own_posts_count_nowhere_as_customer_voice(
+    world, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    from reports.alerts import detect_spikes
+    from reports.weekly import build_weekly
+
+    settings.brand.own_handles = ["x:marucoffee"]
+    apology = "We're sorry the app crashed, a fix is coming"
+    world.post(NOW - timedelta(hours=2), sentiment="negative", topic="app", text=apology, handle="marucoffee")
+    world.post(NOW - timedelta(hours=3), sentiment="negative", topic="app", text="the app crashed", handle="kim")
+    session.commit()
+    [app] = [f for f in build_feeds(session=session, settings=settings, now=NOW) if f.key == "app"]
+    assert [i.post.text for i in app.items] == ["the app crashed"] and app.posts == 1
+    rows = list(
+        csv.DictReader(io.StringIO(topic_csv("app", session=session, since=NOW - timedelta(days=1), until=NOW)))
+    )
+    assert [r["text"] for r in rows] == ["the app crashed"]
+    report = build_weekly(session=session, settings=settings, week="2026-W47", now=NOW)
+    assert apology not in [p.text for p in report.notable_negative]
+    detect_spikes(session=session, settings=settings, now=NOW)  # runs on customer posts only, no error
+    settings.brand.own_handles = []  # an account taken off the list counts again
+    [app] = [f for f in build_feeds(session=session, settings=settings, now=NOW) if f.key == "app"]
+    assert app.posts == 2
