@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -35,6 +36,10 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
 
 
+# A customer export of a few hundred thousand rows is tens of MB; anything far larger is a mistake.
+MAX_IMPORT_BYTES = 200 * 10**6
+
+
 def import_customers_csv(path: Path, *, session: Session) -> ImportResult:
     """Create or update customers from a CSV (keyed by external_ref); bad rows are reported, not fatal.
 
@@ -43,20 +48,34 @@ def import_customers_csv(path: Path, *, session: Session) -> ImportResult:
     """
     result = ImportResult()
     try:
+        size = path.stat().st_size
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read customers file {path}: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ConfigError(
-                f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}"
-            )
-        for line, row in enumerate(reader, start=2):
-            problem = _import_row(row, session=session, result=result)
-            if problem:
-                result.problems.append(f"{path}:{line}: {problem}")
+    if size > MAX_IMPORT_BYTES:
+        handle.close()
+        raise ConfigError(
+            f"{path} is {size / 1e6:.0f} MB; the import reads at most {MAX_IMPORT_BYTES // 10**6} MB at once: split it"
+        )
+    try:
+        with handle:
+            return _import_rows(path, handle, session=session, result=result)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f'{path} is not UTF-8 text (byte {exc.start}): save it as "CSV UTF-8" (Excel) or convert it, '
+            "e.g. iconv -f cp949 -t utf-8"
+        ) from None
+
+
+def _import_rows(path: Path, handle: Any, *, session: Session, result: ImportResult) -> ImportResult:
+    reader = csv.DictReader(handle)
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
+    for line, row in enumerate(reader, start=2):
+        problem = _import_row(row, session=session, result=result)
+        if problem:
+            result.problems.append(f"{path}:{line}: {problem}")
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,11 +10,30 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session, create_engine
+
+from dangol.errors import ConfigError
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; for SQLite the file's folder is created and WAL switched on."""
+    """An engine for `url`; for SQLite the file's folder is created and WAL switched on. A URL that
+    cannot be parsed or names no installed database is a ConfigError (the password never shown)."""
+    try:
+        return _make_engine(url, echo)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"database URL {_shown(url)} is not usable ({type(exc).__name__}: {_shown(str(exc))}); "
+            "give sqlite:///path/to/dangol.db or postgresql://user@host:5432/dbname"
+        ) from None
+
+
+def _shown(text: str) -> str:
+    """`text` with any URL password replaced by ***."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+
+
+def _make_engine(url: str, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

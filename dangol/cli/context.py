@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from dangol.errors import ConfigError, DangolError
 from dangol.settings import Settings, load_settings
@@ -79,6 +80,9 @@ def friendly_errors(func: Any) -> Any:
             raise typer.Exit(2) from None
         except DangolError as exc:
             raise fail(str(exc)) from None
+        except OperationalError as exc:  # the database could not be reached or refused us
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise fail(f"cannot use the database: {reason}; check DANGOL_DATABASE_URL / [database] url") from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             sys.exit(130)

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dangol.cli import app
@@ -51,3 +52,38 @@ def test_config_check_reports_unknown_top_level_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["config", "check", str(config)])
     assert result.exit_code == 1
     assert "databse: unknown key" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://u:secretpw@host:x/y", "is not usable"),
+        ("mysqlx://a/b", "is not usable"),
+        ("postgresql://postgres@127.0.0.1:1/x", "cannot use the database"),
+    ],
+)
+def test_a_broken_database_url_is_a_clear_error_without_traceback_or_password(
+    url: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dangol.cli import app
+
+    (tmp_path / "config.toml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DANGOL_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["sources"])
+    assert result.exit_code in (1, 2)
+    assert says in result.output and "Traceback" not in result.output and "secretpw" not in result.output
+
+
+def test_a_customer_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from dangol.cli import app
+
+    (tmp_path / "config.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n')
+    (tmp_path / "cp949.csv").write_bytes("external_ref,name\nc1,한소희\n".encode("cp949"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["customers", "import", "cp949.csv"])
+    assert result.exit_code == 2 and "not UTF-8" in result.output and "Traceback" not in result.output
