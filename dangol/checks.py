@@ -17,6 +17,7 @@ def check_settings(settings: Settings) -> list[str]:
     problems: list[str] = []
     problems += _check_sources(settings)
     problems += _check_nlp(settings)
+    problems += _check_teams(settings)
     return problems
 
 
@@ -56,3 +57,46 @@ def _check_nlp(settings: Settings) -> list[str]:
     return _collect_problems(encoders.check_name, settings.nlp.encoder.use) + _collect_problems(
         classifiers.check_name, settings.nlp.sentiment.use
     )
+
+
+def _check_teams(settings: Settings) -> list[str]:
+    """Topics and routing rules must name teams that exist: a team is made by giving it staff
+    (`dangol staff add --team`). Checked against the database once it has staff; before that, or
+    when the database cannot be read, there is nothing to check against."""
+    from pathlib import Path
+
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session, select
+
+    from dangol.errors import DangolError
+    from dangol.settings import config_topics
+    from storage.engine import make_engine
+    from storage.models import Staff, Team
+
+    wanted: dict[str, list[str]] = {}
+    for key, topic in config_topics(settings).items():
+        wanted.setdefault(topic.team, []).append(f"topics.{key}.team")
+    for rule in settings.responder.rules:
+        team = rule.then.get("team")
+        if isinstance(team, str):
+            wanted.setdefault(team, []).append(f"responder.rules[{rule.name!r}].then.team")
+    url = settings.database.url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return []  # no database yet (and checking must not create one)
+    try:
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                if session.exec(select(Staff.id).limit(1)).first() is None:
+                    return []
+                staffed = set(session.exec(select(Team.key).join(Staff, Staff.team_id == Team.id)))  # type: ignore[arg-type]
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, DangolError):
+        return []
+    return [
+        f"{where}: team {team!r} has no staff (teams with staff: {', '.join(sorted(staffed)) or 'none'})"
+        for team, places in sorted(wanted.items())
+        if team not in staffed
+        for where in places
+    ]

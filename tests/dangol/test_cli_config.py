@@ -87,3 +87,28 @@ def test_a_customer_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["customers", "import", "cp949.csv"])
     assert result.exit_code == 2 and "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_config_check_names_topics_and_rules_routed_to_a_team_without_staff(tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from responder.staff import create_staff
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        '[topics.store]\nname = "Store"\nexamples = ["rude barista"]\nteam = "stores"\n'
+        '[[responder.rules]]\nname = "vip"\nwhen = { tier = ["vip"] }\nthen = { team = "vipdesk" }\n'
+    )
+    assert CliRunner().invoke(app, ["config", "check", str(config)]).exit_code == 0  # no staff yet
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    upgrade(engine)
+    with Session(engine) as session:
+        create_staff(session=session, username="amy", password="pw-123456789abc", role="agent", team="support")
+        session.commit()
+    result = CliRunner().invoke(app, ["config", "check", str(config)])
+    assert result.exit_code == 1
+    assert "topics.store.team: team 'stores' has no staff" in result.output
+    assert "responder.rules['vip'].then.team: team 'vipdesk' has no staff" in result.output

@@ -20,7 +20,7 @@ from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Post, Staff
 from tests.nlp.semantic_fakes import HashingEncoder, KeywordSentiment
 
-PARKING = TopicForm("Parking", "Nowhere to park near the store", ["there is nowhere to park"], "stores")
+PARKING = TopicForm("Parking", "Nowhere to park near the store", ["there is nowhere to park"], "support")
 TEXT = "there is nowhere to park at your store"
 
 

@@ -23,7 +23,7 @@ def fill_new_topic(at: AppTest, key: str = "parking", examples: str = EXAMPLES) 
     at.text_input(key="topic_add_name").input("Parking")
     at.text_input(key="topic_add_description").input("Nowhere to park near the store")
     at.text_area(key="topic_add_examples").input(examples)
-    at.selectbox(key="topic_add_team").select("stores")
+    at.selectbox(key="topic_add_team").select("support")
     at.text_input(key="topic_add_languages").input("en")
     return at
 
@@ -34,7 +34,7 @@ def test_admin_adds_a_topic_and_sees_it_listed_as_from_the_ui(dashboard_db, monk
     assert not at.exception
     assert "Topic parking added" in shown(at.success)
     parking = topics(dashboard_db)["parking"]
-    assert (parking.topic.team, parking.topic.languages, parking.source) == ("stores", ["en"], "ui")
+    assert (parking.topic.team, parking.topic.languages, parking.source) == ("support", ["en"], "ui")
     assert parking.topic.examples == ["nowhere to park", "parking is too expensive"]
     table = next(d.value for d in at.dataframe if "source" in d.value.columns)
     assert table.set_index("key").loc["parking", "source"] == "ui"

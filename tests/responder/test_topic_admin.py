@@ -13,7 +13,7 @@ PARKING = TopicForm(
     name="Parking",
     description="No parking near the store, parking fees",
     examples=["there is nowhere to park", "", "  parking costs more than the coffee  "],
-    team="stores",
+    team="support",
     languages=["EN", " ko", "en"],
 )
 
