@@ -120,14 +120,19 @@ def deduplicate(posts: list[q.ReachPost]) -> list[FeedItem]:
     return sorted(items, key=lambda i: (i.latest, i.post.post_id), reverse=True)
 
 
-def build_topic_feed(*, session: Session, settings: Settings, key: str, now: datetime) -> TopicFeed:
-    """The feed of one topic (from config.toml or the Admin page, retired ones too) for the window ending at `now`."""
+def build_topic_feed(
+    *, session: Session, settings: Settings, key: str, now: datetime, days: int | None = None
+) -> TopicFeed:
+    """The feed of one topic (from config.toml or the Admin page, retired ones too) for the `days`
+    (default `reports.feed_days`) ending at `now`."""
     topic = get_topic(session=session, settings=settings, key=key).topic
-    return _topic_feed(session, settings, key, topic, now)
+    return _topic_feed(session, settings, key, topic, now, days)
 
 
-def _topic_feed(session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime) -> TopicFeed:
-    window = timedelta(days=settings.reports.feed_days)
+def _topic_feed(
+    session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
+) -> TopicFeed:
+    window = timedelta(days=days or settings.reports.feed_days)
     since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)

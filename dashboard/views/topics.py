@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -37,7 +38,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     db = ctx.settings.database
     counts = aggregates.topic_days(db.url, db.echo, since, until)
     if counts:
-        frame = pd.DataFrame(counts, columns=["day", "topic", "complaints"])
+        frame = every_day(pd.DataFrame(counts, columns=["day", "topic", "complaints"]), since, until)
         chart = (
             alt.Chart(frame)
             .mark_line(point=True)
@@ -59,7 +60,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
     names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
     keys = [e.key for e in entries if e.enabled] + [e.key for e in entries if not e.enabled]
     key = st.selectbox("Topic", keys, format_func=lambda k: names[k], key="topic_pick")
-    feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now))
+    # The summary and the list cover the chosen window too, not only the chart.
+    feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now, days=days))
     st.subheader(md(feed.name))
     st.caption(md(feed.summary))
     _feed_links(ctx, feed)
@@ -71,7 +73,12 @@ def render(ctx: Ctx, actor: Staff) -> None:
             url = safe_url(item.post.url)
             if url:
                 st.link_button("Open original ↗", url)
-    affected = read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=now))
+    # Names, tiers and histories are customer data: only roles that may view customers see them.
+    affected = (
+        read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=now))
+        if allowed(actor, "customer.view")
+        else []
+    )
     if affected:
         st.caption("Affected known customers")
         st.dataframe(
@@ -80,6 +87,15 @@ def render(ctx: Ctx, actor: Staff) -> None:
     if allowed(actor, "topic.export"):
         data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=now))
         st.download_button("Download CSV", data, file_name=f"topic-{key}.csv", mime="text/csv")
+
+
+def every_day(frame: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:
+    """The (day, topic, complaints) rows with a 0 for every day of the window a topic had none, so the
+    chart does not draw a line across days that never happened."""
+    days = pd.date_range(since.date(), (until - timedelta(seconds=1)).date(), freq="D").strftime("%Y-%m-%d")
+    grid = pd.MultiIndex.from_product([days, sorted(frame["topic"].unique())], names=["day", "topic"])
+    full = frame.set_index(["day", "topic"])["complaints"].reindex(grid, fill_value=0)
+    return full.reset_index()
 
 
 def _feed_links(ctx: Ctx, feed: TopicFeed) -> None:

@@ -268,3 +268,32 @@ def test_the_weekly_sentiment_bars_are_red_grey_green(dashboard_db, monkeypatch)
     at = app_as(dashboard_db, "reviewer1", monkeypatch, page="Reports", report_week=_this_week(dashboard_db))
     spec = next(c.proto.spec for c in charts(at) if "Sentiment per day" not in c.proto.spec)
     assert all(color in spec for color in SENTIMENT_COLORS.values())
+
+
+def test_topics_window_sets_the_summary_too_and_product_sees_no_customer_names(dashboard_db, monkeypatch) -> None:
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Topics")
+    assert any("in the last 7 days" in c for c in shown(at.caption))
+    at.selectbox(key="topic_window").select("28 days").run()
+    assert not at.exception
+    assert any("in the last 28 days" in c for c in shown(at.caption))
+    assert "Affected known customers" not in shown(at.caption)  # product may not view customers
+
+
+def test_the_topic_chart_has_a_zero_for_days_without_complaints() -> None:
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from dashboard.views.topics import every_day
+
+    frame = pd.DataFrame([("2026-11-01", "app", 1), ("2026-11-04", "app", 39)], columns=["day", "topic", "complaints"])
+    full = every_day(frame, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 5, tzinfo=UTC))
+    assert full["complaints"].tolist() == [1, 0, 0, 39]
+    assert full["day"].tolist() == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+
+
+def test_a_role_that_may_view_customers_sees_the_affected_ones(dashboard_db, monkeypatch) -> None:
+    for user, sees in (("admin1", True), ("product1", False)):
+        at = app_as(dashboard_db, user, monkeypatch, page="Topics")
+        at.selectbox(key="topic_pick").select("quality").run()
+        assert ("Affected known customers" in shown(at.caption)) is sees, user
