@@ -41,7 +41,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
     with right:
         _analysis(view)
         _labels(ctx, actor, view)
-        _customer(view)
+        if allowed(actor, "customer.view"):  # names, tiers and histories are customer data
+            _customer(view)
 
 
 def _context(session: Any, item_id: int) -> ItemContext | None:

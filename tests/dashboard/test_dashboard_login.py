@@ -88,3 +88,12 @@ def test_role_downgraded_mid_session_is_refused_on_the_next_action(dashboard_db,
     assert any("Refused: role 'product' may not" in e for e in shown(at.error))
     with Session(dashboard_db.engine) as session:
         assert session.get(QueueItem, dashboard_db.items["xss"]).status != "spam"
+
+
+def test_the_item_page_shows_the_customer_only_to_roles_that_may_view_customers(dashboard_db, monkeypatch) -> None:
+    item = dashboard_db.items["complaint"]
+    agent = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item)
+    product = app_as(dashboard_db, "product1", monkeypatch, page="Item", item_id=item)
+    assert "Customer" in [s.value for s in agent.subheader]
+    assert "Customer" not in [s.value for s in product.subheader]
+    assert not any("Hana Kim" in m for m in shown(product.markdown))
