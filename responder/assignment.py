@@ -110,10 +110,13 @@ def release(item_id: int, *, actor: Staff, session: Session, now: datetime | Non
 
 
 def assign(item_id: int, staff_id: int, *, actor: Staff, session: Session, now: datetime | None = None) -> QueueItem:
-    """Give an item to a named staff member (reassigning it if someone holds it)."""
+    """Give an item to a named staff member. An item another colleague holds may be taken from them
+    only with `queue.reassign` (admins): an agent assigns free items and their own."""
     require(actor, "queue.claim")
     item = _item(item_id, session)
     staff = _staff(staff_id, session)
+    if item.assignee_id not in (None, actor.id, staff.id):
+        require(actor, "queue.reassign")
     if not staff.active:
         raise Conflict(f"staff member {staff.username!r} is deactivated")
     before = {"assignee_id": item.assignee_id, "status": item.status}

@@ -17,6 +17,7 @@ ROLES = ("agent", "pr_reviewer", "product", "admin")
 ACTIONS: dict[str, str] = {
     "queue.view": "see the queue and its items",
     "queue.claim": "claim, release and assign queue items",
+    "queue.reassign": "take an item from the colleague who holds it and give it to someone else",
     "queue.reply": "draft and send replies, or send them for approval",
     "queue.bulk": "bulk assign, tag or close many items at once",
     "queue.close": "close items (resolved or spam)",

@@ -162,3 +162,23 @@ def test_release_and_assign_are_audited_moves(session, settings, seed_post, make
     claim(item.id, actor=amy, session=session)
     assert release(item.id, actor=amy, session=session).status == "new"
     assert assign(item.id, bob.id, actor=amy, session=session).assignee_id == bob.id
+
+
+def test_an_agent_cannot_take_a_colleagues_item_but_an_admin_can(session, settings, seed_post, make_staff):
+    from dangol.errors import Forbidden
+    from responder.queue import bulk
+
+    settings.responder.assignment = "manual"
+    amy, bob, cat = make_staff("amy"), make_staff("bob"), make_staff("cat")
+    admin = make_staff("boss", role="admin")
+    seed_post()
+    route_new(session=session, settings=settings, now=NOW)
+    item = _items(session)[0]
+    claim(item.id, actor=amy, session=session)
+    with pytest.raises(Forbidden):
+        assign(item.id, bob.id, actor=bob, session=session)
+    result = bulk([item.id], "assign", actor=cat, session=session, staff_id=cat.id)
+    assert result.done == [] and "reassign" in result.failed[item.id]
+    assert session.get(QueueItem, item.id).assignee_id == amy.id
+    assert assign(item.id, amy.id, actor=amy, session=session).assignee_id == amy.id  # one's own: fine
+    assert assign(item.id, bob.id, actor=admin, session=session).assignee_id == bob.id
