@@ -456,26 +456,35 @@ def notify_alerts(
 ) -> list[Alert]:
     """Send each not-yet-notified alert to the webhook and/or by e-mail; returns those delivered.
 
-    A failed delivery is logged and the alert stays unnotified, so the next run retries it.
-    Without a webhook or e-mail configured nothing is sent and nothing is marked.
+    A failed delivery is logged and the alert stays unnotified, so the next run retries that
+    channel only: each channel's delivery is recorded in `Alert.delivered`, and a channel that
+    worked is never sent the same alert again. Without a webhook or e-mail nothing is sent.
     """
     webhook, email = settings.reports.webhook_url, email_configured(settings.reports)
     if not webhook and not email:
         return []
     pending = [a for a in (alerts if alerts is not None else q.unnotified_alerts(session=session)) if not a.notified_at]
+    channels = [name for name, on in (("webhook", bool(webhook)), ("email", email)) if on]
     delivered = []
     for alert in pending:
         text = alert_text(alert, settings)
-        try:
-            if webhook:
-                post_webhook(webhook, text)
-            if email:
-                subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings)}"
-                send_email(settings.reports, subject=subject, text=text)
-        except SendError as exc:
-            log.warning("alert %s not delivered: %s", alert.id, exc)
-            continue
-        alert.notified_at = now or utcnow()
+        done = dict(alert.delivered or {})
+        for channel in channels:
+            if channel in done:
+                continue  # delivered on an earlier run: never sent twice while another channel retries
+            try:
+                if channel == "webhook":
+                    post_webhook(str(webhook), text)
+                else:
+                    subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings)}"
+                    send_email(settings.reports, subject=subject, text=text)
+            except SendError as exc:
+                log.warning("alert %s not delivered by %s: %s", alert.id, channel, exc)
+                continue
+            done[channel] = (now or utcnow()).isoformat()
+        alert.delivered = done
+        if all(channel in done for channel in channels):
+            alert.notified_at = now or utcnow()
+            delivered.append(alert)
         session.add(alert)
-        delivered.append(alert)
     return delivered

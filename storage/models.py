@@ -345,6 +345,9 @@ class Alert(SQLModel, table=True):
     expected: float = 0
     explanation: dict[str, Any] = json_column(dict)
     notified_at: datetime | None = utc_column()
+    # Channel ("webhook", "email") -> when it was delivered there: a channel that worked is not sent
+    # to again while another is retried.
+    delivered: dict[str, Any] = json_column(dict)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -207,6 +207,23 @@ def test_an_undelivered_alert_stays_pending_for_the_next_run(
     assert session.exec(select(Alert)).one().notified_at is None
 
 
+def test_a_channel_that_worked_is_not_sent_again_while_email_is_retried(
+    session: Session, settings: Settings, webhook
+) -> None:
+    url, received = webhook
+    settings.reports.webhook_url = url
+    settings.reports.smtp_host, settings.reports.smtp_port = "127.0.0.1", 9  # nothing listens: e-mail fails
+    settings.reports.smtp_tls, settings.reports.email_to = "none", ["pr@maru.test"]
+    session.add(Alert(kind="volume", scope="topic:app", started_at=BURST_AT, observed=30, expected=1))
+    session.commit()
+    for _ in range(3):
+        assert notify_alerts(session=session, settings=settings) == []
+        session.commit()
+    alert = session.exec(select(Alert)).one()
+    assert len(received.bodies) == 1  # posted once, not once per run
+    assert set(alert.delivered) == {"webhook"} and alert.notified_at is None
+
+
 def test_poisson_and_binomial_tails_match_closed_forms() -> None:
     assert poisson_sf(3, 1.0) == pytest.approx(1 - 2.5 * 2.718281828459045**-1)
     assert poisson_sf(0, 4.0) == 1.0
