@@ -232,8 +232,15 @@ def _route_one(
     if existing is not None:
         existing.cluster_size += 1
         existing.updated_at = now
-        # A louder duplicate makes the whole cluster more urgent, never less.
+        # A louder duplicate makes the whole cluster more urgent, never less, and a rule that asks
+        # for approval on any of its posts asks it for the cluster.
         existing.priority = min(existing.priority, decision.priority or risk_priority(analysis.risk))
+        existing.approval_required = existing.approval_required or decision.approval
+        if _should_lead(post, author, existing, session=session):
+            # The original, or the post that reaches the most people, stands for the cluster: the
+            # reply goes to it, and approval by reach is judged on its author.
+            existing.post_id = post.id or existing.post_id
+            copy_labels(existing, post, analysis)
         audit.record(
             session, actor="system:router", action="queue.grouped", entity_type="queue_item", entity_id=existing.id,
             after={"post_id": post.id, "cluster_size": existing.cluster_size, "priority": existing.priority}, at=now,
@@ -248,6 +255,24 @@ def _route_one(
         result.spam += 1
     else:
         result.queued += 1
+
+
+def _reach(post: Post, author: Author | None) -> int:
+    metrics = post.metrics if isinstance(post.metrics, dict) else {}
+    return (author.followers or 0 if author else 0) + sum(v for v in metrics.values() if isinstance(v, int))
+
+
+def _should_lead(post: Post, author: Author, item: QueueItem, *, session: Session) -> bool:
+    """True when `post` should replace the item's lead post: the lead repeats it (a retweet or
+    quote of it), or it reaches more people and is not itself a repeat of the lead."""
+    lead = session.get(Post, item.post_id)
+    if lead is None or lead.id == post.id:
+        return False
+    if lead.referenced_id and lead.referenced_id == post.external_id and lead.platform == post.platform:
+        return True
+    if post.referenced_id and post.referenced_id == lead.external_id:
+        return False
+    return _reach(post, author) > _reach(lead, session.get(Author, lead.author_id))
 
 
 def _new_item(

@@ -256,3 +256,22 @@ def test_rules_with_notify_leave_a_notification_event(session, settings, seed_po
     route_new(session=session, settings=settings, now=NOW)
     events = list_events(session=session, action="queue.notify")
     assert len(events) == 1 and events[0].after["team"] == "pr"
+
+
+def test_the_original_leads_its_cluster_over_an_earlier_small_retweet(session, settings, seed_post):
+    from responder.approval import needs_approval
+    from storage.models import Author, Post
+
+    settings.responder.assignment = "manual"
+    retweet = seed_post("RT @big: my order never arrived", handle="tiny", followers=38, cluster_key="c-1",
+                        post={"external_id": "rt-1", "referenced_id": "orig-1"})  # fmt: skip
+    route_new(session=session, settings=settings, now=NOW)
+    original = seed_post("my order never arrived", handle="big", followers=103_000, cluster_key="c-1",
+                         post={"external_id": "orig-1"})  # fmt: skip
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert (item.post_id, item.cluster_size) == (original.id, 2) and retweet.id != original.id
+    post = session.get(Post, item.post_id)
+    author = session.get(Author, post.author_id)
+    reasons = needs_approval(item, post, author, None, settings)
+    assert any("103000 followers" in r for r in reasons)
