@@ -26,7 +26,6 @@ from dangol.types import utcnow
 from reports.alerts import detect_spikes, notify_alerts
 from reports.feeds import write_feeds
 from reports.notify import email_configured, send_email
-from reports.period import week_containing
 from reports.weekly import WeeklyReport, build_weekly, render_html, write_weekly
 from storage import report_queries as q
 from storage.engine import session_scope
@@ -117,7 +116,8 @@ def run_all(settings: Settings, engine: Engine) -> RunSummary:
     """Every report job once over the whole stored history, as if it were live (the demo uses this).
 
     "Now" is the newest post's time, so replayed data from the past gets its spikes scanned
-    from the first post on, feeds for its last `reports.feed_days` and the report of its last week.
+    from the first post on, feeds for its last `reports.feed_days` and the report of its last
+    complete week.
     """
     with Session(engine) as session:
         newest = q.latest_post_time(session=session)
@@ -134,5 +134,7 @@ def run_all(settings: Settings, engine: Engine) -> RunSummary:
         except SendError as exc:  # a demo without a reachable webhook still finishes
             log.warning("alerts not delivered: %s", exc)
     summary.feeds = feeds_job(settings, engine, now=now)
-    summary.report = weekly_job(settings, engine, week=week_containing(newest, settings.brand.timezone).label, now=now)
+    # The last complete week before "now" in the brand's time zone: the week holding the newest post
+    # may have just begun there (a Sunday evening in Europe is Monday morning in Seoul).
+    summary.report = weekly_job(settings, engine, now=now)
     return summary

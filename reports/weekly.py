@@ -195,7 +195,7 @@ def build_weekly(
         timezone=target.timezone,
         start=start,
         end=end,
-        generated_at=now,
+        generated_at=utcnow(),  # when it was made, even for a report of replayed data
         volume_by_platform=q.volume_by_platform(session=session, since=start, until=end),
         volume_by_source=q.volume_by_source(session=session, since=start, until=end),
         sentiment=trend[-1].counts,

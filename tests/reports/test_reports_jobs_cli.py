@@ -76,7 +76,8 @@ def test_run_all_treats_the_newest_post_as_now_and_raises_one_alert_for_a_burst(
     settings.reports.out_dir, settings.reports.feeds_dir = str(tmp_path / "r"), str(tmp_path / "f")
     summary = run_all(settings, engine)
     assert [(a.kind, a.scope) for a in summary.alerts] == [("volume", "topic:app")]
-    assert [p.name for p in summary.report] == ["weekly-2026-W46.html", "weekly-2026-W46.pdf"]
+    # The data ends on Thursday of W46: the report is of the last complete week, never a partial one.
+    assert [p.name for p in summary.report] == ["weekly-2026-W45.html", "weekly-2026-W45.pdf"]
     assert len(summary.feeds) == 2 * len(settings.topics)
     assert run_all(settings, engine).alerts == []  # the second run finds the stored episode
 
@@ -152,6 +153,16 @@ def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings: Settings) -> None:
     settings.reports.weekly_time = "nine"
     with pytest.raises(ConfigError, match="HH:MM"):
         weekly_trigger(settings)
+
+
+def test_a_weekly_report_says_when_it_was_really_generated(world, session: Session, settings: Settings) -> None:
+    from reports.weekly import build_weekly
+
+    world.post(datetime(2026, 11, 17, tzinfo=UTC), sentiment="negative", topic="delivery", text="late")
+    session.commit()
+    report = build_weekly(session=session, settings=settings, week=None, now=datetime(2026, 11, 23, 3, tzinfo=UTC))
+    assert report.week == "2026-W47"
+    assert abs((report.generated_at - utcnow()).total_seconds()) < 600  # today, not the replayed "now"
 
 
 def test_four_workers_send_the_weekly_report_once_per_week(
