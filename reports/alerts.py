@@ -13,10 +13,12 @@ For every scope (each primary topic, each source) the detector slides a window o
 - a negative-share window is anomalous when at least `negative_min` posts are negative, the
   share exceeds the baseline share by `negative_lift`, and a binomial tail is rarer than `alpha`.
 
-Anomalous windows of a scope that follow each other form a candidate; candidates of any scope
-that overlap in time (within `merge_gap_hours`) are ONE episode, because one burst of posts
-shows up in its topic and its source alike. An episode becomes one Alert row, or extends the
-stored Alert it overlaps, so re-running the detector never raises the same episode twice.
+Anomalous windows of a scope that follow each other form a candidate. Candidates of one topic
+that overlap in time (within `merge_gap_hours`) are ONE episode; a source's candidate joins the
+topic episode it overlaps, because one burst of posts shows up in its topic and its source alike,
+and forms its own episode otherwise. Two topics are never merged: each gets its own alert. An
+episode becomes one Alert row, or extends the stored Alert of the same scope it overlaps, so
+re-running the detector never raises the same episode twice.
 The alert explains itself: the facets that fired, the terms that rose against the baseline's
 posts, representative posts (one per near-duplicate cluster) and the authors with most reach.
 """
@@ -329,19 +331,39 @@ def _candidate(scope: str, run: list[_Window], s: _Series, origin: datetime, wid
 
 
 def _merge(candidates: list[Candidate], gap: timedelta) -> list[Episode]:
-    episodes: list[Episode] = []
-    for candidate in sorted(candidates, key=lambda c: (c.start, c.scope, c.kind)):
-        if episodes and candidate.start <= episodes[-1].reach_end + gap:
-            episodes[-1].candidates.append(candidate)
+    """Per topic, overlapping candidates are one episode; a source's candidate joins an overlapping
+    topic episode (the same burst seen from its source), else episodes of its own source."""
+    ordered = sorted(candidates, key=lambda c: (c.start, c.scope, c.kind))
+    by_scope: dict[str, list[Episode]] = {}
+    for candidate in (c for c in ordered if c.scope.startswith("topic:")):
+        _join(by_scope.setdefault(candidate.scope, []), candidate, gap)
+    topic_episodes = [e for episodes in by_scope.values() for e in episodes]
+    for candidate in (c for c in ordered if not c.scope.startswith("topic:")):
+        overlapping = [
+            e for e in topic_episodes if candidate.start <= e.reach_end + gap and candidate.end >= e.start - gap
+        ]
+        if overlapping:
+            min(overlapping, key=lambda e: e.start).candidates.append(candidate)
         else:
-            episodes.append(Episode([candidate]))
-    return episodes
+            _join(by_scope.setdefault(candidate.scope, []), candidate, gap)
+    return sorted((e for episodes in by_scope.values() for e in episodes), key=lambda e: (e.start, e.primary.scope))
+
+
+def _join(episodes: list[Episode], candidate: Candidate, gap: timedelta) -> None:
+    if episodes and candidate.start <= episodes[-1].reach_end + gap:
+        episodes[-1].candidates.append(candidate)
+    else:
+        episodes.append(Episode([candidate]))
 
 
 def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeRules) -> Alert | None:
     gap = timedelta(hours=rules.merge_gap_hours)
-    existing = q.alerts_between(session=session, since=episode.start - gap, until=episode.end + gap)
     primary = episode.primary
+    existing = [
+        a
+        for a in q.alerts_between(session=session, since=episode.start - gap, until=episode.end + gap)
+        if a.scope == primary.scope
+    ]
     if existing:
         alert = existing[0]
         start = min(alert.started_at or episode.start, episode.start)

@@ -82,6 +82,22 @@ def test_a_clear_burst_raises_exactly_one_alert_that_explains_itself(
     assert "App and website" in explanation["summary"]
 
 
+def test_a_spike_in_a_second_topic_at_the_same_time_is_its_own_alert(
+    world, session: Session, settings: Settings
+) -> None:
+    _background(world)
+    _burst(world)
+    for n in range(30):  # billing breaks an hour into the app burst
+        world.post(BURST_AT + timedelta(hours=1, minutes=3 * n), sentiment="negative", topic="billing",
+                   source="maru_x", handle=f"charged{n}", text="charged twice for one latte")  # fmt: skip
+    session.commit()
+    alerts = detect_spikes(session=session, settings=settings, now=START + timedelta(days=15), since=START)
+    session.commit()
+    assert sorted(a.scope for a in alerts) == ["topic:app", "topic:billing"]
+    again = detect_spikes(session=session, settings=settings, now=START + timedelta(days=15), since=START)
+    assert again == []  # each episode once, per topic
+
+
 def test_running_the_detector_again_does_not_raise_the_same_episode_twice(
     world, session: Session, settings: Settings
 ) -> None:
