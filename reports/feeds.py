@@ -202,11 +202,18 @@ def xml_safe(text: str | None) -> str | None:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Excel holds at most 32,767 characters in a cell; a longer one breaks the row when opened.
+MAX_CELL_CHARS = 32_000
+
+
 def spreadsheet_safe(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, prefixed with ' so it shows as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' so it shows as text;
+    one longer than a spreadsheet cell holds is cut, and says so."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_CELL_CHARS:
+        value = value[:MAX_CELL_CHARS] + " …[cut]"
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _item_id(item: FeedItem) -> str:

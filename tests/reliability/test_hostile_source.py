@@ -1,0 +1,99 @@
+"""A replayed source built to break things goes through collect, analyze, route, suggestions, the
+weekly report, feeds, the CSV export and spike detection: nothing crashes, nothing unescaped leaves."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from dangol import pipeline
+from dangol.settings import load_settings
+from reports.alerts import detect_spikes
+from reports.feeds import topic_csv, write_feeds
+from reports.weekly import build_weekly, render_html
+from responder.suggest import suggest
+from storage.models import Post, QueueItem, Source
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+AT = datetime(2026, 11, 18, 10, tzinfo=UTC)
+
+HOSTILE = [
+    ('=HYPERLINK("http://evil.example","click") my order never arrived', "<img src=x onerror=alert(1)>", 3_000_000_000),
+    ("\x1b[2J\x1b]0;pwned\x07 the app keeps crashing \x08\x08", "@everyone", 10),
+    ("refund " + "a" * 300_000 + " jane@example.com", "x" * 500, 5),
+    ("javascript:alert(document.cookie) was charged twice", "Grace", 20),
+    ("주문한 커피가 안 왔어요 =cmd|' /C calc'!A0 \u202eevil", "한소희", 7),
+]
+
+
+def hostile_page(folder: Path) -> None:
+    tweets, users = [], []
+    for n, (text, name, followers) in enumerate(HOSTILE):
+        users.append({"id": f"u{n}", "username": f"hostile{n}", "name": name,
+                      "public_metrics": {"followers_count": followers}})  # fmt: skip
+        tweets.append({"id": str(10**15 + n), "author_id": f"u{n}", "text": text, "lang": "en",
+                       "created_at": (AT + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                       "public_metrics": {"like_count": 10**12, "retweet_count": 0, "reply_count": 0}})  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"data": tweets, "includes": {"users": users}, "meta": {"result_count": len(tweets)}}
+    (folder / "page-0001.json").write_text(json.dumps(body, ensure_ascii=False))
+
+
+def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(database_url, tmp_path) -> None:
+    hostile_page(tmp_path / "pages")
+    source = {"use": "replay", "platform": "x", "path": str(tmp_path / "pages")}
+    settings = load_settings(
+        REPO / "config.toml",
+        overrides={
+            "database": {"url": database_url},
+            "sources": {name: {"enabled": False} for name in load_settings(REPO / "config.toml").sources}
+            | {"hostile": source},
+            "reports": {"out_dir": str(tmp_path / "reports"), "feeds_dir": str(tmp_path / "feeds")},
+        },
+    )
+    from storage.engine import make_engine
+
+    engine = make_engine(database_url)
+    [run] = pipeline.collect(settings, engine)
+    assert (run.status, run.new_posts) == ("ok", len(HOSTILE)), run
+    pipeline.analyze(settings, engine)
+    pipeline.route(settings, engine)
+    now = AT + timedelta(days=6)
+    with Session(engine) as session:
+        assert session.exec(select(Source)).one().last_error is None  # the source keeps collecting
+        items = list(session.exec(select(QueueItem)))
+        assert items, "the complaints reached the queue"
+        for item in items:
+            for suggestion in suggest(item.id or 0, session=session, settings=settings):
+                assert "<img" not in suggestion.text and "@everyone" not in suggestion.text
+                assert "한소희" not in suggestion.text or "한소희" in _author_name(session, item)
+        longest = max(len(p.text) for p in session.exec(select(Post)))
+        assert longest > 300_000  # stored whole; only analysis reads the first part
+        html = render_html(build_weekly(session=session, settings=settings, week="2026-W47", now=now))
+        assert "<img src=x" not in html and 'href="javascript' not in html
+        paths = write_feeds(session=session, settings=settings, out_dir=tmp_path / "feeds", now=now)
+        for path in (p for p in paths if p.suffix == ".atom"):
+            ET.parse(path)  # valid XML: no control character broke it
+        for topic in settings.topics:
+            text = topic_csv(topic, session=session, since=AT - timedelta(days=1), until=now)
+            cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+            assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], topic
+        detect_spikes(session=session, settings=settings, now=now)
+        session.rollback()
+    engine.dispose()
+
+
+def _author_name(session: Session, item: QueueItem) -> str:
+    from storage.models import Author
+
+    post = session.get(Post, item.post_id)
+    author = session.get(Author, post.author_id) if post else None
+    return author.display_name if author else ""
