@@ -21,12 +21,14 @@ from dangol.errors import NotFound
 from dangol.redact import redact_pii
 from dangol.types import utcnow
 from storage.models import (
+    Alert,
     Analysis,
     AuditEvent,
     Author,
     Customer,
     CustomerHandle,
     CustomerOrder,
+    DeadLetter,
     IdentityLink,
     Note,
     Post,
@@ -123,6 +125,7 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
         ).scalars()
     )
     reply_ids = list(session.execute(select(col(Reply.id)).where(col(Reply.post_id).in_(post_ids or [-1]))).scalars())
+    _scrub_alerts_and_dead_letters(session, customer, author_ids)  # before the handles are cleared
     _clear_content(session, author_ids, post_ids, item_ids, reply_ids, now)
     _scrub_audit(session, customer_id, item_ids, reply_ids)
     removed = session.execute(delete(IdentityLink).where(col(IdentityLink.customer_id) == customer_id))
@@ -146,6 +149,51 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     )
     session.flush()
     return counts
+
+
+def _identifiers(session: Session, customer: Customer, author_ids: list[int]) -> tuple[set[str], set[str]]:
+    """(handles of the customer's authors, other identifiers long enough to search text for:
+    name, e-mail, phone, order numbers)."""
+    authors = list(session.execute(select(Author).where(col(Author.id).in_(author_ids or [-1]))).scalars())
+    handles = {a.handle for a in authors if a.handle} | {a.platform_id for a in authors if a.platform_id}
+    orders = session.execute(
+        select(col(CustomerOrder.order_number)).where(col(CustomerOrder.customer_id) == customer.id)
+    ).scalars()
+    texts = {customer.name, customer.email or "", customer.phone or "", *orders, *(a.display_name for a in authors)}
+    return handles, {t for t in texts if t and len(t) >= 4 and t != ERASED}
+
+
+def _scrub_alerts_and_dead_letters(session: Session, customer: Customer, author_ids: list[int]) -> None:
+    """Alert explanations lose the customer's posts and author entries (and any other mention);
+    dead letters holding the customer's handle or identifiers are deleted: the raw payload of a
+    record that could not be stored is the person's data too."""
+    handles, texts = _identifiers(session, customer, author_ids)
+    if not handles and not texts:
+        return
+    for alert in session.execute(select(Alert)).scalars():
+        scrubbed = _scrub(alert.explanation, handles, texts)
+        if scrubbed != alert.explanation:
+            alert.explanation = scrubbed
+            session.add(alert)
+    quoted = [f'"{h}"' for h in handles] + [f">{h}<" for h in handles]
+    for letter in session.execute(select(DeadLetter)).scalars():
+        raw = letter.raw or ""
+        if any(q in raw for q in quoted) or any(t in raw for t in texts):
+            session.delete(letter)
+
+
+def _scrub(value: Any, handles: set[str], texts: set[str]) -> Any:
+    """`value` (JSON) without list entries that name one of `handles`, and with `texts` erased."""
+    if isinstance(value, dict):
+        return {k: _scrub(v, handles, texts) for k, v in value.items()}
+    if isinstance(value, list):
+        kept = [v for v in value if not (isinstance(v, dict) and str(v.get("handle", "")) in handles)]
+        return [_scrub(v, handles, texts) for v in kept]
+    if isinstance(value, str):
+        for text in sorted(texts, key=len, reverse=True):
+            value = value.replace(text, ERASED)
+        return value
+    return value
 
 
 def _clear_content(

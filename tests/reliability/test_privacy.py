@@ -103,6 +103,31 @@ def test_erasure_clears_every_personal_field_and_keeps_an_audit_entry_without_th
     assert session.execute(select(QueueItem)).scalar_one().customer_id == kim  # history still adds up
 
 
+def test_erasure_reaches_alert_explanations_and_dead_letters(session):
+    from storage.models import Alert, DeadLetter
+
+    kim = _world(session)
+    explanation = {
+        "summary": "App: 30 posts",
+        "posts": [{"handle": "kim_m", "text": "order A-9911 late"}, {"handle": "lee_j", "text": "Lee's own words"}],
+        "authors": [{"handle": "kim_m", "followers": 10}, {"handle": "lee_j", "followers": 5}],
+        "note": "Kim Minji wrote first",
+    }
+    session.add(Alert(kind="volume", scope="topic:app", started_at=NOW, explanation=explanation))
+    session.add_all([
+        DeadLetter(platform="x", reason="bad date", raw='{"username": "kim_m", "text": "late"}', created_at=NOW),
+        DeadLetter(platform="x", reason="bad date", raw='{"username": "lee_j", "text": "fine"}', created_at=NOW),
+    ])  # fmt: skip
+    session.flush()
+    erase_customer(kim, session=session, actor="amy")
+    session.commit()
+    session.expire_all()
+    dump = json.dumps([_row_values(session, table) for table in (Alert, DeadLetter)])
+    for secret in SECRETS_OF_KIM:
+        assert secret not in dump, secret
+    assert "Lee's own words" in dump and '"lee_j"' in dump  # someone else's entries stay
+
+
 def test_export_of_an_unknown_customer_says_which_id_was_not_found(session):
     with pytest.raises(NotFound, match="no customer with id 404"):
         export_customer(404, session=session)
