@@ -1,7 +1,10 @@
 """Retention: personal data is kept only as long as configured, per data class.
 
 Raw payloads, post texts and embeddings are cleared in place (the post row stays, so counts in
-reports and the no-duplicates guarantee survive); audit events past their age are deleted.
+reports and the no-duplicates guarantee survive); audit events past their age are deleted. The
+same ages reach everything else that holds a person's words: dead letters (raw payloads) are
+deleted; replies, internal notes, the posts quoted in alert explanations and the profiles of
+authors not seen since are cleared with the post texts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlmodel import Session, col
 
 from dangol.settings import RetentionSettings
 from dangol.types import utcnow
-from storage.models import Analysis, AuditEvent, Post
+from storage.models import Alert, Analysis, AuditEvent, Author, DeadLetter, Note, Post, Reply
 
 EXPIRED_TEXT = ""
 
@@ -28,6 +31,11 @@ class PurgeResult:
     post_texts: int = 0
     embeddings: int = 0
     audit_events: int = 0
+    dead_letters: int = 0
+    replies: int = 0
+    notes: int = 0
+    author_profiles: int = 0
+    alert_explanations: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -64,7 +72,40 @@ def purge_expired(*, session: Session, retention: RetentionSettings, now: dateti
         session,
         delete(AuditEvent).where(col(AuditEvent.at) < cutoff(retention.audit_days)),
     )
+    _purge_the_rest(
+        session, result, raw_before=cutoff(retention.raw_payload_days), text_before=cutoff(retention.post_text_days)
+    )
     return result
+
+
+def _purge_the_rest(session: Session, result: PurgeResult, *, raw_before: datetime, text_before: datetime) -> None:
+    """Dead letters go with raw payloads; replies, notes, alert quotes and idle profiles with texts."""
+    result.dead_letters = _rowcount(session, delete(DeadLetter).where(col(DeadLetter.created_at) < raw_before))
+    result.replies = _rowcount(
+        session,
+        update(Reply)
+        .where(col(Reply.created_at) < text_before, col(Reply.text) != EXPIRED_TEXT)
+        .values(text=EXPIRED_TEXT),
+    )
+    result.notes = _rowcount(
+        session,
+        update(Note)
+        .where(col(Note.created_at) < text_before, col(Note.text) != EXPIRED_TEXT)
+        .values(text=EXPIRED_TEXT),
+    )
+    result.author_profiles = _rowcount(
+        session,
+        update(Author)
+        .where(col(Author.last_seen_at) < text_before, (col(Author.display_name) != "") | col(Author.bio).is_not(None))
+        .values(display_name="", bio=None, url=None),
+    )
+    for alert in session.execute(select(Alert).where(col(Alert.started_at) < text_before)).scalars():
+        explanation = dict(alert.explanation or {})
+        if explanation.get("posts") or explanation.get("authors"):
+            explanation["posts"], explanation["authors"] = [], []
+            alert.explanation = explanation
+            session.add(alert)
+            result.alert_explanations += 1
 
 
 def _rowcount(session: Session, statement: Executable) -> int:

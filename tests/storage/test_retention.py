@@ -33,9 +33,44 @@ def test_expired_raw_payloads_and_texts_are_cleared_and_fresh_ones_kept(
     assert posts[recent.external_id].raw is None and posts[recent.external_id].text == "recent complaint"
     assert posts[fresh.external_id].raw is not None
     assert (result.raw_payloads, result.post_texts, result.audit_events) == (2, 1, 1)
-    assert purge_expired(session=session, retention=RetentionSettings(), now=now).as_dict() == {
-        "raw_payloads": 0,
-        "post_texts": 0,
-        "embeddings": 0,
-        "audit_events": 0,
-    }
+    again = purge_expired(session=session, retention=RetentionSettings(), now=now).as_dict()
+    assert set(again.values()) == {0} and {"raw_payloads", "post_texts", "embeddings", "audit_events"} <= set(again)
+
+
+def test_retention_reaches_dead_letters_replies_notes_alerts_and_idle_profiles(session: Session) -> None:
+    from storage.models import Alert, Author, DeadLetter, Note, QueueItem, Reply
+
+    now = utcnow()
+    old, new = now - timedelta(days=400), now - timedelta(days=1)
+    idle = Author(platform="x", platform_id="1", handle="idle", display_name="Idle Person", bio="bio", last_seen_at=old)
+    active = Author(platform="x", platform_id="2", handle="active", display_name="Active", last_seen_at=new)
+    session.add_all([idle, active])
+    session.flush()
+    post = Post(platform="x", external_id="1", author_id=idle.id, text="t", created_at=old, collected_at=old)
+    session.add(post)
+    session.flush()
+    item = QueueItem(post_id=post.id, cluster_key="c", created_at=old)
+    session.add(item)
+    session.flush()
+    session.add_all([
+        DeadLetter(platform="x", reason="r", raw="old raw", created_at=old),
+        DeadLetter(platform="x", reason="r", raw="new raw", created_at=new),
+        Reply(queue_item_id=item.id, post_id=post.id, text="Hi Idle", idempotency_key="k1", created_at=old),
+        Reply(queue_item_id=item.id, post_id=post.id, text="Hi again", idempotency_key="k2", created_at=new),
+        Note(queue_item_id=item.id, text="called Idle at home", created_at=old),
+        Alert(kind="volume", scope="topic:app", started_at=old, explanation={
+            "summary": "s", "posts": [{"handle": "idle", "text": "t"}], "authors": [{"handle": "idle"}]}),
+    ])  # fmt: skip
+    session.commit()
+    result = purge_expired(session=session, retention=RetentionSettings(), now=now)
+    session.commit()
+    assert [d.raw for d in session.execute(select(DeadLetter)).scalars()] == ["new raw"]
+    assert sorted(r.text for r in session.execute(select(Reply)).scalars()) == ["", "Hi again"]
+    assert [n.text for n in session.execute(select(Note)).scalars()] == [""]
+    alert = session.execute(select(Alert)).scalar_one()
+    assert alert.explanation == {"summary": "s", "posts": [], "authors": []}
+    profiles = {a.handle: (a.display_name, a.bio) for a in session.execute(select(Author)).scalars()}
+    assert profiles == {"idle": ("", None), "active": ("Active", None)}
+    assert (result.dead_letters, result.replies, result.notes, result.author_profiles, result.alert_explanations) == (
+        1, 1, 1, 1, 1,
+    )  # fmt: skip
