@@ -8,7 +8,6 @@ posts go through `st.text`, which renders characters as they are.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
 
@@ -16,14 +15,6 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
 def md(text: object) -> str:
     """`text` with every markdown-significant character escaped, newlines flattened to spaces."""
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def safe_url(url: str | None) -> str | None:
-    """`url` when it is an http(s) link; anything else (javascript:, data:, relative) is dropped."""
-    if not url:
-        return None
-    parsed = urlparse(url.strip())
-    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def short(text: str, limit: int = 120) -> str:

@@ -19,7 +19,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from dangol.types import utcnow
-from storage.authors import customer_voice
 from storage.models import (
     Alert,
     Analysis,
@@ -37,6 +36,7 @@ from storage.models import (
     Source,
     Staff,
 )
+from storage.report_queries import live_between
 
 SNIPPET = 280
 
@@ -412,12 +412,7 @@ def topic_daily_counts(
     stmt = (
         select(day, col(Analysis.primary_topic), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(
-            col(Post.created_at) >= since,
-            col(Post.created_at) < until,
-            col(Post.deleted_at).is_(None),
-            customer_voice(),
-        )
+        .where(live_between(since, until))
         .group_by(day, col(Analysis.primary_topic))
         .order_by(day, col(Analysis.primary_topic))
     )
@@ -432,12 +427,7 @@ def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime
     stmt = (
         select(day, col(Analysis.sentiment), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(
-            col(Post.created_at) >= since,
-            col(Post.created_at) < until,
-            col(Post.deleted_at).is_(None),
-            customer_voice(),
-        )
+        .where(live_between(since, until))
         .group_by(day, col(Analysis.sentiment))
         .order_by(day, col(Analysis.sentiment))
     )

@@ -88,7 +88,7 @@ def engagement_expr(session: Session) -> ColumnElement[Any]:
     return literal_column(_ENGAGEMENT_SQL[_dialect(session)])
 
 
-def _live_between(since: datetime, until: datetime) -> ColumnElement[bool]:
+def live_between(since: datetime, until: datetime) -> ColumnElement[bool]:
     """Posts of the window that are still up and are customer voice (not the brand's own accounts)."""
     return and_(
         col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None), customer_voice()
@@ -102,7 +102,7 @@ def _source_key() -> ColumnElement[Any]:
 
 def volume_by_platform(*, session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Posts per platform created in the window."""
-    stmt = select(col(Post.platform), func.count()).where(_live_between(since, until)).group_by(Post.platform)
+    stmt = select(col(Post.platform), func.count()).where(live_between(since, until)).group_by(Post.platform)
     return {platform: int(n) for platform, n in session.execute(stmt)}
 
 
@@ -113,7 +113,7 @@ def volume_by_source(*, session: Session, since: datetime, until: datetime) -> d
         select(key, func.count())
         .select_from(Post)
         .outerjoin(Source, col(Source.id) == col(Post.source_id))
-        .where(_live_between(since, until))
+        .where(live_between(since, until))
         .group_by(key)
     )
     return {source: int(n) for source, n in session.execute(stmt)}
@@ -124,7 +124,7 @@ def sentiment_counts(*, session: Session, since: datetime, until: datetime) -> d
     stmt = (
         select(col(Analysis.sentiment), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(_live_between(since, until))
+        .where(live_between(since, until))
         .group_by(Analysis.sentiment)
     )
     return {label: int(n) for label, n in session.execute(stmt)}
@@ -144,7 +144,7 @@ def sentiment_counts_by_window(
         select(window, col(Analysis.sentiment), func.count())
         .select_from(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(_live_between(windows[0][1], windows[-1][2]))
+        .where(live_between(windows[0][1], windows[-1][2]))
         .group_by(window, col(Analysis.sentiment))
     )
     counts: dict[str, dict[str, int]] = {label: {} for label, _, _ in windows}
@@ -162,7 +162,7 @@ def complaint_topics_by_window(
         select(window, col(Analysis.primary_topic), func.count())
         .select_from(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(_live_between(windows[0][1], windows[-1][2]), col(Analysis.is_complaint).is_(True))
+        .where(live_between(windows[0][1], windows[-1][2]), col(Analysis.is_complaint).is_(True))
         .group_by(window, col(Analysis.primary_topic))
     )
     counts: dict[str, dict[str, int]] = {label: {} for label, _, _ in windows}
@@ -199,7 +199,7 @@ def complaint_topic_counts(*, session: Session, since: datetime, until: datetime
     stmt = (
         select(col(Analysis.primary_topic), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(_live_between(since, until), col(Analysis.is_complaint).is_(True))
+        .where(live_between(since, until), col(Analysis.is_complaint).is_(True))
         .group_by(Analysis.primary_topic)
     )
     return {topic: int(n) for topic, n in session.execute(stmt)}
@@ -269,7 +269,7 @@ def top_posts_by_reach(
         own = func.lower(col(Author.handle)) == handle
         stmt = stmt.where(not_(and_(own, col(Author.platform) == platform) if platform else own))
     stmt = (
-        stmt.where(_live_between(since, until), col(Analysis.sentiment) == sentiment, col(Analysis.is_spam).is_(False))
+        stmt.where(live_between(since, until), col(Analysis.sentiment) == sentiment, col(Analysis.is_spam).is_(False))
         .order_by(reach.desc(), col(Post.id))
         .limit(limit)
     )
@@ -289,7 +289,7 @@ def scoped_posts(
     """Analyzed, non-spam posts of a topic and/or source in the window, by reach (or newest first)."""
     stmt, reach = _reach_select(session)
     stmt = stmt.outerjoin(Source, col(Source.id) == col(Post.source_id)).where(
-        _live_between(since, until), col(Analysis.is_spam).is_(False)
+        live_between(since, until), col(Analysis.is_spam).is_(False)
     )
     if topic is not None:
         stmt = stmt.where(col(Analysis.primary_topic) == topic)
@@ -352,7 +352,7 @@ def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list
         .select_from(Post)
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .outerjoin(Source, col(Source.id) == col(Post.source_id))
-        .where(_live_between(since, until), col(Analysis.is_spam).is_(False))
+        .where(live_between(since, until), col(Analysis.is_spam).is_(False))
         .group_by(hour, col(Analysis.primary_topic), source, negative)
     )
     return [
@@ -400,7 +400,7 @@ def topic_posts(
 ) -> list[ReachPost]:
     """Posts whose primary topic is `topic` in the window, newest first (spam included, as stored)."""
     stmt, _reach = _reach_select(session)
-    stmt = stmt.where(_live_between(since, until), col(Analysis.primary_topic) == topic).order_by(
+    stmt = stmt.where(live_between(since, until), col(Analysis.primary_topic) == topic).order_by(
         col(Post.created_at).desc(), col(Post.id).desc()
     )
     if complaints_only:
@@ -419,7 +419,7 @@ def topic_cluster_counts(
     stmt = (
         select(func.count(), func.count(func.distinct(cluster)))
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(_live_between(since, until), col(Analysis.primary_topic) == topic)
+        .where(live_between(since, until), col(Analysis.primary_topic) == topic)
     )
     if complaints_only:
         stmt = stmt.where(col(Analysis.is_complaint).is_(True))

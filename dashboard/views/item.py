@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dangol.errors import NotFound
-from dangol.types import utcnow
+from dangol.types import utcnow, web_link
 from dashboard.context import Ctx, act, read
-from dashboard.safe import md, safe_url, short
+from dashboard.safe import md, short
 from dashboard.views.queue import countdown
 from responder.memory import ItemContext, item_context
 from responder.permissions import allowed
@@ -95,7 +95,7 @@ def _post(view: ItemContext) -> None:
     if post.title:
         st.text(post.title)
     st.text(post.text)
-    url = safe_url(post.url)
+    url = web_link(post.url)
     if url:
         st.link_button("Open the original post ↗", url)
     if author.bio:

@@ -9,10 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dangol.types import utcnow
+from dangol.types import utcnow, web_link
 from dashboard import aggregates
 from dashboard.context import Ctx, read
-from dashboard.safe import md, safe_url
+from dashboard.safe import md
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
@@ -70,7 +70,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
             size = f" · {item.cluster_size} similar posts" if item.cluster_size > 1 else ""
             st.caption(f"{md(item.post.platform)} @{md(item.post.handle)} · reach {item.post.reach:,}{size}")
             st.text(item.post.text)
-            url = safe_url(item.post.url)
+            url = web_link(item.post.url)
             if url:
                 st.link_button("Open original ↗", url)
     # Names, tiers and histories are customer data: only roles that may view customers see them.
