@@ -14,14 +14,16 @@ by text: two people saying the same two words are not a campaign.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.base import ClusterMember
+from nlp.base import ClusterMember, analysis_text
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
@@ -81,6 +83,13 @@ def cluster_keys(
     keys: list[str] = []
     # Clusters opened by a retweet or quote that arrived before its original: "r:<platform>:<id>".
     opened_for = {m.cluster_key for m in recent if m.cluster_key.startswith("r:")}
+
+    @functools.cache
+    def recent_text(j: int) -> str:
+        # Normalized once per call, and only for members an embedding match brings up; cut like
+        # the texts the analyzer reads, so a 300 KB post costs no more here than there.
+        return normalize_text(analysis_text(recent[j].text))
+
     for i, item in enumerate(items):
         groupable = len(normalized[i]) >= MIN_GROUP_CHARS
         key = _referenced_key(item, by_reference)
@@ -90,7 +99,7 @@ def cluster_keys(
         if key is None and groupable:
             key = by_hash.get(hashes[i])
             if key is None and item.language not in blind_languages:
-                key = _similar_key(i, recent_sims, batch_sims, recent, keys, threshold, normalized)
+                key = _similar_key(i, recent_sims, batch_sims, recent, keys, threshold, normalized, recent_text)
         if key is None:
             key = f"r:{item.platform}:{item.referenced_id}" if item.referenced_id else f"p:{item.post_id}"
         if item.referenced_id:
@@ -125,6 +134,7 @@ def _similar_key(
     earlier_keys: list[str],
     threshold: float,
     normalized: list[str],
+    recent_text: Callable[[int], str],
 ) -> str | None:
     """The key of the most similar recent member or earlier batch item at or above `threshold`
     whose text is also a near copy (MIN_CHAR_SIMILARITY)."""
@@ -133,7 +143,7 @@ def _similar_key(
     candidates: list[tuple[float, str, str]] = []  # (similarity, key, normalized text)
     if recent_sims.shape[1]:
         for j in np.flatnonzero(recent_sims[i] >= threshold):
-            candidates.append((float(recent_sims[i, j]), recent[j].cluster_key, normalize_text(recent[j].text)))
+            candidates.append((float(recent_sims[i, j]), recent[j].cluster_key, recent_text(int(j))))
     if i:
         for j in np.flatnonzero(batch_sims[i, :i] >= threshold):
             candidates.append((float(batch_sims[i, j]), earlier_keys[j], normalized[j]))

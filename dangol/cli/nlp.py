@@ -77,8 +77,9 @@ def eval_sentiment(
 
 def with_heads_dir(settings: Settings, folder: Path) -> Settings:
     """`settings` with the sentiment heads read from `folder` first."""
-    sentiment = settings.nlp.sentiment.model_copy(update={"heads_dir": str(folder)})
-    sentiment.__pydantic_extra__ = {**(settings.nlp.sentiment.model_extra or {}), "heads_dir": str(folder)}
+    # heads_dir is an option of the implementation (an extra field): rebuilt, not model_copy'd.
+    current = settings.nlp.sentiment
+    sentiment = type(current)(**{**current.model_dump(), "heads_dir": str(folder)})
     nlp = settings.nlp.model_copy(update={"sentiment": sentiment})
     return settings.model_copy(update={"nlp": nlp})
 

@@ -122,3 +122,21 @@ def test_ece_is_the_gap_between_confidence_and_accuracy() -> None:
     assert evaluate_sentiment(half, lean_neutral)["ece"] == pytest.approx(0.1)
     right = LabelledTexts(["a", "b"], ["neutral", "neutral"])
     assert evaluate_sentiment(right, lean_neutral)["ece"] == pytest.approx(0.4)
+
+
+@pytest.mark.slow
+def test_models_scores_with_the_heads_in_that_folder_and_the_active_ones_for_the_rest(tmp_path: Path) -> None:
+    from nlp.sentiment import SentimentHead, head_path
+
+    head = SentimentHead.load(head_path("en"))
+    head.meta["version"] = "en-candidate"
+    head.save(tmp_path / "heads" / "sentiment-en.npz")
+    data = head_rows(DATA / "tweeteval-sentiment" / "val.csv", tmp_path / "te.csv", 20, ",")
+    code, output = run_eval("--data", str(data), "--text-col", "text", "--label-col", "label_name",
+                            "--models", str(tmp_path / "heads"))  # fmt: skip
+    assert code == 0, output
+    classifier = json.loads(output.strip().splitlines()[-1])["classifier"]
+    assert "en=en-candidate" in classifier and f"ko={SentimentHead.load(head_path('ko')).version}" in classifier
+    code, output = run_eval("--data", str(data), "--text-col", "text", "--label-col", "label_name",
+                            "--models", str(tmp_path / "empty"))  # fmt: skip
+    assert code == 1 and "no sentiment-<language>.npz heads" in output
