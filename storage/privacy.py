@@ -175,11 +175,13 @@ def _scrub_alerts_and_dead_letters(session: Session, customer: Customer, author_
         if scrubbed != alert.explanation:
             alert.explanation = scrubbed
             session.add(alert)
-    quoted = [f'"{h}"' for h in handles] + [f">{h}<" for h in handles]
-    for letter in session.execute(select(DeadLetter)).scalars():
-        raw = letter.raw or ""
-        if any(q in raw for q in quoted) or any(t in raw for t in texts):
-            session.delete(letter)
+    # Searched in the database: dead letters can be many, and each holds a whole raw payload.
+    needles = [f'"{h}"' for h in handles] + [f">{h}<" for h in handles] + sorted(texts)
+    session.execute(
+        delete(DeadLetter)
+        .where(or_(*(col(DeadLetter.raw).contains(n, autoescape=True) for n in needles)))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _scrub(value: Any, handles: set[str], texts: set[str]) -> Any:
