@@ -24,7 +24,7 @@ from sqlmodel import Session
 from dangol.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.redact import redact_secrets, secret_values
 from dangol.settings import OTHER_TOPIC, Settings
-from dangol.types import AuthorIn, Page, utcnow
+from dangol.types import AuthorIn, Billing, Page, utcnow
 from storage import analysis_store, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import session_scope
@@ -79,14 +79,16 @@ def backoff_delay(failures: int, *, base: float = 60.0, cap: float = 3600.0) -> 
     return timedelta(seconds=random.uniform(base / 2, min(cap, base * 2 ** max(0, failures - 1))))
 
 
-def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bool = False) -> SourceRun:
-    """Collect one source page by page; each page and its cursor are stored in one transaction.
+def collect_source(
+    settings: Settings, engine: Engine, name: str, *, dry_run: bool = False, worker: str = WORKER_ID
+) -> SourceRun:
+    """Collect one source page by page; each page, its cursor and its cost are stored in one
+    transaction.
 
     Only the worker holding the source's lease collects it (`storage.sources.take_lease`); another
-    worker due at the same time skips it."""
+    worker due at the same time skips it. `worker` names this worker ("host:pid" by default)."""
     config = settings.sources[name]
     run = SourceRun(source=name)
-    budget_limit = config.options().get("monthly_read_budget")
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=config.use)
         source_id, holder = source.id, source.lease_owner
@@ -97,18 +99,16 @@ def collect_source(settings: Settings, engine: Engine, name: str, *, dry_run: bo
     assert source_id is not None
     with session_scope(engine) as session:
         dead = holder if holder and died_here(holder) else None
-        if not dry_run and not sources.take_lease(
-            session=session, source_id=source_id, worker=WORKER_ID, dead_owner=dead
-        ):
+        if not dry_run and not sources.take_lease(session=session, source_id=source_id, worker=worker, dead_owner=dead):
             run.status = "skipped"
             run.error = "another worker is collecting this source"
             return run
     try:
-        return _collect_leased(settings, engine, name, source_id, run, budget_limit, dry_run=dry_run)
+        return _collect_leased(settings, engine, name, source_id, run, worker, dry_run=dry_run)
     finally:
         if not dry_run:
             with session_scope(engine) as session:
-                sources.release_lease(session=session, source_id=source_id, worker=WORKER_ID)
+                sources.release_lease(session=session, source_id=source_id, worker=worker)
 
 
 def died_here(worker: str) -> bool:
@@ -127,26 +127,29 @@ def died_here(worker: str) -> bool:
 
 
 def _collect_leased(
-    settings: Settings, engine: Engine, name: str, source_id: int, run: SourceRun, budget_limit: Any, *, dry_run: bool
+    settings: Settings, engine: Engine, name: str, source_id: int, run: SourceRun, worker: str, *, dry_run: bool
 ) -> SourceRun:
     """The collection itself, under this worker's lease: the cursor and budget are read after the
     lease is taken, so they are the last ones stored."""
-    from listener.base import build_collector
+    from listener.base import build_collector, source_billing
 
     config = settings.sources[name]
+    billing = source_billing(name, settings)
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=config.use)
         cursor = dict(source.cursor)
-        remaining = sources.budget_remaining(source, budget_limit)
-    if remaining == 0:
+        allowed = sources.requests_allowed(source, billing)
+        used = sources.usage(source, billing) if billing else None
+    if allowed == 0:
+        assert billing is not None and used is not None
         run.status = "budget"
-        run.error = f"monthly read budget of {budget_limit} requests is spent"
+        run.error = f"read budget reached ({sources.describe_usage(billing, used)}); the next page could pass it"
         return run
     secrets = secret_values(settings)
     try:
         collector = build_collector(name, settings)
-        for page in collector.fetch(cursor, max_requests=remaining):
-            if not _take_page(engine, name, config.use, page, run, dry_run=dry_run):
+        for page in collector.fetch(cursor, max_requests=allowed):
+            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run):
                 run.status = "skipped"
                 run.error = "the collection lease expired and another worker took the source; stopped"
                 return run
@@ -164,9 +167,19 @@ def _collect_leased(
     return run
 
 
-def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, *, dry_run: bool) -> bool:
-    """Store one page with its cursor, renewing the lease in the same transaction; False (nothing
-    stored) when the lease was lost."""
+def _take_page(
+    engine: Engine,
+    name: str,
+    use: str,
+    page: Page,
+    run: SourceRun,
+    billing: Billing | None,
+    worker: str,
+    *,
+    dry_run: bool,
+) -> bool:
+    """Store one page with its cursor and its cost, renewing the lease in the same transaction;
+    False (nothing stored) when the lease was lost."""
     run.pages += 1
     run.requests += page.requests
     if dry_run:
@@ -179,10 +192,11 @@ def _take_page(engine: Engine, name: str, use: str, page: Page, run: SourceRun, 
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=use)
         assert source.id is not None
-        if not sources.renew_lease(session=session, source_id=source.id, worker=WORKER_ID):
+        if not sources.renew_lease(session=session, source_id=source.id, worker=worker):
             session.rollback()
             return False
-        sources.count_requests(source, page.requests)
+        if billing is not None:
+            sources.debit(session=session, source_id=source.id, billing=billing, page=page)
         stored = ingest.store_page(session, source=source, page=page)
     run.new_posts += stored.new_posts
     run.duplicates += stored.duplicates

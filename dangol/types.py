@@ -140,6 +140,36 @@ class Page:
     cursor: dict[str, Any]
     dead_letters: list[DeadLetterIn] = field(default_factory=list)
     requests: int = 1
+    # What the platform bills for this page, by resource ("posts": 57, "users": 40), where it bills
+    # resources rather than requests; every object returned counts, kept or not.
+    billed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """How a platform bills a source's reads, and the caps configured for it (per period).
+
+    `unit` is what the cap counts: a resource named in `Page.billed` ("posts"), or "calls" (one per
+    request). Money is the sum of each billed resource times its price. The pipeline lets a run make
+    only as many requests as fit under both caps even if every one returned `worst_case`, so a
+    budget is never overspent, and debits each page in the transaction that stores it."""
+
+    unit: str
+    period: str = "month"  # "month" or "day", counted in `timezone`
+    timezone: str = "UTC"
+    limit: int | None = None
+    spend_limit_micros: int | None = None  # millionths of a US dollar
+    prices_micros: dict[str, int] = field(default_factory=dict)  # per billed resource
+    worst_case: dict[str, int] = field(default_factory=dict)  # the most of each resource one request bills
+    # Where the prices come from and when they were checked ("docs.x.com pricing, 2026-12-03").
+    price_note: str = ""
+
+    def units(self, page: Page) -> int:
+        """The capped unit this page used."""
+        return page.requests if self.unit == "calls" else page.billed.get(self.unit, 0)
+
+    def cost_micros(self, billed: dict[str, int]) -> int:
+        return sum(count * self.prices_micros.get(kind, 0) for kind, count in billed.items())
 
 
 def utcnow() -> datetime:

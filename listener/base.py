@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dangol.errors import CollectError, ConfigError, PayloadError
-from dangol.registry import Registry
+from dangol.registry import Registry, parse_options
 from dangol.settings import Settings, SourceSettings
-from dangol.types import PLATFORMS, DeadLetterIn, Page, PostIn
+from dangol.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn
 
 Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
 
@@ -31,6 +31,8 @@ class Collector(Protocol):
     `fetch` starts from `cursor` (what the last stored page returned; {} the first time) and
     stops before making more than `max_requests` API requests when that is given (the paid
     read budget). Platform throttling is raised as `RateLimited`, credentials as `AuthError`.
+    A collector of a paid platform also has `billing(options) -> Billing` (a static method), and
+    its pages say what they were billed (`Page.billed`).
     """
 
     platform: str
@@ -71,6 +73,18 @@ def build_collector(name: str, settings: Settings) -> Collector:
     source = settings.sources[name]
     factory: CollectorFactory = collectors.get(source.use)
     return factory.from_settings(name, source, settings)
+
+
+def source_billing(name: str, settings: Settings) -> Billing | None:
+    """How the configured source `name` is billed and capped (None: free), from its options alone:
+    no client or credentials are needed, so `dangol sources` and the dashboard can show it."""
+    source = settings.sources[name]
+    factory = collectors.get(source.use)
+    billing = getattr(factory, "billing", None)
+    if billing is None:
+        return None
+    result: Billing = billing(parse_options(factory.Options, source.options(), f"sources.{name}"))
+    return result
 
 
 def parser_for(platform: str) -> Parser:

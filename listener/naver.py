@@ -15,7 +15,7 @@ from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.redact import redact_secrets
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import compile_naver, matches, parse_query
 from listener.records import (
@@ -114,6 +114,9 @@ class NaverOptions(Options):
     client_secret: SecretStr | None = None
     kinds: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS))
     display: int = Field(default=100, ge=10, le=100)
+    # The search API allows 25,000 calls a day per application (developers.naver.com, 검색 API
+    # 이용 안내; checked 2026-12-03); lower it when other tools share the application.
+    daily_call_limit: int = Field(default=25_000, ge=1)
     backfill_pages: int = Field(default=3, ge=1)
     timeout_seconds: float = Field(default=30, gt=0)
     api_base: str = API_BASE
@@ -133,6 +136,11 @@ class NaverCollector:
         if not native:
             raise ConfigError(f"Naver search needs words, phrases, -exclusions or simple OR; got {query!r}")
         self.native_query = native
+
+    @staticmethod
+    def billing(options: NaverOptions) -> Billing:
+        """Calls per day, counted in Seoul time, when Naver's daily limit turns over."""
+        return Billing(unit="calls", period="day", timezone="Asia/Seoul", limit=options.daily_call_limit)
 
     @classmethod
     def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> NaverCollector:

@@ -25,6 +25,8 @@ class Fetched:
     next_token: str | None = None
     # The whole body was unreadable: keep the cursor where it was and stop this run.
     broken: bool = False
+    # What the platform bills for this response, by resource (see dangol.types.Billing).
+    billed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Walked:
     dead_letters: list[DeadLetterIn]
     state: dict[str, Any]
     requests: int = 1
+    billed: dict[str, int] = field(default_factory=dict)
 
 
 def walk_newest_first(stream: Stream, state: dict[str, Any], budget: Budget, backfill_pages: int) -> Iterator[Walked]:
@@ -70,7 +73,7 @@ def walk_newest_first(stream: Stream, state: dict[str, Any], budget: Budget, bac
         budget.take()
         fetched = stream.request(token, seen)
         if fetched.broken:
-            yield Walked([], fetched.dead_letters, dict(state))
+            yield Walked([], fetched.dead_letters, dict(state), billed=fetched.billed)
             return
         fresh = [p for p in fetched.posts if seen is None or stream.key(p.external_id) > stream.key(seen)]
         for post in fresh:
@@ -83,7 +86,7 @@ def walk_newest_first(stream: Stream, state: dict[str, Any], budget: Budget, bac
             state = {"seen": top or seen} if (top or seen) else {}
         else:
             state = {"seen": seen, "next": fetched.next_token, "top": top, "pages": pages}
-        yield Walked(_unique(fresh), fetched.dead_letters, state)
+        yield Walked(_unique(fresh), fetched.dead_letters, state, billed=fetched.billed)
         if done:
             return
         token = fetched.next_token
@@ -111,7 +114,8 @@ def walk_streams(
         for walked in walk_newest_first(stream, state[name], budget, backfill_pages):
             state[name] = walked.state
             posts = [post for post in walked.posts if keep(post)]
-            yield Page(posts, {k: v for k, v in state.items() if v}, walked.dead_letters, walked.requests)
+            cursor = {k: v for k, v in state.items() if v}
+            yield Page(posts, cursor, walked.dead_letters, walked.requests, billed=walked.billed)
 
 
 def _unique(posts: list[PostIn]) -> list[PostIn]:

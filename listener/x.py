@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import compile_x, matches, parse_query
 from listener.records import (
@@ -118,8 +118,14 @@ class XOptions(Options):
     bearer_token: SecretStr | None = None
     # Also collect mentions of this account (its numeric user id).
     mentions_user_id: str | None = None
-    # Calendar-month limit on paid read requests; the pipeline enforces it via max_requests.
-    monthly_read_budget: int | None = Field(default=None, ge=1)
+    # X bills every post and user object a read returns (pay-per-use; deduplicated by X per UTC
+    # day, which Dangol does not model, so its count can only be high). Caps per calendar month;
+    # the default prices are X's published ones, checked on `prices_checked`.
+    monthly_post_reads: int | None = Field(default=None, ge=1)
+    monthly_spend_usd: float | None = Field(default=None, gt=0)
+    price_per_post_usd: float = Field(default=0.005, ge=0)
+    price_per_user_usd: float = Field(default=0.010, ge=0)
+    prices_checked: str = "2026-12-03 (docs.x.com/x-api/getting-started/pricing)"
     max_results: int = Field(default=100, ge=10, le=100)
     # Pages read on the very first run, before a since_id exists (recent search goes back 7 days).
     backfill_pages: int = Field(default=3, ge=1)
@@ -138,6 +144,23 @@ class XCollector:
         self.options = options
         self.ast = parse_query(query)
         self.native_query = compile_x(self.ast)
+
+    @staticmethod
+    def billing(options: XOptions) -> Billing:
+        """Posts read, capped by count and money. One request returns at most `max_results` posts,
+        as many referenced posts again twice over (a reply that quotes), and their authors."""
+        return Billing(
+            unit="posts",
+            period="month",
+            limit=options.monthly_post_reads,
+            spend_limit_micros=None if options.monthly_spend_usd is None else round(options.monthly_spend_usd * 1e6),
+            prices_micros={
+                "posts": round(options.price_per_post_usd * 1e6),
+                "users": round(options.price_per_user_usd * 1e6),
+            },
+            worst_case={"posts": 3 * options.max_results, "users": 3 * options.max_results},
+            price_note=f"X prices as of {options.prices_checked}",
+        )
 
     @classmethod
     def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> XCollector:
@@ -209,7 +232,22 @@ def read_page(content: bytes) -> Fetched:
     meta = doc.get("meta")
     meta = meta if isinstance(meta, dict) else {}
     token = meta.get("next_token")
-    return Fetched(posts, dead, token if isinstance(token, str) else None)
+    return Fetched(posts, dead, token if isinstance(token, str) else None, billed=billed_objects(doc))
+
+
+def billed_objects(doc: dict[str, Any]) -> dict[str, int]:
+    """The post and user objects an X response returned, which X bills, whether Dangol keeps them
+    or not (posts outside the query, rejects, referenced posts in `includes`)."""
+    found = doc.get("includes")
+    includes: dict[str, Any] = found if isinstance(found, dict) else {}
+    data = doc.get("data")
+    posts = len(data) if isinstance(data, list) else int(isinstance(data, dict))
+
+    def listed(key: str) -> int:
+        value = includes.get(key)
+        return len(value) if isinstance(value, list) else 0
+
+    return {"posts": posts + listed("tweets"), "users": listed("users")}
 
 
 def make_client(bearer_token: str, api_base: str = API_BASE, timeout: float = 30) -> tweepy.Client:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UtcDateTime
@@ -38,8 +38,9 @@ class Source(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = 0
     throttled_until: datetime | None = utc_column()
-    budget_period: str | None = None  # "2026-11": the month the usage counts against
-    budget_used: int = 0
+    budget_period: str | None = None  # "2026-11" or "2026-11-03": the period the usage counts against
+    budget_used: int = 0  # in the source's billing unit (X: posts read; Naver: calls)
+    budget_spent_micros: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     # The worker collecting this source now, and until when its lease holds (renewed every page).
     lease_owner: str | None = None
     lease_until: datetime | None = utc_column()

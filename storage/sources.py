@@ -1,14 +1,16 @@
-"""Source health, the paid read budget (what `dangol sources` and the dashboard show), and the
+"""Source health, the paid read budgets (what `dangol sources` and the dashboard show), and the
 collection lease: one worker collects a source at a time, across processes and machines."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, col
 
-from dangol.types import utcnow
+from dangol.types import Billing, Page, utcnow
 from storage.models import Source
 
 # A lease lasts this long unless renewed (every stored page renews it): a worker that died mid-run
@@ -55,27 +57,73 @@ def release_lease(*, session: Session, source_id: int, worker: str) -> None:
     session.commit()
 
 
-def budget_period(now: datetime) -> str:
-    """The calendar month a request counts against ("2026-11")."""
-    return now.strftime("%Y-%m")
+def budget_period(billing: Billing, now: datetime | None = None) -> str:
+    """The period usage counts against: "2026-11" (month) or "2026-11-03" (day), in the billing's
+    time zone (Naver's daily limit turns over at midnight in Seoul, not in UTC)."""
+    local = (now or utcnow()).astimezone(ZoneInfo(billing.timezone))
+    return local.strftime("%Y-%m-%d" if billing.period == "day" else "%Y-%m")
 
 
-def budget_remaining(source: Source, monthly_limit: int | None, *, now: datetime | None = None) -> int | None:
-    """Requests still allowed this month, or None when the source has no budget."""
-    if monthly_limit is None:
-        return None
-    period = budget_period(now or utcnow())
-    used = source.budget_used if source.budget_period == period else 0
-    return max(0, monthly_limit - used)
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A source's use of its billing this period."""
+
+    period: str
+    units: int
+    spent_micros: int
 
 
-def count_requests(source: Source, requests: int, *, now: datetime | None = None) -> None:
-    """Add `requests` to this month's usage, starting a new count when the month turned."""
-    period = budget_period(now or utcnow())
+def usage(source: Source, billing: Billing, *, now: datetime | None = None) -> Usage:
+    """This period's units and money (zero when the stored counts belong to an earlier period)."""
+    period = budget_period(billing, now)
     if source.budget_period != period:
-        source.budget_period = period
-        source.budget_used = 0
-    source.budget_used += requests
+        return Usage(period, 0, 0)
+    return Usage(period, source.budget_used, source.budget_spent_micros)
+
+
+def requests_allowed(source: Source, billing: Billing | None, *, now: datetime | None = None) -> int | None:
+    """How many requests this run may make so that even if each bills its worst case, neither cap
+    is passed; None when nothing is capped."""
+    if billing is None:
+        return None
+    used = usage(source, billing, now=now)
+    allowed: list[int] = []
+    if billing.limit is not None:
+        per_request = 1 if billing.unit == "calls" else max(1, billing.worst_case.get(billing.unit, 1))
+        allowed.append(max(0, billing.limit - used.units) // per_request)
+    if billing.spend_limit_micros is not None:
+        per_request = max(1, billing.cost_micros(billing.worst_case))
+        allowed.append(max(0, billing.spend_limit_micros - used.spent_micros) // per_request)
+    return min(allowed) if allowed else None
+
+
+def debit(*, session: Session, source_id: int, billing: Billing, page: Page, now: datetime | None = None) -> None:
+    """Add `page`'s units and cost to this period's usage, in the caller's transaction, as one
+    UPDATE (a new period starts from zero): the page and its cost are stored together or not at all."""
+    period = budget_period(billing, now)
+    units, cost = billing.units(page), billing.cost_micros(page.billed)
+    same = col(Source.budget_period) == period
+    session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id)
+        .values(
+            budget_period=period,
+            budget_used=case((same, col(Source.budget_used) + units), else_=units),
+            budget_spent_micros=case((same, col(Source.budget_spent_micros) + cost), else_=cost),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def describe_usage(billing: Billing, used: Usage) -> str:
+    """ "1,980/2,000 posts read, $9.90/$10.00 in 2026-12" for `dangol sources` and the dashboard."""
+    parts = [f"{used.units:,}" + (f"/{billing.limit:,}" if billing.limit is not None else "") + f" {billing.unit}"]
+    if billing.prices_micros:
+        spend = f"${used.spent_micros / 1e6:,.2f}"
+        if billing.spend_limit_micros is not None:
+            spend += f"/${billing.spend_limit_micros / 1e6:,.2f}"
+        parts.append(spend)
+    return ", ".join(parts) + f" in {used.period}"
 
 
 def record_success(source: Source, *, now: datetime | None = None) -> None:

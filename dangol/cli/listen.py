@@ -6,10 +6,15 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dangol.cli.context import friendly_errors, state
+
+if TYPE_CHECKING:
+    from dangol.types import Billing
+    from storage.models import Source
 
 listen_app = typer.Typer(help="Collectors and their platform parsers.", no_args_is_help=True)
 
@@ -62,25 +67,31 @@ def parse(
     typer.echo(json.dumps({"posts": len(posts), "dead_letters": len(dead)}))
 
 
+def _budget(billing: Billing | None, row: Source | None) -> str:
+    """This period's use against the caps, or "-" for a free source."""
+    from storage.sources import Usage, budget_period, describe_usage, usage
+
+    if billing is None:
+        return "-"
+    used = usage(row, billing) if row is not None else Usage(budget_period(billing), 0, 0)
+    return describe_usage(billing, used)
+
+
 @friendly_errors
 def sources(ctx: typer.Context) -> None:
     """Configured sources with their health: last run, last error, posts, budget, throttling."""
     from sqlmodel import Session, select
 
-    from dangol.types import utcnow
+    from listener.base import source_billing
     from storage.models import Source
-    from storage.sources import budget_period
 
     st = state(ctx)
     with Session(st.engine) as session:
         rows = {row.name: row for row in session.exec(select(Source))}
-    period = budget_period(utcnow())
     header = ("source", "use", "enabled", "last run", "posts", "budget", "throttled until", "last error")
     table = [header]
     for name, config in st.settings.sources.items():
         row = rows.get(name)
-        limit = config.options().get("monthly_read_budget")
-        used = row.budget_used if row is not None and row.budget_period == period else 0
         table.append(
             (
                 name,
@@ -88,7 +99,7 @@ def sources(ctx: typer.Context) -> None:
                 "yes" if config.enabled else "no",
                 _when(row.last_run_at) if row else "never",
                 str(row.posts_collected) if row else "0",
-                f"{used}/{limit}" if limit else f"{used}/-",
+                _budget(source_billing(name, st.settings), row),
                 _when(row.throttled_until) if row and row.throttled_until else "-",
                 (row.last_error or "-").splitlines()[0][:80] if row else "-",
             )

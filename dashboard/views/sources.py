@@ -8,8 +8,10 @@ import streamlit as st
 from dangol.types import utcnow
 from dashboard.context import Ctx, read
 from dashboard.safe import short
+from listener.base import source_billing
 from storage import dashboard_queries as q
 from storage.models import Staff
+from storage.sources import describe_usage, usage
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -18,8 +20,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     now = utcnow()
     rows = []
     for s in read(ctx, lambda session: q.sources_health(session=session)):
-        configured = ctx.settings.sources.get(s.name)
-        budget = configured.options().get("monthly_read_budget") if configured else None
+        billing = source_billing(s.name, ctx.settings) if s.name in ctx.settings.sources else None
         throttled = s.throttled_until is not None and s.throttled_until > now
         rows.append(
             {
@@ -29,7 +30,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 "posts": s.posts_collected,
                 "last ok": s.last_ok_at,
                 "failures in a row": s.consecutive_failures,
-                "budget used": f"{s.budget_used}/{budget}" if budget else str(s.budget_used),
+                "budget": describe_usage(billing, usage(s, billing)) if billing else "-",
                 "last error": short(s.last_error or "", 200),
             }
         )

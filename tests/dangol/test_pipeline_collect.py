@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,7 +18,7 @@ from dangol import pipeline
 from dangol.errors import CollectError, RateLimited
 from dangol.registry import Options
 from dangol.settings import Settings, SourceSettings, load_settings
-from dangol.types import Page, PostIn, utcnow
+from dangol.types import Billing, Page, PostIn, utcnow
 from listener.base import collectors
 from storage.models import Post, Source
 
@@ -25,7 +27,12 @@ class ScriptOptions(Options):
     pages: int = 3
     fail_after: int | None = None
     error: str = "crash"
-    monthly_read_budget: int | None = None
+    call_limit: int | None = None
+    # Bill each page `posts_per_page` posts against `post_limit` / `spend_limit_usd` at $0.005 each.
+    post_limit: int | None = None
+    spend_limit_usd: float | None = None
+    posts_per_page: int = 2
+    page_seconds: float = 0.0
     bearer_token: SecretStr | None = None
 
 
@@ -38,6 +45,21 @@ class ScriptedCollector:
 
     def __init__(self, options: ScriptOptions) -> None:
         self.options = options
+
+    @staticmethod
+    def billing(options: ScriptOptions) -> Billing | None:
+        if options.call_limit:
+            return Billing(unit="calls", limit=options.call_limit)
+        if options.post_limit or options.spend_limit_usd:
+            spend = None if options.spend_limit_usd is None else round(options.spend_limit_usd * 1e6)
+            return Billing(
+                unit="posts",
+                limit=options.post_limit,
+                spend_limit_micros=spend,
+                prices_micros={"posts": 5000},
+                worst_case={"posts": options.posts_per_page},
+            )
+        return None
 
     @classmethod
     def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> ScriptedCollector:
@@ -52,8 +74,10 @@ class ScriptedCollector:
                 raise CollectError(f"server said no (token=sekrit-token-123) on page {number}")
             if max_requests is not None and number - start > max_requests:
                 return
-            posts = [self.posts_factory(external_id=f"{number}-{i}") for i in range(2)]
-            yield Page(posts=posts, cursor={"page": number})
+            time.sleep(self.options.page_seconds)
+            count = self.options.posts_per_page
+            posts = [self.posts_factory(external_id=f"{number}-{i}") for i in range(count)]
+            yield Page(posts=posts, cursor={"page": number}, billed={"posts": count})
 
 
 @pytest.fixture
@@ -127,11 +151,86 @@ def test_secrets_never_reach_the_stored_error(
 
 
 def test_budget_caps_requests_and_then_stops_collection(engine: Engine, database_url: str, scripted: type) -> None:
-    settings = settings_with(database_url, s={"use": "scripted", "pages": 5, "monthly_read_budget": 2})
+    settings = settings_with(database_url, s={"use": "scripted", "pages": 5, "call_limit": 2})
     first = pipeline.collect_source(settings, engine, "s")
     assert (first.requests, first.new_posts) == (2, 4)
     assert source_row(engine, "s").budget_used == 2
     assert pipeline.collect_source(settings, engine, "s").status == "budget"
+
+
+def test_posts_read_are_billed_per_post_and_the_run_stops_before_a_page_could_pass_the_cap(
+    engine: Engine, database_url: str, scripted: type
+) -> None:
+    # 10 posts a page, cap 25: two pages fit, a third could reach 30.
+    settings = settings_with(database_url, s={"use": "scripted", "pages": 9, "posts_per_page": 10, "post_limit": 25})
+    first = pipeline.collect_source(settings, engine, "s")
+    assert (first.requests, first.new_posts) == (2, 20)
+    row = source_row(engine, "s")
+    assert (row.budget_used, row.budget_spent_micros) == (20, 20 * 5000)
+    again = pipeline.collect_source(settings, engine, "s")
+    assert again.status == "budget" and "20/25 posts" in (again.error or "") and again.requests == 0
+
+
+def test_the_money_cap_stops_collection_too(engine: Engine, database_url: str, scripted: type) -> None:
+    # $0.005 a post, 10 posts a page: $0.12 allows two pages ($0.10), not a third.
+    script = {"use": "scripted", "pages": 9, "posts_per_page": 10, "spend_limit_usd": 0.12}
+    settings = settings_with(database_url, s=script)
+    assert pipeline.collect_source(settings, engine, "s").new_posts == 20
+    again = pipeline.collect_source(settings, engine, "s")
+    assert again.status == "budget" and "$0.10/$0.12" in (again.error or "")
+
+
+def test_a_new_period_starts_from_zero(engine: Engine, database_url: str, scripted: type) -> None:
+    from storage import sources
+
+    settings = settings_with(database_url, s={"use": "scripted", "pages": 9, "posts_per_page": 10, "post_limit": 25})
+    pipeline.collect_source(settings, engine, "s")
+    with Session(engine) as session:
+        session.execute(Source.__table__.update().values(budget_period="1999-01"))  # type: ignore[attr-defined]
+        session.commit()
+        row = session.execute(select(Source).where(Source.name == "s")).scalar_one()
+        billing = Billing(unit="posts", limit=25, worst_case={"posts": 10})
+        assert sources.usage(row, billing).units == 0
+        assert sources.requests_allowed(row, billing) == 2
+    assert pipeline.collect_source(settings, engine, "s").new_posts == 20
+    assert source_row(engine, "s").budget_used == 20
+
+
+def test_four_workers_never_spend_more_than_the_cap(postgres_url: str, scripted: type) -> None:
+    from storage.engine import make_engine
+
+    cap = 35
+    settings = settings_with(
+        postgres_url,
+        s={"use": "scripted", "pages": 40, "posts_per_page": 5, "post_limit": cap, "page_seconds": 0.05},
+    )
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work(number: int) -> None:
+        engine = make_engine(postgres_url)
+        try:
+            start.wait(timeout=30)
+            for _ in range(3):
+                pipeline.collect_source(settings, engine, "s", worker=f"test-host:{number}")
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    seed = make_engine(postgres_url)
+    try:
+        row = source_row(seed, "s")
+        assert row.budget_used <= cap
+        assert row.budget_used == posts_in(seed) == 35 // 5 * 5  # every paid page stored, once
+    finally:
+        seed.dispose()
 
 
 def test_dry_run_stores_nothing(engine: Engine, database_url: str, scripted: type) -> None:

@@ -15,7 +15,6 @@ from dangol.types import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Source
-from storage.sources import budget_period
 from tests.conftest import FIXTURES
 from tests.listener.conftest import x_fixture
 
@@ -89,7 +88,8 @@ def test_sources_shows_health_budget_and_throttling(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{url}"\n'
-        '[sources.maru_x]\nuse = "x"\nenabled = false\nquery = "maru"\nmonthly_read_budget = 2000\n'
+        '[sources.maru_x]\nuse = "x"\nenabled = false\nquery = "maru"\n'
+        "monthly_post_reads = 2000\nmonthly_spend_usd = 20\n"
         '[sources.demo_rss]\nuse = "replay"\nplatform = "rss"\npath = "."\n'
     )
     engine = make_engine(url)
@@ -104,8 +104,9 @@ def test_sources_shows_health_budget_and_throttling(tmp_path: Path) -> None:
                 last_run_at=datetime(2026, 11, 22, 9, 30, tzinfo=UTC),
                 last_error="RateLimited: x rate limit reached",
                 throttled_until=datetime(2026, 11, 22, 9, 45, tzinfo=UTC),
-                budget_period=budget_period(now),
+                budget_period=now.strftime("%Y-%m"),
                 budget_used=37,
+                budget_spent_micros=215_000,
             )
         )
         session.commit()
@@ -115,6 +116,7 @@ def test_sources_shows_health_budget_and_throttling(tmp_path: Path) -> None:
     header, maru, demo = result.stdout.splitlines()
     assert header.split()[:3] == ["source", "use", "enabled"]
     assert maru.startswith("maru_x") and " no " in maru
-    for expected in ("2026-11-22 09:30 UTC", " 42 ", "37/2000", "2026-11-22 09:45 UTC", "RateLimited: x rate limit"):
+    budget = "37/2,000 posts, $0.21/$20.00 in"
+    for expected in ("2026-11-22 09:30 UTC", " 42 ", budget, "2026-11-22 09:45 UTC", "RateLimited: x rate limit"):
         assert expected in maru
     assert demo.split()[:5] == ["demo_rss", "replay", "yes", "never", "0"]

@@ -81,6 +81,22 @@ def test_budget_stops_before_exceeding_max_requests(two_pages: FakeApi) -> None:
     assert list(collector(two_pages).fetch({}, max_requests=0)) == []
 
 
+def test_every_post_and_user_returned_is_billed_whether_kept_or_not(two_pages: FakeApi) -> None:
+    # The recorded search page returns 4 posts, 3 referenced posts and 3 users; the query keeps none.
+    pages = list(collector(two_pages, query="nothing-matches-this").fetch({}))
+    assert [p.posts for p in pages] == [[], []]
+    assert [p.billed for p in pages] == [{"posts": 7, "users": 3}, {"posts": 2, "users": 2}]
+
+
+def test_x_billing_caps_posts_and_money_at_the_published_prices() -> None:
+    billing = XCollector.billing(XOptions(monthly_post_reads=1000, monthly_spend_usd=10, max_results=50))
+    assert (billing.unit, billing.period, billing.limit) == ("posts", "month", 1000)
+    assert billing.prices_micros == {"posts": 5000, "users": 10000}
+    assert billing.worst_case == {"posts": 150, "users": 150}
+    assert billing.cost_micros({"posts": 7, "users": 3}) == 65_000  # $0.065
+    assert billing.spend_limit_micros == 10_000_000
+
+
 def test_query_is_applied_locally_too(api: FakeApi) -> None:
     api.add("GET", SEARCH, page("searches_search_tweets_for_nyc.json", None))
     posts = [p for pg in collector(api).fetch({}) for p in pg.posts]
@@ -157,9 +173,9 @@ def test_missing_token_names_the_environment_variable() -> None:
 
 def test_token_from_the_environment_builds_a_real_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGOL_SOURCES__MARU_X__BEARER_TOKEN", "AAAA-real-looking")
-    x = build_collector("maru_x", settings_for(monthly_read_budget=2000))  # type: ignore[arg-type]
+    x = build_collector("maru_x", settings_for(monthly_post_reads=2000))  # type: ignore[arg-type]
     assert isinstance(x, XCollector) and x.client.bearer_token == "AAAA-real-looking"
-    assert x.options.monthly_read_budget == 2000
+    assert x.options.monthly_post_reads == 2000
 
 
 def test_unknown_option_is_refused_with_the_valid_ones() -> None:
