@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from dangol import pipeline
 from dangol.settings import Settings
 from storage import feedback
+from storage.engine import database_unavailable
 from storage.job_runs import claim_slot
 
 if TYPE_CHECKING:
@@ -74,13 +74,6 @@ def once_per_slot(
         return func()
 
     return run
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """True for errors that mean "the database could not be reached", worth a retry."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def guarded(

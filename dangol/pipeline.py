@@ -27,7 +27,7 @@ from dangol.settings import OTHER_TOPIC, Settings
 from dangol.types import AuthorIn, Billing, Page, utcnow
 from storage import analysis_store, customers, feedback, ingest, sources
 from storage import topics as topic_store
-from storage.engine import session_scope
+from storage.engine import database_unavailable, session_scope
 from storage.models import AuditEvent, Author, IdentityLink
 
 if TYPE_CHECKING:
@@ -155,8 +155,15 @@ def _collect_leased(
                 return run
     except (RateLimited, AuthError, CollectError) as exc:
         _record_failure(engine, name, config.use, exc, secrets, run)
-    except (ConfigError, DBAPIError):
-        raise  # our own configuration or database is at fault, not the source: don't back it off
+    except ConfigError:
+        raise  # our own configuration is at fault, not the source: don't back it off
+    except DBAPIError as exc:
+        if database_unavailable(exc):
+            raise  # the database is away, not the source at fault: the job retries
+        # The database refused even record by record (a cursor or dead letter it cannot hold):
+        # this source backs off with the error recorded, and the run goes on to the others.
+        log.exception("source %s: the database refused its page", name)
+        _record_failure(engine, name, config.use, exc, secrets, run)
     except Exception as exc:  # a misbehaving platform or client must not stop the other sources
         log.exception("source %s failed unexpectedly", name)
         _record_failure(engine, name, config.use, exc, secrets, run)
@@ -189,19 +196,43 @@ def _take_page(
         )
         run.dead_letters += len(page.dead_letters)
         return True
+    try:
+        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page)
+    except DBAPIError as exc:
+        if database_unavailable(exc):
+            raise
+        # One record the database cannot take (a value no column holds) must not lose the page:
+        # store it again post by post; the refused posts become dead letters with the reason.
+        log.warning("source %s: the database refused a page (%s); storing it post by post", name, type(exc).__name__)
+        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page_record_by_record)
+    if stored is None:
+        return False
+    run.new_posts += stored.new_posts
+    run.duplicates += stored.duplicates
+    run.dead_letters += stored.dead_letters
+    return True
+
+
+def _store_page(
+    engine: Engine,
+    name: str,
+    use: str,
+    page: Page,
+    billing: Billing | None,
+    worker: str,
+    store: Callable[..., ingest.StoreResult],
+) -> ingest.StoreResult | None:
+    """One transaction: renew the lease, debit the page's cost, `store` the page and its cursor;
+    None (nothing stored) when the lease was lost."""
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=use)
         assert source.id is not None
         if not sources.renew_lease(session=session, source_id=source.id, worker=worker):
             session.rollback()
-            return False
+            return None
         if billing is not None:
             sources.debit(session=session, source_id=source.id, billing=billing, page=page)
-        stored = ingest.store_page(session, source=source, page=page)
-    run.new_posts += stored.new_posts
-    run.duplicates += stored.duplicates
-    run.dead_letters += stored.dead_letters
-    return True
+        return store(session, source=source, page=page)
 
 
 def _record_failure(engine: Engine, name: str, use: str, exc: Exception, secrets: list[str], run: SourceRun) -> None:

@@ -18,10 +18,11 @@ from typing import Any
 import sqlmodel
 from sqlalchemy import tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from dangol.types import Page, PostIn, utcnow
+from dangol.types import DeadLetterIn, Page, PostIn, utcnow
+from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
 
 
@@ -170,6 +171,28 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     source.posts_collected += result.new_posts
     session.add(source)
     session.flush()
+    return result
+
+
+def store_page_record_by_record(session: Session, *, source: Source, page: Page) -> StoreResult:
+    """`store_page` for a page the database refused as a whole: each post in its own savepoint, so a
+    record the database cannot take becomes a dead letter with the database's reason, and the rest
+    of the page, its dead letters and its cursor are stored."""
+    result = StoreResult()
+    refused: list[DeadLetterIn] = []
+    for post in page.posts:
+        try:
+            with session.begin_nested():
+                one = store_page(session, source=source, page=Page([post], dict(page.cursor)))
+        except DBAPIError as exc:
+            if database_unavailable(exc):
+                raise
+            reason = f"the database refused this record: {type(exc.orig or exc).__name__}: {str(exc.orig or exc)[:300]}"
+            refused.append(DeadLetterIn(post.platform, reason, post.raw if post.raw is not None else post.text))
+            continue
+        result.add(one)
+    rest = store_page(session, source=source, page=Page([], dict(page.cursor), [*page.dead_letters, *refused]))
+    result.dead_letters = rest.dead_letters
     return result
 
 

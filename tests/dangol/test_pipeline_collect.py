@@ -233,6 +233,54 @@ def test_four_workers_never_spend_more_than_the_cap(postgres_url: str, scripted:
         seed.dispose()
 
 
+def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_of_the_page_stored(
+    engine: Engine, database_url: str, scripted: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import ingest
+    from storage.models import DeadLetter
+
+    real_row = ingest._post_row
+
+    def refused_by_the_database(post: PostIn, *args: Any) -> dict[str, Any]:
+        row = real_row(post, *args)
+        if post.external_id == "2-1":
+            row["platform"] = None  # NOT NULL: the database itself refuses this one record
+        return row
+
+    monkeypatch.setattr(ingest, "_post_row", refused_by_the_database)
+    run = pipeline.collect_source(settings_with(database_url, s={"use": "scripted", "pages": 3}), engine, "s")
+    assert (run.status, run.new_posts, run.dead_letters) == ("ok", 5, 1)
+    row = source_row(engine, "s")
+    assert row.cursor == {"page": 3} and row.last_error is None and row.consecutive_failures == 0
+    with Session(engine) as session:
+        letter = session.execute(select(DeadLetter)).scalar_one()
+    assert letter.source_name == "s" and letter.reason.startswith("the database refused this record: ")
+
+
+def test_a_page_the_database_refuses_outright_backs_the_source_off_and_the_run_goes_on(
+    engine: Engine, database_url: str, scripted: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import DataError
+
+    from storage import ingest
+
+    def refuse(session: Session, *, source: Source, page: Page) -> Any:
+        if source.name == "bad":
+            raise DataError("INSERT INTO post ...", {}, Exception("value out of range for type integer"))
+        return real(session, source=source, page=page)
+
+    real = ingest.store_page
+    monkeypatch.setattr(ingest, "store_page", refuse)
+    monkeypatch.setattr(ingest, "store_page_record_by_record", refuse)
+    settings = settings_with(database_url, bad={"use": "scripted"}, good={"use": "scripted"})
+    bad, good = pipeline.collect(settings, engine)
+    assert bad.status == "failed" and "value out of range" in (bad.error or "")
+    assert good.status == "ok" and good.new_posts == 6
+    row = source_row(engine, "bad")
+    assert row.consecutive_failures == 1 and row.throttled_until is not None and row.throttled_until > utcnow()
+    assert "DataError" in (row.last_error or "")
+
+
 def test_dry_run_stores_nothing(engine: Engine, database_url: str, scripted: type) -> None:
     settings = settings_with(database_url, s={"use": "scripted", "pages": 1})
     run = pipeline.collect_source(settings, engine, "s", dry_run=True)

@@ -18,7 +18,7 @@ def test_sample_config_loads_with_every_section() -> None:
     settings = load_settings(REPO / "config.toml")
     assert settings.brand.name == "Maru Coffee"
     assert set(settings.topics) >= {"delivery", "billing", "app", "quality", "store", "loyalty"}
-    assert settings.sources["maru_x"].options()["monthly_read_budget"] == 2000
+    assert settings.sources["maru_x"].options()["monthly_post_reads"] == 10000
 
 
 def test_unknown_key_is_refused_with_its_location(tmp_path: Path) -> None:
