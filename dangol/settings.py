@@ -246,8 +246,13 @@ class RetentionSettings(Section):
 
 class DashboardSettings(Section):
     session_timeout_minutes: int = Field(default=60, ge=1)
+    # Failed logins per username before it is blocked, and the first block; each further block in
+    # a row doubles, up to lockout_max_minutes, so a guesser cannot keep an account out for good.
     lockout_attempts: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    lockout_max_minutes: int = Field(default=120, ge=1)
+    # Failed logins from one client address (any usernames) before that client is blocked.
+    client_attempts: int = Field(default=20, ge=1)
     page_size: int = Field(default=25, ge=1, le=500)
 
 

@@ -1,4 +1,4 @@
-"""Local logins: argon2 password hashes, lockout after repeated failures, idle session timeout.
+"""Local logins: argon2 password hashes, throttling of repeated failures, idle session timeout.
 
 `attempt_login` never raises for a wrong password: it returns what happened, after recording
 the failure counters and the audit event in the caller's transaction, so a rollback cannot
@@ -19,6 +19,7 @@ from dangol.errors import Forbidden, QueueError
 from dangol.settings import DashboardSettings
 from dangol.types import utcnow
 from responder import audit
+from storage import login_throttles as throttles
 from storage.models import Staff
 
 MIN_PASSWORD_LENGTH = 8
@@ -63,26 +64,37 @@ def find_staff(session: Session, username: str) -> Staff | None:
 
 
 def attempt_login(
-    *, session: Session, username: str, password: str, settings: DashboardSettings, now: datetime | None = None
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    settings: DashboardSettings,
+    client: str = "unknown",
+    now: datetime | None = None,
 ) -> LoginAttempt:
-    """Check a username and password, applying lockout; every outcome is audited."""
+    """Check a username and password from `client` (its address), applying throttling per username
+    and per client; every outcome is audited, and a known and an unknown username answer alike."""
     now = now or utcnow()
+    name_key, address_key = throttles.user_key(username), throttles.client_key(client)
+    blocked = throttles.blocked_until(session, [name_key, address_key], now=now)
+    if blocked is not None:
+        audit.record(
+            session,
+            entity_type="login",
+            actor=username[:100],
+            action="auth.login_throttled",
+            entity_id=username[:100],
+            after={"client": client[:100], "blocked_until": blocked.isoformat()},
+        )
+        return _blocked(blocked)
     staff = find_staff(session, username)
     if staff is None or not staff.active:
         verify_password(_DUMMY_HASH, password)
-        audit.record(
-            session, entity_type="staff", actor=username[:100], action="auth.login_failed", entity_id=username[:100]
-        )
-        return LoginAttempt(ok=False, message=GENERIC_FAILURE)
-    if staff.locked_until is not None and staff.locked_until > now:
-        audit.record(
-            session, entity_type="staff", actor=staff.username, action="auth.login_locked", entity_id=str(staff.id)
-        )
-        return _locked(staff.locked_until)
+        return _record_failure(session, username, client, settings, now)
     if not verify_password(staff.password_hash, password):
-        return _record_failure(session, staff, settings, now)
-    staff.failed_logins = 0
-    staff.locked_until = None
+        return _record_failure(session, username, client, settings, now)
+    throttles.clear(session, name_key)
+    throttles.clear(session, address_key)
     staff.last_login_at = now
     session.add(staff)
     audit.record(session, entity_type="staff", actor=staff.username, action="auth.login", entity_id=str(staff.id))
@@ -90,38 +102,42 @@ def attempt_login(
     return LoginAttempt(ok=True, message=f"welcome, {staff.display_name or staff.username}", staff=staff)
 
 
-def _record_failure(session: Session, staff: Staff, settings: DashboardSettings, now: datetime) -> LoginAttempt:
-    staff.failed_logins += 1
+def _record_failure(
+    session: Session, username: str, client: str, settings: DashboardSettings, now: datetime
+) -> LoginAttempt:
+    """Count the failure on the username and on the client, auditing any block it earns."""
     audit.record(
         session,
-        entity_type="staff",
-        actor=staff.username,
+        entity_type="login",
+        actor=username[:100],
         action="auth.login_failed",
-        entity_id=str(staff.id),
-        after={"failed_logins": staff.failed_logins},
+        entity_id=username[:100],
+        after={"client": client[:100]},
     )
-    if staff.failed_logins >= settings.lockout_attempts:
-        staff.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        staff.failed_logins = 0
-        audit.record(
-            session,
-            entity_type="staff",
-            actor=staff.username,
-            action="auth.lockout",
-            entity_id=str(staff.id),
-            after={"locked_until": staff.locked_until.isoformat()},
-        )
-    session.add(staff)
-    session.flush()
-    if staff.locked_until is not None and staff.locked_until > now:
-        return _locked(staff.locked_until)
-    return LoginAttempt(ok=False, message=GENERIC_FAILURE)
+    first, cap = timedelta(minutes=settings.lockout_minutes), timedelta(minutes=settings.lockout_max_minutes)
+    blocked: list[datetime] = []
+    for key, limit in (
+        (throttles.user_key(username), settings.lockout_attempts),
+        (throttles.client_key(client), settings.client_attempts),
+    ):
+        row = throttles.record_failure(session, key, limit=limit, first_block=first, max_block=cap, now=now)
+        if row.blocked_until is not None and row.blocked_until > now and row.failures == 0:
+            blocked.append(row.blocked_until)
+            audit.record(
+                session,
+                entity_type="login",
+                actor="system:auth",
+                action="auth.lockout",
+                entity_id=key,
+                after={"blocked_until": row.blocked_until.isoformat(), "blocks_in_a_row": row.blocks},
+            )
+    return _blocked(max(blocked)) if blocked else LoginAttempt(ok=False, message=GENERIC_FAILURE)
 
 
-def _locked(until: datetime) -> LoginAttempt:
+def _blocked(until: datetime) -> LoginAttempt:
     return LoginAttempt(
         ok=False,
-        message=f"too many failed logins: account locked until {until:%Y-%m-%d %H:%M} UTC",
+        message=f"too many failed logins; try again after {until:%Y-%m-%d %H:%M} UTC",
         locked_until=until,
     )
 

@@ -15,6 +15,7 @@ from dangol.errors import Conflict, NotFound, QueueError
 from responder import audit
 from responder.auth import hash_password
 from responder.permissions import require, validate_role
+from storage import login_throttles as throttles
 from storage.models import Staff, Team
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -158,8 +159,7 @@ def reset_password(*, session: Session, actor: Staff | None, staff_id: int, pass
         require(actor, "admin.staff")
     staff = get_staff(session=session, staff_id=staff_id)
     staff.password_hash = hash_password(password)
-    staff.failed_logins = 0
-    staff.locked_until = None
+    throttles.clear(session, throttles.user_key(staff.username))
     session.add(staff)
     audit.record(
         session, actor=actor or "system:cli", action="staff.password_reset", entity_type="staff", entity_id=staff_id
@@ -168,12 +168,16 @@ def reset_password(*, session: Session, actor: Staff | None, staff_id: int, pass
 
 
 def unlock(*, session: Session, actor: Staff | None, staff_id: int) -> None:
-    """Clear a lockout before it runs out (admin.staff; `actor=None` only from the CLI)."""
+    """Lift a staff member's login block before it runs out (admin.staff; `actor=None` only from the CLI)."""
+    staff = get_staff(session=session, staff_id=staff_id)
+    lift_block(session=session, actor=actor, key=throttles.user_key(staff.username))
+
+
+def lift_block(*, session: Session, actor: Staff | None, key: str) -> None:
+    """Forget the failed logins of one username or client (`LoginThrottle.key`) and lift its block
+    (admin.staff; `actor=None` only from the CLI); audited."""
     if actor is not None:
         require(actor, "admin.staff")
-    staff = get_staff(session=session, staff_id=staff_id)
-    staff.failed_logins = 0
-    staff.locked_until = None
-    session.add(staff)
-    audit.record(session, actor=actor or "system:cli", action="staff.unlock", entity_type="staff", entity_id=staff_id)
+    throttles.clear(session, key)
+    audit.record(session, actor=actor or "system:cli", action="staff.unlock", entity_type="login", entity_id=key)
     session.flush()

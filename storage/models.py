@@ -204,9 +204,18 @@ class Staff(SQLModel, table=True):
     topics: list[str] = json_column(list)
     capacity: int = 10
     active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = utc_column()
     last_login_at: datetime | None = utc_column()
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins for one username (known or not, so the answer never tells which exist) or one
+    client address, and the block they earned; each block in a row lasts twice the one before."""
+
+    key: str = Field(primary_key=True, max_length=200)  # "user:<name>" or "client:<address>"
+    failures: int = 0
+    blocks: int = 0
+    blocked_until: datetime | None = utc_column()
+    last_failure_at: datetime | None = utc_column()
 
 
 _queue_version = Column("version", Integer, nullable=False, default=1)

@@ -121,7 +121,10 @@ def retrain_command(
     ctx: typer.Context,
     language: list[str] = typer.Option(["en", "ko"], "--language", "-l", help="Heads to retrain (en, ko)."),
     data_dir: Path = typer.Option(
-        None, "--data-dir", help="Folder with tweeteval-sentiment/ and nsmc/ (default: shared data)."
+        None,
+        "--data-dir",
+        help="Folder of the public training data, not part of the repository: tweeteval-sentiment/ and nsmc/ "
+        "(kote/ too, when present) (default: ../shared/data beside the repository).",
     ),
     data: Path = typer.Option(
         None, "--data", help="The brand's own labelled posts (CSV/TSV) to adapt to; a fifth is held out to judge."

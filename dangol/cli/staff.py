@@ -68,14 +68,16 @@ def list_(ctx: typer.Context) -> None:
     from sqlmodel import Session
 
     from responder.staff import list_staff, team_key
+    from storage import login_throttles as throttles
 
     with Session(state(ctx).engine) as session:
         rows = list_staff(session=session)
         typer.echo(f"{'id':>4}  {'username':<16} {'role':<12} {'team':<12} {'languages':<10} state")
         for s in rows:
             status = "active" if s.active else "inactive"
-            if s.locked_until is not None:
-                status += f", locked until {s.locked_until:%Y-%m-%d %H:%M} UTC"
+            blocked = throttles.blocked_until(session, [throttles.user_key(s.username)])
+            if blocked is not None:
+                status += f", login blocked until {blocked:%Y-%m-%d %H:%M} UTC"
             team = team_key(session=session, staff=s) or "-"
             typer.echo(f"{s.id:>4}  {s.username:<16} {s.role:<12} {team:<12} {','.join(s.languages):<10} {status}")
 

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dangol.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
 from responder.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
@@ -52,7 +53,6 @@ def _staff(ctx: Ctx) -> None:
                     "team": teams.get(p.team_id, ""),
                     "languages": ",".join(p.languages),
                     "active": p.active,
-                    "locked until": p.locked_until,
                     "last login": p.last_login_at,
                 }
                 for p in people
@@ -95,6 +95,39 @@ def _staff(ctx: Ctx) -> None:
         unlock_now = cols[3].checkbox("Unlock account")
         if st.form_submit_button("Apply change") and who is not None:
             _change(ctx, int(who), role, active, unlock_now)
+    _login_blocks(ctx)
+
+
+def _login_blocks(ctx: Ctx) -> None:
+    """Usernames and client addresses with failed logins in the last day, and any block running."""
+    from responder.staff import lift_block
+    from storage import login_throttles as throttles
+
+    st.subheader("Failed logins and blocks")
+    rows = read(ctx, lambda s: throttles.current(s))
+    if not rows:
+        st.caption("No failed logins in the last day.")
+        return
+    now = utcnow()
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "who": r.key,
+                    "failures since the last block": r.failures,
+                    "blocks in a row": r.blocks,
+                    "blocked until": r.blocked_until if r.blocked_until and r.blocked_until > now else None,
+                    "last failure": r.last_failure_at,
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+    )
+    with st.form("login_unblock"):
+        key = st.selectbox("Lift the block of", [r.key for r in rows])
+        if st.form_submit_button("Lift block") and key:
+            act(ctx, "admin.staff", lambda s, a: lift_block(session=s, actor=a, key=key), f"Lifted {md(key)}")
 
 
 def _change(ctx: Ctx, staff_id: int, role: str, active: str, unlock_now: bool) -> None:

@@ -1,4 +1,4 @@
-"""The login form: username and password, lockout and audit handled by responder.auth."""
+"""The login form: username and password, throttling and audit handled by responder.auth."""
 
 from __future__ import annotations
 
@@ -25,7 +25,13 @@ def render(ctx: Ctx) -> None:
     if not submitted:
         return
     with session_scope(ctx.engine) as session:
-        attempt = attempt_login(session=session, username=username, password=password, settings=ctx.settings.dashboard)
+        attempt = attempt_login(
+            session=session,
+            username=username,
+            password=password,
+            settings=ctx.settings.dashboard,
+            client=_client_address(),
+        )
         staff_id = attempt.staff.id if attempt.staff else None
     if not attempt.ok:
         st.error(md(attempt.message))
@@ -33,3 +39,10 @@ def render(ctx: Ctx) -> None:
     st.session_state[STAFF_ID] = staff_id
     st.session_state[LAST_ACTIVITY] = utcnow()
     st.rerun()
+
+
+def _client_address() -> str:
+    """The browser's address as Streamlit's server sees it (behind a reverse proxy: the proxy's),
+    or "unknown" where there is none (a test run)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "unknown"

@@ -58,15 +58,61 @@ def test_unknown_user_and_wrong_password_get_the_same_message(session: Session) 
     assert actions(session)[-2:] == ["auth.login_failed", "auth.login_failed"]
 
 
-def test_account_locks_after_configured_failures_even_for_the_right_password(session: Session) -> None:
+def test_account_is_blocked_after_configured_failures_even_for_the_right_password(session: Session) -> None:
     make(session)
     now = utcnow()
     for _ in range(3):
         attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS, now=now)
-    locked = attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS, now=now)
-    assert not locked.ok and locked.locked_until == now + timedelta(minutes=15)
-    assert "locked until" in locked.message
-    assert "auth.lockout" in actions(session) and actions(session)[-1] == "auth.login_locked"
+    blocked = attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS, now=now)
+    assert not blocked.ok and blocked.locked_until == now + timedelta(minutes=15)
+    assert "try again after" in blocked.message
+    assert "auth.lockout" in actions(session) and actions(session)[-1] == "auth.login_throttled"
+
+
+def test_an_unknown_username_is_blocked_with_the_same_answer_as_a_real_one(session: Session) -> None:
+    make(session)
+    now = utcnow()
+    answers = {}
+    for name in ("mina", "nobody"):
+        for _ in range(3):
+            attempt_login(session=session, username=name, password="wrong", settings=SETTINGS, client=name, now=now)
+        answers[name] = attempt_login(
+            session=session, username=name, password="x", settings=SETTINGS, client=name, now=now
+        ).message
+    assert answers["mina"] == answers["nobody"]
+    assert "try again after" in answers["nobody"]
+
+
+def test_blocks_in_a_row_double_up_to_the_cap_and_never_lock_for_good(session: Session) -> None:
+    make(session)
+    settings = SETTINGS.model_copy(update={"lockout_max_minutes": 50})
+    now = utcnow()
+    lengths = []
+    for _ in range(4):
+        for _ in range(3):
+            result = attempt_login(session=session, username="mina", password="wrong", settings=settings, now=now)
+        assert result.locked_until is not None
+        lengths.append(round((result.locked_until - now).total_seconds() / 60))
+        now = result.locked_until + timedelta(seconds=1)
+    assert lengths == [15, 30, 50, 50]
+    assert attempt_login(session=session, username="mina", password="correct horse", settings=settings, now=now).ok
+
+
+def test_one_client_guessing_many_usernames_is_blocked_on_its_own_count(session: Session) -> None:
+    make(session)
+    settings = SETTINGS.model_copy(update={"client_attempts": 4})
+    now = utcnow()
+    for i in range(4):
+        attempt_login(
+            session=session, username=f"guess{i}", password="x", settings=settings, client="10.0.0.9", now=now
+        )
+    from_guesser = attempt_login(
+        session=session, username="mina", password="correct horse", settings=settings, client="10.0.0.9", now=now
+    )
+    elsewhere = attempt_login(
+        session=session, username="mina", password="correct horse", settings=settings, client="10.0.0.2", now=now
+    )
+    assert not from_guesser.ok and elsewhere.ok
 
 
 def test_lockout_ends_after_lockout_minutes(session: Session) -> None:
@@ -78,11 +124,21 @@ def test_lockout_ends_after_lockout_minutes(session: Session) -> None:
     assert attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS, now=later).ok
 
 
-def test_a_success_resets_the_failure_count(session: Session) -> None:
-    staff = make(session)
+def test_a_success_resets_the_failure_count_and_an_admin_sees_and_lifts_blocks(session: Session) -> None:
+    from responder.staff import lift_block
+    from storage import login_throttles
+
+    admin = make(session, "boss", "admin")
+    make(session)
     attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS)
     attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS)
-    assert staff.failed_logins == 0
+    assert login_throttles.current(session) == []
+    for _ in range(3):
+        attempt_login(session=session, username="mina", password="wrong", settings=SETTINGS)
+    assert [r.key for r in login_throttles.current(session) if r.blocked_until] == ["user:mina"]
+    lift_block(session=session, actor=admin, key="user:mina")
+    assert attempt_login(session=session, username="mina", password="correct horse", settings=SETTINGS).ok
+    assert "staff.unlock" in actions(session)
 
 
 def test_deactivated_account_cannot_log_in(session: Session) -> None:

@@ -1,5 +1,6 @@
 """Staff accounts and teams, and the `dangol staff` commands."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -8,8 +9,10 @@ from typer.testing import CliRunner
 
 from dangol.cli import app
 from dangol.errors import Conflict, Forbidden, QueueError
+from dangol.types import utcnow
 from responder.auth import verify_password
 from responder.staff import create_staff, list_teams, reset_password, team_key, update_staff
+from storage import login_throttles
 from storage.models import AuditEvent
 
 
@@ -60,9 +63,15 @@ def test_only_admins_change_roles(session: Session) -> None:
 def test_password_reset_clears_lockout(session: Session) -> None:
     admin = create_staff(session=session, username="boss", password="a long password", role="admin")
     staff = create_staff(session=session, username="mina", password="a long password", role="agent")
-    staff.failed_logins = 4
+    now = utcnow()
+    for _ in range(5):
+        login_throttles.record_failure(
+            session, "user:mina", limit=5, first_block=timedelta(minutes=15), max_block=timedelta(hours=1), now=now
+        )
+    assert login_throttles.blocked_until(session, ["user:mina"], now=now) is not None
     reset_password(session=session, actor=admin, staff_id=staff.id, password="another long one")
-    assert staff.failed_logins == 0 and verify_password(staff.password_hash, "another long one")
+    assert login_throttles.blocked_until(session, ["user:mina"], now=now) is None
+    assert verify_password(staff.password_hash, "another long one")
 
 
 def write_config(tmp_path: Path) -> Path:
