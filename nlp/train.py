@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dangol.errors import ConfigError
 from nlp.base import SENTIMENTS
 from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
     from nlp.onnx_encoder import OnnxEncoder
 
+# The public training data is not part of the repository: `../shared/data` beside the clone by
+# default, or the folder given with --data-dir.
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CACHE = Path("var/cache")
 SEED = 20261123
@@ -70,7 +73,13 @@ class Dataset:
 
 
 def read_table(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV or TSV file (by extension), every value a string, nothing treated as NA."""
+    """Rows of a CSV or TSV file (by extension), every value a string, nothing treated as NA;
+    ConfigError naming the file when it is missing (public data lives outside the repository)."""
+    if not path.is_file():
+        raise ConfigError(
+            f"data file not found: {path}; the public training data is not part of the repository: "
+            f"give --data-dir a folder holding it (the default is {DATA})"
+        )
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab", ".txt") else ","
     csv.field_size_limit(sys.maxsize)
     with path.open(newline="", encoding="utf-8-sig") as fh:

@@ -26,9 +26,10 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-FIXTURES = SHARED / "fixtures"
-DATA = SHARED / "data"
+# Everything the tests read lives in the repository (tests/fixtures/README.md says where it came from):
+# recorded API responses per platform, and a few hundred labelled rows of the openly licensed sets.
+FIXTURES = REPO / "tests" / "fixtures" / "platforms"
+DATA = REPO / "tests" / "fixtures" / "data"
 DATABASES = ["sqlite", "postgresql"]
 
 

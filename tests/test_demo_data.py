@@ -21,8 +21,8 @@ from dangol.demo_data import CUSTOMERS, DEMO_DATA, EXPECTATIONS
 from dangol.demo_data.generate import PLATFORM_DIRS, generate
 from dangol.settings import load_settings
 from dangol.types import PostIn
-from listener.base import parser_for
 from tests.conftest import REPO
+from tests.labelled_text import parse_demo_pages
 
 TOPICS = ("delivery", "billing", "app", "quality", "store", "loyalty")
 KINDS = ("complaint", "praise", "question", "chatter", "spam", "retweet", "duplicate", "own")
@@ -47,14 +47,7 @@ def customers() -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def parsed() -> tuple[dict[str, PostIn], list[tuple[str, str]]]:
     """Every demo page through the real parser of its platform: posts by key, and (file, reason) rejects."""
-    found: dict[str, PostIn] = {}
-    dead: list[tuple[str, str]] = []
-    for platform in PLATFORM_DIRS:
-        for path in pages(platform):
-            page_posts, page_dead = parser_for(platform)(path.read_bytes())
-            found.update({f"{p.platform}:{p.external_id}": p for p in page_posts})
-            dead += [(f"{platform}/{path.name}", d.reason) for d in page_dead]
-    return found, dead
+    return parse_demo_pages()
 
 
 def pages(platform: str) -> list[Path]:

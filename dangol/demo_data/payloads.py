@@ -1,6 +1,6 @@
 """Planned posts rendered as the platforms' real API response bodies, one body per page.
 
-Shapes follow the recordings in the shared fixtures: X API v2 search (`data`, `includes`, `meta`),
+Shapes follow the recordings in tests/fixtures/platforms: X API v2 search (`data`, `includes`, `meta`),
 Reddit Listing JSON, Mastodon status arrays, Bluesky `app.bsky.feed.searchPosts` output, RSS 2.0
 and Naver search JSON. Ids are made the way each platform makes them (X and Mastodon snowflakes
 from the creation time, Reddit base-36 ids, Bluesky TIDs), so they sort by time as real ones do.

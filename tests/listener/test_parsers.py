@@ -1,4 +1,4 @@
-"""Every recorded API response in the shared fixtures goes through the platform parsers."""
+"""Every recorded API response in tests/fixtures/platforms goes through the platform parsers."""
 
 from __future__ import annotations
 

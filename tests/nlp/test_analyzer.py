@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from nlp.dedup import text_hash
 from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
 from nlp.topics import PrototypeScorer, TopicModel, train_head
 from tests.conftest import DATA
+from tests.labelled_text import demo_posts, first_rows
 from tests.nlp.semantic_fakes import HashingEncoder, KeywordSentiment
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -126,13 +126,11 @@ def test_empty_batch_returns_nothing(settings: Settings) -> None:
 
 
 @pytest.mark.slow
-def test_real_analyzer_on_airline_and_nsmc_rows(settings: Settings) -> None:
+def test_real_analyzer_on_english_demo_posts_and_nsmc_rows(settings: Settings) -> None:
     analyzer = Analyzer.from_settings(settings)
-    with (DATA / "airline-sentiment" / "val.csv").open(newline="") as fh:
-        airline = [r["text"] for r in csv.DictReader(fh)][:40]
-    with (DATA / "nsmc" / "val.tsv").open(newline="") as fh:
-        nsmc = [r["document"] for r in csv.DictReader(fh, delimiter="\t")][:20]
-    texts = airline + nsmc
+    english = [p.text for p in demo_posts() if p.language == "en"][:40]
+    nsmc = [r["document"] for r in first_rows(DATA / "nsmc" / "val.tsv", 20)]
+    texts = english + nsmc
     results = analyzer.analyze([post(i, t) for i, t in enumerate(texts)], [])
     assert len(results) == 60
     assert {r.language for r in results[40:]} == {"ko"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,15 @@ from dangol.settings import load_settings
 from nlp.encoder import E5_SMALL, MINILM, SentenceTransformerEncoder, build_encoder
 from nlp.onnx_encoder import OnnxEncoder, export_onnx, is_exported
 from tests.conftest import DATA
+from tests.labelled_text import demo_posts, first_rows
 
 
 def real_posts(n: int = 40) -> list[str]:
-    """Real English tweets and Korean reviews from the shared validation sets."""
-    with (DATA / "tweeteval-sentiment" / "val.csv").open(newline="", encoding="utf-8") as fh:
-        english = [row["text"] for _, row in zip(range(n), csv.DictReader(fh), strict=False)]
-    with (DATA / "nsmc" / "val.tsv").open(newline="", encoding="utf-8") as fh:
-        korean = [row["document"] for _, row in zip(range(n), csv.DictReader(fh, delimiter="\t"), strict=False)]
-    return english + korean
+    """English demo posts (with handles, a link, emoji) and real Korean movie reviews and online comments."""
+    english = [p.text for p in demo_posts() if p.language == "en"][:n]
+    reviews = [row["document"] for row in first_rows(DATA / "nsmc" / "val.tsv", n // 2)]
+    comments = [row["text"] for row in first_rows(DATA / "kote" / "val.tsv", n - n // 2)]
+    return english + reviews + comments
 
 
 @pytest.fixture(scope="module")

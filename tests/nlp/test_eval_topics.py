@@ -12,10 +12,9 @@ from typer.testing import CliRunner
 from dangol.cli import app
 from nlp.taxonomy import load_taxonomy
 from nlp.topic_eval import macro_scores, read_labelled
-from tests.conftest import DATA, REPO
+from tests.conftest import REPO
+from tests.labelled_text import demo_halves, write_described_taxonomy, write_topic_rows
 from tests.nlp.test_topics_taxonomy import AIRLINE
-
-AIRLINE_DIR = DATA / "airline-sentiment"
 
 
 def write_rows(path: Path, rows: list[dict[str, str]], delimiter: str = ",") -> Path:
@@ -24,11 +23,6 @@ def write_rows(path: Path, rows: list[dict[str, str]], delimiter: str = ",") -> 
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def airline_rows(split: str, n: int) -> list[dict[str, str]]:
-    with (AIRLINE_DIR / f"{split}.csv").open(newline="") as fh:
-        return [{"text": r["text"], "reason": r["negativereason"]} for r in csv.DictReader(fh)][:n]
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -76,15 +70,18 @@ def test_missing_taxonomy_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_zero_and_few_shot_runs_print_json_metrics_last(tmp_path: Path) -> None:
-    test = write_rows(tmp_path / "test.csv", airline_rows("val", 200))
-    train = write_rows(tmp_path / "train.csv", airline_rows("train", 1500))
-    base = ["--data", str(test), "--text-col", "text", "--label-col", "reason", "--taxonomy", str(AIRLINE)]
+    train_posts, test_posts = demo_halves()
+    test = write_topic_rows(tmp_path / "test.csv", test_posts)
+    train = write_topic_rows(tmp_path / "train.csv", train_posts)
+    taxonomy = write_described_taxonomy(tmp_path / "topics.toml")
+    base = ["--data", str(test), "--text-col", "text", "--label-col", "topic", "--taxonomy", str(taxonomy)]
     results = []
     for extra in ([], ["--train", str(train)]):
         code, output = run(*base, *extra)
         assert code == 0, output
         results.append(json.loads(output.strip().splitlines()[-1]))
-    labelled = sum(1 for r in airline_rows("val", 200) if r["reason"])
+    labelled = sum(1 for p in test_posts if p.topic)
+    assert 0 < labelled < len(test_posts)  # posts without a topic are in the file, and skipped
     assert [r["n"] for r in results] == [labelled, labelled]
     assert [r["mode"] for r in results] == ["zero-shot", "few-shot"]
     assert all(0 < r["macro_f1"] <= r["accuracy"] + 0.5 and 0 < r["accuracy"] <= 1 for r in results)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from nlp.langid import detect_language, detect_languages
 from tests.conftest import DATA
+from tests.labelled_text import demo_posts, first_rows
 
 # Short posts a coffee brand hears, written for this test (one per line: language, text).
 SHORT_POSTS = [
@@ -36,27 +35,25 @@ SHORT_POSTS = [
 ]
 
 
-def read_column(path, column, delimiter, limit=400):
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [row[column] for _, row in zip(range(limit), csv.DictReader(fh, delimiter=delimiter), strict=False)]
-
-
 def test_short_posts_in_six_languages_are_identified_at_least_nine_times_in_ten() -> None:
     predicted = detect_languages([text for _, text in SHORT_POSTS])
     correct = sum(p == lang for p, (lang, _) in zip(predicted, SHORT_POSTS, strict=True))
     assert correct / len(SHORT_POSTS) >= 0.9, list(zip(predicted, SHORT_POSTS, strict=True))
 
 
-def test_real_korean_reviews_are_korean() -> None:
-    texts = [t for t in read_column(DATA / "nsmc" / "val.tsv", "document", "\t") if any("가" <= c <= "힣" for c in t)]
+def test_real_korean_reviews_and_comments_are_korean() -> None:
+    reviews = [r["document"] for r in first_rows(DATA / "nsmc" / "val.tsv", 400)]
+    comments = [r["text"] for r in first_rows(DATA / "kote" / "val.tsv", 300)]
+    texts = [t for t in reviews + comments if any("가" <= c <= "힣" for c in t)]
     predicted = detect_languages(texts)
-    assert sum(p == "ko" for p in predicted) / len(texts) >= 0.99
+    assert len(texts) >= 650 and sum(p == "ko" for p in predicted) / len(texts) >= 0.99
 
 
-def test_real_english_tweets_are_mostly_english() -> None:
-    texts = read_column(DATA / "tweeteval-sentiment" / "val.csv", "text", ",")
+def test_english_posts_with_brand_handles_and_links_are_mostly_english() -> None:
+    # Every English demo post: complaints, praise, questions, chatter, spam and the brand's own.
+    texts = [p.text for p in demo_posts() if p.language == "en"]
     predicted = detect_languages(texts)
-    assert sum(p == "en" for p in predicted) / len(texts) >= 0.95
+    assert len(texts) >= 200 and sum(p == "en" for p in predicted) / len(texts) >= 0.98
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,24 +13,29 @@ from typer.testing import CliRunner
 
 from dangol.cli import app
 from dangol.cli.nlp import feedback_rows
+from dangol.errors import ConfigError
 from nlp.sentiment import SentimentHead, head_path
 from nlp.train import retrain, split_holdout, train_language
 from storage.models import Analysis, Author, LabelFeedback, Post
 from tests.conftest import DATA
+from tests.labelled_text import first_rows, write_first_rows
 
 
 def small_nsmc(folder: Path, train_rows: int, val_rows: int = 400) -> Path:
-    """A data folder holding the first rows of NSMC train and val."""
-    (folder / "nsmc").mkdir(parents=True)
+    """A data folder holding the first rows of the vendored NSMC train (600 rows) and val (400)."""
     for split, n in (("train", train_rows), ("val", val_rows)):
-        with (DATA / "nsmc" / f"{split}.tsv").open(newline="", encoding="utf-8") as src:
-            reader = csv.DictReader(src, delimiter="\t")
-            rows = [row for _, row in zip(range(n), reader, strict=False)]
-        with (folder / "nsmc" / f"{split}.tsv").open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=reader.fieldnames, delimiter="\t")
-            writer.writeheader()
-            writer.writerows(rows)
+        write_first_rows(DATA / "nsmc" / f"{split}.tsv", folder / "nsmc" / f"{split}.tsv", n)
     return folder
+
+
+def head_config(tmp_path: Path) -> Path:
+    """A config file with the sentiment heads in tmp_path/heads and the database in tmp_path."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n'
+        f'[nlp.sentiment]\nuse = "head"\nheads_dir = "{tmp_path / "heads"}"\n'
+    )
+    return config
 
 
 FEEDBACK = [("이 카페 커피 정말 최고예요", "positive", "ko"), ("직원이 너무 불친절해요 다신 안가", "negative", "ko")]
@@ -49,12 +55,12 @@ def test_a_better_head_replaces_the_current_one_and_learns_from_feedback(tmp_pat
     heads = tmp_path / "heads"
     weak, _ = train_language("ko", data_dir=weak_data)
     weak.save(heads / "sentiment-ko.npz")
-    data = small_nsmc(tmp_path / "data", train_rows=3000)
+    data = small_nsmc(tmp_path / "data", train_rows=600)
     [result] = retrain(FEEDBACK + [("great coffee", "positive", "en")], heads, ["ko"], data_dir=data)
     assert result.kept and result.feedback_rows == 2
     assert result.after["accuracy"] > result.before["accuracy"]
     kept = SentimentHead.load(head_path("ko", heads))
-    assert kept.meta["trained"]["train_rows"] == 3000 + 200 + 2  # half of the 400 validation rows join training
+    assert kept.meta["trained"]["train_rows"] == 600 + 200 + 2  # half of the 400 validation rows join training
 
 
 def add_post(session: Session, n: int, text: str, hint: str | None = None) -> Post:
@@ -91,11 +97,7 @@ def test_feedback_rows_keep_the_latest_sentiment_correction_per_post(session: Se
 
 def test_retrain_command_prints_before_and_after_and_keeps_heads_in_the_configured_folder(tmp_path: Path) -> None:
     data = small_nsmc(tmp_path / "data", train_rows=300)
-    heads = tmp_path / "heads"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n[nlp.sentiment]\nuse = "head"\nheads_dir = "{heads}"\n'
-    )
+    config = head_config(tmp_path)
     result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data)])
     assert result.exit_code == 0, result.output
     line = result.stdout.strip().splitlines()[-1]
@@ -132,9 +134,7 @@ def test_split_holdout_is_seeded_disjoint_and_stratified_by_language_and_label()
 def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_rest(tmp_path: Path) -> None:
     data = small_nsmc(tmp_path / "data", train_rows=300)
     own = tmp_path / "own.csv"
-    with (DATA / "nsmc" / "train.tsv").open(newline="", encoding="utf-8") as src:
-        reader = csv.DictReader(src, delimiter="\t")
-        rows = [row for _, row in zip(range(3300), reader, strict=False)][300:]
+    rows = first_rows(DATA / "nsmc" / "train.tsv", 600)[300:]  # the rows `data` does not hold
     with own.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(["text", "label"])
@@ -142,39 +142,70 @@ def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_r
     heads = tmp_path / "heads"
     weak, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "weak", train_rows=60))
     weak.save(heads / "sentiment-ko.npz")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path}/t.db"\n[nlp.sentiment]\nuse = "head"\nheads_dir = "{heads}"\n'
-    )
+    config = head_config(tmp_path)
     args = ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data), "--data", str(own)]
     result = CliRunner().invoke(app, [*args, "--labels", "negative,positive"])
     assert result.exit_code == 0, result.output
     line = result.stdout.strip().splitlines()[-1]
     korean = int(line.split(" with ")[1].split()[0])
     held = int(line.split(", ")[-1].split()[0])
-    assert 2700 <= korean + held <= 3000 and held == pytest.approx((korean + held) / 5, abs=4)
+    assert 270 <= korean + held <= 300 and held == pytest.approx((korean + held) / 5, abs=2)
     kept = SentimentHead.load(head_path("ko", heads))
     assert kept.meta["trained"]["train_rows"] == 300 + 200 + korean
     assert kept.meta["trained"]["val_rows"] == 200 + held
 
 
-def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(tmp_path: Path) -> None:
-    from nlp.train import kote_split, load_public, main, public_split
+def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp import train as recipe
 
-    train, val = public_split("ko")
-    kote = kote_split(DATA)
+    # `python -m nlp.train` reads the default data folder: here, the vendored NSMC and KOTE rows.
+    monkeypatch.setattr(recipe, "public_split", functools.partial(recipe.public_split, data_dir=DATA))
+    train, val = recipe.public_split("ko")
+    kote = recipe.kote_split(DATA)
     out = tmp_path / "heldout.tsv"
-    assert main(["heldout-ko", "--out", str(out)]) == 0
+    assert recipe.main(["heldout-ko", "--out", str(out)]) == 0
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     assert [(r["text"], r["label"]) for r in rows] == list(zip(val.texts, val.labels, strict=True))
     polar = {"train": 0, "val": 0}
     for part in polar:
         polar[part] = sum(label != "neutral" for label in kote[part].labels)
-    assert len(rows) == 4000 + polar["val"] and len(train.texts) == 32000 + 4000 + polar["train"]
+    assert min(polar.values()) > 0 and kote["test"].texts
+    assert len(rows) == 200 + polar["val"] and len(train.texts) == 600 + 200 + polar["train"]
     # The KOTE test fifth is in neither (but for comments KOTE itself holds twice, or that NSMC also
     # holds): it is the never-seen Korean set beyond movie reviews.
-    nsmc = [*load_public("nsmc", "train").texts, *load_public("nsmc", "val").texts]
+    nsmc = [*recipe.load_public("nsmc", "train", DATA).texts, *recipe.load_public("nsmc", "val", DATA).texts]
     elsewhere = [*kote["train"].texts, *kote["val"].texts, *nsmc]
     seen_twice = {t for t in kote["test"].texts if t in set(elsewhere)}
     assert not (set(kote["test"].texts) - seen_twice) & (set(train.texts) | {r["text"] for r in rows})
+
+
+def test_a_missing_public_data_file_is_named_with_the_data_dir_option(tmp_path: Path) -> None:
+    from nlp.train import load_public
+
+    with pytest.raises(ConfigError, match=r"nsmc/val\.tsv.*--data-dir"):
+        load_public("nsmc", "val", tmp_path)
+
+
+def test_retrain_command_names_the_missing_file_and_data_dir_without_a_traceback(tmp_path: Path) -> None:
+    data = small_nsmc(tmp_path / "data", train_rows=60)
+    (data / "nsmc" / "val.tsv").unlink()
+    config = head_config(tmp_path)
+    result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data)])
+    assert result.exit_code == 2
+    assert str(data / "nsmc" / "val.tsv") in result.output and "--data-dir" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_retrain_command_without_the_default_data_folder_asks_for_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clone with no data folder beside it: the default folder does not exist.
+    monkeypatch.setattr("nlp.train.DATA", tmp_path / "absent" / "data")
+    config = head_config(tmp_path)
+    result = CliRunner().invoke(app, ["--config", str(config), "nlp", "retrain", "-l", "ko"])
+    assert result.exit_code == 1
+    assert f"public training data not found in {tmp_path / 'absent' / 'data'}" in result.output
+    assert "--data-dir" in result.output and "Traceback" not in result.output

@@ -12,7 +12,7 @@ from dangol.errors import AnalysisError
 from dangol.settings import Settings
 from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
 from nlp.topics import FewShotHead, PrototypeScorer, TopicModel, propose_topics, train_head
-from tests.conftest import DATA
+from tests.labelled_text import demo_halves, demo_posts, write_described_taxonomy, write_topic_rows
 from tests.nlp.semantic_fakes import HashingEncoder, real_encoder
 
 TAXONOMY = Taxonomy(
@@ -154,30 +154,30 @@ def test_real_encoder_zero_shot_sorts_sample_config_complaints(settings: Setting
 
 
 @pytest.mark.slow
-def test_real_encoder_few_shot_beats_zero_shot_on_airline_reasons() -> None:
+def test_real_encoder_few_shot_beats_zero_shot_on_demo_complaints(tmp_path: Path) -> None:
     from nlp.taxonomy import load_taxonomy
-    from nlp.topic_eval import evaluate_topics, read_labelled
-    from tests.nlp.test_topics_taxonomy import AIRLINE
+    from nlp.topic_eval import evaluate_topics
 
-    taxonomy = load_taxonomy(AIRLINE)
-    rows = read_labelled(DATA / "airline-sentiment" / "train.csv", "text", "negativereason", taxonomy)
-    train, test = rows[:2000], rows[-300:]
+    # Topics with names and descriptions only: zero-shot reads those; the head learns from posts.
+    taxonomy = load_taxonomy(write_described_taxonomy(tmp_path / "topics.toml"))
+    train, test = ([(p.text, p.topic) for p in half if p.topic] for half in demo_halves())
     zero = evaluate_topics(taxonomy, real_encoder(), test)
     few = evaluate_topics(taxonomy, real_encoder(), test, train)
-    assert zero["n"] == few["n"] == 300
+    assert zero["n"] == few["n"] == len(test) >= 60
+    assert {p.topic for p in demo_posts()} - {None} == {k for _, k in test} == set(taxonomy.keys)
     assert zero["macro_f1"] > 0.3
     assert few["accuracy"] > zero["accuracy"] + 0.03
 
 
-def test_airline_rows_read_for_eval_skip_empty_labels() -> None:
-    with (DATA / "airline-sentiment" / "val.csv").open(newline="") as fh:
-        labelled = sum(1 for r in csv.DictReader(fh) if r["negativereason"])
-    from nlp.taxonomy import load_taxonomy
+def test_demo_rows_read_for_eval_skip_empty_labels(settings: Settings, tmp_path: Path) -> None:
+    path = write_topic_rows(tmp_path / "demo.csv", list(demo_posts()))
+    with path.open(newline="", encoding="utf-8") as fh:
+        labelled = sum(1 for r in csv.DictReader(fh) if r["topic"])
     from nlp.topic_eval import read_labelled
-    from tests.nlp.test_topics_taxonomy import AIRLINE
 
-    rows = read_labelled(DATA / "airline-sentiment" / "val.csv", "text", "negativereason", load_taxonomy(AIRLINE))
-    assert len(rows) == labelled == 1454
+    rows = read_labelled(path, "text", "topic", taxonomy_from_settings(settings))
+    assert len(rows) == labelled == 137  # the demo's complaints; the other 259 posts have no topic
+    assert {key for _, key in rows} == set(settings.topics)
 
 
 def test_a_second_topic_applies_only_close_to_the_best_one() -> None:

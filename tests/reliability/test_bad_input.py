@@ -31,7 +31,7 @@ BODIES: dict[str, bytes] = {
     "mastodon": mastodon_body("test_hashtag_tl.yaml", "/timelines/tag/hoot"),
     "bluesky": _bluesky(),
     "naver": (FIXTURES / "naver" / "synthetic_blog.json").read_bytes(),
-    "rss": (REPO / "dangol" / "demo_data" / "rss" / "page-0001.xml").read_bytes(),  # no recorded RSS is shared
+    "rss": (REPO / "dangol" / "demo_data" / "rss" / "page-0001.xml").read_bytes(),  # no recorded RSS is vendored
 }
 
 NASTY = st.one_of(
