@@ -1,12 +1,14 @@
 """Queue items: routing analyzed posts into the queue, listing it, and moving items between statuses.
 
-`route_new` is the pipeline's entry point. On PostgreSQL it claims analyses with
-`FOR UPDATE SKIP LOCKED`, so several workers never route the same post twice; on SQLite the lock
-clause is a no-op and the single writer is the guarantee.
+`route_new` is the pipeline's entry point. On PostgreSQL one routing pass runs at a time across
+workers (an advisory lock; a worker that finds it taken skips its pass), so posts of one cluster or
+thread are never grouped by two passes at once; analyses are claimed with `FOR UPDATE SKIP LOCKED`
+and the cluster items read locked. On SQLite the single writer is the guarantee.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,11 +36,13 @@ from storage.queue_queries import (
     linked_customers,
     posts_with_authors,
     queue_page,
+    take_routing_turn,
 )
 
 __all__ = ["Cursor", "QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
 
 BATCH = 200
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -151,6 +155,9 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     """
     now = now or utcnow()
     result = RouteResult()
+    if not take_routing_turn(session=session):
+        log.debug("another worker is routing; this pass leaves it to that one")
+        return result
     # Kept in step with brand.own_handles here, every routing pass, for the reports' counts.
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())
     rules = routing.list_rules(session=session, settings=settings)
@@ -420,7 +427,13 @@ def snooze(item_id: int, until: datetime, *, actor: Staff, session: Session, now
 def wake_snoozed(*, session: Session, now: datetime | None = None) -> list[QueueItem]:
     """Return snoozed items whose time has come to the queue (to their assignee when they have one)."""
     now = now or utcnow()
-    stmt = select(QueueItem).where(QueueItem.status == "snoozed", col(QueueItem.snoozed_until) <= now)
+    # Rows another worker's pass is waking are skipped (it wakes them), never updated twice.
+    stmt = (
+        select(QueueItem)
+        .where(QueueItem.status == "snoozed", col(QueueItem.snoozed_until) <= now)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
     woken = []
     for item in session.exec(stmt):
         item.snoozed_until = None

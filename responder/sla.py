@@ -156,6 +156,8 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
             col(QueueItem.resolution_due_at) <= now,
         ),
     )
+    # Rows another worker's pass is marking are skipped (it marks them), never updated twice.
+    stmt = stmt.with_for_update(skip_locked=True).execution_options(populate_existing=True)
     breached = list(session.exec(stmt))
     for item in breached:
         item.sla_breached = True

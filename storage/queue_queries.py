@@ -320,11 +320,34 @@ def linked_customers(author_ids: Sequence[int], *, session: Session) -> dict[int
     return dict(session.exec(stmt).all())  # ordered by confidence: the most confident link wins
 
 
+# The PostgreSQL advisory lock one routing pass holds (its transaction's length), cluster-wide.
+ROUTING_LOCK = 0x44414E47  # "DANG"
+
+
+def take_routing_turn(*, session: Session) -> bool:
+    """True when this transaction may route: on PostgreSQL it holds the routing lock until it
+    ends, and False means another worker is routing now (its pass routes what is waiting). One
+    pass at a time: two passes grouping posts into one cluster's item, or the same customer's
+    replies into one thread's item, would each make an item or overwrite the other's update.
+    Routing is light next to analysis, which stays parallel. SQLite: a single worker; always True."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(select(func.pg_try_advisory_xact_lock(ROUTING_LOCK))).scalar_one())
+
+
 def items_by_cluster(keys: Sequence[str], *, session: Session) -> dict[str, QueueItem]:
-    """Cluster key → its queue item, for the keys that have one."""
+    """Cluster key → its queue item, for the keys that have one, read locked and fresh: routing
+    updates them, and staff may be changing one at this moment (their change waits, or wins first)."""
     if not keys:
         return {}
-    return {i.cluster_key: i for i in session.exec(select(QueueItem).where(col(QueueItem.cluster_key).in_(list(keys))))}
+    stmt = (
+        select(QueueItem)
+        .where(col(QueueItem.cluster_key).in_(list(keys)))
+        .order_by(col(QueueItem.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {i.cluster_key: i for i in session.exec(stmt)}
 
 
 def posts_with_authors(post_ids: Sequence[int], *, session: Session) -> dict[int, tuple[Post, Author]]:
@@ -351,7 +374,10 @@ def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
         )
         .order_by(col(QueueItem.id).desc())
     )
-    return session.exec(stmt.limit(1)).first()
+    # Read locked and fresh: the caller updates it, and another worker may be routing the same
+    # customer's next reply at this moment.
+    locked = stmt.limit(1).with_for_update(of=QueueItem).execution_options(populate_existing=True)  # type: ignore[arg-type]
+    return session.exec(locked).first()
 
 
 def author_post_ids(customer_id: int, *, session: Session) -> list[int]:

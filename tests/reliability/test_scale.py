@@ -57,3 +57,53 @@ def test_four_workers_share_the_backlog_and_analyze_and_queue_each_post_exactly_
     seed.dispose()
     assert len(analyses) == len(set(analyses)) == POSTS
     assert len(queued) == len(set(queued)) == POSTS // 3  # every third post is a complaint
+
+
+class ClusteredAnalyzer(FakeAnalyzer):
+    """Every complaint falls into one of ten clusters, so workers routing different batches keep
+    adding posts to the same queue items at the same time."""
+
+    @staticmethod
+    def _one(post):  # type: ignore[no-untyped-def]
+        understanding = FakeAnalyzer._one(post)
+        if understanding.is_complaint:
+            understanding.cluster_key = f"cluster-{post.post_id % 10}"
+        return understanding
+
+
+def test_four_workers_routing_one_cluster_at_once_make_one_item_with_every_post_and_no_error(
+    postgres_url, monkeypatch
+):
+    from responder import queue
+
+    settings = load_settings(
+        REPO / "config.toml", overrides={"database": {"url": postgres_url}, "nlp": {"batch_size": 50}}
+    )
+    seed = make_engine(postgres_url)
+    _store_posts(seed, POSTS)
+    pipeline.analyze(settings, seed, analyzer=ClusteredAnalyzer())
+    monkeypatch.setattr(queue, "BATCH", 5)  # many small batches: the workers interleave on each cluster
+    errors: list[BaseException] = []
+    start = threading.Barrier(WORKERS)
+
+    def work() -> None:
+        engine = make_engine(postgres_url)
+        try:
+            start.wait()
+            pipeline.route(settings, engine)
+        except BaseException as exc:  # reported below, with the test's assertion
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    with Session(seed) as session:
+        items = list(session.execute(select(QueueItem)).scalars())
+    seed.dispose()
+    assert sorted(i.cluster_key for i in items) == sorted(f"cluster-{k}" for k in range(10))
+    assert sum(i.cluster_size for i in items) == POSTS // 3  # every complaint counted once, none lost
