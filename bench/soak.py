@@ -2,13 +2,16 @@
 
     python -m bench.soak --posts 100000 --workers 2 \
         --url postgresql://postgres@127.0.0.1:5432/dangol_soak
+    python -m bench.soak --posts 10000 --workers 1,2,4 --sources 3 --budget 2000   # issue #15's run
 
 Writes X-shaped replay pages (synthetic texts, made up here), starts `dangol run` worker
 processes (APScheduler: collect, analyze with the configured model, route) on one fresh
 database, samples each worker's resident memory, and stops them once every post is stored,
-analyzed and routed. Prints one JSON line: posts generated/stored/analyzed, duplicates, queue
-items per post, posts/s, and per worker the peak RSS and the second- and last-quarter means
-(flat memory: the last-quarter mean within ~10 % of the second-quarter one).
+analyzed and routed. Prints one JSON line per run: posts generated/stored/analyzed, lost (readable
+but not stored), duplicates, queue items per post, the capped source's budget use and overspend,
+scheduled-job slots run more than once, error lines in the workers' logs, posts/s, and per worker
+the peak RSS and the second- and last-quarter means (flat memory: the last-quarter mean within
+~10 % of the second-quarter one).
 """
 
 from __future__ import annotations
@@ -86,13 +89,19 @@ def write_x_pages(folder: Path, *, posts: int, per_page: int = 100, first: int =
     return ids
 
 
-def soak_config(path: Path, url: str, sources: dict[str, Path], *, analyze_every: int = 2) -> Path:
-    """A config.toml with replay sources over `sources` (name → folder) on database `url`."""
+def soak_config(
+    path: Path, url: str, sources: dict[str, Path], *, analyze_every: int = 2, budgets: dict[str, int] | None = None
+) -> Path:
+    """A config.toml with replay sources over `sources` (name → folder) on database `url`; a
+    source named in `budgets` is billed as X bills (posts read) and capped at that many a month."""
     lines = ["[database]", f'url = "{url}"', "", "[worker]", f"analyze_every_seconds = {analyze_every}"]
     lines += [f"route_every_seconds = {analyze_every}", ""]
     for name, folder in sources.items():
         lines += [f"[sources.{name}]", 'use = "replay"', 'platform = "x"', f'path = "{folder}"']
-        lines += ["every_minutes = 1", ""]
+        lines += ["every_minutes = 1"]
+        if budgets and name in budgets:
+            lines += [f"monthly_post_reads = {budgets[name]}"]
+        lines += [""]
     path.write_text("\n".join(lines))
     return path
 
@@ -164,14 +173,21 @@ def fresh_database(url: str) -> Engine:
     return engine
 
 
-def soak(url: str, *, posts: int, workers: int, timeout_s: float, work: Path) -> dict[str, Any]:
-    """Run the soak and return its figures (see the module docstring)."""
+def soak(
+    url: str, *, posts: int, workers: int, timeout_s: float, work: Path, sources: int = 2, budget: int | None = None
+) -> dict[str, Any]:
+    """Run the soak and return its figures (see the module docstring). With `budget`, the last
+    source is capped at that many posts read: its posts past the cap are expected to stay unread."""
     engine = fresh_database(url)
-    half = posts // 2
-    folders = {"soak_a": work / "a", "soak_b": work / "b"}
-    expected = write_x_pages(folders["soak_a"], posts=half, seed=1)
-    expected += write_x_pages(folders["soak_b"], posts=posts - half, first=half, seed=2)
-    config = soak_config(work / "config.toml", url, folders)
+    names = [f"soak_{chr(ord('a') + k)}" for k in range(sources)]
+    folders = {name: work / name for name in names}
+    expected: dict[str, list[str]] = {}
+    bounds = [posts * k // sources for k in range(sources + 1)]
+    for k, name in enumerate(names):
+        first, count = bounds[k], bounds[k + 1] - bounds[k]
+        expected[name] = write_x_pages(folders[name], posts=count, first=first, seed=k + 1)
+    budgets = {names[-1]: budget} if budget is not None else {}
+    config = soak_config(work / "config.toml", url, folders, budgets=budgets)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     started = time.monotonic()
     procs = [
@@ -190,7 +206,7 @@ def soak(url: str, *, posts: int, workers: int, timeout_s: float, work: Path) ->
             for trace in traces:
                 trace.sample()
             counts = backlog(engine)
-            if counts["posts"] >= posts and counts["analyzed"] == counts["posts"] == counts["routed"]:
+            if _drained(engine, counts, expected, budgets):
                 break
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"a worker exited early; see {work}/worker*.log")
@@ -202,14 +218,27 @@ def soak(url: str, *, posts: int, workers: int, timeout_s: float, work: Path) ->
         for p in procs:
             p.wait(timeout=120)
     counts = backlog(engine)
+    spent = _budget_used(engine)
+    jobs = _job_runs(engine)
+    finished = _drained(engine, counts, expected, budgets)
     engine.dispose()
+    readable = sum(len(ids) for name, ids in expected.items() if name not in budgets) + sum(
+        spent.get(name, 0) for name in budgets
+    )
+    errors = [line for i in range(workers) for line in _error_lines(work / f"worker{i}.log")]
     return {
-        "generated": len(expected),
+        "workers_started": workers,
+        "sources": sources,
+        "generated": sum(len(ids) for ids in expected.values()),
         **counts,
-        "lost": len(expected) - counts["distinct_posts"],
+        "lost": readable - counts["distinct_posts"],
         "duplicated": counts["posts"] - counts["distinct_posts"],
         "queue_items_without_one_post": counts["queue_items"] - counts["queued_posts"],
-        "finished": counts["posts"] >= posts and counts["analyzed"] == counts["posts"],
+        "budget": {name: {"cap": cap, "used": spent.get(name, 0)} for name, cap in budgets.items()},
+        "overspent": sum(max(0, spent.get(name, 0) - cap) for name, cap in budgets.items()),
+        "job_runs": jobs,
+        "worker_error_lines": errors[:20],
+        "finished": finished,
         "seconds": round(elapsed, 1),
         "posts_per_s": round(counts["analyzed"] / elapsed, 1),
         "workers": [trace.summary() for trace in traces],
@@ -217,17 +246,84 @@ def soak(url: str, *, posts: int, workers: int, timeout_s: float, work: Path) ->
     }
 
 
+def _budget_used(engine: Engine) -> dict[str, int]:
+    from storage.models import Source
+
+    with engine.connect() as conn:
+        return {name: int(used) for name, used in conn.execute(select(Source.name, Source.budget_used))}
+
+
+def _job_runs(engine: Engine) -> dict[str, Any]:
+    """Scheduled-job runs recorded per (job, slot): each slot must have run exactly once."""
+    from storage.models import JobRun
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(JobRun.job, JobRun.slot, func.count()).group_by(JobRun.job, JobRun.slot)).all()
+    return {
+        "slots": len(rows),
+        "slots_run_more_than_once": sum(1 for *_, n in rows if n > 1),
+        "jobs": sorted({job for job, *_ in rows}),
+    }
+
+
+def _error_lines(log: Path) -> list[str]:
+    """Lines of a worker's log that report an error or a traceback."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if " ERROR " in line or line.startswith("Traceback")]
+
+
+def _drained(engine: Engine, counts: dict[str, int], expected: dict[str, list[str]], budgets: dict[str, int]) -> bool:
+    """Every readable post stored, analyzed and routed: each source's posts all stored, except a
+    capped source's, which is done once its next page could pass the cap (3 × 100 posts)."""
+    if not counts["analyzed"] == counts["posts"] == counts["routed"]:
+        return False
+    from storage.models import Post, Source
+
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(Source.name, func.count(Post.id)).join(Post, Post.source_id == Source.id).group_by(Source.name)
+            ).all()
+        )
+        used = dict(conn.execute(select(Source.name, Source.budget_used)).all())
+    for name, ids in expected.items():
+        if name in budgets:
+            if stored.get(name, 0) < len(ids) and used.get(name, 0) + 300 <= budgets[name]:
+                return False
+        elif stored.get(name, 0) < len(ids):
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", default="2", help="Workers, or a comma list (1,2,4): one run each, one after the other."
+    )
+    parser.add_argument("--sources", type=int, default=2, help="Replay sources the posts are spread over.")
+    parser.add_argument("--budget", type=int, default=None, help="Cap the last source at this many posts read.")
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/dangol_soak")
     parser.add_argument("--timeout-minutes", type=float, default=60)
     parser.add_argument("--work", type=Path, default=None, help="Folder for pages, config and logs.")
     args = parser.parse_args(argv)
-    work = args.work or Path(tempfile.mkdtemp(prefix="dangol-soak-"))
-    result = soak(args.url, posts=args.posts, workers=args.workers, timeout_s=args.timeout_minutes * 60, work=work)
-    print(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), **result}))  # noqa: T201
+    root = args.work or Path(tempfile.mkdtemp(prefix="dangol-soak-"))
+    for workers in (int(w) for w in str(args.workers).split(",")):
+        work = root / f"workers-{workers}"
+        work.mkdir(parents=True, exist_ok=True)
+        result = soak(
+            args.url,
+            posts=args.posts,
+            workers=workers,
+            timeout_s=args.timeout_minutes * 60,
+            work=work,
+            sources=args.sources,
+            budget=args.budget,
+        )
+        print(json.dumps({"date": datetime.now(UTC).isoformat(timespec="seconds"), **result}), flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

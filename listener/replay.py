@@ -17,9 +17,10 @@ from pydantic import Field
 from dangol.errors import CollectError, ConfigError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings
-from dangol.types import Page
+from dangol.types import Billing, Page
 from listener.base import parser_for
 from listener.query import matches, parse_query
+from listener.x import billed_in_body
 
 Platform = Literal["x", "reddit", "mastodon", "bluesky", "rss", "naver"]
 
@@ -33,6 +34,10 @@ class ReplayOptions(Options):
     # Move every post this many whole weeks later (weekdays and hours stay as recorded): the demo
     # uses it so its month of posts ends last week, whenever it is built.
     shift_weeks: int = Field(default=0, ge=0)
+    # Bill the replayed X pages as X would (posts read a month, at most `max_page_posts` posts in a
+    # page's data): to rehearse a budget with several workers, offline.
+    monthly_post_reads: int | None = Field(default=None, ge=1)
+    max_page_posts: int = Field(default=100, ge=1)
 
 
 class ReplayCollector:
@@ -55,6 +60,14 @@ class ReplayCollector:
         if not folder.is_dir():
             raise ConfigError(f"sources.{name}.path: {folder.resolve()} is not a folder of recorded responses")
         return cls(folder, source.query, options)
+
+    @staticmethod
+    def billing(options: ReplayOptions) -> Billing | None:
+        """X's billing in posts read, when a replayed X source has a post budget."""
+        if options.platform != "x" or options.monthly_post_reads is None:
+            return None
+        worst = 3 * options.max_page_posts  # as XCollector.billing: data, referenced posts
+        return Billing(unit="posts", limit=options.monthly_post_reads, worst_case={"posts": worst})
 
     def files(self) -> list[Path]:
         """The recorded pages, in the order they are replayed."""
@@ -81,4 +94,5 @@ class ReplayCollector:
             if self.options.shift_weeks:
                 shift = timedelta(weeks=self.options.shift_weeks)
                 kept = [replace(p, created_at=p.created_at + shift) for p in kept]
-            yield Page(kept, {"file": path.name}, dead)
+            billed = billed_in_body(body) if self.platform == "x" else {}
+            yield Page(kept, {"file": path.name}, dead, billed=billed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
+from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
 from listener.query import compile_x, matches, parse_query
 from listener.records import (
@@ -38,6 +38,14 @@ EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 # X ids are snowflakes: the top bits are milliseconds since this epoch (2010-11-04).
 SNOWFLAKE_EPOCH_MS = 1288834974657
 STREAMS = ("search", "mentions")
+# GET /2/tweets takes at most 100 ids. A post that is gone comes back as an entry of `errors` of
+# one of these types instead of in `data`: deleted (or its account gone), or made protected,
+# which X's developer terms treat alike (the content must no longer be shown or stored).
+LOOKUP_BATCH = 100
+GONE_PROBLEMS = (
+    "https://api.twitter.com/2/problems/resource-not-found",
+    "https://api.twitter.com/2/problems/not-authorized-for-resource",
+)
 METRICS = {"likes": "like_count", "reposts": "retweet_count", "replies": "reply_count", "quotes": "quote_count"}
 
 
@@ -138,6 +146,9 @@ class XCollector:
 
     platform = "x"
     Options = XOptions
+    recheck_batch = LOOKUP_BATCH
+    # A lookup asks for no expansions: X bills one post for each asked id still there, nothing else.
+    recheck_billed_per_id = {"posts": 1}
 
     def __init__(self, client: tweepy.Client, query: str, options: XOptions) -> None:
         self.client = client
@@ -192,8 +203,6 @@ class XCollector:
         return None
 
     def _call(self, kind: str, first: str, token: str | None, since: str | None) -> Fetched:
-        import tweepy
-
         params: dict[str, Any] = {
             "max_results": self.options.max_results,
             "expansions": EXPANSIONS,
@@ -204,8 +213,26 @@ class XCollector:
         method = self.client.search_recent_tweets if kind == "search" else self.client.get_users_mentions
         if token:
             params["next_token" if kind == "search" else "pagination_token"] = token
+        return read_page(self._request(method, first, **params).content)
+
+    def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
+        """Look the posts up 100 at a time (GET /2/tweets?ids=); yields which X says are gone."""
+        ids = [i for i in external_ids if i.isascii() and i.isdigit()]
+        malformed = [i for i in external_ids if not (i.isascii() and i.isdigit())]
+        if malformed:  # never asked (X would refuse the whole request), never re-selected first again
+            yield Recheck(checked=malformed, requests=0)
+        for number, start in enumerate(range(0, len(ids), LOOKUP_BATCH)):
+            if max_requests is not None and number >= max_requests:
+                return
+            batch = ids[start : start + LOOKUP_BATCH]
+            yield read_lookup(batch, self._request(self.client.get_tweets, batch).content)
+
+    def _request(self, method: Any, *args: Any, **params: Any) -> requests.Response:
+        """One tweepy call, its failures as Dangol's errors."""
+        import tweepy
+
         try:
-            response = method(first, **params)
+            response: requests.Response = method(*args, **params)
         except tweepy.TooManyRequests as exc:
             reset = ratelimit.header(exc.response.headers, "x-rate-limit-reset")
             raise ratelimit.rate_limited("x", ratelimit.from_epoch(reset)) from exc
@@ -217,7 +244,28 @@ class XCollector:
             raise CollectError(f"X request failed: {exc}") from exc
         except requests.RequestException as exc:
             raise CollectError(f"X request failed: {type(exc).__name__}: {exc}") from exc
-        return read_page(response.content)
+        return response
+
+
+def read_lookup(asked: list[str], content: bytes) -> Recheck:
+    """A GET /2/tweets?ids= answer: the asked ids that X names in `errors` as not found or no
+    longer visible are gone; an id it says nothing about is not. Every post returned is billed."""
+    try:
+        doc = load_json(content)
+    except PayloadError as exc:
+        raise CollectError(f"X lookup answered with something that is not JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not ("data" in doc or "errors" in doc):
+        raise CollectError("X lookup answered without `data` or `errors`; nothing is taken as deleted")
+    data = doc.get("data")
+    found = {t.get("id") for t in (data if isinstance(data, list) else [data]) if isinstance(t, dict)}
+    problems = doc.get("errors")
+    named = {
+        str(p.get("resource_id") or p.get("value"))
+        for p in (problems if isinstance(problems, list) else [])
+        if isinstance(p, dict) and p.get("type") in GONE_PROBLEMS
+    }
+    gone = [i for i in asked if i in named and i not in found]
+    return Recheck(checked=list(asked), gone=gone, billed=billed_objects(doc))
 
 
 def read_page(content: bytes) -> Fetched:
@@ -233,6 +281,15 @@ def read_page(content: bytes) -> Fetched:
     meta = meta if isinstance(meta, dict) else {}
     token = meta.get("next_token")
     return Fetched(posts, dead, token if isinstance(token, str) else None, billed=billed_objects(doc))
+
+
+def billed_in_body(body: bytes) -> dict[str, int]:
+    """`billed_objects` of a raw X response body; nothing for a body that is not a JSON object."""
+    try:
+        doc = load_json(body)
+    except PayloadError:
+        return {}
+    return billed_objects(doc) if isinstance(doc, dict) else {}
 
 
 def billed_objects(doc: dict[str, Any]) -> dict[str, int]:

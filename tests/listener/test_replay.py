@@ -86,7 +86,8 @@ def test_unknown_platform_lists_the_valid_ones(tmp_path: Path) -> None:
 def test_unknown_option_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_collector("demo", replay_settings(tmp_path, speed=2))
-    assert "sources.demo.speed: unknown key; valid: platform, path, shift_weeks" in info.value.problems
+    valid = "platform, path, shift_weeks, monthly_post_reads, max_page_posts"
+    assert f"sources.demo.speed: unknown key; valid: {valid}" in info.value.problems
 
 
 def test_parser_lookup_refuses_unknown_platforms() -> None:
@@ -122,3 +123,16 @@ def test_replay_can_move_every_post_by_whole_weeks(x_pages: Path) -> None:
 def test_a_negative_week_shift_is_refused(x_pages: Path) -> None:
     with pytest.raises(ConfigError, match="shift_weeks"):
         build_collector("demo", replay_settings(x_pages, shift_weeks=-1))
+
+
+def test_a_replayed_x_source_with_a_post_budget_is_billed_as_x_bills(tmp_path: Path) -> None:
+    from listener.replay import ReplayCollector, ReplayOptions
+
+    docs = FIXTURES / "x" / "docs-examples"
+    (tmp_path / "page-1.json").write_bytes((docs / "searches_search_tweets_query.json").read_bytes())
+    options = ReplayOptions(platform="x", path=str(tmp_path), monthly_post_reads=500, max_page_posts=10)
+    billing = ReplayCollector.billing(options)
+    assert billing is not None and (billing.limit, billing.worst_case) == (500, {"posts": 30})
+    (page,) = ReplayCollector(tmp_path, "", options).fetch({})
+    assert page.billed == {"posts": 7, "users": 3}  # 4 posts, 3 referenced posts, 3 authors
+    assert ReplayCollector.billing(ReplayOptions(platform="x", path=str(tmp_path))) is None
