@@ -71,9 +71,7 @@ class ClusteredAnalyzer(FakeAnalyzer):
         return understanding
 
 
-def test_four_workers_routing_one_cluster_at_once_make_one_item_with_every_post_and_no_error(
-    postgres_url, monkeypatch
-):
+def test_four_workers_routing_one_cluster_at_once_make_one_item_with_every_post_and_no_error(postgres_url, monkeypatch):
     from responder import queue
 
     settings = load_settings(
