@@ -95,7 +95,8 @@ def soak_config(
     """A config.toml with replay sources over `sources` (name → folder) on database `url`; a
     source named in `budgets` is billed as X bills (posts read) and capped at that many a month."""
     lines = ["[database]", f'url = "{url}"', "", "[worker]", f"analyze_every_seconds = {analyze_every}"]
-    lines += [f"route_every_seconds = {analyze_every}", ""]
+    # Alerts and feeds every minute, so a run of a few minutes has schedule slots to check.
+    lines += [f"route_every_seconds = {analyze_every}", "alerts_every_minutes = 1", "feeds_every_minutes = 1", ""]
     for name, folder in sources.items():
         lines += [f"[sources.{name}]", 'use = "replay"', 'platform = "x"', f'path = "{folder}"']
         lines += ["every_minutes = 1"]
