@@ -1,0 +1,288 @@
+"""Fine-tune the e5 encoder end to end on sentiment, in a few hundred kilobytes of low-rank adapters.
+
+Every linear layer of the transformer gets a trainable low-rank update (W + B·A·scale, rank r; the
+word embeddings and the original weights stay frozen), trained on English tweets (3 classes) and
+Korean reviews and comments (2 classes) together, so each language's labels teach the shared
+layers. A second loss keeps each post's embedding close to the original model's (cosine), because
+the same vector also serves complaint topics, intent, near-duplicates and reply retrieval: those
+read it by closeness to examples and must keep working without being retrained.
+
+Merged into the weights (`merge_adapter`, `apply_adapter`) they cost nothing at serving time: the
+merged model is exported to ONNX like any other. `python -m nlp.finetune` builds them from the
+public training data (`--data-dir`, seeded); nlp/models/MODEL_CARD.md says what they measured and
+whether they are in use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.train import DATA, SEED, load_public, public_split
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = Path("var/models/e5-adapter.npz")
+# The linear layers of each BERT block that get an adapter (attention and feed-forward).
+TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+EN_CLASSES = ["negative", "neutral", "positive"]
+KO_CLASSES = ["negative", "positive"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one fine-tuning run does; recorded in the adapter's metadata."""
+
+    rank: int = 8
+    alpha: float = 16.0
+    lr: float = 5e-4
+    epochs: float = 1.0
+    batch_size: int = 32
+    max_length: int = 64
+    en_rows: int = 6000
+    ko_rows: int = 6000
+    keep_weight: float = 2.0  # weight of (1 - cosine to the original embedding)
+    # Adapt the blocks from this one up: the lower blocks then need no backward pass (half the
+    # training time on a CPU) and the lower layers' general features stay as they were.
+    first_layer: int = 6
+    logit_scale: float = 20.0
+    seed: int = SEED
+
+
+def _lora_module() -> Any:
+    import torch
+
+    class LoraLinear(torch.nn.Module):
+        """A frozen linear layer plus a trainable rank-r update; B starts at zero, so training
+        starts from the original model exactly. `enabled = False` gives the original layer."""
+
+        def __init__(self, base: torch.nn.Linear, rank: int, alpha: float) -> None:
+            super().__init__()
+            self.base = base
+            self.scale = alpha / rank
+            self.lora_a = torch.nn.Parameter(torch.randn(rank, base.in_features) / math.sqrt(base.in_features))
+            self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+            self.enabled = True
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = self.base(x)
+            if self.enabled:
+                out = out + (x @ self.lora_a.T @ self.lora_b.T) * self.scale
+            return out
+
+    return LoraLinear
+
+
+def add_adapters(model: Any, rank: int, alpha: float, first_layer: int = 0) -> dict[str, Any]:
+    """Wrap every TARGETS linear of `model`'s encoder layers from `first_layer` up; returns
+    {module name: wrapper}."""
+    lora_linear = _lora_module()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    wrapped: dict[str, Any] = {}
+    for name, module in list(model.named_modules()):
+        for target in TARGETS:
+            layer = re.search(r"\.layer\.(\d+)\.", name)
+            if name.endswith(target) and layer and int(layer[1]) >= first_layer and type(module).__name__ == "Linear":
+                # "output.dense" also ends "attention.output.dense": keep each layer's own match.
+                if target == "output.dense" and name.endswith("attention.output.dense"):
+                    continue
+                parent_name, _, child = name.rpartition(".")
+                parent = model.get_submodule(parent_name)
+                wrapper = lora_linear(module, rank, alpha)
+                setattr(parent, child, wrapper)
+                wrapped[name] = wrapper
+    return wrapped
+
+
+def set_adapters(wrapped: dict[str, Any], enabled: bool) -> None:
+    for w in wrapped.values():
+        w.enabled = enabled
+
+
+def adapter_arrays(wrapped: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The merged update B·A·scale would be large; the factors are what is stored."""
+    out: dict[str, np.ndarray] = {}
+    for name, w in wrapped.items():
+        out[f"{name}::a"] = w.lora_a.detach().numpy().astype(np.float16)
+        out[f"{name}::b"] = (w.lora_b.detach().numpy() * w.scale).astype(np.float16)
+    return out
+
+
+def apply_adapter(model: Any, path: Path) -> dict[str, Any]:
+    """Merge the adapter at `path` into `model`'s weights in place; returns its metadata."""
+    import torch
+
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        names = sorted({k.split("::")[0] for k in data.files if "::" in k})
+        with torch.no_grad():
+            for name in names:
+                linear = model.get_submodule(name)
+                delta = data[f"{name}::b"].astype(np.float32) @ data[f"{name}::a"].astype(np.float32)
+                linear.weight += torch.from_numpy(delta)
+    return dict(meta)
+
+
+def merge_adapter(base_dir: Path, adapter: Path, out_dir: Path) -> dict[str, Any]:
+    """Write into `out_dir` the model of `base_dir` with `adapter` merged into its weights (the
+    tokenizer and every other file copied as they are); returns the adapter's metadata."""
+    import shutil
+
+    from transformers import AutoModel
+
+    for item in base_dir.iterdir():
+        if item.is_file():
+            shutil.copy2(item, out_dir / item.name)
+    model = AutoModel.from_pretrained(str(base_dir))
+    meta = apply_adapter(model, adapter)
+    model.save_pretrained(str(out_dir))
+    (out_dir / "adapter.json").write_text(json.dumps(meta, indent=2))
+    return meta
+
+
+def adapter_version(path: Path) -> str | None:
+    """The adapter's content hash (part of the encoder version), or None when there is none."""
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        return str(json.loads(str(data["meta"]))["version"])
+
+
+def training_rows(recipe: Recipe, data_dir: Path = DATA) -> list[tuple[str, int, str]]:
+    """(text, class index, language) rows: a seeded sample of TweetEval train (English) and of the
+    Korean head's training part (NSMC train, half of NSMC val, KOTE's train part; never the held-out
+    NSMC half or the KOTE test fifth), balanced between NSMC and KOTE so comments are not outvoted."""
+    rng = np.random.default_rng(recipe.seed)
+    en = load_public("tweeteval", "train", data_dir)
+    ko, _ = public_split("ko", data_dir)
+    rows: list[tuple[str, int, str]] = []
+    for i in rng.permutation(len(en))[: recipe.en_rows]:
+        rows.append((en.texts[i], EN_CLASSES.index(en.labels[i]), "en"))
+    kote = [i for i, s in enumerate(ko.sources) if s == "kote" and ko.labels[i] in KO_CLASSES]
+    nsmc = [i for i, s in enumerate(ko.sources) if s != "kote" and ko.labels[i] in KO_CLASSES]
+    picked = list(rng.permutation(kote)[: recipe.ko_rows // 3]) + list(
+        rng.permutation(nsmc)[: recipe.ko_rows - min(len(kote), recipe.ko_rows // 3)]
+    )
+    for i in picked:
+        rows.append((ko.texts[i], KO_CLASSES.index(ko.labels[i]), "ko"))
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def finetune(
+    model_dir: Path, recipe: Recipe, rows: list[tuple[str, int, str]], out: Path = DEFAULT_OUT
+) -> dict[str, Any]:
+    """Train adapters on `model_dir` (the rebuilt e5 folder) over (text, class index, language)
+    rows (`training_rows`) and write them to `out`; returns their metadata."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.manual_seed(recipe.seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModel.from_pretrained(str(model_dir))
+    wrapped = add_adapters(model, recipe.rank, recipe.alpha, recipe.first_layer)
+    dim = int(model.config.hidden_size)
+    heads = torch.nn.ModuleDict({"en": torch.nn.Linear(dim, 3), "ko": torch.nn.Linear(dim, 2)})
+    params = [p for w in wrapped.values() for p in (w.lora_a, w.lora_b)] + list(heads.parameters())
+    optimiser = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.01)
+    steps = max(1, int(len(rows) * recipe.epochs) // recipe.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps))
+    )
+
+    def embed(texts: list[str]) -> Any:
+        batch = tokenizer(
+            ["query: " + t for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=recipe.max_length,
+            return_tensors="pt",
+        )
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+    model.train()
+    started = time.monotonic()
+    losses: list[float] = []
+    for step in range(steps):
+        chunk = [rows[(step * recipe.batch_size + j) % len(rows)] for j in range(recipe.batch_size)]
+        texts = [r[0] for r in chunk]
+        with torch.no_grad():
+            set_adapters(wrapped, False)
+            model.eval()
+            original = embed(texts)
+            set_adapters(wrapped, True)
+            model.train()
+        vectors = embed(texts)
+        loss = recipe.keep_weight * (1 - (vectors * original).sum(-1)).mean()
+        for language in ("en", "ko"):
+            idx = [j for j, r in enumerate(chunk) if r[2] == language]
+            if idx:
+                logits = heads[language](vectors[idx] * recipe.logit_scale)
+                target = torch.tensor([chunk[j][1] for j in idx])
+                loss = loss + torch.nn.functional.cross_entropy(logits, target) * len(idx) / len(chunk)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        if step % 20 == 0 or step == steps - 1:
+            rate = (step + 1) * recipe.batch_size / (time.monotonic() - started)
+            log.info("step %d/%d loss %.4f (%.1f texts/s)", step + 1, steps, np.mean(losses[-20:]), rate)
+    arrays = adapter_arrays(wrapped)
+    digest = hashlib.sha256(b"".join(arrays[k].tobytes() for k in sorted(arrays))).hexdigest()[:12]
+    meta = {
+        "version": digest,
+        "base": model_dir.name,
+        "recipe": recipe.__dict__,
+        "rows": len(rows),
+        "steps": steps,
+        "seconds": round(time.monotonic() - started),
+        "final_loss": float(np.mean(losses[-50:])),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nlp.encoder import rebuilt_e5
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    for name, value in Recipe().__dict__.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    recipe = Recipe(**{k: getattr(args, k) for k in Recipe().__dict__})
+    meta = finetune(rebuilt_e5(), recipe, training_rows(recipe, args.data_dir), args.out)
+    sys.stdout.write(json.dumps(meta) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
