@@ -444,7 +444,8 @@ def _day(session: Session, column: Any) -> ColumnElement[Any]:
 def topic_customers(
     *, session: Session, topic: str, since: datetime, until: datetime, limit: int = 25
 ) -> list[tuple[Customer, int]]:
-    """Customers whose linked authors posted on `topic` in the window, with how many posts."""
+    """Customers whose linked authors complained about `topic` in the window, with how many complaints
+    (posts still up, as the page's chart and summary count them)."""
     stmt = (
         select(Customer, func.count(col(Post.id)))
         .join(
@@ -452,7 +453,7 @@ def topic_customers(
         )
         .join(Post, col(Post.author_id) == col(IdentityLink.author_id))
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Analysis.primary_topic) == topic, col(Post.created_at) >= since, col(Post.created_at) < until)
+        .where(col(Analysis.primary_topic) == topic, col(Analysis.is_complaint).is_(True), live_between(since, until))
         .group_by(col(Customer.id))
         .order_by(func.count(col(Post.id)).desc())
         .limit(limit)

@@ -175,3 +175,22 @@ def test_daily_counts_group_by_utc_day_on_every_database(session: Session, make_
         ("2026-11-17", "neutral", 1),
         ("2026-11-18", "negative", 1),
     ]
+
+
+def test_affected_customers_count_only_their_live_complaints_about_the_topic(session: Session, make_post) -> None:
+    # What the Topics page lists beside the topic's complaints: a customer's praise of the same
+    # topic and a complaint deleted on its platform are not complaints to count.
+    seed(session, make_post, [{**SPECS[0], "topic": "delivery"}] * 3)
+    author = session.exec(select(Author)).first()
+    for post in session.exec(select(Post)):
+        post.author_id = author.id
+    complaint, praise, deleted = session.exec(select(Post).order_by(Post.id)).all()
+    session.exec(select(Analysis).where(Analysis.post_id == praise.id)).one().is_complaint = False
+    deleted.deleted_at = NOW
+    hana = make_customer(session, "Hana")
+    session.add(IdentityLink(author_id=author.id, customer_id=hana.id, method="handle", confidence=1.0))
+    session.commit()
+    found = q.topic_customers(
+        session=session, topic="delivery", since=NOW - timedelta(days=1), until=NOW + timedelta(hours=1)
+    )
+    assert [(c.name, n) for c, n in found] == [("Hana", 1)]
