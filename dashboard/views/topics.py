@@ -33,8 +33,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
     days = WINDOWS[cols[0].selectbox("Window", list(WINDOWS), key="topic_window")]
     today = utcnow().date()
     ending = cols[1].date_input("Ending on (UTC)", value=today, max_value=today, key="topic_ending")
+    # One window for the chart, the summary, the list, the customers and the CSV, so their counts agree.
     since, until = aggregates.window(days, ending)
-    now = min(utcnow(), until)
     db = ctx.settings.database
     counts = aggregates.topic_days(db.url, db.echo, since, until)
     if counts:
@@ -61,7 +61,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     keys = [e.key for e in entries if e.enabled] + [e.key for e in entries if not e.enabled]
     key = st.selectbox("Topic", keys, format_func=lambda k: names[k], key="topic_pick")
     # The summary and the list cover the chosen window too, not only the chart.
-    feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=now, days=days))
+    feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=until, days=days))
     st.subheader(md(feed.name))
     st.caption(md(feed.summary))
     _feed_links(ctx, feed)
@@ -75,7 +75,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 st.link_button("Open original ↗", url)
     # Names, tiers and histories are customer data: only roles that may view customers see them.
     affected = (
-        read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=now))
+        read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=until))
         if allowed(actor, "customer.view")
         else []
     )
@@ -85,7 +85,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
             pd.DataFrame([{"customer": c.name, "tier": c.tier, "posts": n} for c, n in affected]), hide_index=True
         )
     if allowed(actor, "topic.export"):
-        data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=now))
+        data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=until))
         st.download_button("Download CSV", data, file_name=f"topic-{key}.csv", mime="text/csv")
 
 
