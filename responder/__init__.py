@@ -1,7 +1,7 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
 Public functions the dashboard and CLI call (permission action names from responder.permissions:
-queue.claim, queue.reply, queue.close, queue.note, queue.bulk, reply.review, admin.rules).
+queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, admin.rules).
 `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
 checks `responder.permissions.require(actor, action)` first and writes an audit event.
@@ -58,6 +58,9 @@ Sending (responder.sending; senders in responder.senders)
     send_reply(reply_id, *, actor, session, settings, sender=None) -> Reply
         COMMITS: records status "sending" before posting and "sent" (external_id) after.
     sender_for(platform, settings) -> Sender     DryRunSender unless send = true and credentials are set
+Labels (responder.labels)
+    correct_labels(*, session, actor, post_id, sentiment=None, topic=None) -> list[LabelFeedback]
+        queue.label; stored for retraining, the queue item relabelled, one "queue.label" audit event
 Customer memory (responder.memory)
     customer_history(customer_id, *, session) -> CustomerHistory
     item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,

@@ -29,7 +29,6 @@ from storage.models import (
     CustomerOrder,
     DeadLetter,
     IdentityLink,
-    LabelFeedback,
     Post,
     QueueItem,
     Reply,
@@ -125,33 +124,6 @@ def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]
 
 
 # --- item ------------------------------------------------------------------------------------
-
-
-def add_label_feedback(
-    *, session: Session, post_id: int, kind: str, new_value: str, staff_id: int | None
-) -> LabelFeedback:
-    """Store a staff correction of a post's sentiment or topic.
-
-    The analysis keeps its prediction (retraining compares the two); the post's queue item takes
-    the corrected label, so the queue shows it and filters by it.
-    """
-    analysis = session.execute(select(Analysis).where(col(Analysis.post_id) == post_id)).scalar_one_or_none()
-    old = None
-    if analysis is not None:
-        old = analysis.sentiment if kind == "sentiment" else analysis.primary_topic
-    feedback = LabelFeedback(
-        post_id=post_id, kind=kind, old_value=old, new_value=new_value, staff_id=staff_id, created_at=utcnow()
-    )
-    session.add(feedback)
-    column = "sentiment" if kind == "sentiment" else "topic"
-    session.execute(
-        update(QueueItem)
-        .where(col(QueueItem.post_id) == post_id)
-        .values({column: new_value})
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
-    return feedback
 
 
 def pending_replies(*, session: Session, limit: int = 50) -> list[tuple[Reply, Post, Author, str | None]]:

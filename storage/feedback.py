@@ -1,11 +1,52 @@
-"""Staff label corrections (`LabelFeedback`) read back for retraining."""
+"""Staff label corrections (`LabelFeedback`): stored, and read back for retraining."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from storage.models import LabelFeedback, Post
+from dangol.types import utcnow
+from storage.models import Analysis, LabelFeedback, Post, QueueItem
+
+
+def add_label_feedback(
+    *, session: Session, post_id: int, kind: str, new_value: str, staff_id: int | None
+) -> LabelFeedback:
+    """Store a staff correction of a post's sentiment or topic (`responder.labels` checks and audits it).
+
+    The analysis keeps its prediction (retraining compares the two); the post's queue item takes
+    the corrected label, so the queue shows it and filters by it.
+    """
+    analysis = session.exec(select(Analysis).where(col(Analysis.post_id) == post_id)).first()
+    old = None
+    if analysis is not None:
+        old = analysis.sentiment if kind == "sentiment" else analysis.primary_topic
+    feedback = LabelFeedback(
+        post_id=post_id, kind=kind, old_value=old, new_value=new_value, staff_id=staff_id, created_at=utcnow()
+    )
+    session.add(feedback)
+    column = "sentiment" if kind == "sentiment" else "topic"
+    session.execute(
+        update(QueueItem)
+        .where(col(QueueItem.post_id) == post_id)
+        .values({column: new_value})
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    return feedback
+
+
+def labels_in_force(*, session: Session, post_id: int) -> dict[str, str | None]:
+    """The post's sentiment and topic as staff last corrected them, else as the model predicted them."""
+    analysis = session.exec(select(Analysis).where(col(Analysis.post_id) == post_id)).first()
+    labels = {
+        "sentiment": analysis.sentiment if analysis else None,
+        "topic": analysis.primary_topic if analysis else None,
+    }
+    corrections = select(LabelFeedback).where(col(LabelFeedback.post_id) == post_id).order_by(col(LabelFeedback.id))
+    for feedback in session.exec(corrections):
+        labels[feedback.kind] = feedback.new_value
+    return labels
 
 
 def topic_corrections(*, session: Session) -> list[tuple[str, str]]:

@@ -13,9 +13,9 @@ from dangol.types import utcnow, web_link
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from dashboard.views.queue import countdown
+from responder.labels import correct_labels
 from responder.memory import ItemContext, item_context
 from responder.permissions import allowed
-from storage import dashboard_queries as q
 from storage.models import Staff
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -172,13 +172,20 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         topic = st.selectbox("Topic", topics, index=topics.index(current["topic"]))
         if st.form_submit_button("Save correction"):
             post_id = view.post.id or 0
+            # Only the labels that differ from those in force are corrections.
+            changed = {
+                kind: value for kind, value in (("sentiment", sentiment), ("topic", topic)) if value != current[kind]
+            }
 
             def save(session: Any, who: Staff) -> None:
-                for kind, value in (("sentiment", sentiment), ("topic", topic)):
-                    if value != current[kind]:
-                        q.add_label_feedback(
-                            session=session, post_id=post_id, kind=kind, new_value=value, staff_id=who.id
-                        )
+                if changed:  # saved unchanged: nothing to store or audit
+                    correct_labels(
+                        session=session,
+                        actor=who,
+                        post_id=post_id,
+                        sentiment=changed.get("sentiment"),
+                        topic=changed.get("topic"),
+                    )
 
             act(ctx, "queue.label", save, "Correction saved")
     for fb in view.feedback:

@@ -123,12 +123,20 @@ def test_label_correction_is_stored_as_feedback(dashboard_db, monkeypatch) -> No
         feedback = session.exec(select(LabelFeedback)).one()
     assert (feedback.kind, feedback.old_value, feedback.new_value) == ("sentiment", "neutral", "positive")
     assert feedback.staff_id == dashboard_db.staff["agent1"]
+    assert audited_label_corrections(dashboard_db) == [("agent1", {"sentiment": "neutral"}, {"sentiment": "positive"})]
     # Seen again, the form starts from the correction, and saving it unchanged stores nothing more.
     again = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["question"])
     assert again.selectbox[-2].value == "positive"
     button(again, "Save correction").click().run()
     with Session(dashboard_db.engine) as session:
         assert len(session.exec(select(LabelFeedback)).all()) == 1
+    assert len(audited_label_corrections(dashboard_db)) == 1
+
+
+def audited_label_corrections(db) -> list[tuple[str, dict, dict]]:
+    with Session(db.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "queue.label")).all()
+    return [(e.actor, e.before, e.after) for e in events]
 
 
 def test_untrusted_post_and_names_are_shown_as_literal_text(dashboard_db, monkeypatch) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from responder.queue import QueueFilters, QueuePage, close, list_queue, route_new
 from responder.statuses import OPEN_STATUSES
-from storage.dashboard_queries import add_label_feedback
+from storage.feedback import add_label_feedback
 from storage.models import Analysis, Post, QueueItem, Staff
 from storage.queue_queries import SORTS
 from tests.responder.conftest import NOW
