@@ -2,7 +2,8 @@
 
 `run_worker` blocks until SIGINT or SIGTERM, then lets running jobs finish and exits cleanly.
 Several workers may share one database: the periodic jobs (weekly report and its e-mail, alerts,
-feeds, retention, topic training) run once per schedule slot across all of them (`once_per_slot`).
+feeds, retention, topic training, the deletion re-check) run once per schedule slot across all of
+them (`once_per_slot`).
 Every job catches and logs its own failure, so one bad run never stops the scheduler. A job
 that loses the database (restarted, failed over, network cut) waits and retries with backoff;
 every step is idempotent, so a retry neither loses nor repeats work.
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
+from dangol.recheck import RecheckRun, recheck_deletions
 from dangol.settings import Settings
 from storage import feedback
 from storage.engine import database_unavailable
@@ -172,14 +174,58 @@ def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = 
 
 
 def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
-    """Reports, feeds, alerts, retention and topic-head training: (id, trigger, function) for each."""
+    """Reports, feeds, alerts, retention, topic-head training and the deletion re-check: (id,
+    trigger, function) for each."""
     from reports import jobs as report_jobs
 
     jobs = list(report_jobs.scheduled_jobs(settings, engine))
     every = settings.worker.topics_train_every_hours
     if every:
         jobs.append(("topics:train", IntervalTrigger(hours=every), lambda: topics_train_job(settings, engine)))
+    recheck_every = settings.worker.deletion_recheck_every_hours
+    if recheck_every:
+        trigger = IntervalTrigger(hours=recheck_every)
+        jobs.append(("deletion_recheck", trigger, lambda: deletion_recheck_job(settings, engine)))
     return jobs
+
+
+@dataclasses.dataclass(slots=True)
+class DeletionRecheck:
+    """What `deletion_recheck_job` did: posts asked about and removed, each source's run, the feed
+    files rewritten, and the sources that failed (their errors)."""
+
+    checked: int
+    deleted: int
+    sources: list[RecheckRun]
+    feeds: list[Path]
+    error: str | None = None
+
+    def __str__(self) -> str:
+        lines = [str(run) for run in self.sources] or ["no source to re-check"]
+        if self.feeds:
+            lines.append(f"topic feeds rewritten: {len(self.feeds)} files")
+        return "; ".join(lines)
+
+
+def deletion_recheck_job(
+    settings: Settings,
+    engine: Engine,
+    *,
+    names: list[str] | None = None,
+    days: int | None = None,
+    max_posts: int | None = None,
+    worker: str = WORKER_ID,
+) -> DeletionRecheck:
+    """Re-check recent posts against their platforms and remove the deleted ones (dangol.recheck);
+    when any went, rewrite the topic feed files at once rather than at their next refresh, since
+    they are files that quote post texts."""
+    from reports.jobs import feeds_job
+
+    runs = recheck_deletions(settings, engine, worker=worker, names=names, days=days, max_posts=max_posts)
+    deleted = sum(run.deleted for run in runs)
+    feeds = feeds_job(settings, engine) if deleted else []
+    errors = [f"{run.source}: {run.error}" for run in runs if run.status in ("failed", "throttled")]
+    return DeletionRecheck(sum(run.checked for run in runs), deleted, runs, feeds, "; ".join(errors) or None)
 
 
 def topics_train_job(

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from dangol.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.redact import redact_secrets, secret_values
-from dangol.settings import OTHER_TOPIC, Settings
+from dangol.settings import OTHER_TOPIC, Settings, named_sources
 from dangol.types import AuthorIn, Billing, Page, utcnow
 from storage import analysis_store, customers, feedback, ingest, sources
 from storage import topics as topic_store
@@ -60,10 +60,7 @@ class SourceRun:
 def enabled_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
     """Configured source names to collect: the named ones (must exist) or every enabled one."""
     if names:
-        unknown = [n for n in names if n not in settings.sources]
-        if unknown:
-            raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(settings.sources) or '(none)'}")
-        return list(names)
+        return named_sources(settings, names)
     return [name for name, source in settings.sources.items() if source.enabled]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -264,6 +265,11 @@ class WorkerSettings(Section):
     feeds_every_minutes: int = Field(default=60, ge=1)
     # Retrain the topic head from new staff corrections this often; 0 turns the job off.
     topics_train_every_hours: int = Field(default=168, ge=0)
+    # Ask X, Mastodon and Bluesky this often whether the posts of the last `deletion_recheck_days`
+    # still exist, at most `deletion_recheck_max_posts` per source and run; 0 turns the job off.
+    deletion_recheck_every_hours: int = Field(default=24, ge=0)
+    deletion_recheck_days: int = Field(default=7, ge=1)
+    deletion_recheck_max_posts: int = Field(default=200, ge=1)
 
 
 class Settings(BaseSettings):
@@ -371,6 +377,16 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
     if database_url:
         settings.database.url = database_url
     return settings
+
+
+def named_sources(settings: Settings, names: Iterable[str]) -> list[str]:
+    """`names`, when each is a configured source; else ConfigError naming the first unknown one and
+    listing the configured ones."""
+    names = list(names)
+    unknown = [n for n in names if n not in settings.sources]
+    if unknown:
+        raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(settings.sources) or '(none)'}")
+    return names
 
 
 # Primary topic of posts that fit no topic; no topic may take this key.

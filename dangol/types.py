@@ -145,6 +145,22 @@ class Page:
     billed: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Recheck:
+    """One answer of a platform about stored posts, by external id: `checked` were asked about (or
+    could not be asked about, such as a malformed id) and `gone` are those it says are deleted.
+
+    Only an explicit answer puts an id in `gone` (X's resource-not-found, Mastodon's 404 with its
+    error body, a post missing from a well-formed Bluesky getPosts answer); a request that failed
+    raises instead, so an unreachable platform never makes a post look deleted."""
+
+    checked: list[str]
+    gone: list[str] = field(default_factory=list)
+    requests: int = 1
+    # What the platform bills for the answer, as `Page.billed` (X: the posts it returned).
+    billed: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Billing:
     """How a platform bills a source's reads, and the caps configured for it (per period).

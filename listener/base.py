@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from dangol.errors import CollectError, ConfigError, PayloadError
 from dangol.registry import Registry, parse_options
 from dangol.settings import Settings, SourceSettings
-from dangol.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn
+from dangol.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
 
 Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
 
@@ -39,6 +39,27 @@ class Collector(Protocol):
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Yield pages newer than `cursor`, oldest first where the platform allows."""
+        ...
+
+
+class Rechecker(Protocol):
+    """A collector that can also say which stored posts its platform has deleted (X, Mastodon,
+    Bluesky), as the platforms' developer terms require us to find out.
+
+    `recheck` asks about `external_ids` in batches of at most `recheck_batch` per request and
+    yields one `Recheck` per request, making at most `max_requests` (and first one without a
+    request for ids it cannot send, see `askable`). Throttling is raised as
+    `RateLimited`, credentials as `AuthError`, any other failed request as `CollectError`: an
+    unreachable platform never makes a post look deleted. `recheck_billed_per_id` is the most one
+    asked id can be billed (X: one post), so the caller can keep a paid source under its caps.
+    """
+
+    platform: str
+    recheck_batch: int
+    recheck_billed_per_id: dict[str, int]
+
+    def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
+        """Yield, request by request, which of `external_ids` the platform says are gone."""
         ...
 
 
@@ -85,6 +106,28 @@ def source_billing(name: str, settings: Settings) -> Billing | None:
         return None
     result: Billing = billing(parse_options(factory.Options, source.options(), f"sources.{name}"))
     return result
+
+
+def askable(external_ids: Sequence[str], valid: Callable[[str], object]) -> tuple[list[str], Recheck | None]:
+    """The ids that can be sent to the platform, and a Recheck (of no request, nothing gone)
+    covering those that cannot (a hashed over-long id, one that would change the request's path):
+    never asked about, but stamped as checked so that they do not come first in every run."""
+    unsendable = [i for i in external_ids if not valid(i)]
+    return [i for i in external_ids if valid(i)], Recheck(checked=unsendable, requests=0) if unsendable else None
+
+
+def batches(ids: list[str], size: int, max_requests: int | None) -> Iterator[list[str]]:
+    """`ids` `size` at a time, at most `max_requests` batches (None: all)."""
+    for number, start in enumerate(range(0, len(ids), size)):
+        if max_requests is not None and number >= max_requests:
+            return
+        yield ids[start : start + size]
+
+
+def can_recheck(name: str, settings: Settings) -> bool:
+    """Whether the configured source `name` can re-check its stored posts (see `Rechecker`), from
+    its implementation alone: no client or credentials are needed."""
+    return callable(getattr(collectors.get(settings.sources[name].use), "recheck", None))
 
 
 def parser_for(platform: str) -> Parser:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,8 +13,9 @@ from pydantic import Field, SecretStr
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
+from listener.base import askable, batches
 from listener.query import compile_bluesky, compile_each, matches, parse_query, search_key
 from listener.records import (
     field,
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from atproto import Client
 
 PUBLIC_API = "https://public.api.bsky.app"
+# app.bsky.feed.getPosts takes at most 25 post URIs; a deleted post is simply left out of `posts`.
+GET_POSTS_BATCH = 25
+POST_URI = re.compile(r"^at://[A-Za-z0-9._:%-]+/app\.bsky\.feed\.post/[A-Za-z0-9._~:-]+$")
 METRICS = {"likes": "likeCount", "reposts": "repostCount", "replies": "replyCount", "quotes": "quoteCount"}
 
 
@@ -135,6 +140,8 @@ class BlueskyCollector:
 
     platform = "bluesky"
     Options = BlueskyOptions
+    recheck_batch = GET_POSTS_BATCH
+    recheck_billed_per_id: dict[str, int] = {}
 
     def __init__(self, client: Client, query: str, options: BlueskyOptions, tap: ResponseTap) -> None:
         self.client = client
@@ -170,12 +177,19 @@ class BlueskyCollector:
         )
 
     def _search(self, query: str, token: str | None, seen: str | None) -> Fetched:
-        from atproto import exceptions, models
+        from atproto import models
 
         params = models.AppBskyFeedSearchPosts.Params(q=query, sort="latest", limit=self.options.limit, cursor=token)
+        return read_page(self._query("app.bsky.feed.searchPosts", params).content)
+
+    def _query(self, nsid: str, params: Any) -> httpx.Response:
+        """One XRPC query, its failures as Dangol's errors; the raw answer, which we parse ourselves
+        (like replay does) rather than trust the SDK's models."""
+        from atproto import exceptions
+
         self.tap.last = None
         try:
-            self.client.invoke_query("app.bsky.feed.searchPosts", params=params)
+            self.client.invoke_query(nsid, params=params)
         except exceptions.RateLimitExceededError as exc:
             reset = ratelimit.header(self.tap.headers(), "ratelimit-reset")
             raise ratelimit.rate_limited("bluesky", ratelimit.from_epoch(reset)) from exc
@@ -184,10 +198,34 @@ class BlueskyCollector:
         except exceptions.AtProtocolError as exc:
             raise CollectError(f"Bluesky request failed: {type(exc).__name__}: {exc}") from exc
         except ValueError:
-            pass  # the SDK could not decode the body; the tapped bytes are read below
+            pass  # the SDK could not decode the body; the tapped bytes are read by the caller
         if self.tap.last is None:
             raise CollectError("Bluesky request failed: no response")
-        return read_page(self.tap.last.content)
+        return self.tap.last
+
+    def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
+        """getPosts 25 URIs at a time; yields, per request, the asked posts it left out (gone)."""
+        uris, unsendable = askable(external_ids, POST_URI.match)  # a hashed over-long id is no URI
+        if unsendable:
+            yield unsendable
+        for batch in batches(uris, self.recheck_batch, max_requests):
+            shown = self._shown(batch)
+            yield Recheck(checked=batch, gone=[u for u in batch if u not in shown])
+
+    def _shown(self, uris: list[str]) -> set[str]:
+        """The URIs of the posts getPosts returns for `uris`; raises unless the answer is a well-formed
+        `{"posts": [...]}`, so that a failed request never makes a post look deleted."""
+        from atproto import models
+
+        answer = self._query("app.bsky.feed.getPosts", models.AppBskyFeedGetPosts.Params(uris=uris))
+        try:
+            doc = load_json(answer.content) if answer.status_code == 200 else None
+        except PayloadError as exc:
+            raise CollectError(f"Bluesky getPosts answered with something that is not JSON: {exc}") from exc
+        views = doc.get("posts") if isinstance(doc, dict) else None
+        if not isinstance(views, list):
+            raise CollectError("Bluesky getPosts answered without a `posts` list; nothing is taken as deleted")
+        return {v["uri"] for v in views if isinstance(v, dict) and isinstance(v.get("uri"), str)}
 
 
 def read_page(content: bytes) -> Fetched:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -12,8 +14,9 @@ from pydantic import Field, SecretStr
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
+from listener.base import askable, batches
 from listener.query import compile_each, compile_mastodon, matches, parse_query, search_key
 from listener.records import (
     field,
@@ -31,6 +34,11 @@ from listener.walk import Fetched, Stream, walk_streams
 if TYPE_CHECKING:
     from mastodon import Mastodon
 
+# Status ids are numbers on Mastodon and letters and digits on some compatible servers; anything
+# else would change the path of GET /api/v1/statuses/:id and is never asked about.
+STATUS_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# What a status that is gone answers: 404 (deleted, or its account deleted) or 410 (gone).
+GONE_STATUS = (404, 410)
 METRICS = {
     "replies": "replies_count",
     "reposts": "reblogs_count",
@@ -124,6 +132,8 @@ class MastodonCollector:
 
     platform = "mastodon"
     Options = MastodonOptions
+    recheck_batch = 1  # GET /api/v1/statuses/:id, one status a request
+    recheck_billed_per_id: dict[str, int] = {}
 
     def __init__(self, client: Mastodon, query: str, options: MastodonOptions, tap: ResponseTap) -> None:
         self.client = client
@@ -165,24 +175,19 @@ class MastodonCollector:
     def _get(self, key: str, max_id: str | None, since_id: str | None) -> Fetched:
         from mastodon import errors
 
-        self.tap.last = None
         try:
-            if key.startswith("search:"):
-                self.client.search_v2(
-                    key.removeprefix("search:"),
-                    result_type="statuses",
-                    max_id=max_id,
-                    limit=self.options.limit,
-                    exclude_unreviewed=False,
-                )
-            else:
-                tag = key.removeprefix("tag:")
-                self.client.timeline_hashtag(tag, max_id=max_id, since_id=since_id, limit=self.options.limit)
-        except errors.MastodonRatelimitError as exc:
-            reset = ratelimit.header(self.tap.headers(), "x-ratelimit-reset")
-            raise ratelimit.rate_limited("mastodon", ratelimit.from_iso(reset)) from exc
-        except errors.MastodonUnauthorizedError as exc:
-            raise AuthError(f"{self.options.instance} rejected the access token (401)") from exc
+            with self._asking():
+                if key.startswith("search:"):
+                    self.client.search_v2(
+                        key.removeprefix("search:"),
+                        result_type="statuses",
+                        max_id=max_id,
+                        limit=self.options.limit,
+                        exclude_unreviewed=False,
+                    )
+                else:
+                    tag = key.removeprefix("tag:")
+                    self.client.timeline_hashtag(tag, max_id=max_id, since_id=since_id, limit=self.options.limit)
         except errors.MastodonAPIError as exc:
             if self.tap.last is not None and self.tap.last.ok:  # a 200 whose body is not JSON
                 content = self.tap.last.content
@@ -193,6 +198,55 @@ class MastodonCollector:
             raise CollectError(f"{self.options.instance} request failed: {exc}") from exc
         assert self.tap.last is not None
         return read_page(self.tap.last.content, self.options.limit)
+
+    def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
+        """Fetch each status (GET /api/v1/statuses/:id); yields, one by one, whether it is gone."""
+        ids, unsendable = askable(external_ids, STATUS_ID.match)
+        if unsendable:
+            yield unsendable
+        for [status_id] in batches(ids, self.recheck_batch, max_requests):
+            yield Recheck(checked=[status_id], gone=[status_id] if self._gone(status_id) else [])
+
+    def _gone(self, status_id: str) -> bool:
+        """True when the instance answers that the status is gone, False when it shows it; any
+        other answer (5xx, 401, a 404 that is not Mastodon's own, a network error) raises."""
+        from mastodon import errors
+
+        try:
+            with self._asking():
+                self.client.status(status_id)
+        except errors.MastodonError as exc:
+            if self._says_gone():
+                return True
+            raise CollectError(f"{self.options.instance} could not show status {status_id}: {exc}") from exc
+        return False
+
+    @contextmanager
+    def _asking(self) -> Iterator[None]:
+        """One request: the tap cleared before it, Mastodon.py's rate-limit and token errors raised
+        as Dangol's after it; its other errors are left to the caller."""
+        from mastodon import errors
+
+        self.tap.last = None
+        try:
+            yield
+        except errors.MastodonRatelimitError as exc:
+            reset = ratelimit.header(self.tap.headers(), "x-ratelimit-reset")
+            raise ratelimit.rate_limited("mastodon", ratelimit.from_iso(reset)) from exc
+        except errors.MastodonUnauthorizedError as exc:
+            raise AuthError(f"{self.options.instance} rejected the access token (401)") from exc
+
+    def _says_gone(self) -> bool:
+        """The last answer was a 404 or 410 with Mastodon's JSON error body ({"error": "Record not
+        found"}): a proxy's or a wrong path's 404 page is not taken to mean the status was deleted."""
+        last = self.tap.last
+        if last is None or last.status_code not in GONE_STATUS:
+            return False
+        try:
+            body = load_json(last.content)
+        except PayloadError:
+            return False
+        return isinstance(body, dict) and isinstance(body.get("error"), str)
 
 
 def read_page(content: bytes, limit: int) -> Fetched:

@@ -16,6 +16,7 @@ from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
 from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
+from listener.base import askable, batches
 from listener.query import compile_x, matches, parse_query
 from listener.records import (
     load_json,
@@ -217,14 +218,10 @@ class XCollector:
 
     def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
         """Look the posts up 100 at a time (GET /2/tweets?ids=); yields which X says are gone."""
-        ids = [i for i in external_ids if i.isascii() and i.isdigit()]
-        malformed = [i for i in external_ids if not (i.isascii() and i.isdigit())]
-        if malformed:  # never asked (X would refuse the whole request), never re-selected first again
-            yield Recheck(checked=malformed, requests=0)
-        for number, start in enumerate(range(0, len(ids), LOOKUP_BATCH)):
-            if max_requests is not None and number >= max_requests:
-                return
-            batch = ids[start : start + LOOKUP_BATCH]
+        ids, unsendable = askable(external_ids, lambda i: i.isascii() and i.isdigit())
+        if unsendable:  # X would refuse the whole request for one id that is not a number
+            yield unsendable
+        for batch in batches(ids, self.recheck_batch, max_requests):
             yield read_lookup(batch, self._request(self.client.get_tweets, batch).content)
 
     def _request(self, method: Any, *args: Any, **params: Any) -> requests.Response:

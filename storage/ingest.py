@@ -4,8 +4,9 @@
 pages neither loses nor duplicates a post. Inserts are `ON CONFLICT DO NOTHING` on
 (platform, external_id): re-running a source, or two workers racing, stores each post once.
 Posts the platform reports deleted are not stored; if already stored, their text and payload
-are cleared and `deleted_at` is set. Text is made storable everywhere: PostgreSQL refuses NUL
-characters and unpaired surrogates, so both are dropped (replaced) before writing.
+are cleared and `deleted_at` is set, and what quotes them too (storage.deletions). Text is made
+storable everywhere: PostgreSQL refuses NUL characters and unpaired surrogates, so both are
+dropped (replaced) before writing.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlmodel
-from sqlalchemy import tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from dangol.types import DeadLetterIn, Page, PostIn, utcnow
+from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
 
@@ -197,16 +198,9 @@ def store_page_record_by_record(session: Session, *, source: Source, page: Page)
 
 
 def mark_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -> int:
-    """Clear text and payload of stored posts their platform deleted; returns how many changed."""
-    if not keys:
-        return 0
-    stmt = (
-        update(Post)
-        .where(tuple_(Post.platform, Post.external_id).in_(keys), Post.deleted_at.is_(None))  # type: ignore[union-attr]
-        .values(text="", title=None, raw=None, deleted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+    """Clear text and payload of stored posts their platform deleted, and what quotes them
+    (storage.deletions); returns how many changed."""
+    return len(clear_deleted(session, keys, now))
 
 
 def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, str], int], now: datetime) -> dict:

@@ -108,6 +108,8 @@ class Post(SQLModel, table=True):
     raw: str | None = Field(default=None, sa_column=Column(Text))
     analyzed: bool = False
     deleted_at: datetime | None = utc_column()
+    # When the platform was last asked whether the post still exists (storage.deletions).
+    rechecked_at: datetime | None = utc_column()
 
 
 class Customer(SQLModel, table=True):

@@ -20,9 +20,9 @@ from sqlmodel import Session, col
 from dangol.errors import NotFound
 from dangol.redact import redact_pii
 from dangol.types import utcnow
+from storage.deletions import clear_posts
 from storage.models import (
     Alert,
-    Analysis,
     AuditEvent,
     Author,
     Customer,
@@ -202,19 +202,7 @@ def _clear_content(
     session: Session, author_ids: list[int], post_ids: list[int], item_ids: list[int], reply_ids: list[int], now: Any
 ) -> None:
     if post_ids:
-        session.execute(
-            update(Post)
-            .where(col(Post.id).in_(post_ids))
-            .values(text="", title=None, raw=None, url=None, deleted_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        # The embedding is derived from the text; it goes with it.
-        session.execute(
-            update(Analysis)
-            .where(col(Analysis.post_id).in_(post_ids))
-            .values(embedding=None)
-            .execution_options(synchronize_session=False)
-        )
+        clear_posts(session, post_ids, now, url=None)
     if author_ids:
         session.execute(
             update(Author)

@@ -1,4 +1,5 @@
-"""Listener commands: `dangol listen parse` (a recorded response through its parser) and `dangol sources`."""
+"""Listener commands: `dangol listen parse` (a recorded response through its parser), `dangol sources`
+(their health) and `dangol sources recheck-deletions`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from storage.models import Source
 
 listen_app = typer.Typer(help="Collectors and their platform parsers.", no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Sources: their health (no command), or re-check deletions.", invoke_without_command=True
+)
 
 
 class Platform(StrEnum):
@@ -33,7 +37,7 @@ class Platform(StrEnum):
 def register(app: typer.Typer) -> None:
     """Add `listen` and `sources` to `app`."""
     app.add_typer(listen_app, name="listen")
-    app.command("sources")(sources)
+    app.add_typer(sources_app, name="sources")
 
 
 @listen_app.command("parse")
@@ -77,9 +81,12 @@ def _budget(billing: Billing | None, row: Source | None) -> str:
     return describe_usage(billing, used)
 
 
+@sources_app.callback()
 @friendly_errors
 def sources(ctx: typer.Context) -> None:
     """Configured sources with their health: last run, last error, posts, budget, throttling."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sqlmodel import Session, select
 
     from listener.base import source_billing
@@ -107,6 +114,33 @@ def sources(ctx: typer.Context) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for cells in table:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+
+
+@sources_app.command("recheck-deletions")
+@friendly_errors
+def recheck_deletions(
+    ctx: typer.Context,
+    source: list[str] = typer.Option(None, "--source", "-s", help="Only this source (repeatable)."),
+    days: int = typer.Option(
+        None, "--days", min=1, help="Posts of the last N days (default: worker.deletion_recheck_days)."
+    ),
+    limit: int = typer.Option(
+        None, "--limit", min=1, help="At most N posts per source (default: worker.deletion_recheck_max_posts)."
+    ),
+) -> None:
+    """Ask X, Mastodon and Bluesky whether recent posts still exist; remove the deleted ones."""
+    from dangol.jobs import deletion_recheck_job
+
+    st = state(ctx)
+    done = deletion_recheck_job(st.settings, st.engine, names=source or None, days=days, max_posts=limit)
+    for run in done.sources:
+        typer.echo(str(run))
+    if not done.sources:
+        typer.echo("no enabled source can be re-checked (X, Mastodon and Bluesky can)")
+    if done.feeds:
+        typer.echo(f"topic feeds rewritten: {len(done.feeds)} files")
+    if any(run.status in ("failed", "unsupported") for run in done.sources):
+        raise typer.Exit(1)
 
 
 def _when(moment: datetime | None) -> str:

@@ -6,7 +6,8 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -79,11 +80,15 @@ class Seen:
     body: bytes
 
 
+# A reply worked out from the request, as a platform answers about the ids it was asked for.
+Answer = Callable[[Seen], Reply]
+
+
 class FakeApi:
-    """Routes (method, path) to queues of replies; the last reply of a queue repeats."""
+    """Routes (method, path) to queues of replies (or answers); the last one of a queue repeats."""
 
     def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], list[Reply]] = {}
+        self.routes: dict[tuple[str, str], list[Reply | Answer]] = {}
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -96,13 +101,13 @@ class FakeApi:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, method: str, path: str, *replies: Reply) -> None:
+    def add(self, method: str, path: str, *replies: Reply | Answer) -> None:
         self.routes[(method, path)] = list(replies)
 
     def requests(self, path: str | None = None) -> list[Seen]:
         return [s for s in self.seen if path is None or s.path == path]
 
-    def _next(self, method: str, path: str) -> Reply:
+    def _next(self, method: str, path: str) -> Reply | Answer:
         with self.lock:
             queue = self.routes.get((method, path))
             if not queue:
@@ -120,9 +125,11 @@ class FakeApi:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
                 with api.lock:
-                    api.seen.append(Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body))
-                reply = api._next(self.command, parts.path)
+                    api.seen.append(seen)
+                found = api._next(self.command, parts.path)
+                reply = found if isinstance(found, Reply) else found(seen)
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.payload()
@@ -142,11 +149,20 @@ class FakeApi:
         return Handler
 
 
+@contextmanager
+def serving() -> Iterator[FakeApi]:
+    """A fake platform API on a free port of 127.0.0.1, stopped on leaving."""
+    fake = FakeApi()
+    fake.thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
 @pytest.fixture
 def api() -> Iterator[FakeApi]:
     """A fake platform API on a free port of 127.0.0.1, stopped after the test."""
-    fake = FakeApi()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with serving() as fake:
+        yield fake
