@@ -1,7 +1,8 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
 Public functions the dashboard and CLI call (permission action names from responder.permissions:
-queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, admin.rules).
+queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, customer.link,
+customer.merge, admin.rules).
 `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
 checks `responder.permissions.require(actor, action)` first and writes an audit event.
@@ -61,6 +62,10 @@ Sending (responder.sending; senders in responder.senders)
 Labels (responder.labels)
     correct_labels(*, session, actor, post_id, sentiment=None, topic=None) -> list[LabelFeedback]
         queue.label; stored for retraining, the queue item relabelled, one "queue.label" audit event
+Customers (responder.customers)
+    decide_link(*, session, actor, link_id, confirm) -> IdentityLink          customer.link
+    merge_customers(*, session, actor, source_id, target_id) -> AuditEvent    customer.merge; the event lists
+        the rows moved, which undo_merge(*, session, actor, source_id) moves back
 Customer memory (responder.memory)
     customer_history(customer_id, *, session) -> CustomerHistory
     item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,

@@ -1,4 +1,4 @@
-"""Customers from the brand's own records, their known handles and orders, and identity links."""
+"""Customers from the brand's own records, their known handles and orders, identity links, and merges."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from dangol.errors import ConfigError
+from dangol.errors import ConfigError, NotFound
 from dangol.types import utcnow
-from storage.models import Customer, CustomerHandle, CustomerOrder, IdentityLink
+from storage.models import AuditEvent, Customer, CustomerHandle, CustomerOrder, IdentityLink, QueueItem
 
 HANDLE_COLUMNS = {
     "x_handle": "x",
@@ -163,3 +164,77 @@ def applied_customer_ids(author_ids: list[int], *, session: Session) -> dict[int
         )
     )
     return dict(rows.all())
+
+
+# --- merges and identity-link decisions (checked and audited by responder.customers) -----------
+
+# Rows that belong to a customer and move with a merge (typed Any: the loop treats them alike).
+_MOVABLE: tuple[tuple[str, Any], ...] = (
+    ("handles", CustomerHandle),
+    ("orders", CustomerOrder),
+    ("links", IdentityLink),
+    ("items", QueueItem),
+)
+
+
+def live_customer(*, session: Session, customer_id: int) -> Customer:
+    """The customer, or NotFound when there is none or it was erased."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        raise NotFound(f"no customer with id {customer_id} (or it was erased)")
+    return customer
+
+
+def identity_link(*, session: Session, link_id: int) -> IdentityLink:
+    """The identity link, or NotFound."""
+    link = session.get(IdentityLink, link_id)
+    if link is None:
+        raise NotFound(f"no identity link with id {link_id}")
+    return link
+
+
+def move_customer_rows(*, session: Session, source_id: int, target_id: int) -> dict[str, list[int]]:
+    """Give the source customer's handles, orders, identity links and queue items to the target;
+    returns the ids moved by kind ("handles", "orders", "links", "items"), for `move_rows_back`."""
+    moved: dict[str, list[int]] = {}
+    for name, table in _MOVABLE:
+        moved[name] = list(session.exec(select(table.id).where(table.customer_id == source_id)))
+        _reassign(session, table, moved[name], source_id=None, to=target_id)
+    return moved
+
+
+def move_rows_back(*, session: Session, moved: dict[str, Any], source_id: int, target_id: int) -> None:
+    """Return to the source customer the rows a merge `moved`, those the target still holds (rows
+    changed since stay put)."""
+    for name, table in _MOVABLE:
+        _reassign(session, table, moved.get(name) or [], source_id=target_id, to=source_id)
+
+
+def _reassign(session: Session, table: Any, ids: list[int], *, source_id: int | None, to: int) -> None:
+    if not ids:
+        return
+    stmt = update(table).where(table.id.in_(ids))
+    if source_id is not None:
+        stmt = stmt.where(table.customer_id == source_id)
+    session.execute(stmt.values(customer_id=to).execution_options(synchronize_session=False))
+
+
+def last_merge(*, session: Session, customer_id: int) -> AuditEvent | None:
+    """The customer's last merge event (it lists the rows moved), unless an unmerge came after it."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.entity_type) == "customer",
+            col(AuditEvent.entity_id) == str(customer_id),
+            col(AuditEvent.action).in_(["customer.merge", "customer.unmerge"]),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    return event if event is not None and event.action == "customer.merge" else None
+
+
+def merged_into(*, session: Session, customer_id: int) -> int | None:
+    """The customer this one was merged into, unless the merge was undone."""
+    event = last_merge(session=session, customer_id=customer_id)
+    return None if event is None else int(event.after["merged_into"])

@@ -4,8 +4,8 @@ Every list here is bounded (LIMIT/OFFSET or a small LIMIT), filters land on inde
 (queue status/team/assignee, analysis topic, post time), and aggregates are GROUP BY, so a
 page costs the same with a thousand posts as with a million. The queue page itself is chosen
 by `storage.queue_queries.queue_page` (through `responder.queue.list_queue`); `queue_rows` adds
-what a line shows. Customer merges (and their undo) live here too; privacy export and erasure
-are `storage.privacy`'s. The dashboard checks permissions before calling any write.
+what a line shows. Customer merges and link decisions are `storage.customers`' (checked and audited by
+`responder.customers`); privacy export and erasure are `storage.privacy`'s.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from dangol.types import utcnow
+from storage.customers import merged_into
 from storage.models import (
     Alert,
     Analysis,
-    AuditEvent,
     Author,
     Customer,
     CustomerHandle,
@@ -233,144 +232,6 @@ def proposed_links(*, session: Session, limit: int = 50) -> list[tuple[IdentityL
         .limit(limit)
     )
     return [(link, a, c) for link, a, c in session.execute(stmt).all()]
-
-
-def decide_link(*, session: Session, link_id: int, confirm: bool, actor: str) -> IdentityLink:
-    """Confirm (apply) or reject a proposed identity link."""
-    link = session.get(IdentityLink, link_id)
-    if link is None:
-        from dangol.errors import NotFound
-
-        raise NotFound(f"no identity link with id {link_id}")
-    before = link.status
-    link.status = "applied" if confirm else "rejected"
-    link.confirmed_by = actor
-    link.decided_at = utcnow()
-    session.add(link)
-    _audit(
-        session,
-        actor,
-        "identity.confirm" if confirm else "identity.reject",
-        "identity_link",
-        link_id,
-        {"status": before},
-        {"status": link.status},
-    )
-    session.flush()
-    return link
-
-
-def _audit(
-    session: Session,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: object,
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> AuditEvent:
-    # Storage cannot import responder.audit (layering); this is the storage-level writer of the same rows.
-    event = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-    )
-    session.add(event)
-    return event
-
-
-# Rows that belong to a customer and move with a merge (typed Any: the loop treats them alike).
-_MOVABLE: tuple[tuple[str, Any], ...] = (
-    ("handles", CustomerHandle),
-    ("orders", CustomerOrder),
-    ("links", IdentityLink),
-    ("items", QueueItem),
-)
-
-
-def merge_customers(*, session: Session, source_id: int, target_id: int, actor: str) -> AuditEvent:
-    """Move the source customer's handles, orders, links and queue items to the target.
-
-    The audit event records exactly which rows moved, so `undo_merge` can move them back.
-    """
-    from dangol.errors import Conflict, NotFound
-
-    if source_id == target_id:
-        raise Conflict("cannot merge a customer into itself")
-    for cid in (source_id, target_id):
-        customer = session.get(Customer, cid)
-        if customer is None or customer.erased_at is not None:
-            raise NotFound(f"no customer with id {cid} (or it was erased)")
-    moved: dict[str, list[int]] = {}
-    for name, table in _MOVABLE:
-        ids = list(session.execute(select(table.id).where(table.customer_id == source_id)).scalars())
-        moved[name] = ids
-        if ids:
-            session.execute(
-                update(table)
-                .where(table.id.in_(ids))
-                .values(customer_id=target_id)
-                .execution_options(synchronize_session=False)
-            )
-    event = _audit(
-        session,
-        actor,
-        "customer.merge",
-        "customer",
-        source_id,
-        {"customer_id": source_id},
-        {"merged_into": target_id, **moved},
-    )
-    session.flush()
-    return event
-
-
-def _last_merge(session: Session, customer_id: int) -> AuditEvent | None:
-    """The customer's last merge event, unless an unmerge came after it."""
-    event = session.execute(
-        select(AuditEvent)
-        .where(
-            col(AuditEvent.entity_type) == "customer",
-            col(AuditEvent.entity_id) == str(customer_id),
-            col(AuditEvent.action).in_(["customer.merge", "customer.unmerge"]),
-        )
-        .order_by(col(AuditEvent.id).desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return event if event is not None and event.action == "customer.merge" else None
-
-
-def merged_into(*, session: Session, customer_id: int) -> int | None:
-    """The customer this one was merged into, unless the merge was undone."""
-    event = _last_merge(session, customer_id)
-    if event is None:
-        return None
-    return int(event.after["merged_into"])
-
-
-def undo_merge(*, session: Session, source_id: int, actor: str) -> None:
-    """Move back the rows the last merge of `source_id` moved (ones changed since stay put)."""
-    from dangol.errors import Conflict
-
-    event = _last_merge(session, source_id)
-    if event is None:
-        raise Conflict(f"customer {source_id} has no merge to undo")
-    target = int(event.after["merged_into"])
-    for name, table in _MOVABLE:
-        ids = event.after.get(name) or []
-        if ids:
-            session.execute(
-                update(table)
-                .where(table.id.in_(ids), table.customer_id == target)
-                .values(customer_id=source_id)
-                .execution_options(synchronize_session=False)
-            )
-    _audit(session, actor, "customer.unmerge", "customer", source_id, {"merged_into": target}, {})
-    session.flush()
 
 
 # --- topics, sources, alerts -----------------------------------------------------------------

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
+from responder.customers import decide_link, merge_customers, undo_merge
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
@@ -90,16 +91,14 @@ def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: q.CustomerView) -> 
                 act(
                     ctx,
                     "customer.merge",
-                    lambda s, a: q.merge_customers(
-                        session=s, source_id=customer_id, target_id=int(target), actor=a.username
-                    ),
+                    lambda s, a: merge_customers(session=s, actor=a, source_id=customer_id, target_id=int(target)),
                     f"Merged #{customer_id} into #{int(target)}",
                 )
         if view.merged_into and st.button("Undo merge", key=f"unmerge_{customer_id}"):
             act(
                 ctx,
                 "customer.merge",
-                lambda s, a: q.undo_merge(session=s, source_id=customer_id, actor=a.username),
+                lambda s, a: undo_merge(session=s, actor=a, source_id=customer_id),
                 "Merge undone",
             )
     if allowed(actor, "customer.export"):
@@ -165,4 +164,4 @@ def _proposed(ctx: Ctx, actor: Staff) -> None:
 
 def _decide(link_id: int, confirm: bool) -> Callable[[Any, Staff], Any]:
     """The action confirming or rejecting one proposed link (bound now, run on the click)."""
-    return lambda session, actor: q.decide_link(session=session, link_id=link_id, confirm=confirm, actor=actor.username)
+    return lambda session, actor: decide_link(session=session, actor=actor, link_id=link_id, confirm=confirm)

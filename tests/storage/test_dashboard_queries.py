@@ -1,4 +1,4 @@
-"""The dashboard's queries: queue pages and filters, customer merge/undo/erase/export, daily counts."""
+"""The dashboard's queries: queue pages and filters, customer search, erase/export, daily counts."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.errors import Conflict
 from dangol.types import Page, PostIn
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
@@ -126,26 +125,6 @@ def test_customer_search_takes_percent_and_underscore_literally(session: Session
     assert [c.id for c in q.search_customers(session=session, text="%")] == []
     assert [c.id for c in q.search_customers(session=session, text="_ana")] == []
     assert [c.id for c in q.search_customers(session=session, text="100%")] == [percent.id]
-
-
-def test_merge_moves_rows_and_undo_moves_them_back(session: Session, make_post) -> None:
-    ids = seed(session, make_post, SPECS[:1])
-    source, target = make_customer(session, "Dup", "dup1"), make_customer(session, "Real")
-    item = session.get(QueueItem, ids[0])
-    item.customer_id = source.id
-    session.commit()
-    q.merge_customers(session=session, source_id=source.id, target_id=target.id, actor="admin")
-    session.commit()
-    session.expire_all()
-    assert session.get(QueueItem, ids[0]).customer_id == target.id
-    assert q.merged_into(session=session, customer_id=source.id) == target.id
-    q.undo_merge(session=session, source_id=source.id, actor="admin")
-    session.commit()
-    session.expire_all()
-    assert session.get(QueueItem, ids[0]).customer_id == source.id
-    assert session.exec(select(CustomerHandle.customer_id)).one() == source.id
-    with pytest.raises(Conflict, match="no merge to undo"):
-        q.undo_merge(session=session, source_id=source.id, actor="admin")
 
 
 def test_erase_removes_personal_data_and_post_text(session: Session, make_post) -> None:
