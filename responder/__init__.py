@@ -2,7 +2,7 @@
 
 Public functions the dashboard and CLI call (permission action names from responder.permissions:
 queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, customer.link,
-customer.merge, admin.rules).
+customer.merge, customer.export, admin.rules).
 `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
 checks `responder.permissions.require(actor, action)` first and writes an audit event.
@@ -66,6 +66,8 @@ Customers (responder.customers)
     decide_link(*, session, actor, link_id, confirm) -> IdentityLink          customer.link
     merge_customers(*, session, actor, source_id, target_id) -> AuditEvent    customer.merge; the event lists
         the rows moved, which undo_merge(*, session, actor, source_id) moves back
+    export_customer(*, session, actor, customer_id) -> dict     customer.export; actor=None from the CLI
+        (audited as "system:cli")
 Customer memory (responder.memory)
     customer_history(customer_id, *, session) -> CustomerHistory
     item_context(item_id, *, session) -> ItemContext(item, post, author, analysis, customer, history,

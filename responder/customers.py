@@ -1,10 +1,13 @@
-"""Staff actions on customers: identity-link decisions, merges and their undo.
+"""Staff actions on customers: identity-link decisions, merges and their undo, privacy exports.
 
 Each checks the actor's permission, makes its change and writes one audit event, all in the
-caller's transaction.
+caller's transaction. An export from the command line passes `actor=None` and is audited as
+"system:cli" (whoever can run the CLI already holds the server, as for `responder.staff`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlmodel import Session
 
@@ -12,7 +15,7 @@ from dangol.errors import Conflict
 from dangol.types import utcnow
 from responder import audit
 from responder.permissions import require
-from storage import customers
+from storage import customers, privacy
 from storage.models import AuditEvent, IdentityLink, Staff
 
 
@@ -65,3 +68,16 @@ def undo_merge(*, session: Session, actor: Staff, source_id: int) -> None:
         before={"merged_into": target_id},
     )  # fmt: skip
     session.flush()
+
+
+def export_customer(*, session: Session, actor: Staff | None, customer_id: int) -> dict[str, Any]:
+    """Everything stored about a customer, as JSON-able data (`customer.export`, a privacy access
+    request); `actor=None` only from the CLI. NotFound names an unknown id."""
+    if actor is not None:
+        require(actor, "customer.export")
+    data = privacy.export_customer(customer_id, session=session)
+    audit.record(
+        session, actor=actor or "system:cli", action="customer.export", entity_type="customer", entity_id=customer_id
+    )
+    session.flush()
+    return data

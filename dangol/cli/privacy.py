@@ -22,13 +22,12 @@ def customers_export(
     customer_id: int = typer.Argument(..., help="The customer's numeric id."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the JSON here instead of standard output."),
 ) -> None:
-    """Export everything stored about a customer as JSON (a privacy access request)."""
-    from sqlmodel import Session
+    """Export everything stored about a customer as JSON (a privacy access request); audited as system:cli."""
+    from responder.customers import export_customer
+    from storage.engine import session_scope
 
-    from storage.privacy import export_customer
-
-    with Session(state(ctx).engine) as session:
-        data = export_customer(customer_id, session=session)
+    with session_scope(state(ctx).engine) as session:
+        data = export_customer(session=session, actor=None, customer_id=customer_id)
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if out is None:
         typer.echo(text)

@@ -11,11 +11,11 @@ import streamlit as st
 
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
-from responder.customers import decide_link, merge_customers, undo_merge
+from responder.customers import decide_link, export_customer, merge_customers, undo_merge
 from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
-from storage.privacy import erase_customer, export_customer
+from storage.privacy import erase_customer
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -124,10 +124,8 @@ def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: q.CustomerView) -> 
 
 
 def _export(session: Any, actor: Staff, customer_id: int) -> str:
-    from responder.audit import record
-
-    record(session, actor=actor, action="customer.export", entity_type="customer", entity_id=customer_id)
-    return json.dumps(export_customer(customer_id, session=session), ensure_ascii=False, indent=2)
+    data = export_customer(session=session, actor=actor, customer_id=customer_id)
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def _proposed(ctx: Ctx, actor: Staff) -> None:

@@ -1,4 +1,4 @@
-"""Staff actions on customers: link decisions, merges and their undo; each checked and audited once."""
+"""Staff actions on customers: link decisions, merges and their undo, exports; each checked and audited once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from dangol.errors import Conflict, Forbidden, NotFound
-from responder.customers import decide_link, merge_customers, undo_merge
+from responder.customers import decide_link, export_customer, merge_customers, undo_merge
 from responder.queue import route_new
 from storage.customers import merged_into
 from storage.models import AuditEvent, Author, CustomerHandle, IdentityLink, QueueItem
@@ -89,3 +89,16 @@ def test_an_agent_confirms_a_proposed_link_and_the_decision_is_audited(session, 
         decide_link(session=session, actor=make_staff("pat", role="product"), link_id=link.id, confirm=False)
     with pytest.raises(NotFound, match="no identity link with id 404"):
         decide_link(session=session, actor=make_staff("bo"), link_id=404, confirm=False)
+
+
+def test_an_export_checks_the_role_and_is_audited_once_per_export(session, duplicate, make_staff) -> None:
+    source, _ = duplicate
+    data = export_customer(session=session, actor=make_staff("ann", role="admin"), customer_id=source.id)
+    assert data["customer"]["name"] == "Kim M." and data["handles"] == [{"platform": "x", "handle": "kim_m"}]
+    with pytest.raises(Forbidden, match="role 'agent' may not export"):
+        export_customer(session=session, actor=make_staff("amy"), customer_id=source.id)
+    export_customer(session=session, actor=None, customer_id=source.id)
+    assert audited(session, "customer.") == [
+        ("ann", "customer.export", str(source.id)),
+        ("system:cli", "customer.export", str(source.id)),
+    ]

@@ -1,0 +1,37 @@
+"""`dangol customers export`: the privacy export from the command line is audited like the dashboard's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from dangol.cli import app
+from dangol.types import utcnow
+from storage.engine import make_engine, session_scope
+from storage.models import AuditEvent, Customer
+
+
+def test_each_cli_export_writes_one_audit_event_as_the_cli_and_a_failed_one_none(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        customer = Customer(name="Kim Minji", email="kim@example.com", created_at=utcnow())
+        session.add(customer)
+        session.flush()
+        customer_id = customer.id
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n')
+    base = ["--config", str(config), "customers", "export"]
+    exported = CliRunner().invoke(app, [*base, str(customer_id)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["customer"]["email"] == "kim@example.com"
+    missing = CliRunner().invoke(app, [*base, "999"])
+    assert missing.exit_code == 1 and "no customer with id 999" in missing.output
+    with Session(engine) as session:
+        events = [(e.actor, e.action, e.entity_type, e.entity_id) for e in session.exec(select(AuditEvent))]
+    engine.dispose()
+    assert events == [("system:cli", "customer.export", "customer", str(customer_id))]
