@@ -709,21 +709,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", choices=["sentiment-en", "sentiment-ko", "heldout-en", "heldout-ko", "heldout-kote"])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "models")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="The public training data (default: %(default)s).")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:  # missing data: say which file and how to point at it, no traceback
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     kind, language = args.target.split("-")
     if args.target == "heldout-kote":  # polar KOTE comments never trained or calibrated on
-        test = kote_split()["test"]
+        test = kote_split(args.data_dir)["test"]
         keep = [i for i, label in enumerate(test.labels) if label != "neutral"]
         write_labelled(args.out, Dataset([test.texts[i] for i in keep], [test.labels[i] for i in keep]))
         sys.stdout.write(json.dumps({"file": str(args.out), "rows": len(keep)}) + "\n")
         return 0
     if kind == "heldout":
-        _, val = public_split(language)
+        _, val = public_split(language, args.data_dir)
         write_labelled(args.out, val)
         sys.stdout.write(json.dumps({"file": str(args.out), "rows": len(val)}) + "\n")
         return 0
     started = time.perf_counter()
-    head, metrics = train_language(language)
+    head, metrics = train_language(language, data_dir=args.data_dir)
     path = args.out / f"sentiment-{language}.npz"
     head.save(path)
     sys.stdout.write(

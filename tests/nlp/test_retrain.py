@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,17 +154,13 @@ def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_r
     assert kept.meta["trained"]["val_rows"] == 200 + held
 
 
-def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(tmp_path: Path) -> None:
     from nlp import train as recipe
 
-    # `python -m nlp.train` reads the default data folder: here, the vendored NSMC and KOTE rows.
-    monkeypatch.setattr(recipe, "public_split", functools.partial(recipe.public_split, data_dir=DATA))
-    train, val = recipe.public_split("ko")
+    train, val = recipe.public_split("ko", DATA)
     kote = recipe.kote_split(DATA)
     out = tmp_path / "heldout.tsv"
-    assert recipe.main(["heldout-ko", "--out", str(out)]) == 0
+    assert recipe.main(["heldout-ko", "--out", str(out), "--data-dir", str(DATA)]) == 0
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     assert [(r["text"], r["label"]) for r in rows] == list(zip(val.texts, val.labels, strict=True))
@@ -182,11 +177,15 @@ def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(
     assert not (set(kote["test"].texts) - seen_twice) & (set(train.texts) | {r["text"] for r in rows})
 
 
-def test_a_missing_public_data_file_is_named_with_the_data_dir_option(tmp_path: Path) -> None:
-    from nlp.train import load_public
+def test_a_missing_public_data_file_is_named_with_the_data_dir_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nlp.train import load_public, main
 
     with pytest.raises(ConfigError, match=r"nsmc/val\.tsv.*--data-dir"):
         load_public("nsmc", "val", tmp_path)
+    assert main(["heldout-ko", "--out", str(tmp_path / "x.tsv"), "--data-dir", str(tmp_path)]) == 2
+    assert "nsmc" in capsys.readouterr().err
 
 
 def test_retrain_command_names_the_missing_file_and_data_dir_without_a_traceback(tmp_path: Path) -> None:
