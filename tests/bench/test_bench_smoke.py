@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func
@@ -12,6 +14,7 @@ from sqlmodel import Session, select
 from bench import markdown, pieces, run
 from bench.generate import generate
 from storage.engine import make_engine
+from storage.migrate import upgrade
 from storage.models import Analysis, Author, Post, QueueItem
 from tests.conftest import REPO
 
@@ -19,26 +22,48 @@ CONFIG = REPO / "config.toml"
 LATENCY_KEYS = {"p50_ms", "p95_ms", "max_ms", "repeats", "load_average"}
 
 
-def test_generator_fills_every_table_and_gives_the_same_data_for_the_same_seed(database_url: str) -> None:
-    engine = make_engine(database_url)
-    made = generate(engine, 300, seed=3, progress=False)
+def test_generator_fills_every_table_as_its_docstring_says(database_url: str) -> None:
+    # 300 posts, one author per five, every post analyzed; 8 weeks of posts on six platforms ending
+    # 2026-11-22; complaints queued now and then (about one post in six), nothing else queued.
+    rows = generated_rows(database_url, seed=3)
+    posts, analyses, queued = rows["posts"], rows["analyses"], rows["queued"]
+    assert (len(posts), rows["authors"]) == (300, 60)
+    assert sorted(a[0] for a in analyses) == sorted(p[0] for p in posts)
+    assert {p[1] for p in posts} == {"x", "reddit", "mastodon", "bluesky", "rss", "naver"}
+    end = datetime(2026, 11, 22, tzinfo=UTC)
+    assert all(end - timedelta(weeks=8) <= p[3] <= end for p in posts)
+    complaints = {a[0] for a in analyses if a[2] == "negative"}
+    assert {q[0] for q in queued} <= complaints
+    assert 300 / 12 <= len(queued) <= 300 / 3
+
+
+def test_the_same_seed_gives_the_same_rows_and_another_seed_others(database_url: str, tmp_path: Path) -> None:
+    first = generated_rows(database_url, seed=3)
+    assert generated_rows(f"sqlite:///{tmp_path}/again.db", seed=3) == first
+    assert generated_rows(f"sqlite:///{tmp_path}/other.db", seed=4) != first
+
+
+def generated_rows(url: str, *, seed: int) -> dict[str, Any]:
+    """What `generate(300 posts, seed)` stored: posts, analyses and queue items as plain tuples."""
+    engine = make_engine(url)
+    upgrade(engine)
+    made = generate(engine, 300, seed=seed, progress=False)
     with Session(engine) as session:
-        counts = [session.exec(select(func.count()).select_from(t)).one() for t in (Post, Analysis, Author)]
-        queued = session.exec(select(func.count()).select_from(QueueItem)).one()
-        first = session.exec(select(Post.text).where(Post.id == 17)).one()
+        rows = {
+            "posts": session.exec(select(Post.id, Post.platform, Post.text, Post.created_at).order_by(Post.id)).all(),
+            "analyses": session.exec(
+                select(
+                    Analysis.post_id, Analysis.language, Analysis.sentiment, Analysis.primary_topic, Analysis.risk
+                ).order_by(Analysis.post_id)
+            ).all(),
+            "queued": session.exec(
+                select(QueueItem.post_id, QueueItem.status, QueueItem.team).order_by(QueueItem.post_id)
+            ).all(),
+            "authors": session.exec(select(func.count()).select_from(Author)).one(),
+        }
     engine.dispose()
-    assert made["posts"] == 300 and counts == [300, 300, 60]
-    assert 0 < queued < 300
-    assert first == _text_of_post_17_with_seed_3()
-
-
-def _text_of_post_17_with_seed_3() -> str:
-    import random
-
-    from bench.generate import _posts
-
-    rows = list(_posts(17, 60, random.Random(3)))
-    return rows[16]["post"]["text"]
+    assert made["posts"] == 300 and made["authors"] == rows["authors"]
+    return {name: [tuple(r) for r in value] if isinstance(value, list) else value for name, value in rows.items()}
 
 
 def test_generated_postgresql_ids_continue_after_the_loaded_rows(postgres_url: str) -> None:
@@ -97,8 +122,6 @@ def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
     from dangol.settings import load_settings
 
     engine = make_engine(f"sqlite:///{tmp_path}/weekly.db")
-    from storage.migrate import upgrade
-
     upgrade(engine)
     generate(engine, 500, progress=False)
     result = pieces.weekly_time(engine, load_settings(CONFIG), WEEK, NOW)
