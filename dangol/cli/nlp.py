@@ -141,6 +141,7 @@ def retrain_command(
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
     from dangol.registry import parse_options
+    from nlp.encoder import build_encoder
     from nlp.sentiment import HeadOptions
     from nlp.train import CONFIGS, DATA, retrain
 
@@ -157,7 +158,9 @@ def retrain_command(
     if not folder.is_dir():
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
-    for result in retrain(feedback, heads_dir, language, data_dir=folder, domain=domain, out=out):
+    # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them.
+    encoder = build_encoder(settings)
+    for result in retrain(feedback, heads_dir, language, encoder.encode, data_dir=folder, domain=domain, out=out):
         if out is not None:
             better = "not worse than" if result.kept else "worse than"
             verdict = f"written to {result.path} ({better} the active head; the active head is unchanged)"

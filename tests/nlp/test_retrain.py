@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from dangol.cli import app
 from dangol.cli.nlp import feedback_rows
 from dangol.errors import ConfigError
+from nlp.base import encoders
 from nlp.sentiment import SentimentHead, head_path
 from nlp.train import retrain, split_holdout, train_language
 from storage.models import Analysis, Author, LabelFeedback, Post
@@ -101,6 +104,42 @@ def test_retrain_command_prints_before_and_after_and_keeps_heads_in_the_configur
     assert result.exit_code == 0, result.output
     line = result.stdout.strip().splitlines()[-1]
     assert line.startswith("ko: accuracy ") and "with 0 added rows: discarded" in line
+
+
+class RecordingEncoder:
+    """Registered as `[nlp.encoder] use = "recording"`: a vector per text from its hash, and a record
+    of every text it was given."""
+
+    version = "recording:recording-test"
+    dim = 384
+    blind_languages: frozenset[str] = frozenset()
+    read: list[str] = []
+
+    @classmethod
+    def from_settings(cls, settings: object) -> RecordingEncoder:
+        return cls()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        RecordingEncoder.read.extend(texts)
+        seeds = [int.from_bytes(hashlib.sha1(t.encode()).digest()[:8], "little") for t in texts]
+        rows = np.array([np.random.default_rng(seed).standard_normal(self.dim) for seed in seeds], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_retrain_command_encodes_with_the_configured_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It ran the default int8 ONNX encoder whatever [nlp.encoder] use said.
+    monkeypatch.setattr("nlp.train.CACHE", tmp_path / "cache")
+    monkeypatch.setattr(RecordingEncoder, "read", [])
+    encoders.register("recording", RecordingEncoder)
+    data = small_nsmc(tmp_path / "data", train_rows=60)
+    config = head_config(tmp_path)
+    config.write_text(config.read_text() + '[nlp.encoder]\nuse = "recording"\n')
+    args = ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data)]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "new")])
+    assert result.exit_code == 0, result.output
+    # It read the training rows and the 400 validation rows (half of which join training).
+    assert len(set(RecordingEncoder.read)) >= 400
+    assert SentimentHead.load(tmp_path / "new" / "sentiment-ko.npz").meta["encoder"] == "recording-test"
 
 
 def test_retrain_command_refuses_an_unknown_language(tmp_path: Path) -> None:
