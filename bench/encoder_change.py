@@ -19,8 +19,8 @@ from pathlib import Path
 from bench.machine import describe
 from dangol.benchmark import bench_pipeline
 from dangol.settings import load_settings
-from nlp.encoder import MINILM
-from nlp.onnx_encoder import export_onnx, is_exported
+from nlp.encoders.base import MINILM
+from nlp.encoders.onnx_int8 import export_onnx, is_exported
 
 REPO = Path(__file__).resolve().parents[1]
 # The last commit whose nlp/models held the MiniLM heads.

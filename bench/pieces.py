@@ -39,8 +39,9 @@ REPLAY_PLATFORM = "mastodon"
 
 def encoder_throughput(texts: list[str], *, batch_size: int = 64) -> dict[str, Any]:
     """Torch fp32 and ONNX int8 MiniLM on the same texts, one after the other in this process."""
-    from nlp.encoder import DEFAULT_ONNX_DIR, PACKAGED_MODEL, SentenceTransformerEncoder
-    from nlp.onnx_encoder import OnnxEncoder, export_onnx, is_exported
+    from nlp.encoders.base import DEFAULT_ONNX_DIR, PACKAGED_MODEL
+    from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported
+    from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 
     if not is_exported(DEFAULT_ONNX_DIR):
         export_onnx(DEFAULT_ONNX_DIR)
@@ -62,7 +63,7 @@ def encoder_throughput(texts: list[str], *, batch_size: int = 64) -> dict[str, A
 def pipeline_throughput(settings: Settings, posts: int) -> dict[str, Any]:
     """`dangol bench pipeline`: analyze end to end against the raw (default) encoder, same run."""
     from dangol.benchmark import bench_pipeline
-    from nlp.encoder import build_encoder
+    from nlp.encoders import build_encoder
 
     with tempfile.TemporaryDirectory(prefix="dangol-bench-") as workdir:
         result = bench_pipeline(settings, posts, Path(workdir)).as_json()

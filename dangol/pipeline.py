@@ -396,7 +396,7 @@ def train_topics(
     if not examples and not usable:
         raise AnalysisError("nothing to train on: give labelled examples or correct some topics in the dashboard first")
     if encoder is None:
-        from nlp.encoder import build_encoder
+        from nlp.encoders import build_encoder
 
         encoder = build_encoder(settings)
     current = FewShotHead.load(head_path) if head_path.exists() else None

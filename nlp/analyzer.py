@@ -65,7 +65,7 @@ class Analyzer:
     @classmethod
     def from_settings(cls, settings: Settings, head_path: Path | str = DEFAULT_HEAD_PATH) -> Analyzer:
         """Build the configured encoder, sentiment classifier and topic model (with its head if trained)."""
-        from nlp.encoder import build_encoder
+        from nlp.encoders import build_encoder
         from nlp.sentiment import build_sentiment
         from nlp.taxonomy import taxonomy_from_settings
 

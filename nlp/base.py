@@ -48,8 +48,8 @@ class SentimentClassifier(Protocol):
 encoders = Registry(
     "encoder",
     {
-        "sentence-transformers": "nlp.encoder:SentenceTransformerEncoder",
-        "onnx": "nlp.onnx_encoder:OnnxEncoder",
+        "sentence-transformers": "nlp.encoders.sentence_transformer:SentenceTransformerEncoder",
+        "onnx": "nlp.encoders.onnx_int8:OnnxEncoder",
     },
     group="dangol.encoders",
 )

@@ -178,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     import platform
     import sys
 
-    from nlp.encoder import DEFAULT_ONNX_DIR, SentenceTransformerEncoder
-    from nlp.onnx_encoder import OnnxEncoder
+    from nlp.encoders.base import DEFAULT_ONNX_DIR
+    from nlp.encoders.onnx_int8 import OnnxEncoder
+    from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
     from nlp.train import load_public
 
     parser = argparse.ArgumentParser(description="Encoder throughput: torch fp32 vs ONNX int8 on the same posts.")

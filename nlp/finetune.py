@@ -269,7 +269,7 @@ def finetune(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nlp.encoder import rebuilt_e5
+    from nlp.encoders.base import rebuilt_e5
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DATA)

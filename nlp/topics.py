@@ -2,7 +2,7 @@
 
 Zero-shot: each topic's prototypes (name with description, and the examples) are embedded once;
 a post's similarity to the topic is the cosine to their normalized mean, mapped to 0..1 by a
-logistic calibration of the encoder's (`zero_shot` in `nlp.encoder.ModelTraits`: each model
+logistic calibration of the encoder's (`zero_shot` in `nlp.encoders.base.ModelTraits`: each model
 spreads its cosines differently, e5 far higher than MiniLM). Multi-label:
 every topic whose score reaches `topic_threshold` applies; none reaching it means "other".
 

@@ -35,7 +35,7 @@ from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-    from nlp.onnx_encoder import OnnxEncoder
+    from nlp.encoders.onnx_int8 import OnnxEncoder
 
 # The public training data is not part of the repository: `../shared/data` beside the clone by
 # default, or the folder given with --data-dir.
@@ -523,14 +523,14 @@ class DefaultEncode:
     vectors they will be given."""
 
     def __init__(self) -> None:
-        from nlp.encoder import PACKAGED_MODEL
+        from nlp.encoders.base import PACKAGED_MODEL
 
         self._encoder: OnnxEncoder | None = None
         self.version = f"onnx-int8:{PACKAGED_MODEL}"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         from dangol.settings import load_settings
-        from nlp.onnx_encoder import OnnxEncoder
+        from nlp.encoders.onnx_int8 import OnnxEncoder
 
         self._encoder = self._encoder or OnnxEncoder.from_settings(load_settings(None))
         return self._encoder.encode(texts)

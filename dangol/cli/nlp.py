@@ -105,8 +105,8 @@ def export_onnx_command(
     out: Path = typer.Option(None, "--out", help="Folder to write (default: [nlp.encoder] onnx_dir)."),
 ) -> None:
     """Export the encoder to ONNX, quantize it to int8 and check cosine >= 0.98 to fp32."""
-    from nlp.encoder import encoder_options
-    from nlp.onnx_encoder import export_onnx
+    from nlp.encoders.base import encoder_options
+    from nlp.encoders.onnx_int8 import export_onnx
 
     opts = encoder_options(eval_settings(ctx))
     folder = out or Path(opts.onnx_dir)
@@ -141,7 +141,7 @@ def retrain_command(
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
     from dangol.registry import parse_options
-    from nlp.encoder import build_encoder
+    from nlp.encoders import build_encoder
     from nlp.sentiment import HeadOptions
     from nlp.train import CONFIGS, DATA, retrain
 

@@ -37,7 +37,7 @@ def eval_topics(
     train: Path | None = typer.Option(None, "--train", help="Labelled training file (same columns): few-shot."),
 ) -> None:
     """Score topic classification on labelled data; the last line is JSON with n, accuracy, macro_f1."""
-    from nlp.encoder import build_encoder
+    from nlp.encoders import build_encoder
     from nlp.taxonomy import load_taxonomy
     from nlp.topic_eval import evaluate_topics, read_labelled
 

@@ -53,6 +53,6 @@ class KeywordSentiment:
 @cache
 def real_encoder() -> Any:
     """The packaged all-MiniLM-L6-v2 through sentence-transformers (offline), loaded once."""
-    from nlp.encoder import SentenceTransformerEncoder
+    from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 
     return SentenceTransformerEncoder()

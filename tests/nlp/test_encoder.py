@@ -9,8 +9,11 @@ import pytest
 
 from dangol.errors import AnalysisError
 from dangol.settings import load_settings
-from nlp.encoder import E5_SMALL, MINILM, SentenceTransformerEncoder, build_encoder
-from nlp.onnx_encoder import OnnxEncoder, export_onnx, is_exported
+from nlp.base import encoders
+from nlp.encoders import build_encoder
+from nlp.encoders.base import E5_SMALL, MINILM
+from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported
+from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 from tests.conftest import DATA
 from tests.labelled_text import demo_posts, first_rows
 
@@ -107,6 +110,28 @@ def test_use_onnx_runs_the_export_with_the_models_prefix(onnx_dir: Path) -> None
 def test_use_sentence_transformers_runs_torch_even_when_an_export_exists(onnx_dir: Path) -> None:
     overrides = {"nlp": {"encoder": {"use": "sentence-transformers", "onnx_dir": str(onnx_dir)}}}
     assert isinstance(build_encoder(load_settings(None, overrides=overrides)), SentenceTransformerEncoder)
+
+
+@pytest.mark.parametrize(
+    ("use", "implementation"), [("sentence-transformers", SentenceTransformerEncoder), ("onnx", OnnxEncoder)]
+)
+def test_each_use_names_the_encoder_that_runs(use: str, implementation: type) -> None:
+    assert encoders.get(use) is implementation
+
+
+def test_the_encoder_base_imports_no_encoder_and_nlp_imports_in_no_circle() -> None:
+    import grimp
+
+    graph = grimp.build_graph("nlp")
+    for implementation in ("nlp.encoders.sentence_transformer", "nlp.encoders.onnx_int8"):
+        assert not graph.chain_exists(importer="nlp.encoders.base", imported=implementation)
+    circles = [
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=imported, imported=module)
+    ]
+    assert circles == []
 
 
 def test_onnx_for_an_unpackaged_model_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:

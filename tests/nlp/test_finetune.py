@@ -43,7 +43,7 @@ def test_adapters_start_as_the_original_model_and_wrap_only_the_chosen_layers() 
     import torch
     from transformers import AutoModel
 
-    from nlp.encoder import rebuilt_e5
+    from nlp.encoders.base import rebuilt_e5
 
     model = AutoModel.from_pretrained(str(rebuilt_e5())).eval()
     ids = torch.tensor([[0, 1000, 2000, 2]])
@@ -59,7 +59,7 @@ def test_adapters_start_as_the_original_model_and_wrap_only_the_chosen_layers() 
 
 
 def test_finetuning_writes_an_adapter_that_moves_the_model_a_little(tmp_path: Path) -> None:
-    from nlp.encoder import rebuilt_e5
+    from nlp.encoders.base import rebuilt_e5
 
     base = rebuilt_e5()
     recipe = Recipe(batch_size=8, first_layer=10, rank=4, lr=5e-3, en_rows=12, ko_rows=12)

