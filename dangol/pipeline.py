@@ -518,10 +518,19 @@ def _link_audit(link: IdentityLink) -> AuditEvent:
 
 
 def route(settings: Settings, engine: Engine) -> Any:
-    """Turn analyzed, actionable posts into queue items (see responder.queue.route_new)."""
-    from responder.queue import route_new
+    """Turn analyzed, actionable posts into queue items (see responder.queue.route_new), after
+    grouping again the near-duplicates parallel analysis split (dangol.grouping), in the same
+    routing turn."""
+    from dangol.grouping import regroup_parallel_duplicates
+    from nlp.encoders.base import encoder_options, model_traits
+    from responder.queue import RouteResult, route_new
+    from storage.queue_queries import take_routing_turn
 
     with session_scope(engine) as session:
+        if not take_routing_turn(session=session):
+            return RouteResult()  # another worker is routing: its pass routes what is waiting
+        blind = model_traits(encoder_options(settings).model).blind_languages
+        regroup_parallel_duplicates(settings, session, blind)
         return route_new(session=session, settings=settings)
 
 

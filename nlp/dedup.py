@@ -152,3 +152,34 @@ def _similar_key(
         if fuzz.ratio(normalized[i], text) >= MIN_CHAR_SIMILARITY:
             return key
     return None
+
+
+@dataclass(slots=True)
+class Written:
+    """A post for `regroup`: its grouping item, embedding, member entry and writing order."""
+
+    item: DedupItem
+    embedding: np.ndarray
+    member: ClusterMember
+    order: tuple[object, int]  # (created_at, post id): who wrote first
+
+
+def regroup(
+    starters: list[Written], window: list[Written], threshold: float, blind_languages: frozenset[str] = frozenset()
+) -> dict[int, str]:
+    """Post id → the cluster key each starter should have: a starter is a post that began its own
+    cluster ("p:<post id>") although another worker may have been analyzing a copy of it at the
+    same moment, each unseen by the other. Each starter is grouped again against the posts of
+    `window` written before it, as if those had been analyzed first; only starters that find a
+    cluster are returned. Starters are taken oldest first, so a chain of copies ends in one cluster."""
+    moves: dict[int, str] = {}
+    for starter in sorted(starters, key=lambda s: s.order):
+        own = f"p:{starter.item.post_id}"
+        earlier = [w.member for w in window if w.order < starter.order and w.item.post_id != starter.item.post_id]
+        if not earlier:
+            continue
+        _, (key,) = cluster_keys([starter.item], starter.embedding[np.newaxis, :], earlier, threshold, blind_languages)
+        if key != own and not key.startswith("r:"):
+            moves[starter.item.post_id] = key
+            starter.member.cluster_key = key  # later copies in the window join where this one went
+    return moves

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, literal, select, update
 from sqlmodel import Session, col
 
 from storage.models import Analysis, Author, Post
@@ -111,3 +111,95 @@ def save_analyses(*, session: Session, analyses: list[tuple[int, dict[str, Any],
     )
     ids = [post_id for post_id, _, _ in analyses]
     session.execute(update(Post).where(Post.id.in_(ids)).values(analyzed=True))  # type: ignore[union-attr]
+
+
+@dataclass(slots=True)
+class GroupedPost:
+    """An analyzed post as near-duplicate grouping sees it, with when it was written."""
+
+    analysis_id: int
+    post_id: int
+    created_at: datetime
+    language: str
+    referenced_id: str | None
+    member: RecentMember
+
+
+def _grouped_posts(stmt: Any, session: Session) -> list[GroupedPost]:
+    out = []
+    for (
+        analysis_id,
+        post_id,
+        created,
+        language,
+        referenced,
+        key,
+        text_hash,
+        blob,
+        platform,
+        external_id,
+        text,
+    ) in session.execute(stmt).all():
+        vector = embedding_from_bytes(blob)
+        if vector is not None:
+            member = RecentMember(key, text_hash, vector, platform, external_id, text or "")
+            out.append(GroupedPost(analysis_id, post_id, created, language, referenced, member))
+    return out
+
+
+_GROUPED_COLUMNS = (
+    col(Analysis.id),
+    col(Post.id),
+    col(Post.created_at),
+    col(Analysis.language),
+    col(Post.referenced_id),
+    col(Analysis.cluster_key),
+    col(Analysis.text_hash),
+    col(Analysis.embedding),
+    col(Post.platform),
+    col(Post.external_id),
+    col(Post.text),
+)
+
+
+def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[GroupedPost]:
+    """Unrouted analyses of live posts that began a cluster of their own ("p:<post id>") which no
+    other analysis has joined: the ones a worker analyzing in parallel may have split from a
+    cluster another worker was starting at the same moment."""
+    joined = Analysis.__table__.alias("joined")  # type: ignore[attr-defined]
+    others = (
+        select(joined.c.id)
+        .where(joined.c.cluster_key == col(Analysis.cluster_key), joined.c.id != col(Analysis.id))
+        .exists()
+    )
+    stmt = (
+        select(*_GROUPED_COLUMNS)
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(
+            col(Analysis.routed).is_(False),
+            col(Post.deleted_at).is_(None),
+            col(Analysis.cluster_key) == literal("p:").concat(cast(col(Post.id), String)),
+            ~others,
+        )
+        .order_by(col(Post.created_at), col(Post.id))
+        .limit(limit)
+    )
+    return _grouped_posts(stmt, session)
+
+
+def analyzed_between(*, session: Session, start: datetime, end: datetime, limit: int = 5000) -> list[GroupedPost]:
+    """Analyzed posts written in [start, end] (the newest `limit`)."""
+    stmt = (
+        select(*_GROUPED_COLUMNS)
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(col(Post.created_at) >= start, col(Post.created_at) <= end)
+        .order_by(col(Post.created_at).desc())
+        .limit(limit)
+    )
+    return _grouped_posts(stmt, session)
+
+
+def move_to_clusters(*, session: Session, moves: dict[int, str]) -> None:
+    """Give each analysis (by id) its new cluster key, in the caller's transaction."""
+    for analysis_id, key in moves.items():
+        session.execute(update(Analysis).where(col(Analysis.id) == analysis_id).values(cluster_key=key))

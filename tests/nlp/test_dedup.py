@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nlp.base import ClusterMember
-from nlp.dedup import DedupItem, cluster_keys, normalize_text, text_hash
+from nlp.dedup import DedupItem, Written, cluster_keys, normalize_text, regroup, text_hash
 from tests.nlp.semantic_fakes import HashingEncoder
 
 CAMPAIGN = "Boycott Acme Coffee until they pay their baristas fairly! #fairpay"
@@ -74,3 +74,26 @@ def test_keys_are_deterministic_for_the_same_input() -> None:
 
 def test_empty_batch_gives_no_keys() -> None:
     assert cluster_keys([], np.zeros((0, 8), dtype=np.float32), [], 0.9) == ([], [])
+
+
+def _written(post_id: int, text: str, minute: int, key: str | None = None) -> Written:
+    vector = HashingEncoder().encode([text])[0]
+    member = ClusterMember(key or f"p:{post_id}", text_hash(text), vector, "x", f"e{post_id}", text)
+    return Written(DedupItem(post_id, "x", text, None, "en", f"e{post_id}"), vector, member, (minute, post_id))
+
+
+def test_copies_split_by_parallel_analysis_join_the_first_written() -> None:
+    # Three copies, each analyzed by another worker at once: each began a cluster of its own.
+    first, second, third = _written(1, CAMPAIGN, 0), _written(2, f"RT {CAMPAIGN}", 1), _written(3, CAMPAIGN, 2)
+    other = _written(4, "My latte was cold this morning, please fix it", 1)
+    window = [first, second, third, other]
+    moves = regroup([third, second, first, other], window, 0.92)
+    assert moves == {2: "p:1", 3: "p:1"}  # the original keeps its key; unrelated posts stay
+
+
+def test_a_copy_joins_the_cluster_its_earlier_copy_already_belongs_to() -> None:
+    routed = _written(7, CAMPAIGN, 0, key="p:5")  # already grouped (and routed) under p:5
+    late = _written(9, CAMPAIGN, 3)
+    assert regroup([late], [routed, late], 0.92) == {9: "p:5"}
+    # Nothing written before it: it stays the start of its cluster.
+    assert regroup([routed], [routed, late], 0.92) == {}

@@ -1,0 +1,47 @@
+"""Near-duplicates that parallel analysis split: grouped again before routing.
+
+Workers analyze batches at the same time, and a post only joins clusters of posts already stored
+as analyzed: two copies of one complaint analyzed at the same moment by two workers each begin a
+cluster of their own, and a burst becomes several queue items (the 4-worker soak in BENCHMARKS.md:
+42 items with one worker, 96 with four). Routing runs one pass at a time across workers, so before
+it routes, the posts that began a cluster no other post joined are grouped again against the posts
+written before them (nlp.dedup.regroup), and join the cluster they would have joined had the
+workers analyzed one after the other.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from dangol.settings import Settings
+from storage import analysis_store
+
+
+def regroup_parallel_duplicates(settings: Settings, session: Session, blind_languages: frozenset[str]) -> int:
+    """Move split near-duplicates into their cluster (in the caller's transaction); how many moved."""
+    from nlp.base import ClusterMember
+    from nlp.dedup import DedupItem, Written, regroup
+
+    starters = analysis_store.unrouted_cluster_starters(session=session)
+    if not starters:
+        return 0
+    start, end = analysis_store.window_around([s.created_at for s in starters], settings.nlp.duplicate_window_hours)
+    rows = {g.post_id: g for g in analysis_store.analyzed_between(session=session, start=start, end=end)}
+    rows.update({s.post_id: s for s in starters if s.post_id not in rows})
+
+    def written(g: analysis_store.GroupedPost) -> Written:
+        m = g.member
+        item = DedupItem(g.post_id, m.platform, m.text, g.referenced_id, g.language, m.external_id)
+        member = ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
+        return Written(item, m.embedding, member, (g.created_at, g.post_id))
+
+    window = {post_id: written(g) for post_id, g in rows.items()}
+    moves = regroup(
+        [window[s.post_id] for s in starters],
+        list(window.values()),
+        settings.nlp.duplicate_similarity,
+        blind_languages,
+    )
+    analysis_ids = {s.post_id: s.analysis_id for s in starters}
+    analysis_store.move_to_clusters(session=session, moves={analysis_ids[p]: key for p, key in moves.items()})
+    return len(moves)
