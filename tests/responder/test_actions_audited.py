@@ -28,7 +28,7 @@ READS = {"queue.view", "customer.view", "topic.view", "report.view", "alert.view
 # Actions no single function performs yet (issue #16), with what happens instead.
 NOT_YET_ACTIONS = {
     "topic.export": "the Topics page downloads reports' topic CSV directly: no action function, no audit event",
-    "admin.teams": "responder.staff.ensure_team takes no actor: the Admin page's team form is checked there",
+    "admin.teams": "responder.staff.ensure_team takes no actor and writes no audit event; the Admin page checks",
 }
 
 
