@@ -25,6 +25,7 @@ from dangol.types import DeadLetterIn, Page, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
+from storage.privacy import skip_erased
 
 
 @dataclass(slots=True)
@@ -149,6 +150,7 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
         else:
             unique.setdefault(key, post)
     posts = [post for key, post in unique.items() if key not in deleted]
+    posts = skip_erased(posts, session=session)  # an erased customer's posts stay erased when listed again
     result.deleted = mark_deleted(session, sorted(deleted), now)
     author_ids = upsert_authors(session, posts, now)
     if posts:

@@ -6,11 +6,15 @@ posts and the replies staff wrote to them. Exports mask other people's e-mail ad
 numbers and resident registration numbers; the customer's own stay readable, it is their data.
 Erasure keeps the rows that other records point at (posts, queue items, the customer row) but
 clears every personal field, and leaves one audit event that says who erased when, with counts
-only.
+only. The platform's ids of the erased posts and authors (a Naver id is the blog's address, so the
+person's handle) are kept only as one-way digests (`erased_key`): the row still stands for the
+post, so collecting it again stores nothing (`skip_erased`), and nothing readable is left.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +23,7 @@ from sqlmodel import Session, col
 
 from dangol.errors import NotFound
 from dangol.redact import redact_pii
-from dangol.types import utcnow
+from dangol.types import PostIn, utcnow
 from storage.deletions import clear_posts
 from storage.models import (
     Alert,
@@ -37,6 +41,7 @@ from storage.models import (
 )
 
 ERASED = "[erased]"
+ERASED_KEY_PREFIX = "erased:"
 
 
 def export_customer(customer_id: int, *, session: Session) -> dict[str, Any]:
@@ -127,6 +132,7 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     reply_ids = list(session.execute(select(col(Reply.id)).where(col(Reply.post_id).in_(post_ids or [-1]))).scalars())
     _scrub_alerts_and_dead_letters(session, customer, author_ids)  # before the handles are cleared
     _clear_content(session, author_ids, post_ids, item_ids, reply_ids, now)
+    _digest_platform_ids(session, author_ids, post_ids)
     _scrub_audit(session, customer_id, item_ids, reply_ids)
     removed = session.execute(delete(IdentityLink).where(col(IdentityLink.customer_id) == customer_id))
     links = removed.rowcount  # type: ignore[attr-defined]
@@ -149,6 +155,37 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     )
     session.flush()
     return counts
+
+
+def erased_key(platform: str, platform_id: str) -> str:
+    """What stands for a post's or an author's id on its platform once its owner is erased."""
+    digest = hashlib.sha256(f"{platform}:{platform_id}".encode()).hexdigest()
+    return f"{ERASED_KEY_PREFIX}{digest[:40]}"
+
+
+def _digest_platform_ids(session: Session, author_ids: list[int], post_ids: list[int]) -> None:
+    """Replace the platform's ids of the erased posts and authors by their digests."""
+    for table, ids, column in ((Post, post_ids, "external_id"), (Author, author_ids, "platform_id")):
+        key = getattr(table, column)
+        rows = session.execute(
+            select(col(table.id), col(table.platform), col(key)).where(
+                col(table.id).in_(ids or [-1]), col(key).not_like(f"{ERASED_KEY_PREFIX}%")
+            )
+        ).all()
+        if rows:
+            changes = [{"id": i, column: erased_key(platform, value)} for i, platform, value in rows]
+            session.execute(update(table), changes, execution_options={"synchronize_session": False})
+
+
+def skip_erased(posts: Sequence[PostIn], *, session: Session) -> list[PostIn]:
+    """`posts` without those of erased customers, which stay erased when a platform lists them again."""
+    keys = {(p.platform, erased_key(p.platform, p.external_id)): p for p in posts}
+    erased: set[tuple[str, str]] = set()
+    for platform in {platform for platform, _ in keys}:  # by platform, so the unique index answers
+        digests = [key for p, key in keys if p == platform]
+        stmt = select(col(Post.external_id)).where(col(Post.platform) == platform, col(Post.external_id).in_(digests))
+        erased.update((platform, key) for key in session.execute(stmt).scalars())
+    return [post for key, post in keys.items() if key not in erased]
 
 
 def _identifiers(session: Session, customer: Customer, author_ids: list[int]) -> tuple[set[str], set[str]]:

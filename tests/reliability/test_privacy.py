@@ -28,7 +28,7 @@ from storage.models import (
     Reply,
     Staff,
 )
-from storage.privacy import erase_customer, export_customer
+from storage.privacy import erase_customer, erased_key, export_customer
 from tests.conftest import REPO
 
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -96,7 +96,7 @@ def test_erasure_clears_every_personal_field_and_keeps_an_audit_entry_without_th
     assert customer.erased_at is not None and customer.name == "[erased]"
     assert session.execute(select(IdentityLink)).first() is None
     assert session.execute(select(CustomerHandle)).first() is None
-    erased_post = session.execute(select(Post).where(Post.external_id == "10")).scalar_one()
+    erased_post = session.execute(select(Post).where(Post.external_id == erased_key("x", "10"))).scalar_one()
     assert (erased_post.text, erased_post.raw, erased_post.deleted_at is not None) == ("", None, True)
     [event] = session.execute(select(AuditEvent).where(AuditEvent.action == "customer.erase")).scalars()
     assert (event.actor, event.entity_id, event.after) == ("amy", str(kim), counts)
@@ -166,3 +166,27 @@ def _row_values(session: Session, table: type) -> list[dict]:
         {k: v for k, v in row.model_dump().items() if not isinstance(v, bytes | datetime)}
         for row in session.execute(select(table)).scalars()
     ]
+
+
+def test_erasure_keeps_only_digests_of_platform_ids_and_a_post_listed_again_stays_erased(session, make_post):
+    # A Naver post's id is its address, and the blogger's id is the blog's: both name the person.
+    from dangol.types import AuthorIn, Page
+    from storage.ingest import get_or_create_source, store_page
+
+    blog = AuthorIn(platform="naver", platform_id="blog.naver.com/kim_m", handle="kim_m", display_name="Kim Minji")
+    post = make_post(platform="naver", external_id="https://blog.naver.com/kim_m/2241", author=blog, text="late")
+    source = get_or_create_source(session, name="naver", use="naver")
+    store_page(session, source=source, page=Page([post], {}))
+    kim = Customer(name="Kim Minji", email="kim@example.com", created_at=NOW)
+    session.add(kim)
+    session.flush()
+    author = session.execute(select(Author)).scalar_one()
+    session.add(IdentityLink(author_id=author.id, customer_id=kim.id, method="handle", confidence=1.0))
+    erase_customer(kim.id, session=session, actor="amy")
+    session.commit()
+    session.expire_all()
+    assert "kim_m" not in json.dumps([_row_values(session, table) for table in (Author, Post)])
+    again = store_page(session, source=source, page=Page([post], {}))
+    assert again.new_posts == 0
+    assert session.execute(select(Post.text)).scalars().all() == [""]
+    assert session.execute(select(Author.handle)).scalars().all() == ["[erased]"]
