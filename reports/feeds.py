@@ -163,15 +163,21 @@ def write_feeds(
     *, session: Session, settings: Settings, out_dir: Path | str, now: datetime | None = None
 ) -> list[Path]:
     """Write `<topic>.atom` and `<topic>.json` for every configured topic; returns the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for feed in build_feeds(session=session, settings=settings, now=now):
-        atom, jsonfeed = out / f"{feed.key}.atom", out / f"{feed.key}.json"
-        atom.write_bytes(atom_document(feed, settings))
-        jsonfeed.write_text(json.dumps(json_feed(feed, settings), ensure_ascii=False, indent=2), encoding="utf-8")
-        paths += [atom, jsonfeed]
+        paths += write_feed(feed, settings, out_dir)
     return paths
+
+
+def write_feed(feed: TopicFeed, settings: Settings, out_dir: Path | str) -> list[Path]:
+    """Write one topic's `<topic>.atom` and `<topic>.json` into `out_dir`; returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atom, jsonfeed = out / f"{feed.key}.atom", out / f"{feed.key}.json"
+    atom.write_bytes(atom_document(feed, settings))
+    jsonfeed.write_text(json.dumps(json_feed(feed, settings), ensure_ascii=False, indent=2), encoding="utf-8")
+    return [atom, jsonfeed]
 
 
 def _title(feed: TopicFeed, settings: Settings) -> str:
@@ -221,6 +227,11 @@ def _item_id(item: FeedItem) -> str:
     return f"tag:dangol,2026:cluster/{cluster_of(item.post)}"
 
 
+def feed_id(key: str) -> str:
+    """The Atom id of a topic's feed (also how a feed file is known to be Dangol's)."""
+    return f"tag:dangol,2026:feed/{key}"
+
+
 def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
     """The feed as an Atom 1.0 document (UTF-8 bytes)."""
     ET.register_namespace("", ATOM_NS)
@@ -231,7 +242,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
         return element
 
     root = ET.Element(f"{{{ATOM_NS}}}feed")
-    sub(root, "id", f"tag:dangol,2026:feed/{feed.key}")
+    sub(root, "id", feed_id(feed.key))
     sub(root, "title", _title(feed, settings))
     sub(root, "subtitle", feed.summary)
     sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())

@@ -103,6 +103,7 @@ class WeeklyReport:
     start: datetime  # UTC
     end: datetime  # UTC, exclusive
     generated_at: datetime
+    as_of: datetime  # the "now" of the figures that change with time (items still within their SLA)
     volume_by_platform: dict[str, int]
     volume_by_source: dict[str, int]
     sentiment: dict[str, int]
@@ -196,6 +197,7 @@ def build_weekly(
         start=start,
         end=end,
         generated_at=utcnow(),  # when it was made, even for a report of replayed data
+        as_of=now,
         volume_by_platform=q.volume_by_platform(session=session, since=start, until=end),
         volume_by_source=q.volume_by_source(session=session, since=start, until=end),
         sentiment=trend[-1].counts,

@@ -9,6 +9,7 @@ clears every personal field, and leaves one audit event that says who erased whe
 only. The platform's ids of the erased posts and authors (a Naver id is the blog's address, so the
 person's handle) are kept only as one-way digests (`erased_key`): the row still stands for the
 post, so collecting it again stores nothing (`skip_erased`), and nothing readable is left.
+The files Dangol wrote are brought in line by `reports.erasure`, which calls `erase_customer`.
 """
 
 from __future__ import annotations
@@ -186,6 +187,16 @@ def skip_erased(posts: Sequence[PostIn], *, session: Session) -> list[PostIn]:
         stmt = select(col(Post.external_id)).where(col(Post.platform) == platform, col(Post.external_id).in_(digests))
         erased.update((platform, key) for key in session.execute(stmt).scalars())
     return [post for key, post in keys.items() if key not in erased]
+
+
+def identifiers(customer_id: int, *, session: Session) -> set[str]:
+    """What identifies a customer wherever it is shown: handles, names, contacts, order numbers and
+    the words of their posts (read before erasing, to find the files that show them)."""
+    customer = _customer(session, customer_id)
+    author_ids = _applied_author_ids(session, customer_id)
+    handles, texts = _identifiers(session, customer, author_ids)
+    posts = _posts(session, author_ids)
+    return handles | texts | {p.text for p in posts if p.text} | {p.title for p in posts if p.title}
 
 
 def _identifiers(session: Session, customer: Customer, author_ids: list[int]) -> tuple[set[str], set[str]]:

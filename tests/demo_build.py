@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, create_engine, select
+from streamlit.testing.v1 import AppTest
 
 from dangol.demo import build_demo, demo_settings, weeks_since_demo_data
 from dangol.settings import Settings, load_settings
 from dangol.types import utcnow
+from storage.models import Staff
 
 REPO = Path(__file__).resolve().parent.parent
 _BUILT: list[BuiltDemo] = []
@@ -74,6 +77,21 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> BuiltDemo:
         write_config(folder)
         _BUILT.append(BuiltDemo(folder, folder_settings(folder, shift), shift, summary.logins))
     return _BUILT[0]
+
+
+def dashboard_page(
+    demo: BuiltDemo, username: str, page: str, monkeypatch: pytest.MonkeyPatch, **state: object
+) -> AppTest:
+    """The dashboard on the demo's database, run once, logged in as `username`, on `page`."""
+    monkeypatch.setenv("DANGOL_CONFIG", str(demo.config))
+    engine = create_engine(demo.settings.database.url)
+    with Session(engine) as session:
+        staff_id = session.exec(select(Staff.id).where(Staff.username == username)).one()
+    engine.dispose()
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
+    for key, value in {"staff_id": staff_id, "last_activity": utcnow(), "page": page, **state}.items():
+        at.session_state[key] = value
+    return at.run()
 
 
 def copy_demo(demo: BuiltDemo, folder: Path) -> BuiltDemo:

@@ -27,8 +27,8 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem, Source, Staff
-from tests.demo_build import REPO, BuiltDemo, built_demo
+from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem, Source
+from tests.demo_build import BuiltDemo, built_demo, dashboard_page
 
 pytestmark = pytest.mark.slow
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -316,23 +316,6 @@ def test_the_cli_csv_export_lists_each_topics_customer_posts(demo, truth, tmp_pa
 # --- the dashboard pages -----------------------------------------------------------------------
 
 
-def page_as(demo: BuiltDemo, username: str, page: str, monkeypatch: pytest.MonkeyPatch, **state: object) -> AppTest:
-    from dangol.types import utcnow
-
-    monkeypatch.setenv("DANGOL_CONFIG", str(demo.config))
-    engine = create_engine(demo.settings.database.url)
-    with Session(engine) as session:
-        staff_id = session.exec(select(Staff.id).where(Staff.username == username)).one()
-    engine.dispose()
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
-    at.session_state["staff_id"] = staff_id
-    at.session_state["last_activity"] = utcnow()
-    at.session_state["page"] = page
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
-
-
 def _chart_rows(at: AppTest, title: str | None = None) -> list[dict]:
     """The data rows behind the page's first Altair chart, or the one with this title (none when
     the page shows no such chart)."""
@@ -351,7 +334,9 @@ def test_the_topics_page_shows_each_topics_complaints_customers_and_csv(demo, tr
     ending = (truth.newest - timedelta(days=1)).date()
     since, until = aggregates.window(28, ending)
     for key in [*demo.settings.topics]:
-        at = page_as(demo, "admin", "Topics", monkeypatch, topic_window="28 days", topic_ending=ending, topic_pick=key)
+        at = dashboard_page(
+            demo, "admin", "Topics", monkeypatch, topic_window="28 days", topic_ending=ending, topic_pick=key
+        )
         assert not at.exception, at.exception
         rows = [r for r in truth.between(since, until) if r.topic == key]
         complaints = [r for r in rows if r.complaint]
@@ -418,7 +403,7 @@ def test_the_topics_pages_default_window_is_the_same_for_chart_summary_customers
     now = edge.created_at.replace(minute=10, second=0, microsecond=0) + timedelta(days=7)
     monkeypatch.setattr(topics, "utcnow", lambda: now)
     monkeypatch.setattr(aggregates, "utcnow", lambda: now)
-    at = page_as(demo, "admin", "Topics", monkeypatch, topic_pick=edge.topic)
+    at = dashboard_page(demo, "admin", "Topics", monkeypatch, topic_pick=edge.topic)
     assert not at.exception, at.exception
     since, until = aggregates.window(7)
     rows = [r for r in truth.between(since, until) if r.topic == edge.topic]
@@ -436,7 +421,7 @@ def test_the_topics_pages_default_window_is_the_same_for_chart_summary_customers
 
 def test_the_reports_page_shows_the_written_reports_numbers(demo, truth, report, monkeypatch) -> None:
     label, page = report
-    at = page_as(demo, "admin", "Reports", monkeypatch, report_week=label)
+    at = dashboard_page(demo, "admin", "Reports", monkeypatch, report_week=label)
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Posts"] == page.kpis["Posts"].split(" | ")[0]
@@ -454,7 +439,7 @@ def test_the_reports_pages_daily_sentiment_counts_each_utc_day(demo, truth, monk
 
     now = truth.newest + timedelta(days=1)
     monkeypatch.setattr(aggregates, "utcnow", lambda: now)
-    at = page_as(demo, "admin", "Reports", monkeypatch)
+    at = dashboard_page(demo, "admin", "Reports", monkeypatch)
     assert not at.exception, at.exception
     since, until = aggregates.window(28)
     shown = {(r["day"], r["sentiment"]): int(r["posts"]) for r in _chart_rows(at, "Sentiment per day")}
@@ -467,7 +452,7 @@ def test_the_reports_pages_daily_sentiment_counts_each_utc_day(demo, truth, monk
 def test_the_queue_page_counts_the_open_items(demo, truth, monkeypatch) -> None:
     from responder.statuses import OPEN_STATUSES
 
-    at = page_as(demo, "admin", "Queue", monkeypatch)
+    at = dashboard_page(demo, "admin", "Queue", monkeypatch)
     assert not at.exception, at.exception
     described = next(str(c.value) for c in at.caption if " item" in str(c.value) and "page" in str(c.value))
     open_items = sum(i.status in OPEN_STATUSES for i in truth.items)

@@ -44,18 +44,19 @@ def customers_erase(
     actor: str = typer.Option(..., "--as", help="Username of the staff member carrying out the request."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
 ) -> None:
-    """Erase a customer's personal data (a privacy erasure request); the audit trail records who and when."""
+    """Erase a customer's personal data (a privacy erasure request) from the database and from the
+    feed and report files; the audit trail records who and when."""
     from sqlmodel import select
 
+    from reports.erasure import erase_customer
     from storage.engine import session_scope
     from storage.models import Staff
-    from storage.privacy import erase_customer
 
     if not yes:
         raise fail("erasure cannot be undone; add --yes to confirm")
     with session_scope(state(ctx).engine) as session:
         if session.exec(select(Staff).where(Staff.username == actor)).first() is None:
             raise fail(f"no staff member {actor!r}; --as takes a username from `dangol staff list`")
-        counts = erase_customer(customer_id, session=session, actor=actor)
+        counts = erase_customer(customer_id, session=session, settings=state(ctx).settings, actor=actor)
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     typer.echo(f"customer {customer_id} erased ({summary})")
