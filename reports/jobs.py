@@ -84,12 +84,18 @@ def feeds_job(settings: Settings, engine: Engine, *, now: datetime | None = None
         return write_feeds(session=session, settings=settings, out_dir=settings.reports.feeds_dir, now=now)
 
 
-def purge_job(settings: Settings, engine: Engine) -> dict[str, int]:
-    """Apply the retention settings (storage.retention)."""
-    from storage.retention import purge_expired
+def purge_job(settings: Settings, engine: Engine, *, now: datetime | None = None) -> dict[str, int]:
+    """Apply the retention settings (storage.retention), then write again the feed and report files
+    that showed what expired (reports.outputs); returns what was purged, with the files written."""
+    from reports.outputs import rewrite_after_purge
+    from storage.retention import expiring_texts, purge_expired
 
+    now = now or utcnow()
     with session_scope(engine) as session:
-        return purge_expired(session=session, retention=settings.retention).as_dict()
+        expired = expiring_texts(session=session, retention=settings.retention, now=now)
+        purged = purge_expired(session=session, retention=settings.retention, now=now).as_dict()
+        purged["files"] = len(rewrite_after_purge(expired, session=session, settings=settings, now=now))
+    return purged
 
 
 def scheduled_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:

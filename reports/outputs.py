@@ -1,6 +1,6 @@
 """The files Dangol has written, brought in line with the tables when data leaves them.
 
-An erasure removes a person's words from the database; the topic feeds in
+An erasure or a retention purge removes a person's words from the database; the topic feeds in
 `reports.feeds_dir` and the weekly reports in `reports.out_dir` would otherwise keep them (a feed
 until its next hourly rewrite, a report forever). Each is written again from the tables as they
 are now: a feed over the window it already covers, a report for its week with its figures as of
@@ -127,6 +127,24 @@ def rewrite_after_erasure(texts: Iterable[str], *, session: Session, settings: S
     reports = [r for r in written_reports(settings.reports.out_dir) if r.shows(texts)]
     feeds = written_feeds(settings.reports.feeds_dir)
     return rewrite_feeds(feeds, session=session, settings=settings) + rewrite_reports(
+        reports, session=session, settings=settings
+    )
+
+
+def rewrite_after_purge(
+    expired: tuple[datetime, datetime] | None, *, session: Session, settings: Settings, now: datetime | None = None
+) -> list[Path]:
+    """After a retention purge that cleared the texts of posts created between `expired` (first,
+    last): write every feed again, and each report of a week that held some of them."""
+    feeds = written_feeds(settings.reports.feeds_dir)
+    reports = []
+    if expired is not None:
+        first, last = expired
+        for written in written_reports(settings.reports.out_dir):
+            week = parse_week(written.week, settings.brand.timezone)
+            if week.start <= last and first < week.end:
+                reports.append(written)
+    return rewrite_feeds(feeds, session=session, settings=settings, now=now) + rewrite_reports(
         reports, session=session, settings=settings
     )
 

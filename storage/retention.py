@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
@@ -76,6 +76,19 @@ def purge_expired(*, session: Session, retention: RetentionSettings, now: dateti
         session, result, raw_before=cutoff(retention.raw_payload_days), text_before=cutoff(retention.post_text_days)
     )
     return result
+
+
+def expiring_texts(
+    *, session: Session, retention: RetentionSettings, now: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """When the first and the last post whose text a purge at `now` clears were created (None: none),
+    so the files that quote them can be written again after it."""
+    cutoff = (now or utcnow()) - timedelta(days=retention.post_text_days)
+    stmt = select(func.min(col(Post.created_at)), func.max(col(Post.created_at))).where(
+        col(Post.created_at) < cutoff, col(Post.text) != EXPIRED_TEXT
+    )
+    first, last = session.execute(stmt).one()
+    return (first, last) if first is not None and last is not None else None
 
 
 def _purge_the_rest(session: Session, result: PurgeResult, *, raw_before: datetime, text_before: datetime) -> None:

@@ -1,8 +1,9 @@
-"""The feed and report files follow the tables: an erased customer leaves them; files Dangol did
-not write are left as they were."""
+"""The feed and report files follow the tables: an erased customer and texts past retention leave
+them; reports of other weeks and files Dangol did not write are left as they were."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from sqlmodel import Session
 
 from dangol.settings import Settings
 from reports.erasure import erase_customer
-from reports.jobs import feeds_job, weekly_job
+from reports.jobs import feeds_job, purge_job, weekly_job
 from storage.models import Customer, IdentityLink
 from tests.reliability.traces import file_texts, squash
 
+OLD_WORDS = "The oat latte came cold and spilled all over the bag"
 NEW_WORDS = "My order from the Hongdae store never arrived at all"
 KIM_WORDS = "I was charged twice for one americano, order MC-2026-7777"
 
@@ -35,6 +37,30 @@ def shown(settings: Settings) -> dict[str, str]:
 
 def holding(settings: Settings, words: str) -> list[str]:
     return sorted(name for name, body in shown(settings).items() if squash(words) in body)
+
+
+def test_a_retention_purge_takes_expired_texts_out_of_the_files_and_leaves_newer_reports_alone(
+    world, session: Session, out: Settings, engine: Engine
+) -> None:
+    out.retention.post_text_days = 30
+    world.post(datetime(2026, 11, 4, 3, tzinfo=UTC), text=OLD_WORDS, sentiment="negative", topic="delivery")
+    world.post(datetime(2026, 11, 18, 3, tzinfo=UTC), text=NEW_WORDS, sentiment="negative", topic="delivery")
+    session.commit()
+    weekly_job(out, engine, week="2026-W45", now=datetime(2026, 11, 9, 1, tzinfo=UTC))
+    weekly_job(out, engine, week="2026-W47", now=datetime(2026, 11, 23, 1, tzinfo=UTC))
+    feeds_job(out, engine, now=datetime(2026, 11, 5, tzinfo=UTC))
+    newer = (Path(out.reports.out_dir) / "weekly-2026-W47.pdf").read_bytes()
+    assert holding(out, OLD_WORDS) == ["delivery.atom", "delivery.json", "weekly-2026-W45.html", "weekly-2026-W45.pdf"]
+
+    purged = purge_job(out, engine, now=datetime(2026, 12, 10, tzinfo=UTC))  # texts before Nov 10 expire
+
+    assert purged["post_texts"] == 1 and holding(out, OLD_WORDS) == []
+    assert holding(out, NEW_WORDS) == ["weekly-2026-W47.html", "weekly-2026-W47.pdf"]
+    assert (Path(out.reports.out_dir) / "weekly-2026-W47.pdf").read_bytes() == newer  # not written again
+    page = (Path(out.reports.out_dir) / "weekly-2026-W45.html").read_text(encoding="utf-8")
+    assert '<meta name="dangol:as-of" content="2026-11-09T01:00:00+00:00">' in page  # figured as of the same moment
+    feed = json.loads((Path(out.reports.feeds_dir) / "delivery.json").read_text(encoding="utf-8"))
+    assert (feed["_dangol"]["until"], feed["_dangol"]["posts"]) == ("2026-11-05T00:00:00+00:00", 1)
 
 
 def test_an_erased_customer_leaves_every_feed_and_report_file_and_others_stay(
