@@ -1,5 +1,6 @@
 """A replayed source built to break things goes through collect, analyze, route, suggestions, the
-weekly report, feeds, the CSV export and spike detection: nothing crashes, nothing unescaped leaves."""
+weekly report, feeds, the CSV export and spike detection: nothing crashes, nothing unescaped leaves.
+Then the hostile authors are erased as customers: nothing of theirs is left in any table or file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dangol import pipeline
-from dangol.settings import load_settings
+from dangol.settings import Settings, load_settings
 from reports.alerts import detect_spikes
 from reports.feeds import topic_csv, write_feeds
-from reports.weekly import build_weekly, render_html
+from reports.weekly import build_weekly, render_html, write_weekly
 from responder.suggest import suggest
 from storage.models import Post, QueueItem, Source
 
@@ -77,8 +79,10 @@ def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(d
                 assert "한소희" not in suggestion.text or "한소희" in _author_name(session, item)
         longest = max(len(p.text) for p in session.exec(select(Post)))
         assert longest > 300_000  # stored whole; only analysis reads the first part
-        html = render_html(build_weekly(session=session, settings=settings, week="2026-W47", now=now))
+        report = build_weekly(session=session, settings=settings, week="2026-W47", now=now)
+        html = render_html(report)
         assert "<img src=x" not in html and 'href="javascript' not in html
+        write_weekly(report, settings.reports.out_dir)
         paths = write_feeds(session=session, settings=settings, out_dir=tmp_path / "feeds", now=now)
         for path in (p for p in paths if p.suffix == ".atom"):
             ET.parse(path)  # valid XML: no control character broke it
@@ -87,8 +91,58 @@ def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(d
             cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
             assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")], topic
         detect_spikes(session=session, settings=settings, now=now)
-        session.rollback()
+        _note_suggestions(session, items, settings)
+        session.commit()
+    _erase_hostile_customers(engine, settings)
     engine.dispose()
+
+
+ERASED = (0, 2, 4)  # the formula with the <img> name, the 300 KB post, the Korean one with RTL override
+
+
+def _note_suggestions(session: Session, items: list[QueueItem], settings: Settings) -> None:
+    """Staff keep each item's first suggested reply (it greets the author by name) as a note."""
+    from responder.queue import add_note
+    from responder.staff import create_staff
+
+    agent = create_staff(session=session, username="amy", password="amy-pass-1234", role="admin", team="support")
+    for item in items:
+        suggestions = suggest(item.id or 0, session=session, settings=settings)
+        if suggestions:
+            add_note(item.id or 0, suggestions[0].text, actor=agent, session=session)
+
+
+def _erase_hostile_customers(engine: Engine, settings: Settings) -> None:
+    """Three hostile authors turn out to be customers who ask to be erased; two stay."""
+    from reports.erasure import erase_customer
+    from storage.models import Author, Customer, IdentityLink
+    from storage.privacy import export_customer
+    from tests.reliability.traces import traces
+
+    folders = [Path(settings.reports.out_dir), Path(settings.reports.feeds_dir)]
+    with Session(engine) as session:
+        customers = {}
+        for n in ERASED:
+            author = session.exec(select(Author).where(Author.handle == f"hostile{n}")).one()
+            customers[n] = Customer(name=f"Hostile Customer {n}", email=f"hostile{n}@example.com", phone=f"010-{n}")
+            session.add(customers[n])
+            session.flush()
+            session.add(IdentityLink(author_id=author.id, customer_id=customers[n].id, method="manual", confidence=1.0))
+        session.commit()
+        theirs = {f"hostile{n}@example.com" for n in ERASED} | {f"Hostile Customer {n}" for n in ERASED}
+        for n in ERASED:
+            text, name, _ = HOSTILE[n]
+            theirs |= {f"hostile{n}", text, name}
+            assert export_customer(customers[n].id or 0, session=session)["posts"]  # an export works first
+        before = traces(theirs, engine, folders)
+        assert any(p.startswith("file ") for places in before.values() for p in places), before
+        for customer in customers.values():
+            erase_customer(customer.id or 0, session=session, settings=settings, actor="amy")
+        session.commit()
+    left = traces(theirs, engine, folders)
+    assert not left, {identifier[:40]: places for identifier, places in left.items()}
+    stayed = traces({"hostile1", "hostile3", HOSTILE[3][0]}, engine, folders)
+    assert set(stayed) == {"hostile1", "hostile3", HOSTILE[3][0]}, stayed  # the others are still there
 
 
 def _author_name(session: Session, item: QueueItem) -> str:
