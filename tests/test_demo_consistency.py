@@ -134,6 +134,7 @@ class ReportPage:
     kpis: dict[str, str]
     tables: dict[str, list[list[str]]]  # first header cell -> data rows
     notable: list[tuple[str, str]]  # (css class, the line under the post)
+    charts: dict[str, list[str]]  # title -> the texts the chart prints, in order
 
 
 def _text(fragment: str) -> str:
@@ -142,6 +143,10 @@ def _text(fragment: str) -> str:
 
 def read_report(path: Path) -> ReportPage:
     page = path.read_text(encoding="utf-8")
+    charts = {
+        html.unescape(title): [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", body)]
+        for title, body in re.findall(r"<svg[^>]*><title>(.*?)</title>(.*?)</svg>", page, flags=re.S)
+    }
     page = re.sub(r"<svg.*?</svg>|<style.*?</style>", "", page, flags=re.S)
     kpis = {}
     for block in re.findall(r'<div class="kpi">(.*?)</div>', page, flags=re.S):
@@ -155,7 +160,7 @@ def read_report(path: Path) -> ReportPage:
         ]
         tables[rows[0][0]] = rows[1:]
     notable = re.findall(r'<div class="post (\w+)">\s*<div>.*?</div>\s*<div class="muted">(.*?)</div>', page, re.S)
-    return ReportPage(kpis, tables, [(css, _text(line)) for css, line in notable])
+    return ReportPage(kpis, tables, [(css, _text(line)) for css, line in notable], charts)
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +178,20 @@ def test_the_report_counts_the_weeks_posts_by_platform_and_sentiment(demo, truth
     assert (int(posts), analyzed) == (len(week), f"{sum(r.sentiment is not None for r in week)} analyzed")
     platforms = Counter(r.platform for r in week)
     assert {p: int(n) for p, n in page.tables["Platform"]} == dict(platforms)
+
+
+def test_the_reports_charts_print_the_same_counts(demo, truth, report) -> None:
+    label, page = report
+    this = local_week(label, demo.settings.brand.timezone)
+    week = truth.between(*this)
+    by_source = page.charts["Posts by source"]
+    assert dict(zip(by_source[::2], map(int, by_source[1::2]), strict=True)) == dict(Counter(r.source for r in week))
+    by_topic = page.charts["Complaints by topic"]
+    complaints = Counter(truth.topic_names.get(r.topic or "", r.topic) for r in week if r.complaint)
+    assert dict(zip(by_topic[::2], map(int, by_topic[1::2]), strict=True)) == dict(complaints)
+    trend = page.charts["Sentiment share by week"]
+    totals = dict(zip(trend[1:10:2], map(int, trend[0:10:2]), strict=True))  # each week's total above its label
+    assert totals == {row[0]: int(row[1]) for row in page.tables["Week"]}
 
 
 def test_the_reports_trend_counts_every_week_by_sentiment(demo, truth, report) -> None:
