@@ -4,9 +4,9 @@ Workers analyze batches at the same time, and a post only joins clusters of post
 as analyzed: two copies of one complaint analyzed at the same moment by two workers each begin a
 cluster of their own, and a burst becomes several queue items (the 4-worker soak in BENCHMARKS.md:
 42 items with one worker, 96 with four). Routing runs one pass at a time across workers, so before
-it routes, the posts that began a cluster no other post joined are grouped again against the posts
-written before them (nlp.dedup.regroup), and join the cluster they would have joined had the
-workers analyzed one after the other.
+it routes, the clusters not yet routed are grouped again by the post that began each, against the
+other posts of the duplicate window (nlp.dedup.regroup), and move whole into the cluster they
+would have joined had the workers analyzed one after the other.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from storage import analysis_store
 
 
 def regroup_parallel_duplicates(settings: Settings, session: Session, blind_languages: frozenset[str]) -> int:
-    """Move split near-duplicates into their cluster (in the caller's transaction); how many moved."""
+    """Merge clusters that parallel analysis split into the one begun first (in the caller's
+    transaction); how many clusters moved."""
     from nlp.base import ClusterMember
     from nlp.dedup import DedupItem, Written, regroup
 
@@ -42,6 +43,5 @@ def regroup_parallel_duplicates(settings: Settings, session: Session, blind_lang
         settings.nlp.duplicate_similarity,
         blind_languages,
     )
-    analysis_ids = {s.post_id: s.analysis_id for s in starters}
-    analysis_store.move_to_clusters(session=session, moves={analysis_ids[p]: key for p, key in moves.items()})
+    analysis_store.move_clusters(session=session, moves=moves)
     return len(moves)

@@ -166,20 +166,28 @@ class Written:
 
 def regroup(
     starters: list[Written], window: list[Written], threshold: float, blind_languages: frozenset[str] = frozenset()
-) -> dict[int, str]:
-    """Post id → the cluster key each starter should have: a starter is a post that began its own
-    cluster ("p:<post id>") although another worker may have been analyzing a copy of it at the
-    same moment, each unseen by the other. Each starter is grouped again against the posts of
-    `window` written before it, as if those had been analyzed first; only starters that find a
-    cluster are returned. Starters are taken oldest first, so a chain of copies ends in one cluster."""
-    moves: dict[int, str] = {}
-    for starter in sorted(starters, key=lambda s: s.order):
+) -> dict[str, str]:
+    """Cluster key → the key it should merge into: a starter is a post that began a cluster
+    ("p:<post id>") although another worker may have been analyzing a copy of it at the same
+    moment, each unseen by the other. Each starter is grouped again against the other posts of
+    `window` (written before or after it: the other worker's copy may be the later one, and its
+    cluster already routed); the clusters of starters that find one are returned (their other
+    posts go with them). Starters are taken oldest first and never join a starter's cluster begun
+    after theirs (that one comes to them), and each move is seen by the next, so a chain of
+    copies ends in the cluster begun first."""
+    moves: dict[str, str] = {}
+    ordered = sorted(starters, key=lambda s: s.order)
+    for k, starter in enumerate(ordered):
         own = f"p:{starter.item.post_id}"
-        earlier = [w.member for w in window if w.order < starter.order and w.item.post_id != starter.item.post_id]
-        if not earlier:
+        # Clusters begun later and not yet routed come to this one when their turn comes.
+        later = {f"p:{s.item.post_id}" for s in ordered[k + 1 :]}
+        others = [w.member for w in window if w.member.cluster_key != own and w.member.cluster_key not in later]
+        if not others:
             continue
-        _, (key,) = cluster_keys([starter.item], starter.embedding[np.newaxis, :], earlier, threshold, blind_languages)
+        _, (key,) = cluster_keys([starter.item], starter.embedding[np.newaxis, :], others, threshold, blind_languages)
         if key != own and not key.startswith("r:"):
-            moves[starter.item.post_id] = key
-            starter.member.cluster_key = key  # later copies in the window join where this one went
+            moves[own] = key
+            for w in window:  # later copies in the window join where this cluster went
+                if w.member.cluster_key == own:
+                    w.member.cluster_key = key
     return moves

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import String, cast, literal, select, update
 from sqlmodel import Session, col
 
-from storage.models import Analysis, Author, Post
+from storage.models import Analysis, Author, Post, QueueItem
 
 
 @dataclass(slots=True)
@@ -163,15 +163,10 @@ _GROUPED_COLUMNS = (
 
 
 def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[GroupedPost]:
-    """Unrouted analyses of live posts that began a cluster of their own ("p:<post id>") which no
-    other analysis has joined: the ones a worker analyzing in parallel may have split from a
-    cluster another worker was starting at the same moment."""
-    joined = Analysis.__table__.alias("joined")  # type: ignore[attr-defined]
-    others = (
-        select(joined.c.id)
-        .where(joined.c.cluster_key == col(Analysis.cluster_key), joined.c.id != col(Analysis.id))
-        .exists()
-    )
+    """Unrouted analyses of live posts that began a cluster ("p:<post id>") with no queue item yet:
+    the ones a worker analyzing in parallel may have split from a cluster another worker was
+    starting at the same moment (with the posts of its own batch that joined it)."""
+    routed = select(col(QueueItem.id)).where(col(QueueItem.cluster_key) == col(Analysis.cluster_key)).exists()
     stmt = (
         select(*_GROUPED_COLUMNS)
         .join(Post, col(Post.id) == col(Analysis.post_id))
@@ -179,7 +174,7 @@ def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[Gr
             col(Analysis.routed).is_(False),
             col(Post.deleted_at).is_(None),
             col(Analysis.cluster_key) == literal("p:").concat(cast(col(Post.id), String)),
-            ~others,
+            ~routed,
         )
         .order_by(col(Post.created_at), col(Post.id))
         .limit(limit)
@@ -199,7 +194,7 @@ def analyzed_between(*, session: Session, start: datetime, end: datetime, limit:
     return _grouped_posts(stmt, session)
 
 
-def move_to_clusters(*, session: Session, moves: dict[int, str]) -> None:
-    """Give each analysis (by id) its new cluster key, in the caller's transaction."""
-    for analysis_id, key in moves.items():
-        session.execute(update(Analysis).where(col(Analysis.id) == analysis_id).values(cluster_key=key))
+def move_clusters(*, session: Session, moves: dict[str, str]) -> None:
+    """Move every analysis of each cluster (old key → new key), in the caller's transaction."""
+    for old, new in moves.items():
+        session.execute(update(Analysis).where(col(Analysis.cluster_key) == old).values(cluster_key=new))

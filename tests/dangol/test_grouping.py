@@ -23,12 +23,13 @@ COMPLAINT = "my order never came and nobody answers the phone, third time this m
 
 
 class SplitByWorkers(FakeAnalyzer):
-    """Each post begins its own cluster, as when every copy was analyzed by another worker at once."""
+    """Each post begins its own cluster, as when every copy was analyzed by another worker at
+    once, except the last copy, which joined the second in that worker's batch."""
 
     @staticmethod
     def _one(post):  # type: ignore[no-untyped-def]
         understanding = FakeAnalyzer._one(post)
-        understanding.cluster_key = f"p:{post.post_id}"
+        understanding.cluster_key = f"p:{post.post_id}" if post.post_id != 3 else "p:2"
         understanding.text_hash = text_hash(post.text)
         understanding.embedding = HashingEncoder().encode([post.text])[0]
         return understanding
@@ -45,7 +46,7 @@ def test_copies_analyzed_apart_are_routed_as_one_item(engine: Engine, database_u
             created_at=now - timedelta(minutes=10 - n),
             text=text,
         )
-        for n, text in enumerate([COMPLAINT, f"RT {COMPLAINT}", COMPLAINT, "the new oat latte never came back?"])
+        for n, text in enumerate([COMPLAINT, f"RT {COMPLAINT}", COMPLAINT, "the new oat latte never came back?"], 1)
     ]
     with Session(engine) as session:
         source = ingest.get_or_create_source(session, name="seed", use="replay")

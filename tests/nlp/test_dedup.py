@@ -88,12 +88,24 @@ def test_copies_split_by_parallel_analysis_join_the_first_written() -> None:
     other = _written(4, "My latte was cold this morning, please fix it", 1)
     window = [first, second, third, other]
     moves = regroup([third, second, first, other], window, 0.92)
-    assert moves == {2: "p:1", 3: "p:1"}  # the original keeps its key; unrelated posts stay
+    assert moves == {"p:2": "p:1", "p:3": "p:1"}  # the original keeps its key; unrelated posts stay
+
+
+def test_a_split_cluster_moves_whole_and_its_copies_follow() -> None:
+    # Worker A began p:1 and a copy in its batch joined it; worker B began p:3 the same way.
+    a1, a2 = _written(1, CAMPAIGN, 0), _written(2, CAMPAIGN, 2, key="p:1")
+    b1, b2 = _written(3, f"RT {CAMPAIGN}", 1), _written(4, CAMPAIGN, 3, key="p:3")
+    assert regroup([a1, b1], [a1, a2, b1, b2], 0.92) == {"p:3": "p:1"}
+    assert b2.member.cluster_key == "p:1"
 
 
 def test_a_copy_joins_the_cluster_its_earlier_copy_already_belongs_to() -> None:
     routed = _written(7, CAMPAIGN, 0, key="p:5")  # already grouped (and routed) under p:5
     late = _written(9, CAMPAIGN, 3)
-    assert regroup([late], [routed, late], 0.92) == {9: "p:5"}
-    # Nothing written before it: it stays the start of its cluster.
-    assert regroup([routed], [routed, late], 0.92) == {}
+    assert regroup([late], [routed, late], 0.92) == {"p:9": "p:5"}
+    # The other worker's copy was written later but its cluster is already routed: join it.
+    early = _written(2, CAMPAIGN, -5)
+    assert regroup([early], [early, routed], 0.92) == {"p:2": "p:5"}
+    # A copy of nothing stays the start of its cluster.
+    alone = _written(11, "My latte was cold this morning, please fix it", 1)
+    assert regroup([alone], [alone, routed], 0.92) == {}
