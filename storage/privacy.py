@@ -15,17 +15,18 @@ The files Dangol wrote are brought in line by `reports.erasure`, which calls `er
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlmodel import Session, col
 
 from dangol.errors import NotFound
 from dangol.redact import redact_pii
 from dangol.types import PostIn, utcnow
-from storage.deletions import clear_posts
+from storage.deletions import clear_deleted, clear_posts
 from storage.models import (
     Alert,
     AuditEvent,
@@ -116,8 +117,10 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     Handles, orders and identity links are deleted; the linked authors' posts lose text, title
     and raw payload (and leave analysis and reports via `deleted_at`); the authors lose handle,
     name, bio and url; replies and notes on those posts lose their text; audit events about the
-    customer, the posts' queue items and the replies lose their before/after values. The customer
-    row stays, anonymised, with `erased_at`, so that queue history still adds up.
+    customer, the posts' queue items and the replies lose their before/after values. Other
+    people's reposts of those posts are cleared too, and their posts that @-mention the person
+    keep their words but not the handle. The customer row stays, anonymised, with `erased_at`,
+    so that queue history still adds up.
     """
     customer = _customer(session, customer_id)
     now = utcnow()
@@ -132,6 +135,8 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     )
     reply_ids = list(session.execute(select(col(Reply.id)).where(col(Reply.post_id).in_(post_ids or [-1]))).scalars())
     _scrub_alerts_and_dead_letters(session, customer, author_ids)  # before the handles are cleared
+    _unmention(session, _handles_of(session, customer_id, author_ids), author_ids)
+    reposts = _clear_reposts(session, post_ids, now)  # before the posts' ids become digests
     _clear_content(session, author_ids, post_ids, item_ids, reply_ids, now)
     _digest_platform_ids(session, author_ids, post_ids)
     _scrub_audit(session, customer_id, item_ids, reply_ids)
@@ -142,7 +147,13 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     customer.name, customer.email, customer.phone, customer.external_ref = ERASED, None, None, None
     customer.erased_at = now
     session.add(customer)
-    counts = {"authors": len(author_ids), "posts": len(post_ids), "replies": len(reply_ids), "links": int(links or 0)}
+    counts = {
+        "authors": len(author_ids),
+        "posts": len(post_ids),
+        "reposts": reposts,
+        "replies": len(reply_ids),
+        "links": int(links or 0),
+    }
     # The erasure's own trail: who and when, counts only, nothing that identifies the person.
     session.add(
         AuditEvent(
@@ -199,6 +210,59 @@ def identifiers(customer_id: int, *, session: Session) -> set[str]:
     return handles | texts | {p.text for p in posts if p.text} | {p.title for p in posts if p.title}
 
 
+def _clear_reposts(session: Session, post_ids: list[int], now: datetime) -> int:
+    """Other people's reposts (retweets) of the erased posts carry nothing but the person's words
+    and handle: they are cleared as a post deleted on its platform is (storage.deletions)."""
+    originals = select(col(Post.platform), col(Post.external_id)).where(col(Post.id).in_(post_ids or [-1]))
+    reposts = select(col(Post.platform), col(Post.external_id)).where(
+        col(Post.is_retweet).is_(True),
+        tuple_(col(Post.platform), col(Post.referenced_id)).in_(originals),
+        col(Post.id).not_in(post_ids or [-1]),
+    )
+    keys = [(str(platform), str(external_id)) for platform, external_id in session.execute(reposts).all()]
+    return len(clear_deleted(session, keys, now))
+
+
+def _handles_of(session: Session, customer_id: int, author_ids: list[int]) -> set[str]:
+    """The customer's handles: their authors' and those the brand's records list."""
+    authors = session.execute(select(col(Author.handle)).where(col(Author.id).in_(author_ids or [-1]))).scalars()
+    known = session.execute(
+        select(col(CustomerHandle.handle)).where(col(CustomerHandle.customer_id) == customer_id)
+    ).scalars()
+    return {h for h in (*authors, *known) if len(h) >= 3 and h != ERASED}
+
+
+def _mention_pattern(handles: set[str]) -> re.Pattern[str] | None:
+    """@-mentions of `handles`, any case, not those of a longer handle (@kim_m, not @kim_mm)."""
+    if not handles:
+        return None
+    names = "|".join(re.escape(h) for h in sorted(handles, key=len, reverse=True))
+    return re.compile(rf"@(?:{names})(?!\w|[.@-]\w)", re.IGNORECASE)
+
+
+def _unmention(session: Session, handles: set[str], author_ids: list[int]) -> None:
+    """Other people's posts that mention the person keep their words, not the handle: each mention
+    becomes @[erased], and the raw payload, which names the handle too, goes."""
+    pattern = _mention_pattern(handles)
+    if pattern is None:
+        return
+    lowered = [f"@{h.lower()}" for h in handles]
+    mentioning = or_(
+        *(func.lower(col(Post.text)).contains(m, autoescape=True) for m in lowered),
+        *(func.lower(col(Post.title)).contains(m, autoescape=True) for m in lowered),
+    )
+    stmt = select(col(Post.id), col(Post.text), col(Post.title)).where(
+        mentioning, col(Post.author_id).not_in(author_ids or [-1])
+    )
+    changes = []
+    for post_id, text, title in session.execute(stmt).all():
+        unmentioned = (pattern.sub(f"@{ERASED}", text), title and pattern.sub(f"@{ERASED}", title))
+        if unmentioned != (text, title):
+            changes.append({"id": post_id, "text": unmentioned[0], "title": unmentioned[1], "raw": None})
+    if changes:
+        session.execute(update(Post), changes, execution_options={"synchronize_session": False})
+
+
 def _identifiers(session: Session, customer: Customer, author_ids: list[int]) -> tuple[set[str], set[str]]:
     """(handles of the customer's authors, other identifiers long enough to search text for:
     name, e-mail, phone, order numbers)."""
@@ -218,8 +282,9 @@ def _scrub_alerts_and_dead_letters(session: Session, customer: Customer, author_
     handles, texts = _identifiers(session, customer, author_ids)
     if not handles and not texts:
         return
+    mentions = _mention_pattern({h for h in handles if len(h) >= 3})
     for alert in session.execute(select(Alert)).scalars():
-        scrubbed = _scrub(alert.explanation, handles, texts)
+        scrubbed = _scrub(alert.explanation, handles, texts, mentions)
         if scrubbed != alert.explanation:
             alert.explanation = scrubbed
             session.add(alert)
@@ -232,17 +297,18 @@ def _scrub_alerts_and_dead_letters(session: Session, customer: Customer, author_
     )
 
 
-def _scrub(value: Any, handles: set[str], texts: set[str]) -> Any:
-    """`value` (JSON) without list entries that name one of `handles`, and with `texts` erased."""
+def _scrub(value: Any, handles: set[str], texts: set[str], mentions: re.Pattern[str] | None = None) -> Any:
+    """`value` (JSON) without list entries that name one of `handles`, and with `texts` and
+    @-`mentions` of them erased."""
     if isinstance(value, dict):
-        return {k: _scrub(v, handles, texts) for k, v in value.items()}
+        return {k: _scrub(v, handles, texts, mentions) for k, v in value.items()}
     if isinstance(value, list):
         kept = [v for v in value if not (isinstance(v, dict) and str(v.get("handle", "")) in handles)]
-        return [_scrub(v, handles, texts) for v in kept]
+        return [_scrub(v, handles, texts, mentions) for v in kept]
     if isinstance(value, str):
         for text in sorted(texts, key=len, reverse=True):
             value = value.replace(text, ERASED)
-        return value
+        return mentions.sub(f"@{ERASED}", value) if mentions else value
     return value
 
 

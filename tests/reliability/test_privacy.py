@@ -87,7 +87,7 @@ def test_erasure_clears_every_personal_field_and_keeps_an_audit_entry_without_th
     counts = erase_customer(kim, session=session, actor="amy")
     session.commit()
     session.expire_all()
-    assert counts == {"authors": 1, "posts": 1, "replies": 1, "links": 2}
+    assert counts == {"authors": 1, "posts": 1, "reposts": 0, "replies": 1, "links": 2}
     dump = json.dumps([_row_values(session, table) for table in (Customer, Author, Post, Reply, AuditEvent)])
     for secret in SECRETS_OF_KIM:
         assert secret not in dump, secret
@@ -126,6 +126,39 @@ def test_erasure_reaches_alert_explanations_and_dead_letters(session):
     for secret in SECRETS_OF_KIM:
         assert secret not in dump, secret
     assert "Lee's own words" in dump and '"lee_j"' in dump  # someone else's entries stay
+
+
+def test_erasure_clears_others_reposts_of_the_customer_and_their_mentions_of_the_handle(session):
+    kim = _world(session)
+    lee = session.execute(select(Author).where(Author.handle == "lee_j")).scalar_one()
+    said = {
+        "rt": "RT @kim_m: order A-9911 late",
+        "reply": "@KIM_M same here, ask @kim_mm too",
+        "own": "Lee's own words",
+    }
+    session.add_all([
+        Post(platform="x", external_id="12", author_id=lee.id, text=said["rt"], is_retweet=True, referenced_id="10",
+             raw='{"text": "RT @kim_m"}', created_at=NOW, collected_at=NOW),
+        Post(platform="x", external_id="13", author_id=lee.id, text=said["reply"], raw='{"mentions": ["kim_m"]}',
+             created_at=NOW, collected_at=NOW),
+    ])  # fmt: skip
+    session.flush()
+    counts = erase_customer(kim, session=session, actor="amy")
+    session.commit()
+    session.expire_all()
+    posts = {p.external_id: p for p in session.execute(select(Post).where(Post.author_id == lee.id)).scalars()}
+    assert counts["reposts"] == 1 and (posts["12"].text, posts["12"].raw, posts["12"].deleted_at is not None) == (
+        "",
+        None,
+        True,
+    )
+    assert (posts["13"].text, posts["13"].raw, posts["13"].deleted_at) == (
+        "@[erased] same here, ask @kim_mm too",
+        None,
+        None,
+    )
+    assert posts["11"].text == said["own"]
+    assert "kim_m" not in json.dumps([_row_values(session, table) for table in (Author, Post)]).replace("kim_mm", "")
 
 
 def test_export_of_an_unknown_customer_says_which_id_was_not_found(session):
