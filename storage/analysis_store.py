@@ -59,31 +59,16 @@ def recent_members(
     *, session: Session, start: datetime, end: datetime, referenced: list[tuple[str, str]], limit: int = 5000
 ) -> list[RecentMember]:
     """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones."""
-    columns = (
-        col(Analysis.cluster_key),
-        col(Analysis.text_hash),
-        col(Analysis.embedding),
-        col(Post.platform),
-        col(Post.external_id),
-        col(Post.text),
-    )
-    joined = select(*columns).join(Post, col(Post.id) == col(Analysis.post_id))
-    window = (
-        joined.where(col(Post.created_at) >= start, col(Post.created_at) <= end)
-        .order_by(col(Post.created_at).desc())
-        .limit(limit)
-    )
-    rows = list(session.execute(window).all())
+    members = [g.member for g in analyzed_between(session=session, start=start, end=end, limit=limit)]
     if referenced:
         from sqlalchemy import tuple_
 
-        refs = joined.where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced))
-        rows.extend(session.execute(refs).all())
-    members = []
-    for key, text_hash, blob, platform, external_id, text in rows:
-        vector = embedding_from_bytes(blob)
-        if vector is not None:
-            members.append(RecentMember(key, text_hash, vector, platform, external_id, text or ""))
+        refs = (
+            select(*_GROUPED_COLUMNS)
+            .join(Post, col(Post.id) == col(Analysis.post_id))
+            .where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced))
+        )
+        members += [g.member for g in _grouped_posts(refs, session)]
     return members
 
 
