@@ -177,10 +177,11 @@ def regroup(
     copies ends in the cluster begun first."""
     moves: dict[str, str] = {}
     ordered = sorted(starters, key=lambda s: s.order)
-    for k, starter in enumerate(ordered):
+    # Clusters begun later and not yet routed come to this one when their turn comes.
+    later = {f"p:{s.item.post_id}" for s in ordered}
+    for starter in ordered:
         own = f"p:{starter.item.post_id}"
-        # Clusters begun later and not yet routed come to this one when their turn comes.
-        later = {f"p:{s.item.post_id}" for s in ordered[k + 1 :]}
+        later.discard(own)
         others = [w.member for w in window if w.member.cluster_key != own and w.member.cluster_key not in later]
         if not others:
             continue
