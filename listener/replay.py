@@ -20,7 +20,7 @@ from dangol.settings import Settings, SourceSettings
 from dangol.types import Billing, Page
 from listener.base import parser_for
 from listener.query import matches, parse_query
-from listener.x import billed_in_body
+from listener.x import billed_in_body, worst_page_objects
 
 Platform = Literal["x", "reddit", "mastodon", "bluesky", "rss", "naver"]
 
@@ -66,7 +66,7 @@ class ReplayCollector:
         """X's billing in posts read, when a replayed X source has a post budget."""
         if options.platform != "x" or options.monthly_post_reads is None:
             return None
-        worst = 3 * options.max_page_posts  # as XCollector.billing: data, referenced posts
+        worst = worst_page_objects(options.max_page_posts)
         return Billing(unit="posts", limit=options.monthly_post_reads, worst_case={"posts": worst})
 
     def files(self) -> list[Path]:

@@ -159,8 +159,8 @@ class XCollector:
 
     @staticmethod
     def billing(options: XOptions) -> Billing:
-        """Posts read, capped by count and money. One request returns at most `max_results` posts,
-        as many referenced posts again twice over (a reply that quotes), and their authors."""
+        """Posts read, capped by count and money (the worst page: `worst_page_objects`)."""
+        worst = worst_page_objects(options.max_results)
         return Billing(
             unit="posts",
             period="month",
@@ -170,7 +170,7 @@ class XCollector:
                 "posts": round(options.price_per_post_usd * 1e6),
                 "users": round(options.price_per_user_usd * 1e6),
             },
-            worst_case={"posts": 3 * options.max_results, "users": 3 * options.max_results},
+            worst_case={"posts": worst, "users": worst},
             price_note=f"X prices as of {options.prices_checked}",
         )
 
@@ -278,6 +278,12 @@ def read_page(content: bytes) -> Fetched:
     meta = meta if isinstance(meta, dict) else {}
     token = meta.get("next_token")
     return Fetched(posts, dead, token if isinstance(token, str) else None, billed=billed_objects(doc))
+
+
+def worst_page_objects(max_results: int) -> int:
+    """The most post objects (and as many user objects) one X response can bill: `max_results`
+    posts, and referenced posts twice over (a reply that quotes), with their authors."""
+    return 3 * max_results
 
 
 def billed_in_body(body: bytes) -> dict[str, int]:
