@@ -41,6 +41,8 @@ PRAISE = ("was lovely", "made my morning", "is the best in town", "was ready in 
 QUESTIONS = ("Is the {p} back this week?", "Do you still take the {p} at the station store?")
 KOREAN = ("{p} 주문했는데 {n}분째 안 와요", "{p} 정말 맛있어요 {n}번째 방문", "{p} 환불 가능한가요? 주문 {n}")
 START = datetime(2026, 11, 1, tzinfo=UTC)
+# Posts per replayed page: also the replay source's `max_page_posts` default, its worst page.
+PER_PAGE = 100
 
 
 def synthetic_text(rng: random.Random, n: int) -> str:
@@ -76,7 +78,7 @@ def x_page(rng: random.Random, first: int, count: int, *, authors: int = 5000) -
     return {"data": tweets, "includes": {"users": list(users.values())}, "meta": {"result_count": count}}
 
 
-def write_x_pages(folder: Path, *, posts: int, per_page: int = 100, first: int = 0, seed: int = 7) -> list[str]:
+def write_x_pages(folder: Path, *, posts: int, per_page: int = PER_PAGE, first: int = 0, seed: int = 7) -> list[str]:
     """Write `posts` posts as replay pages page-000001.json…; returns the external ids written."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
@@ -278,9 +280,10 @@ def _error_lines(log: Path) -> list[str]:
 
 def _drained(engine: Engine, counts: dict[str, int], expected: dict[str, list[str]], budgets: dict[str, int]) -> bool:
     """Every readable post stored, analyzed and routed: each source's posts all stored, except a
-    capped source's, which is done once its next page could pass the cap (3 × 100 posts)."""
+    capped source's, which is done once its next page could pass the cap (its worst page)."""
     if not counts["analyzed"] == counts["posts"] == counts["routed"]:
         return False
+    from listener.x import worst_page_objects
     from storage.models import Post, Source
 
     with engine.connect() as conn:
@@ -292,7 +295,7 @@ def _drained(engine: Engine, counts: dict[str, int], expected: dict[str, list[st
         used = dict(conn.execute(select(Source.name, Source.budget_used)).all())
     for name, ids in expected.items():
         if name in budgets:
-            if stored.get(name, 0) < len(ids) and used.get(name, 0) + 300 <= budgets[name]:
+            if stored.get(name, 0) < len(ids) and used.get(name, 0) + worst_page_objects(PER_PAGE) <= budgets[name]:
                 return False
         elif stored.get(name, 0) < len(ids):
             return False

@@ -121,7 +121,8 @@ def _record_failure(
         (throttles.client_key(client), settings.client_attempts),
     ):
         row = throttles.record_failure(session, key, limit=limit, first_block=first, max_block=cap, now=now)
-        if row.blocked_until is not None and row.blocked_until > now and row.failures == 0:
+        # A block still running was refused above, so one running now was earned by this failure.
+        if row.blocked_until is not None and row.blocked_until > now:
             blocked.append(row.blocked_until)
             audit.record(
                 session,
