@@ -197,7 +197,6 @@ def finetune(
     from transformers import AutoModel, AutoTokenizer
 
     torch.manual_seed(recipe.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModel.from_pretrained(str(model_dir))
     wrapped = add_adapters(model, recipe.rank, recipe.alpha, recipe.first_layer)
