@@ -25,10 +25,10 @@ from dangol.errors import AnalysisError, AuthError, CollectError, ConfigError, D
 from dangol.redact import redact_secrets, secret_values
 from dangol.settings import OTHER_TOPIC, Settings, named_sources
 from dangol.types import AuthorIn, Billing, Page, utcnow
-from storage import analysis_store, customers, feedback, ingest, sources
+from storage import analysis_store, audit, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope
-from storage.models import AuditEvent, Author, IdentityLink
+from storage.models import Author, IdentityLink
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
@@ -468,7 +468,11 @@ def _link_authors(
             decided.add(candidate.customer_id)
             if link.status == "applied":
                 run.links_applied += 1
-                session.add(_link_audit(link))
+                audit.record(
+                    session, actor="system:linker", action="identity.link", entity_type="identity_link",
+                    entity_id=link.id, after={"author_id": link.author_id, "customer_id": link.customer_id,
+                                              "method": link.method},
+                )  # fmt: skip
                 break
             run.links_proposed += 1
     applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
@@ -489,7 +493,9 @@ def _author_in(author: Author) -> AuthorIn:
 
 
 def _new_link(settings: Settings, author: Author, candidate: LinkCandidate) -> IdentityLink:
-    applied = candidate.confidence >= settings.linking.apply_confidence
+    from nlp.linking import applies_alone
+
+    applied = applies_alone(candidate, settings.linking)
     return IdentityLink(
         author_id=author.id,  # type: ignore[arg-type]
         customer_id=candidate.customer_id,
@@ -500,17 +506,6 @@ def _new_link(settings: Settings, author: Author, candidate: LinkCandidate) -> I
         confirmed_by="system:linker" if applied else None,
         created_at=utcnow(),
         decided_at=utcnow() if applied else None,
-    )
-
-
-def _link_audit(link: IdentityLink) -> AuditEvent:
-    return AuditEvent(
-        at=utcnow(),
-        actor="system:linker",
-        action="identity.link",
-        entity_type="identity_link",
-        entity_id=str(link.id),
-        after={"author_id": link.author_id, "customer_id": link.customer_id, "method": link.method},
     )
 
 

@@ -161,6 +161,9 @@ class LinkingSettings(Section):
     fuzzy_min_score: float = Field(default=88, ge=0, le=100)
     # Links at or above this confidence are applied; lower ones wait for confirmation.
     apply_confidence: float = Field(default=0.9, ge=0, le=1)
+    # An e-mail address or order number in a post is evidence a stranger can type: such links are
+    # proposals for staff to confirm unless this is true (only a listed handle or id applies alone).
+    apply_text_evidence: bool = False
 
 
 class RoutingRuleSettings(Section):
@@ -189,8 +192,8 @@ class ResponderSettings(Section):
     send: bool = False
     assignment: Literal["manual", "round_robin", "load_balanced"] = "load_balanced"
     # Posts whose risk reaches this are queued even when not complaints.
-    actionable_risk: float = Field(default=0.5, ge=0, le=1)
-    approval_risk: float = Field(default=0.75, ge=0, le=1)
+    actionable_risk: float = Field(default=0.3, ge=0, le=1)
+    approval_risk: float = Field(default=0.45, ge=0, le=1)
     approval_followers: int = Field(default=50_000, ge=0)
     approval_words: list[str] = Field(
         default_factory=lambda: ["lawyer", "lawsuit", "sue", "press", "journalist", "변호사", "소송", "기자"]

@@ -117,7 +117,7 @@ def act(
     transaction, and report the outcome; refusals and errors are shown, never raised.
 
     With `rerun` the page runs again at once, so it shows the data as changed."""
-    from responder.permissions import require
+    from dangol.permissions import require
     from storage.engine import session_scope
 
     staff_id = st.session_state.get(STAFF_ID)

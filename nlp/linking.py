@@ -3,7 +3,8 @@
 Evidence, strongest first:
 
 - the author's platform id or handle is one the customer record lists (confidence 1.0);
-- an e-mail address or order number of the customer appears in the post or the author's bio (0.95);
+- an e-mail address or order number of the customer appears in the post or the author's bio (0.95):
+  anyone can type those, so the link is a proposal unless `apply_text_evidence` is set;
 - the display name resembles the customer's name (rapidfuzz score >= `fuzzy_min_score`): a
   proposal for staff to confirm, so its confidence always stays below `apply_confidence`.
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 EXACT_CONFIDENCE = 1.0
 TEXT_EVIDENCE_CONFIDENCE = 0.95
+# Evidence only the customer record can give (a listed handle or platform id).
+RECORD_METHODS = frozenset({"platform_id", "handle"})
+TEXT_METHODS = frozenset({"email", "order"})
 # Fuzzy proposals get score/100 × this, and always less than the apply threshold.
 FUZZY_SCALE = 0.85
 FUZZY_LIMIT = 3
@@ -53,6 +57,13 @@ def normalize_name(name: str) -> str:
     """A display name without emoji, punctuation and case, spaces collapsed."""
     name = unicodedata.normalize("NFKC", name or "")
     return " ".join(_NAME_NOISE.sub(" ", name.casefold()).split())
+
+
+def applies_alone(candidate: LinkCandidate, settings: LinkingSettings) -> bool:
+    """True when the link may be applied without a person: strong enough, and from the customer
+    record (or from text evidence where the brand chose to trust it)."""
+    trusted = candidate.method in RECORD_METHODS or (settings.apply_text_evidence and candidate.method in TEXT_METHODS)
+    return trusted and candidate.confidence >= settings.apply_confidence
 
 
 class CustomerLinker:

@@ -19,10 +19,13 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from dangol.permissions import require
 from dangol.settings import Settings, TopicSettings
 from dangol.types import utcnow, web_link
+from storage import audit
 from storage import report_queries as q
 from storage.authors import mark_brand_accounts
+from storage.models import Staff
 from storage.topics import get_topic, topics_in_force
 
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
@@ -313,6 +316,21 @@ def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
     for feed in sorted(feeds, key=lambda f: -f.posts):
         lines.append(f"• {feed.name}: {feed.summary}")
     return "\n".join(lines)
+
+
+def export_topic(topic_key: str, *, session: Session, actor: Staff | None, since: datetime, until: datetime) -> str:
+    """A topic's posts in `[since, until)` as CSV (`topic.export`), audited with the window and the
+    number of posts; `actor=None` only from the CLI (recorded as system:cli)."""
+    if actor is not None:
+        require(actor, "topic.export")
+    text = topic_csv(topic_key, session=session, since=since, until=until)
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    audit.record(
+        session, actor=actor or "system:cli", action="topic.export", entity_type="topic", entity_id=topic_key,
+        after={"since": since, "until": until, "posts": rows},
+    )  # fmt: skip
+    session.flush()
+    return text
 
 
 def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datetime) -> str:

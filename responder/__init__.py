@@ -1,11 +1,11 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
-Public functions the dashboard and CLI call (permission action names from responder.permissions:
+Public functions the dashboard and CLI call (permission action names from dangol.permissions:
 queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, customer.link,
 customer.merge, customer.export, admin.rules).
 `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
-checks `responder.permissions.require(actor, action)` first and writes an audit event.
+checks `dangol.permissions.require(actor, action)` first and writes an audit event.
 
 Queue (responder.queue)
     route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point; each pass
@@ -80,7 +80,7 @@ Routing rules (responder.routing)
     update_rule(rule_id, *, actor, session, name=None, when=None, then=None, enabled=None) -> RoutingRule
     reorder_rules(rule_ids, *, actor, session) -> list[RoutingRule]
     delete_rule(rule_id, *, actor, session) -> None
-Audit (responder.audit)
+Audit (storage.audit)
     record(session, *, actor, action, entity_type, entity_id, before=None, after=None) -> AuditEvent
     list_events(*, session, actor=None, action=None, since=None, until=None, entity_type=None,
         entity_id=None, limit=100) -> list[AuditEvent]

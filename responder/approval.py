@@ -8,16 +8,16 @@ from typing import Literal
 from sqlmodel import Session, select
 
 from dangol.errors import Conflict, Forbidden, InvalidTransition, NotFound, QueueError
+from dangol.permissions import require
 from dangol.settings import Settings
 from dangol.types import utcnow
-from responder import audit
 from responder.assignment import claim
 from responder.limits import check_length
-from responder.permissions import require
 from responder.routing import _keyword_hit
 from responder.senders.base import Sender
 from responder.sending import deliver
 from responder.statuses import check_transition
+from storage import audit
 from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
 
 DRAFTABLE = ("new", "assigned", "in_progress", "escalated")
@@ -31,8 +31,10 @@ def needs_approval(
     reasons = []
     if item.approval_required:
         reasons.append("a routing rule requires approval")
-    if analysis is not None and analysis.risk >= cfg.approval_risk:
-        reasons.append(f"risk {analysis.risk:.2f} >= {cfg.approval_risk}")
+    # The cluster's risk counts (its audience together), and it is never below its lead post's.
+    risk = max(analysis.risk if analysis is not None else 0.0, float((item.routing or {}).get("risk") or 0.0))
+    if risk >= cfg.approval_risk:
+        reasons.append(f"risk {risk:.2f} >= {cfg.approval_risk}")
     if author is not None and (author.followers or 0) >= cfg.approval_followers:
         reasons.append(f"author has {author.followers} followers (>= {cfg.approval_followers})")
     words = [w for w in cfg.approval_words if _keyword_hit(f"{post.text}\n{text}".lower(), w.lower())]

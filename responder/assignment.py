@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from dangol.errors import Conflict, InvalidTransition, NotFound
+from dangol.permissions import allowed, require
 from dangol.settings import Settings
 from dangol.types import utcnow
-from responder import audit
-from responder.permissions import allowed, require
 from responder.statuses import ACTIVE_STATUSES
+from storage import audit
 from storage.models import Analysis, AuditEvent, QueueItem, Staff, Team
 from storage.queue_queries import claim_if_free, open_loads
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from dangol.errors import Forbidden, QueueError
 from dangol.settings import DashboardSettings
 from dangol.types import utcnow
-from responder import audit
+from storage import audit
 from storage import login_throttles as throttles
 from storage.models import Staff
 

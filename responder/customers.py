@@ -12,10 +12,9 @@ from typing import Any
 from sqlmodel import Session
 
 from dangol.errors import Conflict
+from dangol.permissions import require
 from dangol.types import utcnow
-from responder import audit
-from responder.permissions import require
-from storage import customers, privacy
+from storage import audit, customers, privacy
 from storage.models import AuditEvent, IdentityLink, Staff
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from dangol.errors import NotFound, QueueError
-from responder import audit
-from responder.permissions import require
+from dangol.permissions import require
+from storage import audit
 from storage.feedback import add_label_feedback, labels_in_force
 from storage.models import LabelFeedback, Post, Staff
 

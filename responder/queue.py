@@ -17,12 +17,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dangol.errors import DangolError, NotFound, QueueError
+from dangol.permissions import require
+from dangol.risk import cluster_risk, risk_priority
 from dangol.settings import Settings
 from dangol.types import utcnow
-from responder import audit, routing, sla
+from responder import routing, sla
 from responder.assignment import assign, auto_assign
-from responder.permissions import require
 from responder.statuses import check_transition
+from storage import audit
 from storage.authors import mark_brand_accounts
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.queue_queries import (
@@ -98,11 +100,6 @@ class BulkResult:
 
 
 # --- routing ---------------------------------------------------------------------------------
-
-
-def risk_priority(risk: float) -> int:
-    """Priority from risk alone (1 = most urgent), used when no rule sets one."""
-    return 1 if risk >= 0.8 else 2 if risk >= 0.6 else 3 if risk >= 0.3 else 4
 
 
 def _is_own(author: Author, settings: Settings) -> bool:
@@ -239,9 +236,10 @@ def _route_one(
     if existing is not None:
         existing.cluster_size += 1
         existing.updated_at = now
-        # A louder duplicate makes the whole cluster more urgent, never less, and a rule that asks
-        # for approval on any of its posts asks it for the cluster.
-        existing.priority = min(existing.priority, decision.priority or risk_priority(analysis.risk))
+        # A louder duplicate makes the whole cluster more urgent, never less, and so does the audience
+        # of all its posts together; a rule that asks for approval on any post asks it for the cluster.
+        risk = _add_to_cluster_risk(existing, analysis)
+        existing.priority = min(existing.priority, decision.priority or risk_priority(risk))
         existing.approval_required = existing.approval_required or decision.approval
         if _should_lead(post, author, existing, session=session):
             # The original, or the post that reaches the most people, stands for the cluster: the
@@ -262,6 +260,19 @@ def _route_one(
         result.spam += 1
     else:
         result.queued += 1
+
+
+def _add_to_cluster_risk(item: QueueItem, analysis: Analysis) -> float:
+    """Count the post into the item's cluster risk (kept in `item.routing`); returns the cluster's risk."""
+    info = dict(item.routing or {})
+    risk = max(float(info.get("risk") or 0.0), analysis.risk)
+    combined = cluster_risk([b for b in (info.get("cluster"), analysis.risk_breakdown) if b])
+    if combined is not None:
+        info["cluster"] = combined.breakdown
+        risk = max(risk, combined.score)
+    info["risk"] = risk
+    item.routing = info  # a new dict: the JSON column notices the change
+    return risk
 
 
 def _reach(post: Post, author: Author | None) -> int:
@@ -303,7 +314,12 @@ def _new_item(
         team=decision.team or "support",
         sla_policy=decision.sla or sla.policy_name_for_priority(priority, settings),
         approval_required=decision.approval,
-        routing={"rules": decision.matched, "notify": decision.notify, "risk": analysis.risk},
+        routing={
+            "rules": decision.matched,
+            "notify": decision.notify,
+            "risk": analysis.risk,
+            "cluster": analysis.risk_breakdown or None,
+        },
         created_at=now,
         updated_at=now,
     )

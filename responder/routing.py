@@ -13,9 +13,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dangol.errors import ConfigError, NotFound
+from dangol.permissions import require
 from dangol.settings import Settings
-from responder import audit
-from responder.permissions import require
+from storage import audit
 from storage.models import RoutingRule, Staff
 
 WHEN_KEYS = (

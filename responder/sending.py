@@ -14,13 +14,14 @@ from typing import Any
 from sqlmodel import Session
 
 from dangol.errors import NotFound, QueueError, SendError
+from dangol.permissions import require
 from dangol.registry import parse_options
 from dangol.settings import Settings
 from dangol.types import utcnow
-from responder import audit, sla
-from responder.permissions import require
+from responder import sla
 from responder.senders.base import ReplyTarget, Sender, senders
 from responder.senders.dry_run import DryRunSender
+from storage import audit
 from storage.models import Post, QueueItem, Reply, Staff
 
 

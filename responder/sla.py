@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
+from dangol.risk import escalated, risk_priority
 from dangol.settings import BusinessHoursSettings, Settings, SlaPolicySettings
 from dangol.types import utcnow
-from responder import audit
 from responder.statuses import OPEN_STATUSES
+from storage import audit
 from storage.models import QueueItem
 
 SlaState = Literal["ok", "warning", "breached", "paused"]
@@ -163,17 +164,36 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
         item.sla_breached = True
         item.updated_at = now
         which = "first_response" if item.first_responded_at is None else "resolution"
+        before_priority = item.priority
+        _escalate(item)
         audit.record(
             session,
             actor="system:sla",
             action="sla.breach",
             entity_type="queue_item",
             entity_id=item.id,
-            after={"which": which, "due_at": current_target(item), "policy": item.sla_policy},
+            before={"priority": before_priority},
+            after={
+                "which": which,
+                "due_at": current_target(item),
+                "policy": item.sla_policy,
+                "priority": item.priority,
+            },
             at=now,
         )
     session.flush()
     return breached
+
+
+def _escalate(item: QueueItem) -> None:
+    """A breached SLA is urgency at its top (dangol.risk): the item's risk and priority rise with it."""
+    info = dict(item.routing or {})
+    risk = escalated(info.get("cluster") or {})
+    if risk is None:
+        return
+    info.update(cluster=risk.breakdown, risk=max(float(info.get("risk") or 0.0), risk.score))
+    item.routing = info
+    item.priority = min(item.priority, risk_priority(risk.score))
 
 
 def warnings(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:

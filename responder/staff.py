@@ -12,9 +12,9 @@ import re
 from sqlmodel import Session, select
 
 from dangol.errors import Conflict, NotFound, QueueError
-from responder import audit
+from dangol.permissions import require, validate_role
 from responder.auth import hash_password
-from responder.permissions import require, validate_role
+from storage import audit
 from storage import login_throttles as throttles
 from storage.models import Staff, Team
 
@@ -32,6 +32,23 @@ def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
         team = Team(key=key, name=name or key.replace("_", " ").title())
         session.add(team)
         session.flush()
+    return team
+
+
+def save_team(*, session: Session, actor: Staff, key: str, name: str | None = None) -> Team:
+    """Create a team, or rename one (`admin.teams`); audited with the name before and after."""
+    require(actor, "admin.teams")
+    key = key.strip().lower()
+    existing = session.exec(select(Team).where(Team.key == key)).first()
+    before = {"name": existing.name} if existing else {}
+    team = ensure_team(session=session, key=key, name=name)
+    if name and name.strip():
+        team.name = name.strip()
+    session.flush()
+    audit.record(
+        session, actor=actor, action="team.save", entity_type="team", entity_id=team.key, before=before,
+        after={"name": team.name},
+    )  # fmt: skip
     return team
 
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from dangol.errors import ConfigError
+from dangol.permissions import require
 from dangol.settings import Settings, TopicSettings, config_topics, topic_key_problem
 from dangol.types import utcnow
-from responder import audit
-from responder.permissions import require
 from responder.staff import LANGUAGE
+from storage import audit
 from storage.models import ComplaintTopic, Staff, Team
 from storage.topics import TopicEntry, get_topic, get_topic_row, list_topics, topic_settings
 

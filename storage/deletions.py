@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlmodel import Session, col
 
-from storage.models import Alert, Analysis, AuditEvent, Post
+from storage import audit
+from storage.models import Alert, Analysis, Post
 
 
 def clear_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -> list[tuple[int, str, str]]:
@@ -75,16 +76,10 @@ def remove_deleted_upstream(
     the platform's id and no text; returns how many were removed now."""
     removed = clear_deleted(session, [(platform, e) for e in external_ids], now)
     for post_id, post_platform, external_id in removed:
-        session.add(
-            AuditEvent(
-                at=now,
-                actor=actor,
-                action="post.deleted_upstream",
-                entity_type="post",
-                entity_id=str(post_id),
-                after={"platform": post_platform, "external_id": external_id, "source": source},
-            )
-        )
+        audit.record(
+            session, actor=actor, action="post.deleted_upstream", entity_type="post", entity_id=post_id,
+            after={"platform": post_platform, "external_id": external_id, "source": source}, at=now,
+        )  # fmt: skip
     return len(removed)
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col
 from dangol.errors import NotFound
 from dangol.redact import redact_pii
 from dangol.types import PostIn, utcnow
+from storage import audit
 from storage.deletions import clear_deleted, clear_posts
 from storage.models import (
     Alert,
@@ -155,16 +156,8 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
         "links": int(links or 0),
     }
     # The erasure's own trail: who and when, counts only, nothing that identifies the person.
-    session.add(
-        AuditEvent(
-            at=now,
-            actor=actor,
-            action="customer.erase",
-            entity_type="customer",
-            entity_id=str(customer_id),
-            after=dict(counts),
-        )
-    )
+    audit.record(session, actor=actor, action="customer.erase", entity_type="customer", entity_id=customer_id,
+                 after=dict(counts), at=now)  # fmt: skip
     session.flush()
     return counts
 

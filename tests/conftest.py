@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from dangol.settings import Settings, load_settings
 from dangol.types import AuthorIn, PostIn
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.models import Staff
 
 REPO = Path(__file__).resolve().parent.parent
 # Everything the tests read lives in the repository (tests/fixtures/README.md says where it came from):
@@ -153,3 +154,13 @@ def make_post() -> Callable[..., PostIn]:
         return PostIn(**fields)
 
     return build
+
+
+def an_admin(session: Session) -> Staff:
+    """Staff member "amy" with the admin role (who may erase a customer), made once per database."""
+    found = session.exec(select(Staff).where(Staff.username == "amy")).first()
+    if found is None:
+        found = Staff(username="amy", role="admin")
+        session.add(found)
+        session.flush()
+    return found

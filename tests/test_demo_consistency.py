@@ -371,6 +371,7 @@ def test_the_topics_page_shows_each_topics_complaints_customers_and_csv(demo, tr
         frames = [d.value for d in at.dataframe if "customer" in d.value.columns]
         shown = dict(zip(frames[0]["customer"], frames[0]["posts"], strict=True)) if frames else {}
         assert shown == dict(customers), key
+        next(b for b in at.button if b.label == "Prepare CSV").click().run()
         [download] = [b for b in at.get("download_button") if b.proto.label == "Download CSV"]
         exported = list(csv.DictReader(io.StringIO(_download_text(download))))
         assert sorted(int(r["post_id"]) for r in exported) == sorted(r.id for r in rows), key
@@ -433,6 +434,7 @@ def test_the_topics_pages_default_window_is_the_same_for_chart_summary_customers
     customers = Counter(truth.applied[r.author_id].name for r in complaints if r.author_id in truth.applied)
     frames = [d.value for d in at.dataframe if "customer" in d.value.columns]
     assert (dict(zip(frames[0]["customer"], frames[0]["posts"], strict=True)) if frames else {}) == dict(customers)
+    next(b for b in at.button if b.label == "Prepare CSV").click().run()
     [download] = [b for b in at.get("download_button") if b.proto.label == "Download CSV"]
     exported = list(csv.DictReader(io.StringIO(_download_text(download))))
     assert sorted(int(r["post_id"]) for r in exported) == sorted(r.id for r in rows)

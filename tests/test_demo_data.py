@@ -249,7 +249,7 @@ def test_the_linker_finds_exactly_the_intended_customers(
     parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any], customers: list[dict[str, str]]
 ) -> None:
     from nlp.base import KnownCustomer
-    from nlp.linking import CustomerLinker
+    from nlp.linking import CustomerLinker, applies_alone
     from storage.customers import HANDLE_COLUMNS
 
     settings = load_settings(REPO / "config.toml")
@@ -275,7 +275,7 @@ def test_the_linker_finds_exactly_the_intended_customers(
         assert customers[best.customer_id]["external_ref"] == post["customer"], key
         method = "handle" if best.method == "platform_id" else best.method
         assert method == post["link_method"], key
-        assert (best.confidence >= settings.linking.apply_confidence) is post["link_applied"], key
+        assert applies_alone(best, settings.linking) is post["link_applied"], key
 
 
 # --- through storage and the spike detector --------------------------------------------------

@@ -55,8 +55,9 @@ def customers_erase(
     if not yes:
         raise fail("erasure cannot be undone; add --yes to confirm")
     with session_scope(state(ctx).engine) as session:
-        if session.exec(select(Staff).where(Staff.username == actor)).first() is None:
+        staff = session.exec(select(Staff).where(Staff.username == actor)).first()
+        if staff is None:
             raise fail(f"no staff member {actor!r}; --as takes a username from `dangol staff list`")
-        counts = erase_customer(customer_id, session=session, settings=state(ctx).settings, actor=actor)
+        counts = erase_customer(customer_id, session=session, settings=state(ctx).settings, actor=staff)
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     typer.echo(f"customer {customer_id} erased ({summary})")

@@ -164,7 +164,7 @@ def audit_command(
     limit: int = typer.Option(100, "--limit", min=1, max=10_000),
 ) -> None:
     """List audited actions: who did what, and when."""
-    from responder.audit import list_events
+    from storage.audit import list_events
     from storage.engine import session_scope
 
     with session_scope(state(ctx).engine) as session:

@@ -94,9 +94,9 @@ def feeds_csv(
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD, brand time zone); default: 30 days ago."),
     until: str = typer.Option(None, "--until", help="Day after the last (YYYY-MM-DD); default: now."),
 ) -> None:
-    """Export a topic's posts as CSV."""
+    """Export a topic's posts as CSV; audited as system:cli."""
     from dangol.types import utcnow
-    from reports.feeds import topic_csv
+    from reports.feeds import export_topic
     from storage.engine import session_scope
     from storage.topics import list_topics
 
@@ -109,7 +109,7 @@ def feeds_csv(
         valid = [*(entry.key for entry in list_topics(session=session, settings=settings)), "other"]
         if topic not in valid:
             raise ConfigError(f"unknown topic {topic!r}; configured topics: {', '.join(valid)}")
-        text = topic_csv(topic, session=session, since=start, until=end)
+        text = export_topic(topic, session=session, actor=None, since=start, until=end)
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -85,7 +85,7 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
             "reply_to": post.reply_to.key if post.reply_to else None,
             "customer": post.customer,
             "link_method": post.link_method,
-            "link_applied": post.link_method in ("handle", "email", "order") if post.link_method else None,
+            "link_applied": post.link_method == "handle" if post.link_method else None,
             "in_burst": post.in_burst,
         }
     burst = [p for p in plan.posts if p.in_burst]
@@ -112,9 +112,7 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
             "should_queue": len(queued),
             "queue_items": len({p.head.key for p in queued}),
             "linked_posts": dict(sorted(Counter(p.link_method for p in plan.posts if p.link_method).items())),
-            "linked_customers_applied": len(
-                {p.customer for p in plan.posts if p.link_method in ("handle", "email", "order")}
-            ),
+            "linked_customers_applied": len({p.customer for p in plan.posts if p.link_method == "handle"}),
             "dead_letters": len(plan.dead_letters),
         },
         "dead_letters": plan.dead_letters,

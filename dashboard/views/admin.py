@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dangol.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
 from dangol.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
-from responder.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
 from responder.topic_admin import TopicForm
 from storage.models import Staff
 from storage.topics import TopicEntry
@@ -148,7 +148,7 @@ def _change(ctx: Ctx, staff_id: int, role: str, active: str, unlock_now: bool) -
 
 
 def _teams(ctx: Ctx) -> None:
-    from responder.staff import ensure_team, list_teams
+    from responder.staff import list_teams, save_team
 
     st.subheader("Teams")
     teams = read(ctx, lambda s: list_teams(session=s))
@@ -161,7 +161,7 @@ def _teams(ctx: Ctx) -> None:
             act(
                 ctx,
                 "admin.teams",
-                lambda s, a: ensure_team(session=s, key=key, name=name.strip() or None),
+                lambda s, a: save_team(session=s, actor=a, key=key, name=name.strip() or None),
                 f"Team {md(key)} saved",
             )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dangol.permissions import allowed
 from dashboard.context import Ctx, read
 from dashboard.safe import md
-from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
 

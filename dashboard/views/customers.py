@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dangol.permissions import allowed
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from reports.erasure import erase_customer
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
-from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
 
@@ -118,7 +118,7 @@ def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: q.CustomerView) -> 
                 act(
                     ctx,
                     "customer.erase",
-                    lambda s, a: erase_customer(customer_id, session=s, settings=ctx.settings, actor=a.username),
+                    lambda s, a: erase_customer(customer_id, session=s, settings=ctx.settings, actor=a),
                     "Customer erased",
                 )
 

@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from dangol.errors import NotFound
+from dangol.permissions import allowed
 from dangol.types import utcnow, web_link
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from dashboard.views.queue import countdown
 from responder.labels import correct_labels
 from responder.memory import ItemContext, item_context
-from responder.permissions import allowed
 from storage.models import Staff
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -120,22 +120,33 @@ def _analysis(view: ItemContext) -> None:
         scores = pd.DataFrame({"score": analysis.topics}).rename_axis("topic").sort_values("score")
         st.bar_chart(scores, horizontal=True, height=40 + 24 * len(scores))
     if analysis.risk_breakdown:
-        st.caption("Risk breakdown: risk is the sum of the contributions (value × weight)")
+        st.caption(
+            "Risk breakdown: risk is the product of the multipliers (negativity × reach × customer value × "
+            "urgency); each runs from its floor, at value 0, to 1"
+        )
         st.dataframe(risk_table(analysis.risk_breakdown), hide_index=True)
+    routing = view.item.routing or {}
+    cluster = routing.get("cluster")
+    if view.item.cluster_size > 1 and isinstance(cluster, dict):
+        audience = int((cluster.get("reach") or {}).get("audience") or 0)
+        st.caption(
+            f"The cluster's {view.item.cluster_size} posts reach about {audience:,} people together: "
+            f"cluster risk **{float(routing.get('risk') or 0):.2f}**"
+        )
 
 
 def risk_table(breakdown: dict[str, Any]) -> pd.DataFrame:
-    """One row per risk factor: value, weight, contribution and what the value came from."""
+    """One row per risk factor: value, floor, multiplier and what the value came from."""
     rows = []
     for factor, parts in breakdown.items():
         parts = parts if isinstance(parts, dict) else {"value": parts}
-        evidence = {k: v for k, v in parts.items() if k not in ("value", "weight", "contribution")}
+        evidence = {k: v for k, v in parts.items() if k not in ("value", "floor", "multiplier")}
         rows.append(
             {
                 "factor": factor.replace("_", " "),
                 "value": parts.get("value"),
-                "weight": parts.get("weight"),
-                "contribution": parts.get("contribution"),
+                "floor": parts.get("floor"),
+                "multiplier": parts.get("multiplier"),
                 "from": ", ".join(f"{k}: {_evidence(v)}" for k, v in evidence.items()),
             }
         )

@@ -7,11 +7,11 @@ from typing import Any
 
 import streamlit as st
 
+from dangol.permissions import allowed
 from dangol.types import PLATFORMS, utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.navigation import open_item
 from dashboard.safe import md, short
-from responder.permissions import allowed
 from responder.queue import Cursor, QueueFilters, QueuePage, list_queue
 from responder.statuses import OPEN_STATUSES, STATUSES
 from storage import dashboard_queries as q

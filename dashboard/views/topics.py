@@ -9,11 +9,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dangol.permissions import allowed
 from dangol.types import utcnow, web_link
 from dashboard import aggregates
-from dashboard.context import Ctx, read
+from dashboard.context import Ctx, act, read
 from dashboard.safe import md
-from responder.permissions import allowed
 from storage import dashboard_queries as q
 from storage.models import Staff
 
@@ -25,7 +25,7 @@ WINDOWS = {"7 days": 7, "28 days": 28, "90 days": 90}
 
 def render(ctx: Ctx, actor: Staff) -> None:
     """Complaint volume by topic over time, then one topic in detail."""
-    from reports.feeds import build_topic_feed, topic_csv
+    from reports.feeds import build_topic_feed
     from storage.topics import list_topics
 
     st.header("Complaint topics")
@@ -85,8 +85,25 @@ def render(ctx: Ctx, actor: Staff) -> None:
             pd.DataFrame([{"customer": c.name, "tier": c.tier, "posts": n} for c, n in affected]), hide_index=True
         )
     if allowed(actor, "topic.export"):
-        data = read(ctx, lambda s: topic_csv(key, session=s, since=since, until=until))
-        st.download_button("Download CSV", data, file_name=f"topic-{key}.csv", mime="text/csv")
+        _csv_export(ctx, key, since, until)
+
+
+def _csv_export(ctx: Ctx, key: str, since: datetime, until: datetime) -> None:
+    """Prepare (audited, as a privacy-relevant export of people's posts), then download."""
+    from reports.feeds import export_topic
+
+    ready = f"topic_csv_{key}_{since:%Y%m%d%H}_{until:%Y%m%d%H}"
+    if st.button("Prepare CSV", key=f"prepare_{ready}"):
+        data = act(
+            ctx,
+            "topic.export",
+            lambda s, a: export_topic(key, session=s, actor=a, since=since, until=until),
+            rerun=False,
+        )
+        if data is not None:
+            st.session_state[ready] = data
+    if st.session_state.get(ready):
+        st.download_button("Download CSV", st.session_state[ready], file_name=f"topic-{key}.csv", mime="text/csv")
 
 
 def every_day(frame: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:

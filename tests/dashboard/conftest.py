@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dangol.settings import Settings, load_settings
 from dangol.types import AuthorIn, Page, PostIn, utcnow
+from nlp.risk import score_risk
 from responder.queue import route_new
 from responder.staff import create_staff
 from storage import analysis_store
@@ -77,7 +78,6 @@ ANALYSES = {
         "topic": "quality",
         "complaint": True,
         "question": False,
-        "risk": 0.7,
     },
     "fx2": {
         "sentiment": "neutral",
@@ -85,7 +85,6 @@ ANALYSES = {
         "topic": "app",
         "complaint": False,
         "question": True,
-        "risk": 0.35,
     },
     "fx4": {
         "sentiment": "neutral",
@@ -93,7 +92,6 @@ ANALYSES = {
         "topic": "delivery",
         "complaint": False,
         "question": True,
-        "risk": 0.2,
     },
     "fx3": {
         "sentiment": "negative",
@@ -101,7 +99,6 @@ ANALYSES = {
         "topic": "delivery",
         "complaint": True,
         "question": False,
-        "risk": 0.4,
     },
 }
 
@@ -155,6 +152,7 @@ def _analyze(session: Session) -> None:
     rng = np.random.default_rng(7)
     for claimed in analysis_store.claim_unanalyzed(session=session, limit=10):
         a = ANALYSES[claimed.post.external_id]
+        risk = score_risk(claimed.post.text, a["probs"]["negative"], claimed.author.followers)
         vector = rng.normal(size=384).astype(np.float32)
         analysis_store.save_analysis(
             session=session,
@@ -167,8 +165,8 @@ def _analyze(session: Session) -> None:
                 "primary_topic": a["topic"],
                 "is_complaint": a["complaint"],
                 "is_question": a["question"],
-                "risk": a["risk"],
-                "risk_breakdown": {"negativity": a["probs"]["negative"], "reach": 0.5},
+                "risk": risk.score,
+                "risk_breakdown": risk.breakdown,
                 "text_hash": claimed.post.external_id,
                 "cluster_key": f"c-{claimed.post.external_id}",
                 "model_versions": {"sentiment": "fixture"},

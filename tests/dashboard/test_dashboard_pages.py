@@ -110,7 +110,8 @@ def test_agent_claims_an_item_and_adds_an_internal_note(dashboard_db, monkeypatc
 
 def test_item_page_explains_the_analysis(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
-    assert any("sentiment **negative** · topic **quality**" in m and "risk **0.70**" in m for m in shown(at.markdown))
+    # 0.91 × 0.76 (1,200 followers) × 0.6 (analyzed before the customer was linked) × 0.84 (refund)
+    assert any("sentiment **negative** · topic **quality**" in m and "risk **0.35**" in m for m in shown(at.markdown))
     assert "**Hana Kim** · tier gold" in shown(at.markdown)
     assert any("Earlier queue items" in c for c in shown(at.caption))
 
@@ -188,7 +189,14 @@ def test_topics_page_offers_a_trend_and_csv_to_product(dashboard_db, monkeypatch
     assert not at.exception
     assert "Complaint topics" in [h.value for h in at.header]
     assert "complaints" in str(charts(at)[0].proto.spec)
-    assert {b.proto.label for b in at.get("download_button")} == {"Download CSV", "Atom feed", "JSON feed"}
+    assert {b.proto.label for b in at.get("download_button")} == {"Atom feed", "JSON feed"}
+    # The CSV holds people's posts: preparing it is an audited export, then it can be downloaded.
+    next(b for b in at.button if b.label == "Prepare CSV").click().run()
+    assert not at.exception
+    assert "Download CSV" in {b.proto.label for b in at.get("download_button")}
+    with Session(dashboard_db.engine) as session:
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "topic.export")).all()
+    assert event.actor == "product1" and event.entity_type == "topic"
 
 
 def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None:
@@ -250,15 +258,15 @@ def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) 
     assert [r.enabled for r in rules][:2] == [False, True]
 
 
-def test_the_risk_breakdown_is_a_table_of_value_weight_contribution_and_evidence() -> None:
+def test_the_risk_breakdown_is_a_table_of_value_floor_multiplier_and_evidence() -> None:
     from dashboard.views.item import risk_table
     from nlp.risk import score_risk
 
     risk = score_risk("I want a refund or I call my lawyer", negative=0.9, followers=5000, customer_tier="gold")
     table = risk_table(risk.breakdown).set_index("factor")
-    assert list(table.columns) == ["value", "weight", "contribution", "from"]
-    assert table["contribution"].sum() == pytest.approx(risk.score, abs=1e-3)
-    assert "refund" in table.loc["signal words", "from"] and "tier: gold" in table.loc["customer value", "from"]
+    assert list(table.columns) == ["value", "floor", "multiplier", "from"]
+    assert table["multiplier"].prod() == pytest.approx(risk.score, abs=1e-3)
+    assert "refund" in table.loc["urgency", "from"] and "tier: gold" in table.loc["customer value", "from"]
     assert "followers: 5000" in table.loc["reach", "from"]
 
 

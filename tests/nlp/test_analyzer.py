@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dangol.risk import risk_priority
 from dangol.settings import Settings
 from nlp.analyzer import Analyzer
 from nlp.base import ClusterMember, PostText
@@ -52,8 +53,8 @@ def test_understanding_has_every_field_filled(settings: Settings) -> None:
     assert result.sentiment == "negative" and sum(result.sentiment_probs.values()) == pytest.approx(1.0)
     assert result.primary_topic == "billing" and "billing" in result.topics
     assert result.is_complaint and not result.is_question and not result.is_spam
-    assert result.risk >= 0.75
-    assert result.risk_breakdown["signal_words"]["words"] == ["lawyer", "refund"]
+    assert risk_priority(result.risk) == 1
+    assert result.risk_breakdown["urgency"]["words"] == ["lawyer", "refund"]
     assert result.risk_breakdown["customer_value"]["tier"] == "vip"
     assert result.embedding.shape == (256,) and result.embedding.dtype == np.float32
     assert result.text_hash == text_hash(result_text := "I was charged twice and want a refund, my lawyer agrees")
@@ -75,7 +76,7 @@ def test_korean_post_is_detected_and_flagged(settings: Settings) -> None:
     [result] = fake_analyzer(settings).analyze([post(1, "환불 언제 되나요? 최악이에요", lang_hint="ko")], [])
     assert result.language == "ko"
     assert result.is_question and result.is_complaint
-    assert "환불" in result.risk_breakdown["signal_words"]["words"]
+    assert "환불" in result.risk_breakdown["urgency"]["words"]
 
 
 def test_retweet_and_copies_join_the_recent_cluster(settings: Settings) -> None:

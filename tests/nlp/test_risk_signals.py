@@ -4,33 +4,72 @@ from __future__ import annotations
 
 import pytest
 
+from dangol.risk import FLOORS, cluster_risk, escalated, reach_value, risk_priority
 from nlp import signals
-from nlp.risk import WEIGHTS, reach_value, score_risk, signal_words
+from nlp.risk import score_risk, signal_words
 from tests.labelled_text import demo_posts
 
 NEGATIVE = {"negative": 0.9, "neutral": 0.05, "positive": 0.05}
 POSITIVE = {"negative": 0.05, "neutral": 0.15, "positive": 0.8}
 
 
-def test_breakdown_contributions_add_up_to_the_score() -> None:
+def test_the_score_is_the_product_of_the_factor_multipliers() -> None:
     risk = score_risk("I want a refund", negative=0.8, followers=5000, engagement=20, customer_tier="gold")
-    total = sum(risk.breakdown[name]["contribution"] for name in WEIGHTS)
-    assert risk.score == pytest.approx(total, abs=1e-3)
-    assert risk.breakdown["signal_words"]["words"] == ["refund"]
+    product = 1.0
+    for name in FLOORS:
+        parts = risk.breakdown[name]
+        assert parts["multiplier"] == pytest.approx(parts["floor"] + (1 - parts["floor"]) * parts["value"], abs=1e-3)
+        product *= parts["multiplier"]
+    assert risk.score == pytest.approx(product, abs=1e-3)
+    assert risk.breakdown["urgency"]["words"] == ["refund"]
     assert risk.breakdown["customer_value"]["tier"] == "gold"
     assert risk.breakdown["reach"]["followers"] == 5000
 
 
-def test_lawyer_threat_from_a_big_account_scores_above_a_mild_gripe() -> None:
+def test_no_negative_voice_means_no_risk_however_big_the_account_or_customer() -> None:
+    # A weighted sum put a VIP's small talk from a big account at 0.35: queued and urgent.
+    chatter = score_risk("오늘 일상: 아침 루틴 공유해요", negative=0.02, followers=2_000_000, customer_tier="vip")
+    assert chatter.score < 0.03 and risk_priority(chatter.score) == 4
+
+
+def test_lawyer_threat_from_a_big_account_is_priority_one_and_a_mild_gripe_is_not_urgent() -> None:
     threat = score_risk("My lawyer will hear about this", negative=0.95, followers=200_000)
     gripe = score_risk("coffee was a bit cold today", negative=0.7, followers=80)
-    assert threat.score >= 0.75 > 0.5 > gripe.score
+    assert risk_priority(threat.score) == 1
+    assert risk_priority(gripe.score) == 3
 
 
-def test_vip_customer_raises_risk_over_an_unknown_author() -> None:
-    vip = score_risk("still waiting", negative=0.8, customer_tier="vip")
-    unknown = score_risk("still waiting", negative=0.8, customer_tier=None)
-    assert vip.score - unknown.score == pytest.approx(WEIGHTS["customer_value"], abs=1e-3)
+def test_each_factor_scales_the_negative_voice() -> None:
+    base = score_risk("still waiting", negative=0.8, followers=100)
+    assert score_risk("still waiting", negative=0.8, followers=100, customer_tier="vip").score > base.score
+    assert score_risk("still waiting", negative=0.8, followers=100_000).score > base.score
+    assert score_risk("still waiting for my refund", negative=0.8, followers=100).score > base.score
+    assert score_risk("still waiting", negative=0.4, followers=100).score == pytest.approx(base.score / 2, abs=1e-3)
+
+
+def test_a_cluster_is_scored_over_the_audience_of_all_its_posts() -> None:
+    original = score_risk("the app lost my order", negative=0.9, followers=300)
+    retweets = [score_risk("RT the app lost my order", negative=0.9, followers=2_000) for _ in range(50)]
+    together = cluster_risk([original.breakdown, *(r.breakdown for r in retweets)])
+    assert together is not None
+    assert together.breakdown["reach"]["audience"] == 300 + 50 * 2_000
+    assert together.score > max(r.score for r in [original, *retweets])
+    assert risk_priority(together.score) < risk_priority(original.score)
+    # A cluster's own breakdown counts as a member: adding posts one by one gives the same figure.
+    running = original.breakdown
+    for r in retweets:
+        step = cluster_risk([running, r.breakdown])
+        assert step is not None
+        running = step.breakdown
+    assert running == together.breakdown
+    assert cluster_risk([{"negativity": {"value": 1, "weight": 0.4, "contribution": 0.4}}]) is None
+
+
+def test_a_breached_sla_raises_urgency_to_its_top() -> None:
+    risk = score_risk("my order is late", negative=0.9, followers=300, customer_tier="gold")
+    raised = escalated(risk.breakdown)
+    assert raised is not None and raised.breakdown["urgency"]["value"] == 1.0
+    assert raised.score == pytest.approx(risk.score / 0.6, abs=1e-3)
 
 
 def test_korean_signal_words_are_found_inside_words_with_particles() -> None:
@@ -55,7 +94,7 @@ def test_reach_is_log_scaled_and_capped() -> None:
 def test_empty_text_and_missing_values_give_a_low_valid_risk() -> None:
     risk = score_risk("", negative=0.0, followers=None)
     assert risk.score == 0.0
-    assert set(risk.breakdown) == set(WEIGHTS)
+    assert set(risk.breakdown) == set(FLOORS)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from reports.feeds import topic_csv, write_feeds
 from reports.weekly import build_weekly, render_html, write_weekly
 from responder.suggest import suggest
 from storage.models import Post, QueueItem, Source
+from tests.conftest import an_admin
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -137,7 +138,7 @@ def _erase_hostile_customers(engine: Engine, settings: Settings) -> None:
         before = traces(theirs, engine, folders)
         assert any(p.startswith("file ") for places in before.values() for p in places), before
         for customer in customers.values():
-            erase_customer(customer.id or 0, session=session, settings=settings, actor="amy")
+            erase_customer(customer.id or 0, session=session, settings=settings, actor=an_admin(session))
         session.commit()
     left = traces(theirs, engine, folders)
     assert not left, {identifier[:40]: places for identifier, places in left.items()}

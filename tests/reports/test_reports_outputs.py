@@ -15,6 +15,7 @@ from dangol.settings import Settings
 from reports.erasure import erase_customer
 from reports.jobs import feeds_job, purge_job, weekly_job
 from storage.models import Customer, IdentityLink
+from tests.conftest import an_admin
 from tests.reliability.traces import file_texts, squash
 
 OLD_WORDS = "The oat latte came cold and spilled all over the bag"
@@ -81,7 +82,7 @@ def test_an_erased_customer_leaves_every_feed_and_report_file_and_others_stay(
     stranger.write_text('{"kim_m": "someone else\'s file"}', encoding="utf-8")
     assert "weekly-2026-W47.pdf" in holding(out, "@kim_m") and "billing.json" in holding(out, KIM_WORDS)
 
-    counts = erase_customer(kim.id or 0, session=session, settings=out, actor="amy")
+    counts = erase_customer(kim.id or 0, session=session, settings=out, actor=an_admin(session))
     session.commit()
 
     assert counts["files"] == 2 * len(out.topics) + 2  # every feed, and the report that showed Kim
@@ -98,6 +99,6 @@ def test_a_feed_file_of_a_topic_that_no_longer_exists_is_removed(
     kim = Customer(name="Kim Minji", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     session.add(kim)
     session.commit()
-    erase_customer(kim.id or 0, session=session, settings=out, actor="amy")
+    erase_customer(kim.id or 0, session=session, settings=out, actor=an_admin(session))
     names = sorted(p.name for p in Path(out.reports.feeds_dir).iterdir())
     assert "billing.json" not in names and "billing.atom" not in names and "delivery.json" in names

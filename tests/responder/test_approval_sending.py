@@ -8,12 +8,12 @@ from sqlmodel import select
 from dangol.errors import Forbidden, QueueError, SendError
 from dangol.settings import Implementation
 from responder.approval import review, submit_reply
-from responder.audit import list_events
 from responder.queue import route_new
 from responder.senders.base import ReplyTarget, Sent
 from responder.senders.dry_run import DryRunSender
 from responder.senders.mastodon import MastodonSender
 from responder.sending import deliver, send_reply, sender_for
+from storage.audit import list_events
 from storage.models import QueueItem, Reply
 from tests.responder.conftest import NOW
 

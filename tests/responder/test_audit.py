@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from responder.audit import list_events, record
+from storage.audit import list_events, record
 from tests.responder.conftest import NOW
 
 

@@ -12,7 +12,7 @@ from dangol.settings import load_settings
 from responder.queue import route_new
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Analysis, Author, Post, Staff
+from storage.models import Analysis, Author, Customer, Post, Staff
 from tests.conftest import REPO
 from tests.responder.conftest import NOW
 
@@ -85,6 +85,26 @@ def test_wrong_id_and_forbidden_actions_are_clear_errors(tmp_path):
     again = runner.invoke(app, [*base, "queue", "close", "1", "--as", "amy"])
     assert "cannot move an item from 'closed' to 'closed'; allowed: in_progress, new" in again.output
     assert all("Traceback" not in r.output for r in (missing, stranger, product, again))
+
+
+def test_only_an_admin_may_erase_a_customer_from_the_command_line(tmp_path):
+    base, runner = _setup(tmp_path), CliRunner()
+    engine = make_engine(f"sqlite:///{tmp_path}/cli.db")
+    with Session(engine) as s:
+        customer = Customer(external_ref="C-1", name="Kim Minji", email="kim@example.com", created_at=NOW)
+        s.add_all([customer, Staff(username="root", role="admin")])
+        s.commit()
+        customer_id = customer.id
+    for agent in ("amy", "pat"):
+        refused = runner.invoke(app, [*base, "customers", "erase", str(customer_id), "--as", agent, "--yes"])
+        assert refused.exit_code == 1 and "may not erase a customer's data" in refused.output, refused.output
+    with Session(engine) as s:
+        assert s.get(Customer, customer_id).name == "Kim Minji"  # type: ignore[union-attr]
+    done = runner.invoke(app, [*base, "customers", "erase", str(customer_id), "--as", "root", "--yes"])
+    assert done.exit_code == 0, done.output
+    with Session(engine) as s:
+        assert s.get(Customer, customer_id).name != "Kim Minji"  # type: ignore[union-attr]
+    engine.dispose()
 
 
 def test_terminal_control_sequences_in_a_post_never_reach_the_terminal(tmp_path):

@@ -3,7 +3,7 @@
 import pytest
 
 from dangol.errors import Forbidden, QueueError
-from responder.permissions import ACTIONS, PERMISSIONS, ROLES, allowed, require, validate_role
+from dangol.permissions import ACTIONS, PERMISSIONS, ROLES, allowed, require, validate_role
 from storage.models import Staff
 
 

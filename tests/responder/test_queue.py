@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from dangol.errors import InvalidTransition, NotFound
-from responder.audit import list_events
+from dangol.risk import risk_priority
+from nlp.risk import score_risk
 from responder.queue import (
     QueueFilters,
     add_tag,
@@ -21,6 +22,7 @@ from responder.queue import (
     snooze,
     wake_snoozed,
 )
+from storage.audit import list_events
 from storage.models import Analysis, QueueItem
 from tests.responder.conftest import NOW
 
@@ -149,7 +151,7 @@ def test_snoozed_item_wakes_up_when_its_time_comes(session, settings, seed_post,
 
 
 def test_list_queue_filters_sorts_and_counts(session, settings, seed_post):
-    for risk in (0.3, 0.9, 0.65):
+    for risk in (0.15, 0.9, 0.3):
         seed_post("broken", risk=risk)
     seed_post("결제 오류", language="ko", risk=0.9)
     route_new(session=session, settings=settings, now=NOW)
@@ -249,6 +251,43 @@ def test_a_riskier_duplicate_raises_the_cluster_priority(session, settings, seed
     route_new(session=session, settings=settings, now=NOW)
     item = session.exec(select(QueueItem)).one()
     assert (item.cluster_size, item.priority) == (2, 1)
+
+
+def _scored(text: str, followers: int) -> dict:
+    risk = score_risk(text, negative=0.9, followers=followers)
+    return {"risk": risk.score, "risk_breakdown": risk.breakdown}
+
+
+def test_a_cluster_of_retweets_is_prioritised_by_its_whole_audience(session, settings, seed_post):
+    # The complaint alone is an everyday one (priority 3); 40 accounts of 5,000 followers each
+    # carrying it to 200,000 people make the cluster as urgent as one post by a 200k account.
+    text = "the app charged me twice and nobody answers"
+    seed_post(text, cluster_key="wave", followers=120, **_scored(text, 120))
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert item.priority == 3
+    for n in range(40):
+        seed_post(f"RT {text}", handle=f"fan{n}", cluster_key="wave", followers=5_000, **_scored(text, 5_000))
+    route_new(session=session, settings=settings, now=NOW)
+    session.refresh(item)
+    alone = score_risk(text, negative=0.9, followers=200_120).score
+    assert item.cluster_size == 41 and item.routing["cluster"]["reach"]["audience"] == 200_120
+    assert item.routing["risk"] == pytest.approx(alone, abs=1e-3)
+    assert item.priority == risk_priority(alone) == 2
+
+
+def test_a_breached_sla_raises_the_items_priority(session, settings, seed_post):
+    text = "my order is late"
+    seed_post(text, followers=80, **_scored(text, 80))
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    before = item.priority
+    route_new(session=session, settings=settings, now=NOW + timedelta(days=5))
+    session.refresh(item)
+    assert item.sla_breached and item.priority < before
+    assert item.routing["cluster"]["urgency"]["value"] == 1.0
+    breach = list_events(session=session, action="sla.breach")[0]
+    assert (breach.before["priority"], breach.after["priority"]) == (before, item.priority)
 
 
 def test_rules_with_notify_leave_a_notification_event(session, settings, seed_post):

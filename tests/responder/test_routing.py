@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from dangol.errors import ConfigError, Forbidden
-from responder.audit import list_events
 from responder.routing import (
     Facts,
     Rule,
@@ -17,6 +16,7 @@ from responder.routing import (
     reorder_rules,
     update_rule,
 )
+from storage.audit import list_events
 
 
 def facts(**overrides) -> Facts:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from dangol.settings import SlaPolicySettings
-from responder.audit import list_events
 from responder.queue import route_new
 from responder.sla import check_breaches, due_at, pause, resume, sla_state, warnings
+from storage.audit import list_events
 from storage.models import QueueItem
 from tests.responder.conftest import NOW
 
