@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,8 +14,9 @@ from pydantic import Field, SecretStr
 from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.registry import Options, parse_options
 from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn, utcnow
+from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck, utcnow
 from listener import ratelimit
+from listener.base import askable, batches
 from listener.query import compile_reddit, matches, parse_query
 from listener.records import (
     check_text,
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     import praw
 
 REDDIT = "https://www.reddit.com"
+# A post (t3_) or comment (t1_) fullname: a base-36 id; anything else is never sent to /api/info.
+FULLNAME = re.compile(r"t[13]_[0-9a-z]{1,13}")
+INFO_BATCH = 100  # /api/info answers up to 100 fullnames a request
 StreamName = Literal["search", "posts", "comments"]
 ALL_STREAMS: tuple[StreamName, ...] = ("search", "posts", "comments")
 
@@ -137,6 +142,8 @@ class RedditCollector:
 
     platform = "reddit"
     Options = RedditOptions
+    recheck_batch = INFO_BATCH
+    recheck_billed_per_id: dict[str, int] = {}
 
     def __init__(self, client: praw.Reddit, query: str, options: RedditOptions, limits: RateLimitHeaders) -> None:
         self.client = client
@@ -179,6 +186,42 @@ class RedditCollector:
         path = f"/r/{where}/new" if key == "posts" else f"/r/{where}/comments"
         return Stream(lambda token, seen: self._get(path, {}, token), key=reddit_key)
 
+    def recheck(self, external_ids: Sequence[str], *, max_requests: int | None = None) -> Iterator[Recheck]:
+        """/api/info 100 fullnames at a time; gone are the things it marks deleted or removed, and
+        those it no longer returns at all (purged, or in a banned subreddit)."""
+        names, unsendable = askable(external_ids, FULLNAME.fullmatch)
+        if unsendable:
+            yield unsendable
+        for batch in batches(names, self.recheck_batch, max_requests):
+            standing = self._standing(batch)
+            yield Recheck(checked=batch, gone=[n for n in batch if n not in standing])
+
+    def _standing(self, names: list[str]) -> set[str]:
+        """The fullnames /api/info still shows with their text; raises unless every thing of the answer
+        can be read, so that a failed or odd answer never makes a post look deleted."""
+        import prawcore
+
+        self.limits.check()
+        try:
+            doc = self.client.request(method="GET", path="/api/info", params={"id": ",".join(names), "raw_json": 1})
+            things = _children(doc)
+        except prawcore.BadJSON as exc:
+            raise CollectError("Reddit /api/info answered with something that is not JSON") from exc
+        except PayloadError as exc:
+            raise CollectError(f"Reddit /api/info answered without a Listing: {exc}") from exc
+        except prawcore.PrawcoreException as exc:
+            raise _request_error(exc) from exc
+        standing = set()
+        for thing in things:
+            data = thing.get("data") if isinstance(thing, dict) else None
+            name = data.get("name") if isinstance(data, dict) else None
+            if not isinstance(data, dict) or not isinstance(name, str):
+                raise CollectError("Reddit /api/info answered with a thing without a name; nothing is taken as deleted")
+            body = data.get("selftext" if thing.get("kind") == "t3" else "body")
+            if not _is_deleted(str(data.get("author") or ""), body):
+                standing.add(name)
+        return standing
+
     def _get(self, path: str, params: dict[str, Any], after: str | None) -> Fetched:
         import prawcore
 
@@ -188,25 +231,29 @@ class RedditCollector:
             query["after"] = after
         try:
             doc = self.client.request(method="GET", path=path, params=query)
-        except prawcore.TooManyRequests as exc:
-            raise ratelimit.rate_limited("reddit", _retry_at(exc.response.headers)) from exc
-        except (prawcore.OAuthException, prawcore.InvalidToken, prawcore.Forbidden) as exc:
-            raise AuthError(f"Reddit rejected the app credentials: {exc}") from exc
         except prawcore.BadJSON as exc:
             error = PayloadError("response is not valid JSON", raw=exc.response.content[:2000])
             return Fetched(*whole_body_dead_letter("reddit", error, exc.response.content), broken=True)
-        except prawcore.ResponseException as exc:
-            if exc.response.status_code == 401:
-                raise AuthError(f"Reddit rejected the app credentials: {exc}") from exc
-            raise CollectError(f"Reddit request failed: {exc}") from exc
         except prawcore.PrawcoreException as exc:
-            raise CollectError(f"Reddit request failed: {exc}") from exc
+            raise _request_error(exc) from exc
         posts, dead = parse_reddit(doc)
         data = doc.get("data") if isinstance(doc, dict) else None
         after_token = data.get("after") if isinstance(data, dict) else None
         if dead and not posts and isinstance(doc, dict) and doc.get("kind") != "Listing":
             return Fetched(posts, dead, broken=True)
         return Fetched(posts, dead, after_token if isinstance(after_token, str) else None)
+
+
+def _request_error(exc: Exception) -> Exception:
+    """What a failed praw request means to the caller: rate limited, refused credentials, or failed."""
+    import prawcore
+
+    if isinstance(exc, prawcore.TooManyRequests):
+        return ratelimit.rate_limited("reddit", _retry_at(exc.response.headers))
+    refused = isinstance(exc, (prawcore.OAuthException, prawcore.InvalidToken, prawcore.Forbidden))
+    if refused or (isinstance(exc, prawcore.ResponseException) and exc.response.status_code == 401):
+        return AuthError(f"Reddit rejected the app credentials: {exc}")
+    return CollectError(f"Reddit request failed: {exc}")
 
 
 def _retry_at(headers: Any) -> datetime | None:

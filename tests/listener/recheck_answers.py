@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tests.conftest import FIXTURES
-from tests.listener.conftest import Answer, Reply, Seen, cassette, mastodon_body
+from tests.listener.conftest import Answer, Reply, Seen, cassette, mastodon_body, reddit_body
 
 X_LOOKUP = "/2/tweets"
 BLUESKY_GET_POSTS = "/xrpc/app.bsky.feed.getPosts"
@@ -88,5 +88,32 @@ def bluesky_get_posts(present: set[str]) -> Answer:
     def answer(seen: Seen) -> Reply:
         asked = seen.query.get("uris", [])
         return Reply(body={"posts": [bluesky_view(u.rsplit("/", 1)[-1]) for u in asked if u in present]})
+
+    return answer
+
+
+REDDIT_INFO = "/api/info"
+# The real posts of r/askreddit/new as praw's cassette recorded them.
+_REDDIT_RECORDED = json.loads(reddit_body("TestSubredditListings.test_new.json", "/new"))["data"]["children"]
+
+
+def reddit_info(present: set[str], deleted: set[str] = frozenset(), removed: set[str] = frozenset()) -> Answer:  # type: ignore[assignment]
+    """Reddit's answer to GET /api/info?id=…: a Listing of the asked things it still has (a recorded
+    post with its fullname set), those in `deleted` as the author left them ("[deleted]" author and
+    text), those in `removed` as moderators left them ("[removed]" text); the rest left out."""
+
+    def answer(seen: Seen) -> Reply:
+        children = []
+        for name in seen.query["id"][0].split(","):
+            if name not in present | deleted | removed:
+                continue
+            thing = copy.deepcopy(_REDDIT_RECORDED[len(children) % len(_REDDIT_RECORDED)])
+            thing["data"].update(name=name, id=name.removeprefix("t3_"))
+            if name in deleted:
+                thing["data"].update(author="[deleted]", selftext="[deleted]")
+            if name in removed:
+                thing["data"]["selftext"] = "[removed]"
+            children.append(thing)
+        return Reply(body={"kind": "Listing", "data": {"after": None, "before": None, "children": children}})
 
     return answer

@@ -13,6 +13,8 @@ from listener.bluesky import BlueskyCollector, BlueskyOptions
 from listener.bluesky import make_client as bluesky_client
 from listener.mastodon import MastodonCollector, MastodonOptions
 from listener.mastodon import make_client as mastodon_client
+from listener.reddit import RedditCollector, RedditOptions
+from listener.reddit import make_client as reddit_client
 from listener.x import XCollector, XOptions
 from listener.x import make_client as x_client
 from tests.listener.conftest import FakeApi, Reply
@@ -20,15 +22,18 @@ from tests.listener.recheck_answers import (
     BLUESKY_GET_POSTS,
     NOT_FOUND,
     PROTECTED,
+    REDDIT_INFO,
     X_LOOKUP,
     bluesky_get_posts,
     bluesky_uri,
     mastodon_gone,
     mastodon_status,
+    reddit_info,
     x_lookup,
 )
 from tests.loopback import free_port
 
+REDDIT_TOKEN = {"access_token": "read-only-token", "token_type": "bearer", "expires_in": 3600, "scope": "*"}
 IDS = ["1261326399320715264", "1278347468690915330", "1293593516040269825"]
 
 
@@ -192,3 +197,53 @@ def test_bluesky_failures_raise_and_take_nothing_as_deleted(api: FakeApi, reply:
 def test_bluesky_unreachable_is_a_collect_error() -> None:
     with pytest.raises(CollectError):
         list(bluesky(f"http://127.0.0.1:{free_port()}").recheck([bluesky_uri("3kaheyt6vpc29")]))
+
+
+REDDIT_IDS = ["t3_48fbm9", "t3_48fbjw", "t3_48fbin", "t3_48fbhz"]
+
+
+def reddit(api: FakeApi) -> RedditCollector:
+    api.add("POST", "/api/v1/access_token", Reply(body=REDDIT_TOKEN))
+    options = RedditOptions(subreddits=["coffee"], oauth_url=api.url, reddit_url=api.url, timeout_seconds=2)
+    client, limits = reddit_client("app-id", "app-secret", options)
+    return RedditCollector(client, "", options, limits)
+
+
+def test_reddit_names_deleted_removed_and_vanished_things_gone(api: FakeApi) -> None:
+    kept, deleted, removed, vanished = REDDIT_IDS
+    api.add("GET", REDDIT_INFO, reddit_info({kept}, deleted={deleted}, removed={removed}))
+    [answer] = list(reddit(api).recheck(REDDIT_IDS))
+    assert answer.checked == REDDIT_IDS and answer.gone == [deleted, removed, vanished]
+    [request] = api.requests(REDDIT_INFO)
+    assert request.query["id"] == [",".join(REDDIT_IDS)]
+    assert request.headers["Authorization"] == "bearer read-only-token"
+
+
+def test_reddit_asks_100_things_a_request_and_never_sends_what_is_not_a_fullname(api: FakeApi) -> None:
+    ids = [f"t1_{n:x}" for n in range(10**6, 10**6 + 250)]
+    api.add("GET", REDDIT_INFO, reddit_info(set(ids)))
+    answers = list(reddit(api).recheck(["sha256:abc", "t3_../../x", *ids], max_requests=2))
+    assert [(len(a.checked), a.gone, a.requests) for a in answers] == [(2, [], 0), (100, [], 1), (100, [], 1)]
+    assert all("sha256" not in r.query["id"][0] and ".." not in r.query["id"][0] for r in api.requests(REDDIT_INFO))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [Reply(status=500, body={"message": "Internal Server Error"}), Reply(body={"kind": "t3", "data": {}}),
+     Reply(body={"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"title": "no name"}}]}}),
+     Reply(body=b"<html>busy</html>", headers={"Content-Type": "text/html"})],
+    ids=["server-error", "not-a-listing", "thing-without-name", "not-json"],
+)  # fmt: skip
+def test_reddit_failed_or_odd_answers_take_nothing_as_deleted(api: FakeApi, reply: Reply) -> None:
+    api.add("GET", REDDIT_INFO, reply)
+    with pytest.raises(CollectError):
+        list(reddit(api).recheck(REDDIT_IDS))
+
+
+def test_reddit_rate_limit_and_refused_credentials_are_named(api: FakeApi) -> None:
+    expired = {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'}
+    api.add("GET", REDDIT_INFO, Reply(status=429, headers={"retry-after": "60"}), Reply(status=401, headers=expired))
+    with pytest.raises(RateLimited):
+        list(reddit(api).recheck(REDDIT_IDS))
+    with pytest.raises(AuthError):
+        list(reddit(api).recheck(REDDIT_IDS))
