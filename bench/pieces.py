@@ -24,8 +24,8 @@ from sqlmodel import Session, col, select
 from bench.generate import analyze_tables, generate
 from bench.machine import load_average
 from bench.timing import latency
+from dangol.core.settings import Settings, load_settings
 from dangol.demo_data import DEMO_DATA
-from dangol.settings import Settings, load_settings
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Post, QueueItem

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from bench import pieces
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from bench import markdown, pieces
 from bench.machine import describe
 from dangol.benchmark import synthetic_posts
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from storage.engine import make_engine
 
 RESULTS = Path(__file__).parent / "results"

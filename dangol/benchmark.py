@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dangol import pipeline
+from dangol.core.settings import Settings
+from dangol.core.types import AuthorIn, Page, PostIn
 from dangol.demo_data import DEMO_DATA
-from dangol.settings import Settings
-from dangol.types import AuthorIn, Page, PostIn
 from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.migrate import upgrade

@@ -7,9 +7,9 @@ parse, and enabled sources have their secrets.
 
 from __future__ import annotations
 
-from dangol.errors import ConfigError
-from dangol.registry import parse_options
-from dangol.settings import Settings
+from dangol.core.errors import ConfigError
+from dangol.core.registry import parse_options
+from dangol.core.settings import Settings
 
 
 def check_settings(settings: Settings) -> list[str]:
@@ -68,8 +68,8 @@ def _check_teams(settings: Settings) -> list[str]:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session, select
 
-    from dangol.errors import DangolError
-    from dangol.settings import config_topics
+    from dangol.core.errors import DangolError
+    from dangol.core.settings import config_topics
     from storage.engine import make_engine
     from storage.models import Staff, Team
 

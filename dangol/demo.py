@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from dangol import pipeline
+from dangol.core.settings import Settings, load_settings
 from dangol.demo_data import CUSTOMERS, DEMO_DATA
-from dangol.settings import Settings, load_settings
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade

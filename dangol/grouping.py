@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from storage import analysis_store
 
 

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
+from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
-from dangol.settings import Settings
 from storage import feedback
 from storage.engine import database_unavailable
 from storage.job_runs import claim_slot

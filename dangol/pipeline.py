@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from dangol.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
-from dangol.redact import redact_secrets, secret_values
-from dangol.settings import OTHER_TOPIC, Settings, named_sources
-from dangol.types import AuthorIn, Billing, Page, utcnow
+from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
+from dangol.core.redact import redact_secrets, secret_values
+from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
+from dangol.core.types import AuthorIn, Billing, Page, utcnow
 from storage import analysis_store, audit, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope

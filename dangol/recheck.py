@@ -26,10 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
-from dangol.errors import DangolError, RateLimited
-from dangol.redact import redact_secrets, secret_values
-from dangol.settings import Settings, named_sources
-from dangol.types import Billing, Page, Recheck, utcnow
+from dangol.core.errors import DangolError, RateLimited
+from dangol.core.redact import redact_secrets, secret_values
+from dangol.core.settings import Settings, named_sources
+from dangol.core.types import Billing, Page, Recheck, utcnow
 from storage import deletions, ingest, sources
 from storage.engine import database_unavailable, session_scope
 from storage.models import Source

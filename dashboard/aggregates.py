@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 from sqlmodel import Session
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage import dashboard_queries as q
 
 TTL_SECONDS = 300

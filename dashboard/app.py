@@ -24,7 +24,7 @@ from dashboard.safe import md  # noqa: E402
 def main() -> None:
     """One run of the app: settings, login gate, sidebar, the chosen page."""
     st.set_page_config(page_title="Dangol", layout="wide")
-    from dangol.errors import ConfigError
+    from dangol.core.errors import ConfigError
 
     try:
         ctx = load_ctx(sys.argv[1:])

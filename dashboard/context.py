@@ -15,9 +15,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dangol.errors import DangolError
-from dangol.settings import DEFAULT_CONFIG, Settings, load_settings
-from dangol.types import utcnow
+from dangol.core.errors import DangolError
+from dangol.core.settings import DEFAULT_CONFIG, Settings, load_settings
+from dangol.core.types import utcnow
 from dashboard.safe import md
 from storage.models import Staff
 
@@ -117,7 +117,7 @@ def act(
     transaction, and report the outcome; refusals and errors are shown, never raised.
 
     With `rerun` the page runs again at once, so it shows the data as changed."""
-    from dangol.permissions import require
+    from dangol.core.permissions import require
     from storage.engine import session_scope
 
     staff_id = st.session_state.get(STAFF_ID)

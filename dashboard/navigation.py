@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from dangol.permissions import allowed
+from dangol.core.permissions import allowed
 from storage.models import Staff
 
 

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from dangol.errors import CollectError, ConfigError, PayloadError
-from dangol.registry import Registry, parse_options
-from dangol.settings import Settings, SourceSettings
-from dangol.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
+from dangol.core.errors import CollectError, ConfigError, PayloadError
+from dangol.core.registry import Registry, parse_options
+from dangol.core.settings import Settings, SourceSettings
+from dangol.core.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
 
 Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import requests
 from pydantic import Field, SecretStr
 
-from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.registry import Options, parse_options
-from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
+from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.core.registry import Options, parse_options
+from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
 from listener.base import askable, batches
 from listener.query import compile_each, compile_mastodon, matches, parse_query, search_key

@@ -11,11 +11,11 @@ from urllib.parse import urlparse
 import httpx
 from pydantic import Field, SecretStr
 
-from dangol.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.redact import redact_secrets
-from dangol.registry import Options, parse_options
-from dangol.settings import Settings, SourceSettings, env_name, is_placeholder
-from dangol.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
+from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
+from dangol.core.redact import redact_secrets
+from dangol.core.registry import Options, parse_options
+from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import compile_naver, matches, parse_query
 from listener.records import (

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dangol.errors import ConfigError
-from dangol.types import PostIn
+from dangol.core.errors import ConfigError
+from dangol.core.types import PostIn
 
 IS_KINDS = ("retweet", "reply", "quote")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from dangol.errors import RateLimited
-from dangol.types import utcnow
+from dangol.core.errors import RateLimited
+from dangol.core.types import utcnow
 
 # A reset further away than this is a broken header, not a real limit window.
 MAX_WAIT = timedelta(days=1)

@@ -15,8 +15,8 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
-from dangol.errors import PayloadError
-from dangol.types import DeadLetterIn, PostIn
+from dangol.core.errors import PayloadError
+from dangol.core.types import DeadLetterIn, PostIn
 
 T = TypeVar("T")
 _BLOCK_TAGS = {"p", "br", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr"}

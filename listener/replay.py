@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from dangol.errors import CollectError, ConfigError
-from dangol.registry import Options, parse_options
-from dangol.settings import Settings, SourceSettings
-from dangol.types import Billing, Page
+from dangol.core.errors import CollectError, ConfigError
+from dangol.core.registry import Options, parse_options
+from dangol.core.settings import Settings, SourceSettings
+from dangol.core.types import Billing, Page
 from listener.base import parser_for
 from listener.query import matches, parse_query
 from listener.x import billed_in_body, worst_page_objects

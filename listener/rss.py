@@ -18,10 +18,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from pydantic import Field
 
-from dangol.errors import CollectError, PayloadError
-from dangol.registry import Options, parse_options
-from dangol.settings import Settings, SourceSettings
-from dangol.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.core.errors import CollectError, PayloadError
+from dangol.core.registry import Options, parse_options
+from dangol.core.settings import Settings, SourceSettings
+from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import matches, parse_query
 from listener.records import check_text, join_title, parse_records, strip_html, whole_body_dead_letter

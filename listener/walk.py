@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dangol.types import DeadLetterIn, Page, PostIn
+from dangol.core.types import DeadLetterIn, Page, PostIn
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Fetched:
     next_token: str | None = None
     # The whole body was unreadable: keep the cursor where it was and stop this run.
     broken: bool = False
-    # What the platform bills for this response, by resource (see dangol.types.Billing).
+    # What the platform bills for this response, by resource (see dangol.core.types.Billing).
     billed: dict[str, int] = field(default_factory=dict)
 
 

@@ -23,7 +23,7 @@ from nlp.risk import score_risk
 from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicModel
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
     from nlp.base import Encoder, SentimentClassifier
     from nlp.taxonomy import Taxonomy
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dangol.registry import Registry
+from dangol.core.registry import Registry
 
 SENTIMENTS = ("negative", "neutral", "positive")
 # Posts are cut to this many characters before analysis: the encoder reads 128 tokens anyway, and

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dangol.errors import AnalysisError
+from dangol.core.errors import AnalysisError
 
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block

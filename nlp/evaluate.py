@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 from nlp.base import SENTIMENTS
 
 if TYPE_CHECKING:

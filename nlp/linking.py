@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from nlp.base import KnownCustomer, LinkCandidate, analysis_text
 
 if TYPE_CHECKING:
-    from dangol.settings import LinkingSettings
-    from dangol.types import AuthorIn
+    from dangol.core.settings import LinkingSettings
+    from dangol.core.types import AuthorIn
 
 EXACT_CONFIDENCE = 1.0
 TEXT_EVIDENCE_CONFIDENCE = 0.95

@@ -1,4 +1,4 @@
-"""Risk of one post, 0..1, with the breakdown that explains it: the formula is `dangol.risk`
+"""Risk of one post, 0..1, with the breakdown that explains it: the formula is `dangol.core.risk`
 (negativity × reach × customer value × urgency); this module reads the post for it. Urgency comes
 from signal words, English and Korean (lawyer/safety/allergic: legal or harm, 1.0; cancel/refund:
 churn and money, 0.6); a breached SLA raises it to 1 on the queue item (`responder.sla`).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from dangol.risk import RiskScore, audience, combine, reach_value, tier_value
+from dangol.core.risk import RiskScore, audience, combine, reach_value, tier_value
 
 # Severe: legal, safety or health; moderate: churn and money.
 SEVERE_EN = (

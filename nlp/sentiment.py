@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from dangol.errors import AnalysisError, ConfigError
-from dangol.registry import Options, parse_options
+from dangol.core.errors import AnalysisError, ConfigError
+from dangol.core.registry import Options, parse_options
 from nlp.base import SENTIMENTS
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
     from nlp.base import SentimentClassifier
 
 PACKAGED_HEADS = Path(__file__).resolve().parent / "models"

@@ -4,7 +4,7 @@ A topic has a stable key (stored in `Analysis.primary_topic`, used in feeds and 
 people read, a description and example phrases (the zero-shot prototypes), the team that owns
 it, and optionally the languages it applies to. `settings.nlp.taxonomy_file` adds topics from a
 separate TOML file with the same tables; `load_taxonomy(path)` reads such a file alone (eval).
-Parsing and validation live in `dangol.settings` (storage and the dashboard need them too);
+Parsing and validation live in `dangol.core.settings` (storage and the dashboard need them too);
 this module turns the validated tables into the Taxonomy the topic models read.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dangol.errors import ConfigError
-from dangol.settings import OTHER_TOPIC, TopicSettings, config_topics, parse_topic_tables, read_topic_file
+from dangol.core.errors import ConfigError
+from dangol.core.settings import OTHER_TOPIC, TopicSettings, config_topics, parse_topic_tables, read_topic_file
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
 
 OTHER = OTHER_TOPIC
 

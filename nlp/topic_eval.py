@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 from nlp.taxonomy import Taxonomy
 from nlp.topics import PrototypeScorer, TopicModel, train_head
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dangol.errors import AnalysisError
+from dangol.core.errors import AnalysisError
 from nlp.taxonomy import OTHER, Taxonomy, Topic
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 from nlp.base import SENTIMENTS
 from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 
@@ -529,7 +529,7 @@ class DefaultEncode:
         self.version = f"onnx-int8:{PACKAGED_MODEL}"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        from dangol.settings import load_settings
+        from dangol.core.settings import load_settings
         from nlp.encoders.onnx_int8 import OnnxEncoder
 
         self._encoder = self._encoder or OnnxEncoder.from_settings(load_settings(None))

@@ -33,9 +33,9 @@ from itertools import accumulate
 
 from sqlmodel import Session
 
-from dangol.errors import SendError
-from dangol.settings import AlertSettings, Settings
-from dangol.types import utcnow
+from dangol.core.errors import SendError
+from dangol.core.settings import AlertSettings, Settings
+from dangol.core.types import utcnow
 from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
 from reports.tails import binomial_sf, poisson_sf

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from dangol.permissions import require
-from dangol.settings import Settings
+from dangol.core.permissions import require
+from dangol.core.settings import Settings
 from reports.outputs import rewrite_after_erasure
 from storage import privacy
 from storage.models import Staff

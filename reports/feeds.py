@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from dangol.permissions import require
-from dangol.settings import Settings, TopicSettings
-from dangol.types import utcnow, web_link
+from dangol.core.permissions import require
+from dangol.core.settings import Settings, TopicSettings
+from dangol.core.types import utcnow, web_link
 from storage import audit
 from storage import report_queries as q
 from storage.authors import mark_brand_accounts

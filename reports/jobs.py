@@ -20,9 +20,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dangol.errors import ConfigError, SendError
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import ConfigError, SendError
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from reports.alerts import detect_spikes, notify_alerts
 from reports.feeds import write_feeds
 from reports.notify import email_configured, send_email

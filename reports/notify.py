@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dangol.errors import ConfigError, SendError
-from dangol.settings import ReportSettings
+from dangol.core.errors import ConfigError, SendError
+from dangol.core.settings import ReportSettings
 
 TIMEOUT_SECONDS = 10.0
 

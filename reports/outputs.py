@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from dangol.errors import NotFound
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import NotFound
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from reports.feeds import ATOM_NS, JSON_FEED_VERSION, build_topic_feed, feed_id, write_feed
 from reports.period import parse_week
 from reports.weekly import build_weekly, write_weekly

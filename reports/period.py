@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-?W(\d{2})$")
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from reports.alerts import detect_spikes
 from reports.feeds import write_feeds
 from reports.weekly import build_weekly, write_weekly

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dangol.settings import Settings
-from dangol.types import utcnow, web_link
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
 from storage import report_queries as q

@@ -1,11 +1,11 @@
 """The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
 
-Public functions the dashboard and CLI call (permission action names from dangol.permissions:
+Public functions the dashboard and CLI call (permission action names from dangol.core.permissions:
 queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, customer.link,
 customer.merge, customer.export, admin.rules).
 `session` is always a keyword argument; the caller owns
 the transaction (commit) unless noted. `actor` is a `storage.models.Staff`; every state-changing call
-checks `dangol.permissions.require(actor, action)` first and writes an audit event.
+checks `dangol.core.permissions.require(actor, action)` first and writes an audit event.
 
 Queue (responder.queue)
     route_new(*, session, settings, now=None) -> RouteResult                    pipeline entry point; each pass

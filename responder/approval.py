@@ -7,10 +7,10 @@ from typing import Literal
 
 from sqlmodel import Session, select
 
-from dangol.errors import Conflict, Forbidden, InvalidTransition, NotFound, QueueError
-from dangol.permissions import require
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import ActionError, Conflict, Forbidden, InvalidTransition, NotFound
+from dangol.core.permissions import require
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from responder.assignment import claim
 from responder.limits import check_length
 from responder.routing import _keyword_hit
@@ -108,7 +108,7 @@ def review(
     """Approve (optionally edited) or reject a reply awaiting review; with `settings`, an approved reply is sent."""
     require(actor, "reply.review")
     if decision not in ("approve", "reject"):
-        raise QueueError(f"unknown decision {decision!r}; valid: approve, reject")
+        raise ActionError(f"unknown decision {decision!r}; valid: approve, reject")
     reply = session.get(Reply, reply_id)
     if reply is None:
         raise NotFound(f"no reply with id {reply_id}")
@@ -117,7 +117,7 @@ def review(
     if reply.author_staff_id == actor.id:
         raise Forbidden("a reply cannot be approved or rejected by the person who wrote it")
     if decision == "reject" and not comment.strip():
-        raise QueueError("say why the reply is rejected (comment), so its author can fix it")
+        raise ActionError("say why the reply is rejected (comment), so its author can fix it")
     item = session.get(QueueItem, reply.queue_item_id)
     post = session.get(Post, reply.post_id)
     assert item is not None and post is not None

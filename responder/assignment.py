@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from dangol.errors import Conflict, InvalidTransition, NotFound
-from dangol.permissions import allowed, require
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import Conflict, InvalidTransition, NotFound
+from dangol.core.permissions import allowed, require
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from responder.statuses import ACTIVE_STATUSES
 from storage import audit
 from storage.models import Analysis, AuditEvent, QueueItem, Staff, Team

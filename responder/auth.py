@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from dangol.errors import Forbidden, QueueError
-from dangol.settings import DashboardSettings
-from dangol.types import utcnow
+from dangol.core.errors import ActionError, Forbidden
+from dangol.core.settings import DashboardSettings
+from dangol.core.types import utcnow
 from storage import audit
 from storage import login_throttles as throttles
 from storage.models import Staff
@@ -36,7 +36,7 @@ class SessionExpired(Forbidden):
 def hash_password(password: str) -> str:
     """An argon2id hash of `password` (which must be at least MIN_PASSWORD_LENGTH characters)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise QueueError(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
+        raise ActionError(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
     return _hasher.hash(password)
 
 

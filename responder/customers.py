@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.errors import Conflict
-from dangol.permissions import require
-from dangol.types import utcnow
+from dangol.core.errors import Conflict
+from dangol.core.permissions import require
+from dangol.core.types import utcnow
 from storage import audit, customers, privacy
 from storage.models import AuditEvent, IdentityLink, Staff
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from dangol.errors import NotFound, QueueError
-from dangol.permissions import require
+from dangol.core.errors import ActionError, NotFound
+from dangol.core.permissions import require
 from storage import audit
 from storage.feedback import add_label_feedback, labels_in_force
 from storage.models import LabelFeedback, Post, Staff
@@ -19,7 +19,7 @@ def correct_labels(
     require(actor, "queue.label")
     changes = {kind: value for kind, value in (("sentiment", sentiment), ("topic", topic)) if value is not None}
     if not changes:
-        raise QueueError("a label correction needs a sentiment, a topic or both")
+        raise ActionError("a label correction needs a sentiment, a topic or both")
     if session.get(Post, post_id) is None:
         raise NotFound(f"no post with id {post_id}")
     before = labels_in_force(session=session, post_id=post_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dangol.errors import QueueError
+from dangol.core.errors import ActionError
 
 # Characters per post; Reddit's comment limit is 10,000. Platforms not listed have no practical limit.
 LENGTH_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "reddit": 10_000}
@@ -14,12 +14,12 @@ def limit_for(platform: str) -> int | None:
 
 
 def check_length(text: str, platform: str) -> None:
-    """Raise QueueError when `text` is empty or longer than the platform allows."""
+    """Raise ActionError when `text` is empty or longer than the platform allows."""
     if not text.strip():
-        raise QueueError("a reply needs some text")
+        raise ActionError("a reply needs some text")
     limit = limit_for(platform)
     if limit is not None and len(text) > limit:
-        raise QueueError(f"reply is {len(text)} characters; {platform} allows at most {limit}")
+        raise ActionError(f"reply is {len(text)} characters; {platform} allows at most {limit}")
 
 
 def fit(text: str, platform: str) -> str:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from dangol.errors import NotFound
+from dangol.core.errors import NotFound
 from responder.statuses import OPEN_STATUSES
 from storage.models import Analysis, Author, Customer, LabelFeedback, Note, Post, QueueItem, Reply, Staff
 from storage.queue_queries import authors_of, linked_customer

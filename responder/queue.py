@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dangol.errors import DangolError, NotFound, QueueError
-from dangol.permissions import require
-from dangol.risk import cluster_risk, risk_priority
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import ActionError, DangolError, NotFound
+from dangol.core.permissions import require
+from dangol.core.risk import cluster_risk, risk_priority
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from responder import routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
@@ -370,11 +370,11 @@ def list_queue(
     (`QueueFilters.sla`: ok | warning | breached).
     """
     if sort not in SORTS:
-        raise QueueError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
+        raise ActionError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
     if page < 1 or not 1 <= page_size <= 500:
-        raise QueueError("page starts at 1 and page_size must be between 1 and 500")
+        raise ActionError("page starts at 1 and page_size must be between 1 and 500")
     if filters is not None and filters.sla is not None and filters.sla not in SLA_STATES:
-        raise QueueError(f"unknown SLA state {filters.sla!r}; valid: {', '.join(SLA_STATES)}")
+        raise ActionError(f"unknown SLA state {filters.sla!r}; valid: {', '.join(SLA_STATES)}")
     found = queue_page(
         filters or QueueFilters(),
         session=session,
@@ -434,7 +434,7 @@ def snooze(item_id: int, until: datetime, *, actor: Staff, session: Session, now
     require(actor, "queue.reply")
     now = now or utcnow()
     if until <= now:
-        raise QueueError(f"snooze until {until.isoformat()} is not in the future")
+        raise ActionError(f"snooze until {until.isoformat()} is not in the future")
     item = get_item(item_id, session=session)
     item.snoozed_until = until
     return transition(item, "snoozed", actor=actor, session=session, now=now, until=until)
@@ -473,7 +473,7 @@ def add_note(item_id: int, text: str, *, actor: Staff, session: Session, now: da
     """Add an internal note (never sent to the customer)."""
     require(actor, "queue.note")
     if not text.strip():
-        raise QueueError("a note needs some text")
+        raise ActionError("a note needs some text")
     item = get_item(item_id, session=session)
     note = Note(queue_item_id=item.id or 0, staff_id=actor.id, text=text.strip(), created_at=now or utcnow())
     session.add(note)
@@ -494,7 +494,7 @@ def add_tag(item_id: int, tag: str, *, actor: Staff, session: Session) -> QueueI
     require(actor, "queue.note")
     tag = tag.strip().lower()
     if not tag:
-        raise QueueError("a tag needs some text")
+        raise ActionError("a tag needs some text")
     item = get_item(item_id, session=session)
     if tag not in item.tags:
         before = {"tags": list(item.tags)}
@@ -524,7 +524,7 @@ def bulk(item_ids: Sequence[int], action: str, *, actor: Staff, session: Session
         "snooze": lambda i: snooze(i, kwargs["until"], actor=actor, session=session),
     }
     if action not in actions:
-        raise QueueError(f"unknown bulk action {action!r}; valid: {', '.join(actions)}")
+        raise ActionError(f"unknown bulk action {action!r}; valid: {', '.join(actions)}")
     result = BulkResult()
     for item_id in item_ids:
         try:

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dangol.errors import ConfigError, NotFound
-from dangol.permissions import require
-from dangol.settings import Settings
+from dangol.core.errors import ConfigError, NotFound
+from dangol.core.permissions import require
+from dangol.core.settings import Settings
 from storage import audit
 from storage.models import RoutingRule, Staff
 

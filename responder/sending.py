@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.errors import NotFound, QueueError, SendError
-from dangol.permissions import require
-from dangol.registry import parse_options
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import ActionError, NotFound, SendError
+from dangol.core.permissions import require
+from dangol.core.registry import parse_options
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from responder import sla
 from responder.senders.base import ReplyTarget, Sender, senders
 from responder.senders.dry_run import DryRunSender
@@ -90,7 +90,7 @@ def deliver(
     if reply.status == "sending":
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
     if reply.status not in ("approved", "failed"):
-        raise QueueError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
+        raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
     reply.status, reply.error = "sending", None
     audit.record(
         session,

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, or_, select
 
-from dangol.risk import escalated, risk_priority
-from dangol.settings import BusinessHoursSettings, Settings, SlaPolicySettings
-from dangol.types import utcnow
+from dangol.core.risk import escalated, risk_priority
+from dangol.core.settings import BusinessHoursSettings, Settings, SlaPolicySettings
+from dangol.core.types import utcnow
 from responder.statuses import OPEN_STATUSES
 from storage import audit
 from storage.models import QueueItem
@@ -186,7 +186,7 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
 
 
 def _escalate(item: QueueItem) -> None:
-    """A breached SLA is urgency at its top (dangol.risk): the item's risk and priority rise with it."""
+    """A breached SLA is urgency at its top (dangol.core.risk): the item's risk and priority rise with it."""
     info = dict(item.routing or {})
     risk = escalated(info.get("cluster") or {})
     if risk is None:

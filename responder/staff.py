@@ -11,8 +11,8 @@ import re
 
 from sqlmodel import Session, select
 
-from dangol.errors import Conflict, NotFound, QueueError
-from dangol.permissions import require, validate_role
+from dangol.core.errors import ActionError, Conflict, NotFound
+from dangol.core.permissions import require, validate_role
 from responder.auth import hash_password
 from storage import audit
 from storage import login_throttles as throttles
@@ -26,7 +26,7 @@ def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
     """The team with this key, created (named after the key unless `name` is given) on first use."""
     key = key.strip().lower()
     if not USERNAME.match(key):
-        raise QueueError(f"invalid team key {key!r}: use lowercase letters, digits, '.', '_' or '-'")
+        raise ActionError(f"invalid team key {key!r}: use lowercase letters, digits, '.', '_' or '-'")
     team = session.exec(select(Team).where(Team.key == key)).first()
     if team is None:
         team = Team(key=key, name=name or key.replace("_", " ").title())
@@ -65,7 +65,7 @@ def clean_languages(languages: list[str] | None) -> list[str]:
         if not code:
             continue
         if not LANGUAGE.match(code):
-            raise QueueError(f"invalid language code {code!r}: use ISO 639 codes such as en, ko")
+            raise ActionError(f"invalid language code {code!r}: use ISO 639 codes such as en, ko")
         if code not in cleaned:
             cleaned.append(code)
     return cleaned
@@ -83,15 +83,15 @@ def create_staff(
     capacity: int = 10,
     actor: str = "system:cli",
 ) -> Staff:
-    """Create an account; Conflict if the username is taken, QueueError for invalid values."""
+    """Create an account; Conflict if the username is taken, ActionError for invalid values."""
     username = username.strip().lower()
     if not USERNAME.match(username):
-        raise QueueError(f"invalid username {username!r}: 2-64 of a-z, 0-9, '.', '_' or '-', starting with a-z or 0-9")
+        raise ActionError(f"invalid username {username!r}: 2-64 of a-z, 0-9, '.', '_' or '-', starting with a-z or 0-9")
     validate_role(role)
     if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
         raise Conflict(f"username {username!r} is already taken")
     if capacity < 1:
-        raise QueueError("capacity must be at least 1 open item")
+        raise ActionError("capacity must be at least 1 open item")
     staff = Staff(
         username=username,
         display_name=display_name.strip() or username,
@@ -155,11 +155,11 @@ def update_staff(
         staff.languages = clean_languages(languages)
     if capacity is not None:
         if capacity < 1:
-            raise QueueError("capacity must be at least 1 open item")
+            raise ActionError("capacity must be at least 1 open item")
         staff.capacity = capacity
     if active is not None:
         if not active and staff.id == actor.id:
-            raise QueueError("you cannot deactivate your own account")
+            raise ActionError("you cannot deactivate your own account")
         staff.active = active
     session.add(staff)
     audit.record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dangol.errors import InvalidTransition
+from dangol.core.errors import InvalidTransition
 
 STATUSES = ("new", "assigned", "in_progress", "pending_approval", "replied", "closed", "escalated", "snoozed", "spam")
 

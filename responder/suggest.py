@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from responder.limits import fit
 from responder.memory import item_history, item_people
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from dangol.errors import ConfigError
-from dangol.permissions import require
-from dangol.settings import Settings, TopicSettings, config_topics, topic_key_problem
-from dangol.types import utcnow
+from dangol.core.errors import ConfigError
+from dangol.core.permissions import require
+from dangol.core.settings import Settings, TopicSettings, config_topics, topic_key_problem
+from dangol.core.types import utcnow
 from responder.staff import LANGUAGE
 from storage import audit
 from storage.models import ComplaintTopic, Staff, Team

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.models import AuditEvent, Staff
 
 

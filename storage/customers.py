@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from dangol.errors import ConfigError, NotFound
-from dangol.types import utcnow
+from dangol.core.errors import ConfigError, NotFound
+from dangol.core.types import utcnow
 from storage.models import AuditEvent, Customer, CustomerHandle, CustomerOrder, IdentityLink, QueueItem
 
 HANDLE_COLUMNS = {

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.models import Analysis, LabelFeedback, Post, QueueItem
 
 

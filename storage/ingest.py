@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from dangol.types import DeadLetterIn, Page, PostIn, utcnow
+from dangol.core.types import DeadLetterIn, Page, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source

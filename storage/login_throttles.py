@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.models import LoginThrottle
 
 # Blocks in a row are forgotten after a quiet day: an old episode does not double today's block.

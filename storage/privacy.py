@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlmodel import Session, col
 
-from dangol.errors import NotFound
-from dangol.redact import redact_pii
-from dangol.types import PostIn, utcnow
+from dangol.core.errors import NotFound
+from dangol.core.redact import redact_pii
+from dangol.core.types import PostIn, utcnow
 from storage import audit
 from storage.deletions import clear_deleted, clear_posts
 from storage.models import (

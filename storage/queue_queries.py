@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, or_, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
 
 SORTS = ("priority", "oldest", "newest", "due")

@@ -18,8 +18,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql import Executable
 from sqlmodel import Session, col
 
-from dangol.settings import RetentionSettings
-from dangol.types import utcnow
+from dangol.core.settings import RetentionSettings
+from dangol.core.types import utcnow
 from storage.models import Alert, Analysis, AuditEvent, Author, DeadLetter, Note, Post, Reply
 
 EXPIRED_TEXT = ""

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, or_, update
 from sqlmodel import Session, col
 
-from dangol.types import Billing, Page, utcnow
+from dangol.core.types import Billing, Page, utcnow
 from storage.models import Source
 
 # A lease lasts this long unless renewed (every stored page renews it): a worker that died mid-run

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dangol.errors import NotFound
-from dangol.settings import Settings, TopicSettings, config_topics
+from dangol.core.errors import NotFound
+from dangol.core.settings import Settings, TopicSettings, config_topics
 from storage.models import ComplaintTopic
 
 CONFIG = "config"

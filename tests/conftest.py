@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from dangol.settings import Settings, load_settings
-from dangol.types import AuthorIn, PostIn
+from dangol.core.settings import Settings, load_settings
+from dangol.core.types import AuthorIn, PostIn
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Staff

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import Session, create_engine, select
 from streamlit.testing.v1 import AppTest
 
+from dangol.core.settings import Settings, load_settings
+from dangol.core.types import utcnow
 from dangol.demo import build_demo, demo_settings, weeks_since_demo_data
-from dangol.settings import Settings, load_settings
-from dangol.types import utcnow
 from storage.models import Staff
 
 REPO = Path(__file__).resolve().parent.parent

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from dangol.core.settings import load_settings
+from dangol.core.types import PostIn
 from dangol.demo_data import DEMO_DATA, EXPECTATIONS
 from dangol.demo_data.generate import PLATFORM_DIRS
-from dangol.settings import load_settings
-from dangol.types import PostIn
 from listener.base import parser_for
 from tests.conftest import REPO
 

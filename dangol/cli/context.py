@@ -13,8 +13,8 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from dangol.errors import ConfigError, DangolError
-from dangol.settings import Settings, load_settings
+from dangol.core.errors import ConfigError, DangolError
+from dangol.core.settings import Settings, load_settings
 
 
 @dataclass

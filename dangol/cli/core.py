@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
 def config_check(ctx: typer.Context, file: Path = typer.Argument(None, help="Defaults to --config.")) -> None:
     """Print every problem of a config file; exit non-zero if there is any."""
     from dangol.checks import check_settings
-    from dangol.errors import ConfigError
-    from dangol.settings import load_settings
+    from dangol.core.errors import ConfigError
+    from dangol.core.settings import load_settings
 
     path = file or state(ctx).config_path
     try:
@@ -125,8 +125,8 @@ def route(ctx: typer.Context) -> None:
 @friendly_errors
 def run(ctx: typer.Context, verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the worker: collect, analyze, route and the scheduled jobs, until Ctrl-C or SIGTERM."""
+    from dangol.core.redact import install_log_redaction, secret_values
     from dangol.jobs import run_worker
-    from dangol.redact import install_log_redaction, secret_values
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
@@ -174,8 +174,8 @@ def demo(
     ),
 ) -> None:
     """Build var/demo.db from the demo data through the real pipeline, then serve the dashboard."""
+    from dangol.core.types import utcnow
     from dangol.demo import DEMO_DB, build_demo, demo_settings, weeks_since_demo_data
-    from dangol.types import utcnow
 
     st = state(ctx)
     config = st.config_path if st.config_path and st.config_path.exists() else None

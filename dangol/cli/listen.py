@@ -14,7 +14,7 @@ import typer
 from dangol.cli.context import friendly_errors, state
 
 if TYPE_CHECKING:
-    from dangol.types import Billing
+    from dangol.core.types import Billing
     from storage.models import Source
 
 listen_app = typer.Typer(help="Collectors and their platform parsers.", no_args_is_help=True)

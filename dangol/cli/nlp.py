@@ -16,7 +16,7 @@ from dangol.cli.context import fail, friendly_errors, state
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
 
 eval_app = typer.Typer(help="Score models on labelled data sets (JSON on the last line).", no_args_is_help=True)
 nlp_app = typer.Typer(help="Models: ONNX export, retraining from staff feedback.", no_args_is_help=True)
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def eval_settings(ctx: typer.Context) -> Settings:
     """The invocation's settings; without any config file the built-in defaults (offline models)."""
-    from dangol.settings import DEFAULT_CONFIG, load_settings
+    from dangol.core.settings import DEFAULT_CONFIG, load_settings
 
     app_state = state(ctx)
     if app_state.config_path == DEFAULT_CONFIG and not DEFAULT_CONFIG.exists():
@@ -140,7 +140,7 @@ def retrain_command(
     ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
-    from dangol.registry import parse_options
+    from dangol.core.registry import parse_options
     from nlp.encoders import build_encoder
     from nlp.sentiment import HeadOptions
     from nlp.train import CONFIGS, DATA, retrain

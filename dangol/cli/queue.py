@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 def _actor(session, username: str):  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from dangol.errors import NotFound
+    from dangol.core.errors import NotFound
     from storage.models import Staff
 
     staff = session.exec(select(Staff).where(Staff.username == username)).first()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from dangol.cli.context import friendly_errors, state
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 
 report_app = typer.Typer(help="The weekly sentiment report (HTML and PDF).", no_args_is_help=True)
 feeds_app = typer.Typer(help="Complaint-topic feeds (Atom, JSON Feed) and CSV export.", no_args_is_help=True)
@@ -95,7 +95,7 @@ def feeds_csv(
     until: str = typer.Option(None, "--until", help="Day after the last (YYYY-MM-DD); default: now."),
 ) -> None:
     """Export a topic's posts as CSV; audited as system:cli."""
-    from dangol.types import utcnow
+    from dangol.core.types import utcnow
     from reports.feeds import export_topic
     from storage.engine import session_scope
     from storage.topics import list_topics
@@ -126,7 +126,7 @@ def alerts_check(
     notify: bool = typer.Option(True, "--notify/--no-notify", help="Send new alerts to the webhook / e-mail."),
 ) -> None:
     """Detect spike episodes now, store one alert per episode, and print the new ones."""
-    from dangol.types import utcnow
+    from dangol.core.types import utcnow
     from reports.alerts import detect_spikes, notify_alerts
     from storage.engine import session_scope
 

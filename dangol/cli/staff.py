@@ -41,7 +41,7 @@ def add(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
     """Create a staff account (the first admin too)."""
-    from dangol.permissions import validate_role
+    from dangol.core.permissions import validate_role
     from responder.staff import create_staff
     from storage.engine import session_scope
 

@@ -62,7 +62,7 @@ def propose(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Propose new topics from recent complaints that fit no topic ("other")."""
-    from dangol.types import utcnow
+    from dangol.core.types import utcnow
     from nlp.topics import propose_topics
 
     with Session(state(ctx).engine) as session:

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dangol.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
-from dangol.types import utcnow
+from dangol.core.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
+from dangol.core.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
 from responder.topic_admin import TopicForm
@@ -228,7 +228,7 @@ def _rules(ctx: Ctx) -> None:
 
 
 def _json(text: str) -> dict[str, Any]:
-    from dangol.errors import ConfigError
+    from dangol.core.errors import ConfigError
 
     try:
         value = json.loads(text or "{}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dangol.permissions import allowed
+from dangol.core.permissions import allowed
 from dashboard.context import Ctx, read
 from dashboard.safe import md
 from storage import dashboard_queries as q

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dangol.permissions import allowed
+from dangol.core.permissions import allowed
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from reports.erasure import erase_customer

@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dangol.errors import NotFound
-from dangol.permissions import allowed
-from dangol.types import utcnow, web_link
+from dangol.core.errors import NotFound
+from dangol.core.permissions import allowed
+from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from dashboard.views.queue import countdown

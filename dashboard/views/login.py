@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from dashboard.context import LAST_ACTIVITY, STAFF_ID, Ctx
 from dashboard.safe import md
 

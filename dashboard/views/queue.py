@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from dangol.permissions import allowed
-from dangol.types import PLATFORMS, utcnow
+from dangol.core.permissions import allowed
+from dangol.core.types import PLATFORMS, utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.navigation import open_item
 from dashboard.safe import md, short

@@ -17,7 +17,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
     st.header("Weekly report")
     week = st.text_input("ISO week (e.g. 2026-W47; empty = last complete week)", key="report_week").strip()
-    from dangol.errors import DangolError
+    from dangol.core.errors import DangolError
 
     try:
         report = read(ctx, lambda s: build_weekly(session=s, settings=ctx.settings, week=week or None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
 from dashboard.safe import short
 from listener.base import source_billing

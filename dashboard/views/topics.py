@@ -9,8 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dangol.permissions import allowed
-from dangol.types import utcnow, web_link
+from dangol.core.permissions import allowed
+from dangol.core.types import utcnow, web_link
 from dashboard import aggregates
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
     from nlp.base import Encoder
 
 

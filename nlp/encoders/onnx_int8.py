@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dangol.errors import AnalysisError
+from dangol.core.errors import AnalysisError
 from nlp.encoders.base import (
     DEFAULT_ONNX_DIR,
     PACKAGED_MODEL,
@@ -32,7 +32,7 @@ from nlp.encoders.base import (
 from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dangol.errors import AnalysisError
+from dangol.core.errors import AnalysisError
 from nlp.encoders.base import (
     PACKAGED_MODEL,
     encoder_options,
@@ -17,7 +17,7 @@ from nlp.encoders.base import (
 )
 
 if TYPE_CHECKING:
-    from dangol.settings import Settings
+    from dangol.core.settings import Settings
 
 
 class SentenceTransformerEncoder:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dangol.registry import Registry
+from dangol.core.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from dangol.errors import SendError
-from dangol.registry import Options
+from dangol.core.errors import SendError
+from dangol.core.registry import Options
 from responder.senders.base import ReplyTarget, Sent
 
 

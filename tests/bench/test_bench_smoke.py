@@ -119,7 +119,7 @@ def test_replay_pages_are_collected_and_stored_once_each(database_url: str, tmp_
 
 def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
     from bench.run import NOW, WEEK
-    from dangol.settings import load_settings
+    from dangol.core.settings import load_settings
 
     engine = make_engine(f"sqlite:///{tmp_path}/weekly.db")
     upgrade(engine)

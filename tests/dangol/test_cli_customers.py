@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.engine import make_engine, session_scope
 from storage.models import AuditEvent, Customer
 

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.settings import load_settings
-from dangol.types import AuthorIn, Page, PostIn, utcnow
+from dangol.core.settings import load_settings
+from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from nlp.dedup import text_hash
 from storage import ingest
 from storage.models import Analysis, QueueItem

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.errors import CollectError, RateLimited
-from dangol.registry import Options
-from dangol.settings import Settings, SourceSettings, load_settings
-from dangol.types import Billing, Page, PostIn, utcnow
+from dangol.core.errors import CollectError, RateLimited
+from dangol.core.registry import Options
+from dangol.core.settings import Settings, SourceSettings, load_settings
+from dangol.core.types import Billing, Page, PostIn, utcnow
 from listener.base import collectors
 from storage.models import Post, Source
 

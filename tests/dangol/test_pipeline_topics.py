@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dangol import pipeline
-from dangol.settings import Settings
-from dangol.types import Page, PostIn
+from dangol.core.settings import Settings
+from dangol.core.types import Page, PostIn
 from nlp.analyzer import Analyzer
 from nlp.taxonomy import taxonomy_from_settings
 from nlp.topics import PrototypeScorer, TopicModel

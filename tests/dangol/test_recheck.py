@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from dangol.core.settings import Settings, load_settings
+from dangol.core.types import Page, PostIn, utcnow
 from dangol.jobs import build_scheduler, deletion_recheck_job
 from dangol.recheck import recheck_deletions
-from dangol.settings import Settings, load_settings
-from dangol.types import Page, PostIn, utcnow
 from listener.bluesky import parse_bluesky
 from listener.mastodon import parse_mastodon
 from listener.x import parse_x

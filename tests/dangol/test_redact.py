@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dangol.redact import redact_pii
+from dangol.core.redact import redact_pii
 from tests.conftest import REPO
 
 
@@ -19,7 +19,7 @@ def test_a_megabyte_long_word_before_an_address_is_masked_in_one_pass() -> None:
     # Each start inside the word used to scan to its end looking for an "@": quadratic, about half
     # an hour for this post (a 300 KB one held a privacy export up for 16 s). A second or so now.
     program = (
-        "from dangol.redact import redact_pii\n"
+        "from dangol.core.redact import redact_pii\n"
         "text = redact_pii('refund ' + 'a' * 2_000_000 + ' jane@example.com')\n"
         "assert text.endswith(' [email]') and len(text) == 2_000_015, text[-40:]\n"
     )

@@ -1,7 +1,7 @@
 import pytest
 
-from dangol.errors import ConfigError
-from dangol.registry import Options, Registry, parse_options
+from dangol.core.errors import ConfigError
+from dangol.core.registry import Options, Registry, parse_options
 
 
 class ExampleOptions(Options):
@@ -36,7 +36,7 @@ def test_options_report_missing_required_key() -> None:
 def test_collected_posts_and_authors_keep_only_web_links() -> None:
     from datetime import UTC, datetime
 
-    from dangol.types import AuthorIn, PostIn, web_link
+    from dangol.core.types import AuthorIn, PostIn, web_link
 
     assert web_link(" https://example.com/a?b=1 ") == "https://example.com/a?b=1"
     for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "file:///etc/passwd", "//x.example",

@@ -9,7 +9,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 
-from dangol.settings import Settings, env_name
+from dangol.core.settings import Settings, env_name
 from tests.conftest import REPO
 
 CONFIG = REPO / "config.toml"

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from dangol.errors import ConfigError
-from dangol.settings import load_settings
+from dangol.core.errors import ConfigError
+from dangol.core.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,8 +103,8 @@ def test_operating_knobs_default_to_the_former_constants() -> None:
 
 @pytest.mark.parametrize("key", ["../x", "a/b", "Parking", "x", "other"])
 def test_a_topic_key_that_could_leave_the_feeds_folder_or_clash_is_refused(key: str, tmp_path: Path) -> None:
-    from dangol.errors import ConfigError
-    from dangol.settings import config_topics, read_topic_file
+    from dangol.core.errors import ConfigError
+    from dangol.core.settings import config_topics, read_topic_file
 
     settings = load_settings(None, overrides={"topics": {key: {"name": "N", "examples": ["e"]}}})
     with pytest.raises(ConfigError, match="topic key"):

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from dangol.jobs import periodic_jobs, topics_train_job
-from dangol.settings import Settings
-from dangol.types import utcnow
 from nlp.topics import FewShotHead
 from storage.models import Author, LabelFeedback, Post
 from tests.nlp.semantic_fakes import HashingEncoder

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dangol.core.settings import load_settings
 from dangol.jobs import build_scheduler, did_work
 from dangol.pipeline import AnalyzeRun, SourceRun
-from dangol.settings import load_settings
 from storage.engine import make_engine
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from dangol.settings import Settings, load_settings
-from dangol.types import AuthorIn, Page, PostIn, utcnow
+from dangol.core.settings import Settings, load_settings
+from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from nlp.risk import score_risk
 from responder.queue import route_new
 from responder.staff import create_staff

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from responder.assignment import assign
 from storage.models import (
     AuditEvent,

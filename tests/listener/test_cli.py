@@ -11,7 +11,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Source

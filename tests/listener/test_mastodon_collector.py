@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from dangol.errors import AuthError, CollectError, ConfigError, RateLimited
-from dangol.settings import load_settings
-from dangol.types import utcnow
+from dangol.core.errors import AuthError, CollectError, ConfigError, RateLimited
+from dangol.core.settings import load_settings
+from dangol.core.types import utcnow
 from listener.base import build_collector
 from listener.mastodon import MastodonCollector, MastodonOptions, make_client
 from tests.listener.conftest import FakeApi, Reply, mastodon_body

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dangol.errors import ConfigError
-from dangol.types import AuthorIn, PostIn
+from dangol.core.errors import ConfigError
+from dangol.core.types import AuthorIn, PostIn
 from listener.query import (
     QuerySyntaxError,
     compile_bluesky,

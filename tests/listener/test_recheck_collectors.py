@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dangol.errors import AuthError, CollectError, RateLimited
-from dangol.types import utcnow
+from dangol.core.errors import AuthError, CollectError, RateLimited
+from dangol.core.types import utcnow
 from listener.bluesky import BlueskyCollector, BlueskyOptions
 from listener.bluesky import make_client as bluesky_client
 from listener.mastodon import MastodonCollector, MastodonOptions

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dangol.errors import ConfigError
-from dangol.settings import Settings, load_settings
+from dangol.core.errors import ConfigError
+from dangol.core.settings import Settings, load_settings
 from listener.base import build_collector, parser_for
 from listener.replay import ReplayCollector
 from tests.conftest import FIXTURES

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from dangol.errors import AuthError, CollectError, ConfigError, RateLimited
-from dangol.settings import load_settings
-from dangol.types import utcnow
+from dangol.core.errors import AuthError, CollectError, ConfigError, RateLimited
+from dangol.core.settings import load_settings
+from dangol.core.types import utcnow
 from listener.base import build_collector
 from listener.naver import NaverCollector, NaverOptions, make_client
 from listener.rss import RssCollector, RssOptions

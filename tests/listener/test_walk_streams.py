@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dangol.types import PostIn
+from dangol.core.types import PostIn
 from listener.walk import Fetched, Stream, walk_streams
 
 

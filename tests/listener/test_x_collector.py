@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dangol.errors import AuthError, CollectError, ConfigError, RateLimited
-from dangol.settings import load_settings
-from dangol.types import utcnow
+from dangol.core.errors import AuthError, CollectError, ConfigError, RateLimited
+from dangol.core.settings import load_settings
+from dangol.core.types import utcnow
 from listener.base import build_collector
 from listener.x import XCollector, XOptions, make_client
 from tests.listener.conftest import FakeApi, Reply, x_fixture

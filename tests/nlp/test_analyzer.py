@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dangol.risk import risk_priority
-from dangol.settings import Settings
+from dangol.core.risk import risk_priority
+from dangol.core.settings import Settings
 from nlp.analyzer import Analyzer
 from nlp.base import ClusterMember, PostText
 from nlp.dedup import text_hash

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dangol.errors import AnalysisError
+from dangol.core.errors import AnalysisError
 from nlp.e5_rebuild import read_e5_file, rebuild_e5
 from tests.nlp.test_encoder import real_posts
 

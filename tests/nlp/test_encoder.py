@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dangol.errors import AnalysisError
-from dangol.settings import load_settings
+from dangol.core.errors import AnalysisError
+from dangol.core.settings import load_settings
 from nlp.base import encoders
 from nlp.encoders import build_encoder
 from nlp.encoders.base import E5_SMALL, MINILM

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.base import MINILM, TRAITS
 from nlp.signals import is_complaint

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dangol.settings import LinkingSettings
-from dangol.types import AuthorIn
+from dangol.core.settings import LinkingSettings
+from dangol.core.types import AuthorIn
 from nlp.base import KnownCustomer
 from nlp.linking import CustomerLinker, applies_alone
 

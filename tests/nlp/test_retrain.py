@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dangol.cli import app
 from dangol.cli.nlp import feedback_rows
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 from nlp.base import encoders
 from nlp.sentiment import SentimentHead, head_path
 from nlp.train import retrain, split_holdout, train_language

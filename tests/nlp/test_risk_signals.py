@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dangol.risk import FLOORS, cluster_risk, escalated, reach_value, risk_priority
+from dangol.core.risk import FLOORS, cluster_risk, escalated, reach_value, risk_priority
 from nlp import signals
 from nlp.risk import score_risk, signal_words
 from tests.labelled_text import demo_posts

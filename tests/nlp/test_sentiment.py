@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dangol.errors import AnalysisError, ConfigError
-from dangol.settings import Settings, load_settings
+from dangol.core.errors import AnalysisError, ConfigError
+from dangol.core.settings import Settings, load_settings
 from nlp.base import SENTIMENTS
 from nlp.sentiment import (
     HeadSentimentClassifier,

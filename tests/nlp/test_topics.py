@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dangol.errors import AnalysisError
-from dangol.settings import Settings
+from dangol.core.errors import AnalysisError
+from dangol.core.settings import Settings
 from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
 from nlp.topics import FewShotHead, PrototypeScorer, TopicModel, propose_topics, train_head
 from tests.labelled_text import demo_halves, demo_posts, write_described_taxonomy, write_topic_rows

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from storage.models import Analysis, Author, LabelFeedback, Post
 from tests.conftest import REPO
 from tests.nlp.semantic_fakes import HashingEncoder

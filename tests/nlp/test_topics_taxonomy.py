@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dangol.errors import ConfigError
-from dangol.settings import Settings, load_settings
+from dangol.core.errors import ConfigError
+from dangol.core.settings import Settings, load_settings
 from nlp.taxonomy import load_taxonomy, taxonomy_from_settings
 from tests.conftest import REPO
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from storage.engine import make_engine
 from tests.reliability.conftest import FakeAnalyzer
 

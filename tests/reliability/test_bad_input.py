@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from dangol.types import DeadLetterIn, Page, PostIn
+from dangol.core.types import DeadLetterIn, Page, PostIn
 from listener.base import parser_for
 from storage import ingest
 from storage.models import DeadLetter, Post
@@ -163,7 +163,7 @@ def test_an_rss_body_with_a_broken_encoding_declaration_is_one_dead_letter(decla
 def test_a_huge_id_link_and_follower_count_are_stored_not_fatal(session) -> None:
     from datetime import UTC, datetime
 
-    from dangol.types import MAX_COUNT, AuthorIn, PostIn
+    from dangol.core.types import MAX_COUNT, AuthorIn, PostIn
 
     link = "https://blog.naver.com/x/" + "9" * 3000  # over PostgreSQL's btree row limit
     author = AuthorIn("naver", "b" * 3000, "h" * 3000, followers=3_000_000_000)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bench.soak import write_x_pages
-from dangol.types import Page
+from dangol.core.types import Page
 from storage import ingest
 from storage.engine import make_engine
 from storage.models import Analysis, AuditEvent, Author, Post, QueueItem, Reply
@@ -50,7 +50,7 @@ def test_collect_killed_between_pages_resumes_without_losing_or_duplicating_post
 
 
 def _store_posts(engine: Any, count: int) -> None:
-    from dangol.types import AuthorIn, PostIn
+    from dangol.core.types import AuthorIn, PostIn
 
     author = AuthorIn(platform="x", platform_id="a1", handle="kim")
     texts = [f"order {n} never came" if n % 3 == 0 else f"nice latte {n}" for n in range(count)]

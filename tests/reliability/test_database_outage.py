@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bench.soak import write_x_pages
 from dangol import jobs
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from storage.engine import make_engine
 from storage.models import Analysis, Post, QueueItem, Source
 from tests.reliability.conftest import FakeAnalyzer, post_counts, wait_until, write_config

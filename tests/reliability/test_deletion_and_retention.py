@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from dangol.core.settings import load_settings
+from dangol.core.types import Page, utcnow
 from dangol.jobs import build_scheduler
-from dangol.settings import load_settings
-from dangol.types import Page, utcnow
 from listener.reddit import parse_reddit
 from storage import ingest
 from storage.engine import make_engine

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.soak import soak
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from nlp.analyzer import Analyzer
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dangol import pipeline
-from dangol.settings import Settings, load_settings
+from dangol.core.settings import Settings, load_settings
 from reports.alerts import detect_spikes
 from reports.feeds import topic_csv, write_feeds
 from reports.weekly import build_weekly, render_html, write_weekly

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from bench.soak import write_x_pages
 from dangol import pipeline
-from dangol.errors import SendError
-from dangol.redact import RedactingFilter, install_log_redaction, secret_values
-from dangol.settings import load_settings
-from dangol.types import utcnow
+from dangol.core.errors import SendError
+from dangol.core.redact import RedactingFilter, install_log_redaction, secret_values
+from dangol.core.settings import load_settings
+from dangol.core.types import utcnow
 from storage.engine import make_engine
 from storage.models import Author, Post, QueueItem, Reply, Source
 from tests.reliability.conftest import FakeAnalyzer, write_config

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.errors import NotFound
+from dangol.core.errors import NotFound
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import (
@@ -203,7 +203,7 @@ def _row_values(session: Session, table: type) -> list[dict]:
 
 def test_erasure_keeps_only_digests_of_platform_ids_and_a_post_listed_again_stays_erased(session, make_post):
     # A Naver post's id is its address, and the blogger's id is the blog's: both name the person.
-    from dangol.types import AuthorIn, Page
+    from dangol.core.types import AuthorIn, Page
     from storage.ingest import get_or_create_source, store_page
 
     blog = AuthorIn(platform="naver", platform_id="blog.naver.com/kim_m", handle="kim_m", display_name="Kim Minji")

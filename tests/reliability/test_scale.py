@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from storage.engine import make_engine
 from storage.models import Analysis, QueueItem
 from tests.conftest import REPO

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from reports.alerts import SpikeRules, detect_spikes, notify_alerts
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from reports.weekly import build_weekly
 from storage.models import Analysis, Author, Post, QueueItem, Source
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from reports.feeds import TopicFeed, build_feeds, digest_text, topic_csv, write_feeds
 from reports.notify import post_webhook
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from reports.jobs import run_all, scheduled_jobs, weekly_job, weekly_trigger
 from storage.models import Alert
 
@@ -148,7 +148,7 @@ def test_feeds_write_notify_posts_the_digest_to_the_webhook(
 
 
 def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings: Settings) -> None:
-    from dangol.errors import ConfigError
+    from dangol.core.errors import ConfigError
 
     settings.reports.weekly_time = "nine"
     with pytest.raises(ConfigError, match="HH:MM"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dangol.errors import ConfigError, SendError
-from dangol.settings import ReportSettings
+from dangol.core.errors import ConfigError, SendError
+from dangol.core.settings import ReportSettings
 from reports.notify import post_webhook, send_email
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dangol.settings import Settings
+from dangol.core.settings import Settings
 from reports.erasure import erase_customer
 from reports.jobs import feeds_job, purge_job, weekly_job
 from storage.models import Customer, IdentityLink

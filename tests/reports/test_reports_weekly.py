@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from dangol.errors import ConfigError
-from dangol.settings import Settings
+from dangol.core.errors import ConfigError
+from dangol.core.settings import Settings
 from reports.period import last_complete_week, parse_week
 from reports.weekly import build_weekly, percentile, write_weekly
 from storage.models import Alert, ComplaintTopic

@@ -1,4 +1,4 @@
-"""Meta-test: every staff action in `dangol.permissions.ACTIONS` is either a read, or done by
+"""Meta-test: every staff action in `dangol.core.permissions.ACTIONS` is either a read, or done by
 functions that each check the actor's permission and write exactly one audit event.
 
 A new action must be added to one of the tables below, so none slips in unaudited. Each case
@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from dangol.errors import Forbidden
-from dangol.permissions import ACTIONS, PERMISSIONS
-from dangol.settings import Settings
-from dangol.types import utcnow
+from dangol.core.errors import Forbidden
+from dangol.core.permissions import ACTIONS, PERMISSIONS
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
 from reports.erasure import erase_customer
 from reports.feeds import export_topic
 from responder import approval, assignment, customers, labels, queue, routing, staff, topic_admin

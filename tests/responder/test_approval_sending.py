@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from dangol.errors import Forbidden, QueueError, SendError
-from dangol.settings import Implementation
+from dangol.core.errors import ActionError, Forbidden, SendError
+from dangol.core.settings import Implementation
 from responder.approval import review, submit_reply
 from responder.queue import route_new
 from responder.senders.base import ReplyTarget, Sent
@@ -71,7 +71,7 @@ def test_reply_with_a_real_sender_records_its_external_id(session, settings, ite
 
 
 def test_reply_too_long_for_x_is_refused_with_the_limit(session, settings, item, make_staff):
-    with pytest.raises(QueueError, match="x allows at most 280"):
+    with pytest.raises(ActionError, match="x allows at most 280"):
         submit_reply(item.id, "a" * 281, actor=make_staff("amy"), session=session, settings=settings)
 
 
@@ -119,7 +119,7 @@ def test_reviewer_edits_and_approves_then_it_is_sent(session, settings, risky, m
 def test_rejection_tells_the_author_why_and_reopens_the_draft(session, settings, risky, make_staff):
     reply = submit_reply(risky.id, "Sue us then.", actor=make_staff("amy"), session=session, settings=settings)
     pia = make_staff("pia", role="pr_reviewer")
-    with pytest.raises(QueueError, match="say why"):
+    with pytest.raises(ActionError, match="say why"):
         review(reply.id, "reject", actor=pia, session=session)
     done = review(reply.id, "reject", actor=pia, session=session, comment="tone")
     session.refresh(risky)

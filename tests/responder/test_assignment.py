@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.errors import Conflict
+from dangol.core.errors import Conflict
 from responder.assignment import assign, auto_assign, claim, open_load, release
 from responder.queue import close, route_new
 from storage.engine import make_engine
@@ -165,7 +165,7 @@ def test_release_and_assign_are_audited_moves(session, settings, seed_post, make
 
 
 def test_an_agent_cannot_take_a_colleagues_item_but_an_admin_can(session, settings, seed_post, make_staff):
-    from dangol.errors import Forbidden
+    from dangol.core.errors import Forbidden
     from responder.queue import bulk
 
     settings.responder.assignment = "manual"

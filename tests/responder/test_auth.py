@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.errors import QueueError
-from dangol.settings import DashboardSettings
-from dangol.types import utcnow
+from dangol.core.errors import ActionError
+from dangol.core.settings import DashboardSettings
+from dangol.core.types import utcnow
 from responder.auth import (
     SessionExpired,
     attempt_login,
@@ -38,7 +38,7 @@ def test_password_is_stored_as_argon2_hash_and_verifies() -> None:
 
 
 def test_short_password_is_refused_with_the_minimum_length() -> None:
-    with pytest.raises(QueueError, match="at least 8"):
+    with pytest.raises(ActionError, match="at least 8"):
         hash_password("short")
 
 

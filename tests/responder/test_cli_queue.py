@@ -8,7 +8,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.settings import load_settings
+from dangol.core.settings import load_settings
 from responder.queue import route_new
 from storage.engine import make_engine
 from storage.migrate import upgrade

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from dangol.errors import Conflict, Forbidden, NotFound
+from dangol.core.errors import Conflict, Forbidden, NotFound
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
 from responder.queue import route_new
 from storage.customers import merged_into

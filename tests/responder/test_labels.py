@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from dangol.errors import Forbidden, QueueError
+from dangol.core.errors import ActionError, Forbidden
 from responder.labels import correct_labels
 from responder.queue import route_new
 from storage.models import AuditEvent, LabelFeedback, QueueItem
@@ -57,5 +57,5 @@ def test_a_role_without_queue_label_is_refused_and_nothing_is_stored(session, po
 
 
 def test_a_correction_without_a_label_is_refused(session, post_id, make_staff) -> None:
-    with pytest.raises(QueueError, match="needs a sentiment, a topic or both"):
+    with pytest.raises(ActionError, match="needs a sentiment, a topic or both"):
         correct_labels(session=session, actor=make_staff("amy"), post_id=post_id)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from dangol.errors import Forbidden, QueueError
-from dangol.permissions import ACTIONS, PERMISSIONS, ROLES, allowed, require, validate_role
+from dangol.core.errors import ActionError, Forbidden
+from dangol.core.permissions import ACTIONS, PERMISSIONS, ROLES, allowed, require, validate_role
 from storage.models import Staff
 
 
@@ -75,6 +75,6 @@ def test_unknown_action_is_refused_not_allowed() -> None:
 
 
 def test_unknown_role_is_refused_with_valid_roles() -> None:
-    with pytest.raises(QueueError, match="valid roles: agent, pr_reviewer, product, admin"):
+    with pytest.raises(ActionError, match="valid roles: agent, pr_reviewer, product, admin"):
         validate_role("superuser")
     assert not allowed(person("superuser"), "queue.view")

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from dangol.errors import InvalidTransition, NotFound
-from dangol.risk import risk_priority
+from dangol.core.errors import InvalidTransition, NotFound
+from dangol.core.risk import risk_priority
 from nlp.risk import score_risk
 from responder.queue import (
     QueueFilters,

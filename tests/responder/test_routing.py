@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dangol.errors import ConfigError, Forbidden
+from dangol.core.errors import ConfigError, Forbidden
 from responder.routing import (
     Facts,
     Rule,

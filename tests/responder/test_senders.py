@@ -10,7 +10,7 @@ import pytest
 import requests
 import yaml
 
-from dangol.errors import SendError
+from dangol.core.errors import SendError
 from responder.senders.base import ReplyTarget, senders
 from tests.conftest import FIXTURES
 from tests.responder.platform_server import platform

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from dangol.settings import SlaPolicySettings
+from dangol.core.settings import SlaPolicySettings
 from responder.queue import route_new
 from responder.sla import check_breaches, due_at, pause, resume, sla_state, warnings
 from storage.audit import list_events

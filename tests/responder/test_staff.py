@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.errors import Conflict, Forbidden, QueueError
-from dangol.types import utcnow
+from dangol.core.errors import ActionError, Conflict, Forbidden
+from dangol.core.types import utcnow
 from responder.auth import verify_password
 from responder.staff import create_staff, list_teams, reset_password, team_key, update_staff
 from storage import login_throttles
@@ -46,7 +46,7 @@ def test_invalid_values_are_refused_with_what_is_accepted(
     session: Session, field: str, value: object, message: str
 ) -> None:
     values: dict = {"username": "mina", "password": "a long password", "role": "agent", field: value}
-    with pytest.raises(QueueError, match=message):
+    with pytest.raises(ActionError, match=message):
         create_staff(session=session, **values)
 
 

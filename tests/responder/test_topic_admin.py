@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dangol.errors import ConfigError, Forbidden, NotFound
+from dangol.core.errors import ConfigError, Forbidden, NotFound
 from responder.topic_admin import TopicForm, add_topic, edit_topic, known_teams, set_topic_enabled
 from storage.audit import list_events
 from storage.topics import list_topics

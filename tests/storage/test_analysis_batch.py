@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlmodel import Session, select
 
-from dangol.types import Page, PostIn, utcnow
+from dangol.core.types import Page, PostIn, utcnow
 from storage import analysis_store
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Post

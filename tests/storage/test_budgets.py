@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dangol.types import Billing
+from dangol.core.types import Billing
 from listener.naver import NaverCollector, NaverOptions
 from storage.models import Source
 from storage.sources import budget_period, describe_usage, requests_allowed, usage

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.types import Page, PostIn
+from dangol.core.types import Page, PostIn
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
 from storage import dashboard_queries as q

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from dangol.types import Page, PostIn
+from dangol.core.types import Page, PostIn
 from storage import deletions, ingest
 from storage.models import Alert, Analysis, AuditEvent, Post
 

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from dangol.types import DeadLetterIn, Page, PostIn
+from dangol.core.types import DeadLetterIn, Page, PostIn
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Author, DeadLetter, Post, Source
 

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from dangol.types import utcnow
+from dangol.core.types import utcnow
 from nlp.risk import score_risk
 from storage.migrate import alembic_config, current_revision, upgrade
 from storage.models import Analysis, Author, Post, QueueItem

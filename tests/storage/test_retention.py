@@ -4,8 +4,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from dangol.settings import RetentionSettings
-from dangol.types import Page, PostIn, utcnow
+from dangol.core.settings import RetentionSettings
+from dangol.core.types import Page, PostIn, utcnow
 from storage.ingest import get_or_create_source, store_page
 from storage.models import AuditEvent, Post
 from storage.retention import purge_expired

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dangol.settings import TopicSettings
+from dangol.core.settings import TopicSettings
 from storage.models import ComplaintTopic
 from storage.topics import effective_topics, topics_revision
 

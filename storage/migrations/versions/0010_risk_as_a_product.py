@@ -1,11 +1,11 @@
-"""Risk becomes negativity × reach × customer value × urgency (dangol/risk.py), on a new scale.
+"""Risk becomes negativity × reach × customer value × urgency (dangol/core/risk.py), on a new scale.
 
 Stored risks were a weighted sum; their breakdowns keep each factor's value, so each is scored again
 with the product and the thresholds of the new scale compare like with like. Queue items take their
 lead post's new risk. Priorities stay as routing (or staff) set them.
 
 The formula is written out here as it stood in this revision, so that later changes to
-dangol/risk.py do not change what this migration did.
+dangol/core/risk.py do not change what this migration did.
 
 Revision ID: 0010
 Revises: 0009

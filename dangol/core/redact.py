@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from dangol.settings import SECRET_KEY_SUFFIXES
+from dangol.core.settings import SECRET_KEY_SUFFIXES
 
 # An address starts where its local part starts: without the lookbehind every position inside a
 # long run of such characters was tried as a start, each scanning to the run's end (quadratic).

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 
 
 class Options(BaseModel):

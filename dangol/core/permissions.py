@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from dangol.errors import Forbidden, QueueError
+from dangol.core.errors import ActionError, Forbidden
 
 ROLES = ("agent", "pr_reviewer", "product", "admin")
 
@@ -89,7 +89,7 @@ def require(actor: Actor, action: str) -> None:
 
 
 def validate_role(role: str) -> str:
-    """`role` if it is one of ROLES; otherwise QueueError naming the valid roles."""
+    """`role` if it is one of ROLES; otherwise ActionError naming the valid roles."""
     if role not in ROLES:
-        raise QueueError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
+        raise ActionError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
     return role

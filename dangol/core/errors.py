@@ -8,7 +8,7 @@
     │   ├── BudgetExhausted    the paid read budget for this period is spent
     │   └── PayloadError       one record could not be parsed (goes to dead letters)
     ├── AnalysisError          a model could not be loaded or applied
-    ├── QueueError             a queue action was refused
+    ├── ActionError            a staff action was refused (queue, customers, staff, topics)
     │   ├── NotFound           no such item / customer / staff member
     │   ├── InvalidTransition  the status change is not allowed
     │   ├── Conflict           someone else changed or claimed it first
@@ -67,23 +67,23 @@ class AnalysisError(DangolError):
     """A model could not be loaded or applied."""
 
 
-class QueueError(DangolError):
-    """A queue action was refused."""
+class ActionError(DangolError):
+    """A staff action was refused: on the queue, a customer, a staff account, a topic or a rule."""
 
 
-class NotFound(QueueError):
+class NotFound(ActionError):
     """The item, customer or staff member does not exist."""
 
 
-class InvalidTransition(QueueError):
+class InvalidTransition(ActionError):
     """The status change is not allowed from the current status."""
 
 
-class Conflict(QueueError):
+class Conflict(ActionError):
     """Someone else changed or claimed the item first."""
 
 
-class Forbidden(QueueError):
+class Forbidden(ActionError):
     """The staff member's role does not allow the action."""
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from dangol.errors import ConfigError
+from dangol.core.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config.toml")
 SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
