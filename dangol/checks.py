@@ -30,7 +30,7 @@ def _collect_problems(check: object, *args: object) -> list[str]:
 
 
 def _check_sources(settings: Settings) -> list[str]:
-    from listener.base import collectors
+    from listener.base import build_collector, collectors
     from listener.query import validate_query
 
     problems: list[str] = []
@@ -45,8 +45,8 @@ def _check_sources(settings: Settings) -> list[str]:
         if source.query:
             found += [f"{where}.query: {p}" for p in _collect_problems(validate_query, source.query)]
         if source.enabled and not found:
-            # Building the collector is what checks secrets; it makes no request.
-            found += _collect_problems(factory.from_settings, name, source, settings)
+            # Building the collector is what checks required secrets; it makes no request.
+            found += _collect_problems(build_collector, name, settings)
         problems += found
     return problems
 

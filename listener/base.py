@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dangol.core.errors import CollectError, ConfigError, PayloadError
-from dangol.core.registry import Registry, parse_options
-from dangol.core.settings import Settings, SourceSettings
+from dangol.core.registry import Options, Registry, parse_options
+from dangol.core.settings import Settings
 from dangol.core.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
 
 Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
@@ -64,11 +64,15 @@ class Rechecker(Protocol):
 
 
 class CollectorFactory(Protocol):
-    """What the registry holds: a class that builds itself, with its client, from config."""
+    """What the registry holds: a class with its `Options` model that builds itself, with its
+    client, from the source's query and its validated options (placeholder secrets are already
+    refused by `parse_options`); `name` is only for naming the source in errors."""
+
+    Options: type[Options]
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> Collector:
-        """Validate the source's options and build the collector with a real client."""
+    def from_options(cls, name: str, query: str, options: Any) -> Collector:
+        """Check what the options cannot check alone and build the collector with a real client."""
         ...
 
 
@@ -93,7 +97,8 @@ def build_collector(name: str, settings: Settings) -> Collector:
         raise ConfigError(f"unknown source {name!r}; configured: {', '.join(settings.sources) or '(none)'}")
     source = settings.sources[name]
     factory: CollectorFactory = collectors.get(source.use)
-    return factory.from_settings(name, source, settings)
+    options = parse_options(factory.Options, source.options(), f"sources.{name}")
+    return factory.from_options(name, source.query, options)
 
 
 def source_billing(name: str, settings: Settings) -> Billing | None:

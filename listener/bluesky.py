@@ -11,8 +11,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.registry import Options
 from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
 from listener.base import askable, batches
@@ -152,19 +151,14 @@ class BlueskyCollector:
         self.native_queries = compile_each(self.ast, compile_bluesky) or []
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> BlueskyCollector:
-        """Validate the options; log in when a handle and app password are set in the environment."""
-        options: BlueskyOptions = parse_options(BlueskyOptions, source.options(), f"sources.{name}")
-        for key in ("handle", "app_password"):
-            secret = getattr(options, key)
-            if secret is not None and is_placeholder(secret):
-                raise ConfigError(f"sources.{name}: {key} is a placeholder; set {env_name(f'sources.{name}.{key}')}")
+    def from_options(cls, name: str, query: str, options: BlueskyOptions) -> BlueskyCollector:
+        """Check the query and the login pair; log in when a handle and app password are set."""
         if (options.handle is None) != (options.app_password is None):
             raise ConfigError(f"sources.{name}: set both handle and app_password, or neither (anonymous search)")
-        if not compile_each(parse_query(source.query), compile_bluesky):
+        if not compile_each(parse_query(query), compile_bluesky):
             raise ConfigError(f"sources.{name}.query: Bluesky needs words to search for in every OR branch")
         client, tap = make_client(options)
-        return cls(client, source.query, options, tap)
+        return cls(client, query, options, tap)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Search pages newest first, per OR branch; each page's cursor covers all branches up to it."""

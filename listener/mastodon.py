@@ -12,8 +12,7 @@ import requests
 from pydantic import Field, SecretStr
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.registry import Options
 from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
 from listener.base import askable, batches
@@ -144,18 +143,14 @@ class MastodonCollector:
         self.native_queries = compile_each(self.ast, compile_mastodon) or []
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> MastodonCollector:
-        """Validate the options (a token, when given, must be real) and build a Mastodon.py client."""
-        options: MastodonOptions = parse_options(MastodonOptions, source.options(), f"sources.{name}")
-        if options.access_token is not None and is_placeholder(options.access_token):
-            var = env_name(f"sources.{name}.access_token")
-            raise ConfigError(f"sources.{name}: the Mastodon access token is a placeholder; set {var}")
-        searchable = compile_each(parse_query(source.query), compile_mastodon)
+    def from_options(cls, name: str, query: str, options: MastodonOptions) -> MastodonCollector:
+        """Require something to read (a token is optional) and build a Mastodon.py client."""
+        searchable = compile_each(parse_query(query), compile_mastodon)
         if not options.hashtags and not (options.search and searchable):
             raise ConfigError(f"sources.{name}: Mastodon needs hashtags, or search = true with a searchable query")
         token = options.access_token.get_secret_value() if options.access_token else None
         client, tap = make_client(options.instance, token, options.timeout_seconds)
-        return cls(client, source.query, options, tap)
+        return cls(client, query, options, tap)
 
     def stream_names(self) -> list[str]:
         """The cursor keys of this source: one per hashtag, and one per OR branch of the searched query."""

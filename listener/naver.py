@@ -13,8 +13,7 @@ from pydantic import Field, SecretStr
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
 from dangol.core.redact import redact_secrets
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.registry import Options, required_secret
 from dangol.core.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import compile_naver, matches, parse_query
@@ -143,18 +142,15 @@ class NaverCollector:
         return Billing(unit="calls", period="day", timezone="Asia/Seoul", limit=options.daily_call_limit)
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> NaverCollector:
-        """Validate the options, require the app's id and secret, and build an httpx client."""
-        options: NaverOptions = parse_options(NaverOptions, source.options(), f"sources.{name}")
-        for key in ("client_id", "client_secret"):
-            secret = getattr(options, key)
-            if secret is None or is_placeholder(secret):
-                var = env_name(f"sources.{name}.{key}")
-                raise ConfigError(f"sources.{name}: Naver needs {key}; set {var} (developers.naver.com, 검색 API)")
-        assert options.client_id is not None and options.client_secret is not None
-        client = make_client(options.client_id.get_secret_value(), options.client_secret.get_secret_value(), options)
+    def from_options(cls, name: str, query: str, options: NaverOptions) -> NaverCollector:
+        """Require the app's id and secret, and build an httpx client."""
+        app_id, secret = (
+            required_secret(options, key, f"sources.{name}", f"Naver needs {key} (developers.naver.com, 검색 API)")
+            for key in ("client_id", "client_secret")
+        )
+        client = make_client(app_id, secret, options)
         try:
-            return cls(client, source.query, options)
+            return cls(client, query, options)
         except ConfigError as exc:
             raise ConfigError(f"sources.{name}.query: {exc}") from exc
 

@@ -12,8 +12,7 @@ import requests
 from pydantic import Field, SecretStr
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.registry import Options, required_secret
 from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn, Recheck, utcnow
 from listener import ratelimit
 from listener.base import askable, batches
@@ -153,20 +152,16 @@ class RedditCollector:
         self.native_query = compile_reddit(self.ast)
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> RedditCollector:
-        """Validate the options, require the app's id and secret, and build a read-only praw.Reddit."""
-        options: RedditOptions = parse_options(RedditOptions, source.options(), f"sources.{name}")
-        for key in ("client_id", "client_secret"):
-            if getattr(options, key) is None or is_placeholder(getattr(options, key)):
-                var = env_name(f"sources.{name}.{key}")
-                raise ConfigError(f"sources.{name}: Reddit needs {key}; set {var} (reddit.com/prefs/apps, 'script')")
+    def from_options(cls, name: str, query: str, options: RedditOptions) -> RedditCollector:
+        """Require the app's id and secret, and build a read-only praw.Reddit."""
+        app_id, secret = (
+            required_secret(options, key, f"sources.{name}", f"Reddit needs {key} (reddit.com/prefs/apps, 'script')")
+            for key in ("client_id", "client_secret")
+        )
         if not options.subreddits and set(options.streams) - {"search"}:
             raise ConfigError(f"sources.{name}.subreddits: posts and comments streams need at least one subreddit")
-        assert options.client_id is not None and options.client_secret is not None
-        client, limits = make_client(
-            options.client_id.get_secret_value(), options.client_secret.get_secret_value(), options
-        )
-        return cls(client, source.query, options, limits)
+        client, limits = make_client(app_id, secret, options)
+        return cls(client, query, options, limits)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Each configured stream in turn; every page's cursor covers all streams up to it."""

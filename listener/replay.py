@@ -15,8 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dangol.core.errors import CollectError, ConfigError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings
+from dangol.core.registry import Options
 from dangol.core.types import Billing, Page
 from listener.base import parser_for
 from listener.query import matches, parse_query
@@ -53,13 +52,12 @@ class ReplayCollector:
         self.ast = parse_query(query)
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> ReplayCollector:
-        """Validate platform and path; the folder must exist."""
-        options: ReplayOptions = parse_options(ReplayOptions, source.options(), f"sources.{name}")
+    def from_options(cls, name: str, query: str, options: ReplayOptions) -> ReplayCollector:
+        """The folder of recorded responses must exist."""
         folder = Path(options.path).expanduser()
         if not folder.is_dir():
             raise ConfigError(f"sources.{name}.path: {folder.resolve()} is not a folder of recorded responses")
-        return cls(folder, source.query, options)
+        return cls(folder, query, options)
 
     @staticmethod
     def billing(options: ReplayOptions) -> Billing | None:

@@ -19,8 +19,7 @@ import httpx
 from pydantic import Field
 
 from dangol.core.errors import CollectError, PayloadError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings
+from dangol.core.registry import Options
 from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import matches, parse_query
@@ -153,14 +152,13 @@ class RssCollector:
         self.ast = parse_query(query)
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> RssCollector:
-        """Validate the options and build an httpx client."""
-        options: RssOptions = parse_options(RssOptions, source.options(), f"sources.{name}")
+    def from_options(cls, name: str, query: str, options: RssOptions) -> RssCollector:
+        """Build an httpx client for the feed."""
         # Redirects are followed by hand, each target checked (check_target) before it is asked.
         client = httpx.Client(
             timeout=options.timeout_seconds, follow_redirects=False, headers={"User-Agent": options.user_agent}
         )
-        return cls(client, source.query, options)
+        return cls(client, query, options)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """At most one page: the feed's entries not seen before (none when the feed is unchanged)."""

@@ -12,8 +12,7 @@ from pydantic import Field, SecretStr
 from requests.adapters import HTTPAdapter
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, PayloadError
-from dangol.core.registry import Options, parse_options
-from dangol.core.settings import Settings, SourceSettings, env_name, is_placeholder
+from dangol.core.registry import Options, required_secret
 from dangol.core.types import AuthorIn, Billing, DeadLetterIn, Page, PostIn, Recheck
 from listener import ratelimit
 from listener.base import askable, batches
@@ -175,16 +174,12 @@ class XCollector:
         )
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> XCollector:
-        """Validate the options, require a real bearer token, and build a tweepy.Client."""
-        options: XOptions = parse_options(XOptions, source.options(), f"sources.{name}")
-        if options.bearer_token is None or is_placeholder(options.bearer_token):
-            var = env_name(f"sources.{name}.bearer_token")
-            raise ConfigError(f"sources.{name}: X needs a bearer token; set {var} to your app's token")
-        if not source.query and not options.mentions_user_id:
+    def from_options(cls, name: str, query: str, options: XOptions) -> XCollector:
+        """Require a bearer token and something to read, and build a tweepy.Client."""
+        token = required_secret(options, "bearer_token", f"sources.{name}", "X needs your app's bearer token")
+        if not query and not options.mentions_user_id:
             raise ConfigError(f"sources.{name}: X needs a query, mentions_user_id, or both")
-        client = make_client(options.bearer_token.get_secret_value(), options.api_base, options.timeout_seconds)
-        return cls(client, source.query, options)
+        return cls(make_client(token, options.api_base, options.timeout_seconds), query, options)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Search pages, then mentions pages; each page's cursor covers both streams up to it."""

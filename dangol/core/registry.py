@@ -11,9 +11,10 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from dangol.core.errors import ConfigError
+from dangol.core.settings import env_name, is_placeholder
 
 
 class Options(BaseModel):
@@ -59,9 +60,11 @@ class Registry:
 
 
 def parse_options(options_cls: type[Options], raw: dict[str, Any], where: str) -> Any:
-    """Validate an implementation's options, naming the config table in every problem."""
+    """Validate an implementation's options, naming the config table in every problem. A secret
+    left at a placeholder ("changeme", "<your token>") is refused here, for every implementation,
+    naming the environment variable that sets it."""
     try:
-        return options_cls(**raw)
+        parsed = options_cls(**raw)
     except ValidationError as exc:
         problems = []
         valid = ", ".join(options_cls.model_fields)
@@ -72,3 +75,16 @@ def parse_options(options_cls: type[Options], raw: dict[str, Any], where: str) -
             else:
                 problems.append(f"{where}.{key}: {err['msg']}")
         raise ConfigError(problems[0], problems) from exc
+    for key in options_cls.model_fields:
+        if is_placeholder(getattr(parsed, key)):
+            raise ConfigError(f"{where}.{key} is a placeholder; set {env_name(f'{where}.{key}')} to the real value")
+    return parsed
+
+
+def required_secret(options: Options, key: str, where: str, why: str) -> str:
+    """The value of a secret option the implementation cannot work without; ConfigError naming the
+    environment variable that sets it when it is missing. `why` says who needs it and where to get it."""
+    secret = getattr(options, key)
+    if not isinstance(secret, SecretStr):
+        raise ConfigError(f"{where}: {why}; set {env_name(f'{where}.{key}')}")
+    return secret.get_secret_value()

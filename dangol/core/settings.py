@@ -335,9 +335,10 @@ def env_name(dotted: str) -> str:
     return "DANGOL_" + dotted.replace(".", "__").upper()
 
 
-def is_placeholder(secret: SecretStr | None) -> bool:
-    """True for values like 'changeme' that were never replaced by a real secret."""
-    if secret is None:
+def is_placeholder(secret: object) -> bool:
+    """True for a secret like 'changeme' that was never replaced by a real one (False for anything
+    that is not a secret)."""
+    if not isinstance(secret, SecretStr):
         return False
     value = secret.get_secret_value().strip().lower()
     return value in PLACEHOLDER_SECRETS or (value.startswith("<") and value.endswith(">"))

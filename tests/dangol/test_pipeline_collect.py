@@ -17,7 +17,7 @@ from sqlmodel import Session
 from dangol import pipeline
 from dangol.core.errors import CollectError, RateLimited
 from dangol.core.registry import Options
-from dangol.core.settings import Settings, SourceSettings, load_settings
+from dangol.core.settings import Settings, load_settings
 from dangol.core.types import Billing, Page, PostIn, utcnow
 from listener.base import collectors
 from storage.models import Post, Source
@@ -62,8 +62,8 @@ class ScriptedCollector:
         return None
 
     @classmethod
-    def from_settings(cls, name: str, source: SourceSettings, settings: Settings) -> ScriptedCollector:
-        return cls(ScriptOptions(**source.options()))
+    def from_options(cls, name: str, query: str, options: ScriptOptions) -> ScriptedCollector:
+        return cls(options)
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         start = cursor.get("page", 0)

@@ -1,7 +1,8 @@
 import pytest
+from pydantic import SecretStr
 
 from dangol.core.errors import ConfigError
-from dangol.core.registry import Options, Registry, parse_options
+from dangol.core.registry import Options, Registry, parse_options, required_secret
 
 
 class ExampleOptions(Options):
@@ -31,6 +32,25 @@ def test_options_refuse_unknown_keys_and_list_valid_ones() -> None:
 def test_options_report_missing_required_key() -> None:
     with pytest.raises(ConfigError, match="sources.demo.path: Field required"):
         parse_options(ExampleOptions, {}, "sources.demo")
+
+
+class SecretOptions(Options):
+    token: SecretStr | None = None
+    note: str = "changeme"  # not a secret: never judged as one
+
+
+def test_a_placeholder_secret_is_refused_for_any_implementation_naming_its_variable() -> None:
+    for placeholder in ("changeme", "<your token>", " CHANGEME "):
+        with pytest.raises(ConfigError, match="sources.demo.token is a placeholder; set DANGOL_SOURCES__DEMO__TOKEN"):
+            parse_options(SecretOptions, {"token": placeholder}, "sources.demo")
+    assert parse_options(SecretOptions, {"token": "real-4f9a"}, "sources.demo").token.get_secret_value() == "real-4f9a"
+    assert parse_options(SecretOptions, {}, "sources.demo").token is None
+
+
+def test_a_required_secret_names_its_variable_when_missing() -> None:
+    with pytest.raises(ConfigError, match="sources.demo: Demo needs a token; set DANGOL_SOURCES__DEMO__TOKEN"):
+        required_secret(SecretOptions(), "token", "sources.demo", "Demo needs a token")
+    assert required_secret(SecretOptions(token="t-1"), "token", "sources.demo", "Demo needs a token") == "t-1"
 
 
 def test_collected_posts_and_authors_keep_only_web_links() -> None:
