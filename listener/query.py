@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from dangol.core.errors import ConfigError
+from dangol.core.text import normalize_handle
 from dangol.core.types import PostIn
 
 IS_KINDS = ("retweet", "reply", "quote")
@@ -208,7 +209,7 @@ def _word(token: _Token) -> Node:
         if operator == "from":
             if not value or not _HANDLE.match(value):
                 raise QuerySyntaxError(f"from: needs a handle such as 'marucoffee', got {value!r}", column)
-            return From(value.lstrip("@").casefold())
+            return From(normalize_handle(value))
         if value.lower() not in IS_KINDS:
             raise QuerySyntaxError(f"is: accepts {', '.join(IS_KINDS)}; got {value!r}", column)
         return Is(value.lower())
@@ -257,7 +258,7 @@ def _matches(node: Node, post: PostIn, haystack: str) -> bool:
     if isinstance(node, Lang):
         return post.lang_hint is None or post.lang_hint.lower().startswith(node.code)
     if isinstance(node, From):
-        return post.author.handle.lstrip("@").casefold() == node.handle
+        return normalize_handle(post.author.handle) == node.handle
     if isinstance(node, Is):
         return {"retweet": post.is_retweet, "reply": post.is_reply, "quote": post.is_quote}[node.kind]
     if isinstance(node, Not):

@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+from dangol.core.text import normalize_handle
 from nlp.base import KnownCustomer, LinkCandidate, analysis_text
 
 if TYPE_CHECKING:
@@ -41,11 +42,6 @@ MIN_FUZZY_CHARS = 3
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _ORDER_TOKEN = re.compile(r"#?([A-Za-z0-9][A-Za-z0-9-]{3,})")
 _NAME_NOISE = re.compile(r"[^\w\s]+|_")
-
-
-def normalize_handle(handle: str) -> str:
-    """A handle without the leading @ and case: "@Jane_Doe" -> "jane_doe"."""
-    return handle.strip().lstrip("@").casefold()
 
 
 def normalize_order(number: str) -> str:

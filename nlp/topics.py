@@ -19,7 +19,6 @@ describes each large cluster by its distinctive terms and most central posts.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.core.errors import AnalysisError
+from dangol.core.text import words
 from nlp.taxonomy import OTHER, Taxonomy, Topic
 
 if TYPE_CHECKING:
@@ -438,22 +438,6 @@ class ProposedTopic:
         return " / ".join(self.terms[:3]) if self.terms else "unnamed"
 
 
-_TOKEN = re.compile(r"[^\W\d_][\w']+", re.UNICODE)
-_STOP = frozenset(
-    "the a an and or but to of in on at for with my me i you your is are was were be been it this that "
-    "not no so just have has had do does did can could will would from our we they them their its im "
-    "get got am as by if all any out up about what when why how there here than then too very".split()
-)
-
-
-def _terms(text: str) -> list[str]:
-    return [
-        t
-        for t in (m.group(0).casefold() for m in _TOKEN.finditer(re.sub(r"https?://\S+|@\w+", " ", text)))
-        if t not in _STOP
-    ]
-
-
 def propose_topics(
     texts: list[str],
     embeddings: np.ndarray,
@@ -480,7 +464,7 @@ def propose_topics(
     labels = AgglomerativeClustering(
         n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
     ).fit_predict(vectors)
-    docs = [set(_terms(t)) for t in texts]
+    docs = [set(words(t)) for t in texts]
     overall = Counter(t for d in docs for t in d)
     proposals = []
     for label, count in Counter(labels.tolist()).most_common():

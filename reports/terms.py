@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 
-TOKEN = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-# Function words only; topic words such as "order" or "app" are exactly what should surface.
-STOPWORDS = frozenset(
-    "a an and are as at be but by for from had has have i i'm im is it it's its just me my no not of on or so that "
-    "the their them they this to too was we were what when with you your our us rt via amp https http www com "
-    "still again very really can can't cant don't dont do did does why how".split()
-)
+from dangol.core.text import words
 
 
 def tokens(text: str) -> set[str]:
-    """The distinct lower-cased words of a post (two letters or more, no stopwords, no URLs)."""
-    text = re.sub(r"https?://\S+", " ", text.lower())
-    return {t for t in TOKEN.findall(text) if len(t) >= 2 and t not in STOPWORDS}
+    """The distinct words of a post (see `dangol.core.text.words`)."""
+    return set(words(text))
 
 
 def rising_terms(

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dangol.core.errors import ConfigError, NotFound
+from dangol.core.text import normalize_handle
 from dangol.core.types import utcnow
 from storage.models import AuditEvent, Customer, CustomerHandle, CustomerOrder, IdentityLink, QueueItem
 
@@ -23,11 +24,6 @@ HANDLE_COLUMNS = {
 }
 REQUIRED_COLUMNS = ("external_ref", "name")
 TIERS = ("standard", "gold", "vip")
-
-
-def normalize_handle(handle: str) -> str:
-    """Handles compare case-insensitively and without the leading @."""
-    return handle.strip().lstrip("@").lower()
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from dangol.core.errors import ConfigError
+from dangol.core.text import normalize_handle
 
 DEFAULT_CONFIG = Path("config.toml")
 SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
@@ -58,13 +59,13 @@ class BrandSettings(Section):
         """
         accounts: list[tuple[str | None, str]] = []
         for entry in self.own_handles:
-            platform, sep, handle = entry.strip().lower().partition(":")
-            accounts.append((platform, handle.lstrip("@")) if sep else (None, platform.lstrip("@")))
+            platform, sep, handle = entry.strip().partition(":")
+            accounts.append((platform.lower(), normalize_handle(handle)) if sep else (None, normalize_handle(platform)))
         return accounts
 
     def is_own(self, platform: str, handle: str) -> bool:
         """True when (platform, handle) is one of the brand's own accounts."""
-        handle = handle.strip().lower().lstrip("@")
+        handle = normalize_handle(handle)
         return any(h == handle and p in (None, platform) for p, h in self.own_accounts())
 
     @field_validator("timezone")
