@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from dangol.core.errors import ActionError, Conflict, Forbidden, InvalidTransition, NotFound
 from dangol.core.permissions import require
 from dangol.core.settings import Settings
+from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder.assignment import claim
 from responder.limits import check_length
@@ -20,7 +21,7 @@ from responder.statuses import check_transition
 from storage import audit
 from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
 
-DRAFTABLE = ("new", "assigned", "in_progress", "escalated")
+DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemStatus.ESCALATED)
 
 
 def needs_approval(
@@ -69,20 +70,20 @@ def submit_reply(
         claim(item_id, actor=actor, session=session)
     elif item.assignee_id != actor.id and actor.role != "admin":
         raise Conflict(f"queue item {item_id} is assigned to someone else; claim or reassign it first")
-    if item.status in ("new", "assigned"):
-        item.status = "in_progress"
+    if item.status in (ItemStatus.NEW, ItemStatus.ASSIGNED):
+        item.status = ItemStatus.IN_PROGRESS
     author = session.get(Author, post.author_id)
     analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
     reasons = needs_approval(item, post, author, analysis, settings, text)
     reply = Reply(
         queue_item_id=item.id or 0, post_id=post.id or 0, author_staff_id=actor.id, text=text, source=source,
-        status="pending_approval" if reasons else "approved", idempotency_key=uuid.uuid4().hex, created_at=utcnow(),
-        dry_run=not settings.responder.send,
+        status=ReplyStatus.PENDING_APPROVAL if reasons else ReplyStatus.APPROVED,
+        idempotency_key=uuid.uuid4().hex, created_at=utcnow(), dry_run=not settings.responder.send,
     )  # fmt: skip
     session.add(reply)
     if reasons:
-        check_transition(item.status, "pending_approval")
-        item.status = "pending_approval"
+        check_transition(item.status, ItemStatus.PENDING_APPROVAL)
+        item.status = ItemStatus.PENDING_APPROVAL
     item.updated_at = utcnow()
     session.flush()
     audit.record(
@@ -112,7 +113,7 @@ def review(
     reply = session.get(Reply, reply_id)
     if reply is None:
         raise NotFound(f"no reply with id {reply_id}")
-    if reply.status != "pending_approval":
+    if reply.status != ReplyStatus.PENDING_APPROVAL:
         raise InvalidTransition(f"reply {reply_id} is {reply.status!r}; only replies pending approval can be reviewed")
     if reply.author_staff_id == actor.id:
         raise Forbidden("a reply cannot be approved or rejected by the person who wrote it")
@@ -125,10 +126,10 @@ def review(
     if edited_text is not None and decision == "approve":
         check_length(edited_text, post.platform)
         reply.text = edited_text
-    reply.status = "approved" if decision == "approve" else "rejected"
+    reply.status = ReplyStatus.APPROVED if decision == "approve" else ReplyStatus.REJECTED
     reply.reviewer_id, reply.review_comment = actor.id, comment.strip() or None
-    if item.status == "pending_approval":
-        item.status = "in_progress"
+    if item.status == ItemStatus.PENDING_APPROVAL:
+        item.status = ItemStatus.IN_PROGRESS
         item.updated_at = utcnow()
     session.flush()
     audit.record(

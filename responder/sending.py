@@ -17,6 +17,7 @@ from dangol.core.errors import ActionError, NotFound, SendError
 from dangol.core.permissions import require
 from dangol.core.registry import parse_options
 from dangol.core.settings import Settings
+from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder import sla
 from responder.senders.base import ReplyTarget, Sender, senders
@@ -83,15 +84,15 @@ def deliver(
 ) -> Reply:
     """The sending itself, for callers that have already checked permission (submit, review)."""
     reply, item, post = _load(reply_id, session)
-    if reply.status == "sent":
+    if reply.status == ReplyStatus.SENT:
         return reply
     sender = sender or sender_for(post.platform, settings)
     target = target_of(post)
-    if reply.status == "sending":
+    if reply.status == ReplyStatus.SENDING:
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
-    if reply.status not in ("approved", "failed"):
+    if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
-    reply.status, reply.error = "sending", None
+    reply.status, reply.error = ReplyStatus.SENDING, None
     audit.record(
         session,
         actor=actor,
@@ -104,7 +105,7 @@ def deliver(
     try:
         sent = sender.send(target, reply.text)
     except SendError as exc:
-        reply.status, reply.error = "failed", str(exc)
+        reply.status, reply.error = ReplyStatus.FAILED, str(exc)
         audit.record(
             session,
             actor=actor,
@@ -151,7 +152,7 @@ def _settle_unknown(
     else:
         reason = "send outcome unknown and no such reply was found on the platform; check before resending"
     if found is None:
-        reply.status, reply.error = "failed", reason
+        reply.status, reply.error = ReplyStatus.FAILED, reason
         audit.record(
             session,
             actor=actor,
@@ -182,11 +183,11 @@ def _confirm(
     now: datetime | None,
 ) -> None:
     now = now or utcnow()
-    reply.status, reply.external_id, reply.dry_run, reply.sent_at = "sent", external_id, dry_run, now
+    reply.status, reply.external_id, reply.dry_run, reply.sent_at = ReplyStatus.SENT, external_id, dry_run, now
     before: dict[str, Any] = {"status": item.status}
     # The reply is out: that is a fact, so the item records it from any open status.
-    if item.status not in ("replied", "closed", "spam"):
-        item.status = "replied"
+    if item.status not in (ItemStatus.REPLIED, ItemStatus.CLOSED, ItemStatus.SPAM):
+        item.status = ItemStatus.REPLIED
     if item.first_responded_at is None:
         item.first_responded_at = now
     sla.pause(item, now=now)  # now it is the customer's turn

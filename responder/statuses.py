@@ -3,37 +3,39 @@
 from __future__ import annotations
 
 from dangol.core.errors import InvalidTransition
+from dangol.core.statuses import ItemStatus
 
-STATUSES = ("new", "assigned", "in_progress", "pending_approval", "replied", "closed", "escalated", "snoozed", "spam")
+S = ItemStatus
+STATUSES = tuple(ItemStatus)
 
 # Where each status may go next. Reopening (replied/closed → new) happens when the customer writes again.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"assigned", "in_progress", "escalated", "snoozed", "closed", "spam"}),
-    "assigned": frozenset({"new", "in_progress", "escalated", "snoozed", "closed", "spam"}),
-    "in_progress": frozenset({"assigned", "pending_approval", "replied", "escalated", "snoozed", "closed", "spam"}),
-    "pending_approval": frozenset({"in_progress", "replied", "escalated", "closed"}),
-    "replied": frozenset({"in_progress", "closed", "new"}),
-    "closed": frozenset({"new", "in_progress"}),
-    "escalated": frozenset({"assigned", "in_progress", "pending_approval", "replied", "snoozed", "closed"}),
-    "snoozed": frozenset({"new", "assigned", "in_progress", "closed"}),
-    "spam": frozenset({"new"}),
+TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
+    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.ESCALATED, S.SNOOZED, S.CLOSED, S.SPAM}),
+    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, S.ESCALATED, S.SNOOZED, S.CLOSED, S.SPAM}),
+    S.IN_PROGRESS: frozenset({S.ASSIGNED, S.PENDING_APPROVAL, S.REPLIED, S.ESCALATED, S.SNOOZED, S.CLOSED, S.SPAM}),
+    S.PENDING_APPROVAL: frozenset({S.IN_PROGRESS, S.REPLIED, S.ESCALATED, S.CLOSED}),
+    S.REPLIED: frozenset({S.IN_PROGRESS, S.CLOSED, S.NEW}),
+    S.CLOSED: frozenset({S.NEW, S.IN_PROGRESS}),
+    S.ESCALATED: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.REPLIED, S.SNOOZED, S.CLOSED}),
+    S.SNOOZED: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.CLOSED}),
+    S.SPAM: frozenset({S.NEW}),
 }
 
 # Statuses that still need someone's attention (they count against a staff member's capacity).
-OPEN_STATUSES = ("new", "assigned", "in_progress", "pending_approval", "escalated", "snoozed")
-ACTIVE_STATUSES = ("assigned", "in_progress", "pending_approval", "escalated")
+OPEN_STATUSES = (S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.ESCALATED, S.SNOOZED)
+ACTIVE_STATUSES = (S.ASSIGNED, S.IN_PROGRESS, S.PENDING_APPROVAL, S.ESCALATED)
 
 
 def allowed(current: str) -> list[str]:
     """The statuses reachable from `current`, sorted."""
-    return sorted(TRANSITIONS.get(current, frozenset()))
+    return sorted(str(s) for s in TRANSITIONS.get(current, frozenset()))  # type: ignore[call-overload]
 
 
 def check_transition(current: str, new: str) -> None:
     """Raise InvalidTransition unless `current` → `new` is in the table."""
     if new not in STATUSES:
-        raise InvalidTransition(f"unknown status {new!r}; valid: {', '.join(STATUSES)}")
-    if new not in TRANSITIONS.get(current, frozenset()):
+        raise InvalidTransition(f"unknown status '{new}'; valid: {', '.join(STATUSES)}")
+    if new not in TRANSITIONS.get(current, frozenset()):  # type: ignore[call-overload]
         raise InvalidTransition(
-            f"cannot move an item from {current!r} to {new!r}; allowed: {', '.join(allowed(current))}"
+            f"cannot move an item from '{current}' to '{new}'; allowed: {', '.join(allowed(current))}"
         )
