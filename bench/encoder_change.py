@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from bench.machine import describe
-from dangol.benchmark import bench_pipeline
+from bench.pipeline import bench_pipeline
 from dangol.core.settings import load_settings
 from nlp.encoders.base import MINILM
 from nlp.encoders.onnx_int8 import export_onnx, is_exported

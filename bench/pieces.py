@@ -62,7 +62,7 @@ def encoder_throughput(texts: list[str], *, batch_size: int = 64) -> dict[str, A
 
 def pipeline_throughput(settings: Settings, posts: int) -> dict[str, Any]:
     """`dangol bench pipeline`: analyze end to end against the raw (default) encoder, same run."""
-    from dangol.benchmark import bench_pipeline
+    from bench.pipeline import bench_pipeline
     from nlp.encoders import build_encoder
 
     with tempfile.TemporaryDirectory(prefix="dangol-bench-") as workdir:

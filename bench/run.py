@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from bench import markdown, pieces
 from bench.machine import describe
-from dangol.benchmark import synthetic_posts
+from bench.pipeline import synthetic_posts
 from dangol.core.settings import load_settings
 from storage.engine import make_engine
 

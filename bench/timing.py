@@ -1,4 +1,4 @@
-"""Repeat a call and summarise its latency: p50/p95 in milliseconds and the load average."""
+"""Repeat a call and summarise its time: p50/p95 in milliseconds with the load average, or the mean."""
 
 from __future__ import annotations
 
@@ -33,3 +33,13 @@ def latency(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict[s
         "repeats": repeats,
         "load_average": load_average(),
     }
+
+
+def mean_seconds(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> float:
+    """Mean seconds per call of `call`, run `warmup` times unmeasured, then `repeats` times."""
+    for _ in range(warmup):
+        call()
+    started = time.perf_counter()
+    for _ in range(repeats):
+        call()
+    return (time.perf_counter() - started) / repeats

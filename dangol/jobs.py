@@ -7,6 +7,9 @@ them (`once_per_slot`).
 Every job catches and logs its own failure, so one bad run never stops the scheduler. A job
 that loses the database (restarted, failed over, network cut) waits and retries with backoff;
 every step is idempotent, so a retry neither loses nor repeats work.
+
+Every trigger is defined here (`build_scheduler`, `periodic_jobs`, `weekly_trigger`), so when each
+job runs is read in this one module; the report jobs' own code lives in `reports.jobs`.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
+from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
 from storage import feedback
@@ -173,16 +178,48 @@ def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = 
     return run
 
 
+def weekly_trigger(settings: Settings) -> CronTrigger:
+    """Every `reports.weekly_day` at `reports.weekly_time` in the brand's time zone."""
+    try:
+        hour, minute = (int(part) for part in settings.reports.weekly_time.split(":"))
+    except ValueError:
+        raise ConfigError(f"reports.weekly_time: {settings.reports.weekly_time!r} is not HH:MM such as 09:00") from None
+    day, tz = settings.reports.weekly_day, settings.brand.timezone
+    return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
+
+
 def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
-    """Reports, feeds, alerts, retention, topic-head training and the deletion re-check: (id,
-    trigger, function) for each."""
+    """The jobs that run once per schedule slot across all workers, (id, trigger, function) for
+    each: the weekly report on `reports.weekly_day`/`weekly_time` in the brand's time zone, spike
+    alerts every `worker.alerts_every_minutes`, topic feeds every `worker.feeds_every_minutes`, the
+    retention purge every `worker.purge_every_hours`, and, unless set to 0, topic-head training
+    every `worker.topics_train_every_hours` and the deletion re-check every
+    `worker.deletion_recheck_every_hours`."""
     from reports import jobs as report_jobs
 
-    jobs = list(report_jobs.scheduled_jobs(settings, engine))
-    every = settings.worker.topics_train_every_hours
+    worker = settings.worker
+    jobs: list[tuple[str, Any, Callable[[], Any]]] = [
+        ("report:weekly", weekly_trigger(settings), lambda: report_jobs.weekly_job(settings, engine)),
+        (
+            "report:alerts",
+            IntervalTrigger(minutes=worker.alerts_every_minutes),
+            lambda: report_jobs.alerts_job(settings, engine),
+        ),
+        (
+            "report:feeds",
+            IntervalTrigger(minutes=worker.feeds_every_minutes),
+            lambda: report_jobs.feeds_job(settings, engine),
+        ),
+        (
+            "retention:purge",
+            IntervalTrigger(hours=worker.purge_every_hours),
+            lambda: report_jobs.purge_job(settings, engine),
+        ),
+    ]
+    every = worker.topics_train_every_hours
     if every:
         jobs.append(("topics:train", IntervalTrigger(hours=every), lambda: topics_train_job(settings, engine)))
-    recheck_every = settings.worker.deletion_recheck_every_hours
+    recheck_every = worker.deletion_recheck_every_hours
     if recheck_every:
         trigger = IntervalTrigger(hours=recheck_every)
         jobs.append(("deletion_recheck", trigger, lambda: deletion_recheck_job(settings, engine)))

@@ -1,26 +1,19 @@
-"""The scheduled report jobs, for the worker (`dangol.jobs`) and the demo.
-
-`scheduled_jobs(settings, engine)` lists (id, trigger, function) for the worker to add: the
-weekly report on `reports.weekly_day`/`weekly_time` in the brand's time zone, spike detection
-every `worker.alerts_every_minutes`, topic feeds every `worker.feeds_every_minutes` and the
-retention purge every `worker.purge_every_hours`. Each function opens its own transaction.
+"""The report jobs, for the worker and the demo: the weekly report, spike alerts, topic feeds and
+the retention purge. When each runs is `dangol.jobs.periodic_jobs`'s to say (every trigger is
+there); `run_all` runs them once for the demo. Each function opens its own transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dangol.core.errors import ConfigError, SendError
+from dangol.core.errors import SendError
 from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from reports.alerts import detect_spikes, notify_alerts
@@ -32,16 +25,6 @@ from storage.engine import session_scope
 from storage.models import Alert
 
 log = logging.getLogger(__name__)
-
-
-def weekly_trigger(settings: Settings) -> CronTrigger:
-    """Every `reports.weekly_day` at `reports.weekly_time` in the brand's time zone."""
-    try:
-        hour, minute = (int(part) for part in settings.reports.weekly_time.split(":"))
-    except ValueError:
-        raise ConfigError(f"reports.weekly_time: {settings.reports.weekly_time!r} is not HH:MM such as 09:00") from None
-    day, tz = settings.reports.weekly_day, settings.brand.timezone
-    return CronTrigger(day_of_week=day, hour=hour, minute=minute, timezone=tz)
 
 
 def weekly_job(
@@ -96,17 +79,6 @@ def purge_job(settings: Settings, engine: Engine, *, now: datetime | None = None
         purged = purge_expired(session=session, retention=settings.retention, now=now).as_dict()
         purged["files"] = len(rewrite_after_purge(expired, session=session, settings=settings, now=now))
     return purged
-
-
-def scheduled_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Callable[[], Any]]]:
-    """(id, trigger, function) for each periodic job, for the worker's scheduler."""
-    worker = settings.worker
-    return [
-        ("report:weekly", weekly_trigger(settings), lambda: weekly_job(settings, engine)),
-        ("report:alerts", IntervalTrigger(minutes=worker.alerts_every_minutes), lambda: alerts_job(settings, engine)),
-        ("report:feeds", IntervalTrigger(minutes=worker.feeds_every_minutes), lambda: feeds_job(settings, engine)),
-        ("retention:purge", IntervalTrigger(hours=worker.purge_every_hours), lambda: purge_job(settings, engine)),
-    ]
 
 
 @dataclass

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from dangol.core.settings import load_settings
 from dangol.core.types import PostIn
-from dangol.demo_data import DEMO_DATA, EXPECTATIONS
-from dangol.demo_data.generate import PLATFORM_DIRS
+from dangol.demo_data import DEMO_DATA, EXPECTATIONS, PLATFORM_DIRS
 from listener.base import parser_for
 from tests.conftest import REPO
 

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bench.demo_data.generate import generate
 from dangol.core.settings import load_settings
 from dangol.core.types import PostIn
 from dangol.demo import demo_settings
-from dangol.demo_data import CUSTOMERS, DEMO_DATA, EXPECTATIONS
-from dangol.demo_data.generate import PLATFORM_DIRS, generate
+from dangol.demo_data import CUSTOMERS, DEMO_DATA, EXPECTATIONS, PLATFORM_DIRS
 from tests.conftest import REPO
 from tests.labelled_text import parse_demo_pages
 

@@ -3,7 +3,8 @@
 `<platform>/page-NNNN.json` (`.xml` for RSS) are recorded-style API response bodies that the
 demo's replay sources feed through the real parsers; `customers.csv` is the brand's CRM export;
 `expectations.json` says what each post is meant to be. All are written by
-`python -m dangol.demo_data.generate` (deterministic) and committed.
+`python -m bench.demo_data.generate` (deterministic, a development tool outside the runtime
+package) and committed; this package holds the data and the paths to it only.
 """
 
 from pathlib import Path
@@ -11,3 +12,5 @@ from pathlib import Path
 DEMO_DATA = Path(__file__).parent
 EXPECTATIONS = DEMO_DATA / "expectations.json"
 CUSTOMERS = DEMO_DATA / "customers.csv"
+# One folder of pages per platform, in this order (the generator writes them, readers walk them).
+PLATFORM_DIRS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")

@@ -130,6 +130,22 @@ def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
     assert {"build_s", "write_s", "total_s", "load_average"} <= set(result)
 
 
+def test_report_jobs_timing_reports_each_step_of_the_report_jobs(tmp_path: Path) -> None:
+    from bench.report_jobs import measure
+    from bench.run import NOW, WEEK
+
+    url = f"sqlite:///{tmp_path}/reports.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    generate(engine, 500, progress=False)
+    engine.dispose()
+    result = measure(url, WEEK, NOW, str(CONFIG))
+    steps = ("build_weekly_s", "write_weekly_s", "detect_spikes_48h_s", "write_feeds_s")
+    assert set(result) == {"url", "week", "posts_in_week", "alerts", *steps}
+    assert result["url"] == url and result["week"] == WEEK and result["posts_in_week"] > 0
+    assert all(isinstance(result[step], float) and result[step] >= 0 for step in steps)  # rounded to 0.01 s
+
+
 def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> None:
     document = tmp_path / "BENCHMARKS.md"
     document.write_text("## Reports\n\nkept\n\n<!-- bench:storage -->\nold\n<!-- /bench:storage -->\nprose\n")

@@ -75,6 +75,53 @@ def test_scheduler_has_a_job_for_every_enabled_source_and_every_periodic_task(tm
     assert all(job.name == job.id for job in scheduler.get_jobs())  # scheduler warnings name the job
 
 
+def test_weekly_trigger_fires_monday_nine_in_the_brand_timezone(settings) -> None:
+    from datetime import UTC, datetime
+
+    from dangol.jobs import weekly_trigger
+
+    fire = weekly_trigger(settings).get_next_fire_time(None, datetime(2026, 11, 20, tzinfo=UTC))
+    assert fire.isoformat() == "2026-11-23T09:00:00+09:00"
+
+
+def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings) -> None:
+    from dangol.core.errors import ConfigError
+    from dangol.jobs import weekly_trigger
+
+    settings.reports.weekly_time = "nine"
+    with pytest.raises(ConfigError, match="HH:MM"):
+        weekly_trigger(settings)
+
+
+def test_every_periodic_job_runs_on_the_interval_its_setting_gives(settings, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    from dangol.jobs import periodic_jobs
+
+    engine = make_engine(f"sqlite:///{tmp_path}/jobs.db")  # building the list reads no table
+    worker = settings.worker
+    worker.alerts_every_minutes, worker.feeds_every_minutes, worker.purge_every_hours = 7, 11, 13
+    worker.topics_train_every_hours, worker.deletion_recheck_every_hours = 17, 19
+    triggers = {job_id: trigger for job_id, trigger, _ in periodic_jobs(settings, engine)}
+    assert isinstance(triggers.pop("report:weekly"), CronTrigger)
+    assert {job_id: trigger.interval for job_id, trigger in triggers.items()} == {
+        "report:alerts": timedelta(minutes=7),
+        "report:feeds": timedelta(minutes=11),
+        "retention:purge": timedelta(hours=13),
+        "topics:train": timedelta(hours=17),
+        "deletion_recheck": timedelta(hours=19),
+    }
+    worker.topics_train_every_hours = worker.deletion_recheck_every_hours = 0  # 0 turns a job off
+    assert [job_id for job_id, _, _ in periodic_jobs(settings, engine)] == [
+        "report:weekly",
+        "report:alerts",
+        "report:feeds",
+        "retention:purge",
+    ]
+
+
 def test_only_job_runs_that_did_something_are_logged_at_info() -> None:
     idle_source = SourceRun(source="x", pages=0, requests=1, new_posts=0, duplicates=0, dead_letters=0, status="ok")
     assert not did_work(idle_source) and not did_work(AnalyzeRun(0, 0, 0, 0)) and not did_work(None)

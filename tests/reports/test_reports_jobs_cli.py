@@ -1,4 +1,4 @@
-"""The scheduled jobs and the `dangol report|feeds|alerts` commands."""
+"""The report jobs and the `dangol report|feeds|alerts` commands (their schedule: tests/dangol/test_worker.py)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,10 @@ from typer.testing import CliRunner
 from dangol.cli import app
 from dangol.core.settings import Settings
 from dangol.core.types import utcnow
-from reports.jobs import run_all, scheduled_jobs, weekly_job, weekly_trigger
+from reports.jobs import run_all, weekly_job
 from storage.models import Alert
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def test_weekly_trigger_fires_monday_nine_in_the_brand_timezone(settings: Settings) -> None:
-    trigger = weekly_trigger(settings)
-    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 20, tzinfo=UTC))
-    assert fire.isoformat() == "2026-11-23T09:00:00+09:00"
-
-
-def test_the_worker_gets_the_weekly_alert_feed_and_purge_jobs(settings: Settings, engine: Engine) -> None:
-    assert [job_id for job_id, _, _ in scheduled_jobs(settings, engine)] == [
-        "report:weekly",
-        "report:alerts",
-        "report:feeds",
-        "retention:purge",
-    ]
 
 
 def test_weekly_job_writes_the_report_and_emails_the_pdf(
@@ -147,14 +132,6 @@ def test_feeds_write_notify_posts_the_digest_to_the_webhook(
     assert "App and website: 1 complaint (1 distinct)" in received.bodies[0]["text"]
 
 
-def test_a_weekly_time_that_is_not_hh_mm_is_refused(settings: Settings) -> None:
-    from dangol.core.errors import ConfigError
-
-    settings.reports.weekly_time = "nine"
-    with pytest.raises(ConfigError, match="HH:MM"):
-        weekly_trigger(settings)
-
-
 def test_a_weekly_report_says_when_it_was_really_generated(world, session: Session, settings: Settings) -> None:
     from reports.weekly import build_weekly
 
@@ -170,8 +147,7 @@ def test_four_workers_send_the_weekly_report_once_per_week(
 ) -> None:
     import threading
 
-    from dangol.jobs import once_per_slot
-    from reports.jobs import weekly_trigger
+    from dangol.jobs import once_per_slot, weekly_trigger
 
     world.post(datetime(2026, 11, 17, tzinfo=UTC), sentiment="negative", topic="delivery", text="late again")
     session.commit()

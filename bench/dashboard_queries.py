@@ -1,6 +1,6 @@
 """Time the dashboard's queries on a database (e.g. one from `python -m bench.generate`).
 
-    python -m dashboard.timing --url sqlite:///var/bench/1m.db
+    python -m bench.dashboard_queries --url sqlite:///var/bench/1m.db
 
 Each query runs once to warm caches, then `--repeat` times; the mean is printed in ms.
 """
@@ -8,7 +8,7 @@ Each query runs once to warm caches, then `--repeat` times; the mean is printed 
 from __future__ import annotations
 
 import argparse
-import time
+import functools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bench.timing import mean_seconds
 from responder.memory import item_context
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
@@ -66,11 +67,7 @@ def time_queries(
     then `repeat` times, all in one session of its own."""
     for name, run in queries.items():
         with Session(engine) as session:
-            run(session)
-            started = time.perf_counter()
-            for _ in range(repeat):
-                run(session)
-            mean = (time.perf_counter() - started) / repeat
+            mean = mean_seconds(functools.partial(run, session), repeat)
         yield name, mean
 
 
@@ -80,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     for name, seconds in time_queries(make_engine(args.url), cases(), args.repeat):
-        print(f"{name:40s} {seconds * 1000:9.1f} ms", flush=True)  # noqa: T201 - a command-line report
+        print(f"{name:40s} {seconds * 1000:9.1f} ms", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`dangol bench pipeline`: end-to-end analyze throughput against the raw encoder, in one run.
+"""End-to-end analyze throughput against the raw encoder, in one run (`dangol bench pipeline`,
+the `pipeline` piece of `make bench`, `bench.encoder_change`).
 
 Both figures come from the same process, model and texts, so their ratio holds on a noisy,
 shared machine where absolute numbers drift: the ratio says how much the pipeline (database
@@ -18,12 +19,10 @@ from typing import Any
 from dangol import pipeline
 from dangol.core.settings import Settings
 from dangol.core.types import AuthorIn, Page, PostIn
-from dangol.demo_data import DEMO_DATA
+from dangol.demo_data import DEMO_DATA, PLATFORM_DIRS
 from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.migrate import upgrade
-
-PLATFORM_FOLDERS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
 
 
 @dataclass
@@ -48,7 +47,7 @@ def demo_posts() -> list[PostIn]:
     from listener.base import parse_file
 
     posts: list[PostIn] = []
-    for platform in PLATFORM_FOLDERS:
+    for platform in PLATFORM_DIRS:
         for path in sorted((DEMO_DATA / platform).glob("page-*")):
             posts.extend(parse_file(platform, path)[0])
     return posts

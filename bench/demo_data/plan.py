@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from dangol.demo_data import texts
-from dangol.demo_data.people import Customer, Persona, customer_personas, make_customers, unknown_persona
+from bench.demo_data import texts
+from bench.demo_data.people import Customer, Persona, customer_personas, make_customers, unknown_persona
 
 START = datetime(2026, 10, 26, tzinfo=UTC)
 END = datetime(2026, 11, 23, tzinfo=UTC)  # exclusive: the last day is 2026-11-22 (UTC)

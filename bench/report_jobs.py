@@ -1,6 +1,6 @@
 """Time the report jobs against an existing database (for BENCHMARKS.md):
 
-    python -m reports.timing --url sqlite:///var/bench/1m.db --week 2026-W47 --now 2026-11-23T03:00:00+00:00
+    python -m bench.report_jobs --url sqlite:///var/bench/1m.db --week 2026-W47 --now 2026-11-23T03:00:00+00:00
 
 Prints one JSON object with seconds per step. Nothing is committed: alerts found are rolled back.
 """
@@ -16,26 +16,24 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bench.pieces import weekly_time
 from dangol.core.settings import load_settings
 from reports.alerts import detect_spikes
 from reports.feeds import write_feeds
-from reports.weekly import build_weekly, write_weekly
 from storage.engine import make_engine
 
 
 def measure(url: str, week: str, now: datetime, config: str | None) -> dict[str, object]:
     """Seconds for build_weekly, write_weekly, detect_spikes (48 h) and write_feeds, in that order."""
     settings = load_settings(config)
-    out = tempfile.mkdtemp(prefix="dangol-timing-")
-    timings: dict[str, object] = {"url": make_engine(url).url.render_as_string(hide_password=True), "week": week}
-    with Session(make_engine(url)) as session:
-        start = time.perf_counter()
-        report = build_weekly(session=session, settings=settings, week=week, now=now)
-        timings["build_weekly_s"] = round(time.perf_counter() - start, 2)
-        timings["posts_in_week"] = report.total_posts
-        start = time.perf_counter()
-        write_weekly(report, out)
-        timings["write_weekly_s"] = round(time.perf_counter() - start, 2)
+    engine = make_engine(url)
+    timings: dict[str, object] = {"url": engine.url.render_as_string(hide_password=True), "week": week}
+    # The weekly report is timed as `make bench` times it (bench.pieces.weekly_time).
+    weekly = weekly_time(engine, settings, week, now)
+    timings["build_weekly_s"] = weekly["build_s"]
+    timings["posts_in_week"] = weekly["posts_in_week"]
+    timings["write_weekly_s"] = weekly["write_s"]
+    with Session(engine) as session, tempfile.TemporaryDirectory(prefix="dangol-timing-") as out:
         start = time.perf_counter()
         timings["alerts"] = len(detect_spikes(session=session, settings=settings, now=now))
         timings["detect_spikes_48h_s"] = round(time.perf_counter() - start, 2)
@@ -43,6 +41,7 @@ def measure(url: str, week: str, now: datetime, config: str | None) -> dict[str,
         start = time.perf_counter()
         write_feeds(session=session, settings=settings, out_dir=out, now=now)
         timings["write_feeds_s"] = round(time.perf_counter() - start, 2)
+    engine.dispose()
     return timings
 
 

@@ -20,8 +20,8 @@ from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from dangol.demo_data.people import MASTODON_HOME, Persona
-from dangol.demo_data.plan import KST, DemoPost, Plan
+from bench.demo_data.people import MASTODON_HOME, Persona
+from bench.demo_data.plan import KST, DemoPost, Plan
 
 X_EPOCH_MS = 1288834974657
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
