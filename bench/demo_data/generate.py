@@ -90,9 +90,7 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
     burst = [p for p in plan.posts if p.in_burst]
     queued = [p for p in plan.posts if p.should_queue]
     return {
-        # The module path the committed expectations.json was written with: kept when the
-        # generator moved to bench/, so the data files stay byte for byte as they are.
-        "generated_by": "python -m dangol.demo_data.generate",
+        "generated_by": "python -m bench.demo_data.generate",
         "seed": seed,
         "window": {"start": _z(START), "end": _z(END)},
         "burst": {
