@@ -60,13 +60,21 @@ def encoder_throughput(texts: list[str], *, batch_size: int = 64) -> dict[str, A
     return out
 
 
+DUPLICATE_SHARE = 0.3
+
+
 def pipeline_throughput(settings: Settings, posts: int) -> dict[str, Any]:
-    """`dangol bench pipeline`: analyze end to end against the raw (default) encoder, same run."""
+    """`dangol bench pipeline`: analyze end to end against the raw (default) encoder, same run; then
+    again with 30 % of the texts repeated (copy-paste waves, retweets), each text encoded once."""
     from bench.pipeline import bench_pipeline
     from nlp.encoders import build_encoder
 
     with tempfile.TemporaryDirectory(prefix="dangol-bench-") as workdir:
         result = bench_pipeline(settings, posts, Path(workdir)).as_json()
+    with tempfile.TemporaryDirectory(prefix="dangol-bench-") as workdir:
+        repeated = bench_pipeline(settings, posts, Path(workdir), duplicate_share=DUPLICATE_SHARE).as_json()
+    result["with_30pct_duplicates"] = repeated
+    result["duplicates_speedup"] = round(repeated["posts_per_s"] / result["posts_per_s"], 2)
     result["encoder"] = build_encoder(settings).version  # type: ignore[attr-defined]
     result["load_average"] = load_average()
     return result

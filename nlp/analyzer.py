@@ -18,6 +18,7 @@ import numpy as np
 from nlp import signals
 from nlp.base import ClusterMember, PostText, Understanding, analysis_text
 from nlp.dedup import DedupItem, cluster_keys
+from nlp.encoders.cache import CachedEncoder
 from nlp.intent import IntentModel, complaint_sentiment
 from nlp.risk import score_risk
 from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicModel
@@ -51,7 +52,8 @@ class Analyzer:
             from nlp.langid import detect_languages as default_detector
 
             detect_languages = default_detector
-        self.encoder = encoder
+        # Repeated texts (retweets, copy-paste waves) are encoded once per worker lifetime.
+        self.encoder: Encoder = encoder if isinstance(encoder, CachedEncoder) else CachedEncoder(encoder)
         self.sentiment = sentiment
         self.topics = topics
         self.duplicate_similarity = duplicate_similarity
