@@ -53,7 +53,7 @@ class Analyzer:
 
             detect_languages = default_detector
         # Repeated texts (retweets, copy-paste waves) are encoded once per worker lifetime.
-        self.encoder: Encoder = encoder if isinstance(encoder, CachedEncoder) else CachedEncoder(encoder)
+        self.encoder = encoder if isinstance(encoder, CachedEncoder) else CachedEncoder(encoder)
         self.sentiment = sentiment
         self.topics = topics
         self.duplicate_similarity = duplicate_similarity
