@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bench.timing import mean_seconds
 from responder.memory import item_context
@@ -22,7 +22,7 @@ from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
 from storage import dashboard_queries as q
 from storage.engine import make_engine
-from storage.models import QueueItem
+from storage.queue_queries import last_item_id_up_to
 
 # The end of bench.generate's data, so windows cover the same rows on every run.
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -56,8 +56,7 @@ def cases() -> dict[str, Callable[[Session], Any]]:
 
 def _an_item(session: Session) -> int:
     # Item 5000 on a bench database; the first item on a smaller one.
-    chosen = session.exec(select(QueueItem.id).where(col(QueueItem.id) <= 5000).order_by(col(QueueItem.id).desc()))
-    return chosen.first() or 0
+    return last_item_id_up_to(session=session, highest=5000) or 0
 
 
 def time_queries(

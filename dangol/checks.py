@@ -66,12 +66,12 @@ def _check_teams(settings: Settings) -> list[str]:
     from pathlib import Path
 
     from sqlalchemy.exc import SQLAlchemyError
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
     from dangol.core.errors import DangolError
     from dangol.core.settings import config_topics
     from storage.engine import make_engine
-    from storage.models import Staff, Team
+    from storage.staff import has_staff, staffed_team_keys
 
     wanted: dict[str, list[str]] = {}
     for key, topic in config_topics(settings).items():
@@ -87,9 +87,9 @@ def _check_teams(settings: Settings) -> list[str]:
         engine = make_engine(url)
         try:
             with Session(engine) as session:
-                if session.exec(select(Staff.id).limit(1)).first() is None:
+                if not has_staff(session=session):
                     return []
-                staffed = set(session.exec(select(Team.key).join(Staff, Staff.team_id == Team.id)))  # type: ignore[arg-type]
+                staffed = staffed_team_keys(session=session)
         finally:
             engine.dispose()
     except (SQLAlchemyError, DangolError):

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from dangol import pipeline
 from dangol.core.settings import Settings, load_settings
@@ -22,7 +21,7 @@ from dangol.demo_data import CUSTOMERS, DEMO_DATA
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
-from storage.models import Analysis, DeadLetter, IdentityLink, Post, QueueItem
+from storage.report_queries import database_totals
 
 DEMO_DB = Path("var/demo.db")
 # (username, role, team, languages): one account per role, so every page can be tried.
@@ -122,18 +121,13 @@ def run_report_jobs(settings: Settings, engine: Engine) -> None:
 
 def summarize(engine: Engine, logins: dict[str, str]) -> DemoSummary:
     with Session(engine) as session:
-
-        def count(stmt: Any) -> int:
-            return int(session.execute(stmt).scalar_one())
-
-        return DemoSummary(
-            posts=count(select(func.count()).select_from(Post)),
-            analyzed=count(select(func.count()).select_from(Analysis)),
-            queued=count(select(func.count()).select_from(QueueItem)),
-            linked_customers=count(
-                select(func.count(func.distinct(IdentityLink.customer_id))).where(col(IdentityLink.status) == "applied")
-            ),
-            dead_letters=count(select(func.count()).select_from(DeadLetter)),
-            database=engine.url.render_as_string(hide_password=True),
-            logins=logins,
-        )
+        totals = database_totals(session=session)
+    return DemoSummary(
+        posts=totals["posts"],
+        analyzed=totals["analyzed"],
+        queued=totals["queued"],
+        linked_customers=totals["linked_customers"],
+        dead_letters=totals["dead_letters"],
+        database=engine.url.render_as_string(hide_password=True),
+        logins=logins,
+    )

@@ -14,11 +14,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from storage.models import Analysis, Post, QueueItem
+from storage.analysis_store import analyzed_posts
+from storage.models import Analysis, QueueItem
+from storage.queue_queries import all_items
 
 # The intent each kind of demo post has; retweets, duplicates and the brand's own posts have none.
 KIND_INTENT = {
@@ -34,10 +35,10 @@ def score_demo(engine: Engine, expectations: Path) -> dict[str, Any]:
     """Accuracy per language of sentiment, complaint topic and intent, and queue precision/recall."""
     expected: dict[str, dict[str, Any]] = json.loads(expectations.read_text(encoding="utf-8"))["posts"]
     with Session(engine) as session:
-        rows = session.execute(select(Post, Analysis).join(Analysis, col(Analysis.post_id) == col(Post.id))).all()
-        items = list(session.execute(select(QueueItem)).scalars())
+        rows = analyzed_posts(session=session)
+        items = all_items(session=session)
     analysis = {f"{p.platform}:{p.external_id}": a for p, a in rows}
-    key_of = {p.id: f"{p.platform}:{p.external_id}" for p, _ in rows}
+    key_of = {p.id: f"{p.platform}:{p.external_id}" for p, _ in rows if p.id is not None}
     hits: dict[str, list[bool]] = defaultdict(list)
     for key, post in expected.items():
         found = analysis.get(key)

@@ -35,6 +35,7 @@ from dangol import pipeline
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
+from dangol.training_record import corrections_trained_through
 from storage import feedback
 from storage.engine import database_unavailable
 from storage.job_runs import claim_slot
@@ -278,7 +279,7 @@ def topics_train_job(
     head_path = head_path or DEFAULT_HEAD_PATH
     with Session(engine) as session:
         newest = feedback.last_topic_correction_id(session=session)
-    seen = pipeline.corrections_trained_through(head_path)
+    seen = corrections_trained_through(head_path)
     if newest is None or (seen is not None and newest <= seen):
         return "no new topic corrections since the last training; nothing to do"
     # `guarded` logs the returned line: what was trained, which head was kept and why.

@@ -6,12 +6,11 @@ run alone (`dangol collect`, `dangol analyze`, `dangol route`) or on the worker'
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,10 +24,11 @@ from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigErr
 from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, utcnow
-from storage import analysis_store, audit, customers, feedback, ingest, sources
+from dangol.training_record import record_training
+from storage import analysis_store, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope
-from storage.models import Author, IdentityLink
+from storage.models import Author
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
@@ -404,28 +404,8 @@ def train_topics(
     choice = retrain_head(examples, usable, encoder, taxonomy, current=current, threshold=threshold)
     if choice.head is not None:
         choice.head.save(head_path)
-    _mark_trained(head_path, through, choice.reason)
+    record_training(head_path, through, choice.reason)
     return TopicTraining(len(examples), len(usable), choice.head is not None, choice.reason, head_path)
-
-
-def training_mark(head_path: Path) -> Path:
-    """The file beside the head that records the newest topic correction already trained on."""
-    return head_path.with_name(head_path.stem + ".trained.json")
-
-
-def corrections_trained_through(head_path: Path) -> int | None:
-    """The newest topic correction id the last training saw (None: never trained, or no record)."""
-    try:
-        return int(json.loads(training_mark(head_path).read_text(encoding="utf-8"))["corrections_through"])
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _mark_trained(head_path: Path, through: int | None, reason: str) -> None:
-    record = {"corrections_through": through, "trained_at": utcnow().isoformat(), "outcome": reason}
-    mark = training_mark(head_path)
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
 def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:
@@ -433,10 +413,6 @@ def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer
 
     The check is one SUM over the few topic rows; only a changed revision rebuilds the taxonomy.
     """
-    from nlp.analyzer import Analyzer
-
-    if not isinstance(analyzer, Analyzer):
-        return  # a stand-in without topic models (the reliability tests' fake)
     analyzer.reload_head_if_changed()
     revision = topic_store.topics_revision(session=session)
     if revision != analyzer.taxonomy_stamp:
@@ -454,30 +430,28 @@ def _link_authors(
     author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
     existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
     for c in claimed:
-        links = existing.setdefault(c.author.id, [])  # type: ignore[arg-type]
-        if any(link.status == "applied" for link in links):
-            continue
-        decided = {link.customer_id for link in links}
-        for candidate in linker.candidates(_author_in(c.author), c.post.text):
-            if candidate.customer_id in decided:
-                continue
-            link = _new_link(settings, c.author, candidate)
-            session.add(link)
-            session.flush()
-            links.append(link)
-            decided.add(candidate.customer_id)
-            if link.status == "applied":
-                run.links_applied += 1
-                audit.record(
-                    session, actor="system:linker", action="identity.link", entity_type="identity_link",
-                    entity_id=link.id, after={"author_id": link.author_id, "customer_id": link.customer_id,
-                                              "method": link.method},
-                )  # fmt: skip
-                break
-            run.links_proposed += 1
+        new = customers.save_link_candidates(
+            session=session,
+            author_id=c.author.id,  # type: ignore[arg-type]
+            links=existing.setdefault(c.author.id, []),  # type: ignore[arg-type]
+            candidates=_judged(settings, linker, c),
+        )
+        run.links_applied += sum(1 for link in new if link.status == "applied")
+        run.links_proposed += sum(1 for link in new if link.status == "proposed")
     applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
     tiers = {known.customer_id: known.tier for known in linker.customers}
     return {author_id: tiers.get(customer_id, "standard") for author_id, customer_id in applied.items()}
+
+
+def _judged(
+    settings: Settings, linker: CustomerLinker, claimed: analysis_store.ClaimedPost
+) -> Iterator[tuple[LinkCandidate, bool]]:
+    """The linker's candidates for the post's author, best first, each with whether it applies alone
+    (`nlp.linking.applies_alone`). A generator: an author already linked is never looked up."""
+    from nlp.linking import applies_alone
+
+    for candidate in linker.candidates(_author_in(claimed.author), claimed.post.text):
+        yield candidate, applies_alone(candidate, settings.linking)
 
 
 def _author_in(author: Author) -> AuthorIn:
@@ -489,23 +463,6 @@ def _author_in(author: Author) -> AuthorIn:
         followers=author.followers,
         url=author.url,
         bio=author.bio,
-    )
-
-
-def _new_link(settings: Settings, author: Author, candidate: LinkCandidate) -> IdentityLink:
-    from nlp.linking import applies_alone
-
-    applied = applies_alone(candidate, settings.linking)
-    return IdentityLink(
-        author_id=author.id,  # type: ignore[arg-type]
-        customer_id=candidate.customer_id,
-        method=candidate.method,
-        confidence=candidate.confidence,
-        evidence=candidate.evidence,
-        status="applied" if applied else "proposed",
-        confirmed_by="system:linker" if applied else None,
-        created_at=utcnow(),
-        decided_at=utcnow() if applied else None,
     )
 
 

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col
 
 from dangol.core.errors import DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
@@ -170,7 +168,7 @@ def _hold_until(engine: Engine, name: str, retry_at: datetime) -> None:
     """The platform's limit is the source's too: collecting waits for its reset, as after a
     collector's own 429 (the source's error streak is left alone: collecting did not fail)."""
     with session_scope(engine) as session:
-        source = session.execute(select(Source).where(col(Source.name) == name)).scalar_one()
+        source = sources.source_by_name(session=session, name=name)
         if source.throttled_until is None or source.throttled_until < retry_at:
             source.throttled_until = retry_at
 

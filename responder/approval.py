@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Conflict, Forbidden, InvalidTransition, NotFound
 from dangol.core.permissions import require
@@ -19,6 +19,7 @@ from responder.senders.base import Sender
 from responder.sending import deliver
 from responder.statuses import check_transition
 from storage import audit
+from storage.analysis_store import analysis_of
 from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
 
 DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemStatus.ESCALATED)
@@ -73,7 +74,7 @@ def submit_reply(
     if item.status in (ItemStatus.NEW, ItemStatus.ASSIGNED):
         item.status = ItemStatus.IN_PROGRESS
     author = session.get(Author, post.author_id)
-    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
+    analysis = analysis_of(session=session, post_id=post.id)
     reasons = needs_approval(item, post, author, analysis, settings, text)
     reply = Reply(
         queue_item_id=item.id or 0, post_id=post.id or 0, author_staff_id=actor.id, text=text, source=source,

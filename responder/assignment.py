@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dangol.core.errors import Conflict, InvalidTransition, NotFound
 from dangol.core.permissions import allowed, require
@@ -12,8 +12,10 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from responder.statuses import ACTIVE_STATUSES
 from storage import audit
-from storage.models import Analysis, AuditEvent, QueueItem, Staff, Team
-from storage.queue_queries import claim_if_free, open_loads
+from storage.analysis_store import analysis_of
+from storage.models import Analysis, QueueItem, Staff
+from storage.queue_queries import claim_if_free, open_loads, unassigned_backlog
+from storage.staff import active_staff, all_teams
 
 CLAIMABLE = ("new", "snoozed", "escalated")
 
@@ -153,10 +155,7 @@ def eligible(item: QueueItem, analysis: Analysis | None, staff: list[Staff], tea
 
 
 def _last_auto_assignee(session: Session) -> int | None:
-    stmt = (
-        select(AuditEvent).where(AuditEvent.action == "queue.auto_assign").order_by(col(AuditEvent.id).desc()).limit(1)
-    )
-    event = session.exec(stmt).first()
+    event = audit.latest_event(session=session, action="queue.auto_assign")
     return int(event.after["assignee_id"]) if event and event.after.get("assignee_id") is not None else None
 
 
@@ -181,21 +180,16 @@ def auto_assign(
     if mode == "manual":
         return []
     now = now or utcnow()
-    staff = list(session.exec(select(Staff).where(Staff.active == True)))  # noqa: E712
+    staff = active_staff(session=session)
     if not staff:
         return []
-    teams = {t.id: t.key for t in session.exec(select(Team)) if t.id is not None}
+    teams = {t.id: t.key for t in all_teams(session=session) if t.id is not None}
     loads = open_loads(ACTIVE_STATUSES, session=session)
-    backlog = session.exec(
-        select(QueueItem)
-        .where(col(QueueItem.assignee_id).is_(None), QueueItem.status == "new")
-        .order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
-        .limit(limit)
-    )
+    backlog = unassigned_backlog(session=session, limit=limit)
     assigned = []
     last = _last_auto_assignee(session) if mode == "round_robin" else None
-    for item in list(backlog):
-        analysis = session.exec(select(Analysis).where(Analysis.post_id == item.post_id)).first()
+    for item in backlog:
+        analysis = analysis_of(session=session, post_id=item.post_id)
         pick = choose(mode, eligible(item, analysis, staff, teams), loads, last)
         if pick is None:
             continue

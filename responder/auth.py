@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Forbidden
 from dangol.core.settings import DashboardSettings
@@ -21,6 +21,7 @@ from dangol.core.types import utcnow
 from storage import audit
 from storage import login_throttles as throttles
 from storage.models import Staff
+from storage.staff import staff_by_username
 
 MIN_PASSWORD_LENGTH = 8
 _hasher = PasswordHasher()
@@ -60,7 +61,7 @@ class LoginAttempt:
 
 def find_staff(session: Session, username: str) -> Staff | None:
     """The staff row with this username (usernames compare case-insensitively)."""
-    return session.exec(select(Staff).where(Staff.username == username.strip().lower())).first()
+    return staff_by_username(session=session, username=username.strip().lower())
 
 
 def attempt_login(

@@ -6,12 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dangol.core.errors import NotFound
 from responder.statuses import OPEN_STATUSES
+from storage.analysis_store import analysis_of
+from storage.feedback import corrections_of_post
 from storage.models import Analysis, Author, Customer, LabelFeedback, Note, Post, QueueItem, Reply, Staff
-from storage.queue_queries import authors_of, linked_customer
+from storage.posts import live_posts_of_authors
+from storage.queue_queries import authors_of, items_on_posts, linked_customer, notes_on_item
+from storage.replies import given_replies_on_posts, replies_to_item
+from storage.staff import usernames
 
 SENTIMENT_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 
@@ -75,13 +80,7 @@ def history_for_authors(
     if not ids:
         return history
     handles = {a.id: a.handle for a in authors}
-    rows = session.exec(
-        select(Post, Analysis)
-        .join(Analysis, col(Analysis.post_id) == Post.id, isouter=True)
-        .where(col(Post.author_id).in_(ids), col(Post.deleted_at).is_(None))
-        .order_by(col(Post.created_at).desc())
-        .limit(limit)
-    ).all()
+    rows = live_posts_of_authors(ids, session=session, limit=limit)
     days: dict[date, list[float]] = defaultdict(list)
     for post, analysis in rows:
         history.posts.append(
@@ -96,20 +95,8 @@ def history_for_authors(
     history.sentiment_by_day = [(d, sum(v) / len(v), len(v)) for d, v in sorted(days.items())]
     post_ids = [p.post_id for p in history.posts]
     if post_ids:
-        history.replies = list(
-            session.exec(
-                select(Reply)
-                .where(col(Reply.post_id).in_(post_ids), col(Reply.status).in_(("sent", "approved")))
-                .order_by(col(Reply.created_at).desc())
-            )
-        )
-        history.items = list(
-            session.exec(
-                select(QueueItem)
-                .where(col(QueueItem.post_id).in_(post_ids))
-                .order_by(col(QueueItem.created_at).desc(), col(QueueItem.id).desc())
-            )
-        )
+        history.replies = given_replies_on_posts(post_ids, session=session)
+        history.items = items_on_posts(post_ids, session=session)
         history.open_items = [i for i in history.items if i.status in OPEN_STATUSES]
     return history
 
@@ -148,23 +135,18 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
     """The item's post, author, analysis, linked customer and history, notes and replies."""
     item, post, author, customer = item_people(item_id, session=session)
     history = item_history(author, customer, session=session)
-    notes = list(session.exec(select(Note).where(Note.queue_item_id == item.id).order_by(col(Note.created_at))))
-    writers = {n.staff_id for n in notes if n.staff_id is not None}
-    names: list[tuple[int | None, str]] = (
-        list(session.exec(select(Staff.id, Staff.username).where(col(Staff.id).in_(writers)))) if writers else []
-    )
+    notes = notes_on_item(item.id, session=session)
+    names = usernames({n.staff_id for n in notes if n.staff_id is not None}, session=session)
     return ItemContext(
         item=item,
         post=post,
         author=author,
-        analysis=session.exec(select(Analysis).where(Analysis.post_id == post.id)).first(),
+        analysis=analysis_of(session=session, post_id=post.id),
         customer=customer,
         history=history,
         notes=notes,
-        replies=list(session.exec(select(Reply).where(Reply.queue_item_id == item.id).order_by(col(Reply.created_at)))),
+        replies=replies_to_item(item.id, session=session),
         assignee=session.get(Staff, item.assignee_id) if item.assignee_id else None,
-        note_authors={staff_id or 0: username for staff_id, username in names},
-        feedback=list(
-            session.exec(select(LabelFeedback).where(LabelFeedback.post_id == post.id).order_by(col(LabelFeedback.id)))
-        ),
+        note_authors=names,
+        feedback=corrections_of_post(session=session, post_id=post.id),
     )

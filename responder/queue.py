@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
@@ -25,6 +25,7 @@ from responder import routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
 from storage import audit
+from storage.analysis_store import claim_unrouted
 from storage.authors import mark_brand_accounts
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.queue_queries import (
@@ -33,6 +34,7 @@ from storage.queue_queries import (
     Cursor,
     QueueFilters,
     copy_labels,
+    hold_due_snoozed,
     item_in_thread,
     items_by_cluster,
     linked_customers,
@@ -133,17 +135,6 @@ def is_actionable(analysis: Analysis, customer: Customer | None, settings: Setti
     )
 
 
-def _claim_batch(session: Session) -> list[Analysis]:
-    stmt = (
-        select(Analysis)
-        .where(Analysis.routed == False)  # noqa: E712
-        .order_by(col(Analysis.id))
-        .limit(BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.exec(stmt))
-
-
 def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
     """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent.
 
@@ -158,7 +149,7 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     # Kept in step with brand.own_handles here, every routing pass, for the reports' counts.
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())
     rules = routing.list_rules(session=session, settings=settings)
-    while batch := _claim_batch(session):
+    while batch := claim_unrouted(session=session, limit=BATCH):
         context = _Batch.load(batch, session=session)
         for analysis in batch:
             _route_one(analysis, rules, result, context, session=session, settings=settings, now=now)
@@ -444,14 +435,8 @@ def wake_snoozed(*, session: Session, now: datetime | None = None) -> list[Queue
     """Return snoozed items whose time has come to the queue (to their assignee when they have one)."""
     now = now or utcnow()
     # Rows another worker's pass is waking are skipped (it wakes them), never updated twice.
-    stmt = (
-        select(QueueItem)
-        .where(QueueItem.status == "snoozed", col(QueueItem.snoozed_until) <= now)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
     woken = []
-    for item in session.exec(stmt):
+    for item in hold_due_snoozed(session=session, now=now):
         item.snoozed_until = None
         woken.append(
             transition(item, "assigned" if item.assignee_id else "new", actor="system:snooze", session=session, now=now)

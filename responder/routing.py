@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.permissions import require
 from dangol.core.settings import Settings
 from storage import audit
 from storage.models import RoutingRule, Staff
+from storage.routing_rules import has_rules, rules_after, rules_in_order
 
 WHEN_KEYS = (
     "topic",
@@ -138,7 +139,7 @@ def config_rules(settings: Settings) -> list[Rule]:
 
 def list_rules(*, session: Session, settings: Settings) -> list[Rule]:
     """The rules in force, in order: the database's when it has any, otherwise config.toml's."""
-    rows = list(session.exec(select(RoutingRule).order_by(col(RoutingRule.position), col(RoutingRule.id))))
+    rows = rules_in_order(session=session)
     if not rows:
         return config_rules(settings)
     return [Rule(name=r.name, when=dict(r.when), then=dict(r.then), id=r.id, enabled=r.enabled) for r in rows]
@@ -158,7 +159,7 @@ def _get(rule_id: int, session: Session) -> RoutingRule:
 def seed_from_config(*, actor: Staff, session: Session, settings: Settings) -> list[RoutingRule]:
     """Copy config.toml's rules into the table (once, when it is empty) so admins edit the full list."""
     require(actor, "admin.rules")
-    if session.exec(select(RoutingRule).limit(1)).first() is not None:
+    if has_rules(session=session):
         return []
     return [
         add_rule(rule.name, rule.when, rule.then, actor=actor, session=session, position=i)
@@ -178,7 +179,7 @@ def add_rule(
     """Add a rule at `position` (default: last); later rules shift down."""
     require(actor, "admin.rules")
     validate(name, when, then)
-    rows = list(session.exec(select(RoutingRule).order_by(col(RoutingRule.position))))
+    rows = rules_in_order(session=session)
     position = len(rows) if position is None else max(0, min(position, len(rows)))
     for row in rows[position:]:
         row.position += 1
@@ -230,7 +231,7 @@ def update_rule(
 def reorder_rules(rule_ids: list[int], *, actor: Staff, session: Session) -> list[RoutingRule]:
     """Put the rules in the order given; every rule id must be listed exactly once."""
     require(actor, "admin.rules")
-    rows = {r.id or 0: r for r in session.exec(select(RoutingRule))}
+    rows = {r.id or 0: r for r in rules_in_order(session=session)}
     if sorted(rule_ids) != sorted(rows):
         raise ConfigError(f"reorder needs every rule id exactly once; have {sorted(rows)}, got {rule_ids}")
     before = {"order": [r.id for r in sorted(rows.values(), key=lambda r: r.position)]}
@@ -254,7 +255,7 @@ def delete_rule(rule_id: int, *, actor: Staff, session: Session) -> None:
     require(actor, "admin.rules")
     rule = _get(rule_id, session)
     before = _snapshot(rule)
-    for row in session.exec(select(RoutingRule).where(col(RoutingRule.position) > rule.position)):
+    for row in rules_after(session=session, position=rule.position):
         row.position -= 1
     session.delete(rule)
     session.flush()

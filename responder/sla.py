@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
 from dangol.core.risk import escalated, risk_priority
 from dangol.core.settings import BusinessHoursSettings, Settings, SlaPolicySettings
@@ -20,6 +20,7 @@ from dangol.core.types import utcnow
 from responder.statuses import OPEN_STATUSES
 from storage import audit
 from storage.models import QueueItem
+from storage.queue_queries import due_by, hold_breached
 
 SlaState = Literal["ok", "warning", "breached", "paused"]
 DEFAULT_POLICY = SlaPolicySettings(first_response_minutes=240, resolution_minutes=2880, business_hours_only=False)
@@ -148,18 +149,8 @@ def warn_before(item: QueueItem, settings: Settings, platform: str = "") -> time
 def check_breaches(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:
     """Mark open, running items past their due time as breached, with an audit event each."""
     now = now or utcnow()
-    stmt = select(QueueItem).where(
-        col(QueueItem.status).in_(OPEN_STATUSES),
-        QueueItem.sla_breached == False,  # noqa: E712
-        col(QueueItem.sla_paused_at).is_(None),
-        or_(
-            (col(QueueItem.first_responded_at).is_(None)) & (col(QueueItem.first_response_due_at) <= now),
-            col(QueueItem.resolution_due_at) <= now,
-        ),
-    )
     # Rows another worker's pass is marking are skipped (it marks them), never updated twice.
-    stmt = stmt.with_for_update(skip_locked=True).execution_options(populate_existing=True)
-    breached = list(session.exec(stmt))
+    breached = hold_breached(session=session, now=now, statuses=OPEN_STATUSES)
     for item in breached:
         item.sla_breached = True
         item.updated_at = now
@@ -200,13 +191,5 @@ def warnings(*, session: Session, settings: Settings, now: datetime | None = Non
     """Open items whose clock is within their policy's warning time of a breach."""
     now = now or utcnow()
     horizon = now + timedelta(minutes=max((p.warn_before_minutes for p in settings.responder.sla.values()), default=30))
-    stmt = select(QueueItem).where(
-        col(QueueItem.status).in_(OPEN_STATUSES),
-        QueueItem.sla_breached == False,  # noqa: E712
-        col(QueueItem.sla_paused_at).is_(None),
-        or_(
-            (col(QueueItem.first_responded_at).is_(None)) & (col(QueueItem.first_response_due_at) <= horizon),
-            col(QueueItem.resolution_due_at) <= horizon,
-        ),
-    )
-    return [i for i in session.exec(stmt) if sla_state(i, now, warn_before=warn_before(i, settings)) == "warning"]
+    items = due_by(session=session, horizon=horizon, statuses=OPEN_STATUSES)
+    return [i for i in items if sla_state(i, now, warn_before=warn_before(i, settings)) == "warning"]

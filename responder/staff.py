@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Conflict, NotFound
 from dangol.core.permissions import require, validate_role
 from responder.auth import hash_password
 from storage import audit
 from storage import login_throttles as throttles
+from storage import staff as staff_store
 from storage.models import Staff, Team
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -27,7 +28,7 @@ def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
     key = key.strip().lower()
     if not USERNAME.match(key):
         raise ActionError(f"invalid team key {key!r}: use lowercase letters, digits, '.', '_' or '-'")
-    team = session.exec(select(Team).where(Team.key == key)).first()
+    team = staff_store.team_by_key(session=session, key=key)
     if team is None:
         team = Team(key=key, name=name or key.replace("_", " ").title())
         session.add(team)
@@ -39,7 +40,7 @@ def save_team(*, session: Session, actor: Staff, key: str, name: str | None = No
     """Create a team, or rename one (`admin.teams`); audited with the name before and after."""
     require(actor, "admin.teams")
     key = key.strip().lower()
-    existing = session.exec(select(Team).where(Team.key == key)).first()
+    existing = staff_store.team_by_key(session=session, key=key)
     before = {"name": existing.name} if existing else {}
     team = ensure_team(session=session, key=key, name=name)
     if name and name.strip():
@@ -54,7 +55,7 @@ def save_team(*, session: Session, actor: Staff, key: str, name: str | None = No
 
 def list_teams(*, session: Session) -> list[Team]:
     """Every team, by key."""
-    return list(session.exec(select(Team).order_by(Team.key)))
+    return staff_store.all_teams(session=session)
 
 
 def clean_languages(languages: list[str] | None) -> list[str]:
@@ -88,7 +89,7 @@ def create_staff(
     if not USERNAME.match(username):
         raise ActionError(f"invalid username {username!r}: 2-64 of a-z, 0-9, '.', '_' or '-', starting with a-z or 0-9")
     validate_role(role)
-    if session.exec(select(Staff).where(Staff.username == username)).first() is not None:
+    if staff_store.staff_by_username(session=session, username=username) is not None:
         raise Conflict(f"username {username!r} is already taken")
     if capacity < 1:
         raise ActionError("capacity must be at least 1 open item")
@@ -112,10 +113,7 @@ def create_staff(
 
 def list_staff(*, session: Session, include_inactive: bool = True) -> list[Staff]:
     """Staff accounts by username."""
-    stmt = select(Staff).order_by(Staff.username)
-    if not include_inactive:
-        stmt = stmt.where(Staff.active.is_(True))  # type: ignore[attr-defined]
-    return list(session.exec(stmt))
+    return staff_store.all_staff(session=session, include_inactive=include_inactive)
 
 
 def get_staff(*, session: Session, staff_id: int) -> Staff:

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dangol.core.settings import Settings
 from responder.limits import fit
 from responder.memory import item_history, item_people
-from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply
+from storage.analysis_store import analysis_of
+from storage.models import Analysis, Post
+from storage.replies import given_replies_with_embeddings
 
 TEMPLATES = Path(__file__).with_name("templates.toml")
 MIN_SIMILARITY = 0.6
@@ -148,22 +149,7 @@ def _similar(
     query = _embedding(analysis.embedding if analysis else None)
     if query is None:
         return []
-    linked = and_(col(IdentityLink.author_id) == col(Author.id), col(IdentityLink.status) == "applied")
-    rows = session.exec(
-        select(Reply, Analysis.embedding, Author.display_name, Author.handle, Customer.name)  # type: ignore[call-overload]
-        .join(Analysis, col(Analysis.post_id) == Reply.post_id)
-        .join(Post, col(Post.id) == Reply.post_id)
-        .join(Author, col(Author.id) == Post.author_id)
-        .join(IdentityLink, linked, isouter=True)
-        .join(Customer, col(Customer.id) == IdentityLink.customer_id, isouter=True)
-        .where(
-            col(Reply.status).in_(("sent", "approved")),
-            Reply.queue_item_id != exclude_item,
-            col(Analysis.embedding).is_not(None),
-        )
-        .order_by(col(Reply.id).desc())
-        .limit(SIMILAR_POOL)
-    ).all()
+    rows = given_replies_with_embeddings(session=session, exclude_item=exclude_item, limit=SIMILAR_POOL)
     scored = []
     # The other person may have been greeted by any name we knew them by: all are taken out.
     for reply, blob, display_name, handle, customer_name in rows:
@@ -188,7 +174,7 @@ def _similar(
 def suggest(item_id: int, *, session: Session, settings: Settings) -> list[Suggestion]:
     """Two or three replies to start from, each within the platform's length limit."""
     item, post, author, customer = item_people(item_id, session=session)
-    analysis = session.exec(select(Analysis).where(Analysis.post_id == post.id)).first()
+    analysis = analysis_of(session=session, post_id=post.id)
     last = item_history(author, customer, session=session).last_contact
     name = public_name(author.display_name)
     values: dict[str, str | None] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dangol.core.errors import ConfigError
 from dangol.core.permissions import require
@@ -17,7 +17,8 @@ from dangol.core.settings import Settings, TopicSettings, config_topics, topic_k
 from dangol.core.types import utcnow
 from responder.staff import LANGUAGE
 from storage import audit
-from storage.models import ComplaintTopic, Staff, Team
+from storage.models import ComplaintTopic, Staff
+from storage.staff import team_keys
 from storage.topics import TopicEntry, get_topic, get_topic_row, list_topics, topic_settings
 
 
@@ -34,7 +35,7 @@ class TopicForm:
 
 def known_teams(*, session: Session, settings: Settings) -> list[str]:
     """Teams a topic may belong to: the Team table's and those config.toml's topics name."""
-    stored = set(session.exec(select(Team.key)))
+    stored = team_keys(session=session)
     return sorted(stored | {topic.team for topic in config_topics(settings).values()})
 
 

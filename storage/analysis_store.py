@@ -183,3 +183,46 @@ def move_clusters(*, session: Session, moves: dict[str, str]) -> None:
     """Move every analysis of each cluster (old key → new key), in the caller's transaction."""
     for old, new in moves.items():
         session.execute(update(Analysis).where(col(Analysis.cluster_key) == old).values(cluster_key=new))
+
+
+def claim_unrouted(*, session: Session, limit: int) -> list[Analysis]:
+    """Up to `limit` analyses not yet routed, oldest first, locked for this transaction.
+
+    Rows another worker's routing pass holds are skipped (SKIP LOCKED), never routed twice; on
+    SQLite, where FOR UPDATE is not rendered, the single writer lock does the same job."""
+    stmt = (
+        select(Analysis)
+        .where(col(Analysis.routed) == False)  # noqa: E712  (= false, which the index serves; IS false it cannot)
+        .order_by(col(Analysis.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def analysis_of(*, session: Session, post_id: int | None) -> Analysis | None:
+    """The analysis of this post, if it has been analyzed."""
+    return session.execute(select(Analysis).where(col(Analysis.post_id) == post_id)).scalars().first()
+
+
+def analyzed_posts(*, session: Session) -> list[tuple[Post, Analysis]]:
+    """Every analyzed post with its analysis."""
+    rows = session.execute(select(Post, Analysis).join(Analysis, col(Analysis.post_id) == col(Post.id))).all()
+    return [(post, analysis) for post, analysis in rows]
+
+
+def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple[int, str, np.ndarray]]:
+    """(post id, text, embedding) of live complaints since `since` whose primary topic is "other"."""
+    stmt = (
+        select(col(Post.id), col(Post.text), col(Analysis.embedding))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(
+            col(Analysis.is_complaint).is_(True),
+            col(Analysis.primary_topic) == "other",
+            col(Analysis.embedding).is_not(None),
+            col(Post.created_at) >= since,
+            col(Post.deleted_at).is_(None),
+        )
+        .order_by(col(Post.id))
+    )
+    return [(pid, text, np.frombuffer(blob, dtype=np.float32)) for pid, text, blob in session.execute(stmt).all()]

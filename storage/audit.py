@@ -76,3 +76,9 @@ def list_events(
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     # Datetimes are the only non-JSON values our callers pass; ISO text keeps them readable.
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def latest_event(*, session: Session, action: str) -> AuditEvent | None:
+    """The newest event of exactly this action (by id: the order they were written in)."""
+    stmt = select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id).desc()).limit(1)
+    return session.exec(stmt).first()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.text import normalize_handle
 from dangol.core.types import utcnow
+from storage import audit
 from storage.models import AuditEvent, Customer, CustomerHandle, CustomerOrder, IdentityLink, QueueItem
 
 HANDLE_COLUMNS = {
@@ -24,6 +26,8 @@ HANDLE_COLUMNS = {
 }
 REQUIRED_COLUMNS = ("external_ref", "name")
 TIERS = ("standard", "gold", "vip")
+# Who applies the links the linker may apply alone, in the link row and the audit trail.
+LINKER = "system:linker"
 
 
 @dataclass(slots=True)
@@ -149,6 +153,70 @@ def linked_authors(author_ids: list[int], *, session: Session) -> dict[int, list
         for link in session.exec(select(IdentityLink).where(IdentityLink.author_id.in_(author_ids))):  # type: ignore[attr-defined]
             links.setdefault(link.author_id, []).append(link)
     return links
+
+
+class LinkEvidence(Protocol):
+    """What a link is made from: who, how, how sure, on what evidence (`nlp.base.LinkCandidate`,
+    which storage does not import)."""
+
+    @property
+    def customer_id(self) -> int: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def confidence(self) -> float: ...
+
+    @property
+    def evidence(self) -> str: ...
+
+
+def save_link_candidates(
+    *,
+    session: Session,
+    author_id: int,
+    links: list[IdentityLink],
+    candidates: Iterable[tuple[LinkEvidence, bool]],
+) -> list[IdentityLink]:
+    """Store an author's link candidates, best first: each with True (the linker decided it applies
+    alone) is applied and audited, and ends the list; the others are proposed for staff to confirm.
+
+    `links` are the author's links so far (`linked_authors`): a customer already linked, proposed
+    or decided is never proposed again, and an author with an applied link gets no new link at all
+    (`candidates`, which may be a lazy generator, is then not read). New links are appended to
+    `links`, so a later post by the same author in the batch sees them. Returns the new links.
+    """
+    if any(link.status == "applied" for link in links):
+        return []
+    decided = {link.customer_id for link in links}
+    new: list[IdentityLink] = []
+    for candidate, applied in candidates:
+        if candidate.customer_id in decided:
+            continue
+        link = IdentityLink(
+            author_id=author_id,
+            customer_id=candidate.customer_id,
+            method=candidate.method,
+            confidence=candidate.confidence,
+            evidence=candidate.evidence,
+            status="applied" if applied else "proposed",
+            confirmed_by=LINKER if applied else None,
+            created_at=utcnow(),
+            decided_at=utcnow() if applied else None,
+        )
+        session.add(link)
+        session.flush()
+        links.append(link)
+        new.append(link)
+        decided.add(candidate.customer_id)
+        if applied:
+            audit.record(
+                session, actor=LINKER, action="identity.link", entity_type="identity_link", entity_id=link.id,
+                after={"author_id": link.author_id, "customer_id": link.customer_id, "method": link.method},
+            )  # fmt: skip
+            break
+    return new
 
 
 def applied_customer_ids(author_ids: list[int], *, session: Session) -> dict[int, int]:

@@ -65,3 +65,28 @@ def last_topic_correction_id(*, session: Session) -> int | None:
     """The id of the newest topic correction (None when there is none): one indexed MAX, for "anything new?"."""
     stmt = select(func.max(col(LabelFeedback.id))).where(col(LabelFeedback.kind) == "topic")
     return session.execute(stmt).scalar_one_or_none()
+
+
+def corrections_of_post(*, session: Session, post_id: int | None) -> list[LabelFeedback]:
+    """Every staff label correction of the post, oldest first."""
+    stmt = select(LabelFeedback).where(LabelFeedback.post_id == post_id).order_by(col(LabelFeedback.id))
+    return list(session.exec(stmt))
+
+
+def sentiment_corrections(*, session: Session) -> list[tuple[int, str, str, str | None, str | None]]:
+    """(post id, corrected label, post text, language hint, analyzed language) of every staff
+    sentiment correction, oldest first (a later correction of a post supersedes an earlier one)."""
+    stmt = (
+        select(  # type: ignore[call-overload]
+            col(LabelFeedback.post_id),
+            col(LabelFeedback.new_value),
+            col(Post.text),
+            col(Post.lang_hint),
+            col(Analysis.language),
+        )
+        .join(Post, col(Post.id) == col(LabelFeedback.post_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id), isouter=True)
+        .where(LabelFeedback.kind == "sentiment")
+        .order_by(col(LabelFeedback.id))
+    )
+    return [(post_id, label, text, hint, language) for post_id, label, text, hint, language in session.execute(stmt)]

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dangol.core.types import utcnow
-from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem
+from storage.models import Analysis, Author, Customer, IdentityLink, Note, Post, QueueItem
 
 SORTS = ("priority", "oldest", "newest", "due")
 SLA_STATES = ("ok", "warning", "breached")
@@ -392,3 +392,80 @@ def authors_of(customer_id: int, *, session: Session) -> list[Author]:
     """The social identities applied-linked to a customer."""
     ids = author_post_ids(customer_id, session=session)
     return list(session.exec(select(Author).where(col(Author.id).in_(ids)))) if ids else []
+
+
+def hold_due_snoozed(*, session: Session, now: datetime) -> list[QueueItem]:
+    """Snoozed items whose time has come, locked for this transaction and read afresh.
+
+    Rows another worker's pass is waking are skipped (SKIP LOCKED: it wakes them), never updated twice."""
+    stmt = (
+        select(QueueItem)
+        .where(QueueItem.status == "snoozed", col(QueueItem.snoozed_until) <= now)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(stmt))
+
+
+def _sla_due_by(horizon: datetime, statuses: Sequence[str]) -> Any:
+    """Open (`statuses`), unbreached, running items whose current SLA target is at or before `horizon`."""
+    return select(QueueItem).where(
+        col(QueueItem.status).in_(list(statuses)),
+        QueueItem.sla_breached == False,  # noqa: E712
+        col(QueueItem.sla_paused_at).is_(None),
+        or_(
+            (col(QueueItem.first_responded_at).is_(None)) & (col(QueueItem.first_response_due_at) <= horizon),
+            col(QueueItem.resolution_due_at) <= horizon,
+        ),
+    )
+
+
+def hold_breached(*, session: Session, now: datetime, statuses: Sequence[str]) -> list[QueueItem]:
+    """Items in `statuses` past their due time and not yet marked, locked for this transaction and
+    read afresh.
+
+    Rows another worker's pass is marking are skipped (SKIP LOCKED: it marks them), never updated twice."""
+    stmt = _sla_due_by(now, statuses).with_for_update(skip_locked=True).execution_options(populate_existing=True)
+    return list(session.exec(stmt))
+
+
+def due_by(*, session: Session, horizon: datetime, statuses: Sequence[str]) -> list[QueueItem]:
+    """Items in `statuses`, not yet breached nor paused, whose clock runs out by `horizon` (no lock)."""
+    return list(session.exec(_sla_due_by(horizon, statuses)))
+
+
+def unassigned_backlog(*, session: Session, limit: int) -> list[QueueItem]:
+    """New items nobody holds, most urgent and then oldest first."""
+    stmt = (
+        select(QueueItem)
+        .where(col(QueueItem.assignee_id).is_(None), QueueItem.status == "new")
+        .order_by(col(QueueItem.priority), col(QueueItem.created_at), col(QueueItem.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def items_on_posts(post_ids: Sequence[int], *, session: Session) -> list[QueueItem]:
+    """Every queue item on these posts, newest first."""
+    stmt = (
+        select(QueueItem)
+        .where(col(QueueItem.post_id).in_(list(post_ids)))
+        .order_by(col(QueueItem.created_at).desc(), col(QueueItem.id).desc())
+    )
+    return list(session.exec(stmt))
+
+
+def notes_on_item(item_id: int | None, *, session: Session) -> list[Note]:
+    """The item's internal notes, oldest first."""
+    return list(session.exec(select(Note).where(Note.queue_item_id == item_id).order_by(col(Note.created_at))))
+
+
+def all_items(*, session: Session) -> list[QueueItem]:
+    """Every queue item."""
+    return list(session.exec(select(QueueItem)))
+
+
+def last_item_id_up_to(*, session: Session, highest: int) -> int | None:
+    """The largest queue item id not above `highest`, if any."""
+    chosen = session.exec(select(QueueItem.id).where(col(QueueItem.id) <= highest).order_by(col(QueueItem.id).desc()))
+    return chosen.first()

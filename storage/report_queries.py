@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from storage.authors import customer_voice
-from storage.models import Alert, Analysis, Author, Post, QueueItem, Source
+from storage.models import Alert, Analysis, Author, DeadLetter, IdentityLink, Post, QueueItem, Source
 
 # Engagement is the sum of the integer metrics the platform reported (likes, reposts, replies …);
 # the keys differ per platform, so the JSON object is summed whole, as PostIn.engagement does.
@@ -425,3 +425,21 @@ def topic_cluster_counts(
         stmt = stmt.where(col(Analysis.is_complaint).is_(True))
     posts, clusters = session.execute(stmt).one()
     return int(posts), int(clusters)
+
+
+def database_totals(*, session: Session) -> dict[str, int]:
+    """Whole-database counts: posts, analyzed posts, queue items, customers with an applied link,
+    dead letters (what `dangol demo` reports once the demo is built)."""
+
+    def count(stmt: Any) -> int:
+        return int(session.execute(stmt).scalar_one())
+
+    return {
+        "posts": count(select(func.count()).select_from(Post)),
+        "analyzed": count(select(func.count()).select_from(Analysis)),
+        "queued": count(select(func.count()).select_from(QueueItem)),
+        "linked_customers": count(
+            select(func.count(func.distinct(IdentityLink.customer_id))).where(col(IdentityLink.status) == "applied")
+        ),
+        "dead_letters": count(select(func.count()).select_from(DeadLetter)),
+    }

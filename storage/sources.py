@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, or_, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from dangol.core.types import Billing, Page, utcnow
 from storage.models import Source
@@ -148,3 +148,13 @@ def is_due(source: Source, *, now: datetime | None = None) -> bool:
     """False while the source is throttled or backing off after failures."""
     now = now or utcnow()
     return source.throttled_until is None or source.throttled_until <= now
+
+
+def all_sources(*, session: Session) -> list[Source]:
+    """Every source row, configured now or not."""
+    return list(session.exec(select(Source)))
+
+
+def source_by_name(*, session: Session, name: str) -> Source:
+    """The source row with this name (it must exist: collecting or re-checking made it)."""
+    return session.exec(select(Source).where(col(Source.name) == name)).one()

@@ -224,14 +224,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _unanalyzed_count(engine: Any) -> int:
-    from sqlalchemy import func, select
     from sqlmodel import Session
 
-    from storage.models import Post
+    from storage.posts import unanalyzed_count
 
     with Session(engine) as session:
-        stmt = select(func.count()).select_from(Post).where(Post.analyzed.is_(False))  # type: ignore[attr-defined]
-        return int(session.execute(stmt).scalar_one())
+        return unanalyzed_count(session=session)
 
 
 def _progress(total: int | None, label: str) -> Any:

@@ -87,14 +87,14 @@ def sources(ctx: typer.Context) -> None:
     """Configured sources with their health: last run, last error, posts, budget, throttling."""
     if ctx.invoked_subcommand is not None:
         return
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
     from listener.base import source_billing
-    from storage.models import Source
+    from storage.sources import all_sources
 
     st = state(ctx)
     with Session(st.engine) as session:
-        rows = {row.name: row for row in session.exec(select(Source))}
+        rows = {row.name: row for row in all_sources(session=session)}
     header = ("source", "use", "enabled", "last run", "posts", "budget", "throttled until", "last error")
     table = [header]
     for name, config in st.settings.sources.items():

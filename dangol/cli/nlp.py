@@ -205,19 +205,10 @@ def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
 def feedback_rows(session: Session) -> list[tuple[str, str, str]]:
     """(text, label, language) per corrected post; the latest correction of a post wins, and the
     language is the analyzed one (or detected now for posts never analyzed)."""
-    from sqlalchemy import select
-
     from nlp.langid import detect_language
-    from storage.models import Analysis, LabelFeedback, Post
+    from storage.feedback import sentiment_corrections
 
-    query = (
-        select(LabelFeedback.post_id, LabelFeedback.new_value, Post.text, Post.lang_hint, Analysis.language)  # type: ignore[call-overload]
-        .join(Post, Post.id == LabelFeedback.post_id)
-        .join(Analysis, Analysis.post_id == Post.id, isouter=True)
-        .where(LabelFeedback.kind == "sentiment")
-        .order_by(LabelFeedback.id)
-    )
     latest: dict[int, tuple[str, str, str]] = {}
-    for post_id, label, text, hint, language in session.execute(query):
+    for post_id, label, text, hint, language in sentiment_corrections(session=session):
         latest[post_id] = (text, label, language or detect_language(text, hint))
     return list(latest.values())

@@ -46,16 +46,14 @@ def customers_erase(
 ) -> None:
     """Erase a customer's personal data (a privacy erasure request) from the database and from the
     feed and report files; the audit trail records who and when."""
-    from sqlmodel import select
-
     from reports.erasure import erase_customer
     from storage.engine import session_scope
-    from storage.models import Staff
+    from storage.staff import staff_by_username
 
     if not yes:
         raise fail("erasure cannot be undone; add --yes to confirm")
     with session_scope(state(ctx).engine) as session:
-        staff = session.exec(select(Staff).where(Staff.username == actor)).first()
+        staff = staff_by_username(session=session, username=actor)
         if staff is None:
             raise fail(f"no staff member {actor!r}; --as takes a username from `dangol staff list`")
         counts = erase_customer(customer_id, session=session, settings=state(ctx).settings, actor=staff)

@@ -22,12 +22,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _actor(session, username: str):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
-
     from dangol.core.errors import NotFound
-    from storage.models import Staff
+    from storage.staff import staff_by_username
 
-    staff = session.exec(select(Staff).where(Staff.username == username)).first()
+    staff = staff_by_username(session=session, username=username)
     if staff is None:
         raise NotFound(f"no staff member named {username!r}; `dangol staff list` shows them")
     return staff

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,7 @@ def propose(
     """Propose new topics from recent complaints that fit no topic ("other")."""
     from dangol.core.types import utcnow
     from nlp.topics import propose_topics
+    from storage.analysis_store import uncategorized_complaints
 
     with Session(state(ctx).engine) as session:
         rows = uncategorized_complaints(session=session, since=utcnow() - timedelta(days=days))
@@ -108,24 +109,3 @@ def train(
         with Session(engine) as session:
             examples = read_labelled(data, text_col, label_col, current_taxonomy(settings, session))
     typer.echo(str(train_topics(settings, engine, examples=examples, head_path=out)))
-
-
-def uncategorized_complaints(*, session: Session, since: datetime) -> list[tuple[int, str, np.ndarray]]:
-    """(post id, text, embedding) of live complaints since `since` whose primary topic is "other"."""
-    from sqlalchemy import select
-
-    from storage.models import Analysis, Post
-
-    stmt = (
-        select(Post.id, Post.text, Analysis.embedding)  # type: ignore[call-overload]
-        .join(Analysis, Analysis.post_id == Post.id)  # type: ignore[arg-type]
-        .where(
-            Analysis.is_complaint.is_(True),  # type: ignore[attr-defined]
-            Analysis.primary_topic == "other",
-            Analysis.embedding.is_not(None),  # type: ignore[union-attr]
-            Post.created_at >= since,  # type: ignore[operator]
-            Post.deleted_at.is_(None),  # type: ignore[union-attr]
-        )
-        .order_by(Post.id)  # type: ignore[arg-type]
-    )
-    return [(pid, text, np.frombuffer(blob, dtype=np.float32)) for pid, text, blob in session.execute(stmt).all()]

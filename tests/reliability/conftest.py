@@ -25,6 +25,9 @@ PYTHON = sys.executable
 class FakeAnalyzer:
     """The Analyzer interface without a model: the subject of these tests is claiming, not NLP.
 
+    Topic edits and a retrained head reach it as they reach the Analyzer (`use_taxonomy`,
+    `reload_head_if_changed`), and change nothing.
+
     Complaints are posts saying "never came"; each post is its own cluster, so routing queues
     every complaint once. `delay` seconds per batch let a test kill a worker mid-run.
     """
@@ -32,6 +35,13 @@ class FakeAnalyzer:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.seen: list[int] = []
+        self.taxonomy_stamp: object = None
+
+    def reload_head_if_changed(self) -> bool:
+        return False  # no topic head to reload: topics here are fixed by `_one`
+
+    def use_taxonomy(self, taxonomy: object, stamp: object = None) -> None:
+        self.taxonomy_stamp = stamp  # remembered, as the Analyzer does; `_one` ignores topics
 
     def analyze(self, posts: list[PostText], recent: list[ClusterMember]) -> list[Understanding]:
         time.sleep(self.delay)

@@ -1,0 +1,53 @@
+"""Replies to posts: an item's thread, a customer's history, and sent replies to reuse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_
+from sqlmodel import Session, col, select
+
+from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply
+
+# Replies that went, or will go, out: the ones a customer saw or is about to see.
+GIVEN = ("sent", "approved")
+
+
+def replies_to_item(item_id: int | None, *, session: Session) -> list[Reply]:
+    """Every reply drafted on the queue item, oldest first."""
+    return list(session.exec(select(Reply).where(Reply.queue_item_id == item_id).order_by(col(Reply.created_at))))
+
+
+def given_replies_on_posts(post_ids: Sequence[int], *, session: Session) -> list[Reply]:
+    """Sent or approved replies to these posts, newest first."""
+    stmt = (
+        select(Reply)
+        .where(col(Reply.post_id).in_(list(post_ids)), col(Reply.status).in_(GIVEN))
+        .order_by(col(Reply.created_at).desc())
+    )
+    return list(session.exec(stmt))
+
+
+def given_replies_with_embeddings(
+    *, session: Session, exclude_item: int, limit: int
+) -> list[tuple[Reply, bytes, str | None, str | None, str | None]]:
+    """The newest `limit` sent or approved replies on other items to analyzed posts, each with
+    (reply, the post's embedding, its author's display name and handle, their linked customer's
+    name): what a suggestion may reuse and the names it must take out of it."""
+    linked = and_(col(IdentityLink.author_id) == col(Author.id), col(IdentityLink.status) == "applied")
+    stmt = (
+        select(Reply, col(Analysis.embedding), col(Author.display_name), col(Author.handle), col(Customer.name))  # type: ignore[call-overload]
+        .join(Analysis, col(Analysis.post_id) == Reply.post_id)
+        .join(Post, col(Post.id) == Reply.post_id)
+        .join(Author, col(Author.id) == Post.author_id)
+        .join(IdentityLink, linked, isouter=True)
+        .join(Customer, col(Customer.id) == IdentityLink.customer_id, isouter=True)
+        .where(
+            col(Reply.status).in_(GIVEN),
+            Reply.queue_item_id != exclude_item,
+            col(Analysis.embedding).is_not(None),
+        )
+        .order_by(col(Reply.id).desc())
+        .limit(limit)
+    )
+    return [(reply, blob, display, handle, name) for reply, blob, display, handle, name in session.exec(stmt).all()]
