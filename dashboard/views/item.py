@@ -144,13 +144,18 @@ def risk_table(breakdown: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             {
                 "factor": factor.replace("_", " "),
-                "value": parts.get("value"),
-                "floor": parts.get("floor"),
-                "multiplier": parts.get("multiplier"),
+                "value": _two_places(parts.get("value")),
+                "floor": _two_places(parts.get("floor")),
+                "multiplier": _two_places(parts.get("multiplier")),
                 "from": ", ".join(f"{k}: {_evidence(v)}" for k, v in evidence.items()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _two_places(value: Any) -> Any:
+    # Two decimals leave the narrow column room for the evidence ("followers: 137, …").
+    return round(value, 2) if isinstance(value, float) else value
 
 
 def _evidence(value: Any) -> str:

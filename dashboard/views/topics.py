@@ -93,7 +93,8 @@ def _csv_export(ctx: Ctx, key: str, since: datetime, until: datetime) -> None:
     from reports.feeds import export_topic
 
     ready = f"topic_csv_{key}_{since:%Y%m%d%H}_{until:%Y%m%d%H}"
-    if st.button("Prepare CSV", key=f"prepare_{ready}"):
+    why = "The CSV lists people's public posts with their handles; each export is recorded in the audit trail."
+    if st.button("Prepare CSV", key=f"prepare_{ready}", help=why):
         data = act(
             ctx,
             "topic.export",

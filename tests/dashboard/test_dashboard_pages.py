@@ -265,7 +265,7 @@ def test_the_risk_breakdown_is_a_table_of_value_floor_multiplier_and_evidence() 
     risk = score_risk("I want a refund or I call my lawyer", negative=0.9, followers=5000, customer_tier="gold")
     table = risk_table(risk.breakdown).set_index("factor")
     assert list(table.columns) == ["value", "floor", "multiplier", "from"]
-    assert table["multiplier"].prod() == pytest.approx(risk.score, abs=1e-3)
+    assert table["multiplier"].prod() == pytest.approx(risk.score, abs=0.01)  # shown to two places
     assert "refund" in table.loc["urgency", "from"] and "tier: gold" in table.loc["customer value", "from"]
     assert "followers: 5000" in table.loc["reach", "from"]
 
