@@ -438,17 +438,29 @@ def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSetti
     return topics
 
 
+# Parsed taxonomy files by path, with the (mtime, size) they were read at: the worker asks for the
+# topics every batch, and the file is read again only when it changed.
+_TOPIC_FILES: dict[Path, tuple[tuple[int, int], dict[str, TopicSettings]]] = {}
+
+
 def read_topic_file(path: Path | str) -> dict[str, TopicSettings]:
     """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
     path = Path(path)
     try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _TOPIC_FILES.get(path.resolve())
+        if cached is not None and cached[0] == stamp:
+            return dict(cached[1])
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"taxonomy file not found: {path}; give a TOML file with [topics.<key>] tables") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_topic_tables(data, str(path))
+    topics = parse_topic_tables(data, str(path))
+    _TOPIC_FILES[path.resolve()] = (stamp, topics)
+    return dict(topics)
 
 
 def config_topics(settings: Settings) -> dict[str, TopicSettings]:

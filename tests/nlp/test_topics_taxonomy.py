@@ -78,3 +78,19 @@ def test_bad_taxonomy_files_raise_config_errors_that_say_what_is_wrong(
 def test_missing_taxonomy_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_taxonomy(tmp_path / "nope.toml")
+
+
+def test_a_taxonomy_file_is_read_again_only_when_it_changes(tmp_path: Path, monkeypatch) -> None:
+    import tomllib
+
+    from dangol.core.settings import read_topic_file
+
+    extra = tmp_path / "extra.toml"
+    extra.write_text('[topics.parking]\nname = "Parking"\nexamples = ["nowhere to park"]\n', encoding="utf-8")
+    reads: list[object] = []
+    real_load = tomllib.load
+    monkeypatch.setattr(tomllib, "load", lambda fh: reads.append(fh) or real_load(fh))
+    assert list(read_topic_file(extra)) == list(read_topic_file(extra)) == ["parking"]
+    assert len(reads) == 1
+    extra.write_text('[topics.wifi]\nname = "Wi-Fi"\nexamples = ["the wifi is down"]\n', encoding="utf-8")
+    assert list(read_topic_file(extra)) == ["wifi"] and len(reads) == 2
