@@ -172,6 +172,8 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert set(run.PIECES) <= set(results)
     assert {"torch_fp32", "onnx_int8", "onnx_speedup"} <= set(results["encoder"])
     assert {"posts_per_s", "encoder_posts_per_s", "ratio", "encoder"} <= set(results["pipeline"])
+    assert results["pipeline"]["with_30pct_duplicates"]["posts"] == 64 and results["pipeline"]["duplicates_speedup"] > 0
+    assert "30 % of the texts repeated" in (tmp_path / "B.md").read_text()
     assert results["queue"]["sqlite/300"]["first_page"]["repeats"] == 2
     assert results["weekly"]["sqlite/300"]["total_s"] > 0
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
