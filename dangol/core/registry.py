@@ -35,6 +35,10 @@ class Registry:
         """Add an implementation at run time (embedding Dangol, or a test's fake)."""
         self._builtins[name] = implementation
 
+    def builtins(self) -> dict[str, Any]:
+        """The implementations that ship with Dangol: name → "module:attribute" (or the object)."""
+        return dict(self._builtins)
+
     def names(self) -> list[str]:
         """Every name that `use` accepts, built-in and installed plug-ins."""
         plugins = {ep.name for ep in entry_points(group=self._group)}
