@@ -21,7 +21,7 @@ from dangol.demo_data import CUSTOMERS, DEMO_DATA
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
-from storage.report_queries import database_totals
+from storage.read_models import database_totals
 
 DEMO_DB = Path("var/demo.db")
 # (username, role, team, languages): one account per role, so every page can be tried.

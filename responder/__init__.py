@@ -14,9 +14,9 @@ Queue (responder.queue)
         cursor: Cursor | None = None, now=None, warn_before=timedelta(minutes=30))
         -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int,
                      previous: Cursor | None, next: Cursor | None, total_is_exact: bool; .pages, .describe())
-        the one queue query (dashboard and `dangol queue list`; storage.queue_queries.queue_page);
+        the one queue query (dashboard and `dangol queue list`; storage.queue.queue_page);
         keyset paging: pass a page's `next`/`previous` as `cursor` (page is then the number shown);
-        the count stops at storage.queue_queries.COUNT_LIMIT (then total_is_exact is False);
+        the count stops at storage.queue.COUNT_LIMIT (then total_is_exact is False);
         sort: "priority" | "oldest" | "newest" | "due"; QueueFilters(status, team, assignee_id,
         unassigned, priority, platform, topic, sentiment, language, tag, customer_id, sla_breached,
         sla: "ok" | "warning" | "breached", text)
