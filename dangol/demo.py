@@ -102,7 +102,7 @@ def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None)
 
 def create_demo_staff(session: Session) -> dict[str, str]:
     """One account per role with a fresh random password each build; returns username → password."""
-    from responder.staff import create_staff
+    from responder.accounts.staff import create_staff
 
     logins = {}
     for username, role, team, languages in DEMO_STAFF:

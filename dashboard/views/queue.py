@@ -82,7 +82,7 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
 
 
 def _staff(session: object) -> dict[str, int]:
-    from responder.staff import list_staff
+    from responder.accounts.staff import list_staff
 
     return {s.username: s.id for s in list_staff(session=session, include_inactive=False)}  # type: ignore[arg-type, misc]
 

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from dangol.core.settings import Settings, load_settings
 from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from nlp.risk import score_risk
+from responder.accounts.staff import create_staff
 from responder.queue import route_new
-from responder.staff import create_staff
 from storage import analyses
 from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
