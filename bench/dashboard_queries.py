@@ -20,9 +20,10 @@ from bench.timing import mean_seconds
 from responder.memory import item_context
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
-from storage import dashboard_queries as q
+from storage.customers import search_customers
 from storage.engine import make_engine
-from storage.queue_queries import last_item_id_up_to
+from storage.queue import QueueRow, last_item_id_up_to, queue_facets, queue_rows
+from storage.read_models import sentiment_daily_counts, sla_attainment_daily, topic_daily_counts
 
 # The end of bench.generate's data, so windows cover the same rows on every run.
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -32,9 +33,9 @@ MONTH = (NOW - timedelta(days=28), NOW)
 def cases() -> dict[str, Callable[[Session], Any]]:
     """Query name → the call the dashboard makes."""
 
-    def page(session: Session, filters: QueueFilters, number: int = 1) -> list[q.QueueRow]:
+    def page(session: Session, filters: QueueFilters, number: int = 1) -> list[QueueRow]:
         found = list_queue(filters, session=session, page=number, now=NOW)
-        return q.queue_rows(session=session, items=found.items)
+        return queue_rows(session=session, items=found.items)
 
     return {
         "queue page 1 (open items)": lambda s: page(s, QueueFilters(status=OPEN_STATUSES)),
@@ -45,12 +46,12 @@ def cases() -> dict[str, Callable[[Session], Any]]:
         ),
         "queue SLA breached": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, sla="breached")),
         "queue assignee": lambda s: page(s, QueueFilters(status=OPEN_STATUSES, assignee_id=3)),
-        "queue filter choices": lambda s: q.queue_facets(session=s, topics=["delivery", "billing"]),
+        "queue filter choices": lambda s: queue_facets(session=s, topics=["delivery", "billing"]),
         "item view": lambda s: item_context(_an_item(s), session=s),
-        "complaints per day and topic, 28 days": lambda s: q.topic_daily_counts(session=s, since=MONTH[0], until=NOW),
-        "sentiment per day, 28 days": lambda s: q.sentiment_daily_counts(session=s, since=MONTH[0], until=NOW),
-        "SLA attainment per day, 28 days": lambda s: q.sla_attainment_daily(session=s, since=MONTH[0], until=NOW),
-        "customer search": lambda s: q.search_customers(session=s, text="kim"),
+        "complaints per day and topic, 28 days": lambda s: topic_daily_counts(session=s, since=MONTH[0], until=NOW),
+        "sentiment per day, 28 days": lambda s: sentiment_daily_counts(session=s, since=MONTH[0], until=NOW),
+        "SLA attainment per day, 28 days": lambda s: sla_attainment_daily(session=s, since=MONTH[0], until=NOW),
+        "customer search": lambda s: search_customers(session=s, text="kim"),
     }
 
 

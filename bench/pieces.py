@@ -212,7 +212,7 @@ def queue_latency(engine: Engine, repeats: int) -> dict[str, Any]:
     it: by the cursor of the page before it (finding that page, by OFFSET, is not timed).
     """
     from responder.queue import list_queue
-    from storage.queue_queries import QueueFilters
+    from storage.queue import QueueFilters
 
     open_items = QueueFilters(status=OPEN)
     filtered = QueueFilters(status=OPEN, team="support", topic="delivery", language="en")

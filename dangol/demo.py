@@ -21,7 +21,7 @@ from dangol.demo_data import CUSTOMERS, DEMO_DATA
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
-from storage.report_queries import database_totals
+from storage.read_models import database_totals
 
 DEMO_DB = Path("var/demo.db")
 # (username, role, team, languages): one account per role, so every page can be tried.
@@ -102,7 +102,7 @@ def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None)
 
 def create_demo_staff(session: Session) -> dict[str, str]:
     """One account per role with a fresh random password each build; returns username → password."""
-    from responder.staff import create_staff
+    from responder.accounts.staff import create_staff
 
     logins = {}
     for username, role, team, languages in DEMO_STAFF:

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from storage.analysis_store import analyzed_posts
+from storage.analyses import analyzed_posts
 from storage.models import Analysis, QueueItem
-from storage.queue_queries import all_items
+from storage.queue import all_items
 
 # The intent each kind of demo post has; retweets, duplicates and the brand's own posts have none.
 KIND_INTENT = {

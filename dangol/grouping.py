@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from dangol.core.settings import Settings
-from storage import analysis_store
+from storage import analyses
 
 
 def regroup_parallel_duplicates(settings: Settings, session: Session, blind_languages: frozenset[str]) -> int:
@@ -23,14 +23,14 @@ def regroup_parallel_duplicates(settings: Settings, session: Session, blind_lang
     from nlp.base import ClusterMember
     from nlp.dedup import DedupItem, Written, regroup
 
-    starters = analysis_store.unrouted_cluster_starters(session=session)
+    starters = analyses.unrouted_cluster_starters(session=session)
     if not starters:
         return 0
-    start, end = analysis_store.window_around([s.created_at for s in starters], settings.nlp.duplicate_window_hours)
-    rows = {g.post_id: g for g in analysis_store.analyzed_between(session=session, start=start, end=end)}
+    start, end = analyses.window_around([s.created_at for s in starters], settings.nlp.duplicate_window_hours)
+    rows = {g.post_id: g for g in analyses.analyzed_between(session=session, start=start, end=end)}
     rows.update({s.post_id: s for s in starters if s.post_id not in rows})
 
-    def written(g: analysis_store.GroupedPost) -> Written:
+    def written(g: analyses.GroupedPost) -> Written:
         m = g.member
         item = DedupItem(g.post_id, m.platform, m.text, g.referenced_id, g.language, m.external_id)
         member = ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
@@ -43,5 +43,5 @@ def regroup_parallel_duplicates(settings: Settings, session: Session, blind_lang
         settings.nlp.duplicate_similarity,
         blind_languages,
     )
-    analysis_store.move_clusters(session=session, moves=moves)
+    analyses.move_clusters(session=session, moves=moves)
     return len(moves)

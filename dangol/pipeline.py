@@ -25,7 +25,7 @@ from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, utcnow
 from dangol.training_record import record_training
-from storage import analysis_store, customers, feedback, ingest, sources
+from storage import analyses, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope
 from storage.models import Author
@@ -308,7 +308,7 @@ def _analyze_batch(
 ) -> int:
     from nlp.base import ClusterMember, PostText
 
-    claimed = analysis_store.claim_unanalyzed(session=session, limit=size)
+    claimed = analyses.claim_unanalyzed(session=session, limit=size)
     if not claimed:
         return 0
     _follow_topic_edits(settings, session, analyzer)
@@ -330,18 +330,18 @@ def _analyze_batch(
         )
         for c in claimed
     ]
-    start, end = analysis_store.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
+    start, end = analyses.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
     referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
     recent = [
         ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
-        for m in analysis_store.recent_members(session=session, start=start, end=end, referenced=referenced)
+        for m in analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
     ]
     saved = []
     for result in analyzer.analyze(items, recent):
         values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
         values["analyzed_at"] = utcnow()
         saved.append((result.post_id, values, result.embedding))
-    analysis_store.save_analyses(session=session, analyses=saved)
+    analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
 
 
@@ -423,7 +423,7 @@ def _link_authors(
     settings: Settings,
     session: Session,
     linker: CustomerLinker,
-    claimed: list[analysis_store.ClaimedPost],
+    claimed: list[analyses.ClaimedPost],
     run: AnalyzeRun,
 ) -> dict[int, str]:
     """Link each new author to a customer where the evidence allows; returns author id → tier."""
@@ -444,7 +444,7 @@ def _link_authors(
 
 
 def _judged(
-    settings: Settings, linker: CustomerLinker, claimed: analysis_store.ClaimedPost
+    settings: Settings, linker: CustomerLinker, claimed: analyses.ClaimedPost
 ) -> Iterator[tuple[LinkCandidate, bool]]:
     """The linker's candidates for the post's author, best first, each with whether it applies alone
     (`nlp.linking.applies_alone`). A generator: an author already linked is never looked up."""
@@ -476,7 +476,7 @@ def route(settings: Settings, engine: Engine) -> Any:
     from dangol.grouping import regroup_parallel_duplicates
     from nlp.encoders.base import encoder_options, model_traits
     from responder.queue import RouteResult, route_new
-    from storage.queue_queries import take_routing_turn
+    from storage.queue import take_routing_turn
 
     with session_scope(engine) as session:
         if not take_routing_turn(session=session):

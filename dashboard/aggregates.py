@@ -10,7 +10,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from dangol.core.types import utcnow
-from storage import dashboard_queries as q
+from storage.read_models import sentiment_daily_counts, sla_attainment_daily, topic_daily_counts
 
 TTL_SECONDS = 300
 
@@ -34,18 +34,18 @@ def _session(url: str, echo: bool) -> Session:
 def topic_days(url: str, echo: bool, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
     """Complaints per day and topic."""
     with _session(url, echo) as session:
-        return q.topic_daily_counts(session=session, since=since, until=until)
+        return topic_daily_counts(session=session, since=since, until=until)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting…")
 def sentiment_days(url: str, echo: bool, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
     """Analyzed posts per day and sentiment."""
     with _session(url, echo) as session:
-        return q.sentiment_daily_counts(session=session, since=since, until=until)
+        return sentiment_daily_counts(session=session, since=since, until=until)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner="Counting…")
 def sla_days(url: str, echo: bool, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
     """First responses in time and late, per day."""
     with _session(url, echo) as session:
-        return q.sla_attainment_daily(session=session, since=since, until=until)
+        return sla_attainment_daily(session=session, since=since, until=until)

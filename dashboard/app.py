@@ -58,7 +58,7 @@ def main() -> None:
 
 
 def _logout(ctx: object, staff_id: int | None) -> None:
-    from responder.auth import record_logout
+    from responder.accounts.auth import record_logout
     from storage.engine import session_scope
 
     with session_scope(ctx.engine) as session:  # type: ignore[attr-defined]

@@ -69,7 +69,7 @@ def load_ctx(argv: list[str]) -> Ctx:
 
 def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
     """The logged-in staff row, fresh from the database; None (and logged out) when expired."""
-    from responder.auth import SessionExpired, current_staff, record_logout
+    from responder.accounts.auth import SessionExpired, current_staff, record_logout
     from storage.engine import session_scope
 
     staff_id = st.session_state.get(STAFF_ID)

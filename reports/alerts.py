@@ -40,7 +40,8 @@ from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
-from storage import report_queries as q
+from storage import read_models as q
+from storage.alerts import alerts_between, unnotified_alerts
 from storage.authors import mark_brand_accounts
 from storage.models import Alert
 from storage.topics import topic_names
@@ -361,7 +362,7 @@ def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeR
     primary = episode.primary
     existing = [
         a
-        for a in q.alerts_between(session=session, since=episode.start - gap, until=episode.end + gap)
+        for a in alerts_between(session=session, since=episode.start - gap, until=episode.end + gap)
         if a.scope == primary.scope
     ]
     if existing:
@@ -485,7 +486,7 @@ def notify_alerts(
     webhook, email = settings.reports.webhook_url, email_configured(settings.reports)
     if not webhook and not email:
         return []
-    pending = [a for a in (alerts if alerts is not None else q.unnotified_alerts(session=session)) if not a.notified_at]
+    pending = [a for a in (alerts if alerts is not None else unnotified_alerts(session=session)) if not a.notified_at]
     channels = [name for name, on in (("webhook", bool(webhook)), ("email", email)) if on]
     delivered = []
     for alert in pending:

@@ -23,7 +23,7 @@ from dangol.core.permissions import require
 from dangol.core.settings import Settings, TopicSettings
 from dangol.core.types import utcnow, web_link
 from storage import audit
-from storage import report_queries as q
+from storage import read_models as q
 from storage.authors import mark_brand_accounts
 from storage.models import Staff
 from storage.topics import get_topic, topics_in_force

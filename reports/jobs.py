@@ -20,9 +20,9 @@ from reports.alerts import detect_spikes, notify_alerts
 from reports.feeds import write_feeds
 from reports.notify import email_configured, send_email
 from reports.weekly import WeeklyReport, build_weekly, render_html, write_weekly
-from storage import report_queries as q
 from storage.engine import session_scope
 from storage.models import Alert
+from storage.posts import earliest_post_time, latest_post_time
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def run_all(settings: Settings, engine: Engine) -> RunSummary:
     complete week.
     """
     with Session(engine) as session:
-        newest = q.latest_post_time(session=session)
-        oldest = q.earliest_post_time(session=session)
+        newest = latest_post_time(session=session)
+        oldest = earliest_post_time(session=session)
     if newest is None or oldest is None:
         return RunSummary()
     now = newest + timedelta(minutes=1)

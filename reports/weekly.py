@@ -19,7 +19,8 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
-from storage import report_queries as q
+from storage import read_models as q
+from storage.alerts import alerts_between
 from storage.authors import mark_brand_accounts
 from storage.models import Alert
 from storage.topics import topic_names
@@ -221,7 +222,7 @@ def build_weekly(
             exclude_accounts=settings.brand.own_accounts(),
         ),
         response=_response_stats(session, start, end, now),
-        alerts=[_alert_row(a) for a in q.alerts_between(session=session, since=start, until=end)],
+        alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
     )
 
 

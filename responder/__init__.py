@@ -1,4 +1,5 @@
-"""The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending).
+"""The responder: the PR-style response queue (routing, assignment, SLA, suggestions, approval, sending),
+and the accounts that work it (`responder.accounts`: logins, staff and teams).
 
 Public functions the dashboard and CLI call (permission action names from dangol.core.permissions:
 queue.claim, queue.reply, queue.close, queue.note, queue.label, queue.bulk, reply.review, customer.link,
@@ -14,9 +15,9 @@ Queue (responder.queue)
         cursor: Cursor | None = None, now=None, warn_before=timedelta(minutes=30))
         -> QueuePage(items: list[QueueItem], total: int, page: int, page_size: int,
                      previous: Cursor | None, next: Cursor | None, total_is_exact: bool; .pages, .describe())
-        the one queue query (dashboard and `dangol queue list`; storage.queue_queries.queue_page);
+        the one queue query (dashboard and `dangol queue list`; storage.queue.queue_page);
         keyset paging: pass a page's `next`/`previous` as `cursor` (page is then the number shown);
-        the count stops at storage.queue_queries.COUNT_LIMIT (then total_is_exact is False);
+        the count stops at storage.queue.COUNT_LIMIT (then total_is_exact is False);
         sort: "priority" | "oldest" | "newest" | "due"; QueueFilters(status, team, assignee_id,
         unassigned, priority, platform, topic, sentiment, language, tag, customer_id, sla_breached,
         sla: "ok" | "warning" | "breached", text)
@@ -80,6 +81,22 @@ Routing rules (responder.routing)
     update_rule(rule_id, *, actor, session, name=None, when=None, then=None, enabled=None) -> RoutingRule
     reorder_rules(rule_ids, *, actor, session) -> list[RoutingRule]
     delete_rule(rule_id, *, actor, session) -> None
+Logins (responder.accounts.auth)
+    attempt_login(*, session, username, password, settings: DashboardSettings, client="unknown", now=None)
+        -> LoginAttempt      throttled per username and per client (storage.login_throttles); never raises
+        for a wrong password, every outcome audited
+    current_staff(*, session, staff_id, last_activity, settings, now=None) -> Staff     SessionExpired
+    record_logout(*, session, staff_id, reason="logout") -> None
+    hash_password(password) -> str, verify_password(password_hash, password) -> bool, find_staff(session, username)
+Staff and teams (responder.accounts.staff)
+    create_staff(*, session, username, password, role, team=None, languages=None, display_name="",
+        capacity=10, actor="system:cli") -> Staff       the CLI makes the first admin this way
+    update_staff(*, session, actor, staff_id, role=None, team=None, languages=None, capacity=None,
+        active=None) -> Staff                                              admin.staff
+    reset_password(*, session, actor, staff_id, password), unlock(*, session, actor, staff_id),
+        lift_block(*, session, actor, key)      admin.staff; actor=None only from the CLI
+    save_team(*, session, actor, key, name=None) -> Team                     admin.teams
+    list_staff(*, session, include_inactive=True), list_teams(*, session), team_key(*, session, staff)
 Audit (storage.audit)
     record(session, *, actor, action, entity_type, entity_id, before=None, after=None) -> AuditEvent
     list_events(*, session, actor=None, action=None, since=None, until=None, entity_type=None,

@@ -19,7 +19,7 @@ from responder.senders.base import Sender
 from responder.sending import deliver
 from responder.statuses import check_transition
 from storage import audit
-from storage.analysis_store import analysis_of
+from storage.analyses import analysis_of
 from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
 
 DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemStatus.ESCALATED)

@@ -12,9 +12,9 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from responder.statuses import ACTIVE_STATUSES
 from storage import audit
-from storage.analysis_store import analysis_of
+from storage.analyses import analysis_of
 from storage.models import Analysis, QueueItem, Staff
-from storage.queue_queries import claim_if_free, open_loads, unassigned_backlog
+from storage.queue import claim_if_free, open_loads, unassigned_backlog
 from storage.staff import active_staff, all_teams
 
 CLAIMABLE = ("new", "snoozed", "escalated")

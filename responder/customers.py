@@ -2,7 +2,7 @@
 
 Each checks the actor's permission, makes its change and writes one audit event, all in the
 caller's transaction. An export from the command line passes `actor=None` and is audited as
-"system:cli" (whoever can run the CLI already holds the server, as for `responder.staff`).
+"system:cli" (whoever can run the CLI already holds the server, as for `responder.accounts.staff`).
 """
 
 from __future__ import annotations

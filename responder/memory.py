@@ -10,11 +10,12 @@ from sqlmodel import Session
 
 from dangol.core.errors import NotFound
 from responder.statuses import OPEN_STATUSES
-from storage.analysis_store import analysis_of
+from storage.analyses import analysis_of
+from storage.customers import authors_of, linked_customer
 from storage.feedback import corrections_of_post
 from storage.models import Analysis, Author, Customer, LabelFeedback, Note, Post, QueueItem, Reply, Staff
 from storage.posts import live_posts_of_authors
-from storage.queue_queries import authors_of, items_on_posts, linked_customer, notes_on_item
+from storage.queue import items_on_posts, notes_on_item
 from storage.replies import given_replies_on_posts, replies_to_item
 from storage.staff import usernames
 

@@ -25,10 +25,12 @@ from responder import routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
 from storage import audit
-from storage.analysis_store import claim_unrouted
+from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
+from storage.customers import linked_customers
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
-from storage.queue_queries import (
+from storage.posts import posts_with_authors
+from storage.queue import (
     SLA_STATES,
     SORTS,
     Cursor,
@@ -37,8 +39,6 @@ from storage.queue_queries import (
     hold_due_snoozed,
     item_in_thread,
     items_by_cluster,
-    linked_customers,
-    posts_with_authors,
     queue_page,
     take_routing_turn,
 )
@@ -70,7 +70,7 @@ class QueuePage:
     """One page of the queue, the total count behind it, and the cursors to the pages beside it.
 
     `page` is the page's number for display; `previous`/`next` are None at either end. The count
-    stops at `storage.queue_queries.COUNT_LIMIT`: past it `total_is_exact` is False.
+    stops at `storage.queue.COUNT_LIMIT`: past it `total_is_exact` is False.
     """
 
     items: list[QueueItem]

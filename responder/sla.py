@@ -20,7 +20,7 @@ from dangol.core.types import utcnow
 from responder.statuses import OPEN_STATUSES
 from storage import audit
 from storage.models import QueueItem
-from storage.queue_queries import due_by, hold_breached
+from storage.queue import due_by, hold_breached
 
 SlaState = Literal["ok", "warning", "breached", "paused"]
 DEFAULT_POLICY = SlaPolicySettings(first_response_minutes=240, resolution_minutes=2880, business_hours_only=False)

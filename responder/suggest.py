@@ -24,7 +24,7 @@ from sqlmodel import Session
 from dangol.core.settings import Settings
 from responder.limits import fit
 from responder.memory import item_history, item_people
-from storage.analysis_store import analysis_of
+from storage.analyses import analysis_of
 from storage.models import Analysis, Post
 from storage.replies import given_replies_with_embeddings
 

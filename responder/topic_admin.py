@@ -14,8 +14,8 @@ from sqlmodel import Session
 from dangol.core.errors import ConfigError
 from dangol.core.permissions import require
 from dangol.core.settings import Settings, TopicSettings, config_topics, topic_key_problem
+from dangol.core.text import LANGUAGE_CODE
 from dangol.core.types import utcnow
-from responder.staff import LANGUAGE
 from storage import audit
 from storage.models import ComplaintTopic, Staff
 from storage.staff import team_keys
@@ -119,7 +119,7 @@ def _validated(session: Session, settings: Settings, form: TopicForm, problems: 
     if team not in teams:
         problems.append(f"unknown team {team!r}; teams: {', '.join(teams)}")
     problems.extend(f"invalid language code {c!r}: use ISO 639 codes such as en, ko" for c in languages
-                    if not LANGUAGE.match(c))  # fmt: skip
+                    if not LANGUAGE_CODE.match(c))  # fmt: skip
     if problems:
         raise ConfigError("; ".join(problems), problems)
     return TopicSettings(name=name, description=description, examples=examples, team=team, languages=languages)

@@ -1,21 +1,32 @@
-"""Customers from the brand's own records, their known handles and orders, identity links, and merges."""
+"""Customers from the brand's own records, their known handles and orders, identity links, and merges;
+search, a customer's 360 view, and the customers authors are linked to."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.text import normalize_handle
 from dangol.core.types import utcnow
 from storage import audit
-from storage.models import AuditEvent, Customer, CustomerHandle, CustomerOrder, IdentityLink, QueueItem
+from storage.models import (
+    Analysis,
+    AuditEvent,
+    Author,
+    Customer,
+    CustomerHandle,
+    CustomerOrder,
+    IdentityLink,
+    Post,
+    QueueItem,
+)
 
 HANDLE_COLUMNS = {
     "x_handle": "x",
@@ -302,3 +313,134 @@ def merged_into(*, session: Session, customer_id: int) -> int | None:
     """The customer this one was merged into, unless the merge was undone."""
     event = last_merge(session=session, customer_id=customer_id)
     return None if event is None else int(event.after["merged_into"])
+
+
+def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Customer]:
+    """Customers whose name, email, external ref or a known handle starts with / equals `text`."""
+    text = text.strip()
+    if not text:
+        stmt = select(Customer).where(col(Customer.erased_at).is_(None)).order_by(col(Customer.id).desc())
+        return list(session.execute(stmt.limit(limit)).scalars())
+    lowered = text.lower().lstrip("@")
+    by_handle = select(col(CustomerHandle.customer_id)).where(col(CustomerHandle.handle) == lowered)
+    stmt = (
+        select(Customer)
+        .where(
+            col(Customer.erased_at).is_(None),
+            or_(
+                func.lower(col(Customer.name)).startswith(lowered, autoescape=True),
+                col(Customer.email) == lowered,
+                col(Customer.external_ref) == text,
+                col(Customer.id).in_(by_handle),
+            ),
+        )
+        .order_by(col(Customer.name))
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+@dataclass(slots=True)
+class CustomerView:
+    customer: Customer
+    handles: list[CustomerHandle]
+    orders: list[str]
+    links: list[tuple[IdentityLink, Author]]
+    posts: list[tuple[Post, Analysis | None]]
+    items: list[QueueItem]
+    merged_into: int | None
+
+
+def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) -> CustomerView | None:
+    """A customer's 360: handles, orders, identity links, recent posts and queue items."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    links = session.execute(
+        select(IdentityLink, Author)
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .where(col(IdentityLink.customer_id) == customer_id)
+        .order_by(col(IdentityLink.id))
+    ).all()
+    author_ids = [a.id for link, a in links if link.status == "applied"]
+    posts = session.execute(
+        select(Post, Analysis)
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Post.author_id).in_(author_ids or [-1]))
+        .order_by(col(Post.created_at).desc())
+        .limit(posts_limit)
+    ).all()
+    return CustomerView(
+        customer=customer,
+        handles=list(
+            session.execute(select(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id)).scalars()
+        ),
+        orders=list(
+            session.execute(
+                select(col(CustomerOrder.order_number)).where(col(CustomerOrder.customer_id) == customer_id)
+            ).scalars()
+        ),
+        links=[(link, a) for link, a in links],
+        posts=[(p, an) for p, an in posts],
+        items=list(
+            session.execute(
+                select(QueueItem)
+                .where(col(QueueItem.customer_id) == customer_id)
+                .order_by(col(QueueItem.created_at).desc())
+                .limit(50)
+            ).scalars()
+        ),
+        merged_into=merged_into(session=session, customer_id=customer_id),
+    )
+
+
+def proposed_links(*, session: Session, limit: int = 50) -> list[tuple[IdentityLink, Author, Customer]]:
+    """Identity links the linker proposed and nobody decided yet, most confident first."""
+    stmt = (
+        select(IdentityLink, Author, Customer)
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .join(Customer, col(Customer.id) == col(IdentityLink.customer_id))
+        .where(col(IdentityLink.status) == "proposed")
+        .order_by(col(IdentityLink.confidence).desc(), col(IdentityLink.id))
+        .limit(limit)
+    )
+    return [(link, a, c) for link, a, c in session.execute(stmt).all()]
+
+
+def linked_customer(author_id: int, *, session: Session) -> Customer | None:
+    """The customer an author is linked to (applied links only, the most confident first)."""
+    stmt = (
+        select(Customer)
+        .join(IdentityLink, col(IdentityLink.customer_id) == Customer.id)
+        .where(IdentityLink.author_id == author_id, IdentityLink.status == "applied", col(Customer.erased_at).is_(None))
+        .order_by(col(IdentityLink.confidence).desc(), col(IdentityLink.id).desc())
+    )
+    return session.exec(stmt.limit(1)).first()
+
+
+def linked_customers(author_ids: Sequence[int], *, session: Session) -> dict[int, Customer]:
+    """Author id → linked customer (applied links, the most confident), for a batch of authors."""
+    if not author_ids:
+        return {}
+    stmt = (
+        select(IdentityLink.author_id, Customer)
+        .join(Customer, col(Customer.id) == IdentityLink.customer_id)
+        .where(col(IdentityLink.author_id).in_(list(author_ids)), IdentityLink.status == "applied")
+        .where(col(Customer.erased_at).is_(None))
+        .order_by(col(IdentityLink.confidence), col(IdentityLink.id))
+    )
+    return dict(session.exec(stmt).all())  # ordered by confidence: the most confident link wins
+
+
+def author_post_ids(customer_id: int, *, session: Session) -> list[int]:
+    """Ids of authors linked (applied) to the customer."""
+    stmt = select(IdentityLink.author_id).where(
+        IdentityLink.customer_id == customer_id, IdentityLink.status == "applied"
+    )
+    return sorted(set(session.exec(stmt)))
+
+
+def authors_of(customer_id: int, *, session: Session) -> list[Author]:
+    """The social identities applied-linked to a customer."""
+    ids = author_post_ids(customer_id, session=session)
+    return list(session.exec(select(Author).where(col(Author.id).in_(ids)))) if ids else []

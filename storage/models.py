@@ -265,7 +265,7 @@ class QueueItem(SQLModel, table=True):
     sla_paused_at: datetime | None = utc_column()
     approval_required: bool = False
     # Copies of the post's platform and the analysis's labels (with staff corrections applied), so
-    # the queue's filters read no other table: `storage.queue_queries.copy_labels` keeps them.
+    # the queue's filters read no other table: `storage.queue.copy_labels` keeps them.
     platform: str | None = None
     topic: str | None = None
     sentiment: str | None = None

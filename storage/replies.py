@@ -1,4 +1,4 @@
-"""Replies to posts: an item's thread, a customer's history, and sent replies to reuse."""
+"""Replies to posts: an item's thread, a customer's history, sent replies to reuse, those awaiting approval."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply
+from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply, Staff
 
 # Replies that went, or will go, out: the ones a customer saw or is about to see.
 GIVEN = ("sent", "approved")
@@ -51,3 +51,17 @@ def given_replies_with_embeddings(
         .limit(limit)
     )
     return [(reply, blob, display, handle, name) for reply, blob, display, handle, name in session.exec(stmt).all()]
+
+
+def pending_replies(*, session: Session, limit: int = 50) -> list[tuple[Reply, Post, Author, str | None]]:
+    """Replies waiting for approval, oldest first, with the post they answer and who drafted them."""
+    stmt = (
+        select(Reply, Post, Author, col(Staff.username))
+        .join(Post, col(Post.id) == col(Reply.post_id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(Staff, col(Staff.id) == col(Reply.author_staff_id))
+        .where(col(Reply.status) == "pending_approval")
+        .order_by(col(Reply.id))
+        .limit(limit)
+    )
+    return [(r, p, a, name) for r, p, a, name in session.execute(stmt).all()]

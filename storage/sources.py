@@ -1,5 +1,6 @@
-"""Source health, the paid read budgets (what `dangol sources` and the dashboard show), and the
-collection lease: one worker collects a source at a time, across processes and machines."""
+"""Source health, the paid read budgets (what `dangol sources` and the dashboard show), the
+collection lease (one worker collects a source at a time, across processes and machines), and the
+dead letters: records a source returned that could not be stored."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, select
 
 from dangol.core.types import Billing, Page, utcnow
-from storage.models import Source
+from storage.models import DeadLetter, Source
 
 # A lease lasts this long unless renewed (every stored page renews it): a worker that died mid-run
 # frees its sources after this.
@@ -158,3 +159,14 @@ def all_sources(*, session: Session) -> list[Source]:
 def source_by_name(*, session: Session, name: str) -> Source:
     """The source row with this name (it must exist: collecting or re-checking made it)."""
     return session.exec(select(Source).where(col(Source.name) == name)).one()
+
+
+def sources_health(*, session: Session) -> list[Source]:
+    """Every source row with its health, throttling and budget."""
+    return list(session.execute(select(Source).order_by(col(Source.name))).scalars())
+
+
+def dead_letters(*, session: Session, limit: int = 50) -> list[DeadLetter]:
+    """The newest dead letters."""
+    stmt = select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)
+    return list(session.execute(stmt).scalars())

@@ -1,7 +1,7 @@
 """Every number Dangol shows about the demo equals the same number counted directly from the tables.
 
 The demo is built as `make demo` builds it. The counts here are recomputed in Python from whole
-tables (never through storage.report_queries): posts that are still up, by authors who are not
+tables (never through storage.read_models): posts that are still up, by authors who are not
 the brand's own accounts (judged from brand.own_handles, not from Author.is_brand). They are
 compared with the written weekly report and feed files, the CSV export of the command line, and
 what the Topics, Reports and Queue pages show.

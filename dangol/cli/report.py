@@ -151,8 +151,8 @@ def alerts_list(
     ctx: typer.Context, limit: int = typer.Option(20, "--limit", min=1, help="How many, newest first.")
 ) -> None:
     """Print the newest alerts."""
+    from storage.alerts import recent_alerts
     from storage.engine import session_scope
-    from storage.report_queries import recent_alerts
 
     with session_scope(state(ctx).engine) as session:
         alerts = recent_alerts(session=session, limit=limit)

@@ -42,7 +42,7 @@ def add(
 ) -> None:
     """Create a staff account (the first admin too)."""
     from dangol.core.permissions import validate_role
-    from responder.staff import create_staff
+    from responder.accounts.staff import create_staff
     from storage.engine import session_scope
 
     validate_role(role)  # refuse a bad role before asking for a password
@@ -67,7 +67,7 @@ def list_(ctx: typer.Context) -> None:
     """List staff accounts with role, team, languages and login state."""
     from sqlmodel import Session
 
-    from responder.staff import list_staff, team_key
+    from responder.accounts.staff import list_staff, team_key
     from storage import login_throttles as throttles
 
     with Session(state(ctx).engine) as session:
@@ -83,7 +83,7 @@ def list_(ctx: typer.Context) -> None:
 
 
 def _staff_id(session: object, username: str) -> int:
-    from responder.auth import find_staff
+    from responder.accounts.auth import find_staff
 
     staff = find_staff(session, username)  # type: ignore[arg-type]
     if staff is None or staff.id is None:
@@ -95,7 +95,7 @@ def _staff_id(session: object, username: str) -> int:
 @friendly_errors
 def unlock_(ctx: typer.Context, username: str = typer.Argument(..., help="Account to unlock.")) -> None:
     """Clear a login lockout now."""
-    from responder.staff import unlock
+    from responder.accounts.staff import unlock
     from storage.engine import session_scope
 
     with session_scope(state(ctx).engine) as session:
@@ -111,7 +111,7 @@ def set_password(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
     """Set a new password (and clear any lockout)."""
-    from responder.staff import reset_password
+    from responder.accounts.staff import reset_password
     from storage.engine import session_scope
 
     password = _read_password(password_stdin)

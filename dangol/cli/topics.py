@@ -64,7 +64,7 @@ def propose(
     """Propose new topics from recent complaints that fit no topic ("other")."""
     from dangol.core.types import utcnow
     from nlp.topics import propose_topics
-    from storage.analysis_store import uncategorized_complaints
+    from storage.analyses import uncategorized_complaints
 
     with Session(state(ctx).engine) as session:
         rows = uncategorized_complaints(session=session, since=utcnow() - timedelta(days=days))

@@ -1,6 +1,7 @@
 """Words and handles, read one way everywhere: the complaint-topic proposals (nlp.topics), the terms
 that rose in an alert (reports.terms), customer linking (nlp.linking, storage.customers), a query's
-from: filter (listener.query) and the brand's own accounts (dangol.core.settings)."""
+from: filter (listener.query) and the brand's own accounts (dangol.core.settings); and the language codes
+staff and complaint topics are tagged with (responder.accounts.staff, responder.topic_admin)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,8 @@ def words(text: str) -> list[str]:
 def normalize_handle(handle: str) -> str:
     """A handle without the leading @ and case: "@Jane_Doe" -> "jane_doe"."""
     return (handle or "").strip().lstrip("@").casefold()
+
+
+# An ISO 639 code as stored, lowercase ("en", "ko"). Staff members and complaint topics both list their
+# languages by these codes, so both are checked against this one pattern.
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")

@@ -38,7 +38,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 
 def _staff(ctx: Ctx) -> None:
-    from responder.staff import list_staff, list_teams
+    from responder.accounts.staff import list_staff, list_teams
 
     st.subheader("Staff")
     teams = read(ctx, lambda s: {t.id: t.key for t in list_teams(session=s)})
@@ -69,7 +69,7 @@ def _staff(ctx: Ctx) -> None:
         languages = cols[3].text_input("Languages (en,ko)")
         password = st.text_input("Initial password", type="password")
         if st.form_submit_button("Add staff member"):
-            from responder.staff import create_staff
+            from responder.accounts.staff import create_staff
 
             act(
                 ctx,
@@ -100,7 +100,7 @@ def _staff(ctx: Ctx) -> None:
 
 def _login_blocks(ctx: Ctx) -> None:
     """Usernames and client addresses with failed logins in the last day, and any block running."""
-    from responder.staff import lift_block
+    from responder.accounts.staff import lift_block
     from storage import login_throttles as throttles
 
     st.subheader("Failed logins and blocks")
@@ -131,7 +131,7 @@ def _login_blocks(ctx: Ctx) -> None:
 
 
 def _change(ctx: Ctx, staff_id: int, role: str, active: str, unlock_now: bool) -> None:
-    from responder.staff import unlock, update_staff
+    from responder.accounts.staff import unlock, update_staff
 
     def run(session: Any, who: Staff) -> None:
         update_staff(
@@ -148,7 +148,7 @@ def _change(ctx: Ctx, staff_id: int, role: str, active: str, unlock_now: bool) -
 
 
 def _teams(ctx: Ctx) -> None:
-    from responder.staff import list_teams, save_team
+    from responder.accounts.staff import list_teams, save_team
 
     st.subheader("Teams")
     teams = read(ctx, lambda s: list_teams(session=s))

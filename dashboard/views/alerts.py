@@ -7,7 +7,7 @@ import streamlit as st
 from dangol.core.permissions import allowed
 from dashboard.context import Ctx, read
 from dashboard.safe import md
-from storage import dashboard_queries as q
+from storage.alerts import recent_alerts
 from storage.models import Staff
 
 
@@ -15,7 +15,7 @@ def sidebar(ctx: Ctx, actor: Staff) -> None:
     """The newest alerts, open ones first."""
     if not allowed(actor, "alert.view"):
         return
-    alerts = read(ctx, lambda s: q.recent_alerts(session=s, limit=5))
+    alerts = read(ctx, lambda s: recent_alerts(session=s, limit=5))
     if not alerts:
         return
     st.subheader("Alerts")

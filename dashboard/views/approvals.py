@@ -8,14 +8,14 @@ import streamlit as st
 
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
-from storage import dashboard_queries as q
 from storage.models import Staff
+from storage.replies import pending_replies
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
     """Replies waiting for approval, oldest first."""
     st.header("Approvals")
-    pending = read(ctx, lambda s: q.pending_replies(session=s))
+    pending = read(ctx, lambda s: pending_replies(session=s))
     if not pending:
         st.info("No replies are waiting for approval.")
         return

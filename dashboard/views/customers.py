@@ -14,7 +14,7 @@ from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from reports.erasure import erase_customer
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
-from storage import dashboard_queries as q
+from storage.customers import CustomerView, customer_view, proposed_links, search_customers
 from storage.models import Staff
 
 
@@ -24,7 +24,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     with st.form("customer_search"):
         text = st.text_input("Search by name, email, handle or customer reference", key="customer_query")
         st.form_submit_button("Search")
-    found = read(ctx, lambda s: q.search_customers(session=s, text=text))
+    found = read(ctx, lambda s: search_customers(session=s, text=text))
     if not found:
         st.info("No customers match.")
     else:
@@ -36,7 +36,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 
 def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
-    view = read(ctx, lambda s: q.customer_view(session=s, customer_id=customer_id))
+    view = read(ctx, lambda s: customer_view(session=s, customer_id=customer_id))
     if view is None:
         return
     c = view.customer
@@ -83,7 +83,7 @@ def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
     _privacy(ctx, actor, customer_id, view)
 
 
-def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: q.CustomerView) -> None:
+def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: CustomerView) -> None:
     if allowed(actor, "customer.merge"):
         with st.form(f"merge_{customer_id}"):
             target = st.number_input("Merge this customer into customer #", min_value=1, step=1)
@@ -130,7 +130,7 @@ def _export(session: Any, actor: Staff, customer_id: int) -> str:
 
 def _proposed(ctx: Ctx, actor: Staff) -> None:
     st.subheader("Proposed identity links")
-    links = read(ctx, lambda s: q.proposed_links(session=s))
+    links = read(ctx, lambda s: proposed_links(session=s))
     if not links:
         st.caption("Nothing waiting for confirmation.")
         return

@@ -1,4 +1,4 @@
-"""The login form: username and password, throttling and audit handled by responder.auth."""
+"""The login form: username and password, throttling and audit handled by responder.accounts.auth."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dashboard.safe import md
 
 def render(ctx: Ctx) -> None:
     """Show the login form; on success remember the staff id and the time of activity."""
-    from responder.auth import attempt_login
+    from responder.accounts.auth import attempt_login
     from storage.engine import session_scope
 
     st.title(f"{md(ctx.settings.brand.name)} · Dangol")

@@ -14,9 +14,8 @@ from dashboard.navigation import open_item
 from dashboard.safe import md, short
 from responder.queue import Cursor, QueueFilters, QueuePage, list_queue
 from responder.statuses import OPEN_STATUSES, STATUSES
-from storage import dashboard_queries as q
 from storage.models import Staff
-from storage.queue_queries import SLA_STATES
+from storage.queue import SLA_STATES, QueueRow, queue_facets, queue_rows
 from storage.topics import list_topics
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -41,7 +40,7 @@ def _facets(url: str, echo: bool, topics: tuple[str, ...]) -> dict[str, list[str
     from dashboard.context import _engine
 
     with Session(_engine(url, echo)) as session:
-        return q.queue_facets(session=session, topics=list(topics))
+        return queue_facets(session=session, topics=list(topics))
 
 
 def _choice(value: str) -> str | None:
@@ -83,7 +82,7 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
 
 
 def _staff(session: object) -> dict[str, int]:
-    from responder.staff import list_staff
+    from responder.accounts.staff import list_staff
 
     return {s.username: s.id for s in list_staff(session=session, include_inactive=False)}  # type: ignore[arg-type, misc]
 
@@ -112,13 +111,13 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 def _page(
     session: Any, filters: QueueFilters, number: int, cursor: Cursor | None, size: int, now: datetime
-) -> tuple[QueuePage, list[q.QueueRow]]:
+) -> tuple[QueuePage, list[QueueRow]]:
     # The responder's queue query chooses the page; the rows add what a queue line shows.
     page = list_queue(filters, session=session, page=number, cursor=cursor, page_size=size, now=now)
-    return page, q.queue_rows(session=session, items=page.items)
+    return page, queue_rows(session=session, items=page.items)
 
 
-def _row(row: q.QueueRow, actor: Staff, now: datetime) -> None:
+def _row(row: QueueRow, actor: Staff, now: datetime) -> None:
     with st.container(border=True):
         top = st.columns([1, 2, 2, 2, 2, 1])
         top[0].markdown(f"**P{row.priority}**")
@@ -160,7 +159,7 @@ def _pager(page: QueuePage) -> None:
 BULK_ACTIONS = {"Assign to…": "assign", "Close as spam": "mark_spam", "Close": "close", "Add tag": "add_tag"}
 
 
-def bulk_form(ctx: Ctx, actor: Staff, rows: list[q.QueueRow]) -> None:
+def bulk_form(ctx: Ctx, actor: Staff, rows: list[QueueRow]) -> None:
     """Bulk assign, close as spam, close or tag the chosen items of this page."""
     from responder.queue import bulk
 

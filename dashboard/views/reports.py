@@ -71,7 +71,7 @@ def _recent_charts(ctx: Ctx) -> None:
     import altair as alt
 
     from dashboard import aggregates
-    from storage import dashboard_queries as q
+    from storage.alerts import recent_alerts
 
     db = ctx.settings.database
     since, until = aggregates.window(28)
@@ -102,7 +102,7 @@ def _recent_charts(ctx: Ctx) -> None:
             .encode(x="day:T", y="items:Q", color="first response:N", tooltip=["day", "first response", "items"]),
             width="stretch",
         )
-    alerts = read(ctx, lambda s: q.recent_alerts(session=s, limit=20))
+    alerts = read(ctx, lambda s: recent_alerts(session=s, limit=20))
     if alerts:
         frame = pd.DataFrame(
             [

@@ -9,9 +9,8 @@ from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
 from dashboard.safe import short
 from listener.base import source_billing
-from storage import dashboard_queries as q
 from storage.models import Staff
-from storage.sources import describe_usage, usage
+from storage.sources import dead_letters, describe_usage, sources_health, usage
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -19,7 +18,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     st.header("Sources")
     now = utcnow()
     rows = []
-    for s in read(ctx, lambda session: q.sources_health(session=session)):
+    for s in read(ctx, lambda session: sources_health(session=session)):
         billing = source_billing(s.name, ctx.settings) if s.name in ctx.settings.sources else None
         throttled = s.throttled_until is not None and s.throttled_until > now
         rows.append(
@@ -39,7 +38,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     else:
         st.info("No source has run yet.")
     st.subheader("Dead letters")
-    letters = read(ctx, lambda session: q.dead_letters(session=session))
+    letters = read(ctx, lambda session: dead_letters(session=session))
     if not letters:
         st.caption("None.")
         return

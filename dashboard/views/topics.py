@@ -14,8 +14,8 @@ from dangol.core.types import utcnow, web_link
 from dashboard import aggregates
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
-from storage import dashboard_queries as q
 from storage.models import Staff
+from storage.read_models import topic_customers
 
 if TYPE_CHECKING:
     from reports.feeds import TopicFeed
@@ -75,7 +75,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 st.link_button("Open original ↗", url)
     # Names, tiers and histories are customer data: only roles that may view customers see them.
     affected = (
-        read(ctx, lambda s: q.topic_customers(session=s, topic=key, since=since, until=until))
+        read(ctx, lambda s: topic_customers(session=s, topic=key, since=since, until=until))
         if allowed(actor, "customer.view")
         else []
     )

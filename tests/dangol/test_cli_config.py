@@ -92,7 +92,7 @@ def test_a_customer_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path, monke
 def test_config_check_names_topics_and_rules_routed_to_a_team_without_staff(tmp_path: Path) -> None:
     from sqlmodel import Session
 
-    from responder.staff import create_staff
+    from responder.accounts.staff import create_staff
     from storage.engine import make_engine
     from storage.migrate import upgrade
 

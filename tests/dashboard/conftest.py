@@ -18,9 +18,9 @@ from streamlit.testing.v1 import AppTest
 from dangol.core.settings import Settings, load_settings
 from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from nlp.risk import score_risk
+from responder.accounts.staff import create_staff
 from responder.queue import route_new
-from responder.staff import create_staff
-from storage import analysis_store
+from storage import analyses
 from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.migrate import upgrade
@@ -150,11 +150,11 @@ def build_dashboard_db(tmp_path: Path) -> DashboardDb:
 
 def _analyze(session: Session) -> None:
     rng = np.random.default_rng(7)
-    for claimed in analysis_store.claim_unanalyzed(session=session, limit=10):
+    for claimed in analyses.claim_unanalyzed(session=session, limit=10):
         a = ANALYSES[claimed.post.external_id]
         risk = score_risk(claimed.post.text, a["probs"]["negative"], claimed.author.followers)
         vector = rng.normal(size=384).astype(np.float32)
-        analysis_store.save_analysis(
+        analyses.save_analysis(
             session=session,
             post_id=claimed.post.id,
             values={

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from dangol.core.types import utcnow
-from responder.staff import update_staff
+from responder.accounts.staff import update_staff
 from storage.models import AuditEvent, QueueItem
 
 from .conftest import PASSWORDS, DashboardDb, app_as, button, shown, staff_row

@@ -103,8 +103,8 @@ ERASED = (0, 2, 4)  # the formula with the <img> name, the 300 KB post, the Kore
 
 def _note_suggestions(session: Session, items: list[QueueItem], settings: Settings) -> None:
     """Staff keep each item's first suggested reply (it greets the author by name) as a note."""
+    from responder.accounts.staff import create_staff
     from responder.queue import add_note
-    from responder.staff import create_staff
 
     agent = create_staff(session=session, username="amy", password="amy-pass-1234", role="admin", team="support")
     for item in items:

@@ -195,7 +195,7 @@ def test_sqlite_statistics_are_sampled_so_the_covering_index_serves_the_report(s
     from sqlalchemy import insert, text
 
     from storage.models import Analysis, Author, Post
-    from storage.report_queries import refresh_statistics
+    from storage.read_models import refresh_statistics
 
     session.execute(insert(Author), [{"platform": "x", "platform_id": "a", "handle": "a"}])
     author_id = session.execute(text("SELECT id FROM author")).scalar_one()

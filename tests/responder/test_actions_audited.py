@@ -20,7 +20,8 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from reports.erasure import erase_customer
 from reports.feeds import export_topic
-from responder import approval, assignment, customers, labels, queue, routing, staff, topic_admin
+from responder import approval, assignment, customers, labels, queue, routing, topic_admin
+from responder.accounts import staff
 from storage.models import AuditEvent, Customer, IdentityLink, QueueItem, Staff
 from tests.responder.conftest import NOW
 

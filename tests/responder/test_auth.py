@@ -8,14 +8,14 @@ from sqlmodel import Session, select
 from dangol.core.errors import ActionError
 from dangol.core.settings import DashboardSettings
 from dangol.core.types import utcnow
-from responder.auth import (
+from responder.accounts.auth import (
     SessionExpired,
     attempt_login,
     current_staff,
     hash_password,
     verify_password,
 )
-from responder.staff import create_staff, update_staff
+from responder.accounts.staff import create_staff, update_staff
 from storage.models import AuditEvent, Staff
 
 SETTINGS = DashboardSettings(lockout_attempts=3, lockout_minutes=15, session_timeout_minutes=60)
@@ -125,7 +125,7 @@ def test_lockout_ends_after_lockout_minutes(session: Session) -> None:
 
 
 def test_a_success_resets_the_failure_count_and_an_admin_sees_and_lifts_blocks(session: Session) -> None:
-    from responder.staff import lift_block
+    from responder.accounts.staff import lift_block
     from storage import login_throttles
 
     admin = make(session, "boss", "admin")

@@ -13,7 +13,7 @@ from responder.queue import QueueFilters, QueuePage, close, list_queue, route_ne
 from responder.statuses import OPEN_STATUSES
 from storage.feedback import add_label_feedback
 from storage.models import Analysis, Post, QueueItem, Staff
-from storage.queue_queries import SORTS
+from storage.queue import SORTS
 from tests.responder.conftest import NOW
 
 OPEN = QueueFilters(status=OPEN_STATUSES)
@@ -226,7 +226,7 @@ def test_a_topic_correction_moves_the_item_to_the_corrected_topic(session, label
 
 
 def test_a_count_past_the_limit_says_so_instead_of_counting_on(session, queue, monkeypatch):
-    monkeypatch.setattr("storage.queue_queries.COUNT_LIMIT", 20)
+    monkeypatch.setattr("storage.queue.COUNT_LIMIT", 20)
     page = list_queue(OPEN, session=session, page_size=10)
     assert (page.total, page.total_is_exact, page.describe()) == (20, False, "20+ items · page 1 of 2+")
     assert list_queue(QueueFilters(status=OPEN_STATUSES, priority=1), session=session).total_is_exact

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from dangol.cli import app
 from dangol.core.errors import ActionError, Conflict, Forbidden
 from dangol.core.types import utcnow
-from responder.auth import verify_password
-from responder.staff import create_staff, list_teams, reset_password, team_key, update_staff
+from responder.accounts.auth import verify_password
+from responder.accounts.staff import create_staff, list_teams, reset_password, team_key, update_staff
 from storage import login_throttles
 from storage.models import AuditEvent
 

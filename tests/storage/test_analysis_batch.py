@@ -8,7 +8,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from dangol.core.types import Page, PostIn, utcnow
-from storage import analysis_store
+from storage import analyses
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Post
 
@@ -33,9 +33,9 @@ def _values() -> dict[str, object]:
 def test_saving_a_batch_marks_exactly_its_posts_analyzed(session: Session, make_post: Callable[..., PostIn]) -> None:
     source = get_or_create_source(session, name="s", use="replay")
     store_page(session, source=source, page=Page(posts=[make_post() for _ in range(3)], cursor={}))
-    claimed = analysis_store.claim_unanalyzed(session=session, limit=2)
+    claimed = analyses.claim_unanalyzed(session=session, limit=2)
     batch = [(c.post.id or 0, _values(), np.ones(4, dtype=np.float32)) for c in claimed]
-    analysis_store.save_analyses(session=session, analyses=batch)
+    analyses.save_analyses(session=session, analyses=batch)
     session.commit()
     analyzed = set(session.exec(select(Post.id).where(Post.analyzed == True)))  # noqa: E712
     saved = set(session.exec(select(Analysis.post_id)))
@@ -44,5 +44,5 @@ def test_saving_a_batch_marks_exactly_its_posts_analyzed(session: Session, make_
 
 
 def test_saving_an_empty_batch_does_nothing(session: Session) -> None:
-    analysis_store.save_analyses(session=session, analyses=[])
+    analyses.save_analyses(session=session, analyses=[])
     assert session.exec(select(Analysis)).all() == []

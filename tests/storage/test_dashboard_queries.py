@@ -9,11 +9,12 @@ from sqlmodel import Session, select
 from dangol.core.types import Page, PostIn
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
-from storage import dashboard_queries as q
+from storage.customers import search_customers
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Analysis, Author, Customer, CustomerHandle, IdentityLink, Post, QueueItem
 from storage.privacy import erase_customer, export_customer
-from storage.queue_queries import copy_labels
+from storage.queue import copy_labels, queue_rows
+from storage.read_models import sentiment_daily_counts, topic_customers, topic_daily_counts
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
@@ -66,11 +67,11 @@ def open_items(**only: object) -> QueueFilters:
 def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, make_post) -> None:
     a, b, c = seed(session, make_post, SPECS)
     page = list_queue(open_items(), session=session, page=1, page_size=2, now=NOW)
-    rows = q.queue_rows(session=session, items=page.items)
+    rows = queue_rows(session=session, items=page.items)
     assert [r.item_id for r in rows] == [b, c]  # priority 1 first, then oldest (here: lowest id)
     assert (page.total, page.pages) == (3, 2)
     second = list_queue(open_items(), session=session, page=2, page_size=2, now=NOW)
-    assert [r.item_id for r in q.queue_rows(session=session, items=second.items)] == [a]
+    assert [r.item_id for r in queue_rows(session=session, items=second.items)] == [a]
 
 
 @pytest.mark.parametrize(
@@ -89,14 +90,14 @@ def test_queue_page_puts_the_most_urgent_first_and_counts_all(session: Session, 
 def test_queue_filters_select_the_right_items(session: Session, make_post, filters, expected) -> None:
     ids = seed(session, make_post, SPECS)
     page = list_queue(filters, session=session, now=NOW)
-    assert [r.item_id for r in q.queue_rows(session=session, items=page.items)] == [ids[i] for i in expected]
+    assert [r.item_id for r in queue_rows(session=session, items=page.items)] == [ids[i] for i in expected]
     assert page.total == len(expected)
 
 
 def test_queue_rows_carry_what_a_queue_line_shows(session: Session, make_post) -> None:
     ids = seed(session, make_post, SPECS)
     page = list_queue(open_items(team="korea"), session=session, now=NOW)
-    (row,) = q.queue_rows(session=session, items=page.items)
+    (row,) = queue_rows(session=session, items=page.items)
     assert (row.item_id, row.sentiment, row.topic, row.language) == (ids[2], "negative", "app", "ko")
     assert row.due_at is not None and row.due_at < NOW and row.assignee is None
 
@@ -115,16 +116,16 @@ def test_customer_search_finds_by_name_email_and_handle(session: Session) -> Non
     make_customer(session, "Jun")
     session.commit()
     for text in ("han", "hana@example.com", "@HANA_K"):
-        assert [c.id for c in q.search_customers(session=session, text=text)] == [hana.id]
+        assert [c.id for c in search_customers(session=session, text=text)] == [hana.id]
 
 
 def test_customer_search_takes_percent_and_underscore_literally(session: Session) -> None:
     make_customer(session, "Hana")
     percent = make_customer(session, "100% Kim")
     session.commit()
-    assert [c.id for c in q.search_customers(session=session, text="%")] == []
-    assert [c.id for c in q.search_customers(session=session, text="_ana")] == []
-    assert [c.id for c in q.search_customers(session=session, text="100%")] == [percent.id]
+    assert [c.id for c in search_customers(session=session, text="%")] == []
+    assert [c.id for c in search_customers(session=session, text="_ana")] == []
+    assert [c.id for c in search_customers(session=session, text="100%")] == [percent.id]
 
 
 def test_erase_removes_personal_data_and_post_text(session: Session, make_post) -> None:
@@ -146,9 +147,9 @@ def test_erase_removes_personal_data_and_post_text(session: Session, make_post) 
 
 def test_daily_counts_group_by_utc_day_on_every_database(session: Session, make_post) -> None:
     seed(session, make_post, [{**SPECS[0], "days_ago": 1}, {**SPECS[1], "days_ago": 1}, SPECS[2]])
-    topics = q.topic_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
+    topics = topic_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
     assert topics == [("2026-11-17", "app", 1), ("2026-11-17", "billing", 1), ("2026-11-18", "app", 1)]
-    sentiment = q.sentiment_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
+    sentiment = sentiment_daily_counts(session=session, since=NOW - timedelta(days=7), until=NOW + timedelta(hours=1))
     assert sorted(sentiment) == [
         ("2026-11-17", "negative", 1),
         ("2026-11-17", "neutral", 1),
@@ -169,7 +170,7 @@ def test_affected_customers_count_only_their_live_complaints_about_the_topic(ses
     hana = make_customer(session, "Hana")
     session.add(IdentityLink(author_id=author.id, customer_id=hana.id, method="handle", confidence=1.0))
     session.commit()
-    found = q.topic_customers(
+    found = topic_customers(
         session=session, topic="delivery", since=NOW - timedelta(days=1), until=NOW + timedelta(hours=1)
     )
     assert [(c.name, n) for c, n in found] == [("Hana", 1)]

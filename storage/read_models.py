@@ -1,4 +1,5 @@
-"""SQL aggregates for reports, feeds and alerts.
+"""The reports' read side: SQL aggregates for the weekly report, feeds, spike detection and the
+dashboard's Topics and Reports pages.
 
 Everything that scales with the number of posts is a GROUP BY or an ORDER BY … LIMIT in the
 database; Python only sees per-group counts or a bounded number of rows. Windows are half-open
@@ -17,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from storage.authors import customer_voice
-from storage.models import Alert, Analysis, Author, DeadLetter, IdentityLink, Post, QueueItem, Source
+from storage.models import Analysis, Author, Customer, DeadLetter, IdentityLink, Post, QueueItem, Source
 
 # Engagement is the sum of the integer metrics the platform reported (likes, reposts, replies …);
 # the keys differ per platform, so the JSON object is summed whole, as PostIn.engagement does.
@@ -331,17 +332,6 @@ def sla_counts(*, session: Session, since: datetime, until: datetime, now: datet
     return SlaCounts(met=counts.get("met", 0), missed=counts.get("missed", 0), pending=counts.get("pending", 0))
 
 
-def alerts_between(*, session: Session, since: datetime, until: datetime) -> list[Alert]:
-    """Alerts whose episode overlaps the window, oldest first."""
-    ended = func.coalesce(col(Alert.ended_at), col(Alert.started_at))
-    stmt = (
-        select(Alert)
-        .where(col(Alert.started_at) < until, ended >= since)
-        .order_by(col(Alert.started_at), col(Alert.id))
-    )
-    return list(session.scalars(stmt))
-
-
 def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list[HourlyCount]:
     """Per UTC hour, topic, source and negativity: how many analyzed, non-spam posts."""
     hour: Any = literal_column(_HOUR_SQL[_dialect(session)]).label("hour")
@@ -365,28 +355,6 @@ def hourly_counts(*, session: Session, since: datetime, until: datetime) -> list
         )
         for h, topic, src, neg, n in session.execute(stmt)
     ]
-
-
-def unnotified_alerts(*, session: Session) -> list[Alert]:
-    """Alerts nobody has been told about yet, oldest first."""
-    stmt = select(Alert).where(col(Alert.notified_at).is_(None)).order_by(col(Alert.started_at), col(Alert.id))
-    return list(session.scalars(stmt))
-
-
-def earliest_post_time(*, session: Session) -> datetime | None:
-    """When the oldest live post was created (None for an empty database)."""
-    return session.execute(select(func.min(Post.created_at)).where(col(Post.deleted_at).is_(None))).scalar_one()
-
-
-def latest_post_time(*, session: Session) -> datetime | None:
-    """When the newest live post was created (None for an empty database)."""
-    return session.execute(select(func.max(Post.created_at)).where(col(Post.deleted_at).is_(None))).scalar_one()
-
-
-def recent_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
-    """The newest alerts first."""
-    stmt = select(Alert).order_by(col(Alert.started_at).desc(), col(Alert.id).desc()).limit(limit)
-    return list(session.scalars(stmt))
 
 
 def topic_posts(
@@ -443,3 +411,73 @@ def database_totals(*, session: Session) -> dict[str, int]:
         ),
         "dead_letters": count(select(func.count()).select_from(DeadLetter)),
     }
+
+
+def topic_daily_counts(
+    *, session: Session, since: datetime, until: datetime, complaints_only: bool = True
+) -> list[tuple[str, str, int]]:
+    """(day 'YYYY-MM-DD' in UTC, topic, posts) for each day and topic in the window."""
+    day = _day(session, col(Post.created_at))
+    stmt = (
+        select(day, col(Analysis.primary_topic), func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(live_between(since, until))
+        .group_by(day, col(Analysis.primary_topic))
+        .order_by(day, col(Analysis.primary_topic))
+    )
+    if complaints_only:
+        stmt = stmt.where(col(Analysis.is_complaint).is_(True))
+    return [(str(d), str(t), int(n)) for d, t, n in session.execute(stmt).all()]
+
+
+def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
+    """(day 'YYYY-MM-DD' in UTC, sentiment, posts) for each day in the window."""
+    day = _day(session, col(Post.created_at))
+    stmt = (
+        select(day, col(Analysis.sentiment), func.count())
+        .join(Post, col(Post.id) == col(Analysis.post_id))
+        .where(live_between(since, until))
+        .group_by(day, col(Analysis.sentiment))
+        .order_by(day, col(Analysis.sentiment))
+    )
+    return [(str(d), str(s), int(n)) for d, s, n in session.execute(stmt).all()]
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column as 'YYYY-MM-DD' text, per dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)  # SQLite stores UTC as ISO text
+
+
+def topic_customers(
+    *, session: Session, topic: str, since: datetime, until: datetime, limit: int = 25
+) -> list[tuple[Customer, int]]:
+    """Customers whose linked authors complained about `topic` in the window, with how many complaints
+    (posts still up, as the page's chart and summary count them)."""
+    stmt = (
+        select(Customer, func.count(col(Post.id)))
+        .join(
+            IdentityLink, and_(col(IdentityLink.customer_id) == col(Customer.id), col(IdentityLink.status) == "applied")
+        )
+        .join(Post, col(Post.author_id) == col(IdentityLink.author_id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Analysis.primary_topic) == topic, col(Analysis.is_complaint).is_(True), live_between(since, until))
+        .group_by(col(Customer.id))
+        .order_by(func.count(col(Post.id)).desc())
+        .limit(limit)
+    )
+    return [(c, int(n)) for c, n in session.execute(stmt).all()]
+
+
+def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
+    """(day, answered in time, answered late) by the day items were first answered."""
+    day = _day(session, col(QueueItem.first_responded_at))
+    on_time = func.sum(case((col(QueueItem.first_responded_at) <= col(QueueItem.first_response_due_at), 1), else_=0))
+    stmt = (
+        select(day, on_time, func.count())
+        .where(col(QueueItem.first_responded_at) >= since, col(QueueItem.first_responded_at) < until)
+        .group_by(day)
+        .order_by(day)
+    )
+    return [(str(d), int(ok or 0), int(n) - int(ok or 0)) for d, ok, n in session.execute(stmt).all()]

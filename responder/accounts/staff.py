@@ -13,14 +13,14 @@ from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Conflict, NotFound
 from dangol.core.permissions import require, validate_role
-from responder.auth import hash_password
+from dangol.core.text import LANGUAGE_CODE
+from responder.accounts.auth import hash_password
 from storage import audit
 from storage import login_throttles as throttles
 from storage import staff as staff_store
 from storage.models import Staff, Team
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
 def ensure_team(*, session: Session, key: str, name: str | None = None) -> Team:
@@ -65,7 +65,7 @@ def clean_languages(languages: list[str] | None) -> list[str]:
         code = code.strip().lower()
         if not code:
             continue
-        if not LANGUAGE.match(code):
+        if not LANGUAGE_CODE.match(code):
             raise ActionError(f"invalid language code {code!r}: use ISO 639 codes such as en, ko")
         if code not in cleaned:
             cleaned.append(code)

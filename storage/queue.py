@@ -1,4 +1,9 @@
-"""Queries behind the response queue: filtered pages, staff load, atomic claims, thread look-ups."""
+"""Queue items: filtered pages and the lines they show, filter values, staff load, atomic claims,
+the routing turn, the rows routing, SLA checks and snoozes change (held locked), notes.
+
+Every list is bounded (keyset pages or a small LIMIT) and filters land on indexed columns of the
+queue table, so a page costs the same with a thousand posts as with a million.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dangol.core.types import utcnow
-from storage.models import Analysis, Author, Customer, IdentityLink, Note, Post, QueueItem
+from storage.models import Analysis, Author, Note, Post, QueueItem, Staff
 
 SORTS = ("priority", "oldest", "newest", "due")
 SLA_STATES = ("ok", "warning", "breached")
@@ -295,31 +300,6 @@ def claim_if_free(
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
 
 
-def linked_customer(author_id: int, *, session: Session) -> Customer | None:
-    """The customer an author is linked to (applied links only, the most confident first)."""
-    stmt = (
-        select(Customer)
-        .join(IdentityLink, col(IdentityLink.customer_id) == Customer.id)
-        .where(IdentityLink.author_id == author_id, IdentityLink.status == "applied", col(Customer.erased_at).is_(None))
-        .order_by(col(IdentityLink.confidence).desc(), col(IdentityLink.id).desc())
-    )
-    return session.exec(stmt.limit(1)).first()
-
-
-def linked_customers(author_ids: Sequence[int], *, session: Session) -> dict[int, Customer]:
-    """Author id → linked customer (applied links, the most confident), for a batch of authors."""
-    if not author_ids:
-        return {}
-    stmt = (
-        select(IdentityLink.author_id, Customer)
-        .join(Customer, col(Customer.id) == IdentityLink.customer_id)
-        .where(col(IdentityLink.author_id).in_(list(author_ids)), IdentityLink.status == "applied")
-        .where(col(Customer.erased_at).is_(None))
-        .order_by(col(IdentityLink.confidence), col(IdentityLink.id))
-    )
-    return dict(session.exec(stmt).all())  # ordered by confidence: the most confident link wins
-
-
 # The PostgreSQL advisory lock one routing pass holds (its transaction's length), cluster-wide.
 ROUTING_LOCK = 0x44414E47  # "DANG"
 
@@ -350,14 +330,6 @@ def items_by_cluster(keys: Sequence[str], *, session: Session) -> dict[str, Queu
     return {i.cluster_key: i for i in session.exec(stmt)}
 
 
-def posts_with_authors(post_ids: Sequence[int], *, session: Session) -> dict[int, tuple[Post, Author]]:
-    """Post id → (post, author) for a batch."""
-    if not post_ids:
-        return {}
-    stmt = select(Post, Author).join(Author, col(Author.id) == Post.author_id).where(col(Post.id).in_(list(post_ids)))
-    return {post.id or 0: (post, author) for post, author in session.exec(stmt)}
-
-
 def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
     """The queue item whose post this one answers or shares a thread with, written by the same author."""
     refs = {r for r in (post.reply_to_id, post.thread_id) if r}
@@ -378,20 +350,6 @@ def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
     # customer's next reply at this moment.
     locked = stmt.limit(1).with_for_update(of=QueueItem).execution_options(populate_existing=True)  # type: ignore[arg-type]
     return session.exec(locked).first()
-
-
-def author_post_ids(customer_id: int, *, session: Session) -> list[int]:
-    """Ids of authors linked (applied) to the customer."""
-    stmt = select(IdentityLink.author_id).where(
-        IdentityLink.customer_id == customer_id, IdentityLink.status == "applied"
-    )
-    return sorted(set(session.exec(stmt)))
-
-
-def authors_of(customer_id: int, *, session: Session) -> list[Author]:
-    """The social identities applied-linked to a customer."""
-    ids = author_post_ids(customer_id, session=session)
-    return list(session.exec(select(Author).where(col(Author.id).in_(ids)))) if ids else []
 
 
 def hold_due_snoozed(*, session: Session, now: datetime) -> list[QueueItem]:
@@ -469,3 +427,89 @@ def last_item_id_up_to(*, session: Session, highest: int) -> int | None:
     """The largest queue item id not above `highest`, if any."""
     chosen = session.exec(select(QueueItem.id).where(col(QueueItem.id) <= highest).order_by(col(QueueItem.id).desc()))
     return chosen.first()
+
+
+SNIPPET = 280
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """One queue line: enough to triage without opening the item."""
+
+    item_id: int
+    status: str
+    priority: int
+    team: str
+    assignee: str | None
+    assignee_id: int | None
+    due_at: datetime | None
+    sla_breached: bool
+    platform: str
+    handle: str
+    snippet: str
+    sentiment: str | None
+    topic: str | None
+    language: str | None
+    risk: float | None
+    tags: list[str]
+    created_at: datetime
+
+
+def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
+    """Queue lines for a page of items (from `responder.queue.list_queue`), in the items' order.
+
+    One query by primary key brings each item's post, author, analysis and assignee name.
+    """
+    post_ids = [i.post_id for i in items]
+    rows = session.execute(
+        select(Post, Author, Analysis)
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Post.id).in_(post_ids or [-1]))
+    ).all()
+    by_post = {post.id: (post, author, analysis) for post, author, analysis in rows}
+    staff_ids = {i.assignee_id for i in items if i.assignee_id is not None}
+    names = dict(
+        session.execute(select(col(Staff.id), col(Staff.username)).where(col(Staff.id).in_(staff_ids or [-1]))).all()
+    )
+    return [
+        _queue_row(i, *by_post[i.post_id], names.get(i.assignee_id) if i.assignee_id else None)
+        for i in items
+        if i.post_id in by_post
+    ]
+
+
+def _queue_row(
+    item: QueueItem, post: Post, author: Author, analysis: Analysis | None, assignee: str | None
+) -> QueueRow:
+    due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
+    return QueueRow(
+        item_id=item.id,  # type: ignore[arg-type]
+        status=item.status,
+        priority=item.priority,
+        team=item.team,
+        assignee=assignee,
+        assignee_id=item.assignee_id,
+        due_at=due,
+        sla_breached=item.sla_breached,
+        platform=post.platform,
+        handle=author.handle,
+        snippet=post.text[:SNIPPET],
+        sentiment=item.sentiment,  # the item's labels carry staff corrections
+        topic=item.topic,
+        language=item.language,
+        risk=analysis.risk if analysis else None,
+        tags=list(item.tags),
+        created_at=item.created_at,  # type: ignore[arg-type]
+    )
+
+
+def queue_facets(*, session: Session, topics: list[str]) -> dict[str, list[str]]:
+    """Values offered in the queue filters, read from indexes and small tables only: teams in the
+    queue (ix_queue_team_status_priority), the configured topics plus "other", and the languages staff
+    handle (a DISTINCT over every analysis would read the whole table)."""
+    teams = session.execute(select(col(QueueItem.team)).distinct().order_by(col(QueueItem.team)).limit(200)).scalars()
+    languages: set[str] = set()
+    for codes in session.execute(select(col(Staff.languages)).where(col(Staff.active).is_(True))).scalars():
+        languages.update(codes or [])
+    return {"team": list(teams), "topic": [*topics, "other"], "language": sorted(languages)}
