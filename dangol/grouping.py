@@ -20,7 +20,6 @@ from storage import analyses
 def regroup_parallel_duplicates(settings: Settings, session: Session, blind_languages: frozenset[str]) -> int:
     """Merge clusters that parallel analysis split into the one begun first (in the caller's
     transaction); how many clusters moved."""
-    from nlp.base import ClusterMember
     from nlp.dedup import DedupItem, Written, regroup
 
     starters = analyses.unrouted_cluster_starters(session=session)
@@ -33,8 +32,7 @@ def regroup_parallel_duplicates(settings: Settings, session: Session, blind_lang
     def written(g: analyses.GroupedPost) -> Written:
         m = g.member
         item = DedupItem(g.post_id, m.platform, m.text, g.referenced_id, g.language, m.external_id)
-        member = ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
-        return Written(item, m.embedding, member, (g.created_at, g.post_id))
+        return Written(item, m.embedding, m, (g.created_at, g.post_id))
 
     window = {post_id: written(g) for post_id, g in rows.items()}
     moves = regroup(

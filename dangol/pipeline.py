@@ -306,7 +306,7 @@ def analyze(
 def _analyze_batch(
     settings: Settings, session: Session, analyzer: Analyzer, linker: CustomerLinker, size: int, run: AnalyzeRun
 ) -> int:
-    from nlp.base import ClusterMember, PostText
+    from nlp.base import PostText
 
     claimed = analyses.claim_unanalyzed(session=session, limit=size)
     if not claimed:
@@ -332,10 +332,7 @@ def _analyze_batch(
     ]
     start, end = analyses.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
     referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
-    recent = [
-        ClusterMember(m.cluster_key, m.text_hash, m.embedding, m.platform, m.external_id, m.text)
-        for m in analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
-    ]
+    recent = analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
     saved = []
     for result in analyzer.analyze(items, recent):
         values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}

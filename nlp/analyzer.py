@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dangol.core.types import ClusterMember
 from nlp import signals
-from nlp.base import ClusterMember, PostText, Understanding, analysis_text
+from nlp.base import PostText, Understanding, analysis_text
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.cache import CachedEncoder
 from nlp.intent import IntentModel, complaint_sentiment

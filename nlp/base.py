@@ -106,19 +106,6 @@ class Understanding:
 
 
 @dataclass(slots=True)
-class ClusterMember:
-    """An already analyzed recent post, for near-duplicate grouping of new ones."""
-
-    cluster_key: str
-    text_hash: str
-    embedding: np.ndarray
-    platform: str
-    external_id: str
-    # The post's text: near-duplicates must also share most of their characters (nlp/dedup.py).
-    text: str = ""
-
-
-@dataclass(slots=True)
 class KnownCustomer:
     """A customer as the linker sees it: names, handles, e-mail, order numbers, tier."""
 

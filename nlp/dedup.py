@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.base import ClusterMember, analysis_text
+from dangol.core.types import ClusterMember
+from nlp.base import analysis_text
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")

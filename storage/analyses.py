@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import String, cast, literal, select, update
 from sqlmodel import Session, col
 
+from dangol.core.types import ClusterMember
 from storage.models import Analysis, Author, Post, QueueItem
 
 
@@ -37,16 +38,6 @@ def claim_unanalyzed(*, session: Session, limit: int) -> list[ClaimedPost]:
     return [ClaimedPost(post=p, author=a) for p, a in session.execute(stmt).all()]
 
 
-@dataclass(slots=True)
-class RecentMember:
-    cluster_key: str
-    text_hash: str
-    embedding: np.ndarray
-    platform: str
-    external_id: str
-    text: str = ""
-
-
 def embedding_to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
@@ -57,7 +48,7 @@ def embedding_from_bytes(data: bytes | None) -> np.ndarray | None:
 
 def recent_members(
     *, session: Session, start: datetime, end: datetime, referenced: list[tuple[str, str]], limit: int = 5000
-) -> list[RecentMember]:
+) -> list[ClusterMember]:
     """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones."""
     members = [g.member for g in analyzed_between(session=session, start=start, end=end, limit=limit)]
     if referenced:
@@ -107,7 +98,7 @@ class GroupedPost:
     created_at: datetime
     language: str
     referenced_id: str | None
-    member: RecentMember
+    member: ClusterMember
 
 
 def _grouped_posts(stmt: Any, session: Session) -> list[GroupedPost]:
@@ -127,7 +118,7 @@ def _grouped_posts(stmt: Any, session: Session) -> list[GroupedPost]:
     ) in session.execute(stmt).all():
         vector = embedding_from_bytes(blob)
         if vector is not None:
-            member = RecentMember(key, text_hash, vector, platform, external_id, text or "")
+            member = ClusterMember(key, text_hash, vector, platform, external_id, text or "")
             out.append(GroupedPost(analysis_id, post_id, created, language, referenced, member))
     return out
 

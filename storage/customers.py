@@ -351,17 +351,23 @@ class CustomerView:
     merged_into: int | None
 
 
-def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) -> CustomerView | None:
-    """A customer's 360: handles, orders, identity links, recent posts and queue items."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        return None
-    links = session.execute(
+def links_with_authors(customer_id: int, *, session: Session) -> list[tuple[IdentityLink, Author]]:
+    """The customer's identity links (any status), each with its social account, oldest first."""
+    rows = session.execute(
         select(IdentityLink, Author)
         .join(Author, col(Author.id) == col(IdentityLink.author_id))
         .where(col(IdentityLink.customer_id) == customer_id)
         .order_by(col(IdentityLink.id))
     ).all()
+    return [(link, author) for link, author in rows]
+
+
+def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) -> CustomerView | None:
+    """A customer's 360: handles, orders, identity links, recent posts and queue items."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    links = links_with_authors(customer_id, session=session)
     author_ids = [a.id for link, a in links if link.status == "applied"]
     posts = session.execute(
         select(Post, Analysis)

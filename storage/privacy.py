@@ -27,6 +27,7 @@ from dangol.core.errors import NotFound
 from dangol.core.redact import redact_pii
 from dangol.core.types import PostIn, utcnow
 from storage import audit
+from storage.customers import links_with_authors
 from storage.deletions import clear_deleted, clear_posts
 from storage.models import (
     Alert,
@@ -51,12 +52,7 @@ def export_customer(customer_id: int, *, session: Session) -> dict[str, Any]:
     """Everything stored about a customer as JSON-ready data (a privacy access request)."""
     customer = _customer(session, customer_id)
     own = [value for value in (customer.email, customer.phone) if value]
-    links = session.execute(
-        select(IdentityLink, Author)
-        .join(Author, col(Author.id) == col(IdentityLink.author_id))
-        .where(col(IdentityLink.customer_id) == customer_id)
-        .order_by(col(IdentityLink.id))
-    ).all()
+    links = links_with_authors(customer_id, session=session)
     posts = _posts(session, _applied_author_ids(session, customer_id))
     post_ids = [p.id for p in posts]
     replies = list(

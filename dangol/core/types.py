@@ -191,3 +191,16 @@ class Billing:
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the only kind of time Dangol stores)."""
     return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class ClusterMember:
+    """An already analyzed recent post, for near-duplicate grouping of new ones."""
+
+    cluster_key: str
+    text_hash: str
+    embedding: Any  # np.ndarray, the post's L2-normalised embedding
+    platform: str
+    external_id: str
+    # The post's text: near-duplicates must also share most of their characters (nlp/dedup.py).
+    text: str = ""

@@ -11,8 +11,9 @@ import pytest
 
 from dangol.core.risk import risk_priority
 from dangol.core.settings import Settings
+from dangol.core.types import ClusterMember
 from nlp.analyzer import Analyzer
-from nlp.base import ClusterMember, PostText
+from nlp.base import PostText
 from nlp.dedup import text_hash
 from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
 from nlp.topics import PrototypeScorer, TopicModel, train_head

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nlp.base import ClusterMember
+from dangol.core.types import ClusterMember
 from nlp.dedup import DedupItem, Written, cluster_keys, normalize_text, regroup, text_hash
 from tests.nlp.semantic_fakes import HashingEncoder
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nlp.base import ClusterMember
+from dangol.core.types import ClusterMember
 from nlp.dedup import DedupItem, cluster_keys
 
 TEXT = "Ordered two flat whites through delivery at 8:10 and they showed up cold at 9:30"

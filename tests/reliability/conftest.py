@@ -15,7 +15,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from nlp.base import ClusterMember, PostText, Understanding
+from dangol.core.types import ClusterMember
+from nlp.base import PostText, Understanding
 from storage.models import Analysis, Post
 from tests.conftest import REPO
 
