@@ -36,7 +36,10 @@ def render(ctx: Ctx, actor: Staff) -> None:
     left, right = st.columns([3, 2])
     with left:
         _post(view)
-        _reply(ctx, actor, view)
+        if allowed(actor, "queue.reply"):
+            _reply(ctx, actor, view)
+        else:
+            _replies_so_far(view)
         _notes(ctx, actor, view)
     with right:
         _analysis(view)
@@ -64,22 +67,25 @@ def _summary(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         st.warning(f"🔒 Someone else is working on this: {md(holder.display_name or holder.username)}")
     elif holder is not None:
         st.caption("You are working on this item.")
-    if not allowed(actor, "queue.claim"):
-        st.info(f"Queue actions are refused for your role ({md(actor.role)}): you can read this item only.")
+    # Only the buttons the role may use: a button that is then refused teaches people to distrust them.
+    can_claim, can_close = allowed(actor, "queue.claim"), allowed(actor, "queue.close")
+    if not (can_claim or can_close):
+        st.info(f"Queue actions are not part of your role ({md(actor.role)}): you can read this item only.")
+        return
     cols = st.columns(4)
-    if holder is None and cols[0].button("Claim", key="claim"):
+    if can_claim and holder is None and cols[0].button("Claim", key="claim"):
         from responder.assignment import claim
 
         act(ctx, "queue.claim", lambda s, a: claim(item.id, actor=a, session=s), "Claimed")  # type: ignore[arg-type]
-    if holder is not None and holder.id == actor.id and cols[0].button("Release", key="release"):
+    if can_claim and holder is not None and holder.id == actor.id and cols[0].button("Release", key="release"):
         from responder.assignment import release
 
         act(ctx, "queue.claim", lambda s, a: release(item.id, actor=a, session=s), "Released")  # type: ignore[arg-type]
-    if cols[1].button("Close", key="close_item"):
+    if can_close and cols[1].button("Close", key="close_item"):
         from responder.queue import close
 
         act(ctx, "queue.close", lambda s, a: close(item.id, actor=a, session=s), "Closed")  # type: ignore[arg-type]
-    if cols[2].button("Close as spam", key="spam_item"):
+    if can_close and cols[2].button("Close as spam", key="spam_item"):
         from responder.queue import mark_spam
 
         act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
@@ -208,13 +214,20 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         st.caption(f"corrected {md(fb.kind)}: {md(fb.old_value)} → {md(fb.new_value)}")
 
 
-def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
+def _replies_so_far(view: ItemContext) -> None:
+    """The replies drafted or sent on the item, with their status and any reviewer's comment."""
     st.subheader("Reply")
     for reply in view.replies:
         st.caption(f"reply #{reply.id} · {md(reply.status)}" + (" · dry run" if reply.dry_run else ""))
         st.text(reply.text)
         if reply.review_comment:
             st.caption(f"reviewer: {md(reply.review_comment)}")
+    if not view.replies:
+        st.caption("No reply yet.")
+
+
+def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
+    _replies_so_far(view)
     key = f"reply_text_{view.item.id}"
     suggestions = _suggestions(ctx, view.item.id)  # type: ignore[arg-type]
     if suggestions:

@@ -313,3 +313,18 @@ def test_a_role_that_may_view_customers_sees_the_affected_ones(dashboard_db, mon
         at = app_as(dashboard_db, user, monkeypatch, page="Topics")
         at.selectbox(key="topic_pick").select("quality").run()
         assert ("Affected known customers" in shown(at.caption)) is sees, user
+
+
+def test_the_item_page_offers_only_the_actions_the_role_may_take(dashboard_db, monkeypatch) -> None:
+    item = dashboard_db.items["complaint"]
+    actions = {"Claim", "Release", "Close", "Close as spam", "Use this suggestion"}
+    agent = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item)
+    assert {"Claim", "Close", "Close as spam"} <= {b.label for b in agent.button}
+    assert any(b.label.startswith("Send") for b in agent.button)
+    for reader in ("reviewer1", "product1"):
+        at = app_as(dashboard_db, reader, monkeypatch, page="Item", item_id=item)
+        assert not at.exception
+        labels = {b.label for b in at.button}
+        assert not labels & actions and not any(label.startswith("Send") for label in labels), (reader, labels)
+        assert "Your reply" not in {t.label for t in at.text_area}, reader  # notes yes (reviewers), replies no
+        assert any("you can read this item only" in m for m in shown(at.info)), reader
