@@ -46,8 +46,9 @@ COSTS = {"commentThreads": 1, "comments": 1, "search": 100}
 DEFAULT_DAILY_UNITS = 10_000
 # 403 reasons that say the key (or its project) may not use the API.
 AUTH_REASONS = {"keyInvalid", "keyExpired", "accessNotConfigured", "ipRefererBlocked", "forbidden"}
-# Answers that skip one video (or the channel) and let the run go on with the others.
-SKIP_REASONS = {"commentsDisabled", "videoNotFound", "channelNotFound"}
+# Answers that skip one video (or the channel, or a thread's replies) and let the run go on with
+# the others; so does any 404 (a video, channel or thread deleted since it was listed).
+SKIP_REASONS = {"commentsDisabled", "videoNotFound", "channelNotFound", "commentNotFound"}
 THREAD_KINDS = ("youtube#commentThreadListResponse", "youtube#commentListResponse")
 
 
@@ -318,6 +319,8 @@ class YouTubeCollector:
                 thread_id, token, video = pending[0]
                 units.take(COSTS["comments"])
                 answer = self._replies(thread_id, token)
+                if answer.skipped:
+                    log.warning("YouTube %s: replies of thread %s skipped (%s)", key, thread_id, answer.skipped)
                 posts, dead = parse_youtube(answer.body, video_id=video) if not answer.skipped else ([], [])
                 following = _next_token(answer.body)
                 if following and not answer.skipped:
@@ -425,8 +428,8 @@ class YouTubeCollector:
                 ) from exc
             if status == 429 or error.reason in ("rateLimitExceeded", "userRateLimitExceeded"):
                 raise ratelimit.rate_limited("youtube", None) from exc
-            if skip and error.reason in SKIP_REASONS:
-                return _Answer(skipped=error.reason)
+            if skip and (error.reason in SKIP_REASONS or status == 404):
+                return _Answer(skipped=error.reason or "HTTP 404")
             if status in (401, 403) or error.reason in AUTH_REASONS:
                 raise AuthError(f"YouTube refused the API key for {what} ({text})") from exc
             raise CollectError(f"YouTube {what} failed: {text}") from exc

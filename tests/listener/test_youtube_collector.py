@@ -278,6 +278,29 @@ def test_a_video_with_comments_disabled_is_skipped_and_the_others_read(
     assert "commentsDisabled" in caplog.text
 
 
+def test_replies_of_a_thread_deleted_meanwhile_are_skipped_and_the_queue_goes_on(api: FakeApi) -> None:
+    many = [reply(f"{t}.r{i}", t, "2026-11-26T12:00:00Z") for t in ("A", "B") for i in range(5)]
+    first, second = thread("A", "2026-11-26T10:00:00Z"), thread("B", "2026-11-26T09:00:00Z")
+    first["snippet"]["totalReplyCount"] = second["snippet"]["totalReplyCount"] = 6
+    first["replies"], second["replies"] = {"comments": many[:5]}, {"comments": many[5:]}
+    api.add("GET", THREADS, page(first, second))
+
+    def answer(seen: Seen) -> Reply:
+        if seen.query["parentId"] == ["A"]:
+            return error(404, "commentNotFound", "youtube.comment", "The comment cannot be found")
+        return Reply(body={"items": [*many[5:], reply("B.r5", "B", "2026-11-26T13:00:00Z")]})
+
+    api.add("GET", COMMENTS, answer)
+    pages = list(youtube(api, video_ids=["v1"]).fetch({}))
+    # Threads with more replies than embedded leave them to comments.list (which returns them all).
+    assert [[p.external_id for p in page_.posts] for page_ in pages] == [
+        ["A", "B"],
+        [],
+        ["B.r0", "B.r1", "B.r2", "B.r3", "B.r4", "B.r5"],
+    ]
+    assert "pending" not in pages[-1].cursor["video:v1"]
+
+
 def test_other_errors_are_auth_collect_or_rate_limit_errors_without_the_key(api: FakeApi) -> None:
     api.add("GET", THREADS, Reply(403, (YT / "error_permission_resp.json").read_bytes()))
     with pytest.raises(AuthError, match="SERVICE_UNAVAILABLE") as auth:
