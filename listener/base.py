@@ -22,6 +22,8 @@ PARSERS = {
     "bluesky": "listener.bluesky:parse_bluesky",
     "rss": "listener.rss:parse_rss",
     "naver": "listener.naver:parse_naver",
+    "youtube": "listener.youtube:parse_youtube",
+    "appstore": "listener.appstore:parse_appstore",
 }
 
 
@@ -85,6 +87,8 @@ collectors = Registry(
         "bluesky": "listener.bluesky:BlueskyCollector",
         "rss": "listener.rss:RssCollector",
         "naver": "listener.naver:NaverCollector",
+        "youtube": "listener.youtube:YouTubeCollector",
+        "appstore": "listener.appstore:AppStoreCollector",
         "replay": "listener.replay:ReplayCollector",
     },
     group="dangol.collectors",

@@ -358,6 +358,11 @@ def compile_naver(ast: Node) -> str | None:
     return _compile(ast, _NAVER)[0]
 
 
+def compile_youtube(ast: Node) -> str | None:
+    """YouTube `search.list` `q`: like Naver's, words, "phrases", -exclusion and `|` between alternatives."""
+    return _compile(ast, _NAVER)[0]
+
+
 def positive_terms(ast: Node) -> list[str]:
     """Words and phrases the query requires or offers (not under NOT), for platforms with plain search."""
     if isinstance(ast, Term):

@@ -32,6 +32,8 @@ class Platform(StrEnum):
     bluesky = "bluesky"
     rss = "rss"
     naver = "naver"
+    youtube = "youtube"
+    appstore = "appstore"
 
 
 def register(app: typer.Typer) -> None:

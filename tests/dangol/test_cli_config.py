@@ -46,6 +46,40 @@ colour = "red"
     assert "sources.d.colour: unknown key" in out
 
 
+def test_config_check_covers_youtube_and_app_store_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DANGOL_SOURCES__YT__API_KEY", raising=False)
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        """
+[sources.yt]
+use = "youtube"
+channel_id = "UCabc"
+
+[sources.yt_bad]
+use = "youtube"
+enabled = false
+daily_unit_limit = 0
+search_max_videos = 51
+
+[sources.apps]
+use = "appstore"
+apps = ["1234567"]
+countries = ["KR"]
+
+[sources.apps_none]
+use = "appstore"
+enabled = false
+""",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["config", "check", str(config)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "DANGOL_SOURCES__YT__API_KEY" in out
+    assert "sources.yt_bad.daily_unit_limit" in out and "sources.yt_bad.search_max_videos" in out
+    assert "two lower-case letters" in out and "sources.apps_none.apps" in out
+
+
 def test_config_check_reports_unknown_top_level_table(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("[databse]\nurl = 'sqlite://'\n", encoding="utf-8")

@@ -59,6 +59,28 @@ def test_parse_reads_korean_naver_results(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("platform", "fixture", "first_text", "counts"),
+    [
+        ("youtube", "youtube/comment_threads_by_video_paged_1.json", "Google.com", {"posts": 5, "dead_letters": 0}),
+        (
+            "appstore",
+            "appstore/synthetic_reviews_with_app_entry.json",
+            "결제가 안 돼요",
+            {"posts": 2, "dead_letters": 0},
+        ),
+    ],
+)
+def test_parse_reads_youtube_comments_and_app_store_reviews(
+    platform: str, fixture: str, first_text: str, counts: dict[str, int]
+) -> None:
+    result = runner.invoke(app, ["listen", "parse", "-p", platform, str(FIXTURES / fixture)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0]["platform"] == platform and lines[0]["text"].startswith(first_text)
+    assert lines[-1] == counts
+
+
+@pytest.mark.parametrize(
     ("platform", "content", "message"),
     [
         ("x", b'{"data": [', "response is not valid JSON"),

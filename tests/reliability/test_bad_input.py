@@ -32,6 +32,8 @@ BODIES: dict[str, bytes] = {
     "bluesky": _bluesky(),
     "naver": (FIXTURES / "naver" / "synthetic_blog.json").read_bytes(),
     "rss": (REPO / "dangol" / "demo_data" / "rss" / "page-0001.xml").read_bytes(),  # no recorded RSS is vendored
+    "youtube": (FIXTURES / "youtube" / "comment_threads_by_video_paged_1.json").read_bytes(),
+    "appstore": (FIXTURES / "appstore" / "synthetic_reviews_with_app_entry.json").read_bytes(),
 }
 
 NASTY = st.one_of(
