@@ -23,7 +23,7 @@ from sqlmodel import Session
 from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
-from dangol.core.types import AuthorIn, Billing, Page, utcnow
+from dangol.core.types import AuthorIn, Billing, Page, engagement, utcnow
 from dangol.training_record import record_training
 from storage import analyses, customers, feedback, ingest, sources
 from storage import topics as topic_store
@@ -321,7 +321,7 @@ def _analyze_batch(
             created_at=c.post.created_at,  # type: ignore[arg-type]
             lang_hint=c.post.lang_hint,
             followers=c.author.followers,
-            engagement=sum(v for v in c.post.metrics.values() if isinstance(v, int)),
+            engagement=engagement(c.post.metrics),
             customer_tier=tiers.get(c.author.id),  # type: ignore[arg-type]
             is_retweet=c.post.is_retweet,
             is_quote=c.post.is_quote,

@@ -304,6 +304,13 @@ def _compile(node: Node, dialect: _Dialect) -> _Compiled:
         parts = [_nested(child, dialect) for child in node.children]
         texts = [text for text, _ in parts if text is not None]
         exact = all(exact for _, exact in parts) and len(texts) == len(parts)
+        kept_positive = any(
+            text is not None and not isinstance(child, Not)
+            for child, (text, _) in zip(node.children, parts, strict=True)
+        )
+        if not exact and not kept_positive:
+            # Only exclusions left ("-cold" of `(a OR b) -cold`): a search for almost everything.
+            return None, False
         return (dialect.and_.join(texts) if texts else None), exact
     parts = [_nested(child, dialect) for child in node.children]
     if dialect.or_ is None or any(text is None for text, _ in parts):

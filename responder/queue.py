@@ -20,7 +20,7 @@ from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import Settings
-from dangol.core.types import utcnow
+from dangol.core.types import engagement, utcnow
 from responder import routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
@@ -268,7 +268,7 @@ def _add_to_cluster_risk(item: QueueItem, analysis: Analysis) -> float:
 
 def _reach(post: Post, author: Author | None) -> int:
     metrics = post.metrics if isinstance(post.metrics, dict) else {}
-    return (author.followers or 0 if author else 0) + sum(v for v in metrics.values() if isinstance(v, int))
+    return (author.followers or 0 if author else 0) + engagement(metrics)
 
 
 def _should_lead(post: Post, author: Author, item: QueueItem, *, session: Session) -> bool:

@@ -116,7 +116,17 @@ class PostIn:
     @property
     def engagement(self) -> int:
         """Likes, reposts, replies and quotes added up: a rough measure of reach beyond followers."""
-        return sum(v for v in self.metrics.values() if isinstance(v, int))
+        return engagement(self.metrics)
+
+
+# Metrics that describe a post rather than count people who reacted to it: a 5-star rating is no
+# reach (and would make praise outrank a 1-star complaint).
+NOT_ENGAGEMENT = frozenset({"rating"})
+
+
+def engagement(metrics: dict[str, Any]) -> int:
+    """The counts of people reacting to a post (likes, reposts, replies, quotes…) added up."""
+    return sum(v for k, v in metrics.items() if isinstance(v, int) and k not in NOT_ENGAGEMENT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,3 +192,14 @@ def test_compiled_x_query_means_the_same_as_the_original(word: str) -> None:
 )
 def test_or_queries_split_into_branches_for_platforms_without_or(query: str, branches: list[str] | None) -> None:
     assert compile_each(parse_query(query), compile_bluesky) == branches
+
+
+def test_a_platform_without_parentheses_never_searches_for_the_exclusions_alone() -> None:
+    # `(a OR b) -cold` cannot be grouped on Naver or YouTube; dropping the group left "-cold", a
+    # search for nearly every post. The query is refused instead (the local filter cannot save it).
+    from listener.query import compile_naver, compile_youtube
+
+    for compiler in (compile_naver, compile_youtube):
+        assert compiler(parse_query('("maru coffee" OR 마루커피) -cold')) is None
+        assert compiler(parse_query("maru (a OR b) -cold")) == "maru -cold"  # still narrowed by "maru"
+        assert compiler(parse_query("maru -cold")) == "maru -cold"
