@@ -68,7 +68,7 @@ class ItemContext:
     notes: list[Note]
     replies: list[Reply]
     assignee: Staff | None = None
-    note_authors: dict[int, str] = field(default_factory=dict)  # staff id → username, for the notes
+    note_authors: dict[int, str] = field(default_factory=dict)  # staff id → username, for notes and corrections
     feedback: list[LabelFeedback] = field(default_factory=list)  # staff label corrections of the post
 
 
@@ -137,7 +137,9 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
     item, post, author, customer = item_people(item_id, session=session)
     history = item_history(author, customer, session=session)
     notes = notes_on_item(item.id, session=session)
-    names = usernames({n.staff_id for n in notes if n.staff_id is not None}, session=session)
+    feedback = corrections_of_post(session=session, post_id=post.id)
+    staff_ids = {n.staff_id for n in notes} | {f.staff_id for f in feedback}
+    names = usernames({i for i in staff_ids if i is not None}, session=session)
     return ItemContext(
         item=item,
         post=post,
@@ -149,5 +151,5 @@ def item_context(item_id: int, *, session: Session) -> ItemContext:
         replies=replies_to_item(item.id, session=session),
         assignee=session.get(Staff, item.assignee_id) if item.assignee_id else None,
         note_authors=names,
-        feedback=corrections_of_post(session=session, post_id=post.id),
+        feedback=feedback,
     )

@@ -119,6 +119,12 @@ def _analysis(view: ItemContext) -> None:
         f"intent **{md(analysis.intent)}** · sentiment **{md(analysis.sentiment)}** · "
         f"topic **{md(analysis.primary_topic)}** · language {md(analysis.language)} · risk **{analysis.risk:.2f}**"
     )
+    # Staff corrections are the labels in force (reports, feeds and retraining read them): every
+    # role sees them here, with who made them.
+    for fb in view.feedback:
+        who = view.note_authors.get(fb.staff_id or 0, "a former staff member")
+        when = f" on {fb.created_at:%Y-%m-%d}" if fb.created_at else ""
+        st.caption(f"✎ {md(fb.kind)} corrected to **{md(fb.new_value)}** (was {md(fb.old_value)}) by {md(who)}{when}")
     if analysis.sentiment_probs:
         probs = pd.DataFrame({"probability": analysis.sentiment_probs}).rename_axis("sentiment")
         st.bar_chart(probs, horizontal=True, height=140)
@@ -210,8 +216,6 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
                     )
 
             act(ctx, "queue.label", save, "Correction saved")
-    for fb in view.feedback:
-        st.caption(f"corrected {md(fb.kind)}: {md(fb.old_value)} → {md(fb.new_value)}")
 
 
 def _replies_so_far(view: ItemContext) -> None:

@@ -132,6 +132,11 @@ def test_label_correction_is_stored_as_feedback(dashboard_db, monkeypatch) -> No
     with Session(dashboard_db.engine) as session:
         assert len(session.exec(select(LabelFeedback)).all()) == 1
     assert len(audited_label_corrections(dashboard_db)) == 1
+    # Every role sees the correction in force under "Why it is here", and who made it.
+    for reader in ("reviewer1", "product1"):
+        seen = app_as(dashboard_db, reader, monkeypatch, page="Item", item_id=dashboard_db.items["question"])
+        notes = [c for c in shown(seen.caption) if "corrected to" in c]
+        assert notes and "sentiment corrected to positive (was neutral) by agent1" in notes[0].replace("*", ""), notes
 
 
 def audited_label_corrections(db) -> list[tuple[str, dict, dict]]:
