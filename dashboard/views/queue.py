@@ -91,9 +91,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     """The queue page."""
     st.header("Queue")
     if not allowed(actor, "queue.claim"):
-        st.info(
-            f"Read-only: queue actions are refused for your role ({md(actor.role)}); the server checks every click."
-        )
+        st.info(f"Read-only: queue actions are not part of your role ({md(actor.role)}).")
     filters = filters_form(ctx, actor)
     size = ctx.settings.dashboard.page_size
     number = int(st.session_state.get("queue_page", 1))
@@ -104,8 +102,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     for row in rows:
         _row(row, actor, now)
     _pager(page)
-    if rows:
-        # Shown to every role that sees the queue: the server refuses roles without queue.bulk.
+    if rows and allowed(actor, "queue.bulk"):  # the server checks again on every click
         bulk_form(ctx, actor, rows)
 
 
@@ -119,7 +116,8 @@ def _page(
 
 def _row(row: QueueRow, actor: Staff, now: datetime) -> None:
     with st.container(border=True):
-        top = st.columns([1, 2, 2, 2, 2, 1])
+        # The open button's column fits "Open #12345" down to a 1,024-pixel window.
+        top = st.columns([1, 2, 2, 2, 2, 1.7])
         top[0].markdown(f"**P{row.priority}**")
         top[1].markdown(f"{md(row.status)} · {md(row.team)}")
         top[2].markdown(f"⏱ {md(countdown(row.due_at, row.sla_breached, now))}")
@@ -159,10 +157,14 @@ def _pager(page: QueuePage) -> None:
 BULK_ACTIONS = {"Assign to…": "assign", "Close as spam": "mark_spam", "Close": "close", "Add tag": "add_tag"}
 
 
-def bulk_form(ctx: Ctx, actor: Staff, rows: list[QueueRow]) -> None:
-    """Bulk assign, close as spam, close or tag the chosen items of this page."""
-    from responder.queue import bulk
+PENDING = "bulk_pending"
 
+
+def bulk_form(ctx: Ctx, actor: Staff, rows: list[QueueRow]) -> None:
+    """Bulk assign, close as spam, close or tag the chosen items of this page, confirmed with the count."""
+    if st.session_state.get(PENDING):
+        _confirm_bulk(ctx)
+        return
     options = {f"#{r.item_id} @{r.handle}: {short(r.snippet, 60)}": r.item_id for r in rows}
     staff = read(ctx, lambda s: _staff(s))
     with st.form("bulk"):
@@ -186,6 +188,26 @@ def bulk_form(ctx: Ctx, actor: Staff, rows: list[QueueRow]) -> None:
             st.warning("Type the tag to add.")
             return
         kwargs["tag"] = tag.strip()
+
+    # Nothing changes yet: the next run asks "Close 3 items?" with the count, and only that click acts.
+    st.session_state[PENDING] = {"ids": ids, "action": action, "kwargs": kwargs}
+    st.rerun()
+
+
+def _confirm_bulk(ctx: Ctx) -> None:
+    from responder.queue import bulk
+
+    pending = st.session_state[PENDING]
+    ids, action, kwargs = pending["ids"], pending["action"], pending["kwargs"]
+    items = "item" if len(ids) == 1 else "items"
+    st.warning(f"{md(action)} {len(ids)} {items}: " + ", ".join(f"#{i}" for i in ids) + "?")
+    cols = st.columns(2)
+    if cols[1].button("Cancel", key="bulk_cancel"):
+        del st.session_state[PENDING]
+        st.rerun()
+    if not cols[0].button(f"Confirm: {action.rstrip('…')} {len(ids)} {items}", key="bulk_confirm", type="primary"):
+        return
+    del st.session_state[PENDING]
 
     def run(session: object, who: Staff) -> object:
         result = bulk(ids, BULK_ACTIONS[action], actor=who, session=session, **kwargs)  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ def open_item(page: Page, item_id: int) -> None:
     expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
 
 
-def test_agent_replies_markup_stays_inert_and_product_user_is_refused(served, request) -> None:
+def test_agent_replies_markup_stays_inert_and_product_user_is_offered_no_actions(served, request) -> None:
     url, db = served
     dialogs: list[str] = []
     with sync_playwright() as p:
@@ -139,11 +139,11 @@ def _markup_is_inert(page: Page, db: DashboardDb) -> None:
 
 def _product_is_refused(page: Page, url: str, db: DashboardDb) -> None:
     log_in(page, url, "product1")
-    expect(
-        page.get_by_text("Read-only: queue actions are refused for your role (product)", exact=False)
-    ).to_be_visible()
+    read_only = page.get_by_text("Read-only: queue actions are not part of your role (product)", exact=False)
+    expect(read_only).to_be_visible()
+    expect(page.get_by_role("button", name="Apply to chosen items")).to_have_count(0)
     open_item(page, db.items["question"])
-    page.get_by_role("button", name="Claim").click()
-    expect(page.get_by_text("Refused: role 'product' may not claim", exact=False)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("you can read this item only", exact=False)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("button", name="Claim")).to_have_count(0)
     with Session(db.engine) as session:
         assert session.get(QueueItem, db.items["question"]).assignee_id is None

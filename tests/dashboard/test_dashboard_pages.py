@@ -88,6 +88,11 @@ def test_agent_bulk_closes_an_item_as_spam_and_it_is_audited(dashboard_db, monke
     at.multiselect(key="bulk_items").select(option)
     at.selectbox(key="bulk_action").select("Close as spam")
     at = button(at, "Apply to chosen items").click().run()
+    # Nothing happens before the count is confirmed.
+    assert any(f"Close as spam 1 item: #{dashboard_db.items['xss']}?" in w for w in shown(at.warning))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, dashboard_db.items["xss"]).status == "new"
+    at = button(at, "Confirm: Close as spam 1 item").click().run()
     assert any("done for 1 item" in s for s in shown(at.success))
     with Session(dashboard_db.engine) as session:
         assert session.get(QueueItem, dashboard_db.items["xss"]).status == "spam"
