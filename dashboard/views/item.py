@@ -69,26 +69,66 @@ def _summary(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         st.caption("You are working on this item.")
     # Only the buttons the role may use: a button that is then refused teaches people to distrust them.
     can_claim, can_close = allowed(actor, "queue.claim"), allowed(actor, "queue.close")
-    if not (can_claim or can_close):
-        st.info(f"Queue actions are not part of your role ({md(actor.role)}): you can read this item only.")
-        return
-    cols = st.columns(4)
-    if can_claim and holder is None and cols[0].button("Claim", key="claim"):
+    # A row that wraps: each button as wide as its label and shortcut hint, at any window width.
+    bar = st.container(horizontal=True, wrap=True)
+    if can_claim and holder is None and bar.button("Claim", key="claim", shortcut="Alt+A"):
         from responder.assignment import claim
 
         act(ctx, "queue.claim", lambda s, a: claim(item.id, actor=a, session=s), "Claimed")  # type: ignore[arg-type]
-    if can_claim and holder is not None and holder.id == actor.id and cols[0].button("Release", key="release"):
+    if can_claim and holder is not None and holder.id == actor.id and bar.button("Release", key="release"):
         from responder.assignment import release
 
         act(ctx, "queue.claim", lambda s, a: release(item.id, actor=a, session=s), "Released")  # type: ignore[arg-type]
-    if can_close and cols[1].button("Close", key="close_item"):
+    if can_close and bar.button("Close", key="close_item", shortcut="Alt+X"):
         from responder.queue import close
 
         act(ctx, "queue.close", lambda s, a: close(item.id, actor=a, session=s), "Closed")  # type: ignore[arg-type]
-    if can_close and cols[2].button("Close as spam", key="spam_item"):
+    if can_close and bar.button("Close as spam", key="spam_item"):
         from responder.queue import mark_spam
 
         act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
+    if bar.button(
+        "Next item", key="next_item", shortcut="Alt+N", help="The most urgent open item: yours, then unassigned"
+    ):
+        _open_next(ctx, actor, item.id)  # type: ignore[arg-type]
+    with bar.popover("Shortcuts"):
+        st.markdown(SHORTCUTS_HELP)
+    if not (can_claim or can_close):
+        st.info(f"Queue actions are not part of your role ({md(actor.role)}): you can read this item only.")
+
+
+SHORTCUTS_HELP = """\
+| keys | what |
+|---|---|
+| Alt+N | next item (yours first, then unassigned) |
+| Alt+A | claim this item |
+| Ctrl+Enter (⌘+Enter) | send the reply |
+| Alt+X | close this item |
+"""
+
+
+def _open_next(ctx: Ctx, actor: Staff, current: int) -> None:
+    """Open the most urgent open item other than this one: the actor's own, else an unassigned one."""
+    from dashboard.navigation import open_item
+    from responder.queue import QueueFilters, list_queue
+    from responder.statuses import OPEN_STATUSES
+
+    def pick(session: Any) -> int | None:
+        for filters in (
+            QueueFilters(status=OPEN_STATUSES, assignee_id=actor.id),
+            QueueFilters(status=OPEN_STATUSES, unassigned=True),
+        ):
+            found = [i.id for i in list_queue(filters, session=session, page_size=2).items if i.id != current]
+            if found:
+                return found[0]
+        return None
+
+    next_id = read(ctx, pick)
+    if next_id is None:
+        st.info("No other open item is yours or unassigned.")
+        return
+    open_item(next_id)
+    st.rerun()
 
 
 def _post(view: ItemContext) -> None:
@@ -259,7 +299,7 @@ def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     if reasons:
         st.caption("Needs approval: " + md("; ".join(reasons)))
     label = "Send for approval" if reasons else ("Send" if ctx.settings.responder.send else "Send (dry-run)")
-    if st.button(label, key="send_reply", type="primary"):
+    if st.button(label, key="send_reply", type="primary", shortcut="Mod+Enter"):
         if not text.strip():
             st.warning("Write or pick a reply first.")
             return

@@ -338,3 +338,16 @@ def test_the_item_page_offers_only_the_actions_the_role_may_take(dashboard_db, m
         assert not labels & actions and not any(label.startswith("Send") for label in labels), (reader, labels)
         assert "Your reply" not in {t.label for t in at.text_area}, reader  # notes yes (reviewers), replies no
         assert any("you can read this item only" in m for m in shown(at.info)), reader
+
+
+def test_next_item_opens_the_most_urgent_other_open_item(dashboard_db, monkeypatch) -> None:
+    current = dashboard_db.items["complaint"]
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=current)
+    at = button(at, "Next item").click().run()
+    assert not at.exception
+    opened = at.session_state["item_id"]
+    assert opened != current
+    with Session(dashboard_db.engine) as session:
+        others = session.exec(select(QueueItem).where(QueueItem.id != current)).all()
+        best = min((i for i in others if i.assignee_id is None), key=lambda i: (i.priority, i.created_at, i.id))
+    assert opened == best.id
