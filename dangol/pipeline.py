@@ -327,6 +327,7 @@ def _analyze_batch(
             is_quote=c.post.is_quote,
             referenced_id=c.post.referenced_id,
             external_id=c.post.external_id,
+            rating=star_rating(c.post.metrics),
         )
         for c in claimed
     ]
@@ -340,6 +341,12 @@ def _analyze_batch(
         saved.append((result.post_id, values, result.embedding))
     analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
+
+
+def star_rating(metrics: Any) -> int | None:
+    """A review's 1–5 star rating from its metrics (None when it has none)."""
+    rating = metrics.get("rating") if isinstance(metrics, dict) else None
+    return rating if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5 else None
 
 
 def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:

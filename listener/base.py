@@ -24,6 +24,7 @@ PARSERS = {
     "naver": "listener.naver:parse_naver",
     "youtube": "listener.youtube:parse_youtube",
     "appstore": "listener.appstore:parse_appstore",
+    "googleplay": "listener.googleplay:parse_googleplay",
 }
 
 
@@ -89,6 +90,7 @@ collectors = Registry(
         "naver": "listener.naver:NaverCollector",
         "youtube": "listener.youtube:YouTubeCollector",
         "appstore": "listener.appstore:AppStoreCollector",
+        "googleplay": "listener.googleplay:GooglePlayCollector",
         "replay": "listener.replay:ReplayCollector",
     },
     group="dangol.collectors",

@@ -21,7 +21,7 @@ from listener.base import parser_for
 from listener.query import matches, parse_query
 from listener.x import billed_in_body, worst_page_objects
 
-Platform = Literal["x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "appstore"]
+Platform = Literal["x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "appstore", "googleplay"]
 
 
 class ReplayOptions(Options):

@@ -21,6 +21,7 @@ from nlp.base import PostText, Understanding, analysis_text
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.cache import CachedEncoder
 from nlp.intent import IntentModel, complaint_sentiment
+from nlp.rating import with_rating
 from nlp.risk import score_risk
 from nlp.topics import DEFAULT_HEAD_PATH, FewShotHead, PrototypeScorer, TopicModel
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANALYZER_VERSION = "2"  # 2: intent, and complaints read negative
+ANALYZER_VERSION = "3"  # 2: intent, and complaints read negative; 3: star ratings mixed into sentiment
 LanguageDetector = Callable[[list[str], list[str | None]], list[str]]
 
 
@@ -132,7 +133,9 @@ class Analyzer:
         texts = [analysis_text(p.text) for p in posts]
         languages = self.detect_languages(texts, [p.lang_hint for p in posts])
         embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
-        sentiments = self.sentiment.predict(texts, embeddings, languages)
+        # The text model's probabilities, then a review's star rating as a prior (nlp.rating).
+        read = self.sentiment.predict(texts, embeddings, languages)
+        sentiments = [with_rating(probs, p.rating) for probs, p in zip(read, posts, strict=True)]
         topic_results = self.topics.classify(texts, embeddings, languages)
         intents = self.intents.classify(texts, embeddings, sentiments, [applied for applied, _ in topic_results])
         items = [

@@ -80,6 +80,8 @@ class PostText:
     is_quote: bool = False
     referenced_id: str | None = None
     external_id: str = ""
+    # A review's star rating (1–5, `metrics["rating"]`), mixed into its sentiment (nlp.rating).
+    rating: int | None = None
 
 
 @dataclass(slots=True)

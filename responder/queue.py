@@ -35,10 +35,12 @@ from storage.queue import (
     SORTS,
     Cursor,
     QueueFilters,
+    answered_by_brand,
     copy_labels,
     hold_due_snoozed,
     item_in_thread,
     items_by_cluster,
+    items_on_posts,
     queue_page,
     take_routing_turn,
 )
@@ -184,6 +186,8 @@ class _Batch:
     posts: dict[int, tuple[Post, Author]]
     customers: dict[int, Customer]
     clusters: dict[str, QueueItem]
+    # Items already on the batch's posts (newest per post): a post analyzed again after an edit.
+    on_posts: dict[int, QueueItem] = field(default_factory=dict)
     created: list[tuple[QueueItem, routing.Decision]] = field(default_factory=list)
 
     @classmethod
@@ -191,10 +195,14 @@ class _Batch:
         posts = posts_with_authors([a.post_id for a in batch], session=session)
         authors = sorted({author.id or 0 for _, author in posts.values()})
         keys = [a.cluster_key for a in batch if a.cluster_key]
+        on_posts: dict[int, QueueItem] = {}
+        for item in items_on_posts([a.post_id for a in batch], session=session):
+            on_posts.setdefault(item.post_id, item)
         return cls(
             posts=posts,
             customers=linked_customers(authors, session=session),
             clusters=items_by_cluster(keys, session=session),
+            on_posts=on_posts,
         )
 
 
@@ -214,8 +222,19 @@ def _route_one(
         result.skipped += 1
         return
     customer = batch.customers.get(author.id or 0)
+    if (item := batch.on_posts.get(post.id or 0)) is not None:
+        # The post already has an item: an edited review, analyzed again (storage.ingest.update_edited).
+        # The customer has said something new: its item takes the new labels and is reopened.
+        copy_labels(item, post, analysis)
+        _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
+        return
     if (post.reply_to_id or post.thread_id) and (item := item_in_thread(post, session=session)) is not None:
         _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
+        return
+    if answered_by_brand(post, session=session):
+        # Already answered by the brand from its own account (a developer's answer to a store
+        # review, read with it): nothing is left to respond to.
+        result.skipped += 1
         return
     decision = routing.decide(rules, _facts(post, author, analysis, customer))
     spam = analysis.is_spam and decision.close_as_spam
@@ -324,7 +343,8 @@ def _new_item(
 def _customer_wrote_again(
     item: QueueItem, post: Post, result: RouteResult, *, session: Session, settings: Settings, now: datetime
 ) -> None:
-    """A new post in the thread by the same customer: reopen a replied/closed item, restart a paused clock."""
+    """A new post in the thread by the same customer, or its post edited: reopen a replied/closed
+    item, restart a paused clock."""
     before = {"status": item.status, "sla_paused_at": item.sla_paused_at}
     if item.status in ("replied", "closed"):
         item.status = "assigned" if item.assignee_id else "new"

@@ -3,6 +3,9 @@
 `store_page` writes one page and its cursor in the caller's transaction, so a crash between
 pages neither loses nor duplicates a post. Inserts are `ON CONFLICT DO NOTHING` on
 (platform, external_id): re-running a source, or two workers racing, stores each post once.
+Reviews (`EDITABLE_PLATFORMS`) are the exception: their author can edit one, which keeps its id,
+so a review that comes again with another text, title or rating replaces the stored one's text,
+title, metrics and payload and is analyzed again (`analyzed = false`, see `storage.analyses`).
 Posts the platform reports deleted are not stored; if already stored, their text and payload
 are cleared and `deleted_at` is set, and what quotes them too (storage.deletions). Text is made
 storable everywhere: PostgreSQL refuses NUL characters and unpaired surrogates, so both are
@@ -17,9 +20,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlmodel
+from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from dangol.core.types import DeadLetterIn, Page, PostIn, utcnow
 from storage.deletions import clear_deleted
@@ -27,21 +31,28 @@ from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
 from storage.privacy import skip_erased
 
+# Platforms whose records are reviews: one per author and app, which its author may edit (the id
+# stays). Every other platform's post, once stored, is kept as first read.
+EDITABLE_PLATFORMS = frozenset({"appstore", "googleplay"})
+
 
 @dataclass(slots=True)
 class StoreResult:
-    """What one page added: new posts, ones already stored, and records dead-lettered."""
+    """What one page added: new posts, ones already stored (of which `edited` were reviews whose
+    text or rating changed and were updated), and records dead-lettered."""
 
     new_posts: int = 0
     duplicates: int = 0
     dead_letters: int = 0
     deleted: int = 0
+    edited: int = 0
 
     def add(self, other: StoreResult) -> None:
         self.new_posts += other.new_posts
         self.duplicates += other.duplicates
         self.dead_letters += other.dead_letters
         self.deleted += other.deleted
+        self.edited += other.edited
 
 
 def storable(text: str) -> str:
@@ -156,8 +167,11 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     if posts:
         rows = [_post_row(post, source.id, author_ids, now) for post in posts]
         stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        inserted = session.connection().execute(stmt.returning(Post.id), rows).all()  # type: ignore[attr-defined]
+        returning = stmt.returning(Post.platform, Post.external_id)  # type: ignore[attr-defined]
+        inserted = {(platform, external_id) for platform, external_id in session.connection().execute(returning, rows)}
         result.new_posts = len(inserted)
+        stored_before = [row for row in rows if (row["platform"], row["external_id"]) not in inserted]
+        result.edited = update_edited(session, [row for row in stored_before if row["platform"] in EDITABLE_PLATFORMS])
     result.duplicates = len(page.posts) - result.new_posts - sum(1 for p in page.posts if p.deleted)
     for letter in page.dead_letters:
         session.add(
@@ -175,6 +189,38 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     session.add(source)
     session.flush()
     return result
+
+
+def update_edited(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Put the new text, title, metrics and payload of already stored reviews whose text, title or
+    rating changed (an edit), and mark them for analysis again; returns how many changed.
+
+    Only a change the analysis reads counts: a review coming again with only more likes keeps its
+    row (and its analysis). A post cleared as deleted stays cleared. On PostgreSQL the UPDATE waits
+    for a worker that has the post claimed for analysis (`claim_unanalyzed` locks it) and then
+    applies to the row as that worker left it: `analyzed = false` comes after the old text's
+    analysis, so the new text is analyzed once more, never skipped.
+    """
+    changed = 0
+    rating = col(Post.metrics)["rating"].as_integer()
+    for row in rows:
+        new_rating = row["metrics"].get("rating")
+        stmt = (
+            update(Post)
+            .where(
+                col(Post.platform) == row["platform"],
+                col(Post.external_id) == row["external_id"],
+                col(Post.deleted_at).is_(None),
+                or_(
+                    col(Post.text) != row["text"],
+                    col(Post.title).is_distinct_from(row["title"]),
+                    rating.is_distinct_from(new_rating if isinstance(new_rating, int) else None),
+                ),
+            )
+            .values(text=row["text"], title=row["title"], metrics=row["metrics"], raw=row["raw"], analyzed=False)
+        )
+        changed += session.connection().execute(stmt).rowcount
+    return changed
 
 
 def store_page_record_by_record(session: Session, *, source: Source, page: Page) -> StoreResult:

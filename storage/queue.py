@@ -352,6 +352,24 @@ def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
     return session.exec(locked).first()
 
 
+def answered_by_brand(post: Post, *, session: Session) -> bool:
+    """True when one of the brand's own accounts (`Author.is_brand`, kept in step with
+    brand.own_handles by `storage.authors.mark_brand_accounts`) has answered this post: a live post
+    of the same platform replying to it (e.g. the developer's answer to a Google Play review)."""
+    stmt = (
+        select(col(Post.id))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .where(
+            col(Post.platform) == post.platform,
+            col(Post.reply_to_id) == post.external_id,
+            col(Post.deleted_at).is_(None),
+            col(Author.is_brand).is_(True),
+        )
+        .limit(1)
+    )
+    return session.exec(stmt).first() is not None
+
+
 def hold_due_snoozed(*, session: Session, now: datetime) -> list[QueueItem]:
     """Snoozed items whose time has come, locked for this transaction and read afresh.
 

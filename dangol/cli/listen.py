@@ -34,6 +34,7 @@ class Platform(StrEnum):
     naver = "naver"
     youtube = "youtube"
     appstore = "appstore"
+    googleplay = "googleplay"
 
 
 def register(app: typer.Typer) -> None:

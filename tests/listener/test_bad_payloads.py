@@ -79,14 +79,18 @@ def test_naver_bad_postdate_is_refused() -> None:
     assert len(posts) == 1 and dead[0].reason == "field 'postdate' must be YYYYMMDD, got '2026-11-21'"
 
 
-@pytest.mark.parametrize("platform", ["x", "reddit", "mastodon", "bluesky", "naver", "youtube", "appstore"])
+@pytest.mark.parametrize(
+    "platform", ["x", "reddit", "mastodon", "bluesky", "naver", "youtube", "appstore", "googleplay"]
+)
 @pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe\x00", b"[1, 2", "null"])
 def test_unreadable_bodies_become_one_dead_letter(platform: str, body: bytes | str) -> None:
     posts, dead = parser_for(platform)(body)
     assert posts == [] and len(dead) == 1 and dead[0].platform == platform and dead[0].reason
 
 
-@pytest.mark.parametrize("platform", ["x", "reddit", "mastodon", "bluesky", "naver", "youtube", "appstore"])
+@pytest.mark.parametrize(
+    "platform", ["x", "reddit", "mastodon", "bluesky", "naver", "youtube", "appstore", "googleplay"]
+)
 def test_records_of_the_wrong_shape_never_crash(platform: str) -> None:
     shapes: list[Any] = [{"data": [1, None, "x", []]}, [1, None, {}], {"posts": [None, 3]}, {"items": [[], 2]}]
     for shape in shapes:

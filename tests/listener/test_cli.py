@@ -68,6 +68,12 @@ def test_parse_reads_korean_naver_results(tmp_path: Path) -> None:
             "결제가 안 돼요",
             {"posts": 2, "dead_letters": 0},
         ),
+        (
+            "googleplay",
+            "googleplay/synthetic_reviews.json",
+            "Great app but it crashes",
+            {"posts": 4, "dead_letters": 0},
+        ),
     ],
 )
 def test_parse_reads_youtube_comments_and_app_store_reviews(

@@ -61,7 +61,7 @@ def test_understanding_has_every_field_filled(settings: Settings) -> None:
     assert result.text_hash == text_hash(result_text := "I was charged twice and want a refund, my lawyer agrees")
     assert result_text and result.cluster_key == "p:1"
     assert result.intent == "complaint"
-    assert result.model_versions == {"analyzer": "2", "encoder": "fake:hashing", "sentiment": "fake:keywords",
+    assert result.model_versions == {"analyzer": "3", "encoder": "fake:hashing", "sentiment": "fake:keywords",
                                      "topics": "zeroshot"}  # fmt: skip
 
 
@@ -145,3 +145,27 @@ def test_real_analyzer_on_english_demo_posts_and_nsmc_rows(settings: Settings) -
     analyzer.analyze([post(i, t) for i, t in enumerate(texts)], [])
     # Everything besides the single encoder pass must stay cheap next to it.
     assert time.perf_counter() - start < 3 * encode_only + 1.0
+
+
+class PraiseOrKeywordSentiment(KeywordSentiment):
+    """KeywordSentiment, and "love" reads 90% positive."""
+
+    def predict(self, texts: list[str], embeddings: np.ndarray, languages: list[str]) -> list[dict[str, float]]:
+        read = super().predict(texts, embeddings, languages)
+        praise = {"negative": 0.02, "neutral": 0.08, "positive": 0.90}
+        return [praise if "love" in text.lower() else probs for text, probs in zip(texts, read, strict=True)]
+
+
+def test_a_reviews_star_rating_moves_its_sentiment_but_the_text_keeps_its_say(settings: Settings) -> None:
+    analyzer = fake_analyzer(settings)
+    analyzer.sentiment = PraiseOrKeywordSentiment()
+    flat = "I opened the app today"  # read neutral 0.7, positive 0.2, negative 0.1
+    texts = [(flat, None), (flat, 1), (flat, 5), ("Love it, best app ever", 1), ("Love it", 5),
+             ("Great app but it keeps crashing, please fix", 4)]  # fmt: skip
+    posts = [post(i, text, rating=rating, platform="googleplay") for i, (text, rating) in enumerate(texts)]
+    unrated, one_star, five_star, ironic, praise, complaint = analyzer.analyze(posts, [])
+    assert unrated.sentiment == "neutral" and unrated.sentiment_probs["negative"] == pytest.approx(0.1)
+    assert one_star.sentiment != "positive" and one_star.sentiment_probs["negative"] == pytest.approx(0.42)
+    assert five_star.sentiment == "positive"
+    assert ironic.sentiment == "negative" and praise.sentiment == "positive"  # one star is never shown positive
+    assert complaint.sentiment == "negative" and complaint.is_complaint and complaint.intent == "complaint"

@@ -34,6 +34,7 @@ BODIES: dict[str, bytes] = {
     "rss": (REPO / "dangol" / "demo_data" / "rss" / "page-0001.xml").read_bytes(),  # no recorded RSS is vendored
     "youtube": (FIXTURES / "youtube" / "comment_threads_by_video_paged_1.json").read_bytes(),
     "appstore": (FIXTURES / "appstore" / "synthetic_reviews_with_app_entry.json").read_bytes(),
+    "googleplay": (FIXTURES / "googleplay" / "synthetic_reviews.json").read_bytes(),
 }
 
 NASTY = st.one_of(

@@ -314,3 +314,33 @@ def test_the_original_leads_its_cluster_over_an_earlier_small_retweet(session, s
     author = session.get(Author, post.author_id)
     reasons = needs_approval(item, post, author, None, settings)
     assert any("103000 followers" in r for r in reasons)
+
+
+def test_a_review_the_brand_already_answered_is_not_queued(session, settings, seed_post):
+    settings.brand.own_handles = ["googleplay:Maru Coffee"]
+    answered = seed_post("charged twice", platform="googleplay", handle="kim", post={"external_id": "gp:1"})
+    seed_post("sorry, refunded", platform="googleplay", handle="Maru Coffee",
+              post={"external_id": "gp:1:reply", "reply_to_id": "gp:1", "thread_id": "gp:1"})  # fmt: skip
+    seed_post("coupon fails", platform="googleplay", handle="lee", post={"external_id": "gp:2"})
+    # the same words answered by someone who is not the brand, or on another platform, answer nothing
+    seed_post("me too", platform="googleplay", handle="park", is_complaint=False, risk=0.0,
+              post={"external_id": "gp:3", "reply_to_id": "gp:2"})  # fmt: skip
+    result = route_new(session=session, settings=settings, now=NOW)
+    queued = [item.post_id for item in session.exec(select(QueueItem)).all()]
+    assert answered.id not in queued and len(queued) == 1 and result.skipped == 3
+
+
+def test_an_edited_post_analyzed_again_updates_and_reopens_its_item(session, settings, seed_post, make_staff):
+    settings.responder.assignment = "manual"
+    admin = make_staff("ann", role="admin")
+    post = seed_post("delivery was late", platform="appstore", handle="kim")
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    close(item.id, actor=admin, session=session, now=NOW)
+    analysis = session.exec(select(Analysis)).one()
+    analysis.routed, analysis.sentiment, analysis.primary_topic = False, "positive", "app"  # as save_analyses leaves it
+    session.flush()
+    result = route_new(session=session, settings=settings, now=NOW + timedelta(hours=1))
+    [again] = session.exec(select(QueueItem)).all()
+    assert (again.id, again.post_id, again.status, result.reopened) == (item.id, post.id, "new", 1)
+    assert (again.sentiment, again.topic) == ("positive", "app")
