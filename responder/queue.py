@@ -27,6 +27,7 @@ from responder.statuses import check_transition
 from storage import audit
 from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
+from storage.customer_scores import segments_of
 from storage.customers import linked_customers
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.posts import posts_with_authors
@@ -108,7 +109,9 @@ def _is_own(author: Author, settings: Settings) -> bool:
     return settings.brand.is_own(author.platform, author.handle)
 
 
-def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | None) -> routing.Facts:
+def _facts(
+    post: Post, author: Author, analysis: Analysis, customer: Customer | None, segments: tuple[str, ...] = ()
+) -> routing.Facts:
     return routing.Facts(
         text=f"{post.title or ''} {post.text}",
         platform=post.platform,
@@ -120,6 +123,7 @@ def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | 
         followers=author.followers or 0,
         risk=analysis.risk,
         spam=analysis.is_spam,
+        segments=segments,
     )
 
 
@@ -184,6 +188,7 @@ class _Batch:
     posts: dict[int, tuple[Post, Author]]
     customers: dict[int, Customer]
     clusters: dict[str, QueueItem]
+    segments: dict[int, list[str]] = field(default_factory=dict)  # customer id → segment keys
     created: list[tuple[QueueItem, routing.Decision]] = field(default_factory=list)
 
     @classmethod
@@ -191,10 +196,12 @@ class _Batch:
         posts = posts_with_authors([a.post_id for a in batch], session=session)
         authors = sorted({author.id or 0 for _, author in posts.values()})
         keys = [a.cluster_key for a in batch if a.cluster_key]
+        customers = linked_customers(authors, session=session)
         return cls(
             posts=posts,
-            customers=linked_customers(authors, session=session),
+            customers=customers,
             clusters=items_by_cluster(keys, session=session),
+            segments=segments_of([c.id or 0 for c in customers.values()], session=session),
         )
 
 
@@ -217,7 +224,8 @@ def _route_one(
     if (post.reply_to_id or post.thread_id) and (item := item_in_thread(post, session=session)) is not None:
         _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
         return
-    decision = routing.decide(rules, _facts(post, author, analysis, customer))
+    segments = tuple(batch.segments.get(customer.id or 0, ())) if customer is not None else ()
+    decision = routing.decide(rules, _facts(post, author, analysis, customer, segments))
     spam = analysis.is_spam and decision.close_as_spam
     if not spam and (analysis.is_spam or not is_actionable(analysis, customer, settings)):
         result.skipped += 1
