@@ -328,3 +328,28 @@ def test_the_item_page_offers_only_the_actions_the_role_may_take(dashboard_db, m
         assert not labels & actions and not any(label.startswith("Send") for label in labels), (reader, labels)
         assert "Your reply" not in {t.label for t in at.text_area}, reader  # notes yes (reviewers), replies no
         assert any("you can read this item only" in m for m in shown(at.info)), reader
+
+
+def test_customer_scores_segments_and_breakdown_on_the_item_and_customers_pages(dashboard_db, monkeypatch) -> None:
+    from dangol.pipeline import score_customers
+
+    before = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert any("No scores yet" in c for c in shown(before.caption))
+    score_customers(dashboard_db.settings, dashboard_db.engine)
+    item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert not item.exception, item.exception
+    # Hana Kim's complaint is unanswered: at risk; it is negative and recent: a detractor; her first
+    # post is minutes old: a new voice.
+    assert any(m.startswith("Segments: **At risk** · **Detractors** · **New voices**") for m in shown(item.markdown)), (
+        shown(item.markdown)
+    )
+    assert any(c.startswith("Scores computed ") for c in shown(item.caption))
+    table = item.dataframe[-1].value
+    assert list(table["score"]) == ["activity", "mood", "service", "reach", "value"]
+    assert table.loc[table["score"] == "value", "parts"].item().startswith("tier 0.70 × 0.7 = 0.49")
+    assert any("Segment history" in c and "joined At risk" in c for c in shown(item.caption))
+    customers = app_as(dashboard_db, "agent1", monkeypatch, page="Customers")
+    customers.text_input(key="customer_query").input("hana")
+    customers = button(customers, "Search").click().run()
+    assert any(m.startswith("Segments: **At risk**") for m in shown(customers.markdown))
+    assert any(c.startswith("Scores computed ") for c in shown(customers.caption))
