@@ -2,7 +2,7 @@
 
 `run_worker` blocks until SIGINT or SIGTERM, then lets running jobs finish and exits cleanly.
 Several workers may share one database: the periodic jobs (weekly report and its e-mail, alerts,
-feeds, retention, topic training, the deletion re-check) run once per schedule slot across all of
+feeds, retention, topic training, the deletion re-check, customer scores) run once per schedule slot across all of
 them (`once_per_slot`).
 Every job catches and logs its own failure, so one bad run never stops the scheduler. A job
 that loses the database (restarted, failed over, network cut) waits and retries with backoff;
@@ -194,8 +194,9 @@ def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Ca
     each: the weekly report on `reports.weekly_day`/`weekly_time` in the brand's time zone, spike
     alerts every `worker.alerts_every_minutes`, topic feeds every `worker.feeds_every_minutes`, the
     retention purge every `worker.purge_every_hours`, and, unless set to 0, topic-head training
-    every `worker.topics_train_every_hours` and the deletion re-check every
-    `worker.deletion_recheck_every_hours`."""
+    every `worker.topics_train_every_hours`, the deletion re-check every
+    `worker.deletion_recheck_every_hours` and the customer scores and segments every
+    `worker.customer_scores_every_hours`."""
     from reports import jobs as report_jobs
 
     worker = settings.worker
@@ -224,6 +225,10 @@ def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Ca
     if recheck_every:
         trigger = IntervalTrigger(hours=recheck_every)
         jobs.append(("deletion_recheck", trigger, lambda: deletion_recheck_job(settings, engine)))
+    scores_every = worker.customer_scores_every_hours
+    if scores_every:
+        trigger = IntervalTrigger(hours=scores_every)
+        jobs.append(("customers:score", trigger, lambda: pipeline.score_customers(settings, engine)))
     return jobs
 
 

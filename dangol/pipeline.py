@@ -10,9 +10,10 @@ import logging
 import os
 import random
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, engagement, utcnow
 from dangol.training_record import record_training
-from storage import analyses, customers, feedback, ingest, sources
+from storage import analyses, customer_scores, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope
 from storage.models import Author
@@ -322,7 +323,8 @@ def _analyze_batch(
             lang_hint=c.post.lang_hint,
             followers=c.author.followers,
             engagement=engagement(c.post.metrics),
-            customer_tier=tiers.get(c.author.id),  # type: ignore[arg-type]
+            customer_tier=tiers[c.author.id][0] if c.author.id in tiers else None,
+            customer_value=tiers[c.author.id][1] if c.author.id in tiers else None,
             is_retweet=c.post.is_retweet,
             is_quote=c.post.is_quote,
             referenced_id=c.post.referenced_id,
@@ -429,8 +431,9 @@ def _link_authors(
     linker: CustomerLinker,
     claimed: list[analyses.ClaimedPost],
     run: AnalyzeRun,
-) -> dict[int, str]:
-    """Link each new author to a customer where the evidence allows; returns author id → tier."""
+) -> dict[int, tuple[str, float | None]]:
+    """Link each new author to a customer where the evidence allows; returns author id → (tier,
+    value score: None until the customer's scores were computed, when risk falls back on the tier)."""
     author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
     existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
     for c in claimed:
@@ -444,7 +447,11 @@ def _link_authors(
         run.links_proposed += sum(1 for link in new if link.status == "proposed")
     applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
     tiers = {known.customer_id: known.tier for known in linker.customers}
-    return {author_id: tiers.get(customer_id, "standard") for author_id, customer_id in applied.items()}
+    values = customer_scores.value_scores(list(applied.values()), session=session)
+    return {
+        author_id: (tiers.get(customer_id, "standard"), values.get(customer_id))
+        for author_id, customer_id in applied.items()
+    }
 
 
 def _judged(
@@ -490,6 +497,42 @@ def route(settings: Settings, engine: Engine) -> Any:
         return route_new(session=session, settings=settings)
 
 
+# --- customer scores -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ScoreRun:
+    """What `score_customers` did: customers scored, segment joins and leaves by segment, seconds taken."""
+
+    customers: int = 0
+    joined: dict[str, int] = field(default_factory=dict)
+    left: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        moves = ", ".join(
+            f"{key} +{self.joined.get(key, 0)}/-{self.left.get(key, 0)}" for key in sorted({*self.joined, *self.left})
+        )
+        return f"{self.customers} customers scored in {self.seconds:.1f} s" + (f"; segments {moves}" if moves else "")
+
+
+def score_customers(settings: Settings, engine: Engine, *, now: datetime | None = None) -> ScoreRun:
+    """Recompute every customer's scores (dangol.core.customer_scores) and segments (`[segments]`),
+    in one transaction: inputs from a few grouped queries, written back in bulk."""
+    from dangol.core import customer_scores as formulas
+
+    started = time.monotonic()
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        results = []
+        for inputs in customer_scores.gather_inputs(session=session, now=now):
+            scores = formulas.compute(inputs, now)
+            scores.segments = formulas.segments_of(scores, settings.segments)
+            results.append(scores)
+        saved = customer_scores.save_scores(results, session=session, now=now)
+    return ScoreRun(saved.customers, saved.joined, saved.left, round(time.monotonic() - started, 3))
+
+
 def run_once(settings: Settings, engine: Engine, *, progress: Progress | None = None) -> dict[str, Any]:
     """Collect every enabled source, analyze everything new and route it: one full pass."""
     runs = collect(settings, engine)
@@ -498,4 +541,14 @@ def run_once(settings: Settings, engine: Engine, *, progress: Progress | None = 
     return {"sources": [asdict(r) for r in runs], "analyzed": analyzed.analyzed, "routed": routed}
 
 
-__all__ = ["AnalyzeRun", "DangolError", "SourceRun", "analyze", "collect", "collect_source", "route", "run_once"]
+__all__ = [
+    "AnalyzeRun",
+    "DangolError",
+    "SourceRun",
+    "analyze",
+    "collect",
+    "collect_source",
+    "route",
+    "run_once",
+    "score_customers",
+]

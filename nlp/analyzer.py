@@ -148,7 +148,10 @@ class Analyzer:
         for i, post in enumerate(posts):
             probs = complaint_sentiment(sentiments[i]) if intents[i] == "complaint" else sentiments[i]
             applied, primary = topic_results[i]
-            risk = score_risk(texts[i], probs.get("negative", 0.0), post.followers, post.engagement, post.customer_tier)
+            risk = score_risk(
+                texts[i], probs.get("negative", 0.0), post.followers, post.engagement, post.customer_tier,
+                customer_value=post.customer_value,
+            )  # fmt: skip
             results.append(
                 Understanding(
                     post_id=post.post_id,

@@ -76,6 +76,8 @@ class PostText:
     followers: int | None = None
     engagement: int = 0
     customer_tier: str | None = None
+    # The customer's value score (storage.customer_scores), when computed; else risk uses the tier.
+    customer_value: float | None = None
     is_retweet: bool = False
     is_quote: bool = False
     referenced_id: str | None = None

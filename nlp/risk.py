@@ -70,14 +70,19 @@ def score_risk(
     followers: int | None = None,
     engagement: int = 0,
     customer_tier: str | None = None,
+    *,
+    customer_value: float | None = None,
 ) -> RiskScore:
-    """Risk 0..1 of one post and its explanation; `negative` is P(negative) from the sentiment model."""
+    """Risk 0..1 of one post and its explanation; `negative` is P(negative) from the sentiment model.
+
+    The customer-value factor is the customer's value score (tier and orders) when it was
+    computed, else the tier alone."""
     words_value, words = signal_words(text)
     risk = combine(
         {
             "negativity": negative,
             "reach": reach_value(followers, engagement),
-            "customer_value": tier_value(customer_tier),
+            "customer_value": tier_value(customer_tier) if customer_value is None else customer_value,
             "urgency": words_value,
         }
     )
@@ -86,4 +91,5 @@ def score_risk(
         {"followers": followers, "engagement": engagement, "audience": audience(followers, engagement)}
     )
     risk.breakdown["customer_value"]["tier"] = customer_tier or "none"
+    risk.breakdown["customer_value"]["source"] = "tier" if customer_value is None else "value score"
     return risk

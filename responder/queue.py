@@ -27,6 +27,7 @@ from responder.statuses import check_transition
 from storage import audit
 from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
+from storage.customer_scores import segments_of
 from storage.customers import linked_customers
 from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
 from storage.posts import posts_with_authors
@@ -110,7 +111,9 @@ def _is_own(author: Author, settings: Settings) -> bool:
     return settings.brand.is_own(author.platform, author.handle)
 
 
-def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | None) -> routing.Facts:
+def _facts(
+    post: Post, author: Author, analysis: Analysis, customer: Customer | None, segments: tuple[str, ...] = ()
+) -> routing.Facts:
     return routing.Facts(
         text=f"{post.title or ''} {post.text}",
         platform=post.platform,
@@ -122,6 +125,7 @@ def _facts(post: Post, author: Author, analysis: Analysis, customer: Customer | 
         followers=author.followers or 0,
         risk=analysis.risk,
         spam=analysis.is_spam,
+        segments=segments,
     )
 
 
@@ -188,6 +192,7 @@ class _Batch:
     clusters: dict[str, QueueItem]
     # Items already on the batch's posts (newest per post): a post analyzed again after an edit.
     on_posts: dict[int, QueueItem] = field(default_factory=dict)
+    segments: dict[int, list[str]] = field(default_factory=dict)  # customer id → segment keys
     created: list[tuple[QueueItem, routing.Decision]] = field(default_factory=list)
 
     @classmethod
@@ -198,11 +203,13 @@ class _Batch:
         on_posts: dict[int, QueueItem] = {}
         for item in items_on_posts([a.post_id for a in batch], session=session):
             on_posts.setdefault(item.post_id, item)
+        customers = linked_customers(authors, session=session)
         return cls(
             posts=posts,
-            customers=linked_customers(authors, session=session),
+            customers=customers,
             clusters=items_by_cluster(keys, session=session),
             on_posts=on_posts,
+            segments=segments_of([c.id or 0 for c in customers.values()], session=session),
         )
 
 
@@ -236,7 +243,8 @@ def _route_one(
         # review, read with it): nothing is left to respond to.
         result.skipped += 1
         return
-    decision = routing.decide(rules, _facts(post, author, analysis, customer))
+    segments = tuple(batch.segments.get(customer.id or 0, ())) if customer is not None else ()
+    decision = routing.decide(rules, _facts(post, author, analysis, customer, segments))
     spam = analysis.is_spam and decision.close_as_spam
     if not spam and (analysis.is_spam or not is_actionable(analysis, customer, settings)):
         result.skipped += 1

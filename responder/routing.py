@@ -30,6 +30,7 @@ WHEN_KEYS = (
     "min_risk",
     "max_risk",
     "spam",
+    "segment",
 )
 THEN_KEYS = ("team", "priority", "sla", "approval", "close_as_spam", "notify")
 
@@ -59,6 +60,8 @@ class Facts:
     followers: int = 0
     risk: float = 0.0
     spam: bool = False
+    # The segments the linked customer is in now (storage.customer_scores), by key.
+    segments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -110,6 +113,7 @@ def matches(when: dict[str, Any], facts: Facts) -> bool:
         "min_risk": lambda v: facts.risk >= float(v),
         "max_risk": lambda v: facts.risk <= float(v),
         "spam": lambda v: facts.spam == bool(v),
+        "segment": lambda v: bool(set(facts.segments) & set(_as_list(v))),
     }
     return all(checks[key](value) for key, value in when.items())
 

@@ -394,3 +394,40 @@ class ComplaintTopic(SQLModel, table=True):
     revision: int = 1
     updated_by: str = ""
     updated_at: datetime | None = utc_column()
+
+
+class CustomerScore(SQLModel, table=True):
+    """A customer's scores (dangol.core.customer_scores), each 0..1, with their inputs and breakdown,
+    the segments they fell in and when they were computed; one row per customer, replaced each run."""
+
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    computed_at: datetime | None = utc_column(nullable=False)
+    activity: float = 0.0
+    mood: float = 0.0
+    service: float = 0.0
+    reach: float = 0.0
+    value: float = 0.0
+    trend: str = "unknown"  # improving | worsening | steady | unknown
+    segments: list[str] = json_column(list)
+    breakdown: dict[str, Any] = json_column(dict)
+
+
+class CustomerSegment(SQLModel, table=True):
+    """A customer in a segment now (the queue's segment filter reads this), and since when."""
+
+    __table_args__ = (UniqueConstraint("segment", "customer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    segment: str
+    since: datetime | None = utc_column(nullable=False)
+
+
+class CustomerSegmentChange(SQLModel, table=True):
+    """A customer joining or leaving a segment: the segments' movement over time."""
+
+    __table_args__ = (Index("ix_customersegmentchange_segment_at", "segment", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    segment: str
+    change: str  # joined | left
+    at: datetime | None = utc_column(nullable=False)

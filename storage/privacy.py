@@ -27,6 +27,7 @@ from dangol.core.errors import NotFound
 from dangol.core.redact import redact_pii
 from dangol.core.types import PostIn, utcnow
 from storage import audit
+from storage.customer_scores import erase_scores
 from storage.customers import links_with_authors
 from storage.deletions import clear_deleted, clear_posts
 from storage.models import (
@@ -111,13 +112,13 @@ def export_customer(customer_id: int, *, session: Session) -> dict[str, Any]:
 def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[str, int]:
     """Erase a customer's personal data (a privacy erasure request); returns what was cleared.
 
-    Handles, orders and identity links are deleted; the linked authors' posts lose text, title
-    and raw payload (and leave analysis and reports via `deleted_at`); the authors lose handle,
-    name, bio and url; replies and notes on those posts lose their text; audit events about the
-    customer, the posts' queue items and the replies lose their before/after values. Other
-    people's reposts of those posts are cleared too, and their posts that @-mention the person
-    keep their words but not the handle. The customer row stays, anonymised, with `erased_at`,
-    so that queue history still adds up.
+    Handles, orders, identity links, scores, segment membership and segment history are deleted; the
+    linked authors' posts lose text, title and raw payload (and leave analysis and reports via
+    `deleted_at`); the authors lose handle, name, bio and url; replies and notes on those posts lose
+    their text; audit events about the customer, the posts' queue items and the replies lose their
+    before/after values. Other people's reposts of those posts are cleared too, and their posts that
+    @-mention the person keep their words but not the handle. The customer row stays, anonymised, with
+    `erased_at`, so that queue history still adds up.
     """
     customer = _customer(session, customer_id)
     now = utcnow()
@@ -141,6 +142,7 @@ def erase_customer(customer_id: int, *, session: Session, actor: str) -> dict[st
     links = removed.rowcount  # type: ignore[attr-defined]
     session.execute(delete(CustomerHandle).where(col(CustomerHandle.customer_id) == customer_id))
     session.execute(delete(CustomerOrder).where(col(CustomerOrder.customer_id) == customer_id))
+    erase_scores(customer_id, session=session)  # numbers only, but about the person: they go too
     customer.name, customer.email, customer.phone, customer.external_ref = ERASED, None, None, None
     customer.erased_at = now
     session.add(customer)

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dangol.core.types import utcnow
+from storage.customer_scores import in_segment
 from storage.models import Analysis, Author, Note, Post, QueueItem, Staff
 
 SORTS = ("priority", "oldest", "newest", "due")
@@ -45,6 +46,7 @@ class QueueFilters:
     sla_breached: bool | None = None
     sla: str | None = None
     text: str | None = None
+    segment: str | None = None  # the item's customer is in this segment now (storage.customer_scores)
 
 
 def due_column() -> ColumnElement[Any]:
@@ -69,6 +71,8 @@ def _conditions(f: QueueFilters, now: datetime, warn: timedelta) -> list[ColumnE
         conditions.append(col(QueueItem.priority) == f.priority)
     if f.customer_id is not None:
         conditions.append(col(QueueItem.customer_id) == f.customer_id)
+    if f.segment:
+        conditions.append(col(QueueItem.customer_id).in_(in_segment(f.segment)))
     if f.sla_breached is not None:
         conditions.append(col(QueueItem.sla_breached) == f.sla_breached)
     if f.platform:

@@ -77,6 +77,20 @@ def customers_import(ctx: typer.Context, file: Path) -> None:
         raise typer.Exit(1)
 
 
+@customers_app.command("score")
+@friendly_errors
+def customers_score(ctx: typer.Context) -> None:
+    """Recompute every customer's scores and segments now (the worker does it every
+    worker.customer_scores_every_hours); prints the counts and the time taken."""
+    from dangol import pipeline
+
+    st = state(ctx)
+    run = pipeline.score_customers(st.settings, st.engine)
+    typer.echo(f"customers: {run.customers} scored in {run.seconds:.2f} s")
+    for key in sorted({*st.settings.segments, *run.joined, *run.left}):
+        typer.echo(f"segment {key}: {run.joined.get(key, 0)} joined, {run.left.get(key, 0)} left")
+
+
 @friendly_errors
 def collect(
     ctx: typer.Context,

@@ -14,10 +14,10 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from dangol.core.errors import ConfigError
@@ -274,6 +274,55 @@ class WorkerSettings(Section):
     deletion_recheck_every_hours: int = Field(default=24, ge=0)
     deletion_recheck_days: int = Field(default=7, ge=1)
     deletion_recheck_max_posts: int = Field(default=200, ge=1)
+    # Recompute every customer's scores and segments this often; 0 turns the job off.
+    customer_scores_every_hours: int = Field(default=24, ge=0)
+
+
+SEGMENT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+Score = Annotated[float, Field(ge=0, le=1)]
+Trend = Literal["improving", "worsening", "steady", "unknown"]
+Tier = Literal["standard", "gold", "vip"]
+
+
+class SegmentCondition(Section):
+    """Conditions over a customer's scores (dangol.core.customer_scores), all of which must hold:
+    `min_<score>`/`max_<score>` bounds (0..1) and flags equal to a value (a list: any of them)."""
+
+    min_activity: Score | None = None
+    max_activity: Score | None = None
+    min_mood: Score | None = None
+    max_mood: Score | None = None
+    min_service: Score | None = None
+    max_service: Score | None = None
+    min_reach: Score | None = None
+    max_reach: Score | None = None
+    min_value: Score | None = None
+    max_value: Score | None = None
+    trend: Trend | list[Trend] | None = None
+    tier: Tier | list[Tier] | None = None
+    recovered: bool | None = None
+    unresolved: bool | None = None
+    new_voice: bool | None = None
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> SegmentCondition:
+        for score in ("activity", "mood", "service", "reach", "value"):
+            low, high = getattr(self, f"min_{score}"), getattr(self, f"max_{score}")
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"min_{score} ({low}) is above max_{score} ({high}): no customer can match")
+        return self
+
+    def conditions(self) -> dict[str, Any]:
+        """The conditions set, by key (those left out are not tested)."""
+        return {key: value for key, value in self.model_dump(exclude={"name", "any"}).items() if value is not None}
+
+
+class SegmentSettings(SegmentCondition):
+    """A customer segment: its name, conditions that must all hold, and optionally `any`, condition
+    tables of which at least one must hold too."""
+
+    name: str = Field(min_length=1)
+    any: list[SegmentCondition] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -294,6 +343,15 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    segments: dict[str, SegmentSettings] = Field(default_factory=dict)
+
+    @field_validator("segments")
+    @classmethod
+    def _segment_keys(cls, value: dict[str, SegmentSettings]) -> dict[str, SegmentSettings]:
+        for key in value:
+            if not SEGMENT_KEY.match(key):
+                raise ValueError(f"segment key {key!r}: use lower-case letters, digits and _ (e.g. at_risk)")
+        return value
 
     @classmethod
     def settings_customise_sources(

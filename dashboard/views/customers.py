@@ -12,6 +12,7 @@ import streamlit as st
 from dangol.core.permissions import allowed
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
+from dashboard.views.scores import render_scores
 from reports.erasure import erase_customer
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
 from storage.customers import CustomerView, customer_view, proposed_links, search_customers
@@ -48,6 +49,8 @@ def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
         st.caption("Known handles: " + ", ".join(f"{md(h.platform)}:{md(h.handle)}" for h in view.handles))
     if view.orders:
         st.caption("Orders: " + md(", ".join(view.orders)))
+    if c.erased_at is None:
+        render_scores(ctx, customer_id)
     if view.links:
         st.dataframe(
             pd.DataFrame(

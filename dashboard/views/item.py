@@ -14,6 +14,7 @@ from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from dashboard.views.queue import countdown
+from dashboard.views.scores import render_scores
 from responder.labels import correct_labels
 from responder.memory import ItemContext, item_context
 from storage.models import Staff
@@ -46,6 +47,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
         _labels(ctx, actor, view)
         if allowed(actor, "customer.view"):  # names, tiers and histories are customer data
             _customer(view)
+            if view.customer is not None and view.customer.id is not None:
+                render_scores(ctx, view.customer.id)
 
 
 def _context(session: Any, item_id: int) -> ItemContext | None:

@@ -65,6 +65,11 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
         names = [ANY, "(unassigned)", "(me)", *staff]
         assignee = cols[2].selectbox("Assignee", names, key="f_assignee")
         sla = cols[3].selectbox("SLA", [ANY, *SLA_STATES], key="f_sla")
+        cols = st.columns(4)
+        segments = {key: segment.name for key, segment in ctx.settings.segments.items()}
+        segment = cols[0].selectbox(
+            "Customer segment", [ANY, *segments], format_func=lambda k: segments.get(k, k), key="f_segment"
+        )
         if st.form_submit_button("Apply filters"):
             _turn_to(1, None)
     assignee_id = actor.id if assignee == "(me)" else staff.get(assignee)
@@ -78,6 +83,7 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
         assignee_id=assignee_id,
         unassigned=assignee == "(unassigned)",
         sla=_choice(sla),
+        segment=_choice(segment),
     )
 
 

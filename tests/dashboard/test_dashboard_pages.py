@@ -351,3 +351,28 @@ def test_next_item_opens_the_most_urgent_other_open_item(dashboard_db, monkeypat
         others = session.exec(select(QueueItem).where(QueueItem.id != current)).all()
         best = min((i for i in others if i.assignee_id is None), key=lambda i: (i.priority, i.created_at, i.id))
     assert opened == best.id
+
+
+def test_customer_scores_segments_and_breakdown_on_the_item_and_customers_pages(dashboard_db, monkeypatch) -> None:
+    from dangol.pipeline import score_customers
+
+    before = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert any("No scores yet" in c for c in shown(before.caption))
+    score_customers(dashboard_db.settings, dashboard_db.engine)
+    item = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
+    assert not item.exception, item.exception
+    # Hana Kim's complaint is unanswered: at risk; it is negative and recent: a detractor; her first
+    # post is minutes old: a new voice.
+    assert any(m.startswith("Segments: **At risk** · **Detractors** · **New voices**") for m in shown(item.markdown)), (
+        shown(item.markdown)
+    )
+    assert any(c.startswith("Scores computed ") for c in shown(item.caption))
+    table = item.dataframe[-1].value
+    assert list(table["score"]) == ["activity", "mood", "service", "reach", "value"]
+    assert table.loc[table["score"] == "value", "parts"].item().startswith("tier 0.70 × 0.7 = 0.49")
+    assert any("Segment history" in c and "joined At risk" in c for c in shown(item.caption))
+    customers = app_as(dashboard_db, "agent1", monkeypatch, page="Customers")
+    customers.text_input(key="customer_query").input("hana")
+    customers = button(customers, "Search").click().run()
+    assert any(m.startswith("Segments: **At risk**") for m in shown(customers.markdown))
+    assert any(c.startswith("Scores computed ") for c in shown(customers.caption))

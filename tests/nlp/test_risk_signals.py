@@ -150,3 +150,15 @@ def test_most_complaints_have_complaint_cues_and_praise_mostly_has_none() -> Non
 
     assert cued("complaint") > 0.75
     assert cued("complaint") - cued("praise") > 0.5
+
+
+def test_customer_value_comes_from_the_value_score_when_there_is_one_else_the_tier() -> None:
+    from nlp.risk import score_risk
+
+    by_tier = score_risk("this is broken", 0.8, followers=10, customer_tier="standard")
+    by_score = score_risk("this is broken", 0.8, followers=10, customer_tier="standard", customer_value=0.9)
+    assert by_tier.breakdown["customer_value"]["value"] == 0.3
+    assert by_tier.breakdown["customer_value"]["source"] == "tier"
+    assert by_score.breakdown["customer_value"]["value"] == 0.9
+    assert by_score.breakdown["customer_value"]["source"] == "value score"
+    assert by_score.score > by_tier.score

@@ -15,9 +15,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from dangol import pipeline
 from dangol.cli import app
+from dangol.core.settings import load_settings
 from storage.engine import make_engine
-from storage.models import Author, Customer, CustomerHandle, CustomerOrder, IdentityLink, Post
+from storage.models import (
+    Author,
+    Customer,
+    CustomerHandle,
+    CustomerOrder,
+    CustomerScore,
+    CustomerSegment,
+    CustomerSegmentChange,
+    IdentityLink,
+    Post,
+)
 from tests.demo_build import BuiltDemo, built_demo, copy_demo, dashboard_page
 from tests.reliability.traces import file_texts, squash, traces
 
@@ -159,6 +171,8 @@ def test_an_erased_customer_is_in_no_table_and_no_file_dangol_wrote(demo, engine
     for person in chosen[:2]:  # the check below means something only if the files showed them
         assert any(place.startswith("file ") for i in person.identifiers for place in before.get(i, [])), person
     by_cli, on_dashboard, echoed = chosen
+    # Scores and segments are about the person too (numbers only): computed first, erased with them.
+    pipeline.score_customers(load_settings(demo.config), engine)
     for person in (by_cli, echoed):
         args = ["customers", "erase", str(person.customer_id), "--as", "admin", "--yes"]
         erased = CliRunner().invoke(app, ["--config", str(demo.config), *args])
@@ -170,6 +184,12 @@ def test_an_erased_customer_is_in_no_table_and_no_file_dangol_wrote(demo, engine
     assert not at.exception, at.exception
     with Session(engine) as session:
         assert session.get(Customer, on_dashboard.customer_id).erased_at is not None  # type: ignore[union-attr]
+
+    with Session(engine) as session:
+        for table in (CustomerScore, CustomerSegment, CustomerSegmentChange):
+            kept = {row.customer_id for row in session.exec(select(table))}
+            assert not kept & {p.customer_id for p in chosen}, table
+        assert session.exec(select(CustomerScore)).first() is not None  # the others' scores stay
 
     left = traces(set().union(*(p.identifiers for p in chosen)), engine, demo.outputs)
     assert not left, "\n".join(f"{identifier[:60]!r} in {places}" for identifier, places in left.items())

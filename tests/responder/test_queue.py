@@ -344,3 +344,22 @@ def test_an_edited_post_analyzed_again_updates_and_reopens_its_item(session, set
     [again] = session.exec(select(QueueItem)).all()
     assert (again.id, again.post_id, again.status, result.reopened) == (item.id, post.id, "new", 1)
     assert (again.sentiment, again.topic) == ("positive", "app")
+
+
+def test_a_rule_on_the_customers_segment_routes_their_complaint(session, settings, seed_post, make_customer):
+    from responder.routing import add_rule
+    from storage.models import CustomerSegment, Staff
+
+    admin = Staff(username="root", role="admin")
+    session.add(admin)
+    at_risk, calm = make_customer(tier="standard"), make_customer(tier="standard")
+    session.add(CustomerSegment(customer_id=at_risk.id, segment="at_risk", since=NOW))
+    session.flush()
+    add_rule("save at-risk customers", {"segment": "at_risk"}, {"team": "retention", "priority": 1},
+             actor=admin, session=session)  # fmt: skip
+    seed_post("my order never arrived", customer=at_risk)
+    seed_post("my order never arrived either", customer=calm)
+    route_new(session=session, settings=settings, now=NOW)
+    teams = {i.customer_id: (i.team, i.priority) for i in session.exec(select(QueueItem))}
+    assert teams[at_risk.id] == ("retention", 1)
+    assert teams[calm.id][0] != "retention"

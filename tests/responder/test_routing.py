@@ -63,6 +63,10 @@ def test_config_rules_route_each_post_as_the_table_says(settings, case, team, pr
         ({"min_risk": 0.5, "max_risk": 0.8}, facts(risk=0.6), True),
         ({"min_risk": 0.5, "max_risk": 0.8}, facts(risk=0.9), False),
         ({"tier": ["vip"]}, facts(tier=None), False),
+        ({"segment": "at_risk"}, facts(segments=("advocates", "at_risk")), True),
+        ({"segment": ["vip", "at_risk"]}, facts(segments=("at_risk",)), True),
+        ({"segment": "at_risk"}, facts(segments=("advocates",)), False),
+        ({"segment": "at_risk"}, facts(), False),
     ],
 )
 def test_each_condition_matches_only_what_it_says(when, fact, hit):

@@ -174,3 +174,21 @@ def test_affected_customers_count_only_their_live_complaints_about_the_topic(ses
         session=session, topic="delivery", since=NOW - timedelta(days=1), until=NOW + timedelta(hours=1)
     )
     assert [(c.name, n) for c, n in found] == [("Hana", 1)]
+
+
+def test_queue_segment_filter_keeps_the_items_of_customers_in_the_segment(session: Session, make_post) -> None:
+    from storage.models import CustomerSegment
+
+    ids = seed(session, make_post, SPECS)
+    kim, lee = Customer(name="Kim"), Customer(name="Lee")
+    session.add_all([kim, lee])
+    session.flush()
+    items = [session.get(QueueItem, i) for i in ids]
+    items[0].customer_id, items[1].customer_id = kim.id, lee.id  # type: ignore[union-attr]
+    session.add(CustomerSegment(customer_id=kim.id, segment="at_risk", since=NOW))
+    session.add(CustomerSegment(customer_id=lee.id, segment="advocates", since=NOW))
+    session.commit()
+    at_risk = list_queue(open_items(segment="at_risk"), session=session, now=NOW)
+    assert [i.id for i in at_risk.items] == [ids[0]] and at_risk.total == 1
+    assert [i.id for i in list_queue(open_items(segment="advocates"), session=session, now=NOW).items] == [ids[1]]
+    assert list_queue(open_items(segment="vip"), session=session, now=NOW).items == []

@@ -1,0 +1,289 @@
+"""Customer scores and segments: the inputs of every customer gathered set-based (a few grouped
+queries over all customers, never one per customer), the scores and segment membership written
+back in bulk, a segment history row for each customer joining or leaving a segment, and the reads
+the risk formula, routing, the queue filter and the dashboard need.
+
+A customer's posts are the live posts (not deleted, not by a brand account) of the authors linked
+to them by an applied identity link; the formulas are in `dangol.core.customer_scores`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, select, tuple_
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
+
+from dangol.core.customer_scores import (
+    ACTIVITY_DAYS,
+    MOOD_BEFORE_DAYS,
+    MOOD_RECENT_DAYS,
+    Complaint,
+    CustomerInputs,
+    CustomerScores,
+    PlatformActivity,
+)
+from dangol.core.types import engagement
+from storage.models import (
+    Analysis,
+    Author,
+    Customer,
+    CustomerOrder,
+    CustomerScore,
+    CustomerSegment,
+    CustomerSegmentChange,
+    IdentityLink,
+    Post,
+    Reply,
+)
+
+
+def _links() -> Any:
+    """(customer id, author id) of applied links to customers not erased, as a subquery."""
+    return (
+        select(col(IdentityLink.customer_id).label("customer_id"), col(IdentityLink.author_id).label("author_id"))
+        .join(Customer, col(Customer.id) == col(IdentityLink.customer_id))
+        .where(col(IdentityLink.status) == "applied", col(Customer.erased_at).is_(None))
+        .distinct()
+        .subquery()
+    )
+
+
+def _voice(links: Any, *columns: Any) -> Select[Any]:
+    """`columns` over the customers' live posts (not deleted, not a brand account's)."""
+    return (
+        select(links.c.customer_id, *columns)
+        .select_from(links)
+        .join(Post, col(Post.author_id) == links.c.author_id)
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .where(col(Post.deleted_at).is_(None), col(Author.is_brand).is_(False))
+    )
+
+
+def gather_inputs(*, session: Session, now: datetime) -> list[CustomerInputs]:
+    """Every live customer's score inputs, in seven grouped queries whatever the number of customers."""
+    since = now - timedelta(days=ACTIVITY_DAYS)
+    recent_from = now - timedelta(days=MOOD_RECENT_DAYS)
+    before_from = recent_from - timedelta(days=MOOD_BEFORE_DAYS)
+    found = {
+        cid: CustomerInputs(customer_id=cid, tier=tier or "standard")
+        for cid, tier in session.execute(
+            select(col(Customer.id), col(Customer.tier)).where(col(Customer.erased_at).is_(None))
+        ).all()
+    }
+    for cid, orders in session.execute(
+        select(col(CustomerOrder.customer_id), func.count()).group_by(col(CustomerOrder.customer_id))
+    ).all():
+        if cid in found:
+            found[cid].orders = int(orders)
+    links = _links()
+    followers = (
+        select(links.c.customer_id, func.coalesce(func.sum(col(Author.followers)), 0))
+        .select_from(links)
+        .join(Author, col(Author.id) == links.c.author_id)
+        .where(col(Author.is_brand).is_(False))
+        .group_by(links.c.customer_id)
+    )
+    for cid, total in session.execute(followers).all():
+        found[cid].followers = int(total or 0)
+    recent_count = func.sum(case((col(Post.created_at) >= since, 1), else_=0))
+    activity = _voice(
+        links, col(Post.platform), func.max(col(Post.created_at)), func.min(col(Post.created_at)), recent_count
+    ).group_by(links.c.customer_id, col(Post.platform))
+    for cid, platform, last, first, posts in session.execute(activity).all():
+        found[cid].platforms[platform] = PlatformActivity(last_post_at=last, posts_90d=int(posts or 0))
+        if first is not None and (found[cid].first_post_at is None or first < found[cid].first_post_at):
+            found[cid].first_post_at = first
+    _gather_mood(session, links, found, since=since, recent_from=recent_from, before_from=before_from)
+    _gather_complaints(session, links, found, since=since)
+    engaged = _voice(links, col(Post.metrics)).where(col(Post.created_at) >= since)
+    for cid, metrics in session.execute(engaged.execution_options(yield_per=5000)):
+        found[cid].engagement_90d += engagement(metrics or {})
+    return list(found.values())
+
+
+def _gather_mood(
+    session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime, recent_from: datetime,
+    before_from: datetime,
+) -> None:  # fmt: skip
+    recent = col(Post.created_at) >= recent_from
+    before = and_(col(Post.created_at) >= before_from, col(Post.created_at) < recent_from)
+    negative, positive = col(Analysis.sentiment) == "negative", col(Analysis.sentiment) == "positive"
+
+    def count(*conditions: Any) -> Any:
+        return func.sum(case((and_(*conditions), 1), else_=0))
+
+    last_positive = func.max(case((positive, col(Post.created_at)), else_=None))
+    stmt = (
+        _voice(
+            links,
+            count(recent, negative),
+            count(recent, positive),
+            count(recent),
+            count(before, negative),
+            count(before, positive),
+            count(before),
+            last_positive,
+        )  # fmt: skip
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(col(Post.created_at) >= min(since, before_from), col(Analysis.is_spam).is_(False))
+        .group_by(links.c.customer_id)
+    )
+    for cid, rn, rp, rt, bn, bp, bt, last in session.execute(stmt).all():
+        found[cid].recent = (int(rn or 0), int(rp or 0), int(rt or 0))
+        found[cid].before = (int(bn or 0), int(bp or 0), int(bt or 0))
+        newest = _as_utc(last)
+        if newest is not None:
+            found[cid].positive_times = [newest]
+
+
+def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime) -> None:
+    """Each complaint of the last 90 days with its first sent reply (None: unanswered)."""
+    first_answer = func.min(col(Reply.sent_at))
+    stmt = (
+        _voice(links, col(Post.id), col(Post.created_at), first_answer)
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .outerjoin(Reply, and_(col(Reply.post_id) == col(Post.id), col(Reply.status) == "sent"))
+        .where(col(Post.created_at) >= since, col(Analysis.is_complaint).is_(True), col(Analysis.is_spam).is_(False))
+        .group_by(links.c.customer_id, col(Post.id), col(Post.created_at))
+    )
+    for cid, _post_id, created, answered in session.execute(stmt).all():
+        found[cid].complaints.append(Complaint(created_at=created, answered_at=_as_utc(answered)))
+
+
+def _as_utc(value: Any) -> datetime | None:
+    """An aggregate's time: MIN/MAX over an expression may come back untyped (text on SQLite)."""
+    from storage.columns import UtcDateTime
+
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UtcDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class SavedScores:
+    """What `save_scores` wrote: customers scored, and segment joins and leaves by segment key."""
+
+    customers: int
+    joined: dict[str, int]
+    left: dict[str, int]
+
+
+def save_scores(results: Sequence[CustomerScores], *, session: Session, now: datetime) -> SavedScores:
+    """Replace the scores of these customers, bring their segment membership in line, and write a
+    history row for each join and leave. Bulk statements: a few per call, none per customer."""
+    ids = [r.customer_id for r in results]
+    current: dict[int, set[str]] = {}
+    for cid, segment in session.execute(select(col(CustomerSegment.customer_id), col(CustomerSegment.segment))):
+        current.setdefault(cid, set()).add(segment)
+    for chunk in _chunks(ids):
+        session.execute(delete(CustomerScore).where(col(CustomerScore.customer_id).in_(chunk)))
+    rows = [
+        {"customer_id": r.customer_id, "computed_at": now, "activity": r.activity, "mood": r.mood,
+         "service": r.service, "reach": r.reach, "value": r.value, "trend": r.flags.get("trend", "unknown"),
+         "segments": list(r.segments), "breakdown": r.breakdown}
+        for r in results
+    ]  # fmt: skip
+    if rows:
+        session.execute(insert(CustomerScore), rows)
+    joined, left, changes = [], [], []
+    for r in results:
+        have, want = current.get(r.customer_id, set()), set(r.segments)
+        joined += [(r.customer_id, s) for s in sorted(want - have)]
+        left += [(r.customer_id, s) for s in sorted(have - want)]
+    for chunk in _chunks(left):
+        session.execute(
+            delete(CustomerSegment).where(
+                tuple_(col(CustomerSegment.customer_id), col(CustomerSegment.segment)).in_(chunk)
+            )
+        )
+    if joined:
+        session.execute(insert(CustomerSegment), [{"customer_id": c, "segment": s, "since": now} for c, s in joined])
+    changes = [{"customer_id": c, "segment": s, "change": "joined", "at": now} for c, s in joined]
+    changes += [{"customer_id": c, "segment": s, "change": "left", "at": now} for c, s in left]
+    if changes:
+        session.execute(insert(CustomerSegmentChange), changes)
+    session.flush()
+    return SavedScores(len(results), _count(joined), _count(left))
+
+
+def _count(pairs: Iterable[tuple[int, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for _, segment in pairs:
+        counts[segment] = counts.get(segment, 0) + 1
+    return counts
+
+
+def _chunks(values: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def score_of(customer_id: int, *, session: Session) -> CustomerScore | None:
+    """The customer's latest scores, or None before the first run (or after erasure)."""
+    return session.get(CustomerScore, customer_id)
+
+
+def value_scores(customer_ids: Sequence[int], *, session: Session) -> dict[int, float]:
+    """customer id → value score, for the customers that have scores."""
+    if not customer_ids:
+        return {}
+    stmt = select(col(CustomerScore.customer_id), col(CustomerScore.value)).where(
+        col(CustomerScore.customer_id).in_(list(set(customer_ids)))
+    )
+    return {cid: float(v) for cid, v in session.execute(stmt).all()}
+
+
+def segments_of(customer_ids: Sequence[int], *, session: Session) -> dict[int, list[str]]:
+    """customer id → the segments they are in now (sorted), for customers in any."""
+    found: dict[int, list[str]] = {}
+    if customer_ids:
+        stmt = (
+            select(col(CustomerSegment.customer_id), col(CustomerSegment.segment))
+            .where(col(CustomerSegment.customer_id).in_(list(set(customer_ids))))
+            .order_by(col(CustomerSegment.segment))
+        )
+        for cid, segment in session.execute(stmt).all():
+            found.setdefault(cid, []).append(segment)
+    return found
+
+
+def in_segment(segment: str) -> Any:
+    """A subquery of the ids of the customers in `segment` now (the queue's segment filter)."""
+    return select(col(CustomerSegment.customer_id)).where(col(CustomerSegment.segment) == segment)
+
+
+def segment_history(customer_id: int, *, session: Session, limit: int = 50) -> list[CustomerSegmentChange]:
+    """The customer's segment joins and leaves, newest first."""
+    stmt = (
+        select(CustomerSegmentChange)
+        .where(col(CustomerSegmentChange.customer_id) == customer_id)
+        .order_by(col(CustomerSegmentChange.at).desc(), col(CustomerSegmentChange.id).desc())
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def segment_counts(*, session: Session) -> dict[str, int]:
+    """How many customers are in each segment now."""
+    stmt = select(col(CustomerSegment.segment), func.count()).group_by(col(CustomerSegment.segment))
+    return {segment: int(n) for segment, n in session.execute(stmt).all()}
+
+
+def erase_scores(customer_id: int, *, session: Session) -> int:
+    """Delete a customer's scores, segment membership and segment history (privacy erasure);
+    returns the rows deleted."""
+    deleted = 0
+    for table in (CustomerScore, CustomerSegment, CustomerSegmentChange):
+        result = session.execute(delete(table).where(col(table.customer_id) == customer_id))
+        deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
