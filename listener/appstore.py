@@ -32,7 +32,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget
+from listener.walk import walk_keys
 
 API_BASE = "https://itunes.apple.com"
 PAGE_SIZE = 50
@@ -180,16 +180,7 @@ class AppStoreCollector:
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every app and country in turn; each page's cursor covers them all up to it."""
         keys = [f"{app}/{country}" for app in self.options.apps for country in self.options.countries]
-        state = {key: dict(cursor.get(key) or {}) for key in keys}
-        budget = Budget(max_requests)
-        for key in keys:
-            while not budget.spent():
-                budget.take()
-                posts, dead, state[key], done = self._page(key, state[key])
-                kept = [post for post in posts if matches(self.ast, post)]
-                yield Page(kept, {k: v for k, v in state.items() if v}, dead)
-                if done:
-                    break
+        yield from walk_keys(keys, cursor, self._page, functools.partial(matches, self.ast), max_requests)
 
     def _page(self, key: str, state: dict[str, Any]) -> tuple[list[PostIn], list[DeadLetterIn], dict[str, Any], bool]:
         """One feed page. `since`/`at_since`: the newest review time of finished runs and the reviews

@@ -14,6 +14,7 @@ answer (`replyContent`) becomes a second post, by the brand's account, replying 
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
 from collections.abc import Callable, Iterator
@@ -36,7 +37,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget
+from listener.walk import walk_keys
 
 # The package's `reviews(app_id, lang=, country=, sort=, count=, continuation_token=)`:
 # (list of review dicts, continuation token whose `.token` is None after the last page).
@@ -221,17 +222,7 @@ class GooglePlayCollector:
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every app, language and country in turn; each page's cursor covers them all up to it."""
-        keys = self.keys()
-        state = {key: dict(cursor.get(key) or {}) for key in keys}
-        budget = Budget(max_requests)
-        for key in keys:
-            while not budget.spent():
-                budget.take()
-                posts, dead, state[key], done = self._page(key, state[key])
-                kept = [post for post in posts if matches(self.ast, post)]
-                yield Page(kept, {k: v for k, v in state.items() if v}, dead)
-                if done:
-                    break
+        yield from walk_keys(self.keys(), cursor, self._page, functools.partial(matches, self.ast), max_requests)
 
     def _page(self, key: str, state: dict[str, Any]) -> tuple[list[PostIn], list[DeadLetterIn], dict[str, Any], bool]:
         """One request. `since`/`at_since`: the newest review time of finished runs and the reviews at

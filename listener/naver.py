@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -27,7 +28,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import Budget
+from listener.walk import walk_keys
 
 API_BASE = "https://openapi.naver.com"
 SEOUL = timezone(timedelta(hours=9))  # Korea has had no daylight saving time since 1988
@@ -156,16 +157,7 @@ class NaverCollector:
 
     def fetch(self, cursor: dict[str, Any], *, max_requests: int | None = None) -> Iterator[Page]:
         """Every kind in turn; each page's cursor covers all kinds up to it."""
-        state = {kind: dict(cursor.get(kind) or {}) for kind in self.options.kinds}
-        budget = Budget(max_requests)
-        for kind in self.options.kinds:
-            while not budget.spent():
-                budget.take()
-                posts, dead, state[kind], done = self._page(kind, state[kind])
-                kept = [post for post in posts if matches(self.ast, post)]
-                yield Page(kept, {k: v for k, v in state.items() if v}, dead)
-                if done:
-                    break
+        yield from walk_keys(self.options.kinds, cursor, self._page, functools.partial(matches, self.ast), max_requests)
 
     def _page(self, kind: str, state: dict[str, Any]) -> tuple[list[PostIn], list[DeadLetterIn], dict[str, Any], bool]:
         # `seen`: links of finished runs (stop there); `run`: links of the unfinished run (skip them,

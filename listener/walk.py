@@ -9,7 +9,7 @@ which becomes `seen` when it finishes). A crash after any page resumes at `next`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,3 +126,28 @@ def _unique(posts: list[PostIn]) -> list[PostIn]:
             seen.add(post.external_id)
             out.append(post)
     return out
+
+
+# One request on one key: its posts, its rejects, the key's new state, and whether the key is done.
+KeyPage = tuple[list[PostIn], list[DeadLetterIn], dict[str, Any], bool]
+
+
+def walk_keys(
+    keys: Sequence[str],
+    cursor: dict[str, Any],
+    read_page: Callable[[str, dict[str, Any]], KeyPage],
+    keep: Callable[[PostIn], bool],
+    max_requests: int | None,
+) -> Iterator[Page]:
+    """Each key (a search kind, an app and country…) in turn, a request at a time until its reader
+    says it is done, at most `max_requests` in all; every page's cursor holds every key's state up
+    to it, so a crash after any page resumes each key where it stood. `keep` is the local filter."""
+    state = {key: dict(cursor.get(key) or {}) for key in keys}
+    budget = Budget(max_requests)
+    for key in keys:
+        while not budget.spent():
+            budget.take()
+            posts, dead, state[key], done = read_page(key, state[key])
+            yield Page([post for post in posts if keep(post)], {k: v for k, v in state.items() if v}, dead)
+            if done:
+                break
