@@ -20,7 +20,7 @@ from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import Settings
-from dangol.core.types import engagement, utcnow
+from dangol.core.types import REVIEW_PLATFORMS, engagement, utcnow
 from responder import routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
@@ -238,7 +238,9 @@ def _route_one(
     if (post.reply_to_id or post.thread_id) and (item := item_in_thread(post, session=session)) is not None:
         _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
         return
-    if answered_by_brand(post, session=session):
+    # A store review the developer has already answered is done. On social platforms a public reply
+    # from the brand's account ("sorry, DM us") opens a conversation: the item is still needed.
+    if post.platform in REVIEW_PLATFORMS and answered_by_brand(post, session=session):
         # Already answered by the brand from its own account (a developer's answer to a store
         # review, read with it): nothing is left to respond to.
         result.skipped += 1

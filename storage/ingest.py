@@ -3,7 +3,7 @@
 `store_page` writes one page and its cursor in the caller's transaction, so a crash between
 pages neither loses nor duplicates a post. Inserts are `ON CONFLICT DO NOTHING` on
 (platform, external_id): re-running a source, or two workers racing, stores each post once.
-Reviews (`EDITABLE_PLATFORMS`) are the exception: their author can edit one, which keeps its id,
+Reviews (`dangol.core.types.REVIEW_PLATFORMS`) are the exception: their author can edit one, which keeps its id,
 so a review that comes again with another text, title or rating replaces the stored one's text,
 title, metrics and payload and is analyzed again (`analyzed = false`, see `storage.analyses`).
 Posts the platform reports deleted are not stored; if already stored, their text and payload
@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from dangol.core.types import DeadLetterIn, Page, PostIn, utcnow
+from dangol.core.types import REVIEW_PLATFORMS, DeadLetterIn, Page, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
@@ -33,7 +33,6 @@ from storage.privacy import skip_erased
 
 # Platforms whose records are reviews: one per author and app, which its author may edit (the id
 # stays). Every other platform's post, once stored, is kept as first read.
-EDITABLE_PLATFORMS = frozenset({"appstore", "googleplay"})
 
 
 @dataclass(slots=True)
@@ -171,7 +170,7 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
         inserted = {(platform, external_id) for platform, external_id in session.connection().execute(returning, rows)}
         result.new_posts = len(inserted)
         stored_before = [row for row in rows if (row["platform"], row["external_id"]) not in inserted]
-        result.edited = update_edited(session, [row for row in stored_before if row["platform"] in EDITABLE_PLATFORMS])
+        result.edited = update_edited(session, [row for row in stored_before if row["platform"] in REVIEW_PLATFORMS])
     result.duplicates = len(page.posts) - result.new_posts - sum(1 for p in page.posts if p.deleted)
     for letter in page.dead_letters:
         session.add(

@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "appstore", "googleplay")
+# Platforms whose records are app-store reviews: one per author and app, editable by their author,
+# and answered once by the developer (an answered review needs nothing more from the queue).
+REVIEW_PLATFORMS = frozenset({"appstore", "googleplay"})
 WEB_SCHEMES = ("http", "https")
 
 

@@ -363,3 +363,13 @@ def test_a_rule_on_the_customers_segment_routes_their_complaint(session, setting
     teams = {i.customer_id: (i.team, i.priority) for i in session.exec(select(QueueItem))}
     assert teams[at_risk.id] == ("retention", 1)
     assert teams[calm.id][0] != "retention"
+
+
+def test_a_public_brand_reply_on_a_social_platform_still_leaves_the_complaint_to_handle(session, settings, seed_post):
+    # "Sorry about that, DM us" from the brand's account opens a conversation; the case is not done.
+    settings.brand.own_handles = ["x:marucoffee"]
+    complaint = seed_post("my order never came", platform="x", handle="kim", post={"external_id": "x:1"})
+    seed_post("so sorry, please DM us", platform="x", handle="marucoffee",
+              post={"external_id": "x:2", "reply_to_id": "x:1", "thread_id": "x:1"})  # fmt: skip
+    route_new(session=session, settings=settings, now=NOW)
+    assert complaint.id in [item.post_id for item in session.exec(select(QueueItem)).all()]
