@@ -254,11 +254,15 @@ def _route_one(
     key = analysis.cluster_key or f"post:{post.id}"
     existing = batch.clusters.get(key)
     if existing is not None:
-        existing.cluster_size += 1
         existing.updated_at = now
         # A louder duplicate makes the whole cluster more urgent, never less, and so does the audience
         # of all its posts together; a rule that asks for approval on any post asks it for the cluster.
-        risk = _add_to_cluster_risk(existing, analysis)
+        # A member analyzed again after an edit is already counted, its audience too.
+        if analysis.counted:
+            risk = max(float((existing.routing or {}).get("risk") or 0.0), analysis.risk)
+        else:
+            existing.cluster_size += 1
+            risk = _add_to_cluster_risk(existing, analysis)
         existing.priority = min(existing.priority, decision.priority or risk_priority(risk))
         existing.approval_required = existing.approval_required or decision.approval
         if _should_lead(post, author, existing, session=session):

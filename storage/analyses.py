@@ -93,9 +93,13 @@ def save_analyses(*, session: Session, analyses: list[tuple[int, dict[str, Any],
         if old is None:
             session.add(Analysis(post_id=post_id, embedding=blob, **values))
             continue
+        # Routed before: the post already counts in its cluster, and stays in it (an edited review is
+        # the same post), so routing refreshes its labels without counting it again.
+        counted = old.routed or old.counted
         for name, value in values.items():
-            setattr(old, name, value)
-        old.embedding, old.routed = blob, False
+            if not (name == "cluster_key" and counted and old.cluster_key):
+                setattr(old, name, value)
+        old.embedding, old.routed, old.counted = blob, False, counted
     session.execute(update(Post).where(Post.id.in_(ids)).values(analyzed=True))  # type: ignore[union-attr]
 
 

@@ -185,6 +185,9 @@ class Analysis(SQLModel, table=True):
     model_versions: dict[str, str] = json_column(dict)
     analyzed_at: datetime | None = utc_column(index=True)
     routed: bool = Field(default=False, index=True)
+    # Analyzed again after its post was edited (a store review), once routed: routing must not count
+    # the post into its cluster a second time.
+    counted: bool = False
 
 
 class Team(SQLModel, table=True):

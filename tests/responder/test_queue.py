@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from sqlmodel import select
 
@@ -344,6 +345,27 @@ def test_an_edited_post_analyzed_again_updates_and_reopens_its_item(session, set
     [again] = session.exec(select(QueueItem)).all()
     assert (again.id, again.post_id, again.status, result.reopened) == (item.id, post.id, "new", 1)
     assert (again.sentiment, again.topic) == ("positive", "app")
+
+
+def test_an_edited_cluster_member_is_not_counted_twice(session, settings, seed_post):
+    seed_post("the app crashes at login", platform="appstore", handle="kim", cluster_key="crash", followers=100)
+    member = seed_post("the app crashes at login!", platform="appstore", handle="lee", cluster_key="crash",
+                       followers=100)  # fmt: skip
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    assert item.cluster_size == 2
+    from storage import analyses
+
+    # lee edits the review: analyzed again, the Analysis row overwritten (a new cluster key offered)
+    analyses.save_analyses(
+        session=session,
+        analyses=[(member.id or 0, {"cluster_key": "other", "sentiment": "negative"}, np.ones(4, dtype=np.float32))],
+    )
+    again = session.exec(select(Analysis).where(Analysis.post_id == member.id)).one()
+    assert (again.routed, again.counted, again.cluster_key) == (False, True, "crash")  # stays in its cluster
+    route_new(session=session, settings=settings, now=NOW + timedelta(minutes=5))
+    session.refresh(item)
+    assert item.cluster_size == 2 and len(session.exec(select(QueueItem)).all()) == 1
 
 
 def test_a_rule_on_the_customers_segment_routes_their_complaint(session, settings, seed_post, make_customer):
