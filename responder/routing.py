@@ -7,6 +7,7 @@ has edited them there (database rules, when present, take precedence over the fi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.permissions import require
-from dangol.core.settings import Settings
+from dangol.core.settings import Settings, unknown_segments
 from storage import audit
 from storage.models import RoutingRule, Staff
 from storage.routing_rules import has_rules, rules_after, rules_in_order
@@ -77,8 +78,11 @@ class Decision:
     matched: list[str] = field(default_factory=list)
 
 
-def validate(name: str, when: dict[str, Any], then: dict[str, Any]) -> None:
-    """Raise ConfigError naming the valid keys when a rule has an unknown condition or action."""
+def validate(name: str, when: dict[str, Any], then: dict[str, Any], segments: Iterable[str] | None = None) -> None:
+    """Raise ConfigError naming the valid keys when a rule has an unknown condition or action, or
+    (given the configured `segments`) names a segment that does not exist."""
+    if segments is not None and (unknown := unknown_segments(when.get("segment"), segments)):
+        raise ConfigError(f"rule {name!r}: unknown segment {unknown}; configured: {', '.join(segments) or '(none)'}")
     for key in when:
         if key not in WHEN_KEYS:
             raise ConfigError(f"rule {name!r}: unknown condition {key!r}; valid: {', '.join(WHEN_KEYS)}")
@@ -179,10 +183,12 @@ def add_rule(
     actor: Staff,
     session: Session,
     position: int | None = None,
+    segments: Iterable[str] | None = None,
 ) -> RoutingRule:
-    """Add a rule at `position` (default: last); later rules shift down."""
+    """Add a rule at `position` (default: last); later rules shift down. With the configured
+    `segments`, a rule naming another segment is refused."""
     require(actor, "admin.rules")
-    validate(name, when, then)
+    validate(name, when, then, segments)
     rows = rules_in_order(session=session)
     position = len(rows) if position is None else max(0, min(position, len(rows)))
     for row in rows[position:]:

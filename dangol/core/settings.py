@@ -353,6 +353,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"segment key {key!r}: use lower-case letters, digits and _ (e.g. at_risk)")
         return value
 
+    @model_validator(mode="after")
+    def _rules_name_configured_segments(self) -> Settings:
+        # A misspelt segment in a rule would never match, silently: refused when the config loads.
+        for rule in self.responder.rules:
+            unknown = unknown_segments(rule.when.get("segment"), self.segments)
+            if unknown:
+                configured = ", ".join(self.segments) or "(none)"
+                raise ValueError(
+                    f"responder.rules[{rule.name!r}].when.segment names {unknown}; configured segments: {configured}"
+                )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -387,6 +399,14 @@ def find_secrets_in_file(data: Any, prefix: str = "") -> list[str]:
                 found.append(path)
             found.extend(find_secrets_in_file(value, path))
     return found
+
+
+def unknown_segments(wanted: Any, segments: Iterable[str]) -> list[str]:
+    """The segment keys in a rule's `when.segment` (a key or a list) that are not configured."""
+    if wanted is None:
+        return []
+    keys = set(segments)
+    return [str(w) for w in (wanted if isinstance(wanted, list | tuple) else [wanted]) if str(w) not in keys]
 
 
 def env_name(dotted: str) -> str:

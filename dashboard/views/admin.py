@@ -205,7 +205,9 @@ def _rules(ctx: Ctx) -> None:
             act(
                 ctx,
                 "admin.rules",
-                lambda s, a: add_rule(name, _json(when), _json(then), actor=a, session=s),
+                lambda s, a: add_rule(
+                    name, _json(when), _json(then), actor=a, session=s, segments=list(ctx.settings.segments)
+                ),
                 "Rule added",
             )
     ids = {r.id: r.name for r in rules if r.id is not None}

@@ -49,6 +49,7 @@ def test_the_sample_segments_match_what_their_comments_say() -> None:
     assert segments_of(scores(new_voice=True), segments) == ["new_voices"]
     assert segments_of(scores(mood=0.35, activity=0.2), segments) == ["detractors"]
     assert segments_of(scores(mood=0.2, activity=0.1), segments) == []  # detractors must be active
+    assert segments_of(scores(mood=0.2, activity=0.6, trend="unknown"), segments) == []  # and have a history
     assert segments_of(scores(tier="vip"), segments) == ["vip"]
     assert segments_of(scores(value=0.8), segments) == ["vip"]
 
@@ -57,3 +58,11 @@ def test_a_list_of_flag_values_matches_any_of_them() -> None:
     segments = load_settings(None, overrides={"segments": {"paying": {"name": "Paying", "tier": ["gold", "vip"]}}})
     assert segments_of(scores(tier="gold"), segments.segments) == ["paying"]
     assert segments_of(scores(tier="standard"), segments.segments) == []
+
+
+def test_a_rule_naming_a_segment_that_is_not_configured_is_refused() -> None:
+    rule = {"name": "save them", "when": {"segment": "at_rsik"}, "then": {"team": "retention"}}
+    with pytest.raises(ConfigError, match=r"when.segment names \['at_rsik'\]; configured segments: .*at_risk"):
+        load_settings("config.toml", overrides={"responder": {"rules": [rule]}})
+    ok = {**rule, "when": {"segment": ["at_risk", "vip"]}}
+    assert load_settings("config.toml", overrides={"responder": {"rules": [ok]}}).responder.rules[0].name == "save them"

@@ -110,3 +110,14 @@ def test_admin_edits_reorders_and_deletes_rules_and_each_is_audited(session, set
 def test_agents_cannot_edit_rules(session, make_staff):
     with pytest.raises(Forbidden, match="roles allowed: admin"):
         add_rule("x", {}, {"team": "pr"}, actor=make_staff("amy"), session=session)
+
+
+def test_a_rule_added_on_the_admin_page_must_name_a_configured_segment(session, make_staff) -> None:
+    from dangol.core.errors import ConfigError
+    from responder.routing import add_rule
+
+    admin = make_staff("ann", role="admin")
+    with pytest.raises(ConfigError, match="unknown segment"):
+        add_rule("x", {"segment": "nobody"}, {"team": "support"}, actor=admin, session=session, segments=["at_risk"])
+    assert add_rule("y", {"segment": "at_risk"}, {"team": "support"}, actor=admin, session=session,
+                    segments=["at_risk"]).name == "y"  # fmt: skip
