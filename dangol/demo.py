@@ -96,6 +96,9 @@ def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None)
     pipeline.collect(settings, engine)
     pipeline.analyze(settings, engine, progress=progress)
     pipeline.route(settings, engine)
+    # Scored at once so the Customers page and the item panel show segments on the first visit (the
+    # worker's job would do it only at its first slot).
+    pipeline.score_customers(settings, engine)
     run_report_jobs(settings, engine)
     return summarize(engine, logins), engine
 
