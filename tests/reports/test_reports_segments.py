@@ -144,3 +144,25 @@ def test_a_segment_csv_is_formula_safe_and_holds_no_name_email_or_phone(session:
     assert row["tier"] == "'=HYPERLINK(1)" and row["customer_id"] == str(sly.id)
     assert row["handles"] == _handle(session, sly) and row["reach"] == "0.500" and row["segments"] == ""
     assert "Sly" not in text and "example.com" not in text and "+82" not in text
+
+
+def test_erasing_a_customer_named_in_a_written_report_writes_it_again_without_them(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    from reports.erasure import erase_customer
+    from storage.models import Staff
+
+    c = _world(session)
+    settings.reports.out_dir = str(tmp_path / "reports")
+    settings.reports.feeds_dir = str(tmp_path / "feeds")
+    report = build_weekly(session=session, settings=settings, week="2026-W47", now=NOW)
+    html_path, _ = write_weekly(report, settings.reports.out_dir)
+    kim = _handle(session, c["Kim Wonback"])
+    assert kim in html_path.read_text(encoding="utf-8")
+    admin = Staff(username="ann", display_name="Ann", role="admin", password_hash="x")
+    session.add(admin)
+    session.flush()
+    erase_customer(c["Kim Wonback"].id or 0, session=session, settings=settings, actor=admin)
+    session.commit()
+    page = html_path.read_text(encoding="utf-8")
+    assert kim not in page and 'Won back this week</td><td class="n">0<' in page.replace("\n", "").replace("  ", "")
