@@ -19,6 +19,7 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
+from reports.segments import SegmentWeek, segment_week
 from storage import read_models as q
 from storage.alerts import alerts_between
 from storage.authors import mark_brand_accounts
@@ -115,6 +116,7 @@ class WeeklyReport:
     notable_positive: list[q.ReachPost]
     response: ResponseStats
     alerts: list[AlertRow] = field(default_factory=list)
+    customers: SegmentWeek | None = None  # won back, newly at risk, top advocates (public handles only)
 
     @property
     def total_posts(self) -> int:
@@ -223,6 +225,7 @@ def build_weekly(
         ),
         response=_response_stats(session, start, end, now),
         alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
+        customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, select, tuple_
@@ -22,6 +22,7 @@ from dangol.core.customer_scores import (
     ACTIVITY_DAYS,
     MOOD_BEFORE_DAYS,
     MOOD_RECENT_DAYS,
+    SCORES,
     Complaint,
     CustomerInputs,
     CustomerScores,
@@ -40,6 +41,7 @@ from storage.models import (
     Post,
     Reply,
 )
+from storage.read_models import utc_day
 
 
 def _links() -> Any:
@@ -274,8 +276,13 @@ def segment_history(customer_id: int, *, session: Session, limit: int = 50) -> l
 
 
 def segment_counts(*, session: Session) -> dict[str, int]:
-    """How many customers are in each segment now."""
-    stmt = select(col(CustomerSegment.segment), func.count()).group_by(col(CustomerSegment.segment))
+    """How many customers (not erased) are in each segment now."""
+    stmt = (
+        select(col(CustomerSegment.segment), func.count())
+        .join(Customer, col(Customer.id) == col(CustomerSegment.customer_id))
+        .where(col(Customer.erased_at).is_(None))
+        .group_by(col(CustomerSegment.segment))
+    )
     return {segment: int(n) for segment, n in session.execute(stmt).all()}
 
 
@@ -287,3 +294,160 @@ def erase_scores(customer_id: int, *, session: Session) -> int:
         result = session.execute(delete(table).where(col(table.customer_id) == customer_id))
         deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return deleted
+
+
+# --- segments over time, members, the weekly movement --------------------------------------------
+
+
+def _live_changes(*columns: Any) -> Select[Any]:
+    """`columns` over the segment history of customers not erased."""
+    return (
+        select(*columns)
+        .select_from(CustomerSegmentChange)
+        .join(Customer, col(Customer.id) == col(CustomerSegmentChange.customer_id))
+        .where(col(Customer.erased_at).is_(None))
+    )
+
+
+def _signed() -> Any:
+    """+1 for a join, −1 for a leave."""
+    return func.sum(case((col(CustomerSegmentChange.change) == "joined", 1), else_=-1))
+
+
+def segment_members_by_day(*, session: Session, first_day: date, last_day: date) -> dict[str, dict[str, int]]:
+    """segment → UTC day ('YYYY-MM-DD') → its members at the end of that day, for every day from
+    `first_day` to `last_day`, rebuilt from the segment history: the joins minus the leaves before
+    the first day, then each day's (two grouped queries, whatever the number of customers or days)."""
+    since = datetime.combine(first_day, time(), UTC)
+    until = datetime.combine(last_day + timedelta(days=1), time(), UTC)
+    at = col(CustomerSegmentChange.at)
+    segment = col(CustomerSegmentChange.segment)
+    base = {
+        s: int(n or 0)
+        for s, n in session.execute(_live_changes(segment, _signed()).where(at < since).group_by(segment)).all()
+    }
+    day = utc_day(session, at)
+    deltas: dict[str, dict[str, int]] = {}
+    stmt = _live_changes(segment, day, _signed()).where(at >= since, at < until).group_by(segment, day)
+    for s, d, n in session.execute(stmt).all():
+        deltas.setdefault(s, {})[str(d)] = int(n or 0)
+    days = [(first_day + timedelta(days=i)).isoformat() for i in range((last_day - first_day).days + 1)]
+    found: dict[str, dict[str, int]] = {}
+    for s in sorted(set(base) | set(deltas)):
+        members, found[s] = base.get(s, 0), {}
+        for d in days:
+            members += deltas.get(s, {}).get(d, 0)
+            found[s][d] = members
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMember:
+    """A customer in a segment: their public handles (never the CRM name, e-mail or phone), scores,
+    segments and score breakdown."""
+
+    customer_id: int
+    tier: str
+    since: datetime
+    handles: list[str]
+    scores: dict[str, float]
+    trend: str
+    segments: list[str]
+    breakdown: dict[str, Any]
+
+
+def public_handles(customer_ids: Sequence[int], *, session: Session) -> dict[int, list[str]]:
+    """customer id → the "platform:@handle" of the authors applied links tie to them (brand
+    accounts left out), sorted; customers erased have none."""
+    found: dict[int, list[str]] = {}
+    if not customer_ids:
+        return found
+    stmt = (
+        select(col(IdentityLink.customer_id), col(Author.platform), col(Author.handle))
+        .join(Author, col(Author.id) == col(IdentityLink.author_id))
+        .join(Customer, col(Customer.id) == col(IdentityLink.customer_id))
+        .where(
+            col(IdentityLink.customer_id).in_(list(set(customer_ids))),
+            col(IdentityLink.status) == "applied",
+            col(Author.is_brand).is_(False),
+            col(Customer.erased_at).is_(None),
+        )
+        .distinct()
+        .order_by(col(Author.platform), col(Author.handle))
+    )
+    for cid, platform, handle in session.execute(stmt).all():
+        found.setdefault(cid, []).append(f"{platform}:@{handle}")
+    return found
+
+
+def segment_members(segment: str, *, session: Session, limit: int | None = None) -> list[SegmentMember]:
+    """The customers in `segment` now (erased ones never), highest value score first, with their
+    scores and public handles: two queries."""
+    stmt = (
+        select(CustomerSegment, CustomerScore, col(Customer.tier))
+        .join(Customer, col(Customer.id) == col(CustomerSegment.customer_id))
+        .join(CustomerScore, col(CustomerScore.customer_id) == col(CustomerSegment.customer_id))
+        .where(col(CustomerSegment.segment) == segment, col(Customer.erased_at).is_(None))
+        .order_by(col(CustomerScore.value).desc(), col(CustomerSegment.customer_id))
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt).all()
+    handles = public_handles([m.customer_id for m, _, _ in rows], session=session)
+    return [
+        SegmentMember(
+            customer_id=m.customer_id,
+            tier=tier or "standard",
+            since=m.since,
+            handles=handles.get(m.customer_id, []),
+            scores={name: float(getattr(s, name)) for name in SCORES},
+            trend=s.trend,
+            segments=list(s.segments or []),
+            breakdown=dict(s.breakdown or {}),
+        )  # fmt: skip
+        for m, s, tier in rows
+    ]
+
+
+def customers_who_joined(segment: str, *, session: Session, since: datetime, until: datetime) -> list[int]:
+    """The customers (not erased) who joined `segment` in `[since, until)`, each once, by id."""
+    stmt = (
+        _live_changes(col(CustomerSegmentChange.customer_id))
+        .where(
+            col(CustomerSegmentChange.segment) == segment,
+            col(CustomerSegmentChange.change) == "joined",
+            col(CustomerSegmentChange.at) >= since,
+            col(CustomerSegmentChange.at) < until,
+        )
+        .distinct()
+        .order_by(col(CustomerSegmentChange.customer_id))
+    )
+    return [int(cid) for cid in session.execute(stmt).scalars()]
+
+
+def members_at(segment: str, *, session: Session, at: datetime) -> list[int]:
+    """The customers (not erased) in `segment` at the instant `at`, from the segment history: those
+    whose latest change before `at` was a join."""
+    latest = (
+        _live_changes(func.max(col(CustomerSegmentChange.id)).label("id"))
+        .where(col(CustomerSegmentChange.segment) == segment, col(CustomerSegmentChange.at) < at)
+        .group_by(col(CustomerSegmentChange.customer_id))
+        .subquery()
+    )
+    stmt = (
+        select(col(CustomerSegmentChange.customer_id))
+        .join(latest, latest.c.id == col(CustomerSegmentChange.id))
+        .where(col(CustomerSegmentChange.change) == "joined")
+        .order_by(col(CustomerSegmentChange.customer_id))
+    )
+    return [int(cid) for cid in session.execute(stmt).scalars()]
+
+
+def reach_scores(customer_ids: Sequence[int], *, session: Session) -> dict[int, float]:
+    """customer id → reach score, for the customers that have scores."""
+    if not customer_ids:
+        return {}
+    stmt = select(col(CustomerScore.customer_id), col(CustomerScore.reach)).where(
+        col(CustomerScore.customer_id).in_(list(set(customer_ids)))
+    )
+    return {cid: float(v) for cid, v in session.execute(stmt).all()}

@@ -417,7 +417,7 @@ def topic_daily_counts(
     *, session: Session, since: datetime, until: datetime, complaints_only: bool = True
 ) -> list[tuple[str, str, int]]:
     """(day 'YYYY-MM-DD' in UTC, topic, posts) for each day and topic in the window."""
-    day = _day(session, col(Post.created_at))
+    day = utc_day(session, col(Post.created_at))
     stmt = (
         select(day, col(Analysis.primary_topic), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
@@ -432,7 +432,7 @@ def topic_daily_counts(
 
 def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
     """(day 'YYYY-MM-DD' in UTC, sentiment, posts) for each day in the window."""
-    day = _day(session, col(Post.created_at))
+    day = utc_day(session, col(Post.created_at))
     stmt = (
         select(day, col(Analysis.sentiment), func.count())
         .join(Post, col(Post.id) == col(Analysis.post_id))
@@ -443,7 +443,7 @@ def sentiment_daily_counts(*, session: Session, since: datetime, until: datetime
     return [(str(d), str(s), int(n)) for d, s, n in session.execute(stmt).all()]
 
 
-def _day(session: Session, column: Any) -> ColumnElement[Any]:
+def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
     """The UTC calendar day of a timestamp column as 'YYYY-MM-DD' text, per dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
@@ -472,7 +472,7 @@ def topic_customers(
 
 def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
     """(day, answered in time, answered late) by the day items were first answered."""
-    day = _day(session, col(QueueItem.first_responded_at))
+    day = utc_day(session, col(QueueItem.first_responded_at))
     on_time = func.sum(case((col(QueueItem.first_responded_at) <= col(QueueItem.first_response_due_at), 1), else_=0))
     stmt = (
         select(day, on_time, func.count())

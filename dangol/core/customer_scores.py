@@ -281,3 +281,15 @@ def segments_of(scores: CustomerScores, segments: dict[str, Any]) -> list[str]:
         ):
             found.append(key)
     return sorted(found)
+
+
+def breakdown_summary(breakdown: dict[str, Any]) -> str:
+    """Per score, the part that contributed most ("mood: trend 0.30"), for a one-line summary of a
+    stored breakdown; scores whose parts all contributed nothing are left out."""
+    said = []
+    for name in SCORES:
+        parts = ((breakdown or {}).get(name) or {}).get("parts") or {}
+        top = max(parts.items(), key=lambda kv: (float(kv[1].get("contribution", 0)), kv[0]), default=None)
+        if top is not None and float(top[1].get("contribution", 0)) > 0:
+            said.append(f"{name}: {top[0]} {float(top[1]['contribution']):.2f}")
+    return "; ".join(said)

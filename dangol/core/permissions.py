@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "customer.merge": "merge customers and undo merges",
     "customer.export": "export a customer's data (privacy request)",
     "customer.erase": "erase a customer's data (privacy request)",
+    "segment.export": "export a segment's members (public handles and scores) as CSV",
     "topic.view": "see complaint topics, trends and representative posts",
     "topic.export": "export a topic's posts as CSV",
     "report.view": "read and download the weekly report",

@@ -1,20 +1,25 @@
-"""Customers page: search, the 360 view, proposed identity links, merge and undo, export, erase."""
+"""Customers page: search, the 360 view, proposed identity links, merge and undo, export, erase;
+segments: their counts and movement over time, each segment's members and an audited CSV of them."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from dangol.core.customer_scores import SCORES, breakdown_summary
 from dangol.core.permissions import allowed
+from dangol.core.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
 from dashboard.views.scores import render_scores
 from reports.erasure import erase_customer
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
+from storage.customer_scores import segment_counts, segment_members, segment_members_by_day
 from storage.customers import CustomerView, customer_view, proposed_links, search_customers
 from storage.models import Staff
 
@@ -34,6 +39,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         if chosen is not None:
             _customer(ctx, actor, int(chosen))
     _proposed(ctx, actor)
+    _segments(ctx, actor)
 
 
 def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
@@ -166,3 +172,74 @@ def _proposed(ctx: Ctx, actor: Staff) -> None:
 def _decide(link_id: int, confirm: bool) -> Callable[[Any, Staff], Any]:
     """The action confirming or rejecting one proposed link (bound now, run on the click)."""
     return lambda session, actor: decide_link(session=session, actor=actor, link_id=link_id, confirm=confirm)
+
+
+SHOWN_MEMBERS = 200  # members listed on the page; the CSV holds them all
+
+
+def _segments(ctx: Ctx, actor: Staff) -> None:
+    """Members per segment now and per day over the last weeks (from the segment history), then one
+    segment's members with their scores, and their CSV."""
+    st.subheader("Segments")
+    names = {key: segment.name for key, segment in ctx.settings.segments.items()}
+    if not names:
+        st.caption("No segments are configured ([segments.*] in config.toml).")
+        return
+    weeks = int(st.number_input("Weeks shown", min_value=1, max_value=52, value=8, step=1, key="segment_weeks"))
+    today = utcnow().date()
+    first = today - timedelta(days=7 * weeks - 1)
+    counts, by_day = read(
+        ctx, lambda s: (segment_counts(session=s), segment_members_by_day(session=s, first_day=first, last_day=today))
+    )
+    st.dataframe(pd.DataFrame([{"segment": names[k], "members now": counts.get(k, 0)} for k in names]), hide_index=True)
+    frame = pd.DataFrame(
+        [
+            {"day": day, "segment": names.get(key, key), "members": n}
+            for key, days in by_day.items()
+            for day, n in days.items()
+            if key in names
+        ],
+        columns=["day", "segment", "members"],
+    )
+    if frame.empty:
+        st.caption("No segment history yet: it starts with the first scoring run.")
+    else:
+        st.line_chart(frame, x="day", y="members", color="segment")
+    key = st.selectbox("Segment", list(names), format_func=lambda k: names[k], key="segment_pick")
+    if key is None:
+        return
+    members = read(ctx, lambda s: segment_members(key, session=s, limit=SHOWN_MEMBERS))
+    if not members:
+        st.caption(f"Nobody is in {md(names[key])} now.")
+    else:
+        more = f" (the first {SHOWN_MEMBERS}; the CSV holds all)" if len(members) == SHOWN_MEMBERS else ""
+        st.caption(f"Members of {md(names[key])}, highest value first{more}")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"customer": f"#{m.customer_id}", "public handles": ", ".join(m.handles), "tier": m.tier}
+                    | {name: round(m.scores[name], 2) for name in SCORES}
+                    | {"trend": m.trend, "segments": ", ".join(m.segments), "mainly": breakdown_summary(m.breakdown)}
+                    for m in members
+                ]
+            ),
+            hide_index=True,
+        )
+    if allowed(actor, "segment.export"):
+        _segment_csv(ctx, key)
+
+
+def _segment_csv(ctx: Ctx, key: str) -> None:
+    """Prepare (audited: it lists customers by their public handles), then download."""
+    from reports.segments import export_segment
+
+    ready = f"segment_csv_{key}"
+    why = "The CSV lists customers by public handle with their scores; each export is recorded in the audit trail."
+    if st.button("Prepare segment CSV", key=f"prepare_{ready}", help=why):
+        data = act(ctx, "segment.export", lambda s, a: export_segment(key, session=s, actor=a), rerun=False)
+        if data is not None:
+            st.session_state[ready] = data
+    if st.session_state.get(ready):
+        st.download_button(
+            "Download segment CSV", st.session_state[ready], file_name=f"segment-{key}.csv", mime="text/csv"
+        )

@@ -376,3 +376,41 @@ def test_customer_scores_segments_and_breakdown_on_the_item_and_customers_pages(
     customers = button(customers, "Search").click().run()
     assert any(m.startswith("Segments: **At risk**") for m in shown(customers.markdown))
     assert any(c.startswith("Scores computed ") for c in shown(customers.caption))
+
+
+def test_customers_page_shows_segment_counts_movement_members_and_an_audited_csv(dashboard_db, monkeypatch) -> None:
+    import csv
+    import io
+
+    from dangol.pipeline import score_customers
+
+    score_customers(dashboard_db.settings, dashboard_db.engine)
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Customers")
+    assert not at.exception, at.exception
+    assert "Segments" in shown(at.subheader)
+    counts = next(d.value for d in at.dataframe if "members now" in d.value.columns)
+    assert dict(zip(counts["segment"], counts["members now"], strict=True))["At risk"] == 1
+    spec = str(charts(at)[-1].proto.spec)
+    assert "members" in spec and "segment" in spec
+    at.selectbox(key="segment_pick").set_value("at_risk")
+    at = at.run()
+    members = at.dataframe[-1].value
+    assert list(members["customer"]) == [f"#{_hana(dashboard_db)}"]
+    assert "Hana Kim" not in members.to_string() and "hana@example.com" not in members.to_string()
+    at = button(at, "Prepare segment CSV").click().run()
+    assert not at.exception, at.exception
+    rows = list(csv.DictReader(io.StringIO(at.session_state["segment_csv_at_risk"])))
+    assert [r["customer_id"] for r in rows] == [str(_hana(dashboard_db))] and "at_risk" in rows[0]["segments"]
+    assert "name" not in rows[0] and "email" not in rows[0] and "Hana" not in str(rows)
+    assert "Download segment CSV" in {b.proto.label for b in at.get("download_button")}
+    with Session(dashboard_db.engine) as session:
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "segment.export")).all()
+    assert (event.actor, event.entity_id, event.after) == ("admin1", "at_risk", {"customers": 1})
+    agent = app_as(dashboard_db, "agent1", monkeypatch, page="Customers")
+    assert "Segments" in shown(agent.subheader)
+    assert not [b for b in agent.button if b.label == "Prepare segment CSV"]  # only admins export segments
+
+
+def _hana(db) -> int:
+    with Session(db.engine) as session:
+        return session.exec(select(Customer.id).where(Customer.name == "Hana Kim")).one()

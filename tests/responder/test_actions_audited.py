@@ -20,6 +20,7 @@ from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from reports.erasure import erase_customer
 from reports.feeds import export_topic
+from reports.segments import export_segment
 from responder import approval, assignment, customers, labels, queue, routing, topic_admin
 from responder.accounts import staff
 from storage.models import AuditEvent, Customer, IdentityLink, QueueItem, Staff
@@ -246,6 +247,11 @@ def retire_a_topic(w: World, actor: Staff) -> Callable[[], object]:
 @case("topic.export", "admin")
 def export_a_topic(w: World, actor: Staff) -> Callable[[], object]:
     return lambda: export_topic("delivery", session=w.session, actor=actor, since=NOW - timedelta(days=7), until=NOW)
+
+
+@case("segment.export", "admin")
+def export_a_segment(w: World, actor: Staff) -> Callable[[], object]:
+    return lambda: export_segment("at_risk", session=w.session, actor=actor)
 
 
 @case("admin.teams", "admin")

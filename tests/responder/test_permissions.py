@@ -27,8 +27,8 @@ GRANTED = {
     "product": READS | {"queue.view", "topic.export"},
     "admin": READS | {"queue.view", "queue.claim", "queue.reassign", "queue.reply", "queue.bulk", "queue.close",
                       "queue.note", "queue.label", "reply.review", "customer.view", "customer.link",
-                      "customer.merge", "customer.export", "customer.erase", "topic.export", "source.view",
-                      "admin.staff", "admin.teams", "admin.rules", "admin.topics"},
+                      "customer.merge", "customer.export", "customer.erase", "segment.export", "topic.export",
+                      "source.view", "admin.staff", "admin.teams", "admin.rules", "admin.topics"},
 }  # fmt: skip
 
 
