@@ -144,17 +144,29 @@ def _gather_mood(
 
 
 def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime) -> None:
-    """Each complaint of the last 90 days with its first sent reply (None: unanswered)."""
-    first_answer = func.min(col(Reply.sent_at))
+    """Each complaint of the last 90 days with its first answer (None: unanswered): a reply sent
+    through Dangol, or a public reply from one of the brand's own accounts (answered outside Dangol,
+    or a developer's answer to a store review), whichever came first."""
+    by_brand = (
+        select(col(Post.platform), col(Post.reply_to_id), func.min(col(Post.created_at)).label("first"))
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .where(col(Author.is_brand).is_(True), col(Post.deleted_at).is_(None), col(Post.reply_to_id).is_not(None))
+        .group_by(col(Post.platform), col(Post.reply_to_id))
+        .subquery()
+    )
     stmt = (
-        _voice(links, col(Post.id), col(Post.created_at), first_answer)
+        _voice(links, col(Post.id), col(Post.created_at), func.min(col(Reply.sent_at)), func.min(by_brand.c.first))
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .outerjoin(Reply, and_(col(Reply.post_id) == col(Post.id), col(Reply.status) == "sent"))
+        .outerjoin(
+            by_brand, and_(by_brand.c.platform == col(Post.platform), by_brand.c.reply_to_id == col(Post.external_id))
+        )
         .where(col(Post.created_at) >= since, col(Analysis.is_complaint).is_(True), col(Analysis.is_spam).is_(False))
         .group_by(links.c.customer_id, col(Post.id), col(Post.created_at))
     )
-    for cid, _post_id, created, answered in session.execute(stmt).all():
-        found[cid].complaints.append(Complaint(created_at=created, answered_at=_as_utc(answered)))
+    for cid, _post_id, created, sent, public in session.execute(stmt).all():
+        answers = [t for t in (_as_utc(sent), _as_utc(public)) if t is not None]
+        found[cid].complaints.append(Complaint(created_at=created, answered_at=min(answers) if answers else None))
 
 
 def _as_utc(value: Any) -> datetime | None:

@@ -11,8 +11,9 @@ contribution (value × weight; the score is the sum of the contributions):
   Δ net = net of the recent 30 days − net of the 60 days before, clamped to ±1; 0.5 when the
   trend is unknown), weight 0.4. The trend is "improving" (Δ ≥ 0.2), "worsening" (Δ ≤ −0.2),
   "steady", or "unknown" while either period has fewer than `MOOD_MIN_POSTS` posts.
-- service (complaints of the last 90 days): answered share, weight 0.5; speed (1 − median hours
-  to the first sent reply / 72, floored at 0), weight 0.3; recovery (a complaint answered and a
+- service (complaints of the last 90 days): answered share, weight 0.5 (answered: a reply sent
+  through Dangol, or a public reply from one of the brand's own accounts); speed (1 − median hours
+  to the first answer / 72, floored at 0), weight 0.3; recovery (a complaint answered and a
   positive post by the customer after the answer), weight 0.2. 1 when there was no complaint.
 - reach: followers of the linked identities plus 10 × engagement on their posts of the last 90
   days, on the risk formula's log scale (`dangol.core.risk.reach_value`), weight 1.

@@ -191,6 +191,30 @@ def test_proposed_links_brand_accounts_and_erased_customers_do_not_count(
     assert scores[kim.id].segments == ["new_voices"]  # type: ignore[index]
 
 
+def test_a_public_reply_from_the_brands_account_answers_a_complaint(
+    engine: Engine, session: Session, settings: Settings
+) -> None:
+    # Answered on X from @marucoffee, outside Dangol: answered, and the later praise is a recovery.
+    h = History(session)
+    kim, lee = h.customer("kim"), h.customer("lee")
+    kim_x, lee_x = h.author(kim, "x"), h.author(lee, "x")
+    brand = h.author(None, "x", is_brand=True)
+    stranger = h.author(None, "x")
+    for customer_x, answerer in ((kim_x, brand), (lee_x, stranger)):
+        complaint = h.post(customer_x, 10, "negative", complaint=True)
+        reply = h.post(answerer, 10 - 3 / 24, "neutral")  # three hours later
+        reply.reply_to_id = complaint.external_id
+        h.post(customer_x, 2, "positive")
+    session.commit()
+
+    pipeline.score_customers(settings, engine, now=NOW)
+    scores = _scores(session)
+    kim_service = scores[kim.id].breakdown["service"]["inputs"]  # type: ignore[index]
+    assert kim_service["answered"] == 1 and kim_service["median_hours_to_first_answer"] == 3.0
+    assert "won_back" in scores[kim.id].segments and "won_back" not in scores[lee.id].segments  # type: ignore[index]
+    assert scores[lee.id].breakdown["service"]["inputs"]["unanswered"] == 1  # type: ignore[index]
+
+
 def test_segment_history_records_joins_and_leaves(engine: Engine, session: Session, settings: Settings) -> None:
     h = History(session)
     kim = h.customer("kim")
