@@ -32,7 +32,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import walk_keys
+from listener.walk import Watermark, walk_keys
 
 API_BASE = "https://itunes.apple.com"
 PAGE_SIZE = 50
@@ -197,33 +197,20 @@ class AppStoreCollector:
         posts, dead = parse_appstore(doc, country=country, app_id=app_id)
         entries = doc["feed"].get("entry")
         listed = len(entries) if isinstance(entries, list) else int(isinstance(entries, dict))
-        since, at_since = state.get("since"), list(state.get("at_since") or [])
-        top, top_ids = state.get("top"), list(state.get("top_ids") or [])
+        mark = Watermark.read(state)
         fresh: list[PostIn] = []
         last_fresh = True
         for post in posts:
-            when = post.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            last_fresh = since is None or when > since or (when == since and post.external_id not in at_since)
-            if not last_fresh:
-                continue
-            fresh.append(post)
-            if top is None or when > top:
-                top, top_ids = when, [post.external_id]
-            elif when == top:
-                top_ids.append(post.external_id)
-        pages = int(state.get("pages", 0)) + 1
+            last_fresh = mark.fresh(post)
+            if last_fresh:
+                fresh.append(post)
         done = (
             listed < PAGE_SIZE  # counting the app's own entry: a page with fewer entries is the last
             or not last_fresh
             or number >= self.options.max_pages
-            or (since is None and pages >= self.options.backfill_pages)
+            or mark.first_run_done(self.options.backfill_pages)
         )
-        if done:
-            new = {"since": top, "at_since": top_ids} if top is not None else {"since": since, "at_since": at_since}
-        else:
-            new = {"since": since, "at_since": at_since, "page": number + 1, "top": top, "top_ids": top_ids}
-            new["pages"] = pages
-        return fresh, dead, {k: v for k, v in new.items() if v}, done
+        return fresh, dead, mark.state(done, {"page": number + 1}), done
 
     def _get(self, country: str, app_id: str, number: int) -> bytes:
         base = self.options.base_url.rstrip("/")

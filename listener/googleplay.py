@@ -37,7 +37,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
-from listener.walk import walk_keys
+from listener.walk import Watermark, walk_keys
 
 # The package's `reviews(app_id, lang=, country=, sort=, count=, continuation_token=)`:
 # (list of review dicts, continuation token whose `.token` is None after the last page).
@@ -233,36 +233,24 @@ class GooglePlayCollector:
         posts, dead = parse_googleplay(
             records, app_id=app_id, lang=lang, country=country, developer=self.options.developer or app_id
         )
-        since, at_since = state.get("since"), list(state.get("at_since") or [])
-        top, top_ids = state.get("top"), list(state.get("top_ids") or [])
+        mark = Watermark.read(state)
         reviews = {post.external_id: post for post in posts if post.reply_to_id is None}
         fresh_ids: set[str] = set()
         last_fresh = True
         for post in reviews.values():  # newest first, as asked
-            stamp = post.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            last_fresh = since is None or stamp > since or (stamp == since and post.external_id not in at_since)
-            if not last_fresh:
-                continue
-            fresh_ids.add(post.external_id)
-            if top is None or stamp > top:
-                top, top_ids = stamp, [post.external_id]
-            elif stamp == top:
-                top_ids.append(post.external_id)
+            last_fresh = mark.fresh(post)
+            if last_fresh:
+                fresh_ids.add(post.external_id)
+        # A developer's answer comes and goes with its review.
         fresh = [post for post in posts if (post.reply_to_id or post.external_id) in fresh_ids]
-        pages = int(state.get("pages", 0)) + 1
         done = (
             token is None
             or len(records) < self.options.count
             or not last_fresh
-            or pages >= self.options.max_pages
-            or (since is None and pages >= self.options.backfill_pages)
+            or mark.pages >= self.options.max_pages
+            or mark.first_run_done(self.options.backfill_pages)
         )
-        if done:
-            new = {"since": top, "at_since": top_ids} if top is not None else {"since": since, "at_since": at_since}
-        else:
-            new = {"since": since, "at_since": at_since, "token": token, "top": top, "top_ids": top_ids}
-            new["pages"] = pages
-        return fresh, dead, {k: v for k, v in new.items() if v}, done
+        return fresh, dead, mark.state(done, {"token": token}), done
 
     def _call(self, app_id: str, lang: str, country: str, token: str | None) -> tuple[list[Any], str | None]:
         """One call of the package: its reviews and the continuation token's paging state (None: no more).

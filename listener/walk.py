@@ -151,3 +151,59 @@ def walk_keys(
             yield Page([post for post in posts if keep(post)], {k: v for k, v in state.items() if v}, dead)
             if done:
                 break
+
+
+@dataclass
+class Watermark:
+    """Where a newest-first review listing stands, kept in a key's state: `since`/`at_since` are the
+    newest review time of finished runs and the reviews at that time (stop there), `top`/`top_ids`
+    the newest of the unfinished run (they become `since` when it finishes), `pages` how many pages
+    the unfinished run has read. Times compare as fixed-width UTC text."""
+
+    since: str | None
+    at_since: list[str]
+    top: str | None
+    top_ids: list[str]
+    pages: int
+
+    @classmethod
+    def read(cls, state: dict[str, Any]) -> Watermark:
+        return cls(
+            state.get("since"),
+            list(state.get("at_since") or []),
+            state.get("top"),
+            list(state.get("top_ids") or []),
+            int(state.get("pages", 0)) + 1,  # counting the page being read
+        )
+
+    def fresh(self, post: PostIn) -> bool:
+        """Whether `post` is newer than what finished runs stored; remembers it as the run's newest."""
+        stamp = post.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        seen = self.since is not None and (
+            stamp < self.since or (stamp == self.since and post.external_id in self.at_since)
+        )
+        if seen:
+            return False
+        if self.top is None or stamp > self.top:
+            self.top, self.top_ids = stamp, [post.external_id]
+        elif stamp == self.top:
+            self.top_ids.append(post.external_id)
+        return True
+
+    def first_run_done(self, backfill_pages: int) -> bool:
+        """The very first run reads only `backfill_pages` pages."""
+        return self.since is None and self.pages >= backfill_pages
+
+    def state(self, done: bool, resume: dict[str, Any]) -> dict[str, Any]:
+        """The key's next state: the finished run's watermark, or where the unfinished run goes on
+        (`resume`: the page number or token of the next request)."""
+        if done:
+            new: dict[str, Any] = (
+                {"since": self.top, "at_since": self.top_ids}
+                if self.top is not None
+                else {"since": self.since, "at_since": self.at_since}
+            )
+        else:
+            new = {"since": self.since, "at_since": self.at_since, **resume, "top": self.top, "top_ids": self.top_ids}
+            new["pages"] = self.pages
+        return {k: v for k, v in new.items() if v}
