@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from dangol.cli.context import friendly_errors, state
+from dangol.cli.context import fail, friendly_errors, state
 
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -89,6 +89,31 @@ def customers_score(ctx: typer.Context) -> None:
     typer.echo(f"customers: {run.customers} scored in {run.seconds:.2f} s")
     for key in sorted({*st.settings.segments, *run.joined, *run.left}):
         typer.echo(f"segment {key}: {run.joined.get(key, 0)} joined, {run.left.get(key, 0)} left")
+
+
+@customers_app.command("segment-csv")
+@friendly_errors
+def customers_segment_csv(
+    ctx: typer.Context,
+    segment: str = typer.Argument(..., help="Segment key ([segments.<key>] in config.toml), e.g. at_risk."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the CSV here instead of standard output."),
+) -> None:
+    """A segment's members as CSV (public handles and scores; no name, e-mail or phone), as last
+    scored; audited as system:cli."""
+    from reports.segments import export_segment
+    from storage.engine import session_scope
+
+    st = state(ctx)
+    if segment not in st.settings.segments:
+        raise fail(f"unknown segment {segment!r}; configured: {', '.join(st.settings.segments) or '(none)'}")
+    with session_scope(st.engine) as session:
+        text = export_segment(segment, session=session, actor=None)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"{out}: {text.count(chr(10)) - 1} customers")
 
 
 @friendly_errors
