@@ -13,6 +13,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -225,6 +226,42 @@ def spreadsheet_safe(value: object) -> object:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def csv_document(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV of `header` and `rows`, every cell through `spreadsheet_safe`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def audited_export(
+    build: Callable[[], str],
+    *,
+    session: Session,
+    actor: Staff | None,
+    action: str,
+    entity: tuple[str, object],
+    counted: str,
+    after: dict[str, object] | None = None,
+) -> str:
+    """Hand out an export of people's data: `actor` must hold `action` before anything is read
+    (None: the CLI, recorded as system:cli); `build` writes the CSV, and one audit event records the
+    export with the number of records in it (`counted`)."""
+    if actor is not None:
+        require(actor, action)
+    text = build()
+    records = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # a text cell may hold line breaks
+    entity_type, entity_id = entity
+    audit.record(
+        session, actor=actor or "system:cli", action=action, entity_type=entity_type, entity_id=entity_id,
+        after={**(after or {}), counted: records},
+    )  # fmt: skip
+    session.flush()
+    return text
+
+
 def _item_id(item: FeedItem) -> str:
     # The cluster, not the post, so a growing cluster updates one entry instead of adding another.
     return f"tag:dangol,2026:cluster/{cluster_of(item.post)}"
@@ -321,25 +358,17 @@ def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
 def export_topic(topic_key: str, *, session: Session, actor: Staff | None, since: datetime, until: datetime) -> str:
     """A topic's posts in `[since, until)` as CSV (`topic.export`), audited with the window and the
     number of posts; `actor=None` only from the CLI (recorded as system:cli)."""
-    if actor is not None:
-        require(actor, "topic.export")
-    text = topic_csv(topic_key, session=session, since=since, until=until)
-    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
-    audit.record(
-        session, actor=actor or "system:cli", action="topic.export", entity_type="topic", entity_id=topic_key,
-        after={"since": since, "until": until, "posts": rows},
+    return audited_export(
+        lambda: topic_csv(topic_key, session=session, since=since, until=until),
+        session=session, actor=actor, action="topic.export", entity=("topic", topic_key), counted="posts",
+        after={"since": since, "until": until},
     )  # fmt: skip
-    session.flush()
-    return text
 
 
 def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datetime) -> str:
     """Every post whose primary topic is `topic_key` in `[since, until)`, newest first, as CSV."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for p in q.topic_posts(session=session, topic=topic_key, since=since, until=until):
-        row = [
+    rows = (
+        [
             p.post_id,
             p.created_at.isoformat(),
             p.platform,
@@ -353,5 +382,6 @@ def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datet
             web_link(p.url) or "",
             p.text,
         ]
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
-    return buffer.getvalue()
+        for p in q.topic_posts(session=session, topic=topic_key, since=since, until=until)
+    )
+    return csv_document(CSV_COLUMNS, rows)

@@ -6,17 +6,13 @@ e-mail or phone), counted from the segment history (`storage.customer_scores`).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from dangol.core.customer_scores import SCORES, breakdown_summary
-from dangol.core.permissions import require
-from reports.feeds import spreadsheet_safe
-from storage import audit
+from reports.feeds import audited_export, csv_document
 from storage.customer_scores import (
     customers_who_joined,
     members_at,
@@ -35,30 +31,22 @@ NAMED = 10  # customers named per list in the weekly report; the counts cover th
 def segment_csv(segment: str, *, session: Session) -> str:
     """The members of `segment` now as CSV: public handles, scores, segments and a breakdown
     summary; no name, e-mail or phone. Every text cell goes through `spreadsheet_safe`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for m in segment_members(segment, session=session):
-        row: list[object] = [m.customer_id, " ".join(m.handles), m.tier, m.since.isoformat()]
-        row += [f"{m.scores[name]:.3f}" for name in SCORES]
-        row += [m.trend, " ".join(m.segments), breakdown_summary(m.breakdown)]
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
-    return buffer.getvalue()
+    rows = (
+        [m.customer_id, " ".join(m.handles), m.tier, m.since.isoformat()]
+        + [f"{m.scores[name]:.3f}" for name in SCORES]
+        + [m.trend, " ".join(m.segments), breakdown_summary(m.breakdown)]
+        for m in segment_members(segment, session=session)
+    )
+    return csv_document(CSV_COLUMNS, rows)
 
 
 def export_segment(segment: str, *, session: Session, actor: Staff | None) -> str:
     """A segment's members as CSV (`segment.export`), audited with the number of customers;
     `actor=None` only from the CLI (recorded as system:cli)."""
-    if actor is not None:
-        require(actor, "segment.export")
-    text = segment_csv(segment, session=session)
-    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
-    audit.record(
-        session, actor=actor or "system:cli", action="segment.export", entity_type="segment", entity_id=segment,
-        after={"customers": rows},
+    return audited_export(
+        lambda: segment_csv(segment, session=session),
+        session=session, actor=actor, action="segment.export", entity=("segment", segment), counted="customers",
     )  # fmt: skip
-    session.flush()
-    return text
 
 
 @dataclass(frozen=True, slots=True)
