@@ -24,7 +24,7 @@ from sqlmodel import Session
 from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
-from dangol.core.types import AuthorIn, Billing, Page, engagement, utcnow
+from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, utcnow
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
 from storage import topics as topic_store
@@ -343,12 +343,6 @@ def _analyze_batch(
         saved.append((result.post_id, values, result.embedding))
     analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
-
-
-def star_rating(metrics: Any) -> int | None:
-    """A review's 1–5 star rating from its metrics (None when it has none)."""
-    rating = metrics.get("rating") if isinstance(metrics, dict) else None
-    return rating if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5 else None
 
 
 def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from dangol.core.errors import CollectError, ConfigError, PayloadError
 from dangol.core.registry import Options
-from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.core.types import RATING, AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import matches, parse_query
 from listener.records import (
@@ -125,7 +125,7 @@ def _review(entry: Any, *, country: str | None, app_id: str | None) -> PostIn:
         title=title,
         created_at=updated,
         url=page,
-        metrics={"rating": int(rating_text)},
+        metrics={RATING: int(rating_text)},
         raw={**entry, RAW_KEY: {"country": country, "app_id": app_id, "version": version}},
     )
 

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from dangol.core.errors import CollectError, ConfigError, PayloadError
 from dangol.core.registry import Options
-from dangol.core.types import AuthorIn, DeadLetterIn, Page, PostIn
+from dangol.core.types import RATING, AuthorIn, DeadLetterIn, Page, PostIn
 from listener.query import matches, parse_query
 from listener.records import (
     check_text,
@@ -131,7 +131,7 @@ def _review(record: Any, *, app_id: str | None, lang: str | None, country: str |
     content = record.get("content")
     if content is not None and not isinstance(content, str):
         raise PayloadError(f"field 'content' must be str, got {type(content).__name__}")
-    metrics = {"rating": score}
+    metrics = {RATING: score}
     likes = optional(record, "thumbsUpCount", int)
     if likes is not None:
         metrics["likes"] = likes

@@ -238,11 +238,10 @@ def _route_one(
     if (post.reply_to_id or post.thread_id) and (item := item_in_thread(post, session=session)) is not None:
         _customer_wrote_again(item, post, result, session=session, settings=settings, now=now)
         return
-    # A store review the developer has already answered is done. On social platforms a public reply
-    # from the brand's account ("sorry, DM us") opens a conversation: the item is still needed.
+    # A store review the developer has already answered (the answer is read with it) is done. On
+    # social platforms a public reply from the brand's account ("sorry, DM us") opens a
+    # conversation: the item is still needed.
     if post.platform in REVIEW_PLATFORMS and answered_by_brand(post, session=session):
-        # Already answered by the brand from its own account (a developer's answer to a store
-        # review, read with it): nothing is left to respond to.
         result.skipped += 1
         return
     segments = tuple(batch.segments.get(customer.id or 0, ())) if customer is not None else ()

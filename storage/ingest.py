@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from dangol.core.types import REVIEW_PLATFORMS, DeadLetterIn, Page, PostIn, utcnow
+from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
@@ -201,9 +201,9 @@ def update_edited(session: Session, rows: list[dict[str, Any]]) -> int:
     analysis, so the new text is analyzed once more, never skipped.
     """
     changed = 0
-    rating = col(Post.metrics)["rating"].as_integer()
+    rating = col(Post.metrics)[RATING].as_integer()
     for row in rows:
-        new_rating = row["metrics"].get("rating")
+        new_rating = row["metrics"].get(RATING)
         stmt = (
             update(Post)
             .where(

@@ -122,14 +122,21 @@ class PostIn:
         return engagement(self.metrics)
 
 
-# Metrics that describe a post rather than count people who reacted to it: a 5-star rating is no
-# reach (and would make praise outrank a 1-star complaint).
-NOT_ENGAGEMENT = frozenset({"rating"})
+# A review's 1–5 stars, kept in its metrics. It describes the post rather than counting people who
+# reacted to it: a 5-star rating is no reach (and would make praise outrank a 1-star complaint).
+RATING = "rating"
+NOT_ENGAGEMENT = frozenset({RATING})
 
 
 def engagement(metrics: dict[str, Any]) -> int:
     """The counts of people reacting to a post (likes, reposts, replies, quotes…) added up."""
     return sum(v for k, v in metrics.items() if isinstance(v, int) and k not in NOT_ENGAGEMENT)
+
+
+def star_rating(metrics: Any) -> int | None:
+    """A review's 1–5 star rating from its metrics (None when it has none)."""
+    rating = metrics.get(RATING) if isinstance(metrics, dict) else None
+    return rating if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5 else None
 
 
 @dataclass(frozen=True, slots=True)

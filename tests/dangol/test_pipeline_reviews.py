@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from dangol import pipeline
 from dangol.core.settings import Settings
-from dangol.core.types import Page, PostIn
+from dangol.core.types import Page, PostIn, star_rating
 from nlp.analyzer import Analyzer
 from nlp.taxonomy import taxonomy_from_settings
 from nlp.topics import PrototypeScorer, TopicModel
@@ -60,4 +60,4 @@ def test_the_rating_is_read_and_an_edited_review_is_analyzed_again(
     ],
 )
 def test_star_rating_reads_only_a_real_rating(metrics: object, expected: int | None) -> None:
-    assert pipeline.star_rating(metrics) == expected
+    assert star_rating(metrics) == expected
