@@ -34,7 +34,7 @@ def needs_approval(
     if item.approval_required:
         reasons.append("a routing rule requires approval")
     # The cluster's risk counts (its audience together), and it is never below its lead post's.
-    risk = max(analysis.risk if analysis is not None else 0.0, float((item.routing or {}).get("risk") or 0.0))
+    risk = max(analysis.risk if analysis is not None else 0.0, item.cluster_risk)
     if risk >= cfg.approval_risk:
         reasons.append(f"risk {risk:.2f} >= {cfg.approval_risk}")
     if author is not None and (author.followers or 0) >= cfg.approval_followers:

@@ -258,7 +258,7 @@ def _route_one(
         # of all its posts together; a rule that asks for approval on any post asks it for the cluster.
         # A member analyzed again after an edit is already counted, its audience too.
         if analysis.counted:
-            risk = max(float((existing.routing or {}).get("risk") or 0.0), analysis.risk)
+            risk = max(existing.cluster_risk, analysis.risk)
         else:
             existing.cluster_size += 1
             risk = _add_to_cluster_risk(existing, analysis)
@@ -287,15 +287,10 @@ def _route_one(
 
 def _add_to_cluster_risk(item: QueueItem, analysis: Analysis) -> float:
     """Count the post into the item's cluster risk (kept in `item.routing`); returns the cluster's risk."""
-    info = dict(item.routing or {})
-    risk = max(float(info.get("risk") or 0.0), analysis.risk)
-    combined = cluster_risk([b for b in (info.get("cluster"), analysis.risk_breakdown) if b])
-    if combined is not None:
-        info["cluster"] = combined.breakdown
-        risk = max(risk, combined.score)
-    info["risk"] = risk
-    item.routing = info  # a new dict: the JSON column notices the change
-    return risk
+    combined = cluster_risk([b for b in ((item.routing or {}).get("cluster"), analysis.risk_breakdown) if b])
+    if combined is None:  # breakdowns of an older formula: the post's own risk alone
+        return item.raise_cluster_risk(analysis.risk, None)
+    return item.raise_cluster_risk(max(analysis.risk, combined.score), combined.breakdown)
 
 
 def _reach(post: Post, author: Author | None) -> int:

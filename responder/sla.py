@@ -178,12 +178,10 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
 
 def _escalate(item: QueueItem) -> None:
     """A breached SLA is urgency at its top (dangol.core.risk): the item's risk and priority rise with it."""
-    info = dict(item.routing or {})
-    risk = escalated(info.get("cluster") or {})
+    risk = escalated((item.routing or {}).get("cluster") or {})
     if risk is None:
         return
-    info.update(cluster=risk.breakdown, risk=max(float(info.get("risk") or 0.0), risk.score))
-    item.routing = info
+    item.raise_cluster_risk(risk.score, risk.breakdown)
     item.priority = min(item.priority, risk_priority(risk.score))
 
 

@@ -283,6 +283,21 @@ class QueueItem(SQLModel, table=True):
 
     __mapper_args__ = {"version_id_col": _queue_version}
 
+    @property
+    def cluster_risk(self) -> float:
+        """The risk of the item's cluster as routing last set it (0 before it had one)."""
+        return float((self.routing or {}).get("risk") or 0.0)
+
+    def raise_cluster_risk(self, score: float, breakdown: dict[str, Any] | None) -> float:
+        """Raise the cluster's risk to `score` (never lower it) and keep the breakdown that explains
+        it (`dangol.core.risk`); returns the cluster's risk."""
+        risk = max(self.cluster_risk, score)
+        info = dict(self.routing or {}, risk=risk)
+        if breakdown:
+            info["cluster"] = breakdown
+        self.routing = info  # a new dict: the JSON column notices the change
+        return risk
+
 
 class Reply(SQLModel, table=True):
     """A reply to a post: drafted, reviewed, and sent exactly once."""

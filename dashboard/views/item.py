@@ -180,13 +180,12 @@ def _analysis(view: ItemContext) -> None:
             "urgency); each runs from its floor, at value 0, to 1"
         )
         st.dataframe(risk_table(analysis.risk_breakdown), hide_index=True)
-    routing = view.item.routing or {}
-    cluster = routing.get("cluster")
+    cluster = (view.item.routing or {}).get("cluster")
     if view.item.cluster_size > 1 and isinstance(cluster, dict):
         audience = int((cluster.get("reach") or {}).get("audience") or 0)
         st.caption(
             f"The cluster's {view.item.cluster_size} posts reach about {audience:,} people together: "
-            f"cluster risk **{float(routing.get('risk') or 0):.2f}**"
+            f"cluster risk **{view.item.cluster_risk:.2f}**"
         )
 
 
