@@ -31,16 +31,20 @@ class Fetched:
 
 @dataclass
 class Budget:
-    """Requests this fetch may still make (None: unlimited); shared by a collector's streams."""
+    """Requests (or, where calls cost differently, units) this fetch may still spend (None:
+    unlimited); shared by a collector's streams."""
 
     remaining: int | None
 
-    def spent(self) -> bool:
-        return self.remaining is not None and self.remaining <= 0
+    def afford(self, cost: int = 1) -> bool:
+        return self.remaining is None or self.remaining >= cost
 
-    def take(self) -> None:
+    def spent(self) -> bool:
+        return not self.afford()
+
+    def take(self, cost: int = 1) -> None:
         if self.remaining is not None:
-            self.remaining -= 1
+            self.remaining -= cost
 
 
 @dataclass

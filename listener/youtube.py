@@ -37,6 +37,7 @@ from listener.records import (
     text_field,
     whole_body_dead_letter,
 )
+from listener.walk import Budget
 
 log = logging.getLogger(__name__)
 
@@ -194,20 +195,6 @@ class YouTubeOptions(Options):
 
 
 @dataclass
-class _Units:
-    """Quota units this fetch may still spend (None: unlimited)."""
-
-    left: int | None
-
-    def afford(self, cost: int) -> bool:
-        return self.left is None or self.left >= cost
-
-    def take(self, cost: int) -> None:
-        if self.left is not None:
-            self.left -= cost
-
-
-@dataclass
 class _Answer:
     body: bytes = b""
     skipped: str | None = None  # the reason a video's or channel's comments were skipped
@@ -260,7 +247,7 @@ class YouTubeCollector:
         a search is made only when its 100 units still fit, so no run spends more than allowed.
         """
         state: dict[str, Any] = {key: value for key, value in cursor.items() if value}
-        units = _Units(max_requests)
+        units = Budget(max_requests)
         if self._search_due(state.get("search")) and units.afford(COSTS["search"]):
             units.take(COSTS["search"])
             state["search"] = self._search(state.get("search") or {})
@@ -306,7 +293,7 @@ class YouTubeCollector:
         videos = list(dict.fromkeys(found + list(search.get("videos") or [])))[: self.options.search_max_videos]
         return {"at": utcnow().isoformat(), "videos": videos}
 
-    def _walk(self, key: str, state: dict[str, Any], units: _Units) -> Iterator[Page]:
+    def _walk(self, key: str, state: dict[str, Any], units: Budget) -> Iterator[Page]:
         """One stream: queued reply pages first, then thread pages newest first until the last run's
         newest thread. `since`/`at_since`: newest thread time of finished runs and the threads at that
         time; `next`/`top`/`top_ids`/`pages`: the unfinished run; `pending`: threads whose replies are
