@@ -267,17 +267,112 @@ def finetune(
     return meta
 
 
+PROBE_ROWS = 3000
+
+
+def _probe_sets(data_dir: Path, exclude: set[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """Training and test rows of the logistic-regression probes: seeded samples of TweetEval train
+    and NSMC train that the fine-tuning rows did not use, against TweetEval val, the NSMC held-out
+    half and the KOTE test fifth (never trained, calibrated or fine-tuned on)."""
+    from nlp.train import kote_split
+
+    rng = np.random.default_rng(SEED + 1)
+    en = load_public("tweeteval", "train", data_dir)
+    ko = load_public("nsmc", "train", data_dir)
+    sets: dict[str, tuple[list[str], list[str]]] = {}
+    for name, data in (("en-train", en), ("ko-train", ko)):
+        picked = [i for i in rng.permutation(len(data)) if data.texts[i] not in exclude][:PROBE_ROWS]
+        sets[name] = ([data.texts[i] for i in picked], [data.labels[i] for i in picked])
+    val = load_public("tweeteval", "val", data_dir)
+    sets["tweeteval-val"] = (val.texts, val.labels)
+    _, ko_val = public_split("ko", data_dir)
+    nsmc = [i for i, s in enumerate(ko_val.sources) if s == "nsmc"]
+    sets["nsmc-heldout"] = ([ko_val.texts[i] for i in nsmc], [ko_val.labels[i] for i in nsmc])
+    kote = kote_split(data_dir)["test"]
+    polar = [i for i, label in enumerate(kote.labels) if label in KO_CLASSES]
+    sets["kote-test"] = ([kote.texts[i] for i in polar], [kote.labels[i] for i in polar])
+    return sets
+
+
+def probe(model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path = DATA) -> dict[str, float]:
+    """Logistic-regression probes over the (adapted) encoder's embeddings, torch fp32: English
+    3-class macro-recall on TweetEval val; Korean accuracy on the NSMC held-out half and, with the
+    probe trained on movie reviews only, on KOTE's comments (a domain the probe never saw)."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+    from transformers import AutoModel, AutoTokenizer
+
+    from nlp.train import macro_recall
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    if adapter is not None:
+        apply_adapter(model, adapter)
+    exclude = {text for text, _, _ in training_rows(recipe, data_dir)}
+    sets = _probe_sets(data_dir, exclude)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(texts), 64):
+                batch = tokenizer(
+                    ["query: " + t for t in texts[start : start + 64]],
+                    padding=True,
+                    truncation=True,
+                    max_length=recipe.max_length,
+                    return_tensors="pt",
+                )
+                hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out)
+
+    vectors = {name: encode(texts) for name, (texts, _) in sets.items()}
+    labels = {name: np.array(y) for name, (_, y) in sets.items()}
+    results: dict[str, float] = {}
+    en = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(vectors["en-train"], labels["en-train"])
+    predicted = en.predict(vectors["tweeteval-val"])
+    codes = {c: i for i, c in enumerate(EN_CLASSES)}
+    results["tweeteval_val_macro_recall"] = macro_recall(
+        np.array([codes[c] for c in labels["tweeteval-val"]]), np.array([codes[c] for c in predicted]), 3
+    )
+    ko = LogisticRegression(C=1.0, max_iter=2000).fit(vectors["ko-train"], labels["ko-train"])
+    for name in ("nsmc-heldout", "kote-test"):
+        results[f"{name.replace('-', '_')}_accuracy"] = float((ko.predict(vectors[name]) == labels[name]).mean())
+    # Cross-lingual: the English probe's positive-vs-negative call on Korean comments.
+    polar = [EN_CLASSES.index("negative"), EN_CLASSES.index("positive")]
+    en_scores = en.predict_proba(vectors["kote-test"])[:, polar]
+    results["kote_test_from_english_accuracy"] = float(
+        (np.array(KO_CLASSES)[en_scores.argmax(1)] == labels["kote-test"]).mean()
+    )
+    return {k: round(v, 4) for k, v in results.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     from nlp.encoders.base import rebuilt_e5
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--probe",
+        metavar="ADAPTER",
+        help="do not train: score logistic-regression probes over the original encoder and over "
+        "the encoder with ADAPTER merged (the recipe options must match the adapter's run)",
+    )
     for name, value in Recipe().__dict__.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     recipe = Recipe(**{k: getattr(args, k) for k in Recipe().__dict__})
+    if args.probe:
+        scores = {
+            "original": probe(rebuilt_e5(), None, recipe, args.data_dir),
+            "adapted": probe(rebuilt_e5(), Path(args.probe), recipe, args.data_dir),
+        }
+        sys.stdout.write(json.dumps(scores) + "\n")
+        return 0
     meta = finetune(rebuilt_e5(), recipe, training_rows(recipe, args.data_dir), args.out)
     sys.stdout.write(json.dumps(meta) + "\n")
     return 0
