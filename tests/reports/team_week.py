@@ -38,19 +38,15 @@ def _team(session: Session, key: str) -> Team:
     return team
 
 
-def seed_team_week(session: Session, staff: dict[str, Staff] | None = None) -> TeamWeek:
-    """Two agents (support and billing), items of both teams, and events inside and outside WEEK.
-
-    `staff` may name existing accounts for "anakang" and "benoh" (the dashboard's users); else they are made.
-    """
+def seed_team_week(session: Session) -> TeamWeek:
+    """Two agents (support and billing), items of both teams, and events inside and outside WEEK."""
     week = parse_week(WEEK, TIMEZONE)
     support, billing = _team(session, "support"), _team(session, "billing")
-    if staff is None:
-        staff = {}
-        for name, team in (("anakang", support), ("benoh", billing)):
-            staff[name] = Staff(username=name, role="agent", team_id=team.id)
-            session.add(staff[name])
-        session.flush()
+    staff = {}
+    for name, team in (("anakang", support), ("benoh", billing)):
+        staff[name] = Staff(username=name, role="agent", team_id=team.id)
+        session.add(staff[name])
+    session.flush()
     ana, ben = staff["anakang"], staff["benoh"]
     author = Author(platform="x", platform_id="team-week", handle="teamweek")
     session.add(author)
