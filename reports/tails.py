@@ -1,4 +1,5 @@
-"""Upper-tail probabilities for count data, computed in log space so tiny p-values stay exact enough.
+"""Upper-tail probabilities for count data, computed in log space so tiny p-values stay exact enough,
+and the percentile the response and resolution times are summed up by.
 
 No SciPy: these two sums are all the spike detector needs, and importing SciPy would cost more
 than the detector itself.
@@ -51,3 +52,13 @@ def binomial_sf(successes: int, trials: int, p: float) -> float:
             for k in range(successes, trials + 1)
         ),
     )
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default method); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * share
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

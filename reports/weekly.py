@@ -7,7 +7,6 @@ and hand-drawn SVG charts, and WeasyPrint turns the same page into the PDF.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,8 @@ from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
 from reports.segments import SegmentWeek, segment_week
+from reports.tails import percentile
+from reports.team_performance import TeamRow, team_rows
 from storage import read_models as q
 from storage.alerts import alerts_between
 from storage.authors import mark_brand_accounts
@@ -117,6 +118,8 @@ class WeeklyReport:
     response: ResponseStats
     alerts: list[AlertRow] = field(default_factory=list)
     customers: SegmentWeek | None = None  # won back, newly at risk, top advocates (public handles only)
+    # Per team only: every role may read this report (report.view), so no agent's own figures go in it.
+    teams: list[TeamRow] = field(default_factory=list)
 
     @property
     def total_posts(self) -> int:
@@ -162,16 +165,6 @@ def net_sentiment(counts: dict[str, int]) -> float | None:
     if not total:
         return None
     return (counts.get("positive", 0) - counts.get("negative", 0)) / total
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default method); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * share
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> Week:
@@ -226,6 +219,7 @@ def build_weekly(
         response=_response_stats(session, start, end, now),
         alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
         customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
+        teams=team_rows(session=session, week=target),
     )
 
 
@@ -280,12 +274,13 @@ def render_html(report: WeeklyReport) -> str:
     env.filters["web_link"] = web_link
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
-    env.filters["minutes"] = _format_minutes
+    env.filters["minutes"] = format_minutes
     env.filters["local"] = lambda d: d.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
     return env.get_template("weekly.html").render(r=report, charts=_charts(report))
 
 
-def _format_minutes(value: float | None) -> str:
+def format_minutes(value: float | None) -> str:
+    """Minutes as the report shows them: '45 min' under two hours, else '3.5 h'; '–' for none."""
     if value is None:
         return "–"
     if value < 120:

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "topic.view": "see complaint topics, trends and representative posts",
     "topic.export": "export a topic's posts as CSV",
     "report.view": "read and download the weekly report",
+    "team.performance": "see every team's and every agent's performance figures (the weekly report has teams only)",
     "alert.view": "see spike alerts",
     "source.view": "see source health, budgets and dead letters",
     "admin.staff": "create staff, change roles, unlock accounts",
@@ -59,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pr_reviewer": frozenset(_READ | {"queue.view", "queue.note", "reply.review", "customer.view"}),
     # Product teams read complaints by topic; they never act on the queue or on customers.
     "product": frozenset(_READ | {"topic.export", "queue.view"}),
+    # Admins hold every action, team.performance included: no other role leads a team, and an agent
+    # never sees a colleague's figures.
     "admin": frozenset(ACTIONS),
 }
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
+from dangol.core.permissions import allowed
 from dashboard.context import Ctx, read
 from dashboard.safe import md
 from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
+
+if TYPE_CHECKING:
+    from reports.team_performance import Figures
+    from reports.weekly import WeeklyReport
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -60,10 +67,55 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 st.text(f"{p.platform} @{p.handle} (reach {p.reach:,}): {p.text}")
     for alert in report.alerts:
         st.warning(f"{md(alert.kind)} spike in {md(alert.scope)}: {md(alert.summary)}")
+    _team_performance(ctx, actor, report)
     _recent_charts(ctx)
     st.download_button(
         "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
     )
+
+
+def _figure_columns(f: Figures) -> dict[str, object]:
+    """One row of the performance tables: the same figures, formatted as the report formats them."""
+    from reports.weekly import format_minutes
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value * 100:.1f}%"
+
+    return {
+        "handled": f.handled,
+        "first response median": format_minutes(f.first_response_median),
+        "first response p90": format_minutes(f.first_response_p90),
+        "resolution median": format_minutes(f.resolution_median),
+        "resolution p90": format_minutes(f.resolution_p90),
+        "SLA attainment": pct(f.sla_attainment),
+        "approvals requested": f.approvals_requested,
+        "approvals returned": f.approvals_returned,
+        "reopen rate": pct(f.reopen_rate),
+    }
+
+
+def _team_performance(ctx: Ctx, actor: Staff, report: WeeklyReport) -> None:
+    """The week's figures per team (as in the report every role reads); per agent for admins only."""
+    from reports.period import parse_week
+    from reports.team_performance import for_viewer
+
+    st.subheader("Team performance")
+    if report.teams:
+        st.caption("Per team")
+        teams = [{"team": t.name, **_figure_columns(t.figures)} for t in report.teams]
+        st.dataframe(pd.DataFrame(teams), hide_index=True)
+    else:
+        st.caption("No replies, closes or approvals this week.")
+    # An agent never sees a colleague's figures: the rows are not even read without the permission
+    # (for_viewer checks it again on the server).
+    if not allowed(actor, "team.performance"):
+        return
+    week = parse_week(report.week, report.timezone)
+    performance = read(ctx, lambda s: for_viewer(actor, session=s, week=week))
+    if performance.agents:
+        st.caption("Per agent (admins only; ordered by team and name)")
+        agents = [{"agent": a.username, "team": a.team, **_figure_columns(a.figures)} for a in performance.agents]
+        st.dataframe(pd.DataFrame(agents), hide_index=True)
 
 
 def _recent_charts(ctx: Ctx) -> None:

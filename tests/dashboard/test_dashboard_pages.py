@@ -414,3 +414,68 @@ def test_customers_page_shows_segment_counts_movement_members_and_an_audited_csv
 def _hana(db) -> int:
     with Session(db.engine) as session:
         return session.exec(select(Customer.id).where(Customer.name == "Hana Kim")).one()
+
+
+def _performance_tables(at) -> dict[str, list[dict]]:
+    """The Reports page's team-performance tables, by their first column ("team" or "agent")."""
+    tables = {}
+    for frame in at.dataframe:
+        value = frame.value
+        if value.columns[0] in ("team", "agent") and "reopen rate" in value.columns:
+            tables[value.columns[0]] = value.to_dict("records")
+    return tables
+
+
+def _formatted(figures: dict) -> dict:
+    """The expected figures as the page writes them."""
+    from reports.weekly import format_minutes
+
+    def pct(value):
+        return "–" if value is None else f"{value * 100:.1f}%"
+
+    return {
+        "handled": figures["handled"],
+        "first response median": format_minutes(figures["first_response_median"]),
+        "first response p90": format_minutes(figures["first_response_p90"]),
+        "resolution median": format_minutes(figures["resolution_median"]),
+        "resolution p90": format_minutes(figures["resolution_p90"]),
+        "SLA attainment": pct(figures["sla_attainment"]),
+        "approvals requested": figures["approvals_requested"],
+        "approvals returned": figures["approvals_returned"],
+        "reopen rate": pct(figures["reopen_rate"]),
+    }
+
+
+def test_team_performance_on_the_reports_page_matches_the_tables(dashboard_db, monkeypatch) -> None:
+    from tests.reports.team_week import WEEK, expected_figures, seed_team_week
+
+    with Session(dashboard_db.engine, expire_on_commit=False) as session:
+        world = seed_team_week(session)
+        teams, agents = expected_figures(session, world.week)
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Reports", report_week=WEEK)
+    assert not at.exception
+    tables = _performance_tables(at)
+    names = {"support": "Support", "billing": "Billing"}
+    assert tables["team"] == [{"team": names[k], **_formatted(teams[k])} for k in sorted(teams)]
+    # Ordered by team and name, each with the agent's own team.
+    own_team = {"anakang": "Support", "benoh": "Billing"}
+    assert tables["agent"] == [
+        {"agent": name, "team": own_team[name], **_formatted(agents[name])} for name in ("benoh", "anakang")
+    ]
+
+
+def test_an_agent_sees_the_team_table_but_no_agents_figures(dashboard_db, monkeypatch) -> None:
+    from tests.reports.team_week import WEEK, seed_team_week
+
+    with Session(dashboard_db.engine, expire_on_commit=False) as session:
+        seed_team_week(session)
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Reports", report_week=WEEK)
+    assert not at.exception
+    tables = _performance_tables(at)
+    assert set(tables) == {"team"}
+    everything = " ".join(
+        [str(e.value) for elements in (at.markdown, at.caption, at.text, at.subheader) for e in elements]
+        + [frame.value.to_csv() for frame in at.dataframe]
+    )
+    assert "Team performance" in everything and "Support" in everything
+    assert "anakang" not in everything and "benoh" not in everything

@@ -28,7 +28,8 @@ GRANTED = {
     "admin": READS | {"queue.view", "queue.claim", "queue.reassign", "queue.reply", "queue.bulk", "queue.close",
                       "queue.note", "queue.label", "reply.review", "customer.view", "customer.link",
                       "customer.merge", "customer.export", "customer.erase", "segment.export", "topic.export",
-                      "source.view", "admin.staff", "admin.teams", "admin.rules", "admin.topics"},
+                      "source.view", "admin.staff", "admin.teams", "admin.rules", "admin.topics",
+                      "team.performance"},
 }  # fmt: skip
 
 
