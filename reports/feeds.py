@@ -130,13 +130,13 @@ def build_topic_feed(
     """The feed of one topic (from config.toml or the Admin page, retired ones too) for the `days`
     (default `reports.feed_days`) ending at `now`."""
     topic = get_topic(session=session, catalog=settings.topic_catalog, key=key).topic
-    return _topic_feed(session, settings, key, topic, now, days)
+    return _topic_feed(session, settings.reports, key, topic, now, days)
 
 
 def _topic_feed(
-    session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
+    session: Session, reports: ReportSettings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
 ) -> TopicFeed:
-    window = timedelta(days=days or settings.reports.feed_days)
+    window = timedelta(days=days or reports.feed_days)
     since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
@@ -150,7 +150,7 @@ def _topic_feed(
         posts=count,
         clusters=clusters,
         previous_posts=previous,
-        items=deduplicate(posts)[: settings.reports.feed_items],
+        items=deduplicate(posts)[: reports.feed_items],
     )
 
 
@@ -160,7 +160,7 @@ def build_feeds(*, session: Session, settings: Settings, now: datetime | None = 
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     # The topics are read once here, not again per feed (each read parses the taxonomy file).
     topics = topics_in_force(session=session, catalog=settings.topic_catalog)
-    return [_topic_feed(session, settings, key, topic, now) for key, topic in topics.items()]
+    return [_topic_feed(session, settings.reports, key, topic, now) for key, topic in topics.items()]
 
 
 def write_feeds(

@@ -355,14 +355,18 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     segments: dict[str, SegmentSettings] = Field(default_factory=dict)
-    _topic_catalog: TopicCatalog | None = PrivateAttr(default=None)
+    # The catalog with the `topics` and `nlp.taxonomy_file` it was built from: a copy or an edit
+    # of those (tests, `model_copy(update=...)`) must not see a catalog of other topics.
+    _topic_catalog: tuple[dict[str, TopicSettings], str | None, TopicCatalog] | None = PrivateAttr(default=None)
 
     @property
     def topic_catalog(self) -> TopicCatalog:
         """The configured topics, with the taxonomy file read at the first ask and not again."""
-        if self._topic_catalog is None:
-            self._topic_catalog = TopicCatalog.from_settings(self)
-        return self._topic_catalog
+        cached = self._topic_catalog
+        if cached is None or cached[0] != self.topics or cached[1] != self.nlp.taxonomy_file:
+            catalog = TopicCatalog.from_settings(self)
+            self._topic_catalog = cached = (dict(self.topics), self.nlp.taxonomy_file, catalog)
+        return cached[2]
 
     @field_validator("segments")
     @classmethod
