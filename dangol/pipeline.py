@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
-from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
+from dangol.core.settings import OTHER_TOPIC, LinkingSettings, Settings, TopicCatalog, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, utcnow
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
@@ -256,7 +256,7 @@ class AnalyzeRun:
     links_proposed: int = 0
 
 
-def build_linker(settings: Settings, session: Session) -> CustomerLinker:
+def build_linker(linking: LinkingSettings, session: Session) -> CustomerLinker:
     """A linker over the current customer records (built once per analyze run)."""
     from nlp.base import KnownCustomer
     from nlp.linking import CustomerLinker
@@ -272,7 +272,7 @@ def build_linker(settings: Settings, session: Session) -> CustomerLinker:
         )
         for r in customers.customer_records(session=session)
     ]
-    return CustomerLinker(known, settings.linking)
+    return CustomerLinker(known, linking)
 
 
 def analyze(
@@ -289,7 +289,7 @@ def analyze(
 
         analyzer = Analyzer.from_settings(settings)
     with Session(engine) as session:
-        linker = build_linker(settings, session)
+        linker = build_linker(settings.linking, session)
     run = AnalyzeRun()
     while limit is None or run.analyzed < limit:
         size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size, limit - run.analyzed)
@@ -312,7 +312,7 @@ def _analyze_batch(
     claimed = analyses.claim_unanalyzed(session=session, limit=size)
     if not claimed:
         return 0
-    _follow_topic_edits(settings, session, analyzer)
+    _follow_topic_edits(settings.topic_catalog, session, analyzer)
     tiers = _link_authors(settings, session, linker, claimed, run)
     items = [
         PostText(
@@ -345,11 +345,11 @@ def _analyze_batch(
     return len(claimed)
 
 
-def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:
-    """The topics the analyzer uses: config.toml's with the Admin page's edits, enabled ones only."""
+def current_taxonomy(catalog: TopicCatalog, session: Session) -> Taxonomy:
+    """The topics the analyzer uses: the catalog's with the Admin page's edits, enabled ones only."""
     from nlp.taxonomy import from_tables
 
-    return from_tables(topic_store.topics_in_force(session=session, settings=settings))
+    return from_tables(topic_store.topics_in_force(session=session, catalog=catalog))
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +388,7 @@ def train_topics(
 
     with Session(engine) as session:
         # The topics in force, Admin-page edits included, so corrections to a UI-added topic count.
-        taxonomy = current_taxonomy(settings, session)
+        taxonomy = current_taxonomy(settings.topic_catalog, session)
         corrections = feedback.topic_corrections(session=session)
         through = feedback.last_topic_correction_id(session=session)
     usable = [(text, key) for text, key in corrections if key in (*taxonomy.keys, OTHER_TOPIC)]
@@ -408,7 +408,7 @@ def train_topics(
     return TopicTraining(len(examples), len(usable), choice.head is not None, choice.reason, head_path)
 
 
-def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:
+def _follow_topic_edits(catalog: TopicCatalog, session: Session, analyzer: Analyzer) -> None:
     """Pick up topic edits and a retrained topic head at each batch, without restarting the worker.
 
     The check is one SUM over the few topic rows; only a changed revision rebuilds the taxonomy.
@@ -416,7 +416,7 @@ def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer
     analyzer.reload_head_if_changed()
     revision = topic_store.topics_revision(session=session)
     if revision != analyzer.taxonomy_stamp:
-        analyzer.use_taxonomy(current_taxonomy(settings, session), stamp=revision)
+        analyzer.use_taxonomy(current_taxonomy(catalog, session), stamp=revision)
 
 
 def _link_authors(
@@ -435,7 +435,7 @@ def _link_authors(
             session=session,
             author_id=c.author.id,  # type: ignore[arg-type]
             links=existing.setdefault(c.author.id, []),  # type: ignore[arg-type]
-            candidates=_judged(settings, linker, c),
+            candidates=_judged(settings.linking, linker, c),
         )
         run.links_applied += sum(1 for link in new if link.status == "applied")
         run.links_proposed += sum(1 for link in new if link.status == "proposed")
@@ -449,14 +449,14 @@ def _link_authors(
 
 
 def _judged(
-    settings: Settings, linker: CustomerLinker, claimed: analyses.ClaimedPost
+    linking: LinkingSettings, linker: CustomerLinker, claimed: analyses.ClaimedPost
 ) -> Iterator[tuple[LinkCandidate, bool]]:
     """The linker's candidates for the post's author, best first, each with whether it applies alone
     (`nlp.linking.applies_alone`). A generator: an author already linked is never looked up."""
     from nlp.linking import applies_alone
 
     for candidate in linker.candidates(_author_in(claimed.author), claimed.post.text):
-        yield candidate, applies_alone(candidate, settings.linking)
+        yield candidate, applies_alone(candidate, linking)
 
 
 def _author_in(author: Author) -> AuthorIn:
@@ -487,7 +487,7 @@ def route(settings: Settings, engine: Engine) -> Any:
         if not take_routing_turn(session=session):
             return RouteResult()  # another worker is routing: its pass routes what is waiting
         blind = model_traits(encoder_options(settings).model).blind_languages
-        regroup_parallel_duplicates(settings, session, blind)
+        regroup_parallel_duplicates(settings.nlp, session, blind)
         return route_new(session=session, settings=settings)
 
 

@@ -34,7 +34,7 @@ from itertools import accumulate
 from sqlmodel import Session
 
 from dangol.core.errors import SendError
-from dangol.core.settings import AlertSettings, Settings
+from dangol.core.settings import AlertSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow
 from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
@@ -372,7 +372,7 @@ def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeR
         if (start, end) != (alert.started_at, alert.ended_at) or primary.observed > alert.observed:
             alert.started_at, alert.ended_at = start, end
             alert.observed = max(alert.observed, primary.observed)
-            alert.explanation = explain(session, settings, episode, start, end, rules)
+            alert.explanation = explain(session, settings.topic_catalog, episode, start, end, rules)
             session.add(alert)
         return None
     alert = Alert(
@@ -382,7 +382,7 @@ def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeR
         ended_at=episode.end,
         observed=primary.observed,
         expected=primary.expected,
-        explanation=explain(session, settings, episode, episode.start, episode.end, rules),
+        explanation=explain(session, settings.topic_catalog, episode, episode.start, episode.end, rules),
     )
     session.add(alert)
     return alert
@@ -393,16 +393,16 @@ def _scope_filter(scope: str) -> dict[str, str]:
     return {"topic": name} if kind == "topic" else {"source": name}
 
 
-def scope_label(scope: str, session: Session, settings: Settings) -> str:
+def scope_label(scope: str, session: Session, catalog: TopicCatalog) -> str:
     """`topic:delivery` as the topic's name (config.toml or Admin page), `source:acme_x` as "source acme_x"."""
     kind, _, name = scope.partition(":")
     if kind == "topic":
-        return topic_names(session=session, settings=settings).get(name, name)
+        return topic_names(session=session, catalog=catalog).get(name, name)
     return f"source {name}"
 
 
 def explain(
-    session: Session, settings: Settings, episode: Episode, start: datetime, end: datetime, rules: SpikeRules
+    session: Session, catalog: TopicCatalog, episode: Episode, start: datetime, end: datetime, rules: SpikeRules
 ) -> dict[str, object]:
     """What the alert shows: the facets, the terms that rose, representative posts, top authors."""
     primary = episode.primary
@@ -428,7 +428,7 @@ def explain(
     top_authors = sorted(authors.values(), key=lambda a: (-int(str(a["followers"])), str(a["handle"])))[:5]
     hours = max(1, math.ceil((end - start) / HOUR))
     summary = (
-        f"{scope_label(primary.scope, session, settings)}: {len(posts)} posts in {hours} h "
+        f"{scope_label(primary.scope, session, catalog)}: {len(posts)} posts in {hours} h "
         f"(window peak {primary.observed:g} vs {primary.expected:.1f} expected), "
         f"{negative / len(posts) if posts else 0:.0%} negative"
     )
@@ -499,7 +499,9 @@ def notify_alerts(
                 if channel == "webhook":
                     post_webhook(str(webhook), text)
                 else:
-                    subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings)}"
+                    subject = (
+                        f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings.topic_catalog)}"
+                    )
                     send_email(settings.reports, subject=subject, text=text)
             except SendError as exc:
                 log.warning("alert %s not delivered by %s: %s", alert.id, channel, exc)

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from dangol.core.permissions import require
-from dangol.core.settings import Settings, TopicSettings
+from dangol.core.settings import BrandSettings, ReportSettings, Settings, TopicSettings
 from dangol.core.types import utcnow, web_link
 from storage import audit
 from storage import read_models as q
@@ -129,14 +129,14 @@ def build_topic_feed(
 ) -> TopicFeed:
     """The feed of one topic (from config.toml or the Admin page, retired ones too) for the `days`
     (default `reports.feed_days`) ending at `now`."""
-    topic = get_topic(session=session, settings=settings, key=key).topic
-    return _topic_feed(session, settings, key, topic, now, days)
+    topic = get_topic(session=session, catalog=settings.topic_catalog, key=key).topic
+    return _topic_feed(session, settings.reports, key, topic, now, days)
 
 
 def _topic_feed(
-    session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
+    session: Session, reports: ReportSettings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
 ) -> TopicFeed:
-    window = timedelta(days=days or settings.reports.feed_days)
+    window = timedelta(days=days or reports.feed_days)
     since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
@@ -150,7 +150,7 @@ def _topic_feed(
         posts=count,
         clusters=clusters,
         previous_posts=previous,
-        items=deduplicate(posts)[: settings.reports.feed_items],
+        items=deduplicate(posts)[: reports.feed_items],
     )
 
 
@@ -159,8 +159,8 @@ def build_feeds(*, session: Session, settings: Settings, now: datetime | None = 
     now = now or utcnow()
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     # The topics are read once here, not again per feed (each read parses the taxonomy file).
-    topics = topics_in_force(session=session, settings=settings)
-    return [_topic_feed(session, settings, key, topic, now) for key, topic in topics.items()]
+    topics = topics_in_force(session=session, catalog=settings.topic_catalog)
+    return [_topic_feed(session, settings.reports, key, topic, now) for key, topic in topics.items()]
 
 
 def write_feeds(
@@ -184,8 +184,8 @@ def write_feed(feed: TopicFeed, settings: Settings, out_dir: Path | str) -> list
     return [atom, jsonfeed]
 
 
-def _title(feed: TopicFeed, settings: Settings) -> str:
-    return f"{settings.brand.name}: {feed.name} complaints"
+def _title(feed: TopicFeed, brand: BrandSettings) -> str:
+    return f"{brand.name}: {feed.name} complaints"
 
 
 def _item_title(item: FeedItem) -> str:
@@ -194,8 +194,8 @@ def _item_title(item: FeedItem) -> str:
     return f"{title} (×{item.cluster_size})" if item.cluster_size > 1 else title
 
 
-def _item_link(item: FeedItem, settings: Settings) -> str:
-    return web_link(item.post.url) or f"{settings.reports.base_url}/?post={item.post.post_id}"
+def _item_link(item: FeedItem, reports: ReportSettings) -> str:
+    return web_link(item.post.url) or f"{reports.base_url}/?post={item.post.post_id}"
 
 
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
@@ -283,7 +283,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
 
     root = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(root, "id", feed_id(feed.key))
-    sub(root, "title", _title(feed, settings))
+    sub(root, "title", _title(feed, settings.brand))
     sub(root, "subtitle", feed.summary)
     sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())
     sub(root, "link", href=f"{settings.reports.base_url}/?topic={feed.key}")
@@ -294,7 +294,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
         sub(entry, "title", _item_title(item))
         sub(entry, "updated", item.latest.isoformat())
         sub(entry, "published", item.post.created_at.isoformat())
-        sub(entry, "link", href=_item_link(item, settings))
+        sub(entry, "link", href=_item_link(item, settings.reports))
         author = sub(entry, "author")
         sub(author, "name", f"@{item.post.handle} ({item.post.platform})")
         sub(entry, "category", term=feed.key, label=feed.name)
@@ -311,7 +311,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
     """The feed as a JSON Feed 1.1 object; Dangol's figures sit in `_dangol` extensions."""
     return {
         "version": JSON_FEED_VERSION,
-        "title": _title(feed, settings),
+        "title": _title(feed, settings.brand),
         "home_page_url": f"{settings.reports.base_url}/?topic={feed.key}",
         "description": f"{feed.description}. {feed.summary}" if feed.description else feed.summary,
         "_dangol": {
@@ -327,7 +327,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
         "items": [
             {
                 "id": _item_id(item),
-                "url": _item_link(item, settings),
+                "url": _item_link(item, settings.reports),
                 "title": _item_title(item),
                 "content_text": _content(item),
                 "date_published": item.post.created_at.isoformat(),

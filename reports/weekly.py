@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dangol.core.settings import Settings
+from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
@@ -167,9 +167,9 @@ def net_sentiment(counts: dict[str, int]) -> float | None:
     return (counts.get("positive", 0) - counts.get("negative", 0)) / total
 
 
-def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> Week:
+def resolve_week(week: str | None, brand: BrandSettings, now: datetime | None = None) -> Week:
     """The named ISO week, or the last complete one in the brand's time zone."""
-    tz = settings.brand.timezone
+    tz = brand.timezone
     return parse_week(week, tz) if week else last_complete_week(now or utcnow(), tz)
 
 
@@ -178,14 +178,14 @@ def build_weekly(
 ) -> WeeklyReport:
     """Compute the weekly report for `week` (`2026-W47`; default: the last complete week)."""
     now = now or utcnow()
-    target = resolve_week(week, settings, now)
+    target = resolve_week(week, settings.brand, now)
     start, end = target.start, target.end
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     q.refresh_statistics(session=session)
     weeks = [target.shift(-i) for i in range(TREND_WEEKS, -1, -1)]
     by_week = q.sentiment_counts_by_window(session=session, windows=[(w.label, w.start, w.end) for w in weeks])
     trend = [WeekPoint(w.label, by_week[w.label]) for w in weeks]
-    topics = _topic_rows(session, settings, target)
+    topics = _topic_rows(session, settings.topic_catalog, target)
     return WeeklyReport(
         brand=settings.brand.name,
         week=target.label,
@@ -223,13 +223,13 @@ def build_weekly(
     )
 
 
-def _topic_rows(session: Session, settings: Settings, week: Week) -> list[TopicRow]:
+def _topic_rows(session: Session, catalog: TopicCatalog, week: Week) -> list[TopicRow]:
     last_week = week.previous()
     windows = [("before", last_week.start, last_week.end), ("this", week.start, week.end)]
     counts = q.complaint_topics_by_window(session=session, windows=windows)
     this, before = counts["this"], counts["before"]
     keys = set(this) | set(before)
-    names = topic_names(session=session, settings=settings)
+    names = topic_names(session=session, catalog=catalog)
     rows = [TopicRow(key, names.get(key, key), this.get(key, 0), before.get(key, 0)) for key in keys]
     return sorted(rows, key=lambda r: (-r.count, -r.previous, r.key))
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Conflict, Forbidden, InvalidTransition, NotFound
 from dangol.core.permissions import require
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder.assignment import claim
@@ -26,10 +26,15 @@ DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemSt
 
 
 def needs_approval(
-    item: QueueItem, post: Post, author: Author | None, analysis: Analysis | None, settings: Settings, text: str = ""
+    item: QueueItem,
+    post: Post,
+    author: Author | None,
+    analysis: Analysis | None,
+    responder: ResponderSettings,
+    text: str = "",
 ) -> list[str]:
     """Why a reply to this item needs a PR reviewer (empty when it does not)."""
-    cfg = settings.responder
+    cfg = responder
     reasons = []
     if item.approval_required:
         reasons.append("a routing rule requires approval")
@@ -75,7 +80,7 @@ def submit_reply(
         item.status = ItemStatus.IN_PROGRESS
     author = session.get(Author, post.author_id)
     analysis = analysis_of(session=session, post_id=post.id)
-    reasons = needs_approval(item, post, author, analysis, settings, text)
+    reasons = needs_approval(item, post, author, analysis, settings.responder, text)
     reply = Reply(
         queue_item_id=item.id or 0, post_id=post.id or 0, author_staff_id=actor.id, text=text, source=source,
         status=ReplyStatus.PENDING_APPROVAL if reasons else ReplyStatus.APPROVED,

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import Conflict, InvalidTransition, NotFound
 from dangol.core.permissions import allowed, require
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings
 from dangol.core.types import utcnow
 from responder.statuses import ACTIVE_STATUSES
 from storage import audit
@@ -173,10 +173,10 @@ def choose(mode: str, candidates: list[Staff], loads: dict[int, int], last: int 
 
 
 def auto_assign(
-    *, session: Session, settings: Settings, now: datetime | None = None, limit: int = 500
+    *, session: Session, responder: ResponderSettings, now: datetime | None = None, limit: int = 500
 ) -> list[QueueItem]:
     """Serve the unassigned backlog, most urgent and then oldest first, as far as capacity allows."""
-    mode = settings.responder.assignment
+    mode = responder.assignment
     if mode == "manual":
         return []
     now = now or utcnow()

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from dangol.core.errors import ActionError, NotFound, SendError
 from dangol.core.permissions import require
 from dangol.core.registry import parse_options
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder import sla
@@ -26,11 +26,11 @@ from storage import audit
 from storage.models import Post, QueueItem, Reply, Staff
 
 
-def sender_for(platform: str, settings: Settings) -> Sender:
+def sender_for(platform: str, responder: ResponderSettings) -> Sender:
     """The platform's configured sender, or the dry-run sender unless `send = true` and credentials are set."""
-    if not settings.responder.send:
+    if not responder.send:
         return DryRunSender()
-    for name, impl in settings.responder.senders.items():
+    for name, impl in responder.senders.items():
         if impl.use != platform:
             continue
         cls = senders.get(impl.use)
@@ -86,7 +86,7 @@ def deliver(
     reply, item, post = _load(reply_id, session)
     if reply.status == ReplyStatus.SENT:
         return reply
-    sender = sender or sender_for(post.platform, settings)
+    sender = sender or sender_for(post.platform, settings.responder)
     target = target_of(post)
     if reply.status == ReplyStatus.SENDING:
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)

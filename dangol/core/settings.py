@@ -12,12 +12,23 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from dangol.core.errors import ConfigError
@@ -344,6 +355,18 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     segments: dict[str, SegmentSettings] = Field(default_factory=dict)
+    # The catalog with the `topics` and `nlp.taxonomy_file` it was built from: a copy or an edit
+    # of those (tests, `model_copy(update=...)`) must not see a catalog of other topics.
+    _topic_catalog: tuple[dict[str, TopicSettings], str | None, TopicCatalog] | None = PrivateAttr(default=None)
+
+    @property
+    def topic_catalog(self) -> TopicCatalog:
+        """The configured topics, with the taxonomy file read at the first ask and not again."""
+        cached = self._topic_catalog
+        if cached is None or cached[0] != self.topics or cached[1] != self.nlp.taxonomy_file:
+            catalog = TopicCatalog.from_settings(self)
+            self._topic_catalog = cached = (dict(self.topics), self.nlp.taxonomy_file, catalog)
+        return cached[2]
 
     @field_validator("segments")
     @classmethod
@@ -516,49 +539,66 @@ def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSetti
     return topics
 
 
-# Parsed taxonomy files by path, with the (mtime, size) they were read at: the worker asks for the
-# topics every batch, and the file is read again only when it changed.
-_TOPIC_FILES: dict[Path, tuple[tuple[int, int], dict[str, TopicSettings]]] = {}
-
-
 def read_topic_file(path: Path | str) -> dict[str, TopicSettings]:
     """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
     path = Path(path)
     try:
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        cached = _TOPIC_FILES.get(path.resolve())
-        if cached is not None and cached[0] == stamp:
-            return dict(cached[1])
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"taxonomy file not found: {path}; give a TOML file with [topics.<key>] tables") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    topics = parse_topic_tables(data, str(path))
-    _TOPIC_FILES[path.resolve()] = (stamp, topics)
-    return dict(topics)
+    return parse_topic_tables(data, str(path))
 
 
-def config_topics(settings: Settings) -> dict[str, TopicSettings]:
-    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, in order.
+@dataclass(frozen=True)
+class TopicCatalog:
+    """The complaint topics this deployment is configured with: config.toml `[topics]` plus the
+    tables of `nlp.taxonomy_file`, validated, in order.
 
-    These are the seed: topics edited on the dashboard's Admin page (stored in the database)
-    are laid over them by `storage.topics.effective_topics`.
+    Read once per run (`Settings.topic_catalog`) and passed to whatever needs the topics. It is
+    the seed: topics edited on the dashboard's Admin page (stored in the database) are laid over
+    it by `storage.topics.effective_topics`.
     """
-    bad = [p for key in settings.topics if (p := topic_key_problem(key, f"topics.{key}"))]
-    if bad:
-        raise ConfigError(bad[0], bad)
-    topics = dict(settings.topics)
-    if settings.nlp.taxonomy_file:
-        where = settings.nlp.taxonomy_file
-        extra = read_topic_file(where)
-        clash = sorted(set(topics) & set(extra))
-        if clash:
-            raise ConfigError(f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them")
-        topics.update(extra)
-    return topics
+
+    topics: Mapping[str, TopicSettings]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "topics", MappingProxyType(dict(self.topics)))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TopicCatalog:
+        """The topics of `settings.topics` and of its `nlp.taxonomy_file` (read here), or ConfigError."""
+        bad = [p for key in settings.topics if (p := topic_key_problem(key, f"topics.{key}"))]
+        if bad:
+            raise ConfigError(bad[0], bad)
+        topics = dict(settings.topics)
+        if settings.nlp.taxonomy_file:
+            where = settings.nlp.taxonomy_file
+            extra = read_topic_file(where)
+            clash = sorted(set(topics) & set(extra))
+            if clash:
+                raise ConfigError(
+                    f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them"
+                )
+            topics.update(extra)
+        return cls(topics)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> TopicCatalog:
+        """The topics of one taxonomy file alone (evaluation against a labelled set), or ConfigError."""
+        return cls(read_topic_file(path))
+
+    @property
+    def keys(self) -> list[str]:
+        """Topic keys in order."""
+        return list(self.topics)
+
+    @property
+    def teams(self) -> set[str]:
+        """The teams the topics name."""
+        return {topic.team for topic in self.topics.values()}
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

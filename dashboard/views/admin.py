@@ -251,8 +251,8 @@ def _topics(ctx: Ctx) -> None:
         "the file. The worker uses it from its next batch, no restart. Retire a topic by disabling it: "
         "posts already filed under it keep it."
     )
-    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
-    teams = read(ctx, lambda s: known_teams(session=s, settings=ctx.settings))
+    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
+    teams = read(ctx, lambda s: known_teams(session=s, catalog=ctx.settings.topic_catalog))
     st.dataframe(
         pd.DataFrame(
             [
@@ -302,7 +302,7 @@ def _edit_topic(ctx: Ctx, entries: list[TopicEntry], teams: list[str]) -> None:
             ctx,
             "admin.topics",
             lambda s, a: set_topic_enabled(
-                session=s, settings=ctx.settings, actor=a, key=entry.key, enabled=not entry.enabled
+                session=s, catalog=ctx.settings.topic_catalog, actor=a, key=entry.key, enabled=not entry.enabled
             ),
             f"Topic {md(entry.key)} {'enabled' if not entry.enabled else 'disabled'}",
         )
@@ -331,6 +331,6 @@ def _save_topic(ctx: Ctx, key: str, form: TopicForm, *, new: bool) -> None:
     act(
         ctx,
         "admin.topics",
-        lambda s, a: save(session=s, settings=ctx.settings, actor=a, key=key, form=form),
+        lambda s, a: save(session=s, catalog=ctx.settings.topic_catalog, actor=a, key=key, form=form),
         f"Topic {md(key.strip())} {'added' if new else 'saved'}",
     )

@@ -227,7 +227,7 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     current = {"sentiment": view.analysis.sentiment, "topic": view.analysis.primary_topic}
     for fb in view.feedback:  # oldest first
         current[fb.kind] = fb.new_value
-    topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, settings=ctx.settings))]
+    topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, catalog=ctx.settings.topic_catalog))]
     if current["topic"] not in topics:
         # A retired topic stays the form's starting value: otherwise saving only a sentiment
         # correction would also refile the post under the first topic offered.
@@ -321,7 +321,7 @@ def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
 def _approval_reasons(ctx: Ctx, view: ItemContext, text: str) -> list[str]:
     from responder.approval import needs_approval
 
-    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings, text))
+    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings.responder, text))
 
 
 def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:

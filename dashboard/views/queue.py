@@ -50,7 +50,9 @@ def _choice(value: str) -> str | None:
 def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
     """The filter form; values persist in session state between runs."""
     # Retired topics stay offered: items filed under them are still in the queue.
-    topics = read(ctx, lambda s: tuple(entry.key for entry in list_topics(session=s, settings=ctx.settings)))
+    topics = read(
+        ctx, lambda s: tuple(entry.key for entry in list_topics(session=s, catalog=ctx.settings.topic_catalog))
+    )
     facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, topics)
     staff = read(ctx, lambda s: _staff(s))
     with st.form("queue_filters"):

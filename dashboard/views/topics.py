@@ -52,7 +52,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         st.altair_chart(chart, width="stretch")
     else:
         st.info("No complaints in this window: choose a longer window or an earlier end date.")
-    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
+    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
     if not entries:
         st.caption("No topics are configured ([topics] in config.toml, or the Admin page).")
         return

@@ -104,11 +104,11 @@ def test_operating_knobs_default_to_the_former_constants() -> None:
 @pytest.mark.parametrize("key", ["../x", "a/b", "Parking", "x", "other"])
 def test_a_topic_key_that_could_leave_the_feeds_folder_or_clash_is_refused(key: str, tmp_path: Path) -> None:
     from dangol.core.errors import ConfigError
-    from dangol.core.settings import config_topics, read_topic_file
+    from dangol.core.settings import TopicCatalog, read_topic_file
 
     settings = load_settings(None, overrides={"topics": {key: {"name": "N", "examples": ["e"]}}})
     with pytest.raises(ConfigError, match="topic key"):
-        config_topics(settings)
+        TopicCatalog.from_settings(settings)
     taxonomy = tmp_path / "topics.toml"
     taxonomy.write_text(f'[topics."{key}"]\nname = "N"\nexamples = ["e"]\n')
     with pytest.raises(ConfigError, match="topic key"):

@@ -226,21 +226,21 @@ PARKING = topic_admin.TopicForm(
 @case("admin.topics", "admin")
 def add_a_topic(w: World, actor: Staff) -> Callable[[], object]:
     return lambda: topic_admin.add_topic(
-        session=w.session, settings=w.settings, actor=actor, key="parking", form=PARKING
+        session=w.session, catalog=w.settings.topic_catalog, actor=actor, key="parking", form=PARKING
     )
 
 
 @case("admin.topics", "admin")
 def edit_a_topic(w: World, actor: Staff) -> Callable[[], object]:
     return lambda: topic_admin.edit_topic(
-        session=w.session, settings=w.settings, actor=actor, key="delivery", form=PARKING
+        session=w.session, catalog=w.settings.topic_catalog, actor=actor, key="delivery", form=PARKING
     )
 
 
 @case("admin.topics", "admin")
 def retire_a_topic(w: World, actor: Staff) -> Callable[[], object]:
     return lambda: topic_admin.set_topic_enabled(
-        session=w.session, settings=w.settings, actor=actor, key="delivery", enabled=False
+        session=w.session, catalog=w.settings.topic_catalog, actor=actor, key="delivery", enabled=False
     )
 
 

@@ -187,11 +187,11 @@ def test_sent_reply_is_never_sent_twice(session, settings, item, make_staff):
 
 def test_sending_is_a_dry_run_unless_enabled_and_credentials_are_set(settings):
     settings.responder.senders = {"acme_mastodon": Implementation(use="mastodon", api_base_url="http://127.0.0.1:9")}
-    assert isinstance(sender_for("mastodon", settings), DryRunSender)
+    assert isinstance(sender_for("mastodon", settings.responder), DryRunSender)
     settings.responder.send = True
-    assert isinstance(sender_for("mastodon", settings), DryRunSender)  # no token
+    assert isinstance(sender_for("mastodon", settings.responder), DryRunSender)  # no token
     settings.responder.senders["acme_mastodon"] = Implementation(
         use="mastodon", api_base_url="http://127.0.0.1:9", access_token="t0ken-abc"
     )
-    assert isinstance(sender_for("mastodon", settings), MastodonSender)
-    assert isinstance(sender_for("x", settings), DryRunSender)
+    assert isinstance(sender_for("mastodon", settings.responder), MastodonSender)
+    assert isinstance(sender_for("x", settings.responder), DryRunSender)

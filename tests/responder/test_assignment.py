@@ -149,7 +149,7 @@ def test_freed_capacity_serves_the_backlog_most_urgent_then_oldest_first(session
     assert (first.assignee_id, older.assignee_id) == (amy.id, None)
     close(first.id, actor=admin, session=session)
     assert open_load(amy.id, session=session) == 0
-    served = auto_assign(session=session, settings=settings, now=NOW + timedelta(minutes=3))
+    served = auto_assign(session=session, responder=settings.responder, now=NOW + timedelta(minutes=3))
     assert [i.id for i in served] == [older.id]
 
 

@@ -313,7 +313,7 @@ def test_the_original_leads_its_cluster_over_an_earlier_small_retweet(session, s
     assert (item.post_id, item.cluster_size) == (original.id, 2) and retweet.id != original.id
     post = session.get(Post, item.post_id)
     author = session.get(Author, post.author_id)
-    reasons = needs_approval(item, post, author, None, settings)
+    reasons = needs_approval(item, post, author, None, settings.responder)
     assert any("103000 followers" in r for r in reasons)
 
 
