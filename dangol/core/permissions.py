@@ -11,7 +11,7 @@ from typing import Protocol
 
 from dangol.core.errors import ActionError, Forbidden
 
-ROLES = ("agent", "pr_reviewer", "product", "admin")
+ROLES = ("agent", "lead", "pr_reviewer", "product", "admin")
 
 # Every action the product knows, with what it lets a person do (shown on the Admin page).
 ACTIONS: dict[str, str] = {
@@ -56,12 +56,14 @@ _AGENT = _READ | {
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset(_AGENT),
+    # A team lead works the queue like an agent, moves work between people, reviews the team's
+    # replies and sees each agent's figures; staff, rules and privacy requests stay with admins.
+    "lead": frozenset(_AGENT | {"queue.reassign", "reply.review", "team.performance", "source.view"}),
     # PR reviewers read the queue to judge a reply in context, but answer only through review.
     "pr_reviewer": frozenset(_READ | {"queue.view", "queue.note", "reply.review", "customer.view"}),
     # Product teams read complaints by topic; they never act on the queue or on customers.
     "product": frozenset(_READ | {"topic.export", "queue.view"}),
-    # Admins hold every action, team.performance included: no other role leads a team, and an agent
-    # never sees a colleague's figures.
+    # Admins hold every action. An agent never sees a colleague's figures (team.performance).
     "admin": frozenset(ACTIONS),
 }
 
