@@ -12,7 +12,8 @@ from dangol.core.registry import Options, Registry, parse_options
 from dangol.core.settings import Settings
 from dangol.core.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
 
-Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
+# A body, then the keyword arguments some parsers take (Google Play's app_id, YouTube's video_id …).
+Parser = Callable[..., tuple[list[PostIn], list[DeadLetterIn]]]
 
 # One pure parser per platform: a recorded or live API response body → posts and dead letters.
 PARSERS = {

@@ -38,6 +38,7 @@ from dangol.core.settings import AlertSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow
 from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
+from reports.ratings import concentrated_version
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
 from storage import read_models as q
@@ -434,8 +435,19 @@ def explain(
     )
     if terms:
         summary += "; rising terms: " + ", ".join(t for t, _, _ in terms[:5])
+    # Store reviews carry the app version they were written on: a spike mostly on one version points
+    # at a release (did 3.5.0 break login?), so the alert names it.
+    version = concentrated_version(session=session, post_ids=[p.post_id for p in posts])
+    if version is not None:
+        summary += (
+            f"; {version.reviews} of {version.of} store reviews on app version {version.version}"
+            f" ({', '.join(version.apps)})"
+        )
     return {
         "summary": summary,
+        "app_version": None
+        if version is None
+        else {"version": version.version, "reviews": version.reviews, "of": version.of, "apps": list(version.apps)},
         "window_hours": rules.window_hours,
         "posts_in_episode": len(posts),
         "negative_share": negative / len(posts) if posts else 0.0,

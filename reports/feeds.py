@@ -3,7 +3,8 @@
 A feed covers the last `reports.feed_days` days of complaints about one topic (at most
 `reports.feed_items` items). Near-duplicates (one
 `cluster_key`) appear once, as their highest-reach post, with the cluster's size; the feed's
-description carries the counts and the trend against the window before.
+description carries the counts and the trend against the window before, and the topic's
+complaints in store reviews per app version (`reports.ratings.topic_versions`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +24,14 @@ from sqlmodel import Session
 from dangol.core.permissions import require
 from dangol.core.settings import BrandSettings, ReportSettings, Settings, TopicSettings
 from dangol.core.types import utcnow, web_link
+from reports.ratings import VersionCount, topic_versions
 from storage import audit
 from storage import read_models as q
 from storage.authors import mark_brand_accounts
 from storage.models import Staff
 from storage.topics import get_topic, topics_in_force
 
+MAX_VERSIONS = 6  # app versions named in a feed's description (the JSON feed lists them all)
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -70,6 +73,9 @@ class TopicFeed:
     clusters: int
     previous_posts: int
     items: list[FeedItem]
+    # The topic's complaints in store reviews per app version (this window and the one before), so a
+    # product team sees a release that broke something (most complaints first).
+    versions: list[VersionCount] = field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -96,6 +102,15 @@ class TopicFeed:
             f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) "
             f"in the last {self.span}, {self.trend}: {change} ({self.previous_posts})."
         )
+
+    @property
+    def versions_text(self) -> str:
+        """ "In store reviews by app version: Google Play com.maru 3.5.0: 9 (previous 0); …", or ''."""
+        shown = [v for v in self.versions if v.posts]
+        if not shown:
+            return ""
+        parts = [f"{v.label}: {v.posts} (previous {v.previous})" for v in shown[:MAX_VERSIONS]]
+        return "In store reviews by app version: " + "; ".join(parts) + "."
 
 
 def days_text(days: int) -> str:
@@ -151,6 +166,7 @@ def _topic_feed(
         clusters=clusters,
         previous_posts=previous,
         items=deduplicate(posts)[: reports.feed_items],
+        versions=topic_versions(session=session, topic=key, since=since, until=now, before=before),
     )
 
 
@@ -284,7 +300,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
     root = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(root, "id", feed_id(feed.key))
     sub(root, "title", _title(feed, settings.brand))
-    sub(root, "subtitle", feed.summary)
+    sub(root, "subtitle", " ".join(part for part in (feed.summary, feed.versions_text) if part))
     sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())
     sub(root, "link", href=f"{settings.reports.base_url}/?topic={feed.key}")
     sub(root, "generator", "Dangol")
@@ -313,7 +329,11 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
         "version": JSON_FEED_VERSION,
         "title": _title(feed, settings.brand),
         "home_page_url": f"{settings.reports.base_url}/?topic={feed.key}",
-        "description": f"{feed.description}. {feed.summary}" if feed.description else feed.summary,
+        "description": " ".join(
+            part
+            for part in (f"{feed.description}." if feed.description else "", feed.summary, feed.versions_text)
+            if part
+        ),
         "_dangol": {
             "topic": feed.key,
             "since": feed.since.isoformat(),
@@ -323,6 +343,16 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
             "previous_posts": feed.previous_posts,
             "trend": feed.trend,
             "change": feed.change,
+            "app_versions": [
+                {
+                    "store": v.platform,
+                    "app": v.app,
+                    "version": v.version,
+                    "posts": v.posts,
+                    "previous_posts": v.previous,
+                }
+                for v in feed.versions
+            ],
         },
         "items": [
             {
@@ -351,7 +381,7 @@ def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
     """A short plain-text digest of the feeds, for a chat webhook."""
     lines = [f"{settings.brand.name}: complaint topics, last {days_text(settings.reports.feed_days)}"]
     for feed in sorted(feeds, key=lambda f: -f.posts):
-        lines.append(f"• {feed.name}: {feed.summary}")
+        lines.append(" ".join(part for part in (f"• {feed.name}: {feed.summary}", feed.versions_text) if part))
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
 from reports.period import Week, last_complete_week, parse_week
+from reports.ratings import STARS, RatingRow, rating_rows
 from reports.segments import SegmentWeek, segment_week
 from reports.tails import percentile
 from reports.team_performance import TeamRow, team_rows
@@ -120,6 +121,8 @@ class WeeklyReport:
     customers: SegmentWeek | None = None  # won back, newly at risk, top advocates (public handles only)
     # Per team only: every role may read this report (report.view), so no agent's own figures go in it.
     teams: list[TeamRow] = field(default_factory=list)
+    # Store reviews' star ratings per week (the trend's weeks, oldest first), store, app and version.
+    ratings: list[RatingRow] = field(default_factory=list)
 
     @property
     def total_posts(self) -> int:
@@ -220,6 +223,7 @@ def build_weekly(
         alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
         customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
         teams=team_rows(session=session, week=target),
+        ratings=rating_rows(session=session, weeks=weeks),
     )
 
 
@@ -275,8 +279,9 @@ def render_html(report: WeeklyReport) -> str:
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
     env.filters["minutes"] = format_minutes
+    env.filters["stars"] = format_stars
     env.filters["local"] = lambda d: d.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
-    return env.get_template("weekly.html").render(r=report, charts=_charts(report))
+    return env.get_template("weekly.html").render(r=report, charts=_charts(report), stars=STARS)
 
 
 def format_minutes(value: float | None) -> str:
@@ -286,6 +291,11 @@ def format_minutes(value: float | None) -> str:
     if value < 120:
         return f"{value:.0f} min"
     return f"{value / 60:.1f} h"
+
+
+def format_stars(value: float | None) -> str:
+    """An average star rating as the report shows it: '3.47'; '–' without reviews."""
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _charts(report: WeeklyReport) -> dict[str, str]:

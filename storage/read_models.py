@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, l
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
+from dangol.core.types import RATING, REVIEW_PLATFORMS
 from storage.authors import customer_voice
 from storage.models import Analysis, Author, Customer, DeadLetter, IdentityLink, Post, QueueItem, Source
 
@@ -481,3 +482,84 @@ def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) 
         .order_by(day)
     )
     return [(str(d), int(ok or 0), int(n) - int(ok or 0)) for d, ok, n in session.execute(stmt).all()]
+
+
+# Where the store collectors keep a review's app and version in the raw payload (listener.appstore
+# and listener.googleplay: PostIn has no field for them): `raw["dangol:<platform>"]["app_id" | "version"]`.
+_STORE_FIELD_SQL = {
+    "sqlite": (
+        "COALESCE(json_extract(post.raw, '$.\"dangol:appstore\".{field}'), "
+        "json_extract(post.raw, '$.\"dangol:googleplay\".{field}'), '')"
+    ),
+    "postgresql": (
+        "COALESCE(CAST(post.raw AS json) -> 'dangol:appstore' ->> '{field}', "
+        "CAST(post.raw AS json) -> 'dangol:googleplay' ->> '{field}', '')"
+    ),
+}
+
+
+def _store_field(session: Session, name: str) -> ColumnElement[Any]:
+    """A store review's `app_id` or `version` from its raw payload ('' when unknown or erased)."""
+    return literal_column(_STORE_FIELD_SQL[_dialect(session)].format(field=name))
+
+
+def _is_review() -> ColumnElement[bool]:
+    return and_(col(Post.platform).in_(sorted(REVIEW_PLATFORMS)), col(Post.raw).is_not(None))
+
+
+@dataclass(frozen=True, slots=True)
+class RatingCount:
+    """Store reviews of one app, version and window that gave one star rating."""
+
+    window: str
+    platform: str
+    app: str  # the store's app id; '' when the payload did not say
+    version: str  # the app version the review was written on; '' when unknown
+    rating: int
+    count: int
+
+
+def review_ratings_by_window(*, session: Session, windows: list[tuple[str, datetime, datetime]]) -> list[RatingCount]:
+    """Store reviews still up per window, platform, app, version and star rating, in ONE scan
+    (windows contiguous and ascending, as for sentiment_counts_by_window). Reviews count whether or
+    not they were analyzed: a rating is the reviewer's own figure."""
+    window = _window_label(windows)
+    app, version = _store_field(session, "app_id").label("app"), _store_field(session, "version").label("version")
+    rating = col(Post.metrics)[RATING].as_integer().label("rating")
+    stmt = (
+        select(window, col(Post.platform), app, version, rating, func.count())
+        .where(live_between(windows[0][1], windows[-1][2]), _is_review(), rating.between(1, 5))
+        .group_by(window, col(Post.platform), app, version, rating)
+    )
+    rows = [
+        RatingCount(str(w), str(p), str(a or ""), str(v or ""), int(r), int(n))
+        for w, p, a, v, r, n in session.execute(stmt)
+    ]
+    return sorted(rows, key=lambda r: (r.window, r.platform, r.app, r.version, r.rating))
+
+
+def complaint_topics_by_version(
+    *, session: Session, since: datetime, until: datetime, topic: str | None = None
+) -> list[tuple[str, str, str, str, int]]:
+    """(topic, platform, app, version, complaints) of the store reviews in the window that are
+    complaints, per primary topic and app version; only `topic` when given."""
+    app, version = _store_field(session, "app_id").label("app"), _store_field(session, "version").label("version")
+    stmt = (
+        select(col(Analysis.primary_topic), col(Post.platform), app, version, func.count())
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(live_between(since, until), _is_review(), col(Analysis.is_complaint).is_(True))
+        .group_by(col(Analysis.primary_topic), col(Post.platform), app, version)
+    )
+    if topic is not None:
+        stmt = stmt.where(col(Analysis.primary_topic) == topic)
+    rows = [(str(t), str(p), str(a or ""), str(v or ""), int(n)) for t, p, a, v, n in session.execute(stmt)]
+    return sorted(rows)
+
+
+def review_versions(*, session: Session, post_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """post id → (platform, app, version) for those of `post_ids` that are store reviews."""
+    if not post_ids:
+        return {}
+    app, version = _store_field(session, "app_id"), _store_field(session, "version")
+    stmt = select(col(Post.id), col(Post.platform), app, version).where(col(Post.id).in_(list(post_ids)), _is_review())
+    return {int(i): (str(p), str(a or ""), str(v or "")) for i, p, a, v in session.execute(stmt)}

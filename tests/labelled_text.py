@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dangol.core.settings import load_settings
 from dangol.core.types import PostIn
-from dangol.demo_data import DEMO_DATA, EXPECTATIONS, PLATFORM_DIRS
+from dangol.demo_data import DEMO_DATA, EXPECTATIONS, PARSER_OPTIONS, PLATFORM_DIRS
 from listener.base import parser_for
 from tests.conftest import REPO
 
@@ -41,7 +41,7 @@ def parse_demo_pages() -> tuple[dict[str, PostIn], list[tuple[str, str]]]:
     dead: list[tuple[str, str]] = []
     for platform in PLATFORM_DIRS:
         for path in sorted((DEMO_DATA / platform).glob("*.xml" if platform == "rss" else "*.json")):
-            posts, rejects = parser_for(platform)(path.read_bytes())
+            posts, rejects = parser_for(platform)(path.read_bytes(), **PARSER_OPTIONS.get(platform, {}))
             found.update({f"{p.platform}:{p.external_id}": p for p in posts})
             dead += [(f"{platform}/{path.name}", d.reason) for d in rejects]
     return found, dead

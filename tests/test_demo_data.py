@@ -176,7 +176,9 @@ def test_labels_are_unambiguous_for_each_kind(posts: list[dict[str, Any]]) -> No
     for post in posts:
         kind = post["kind"]
         if kind == "complaint":
-            assert post["sentiment"] == "negative" and post["topic"] in TOPICS and post["should_queue"]
+            assert post["sentiment"] == "negative" and post["topic"] in TOPICS
+            # A store review the developer answered is done; every other complaint is queued.
+            assert post["should_queue"] is not post.get("answered", False)
         elif kind in ("praise", "chatter", "question"):
             assert post["topic"] is None
             assert post["sentiment"] == {"praise": "positive", "chatter": "neutral", "question": "neutral"}[kind]
@@ -238,7 +240,9 @@ def test_parsed_posts_carry_the_intended_time_author_and_file(
 ) -> None:
     found, _ = parsed
     for key, post in expected["posts"].items():
-        assert abs(found[key].created_at - at(post["created_at"])) < timedelta(seconds=1), key
+        # An edited review is read last as edited (its new time); the database keeps its first time.
+        when = post.get("edited_at") or post["created_at"]
+        assert abs(found[key].created_at - at(when)) < timedelta(seconds=1), key
         assert found[key].author.handle == post["author"], key
         assert (DEMO_DATA / post["file"]).is_file()
         if found[key].lang_hint is not None:
@@ -357,3 +361,55 @@ def test_demo_settings_pass_the_week_shift_to_every_demo_source(tmp_path) -> Non
     settings = demo_settings(REPO / "config.toml", tmp_path / "unused.db", shift_weeks=2)
     demo = [s for s in settings.sources.values() if s.enabled]
     assert demo and all(s.options()["shift_weeks"] == 2 for s in demo)
+
+
+def test_store_reviews_carry_their_stars_and_version_and_the_login_bug_is_on_5_2_0(
+    parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any]
+) -> None:
+    found, _ = parsed
+    reviews = {
+        k: p for k, p in expected["posts"].items() if p["platform"] in ("appstore", "googleplay") and p["kind"] != "own"
+    }
+    assert {p["platform"] for p in reviews.values()} == {"appstore", "googleplay"}
+    for key, post in reviews.items():
+        assert found[key].metrics["rating"] == post["rating"], key
+        assert found[key].raw[f"dangol:{post['platform']}"]["version"] == post["app_version"], key
+        # Stars agree with the words: complaints 1-2, praise 4-5, a flat remark 3.
+        assert post["rating"] in {"complaint": (1, 2), "praise": (4, 5), "chatter": (3,)}[post["kind"]], key
+    release = at("2026-11-19T10:05:00Z")
+    for post in reviews.values():
+        assert (post["app_version"] == "5.2.0") is (at(post["created_at"]) >= release)
+    login = [p for p in reviews.values() if p["topic"] == "app" and p["app_version"] == "5.2.0"]
+    assert len(login) >= 8 and {p["platform"] for p in login} == {"appstore", "googleplay"}
+    [edited] = [p for p in reviews.values() if p["edited_at"]]
+    assert edited["kind"] == "praise" and found[f"appstore:{edited['external_id']}"].text.startswith("해결됐어요")
+    answered = [k for k, p in reviews.items() if p["answered"]]
+    replies = {
+        p["reply_to"] for p in expected["posts"].values() if p["platform"] == "googleplay" and p["kind"] == "own"
+    }
+    assert answered and set(answered) == replies
+    assert all(found[f"{k}:reply"].author.handle == "marucoffee" for k in answered)
+
+
+def test_youtube_threads_come_from_the_brand_channels_video(
+    parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any]
+) -> None:
+    found, _ = parsed
+    comments = {k: p for k, p in expected["posts"].items() if p["platform"] == "youtube"}
+    assert {p["kind"] for p in comments.values()} >= {"praise", "question", "complaint", "own"}
+    assert {p["language"] for p in comments.values()} == {"en", "ko"}
+    for key, post in comments.items():
+        assert "watch?v=mArUwInTeR1" in (found[key].url or "")
+        if post["kind"] == "own":
+            assert found[key].reply_to_id == comments[post["reply_to"]]["external_id"]
+
+
+def test_the_demo_google_play_source_passes_the_parser_what_the_generator_assumed() -> None:
+    from dangol.demo_data import PARSER_OPTIONS
+
+    sources = load_settings(REPO / "config.toml").sources
+    replayed = {
+        s.options()["platform"]: s.options().get("parser_options", {}) for s in sources.values() if s.use == "replay"
+    }
+    assert set(replayed) == set(PLATFORM_DIRS)
+    assert {p: o for p, o in replayed.items() if o} == PARSER_OPTIONS

@@ -87,6 +87,14 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
             "link_applied": post.link_method == "handle" if post.link_method else None,
             "in_burst": post.in_burst,
         }
+        if post.platform in ("appstore", "googleplay") and post.kind != "own":
+            # The stored post keeps its first time; its text and stars are the edited ones.
+            posts[post.key] |= {
+                "rating": post.rating,
+                "app_version": post.app_version,
+                "answered": post.answered,
+                "edited_at": _z(post.edited_at) if post.edited_at else None,
+            }
     burst = [p for p in plan.posts if p.in_burst]
     queued = [p for p in plan.posts if p.should_queue]
     return {

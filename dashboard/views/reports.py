@@ -14,6 +14,7 @@ from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
 
 if TYPE_CHECKING:
+    from reports.ratings import RatingRow
     from reports.team_performance import Figures
     from reports.weekly import WeeklyReport
 
@@ -57,6 +58,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
             ),
             hide_index=True,
         )
+    _store_ratings(report)
     for title, posts in (
         ("Notable negative posts", report.notable_negative),
         ("Notable positive posts", report.notable_positive),
@@ -72,6 +74,32 @@ def render(ctx: Ctx, actor: Staff) -> None:
     st.download_button(
         "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
     )
+
+
+def rating_columns(row: RatingRow) -> dict[str, object]:
+    """One row of the store-ratings table, formatted as the weekly report formats it."""
+    from reports.ratings import STARS
+    from reports.weekly import format_stars
+
+    stars: dict[str, object] = {f"{s}★": row.stars[s] for s in STARS}
+    return {
+        "week": row.week,
+        "store": row.store,
+        "app": row.app,
+        "version": row.version_label,
+        "reviews": row.reviews,
+        **stars,
+        "average": format_stars(row.average),
+    }
+
+
+def _store_ratings(report: WeeklyReport) -> None:
+    """App Store and Google Play star ratings per week, app and version (the report's table)."""
+    if not report.ratings:
+        return
+    st.subheader("Store ratings")
+    st.caption("Reviews per app and the version they were written on; 'all versions' first, then each version")
+    st.dataframe(pd.DataFrame([rating_columns(r) for r in report.ratings]), hide_index=True)
 
 
 def _figure_columns(f: Figures) -> dict[str, object]:

@@ -86,7 +86,7 @@ def test_unknown_platform_lists_the_valid_ones(tmp_path: Path) -> None:
 def test_unknown_option_lists_the_valid_keys(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_collector("demo", replay_settings(tmp_path, speed=2))
-    valid = "platform, path, shift_weeks, monthly_post_reads, max_page_posts"
+    valid = "platform, path, shift_weeks, monthly_post_reads, max_page_posts, parser_options"
     assert f"sources.demo.speed: unknown key; valid: {valid}" in info.value.problems
 
 
@@ -136,3 +136,14 @@ def test_a_replayed_x_source_with_a_post_budget_is_billed_as_x_bills(tmp_path: P
     (page,) = ReplayCollector(tmp_path, "", options).fetch({})
     assert page.billed == {"posts": 7, "users": 3}  # 4 posts, 3 referenced posts, 3 authors
     assert ReplayCollector.billing(ReplayOptions(platform="x", path=str(tmp_path))) is None
+
+
+def test_replay_passes_parser_options_that_the_body_does_not_carry(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "googleplay" / "synthetic_reviews.json", tmp_path / "001.json")
+    options = {"app_id": "com.marucoffee.app", "lang": "ko", "country": "kr", "developer": "marucoffee"}
+    [page] = build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options=options)).fetch({})
+    [answer] = [p for p in page.posts if p.reply_to_id]
+    assert answer.author.handle == "marucoffee"
+    assert all(p.url and "id=com.marucoffee.app&hl=ko&gl=kr" in p.url for p in page.posts)
+    with pytest.raises(ConfigError, match=r"the googleplay parser takes .*not \['video_id'\]"):
+        build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options={"video_id": "abc"}))
