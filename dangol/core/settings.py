@@ -225,7 +225,6 @@ class ReportSettings(Section):
     feeds_dir: str = "var/feeds"
     weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_time: str = "09:00"
-    base_url: str = "http://localhost:8501"
     smtp_host: str | None = None
     smtp_port: int = 25
     # "starttls" (default): STARTTLS required, certificate verified; "tls": implicit TLS (port 465),
@@ -259,6 +258,9 @@ class DashboardSettings(Section):
     # Failed logins from one client address (any usernames) before that client is blocked.
     client_attempts: int = Field(default=20, ge=1)
     page_size: int = Field(default=25, ge=1, le=500)
+    # The dashboard's address as staff's browsers reach it (behind a proxy: the public one): every
+    # link in alerts, e-mails, webhook messages, feeds and reports is built on it (dangol.core.links).
+    base_url: str = Field(default="http://localhost:8501", pattern=r"^https?://[^\s?#]+$")
 
 
 class WorkerSettings(Section):
