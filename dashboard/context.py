@@ -95,7 +95,7 @@ def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
 
 def log_out() -> None:
     """Forget the login (the settings stay)."""
-    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "nav"):
+    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "url_seen"):
         st.session_state.pop(key, None)
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from storage.models import QueueItem, Reply
 from tests.loopback import free_port, wait_until_healthy
 
-from .conftest import PASSWORDS, REPO, DashboardDb, build_dashboard_db
+from .conftest import PASSWORDS, PRESS_TEXT, REPO, DashboardDb, build_dashboard_db
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
@@ -147,3 +147,34 @@ def _product_is_refused(page: Page, url: str, db: DashboardDb) -> None:
     expect(page.get_by_role("button", name="Claim")).to_have_count(0)
     with Session(db.engine) as session:
         assert session.get(QueueItem, db.items["question"]).assignee_id is None
+
+
+def test_an_item_link_opened_logged_out_lands_on_the_item_after_login(served, request) -> None:
+    from dangol.core.links import item_url
+
+    url, db = served
+    item_id = db.items["press"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            # The link exactly as an alert or e-mail builds it, with the served address as base_url.
+            page.goto(item_url(url, item_id))
+            page.get_by_role("textbox", name="Username").fill("agent1")
+            page.get_by_role("textbox", name="Password").fill(PASSWORDS["agent1"])
+            expect(page.get_by_text(PRESS_TEXT[:40], exact=False)).to_have_count(0)  # nothing before the login
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Item")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(PRESS_TEXT[:40], exact=False).first).to_be_visible(timeout=WAIT_MS)
+            assert page.url == item_url(url, item_id)
+            # The menu holds the agent's pages at their own paths, and none of the admin's.
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav.get_by_role("link", name="Queue")).to_have_attribute("href", f"{url}/queue")
+            expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
