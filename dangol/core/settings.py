@@ -250,6 +250,9 @@ class RetentionSettings(Section):
 
 class DashboardSettings(Section):
     session_timeout_minutes: int = Field(default=60, ge=1)
+    # A login kept across browser reloads (dashboard/server.py) ends this long after it began,
+    # however active; the idle timeout above applies too.
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Failed logins per username before it is blocked, and the first block; each further block in
     # a row doubles, up to lockout_max_minutes, so a guesser cannot keep an account out for good.
     lockout_attempts: int = Field(default=5, ge=1)
