@@ -17,7 +17,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.context import Ctx, load_ctx, log_out, logged_in_actor, show_flash  # noqa: E402
+from dashboard.context import Ctx, load_ctx, log_out, logged_in_actor, session_token, show_flash  # noqa: E402
 from dashboard.navigation import PAGES, visible_pages  # noqa: E402
 from dashboard.safe import md  # noqa: E402
 from storage.models import Staff  # noqa: E402
@@ -80,11 +80,14 @@ def _page(name: str, ctx: Ctx, actor: Staff | None) -> st.Page:
     return st.Page(render, title=name, url_path=spec.url_path)
 
 
-def _logout(ctx: object, staff_id: int | None) -> None:
-    from responder.accounts.auth import record_logout
+def _logout(ctx: Ctx, staff_id: int | None) -> None:
+    from responder.accounts.auth import end_session, record_logout
     from storage.engine import session_scope
 
-    with session_scope(ctx.engine) as session:  # type: ignore[attr-defined]
+    token = session_token()
+    with session_scope(ctx.engine) as session:
+        if token is not None:  # revoked in the database: the cookie the browser keeps is now worthless
+            end_session(session=session, token=token)
         record_logout(session=session, staff_id=staff_id)  # type: ignore[arg-type]
     log_out()
     st.rerun()
