@@ -142,7 +142,7 @@ def _log_in(username: str, password: str, client: str) -> tuple[bool, str, str]:
         )
         if not attempt.ok or attempt.staff is None or attempt.staff.id is None:
             return False, attempt.message, ""
-        return True, "", start_session(session=session, staff_id=attempt.staff.id)
+        return True, "", start_session(session=session, staff_id=attempt.staff.id, settings=settings.dashboard)
 
 
 def live_session(token: str | None) -> bool:

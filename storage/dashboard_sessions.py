@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import DashboardSession
@@ -37,5 +37,16 @@ def revoke_staff_sessions(*, session: Session, staff_id: int, now: datetime) -> 
         update(DashboardSession)
         .where(col(DashboardSession.staff_id) == staff_id, col(DashboardSession.revoked_at).is_(None))
         .values(revoked_at=now)
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_ended(*, session: Session, staff_id: int, started_before: datetime) -> int:
+    """Forget one staff member's sessions that can no longer be used (revoked, or begun before
+    `started_before`, past the absolute timeout): the table holds live sessions, not a history
+    (logins and logouts are in the audit log)."""
+    stmt = delete(DashboardSession).where(
+        col(DashboardSession.staff_id) == staff_id,
+        or_(col(DashboardSession.revoked_at).is_not(None), col(DashboardSession.created_at) < started_before),
     )
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

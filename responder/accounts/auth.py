@@ -184,12 +184,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start_session(*, session: Session, staff_id: int, now: datetime | None = None) -> str:
+def start_session(*, session: Session, staff_id: int, settings: DashboardSettings, now: datetime | None = None) -> str:
     """A new login that survives a reload: returns the random token for the browser's HttpOnly
-    cookie; only its hash is stored."""
+    cookie; only its hash is stored. The staff member's ended sessions are forgotten now."""
+    now = now or utcnow()
+    dashboard_sessions.delete_ended(
+        session=session, staff_id=staff_id, started_before=now - timedelta(hours=settings.session_max_hours)
+    )
     token = secrets.token_urlsafe(32)
-    dashboard_sessions.add_session(session=session, token_hash=_token_hash(token), staff_id=staff_id,
-                                   now=now or utcnow())  # fmt: skip
+    dashboard_sessions.add_session(session=session, token_hash=_token_hash(token), staff_id=staff_id, now=now)
     return token
 
 
