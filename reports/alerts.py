@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -34,6 +35,7 @@ from itertools import accumulate
 from sqlmodel import Session
 
 from dangol.core.errors import SendError
+from dangol.core.links import item_url, scope_url
 from dangol.core.settings import AlertSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow
 from reports.feeds import deduplicate
@@ -45,11 +47,13 @@ from storage import read_models as q
 from storage.alerts import alerts_between, unnotified_alerts
 from storage.authors import mark_brand_accounts
 from storage.models import Alert
+from storage.queue import item_ids_for_posts
 from storage.topics import topic_names
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 WEEK_HOURS = 7 * 24
+ALERT_POSTS = 3  # representative posts quoted in an alert's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,19 +475,30 @@ def explain(
     }
 
 
-def alert_text(alert: Alert, settings: Settings) -> str:
-    """A plain-text message about one alert, for chat or e-mail."""
+def alert_text(alert: Alert, settings: Settings, items: Mapping[int, int] | None = None) -> str:
+    """A plain-text message about one alert, for chat or e-mail. `items` (post id → queue item id,
+    from `alert_items`) adds a link to each listed post's queue item."""
+    base = settings.dashboard.base_url
     explanation = alert.explanation
     lines = [f"[{settings.brand.name}] spike alert #{alert.id}: {explanation.get('summary', alert.scope)}"]
     started = alert.started_at.isoformat() if alert.started_at else "?"
     lines.append(f"From {started} to {alert.ended_at.isoformat() if alert.ended_at else 'now'} (UTC).")
-    for post in explanation.get("posts", [])[:3]:
-        lines.append(f"• @{post['handle']} ({post['platform']}, reach {post['reach']}): {post['text'][:200]}")
+    for post in explanation.get("posts", [])[:ALERT_POSTS]:
+        item = (items or {}).get(post.get("post_id", 0))
+        link = f" {item_url(base, item)}" if item is not None else ""
+        lines.append(f"• @{post['handle']} ({post['platform']}, reach {post['reach']}): {post['text'][:200]}{link}")
     authors = explanation.get("authors", [])[:3]
     if authors:
         lines.append("Largest reach: " + ", ".join(f"@{a['handle']} ({a['followers']} followers)" for a in authors))
-    lines.append(f"{settings.reports.base_url}/?alert={alert.id}")
+    lines.append(scope_url(base, alert.scope))
     return "\n".join(lines)
+
+
+def alert_items(alert: Alert, *, session: Session) -> dict[int, int]:
+    """Post id → queue item id for the posts the alert's message lists (those that were queued)."""
+    # .get: an explanation is stored JSON; one written without post ids still gets its message.
+    posts = [p["post_id"] for p in alert.explanation.get("posts", [])[:ALERT_POSTS] if p.get("post_id")]
+    return item_ids_for_posts(posts, session=session)
 
 
 def notify_alerts(
@@ -502,7 +517,7 @@ def notify_alerts(
     channels = [name for name, on in (("webhook", bool(webhook)), ("email", email)) if on]
     delivered = []
     for alert in pending:
-        text = alert_text(alert, settings)
+        text = alert_text(alert, settings, alert_items(alert, session=session))
         done = dict(alert.delivered or {})
         for channel in channels:
             if channel in done:

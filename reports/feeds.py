@@ -15,12 +15,13 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
+from dangol.core.links import item_url, topic_url
 from dangol.core.permissions import require
 from dangol.core.settings import BrandSettings, ReportSettings, Settings, TopicSettings
 from dangol.core.types import utcnow, web_link
@@ -29,6 +30,7 @@ from storage import audit
 from storage import read_models as q
 from storage.authors import mark_brand_accounts
 from storage.models import Staff
+from storage.queue import item_ids_for_posts
 from storage.topics import get_topic, topics_in_force
 
 MAX_VERSIONS = 6  # app versions named in a feed's description (the JSON feed lists them all)
@@ -58,6 +60,7 @@ class FeedItem:
     post: q.ReachPost
     cluster_size: int
     latest: datetime
+    item_id: int | None = None  # the queue item covering the post, when it was queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +168,14 @@ def _topic_feed(
         posts=count,
         clusters=clusters,
         previous_posts=previous,
-        items=deduplicate(posts)[: reports.feed_items],
+        items=_with_items(session, deduplicate(posts)[: reports.feed_items]),
         versions=topic_versions(session=session, topic=key, since=since, until=now, before=before),
     )
+
+
+def _with_items(session: Session, items: list[FeedItem]) -> list[FeedItem]:
+    queued = item_ids_for_posts([i.post.post_id for i in items], session=session)
+    return [replace(i, item_id=queued.get(i.post.post_id)) for i in items]
 
 
 def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
@@ -210,8 +218,18 @@ def _item_title(item: FeedItem) -> str:
     return f"{title} (×{item.cluster_size})" if item.cluster_size > 1 else title
 
 
-def _item_link(item: FeedItem, reports: ReportSettings) -> str:
-    return web_link(item.post.url) or f"{reports.base_url}/?post={item.post.post_id}"
+def _item_link(item: FeedItem, settings: Settings, topic: str) -> str:
+    """Where an entry leads: its queue item in Dangol, else the post on its platform, else the topic."""
+    base = settings.dashboard.base_url
+    if item.item_id is not None:
+        return item_url(base, item.item_id)
+    return web_link(item.post.url) or topic_url(base, topic)
+
+
+def _post_link(item: FeedItem, settings: Settings, topic: str) -> str | None:
+    """The post on its platform, when the entry itself leads elsewhere (to the queue item)."""
+    link = web_link(item.post.url)
+    return link if link and link != _item_link(item, settings, topic) else None
 
 
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
@@ -302,7 +320,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
     sub(root, "title", _title(feed, settings.brand))
     sub(root, "subtitle", " ".join(part for part in (feed.summary, feed.versions_text) if part))
     sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())
-    sub(root, "link", href=f"{settings.reports.base_url}/?topic={feed.key}")
+    sub(root, "link", href=topic_url(settings.dashboard.base_url, feed.key))
     sub(root, "generator", "Dangol")
     for item in feed.items:
         entry = sub(root, "entry")
@@ -310,7 +328,10 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
         sub(entry, "title", _item_title(item))
         sub(entry, "updated", item.latest.isoformat())
         sub(entry, "published", item.post.created_at.isoformat())
-        sub(entry, "link", href=_item_link(item, settings.reports))
+        sub(entry, "link", href=_item_link(item, settings, feed.key))
+        original = _post_link(item, settings, feed.key)
+        if original:
+            sub(entry, "link", rel="related", href=original)
         author = sub(entry, "author")
         sub(author, "name", f"@{item.post.handle} ({item.post.platform})")
         sub(entry, "category", term=feed.key, label=feed.name)
@@ -328,7 +349,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
     return {
         "version": JSON_FEED_VERSION,
         "title": _title(feed, settings.brand),
-        "home_page_url": f"{settings.reports.base_url}/?topic={feed.key}",
+        "home_page_url": topic_url(settings.dashboard.base_url, feed.key),
         "description": " ".join(
             part
             for part in (f"{feed.description}." if feed.description else "", feed.summary, feed.versions_text)
@@ -357,7 +378,8 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
         "items": [
             {
                 "id": _item_id(item),
-                "url": _item_link(item, settings.reports),
+                "url": _item_link(item, settings, feed.key),
+                **({"external_url": link} if (link := _post_link(item, settings, feed.key)) else {}),
                 "title": _item_title(item),
                 "content_text": _content(item),
                 "date_published": item.post.created_at.isoformat(),
@@ -366,6 +388,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
                 "tags": [feed.key],
                 "_dangol": {
                     "post_id": item.post.post_id,
+                    "item_id": item.item_id,
                     "cluster_size": item.cluster_size,
                     "reach": item.post.reach,
                     "sentiment": item.post.sentiment,
@@ -381,7 +404,17 @@ def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
     """A short plain-text digest of the feeds, for a chat webhook."""
     lines = [f"{settings.brand.name}: complaint topics, last {days_text(settings.reports.feed_days)}"]
     for feed in sorted(feeds, key=lambda f: -f.posts):
-        lines.append(" ".join(part for part in (f"• {feed.name}: {feed.summary}", feed.versions_text) if part))
+        lines.append(
+            " ".join(
+                part
+                for part in (
+                    f"• {feed.name}: {feed.summary}",
+                    feed.versions_text,
+                    topic_url(settings.dashboard.base_url, feed.key),
+                )
+                if part
+            )
+        )
     return "\n".join(lines)
 
 

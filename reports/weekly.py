@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from dangol.core.links import item_url, report_url, scope_url, topic_url
 from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
@@ -26,6 +27,7 @@ from storage import read_models as q
 from storage.alerts import alerts_between
 from storage.authors import mark_brand_accounts
 from storage.models import Alert
+from storage.queue import item_ids_for_posts
 from storage.topics import topic_names
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -123,6 +125,13 @@ class WeeklyReport:
     teams: list[TeamRow] = field(default_factory=list)
     # Store reviews' star ratings per week (the trend's weeks, oldest first), store, app and version.
     ratings: list[RatingRow] = field(default_factory=list)
+    base_url: str = "http://localhost:8501"  # the dashboard (`[dashboard] base_url`) the report links into
+    queued: dict[int, int] = field(default_factory=dict)  # notable post id → the queue item covering it
+
+    @property
+    def url(self) -> str:
+        """This report on the dashboard's Reports page."""
+        return report_url(self.base_url, self.week)
 
     @property
     def total_posts(self) -> int:
@@ -189,6 +198,17 @@ def build_weekly(
     by_week = q.sentiment_counts_by_window(session=session, windows=[(w.label, w.start, w.end) for w in weeks])
     trend = [WeekPoint(w.label, by_week[w.label]) for w in weeks]
     topics = _topic_rows(session, settings.topic_catalog, target)
+    notable = {
+        sentiment: q.top_posts_by_reach(
+            session=session,
+            since=start,
+            until=end,
+            sentiment=sentiment,
+            limit=NOTABLE_POSTS,
+            exclude_accounts=settings.brand.own_accounts(),
+        )
+        for sentiment in ("negative", "positive")
+    }
     return WeeklyReport(
         brand=settings.brand.name,
         week=target.label,
@@ -203,27 +223,15 @@ def build_weekly(
         trend=trend,
         complaint_topics=topics[:TOP_TOPICS],
         movers=_movers(topics),
-        notable_negative=q.top_posts_by_reach(
-            session=session,
-            since=start,
-            until=end,
-            sentiment="negative",
-            limit=NOTABLE_POSTS,
-            exclude_accounts=settings.brand.own_accounts(),
-        ),
-        notable_positive=q.top_posts_by_reach(
-            session=session,
-            since=start,
-            until=end,
-            sentiment="positive",
-            limit=NOTABLE_POSTS,
-            exclude_accounts=settings.brand.own_accounts(),
-        ),
+        notable_negative=notable["negative"],
+        notable_positive=notable["positive"],
         response=_response_stats(session, start, end, now),
         alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
         customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
         teams=team_rows(session=session, week=target),
         ratings=rating_rows(session=session, weeks=weeks),
+        base_url=settings.dashboard.base_url,
+        queued=item_ids_for_posts([p.post_id for posts in notable.values() for p in posts], session=session),
     )
 
 
@@ -276,6 +284,9 @@ def render_html(report: WeeklyReport) -> str:
 
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
     env.filters["web_link"] = web_link
+    env.filters["topic_url"] = lambda key: topic_url(report.base_url, key)
+    env.filters["item_url"] = lambda item_id: item_url(report.base_url, item_id)
+    env.filters["scope_url"] = lambda scope: scope_url(report.base_url, scope)
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
     env.filters["minutes"] = format_minutes

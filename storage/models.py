@@ -223,6 +223,20 @@ class LoginThrottle(SQLModel, table=True):
     last_failure_at: datetime | None = utc_column()
 
 
+class DashboardSession(SQLModel, table=True):
+    """A dashboard login that survives a browser reload. The browser holds a random token in an
+    HttpOnly cookie set by the dashboard server's login route; only the token's SHA-256 is stored,
+    so a copy of this table logs nobody in. Revoked at logout; refused after the idle or the
+    absolute timeout (responder.accounts.auth.resume_session)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    last_seen_at: datetime | None = utc_column(nullable=False)
+    revoked_at: datetime | None = utc_column()
+
+
 _queue_version = Column("version", Integer, nullable=False, default=1)
 
 

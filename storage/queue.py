@@ -435,6 +435,25 @@ def items_on_posts(post_ids: Sequence[int], *, session: Session) -> list[QueueIt
     return list(session.exec(stmt))
 
 
+def item_ids_for_posts(post_ids: Sequence[int], *, session: Session) -> dict[int, int]:
+    """Post id → the queue item that covers it (the item on the post itself, else the item of its
+    near-duplicate cluster), for the posts that have one: what a link to "this post in Dangol" opens."""
+    ids = list(set(post_ids))
+    if not ids:
+        return {}
+    found: dict[int, int] = {}
+    by_cluster = select(Analysis.post_id, QueueItem.id).join(
+        QueueItem, col(QueueItem.cluster_key) == col(Analysis.cluster_key)
+    )
+    on_post = select(QueueItem.post_id, QueueItem.id).where(col(QueueItem.post_id).in_(ids))
+    # The post's own item is read last, so it wins over its cluster's.
+    for stmt in (by_cluster.where(col(Analysis.post_id).in_(ids)), on_post):
+        for post_id, item_id in session.exec(stmt):
+            if item_id is not None:
+                found[post_id] = item_id
+    return found
+
+
 def notes_on_item(item_id: int | None, *, session: Session) -> list[Note]:
     """The item's internal notes, oldest first."""
     return list(session.exec(select(Note).where(Note.queue_item_id == item_id).order_by(col(Note.created_at))))

@@ -9,6 +9,7 @@ is a placeholder value such as "changeme".
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -37,6 +38,9 @@ from dangol.core.text import normalize_handle
 DEFAULT_CONFIG = Path("config.toml")
 SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-token", "placeholder"}
+
+
+log = logging.getLogger(__name__)
 
 
 class Section(BaseModel):
@@ -236,7 +240,6 @@ class ReportSettings(Section):
     feeds_dir: str = "var/feeds"
     weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_time: str = "09:00"
-    base_url: str = "http://localhost:8501"
     smtp_host: str | None = None
     smtp_port: int = 25
     # "starttls" (default): STARTTLS required, certificate verified; "tls": implicit TLS (port 465),
@@ -262,6 +265,9 @@ class RetentionSettings(Section):
 
 class DashboardSettings(Section):
     session_timeout_minutes: int = Field(default=60, ge=1)
+    # A login kept across browser reloads (dashboard/server.py) ends this long after it began,
+    # however active; the idle timeout above applies too.
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Failed logins per username before it is blocked, and the first block; each further block in
     # a row doubles, up to lockout_max_minutes, so a guesser cannot keep an account out for good.
     lockout_attempts: int = Field(default=5, ge=1)
@@ -270,6 +276,9 @@ class DashboardSettings(Section):
     # Failed logins from one client address (any usernames) before that client is blocked.
     client_attempts: int = Field(default=20, ge=1)
     page_size: int = Field(default=25, ge=1, le=500)
+    # The dashboard's address as staff's browsers reach it (behind a proxy: the public one): every
+    # link in alerts, e-mails, webhook messages, feeds and reports is built on it (dangol.core.links).
+    base_url: str = Field(default="http://localhost:8501", pattern=r"^https?://[^\s?#]+$")
 
 
 class WorkerSettings(Section):
@@ -474,6 +483,7 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
         )
     if overrides:
         data = deep_merge(data, overrides)
+    data = _moved_keys(data)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -483,6 +493,27 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
     if database_url:
         settings.database.url = database_url
     return settings
+
+
+def _moved_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Keys an older config.toml may still have at their former place, moved to where they live
+    now with a warning, so an upgrade does not refuse a config that used to be valid."""
+    reports = data.get("reports")
+    if isinstance(reports, dict) and "base_url" in reports:
+        dashboard = dict(data.get("dashboard") or {})
+        reports = dict(reports)
+        old = reports.pop("base_url")
+        if "base_url" in dashboard:
+            if dashboard["base_url"] != old:
+                raise ConfigError(
+                    "reports.base_url moved to dashboard.base_url; the config sets both, differently: keep "
+                    "dashboard.base_url only"
+                )
+        else:
+            dashboard["base_url"] = old
+        log.warning("config: reports.base_url is now dashboard.base_url; read it from there, please move it")
+        data = {**data, "reports": reports, "dashboard": dashboard}
+    return data
 
 
 def named_sources(settings: Settings, names: Iterable[str]) -> list[str]:

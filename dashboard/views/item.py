@@ -24,11 +24,13 @@ HISTORY_ROWS = 20
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
-    """The item page for st.session_state['item_id'] (or the id typed in)."""
+    """The item page for the URL's `?id=` (a link), else st.session_state['item_id'], or the id typed in."""
     st.header("Item")
-    typed = st.number_input("Item id", min_value=1, step=1, value=int(st.session_state.get("item_id") or 1))
+    shown_id = _url_id() or int(st.session_state.get("item_id") or 1)
+    typed = st.number_input("Item id", min_value=1, step=1, value=shown_id)
     item_id = int(typed)
     st.session_state["item_id"] = item_id
+    st.query_params["id"] = str(item_id)  # the address bar names the item shown, ready to share
     view = read(ctx, lambda s: _context(s, item_id))
     if view is None:
         st.info(f"There is no queue item #{item_id}. Open one from the Queue page.")
@@ -49,6 +51,11 @@ def render(ctx: Ctx, actor: Staff) -> None:
             _customer(view)
             if view.customer is not None and view.customer.id is not None:
                 render_scores(ctx, view.customer.id)
+
+
+def _url_id() -> int | None:
+    raw = st.query_params.get("id", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def _context(session: Any, item_id: int) -> ItemContext | None:

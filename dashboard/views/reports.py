@@ -9,6 +9,7 @@ import streamlit as st
 
 from dangol.core.permissions import allowed
 from dashboard.context import Ctx, read
+from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
 from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
@@ -24,7 +25,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
     from reports.weekly import build_weekly, render_html
 
     st.header("Weekly report")
+    from_url("week", "report_week")  # /reports?week=2026-W47, from the e-mailed report
     week = st.text_input("ISO week (e.g. 2026-W47; empty = last complete week)", key="report_week").strip()
+    to_url("week", week or None)
     from dangol.core.errors import DangolError
 
     try:

@@ -113,3 +113,18 @@ def test_a_topic_key_that_could_leave_the_feeds_folder_or_clash_is_refused(key: 
     taxonomy.write_text(f'[topics."{key}"]\nname = "N"\nexamples = ["e"]\n')
     with pytest.raises(ConfigError, match="topic key"):
         read_topic_file(taxonomy)
+
+
+def test_an_older_configs_reports_base_url_is_read_as_the_dashboards(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(write(tmp_path, "[reports]\nbase_url = 'https://dangol.example.com'\n"))
+    assert settings.dashboard.base_url == "https://dangol.example.com"
+    assert "reports.base_url is now dashboard.base_url" in caplog.text
+    with pytest.raises(ConfigError, match="sets both, differently"):
+        load_settings(
+            write(
+                tmp_path,
+                "[reports]\nbase_url = 'https://a.example.com'\n[dashboard]\nbase_url = 'https://b.example.com'\n",
+            )
+        )
