@@ -237,6 +237,21 @@ class DashboardSession(SQLModel, table=True):
     revoked_at: datetime | None = utc_column()
 
 
+class ApiToken(SQLModel, table=True):
+    """A personal API token (`dangol api`): it acts as its owner with the owner's role at the time
+    of each request. Only the token's SHA-256 is stored, so a copy of this table authenticates
+    nobody; the token itself is shown once, when created. Revoked tokens stay as a record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    last_used_at: datetime | None = utc_column()
+    expires_at: datetime | None = utc_column()
+    revoked_at: datetime | None = utc_column()
+
+
 _queue_version = Column("version", Integer, nullable=False, default=1)
 
 

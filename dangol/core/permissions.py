@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "customer.merge": "merge customers and undo merges",
     "customer.export": "export a customer's data (privacy request)",
     "customer.erase": "erase a customer's data (privacy request)",
+    "customer.import": "create or update customers from the brand's CRM (the API's upsert by external id)",
     "segment.export": "export a segment's members (public handles and scores) as CSV",
     "topic.view": "see complaint topics, trends and representative posts",
     "topic.export": "export a topic's posts as CSV",
@@ -40,9 +41,11 @@ ACTIONS: dict[str, str] = {
     "admin.teams": "create and rename teams",
     "admin.rules": "edit routing rules",
     "admin.topics": "view and edit complaint topics",
+    "api.token": "create and revoke your own personal API tokens (an admin revokes anyone's with admin.staff)",
 }
 
-_READ = {"report.view", "alert.view", "topic.view"}
+# Every role may hold API tokens: a token acts with its owner's role, so it reaches no further.
+_READ = {"report.view", "alert.view", "topic.view", "api.token"}
 _AGENT = _READ | {
     "queue.view",
     "queue.claim",

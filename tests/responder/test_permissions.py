@@ -17,7 +17,8 @@ def test_every_role_has_an_entry_and_only_known_actions() -> None:
         assert actions <= set(ACTIONS)
 
 
-READS = {"report.view", "alert.view", "topic.view"}
+# api.token is everyone's: a personal API token acts with its owner's role and reaches no further.
+READS = {"report.view", "alert.view", "topic.view", "api.token"}
 # What each role may do, written out here rather than derived from the module under test: a new
 # action, or a change to a role, has to be decided on in this table too.
 GRANTED = {
@@ -30,7 +31,8 @@ GRANTED = {
     "product": READS | {"queue.view", "topic.export"},
     "admin": READS | {"queue.view", "queue.claim", "queue.reassign", "queue.reply", "queue.bulk", "queue.close",
                       "queue.note", "queue.label", "reply.review", "customer.view", "customer.link",
-                      "customer.merge", "customer.export", "customer.erase", "segment.export", "topic.export",
+                      "customer.merge", "customer.export", "customer.erase", "customer.import", "segment.export",
+                      "topic.export",
                       "source.view", "admin.staff", "admin.teams", "admin.rules", "admin.topics",
                       "team.performance"},
 }  # fmt: skip
