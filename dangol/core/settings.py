@@ -281,6 +281,17 @@ class DashboardSettings(Section):
     base_url: str = Field(default="http://localhost:8501", pattern=r"^https?://[^\s?#]+$")
 
 
+class ApiSettings(Section):
+    """`dangol api`: the HTTP API (FastAPI on uvicorn)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    # Requests per token per minute (a fixed window, counted in the API process: one process only).
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    # The most rows one list request returns (?limit= above it is refused).
+    max_page_size: int = Field(default=100, ge=1, le=500)
+
+
 class WorkerSettings(Section):
     analyze_every_seconds: int = Field(default=30, ge=1)
     route_every_seconds: int = Field(default=30, ge=1)
@@ -362,6 +373,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     segments: dict[str, SegmentSettings] = Field(default_factory=dict)
     # The catalog with the `topics` and `nlp.taxonomy_file` it was built from: a copy or an edit
