@@ -7,7 +7,6 @@ sorted file-name order; the cursor is the last file done, so a restart goes on w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +90,6 @@ class ReplayCollector:
             kept = [p for p in posts if matches(self.ast, p)]
             if self.options.shift_weeks:
                 shift = timedelta(weeks=self.options.shift_weeks)
-                kept = [replace(p, created_at=p.created_at + shift) for p in kept]
+                kept = [p.model_copy(update={"created_at": p.created_at + shift}) for p in kept]
             billed = billed_in_body(body) if self.platform == "x" else {}
             yield Page(kept, {"file": path.name}, dead, billed=billed)
