@@ -46,7 +46,7 @@ def _check_sources(settings: Settings) -> list[str]:
             found += [f"{where}.query: {p}" for p in _collect_problems(validate_query, source.query)]
         if source.enabled and not found:
             # Building the collector is what checks required secrets; it makes no request.
-            found += _collect_problems(build_collector, name, settings)
+            found += _collect_problems(build_collector, name, settings.sources)
         problems += found
     return problems
 

@@ -61,7 +61,7 @@ class SourceRun:
 def enabled_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
     """Configured source names to collect: the named ones (must exist) or every enabled one."""
     if names:
-        return named_sources(settings, names)
+        return named_sources(settings.sources, names)
     return [name for name, source in settings.sources.items() if source.enabled]
 
 
@@ -132,7 +132,7 @@ def _collect_leased(
     from listener.base import build_collector, source_billing
 
     config = settings.sources[name]
-    billing = source_billing(name, settings)
+    billing = source_billing(name, settings.sources)
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=config.use)
         cursor = dict(source.cursor)
@@ -145,7 +145,7 @@ def _collect_leased(
         return run
     secrets = secret_values(settings)
     try:
-        collector = build_collector(name, settings)
+        collector = build_collector(name, settings.sources)
         for page in collector.fetch(cursor, max_requests=allowed):
             if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run):
                 run.status = "skipped"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +102,6 @@ class ReplayCollector:
             kept = [p for p in posts if matches(self.ast, p)]
             if self.options.shift_weeks:
                 shift = timedelta(weeks=self.options.shift_weeks)
-                kept = [replace(p, created_at=p.created_at + shift) for p in kept]
+                kept = [p.model_copy(update={"created_at": p.created_at + shift}) for p in kept]
             billed = billed_in_body(body) if self.platform == "x" else {}
             yield Page(kept, {"file": path.name}, dead, billed=billed)

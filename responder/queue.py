@@ -178,7 +178,7 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
     # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
     # time has come return, late ones are marked breached, and freed capacity serves the backlog.
     result.woken = len(wake_snoozed(session=session, now=now))
-    result.breached = len(sla.check_breaches(session=session, settings=settings, now=now))
+    result.breached = len(sla.check_breaches(session=session, now=now))
     result.assigned = len(auto_assign(session=session, responder=settings.responder, now=now))
     return result
 

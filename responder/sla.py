@@ -146,7 +146,7 @@ def warn_before(item: QueueItem, settings: Settings, platform: str = "") -> time
     return timedelta(minutes=policy_for(item.sla_policy, platform, settings.responder)[1].warn_before_minutes)
 
 
-def check_breaches(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:
+def check_breaches(*, session: Session, now: datetime | None = None) -> list[QueueItem]:
     """Mark open, running items past their due time as breached, with an audit event each."""
     now = now or utcnow()
     # Rows another worker's pass is marking are skipped (it marks them), never updated twice.

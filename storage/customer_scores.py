@@ -171,7 +171,7 @@ def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerIn
 
 def _as_utc(value: Any) -> datetime | None:
     """An aggregate's time: MIN/MAX over an expression may come back untyped (text on SQLite)."""
-    from storage.columns import UtcDateTime
+    from dangol.core.columns import UtcDateTime
 
     if value is None or isinstance(value, datetime) and value.tzinfo is not None:
         return value

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostIn, utcnow
+from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostBase, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, Source
@@ -251,23 +251,12 @@ def mark_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -
 
 
 def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, str], int], now: datetime) -> dict:
-    row = {
-        "platform": post.platform,
-        "external_id": post.external_id,
+    # The post's own fields (PostBase, declared once), then what storage adds.
+    row = {name: getattr(post, name) for name in PostBase.model_fields}
+    row |= {
         "source_id": source_id,
         "author_id": author_ids[_author_key(post)],
-        "text": post.text,
-        "title": post.title,
-        "url": post.url,
-        "lang_hint": post.lang_hint,
-        "created_at": post.created_at,
         "collected_at": now,
-        "reply_to_id": post.reply_to_id,
-        "thread_id": post.thread_id,
-        "referenced_id": post.referenced_id,
-        "is_retweet": post.is_retweet,
-        "is_quote": post.is_quote,
-        "is_reply": post.is_reply,
         "metrics": dict(post.metrics),
         "raw": serialize_raw(post.raw) if post.raw is not None else None,
         "analyzed": False,

@@ -10,19 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.columns import UtcDateTime
-
-
-def utc_column(nullable: bool = True, index: bool = False) -> Any:
-    """A timezone-aware timestamp column (SQLite keeps the offset in text)."""
-    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
-
-
-def json_column(default: Any) -> Any:
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+from dangol.core.columns import json_column, utc_column
+from dangol.core.types import PostBase
 
 
 class Source(SQLModel, table=True):
@@ -77,8 +69,12 @@ class Author(SQLModel, table=True):
     is_brand: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
-class Post(SQLModel, table=True):
-    """One public post, unique by platform and external id, with its raw payload."""
+class Post(PostBase, table=True):
+    """One public post, unique by platform and external id, with its raw payload.
+
+    The post's own fields are `dangol.core.types.PostBase`'s; here are the keys and what storage
+    alone keeps.
+    """
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id"),
@@ -88,23 +84,9 @@ class Post(SQLModel, table=True):
         Index("ix_post_created_live", "created_at", "deleted_at", "platform", "source_id", "author_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    platform: str
-    external_id: str
     source_id: int | None = Field(default=None, foreign_key="source.id")
     author_id: int = Field(foreign_key="author.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    title: str | None = None
-    url: str | None = None
-    lang_hint: str | None = None
-    created_at: datetime | None = utc_column(nullable=False, index=True)
     collected_at: datetime | None = utc_column(nullable=False)
-    reply_to_id: str | None = None
-    thread_id: str | None = None
-    referenced_id: str | None = None
-    is_retweet: bool = False
-    is_quote: bool = False
-    is_reply: bool = False
-    metrics: dict[str, Any] = json_column(dict)
     raw: str | None = Field(default=None, sa_column=Column(Text))
     analyzed: bool = False
     deleted_at: datetime | None = utc_column()

@@ -528,13 +528,13 @@ def _moved_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def named_sources(settings: Settings, names: Iterable[str]) -> list[str]:
-    """`names`, when each is a configured source; else ConfigError naming the first unknown one and
-    listing the configured ones."""
+def named_sources(sources: Mapping[str, SourceSettings], names: Iterable[str]) -> list[str]:
+    """`names`, when each is a configured source (a key of `sources`, the `[sources.*]` settings); else
+    ConfigError naming the first unknown one and listing the configured ones."""
     names = list(names)
-    unknown = [n for n in names if n not in settings.sources]
+    unknown = [n for n in names if n not in sources]
     if unknown:
-        raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(settings.sources) or '(none)'}")
+        raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(sources) or '(none)'}")
     return names
 
 

@@ -321,7 +321,7 @@ def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
 
     cache = st.session_state.setdefault("suggestions", {})
     if item_id not in cache:
-        cache[item_id] = read(ctx, lambda s: suggest(item_id, session=s, settings=ctx.settings))
+        cache[item_id] = read(ctx, lambda s: suggest(item_id, session=s))
     return list(cache[item_id])
 
 

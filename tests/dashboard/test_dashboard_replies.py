@@ -74,5 +74,5 @@ def test_picking_a_suggestion_fills_the_reply_box_for_editing(dashboard_db, monk
     assert options, "the responder offered no suggestion"
     at = button(at, "Use this suggestion").click().run()
     with Session(dashboard_db.engine) as session:
-        first = suggest(item_id, session=session, settings=dashboard_db.settings)[0]
+        first = suggest(item_id, session=session)[0]
     assert at.text_area(key=f"reply_text_{item_id}").value == first.text
