@@ -143,9 +143,9 @@ def test_a_replayed_x_source_with_a_post_budget_is_billed_as_x_bills(tmp_path: P
 def test_replay_passes_parser_options_that_the_body_does_not_carry(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "googleplay" / "synthetic_reviews.json", tmp_path / "001.json")
     options = {"app_id": "com.marucoffee.app", "lang": "ko", "country": "kr", "developer": "marucoffee"}
-    [page] = build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options=options)).fetch({})
+    [page] = build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options=options).sources).fetch({})
     [answer] = [p for p in page.posts if p.reply_to_id]
     assert answer.author.handle == "marucoffee"
     assert all(p.url and "id=com.marucoffee.app&hl=ko&gl=kr" in p.url for p in page.posts)
     with pytest.raises(ConfigError, match=r"the googleplay parser takes .*not \['video_id'\]"):
-        build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options={"video_id": "abc"}))
+        build_collector("demo", replay_settings(tmp_path, "googleplay", parser_options={"video_id": "abc"}).sources)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -23,9 +23,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
