@@ -338,14 +338,22 @@ def _analyze_batch(
         )
         for c in claimed
     ]
-    start, end = analyses.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
-    referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
-    recent = analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
     saved = []
-    for result in analyzer.analyze(items, recent):
-        values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
-        values["analyzed_at"] = utcnow()
-        saved.append((result.post_id, values, result.embedding))
+    # Posts about competitors only are grouped into near-duplicate clusters among themselves: a
+    # cluster becomes one queue item, and none of theirs may join one of ours.
+    for competitor in (False, True):
+        side = [(c, i) for c, i in zip(claimed, items, strict=True) if c.post.competitor is competitor]
+        if not side:
+            continue
+        start, end = analyses.window_around([i.created_at for _, i in side], settings.nlp.duplicate_window_hours)
+        referenced = [(c.post.platform, c.post.referenced_id) for c, _ in side if c.post.referenced_id]
+        recent = analyses.recent_members(
+            session=session, start=start, end=end, referenced=referenced, competitor=competitor
+        )
+        for result in analyzer.analyze([i for _, i in side], recent):
+            values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
+            values["analyzed_at"] = utcnow()
+            saved.append((result.post_id, values, result.embedding))
     analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
 
