@@ -17,6 +17,7 @@ from sqlmodel import Session
 from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
+from reports.brands import BrandRow, ComplaintRow, competitor_complaints, share_of_voice
 from reports.period import Week, last_complete_week, parse_week
 from reports.ratings import STARS, RatingRow, rating_rows
 from reports.segments import SegmentWeek, segment_week
@@ -123,6 +124,14 @@ class WeeklyReport:
     teams: list[TeamRow] = field(default_factory=list)
     # Store reviews' star ratings per week (the trend's weeks, oldest first), store, app and version.
     ratings: list[RatingRow] = field(default_factory=list)
+    # Share of voice and net sentiment per brand, the trend's weeks (oldest first), own brand first.
+    brands: list[BrandRow] = field(default_factory=list)
+    # Where competitors' customers complained this week, per competitor and topic.
+    competitor_complaints: list[ComplaintRow] = field(default_factory=list)
+
+    @property
+    def brands_this_week(self) -> list[BrandRow]:
+        return [b for b in self.brands if b.week == self.week]
 
     @property
     def total_posts(self) -> int:
@@ -224,6 +233,13 @@ def build_weekly(
         customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
         teams=team_rows(session=session, week=target),
         ratings=rating_rows(session=session, weeks=weeks),
+        brands=share_of_voice(session=session, brands=settings.brand_catalog, weeks=weeks),
+        competitor_complaints=competitor_complaints(
+            session=session,
+            brands=settings.brand_catalog,
+            week=target,
+            topic_names=topic_names(session=session, catalog=settings.topic_catalog),
+        ),
     )
 
 
