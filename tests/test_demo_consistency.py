@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dangol.cli import app
+from dangol.demo_data import EXPECTATIONS
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem, Source
 from tests.demo_build import BuiltDemo, built_demo, dashboard_page
 
@@ -89,13 +90,26 @@ def truth(demo: BuiltDemo) -> Truth:
     voice = [
         _row(p, authors[p.author_id], analyses.get(p.id or 0), sources)
         for p in posts
-        if p.deleted_at is None and not own.is_own(p.platform, authors[p.author_id].handle)
+        if p.deleted_at is None
+        and not own.is_own(p.platform, authors[p.author_id].handle)
+        # About the rival only: counted for share of voice, never as the own brand's voice.
+        and not _about_rivals_only(p)
     ]
     brand = {(a.platform, a.handle) for a in authors.values() if own.is_own(a.platform, a.handle)}
     names = {key: topic.name for key, topic in demo.settings.topics.items()}
     newest = max(p.created_at for p in posts if p.deleted_at is None)
     applied = {link.author_id: customers[link.customer_id] for link in links}
     return Truth(voice, brand, items, applied, names, newest)
+
+
+def _about_rivals_only(post: Post) -> bool:
+    """Judged from the demo's story (expectations.json), not from the stored Post.competitor."""
+    return _RIVAL_KEYS_OF_STORY.get(f"{post.platform}:{post.external_id}", False)
+
+
+_RIVAL_KEYS_OF_STORY = {
+    key: post["brand"] != "maru" for key, post in json.loads(EXPECTATIONS.read_text(encoding="utf-8"))["posts"].items()
+}
 
 
 def _row(post: Post, author: Author, analysis: Analysis | None, sources: dict[int | None, str]) -> Row:
