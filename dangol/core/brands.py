@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dangol.core.text import normalize_handle
 
@@ -47,10 +47,18 @@ class BrandCatalog:
     """The configured brands, the own one first."""
 
     brands: tuple[Brand, ...]
+    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if sum(1 for b in self.brands if b.own) != 1:
             raise ValueError("exactly one brand must be the own brand")
+        # One pattern per brand, compiled once: every stored post is matched against them.
+        patterns = {
+            b.key: re.compile("|".join(_keyword_pattern(k) for k in b.keywords if k.strip()))
+            for b in self.brands
+            if any(k.strip() for k in b.keywords)
+        }
+        object.__setattr__(self, "_patterns", patterns)
 
     @property
     def own(self) -> Brand:
@@ -73,7 +81,8 @@ class BrandCatalog:
         found = []
         for brand in self.brands:
             by_account = any(p in (None, platform) and (h == author or h in mentioned) for p, h in brand.accounts)
-            by_word = any(re.search(_keyword_pattern(k), folded) for k in brand.keywords if k.strip())
+            pattern = self._patterns.get(brand.key)
+            by_word = pattern is not None and pattern.search(folded) is not None
             if by_account or by_word:
                 found.append(brand.key)
         return found
