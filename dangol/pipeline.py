@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,10 +145,12 @@ def _collect_leased(
         run.error = f"read budget reached ({sources.describe_usage(billing, used)}); the next page could pass it"
         return run
     secrets = secret_values(settings)
+    # Each new post is tagged with the brands it is about (dangol.core.brands), this source's by default.
+    tagging: dict[str, Any] = {"brands": settings.brand_catalog, "source_brand": config.brand}
     try:
         collector = build_collector(name, settings.sources)
         for page in collector.fetch(cursor, max_requests=allowed):
-            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run):
+            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run, tagging=tagging):
                 run.status = "skipped"
                 run.error = "the collection lease expired and another worker took the source; stopped"
                 return run
@@ -182,6 +185,7 @@ def _take_page(
     worker: str,
     *,
     dry_run: bool,
+    tagging: dict[str, Any] | None = None,
 ) -> bool:
     """Store one page with its cursor and its cost, renewing the lease in the same transaction;
     False (nothing stored) when the lease was lost."""
@@ -195,14 +199,15 @@ def _take_page(
         run.dead_letters += len(page.dead_letters)
         return True
     try:
-        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page)
+        stored = _store_page(engine, name, use, page, billing, worker, partial(ingest.store_page, **(tagging or {})))
     except DBAPIError as exc:
         if database_unavailable(exc):
             raise
         # One record the database cannot take (a value no column holds) must not lose the page:
         # store it again post by post; the refused posts become dead letters with the reason.
         log.warning("source %s: the database refused a page (%s); storing it post by post", name, type(exc).__name__)
-        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page_record_by_record)
+        by_record = partial(ingest.store_page_record_by_record, **(tagging or {}))
+        stored = _store_page(engine, name, use, page, billing, worker, by_record)
     if stored is None:
         return False
     run.new_posts += stored.new_posts
@@ -333,14 +338,22 @@ def _analyze_batch(
         )
         for c in claimed
     ]
-    start, end = analyses.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
-    referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
-    recent = analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
     saved = []
-    for result in analyzer.analyze(items, recent):
-        values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
-        values["analyzed_at"] = utcnow()
-        saved.append((result.post_id, values, result.embedding))
+    # Posts about competitors only are grouped into near-duplicate clusters among themselves: a
+    # cluster becomes one queue item, and none of theirs may join one of ours.
+    for competitor in (False, True):
+        side = [(c, i) for c, i in zip(claimed, items, strict=True) if c.post.competitor is competitor]
+        if not side:
+            continue
+        start, end = analyses.window_around([i.created_at for _, i in side], settings.nlp.duplicate_window_hours)
+        referenced = [(c.post.platform, c.post.referenced_id) for c, _ in side if c.post.referenced_id]
+        recent = analyses.recent_members(
+            session=session, start=start, end=end, referenced=referenced, competitor=competitor
+        )
+        for result in analyzer.analyze([i for _, i in side], recent):
+            values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
+            values["analyzed_at"] = utcnow()
+            saved.append((result.post_id, values, result.embedding))
     analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
 
@@ -431,6 +444,10 @@ def _link_authors(
     author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
     existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
     for c in claimed:
+        if c.post.competitor:
+            # A post about competitors only is never evidence that its author is our customer: the
+            # brand has no business tying people who talk about others to its own records.
+            continue
         new = customers.save_link_candidates(
             session=session,
             author_id=c.author.id,  # type: ignore[arg-type]
@@ -439,7 +456,9 @@ def _link_authors(
         )
         run.links_applied += sum(1 for link in new if link.status == "applied")
         run.links_proposed += sum(1 for link in new if link.status == "proposed")
-    applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
+    # Risk of a competitor post is not weighed by customer value: it is never linked, nor queued.
+    own_authors = sorted({c.author.id for c in claimed if not c.post.competitor})  # type: ignore[type-var]
+    applied = customers.applied_customer_ids(own_authors, session=session)  # type: ignore[arg-type]
     tiers = {known.customer_id: known.tier for known in linker.customers}
     values = customer_scores.value_scores(list(applied.values()), session=session)
     return {

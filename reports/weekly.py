@@ -18,6 +18,7 @@ from dangol.core.links import item_url, report_url, scope_url, topic_url
 from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
+from reports.brands import BrandRow, ComplaintRow, competitor_complaints, share_of_voice
 from reports.period import Week, last_complete_week, parse_week
 from reports.ratings import STARS, RatingRow, rating_rows
 from reports.segments import SegmentWeek, segment_week
@@ -133,6 +134,15 @@ class WeeklyReport:
         """This report on the dashboard's Reports page."""
         return report_url(self.base_url, self.week)
 
+    # Share of voice and net sentiment per brand, the trend's weeks (oldest first), own brand first.
+    brands: list[BrandRow] = field(default_factory=list)
+    # Where competitors' customers complained this week, per competitor and topic.
+    competitor_complaints: list[ComplaintRow] = field(default_factory=list)
+
+    @property
+    def brands_this_week(self) -> list[BrandRow]:
+        return [b for b in self.brands if b.week == self.week]
+
     @property
     def total_posts(self) -> int:
         return sum(self.volume_by_platform.values())
@@ -232,6 +242,13 @@ def build_weekly(
         ratings=rating_rows(session=session, weeks=weeks),
         base_url=settings.dashboard.base_url,
         queued=item_ids_for_posts([p.post_id for posts in notable.values() for p in posts], session=session),
+        brands=share_of_voice(session=session, brands=settings.brand_catalog, weeks=weeks),
+        competitor_complaints=competitor_complaints(
+            session=session,
+            brands=settings.brand_catalog,
+            week=target,
+            topic_names=topic_names(session=session, catalog=settings.topic_catalog),
+        ),
     )
 
 

@@ -228,6 +228,9 @@ def _route_one(
     if post is None or author is None or post.deleted_at is not None or _is_own(author, settings.brand):
         result.skipped += 1
         return
+    if post.competitor:  # about competitors only: for the reports, never for a reply
+        result.skipped += 1
+        return
     customer = batch.customers.get(author.id or 0)
     if (item := batch.on_posts.get(post.id or 0)) is not None:
         # The post already has an item: an edited review, analyzed again (storage.ingest.update_edited).

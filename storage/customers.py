@@ -410,7 +410,8 @@ def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) 
     posts = session.execute(
         select(Post, Analysis)
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Post.author_id).in_(author_ids or [-1]))
+        # Posts about competitors only are not shown in a customer's record (never tied to a person).
+        .where(col(Post.author_id).in_(author_ids or [-1]), col(Post.competitor).is_(False))
         .order_by(col(Post.created_at).desc())
         .limit(posts_limit)
     ).all()

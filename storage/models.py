@@ -92,6 +92,17 @@ class Post(PostBase, table=True):
     deleted_at: datetime | None = utc_column()
     # When the platform was last asked whether the post still exists (storage.deletions).
     rechecked_at: datetime | None = utc_column()
+    # Names only competitors ([brands], dangol.core.brands): analyzed and counted for share of voice,
+    # never queued, never linked to a customer, never counted as the own brand's customer voice.
+    competitor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+
+
+class PostBrand(SQLModel, table=True):
+    """A brand a post is about (a [brands] key), set at ingest; a post may be about several."""
+
+    __tablename__ = "post_brand"
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    brand: str = Field(primary_key=True, index=True)
 
 
 class Customer(SQLModel, table=True):

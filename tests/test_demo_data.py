@@ -165,7 +165,8 @@ def test_the_burst_stands_far_above_the_daily_baseline(posts: list[dict[str, Any
     start, end = at(burst["start"]), at(burst["end"])
     inside = [p for p in posts if start <= at(p["created_at"]) <= end]
     assert 40 <= len(inside) <= 60 and all(p["topic"] == "app" or p["kind"] == "own" for p in inside)
-    daily = Counter(at(p["created_at"]).date() for p in posts if not p["in_burst"])
+    # The spike detector counts the own brand's voice only: posts about the rival are left out.
+    daily = Counter(at(p["created_at"]).date() for p in posts if not p["in_burst"] and p["brand"] == "maru")
     assert 10 <= statistics.mean(daily.values()) <= 16
     hourly = Counter(at(p["created_at"]).replace(minute=0, second=0, microsecond=0) for p in posts if not p["in_burst"])
     busiest = max(sum(hourly[hour + timedelta(hours=h)] for h in range(6)) for hour in hourly)
@@ -177,14 +178,25 @@ def test_labels_are_unambiguous_for_each_kind(posts: list[dict[str, Any]]) -> No
         kind = post["kind"]
         if kind == "complaint":
             assert post["sentiment"] == "negative" and post["topic"] in TOPICS
-            # A store review the developer answered is done; every other complaint is queued.
-            assert post["should_queue"] is not post.get("answered", False)
+            # A store review the developer answered is done, a complaint about the rival is never ours
+            # to answer; every other complaint is queued.
+            assert post["should_queue"] is not (post.get("answered", False) or post["brand"] != "maru")
         elif kind in ("praise", "chatter", "question"):
             assert post["topic"] is None
             assert post["sentiment"] == {"praise": "positive", "chatter": "neutral", "question": "neutral"}[kind]
-            assert post["should_queue"] is (kind == "question")
+            assert post["should_queue"] is (kind == "question" and post["brand"] == "maru")
         elif kind in ("spam", "own"):
             assert post["sentiment"] is None and not post["should_queue"]
+
+
+def test_the_rival_has_korean_and_english_posts_and_complaints_none_of_them_queued(
+    posts: list[dict[str, Any]],
+) -> None:
+    rival = [p for p in posts if p["brand"] == "byeol"]
+    assert {p["language"] for p in rival} == {"en", "ko"} and {p["file"].split("/")[0] for p in rival} == {"x_byeol"}
+    assert sum(p["kind"] == "complaint" for p in rival) >= 10 and not any(p["should_queue"] for p in rival)
+    # Some are by Maru Coffee's customers (who must not be linked through them: tests/test_demo_e2e.py).
+    assert any(p["customer"] for p in rival)
 
 
 def test_retweets_and_duplicates_join_the_item_of_their_original(
@@ -274,6 +286,12 @@ def test_the_linker_finds_exactly_the_intended_customers(
         candidates = linker.candidates(found[key].author, found[key].text)
         if post["customer"] is None:
             assert candidates == [], f"{key} by {post['author']} links to {candidates}"
+            continue
+        if post["brand"] != "maru":
+            # A customer's post about the rival only: the linker alone would find them, which is why
+            # the pipeline never asks it (tests/test_demo_e2e.py: never linked).
+            assert candidates and customers[candidates[0].customer_id]["external_ref"] == post["customer"], key
+            assert post["link_method"] is None, key
             continue
         best = candidates[0]
         assert customers[best.customer_id]["external_ref"] == post["customer"], key

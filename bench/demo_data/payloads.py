@@ -21,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.demo_data.people import MASTODON_HOME, Persona
-from bench.demo_data.plan import EDIT_AFTER, KST, DemoPost, Plan
+from bench.demo_data.plan import EDIT_AFTER, KST, OWN_BRAND, DemoPost, Plan
 
 X_EPOCH_MS = 1288834974657
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
@@ -79,9 +79,11 @@ class Renderer:
     def render(self) -> dict[str, dict[str, bytes]]:
         """platform -> file name -> body."""
         by_platform: dict[str, list[DemoPost]] = {}
+        rival = [p for p in self.plan.posts if p.brand != OWN_BRAND]
         for post in self.plan.posts:
-            by_platform.setdefault(post.platform, []).append(post)
-        self._ids(by_platform)
+            if post.brand == OWN_BRAND:
+                by_platform.setdefault(post.platform, []).append(post)
+        self._ids(by_platform, [p for p in self.plan.posts if p.brand == OWN_BRAND])
         self.retweets.update(p.cluster_of.external_id for p in self.plan.posts if p.kind == "retweet" and p.cluster_of)
         self._x(by_platform["x"])
         self._reddit(by_platform["reddit"])
@@ -96,14 +98,18 @@ class Renderer:
         self._appstore(by_platform.get("appstore", []))
         self._googleplay(by_platform.get("googleplay", []))
         self._youtube(by_platform.get("youtube", []))
+        # The rival's posts (the demo_byeol_x source's folder) draw from their own generator too.
+        self.rng = random.Random(seed_of(self.rng_seed, "rival"))
+        self._ids({"x": rival}, rival)
+        self._x(rival, folder="x_byeol")
         return self.files
 
     # --- ids ---------------------------------------------------------------------------------
 
-    def _ids(self, by_platform: dict[str, list[DemoPost]]) -> None:
+    def _ids(self, by_platform: dict[str, list[DemoPost]], posts: list[DemoPost]) -> None:
         rng = self.rng
         personas: dict[str, Persona] = {}
-        for post in self.plan.posts:
+        for post in posts:
             assert post.persona is not None
             personas[post.persona.key] = post.persona
         for persona in personas.values():
@@ -170,7 +176,7 @@ class Renderer:
 
     # --- X -----------------------------------------------------------------------------------
 
-    def _x(self, posts: list[DemoPost]) -> None:
+    def _x(self, posts: list[DemoPost], folder: str = "x") -> None:
         pages = list(chunks(sorted(posts, key=lambda p: p.created_at, reverse=True), PAGE_SIZE["x"]))
         for number, page in enumerate(pages, start=1):
             tweets = [self._tweet(p) for p in page]
@@ -182,7 +188,7 @@ class Renderer:
             }
             users = {p.persona.key: p.persona for p in [*page, *referenced.values()]}  # type: ignore[union-attr]
             name = f"page-{number:04d}.json"
-            if number == 3:  # a withheld tweet without text: must become a dead letter
+            if number == 3 and folder == "x":  # a withheld tweet without text: must become a dead letter
                 broken = {
                     "id": str(int(page[5].external_id) - 7),
                     "author_id": page[5].persona.platform_id,  # type: ignore[union-attr]
@@ -206,7 +212,7 @@ class Renderer:
                 },
                 "meta": meta,
             }
-            self._write("x", name, _json(body), page)
+            self._write(folder, name, _json(body), page)
 
     def _tweet(self, post: DemoPost) -> dict[str, Any]:
         refs = []

@@ -42,6 +42,11 @@ PLATFORM_ODDS = {
     "ko": {"x": 45, "naver": 35, "bluesky": 12, "mastodon": 8},
 }
 QUEUED_KINDS = {"complaint", "question"}
+# The brands of config.toml's [brands]: Maru Coffee, and the rival chain Byeol Coffee (별빛커피),
+# whose posts on X are the demo_byeol_x source's, in dangol/demo_data/x_byeol.
+OWN_BRAND = "maru"
+RIVAL_BRAND = "byeol"
+RIVAL_LAST = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # before the demo's newest post (dangol.demo)
 
 
 @dataclass(eq=False)
@@ -76,6 +81,8 @@ class DemoPost:
     answered: bool = False
     before_edit: tuple[str, str, int] | None = None
     edited_at: datetime | None = None
+    # The [brands] key the post is about: Maru Coffee's own, or the rival's (never queued).
+    brand: str = OWN_BRAND
 
     @property
     def key(self) -> str:
@@ -88,8 +95,9 @@ class DemoPost:
 
     @property
     def should_queue(self) -> bool:
-        # A store review the developer has answered is done (responder.queue skips it).
-        return self.head.kind in QUEUED_KINDS and not self.head.answered
+        # A store review the developer has answered is done (responder.queue skips it); a post about
+        # the rival only is analyzed but never queued.
+        return self.head.kind in QUEUED_KINDS and not self.head.answered and self.head.brand == OWN_BRAND
 
 
 @dataclass
@@ -289,6 +297,7 @@ def build_plan(seed: int) -> Plan:
     _shape_reddit(planner)
     _add_store_reviews(planner)
     _add_youtube(planner)
+    _add_rival(planner, random.Random(seed * 1000 + sum(b"rival")))
     planner.posts.sort(key=lambda p: p.created_at)
     return Plan(planner.customers, planner.posts)
 
@@ -653,3 +662,44 @@ def _add_youtube(planner: Planner) -> None:
         answer.persona = planner.own["youtube"]
         if planner.place(answer, after=target.created_at, within=timedelta(hours=12)):
             planner.add(answer)
+
+
+def rival_name(platform: str, language: str) -> str:
+    if language == "ko":
+        return "별빛커피"
+    return "@byeolcoffee" if platform == "x" else "Byeol Coffee"
+
+
+def _add_rival(planner: Planner, rng: random.Random) -> None:
+    """Posts about the rival Byeol Coffee on X, in both languages, over the whole month: complaints
+    on four topics, praise and chatter. Drawn from their own generator, so every other post of the
+    plan is as it was. Two are by customers of Maru Coffee whose X accounts post nothing else: the
+    demo shows that a competitor mention never links its author to a customer."""
+    made: list[DemoPost] = []
+    for topic, by_lang in texts.RIVAL_COMPLAINTS.items():
+        for lang, cores in by_lang.items():
+            made += [DemoPost("x", "complaint", lang, core, "negative", topic) for core in cores]
+    for lang, cores in texts.RIVAL_PRAISE.items():
+        made += [DemoPost("x", "praise", lang, core, "positive", None) for core in cores]
+    for lang, cores in texts.RIVAL_CHATTER.items():
+        made += [DemoPost("x", "chatter", lang, core, "neutral", None) for core in cores]
+    posting = {p.persona.key for p in planner.posts if p.persona is not None}
+    silent = [p for p in planner.known if p.platform == "x" and p.key not in posting]
+    quiet = {lang: [p for p in silent if p.language == lang][:1] for lang in ("en", "ko")}
+    span = int((RIVAL_LAST - START).total_seconds())
+    for post in made:
+        post.brand = RIVAL_BRAND
+        # Byeol's handle in English half the time, its name otherwise ("@byeolcoffee" / "Byeol Coffee").
+        name = rival_name("x" if rng.random() < 0.5 else "", post.language)
+        post.text = post.text.replace("{rival}", name)
+        while True:
+            moment = START + timedelta(seconds=rng.randrange(span))
+            if not BURST_START - timedelta(hours=1) <= moment <= BURST_END + timedelta(hours=1):
+                break
+        post.created_at = moment
+        if post.kind == "complaint" and quiet[post.language]:
+            post.persona = quiet[post.language].pop(0)
+            post.customer = post.persona.customer  # who it is; never linked (no link_method)
+        else:
+            post.persona = unknown_persona(rng, "x", post.language, planner.taken)
+        planner.add(post)

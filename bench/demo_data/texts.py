@@ -688,3 +688,67 @@ YOUTUBE_REPLIES = {
     "ko": "문의 감사합니다! 매장 직원에게 말씀해 주시면 가능 여부를 바로 안내해 드려요. ☕",
     "en": "Thanks for asking! Our baristas can tell you in store what we can make for you. ☕",
 }
+
+# The competitor: Byeol Coffee (별빛커피), a rival chain, on X. `{rival}` is "@byeolcoffee" or
+# "Byeol Coffee" in English, "별빛커피" in Korean. None of these names Maru Coffee: they are about the
+# rival only, so they are analyzed and counted for share of voice, never queued (dangol.core.brands).
+RIVAL_COMPLAINTS: dict[str, dict[str, list[str]]] = {
+    "delivery": {
+        "en": [
+            "{rival} delivery took an hour and a half and the iced latte arrived warm and watery. Never again.",
+            "My {rival} order was marked delivered but it never came. Support keeps sending the same canned reply.",
+        ],
+        "ko": [
+            "{rival} 배달 시킨 지 한 시간 반 만에 왔는데 커피가 다 식어 있었어요. 너무 실망이에요.",
+            "{rival} 주문이 배달 완료로 떴는데 아무것도 안 왔어요. 고객센터는 연락도 안 되네요.",
+        ],
+    },
+    "app": {
+        "en": [
+            "The {rival} app logged me out three times today and now it won't accept my password at all.",
+            "The {rival} app crashes every time I try to pay. Lost my order twice this morning.",
+            "Can't redeem anything in the {rival} app, the checkout button just spins forever. So annoying.",
+        ],
+        "ko": [
+            "{rival} 앱 업데이트하고 나서 로그인이 계속 풀려요. 결제하려고 하면 앱이 꺼지고요.",
+            "{rival} 앱에서 주문 버튼을 눌러도 아무 반응이 없어요. 오늘만 세 번째예요.",
+            "{rival} 앱이 너무 느리고 자꾸 오류가 나요. 쓸 수가 없네요.",
+        ],
+    },
+    "quality": {
+        "en": [
+            "The latte at {rival} tasted burnt and bitter today. Poured most of it out.",
+            "Got the wrong drink at {rival} again and the cold brew tasted stale.",
+        ],
+        "ko": [
+            "{rival} 아메리카노가 오늘따라 너무 탄 맛이 나요. 반도 못 마셨어요.",
+            "{rival}에서 주문한 음료가 완전히 다른 걸로 나왔어요. 맛도 밍밍하고요.",
+        ],
+    },
+    "store": {
+        "en": ["Waited 25 minutes in line at {rival} and the barista was rude when I asked about my order."],
+        "ko": ["{rival} 매장 직원이 너무 불친절했어요. 주문 확인해 달라고 했더니 한숨부터 쉬네요."],
+    },
+}
+RIVAL_PRAISE: dict[str, list[str]] = {
+    "en": [
+        "The new winter blend at {rival} is lovely, really smooth and warm.",
+        "Friendly staff at {rival} this morning, they remembered my order. Great start to the day!",
+        "{rival} oat latte is so good, honestly my favourite this week.",
+    ],
+    "ko": [
+        "{rival} 겨울 신메뉴 정말 맛있어요! 또 마시고 싶어요.",
+        "{rival} 직원분들이 너무 친절하셨어요. 기분 좋게 하루 시작했어요.",
+        "{rival} 라떼 부드럽고 맛있어요. 요즘 제일 좋아하는 커피예요.",
+    ],
+}
+RIVAL_CHATTER: dict[str, list[str]] = {
+    "en": [
+        "{rival} is opening a new store near the station next month.",
+        "{rival} has a two-for-one offer on Fridays this month.",
+    ],
+    "ko": [
+        "{rival} 강남역 근처에 새 매장이 다음 달에 생긴대요.",
+        "{rival} 이번 달 금요일마다 1+1 행사한대요.",
+    ],
+}

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from dangol.core.brands import DEFAULT_OWN_KEY, Brand, BrandCatalog
 from dangol.core.errors import ConfigError
 from dangol.core.text import normalize_handle
 
@@ -93,6 +94,18 @@ class BrandSettings(Section):
         return value
 
 
+class BrandEntry(Section):
+    """One brand of `[brands.<key>]`: the own brand (`own = true`, exactly one) or a competitor."""
+
+    name: str = ""
+    own: bool = False
+    # Accounts as "platform:handle" or a bare handle: a post by one, or naming one as @handle, is
+    # about this brand. The own brand's default to [brand] own_handles.
+    handles: list[str] = Field(default_factory=list)
+    # Words that name the brand in a post, any language, case-insensitive ("byeol coffee", "별빛커피").
+    keywords: list[str] = Field(default_factory=list)
+
+
 class DatabaseSettings(Section):
     url: str = "sqlite:///var/dangol.db"
     echo: bool = False
@@ -100,6 +113,8 @@ class DatabaseSettings(Section):
 
 class SourceSettings(Implementation):
     enabled: bool = True
+    # The [brands] key this source collects for (its query names that brand); None: the own brand.
+    brand: str | None = None
     query: str = ""
     every_minutes: int = Field(default=15, ge=1)
 
@@ -364,6 +379,7 @@ class Settings(BaseSettings):
     )
 
     brand: BrandSettings = Field(default_factory=BrandSettings)
+    brands: dict[str, BrandEntry] = Field(default_factory=dict)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
@@ -388,6 +404,40 @@ class Settings(BaseSettings):
             catalog = TopicCatalog.from_settings(self)
             self._topic_catalog = cached = (dict(self.topics), self.nlp.taxonomy_file, catalog)
         return cached[2]
+
+    @property
+    def brand_catalog(self) -> BrandCatalog:
+        """The own brand and its competitors; without [brands], the one brand of [brand]."""
+        own_accounts = tuple(self.brand.own_accounts())
+        if not self.brands:
+            own = Brand(DEFAULT_OWN_KEY, self.brand.name, True, own_accounts, (self.brand.name,))
+            return BrandCatalog((own,))
+        brands = []
+        for key, entry in self.brands.items():
+            accounts = tuple(BrandSettings(own_handles=entry.handles).own_accounts()) if entry.handles else ()
+            if entry.own and not accounts:
+                accounts = own_accounts
+            name = entry.name or (self.brand.name if entry.own else key)
+            brands.append(Brand(key, name, entry.own, accounts, tuple(entry.keywords)))
+        brands.sort(key=lambda b: not b.own)
+        return BrandCatalog(tuple(brands))
+
+    @model_validator(mode="after")
+    def _brands_consistent(self) -> Settings:
+        if self.brands:
+            own = [key for key, entry in self.brands.items() if entry.own]
+            if len(own) != 1:
+                raise ValueError(f"[brands]: exactly one brand needs own = true, found {len(own)} ({', '.join(own)})")
+            for key in self.brands:
+                if not SEGMENT_KEY.match(key):
+                    raise ValueError(f"brand key {key!r}: use lower-case letters, digits and _ (e.g. rival)")
+        keys = set(self.brands) or {DEFAULT_OWN_KEY}
+        for name, source in self.sources.items():
+            if source.brand is not None and source.brand not in keys:
+                raise ValueError(
+                    f"sources.{name}.brand = {source.brand!r}; configured brands: {', '.join(sorted(keys))}"
+                )
+        return self
 
     @field_validator("segments")
     @classmethod
