@@ -1,6 +1,7 @@
 """Sending a reply exactly once: recorded as "sending" before the platform call, confirmed after.
 
-If a worker dies between the two, the reply stays "sending". A retry then asks the platform
+If a worker dies between the two, or the platform call ends without an answer (a sender raises
+`SendOutcomeUnknown`: a timeout, a dropped connection), the reply stays "sending". A retry then asks the platform
 whether our reply is already there (and records it), or marks the reply failed for a person to
 check; it never posts blindly a second time.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.core.errors import ActionError, NotFound, SendError
+from dangol.core.errors import ActionError, NotFound, SendError, SendOutcomeUnknown
 from dangol.core.permissions import require
 from dangol.core.registry import parse_options
 from dangol.core.settings import ResponderSettings, Settings
@@ -104,6 +105,19 @@ def deliver(
     session.commit()  # the record of the attempt must exist before the platform sees anything
     try:
         sent = sender.send(target, reply.text)
+    except SendOutcomeUnknown as exc:
+        # The platform may have it: the reply stays "sending", so a retry asks before posting again.
+        reply.error = str(exc)
+        audit.record(
+            session,
+            actor=actor,
+            action="reply.unknown",
+            entity_type="reply",
+            entity_id=reply.id,
+            after={"error": str(exc), "status": ReplyStatus.SENDING},
+        )
+        session.commit()
+        raise
     except SendError as exc:
         reply.status, reply.error = ReplyStatus.FAILED, str(exc)
         audit.record(

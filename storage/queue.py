@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from dangol.core.types import utcnow
 from storage.customer_scores import in_segment
-from storage.models import Analysis, Author, Note, Post, QueueItem, Staff
+from storage.models import Analysis, Author, Note, Post, QueueItem, Reply, Staff
 
 SORTS = ("priority", "oldest", "newest", "due")
 SLA_STATES = ("ok", "warning", "breached")
@@ -359,7 +359,16 @@ def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
 def answered_by_brand(post: Post, *, session: Session) -> bool:
     """True when one of the brand's own accounts (`Author.is_brand`, kept in step with
     brand.own_handles by `storage.authors.mark_brand_accounts`) has answered this post: a live post
-    of the same platform replying to it (e.g. the developer's answer to a Google Play review)."""
+    of the same platform replying to it (e.g. the developer's answer to a Google Play review), or a
+    reply Dangol sent to it on the platform (not a dry run), which is the brand's answer as well
+    before the collector reads it back."""
+    sent = (
+        select(col(Reply.id))
+        .where(col(Reply.post_id) == post.id, col(Reply.status) == "sent", col(Reply.dry_run).is_(False))
+        .limit(1)
+    )
+    if session.exec(sent).first() is not None:
+        return True
     stmt = (
         select(col(Post.id))
         .join(Author, col(Author.id) == col(Post.author_id))

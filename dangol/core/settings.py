@@ -37,7 +37,15 @@ from dangol.core.errors import ConfigError
 from dangol.core.text import normalize_handle
 
 DEFAULT_CONFIG = Path("config.toml")
-SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
+SECRET_KEY_SUFFIXES = (
+    "token",
+    "secret",
+    "password",
+    "api_key",
+    "client_id_secret",
+    "private_key",
+    "service_account_json",
+)
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-token", "placeholder"}
 
 

@@ -331,6 +331,29 @@ def test_a_review_the_brand_already_answered_is_not_queued(session, settings, se
     assert answered.id not in queued and len(queued) == 1 and result.skipped == 3
 
 
+@pytest.mark.parametrize(("dry_run", "queued_again"), [(False, False), (True, True)])
+def test_a_review_dangol_answered_on_the_store_counts_as_the_brands_answer(
+    session, settings, seed_post, make_staff, dry_run, queued_again
+):
+    """The review's item now stands on another post (a louder review led its cluster): the review
+    analyzed again finds no item of its own, and only a reply really sent to it says it is answered."""
+    from storage.models import Reply
+
+    settings.responder.assignment = "manual"
+    review = seed_post("charged twice", platform="googleplay", handle="kim", post={"external_id": "gp:1"})
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    session.add(Reply(queue_item_id=item.id, post_id=review.id, text="Refunded, sorry!", status="sent",
+                      idempotency_key="k-gp1", external_id="gp:1:reply", dry_run=dry_run))  # fmt: skip
+    item.post_id = seed_post("charged twice!!", platform="googleplay", handle="lee").id
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == review.id)).one()
+    analysis.routed, analysis.cluster_key = False, "c-new"  # an edit, analyzed again, in no cluster yet
+    session.flush()
+    route_new(session=session, settings=settings, now=NOW + timedelta(hours=1))
+    on_review = [i for i in session.exec(select(QueueItem)).all() if i.post_id == review.id]
+    assert bool(on_review) is queued_again
+
+
 def test_an_edited_post_analyzed_again_updates_and_reopens_its_item(session, settings, seed_post, make_staff):
     settings.responder.assignment = "manual"
     admin = make_staff("ann", role="admin")
