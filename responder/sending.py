@@ -3,7 +3,8 @@
 If a worker dies between the two, or the platform call ends without an answer (a sender raises
 `SendOutcomeUnknown`: a timeout, a dropped connection), the reply stays "sending". A retry then asks the platform
 whether our reply is already there (and records it), or marks the reply failed for a person to
-check; it never posts blindly a second time.
+check; it never posts blindly a second time. A failed reply sent again is looked for on the
+platform first too: some clients report a timeout as a refusal although the post went through.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def deliver(
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
     if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
+    failed_before = reply.status == ReplyStatus.FAILED
+    if failed_before and _posted_before(reply, target, sender, actor=actor, session=session, now=now):
+        return reply
     reply.status, reply.error = ReplyStatus.SENDING, None
     audit.record(
         session,
@@ -143,6 +147,26 @@ def deliver(
     )
     session.commit()
     return reply
+
+
+def _posted_before(
+    reply: Reply, target: ReplyTarget, sender: Sender, *, actor: Staff | str, session: Session, now: datetime | None
+) -> bool:
+    """Before a failed reply is sent again: True (and the reply recorded as sent) when the platform
+    already has it. A platform client can report a timeout or a dropped connection as a refusal
+    although the post went through; asking first keeps "never twice" for every sender. When the
+    platform cannot be asked, nothing is posted (SendError)."""
+    try:
+        found = sender.find_existing(target, reply.text)
+    except SendError as exc:
+        raise SendError(f"not resent: could not check the platform for an earlier copy of this reply ({exc})") from exc
+    if found is None:
+        return False
+    item, post = session.get(QueueItem, reply.queue_item_id), session.get(Post, reply.post_id)
+    assert item is not None and post is not None
+    _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)
+    session.commit()
+    return True
 
 
 def _settle_unknown(
