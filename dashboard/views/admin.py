@@ -48,9 +48,9 @@ def _who_is_on(people: list[Staff], seen: dict[int, Any]) -> None:
             [
                 {
                     "username": p.username,
-                    "availability": ("available" if p.available else "away")
-                    if p.last_login_at is not None
-                    else "never logged in",
+                    "availability": "away"
+                    if not p.available
+                    else ("available" if p.last_login_at is not None else "never logged in"),
                     "since": p.available_since,
                     "last seen": max(
                         (t for t in (seen.get(p.id or 0), p.last_login_at) if t is not None), default=None

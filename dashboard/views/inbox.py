@@ -86,7 +86,7 @@ def _preferences(ctx: Ctx, actor: Staff) -> None:
                 list(KINDS),
                 default=list(chosen.get(channel, list(KINDS))),  # type: ignore[call-overload]
                 format_func=lambda k: KINDS[k],
-                key=f"pref_{channel}",
+                key=f"pref_kinds_{channel}",
             )
             for channel in CHANNELS
         }
