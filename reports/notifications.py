@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ActionError, ConfigError, SendError
 from dangol.core.links import item_url, page_url, scope_url
-from dangol.core.notifications import KINDS, quiet_until
+from dangol.core.notifications import KINDS, channels_for, quiet_until
 from dangol.core.settings import Settings
 from dangol.core.types import utcnow
 from reports.notify import post_webhook, send_email
@@ -81,9 +81,11 @@ def _deliver(
     delivery, notification, person = claimed.delivery, claimed.notification, claimed.recipient
     cfg = settings.notifications
     target = person.email if delivery.channel == "email" else person.webhook_url
-    if not person.active or not target:
-        # Deactivated, or the address was removed since: nobody to send it to, ever.
-        delivery.given_up_at, delivery.last_error = now, "no address" if person.active else "account deactivated"
+    if not person.active or not target or delivery.channel not in channels_for(person, notification.kind):
+        # Deactivated, or the address or the kind was taken off this channel since: preferences
+        # are read again at sending, so a change applies to what is still waiting.
+        delivery.given_up_at = now
+        delivery.last_error = "account deactivated" if not person.active else "channel turned off by its owner"
         return "given_up"
     try:
         until = quiet_until(now, person.quiet_start, person.quiet_end, person.timezone or settings.brand.timezone)

@@ -156,3 +156,20 @@ def pending_deliveries(*, session: Session) -> list[NotificationDelivery]:
         col(NotificationDelivery.delivered_at).is_(None), col(NotificationDelivery.given_up_at).is_(None)
     )
     return list(session.exec(stmt.order_by(col(NotificationDelivery.id))))
+
+
+def reschedule_pending(*, session: Session, staff_id: int) -> int:
+    """Make the person's waiting deliveries due now, so the next run reads their preferences (new
+    quiet hours, channels) again; returns how many."""
+    mine = select(Notification.id).where(Notification.recipient_id == staff_id)
+    stmt = (
+        update(NotificationDelivery)
+        .where(
+            col(NotificationDelivery.notification_id).in_(mine),
+            col(NotificationDelivery.delivered_at).is_(None),
+            col(NotificationDelivery.given_up_at).is_(None),
+            col(NotificationDelivery.attempts) == 0,  # a failed one keeps its retry delay
+        )
+        .values(not_before=None)
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -58,6 +58,7 @@ def set_preferences(
     actor.quiet_start, actor.quiet_end, actor.timezone = quiet_start, quiet_end, timezone
     session.add(actor)
     session.flush()
+    rows.reschedule_pending(session=session, staff_id=actor.id or 0)  # quiet hours as now set
     audit.record(
         session, actor=actor, action="notifications.preferences", entity_type="staff", entity_id=actor.id,
         before=before, after=_preferences(actor),

@@ -224,3 +224,21 @@ def test_a_deactivated_recipient_gets_nothing_sent(engine, settings, webhook, ki
         session.commit()
     assert deliver_notifications(settings, engine, now=NOW).given_up == 1
     assert received.bodies == []
+
+
+def test_preferences_changed_while_a_delivery_waits_apply_to_it(engine, settings, webhook) -> None:
+    from responder.accounts.preferences import set_preferences
+
+    url, received = webhook
+    with Session(engine, expire_on_commit=False) as session:
+        lee = _staff(session, "lee", webhook_url=url, quiet_start="22:00", quiet_end="07:00", timezone="Asia/Seoul")
+        _notify(session, lee, 1)
+        _notify(session, lee, 2, kind="sla.breach")
+    night = datetime(2026, 11, 16, 23, 30, tzinfo=SEOUL)
+    assert deliver_notifications(settings, engine, now=night).deferred == 2
+    with session_scope(engine) as session:  # no more quiet hours, and only breaches by webhook
+        me = session.get(Staff, lee.id)
+        set_preferences(session=session, actor=me, email=None, webhook_url=url, channels={"webhook": ["sla.breach"]})
+    run = deliver_notifications(settings, engine, now=night + timedelta(minutes=1))
+    assert (run.sent, run.given_up) == (1, 1)
+    assert [body["text"].splitlines()[0] for body in received.bodies] == [f"[{settings.brand.name}] item 2 routed"]
