@@ -144,8 +144,9 @@ def is_actionable(analysis: Analysis, customer: Customer | None, responder: Resp
 def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
     """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent.
 
-    Each pass also wakes snoozed items that are due, records SLA breaches and auto-assigns the
-    unassigned backlog (most urgent, then oldest first) as far as staff capacity allows.
+    Each pass also wakes snoozed items that are due, records SLA breaches, notifies the SLA
+    warnings and breaches (responder.notifications) and auto-assigns the unassigned backlog (most
+    urgent, then oldest first) to available staff as far as their capacity allows.
     """
     now = now or utcnow()
     result = RouteResult()
