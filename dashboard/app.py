@@ -44,7 +44,7 @@ def main() -> None:
         login.render(ctx)
         return
     names = visible_pages(actor)
-    pages = {name: _page(name, ctx, actor) for name in names}
+    pages = {name: _page(name, ctx, actor, title=_title(name, ctx, actor)) for name in names}
     # The root URL is a hidden page that forwards to the role's first page, so every real page
     # keeps its own path (st.navigation would serve its default page at "/" only).
     current = st.navigation([_home(), *pages.values()])
@@ -56,6 +56,7 @@ def main() -> None:
         st.switch_page(pages[target], query_params={"id": str(item)} if item else None)
     with st.sidebar:
         st.markdown(f"**{md(actor.display_name or actor.username)}** · {md(actor.role)}")
+        st.caption("available" if actor.available else "away")
         if st.button("Log out", key="logout"):
             _logout(ctx, actor.id)
         from dashboard.views import alerts
@@ -70,14 +71,24 @@ def _home() -> st.Page:
     return st.Page(lambda: None, title="Dangol", url_path="home", default=True, visibility="hidden")
 
 
-def _page(name: str, ctx: Ctx, actor: Staff | None) -> st.Page:
+def _page(name: str, ctx: Ctx, actor: Staff | None, title: str | None = None) -> st.Page:
     spec = PAGES[name]
 
     def render() -> None:
         assert actor is not None, "pages run only after login"
         spec.render(ctx, actor)
 
-    return st.Page(render, title=name, url_path=spec.url_path)
+    return st.Page(render, title=title or name, url_path=spec.url_path)
+
+
+def _title(name: str, ctx: Ctx, actor: Staff) -> str:
+    """The menu's name for a page: the Inbox carries the unread count, read on every run."""
+    if name != "Inbox":
+        return name
+    from dashboard.views.inbox import unread
+
+    count = unread(ctx, actor)
+    return f"Inbox ({count})" if count else name
 
 
 def _logout(ctx: Ctx, staff_id: int | None) -> None:

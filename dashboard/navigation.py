@@ -42,6 +42,7 @@ PAGES: dict[str, PageSpec] = {
     "Reports": PageSpec("reports", ("report.view",)),
     "Sources": PageSpec("sources", ("source.view",)),
     "Admin": PageSpec("admin", ("admin.staff", "admin.teams", "admin.rules", "admin.topics")),
+    "Inbox": PageSpec("inbox", ("notifications.self",)),
 }
 assert tuple(spec.url_path for spec in PAGES.values()) == URL_PATHS, "dangol.core.links.PAGES must match"
 

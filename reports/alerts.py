@@ -46,8 +46,10 @@ from reports.terms import rising_terms
 from storage import read_models as q
 from storage.alerts import alerts_between, unnotified_alerts
 from storage.authors import mark_brand_accounts
-from storage.models import Alert
+from storage.models import Alert, Staff
+from storage.notifications import notify
 from storage.queue import item_ids_for_posts
+from storage.staff import staff_allowed, staff_by_usernames
 from storage.topics import topic_names
 
 log = logging.getLogger(__name__)
@@ -191,6 +193,8 @@ def detect_spikes(
         if alert is not None:
             created.append(alert)
     session.flush()
+    for alert in created:
+        notify_staff(alert, session=session, settings=settings, now=now)
     return created
 
 
@@ -540,3 +544,21 @@ def notify_alerts(
             delivered.append(alert)
         session.add(alert)
     return delivered
+
+
+def alert_recipients(*, session: Session, settings: Settings) -> list[Staff]:
+    """Who hears of a new spike alert: `[notifications] alert_recipients` by username when set,
+    else every active member whose role may see alerts (alert.view)."""
+    named = settings.notifications.alert_recipients
+    people = staff_by_usernames(named, session=session) if named else staff_allowed("alert.view", session=session)
+    return [s for s in people if s.active]
+
+
+def notify_staff(alert: Alert, *, session: Session, settings: Settings, now: datetime | None = None) -> None:
+    """A notification of a new alert to each recipient (the inbox, and their own channels)."""
+    summary = alert.explanation.get("summary", alert.scope) if isinstance(alert.explanation, dict) else alert.scope
+    notify(
+        alert_recipients(session=session, settings=settings), session=session, kind="alert",
+        subject=f"alert:{alert.id}", event="raised", text=f"Spike alert #{alert.id}: {summary}",
+        now=now or utcnow(), alert_id=alert.id,
+    )  # fmt: skip

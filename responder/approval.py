@@ -14,6 +14,7 @@ from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder.assignment import claim
 from responder.limits import check_length
+from responder.notifications import approval_requested, review_outcome
 from responder.routing import _keyword_hit
 from responder.senders.base import Sender
 from responder.sending import deliver
@@ -97,6 +98,7 @@ def submit_reply(
         after={"queue_item_id": item.id, "status": reply.status, "source": source, "approval_reasons": reasons},
     )  # fmt: skip
     if reasons:
+        approval_requested(reply, item, session=session, reasons=reasons, now=utcnow())
         return reply
     return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
 
@@ -142,6 +144,7 @@ def review(
         session, actor=actor, action=f"reply.{decision}", entity_type="reply", entity_id=reply.id, before=before,
         after={"status": reply.status, "text": reply.text, "comment": reply.review_comment},
     )  # fmt: skip
+    review_outcome(reply, actor, session=session, now=utcnow())
     if decision == "approve" and settings is not None:
         return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
     return reply

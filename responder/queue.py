@@ -21,7 +21,7 @@ from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import BrandSettings, ResponderSettings, Settings
 from dangol.core.types import REVIEW_PLATFORMS, engagement, utcnow
-from responder import routing, sla
+from responder import notifications, routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
 from storage import audit
@@ -144,8 +144,9 @@ def is_actionable(analysis: Analysis, customer: Customer | None, responder: Resp
 def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
     """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent.
 
-    Each pass also wakes snoozed items that are due, records SLA breaches and auto-assigns the
-    unassigned backlog (most urgent, then oldest first) as far as staff capacity allows.
+    Each pass also wakes snoozed items that are due, records SLA breaches, notifies the SLA
+    warnings and breaches (responder.notifications) and auto-assigns the unassigned backlog (most
+    urgent, then oldest first) to available staff as far as their capacity allows.
     """
     now = now or utcnow()
     result = RouteResult()
@@ -169,16 +170,18 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
                 at=now,
             )  # fmt: skip
             result.item_ids.append(item.id or 0)
-            if decision.notify:  # rules with notify = true: the dashboard and alert jobs read these events
+            if decision.notify:  # rules with notify = true: the team's leads get a notification
                 audit.record(
                     session, actor="system:router", action="queue.notify", entity_type="queue_item", entity_id=item.id,
                     after={"team": item.team, "priority": item.priority, "rules": decision.matched}, at=now,
                 )  # fmt: skip
+                notifications.routed(item, decision.matched, session=session, now=now)
         session.flush()
     # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
     # time has come return, late ones are marked breached, and freed capacity serves the backlog.
     result.woken = len(wake_snoozed(session=session, now=now))
     result.breached = len(sla.check_breaches(session=session, now=now))
+    sla.notify_warnings(session=session, settings=settings, now=now)
     result.assigned = len(auto_assign(session=session, responder=settings.responder, now=now))
     return result
 

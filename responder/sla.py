@@ -17,6 +17,7 @@ from sqlmodel import Session
 from dangol.core.risk import escalated, risk_priority
 from dangol.core.settings import BusinessHoursSettings, ResponderSettings, Settings, SlaPolicySettings
 from dangol.core.types import utcnow
+from responder.notifications import sla_notice
 from responder.statuses import OPEN_STATUSES
 from storage import audit
 from storage.models import QueueItem
@@ -155,6 +156,7 @@ def check_breaches(*, session: Session, now: datetime | None = None) -> list[Que
         item.sla_breached = True
         item.updated_at = now
         which = "first_response" if item.first_responded_at is None else "resolution"
+        due = current_target(item)
         before_priority = item.priority
         _escalate(item)
         audit.record(
@@ -172,6 +174,8 @@ def check_breaches(*, session: Session, now: datetime | None = None) -> list[Que
             },
             at=now,
         )
+        if due is not None:
+            sla_notice(item, session=session, kind="sla.breach", which=which, due=due, now=now)
     session.flush()
     return breached
 
@@ -191,3 +195,16 @@ def warnings(*, session: Session, settings: Settings, now: datetime | None = Non
     horizon = now + timedelta(minutes=max((p.warn_before_minutes for p in settings.responder.sla.values()), default=30))
     items = due_by(session=session, horizon=horizon, statuses=OPEN_STATUSES)
     return [i for i in items if sla_state(i, now, warn_before=warn_before(i, settings)) == "warning"]
+
+
+def notify_warnings(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:
+    """Tell the assignee and the team's leads about each item within its policy's warning time
+    (`warn_before_minutes`) of a breach; once per clock and due time, however often this runs."""
+    now = now or utcnow()
+    items = warnings(session=session, settings=settings, now=now)
+    for item in items:
+        due = current_target(item)
+        assert due is not None  # a warning has a target
+        which = "first_response" if item.first_responded_at is None else "resolution"
+        sla_notice(item, session=session, kind="sla.warning", which=which, due=due, now=now)
+    return items

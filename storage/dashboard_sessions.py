@@ -50,3 +50,13 @@ def delete_ended(*, session: Session, staff_id: int, started_before: datetime) -
         or_(col(DashboardSession.revoked_at).is_not(None), col(DashboardSession.created_at) < started_before),
     )
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def last_seen(*, session: Session) -> dict[int, datetime]:
+    """Staff id → when any of their dashboard logins was last used."""
+    from sqlalchemy import func
+
+    stmt = select(DashboardSession.staff_id, func.max(DashboardSession.last_seen_at)).group_by(
+        col(DashboardSession.staff_id)
+    )
+    return {staff_id: seen for staff_id, seen in session.exec(stmt) if seen is not None}

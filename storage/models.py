@@ -203,6 +203,20 @@ class Staff(SQLModel, table=True):
     capacity: int = 10
     active: bool = True
     last_login_at: datetime | None = utc_column()
+    # Availability, set by each person for themselves: away staff are never auto-assigned.
+    available: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
+    available_since: datetime | None = utc_column()
+    # Where this person's notifications go besides the dashboard inbox (responder.accounts.preferences):
+    # an e-mail address, a personal Slack-compatible webhook, and per channel the kinds sent there
+    # (a channel missing from the mapping gets every kind; an empty list none).
+    email: str | None = Field(default=None, max_length=320)
+    webhook_url: str | None = Field(default=None, sa_column=Column(Text))
+    notify_channels: dict[str, Any] = json_column(dict)
+    # Quiet hours, "HH:MM" local to `timezone` (the brand's when unset): e-mail and webhook wait
+    # until they end; the inbox still gets everything at once. A window may cross midnight.
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -400,6 +414,48 @@ class Alert(SQLModel, table=True):
     # Channel ("webhook", "email") -> when it was delivered there: a channel that worked is not sent
     # to again while another is retried.
     delivered: dict[str, Any] = json_column(dict)
+
+
+class Notification(SQLModel, table=True):
+    """One thing one staff member is told about, shown in their dashboard inbox.
+
+    (recipient, kind, subject, event) is unique: every worker that notices the same event inserts
+    the same row, and the database keeps one (storage.notifications.notify)."""
+
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "kind", "subject", "event"),
+        Index("ix_notification_inbox", "recipient_id", "read_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="staff.id")
+    kind: str = Field(max_length=40)  # dangol.core.notifications.KINDS
+    subject: str = Field(max_length=80)  # "queue_item:12", "reply:7", "alert:3"
+    event: str = Field(max_length=120)  # which occurrence: a due time, a decision, "raised"
+    item_id: int | None = None
+    alert_id: int | None = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = utc_column(nullable=False)
+    read_at: datetime | None = utc_column()
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """A notification's delivery by one channel (email, webhook), claimed by one worker at a time
+    (FOR UPDATE SKIP LOCKED) and marked delivered in the claim's transaction."""
+
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel"),
+        Index("ix_notificationdelivery_pending", "delivered_at", "not_before"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    channel: str = Field(max_length=20)
+    # Quiet hours: not sent before this time (moved on when a delivery falls inside them).
+    not_before: datetime | None = utc_column()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    delivered_at: datetime | None = utc_column()
+    # Set when the channel can never deliver (no address, too many failures): not tried again.
+    given_up_at: datetime | None = utc_column()
 
 
 class AuditEvent(SQLModel, table=True):

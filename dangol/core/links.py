@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 # The dashboard's pages by URL path; dashboard.navigation registers exactly these.
-PAGES = ("queue", "item", "approvals", "customers", "topics", "reports", "sources", "admin")
+PAGES = ("queue", "item", "approvals", "customers", "topics", "reports", "sources", "admin", "inbox")
 
 
 def page_url(base_url: str, page: str, **params: str | int | None) -> str:

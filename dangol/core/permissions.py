@@ -42,10 +42,13 @@ ACTIONS: dict[str, str] = {
     "admin.rules": "edit routing rules",
     "admin.topics": "view and edit complaint topics",
     "api.token": "create and revoke your own personal API tokens (an admin revokes anyone's with admin.staff)",
+    "notifications.self": "read your inbox, mark it read, set your own notification channels and quiet hours",
+    "availability.self": "set yourself available or away (away staff are not auto-assigned)",
 }
 
 # Every role may hold API tokens: a token acts with its owner's role, so it reaches no further.
-_READ = {"report.view", "alert.view", "topic.view", "api.token"}
+# Everyone has an inbox and says whether they are available.
+_READ = {"report.view", "alert.view", "topic.view", "api.token", "notifications.self", "availability.self"}
 _AGENT = _READ | {
     "queue.view",
     "queue.claim",

@@ -315,6 +315,20 @@ class ApiSettings(Section):
     max_page_size: int = Field(default=100, ge=1, le=500)
 
 
+class NotificationSettings(Section):
+    """Staff notifications (the dashboard inbox, e-mail, personal webhooks)."""
+
+    # Usernames told about new spike alerts; empty: every active member whose role sees alerts.
+    alert_recipients: list[str] = Field(default_factory=list)
+    # How often each worker sends pending e-mail and webhook notifications.
+    deliver_every_seconds: int = Field(default=30, ge=1)
+    # At most this many sends per run; the rest wait for the next run.
+    deliver_batch: int = Field(default=100, ge=1)
+    # A delivery that failed is retried after retry_minutes × attempts, and given up after max_attempts.
+    retry_minutes: int = Field(default=5, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+
+
 class WorkerSettings(Section):
     analyze_every_seconds: int = Field(default=30, ge=1)
     route_every_seconds: int = Field(default=30, ge=1)
@@ -399,6 +413,7 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     segments: dict[str, SegmentSettings] = Field(default_factory=dict)
     # The catalog with the `topics` and `nlp.taxonomy_file` it was built from: a copy or an edit
     # of those (tests, `model_copy(update=...)`) must not see a catalog of other topics.

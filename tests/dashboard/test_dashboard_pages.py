@@ -246,7 +246,17 @@ def test_pages_follow_the_role(dashboard_db, monkeypatch) -> None:
         pages[user] = nav_pages(app_as(dashboard_db, user, monkeypatch))
     assert "Admin" not in pages["agent1"] and "Approvals" not in pages["agent1"]
     assert "Approvals" in pages["reviewer1"] and "Customers" not in pages["product1"]
-    assert pages["admin1"] == ["Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin"]
+    assert pages["admin1"] == [
+        "Queue",
+        "Item",
+        "Approvals",
+        "Customers",
+        "Topics",
+        "Reports",
+        "Sources",
+        "Admin",
+        "Inbox",
+    ]
 
 
 def test_sources_page_shows_dead_letters_raw_and_inert(dashboard_db, monkeypatch) -> None:

@@ -8,12 +8,14 @@ from .conftest import PASSWORDS, app_as, button, current_url_path, nav_pages, op
 
 def test_each_role_is_offered_only_its_pages_each_at_its_own_path(dashboard_db, monkeypatch) -> None:
     offered = {user: nav_pages(app_as(dashboard_db, user, monkeypatch)) for user in ("agent1", "product1", "admin1")}
-    assert offered["agent1"] == ["Queue", "Item", "Customers", "Topics", "Reports"]
-    assert offered["product1"] == ["Queue", "Item", "Topics", "Reports"]
-    assert offered["admin1"] == ["Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin"]
+    assert offered["agent1"] == ["Queue", "Item", "Customers", "Topics", "Reports", "Inbox"]
+    assert offered["product1"] == ["Queue", "Item", "Topics", "Reports", "Inbox"]
+    assert offered["admin1"] == [
+        "Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin", "Inbox",
+    ]  # fmt: skip
     at = app_as(dashboard_db, "admin1", monkeypatch)
     paths = [info["url_pathname"] for info in at._registered_pages.values() if info["url_pathname"]]
-    assert paths == ["queue", "item", "approvals", "customers", "topics", "reports", "sources", "admin"]
+    assert paths == ["queue", "item", "approvals", "customers", "topics", "reports", "sources", "admin", "inbox"]
 
 
 def test_the_root_url_forwards_to_the_first_page_of_the_role(dashboard_db, monkeypatch) -> None:

@@ -22,7 +22,7 @@ from reports.erasure import erase_customer
 from reports.feeds import export_topic
 from reports.segments import export_segment
 from responder import approval, assignment, customers, labels, queue, routing, topic_admin
-from responder.accounts import api_tokens, staff
+from responder.accounts import api_tokens, preferences, staff
 from storage import api_tokens as api_token_rows
 from storage.models import AuditEvent, Customer, IdentityLink, QueueItem, Staff
 from tests.responder.conftest import NOW
@@ -291,6 +291,24 @@ def add_a_team(w: World, actor: Staff) -> Callable[[], object]:
 def rename_a_team(w: World, actor: Staff) -> Callable[[], object]:
     staff.save_team(session=w.session, actor=w.admin, key="vip_care", name="VIP")
     return lambda: staff.save_team(session=w.session, actor=actor, key="vip_care", name="VIP care")
+
+
+@case("notifications.self", "agent")
+def set_one_s_notification_preferences(w: World, actor: Staff) -> Callable[[], object]:
+    return lambda: preferences.set_preferences(
+        session=w.session, actor=actor, email="amy@example.com", webhook_url=None, channels={"email": ["sla.breach"]},
+        quiet_start="22:00", quiet_end="07:00", timezone="Asia/Seoul",
+    )  # fmt: skip
+
+
+@case("notifications.self", "agent")
+def mark_one_s_inbox_read(w: World, actor: Staff) -> Callable[[], object]:
+    return lambda: preferences.mark_read(session=w.session, actor=actor)
+
+
+@case("availability.self", "agent")
+def set_oneself_away(w: World, actor: Staff) -> Callable[[], object]:
+    return lambda: preferences.set_availability(session=w.session, actor=actor, available=False)
 
 
 @pytest.fixture

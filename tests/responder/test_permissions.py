@@ -18,7 +18,8 @@ def test_every_role_has_an_entry_and_only_known_actions() -> None:
 
 
 # api.token is everyone's: a personal API token acts with its owner's role and reaches no further.
-READS = {"report.view", "alert.view", "topic.view", "api.token"}
+# So are one's own inbox and availability.
+READS = {"report.view", "alert.view", "topic.view", "api.token", "notifications.self", "availability.self"}
 # What each role may do, written out here rather than derived from the module under test: a new
 # action, or a change to a role, has to be decided on in this table too.
 GRANTED = {
