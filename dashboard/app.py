@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboard.context import Ctx, load_ctx, log_out, logged_in_actor, session_token, show_flash  # noqa: E402
-from dashboard.navigation import PAGES, visible_pages  # noqa: E402
+from dashboard.navigation import PAGES, remember_page, visible_pages  # noqa: E402
 from dashboard.safe import md  # noqa: E402
 from storage.models import Staff  # noqa: E402
 
@@ -63,6 +63,7 @@ def main() -> None:
 
         alerts.sidebar(ctx, actor)
     show_flash()
+    remember_page(current.url_path)
     current.run()
 
 
@@ -93,6 +94,7 @@ def _title(name: str, ctx: Ctx, actor: Staff) -> str:
 
 def _logout(ctx: Ctx, staff_id: int | None) -> None:
     from responder.accounts.auth import end_session, record_logout
+    from responder.presence import leave
     from storage.engine import session_scope
 
     token = session_token()
@@ -100,6 +102,8 @@ def _logout(ctx: Ctx, staff_id: int | None) -> None:
         if token is not None:  # revoked in the database: the cookie the browser keeps is now worthless
             end_session(session=session, token=token)
         record_logout(session=session, staff_id=staff_id)  # type: ignore[arg-type]
+        if staff_id is not None:  # gone from every item at once, not after the stale timeout
+            leave(session=session, staff_id=staff_id)
     log_out()
     st.rerun()
 

@@ -71,12 +71,13 @@ def load_ctx(argv: list[str]) -> Ctx:
     return Ctx(settings=settings, engine=cached_engine(settings))
 
 
-def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
+def logged_in_actor(ctx: Ctx, now: datetime | None = None, *, active: bool = True) -> Staff | None:
     """The logged-in staff row, fresh from the database; None (and logged out) when expired.
 
     Logged in either by the form in this browser tab (st.session_state) or by the session cookie
     dashboard/server.py set; a cookie's session is checked on every run, so a logout in another
-    tab or its timeouts apply at once."""
+    tab or its timeouts apply at once. `active=False` (a live refresh, not a click) checks the
+    login without counting as activity, so an open page does not keep an idle login alive."""
     from responder.accounts.auth import SessionExpired, current_staff, record_logout, resume_session
     from storage.engine import session_scope
 
@@ -84,14 +85,17 @@ def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
     if token is not None:
         with session_scope(ctx.engine) as session:
             try:
-                staff = resume_session(session=session, token=token, settings=ctx.settings.dashboard, now=now)
+                staff = resume_session(
+                    session=session, token=token, settings=ctx.settings.dashboard, now=now, touch=active
+                )
             except SessionExpired as exc:
                 staff = None
                 if st.session_state.get(STAFF_ID) is not None:
                     st.session_state["login_notice"] = str(exc)
             if staff is not None:
                 st.session_state[STAFF_ID] = staff.id
-                st.session_state[LAST_ACTIVITY] = now or utcnow()
+                if active or LAST_ACTIVITY not in st.session_state:
+                    st.session_state[LAST_ACTIVITY] = now or utcnow()
                 return staff
         if KEPT_LOGINS:
             log_out()
@@ -113,8 +117,31 @@ def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
             log_out()
             st.session_state["login_notice"] = str(exc)
             return None
-    st.session_state[LAST_ACTIVITY] = now or utcnow()
+    if active:
+        st.session_state[LAST_ACTIVITY] = now or utcnow()
     return staff
+
+
+def in_fragment_rerun() -> bool:
+    """True while only a fragment runs (its timer or one of its widgets): main() and its login
+    check did not run this time."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx(suppress_warning=True)
+    return bool(run is not None and run.fragment_ids_this_run)
+
+
+def live_actor(ctx: Ctx, actor: Staff) -> Staff:
+    """For a fragment: the actor main() checked on a full run; on the fragment's own rerun, the
+    login checked again (without counting as activity), and the whole app run again when it has
+    ended or a page switch is waiting (callbacks ask for one; only main() can make it)."""
+    if not in_fragment_rerun():
+        return actor
+    fresh = logged_in_actor(ctx, active=False)
+    if fresh is None or st.session_state.get("page"):
+        st.rerun(scope="app")
+    assert fresh is not None
+    return fresh
 
 
 def session_token() -> str | None:
@@ -128,7 +155,7 @@ def session_token() -> str | None:
 
 def log_out() -> None:
     """Forget the login (the settings stay)."""
-    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "url_seen"):
+    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "url_seen", "page_now", "page_before", "queue_look"):
         st.session_state.pop(key, None)
 
 

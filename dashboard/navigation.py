@@ -61,6 +61,22 @@ def open_item(item_id: int) -> None:
     st.session_state["page"] = "Item"
 
 
+def remember_page(url_path: str) -> None:
+    """Note the page this full run draws (fragment reruns do not come through main()), so a page
+    can tell a new visit from a rerun of itself (`arrived`)."""
+    import streamlit as st
+
+    st.session_state["page_before"] = st.session_state.get("page_now")
+    st.session_state["page_now"] = url_path
+
+
+def arrived() -> bool:
+    """True on the first full run of a visit to the current page (from another page, or the first)."""
+    import streamlit as st
+
+    return bool(st.session_state.get("page_before") != st.session_state.get("page_now"))
+
+
 def _seen() -> dict[str, tuple[str, ...]]:
     import streamlit as st
 

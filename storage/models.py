@@ -244,6 +244,19 @@ class DashboardSession(SQLModel, table=True):
     revoked_at: datetime | None = utc_column()
 
 
+class Presence(SQLModel, table=True):
+    """Who has a queue item open in the dashboard right now, and whether their reply box holds
+    unsent text: one row per staff member and item, rewritten by the item page's heartbeat
+    (responder.presence). It holds no content, only who, where and when; rows older than
+    `[dashboard] presence_stale_seconds` mean nothing and are deleted. It goes with the staff
+    account or the item (ON DELETE CASCADE)."""
+
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True, ondelete="CASCADE")
+    item_id: int = Field(foreign_key="queueitem.id", primary_key=True, ondelete="CASCADE", index=True)
+    state: str = Field(default="viewing", max_length=16)  # viewing | typing
+    updated_at: datetime | None = utc_column(nullable=False, index=True)
+
+
 class ApiToken(SQLModel, table=True):
     """A personal API token (`dangol api`): it acts as its owner with the owner's role at the time
     of each request. Only the token's SHA-256 is stored, so a copy of this table authenticates

@@ -236,6 +236,32 @@ def queue_page(
     )
 
 
+def newest_item_id(*, session: Session) -> int:
+    """The highest queue item id (0 for an empty queue): where "new since you looked" starts.
+
+    Ids, not creation times: items are only created by routing, one pass at a time
+    (`take_routing_turn`), so ids grow in commit order, while `created_at` is the pass's start and
+    an item committed just after a look could carry a time before it."""
+    return int(session.exec(select(func.max(col(QueueItem.id)))).one() or 0)
+
+
+def count_newer(
+    filters: QueueFilters,
+    *,
+    session: Session,
+    after_id: int,
+    now: datetime | None = None,
+    warn_before: timedelta = timedelta(minutes=30),
+) -> int:
+    """How many items matching `filters` have an id above `after_id` (at most COUNT_LIMIT)."""
+    conditions = [*_conditions(filters, now or utcnow(), warn_before), col(QueueItem.id) > after_id]
+    matching = _joined(select(col(QueueItem.id), col(QueueItem.tags)), filters).where(*conditions)
+    if filters.tag:  # tags are a JSON list: filtered here, as in _tagged
+        return min(COUNT_LIMIT, sum(1 for _, tags in session.exec(matching) if filters.tag in (tags or [])))
+    limited = matching.limit(COUNT_LIMIT)
+    return int(session.exec(select(func.count()).select_from(limited.subquery())).one())
+
+
 def _tagged(
     filters: QueueFilters, conditions: list[ColumnElement[bool]], sort: str, cursor: Cursor | None, *, session: Session
 ) -> tuple[list[tuple[Any, ...]], int]:

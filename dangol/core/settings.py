@@ -302,6 +302,22 @@ class DashboardSettings(Section):
     # The dashboard's address as staff's browsers reach it (behind a proxy: the public one): every
     # link in alerts, e-mails, webhook messages, feeds and reports is built on it (dangol.core.links).
     base_url: str = Field(default="http://localhost:8501", pattern=r"^https?://[^\s?#]+$")
+    # The queue list and an item's status, assignee, replies and presence redraw themselves this
+    # often (a Streamlit fragment, not the whole page); 0 turns the live refresh off.
+    refresh_seconds: int = Field(default=15, ge=0, le=3600)
+    # Someone is shown on an item ("Also here: …") while their page's last heartbeat is younger
+    # than this; older presence rows are ignored and deleted. Must outlast one refresh.
+    presence_stale_seconds: int = Field(default=30, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _presence_outlasts_a_refresh(self) -> DashboardSettings:
+        if self.refresh_seconds and self.presence_stale_seconds <= self.refresh_seconds:
+            # Each open page beats once per refresh: a shorter timeout would hide people between beats.
+            raise ValueError(
+                f"presence_stale_seconds ({self.presence_stale_seconds}) must be longer than refresh_seconds "
+                f"({self.refresh_seconds}); twice as long leaves room for one late refresh"
+            )
+        return self
 
 
 class ApiSettings(Section):

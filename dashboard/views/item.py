@@ -11,7 +11,8 @@ import streamlit as st
 from dangol.core.errors import NotFound
 from dangol.core.permissions import allowed
 from dangol.core.types import utcnow, web_link
-from dashboard.context import Ctx, act, read
+from dashboard.context import Ctx, act, live_actor, read
+from dashboard.live import live
 from dashboard.safe import md, short
 from dashboard.views.queue import countdown
 from dashboard.views.scores import render_scores
@@ -35,14 +36,16 @@ def render(ctx: Ctx, actor: Staff) -> None:
     if view is None:
         st.info(f"There is no queue item #{item_id}. Open one from the Queue page.")
         return
-    _summary(ctx, actor, view)
+    _arrive(ctx, actor, item_id)
+    # Status, holder, the buttons and who else is here redraw themselves (dashboard.live), so a
+    # colleague's claim or close shows without a click; the page around them stays as it is.
+    live(ctx, _live_summary)(ctx, actor, item_id)
     left, right = st.columns([3, 2])
     with left:
         _post(view)
+        live(ctx, _live_replies)(ctx, actor, item_id)
         if allowed(actor, "queue.reply"):
             _reply(ctx, actor, view)
-        else:
-            _replies_so_far(view)
         _notes(ctx, actor, view)
     with right:
         _analysis(view)
@@ -65,14 +68,74 @@ def _context(session: Any, item_id: int) -> ItemContext | None:
         return None
 
 
-def _summary(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
-    item = view.item
+PRESENCE_ITEM = "presence_item"  # the item this browser session last beat on
+
+
+def _arrive(ctx: Ctx, actor: Staff, item_id: int) -> None:
+    """Another item was typed in: leave the one before at once (not after the stale timeout)."""
+    before = st.session_state.get(PRESENCE_ITEM)
+    if before is not None and before != item_id and actor.id is not None:
+        from responder.presence import leave
+        from storage.engine import session_scope
+
+        with session_scope(ctx.engine) as session:
+            leave(session=session, staff_id=actor.id, item_id=before)
+    st.session_state[PRESENCE_ITEM] = item_id
+
+
+def _typing(item_id: int) -> bool:
+    """The reply box holds unsent text. Streamlit learns the box's text when the box is committed
+    (focus leaves it, or Ctrl+Enter), not per keystroke: "typing" starts then and lasts while the
+    text stays unsent. A sent reply's text is cleared on the run after the send (clear_reply_…)."""
+    text = st.session_state.get(f"reply_text_{item_id}")
+    return bool(str(text or "").strip()) and not st.session_state.get(f"clear_reply_{item_id}")
+
+
+def _live_summary(ctx: Ctx, actor: Staff, item_id: int) -> None:
+    """The heartbeat (this person is here, viewing or typing), then status, holder, buttons and
+    who else has the item open (a fragment: dashboard.live)."""
+    from responder.presence import describe, heartbeat, others_here, sweep
+    from storage.engine import session_scope
+
+    actor = live_actor(ctx, actor)
+    now = utcnow()
+    settings = ctx.settings.dashboard
+    if actor.id is not None:
+        # Two short transactions, not one: a sweep locks stale rows, a beat one row of its own;
+        # together two pages' transactions could wait on each other (PostgreSQL).
+        with session_scope(ctx.engine) as session:
+            sweep(session=session, settings=settings, now=now)
+        with session_scope(ctx.engine) as session:
+            heartbeat(session=session, staff_id=actor.id, item_id=item_id, typing=_typing(item_id), now=now)
+
+    def load(session: Any) -> tuple[Any, Staff | None, list[Any]]:
+        from responder.queue import get_item
+
+        item = get_item(item_id, session=session)
+        holder = session.get(Staff, item.assignee_id) if item.assignee_id else None
+        here = others_here(session=session, item_id=item_id, staff_id=actor.id or 0, settings=settings, now=now)
+        return item, holder, here
+
+    item, holder, here = read(ctx, load)
+    _summary(ctx, actor, item, holder)
+    if here:
+        st.caption("👥 " + md(describe(here)))
+
+
+def _live_replies(ctx: Ctx, actor: Staff, item_id: int) -> None:
+    """The replies so far, redrawn so a colleague's sent reply shows (a fragment: dashboard.live)."""
+    from storage.replies import replies_to_item
+
+    live_actor(ctx, actor)
+    _replies_so_far(read(ctx, lambda s: replies_to_item(item_id, session=s)))
+
+
+def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
     due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
     st.markdown(
         f"**#{item.id}** · status **{md(item.status)}** · P{item.priority} · team {md(item.team)} · "
         f"⏱ {md(countdown(due, item.sla_breached, utcnow()))}"
     )
-    holder = view.assignee
     if holder is not None and holder.id != actor.id:
         st.warning(f"🔒 Someone else is working on this: {md(holder.display_name or holder.username)}")
     elif holder is not None:
@@ -267,20 +330,19 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
             act(ctx, "queue.label", save, "Correction saved")
 
 
-def _replies_so_far(view: ItemContext) -> None:
+def _replies_so_far(replies: list[Any]) -> None:
     """The replies drafted or sent on the item, with their status and any reviewer's comment."""
     st.subheader("Reply")
-    for reply in view.replies:
+    for reply in replies:
         st.caption(f"reply #{reply.id} · {md(reply.status)}" + (" · dry run" if reply.dry_run else ""))
         st.text(reply.text)
         if reply.review_comment:
             st.caption(f"reviewer: {md(reply.review_comment)}")
-    if not view.replies:
+    if not replies:
         st.caption("No reply yet.")
 
 
 def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
-    _replies_so_far(view)
     key = f"reply_text_{view.item.id}"
     suggestions = _suggestions(ctx, view.item.id)  # type: ignore[arg-type]
     if suggestions:

@@ -9,13 +9,14 @@ import streamlit as st
 
 from dangol.core.permissions import allowed
 from dangol.core.types import PLATFORMS, utcnow
-from dashboard.context import Ctx, act, read
+from dashboard.context import Ctx, act, live_actor, read
+from dashboard.live import live
 from dashboard.navigation import open_item
 from dashboard.safe import md, short
 from responder.queue import Cursor, QueueFilters, QueuePage, list_queue
 from responder.statuses import OPEN_STATUSES, STATUSES
 from storage.models import Staff
-from storage.queue import SLA_STATES, QueueRow, queue_facets, queue_rows
+from storage.queue import SLA_STATES, QueueRow, count_newer, newest_item_id, queue_facets, queue_rows
 from storage.topics import list_topics
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -145,37 +146,95 @@ def _staff(session: object) -> dict[str, int]:
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
-    """The queue page."""
+    """The queue page: the filters, then the list, which redraws itself (dashboard.live) and marks
+    the items that arrived since the person last looked."""
     st.header("Queue")
     if not allowed(actor, "queue.claim"):
         st.info(f"Read-only: queue actions are not part of your role ({md(actor.role)}).")
     filters = filters_form(ctx, actor)
-    size = ctx.settings.dashboard.page_size
-    number = int(st.session_state.get("queue_page", 1))
-    cursor = st.session_state.get("queue_cursor")
-    now = utcnow()
-    page, rows = read(ctx, lambda s: _page(s, filters, number, cursor, size, now))
-    st.caption(page.describe())
-    for row in rows:
-        _row(row, actor, now)
-    _pager(page)
+    _start_look(ctx, actor)
+    # On a full run the fragment runs inline and hands back its rows; its timed reruns leave the
+    # bulk form below as it is (a half-made selection survives a refresh).
+    rows = live(ctx, _live_list)(ctx, actor, filters)
     if rows and allowed(actor, "queue.bulk"):  # the server checks again on every click
         bulk_form(ctx, actor, rows)
 
 
+# Per browser session: {"seen": the newest item id when the person last looked (items above it are
+# new), "shown": the newest item id the list has shown in this visit}.
+LOOK = "queue_look"
+
+
+def _start_look(ctx: Ctx, actor: Staff) -> None:
+    """On arriving at the queue (not on reruns within the visit): what is new is counted from what
+    the last visit showed; on the first visit of this login, nothing is new."""
+    from dashboard.navigation import arrived
+
+    look = st.session_state.get(LOOK)
+    if look is not None and not arrived():
+        return
+    newest = read(ctx, lambda s: newest_item_id(session=s))
+    st.session_state[LOOK] = {"seen": newest if look is None else look["shown"], "shown": newest}
+    _leave_item(ctx, actor)
+
+
+def _leave_item(ctx: Ctx, actor: Staff) -> None:
+    # Back on the queue: not on the item any more (else they would linger until the stale timeout).
+    item_id = st.session_state.pop("presence_item", None)
+    if item_id is not None and actor.id is not None:
+        from responder.presence import leave
+        from storage.engine import session_scope
+
+        with session_scope(ctx.engine) as session:
+            leave(session=session, staff_id=actor.id, item_id=item_id)
+
+
+def _mark_seen(newest: int) -> None:
+    st.session_state[LOOK]["seen"] = newest
+
+
+def _live_list(ctx: Ctx, actor: Staff, filters: QueueFilters) -> list[QueueRow]:
+    """The list, its new-items marker and the pager (a fragment: dashboard.live)."""
+    actor = live_actor(ctx, actor)
+    look = st.session_state[LOOK]
+    size = ctx.settings.dashboard.page_size
+    number = int(st.session_state.get("queue_page", 1))
+    cursor = st.session_state.get("queue_cursor")
+    now = utcnow()
+    page, rows, fresh, newest = read(ctx, lambda s: _page(s, filters, number, cursor, size, now, look["seen"]))
+    look["shown"] = newest
+    if fresh:
+        marker = st.container(horizontal=True, vertical_alignment="center")
+        marker.info(f"{fresh} new since you looked", icon="🆕")
+        marker.button("Mark as seen", key="queue_mark_seen", on_click=_mark_seen, args=(newest,))
+    st.caption(page.describe())
+    for row in rows:
+        _row(row, actor, now, new=row.item_id > look["seen"])
+    _pager(page)
+    return rows
+
+
 def _page(
-    session: Any, filters: QueueFilters, number: int, cursor: Cursor | None, size: int, now: datetime
-) -> tuple[QueuePage, list[QueueRow]]:
-    # The responder's queue query chooses the page; the rows add what a queue line shows.
+    session: Any,
+    filters: QueueFilters,
+    number: int,
+    cursor: Cursor | None,
+    size: int,
+    now: datetime,
+    seen: int,
+) -> tuple[QueuePage, list[QueueRow], int, int]:
+    # The responder's queue query chooses the page; the rows add what a queue line shows; the
+    # count of new items obeys the same filters, so it counts what the list can show.
     page = list_queue(filters, session=session, page=number, cursor=cursor, page_size=size, now=now)
-    return page, queue_rows(session=session, items=page.items)
+    fresh = count_newer(filters, session=session, after_id=seen, now=now)
+    return page, queue_rows(session=session, items=page.items), fresh, newest_item_id(session=session)
 
 
-def _row(row: QueueRow, actor: Staff, now: datetime) -> None:
+def _row(row: QueueRow, actor: Staff, now: datetime, *, new: bool = False) -> None:
     with st.container(border=True):
         # The open button's column fits "Open #12345" down to a 1,024-pixel window.
         top = st.columns([1, 2, 2, 2, 2, 1.7])
-        top[0].markdown(f"**P{row.priority}**")
+        top[0].markdown(f"**P{row.priority}**" + (" :blue-badge[new]" if new else ""))
         top[1].markdown(f"{md(row.status)} · {md(row.team)}")
         top[2].markdown(f"⏱ {md(countdown(row.due_at, row.sla_breached, now))}")
         top[3].markdown(f"{md(row.platform)} · @{md(row.handle)}")

@@ -196,10 +196,15 @@ def start_session(*, session: Session, staff_id: int, settings: DashboardSetting
     return token
 
 
-def resume_session(*, session: Session, token: str, settings: DashboardSettings, now: datetime | None = None) -> Staff:
+def resume_session(
+    *, session: Session, token: str, settings: DashboardSettings, now: datetime | None = None, touch: bool = True
+) -> Staff:
     """The staff member behind a session cookie, with the session marked as used now; SessionExpired
     when the token is unknown, revoked, idle longer than session_timeout_minutes, older than
-    session_max_hours, or its account can no longer log in (an expired session is revoked)."""
+    session_max_hours, or its account can no longer log in (an expired session is revoked).
+
+    `touch=False` checks without marking the session used: a page refreshing itself on a timer is
+    not the person being active, and must not hold an idle session open."""
     now = now or utcnow()
     row = dashboard_sessions.session_by_hash(session=session, token_hash=_token_hash(token))
     if row is None or row.revoked_at is not None:
@@ -215,7 +220,7 @@ def resume_session(*, session: Session, token: str, settings: DashboardSettings,
     if staff is None or not staff.active:
         row.revoked_at = now
         raise SessionExpired("this account is no longer active; ask an admin")
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
     return staff

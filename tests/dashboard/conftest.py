@@ -103,13 +103,32 @@ ANALYSES = {
 }
 
 
-def build_dashboard_db(tmp_path: Path) -> DashboardDb:
-    """Staff of every role, three posts (one with markup and a script tag), analyses, queue items."""
+# A post routed later (add_queue_item): a plain complaint.
+LATER = {
+    "sentiment": "negative",
+    "probs": {"negative": 0.8, "neutral": 0.15, "positive": 0.05},
+    "topic": "delivery",
+    "complaint": True,
+    "question": False,
+}
+
+
+def set_config(config: Path, default: str, ours: str) -> None:
+    """Change one line of a test's config.toml (it must be there: the sample changed otherwise)."""
+    text = config.read_text(encoding="utf-8")
+    assert default in text, f"{config} has no {default!r}; update the dashboard fixture"
+    config.write_text(text.replace(default, ours), encoding="utf-8")
+
+
+def build_dashboard_db(tmp_path: Path, config_lines: dict[str, str] | None = None) -> DashboardDb:
+    """Staff of every role, three posts (one with markup and a script tag), analyses, queue items.
+    `config_lines` replaces lines of the sample config.toml (the line as it is → the line wanted)."""
     url = f"sqlite:///{tmp_path}/dashboard.db"
     config = tmp_path / "config.toml"
     text = (REPO / "config.toml").read_text(encoding="utf-8")
     for default, ours in (('url = "sqlite:///var/dangol.db"', f'url = "{url}"'),
-                          ('assignment = "load_balanced"', 'assignment = "manual"')):  # fmt: skip
+                          ('assignment = "load_balanced"', 'assignment = "manual"'),
+                          *(config_lines or {}).items()):  # fmt: skip
         assert default in text, f"config.toml no longer has {default!r}; update the dashboard fixture"
         text = text.replace(default, ours)
     config.write_text(text, encoding="utf-8")
@@ -151,7 +170,7 @@ def build_dashboard_db(tmp_path: Path) -> DashboardDb:
 def _analyze(session: Session) -> None:
     rng = np.random.default_rng(7)
     for claimed in analyses.claim_unanalyzed(session=session, limit=10):
-        a = ANALYSES[claimed.post.external_id]
+        a = ANALYSES.get(claimed.post.external_id, LATER)
         risk = score_risk(claimed.post.text, a["probs"]["negative"], claimed.author.followers)
         vector = rng.normal(size=384).astype(np.float32)
         analyses.save_analysis(
@@ -204,6 +223,18 @@ def _link_customer(session: Session) -> None:
             created_at=utcnow(),
         )
     )
+
+
+def add_queue_item(db: DashboardDb, n: int, text: str, handle: str) -> int:
+    """Collect, analyze and route one more post (external id fx{n}) as the worker would; its item's id."""
+    with session_scope(db.engine) as session:
+        source = get_or_create_source(session, name="fixture", use="replay")
+        store_page(session, source=source, page=Page(posts=[_post(n, text, 100, handle, 1)], cursor={}))
+        _analyze(session)
+        route_new(session=session, settings=db.settings)
+        return session.exec(
+            select(QueueItem.id).join(Post, Post.id == QueueItem.post_id).where(Post.external_id == f"fx{n}")
+        ).one()
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,8 @@ def served_kept(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
     yield from _serve(tmp_path, "server.py")
 
 
-def _serve(tmp_path: Path, entry: str) -> Iterator[tuple[str, DashboardDb]]:
-    db = build_dashboard_db(tmp_path)
+def _serve(tmp_path: Path, entry: str, config_lines: dict[str, str] | None = None) -> Iterator[tuple[str, DashboardDb]]:
+    db = build_dashboard_db(tmp_path, config_lines)
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / entry),
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
