@@ -287,7 +287,7 @@ class HeadSentimentClassifier:
             if trained_on and trained_on != model:
                 raise AnalysisError(
                     f"the {language} sentiment head was trained on {trained_on} embeddings, but the encoder is "
-                    f"{model}; set [nlp.encoder] model = {trained_on!r} or retrain with `dangol nlp retrain`"
+                    f"{model}; set [nlp.encoder] model = {trained_on.split("@")[0]!r} or retrain with `dangol nlp retrain`"
                 )
 
     @classmethod

@@ -47,6 +47,14 @@ def is_exported(folder: Path) -> bool:
     return (folder / INT8_FILE).is_file() and (folder / "tokenizer.json").is_file() and (folder / INFO_FILE).is_file()
 
 
+def exported_as(folder: Path, model: str) -> bool:
+    """True when `folder` holds a finished export of `model` (for the tuned model, of the shipped
+    adapter): an export of another model or adapter is stale and is exported again."""
+    if not is_exported(folder):
+        return False
+    return bool(json.loads((folder / INFO_FILE).read_text()).get("model") == model_label(model))
+
+
 class OnnxEncoder:
     """int8 MiniLM on ONNX Runtime; same interface and (to cosine >= 0.98) same vectors as the torch one."""
 
@@ -77,7 +85,7 @@ class OnnxEncoder:
         """Build from `[nlp.encoder]` (`onnx_dir`, `batch_size`, `max_length`)."""
         opts = encoder_options(settings)
         folder = Path(opts.onnx_dir)
-        if not is_exported(folder) and opts.model in TRAITS:
+        if opts.model in TRAITS and not exported_as(folder, opts.model):
             log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", opts.model, folder)
             export_onnx(folder, opts.model)
         return cls(folder, batch_size=opts.batch_size, max_length=opts.max_length)
@@ -116,7 +124,7 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
         (staging / FP32_FILE).unlink()  # only the int8 model is read; the fp32 one is ~4x larger
         return info
 
-    return publish_folder(out_dir, build, done=is_exported)
+    return publish_folder(out_dir, build, done=lambda folder: exported_as(folder, model))
 
 
 def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:
