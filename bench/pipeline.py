@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,15 +67,17 @@ def synthetic_posts(count: int, duplicate_share: float = 0.0) -> list[PostIn]:
             text, copied = out[i - 10].text, copied + 1
         author = AuthorIn(post.platform, f"bench{i % 997}", f"bench{i % 997}", f"Bench {i % 997}", 100)
         out.append(
-            replace(
-                post,
-                external_id=f"bench-{i}",
-                author=author,
-                text=text,
-                created_at=post.created_at + timedelta(seconds=i),
-                referenced_id=None,
-                is_retweet=False,
-                raw=None,
+            # Copied from clean demo posts with clean values: no validation needed.
+            post.model_copy(
+                update={
+                    "external_id": f"bench-{i}",
+                    "author": author,
+                    "text": text,
+                    "created_at": post.created_at + timedelta(seconds=i),
+                    "referenced_id": None,
+                    "is_retweet": False,
+                    "raw": None,
+                }
             )
         )
     return out

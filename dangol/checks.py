@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dangol.core.errors import ConfigError
 from dangol.core.registry import parse_options
-from dangol.core.settings import Settings
+from dangol.core.settings import NlpSettings, Settings
 
 
 def check_settings(settings: Settings) -> list[str]:
     """Every problem found, one readable line each; empty when the configuration is usable."""
     problems: list[str] = []
     problems += _check_sources(settings)
-    problems += _check_nlp(settings)
+    problems += _check_nlp(settings.nlp)
     problems += _check_teams(settings)
     return problems
 
@@ -46,16 +46,16 @@ def _check_sources(settings: Settings) -> list[str]:
             found += [f"{where}.query: {p}" for p in _collect_problems(validate_query, source.query)]
         if source.enabled and not found:
             # Building the collector is what checks required secrets; it makes no request.
-            found += _collect_problems(build_collector, name, settings)
+            found += _collect_problems(build_collector, name, settings.sources)
         problems += found
     return problems
 
 
-def _check_nlp(settings: Settings) -> list[str]:
+def _check_nlp(nlp: NlpSettings) -> list[str]:
     from nlp.base import classifiers, encoders
 
-    return _collect_problems(encoders.check_name, settings.nlp.encoder.use) + _collect_problems(
-        classifiers.check_name, settings.nlp.sentiment.use
+    return _collect_problems(encoders.check_name, nlp.encoder.use) + _collect_problems(
+        classifiers.check_name, nlp.sentiment.use
     )
 
 
@@ -69,12 +69,11 @@ def _check_teams(settings: Settings) -> list[str]:
     from sqlmodel import Session
 
     from dangol.core.errors import DangolError
-    from dangol.core.settings import config_topics
     from storage.engine import make_engine
     from storage.staff import has_staff, staffed_team_keys
 
     wanted: dict[str, list[str]] = {}
-    for key, topic in config_topics(settings).items():
+    for key, topic in settings.topic_catalog.topics.items():
         wanted.setdefault(topic.team, []).append(f"topics.{key}.team")
     for rule in settings.responder.rules:
         team = rule.then.get("team")

@@ -28,6 +28,7 @@ DEMO_DB = Path("var/demo.db")
 DEMO_STAFF = [
     ("admin", "admin", "support", ["en", "ko"]),
     ("agent", "agent", "support", ["en"]),
+    ("lead", "lead", "support", ["en", "ko"]),
     ("minji", "agent", "korea", ["ko", "en"]),
     ("billing", "agent", "billing", ["en", "ko"]),
     ("reviewer", "pr_reviewer", "pr", ["en", "ko"]),

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.analyses import analyzed_posts
-from storage.models import Analysis, QueueItem
+from storage.customers import linked_authors
+from storage.models import Analysis, Post, QueueItem
 from storage.queue import all_items
 
 # The intent each kind of demo post has; retweets, duplicates and the brand's own posts have none.
@@ -54,7 +55,34 @@ def score_demo(engine: Engine, expectations: Path) -> dict[str, Any]:
     result: dict[str, Any] = {name: _share(values) for name, values in sorted(hits.items())}
     result["counts"] = {name: len(values) for name, values in sorted(hits.items())}
     result |= _queue_scores(expected, analysis, items, key_of)
+    result |= _competitor_scores(expected, rows, items, engine)
     return result
+
+
+def _competitor_scores(
+    expected: dict[str, dict[str, Any]], rows: list[tuple[Post, Analysis]], items: list[QueueItem], engine: Engine
+) -> dict[str, Any]:
+    """Posts about a competitor only ([brands]): how many were stored as such and analyzed, and how
+    many were queued (a lead post or a post in a queued cluster) or whose author only posted about
+    competitors yet was linked to a customer. Both should be 0."""
+    rival = {k for k, p in expected.items() if p.get("brand", "maru") != "maru"}
+    if not rival:
+        return {}
+    by_key = {f"{p.platform}:{p.external_id}": (p, a) for p, a in rows}
+    found = [by_key[k] for k in sorted(rival) if k in by_key]
+    leads = {item.post_id for item in items}
+    clusters = {item.cluster_key for item in items}
+    own_authors = {p.author_id for p, _ in rows if not p.competitor}
+    only_rival = sorted({p.author_id for p, _ in found} - own_authors)
+    with Session(engine) as session:
+        links = linked_authors(only_rival, session=session)
+    return {
+        "competitor_posts": len(rival),
+        "competitor_analyzed": len(found),
+        "competitor_tagged": sum(1 for p, _ in found if p.competitor),
+        "competitor_queued": sum(1 for p, a in found if p.id in leads or a.cluster_key in clusters),
+        "competitor_authors_linked": sum(1 for author in only_rival if links.get(author)),
+    }
 
 
 def _queue_scores(

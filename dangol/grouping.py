@@ -13,20 +13,26 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from dangol.core.settings import Settings
+from dangol.core.settings import NlpSettings
 from storage import analyses
 
 
-def regroup_parallel_duplicates(settings: Settings, session: Session, blind_languages: frozenset[str]) -> int:
+def regroup_parallel_duplicates(nlp: NlpSettings, session: Session, blind_languages: frozenset[str]) -> int:
     """Merge clusters that parallel analysis split into the one begun first (in the caller's
     transaction); how many clusters moved."""
+    # Posts about us and posts about competitors only are grouped apart, as they were analyzed.
+    return sum(_regroup(nlp, session, blind_languages, competitor) for competitor in (False, True))
+
+
+def _regroup(nlp: NlpSettings, session: Session, blind_languages: frozenset[str], competitor: bool) -> int:
     from nlp.dedup import DedupItem, Written, regroup
 
-    starters = analyses.unrouted_cluster_starters(session=session)
+    starters = analyses.unrouted_cluster_starters(session=session, competitor=competitor)
     if not starters:
         return 0
-    start, end = analyses.window_around([s.created_at for s in starters], settings.nlp.duplicate_window_hours)
-    rows = {g.post_id: g for g in analyses.analyzed_between(session=session, start=start, end=end)}
+    start, end = analyses.window_around([s.created_at for s in starters], nlp.duplicate_window_hours)
+    between = analyses.analyzed_between(session=session, start=start, end=end, competitor=competitor)
+    rows = {g.post_id: g for g in between}
     rows.update({s.post_id: s for s in starters if s.post_id not in rows})
 
     def written(g: analyses.GroupedPost) -> Written:
@@ -38,7 +44,7 @@ def regroup_parallel_duplicates(settings: Settings, session: Session, blind_lang
     moves = regroup(
         [window[s.post_id] for s in starters],
         list(window.values()),
-        settings.nlp.duplicate_similarity,
+        nlp.duplicate_similarity,
         blind_languages,
     )
     analyses.move_clusters(session=session, moves=moves)

@@ -155,10 +155,22 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     )
     route = guarded("route", lambda: pipeline.route(settings, engine))
     scheduler.add_job(route, IntervalTrigger(seconds=settings.worker.route_every_seconds), id="route", name="route")
+    # Every worker sends notifications: each delivery is claimed with FOR UPDATE SKIP LOCKED
+    # (storage.notifications), so several workers share the work and none sends one twice.
+    notify = guarded("notify:deliver", lambda: deliver_job(settings, engine))
+    every = settings.notifications.deliver_every_seconds
+    scheduler.add_job(notify, IntervalTrigger(seconds=every), id="notify:deliver", name="notify:deliver")
     for job_id, trigger, func in periodic_jobs(settings, engine):
         job = guarded(job_id, once_per_slot(job_id, trigger, func, engine))
         scheduler.add_job(job, trigger, id=job_id, name=job_id)
     return scheduler
+
+
+def deliver_job(settings: Settings, engine: Engine) -> Any:
+    """Send the staff notifications due by e-mail and webhook (reports.notifications)."""
+    from reports.notifications import deliver_notifications
+
+    return deliver_notifications(settings, engine)
 
 
 def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = None) -> Callable[[], Any]:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
-from dangol.core.settings import OTHER_TOPIC, Settings, named_sources
+from dangol.core.settings import OTHER_TOPIC, LinkingSettings, Settings, TopicCatalog, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, utcnow
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
@@ -61,7 +62,7 @@ class SourceRun:
 def enabled_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
     """Configured source names to collect: the named ones (must exist) or every enabled one."""
     if names:
-        return named_sources(settings, names)
+        return named_sources(settings.sources, names)
     return [name for name, source in settings.sources.items() if source.enabled]
 
 
@@ -132,7 +133,7 @@ def _collect_leased(
     from listener.base import build_collector, source_billing
 
     config = settings.sources[name]
-    billing = source_billing(name, settings)
+    billing = source_billing(name, settings.sources)
     with session_scope(engine) as session:
         source = ingest.get_or_create_source(session, name=name, use=config.use)
         cursor = dict(source.cursor)
@@ -144,10 +145,12 @@ def _collect_leased(
         run.error = f"read budget reached ({sources.describe_usage(billing, used)}); the next page could pass it"
         return run
     secrets = secret_values(settings)
+    # Each new post is tagged with the brands it is about (dangol.core.brands), this source's by default.
+    tagging: dict[str, Any] = {"brands": settings.brand_catalog, "source_brand": config.brand}
     try:
-        collector = build_collector(name, settings)
+        collector = build_collector(name, settings.sources)
         for page in collector.fetch(cursor, max_requests=allowed):
-            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run):
+            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run, tagging=tagging):
                 run.status = "skipped"
                 run.error = "the collection lease expired and another worker took the source; stopped"
                 return run
@@ -182,6 +185,7 @@ def _take_page(
     worker: str,
     *,
     dry_run: bool,
+    tagging: dict[str, Any] | None = None,
 ) -> bool:
     """Store one page with its cursor and its cost, renewing the lease in the same transaction;
     False (nothing stored) when the lease was lost."""
@@ -195,14 +199,15 @@ def _take_page(
         run.dead_letters += len(page.dead_letters)
         return True
     try:
-        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page)
+        stored = _store_page(engine, name, use, page, billing, worker, partial(ingest.store_page, **(tagging or {})))
     except DBAPIError as exc:
         if database_unavailable(exc):
             raise
         # One record the database cannot take (a value no column holds) must not lose the page:
         # store it again post by post; the refused posts become dead letters with the reason.
         log.warning("source %s: the database refused a page (%s); storing it post by post", name, type(exc).__name__)
-        stored = _store_page(engine, name, use, page, billing, worker, ingest.store_page_record_by_record)
+        by_record = partial(ingest.store_page_record_by_record, **(tagging or {}))
+        stored = _store_page(engine, name, use, page, billing, worker, by_record)
     if stored is None:
         return False
     run.new_posts += stored.new_posts
@@ -256,7 +261,7 @@ class AnalyzeRun:
     links_proposed: int = 0
 
 
-def build_linker(settings: Settings, session: Session) -> CustomerLinker:
+def build_linker(linking: LinkingSettings, session: Session) -> CustomerLinker:
     """A linker over the current customer records (built once per analyze run)."""
     from nlp.base import KnownCustomer
     from nlp.linking import CustomerLinker
@@ -272,7 +277,7 @@ def build_linker(settings: Settings, session: Session) -> CustomerLinker:
         )
         for r in customers.customer_records(session=session)
     ]
-    return CustomerLinker(known, settings.linking)
+    return CustomerLinker(known, linking)
 
 
 def analyze(
@@ -289,7 +294,7 @@ def analyze(
 
         analyzer = Analyzer.from_settings(settings)
     with Session(engine) as session:
-        linker = build_linker(settings, session)
+        linker = build_linker(settings.linking, session)
     run = AnalyzeRun()
     while limit is None or run.analyzed < limit:
         size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size, limit - run.analyzed)
@@ -312,7 +317,7 @@ def _analyze_batch(
     claimed = analyses.claim_unanalyzed(session=session, limit=size)
     if not claimed:
         return 0
-    _follow_topic_edits(settings, session, analyzer)
+    _follow_topic_edits(settings.topic_catalog, session, analyzer)
     tiers = _link_authors(settings, session, linker, claimed, run)
     items = [
         PostText(
@@ -333,23 +338,31 @@ def _analyze_batch(
         )
         for c in claimed
     ]
-    start, end = analyses.window_around([i.created_at for i in items], settings.nlp.duplicate_window_hours)
-    referenced = [(c.post.platform, c.post.referenced_id) for c in claimed if c.post.referenced_id]
-    recent = analyses.recent_members(session=session, start=start, end=end, referenced=referenced)
     saved = []
-    for result in analyzer.analyze(items, recent):
-        values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
-        values["analyzed_at"] = utcnow()
-        saved.append((result.post_id, values, result.embedding))
+    # Posts about competitors only are grouped into near-duplicate clusters among themselves: a
+    # cluster becomes one queue item, and none of theirs may join one of ours.
+    for competitor in (False, True):
+        side = [(c, i) for c, i in zip(claimed, items, strict=True) if c.post.competitor is competitor]
+        if not side:
+            continue
+        start, end = analyses.window_around([i.created_at for _, i in side], settings.nlp.duplicate_window_hours)
+        referenced = [(c.post.platform, c.post.referenced_id) for c, _ in side if c.post.referenced_id]
+        recent = analyses.recent_members(
+            session=session, start=start, end=end, referenced=referenced, competitor=competitor
+        )
+        for result in analyzer.analyze([i for _, i in side], recent):
+            values = {k: v for k, v in asdict(result).items() if k not in ("post_id", "embedding")}
+            values["analyzed_at"] = utcnow()
+            saved.append((result.post_id, values, result.embedding))
     analyses.save_analyses(session=session, analyses=saved)
     return len(claimed)
 
 
-def current_taxonomy(settings: Settings, session: Session) -> Taxonomy:
-    """The topics the analyzer uses: config.toml's with the Admin page's edits, enabled ones only."""
+def current_taxonomy(catalog: TopicCatalog, session: Session) -> Taxonomy:
+    """The topics the analyzer uses: the catalog's with the Admin page's edits, enabled ones only."""
     from nlp.taxonomy import from_tables
 
-    return from_tables(topic_store.topics_in_force(session=session, settings=settings))
+    return from_tables(topic_store.topics_in_force(session=session, catalog=catalog))
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +401,7 @@ def train_topics(
 
     with Session(engine) as session:
         # The topics in force, Admin-page edits included, so corrections to a UI-added topic count.
-        taxonomy = current_taxonomy(settings, session)
+        taxonomy = current_taxonomy(settings.topic_catalog, session)
         corrections = feedback.topic_corrections(session=session)
         through = feedback.last_topic_correction_id(session=session)
     usable = [(text, key) for text, key in corrections if key in (*taxonomy.keys, OTHER_TOPIC)]
@@ -408,7 +421,7 @@ def train_topics(
     return TopicTraining(len(examples), len(usable), choice.head is not None, choice.reason, head_path)
 
 
-def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer) -> None:
+def _follow_topic_edits(catalog: TopicCatalog, session: Session, analyzer: Analyzer) -> None:
     """Pick up topic edits and a retrained topic head at each batch, without restarting the worker.
 
     The check is one SUM over the few topic rows; only a changed revision rebuilds the taxonomy.
@@ -416,7 +429,7 @@ def _follow_topic_edits(settings: Settings, session: Session, analyzer: Analyzer
     analyzer.reload_head_if_changed()
     revision = topic_store.topics_revision(session=session)
     if revision != analyzer.taxonomy_stamp:
-        analyzer.use_taxonomy(current_taxonomy(settings, session), stamp=revision)
+        analyzer.use_taxonomy(current_taxonomy(catalog, session), stamp=revision)
 
 
 def _link_authors(
@@ -431,15 +444,21 @@ def _link_authors(
     author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
     existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
     for c in claimed:
+        if c.post.competitor:
+            # A post about competitors only is never evidence that its author is our customer: the
+            # brand has no business tying people who talk about others to its own records.
+            continue
         new = customers.save_link_candidates(
             session=session,
             author_id=c.author.id,  # type: ignore[arg-type]
             links=existing.setdefault(c.author.id, []),  # type: ignore[arg-type]
-            candidates=_judged(settings, linker, c),
+            candidates=_judged(settings.linking, linker, c),
         )
         run.links_applied += sum(1 for link in new if link.status == "applied")
         run.links_proposed += sum(1 for link in new if link.status == "proposed")
-    applied = customers.applied_customer_ids(author_ids, session=session)  # type: ignore[arg-type]
+    # Risk of a competitor post is not weighed by customer value: it is never linked, nor queued.
+    own_authors = sorted({c.author.id for c in claimed if not c.post.competitor})  # type: ignore[type-var]
+    applied = customers.applied_customer_ids(own_authors, session=session)  # type: ignore[arg-type]
     tiers = {known.customer_id: known.tier for known in linker.customers}
     values = customer_scores.value_scores(list(applied.values()), session=session)
     return {
@@ -449,14 +468,14 @@ def _link_authors(
 
 
 def _judged(
-    settings: Settings, linker: CustomerLinker, claimed: analyses.ClaimedPost
+    linking: LinkingSettings, linker: CustomerLinker, claimed: analyses.ClaimedPost
 ) -> Iterator[tuple[LinkCandidate, bool]]:
     """The linker's candidates for the post's author, best first, each with whether it applies alone
     (`nlp.linking.applies_alone`). A generator: an author already linked is never looked up."""
     from nlp.linking import applies_alone
 
     for candidate in linker.candidates(_author_in(claimed.author), claimed.post.text):
-        yield candidate, applies_alone(candidate, settings.linking)
+        yield candidate, applies_alone(candidate, linking)
 
 
 def _author_in(author: Author) -> AuthorIn:
@@ -487,7 +506,7 @@ def route(settings: Settings, engine: Engine) -> Any:
         if not take_routing_turn(session=session):
             return RouteResult()  # another worker is routing: its pass routes what is waiting
         blind = model_traits(encoder_options(settings).model).blind_languages
-        regroup_parallel_duplicates(settings, session, blind)
+        regroup_parallel_duplicates(settings.nlp, session, blind)
         return route_new(session=session, settings=settings)
 
 

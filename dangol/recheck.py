@@ -62,8 +62,8 @@ def rechecked_sources(settings: Settings, names: Iterable[str] | None = None) ->
     from listener.base import can_recheck
 
     if names:
-        return named_sources(settings, names)
-    return [n for n, s in settings.sources.items() if s.enabled and can_recheck(n, settings)]
+        return named_sources(settings.sources, names)
+    return [n for n, s in settings.sources.items() if s.enabled and can_recheck(n, settings.sources)]
 
 
 def recheck_deletions(
@@ -93,7 +93,7 @@ def recheck_source(
     from listener.base import can_recheck
 
     run = RecheckRun(source=name)
-    if not can_recheck(name, settings):
+    if not can_recheck(name, settings.sources):
         run.status, run.error = "unsupported", "only X, Mastodon and Bluesky sources can be re-checked"
         return run
     use = settings.sources[name].use
@@ -131,8 +131,8 @@ def _recheck_leased(
     from listener.base import build_collector, source_billing
 
     try:
-        collector = cast("Rechecker", build_collector(name, settings))
-        billing = source_billing(name, settings)
+        collector = cast("Rechecker", build_collector(name, settings.sources))
+        billing = source_billing(name, settings.sources)
         with session_scope(engine) as session:
             source = ingest.get_or_create_source(session, name=name, use=settings.sources[name].use)
             allowed = _ids_allowed(source, billing, collector)

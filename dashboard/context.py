@@ -24,6 +24,10 @@ from storage.models import Staff
 T = TypeVar("T")
 STAFF_ID = "staff_id"
 LAST_ACTIVITY = "last_activity"
+# The HttpOnly cookie dashboard/server.py sets at login; the app only ever reads it.
+SESSION_COOKIE = "dangol_session"
+# Set by dashboard/server.py: logins happen on its /login form and are kept across reloads.
+KEPT_LOGINS = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +72,30 @@ def load_ctx(argv: list[str]) -> Ctx:
 
 
 def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
-    """The logged-in staff row, fresh from the database; None (and logged out) when expired."""
-    from responder.accounts.auth import SessionExpired, current_staff, record_logout
+    """The logged-in staff row, fresh from the database; None (and logged out) when expired.
+
+    Logged in either by the form in this browser tab (st.session_state) or by the session cookie
+    dashboard/server.py set; a cookie's session is checked on every run, so a logout in another
+    tab or its timeouts apply at once."""
+    from responder.accounts.auth import SessionExpired, current_staff, record_logout, resume_session
     from storage.engine import session_scope
 
+    token = session_token()
+    if token is not None:
+        with session_scope(ctx.engine) as session:
+            try:
+                staff = resume_session(session=session, token=token, settings=ctx.settings.dashboard, now=now)
+            except SessionExpired as exc:
+                staff = None
+                if st.session_state.get(STAFF_ID) is not None:
+                    st.session_state["login_notice"] = str(exc)
+            if staff is not None:
+                st.session_state[STAFF_ID] = staff.id
+                st.session_state[LAST_ACTIVITY] = now or utcnow()
+                return staff
+        if KEPT_LOGINS:
+            log_out()
+            return None
     staff_id = st.session_state.get(STAFF_ID)
     if staff_id is None:
         return None
@@ -93,9 +117,18 @@ def logged_in_actor(ctx: Ctx, now: datetime | None = None) -> Staff | None:
     return staff
 
 
+def session_token() -> str | None:
+    """The session cookie's token, when the browser sent one with the websocket's handshake."""
+    try:
+        token = st.context.cookies.get(SESSION_COOKIE)
+    except Exception:  # noqa: BLE001 - no browser behind this run (a test, bare mode)
+        return None
+    return token if isinstance(token, str) and token else None
+
+
 def log_out() -> None:
     """Forget the login (the settings stay)."""
-    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "nav"):
+    for key in (STAFF_ID, LAST_ACTIVITY, "item_id", "page", "url_seen"):
         st.session_state.pop(key, None)
 
 

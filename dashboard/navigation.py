@@ -1,11 +1,18 @@
-"""Which pages exist and which a role sees (a page needs its `view` action)."""
+"""Which pages exist, their URLs, and which a role sees (a page needs its `view` action).
+
+Each page has its own URL (`/queue`, `/item?id=12`, …; the paths are dangol.core.links.PAGES, the
+same ones alerts, e-mails, feeds and reports link to). State worth sharing lives in the query
+string: a page reads it with `from_url` before drawing its widgets and writes it back with `to_url`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from dangol.core.links import PAGES as URL_PATHS
 from dangol.core.permissions import allowed
 from storage.models import Staff
 
@@ -14,6 +21,10 @@ from storage.models import Staff
 class PageSpec:
     module: str
     needs: tuple[str, ...]  # any one of these actions shows the page
+
+    @property
+    def url_path(self) -> str:
+        return self.module
 
     def render(self, ctx: Any, actor: Staff) -> None:
         import importlib
@@ -31,7 +42,9 @@ PAGES: dict[str, PageSpec] = {
     "Reports": PageSpec("reports", ("report.view",)),
     "Sources": PageSpec("sources", ("source.view",)),
     "Admin": PageSpec("admin", ("admin.staff", "admin.teams", "admin.rules", "admin.topics")),
+    "Inbox": PageSpec("inbox", ("notifications.self",)),
 }
+assert tuple(spec.url_path for spec in PAGES.values()) == URL_PATHS, "dangol.core.links.PAGES must match"
 
 
 def visible_pages(actor: Staff) -> list[str]:
@@ -40,8 +53,53 @@ def visible_pages(actor: Staff) -> list[str]:
 
 
 def open_item(item_id: int) -> None:
-    """Switch to the Item page showing `item_id` (on the next run)."""
+    """Switch to the Item page showing `item_id` (on the next run; safe in a button callback,
+    where st.switch_page is not allowed)."""
     import streamlit as st
 
     st.session_state["item_id"] = item_id
     st.session_state["page"] = "Item"
+
+
+def _seen() -> dict[str, tuple[str, ...]]:
+    import streamlit as st
+
+    seen: dict[str, tuple[str, ...]] = st.session_state.setdefault("url_seen", {})
+    return seen
+
+
+def from_url(param: str, key: str, options: Sequence[str] | None = None, *, many: bool = False) -> None:
+    """Before the widget `key` is drawn: when the URL's `param` changed since this session last saw
+    it (a link was opened, or the browser went back), put its value in the widget.
+
+    Values not among `options` are dropped: a stale link must not break the page. A URL without
+    the parameter leaves the widget as the session had it."""
+    import streamlit as st
+
+    values = tuple(st.query_params.get_all(param))
+    seen = _seen()
+    if not values or values == seen.get(param):
+        return
+    seen[param] = values
+    if many:
+        st.session_state[key] = [] if values == ("all",) else [v for v in values if options is None or v in options]
+    elif options is None or values[-1] in options:
+        st.session_state[key] = values[-1]
+
+
+def to_url(param: str, value: str | Sequence[str] | None, default: str | Sequence[str] | None = None) -> None:
+    """Show the widget's value in the URL (left out when it is the default), so the address bar can
+    be copied and shared. An empty multi-choice is written as `all` (no filter)."""
+    import streamlit as st
+
+    if value is None or (
+        default is not None and (value == default if isinstance(value, str) else list(value) == list(default))
+    ):
+        if param in st.query_params:
+            del st.query_params[param]
+        _seen()[param] = ()
+        return
+    values = [value] if isinstance(value, str) else (list(value) or ["all"])
+    if tuple(st.query_params.get_all(param)) != tuple(values):
+        st.query_params[param] = values
+    _seen()[param] = tuple(values)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from dangol.core.errors import CollectError, ConfigError, PayloadError
 from dangol.core.registry import Options, Registry, parse_options
-from dangol.core.settings import Settings
+from dangol.core.settings import SourceSettings
 from dangol.core.types import PLATFORMS, Billing, DeadLetterIn, Page, PostIn, Recheck
 
-Parser = Callable[[Any], tuple[list[PostIn], list[DeadLetterIn]]]
+# A body, then the keyword arguments some parsers take (Google Play's app_id, YouTube's video_id …).
+Parser = Callable[..., tuple[list[PostIn], list[DeadLetterIn]]]
 
 # One pure parser per platform: a recorded or live API response body → posts and dead letters.
 PARSERS = {
@@ -97,20 +98,20 @@ collectors = Registry(
 )
 
 
-def build_collector(name: str, settings: Settings) -> Collector:
-    """The collector for the configured source `name`."""
-    if name not in settings.sources:
-        raise ConfigError(f"unknown source {name!r}; configured: {', '.join(settings.sources) or '(none)'}")
-    source = settings.sources[name]
+def build_collector(name: str, sources: Mapping[str, SourceSettings]) -> Collector:
+    """The collector for the configured source `name` (`sources`: the `[sources.*]` settings)."""
+    if name not in sources:
+        raise ConfigError(f"unknown source {name!r}; configured: {', '.join(sources) or '(none)'}")
+    source = sources[name]
     factory: CollectorFactory = collectors.get(source.use)
     options = parse_options(factory.Options, source.options(), f"sources.{name}")
     return factory.from_options(name, source.query, options)
 
 
-def source_billing(name: str, settings: Settings) -> Billing | None:
+def source_billing(name: str, sources: Mapping[str, SourceSettings]) -> Billing | None:
     """How the configured source `name` is billed and capped (None: free), from its options alone:
     no client or credentials are needed, so `dangol sources` and the dashboard can show it."""
-    source = settings.sources[name]
+    source = sources[name]
     factory = collectors.get(source.use)
     billing = getattr(factory, "billing", None)
     if billing is None:
@@ -135,10 +136,10 @@ def batches(ids: list[str], size: int, max_requests: int | None) -> Iterator[lis
         yield ids[start : start + size]
 
 
-def can_recheck(name: str, settings: Settings) -> bool:
+def can_recheck(name: str, sources: Mapping[str, SourceSettings]) -> bool:
     """Whether the configured source `name` can re-check its stored posts (see `Rechecker`), from
     its implementation alone: no client or credentials are needed."""
-    return callable(getattr(collectors.get(settings.sources[name].use), "recheck", None))
+    return callable(getattr(collectors.get(sources[name].use), "recheck", None))
 
 
 def parser_for(platform: str) -> Parser:

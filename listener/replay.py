@@ -6,8 +6,8 @@ sorted file-name order; the cursor is the last file done, so a restart goes on w
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +37,10 @@ class ReplayOptions(Options):
     # page's data): to rehearse a budget with several workers, offline.
     monthly_post_reads: int | None = Field(default=None, ge=1)
     max_page_posts: int = Field(default=100, ge=1)
+    # Keyword arguments of the platform's parser that its live collector passes from its own options
+    # and a recorded body does not carry: Google Play's `app_id`, `lang`, `country` and `developer`
+    # (the answers' handle), YouTube's `video_id`. Empty: the parser's defaults.
+    parser_options: dict[str, str] = Field(default_factory=dict)
 
 
 class ReplayCollector:
@@ -57,6 +61,13 @@ class ReplayCollector:
         folder = Path(options.path).expanduser()
         if not folder.is_dir():
             raise ConfigError(f"sources.{name}.path: {folder.resolve()} is not a folder of recorded responses")
+        accepted = set(inspect.signature(parser_for(options.platform)).parameters) - {"body"}
+        unknown = sorted(set(options.parser_options) - accepted)
+        if unknown:
+            raise ConfigError(
+                f"sources.{name}.parser_options: the {options.platform} parser takes {sorted(accepted) or 'none'}, "
+                f"not {unknown}"
+            )
         return cls(folder, query, options)
 
     @staticmethod
@@ -87,10 +98,10 @@ class ReplayCollector:
                 body = path.read_bytes()
             except OSError as exc:
                 raise CollectError(f"cannot read recorded page {path}: {exc}") from exc
-            posts, dead = self.parse(body)
+            posts, dead = self.parse(body, **self.options.parser_options)
             kept = [p for p in posts if matches(self.ast, p)]
             if self.options.shift_weeks:
                 shift = timedelta(weeks=self.options.shift_weeks)
-                kept = [replace(p, created_at=p.created_at + shift) for p in kept]
+                kept = [p.model_copy(update={"created_at": p.created_at + shift}) for p in kept]
             billed = billed_in_body(body) if self.platform == "x" else {}
             yield Page(kept, {"file": path.name}, dead, billed=billed)

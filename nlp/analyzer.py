@@ -71,14 +71,14 @@ class Analyzer:
         """Build the configured encoder, sentiment classifier and topic model (with its head if trained)."""
         from nlp.encoders import build_encoder
         from nlp.sentiment import build_sentiment
-        from nlp.taxonomy import taxonomy_from_settings
+        from nlp.taxonomy import from_catalog
 
         encoder = build_encoder(settings)
         sentiment = build_sentiment(settings)
         check = getattr(sentiment, "check_encoder", None)
         if check is not None:
             check(encoder.version)
-        taxonomy = taxonomy_from_settings(settings)
+        taxonomy = from_catalog(settings.topic_catalog)
         scorer = PrototypeScorer.from_encoder(taxonomy, encoder)
         head = FewShotHead.load(head_path) if Path(head_path).exists() else None
         if head is not None and not set(head.classes) & set(taxonomy.keys):

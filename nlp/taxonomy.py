@@ -4,8 +4,8 @@ A topic has a stable key (stored in `Analysis.primary_topic`, used in feeds and 
 people read, a description and example phrases (the zero-shot prototypes), the team that owns
 it, and optionally the languages it applies to. `settings.nlp.taxonomy_file` adds topics from a
 separate TOML file with the same tables; `load_taxonomy(path)` reads such a file alone (eval).
-Parsing and validation live in `dangol.core.settings` (storage and the dashboard need them too);
-this module turns the validated tables into the Taxonomy the topic models read.
+Parsing, validation and the run's `TopicCatalog` live in `dangol.core.settings` (storage and the
+dashboard need them too); this module turns the catalog into the Taxonomy the topic models read.
 """
 
 from __future__ import annotations
@@ -13,13 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from dangol.core.errors import ConfigError
-from dangol.core.settings import OTHER_TOPIC, TopicSettings, config_topics, parse_topic_tables, read_topic_file
-
-if TYPE_CHECKING:
-    from dangol.core.settings import Settings
+from dangol.core.settings import OTHER_TOPIC, TopicCatalog, TopicSettings
 
 OTHER = OTHER_TOPIC
 
@@ -83,14 +79,9 @@ def topic_from_settings(key: str, value: TopicSettings) -> Topic:
     )
 
 
-def parse_taxonomy(data: dict[str, Any], where: str) -> Taxonomy:
-    """Validate `{"topics": {key: table}}` (the parsed TOML) into a Taxonomy, or raise ConfigError."""
-    return from_tables(parse_topic_tables(data, where))
-
-
 def load_taxonomy(path: Path | str) -> Taxonomy:
     """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
-    return from_tables(read_topic_file(path))
+    return from_catalog(TopicCatalog.from_file(path))
 
 
 def from_tables(tables: Mapping[str, TopicSettings]) -> Taxonomy:
@@ -98,9 +89,9 @@ def from_tables(tables: Mapping[str, TopicSettings]) -> Taxonomy:
     return Taxonomy(tuple(topic_from_settings(key, value) for key, value in tables.items()))
 
 
-def taxonomy_from_settings(settings: Settings) -> Taxonomy:
-    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, when set.
+def from_catalog(catalog: TopicCatalog) -> Taxonomy:
+    """The configured topics (config.toml `[topics]` plus `nlp.taxonomy_file`) as a Taxonomy.
 
     Topics edited on the Admin page are not included: `dangol.pipeline.current_taxonomy` adds them.
     """
-    return from_tables(config_topics(settings))
+    return from_tables(catalog.topics)

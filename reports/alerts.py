@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -34,21 +35,27 @@ from itertools import accumulate
 from sqlmodel import Session
 
 from dangol.core.errors import SendError
-from dangol.core.settings import AlertSettings, Settings
+from dangol.core.links import item_url, scope_url
+from dangol.core.settings import AlertSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow
 from reports.feeds import deduplicate
 from reports.notify import email_configured, post_webhook, send_email
+from reports.ratings import concentrated_version
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
 from storage import read_models as q
 from storage.alerts import alerts_between, unnotified_alerts
 from storage.authors import mark_brand_accounts
-from storage.models import Alert
+from storage.models import Alert, Staff
+from storage.notifications import notify
+from storage.queue import item_ids_for_posts
+from storage.staff import staff_allowed, staff_by_usernames
 from storage.topics import topic_names
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 WEEK_HOURS = 7 * 24
+ALERT_POSTS = 3  # representative posts quoted in an alert's message
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +193,8 @@ def detect_spikes(
         if alert is not None:
             created.append(alert)
     session.flush()
+    for alert in created:
+        notify_staff(alert, session=session, settings=settings, now=now)
     return created
 
 
@@ -372,7 +381,7 @@ def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeR
         if (start, end) != (alert.started_at, alert.ended_at) or primary.observed > alert.observed:
             alert.started_at, alert.ended_at = start, end
             alert.observed = max(alert.observed, primary.observed)
-            alert.explanation = explain(session, settings, episode, start, end, rules)
+            alert.explanation = explain(session, settings.topic_catalog, episode, start, end, rules)
             session.add(alert)
         return None
     alert = Alert(
@@ -382,7 +391,7 @@ def _store(session: Session, settings: Settings, episode: Episode, rules: SpikeR
         ended_at=episode.end,
         observed=primary.observed,
         expected=primary.expected,
-        explanation=explain(session, settings, episode, episode.start, episode.end, rules),
+        explanation=explain(session, settings.topic_catalog, episode, episode.start, episode.end, rules),
     )
     session.add(alert)
     return alert
@@ -393,16 +402,16 @@ def _scope_filter(scope: str) -> dict[str, str]:
     return {"topic": name} if kind == "topic" else {"source": name}
 
 
-def scope_label(scope: str, session: Session, settings: Settings) -> str:
+def scope_label(scope: str, session: Session, catalog: TopicCatalog) -> str:
     """`topic:delivery` as the topic's name (config.toml or Admin page), `source:acme_x` as "source acme_x"."""
     kind, _, name = scope.partition(":")
     if kind == "topic":
-        return topic_names(session=session, settings=settings).get(name, name)
+        return topic_names(session=session, catalog=catalog).get(name, name)
     return f"source {name}"
 
 
 def explain(
-    session: Session, settings: Settings, episode: Episode, start: datetime, end: datetime, rules: SpikeRules
+    session: Session, catalog: TopicCatalog, episode: Episode, start: datetime, end: datetime, rules: SpikeRules
 ) -> dict[str, object]:
     """What the alert shows: the facets, the terms that rose, representative posts, top authors."""
     primary = episode.primary
@@ -428,14 +437,25 @@ def explain(
     top_authors = sorted(authors.values(), key=lambda a: (-int(str(a["followers"])), str(a["handle"])))[:5]
     hours = max(1, math.ceil((end - start) / HOUR))
     summary = (
-        f"{scope_label(primary.scope, session, settings)}: {len(posts)} posts in {hours} h "
+        f"{scope_label(primary.scope, session, catalog)}: {len(posts)} posts in {hours} h "
         f"(window peak {primary.observed:g} vs {primary.expected:.1f} expected), "
         f"{negative / len(posts) if posts else 0:.0%} negative"
     )
     if terms:
         summary += "; rising terms: " + ", ".join(t for t, _, _ in terms[:5])
+    # Store reviews carry the app version they were written on: a spike mostly on one version points
+    # at a release (did 3.5.0 break login?), so the alert names it.
+    version = concentrated_version(session=session, post_ids=[p.post_id for p in posts])
+    if version is not None:
+        summary += (
+            f"; {version.reviews} of {version.of} store reviews on app version {version.version}"
+            f" ({', '.join(version.apps)})"
+        )
     return {
         "summary": summary,
+        "app_version": None
+        if version is None
+        else {"version": version.version, "reviews": version.reviews, "of": version.of, "apps": list(version.apps)},
         "window_hours": rules.window_hours,
         "posts_in_episode": len(posts),
         "negative_share": negative / len(posts) if posts else 0.0,
@@ -459,19 +479,30 @@ def explain(
     }
 
 
-def alert_text(alert: Alert, settings: Settings) -> str:
-    """A plain-text message about one alert, for chat or e-mail."""
+def alert_text(alert: Alert, settings: Settings, items: Mapping[int, int] | None = None) -> str:
+    """A plain-text message about one alert, for chat or e-mail. `items` (post id → queue item id,
+    from `alert_items`) adds a link to each listed post's queue item."""
+    base = settings.dashboard.base_url
     explanation = alert.explanation
     lines = [f"[{settings.brand.name}] spike alert #{alert.id}: {explanation.get('summary', alert.scope)}"]
     started = alert.started_at.isoformat() if alert.started_at else "?"
     lines.append(f"From {started} to {alert.ended_at.isoformat() if alert.ended_at else 'now'} (UTC).")
-    for post in explanation.get("posts", [])[:3]:
-        lines.append(f"• @{post['handle']} ({post['platform']}, reach {post['reach']}): {post['text'][:200]}")
+    for post in explanation.get("posts", [])[:ALERT_POSTS]:
+        item = (items or {}).get(post.get("post_id", 0))
+        link = f" {item_url(base, item)}" if item is not None else ""
+        lines.append(f"• @{post['handle']} ({post['platform']}, reach {post['reach']}): {post['text'][:200]}{link}")
     authors = explanation.get("authors", [])[:3]
     if authors:
         lines.append("Largest reach: " + ", ".join(f"@{a['handle']} ({a['followers']} followers)" for a in authors))
-    lines.append(f"{settings.reports.base_url}/?alert={alert.id}")
+    lines.append(scope_url(base, alert.scope))
     return "\n".join(lines)
+
+
+def alert_items(alert: Alert, *, session: Session) -> dict[int, int]:
+    """Post id → queue item id for the posts the alert's message lists (those that were queued)."""
+    # .get: an explanation is stored JSON; one written without post ids still gets its message.
+    posts = [p["post_id"] for p in alert.explanation.get("posts", [])[:ALERT_POSTS] if p.get("post_id")]
+    return item_ids_for_posts(posts, session=session)
 
 
 def notify_alerts(
@@ -490,7 +521,7 @@ def notify_alerts(
     channels = [name for name, on in (("webhook", bool(webhook)), ("email", email)) if on]
     delivered = []
     for alert in pending:
-        text = alert_text(alert, settings)
+        text = alert_text(alert, settings, alert_items(alert, session=session))
         done = dict(alert.delivered or {})
         for channel in channels:
             if channel in done:
@@ -499,7 +530,9 @@ def notify_alerts(
                 if channel == "webhook":
                     post_webhook(str(webhook), text)
                 else:
-                    subject = f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings)}"
+                    subject = (
+                        f"[{settings.brand.name}] spike: {scope_label(alert.scope, session, settings.topic_catalog)}"
+                    )
                     send_email(settings.reports, subject=subject, text=text)
             except SendError as exc:
                 log.warning("alert %s not delivered by %s: %s", alert.id, channel, exc)
@@ -511,3 +544,21 @@ def notify_alerts(
             delivered.append(alert)
         session.add(alert)
     return delivered
+
+
+def alert_recipients(*, session: Session, settings: Settings) -> list[Staff]:
+    """Who hears of a new spike alert: `[notifications] alert_recipients` by username when set,
+    else every active member whose role may see alerts (alert.view)."""
+    named = settings.notifications.alert_recipients
+    people = staff_by_usernames(named, session=session) if named else staff_allowed("alert.view", session=session)
+    return [s for s in people if s.active]
+
+
+def notify_staff(alert: Alert, *, session: Session, settings: Settings, now: datetime | None = None) -> None:
+    """A notification of a new alert to each recipient (the inbox, and their own channels)."""
+    summary = alert.explanation.get("summary", alert.scope) if isinstance(alert.explanation, dict) else alert.scope
+    notify(
+        alert_recipients(session=session, settings=settings), session=session, kind="alert",
+        subject=f"alert:{alert.id}", event="raised", text=f"Spike alert #{alert.id}: {summary}",
+        now=now or utcnow(), alert_id=alert.id,
+    )  # fmt: skip

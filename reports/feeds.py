@@ -3,7 +3,8 @@
 A feed covers the last `reports.feed_days` days of complaints about one topic (at most
 `reports.feed_items` items). Near-duplicates (one
 `cluster_key`) appear once, as their highest-reach post, with the cluster's size; the feed's
-description carries the counts and the trend against the window before.
+description carries the counts and the trend against the window before, and the topic's
+complaints in store reviews per app version (`reports.ratings.topic_versions`).
 """
 
 from __future__ import annotations
@@ -14,21 +15,25 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
+from dangol.core.links import item_url, topic_url
 from dangol.core.permissions import require
-from dangol.core.settings import Settings, TopicSettings
+from dangol.core.settings import BrandSettings, ReportSettings, Settings, TopicSettings
 from dangol.core.types import utcnow, web_link
+from reports.ratings import VersionCount, topic_versions
 from storage import audit
 from storage import read_models as q
 from storage.authors import mark_brand_accounts
 from storage.models import Staff
+from storage.queue import item_ids_for_posts
 from storage.topics import get_topic, topics_in_force
 
+MAX_VERSIONS = 6  # app versions named in a feed's description (the JSON feed lists them all)
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -55,6 +60,7 @@ class FeedItem:
     post: q.ReachPost
     cluster_size: int
     latest: datetime
+    item_id: int | None = None  # the queue item covering the post, when it was queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,9 @@ class TopicFeed:
     clusters: int
     previous_posts: int
     items: list[FeedItem]
+    # The topic's complaints in store reviews per app version (this window and the one before), so a
+    # product team sees a release that broke something (most complaints first).
+    versions: list[VersionCount] = field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -96,6 +105,15 @@ class TopicFeed:
             f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) "
             f"in the last {self.span}, {self.trend}: {change} ({self.previous_posts})."
         )
+
+    @property
+    def versions_text(self) -> str:
+        """ "In store reviews by app version: Google Play com.maru 3.5.0: 9 (previous 0); …", or ''."""
+        shown = [v for v in self.versions if v.posts]
+        if not shown:
+            return ""
+        parts = [f"{v.label}: {v.posts} (previous {v.previous})" for v in shown[:MAX_VERSIONS]]
+        return "In store reviews by app version: " + "; ".join(parts) + "."
 
 
 def days_text(days: int) -> str:
@@ -129,14 +147,14 @@ def build_topic_feed(
 ) -> TopicFeed:
     """The feed of one topic (from config.toml or the Admin page, retired ones too) for the `days`
     (default `reports.feed_days`) ending at `now`."""
-    topic = get_topic(session=session, settings=settings, key=key).topic
-    return _topic_feed(session, settings, key, topic, now, days)
+    topic = get_topic(session=session, catalog=settings.topic_catalog, key=key).topic
+    return _topic_feed(session, settings.reports, key, topic, now, days)
 
 
 def _topic_feed(
-    session: Session, settings: Settings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
+    session: Session, reports: ReportSettings, key: str, topic: TopicSettings, now: datetime, days: int | None = None
 ) -> TopicFeed:
-    window = timedelta(days=days or settings.reports.feed_days)
+    window = timedelta(days=days or reports.feed_days)
     since, before = now - window, now - 2 * window
     posts = q.topic_posts(session=session, topic=key, since=since, until=now, limit=MAX_POSTS, complaints_only=True)
     count, clusters = q.topic_cluster_counts(session=session, topic=key, since=since, until=now, complaints_only=True)
@@ -150,8 +168,14 @@ def _topic_feed(
         posts=count,
         clusters=clusters,
         previous_posts=previous,
-        items=deduplicate(posts)[: settings.reports.feed_items],
+        items=_with_items(session, deduplicate(posts)[: reports.feed_items]),
+        versions=topic_versions(session=session, topic=key, since=since, until=now, before=before),
     )
+
+
+def _with_items(session: Session, items: list[FeedItem]) -> list[FeedItem]:
+    queued = item_ids_for_posts([i.post.post_id for i in items], session=session)
+    return [replace(i, item_id=queued.get(i.post.post_id)) for i in items]
 
 
 def build_feeds(*, session: Session, settings: Settings, now: datetime | None = None) -> list[TopicFeed]:
@@ -159,8 +183,8 @@ def build_feeds(*, session: Session, settings: Settings, now: datetime | None = 
     now = now or utcnow()
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     # The topics are read once here, not again per feed (each read parses the taxonomy file).
-    topics = topics_in_force(session=session, settings=settings)
-    return [_topic_feed(session, settings, key, topic, now) for key, topic in topics.items()]
+    topics = topics_in_force(session=session, catalog=settings.topic_catalog)
+    return [_topic_feed(session, settings.reports, key, topic, now) for key, topic in topics.items()]
 
 
 def write_feeds(
@@ -184,8 +208,8 @@ def write_feed(feed: TopicFeed, settings: Settings, out_dir: Path | str) -> list
     return [atom, jsonfeed]
 
 
-def _title(feed: TopicFeed, settings: Settings) -> str:
-    return f"{settings.brand.name}: {feed.name} complaints"
+def _title(feed: TopicFeed, brand: BrandSettings) -> str:
+    return f"{brand.name}: {feed.name} complaints"
 
 
 def _item_title(item: FeedItem) -> str:
@@ -194,8 +218,18 @@ def _item_title(item: FeedItem) -> str:
     return f"{title} (×{item.cluster_size})" if item.cluster_size > 1 else title
 
 
-def _item_link(item: FeedItem, settings: Settings) -> str:
-    return web_link(item.post.url) or f"{settings.reports.base_url}/?post={item.post.post_id}"
+def _item_link(item: FeedItem, settings: Settings, topic: str) -> str:
+    """Where an entry leads: its queue item in Dangol, else the post on its platform, else the topic."""
+    base = settings.dashboard.base_url
+    if item.item_id is not None:
+        return item_url(base, item.item_id)
+    return web_link(item.post.url) or topic_url(base, topic)
+
+
+def _post_link(item: FeedItem, settings: Settings, topic: str) -> str | None:
+    """The post on its platform, when the entry itself leads elsewhere (to the queue item)."""
+    link = web_link(item.post.url)
+    return link if link and link != _item_link(item, settings, topic) else None
 
 
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE and U+FFFF):
@@ -283,10 +317,10 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
 
     root = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(root, "id", feed_id(feed.key))
-    sub(root, "title", _title(feed, settings))
-    sub(root, "subtitle", feed.summary)
+    sub(root, "title", _title(feed, settings.brand))
+    sub(root, "subtitle", " ".join(part for part in (feed.summary, feed.versions_text) if part))
     sub(root, "updated", (feed.items[0].latest if feed.items else feed.until).isoformat())
-    sub(root, "link", href=f"{settings.reports.base_url}/?topic={feed.key}")
+    sub(root, "link", href=topic_url(settings.dashboard.base_url, feed.key))
     sub(root, "generator", "Dangol")
     for item in feed.items:
         entry = sub(root, "entry")
@@ -294,7 +328,10 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
         sub(entry, "title", _item_title(item))
         sub(entry, "updated", item.latest.isoformat())
         sub(entry, "published", item.post.created_at.isoformat())
-        sub(entry, "link", href=_item_link(item, settings))
+        sub(entry, "link", href=_item_link(item, settings, feed.key))
+        original = _post_link(item, settings, feed.key)
+        if original:
+            sub(entry, "link", rel="related", href=original)
         author = sub(entry, "author")
         sub(author, "name", f"@{item.post.handle} ({item.post.platform})")
         sub(entry, "category", term=feed.key, label=feed.name)
@@ -311,9 +348,13 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
     """The feed as a JSON Feed 1.1 object; Dangol's figures sit in `_dangol` extensions."""
     return {
         "version": JSON_FEED_VERSION,
-        "title": _title(feed, settings),
-        "home_page_url": f"{settings.reports.base_url}/?topic={feed.key}",
-        "description": f"{feed.description}. {feed.summary}" if feed.description else feed.summary,
+        "title": _title(feed, settings.brand),
+        "home_page_url": topic_url(settings.dashboard.base_url, feed.key),
+        "description": " ".join(
+            part
+            for part in (f"{feed.description}." if feed.description else "", feed.summary, feed.versions_text)
+            if part
+        ),
         "_dangol": {
             "topic": feed.key,
             "since": feed.since.isoformat(),
@@ -323,11 +364,22 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
             "previous_posts": feed.previous_posts,
             "trend": feed.trend,
             "change": feed.change,
+            "app_versions": [
+                {
+                    "store": v.platform,
+                    "app": v.app,
+                    "version": v.version,
+                    "posts": v.posts,
+                    "previous_posts": v.previous,
+                }
+                for v in feed.versions
+            ],
         },
         "items": [
             {
                 "id": _item_id(item),
-                "url": _item_link(item, settings),
+                "url": _item_link(item, settings, feed.key),
+                **({"external_url": link} if (link := _post_link(item, settings, feed.key)) else {}),
                 "title": _item_title(item),
                 "content_text": _content(item),
                 "date_published": item.post.created_at.isoformat(),
@@ -336,6 +388,7 @@ def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
                 "tags": [feed.key],
                 "_dangol": {
                     "post_id": item.post.post_id,
+                    "item_id": item.item_id,
                     "cluster_size": item.cluster_size,
                     "reach": item.post.reach,
                     "sentiment": item.post.sentiment,
@@ -351,7 +404,17 @@ def digest_text(feeds: list[TopicFeed], settings: Settings) -> str:
     """A short plain-text digest of the feeds, for a chat webhook."""
     lines = [f"{settings.brand.name}: complaint topics, last {days_text(settings.reports.feed_days)}"]
     for feed in sorted(feeds, key=lambda f: -f.posts):
-        lines.append(f"• {feed.name}: {feed.summary}")
+        lines.append(
+            " ".join(
+                part
+                for part in (
+                    f"• {feed.name}: {feed.summary}",
+                    feed.versions_text,
+                    topic_url(settings.dashboard.base_url, feed.key),
+                )
+                if part
+            )
+        )
     return "\n".join(lines)
 
 

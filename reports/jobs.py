@@ -44,7 +44,7 @@ def email_weekly(report: WeeklyReport, paths: list[Path], settings: Settings) ->
     net = "–" if report.net_sentiment is None else f"{report.net_sentiment:+.2f}"
     text = (
         f"{report.brand} weekly sentiment report {report.week}: {report.total_posts} posts, net sentiment {net}, "
-        f"{len(report.alerts)} spike episode(s). The PDF is attached."
+        f"{len(report.alerts)} spike episode(s). The PDF is attached; in Dangol: {report.url}"
     )
     pdfs = [p for p in paths if p.suffix == ".pdf"]
     subject = f"[{report.brand}] Weekly sentiment report {report.week}"

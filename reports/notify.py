@@ -58,17 +58,19 @@ def send_email(
     text: str,
     html: str | None = None,
     attachments: Sequence[Path] = (),
+    to: Sequence[str] | None = None,
 ) -> None:
-    """Send one message to `settings.email_to` through `settings.smtp_host`.
+    """Send one message to `to` (default `settings.email_to`) through `settings.smtp_host`.
 
     TLS as `smtp_tls` says, with the server's certificate verified: a server that does not offer
     STARTTLS is refused rather than sent the password and the report in clear. A password (from the
     environment) logs in as `smtp_from`, and never over a plain connection.
     """
-    if not email_configured(settings):
+    recipients = list(settings.email_to if to is None else to)
+    if not settings.smtp_host or not recipients:
         raise ConfigError("e-mail needs reports.smtp_host and at least one address in reports.email_to")
     message = EmailMessage()
-    message["Subject"], message["From"], message["To"] = subject, settings.smtp_from, ", ".join(settings.email_to)
+    message["Subject"], message["From"], message["To"] = subject, settings.smtp_from, ", ".join(recipients)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

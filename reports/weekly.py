@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dangol.core.settings import Settings
+from dangol.core.links import item_url, report_url, scope_url, topic_url
+from dangol.core.settings import BrandSettings, Settings, TopicCatalog
 from dangol.core.types import utcnow, web_link
 from reports import charts
+from reports.brands import BrandRow, ComplaintRow, competitor_complaints, share_of_voice
 from reports.period import Week, last_complete_week, parse_week
+from reports.ratings import STARS, RatingRow, rating_rows
 from reports.segments import SegmentWeek, segment_week
 from reports.tails import percentile
 from reports.team_performance import TeamRow, team_rows
@@ -25,6 +28,7 @@ from storage import read_models as q
 from storage.alerts import alerts_between
 from storage.authors import mark_brand_accounts
 from storage.models import Alert
+from storage.queue import item_ids_for_posts
 from storage.topics import topic_names
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -120,6 +124,24 @@ class WeeklyReport:
     customers: SegmentWeek | None = None  # won back, newly at risk, top advocates (public handles only)
     # Per team only: every role may read this report (report.view), so no agent's own figures go in it.
     teams: list[TeamRow] = field(default_factory=list)
+    # Store reviews' star ratings per week (the trend's weeks, oldest first), store, app and version.
+    ratings: list[RatingRow] = field(default_factory=list)
+    base_url: str = "http://localhost:8501"  # the dashboard (`[dashboard] base_url`) the report links into
+    queued: dict[int, int] = field(default_factory=dict)  # notable post id → the queue item covering it
+
+    @property
+    def url(self) -> str:
+        """This report on the dashboard's Reports page."""
+        return report_url(self.base_url, self.week)
+
+    # Share of voice and net sentiment per brand, the trend's weeks (oldest first), own brand first.
+    brands: list[BrandRow] = field(default_factory=list)
+    # Where competitors' customers complained this week, per competitor and topic.
+    competitor_complaints: list[ComplaintRow] = field(default_factory=list)
+
+    @property
+    def brands_this_week(self) -> list[BrandRow]:
+        return [b for b in self.brands if b.week == self.week]
 
     @property
     def total_posts(self) -> int:
@@ -167,9 +189,9 @@ def net_sentiment(counts: dict[str, int]) -> float | None:
     return (counts.get("positive", 0) - counts.get("negative", 0)) / total
 
 
-def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> Week:
+def resolve_week(week: str | None, brand: BrandSettings, now: datetime | None = None) -> Week:
     """The named ISO week, or the last complete one in the brand's time zone."""
-    tz = settings.brand.timezone
+    tz = brand.timezone
     return parse_week(week, tz) if week else last_complete_week(now or utcnow(), tz)
 
 
@@ -178,14 +200,25 @@ def build_weekly(
 ) -> WeeklyReport:
     """Compute the weekly report for `week` (`2026-W47`; default: the last complete week)."""
     now = now or utcnow()
-    target = resolve_week(week, settings, now)
+    target = resolve_week(week, settings.brand, now)
     start, end = target.start, target.end
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())  # their posts are not counted
     q.refresh_statistics(session=session)
     weeks = [target.shift(-i) for i in range(TREND_WEEKS, -1, -1)]
     by_week = q.sentiment_counts_by_window(session=session, windows=[(w.label, w.start, w.end) for w in weeks])
     trend = [WeekPoint(w.label, by_week[w.label]) for w in weeks]
-    topics = _topic_rows(session, settings, target)
+    topics = _topic_rows(session, settings.topic_catalog, target)
+    notable = {
+        sentiment: q.top_posts_by_reach(
+            session=session,
+            since=start,
+            until=end,
+            sentiment=sentiment,
+            limit=NOTABLE_POSTS,
+            exclude_accounts=settings.brand.own_accounts(),
+        )
+        for sentiment in ("negative", "positive")
+    }
     return WeeklyReport(
         brand=settings.brand.name,
         week=target.label,
@@ -200,36 +233,32 @@ def build_weekly(
         trend=trend,
         complaint_topics=topics[:TOP_TOPICS],
         movers=_movers(topics),
-        notable_negative=q.top_posts_by_reach(
-            session=session,
-            since=start,
-            until=end,
-            sentiment="negative",
-            limit=NOTABLE_POSTS,
-            exclude_accounts=settings.brand.own_accounts(),
-        ),
-        notable_positive=q.top_posts_by_reach(
-            session=session,
-            since=start,
-            until=end,
-            sentiment="positive",
-            limit=NOTABLE_POSTS,
-            exclude_accounts=settings.brand.own_accounts(),
-        ),
+        notable_negative=notable["negative"],
+        notable_positive=notable["positive"],
         response=_response_stats(session, start, end, now),
         alerts=[_alert_row(a) for a in alerts_between(session=session, since=start, until=end)],
         customers=segment_week(session=session, configured=set(settings.segments), since=start, until=end),
         teams=team_rows(session=session, week=target),
+        ratings=rating_rows(session=session, weeks=weeks),
+        base_url=settings.dashboard.base_url,
+        queued=item_ids_for_posts([p.post_id for posts in notable.values() for p in posts], session=session),
+        brands=share_of_voice(session=session, brands=settings.brand_catalog, weeks=weeks),
+        competitor_complaints=competitor_complaints(
+            session=session,
+            brands=settings.brand_catalog,
+            week=target,
+            topic_names=topic_names(session=session, catalog=settings.topic_catalog),
+        ),
     )
 
 
-def _topic_rows(session: Session, settings: Settings, week: Week) -> list[TopicRow]:
+def _topic_rows(session: Session, catalog: TopicCatalog, week: Week) -> list[TopicRow]:
     last_week = week.previous()
     windows = [("before", last_week.start, last_week.end), ("this", week.start, week.end)]
     counts = q.complaint_topics_by_window(session=session, windows=windows)
     this, before = counts["this"], counts["before"]
     keys = set(this) | set(before)
-    names = topic_names(session=session, settings=settings)
+    names = topic_names(session=session, catalog=catalog)
     rows = [TopicRow(key, names.get(key, key), this.get(key, 0), before.get(key, 0)) for key in keys]
     return sorted(rows, key=lambda r: (-r.count, -r.previous, r.key))
 
@@ -272,11 +301,15 @@ def render_html(report: WeeklyReport) -> str:
 
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
     env.filters["web_link"] = web_link
+    env.filters["topic_url"] = lambda key: topic_url(report.base_url, key)
+    env.filters["item_url"] = lambda item_id: item_url(report.base_url, item_id)
+    env.filters["scope_url"] = lambda scope: scope_url(report.base_url, scope)
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
     env.filters["minutes"] = format_minutes
+    env.filters["stars"] = format_stars
     env.filters["local"] = lambda d: d.astimezone(ZoneInfo(report.timezone)).strftime("%Y-%m-%d %H:%M")
-    return env.get_template("weekly.html").render(r=report, charts=_charts(report))
+    return env.get_template("weekly.html").render(r=report, charts=_charts(report), stars=STARS)
 
 
 def format_minutes(value: float | None) -> str:
@@ -286,6 +319,11 @@ def format_minutes(value: float | None) -> str:
     if value < 120:
         return f"{value:.0f} min"
     return f"{value / 60:.1f} h"
+
+
+def format_stars(value: float | None) -> str:
+    """An average star rating as the report shows it: '3.47'; '–' without reviews."""
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _charts(report: WeeklyReport) -> dict[str, str]:

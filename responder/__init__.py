@@ -43,12 +43,12 @@ SLA (responder.sla)
     due_at(start, minutes, policy: SlaPolicySettings, hours: BusinessHoursSettings) -> datetime
     sla_state(item, now=None, *, warn_before=None) -> "ok" | "warning" | "breached" | "paused"
         warn_before: timedelta (default 30 min); the policy's own: sla.warn_before(item, settings, platform)
-    check_breaches(*, session, settings, now=None) -> list[QueueItem]     marks + audits "sla.breach"
+    check_breaches(*, session, now=None) -> list[QueueItem]     marks + audits "sla.breach"
     warnings(*, session, settings, now=None) -> list[QueueItem]           items about to breach
     policy_for(name, platform, settings) -> (key, SlaPolicySettings)      "<name>:<platform>" first
     pause(item, *, now) / resume(item, *, settings, platform, now)
 Suggestions (responder.suggest)
-    suggest(item_id, *, session, settings) -> list[Suggestion(text, source, explanation)]
+    suggest(item_id, *, session) -> list[Suggestion(text, source, explanation)]
 Approval (responder.approval)
     needs_approval(item, post, author, analysis, settings) -> list[str]    reasons, empty when none
     submit_reply(item_id, text, *, actor, session, settings, source="staff", sender=None) -> Reply

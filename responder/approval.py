@@ -9,11 +9,12 @@ from sqlmodel import Session
 
 from dangol.core.errors import ActionError, Conflict, Forbidden, InvalidTransition, NotFound
 from dangol.core.permissions import require
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder.assignment import claim
 from responder.limits import check_length
+from responder.notifications import approval_requested, review_outcome
 from responder.routing import _keyword_hit
 from responder.senders.base import Sender
 from responder.sending import deliver
@@ -26,10 +27,15 @@ DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemSt
 
 
 def needs_approval(
-    item: QueueItem, post: Post, author: Author | None, analysis: Analysis | None, settings: Settings, text: str = ""
+    item: QueueItem,
+    post: Post,
+    author: Author | None,
+    analysis: Analysis | None,
+    responder: ResponderSettings,
+    text: str = "",
 ) -> list[str]:
     """Why a reply to this item needs a PR reviewer (empty when it does not)."""
-    cfg = settings.responder
+    cfg = responder
     reasons = []
     if item.approval_required:
         reasons.append("a routing rule requires approval")
@@ -75,7 +81,7 @@ def submit_reply(
         item.status = ItemStatus.IN_PROGRESS
     author = session.get(Author, post.author_id)
     analysis = analysis_of(session=session, post_id=post.id)
-    reasons = needs_approval(item, post, author, analysis, settings, text)
+    reasons = needs_approval(item, post, author, analysis, settings.responder, text)
     reply = Reply(
         queue_item_id=item.id or 0, post_id=post.id or 0, author_staff_id=actor.id, text=text, source=source,
         status=ReplyStatus.PENDING_APPROVAL if reasons else ReplyStatus.APPROVED,
@@ -92,6 +98,7 @@ def submit_reply(
         after={"queue_item_id": item.id, "status": reply.status, "source": source, "approval_reasons": reasons},
     )  # fmt: skip
     if reasons:
+        approval_requested(reply, item, session=session, reasons=reasons, now=utcnow())
         return reply
     return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
 
@@ -137,6 +144,7 @@ def review(
         session, actor=actor, action=f"reply.{decision}", entity_type="reply", entity_id=reply.id, before=before,
         after={"status": reply.status, "text": reply.text, "comment": reply.review_comment},
     )  # fmt: skip
+    review_outcome(reply, actor, session=session, now=utcnow())
     if decision == "approve" and settings is not None:
         return deliver(reply.id or 0, actor=actor, session=session, settings=settings, sender=sender)
     return reply

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import Conflict, InvalidTransition, NotFound
 from dangol.core.permissions import allowed, require
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings
 from dangol.core.types import utcnow
 from responder.statuses import ACTIVE_STATUSES
 from storage import audit
@@ -139,8 +139,13 @@ def assign(item_id: int, staff_id: int, *, actor: Staff, session: Session, now: 
     return item
 
 
+def on_duty(staff: Staff) -> bool:
+    """Available for new work: set available and logged in at least once."""
+    return staff.available and staff.last_login_at is not None
+
+
 def eligible(item: QueueItem, analysis: Analysis | None, staff: list[Staff], teams: dict[int, str]) -> list[Staff]:
-    """Staff who may answer the item: active agents, of its team when that team has anyone, with the skills."""
+    """Staff who may answer the item: active agents on duty, of its team when that team has anyone, with the skills."""
     language = analysis.language if analysis else None
     topic = analysis.primary_topic if analysis else None
 
@@ -149,7 +154,9 @@ def eligible(item: QueueItem, analysis: Analysis | None, staff: list[Staff], tea
             not s.topics or topic is None or topic in s.topics
         )
 
-    able = [s for s in staff if allowed(s, "queue.reply") and skilled(s)]
+    # Only people at work: available (not set away) and who have logged in at least once, so an
+    # account made for someone who never started is not handed customers.
+    able = [s for s in staff if on_duty(s) and allowed(s, "queue.reply") and skilled(s)]
     in_team = [s for s in able if s.team_id is not None and teams.get(s.team_id) == item.team]
     return in_team or able
 
@@ -173,10 +180,10 @@ def choose(mode: str, candidates: list[Staff], loads: dict[int, int], last: int 
 
 
 def auto_assign(
-    *, session: Session, settings: Settings, now: datetime | None = None, limit: int = 500
+    *, session: Session, responder: ResponderSettings, now: datetime | None = None, limit: int = 500
 ) -> list[QueueItem]:
     """Serve the unassigned backlog, most urgent and then oldest first, as far as capacity allows."""
-    mode = settings.responder.assignment
+    mode = responder.assignment
     if mode == "manual":
         return []
     now = now or utcnow()

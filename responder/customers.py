@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.core.errors import Conflict
+from dangol.core.errors import ActionError, Conflict
 from dangol.core.permissions import require
 from dangol.core.types import utcnow
 from storage import audit, customers, privacy
-from storage.models import AuditEvent, IdentityLink, Staff
+from storage.models import AuditEvent, Customer, IdentityLink, Staff
 
 
 def decide_link(*, session: Session, actor: Staff, link_id: int, confirm: bool) -> IdentityLink:
@@ -80,3 +80,42 @@ def export_customer(*, session: Session, actor: Staff | None, customer_id: int) 
     )
     session.flush()
     return data
+
+
+def import_customer(
+    *,
+    session: Session,
+    actor: Staff,
+    external_ref: str,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    tier: str = "standard",
+    handles: dict[str, str] | None = None,
+    order_numbers: list[str] | None = None,
+) -> tuple[Customer, str]:
+    """Create or update the customer the brand's CRM knows as `external_ref` (`customer.import`),
+    with the CSV import's checks; returns it and "created" | "updated" | "unchanged".
+
+    Idempotent: the same record again changes nothing and writes no audit event (the trail
+    records changes; a CRM re-sending its records every night would otherwise bury them).
+    Handles are keyed by platform (x, reddit, mastodon, bluesky, naver) and, as in the CSV
+    import, added to the ones known, never removed."""
+    require(actor, "customer.import")
+    columns = {platform: column for column, platform in customers.HANDLE_COLUMNS.items()}
+    unknown = sorted(set(handles or {}) - set(columns))
+    if unknown:
+        raise ActionError(f"unknown handle platform(s) {', '.join(unknown)}; known: {', '.join(sorted(columns))}")
+    row = {
+        "external_ref": external_ref, "name": name, "email": email or "", "phone": phone or "", "tier": tier,
+        "order_numbers": ";".join(order_numbers or []),
+        **{columns[platform]: handle for platform, handle in (handles or {}).items()},
+    }  # fmt: skip
+    customer, outcome, before = customers.upsert_customer(row, session=session)
+    if outcome != "unchanged":
+        audit.record(
+            session, actor=actor, action=f"customer.import_{outcome}", entity_type="customer", entity_id=customer.id,
+            before=before, after=customers.customer_record(customer, session=session),
+        )  # fmt: skip
+        session.flush()
+    return customer, outcome

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dangol.core.errors import ActionError
 
-# Characters per post; Reddit's comment limit is 10,000. Platforms not listed have no practical limit.
-LENGTH_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "reddit": 10_000}
+# Characters per post; Reddit's comment limit is 10,000, a YouTube comment's 10,000, a Google Play
+# developer reply's 350 (the Developer API refuses longer ones) and an App Store Connect review
+# response's 5,970. Platforms not listed have no practical limit.
+LENGTH_LIMITS = {
+    "x": 280,
+    "bluesky": 300,
+    "mastodon": 500,
+    "reddit": 10_000,
+    "youtube": 10_000,
+    "googleplay": 350,
+    "appstore": 5_970,
+}
 
 
 def limit_for(platform: str) -> int | None:

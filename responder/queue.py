@@ -19,9 +19,9 @@ from sqlmodel import Session
 from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
-from dangol.core.settings import Settings
+from dangol.core.settings import BrandSettings, ResponderSettings, Settings
 from dangol.core.types import REVIEW_PLATFORMS, engagement, utcnow
-from responder import routing, sla
+from responder import notifications, routing, sla
 from responder.assignment import assign, auto_assign
 from responder.statuses import check_transition
 from storage import audit
@@ -107,8 +107,8 @@ class BulkResult:
 # --- routing ---------------------------------------------------------------------------------
 
 
-def _is_own(author: Author, settings: Settings) -> bool:
-    return settings.brand.is_own(author.platform, author.handle)
+def _is_own(author: Author, brand: BrandSettings) -> bool:
+    return brand.is_own(author.platform, author.handle)
 
 
 def _facts(
@@ -129,14 +129,14 @@ def _facts(
     )
 
 
-def is_actionable(analysis: Analysis, customer: Customer | None, settings: Settings) -> bool:
+def is_actionable(analysis: Analysis, customer: Customer | None, responder: ResponderSettings) -> bool:
     """Complaints, questions and risky posts need a response; so do a VIP customer's suggestions
     and negative posts. A VIP's small talk and praise do not: queued, they took the urgent slot."""
     vip = customer is not None and customer.tier.lower() == "vip"
     return (
         analysis.is_complaint
         or analysis.is_question
-        or analysis.risk >= settings.responder.actionable_risk
+        or analysis.risk >= responder.actionable_risk
         or (vip and (analysis.intent == "suggestion" or analysis.sentiment == "negative"))
     )
 
@@ -144,8 +144,9 @@ def is_actionable(analysis: Analysis, customer: Customer | None, settings: Setti
 def route_new(*, session: Session, settings: Settings, now: datetime | None = None) -> RouteResult:
     """Queue every analyzed, unrouted post that needs a response; mark each analysis routed. Idempotent.
 
-    Each pass also wakes snoozed items that are due, records SLA breaches and auto-assigns the
-    unassigned backlog (most urgent, then oldest first) as far as staff capacity allows.
+    Each pass also wakes snoozed items that are due, records SLA breaches, notifies the SLA
+    warnings and breaches (responder.notifications) and auto-assigns the unassigned backlog (most
+    urgent, then oldest first) to available staff as far as their capacity allows.
     """
     now = now or utcnow()
     result = RouteResult()
@@ -169,17 +170,19 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
                 at=now,
             )  # fmt: skip
             result.item_ids.append(item.id or 0)
-            if decision.notify:  # rules with notify = true: the dashboard and alert jobs read these events
+            if decision.notify:  # rules with notify = true: the team's leads get a notification
                 audit.record(
                     session, actor="system:router", action="queue.notify", entity_type="queue_item", entity_id=item.id,
                     after={"team": item.team, "priority": item.priority, "rules": decision.matched}, at=now,
                 )  # fmt: skip
+                notifications.routed(item, decision.matched, session=session, now=now)
         session.flush()
     # Housekeeping rides on every pass (the worker runs it every few seconds): snoozed items whose
     # time has come return, late ones are marked breached, and freed capacity serves the backlog.
     result.woken = len(wake_snoozed(session=session, now=now))
-    result.breached = len(sla.check_breaches(session=session, settings=settings, now=now))
-    result.assigned = len(auto_assign(session=session, settings=settings, now=now))
+    result.breached = len(sla.check_breaches(session=session, now=now))
+    sla.notify_warnings(session=session, settings=settings, now=now)
+    result.assigned = len(auto_assign(session=session, responder=settings.responder, now=now))
     return result
 
 
@@ -225,7 +228,10 @@ def _route_one(
 ) -> None:
     result.examined += 1
     post, author = batch.posts.get(analysis.post_id, (None, None))
-    if post is None or author is None or post.deleted_at is not None or _is_own(author, settings):
+    if post is None or author is None or post.deleted_at is not None or _is_own(author, settings.brand):
+        result.skipped += 1
+        return
+    if post.competitor:  # about competitors only: for the reports, never for a reply
         result.skipped += 1
         return
     customer = batch.customers.get(author.id or 0)
@@ -247,7 +253,7 @@ def _route_one(
     segments = tuple(batch.segments.get(customer.id or 0, ())) if customer is not None else ()
     decision = routing.decide(rules, _facts(post, author, analysis, customer, segments))
     spam = analysis.is_spam and decision.close_as_spam
-    if not spam and (analysis.is_spam or not is_actionable(analysis, customer, settings)):
+    if not spam and (analysis.is_spam or not is_actionable(analysis, customer, settings.responder)):
         result.skipped += 1
         return
     key = analysis.cluster_key or f"post:{post.id}"
@@ -330,7 +336,7 @@ def _new_item(
         status="spam" if analysis.is_spam and decision.close_as_spam else "new",
         priority=priority,
         team=decision.team or "support",
-        sla_policy=decision.sla or sla.policy_name_for_priority(priority, settings),
+        sla_policy=decision.sla or sla.policy_name_for_priority(priority, settings.responder),
         approval_required=decision.approval,
         routing={
             "rules": decision.matched,
@@ -342,7 +348,7 @@ def _new_item(
         updated_at=now,
     )
     copy_labels(item, post, analysis)
-    item.sla_policy = sla.policy_for(item.sla_policy, post.platform, settings)[0]
+    item.sla_policy = sla.policy_for(item.sla_policy, post.platform, settings.responder)[0]
     # The customer has waited since we could first see the post.
     sla.start_clock(item, start=min(post.collected_at or now, now), settings=settings, platform=post.platform)
     return item

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.permissions import require
-from dangol.core.settings import Settings, unknown_segments
+from dangol.core.settings import ResponderSettings, Settings, unknown_segments
 from storage import audit
 from storage.models import RoutingRule, Staff
 from storage.routing_rules import has_rules, rules_after, rules_in_order
@@ -137,9 +137,9 @@ def decide(rules: list[Rule], facts: Facts) -> Decision:
     return decision
 
 
-def config_rules(settings: Settings) -> list[Rule]:
+def config_rules(responder: ResponderSettings) -> list[Rule]:
     """The rules in config.toml, validated."""
-    rules = [Rule(name=r.name, when=dict(r.when), then=dict(r.then)) for r in settings.responder.rules]
+    rules = [Rule(name=r.name, when=dict(r.when), then=dict(r.then)) for r in responder.rules]
     for rule in rules:
         validate(rule.name, rule.when, rule.then)
     return rules
@@ -149,7 +149,7 @@ def list_rules(*, session: Session, settings: Settings) -> list[Rule]:
     """The rules in force, in order: the database's when it has any, otherwise config.toml's."""
     rows = rules_in_order(session=session)
     if not rows:
-        return config_rules(settings)
+        return config_rules(settings.responder)
     return [Rule(name=r.name, when=dict(r.when), then=dict(r.then), id=r.id, enabled=r.enabled) for r in rows]
 
 
@@ -171,7 +171,7 @@ def seed_from_config(*, actor: Staff, session: Session, settings: Settings) -> l
         return []
     return [
         add_rule(rule.name, rule.when, rule.then, actor=actor, session=session, position=i)
-        for i, rule in enumerate(config_rules(settings))
+        for i, rule in enumerate(config_rules(settings.responder))
     ]
 
 

@@ -1,8 +1,10 @@
 """Sending a reply exactly once: recorded as "sending" before the platform call, confirmed after.
 
-If a worker dies between the two, the reply stays "sending". A retry then asks the platform
+If a worker dies between the two, or the platform call ends without an answer (a sender raises
+`SendOutcomeUnknown`: a timeout, a dropped connection), the reply stays "sending". A retry then asks the platform
 whether our reply is already there (and records it), or marks the reply failed for a person to
-check; it never posts blindly a second time.
+check; it never posts blindly a second time. A failed reply sent again is looked for on the
+platform first too: some clients report a timeout as a refusal although the post went through.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.core.errors import ActionError, NotFound, SendError
+from dangol.core.errors import ActionError, NotFound, SendError, SendOutcomeUnknown
 from dangol.core.permissions import require
 from dangol.core.registry import parse_options
-from dangol.core.settings import Settings
+from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder import sla
@@ -26,11 +28,11 @@ from storage import audit
 from storage.models import Post, QueueItem, Reply, Staff
 
 
-def sender_for(platform: str, settings: Settings) -> Sender:
+def sender_for(platform: str, responder: ResponderSettings) -> Sender:
     """The platform's configured sender, or the dry-run sender unless `send = true` and credentials are set."""
-    if not settings.responder.send:
+    if not responder.send:
         return DryRunSender()
-    for name, impl in settings.responder.senders.items():
+    for name, impl in responder.senders.items():
         if impl.use != platform:
             continue
         cls = senders.get(impl.use)
@@ -86,12 +88,15 @@ def deliver(
     reply, item, post = _load(reply_id, session)
     if reply.status == ReplyStatus.SENT:
         return reply
-    sender = sender or sender_for(post.platform, settings)
+    sender = sender or sender_for(post.platform, settings.responder)
     target = target_of(post)
     if reply.status == ReplyStatus.SENDING:
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
     if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
+    failed_before = reply.status == ReplyStatus.FAILED
+    if failed_before and _posted_before(reply, target, sender, actor=actor, session=session, now=now):
+        return reply
     reply.status, reply.error = ReplyStatus.SENDING, None
     audit.record(
         session,
@@ -104,6 +109,19 @@ def deliver(
     session.commit()  # the record of the attempt must exist before the platform sees anything
     try:
         sent = sender.send(target, reply.text)
+    except SendOutcomeUnknown as exc:
+        # The platform may have it: the reply stays "sending", so a retry asks before posting again.
+        reply.error = str(exc)
+        audit.record(
+            session,
+            actor=actor,
+            action="reply.unknown",
+            entity_type="reply",
+            entity_id=reply.id,
+            after={"error": str(exc), "status": ReplyStatus.SENDING},
+        )
+        session.commit()
+        raise
     except SendError as exc:
         reply.status, reply.error = ReplyStatus.FAILED, str(exc)
         audit.record(
@@ -129,6 +147,26 @@ def deliver(
     )
     session.commit()
     return reply
+
+
+def _posted_before(
+    reply: Reply, target: ReplyTarget, sender: Sender, *, actor: Staff | str, session: Session, now: datetime | None
+) -> bool:
+    """Before a failed reply is sent again: True (and the reply recorded as sent) when the platform
+    already has it. A platform client can report a timeout or a dropped connection as a refusal
+    although the post went through; asking first keeps "never twice" for every sender. When the
+    platform cannot be asked, nothing is posted (SendError)."""
+    try:
+        found = sender.find_existing(target, reply.text)
+    except SendError as exc:
+        raise SendError(f"not resent: could not check the platform for an earlier copy of this reply ({exc})") from exc
+    if found is None:
+        return False
+    item, post = session.get(QueueItem, reply.queue_item_id), session.get(Post, reply.post_id)
+    assert item is not None and post is not None
+    _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)
+    session.commit()
+    return True
 
 
 def _settle_unknown(

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from dangol.core.risk import escalated, risk_priority
-from dangol.core.settings import BusinessHoursSettings, Settings, SlaPolicySettings
+from dangol.core.settings import BusinessHoursSettings, ResponderSettings, Settings, SlaPolicySettings
 from dangol.core.types import utcnow
+from responder.notifications import sla_notice
 from responder.statuses import OPEN_STATUSES
 from storage import audit
 from storage.models import QueueItem
@@ -29,21 +30,21 @@ PRIORITY_POLICIES = {1: "urgent", 2: "standard", 3: "standard", 4: "low", 5: "lo
 _MAX_DAYS = 3660  # a misconfigured calendar (no business days) must not loop forever
 
 
-def policy_for(name: str, platform: str, settings: Settings) -> tuple[str, SlaPolicySettings]:
+def policy_for(name: str, platform: str, responder: ResponderSettings) -> tuple[str, SlaPolicySettings]:
     """The policy `name` for `platform`: "<name>:<platform>" when configured, else "<name>", else a default."""
-    policies = settings.responder.sla
+    policies = responder.sla
     for key in (f"{name}:{platform}", name):
         if key in policies:
             return key, policies[key]
     return name, DEFAULT_POLICY
 
 
-def policy_name_for_priority(priority: int, settings: Settings) -> str:
+def policy_name_for_priority(priority: int, responder: ResponderSettings) -> str:
     """The policy name a priority maps to, if the configuration defines it; else the first defined."""
     name = PRIORITY_POLICIES.get(priority, "standard")
-    if name in settings.responder.sla or not settings.responder.sla:
+    if name in responder.sla or not responder.sla:
         return name
-    return next(iter(settings.responder.sla))
+    return next(iter(responder.sla))
 
 
 def _windows(start: datetime, hours: BusinessHoursSettings) -> Iterator[tuple[datetime, datetime]]:
@@ -93,7 +94,7 @@ def elapsed(start: datetime, end: datetime, policy: SlaPolicySettings, hours: Bu
 
 def start_clock(item: QueueItem, *, start: datetime, settings: Settings, platform: str) -> None:
     """Set the item's policy and due times from its `sla_policy` name, starting at `start`."""
-    _, policy = policy_for(item.sla_policy, platform, settings)
+    _, policy = policy_for(item.sla_policy, platform, settings.responder)
     hours = settings.responder.business_hours
     item.first_response_due_at = due_at(start, policy.first_response_minutes, policy, hours)
     item.resolution_due_at = due_at(start, policy.resolution_minutes, policy, hours)
@@ -109,7 +110,7 @@ def resume(item: QueueItem, *, settings: Settings, platform: str, now: datetime)
     """Restart the clock, moving the due times on by the paused time (as the policy counts it)."""
     if item.sla_paused_at is None:
         return
-    _, policy = policy_for(item.sla_policy, platform, settings)
+    _, policy = policy_for(item.sla_policy, platform, settings.responder)
     hours = settings.responder.business_hours
     waited = int(elapsed(item.sla_paused_at, now, policy, hours).total_seconds() // 60)
     if item.resolution_due_at is not None:
@@ -143,10 +144,10 @@ def sla_state(item: QueueItem, now: datetime | None = None, *, warn_before: time
 
 def warn_before(item: QueueItem, settings: Settings, platform: str = "") -> timedelta:
     """The policy's warning lead time for this item."""
-    return timedelta(minutes=policy_for(item.sla_policy, platform, settings)[1].warn_before_minutes)
+    return timedelta(minutes=policy_for(item.sla_policy, platform, settings.responder)[1].warn_before_minutes)
 
 
-def check_breaches(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:
+def check_breaches(*, session: Session, now: datetime | None = None) -> list[QueueItem]:
     """Mark open, running items past their due time as breached, with an audit event each."""
     now = now or utcnow()
     # Rows another worker's pass is marking are skipped (it marks them), never updated twice.
@@ -155,6 +156,7 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
         item.sla_breached = True
         item.updated_at = now
         which = "first_response" if item.first_responded_at is None else "resolution"
+        due = current_target(item)
         before_priority = item.priority
         _escalate(item)
         audit.record(
@@ -172,6 +174,8 @@ def check_breaches(*, session: Session, settings: Settings, now: datetime | None
             },
             at=now,
         )
+        if due is not None:
+            sla_notice(item, session=session, kind="sla.breach", which=which, due=due, now=now)
     session.flush()
     return breached
 
@@ -191,3 +195,16 @@ def warnings(*, session: Session, settings: Settings, now: datetime | None = Non
     horizon = now + timedelta(minutes=max((p.warn_before_minutes for p in settings.responder.sla.values()), default=30))
     items = due_by(session=session, horizon=horizon, statuses=OPEN_STATUSES)
     return [i for i in items if sla_state(i, now, warn_before=warn_before(i, settings)) == "warning"]
+
+
+def notify_warnings(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:
+    """Tell the assignee and the team's leads about each item within its policy's warning time
+    (`warn_before_minutes`) of a breach; once per clock and due time, however often this runs."""
+    now = now or utcnow()
+    items = warnings(session=session, settings=settings, now=now)
+    for item in items:
+        due = current_target(item)
+        assert due is not None  # a warning has a target
+        which = "first_response" if item.first_responded_at is None else "resolution"
+        sla_notice(item, session=session, kind="sla.warning", which=which, due=due, now=now)
+    return items

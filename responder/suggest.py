@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from dangol.core.settings import Settings
 from responder.limits import fit
 from responder.memory import item_history, item_people
 from storage.analyses import analysis_of
@@ -171,7 +170,7 @@ def _similar(
     return found
 
 
-def suggest(item_id: int, *, session: Session, settings: Settings) -> list[Suggestion]:
+def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     """Two or three replies to start from, each within the platform's length limit."""
     item, post, author, customer = item_people(item_id, session=session)
     analysis = analysis_of(session=session, post_id=post.id)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ConfigError
 from dangol.core.permissions import require
-from dangol.core.settings import Settings, TopicSettings, config_topics, topic_key_problem
+from dangol.core.settings import TopicCatalog, TopicSettings, topic_key_problem
 from dangol.core.text import LANGUAGE_CODE
 from dangol.core.types import utcnow
 from storage import audit
@@ -33,35 +33,37 @@ class TopicForm:
     languages: list[str] = field(default_factory=list)  # empty: every language
 
 
-def known_teams(*, session: Session, settings: Settings) -> list[str]:
+def known_teams(*, session: Session, catalog: TopicCatalog) -> list[str]:
     """Teams a topic may belong to: the Team table's and those config.toml's topics name."""
     stored = team_keys(session=session)
-    return sorted(stored | {topic.team for topic in config_topics(settings).values()})
+    return sorted(stored | catalog.teams)
 
 
-def add_topic(*, session: Session, settings: Settings, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
+def add_topic(*, session: Session, catalog: TopicCatalog, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
     """Add a new topic; ConfigError lists everything wrong with `key` and `form`."""
     require(actor, "admin.topics")
     key = key.strip()
     problems = _key_problems(key)
-    if not problems and any(entry.key == key for entry in list_topics(session=session, settings=settings)):
+    if not problems and any(entry.key == key for entry in list_topics(session=session, catalog=catalog)):
         problems.append(f"topic key {key!r} already exists; edit that topic instead")
-    topic = _validated(session, settings, form, problems)
+    topic = _validated(session, catalog, form, problems)
     return _write(session, actor, key, topic, True, "topic.add", None)
 
 
-def edit_topic(*, session: Session, settings: Settings, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
+def edit_topic(*, session: Session, catalog: TopicCatalog, actor: Staff, key: str, form: TopicForm) -> ComplaintTopic:
     """Change an existing topic's name, description, examples, team and languages (a config topic too)."""
     require(actor, "admin.topics")
-    entry = get_topic(session=session, settings=settings, key=key)
-    topic = _validated(session, settings, form, [])
+    entry = get_topic(session=session, catalog=catalog, key=key)
+    topic = _validated(session, catalog, form, [])
     return _write(session, actor, key, topic, entry.enabled, "topic.edit", entry)
 
 
-def set_topic_enabled(*, session: Session, settings: Settings, actor: Staff, key: str, enabled: bool) -> ComplaintTopic:
+def set_topic_enabled(
+    *, session: Session, catalog: TopicCatalog, actor: Staff, key: str, enabled: bool
+) -> ComplaintTopic:
     """Retire (disable) or bring back a topic; its past analyses keep their key either way."""
     require(actor, "admin.topics")
-    entry = get_topic(session=session, settings=settings, key=key)
+    entry = get_topic(session=session, catalog=catalog, key=key)
     action = "topic.enable" if enabled else "topic.disable"
     return _write(session, actor, key, entry.topic, enabled, action, entry)
 
@@ -104,12 +106,12 @@ def _key_problems(key: str) -> list[str]:
     return []
 
 
-def _validated(session: Session, settings: Settings, form: TopicForm, problems: list[str]) -> TopicSettings:
+def _validated(session: Session, catalog: TopicCatalog, form: TopicForm, problems: list[str]) -> TopicSettings:
     """The topic's fields cleaned, or ConfigError listing every problem (with `problems` found before)."""
     name, description, team = form.name.strip(), form.description.strip(), form.team.strip()
     examples = [e.strip() for e in form.examples if e.strip()]
     languages = list(dict.fromkeys(code.strip().lower() for code in form.languages if code.strip()))
-    teams = known_teams(session=session, settings=settings)
+    teams = known_teams(session=session, catalog=catalog)
     if not name:
         problems.append("name is empty: give the name people read in feeds and reports")
     if not description:

@@ -47,17 +47,25 @@ def embedding_from_bytes(data: bytes | None) -> np.ndarray | None:
 
 
 def recent_members(
-    *, session: Session, start: datetime, end: datetime, referenced: list[tuple[str, str]], limit: int = 5000
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    referenced: list[tuple[str, str]],
+    limit: int = 5000,
+    competitor: bool | None = None,
 ) -> list[ClusterMember]:
-    """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones."""
-    members = [g.member for g in analyzed_between(session=session, start=start, end=end, limit=limit)]
+    """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones;
+    with `competitor`, only posts about competitors only (True) or not (False)."""
+    found = analyzed_between(session=session, start=start, end=end, limit=limit, competitor=competitor)
+    members = [g.member for g in found]
     if referenced:
         from sqlalchemy import tuple_
 
         refs = (
             select(*_GROUPED_COLUMNS)
             .join(Post, col(Post.id) == col(Analysis.post_id))
-            .where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced))
+            .where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced), *_side(competitor))
         )
         members += [g.member for g in _grouped_posts(refs, session)]
     return members
@@ -152,7 +160,15 @@ _GROUPED_COLUMNS = (
 )
 
 
-def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[GroupedPost]:
+def _side(competitor: bool | None) -> list[Any]:
+    # Posts about competitors only never share a near-duplicate cluster with posts about us: a
+    # cluster is one queue item, and theirs are never queued.
+    return [] if competitor is None else [col(Post.competitor).is_(competitor)]
+
+
+def unrouted_cluster_starters(
+    *, session: Session, limit: int = 2000, competitor: bool | None = None
+) -> list[GroupedPost]:
     """Unrouted analyses of live posts that began a cluster ("p:<post id>") with no queue item yet:
     the ones a worker analyzing in parallel may have split from a cluster another worker was
     starting at the same moment (with the posts of its own batch that joined it)."""
@@ -165,6 +181,7 @@ def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[Gr
             col(Post.deleted_at).is_(None),
             col(Analysis.cluster_key) == literal("p:").concat(cast(col(Post.id), String)),
             ~routed,
+            *_side(competitor),
         )
         .order_by(col(Post.created_at), col(Post.id))
         .limit(limit)
@@ -172,12 +189,14 @@ def unrouted_cluster_starters(*, session: Session, limit: int = 2000) -> list[Gr
     return _grouped_posts(stmt, session)
 
 
-def analyzed_between(*, session: Session, start: datetime, end: datetime, limit: int = 5000) -> list[GroupedPost]:
-    """Analyzed posts written in [start, end] (the newest `limit`)."""
+def analyzed_between(
+    *, session: Session, start: datetime, end: datetime, limit: int = 5000, competitor: bool | None = None
+) -> list[GroupedPost]:
+    """Analyzed posts written in [start, end] (the newest `limit`); `competitor` as for recent_members."""
     stmt = (
         select(*_GROUPED_COLUMNS)
         .join(Post, col(Post.id) == col(Analysis.post_id))
-        .where(col(Post.created_at) >= start, col(Post.created_at) <= end)
+        .where(col(Post.created_at) >= start, col(Post.created_at) <= end, *_side(competitor))
         .order_by(col(Post.created_at).desc())
         .limit(limit)
     )

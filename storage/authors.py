@@ -24,3 +24,8 @@ def customer_voice() -> ColumnElement[bool]:
     """Posts not written by one of the brand's own accounts (for queries over Post)."""
     brand = select(col(Author.id)).where(col(Author.is_brand).is_(True))
     return col(Post.author_id).not_in(brand)
+
+
+def own_voice() -> ColumnElement[bool]:
+    """Customer voice about the own brand: also not a post that names only competitors."""
+    return and_(customer_voice(), col(Post.competitor).is_(False))

@@ -56,13 +56,14 @@ def _links() -> Any:
 
 
 def _voice(links: Any, *columns: Any) -> Select[Any]:
-    """`columns` over the customers' live posts (not deleted, not a brand account's)."""
+    """`columns` over the customers' live posts (not deleted, not a brand account's, not about
+    competitors only: those are never tied to a customer)."""
     return (
         select(links.c.customer_id, *columns)
         .select_from(links)
         .join(Post, col(Post.author_id) == links.c.author_id)
         .join(Author, col(Author.id) == col(Post.author_id))
-        .where(col(Post.deleted_at).is_(None), col(Author.is_brand).is_(False))
+        .where(col(Post.deleted_at).is_(None), col(Author.is_brand).is_(False), col(Post.competitor).is_(False))
     )
 
 
@@ -171,7 +172,7 @@ def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerIn
 
 def _as_utc(value: Any) -> datetime | None:
     """An aggregate's time: MIN/MAX over an expression may come back untyped (text on SQLite)."""
-    from storage.columns import UtcDateTime
+    from dangol.core.columns import UtcDateTime
 
     if value is None or isinstance(value, datetime) and value.tzinfo is not None:
         return value

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from dangol.core.errors import ConfigError, NotFound
+from dangol.core.errors import ActionError, ConfigError, NotFound
 from dangol.core.text import normalize_handle
 from dangol.core.types import utcnow
 from storage import audit
@@ -120,6 +120,44 @@ def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) 
         if order and not session.exec(select(CustomerOrder).where(CustomerOrder.order_number == order)).first():
             session.add(CustomerOrder(customer_id=customer.id, order_number=order))
     return None
+
+
+def customer_by_ref(*, session: Session, external_ref: str) -> Customer | None:
+    """The customer with this external id (the brand CRM's key)."""
+    return session.exec(select(Customer).where(Customer.external_ref == external_ref)).first()
+
+
+def customer_record(customer: Customer, *, session: Session) -> dict[str, Any]:
+    """What an import sets on a customer, comparable before and after: fields, handles, orders."""
+    handles = session.exec(select(CustomerHandle).where(CustomerHandle.customer_id == customer.id)).all()
+    orders = session.exec(select(CustomerOrder.order_number).where(CustomerOrder.customer_id == customer.id)).all()
+    return {
+        "external_ref": customer.external_ref,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "tier": customer.tier,
+        "handles": sorted(f"{h.platform}:{h.handle}" for h in handles),
+        "order_numbers": sorted(orders),
+    }
+
+
+def upsert_customer(row: dict[str, str], *, session: Session) -> tuple[Customer, str, dict[str, Any]]:
+    """Create or update one customer from a record with the CSV import's columns and checks
+    (keyed by external_ref); returns the customer, "created" | "updated" | "unchanged", and the
+    record before (empty when created). ActionError says what is wrong with the record."""
+    ref = (row.get("external_ref") or "").strip()
+    existing = customer_by_ref(session=session, external_ref=ref) if ref else None
+    before = customer_record(existing, session=session) if existing is not None else {}
+    problem = _import_row(row, session=session, result=ImportResult())
+    if problem:
+        raise ActionError(problem)
+    session.flush()
+    customer = customer_by_ref(session=session, external_ref=ref)
+    assert customer is not None  # _import_row just created or updated it
+    if existing is None:
+        return customer, "created", before
+    return customer, "unchanged" if customer_record(customer, session=session) == before else "updated", before
 
 
 def _ensure_handle(session: Session, customer_id: int, platform: str, handle: str) -> None:
@@ -372,7 +410,8 @@ def customer_view(*, session: Session, customer_id: int, posts_limit: int = 50) 
     posts = session.execute(
         select(Post, Analysis)
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Post.author_id).in_(author_ids or [-1]))
+        # Posts about competitors only are not shown in a customer's record (never tied to a person).
+        .where(col(Post.author_id).in_(author_ids or [-1]), col(Post.competitor).is_(False))
         .order_by(col(Post.created_at).desc())
         .limit(posts_limit)
     ).all()

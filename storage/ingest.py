@@ -25,10 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostIn, utcnow
+from dangol.core.brands import BrandCatalog
+from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostBase, PostIn, utcnow
 from storage.deletions import clear_deleted
 from storage.engine import database_unavailable
-from storage.models import Author, DeadLetter, Post, Source
+from storage.models import Author, DeadLetter, Post, PostBrand, Source
 from storage.privacy import skip_erased
 
 # Platforms whose records are reviews: one per author and app, which its author may edit (the id
@@ -146,8 +147,13 @@ def upsert_authors(session: Session, posts: list[PostIn], now: datetime) -> dict
     return {(platform, pid): author_id for platform, pid, author_id in found}
 
 
-def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
-    """Store one page's posts, authors and dead letters, and advance the source's cursor."""
+def store_page(
+    session: Session, *, source: Source, page: Page, brands: BrandCatalog | None = None, source_brand: str | None = None
+) -> StoreResult:
+    """Store one page's posts, authors and dead letters, and advance the source's cursor.
+
+    With `brands`, each new post is tagged with the brands it is about (`BrandCatalog.tag`, the
+    source's `source_brand` when it names none): `post_brand` rows and `Post.competitor`."""
     now = utcnow()
     result = StoreResult()
     # Within a page the same post can appear twice (a retweet and its original); keep the first.
@@ -165,9 +171,22 @@ def store_page(session: Session, *, source: Source, page: Page) -> StoreResult:
     author_ids = upsert_authors(session, posts, now)
     if posts:
         rows = [_post_row(post, source.id, author_ids, now) for post in posts]
+        tags: dict[tuple[str, str], list[str]] = {}
+        if brands is not None:
+            for post, row in zip(posts, rows, strict=True):
+                text = f"{post.title or ''}\n{post.text}"
+                tags[(row["platform"], row["external_id"])], row["competitor"] = brands.tag(
+                    post.platform, post.author.handle, text, source_brand
+                )
         stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        returning = stmt.returning(Post.platform, Post.external_id)  # type: ignore[attr-defined]
-        inserted = {(platform, external_id) for platform, external_id in session.connection().execute(returning, rows)}
+        returning = stmt.returning(Post.platform, Post.external_id, Post.id)  # type: ignore[attr-defined]
+        new_ids = {
+            (platform, external_id): pid for platform, external_id, pid in session.connection().execute(returning, rows)
+        }
+        inserted = set(new_ids)
+        brand_rows = [{"post_id": new_ids[key], "brand": b} for key in inserted for b in tags.get(key, [])]
+        if brand_rows:
+            session.connection().execute(_insert(session, PostBrand).on_conflict_do_nothing(), brand_rows)
         result.new_posts = len(inserted)
         stored_before = [row for row in rows if (row["platform"], row["external_id"]) not in inserted]
         result.edited = update_edited(session, [row for row in stored_before if row["platform"] in REVIEW_PLATFORMS])
@@ -222,7 +241,9 @@ def update_edited(session: Session, rows: list[dict[str, Any]]) -> int:
     return changed
 
 
-def store_page_record_by_record(session: Session, *, source: Source, page: Page) -> StoreResult:
+def store_page_record_by_record(
+    session: Session, *, source: Source, page: Page, brands: BrandCatalog | None = None, source_brand: str | None = None
+) -> StoreResult:
     """`store_page` for a page the database refused as a whole: each post in its own savepoint, so a
     record the database cannot take becomes a dead letter with the database's reason, and the rest
     of the page, its dead letters and its cursor are stored."""
@@ -231,7 +252,13 @@ def store_page_record_by_record(session: Session, *, source: Source, page: Page)
     for post in page.posts:
         try:
             with session.begin_nested():
-                one = store_page(session, source=source, page=Page([post], dict(page.cursor)))
+                one = store_page(
+                    session,
+                    source=source,
+                    page=Page([post], dict(page.cursor)),
+                    brands=brands,
+                    source_brand=source_brand,
+                )
         except DBAPIError as exc:
             if database_unavailable(exc):
                 raise
@@ -251,25 +278,15 @@ def mark_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -
 
 
 def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, str], int], now: datetime) -> dict:
-    row = {
-        "platform": post.platform,
-        "external_id": post.external_id,
+    # The post's own fields (PostBase, declared once), then what storage adds.
+    row = {name: getattr(post, name) for name in PostBase.model_fields}
+    row |= {
         "source_id": source_id,
         "author_id": author_ids[_author_key(post)],
-        "text": post.text,
-        "title": post.title,
-        "url": post.url,
-        "lang_hint": post.lang_hint,
-        "created_at": post.created_at,
         "collected_at": now,
-        "reply_to_id": post.reply_to_id,
-        "thread_id": post.thread_id,
-        "referenced_id": post.referenced_id,
-        "is_retweet": post.is_retweet,
-        "is_quote": post.is_quote,
-        "is_reply": post.is_reply,
         "metrics": dict(post.metrics),
         "raw": serialize_raw(post.raw) if post.raw is not None else None,
         "analyzed": False,
+        "competitor": False,
     }
     return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}

@@ -10,19 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.columns import UtcDateTime
-
-
-def utc_column(nullable: bool = True, index: bool = False) -> Any:
-    """A timezone-aware timestamp column (SQLite keeps the offset in text)."""
-    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
-
-
-def json_column(default: Any) -> Any:
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+from dangol.core.columns import json_column, utc_column
+from dangol.core.types import PostBase
 
 
 class Source(SQLModel, table=True):
@@ -77,8 +69,12 @@ class Author(SQLModel, table=True):
     is_brand: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
-class Post(SQLModel, table=True):
-    """One public post, unique by platform and external id, with its raw payload."""
+class Post(PostBase, table=True):
+    """One public post, unique by platform and external id, with its raw payload.
+
+    The post's own fields are `dangol.core.types.PostBase`'s; here are the keys and what storage
+    alone keeps.
+    """
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id"),
@@ -88,28 +84,25 @@ class Post(SQLModel, table=True):
         Index("ix_post_created_live", "created_at", "deleted_at", "platform", "source_id", "author_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    platform: str
-    external_id: str
     source_id: int | None = Field(default=None, foreign_key="source.id")
     author_id: int = Field(foreign_key="author.id", index=True)
-    text: str = Field(sa_column=Column(Text, nullable=False))
-    title: str | None = None
-    url: str | None = None
-    lang_hint: str | None = None
-    created_at: datetime | None = utc_column(nullable=False, index=True)
     collected_at: datetime | None = utc_column(nullable=False)
-    reply_to_id: str | None = None
-    thread_id: str | None = None
-    referenced_id: str | None = None
-    is_retweet: bool = False
-    is_quote: bool = False
-    is_reply: bool = False
-    metrics: dict[str, Any] = json_column(dict)
     raw: str | None = Field(default=None, sa_column=Column(Text))
     analyzed: bool = False
     deleted_at: datetime | None = utc_column()
     # When the platform was last asked whether the post still exists (storage.deletions).
     rechecked_at: datetime | None = utc_column()
+    # Names only competitors ([brands], dangol.core.brands): analyzed and counted for share of voice,
+    # never queued, never linked to a customer, never counted as the own brand's customer voice.
+    competitor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+
+
+class PostBrand(SQLModel, table=True):
+    """A brand a post is about (a [brands] key), set at ingest; a post may be about several."""
+
+    __tablename__ = "post_brand"
+    post_id: int = Field(foreign_key="post.id", primary_key=True)
+    brand: str = Field(primary_key=True, index=True)
 
 
 class Customer(SQLModel, table=True):
@@ -210,6 +203,20 @@ class Staff(SQLModel, table=True):
     capacity: int = 10
     active: bool = True
     last_login_at: datetime | None = utc_column()
+    # Availability, set by each person for themselves: away staff are never auto-assigned.
+    available: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
+    available_since: datetime | None = utc_column()
+    # Where this person's notifications go besides the dashboard inbox (responder.accounts.preferences):
+    # an e-mail address, a personal Slack-compatible webhook, and per channel the kinds sent there
+    # (a channel missing from the mapping gets every kind; an empty list none).
+    email: str | None = Field(default=None, max_length=320)
+    webhook_url: str | None = Field(default=None, sa_column=Column(Text))
+    notify_channels: dict[str, Any] = json_column(dict)
+    # Quiet hours, "HH:MM" local to `timezone` (the brand's when unset): e-mail and webhook wait
+    # until they end; the inbox still gets everything at once. A window may cross midnight.
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -221,6 +228,35 @@ class LoginThrottle(SQLModel, table=True):
     blocks: int = 0
     blocked_until: datetime | None = utc_column()
     last_failure_at: datetime | None = utc_column()
+
+
+class DashboardSession(SQLModel, table=True):
+    """A dashboard login that survives a browser reload. The browser holds a random token in an
+    HttpOnly cookie set by the dashboard server's login route; only the token's SHA-256 is stored,
+    so a copy of this table logs nobody in. Revoked at logout; refused after the idle or the
+    absolute timeout (responder.accounts.auth.resume_session)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    last_seen_at: datetime | None = utc_column(nullable=False)
+    revoked_at: datetime | None = utc_column()
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token (`dangol api`): it acts as its owner with the owner's role at the time
+    of each request. Only the token's SHA-256 is stored, so a copy of this table authenticates
+    nobody; the token itself is shown once, when created. Revoked tokens stay as a record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = utc_column(nullable=False)
+    last_used_at: datetime | None = utc_column()
+    expires_at: datetime | None = utc_column()
+    revoked_at: datetime | None = utc_column()
 
 
 _queue_version = Column("version", Integer, nullable=False, default=1)
@@ -378,6 +414,48 @@ class Alert(SQLModel, table=True):
     # Channel ("webhook", "email") -> when it was delivered there: a channel that worked is not sent
     # to again while another is retried.
     delivered: dict[str, Any] = json_column(dict)
+
+
+class Notification(SQLModel, table=True):
+    """One thing one staff member is told about, shown in their dashboard inbox.
+
+    (recipient, kind, subject, event) is unique: every worker that notices the same event inserts
+    the same row, and the database keeps one (storage.notifications.notify)."""
+
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "kind", "subject", "event"),
+        Index("ix_notification_inbox", "recipient_id", "read_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="staff.id")
+    kind: str = Field(max_length=40)  # dangol.core.notifications.KINDS
+    subject: str = Field(max_length=80)  # "queue_item:12", "reply:7", "alert:3"
+    event: str = Field(max_length=120)  # which occurrence: a due time, a decision, "raised"
+    item_id: int | None = None
+    alert_id: int | None = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = utc_column(nullable=False)
+    read_at: datetime | None = utc_column()
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """A notification's delivery by one channel (email, webhook), claimed by one worker at a time
+    (FOR UPDATE SKIP LOCKED) and marked delivered in the claim's transaction."""
+
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel"),
+        Index("ix_notificationdelivery_pending", "delivered_at", "not_before"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    channel: str = Field(max_length=20)
+    # Quiet hours: not sent before this time (moved on when a delivery falls inside them).
+    not_before: datetime | None = utc_column()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    delivered_at: datetime | None = utc_column()
+    # Set when the channel can never deliver (no address, too many failures): not tried again.
+    given_up_at: datetime | None = utc_column()
 
 
 class AuditEvent(SQLModel, table=True):

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from dangol.core.types import utcnow
 from storage.customer_scores import in_segment
-from storage.models import Analysis, Author, Note, Post, QueueItem, Staff
+from storage.models import Analysis, Author, Note, Post, QueueItem, Reply, Staff
 
 SORTS = ("priority", "oldest", "newest", "due")
 SLA_STATES = ("ok", "warning", "breached")
@@ -359,7 +359,16 @@ def item_in_thread(post: Post, *, session: Session) -> QueueItem | None:
 def answered_by_brand(post: Post, *, session: Session) -> bool:
     """True when one of the brand's own accounts (`Author.is_brand`, kept in step with
     brand.own_handles by `storage.authors.mark_brand_accounts`) has answered this post: a live post
-    of the same platform replying to it (e.g. the developer's answer to a Google Play review)."""
+    of the same platform replying to it (e.g. the developer's answer to a Google Play review), or a
+    reply Dangol sent to it on the platform (not a dry run), which is the brand's answer as well
+    before the collector reads it back."""
+    sent = (
+        select(col(Reply.id))
+        .where(col(Reply.post_id) == post.id, col(Reply.status) == "sent", col(Reply.dry_run).is_(False))
+        .limit(1)
+    )
+    if session.exec(sent).first() is not None:
+        return True
     stmt = (
         select(col(Post.id))
         .join(Author, col(Author.id) == col(Post.author_id))
@@ -433,6 +442,25 @@ def items_on_posts(post_ids: Sequence[int], *, session: Session) -> list[QueueIt
         .order_by(col(QueueItem.created_at).desc(), col(QueueItem.id).desc())
     )
     return list(session.exec(stmt))
+
+
+def item_ids_for_posts(post_ids: Sequence[int], *, session: Session) -> dict[int, int]:
+    """Post id → the queue item that covers it (the item on the post itself, else the item of its
+    near-duplicate cluster), for the posts that have one: what a link to "this post in Dangol" opens."""
+    ids = list(set(post_ids))
+    if not ids:
+        return {}
+    found: dict[int, int] = {}
+    by_cluster = select(Analysis.post_id, QueueItem.id).join(
+        QueueItem, col(QueueItem.cluster_key) == col(Analysis.cluster_key)
+    )
+    on_post = select(QueueItem.post_id, QueueItem.id).where(col(QueueItem.post_id).in_(ids))
+    # The post's own item is read last, so it wins over its cluster's.
+    for stmt in (by_cluster.where(col(Analysis.post_id).in_(ids)), on_post):
+        for post_id, item_id in session.exec(stmt):
+            if item_id is not None:
+                found[post_id] = item_id
+    return found
 
 
 def notes_on_item(item_id: int | None, *, session: Session) -> list[Note]:

@@ -17,8 +17,9 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, l
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
-from storage.authors import customer_voice
-from storage.models import Analysis, Author, Customer, DeadLetter, IdentityLink, Post, QueueItem, Source
+from dangol.core.types import RATING, REVIEW_PLATFORMS
+from storage.authors import customer_voice, own_voice
+from storage.models import Analysis, Author, Customer, DeadLetter, IdentityLink, Post, PostBrand, QueueItem, Source
 
 # Engagement is the sum of the integer metrics the platform reported (likes, reposts, replies …);
 # the keys differ per platform, so the JSON object is summed whole, as PostIn.engagement does.
@@ -90,9 +91,10 @@ def engagement_expr(session: Session) -> ColumnElement[Any]:
 
 
 def live_between(since: datetime, until: datetime) -> ColumnElement[bool]:
-    """Posts of the window that are still up and are customer voice (not the brand's own accounts)."""
+    """Posts of the window that are still up and are the own brand's customer voice (not the brand's
+    own accounts, not posts about competitors only)."""
     return and_(
-        col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None), customer_voice()
+        col(Post.created_at) >= since, col(Post.created_at) < until, col(Post.deleted_at).is_(None), own_voice()
     )
 
 
@@ -481,3 +483,175 @@ def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) 
         .order_by(day)
     )
     return [(str(d), int(ok or 0), int(n) - int(ok or 0)) for d, ok, n in session.execute(stmt).all()]
+
+
+# Where the store collectors keep a review's app and version in the raw payload (listener.appstore
+# and listener.googleplay: PostIn has no field for them): `raw["dangol:<platform>"]["app_id" | "version"]`.
+_STORE_FIELD_SQL = {
+    "sqlite": (
+        "COALESCE(json_extract(post.raw, '$.\"dangol:appstore\".{field}'), "
+        "json_extract(post.raw, '$.\"dangol:googleplay\".{field}'), '')"
+    ),
+    "postgresql": (
+        "COALESCE(CAST(post.raw AS json) -> 'dangol:appstore' ->> '{field}', "
+        "CAST(post.raw AS json) -> 'dangol:googleplay' ->> '{field}', '')"
+    ),
+}
+
+
+def _store_field(session: Session, name: str) -> ColumnElement[Any]:
+    """A store review's `app_id` or `version` from its raw payload ('' when unknown or erased)."""
+    return literal_column(_STORE_FIELD_SQL[_dialect(session)].format(field=name))
+
+
+def _is_review() -> ColumnElement[bool]:
+    return and_(col(Post.platform).in_(sorted(REVIEW_PLATFORMS)), col(Post.raw).is_not(None))
+
+
+@dataclass(frozen=True, slots=True)
+class RatingCount:
+    """Store reviews of one app, version and window that gave one star rating."""
+
+    window: str
+    platform: str
+    app: str  # the store's app id; '' when the payload did not say
+    version: str  # the app version the review was written on; '' when unknown
+    rating: int
+    count: int
+
+
+def review_ratings_by_window(*, session: Session, windows: list[tuple[str, datetime, datetime]]) -> list[RatingCount]:
+    """Store reviews still up per window, platform, app, version and star rating, in ONE scan
+    (windows contiguous and ascending, as for sentiment_counts_by_window). Reviews count whether or
+    not they were analyzed: a rating is the reviewer's own figure."""
+    window = _window_label(windows)
+    app, version = _store_field(session, "app_id").label("app"), _store_field(session, "version").label("version")
+    rating = col(Post.metrics)[RATING].as_integer().label("rating")
+    stmt = (
+        select(window, col(Post.platform), app, version, rating, func.count())
+        .where(live_between(windows[0][1], windows[-1][2]), _is_review(), rating.between(1, 5))
+        .group_by(window, col(Post.platform), app, version, rating)
+    )
+    rows = [
+        RatingCount(str(w), str(p), str(a or ""), str(v or ""), int(r), int(n))
+        for w, p, a, v, r, n in session.execute(stmt)
+    ]
+    return sorted(rows, key=lambda r: (r.window, r.platform, r.app, r.version, r.rating))
+
+
+def complaint_topics_by_version(
+    *, session: Session, since: datetime, until: datetime, topic: str | None = None
+) -> list[tuple[str, str, str, str, int]]:
+    """(topic, platform, app, version, complaints) of the store reviews in the window that are
+    complaints, per primary topic and app version; only `topic` when given."""
+    app, version = _store_field(session, "app_id").label("app"), _store_field(session, "version").label("version")
+    stmt = (
+        select(col(Analysis.primary_topic), col(Post.platform), app, version, func.count())
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(live_between(since, until), _is_review(), col(Analysis.is_complaint).is_(True))
+        .group_by(col(Analysis.primary_topic), col(Post.platform), app, version)
+    )
+    if topic is not None:
+        stmt = stmt.where(col(Analysis.primary_topic) == topic)
+    rows = [(str(t), str(p), str(a or ""), str(v or ""), int(n)) for t, p, a, v, n in session.execute(stmt)]
+    return sorted(rows)
+
+
+def review_versions(*, session: Session, post_ids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    """post id → (platform, app, version) for those of `post_ids` that are store reviews."""
+    if not post_ids:
+        return {}
+    app, version = _store_field(session, "app_id"), _store_field(session, "version")
+    stmt = select(col(Post.id), col(Post.platform), app, version).where(col(Post.id).in_(list(post_ids)), _is_review())
+    return {int(i): (str(p), str(a or ""), str(v or "")) for i, p, a, v in session.execute(stmt)}
+
+
+@dataclass(frozen=True, slots=True)
+class BrandVoice:
+    """One brand's posts in one window: mentions, their reach (author followers + engagement, as
+    ReachPost.reach) and their analyzed sentiment."""
+
+    window: str
+    brand: str
+    mentions: int
+    reach: int
+    positive: int
+    negative: int
+    analyzed: int
+
+
+def _brand_key(own_brand: str) -> ColumnElement[Any]:
+    # Posts stored before brands were tagged (no post_brand row) were all about the own brand.
+    return func.coalesce(col(PostBrand.brand), own_brand)
+
+
+def brand_voice_by_window(
+    *, session: Session, windows: list[tuple[str, datetime, datetime]], own_brand: str
+) -> list[BrandVoice]:
+    """Mentions, reach and sentiment per brand ([brands] key) per window, in ONE scan (windows as for
+    sentiment_counts_by_window). Live posts not written by the own brand's accounts and not spam;
+    a post about two brands counts once for each."""
+    window = _window_label(windows)
+    brand = _brand_key(own_brand).label("brand")
+    reach = func.coalesce(col(Author.followers), 0) + engagement_expr(session)
+    positive = func.sum(case((col(Analysis.sentiment) == "positive", 1), else_=0))
+    negative = func.sum(case((col(Analysis.sentiment) == "negative", 1), else_=0))
+    stmt = (
+        select(window, brand, func.count(), func.sum(reach), positive, negative, func.count(col(Analysis.id)))
+        .select_from(Post)
+        .join(Author, col(Author.id) == col(Post.author_id))
+        .outerjoin(PostBrand, col(PostBrand.post_id) == col(Post.id))
+        .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(
+            col(Post.created_at) >= windows[0][1],
+            col(Post.created_at) < windows[-1][2],
+            col(Post.deleted_at).is_(None),
+            customer_voice(),
+            func.coalesce(col(Analysis.is_spam), False).is_(False),
+        )
+        .group_by(window, brand)
+    )
+    return [
+        BrandVoice(label, key, int(n), int(r or 0), int(pos or 0), int(neg or 0), int(done))
+        for label, key, n, r, pos, neg, done in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorComplaints:
+    """Posts about one competitor only, on one topic, in a window: complaints and negative posts."""
+
+    brand: str
+    topic: str
+    complaints: int
+    negative: int
+    posts: int
+
+
+def competitor_complaints_by_topic(
+    *, session: Session, since: datetime, until: datetime, own_brand: str
+) -> list[CompetitorComplaints]:
+    """Per competitor brand and primary topic: analyzed, live, non-spam posts about competitors only
+    (`Post.competitor`) that are complaints or negative; most complaints first."""
+    complaint = func.sum(case((col(Analysis.is_complaint).is_(True), 1), else_=0))
+    negative = func.sum(case((col(Analysis.sentiment) == "negative", 1), else_=0))
+    brand = col(PostBrand.brand)
+    stmt = (
+        select(brand, col(Analysis.primary_topic), complaint, negative, func.count())
+        .select_from(Post)
+        .join(PostBrand, col(PostBrand.post_id) == col(Post.id))
+        .join(Analysis, col(Analysis.post_id) == col(Post.id))
+        .where(
+            col(Post.created_at) >= since,
+            col(Post.created_at) < until,
+            col(Post.deleted_at).is_(None),
+            col(Post.competitor).is_(True),
+            customer_voice(),
+            brand != own_brand,
+            col(Analysis.is_spam).is_(False),
+            (col(Analysis.is_complaint).is_(True)) | (col(Analysis.sentiment) == "negative"),
+        )
+        .group_by(brand, col(Analysis.primary_topic))
+    )
+    rows = [CompetitorComplaints(b, t, int(c or 0), int(n or 0), int(p)) for b, t, c, n, p in session.execute(stmt)]
+    return sorted(rows, key=lambda r: (-r.complaints, -r.negative, r.brand, r.topic))

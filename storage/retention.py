@@ -20,7 +20,18 @@ from sqlmodel import Session, col
 
 from dangol.core.settings import RetentionSettings
 from dangol.core.types import utcnow
-from storage.models import Alert, Analysis, AuditEvent, Author, DeadLetter, Note, Post, Reply
+from storage.models import (
+    Alert,
+    Analysis,
+    AuditEvent,
+    Author,
+    DeadLetter,
+    Note,
+    Notification,
+    NotificationDelivery,
+    Post,
+    Reply,
+)
 
 EXPIRED_TEXT = ""
 
@@ -36,6 +47,7 @@ class PurgeResult:
     notes: int = 0
     author_profiles: int = 0
     alert_explanations: int = 0
+    notifications: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -92,7 +104,8 @@ def expiring_texts(
 
 
 def _purge_the_rest(session: Session, result: PurgeResult, *, raw_before: datetime, text_before: datetime) -> None:
-    """Dead letters go with raw payloads; replies, notes, alert quotes and idle profiles with texts."""
+    """Dead letters go with raw payloads; replies, notes, alert quotes, notifications and idle
+    profiles with texts."""
     result.dead_letters = _rowcount(session, delete(DeadLetter).where(col(DeadLetter.created_at) < raw_before))
     result.replies = _rowcount(
         session,
@@ -112,6 +125,11 @@ def _purge_the_rest(session: Session, result: PurgeResult, *, raw_before: dateti
         .where(col(Author.last_seen_at) < text_before, (col(Author.display_name) != "") | col(Author.bio).is_not(None))
         .values(display_name="", bio=None, url=None),
     )
+    # Notifications quote review comments and alert summaries (rising terms from posts): they go
+    # with texts, their channel deliveries first (the foreign key).
+    old_notes = select(col(Notification.id)).where(col(Notification.created_at) < text_before)
+    _rowcount(session, delete(NotificationDelivery).where(col(NotificationDelivery.notification_id).in_(old_notes)))
+    result.notifications = _rowcount(session, delete(Notification).where(col(Notification.created_at) < text_before))
     for alert in session.execute(select(Alert).where(col(Alert.started_at) < text_before)).scalars():
         explanation = dict(alert.explanation or {})
         if explanation.get("posts") or explanation.get("authors"):

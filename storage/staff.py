@@ -59,3 +59,32 @@ def team_keys(*, session: Session) -> set[str]:
 def staffed_team_keys(*, session: Session) -> set[str]:
     """The keys of teams that have at least one account (active or not)."""
     return set(session.exec(select(Team.key).join(Staff, col(Staff.team_id) == col(Team.id))))
+
+
+def staff_allowed(action: str, *, session: Session) -> list[Staff]:
+    """Active staff whose role grants `action`, by id."""
+    from dangol.core.permissions import allowed
+
+    rows = session.exec(select(Staff).where(Staff.active == True).order_by(col(Staff.id)))  # noqa: E712
+    return [s for s in rows if allowed(s, action)]
+
+
+def team_leads(team_key: str | None, *, session: Session) -> list[Staff]:
+    """The active staff with role `lead` in the team `team_key` (none for no team)."""
+    if not team_key:
+        return []
+    stmt = (
+        select(Staff)
+        .join(Team, col(Staff.team_id) == col(Team.id))
+        .where(Team.key == team_key, Staff.role == "lead", Staff.active == True)  # noqa: E712
+        .order_by(col(Staff.id))
+    )
+    return list(session.exec(stmt))
+
+
+def staff_by_usernames(names: Iterable[str], *, session: Session) -> list[Staff]:
+    """The staff rows with these usernames (unknown names are left out)."""
+    wanted = [n.lower() for n in names]
+    if not wanted:
+        return []
+    return list(session.exec(select(Staff).where(col(Staff.username).in_(wanted)).order_by(col(Staff.id))))

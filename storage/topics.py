@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dangol.core.errors import NotFound
-from dangol.core.settings import Settings, TopicSettings, config_topics
+from dangol.core.settings import TopicCatalog, TopicSettings
 from storage.models import ComplaintTopic
 
 CONFIG = "config"
@@ -36,28 +36,29 @@ class TopicEntry:
     updated_at: datetime | None = None
 
 
-def list_topics(*, session: Session, settings: Settings) -> list[TopicEntry]:
-    """Every topic of this deployment, enabled or not: config.toml's (and its taxonomy file's) with edits."""
-    return effective_topics(session=session, seed=config_topics(settings))
+def list_topics(*, session: Session, catalog: TopicCatalog) -> list[TopicEntry]:
+    """Every topic of this deployment, enabled or not: the catalog's (config.toml's and its taxonomy
+    file's) with edits."""
+    return effective_topics(session=session, seed=catalog.topics)
 
 
-def topic_names(*, session: Session, settings: Settings) -> dict[str, str]:
+def topic_names(*, session: Session, catalog: TopicCatalog) -> dict[str, str]:
     """Key → display name of every topic, retired ones too (reports name past complaints)."""
-    return {entry.key: entry.topic.name for entry in list_topics(session=session, settings=settings)}
+    return {entry.key: entry.topic.name for entry in list_topics(session=session, catalog=catalog)}
 
 
-def get_topic(*, session: Session, settings: Settings, key: str) -> TopicEntry:
+def get_topic(*, session: Session, catalog: TopicCatalog, key: str) -> TopicEntry:
     """The topic with this key, enabled or not; NotFound names the existing keys."""
-    entries = list_topics(session=session, settings=settings)
+    entries = list_topics(session=session, catalog=catalog)
     for entry in entries:
         if entry.key == key:
             return entry
     raise NotFound(f"no topic {key!r}; topics: {', '.join(e.key for e in entries) or '(none)'}")
 
 
-def topics_in_force(*, session: Session, settings: Settings) -> dict[str, TopicSettings]:
+def topics_in_force(*, session: Session, catalog: TopicCatalog) -> dict[str, TopicSettings]:
     """Key → topic of the enabled topics, in order: what the analyzer classifies into."""
-    return {entry.key: entry.topic for entry in list_topics(session=session, settings=settings) if entry.enabled}
+    return {entry.key: entry.topic for entry in list_topics(session=session, catalog=catalog) if entry.enabled}
 
 
 def effective_topics(*, session: Session, seed: Mapping[str, TopicSettings]) -> list[TopicEntry]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dangol.core.settings import load_settings
 from dangol.core.types import PostIn
-from dangol.demo_data import DEMO_DATA, EXPECTATIONS, PLATFORM_DIRS
+from dangol.demo_data import BRAND_DIRS, DEMO_DATA, EXPECTATIONS, PARSER_OPTIONS, PLATFORM_DIRS
 from listener.base import parser_for
 from tests.conftest import REPO
 
@@ -39,11 +39,12 @@ def parse_demo_pages() -> tuple[dict[str, PostIn], list[tuple[str, str]]]:
     """Every demo page through the real parser of its platform: posts by key, and (file, reason) rejects."""
     found: dict[str, PostIn] = {}
     dead: list[tuple[str, str]] = []
-    for platform in PLATFORM_DIRS:
-        for path in sorted((DEMO_DATA / platform).glob("*.xml" if platform == "rss" else "*.json")):
-            posts, rejects = parser_for(platform)(path.read_bytes())
+    folders = {**{p: p for p in PLATFORM_DIRS}, **BRAND_DIRS}
+    for folder, platform in folders.items():
+        for path in sorted((DEMO_DATA / folder).glob("*.xml" if platform == "rss" else "*.json")):
+            posts, rejects = parser_for(platform)(path.read_bytes(), **PARSER_OPTIONS.get(platform, {}))
             found.update({f"{p.platform}:{p.external_id}": p for p in posts})
-            dead += [(f"{platform}/{path.name}", d.reason) for d in rejects]
+            dead += [(f"{folder}/{path.name}", d.reason) for d in rejects]
     return found, dead
 
 

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dangol.cli import app
+from dangol.demo_data import EXPECTATIONS
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem, Source
 from tests.demo_build import BuiltDemo, built_demo, dashboard_page
 
@@ -89,13 +90,26 @@ def truth(demo: BuiltDemo) -> Truth:
     voice = [
         _row(p, authors[p.author_id], analyses.get(p.id or 0), sources)
         for p in posts
-        if p.deleted_at is None and not own.is_own(p.platform, authors[p.author_id].handle)
+        if p.deleted_at is None
+        and not own.is_own(p.platform, authors[p.author_id].handle)
+        # About the rival only: counted for share of voice, never as the own brand's voice.
+        and not _about_rivals_only(p)
     ]
     brand = {(a.platform, a.handle) for a in authors.values() if own.is_own(a.platform, a.handle)}
     names = {key: topic.name for key, topic in demo.settings.topics.items()}
     newest = max(p.created_at for p in posts if p.deleted_at is None)
     applied = {link.author_id: customers[link.customer_id] for link in links}
     return Truth(voice, brand, items, applied, names, newest)
+
+
+def _about_rivals_only(post: Post) -> bool:
+    """Judged from the demo's story (expectations.json), not from the stored Post.competitor."""
+    return _RIVAL_KEYS_OF_STORY.get(f"{post.platform}:{post.external_id}", False)
+
+
+_RIVAL_KEYS_OF_STORY = {
+    key: post["brand"] != "maru" for key, post in json.loads(EXPECTATIONS.read_text(encoding="utf-8"))["posts"].items()
+}
 
 
 def _row(post: Post, author: Author, analysis: Analysis | None, sources: dict[int | None, str]) -> Row:
@@ -453,6 +467,67 @@ def test_the_reports_page_shows_the_written_reports_numbers(demo, truth, report,
         t: (int(n), int(p)) for t, n, p in zip(topics["topic"], topics["this week"], topics["previous"], strict=True)
     }
     assert shown == {row[0]: (int(row[1]), int(row[2])) for row in page.tables["Topic"]}
+
+
+def test_share_of_voice_in_the_report_and_on_the_page_equal_the_demo_tables(demo, report, monkeypatch) -> None:
+    # Each post's brand from the demo's story (expectations.json), not from the stored tags; every
+    # post but our accounts' and spam counts; reach = followers + the integer metrics.
+    label, _ = report
+    timezone = demo.settings.brand.timezone
+    monday = date.fromisocalendar(*(int(part) for part in label.split("-W")), 1)
+    weeks = [(monday - timedelta(weeks=back)).isocalendar() for back in range(4, -1, -1)]
+    labels = [f"{year}-W{number:02d}" for year, number, _ in weeks]
+    bounds = {w: local_week(w, timezone) for w in labels}
+    story = json.loads(EXPECTATIONS.read_text(encoding="utf-8"))["posts"]
+    engine = create_engine(demo.settings.database.url)
+    with Session(engine) as session:
+        authors = {a.id: a for a in session.exec(select(Author))}
+        analyses = {a.post_id: a for a in session.exec(select(Analysis))}
+        posts = list(session.exec(select(Post)))
+    engine.dispose()
+    figures: dict[tuple[str, str], Counter[str]] = {}
+    for post in posts:
+        author, analysis = authors[post.author_id], analyses.get(post.id or 0)
+        if (
+            post.deleted_at
+            or demo.settings.brand.is_own(post.platform, author.handle)
+            or (analysis and analysis.is_spam)
+        ):
+            continue
+        week = next((w for w, (s, e) in bounds.items() if s <= post.created_at < e), None)  # type: ignore[operator]
+        if week is None:
+            continue
+        count = figures.setdefault((week, story[f"{post.platform}:{post.external_id}"]["brand"]), Counter())
+        engagement = sum(v for v in post.metrics.values() if isinstance(v, int) and not isinstance(v, bool))
+        count.update(mentions=1, reach=(author.followers or 0) + engagement, analyzed=analysis is not None)
+        count.update(positive=bool(analysis and analysis.sentiment == "positive"))
+        count.update(negative=bool(analysis and analysis.sentiment == "negative"))
+
+    def pct(part: int, whole: int) -> str:
+        return "–" if not whole else f"{part / whole * 100:.1f}%"
+
+    expected = []
+    for week in labels:
+        mentions = sum(c["mentions"] for (w, _), c in figures.items() if w == week)
+        reach = sum(c["reach"] for (w, _), c in figures.items() if w == week)
+        for brand in demo.settings.brand_catalog.brands:
+            c = figures.get((week, brand.key), Counter())
+            net = "–" if not c["analyzed"] else f"{(c['positive'] - c['negative']) / c['analyzed']:+.2f}"
+            expected.append([week, brand.name, str(c["mentions"]), pct(c["mentions"], mentions), str(c["reach"]),
+                             pct(c["reach"], reach), net])  # fmt: skip
+    assert {row[1] for row in expected if row[2] != "0"} == {"Maru Coffee", "Byeol Coffee"}
+    [html_file] = sorted(Path(demo.settings.reports.out_dir).glob("weekly-*.html"))
+    written = html_file.read_text(encoding="utf-8")
+    table = written[written.index('id="share-of-voice"') : written.index('id="competitor-complaints"')]
+    rows = [
+        [_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr data-week.*?</tr>", table, re.S)
+    ]
+    assert rows == expected
+    at = dashboard_page(demo, "admin", "Reports", monkeypatch, report_week=label)
+    assert not at.exception, at.exception
+    [shown] = [d.value for d in at.dataframe if "reach share" in d.value.columns]
+    assert [[str(v) for v in row] for row in shown.itertuples(index=False)] == expected
 
 
 def test_the_reports_pages_daily_sentiment_counts_each_utc_day(demo, truth, monkeypatch) -> None:

@@ -165,7 +165,8 @@ def test_the_burst_stands_far_above_the_daily_baseline(posts: list[dict[str, Any
     start, end = at(burst["start"]), at(burst["end"])
     inside = [p for p in posts if start <= at(p["created_at"]) <= end]
     assert 40 <= len(inside) <= 60 and all(p["topic"] == "app" or p["kind"] == "own" for p in inside)
-    daily = Counter(at(p["created_at"]).date() for p in posts if not p["in_burst"])
+    # The spike detector counts the own brand's voice only: posts about the rival are left out.
+    daily = Counter(at(p["created_at"]).date() for p in posts if not p["in_burst"] and p["brand"] == "maru")
     assert 10 <= statistics.mean(daily.values()) <= 16
     hourly = Counter(at(p["created_at"]).replace(minute=0, second=0, microsecond=0) for p in posts if not p["in_burst"])
     busiest = max(sum(hourly[hour + timedelta(hours=h)] for h in range(6)) for hour in hourly)
@@ -176,13 +177,26 @@ def test_labels_are_unambiguous_for_each_kind(posts: list[dict[str, Any]]) -> No
     for post in posts:
         kind = post["kind"]
         if kind == "complaint":
-            assert post["sentiment"] == "negative" and post["topic"] in TOPICS and post["should_queue"]
+            assert post["sentiment"] == "negative" and post["topic"] in TOPICS
+            # A store review the developer answered is done, a complaint about the rival is never ours
+            # to answer; every other complaint is queued.
+            assert post["should_queue"] is not (post.get("answered", False) or post["brand"] != "maru")
         elif kind in ("praise", "chatter", "question"):
             assert post["topic"] is None
             assert post["sentiment"] == {"praise": "positive", "chatter": "neutral", "question": "neutral"}[kind]
-            assert post["should_queue"] is (kind == "question")
+            assert post["should_queue"] is (kind == "question" and post["brand"] == "maru")
         elif kind in ("spam", "own"):
             assert post["sentiment"] is None and not post["should_queue"]
+
+
+def test_the_rival_has_korean_and_english_posts_and_complaints_none_of_them_queued(
+    posts: list[dict[str, Any]],
+) -> None:
+    rival = [p for p in posts if p["brand"] == "byeol"]
+    assert {p["language"] for p in rival} == {"en", "ko"} and {p["file"].split("/")[0] for p in rival} == {"x_byeol"}
+    assert sum(p["kind"] == "complaint" for p in rival) >= 10 and not any(p["should_queue"] for p in rival)
+    # Some are by Maru Coffee's customers (who must not be linked through them: tests/test_demo_e2e.py).
+    assert any(p["customer"] for p in rival)
 
 
 def test_retweets_and_duplicates_join_the_item_of_their_original(
@@ -238,7 +252,9 @@ def test_parsed_posts_carry_the_intended_time_author_and_file(
 ) -> None:
     found, _ = parsed
     for key, post in expected["posts"].items():
-        assert abs(found[key].created_at - at(post["created_at"])) < timedelta(seconds=1), key
+        # An edited review is read last as edited (its new time); the database keeps its first time.
+        when = post.get("edited_at") or post["created_at"]
+        assert abs(found[key].created_at - at(when)) < timedelta(seconds=1), key
         assert found[key].author.handle == post["author"], key
         assert (DEMO_DATA / post["file"]).is_file()
         if found[key].lang_hint is not None:
@@ -270,6 +286,12 @@ def test_the_linker_finds_exactly_the_intended_customers(
         candidates = linker.candidates(found[key].author, found[key].text)
         if post["customer"] is None:
             assert candidates == [], f"{key} by {post['author']} links to {candidates}"
+            continue
+        if post["brand"] != "maru":
+            # A customer's post about the rival only: the linker alone would find them, which is why
+            # the pipeline never asks it (tests/test_demo_e2e.py: never linked).
+            assert candidates and customers[candidates[0].customer_id]["external_ref"] == post["customer"], key
+            assert post["link_method"] is None, key
             continue
         best = candidates[0]
         assert customers[best.customer_id]["external_ref"] == post["customer"], key
@@ -357,3 +379,55 @@ def test_demo_settings_pass_the_week_shift_to_every_demo_source(tmp_path) -> Non
     settings = demo_settings(REPO / "config.toml", tmp_path / "unused.db", shift_weeks=2)
     demo = [s for s in settings.sources.values() if s.enabled]
     assert demo and all(s.options()["shift_weeks"] == 2 for s in demo)
+
+
+def test_store_reviews_carry_their_stars_and_version_and_the_login_bug_is_on_5_2_0(
+    parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any]
+) -> None:
+    found, _ = parsed
+    reviews = {
+        k: p for k, p in expected["posts"].items() if p["platform"] in ("appstore", "googleplay") and p["kind"] != "own"
+    }
+    assert {p["platform"] for p in reviews.values()} == {"appstore", "googleplay"}
+    for key, post in reviews.items():
+        assert found[key].metrics["rating"] == post["rating"], key
+        assert found[key].raw[f"dangol:{post['platform']}"]["version"] == post["app_version"], key
+        # Stars agree with the words: complaints 1-2, praise 4-5, a flat remark 3.
+        assert post["rating"] in {"complaint": (1, 2), "praise": (4, 5), "chatter": (3,)}[post["kind"]], key
+    release = at("2026-11-19T10:05:00Z")
+    for post in reviews.values():
+        assert (post["app_version"] == "5.2.0") is (at(post["created_at"]) >= release)
+    login = [p for p in reviews.values() if p["topic"] == "app" and p["app_version"] == "5.2.0"]
+    assert len(login) >= 8 and {p["platform"] for p in login} == {"appstore", "googleplay"}
+    [edited] = [p for p in reviews.values() if p["edited_at"]]
+    assert edited["kind"] == "praise" and found[f"appstore:{edited['external_id']}"].text.startswith("해결됐어요")
+    answered = [k for k, p in reviews.items() if p["answered"]]
+    replies = {
+        p["reply_to"] for p in expected["posts"].values() if p["platform"] == "googleplay" and p["kind"] == "own"
+    }
+    assert answered and set(answered) == replies
+    assert all(found[f"{k}:reply"].author.handle == "marucoffee" for k in answered)
+
+
+def test_youtube_threads_come_from_the_brand_channels_video(
+    parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any]
+) -> None:
+    found, _ = parsed
+    comments = {k: p for k, p in expected["posts"].items() if p["platform"] == "youtube"}
+    assert {p["kind"] for p in comments.values()} >= {"praise", "question", "complaint", "own"}
+    assert {p["language"] for p in comments.values()} == {"en", "ko"}
+    for key, post in comments.items():
+        assert "watch?v=mArUwInTeR1" in (found[key].url or "")
+        if post["kind"] == "own":
+            assert found[key].reply_to_id == comments[post["reply_to"]]["external_id"]
+
+
+def test_the_demo_google_play_source_passes_the_parser_what_the_generator_assumed() -> None:
+    from dangol.demo_data import PARSER_OPTIONS
+
+    sources = load_settings(REPO / "config.toml").sources
+    replayed = {
+        s.options()["platform"]: s.options().get("parser_options", {}) for s in sources.values() if s.use == "replay"
+    }
+    assert set(replayed) == set(PLATFORM_DIRS)
+    assert {p: o for p, o in replayed.items() if o} == PARSER_OPTIONS

@@ -83,6 +83,18 @@ def test_the_brands_own_posts_are_never_queued(demo: Demo) -> None:
     assert [k for k in own if k in demo.queued_posts] == []
 
 
+def test_posts_about_the_rival_are_analyzed_never_queued_and_link_no_customer(demo: Demo) -> None:
+    rival = posts_of(brand="byeol")
+    assert rival and all(k in demo.cluster_of_post for k in rival)  # analyzed, every one
+    # Not as a lead post, nor inside a queued cluster of near-duplicates.
+    assert [k for k in rival if k in demo.queued_posts] == []
+    assert [k for k in rival if item_for(demo, k) is not None] == []
+    # Two are by customers whose listed X handle would link them on any post about us.
+    by_customers = [k for k in rival if EXPECTED["posts"][k]["customer"]]
+    assert len(by_customers) == 2
+    assert {k: demo.links[k] for k in by_customers} == {k: [] for k in by_customers}
+
+
 def test_spam_never_waits_in_the_open_queue(demo: Demo) -> None:
     open_spam = [k for k in posts_of(kind="spam") if (i := item_for(demo, k)) and i.status not in ("spam", "closed")]
     assert open_spam == []

@@ -64,4 +64,4 @@ def test_each_registered_implementation_is_exercised_by_a_test(registry: str, na
 
 
 def test_the_registries_are_all_read() -> None:
-    assert len(CASES) >= 15  # 7 collectors, 2 encoders, 2 classifiers, 5 senders today
+    assert len(CASES) >= 18  # 7 collectors, 2 encoders, 2 classifiers, 8 senders today

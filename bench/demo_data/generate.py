@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.demo_data.payloads import Renderer
 from bench.demo_data.plan import BURST_END, BURST_START, END, START, Plan, build_plan
-from dangol.demo_data import DEMO_DATA, PLATFORM_DIRS
+from dangol.demo_data import BRAND_DIRS, DEMO_DATA, PLATFORM_DIRS
 
 SEED = 20261122
 CSV_COLUMNS = [
@@ -39,7 +39,7 @@ def generate(out: Path = DEMO_DATA, seed: int = SEED) -> dict[str, Any]:
     """Write every demo file under `out` and return the expectations written."""
     plan = build_plan(seed)
     files = Renderer(plan, seed).render()
-    for platform in PLATFORM_DIRS:
+    for platform in (*PLATFORM_DIRS, *BRAND_DIRS):
         folder = out / platform
         if folder.exists():
             shutil.rmtree(folder)
@@ -86,7 +86,16 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
             "link_method": post.link_method,
             "link_applied": post.link_method == "handle" if post.link_method else None,
             "in_burst": post.in_burst,
+            "brand": post.brand,
         }
+        if post.platform in ("appstore", "googleplay") and post.kind != "own":
+            # The stored post keeps its first time; its text and stars are the edited ones.
+            posts[post.key] |= {
+                "rating": post.rating,
+                "app_version": post.app_version,
+                "answered": post.answered,
+                "edited_at": _z(post.edited_at) if post.edited_at else None,
+            }
     burst = [p for p in plan.posts if p.in_burst]
     queued = [p for p in plan.posts if p.should_queue]
     return {
@@ -113,6 +122,7 @@ def expectations(plan: Plan, seed: int) -> dict[str, Any]:
             "linked_posts": dict(sorted(Counter(p.link_method for p in plan.posts if p.link_method).items())),
             "linked_customers_applied": len({p.customer for p in plan.posts if p.link_method == "handle"}),
             "dead_letters": len(plan.dead_letters),
+            "by_brand": dict(sorted(Counter(p.brand for p in plan.posts).items())),
         },
         "dead_letters": plan.dead_letters,
         "posts": posts,

@@ -21,7 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.demo_data.people import MASTODON_HOME, Persona
-from bench.demo_data.plan import KST, DemoPost, Plan
+from bench.demo_data.plan import EDIT_AFTER, KST, OWN_BRAND, DemoPost, Plan
 
 X_EPOCH_MS = 1288834974657
 B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
@@ -29,6 +29,17 @@ PAGE_SIZE = {"x": 25, "reddit": 25, "mastodon": 20, "bluesky": 25, "naver": 10}
 SEOUL = timedelta(hours=9)
 RECORDED_AT = datetime(2026, 11, 22, 14, 50, tzinfo=UTC)
 CAFE_NAMES = {"coffeelovers": "커피를 사랑하는 사람들", "seoulmoms": "서울 맘 카페", "officeworkers": "직장인 쉼터"}
+
+
+APP_ID = "1234567"  # the App Store id in config.toml's maru_appstore
+PACKAGE = "com.maru.coffee"  # the Google Play package in config.toml's maru_googleplay
+CHANNEL_ID = "UCmaruCoffee0Winter2026kr"
+VIDEO_ID = "mArUwInTeR1"
+PACIFIC = timezone(timedelta(hours=-8))  # Apple's feed writes its times in Cupertino's zone (PST in November)
+
+
+def seed_of(seed: int, name: str) -> int:
+    return seed * 1000 + sum(name.encode())
 
 
 def iso_ms(moment: datetime) -> str:
@@ -61,15 +72,18 @@ class Renderer:
     def __init__(self, plan: Plan, seed: int) -> None:
         self.plan = plan
         self.rng = random.Random(seed + 1)
+        self.rng_seed = seed
         self.files: dict[str, dict[str, bytes]] = {}
         self.retweets: Counter[str] = Counter()
 
     def render(self) -> dict[str, dict[str, bytes]]:
         """platform -> file name -> body."""
         by_platform: dict[str, list[DemoPost]] = {}
+        rival = [p for p in self.plan.posts if p.brand != OWN_BRAND]
         for post in self.plan.posts:
-            by_platform.setdefault(post.platform, []).append(post)
-        self._ids(by_platform)
+            if post.brand == OWN_BRAND:
+                by_platform.setdefault(post.platform, []).append(post)
+        self._ids(by_platform, [p for p in self.plan.posts if p.brand == OWN_BRAND])
         self.retweets.update(p.cluster_of.external_id for p in self.plan.posts if p.kind == "retweet" and p.cluster_of)
         self._x(by_platform["x"])
         self._reddit(by_platform["reddit"])
@@ -77,14 +91,25 @@ class Renderer:
         self._bluesky(by_platform["bluesky"])
         self._rss(by_platform["rss"])
         self._naver(by_platform["naver"])
+        # The stores and YouTube draw from their own generator, so adding them left every other
+        # platform's ids and pages as they were.
+        self.extra_rng = random.Random(seed_of(self.rng_seed, "stores"))
+        self._store_ids(by_platform)
+        self._appstore(by_platform.get("appstore", []))
+        self._googleplay(by_platform.get("googleplay", []))
+        self._youtube(by_platform.get("youtube", []))
+        # The rival's posts (the demo_byeol_x source's folder) draw from their own generator too.
+        self.rng = random.Random(seed_of(self.rng_seed, "rival"))
+        self._ids({"x": rival}, rival)
+        self._x(rival, folder="x_byeol")
         return self.files
 
     # --- ids ---------------------------------------------------------------------------------
 
-    def _ids(self, by_platform: dict[str, list[DemoPost]]) -> None:
+    def _ids(self, by_platform: dict[str, list[DemoPost]], posts: list[DemoPost]) -> None:
         rng = self.rng
         personas: dict[str, Persona] = {}
-        for post in self.plan.posts:
+        for post in posts:
             assert post.persona is not None
             personas[post.persona.key] = post.persona
         for persona in personas.values():
@@ -151,7 +176,7 @@ class Renderer:
 
     # --- X -----------------------------------------------------------------------------------
 
-    def _x(self, posts: list[DemoPost]) -> None:
+    def _x(self, posts: list[DemoPost], folder: str = "x") -> None:
         pages = list(chunks(sorted(posts, key=lambda p: p.created_at, reverse=True), PAGE_SIZE["x"]))
         for number, page in enumerate(pages, start=1):
             tweets = [self._tweet(p) for p in page]
@@ -163,7 +188,7 @@ class Renderer:
             }
             users = {p.persona.key: p.persona for p in [*page, *referenced.values()]}  # type: ignore[union-attr]
             name = f"page-{number:04d}.json"
-            if number == 3:  # a withheld tweet without text: must become a dead letter
+            if number == 3 and folder == "x":  # a withheld tweet without text: must become a dead letter
                 broken = {
                     "id": str(int(page[5].external_id) - 7),
                     "author_id": page[5].persona.platform_id,  # type: ignore[union-attr]
@@ -187,7 +212,7 @@ class Renderer:
                 },
                 "meta": meta,
             }
-            self._write("x", name, _json(body), page)
+            self._write(folder, name, _json(body), page)
 
     def _tweet(self, post: DemoPost) -> dict[str, Any]:
         refs = []
@@ -564,6 +589,233 @@ class Renderer:
             cafe = post.extra["cafe"]
             item |= {"cafename": CAFE_NAMES[cafe], "cafeurl": f"https://cafe.naver.com/{cafe}"}
         return item
+
+    # --- App Store, Google Play, YouTube ---------------------------------------------------------
+
+    def _store_ids(self, by_platform: dict[str, list[DemoPost]]) -> None:
+        rng = self.extra_rng
+        review_no = 11_423_000_000
+        for post in sorted(by_platform.get("appstore", []), key=lambda p: p.created_at):
+            review_no += rng.randint(20_000, 900_000)
+            post.external_id = str(review_no)
+            reviewer = rng.randint(10**8, 10**10)  # drawn for every review, kept for the author's first
+            if not post.persona.platform_id:  # type: ignore[union-attr]
+                post.persona.platform_id = f"https://itunes.apple.com/kr/reviews/id{reviewer}"  # type: ignore[union-attr]
+        alphabet = string.ascii_letters + string.digits + "-_"
+        for post in sorted(by_platform.get("googleplay", []), key=lambda p: p.created_at):
+            if post.reply_to is None:
+                post.external_id = "gp:AOqpTO" + "".join(rng.choice(alphabet) for _ in range(40))
+                post.persona.handle = post.persona.display_name  # type: ignore[union-attr]  # Google shows a name only
+        for post in by_platform.get("googleplay", []):
+            if post.reply_to is not None:
+                post.external_id = post.reply_to.external_id + ":reply"
+        channels: dict[str, str] = {}
+        for post in sorted(by_platform.get("youtube", []), key=lambda p: p.created_at):
+            persona = post.persona
+            assert persona is not None
+            if persona.key not in channels:
+                channels[persona.key] = (
+                    CHANNEL_ID if post.kind == "own" else "UC" + "".join(rng.choice(alphabet) for _ in range(22))
+                )
+            persona.platform_id = channels[persona.key]
+            suffix = "".join(rng.choice(alphabet) for _ in range(20))
+            if post.reply_to is None:
+                post.external_id = f"Ugz{suffix}4AaABAg"
+            else:
+                post.external_id = f"{post.reply_to.external_id}.{suffix[:11]}{rng.choice('ABCD')}{suffix[11:]}"
+
+    def _appstore(self, posts: list[DemoPost]) -> None:
+        """Two recordings of the kr feed, each one page, newest first: on 12 Nov and at the end. The
+        edited review is in the first as written and in the second as edited (with its new time)."""
+        if not posts:
+            return
+        first = sorted((p for p in posts if p.created_at < EDIT_AFTER), key=lambda p: p.created_at, reverse=True)
+        later = [p for p in posts if p.created_at >= EDIT_AFTER or p.edited_at is not None]
+        later.sort(key=lambda p: p.edited_at or p.created_at, reverse=True)
+        for number, (page, edited) in enumerate(((first, False), (later, True)), start=1):
+            entries = [self._app_entry()] + [self._review_entry(p, edited=edited) for p in page]
+            name = f"page-{number:04d}.json"
+            if number == 2:  # a review with no stars (0): a dead letter
+                broken = self._review_entry(page[1], edited=True)
+                broken["id"]["label"] = str(int(page[1].external_id) + 17)
+                broken["im:rating"]["label"] = "0"
+                entries.insert(3, broken)
+                self._dead("appstore", f"appstore/{name}", "review rated 0 stars")
+            self._write(
+                "appstore",
+                name,
+                _json(_appstore_feed(entries, number)),
+                [p for p in page if edited or p.edited_at is None],
+            )
+
+    def _app_entry(self) -> dict[str, Any]:
+        return {
+            "im:name": {"label": "마루커피 - Maru Coffee"},
+            "rights": {"label": "© 2026 Maru Coffee Co."},
+            "im:price": {"label": "받기", "attributes": {"amount": "0.00", "currency": "KRW"}},
+            "im:contentType": {"attributes": {"term": "Application", "label": "애플리케이션"}},
+            "id": {
+                "label": f"https://apps.apple.com/kr/app/maru-coffee/id{APP_ID}?uo=2",
+                "attributes": {"im:id": APP_ID, "im:bundleId": PACKAGE},
+            },
+            "im:artist": {
+                "label": "Maru Coffee Co.",
+                "attributes": {"href": "https://apps.apple.com/kr/developer/maru-coffee-co/id1234000"},
+            },
+            "category": {"attributes": {"im:id": "6023", "term": "Food & Drink", "label": "음식 및 음료"}},
+        }
+
+    def _review_entry(self, post: DemoPost, *, edited: bool) -> dict[str, Any]:
+        persona = post.persona
+        assert persona is not None and post.rating is not None
+        title, text, stars = (post.title or "", post.text, post.rating)
+        if post.before_edit is not None and not edited:
+            title, text, stars = post.before_edit
+        moment = post.edited_at if edited and post.edited_at else post.created_at
+        votes = int(self.extra_rng.expovariate(1 / 2))
+        return {
+            "author": {"uri": {"label": persona.platform_id}, "name": {"label": persona.handle}, "label": ""},
+            "updated": {"label": moment.astimezone(PACIFIC).isoformat()},
+            "im:rating": {"label": str(stars)},
+            "im:version": {"label": post.app_version},
+            "id": {"label": post.external_id},
+            "title": {"label": title},
+            "content": {"label": text, "attributes": {"type": "text"}},
+            "link": {
+                "attributes": {
+                    "rel": "related",
+                    "href": f"https://itunes.apple.com/kr/review?id={APP_ID}&type=Purple%20Software",
+                }
+            },
+            "im:voteSum": {"label": str(votes)},
+            "im:contentType": {"attributes": {"term": "Application", "label": "애플리케이션"}},
+            "im:voteCount": {"label": str(votes + int(self.extra_rng.random() < 0.3))},
+        }
+
+    def _googleplay(self, posts: list[DemoPost]) -> None:
+        """One answer of google-play-scraper's `reviews(…, lang="ko", country="kr", sort=NEWEST)`, as
+        JSON (its datetimes as zone-less UTC strings); developer answers ride on their reviews."""
+        reviews = sorted((p for p in posts if p.reply_to is None), key=lambda p: p.created_at, reverse=True)
+        if not reviews:
+            return
+        answers = {p.reply_to.external_id: p for p in posts if p.reply_to is not None}  # type: ignore[union-attr]
+        records = [self._play_record(p, answers.get(p.external_id)) for p in reviews]
+        broken = self._play_record(reviews[2], None)  # a review with 0 stars: a dead letter
+        broken["reviewId"] = reviews[2].external_id[:-4] + "zzzz"
+        broken["score"] = 0
+        records.insert(3, broken)
+        self._dead("googleplay", "googleplay/page-0001.json", "review scored 0")
+        self._write("googleplay", "page-0001.json", _json(records), posts)
+
+    def _play_record(self, post: DemoPost, answer: DemoPost | None) -> dict[str, Any]:
+        persona = post.persona
+        assert persona is not None
+        return {
+            "reviewId": post.external_id,
+            "userName": persona.display_name,
+            "userImage": f"https://play-lh.googleusercontent.com/a-/ALV-{self.extra_rng.randrange(10**12):012d}",
+            "content": post.text,
+            "score": post.rating,
+            "thumbsUpCount": int(self.extra_rng.expovariate(1 / 3)),
+            "reviewCreatedVersion": post.app_version,
+            "at": _naive(post.created_at),
+            "replyContent": answer.text if answer else None,
+            "repliedAt": _naive(answer.created_at) if answer else None,
+            "appVersion": post.app_version,
+        }
+
+    def _youtube(self, posts: list[DemoPost]) -> None:
+        """One `commentThreads.list(allThreadsRelatedToChannelId=…, order=time)` answer: each thread's
+        top-level comment with its replies embedded, newest thread first."""
+        if not posts:
+            return
+        tops = sorted((p for p in posts if p.reply_to is None), key=lambda p: p.created_at, reverse=True)
+        items = [self._thread(p, [r for r in posts if r.reply_to is p]) for p in tops]
+        broken = self._thread(tops[1], [])  # a comment whose author was removed: a dead letter
+        broken["id"] = broken["snippet"]["topLevelComment"]["id"] = tops[1].external_id[:-9] + "5AaABAg"
+        for key in ("authorChannelId", "authorChannelUrl"):
+            broken["snippet"]["topLevelComment"]["snippet"].pop(key)
+        items.insert(2, broken)
+        self._dead("youtube", "youtube/page-0001.json", "comment without authorChannelId or authorChannelUrl")
+        body = {
+            "kind": "youtube#commentThreadListResponse",
+            "etag": _etag(self.extra_rng),
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": 100},
+            "items": items,
+        }
+        self._write("youtube", "page-0001.json", _json(body), posts)
+
+    def _thread(self, post: DemoPost, replies: list[DemoPost]) -> dict[str, Any]:
+        return {
+            "kind": "youtube#commentThread",
+            "etag": _etag(self.extra_rng),
+            "id": post.external_id,
+            "snippet": {
+                "channelId": CHANNEL_ID,
+                "videoId": VIDEO_ID,
+                "topLevelComment": self._comment(post),
+                "canReply": True,
+                "totalReplyCount": len(replies),
+                "isPublic": True,
+            },
+            **({"replies": {"comments": [self._comment(r) for r in replies]}} if replies else {}),
+        }
+
+    def _comment(self, post: DemoPost) -> dict[str, Any]:
+        persona = post.persona
+        assert persona is not None
+        snippet: dict[str, Any] = {
+            "channelId": CHANNEL_ID,
+            "videoId": VIDEO_ID,
+            "textDisplay": html.escape(post.text),
+            "textOriginal": post.text,
+            "authorDisplayName": f"@{persona.handle}",
+            "authorProfileImageUrl": f"https://yt3.ggpht.com/ytc/{persona.platform_id[2:14]}=s48-c-k-c0x00ffffff-no-rj",
+            "authorChannelUrl": f"http://www.youtube.com/@{persona.handle}",
+            "authorChannelId": {"value": persona.platform_id},
+            "canRate": True,
+            "viewerRating": "none",
+            "likeCount": int(self.extra_rng.expovariate(1 / 4)),
+            "publishedAt": post.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updatedAt": post.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if post.reply_to is not None:
+            snippet["parentId"] = post.reply_to.external_id
+        return {"kind": "youtube#comment", "etag": _etag(self.extra_rng), "id": post.external_id, "snippet": snippet}
+
+
+def _appstore_feed(entries: list[dict[str, Any]], recording: int) -> dict[str, Any]:
+    address = f"https://itunes.apple.com/kr/rss/customerreviews/page=1/id={APP_ID}/sortby=mostrecent/json"
+    return {
+        "feed": {
+            "author": {"name": {"label": "iTunes Store"}, "uri": {"label": "http://www.apple.com/kr/itunes/"}},
+            "entry": entries,
+            "updated": {"label": ("2026-11-11T16:00:00-08:00" if recording == 1 else "2026-11-22T06:50:00-08:00")},
+            "rights": {"label": "Copyright 2008 Apple Inc."},
+            "title": {"label": "iTunes Store: 고객 리뷰"},
+            "icon": {"label": "http://itunes.apple.com/favicon.ico"},
+            "link": [
+                {
+                    "attributes": {
+                        "rel": "alternate",
+                        "type": "text/html",
+                        "href": f"https://apps.apple.com/WebObjects/MZStore.woa/wa/viewGrouping?cc=kr&id={APP_ID}",
+                    }
+                },
+                {"attributes": {"rel": "self", "href": address}},
+            ],
+            "id": {"label": address},
+        }
+    }
+
+
+def _naive(moment: datetime) -> str:
+    """google-play-scraper's datetimes, serialised: zone-less, here in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _etag(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_letters + string.digits + "-_") for _ in range(27))
 
 
 def _naver_title(post: DemoPost) -> str:

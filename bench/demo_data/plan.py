@@ -25,7 +25,15 @@ OWN_HANDLES = {
     "reddit": "marucoffee_official",
     "mastodon": "maru@coffee.social",
     "bluesky": "marucoffee.bsky.social",
+    "googleplay": "marucoffee",  # the developer's answers under reviews (the demo source's `developer`)
+    "youtube": "marucoffee",  # the brand's channel, @marucoffee
 }
+# The app's 5.2 update (announced on X at this time): reviews before it were written on 5.1.2, after
+# it on 5.2.0, whose login bug the version report should show.
+RELEASE = datetime(2026, 11, 19, 10, 5, tzinfo=UTC)
+VERSIONS = ("5.1.2", "5.2.0")
+EDIT_AFTER = datetime(2026, 11, 12, tzinfo=UTC)  # the edited review is edited after this day
+VIDEO_AT = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)  # the brand channel's winter-menu video
 # Outside the burst, no 6-hour window holds more than this many posts of a scope, so the
 # ordinary days never look like a spike and the burst is the only episode.
 CAPS = {"all": 6, "platform": 4, "topic": 2, "negative": 4}
@@ -34,6 +42,11 @@ PLATFORM_ODDS = {
     "ko": {"x": 45, "naver": 35, "bluesky": 12, "mastodon": 8},
 }
 QUEUED_KINDS = {"complaint", "question"}
+# The brands of config.toml's [brands]: Maru Coffee, and the rival chain Byeol Coffee (별빛커피),
+# whose posts on X are the demo_byeol_x source's, in dangol/demo_data/x_byeol.
+OWN_BRAND = "maru"
+RIVAL_BRAND = "byeol"
+RIVAL_LAST = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # before the demo's newest post (dangol.demo)
 
 
 @dataclass(eq=False)
@@ -61,6 +74,15 @@ class DemoPost:
     external_id: str = ""
     file: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Store reviews: the stars, the app version written on, the developer's answer (Google Play) and
+    # an edit (the text, title and stars before it, and when it was edited; `text` is the edited one).
+    rating: int | None = None
+    app_version: str = ""
+    answered: bool = False
+    before_edit: tuple[str, str, int] | None = None
+    edited_at: datetime | None = None
+    # The [brands] key the post is about: Maru Coffee's own, or the rival's (never queued).
+    brand: str = OWN_BRAND
 
     @property
     def key(self) -> str:
@@ -73,7 +95,9 @@ class DemoPost:
 
     @property
     def should_queue(self) -> bool:
-        return self.head.kind in QUEUED_KINDS
+        # A store review the developer has answered is done (responder.queue skips it); a post about
+        # the rival only is analyzed but never queued.
+        return self.head.kind in QUEUED_KINDS and not self.head.answered and self.head.brand == OWN_BRAND
 
 
 @dataclass
@@ -271,6 +295,9 @@ def build_plan(seed: int) -> Plan:
     _add_retweets(planner)
     _add_replies(planner)
     _shape_reddit(planner)
+    _add_store_reviews(planner)
+    _add_youtube(planner)
+    _add_rival(planner, random.Random(seed * 1000 + sum(b"rival")))
     planner.posts.sort(key=lambda p: p.created_at)
     return Plan(planner.customers, planner.posts)
 
@@ -547,3 +574,132 @@ def _split_title(text: str) -> tuple[str, str]:
         if sep and len(head) > 20:
             return head + mark.strip(), rest
     return text, ""
+
+
+def _review(store: str, lang: str, kind: str, topic: str | None, title: str, text: str, stars: int) -> DemoPost:
+    sentiment = {"complaint": "negative", "praise": "positive", "chatter": "neutral"}[kind]
+    return DemoPost(store, kind, lang, text, sentiment, topic, title=title, rating=stars)
+
+
+def _add_store_reviews(planner: Planner) -> None:
+    """Maru Coffee's app on the App Store (kr) and Google Play (ko/kr): 5.1.2 reviews before the 5.2
+    update, 5.2.0 after it with its login bug; the developer answers a few on Google Play; one App
+    Store review is edited. Each text is used once."""
+    app = texts.STORE_APP
+    praise, complaint, login, chatter = app["praise"], app["complaint"], app["login"], app["chatter"]
+    layout: dict[str, list[tuple[DemoPost, int]]] = {"appstore": [], "googleplay": []}  # (review, version index)
+    for i, (title, text, stars) in enumerate(praise["ko"]):
+        store = "appstore" if i < 6 else "googleplay"
+        layout[store].append((_review(store, "ko", "praise", None, title, text, stars), int(i == 9)))
+    for title, text, stars in praise["en"]:
+        layout["appstore"].append((_review("appstore", "en", "praise", None, title, text, stars), 0))
+    for topic, title, text, stars in complaint["ko"]:
+        store = "appstore" if topic in ("billing", "delivery") else "googleplay"
+        layout[store].append((_review(store, "ko", "complaint", topic, title, text, stars), 0))
+    for topic, title, text, stars in complaint["en"]:
+        layout["appstore"].append((_review("appstore", "en", "complaint", topic, title, text, stars), 0))
+    for i, (title, text, stars) in enumerate(login["ko"]):
+        store = "appstore" if i < 4 else "googleplay"
+        layout[store].append((_review(store, "ko", "complaint", "app", title, text, stars), 1))
+    for title, text, stars in login["en"]:
+        layout["appstore"].append((_review("appstore", "en", "complaint", "app", title, text, stars), 1))
+    for i, (title, text, stars) in enumerate(chatter["ko"]):
+        store = "appstore" if i == 0 else "googleplay"
+        layout[store].append((_review(store, "ko", "chatter", None, title, text, stars), 0))
+    for store, reviews in layout.items():
+        for post, version in reviews:
+            post.app_version = VERSIONS[version]
+            post.persona = planner.stranger(store, post.language)
+            after, until = (RELEASE, END) if version else (START, RELEASE)
+            if planner.place(post, after=after, within=until - after - timedelta(minutes=1)):
+                planner.add(post)
+    _edited_review(planner)
+    _developer_answers(planner)
+
+
+def _edited_review(planner: Planner) -> None:
+    """A stamps complaint on the App Store, edited to four stars once support restored the stamps."""
+    (topic, title, text, stars), (_, new_title, new_text, new_stars) = texts.STORE_EDIT
+    post = _review("appstore", "ko", "praise", None, new_title, new_text, new_stars)
+    post.before_edit, post.app_version = (title, text, stars), VERSIONS[0]
+    post.persona = planner.stranger("appstore", "ko")
+    # Placed as the complaint it first was (its time is the first one read); edited days later.
+    first = DemoPost("appstore", "complaint", "ko", text, "negative", topic)
+    if planner.place(first, after=START, within=EDIT_AFTER - START - timedelta(days=2)):
+        post.created_at = first.created_at
+        post.edited_at = EDIT_AFTER + timedelta(days=4, hours=planner.rng.randint(1, 20))
+        planner.add(post)
+
+
+def _developer_answers(planner: Planner) -> None:
+    """The developer answers two Google Play complaints from before the update and one login report."""
+    complaints = [p for p in planner.posts if p.platform == "googleplay" and p.kind == "complaint"]
+    older = [p for p in complaints if p.app_version == VERSIONS[0]]
+    newer = [p for p in complaints if p.app_version == VERSIONS[1]]
+    for target, text in zip(older[:2] + newer[:1], texts.STORE_REPLIES, strict=False):
+        answer = DemoPost("googleplay", "own", "ko", text, None, None, reply_to=target)
+        answer.persona = planner.own["googleplay"]
+        if planner.place(answer, after=target.created_at, within=timedelta(hours=20)):
+            target.answered = True
+            planner.add(answer)
+
+
+def _add_youtube(planner: Planner) -> None:
+    """Comment threads under the brand channel's winter-menu video; the channel answers two questions."""
+    for lang, comments in texts.YOUTUBE_COMMENTS.items():
+        for kind, topic, text in comments:
+            sentiment = {"complaint": "negative", "praise": "positive", "question": "neutral", "chatter": "neutral"}
+            post = DemoPost("youtube", kind, lang, text, sentiment[kind], topic)
+            post.persona = planner.stranger("youtube", lang)
+            if planner.place(post, after=VIDEO_AT, within=END - VIDEO_AT - timedelta(days=1)):
+                planner.add(post)
+    for lang in ("ko", "en"):
+        questions = [p for p in planner.posts if (p.platform, p.kind, p.language) == ("youtube", "question", lang)]
+        if not questions:
+            continue
+        target = questions[0]
+        answer = DemoPost("youtube", "own", lang, texts.YOUTUBE_REPLIES[lang], None, None, reply_to=target)
+        answer.persona = planner.own["youtube"]
+        if planner.place(answer, after=target.created_at, within=timedelta(hours=12)):
+            planner.add(answer)
+
+
+def rival_name(platform: str, language: str) -> str:
+    if language == "ko":
+        return "별빛커피"
+    return "@byeolcoffee" if platform == "x" else "Byeol Coffee"
+
+
+def _add_rival(planner: Planner, rng: random.Random) -> None:
+    """Posts about the rival Byeol Coffee on X, in both languages, over the whole month: complaints
+    on four topics, praise and chatter. Drawn from their own generator, so every other post of the
+    plan is as it was. Two are by customers of Maru Coffee whose X accounts post nothing else: the
+    demo shows that a competitor mention never links its author to a customer."""
+    made: list[DemoPost] = []
+    for topic, by_lang in texts.RIVAL_COMPLAINTS.items():
+        for lang, cores in by_lang.items():
+            made += [DemoPost("x", "complaint", lang, core, "negative", topic) for core in cores]
+    for lang, cores in texts.RIVAL_PRAISE.items():
+        made += [DemoPost("x", "praise", lang, core, "positive", None) for core in cores]
+    for lang, cores in texts.RIVAL_CHATTER.items():
+        made += [DemoPost("x", "chatter", lang, core, "neutral", None) for core in cores]
+    posting = {p.persona.key for p in planner.posts if p.persona is not None}
+    silent = [p for p in planner.known if p.platform == "x" and p.key not in posting]
+    quiet = {lang: [p for p in silent if p.language == lang][:1] for lang in ("en", "ko")}
+    span = int((RIVAL_LAST - START).total_seconds())
+    for post in made:
+        post.brand = RIVAL_BRAND
+        # Byeol's handle in English half the time, its name otherwise ("@byeolcoffee" / "Byeol Coffee").
+        name = rival_name("x" if rng.random() < 0.5 else "", post.language)
+        post.text = post.text.replace("{rival}", name)
+        while True:
+            moment = START + timedelta(seconds=rng.randrange(span))
+            if not BURST_START - timedelta(hours=1) <= moment <= BURST_END + timedelta(hours=1):
+                break
+        post.created_at = moment
+        if post.kind == "complaint" and quiet[post.language]:
+            post.persona = quiet[post.language].pop(0)
+            post.customer = post.persona.customer  # who it is; never linked (no link_method)
+        else:
+            post.persona = unknown_persona(rng, "x", post.language, planner.taken)
+        planner.add(post)

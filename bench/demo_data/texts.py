@@ -558,3 +558,197 @@ NAVER_NEWS = [
         "마루커피는 19일 결제 화면과 스탬프 카드 화면을 바꾼 앱 5.2 버전을 배포한다고 밝혔다.",
     ),
 ]
+
+# --- store reviews and YouTube comments ------------------------------------------------------
+# App Store and Google Play reviews of the Maru Coffee app: (title, text, stars). Stars agree with
+# the text: 1–2 for complaints, 3 for a flat remark, 4–5 for praise. Version 5.1.2 is the app before
+# the 5.2 update of 2026-11-19; 5.2.0 broke login, which the version report should show.
+STORE_APP = {
+    "praise": {
+        "ko": [
+            ("주문이 빨라요", "앱으로 미리 주문하고 매장에서 바로 받아요. 줄 안 서도 돼서 정말 편하고 좋아요.", 5),
+            ("만족합니다", "스탬프 적립도 자동으로 되고 메뉴 사진도 예뻐요. 출근길에 매일 잘 쓰고 있어요.", 5),
+            ("편리해요", "자주 시키는 메뉴를 저장해 두니 두 번 터치면 주문 끝이에요. 아주 만족해요.", 4),
+            ("좋아요", "앱 디자인이 깔끔하고 주문 과정이 간단해서 좋아요. 픽업 알림도 정확해요.", 5),
+            ("최고예요", "선물하기 기능으로 친구한테 커피 보냈는데 너무 좋아했어요. 정말 편리해요.", 5),
+            ("잘 쓰고 있어요", "매장 찾기랑 영업시간 안내가 정확해서 좋아요. 만족하며 쓰고 있어요.", 4),
+            ("감사해요", "쿠폰이 앱에 바로 들어와서 편하게 썼어요. 직원분들도 친절하고 앱도 좋아요.", 5),
+            ("빠르고 편해요", "앱 주문하면 도착하자마자 음료가 나와 있어요. 최고의 커피 앱이에요.", 5),
+            ("추천해요", "원두 정기배송도 앱에서 쉽게 관리할 수 있어서 좋아요. 추천합니다.", 4),
+            ("새 메뉴 주문 편해요", "겨울 신메뉴도 앱에서 바로 주문했어요. 사진이랑 설명이 자세해서 좋아요.", 5),
+        ],
+        "en": [
+            ("Love it", "Ordering ahead with this app is so easy. My latte is always ready when I walk in.", 5),
+            ("Great app", "Clean design, quick checkout and the stamps add up automatically. Really happy with it.", 5),
+            ("Works well", "Saved my usual order and now it takes two taps. Great little app.", 4),
+        ],
+    },
+    "complaint": {
+        "ko": [
+            (
+                "billing",
+                "결제 오류",
+                "앱에서 결제했는데 카드에서 두 번 결제됐어요. 환불 요청했는데 아직 답이 없어요.",
+                1,
+            ),
+            ("loyalty", "스탬프 누락", "앱으로 주문했는데 스탬프가 적립이 안 됐어요. 세 번이나 누락됐어요.", 2),
+            ("delivery", "배달 지연", "앱으로 배달 주문했는데 한 시간 넘게 걸렸어요. 커피가 다 식어서 왔어요.", 2),
+            (
+                "app",
+                "알림이 안 와요",
+                "앱 픽업 알림이 안 와서 음료가 다 식은 뒤에 찾았어요. 알림 기능이 고장났어요.",
+                2,
+            ),
+        ],
+        "en": [
+            (
+                "app",
+                "Map never loads",
+                "The store map in the app never loads my location, so I cannot find the nearest shop.",
+                2,
+            ),
+        ],
+    },
+    "login": {
+        "ko": [
+            ("로그인 안 됨", "5.2.0 업데이트 후 로그인이 안 돼요. 비밀번호가 맞는데 계속 로그인 실패라고 나와요.", 1),
+            ("업데이트 후 로그인 오류", "업데이트하고 나서 앱 로그인이 계속 튕겨요. 주문을 못 하고 있어요.", 1),
+            ("로그인 불가", "새 버전에서 로그인 화면만 계속 나와요. 앱 로그인이 아예 안 됩니다.", 1),
+            ("로그아웃 반복", "업데이트 이후 앱을 열 때마다 로그아웃돼 있고 다시 로그인하면 오류가 나요.", 1),
+            ("로그인 오류 해결해 주세요", "카카오 로그인이 업데이트 후 안 돼요. 앱에서 로그인 오류만 떠요.", 1),
+            ("로그인 실패", "최신 버전 설치 후 로그인 버튼을 누르면 앱이 멈춰요. 로그인이 안 돼서 쿠폰도 못 써요.", 2),
+            ("로그인 버그", "업데이트된 앱에서 로그인하면 빈 화면만 나와요. 앱 로그인 문제 빨리 고쳐 주세요.", 1),
+            ("로그인 문제", "어제 업데이트 후 앱 로그인이 안 됩니다. 비밀번호 재설정해도 똑같아요.", 1),
+        ],
+        "en": [
+            (
+                "Can't log in",
+                "Since the 5.2.0 update the app will not let me log in. Wrong password error every time.",
+                1,
+            ),
+            (
+                "Login broken",
+                "After updating, the app logs me out and the login screen just spins. Cannot order at all.",
+                1,
+            ),
+        ],
+    },
+    "chatter": {
+        "ko": [
+            ("보통이에요", "앱은 그냥 무난해요. 주문하고 픽업하는 기능은 다 있어요.", 3),
+            ("그럭저럭", "매장에서 주문하는 거랑 크게 다르지 않아요. 가끔 앱으로 주문해요.", 3),
+        ],
+    },
+}
+# The review edited after the brand sorted out its stamps: (original, edited), each (topic, title, text, stars).
+STORE_EDIT = (
+    ("loyalty", "스탬프가 사라졌어요", "앱에 모아둔 스탬프 열 개가 갑자기 사라졌어요. 적립 내역도 안 보여요.", 2),
+    (
+        None,
+        "해결됐어요",
+        "고객센터에서 사라진 스탬프를 바로 복구해 주셨어요. 친절하게 도와주셔서 감사해요. 앱도 잘 쓰고 있어요.",
+        4,
+    ),
+)
+# The developer's answers on Google Play (the brand's account "marucoffee").
+STORE_REPLIES = [
+    "불편을 드려 죄송합니다. 고객센터(help@maru.example)로 주문번호를 보내 주시면 바로 확인해 드리겠습니다.",
+    "이용에 불편을 드려 죄송합니다. 5.2.1 업데이트에서 로그인 오류를 수정했습니다. 업데이트 후 다시 이용해 주세요.",
+    "소중한 의견 감사합니다. 말씀하신 문제는 담당 팀에 전달했고 빠르게 개선하겠습니다.",
+]
+
+# Comments under the brand channel's video about the winter menu: (kind, topic, text).
+YOUTUBE_VIDEO_TITLE = "마루커피 겨울 시즌 메뉴 소개 | Maru Coffee winter menu"
+YOUTUBE_COMMENTS = {
+    "ko": [
+        ("praise", None, "영상 분위기 너무 좋아요! 겨울 신메뉴 꼭 마셔 보고 싶어요."),
+        ("praise", None, "밤 라떼 진짜 맛있어요. 어제 마셔 봤는데 최고였어요."),
+        ("praise", None, "마루커피 영상은 늘 따뜻하고 좋아요. 신메뉴 기대돼요."),
+        ("praise", None, "유자 티 너무 상큼하고 맛있었어요. 겨울에 딱이에요."),
+        ("praise", None, "바리스타분 설명이 친절해서 좋았어요. 영상 잘 봤어요."),
+        ("question", None, "겨울 신메뉴도 디카페인으로 주문할 수 있나요?"),
+        ("question", None, "밤 라떼는 언제까지 판매하나요? 12월에도 있나요?"),
+        ("question", None, "신메뉴도 앱에서 스탬프 적립이 되나요?"),
+        ("complaint", "store", "영상 속 매장은 예쁜데 실제 강남점은 늘 자리가 없고 테이블이 지저분했어요."),
+        ("chatter", None, "영상 배경 음악 제목이 궁금하네요."),
+        ("chatter", None, "작년 겨울 메뉴는 유자차였던 것 같은데 올해도 비슷하네요."),
+    ],
+    "en": [
+        ("praise", None, "This video makes me want a chestnut latte right now. Beautiful work!"),
+        ("praise", None, "Tried the yuzu tea yesterday and it was lovely. Great winter menu."),
+        ("question", None, "Is the chestnut latte available with oat milk?"),
+        (
+            "complaint",
+            "quality",
+            "The chestnut latte I got looked nothing like this video. It was watery and lukewarm.",
+        ),
+    ],
+}
+YOUTUBE_REPLIES = {
+    "ko": "문의 감사합니다! 매장 직원에게 말씀해 주시면 가능 여부를 바로 안내해 드려요. ☕",
+    "en": "Thanks for asking! Our baristas can tell you in store what we can make for you. ☕",
+}
+
+# The competitor: Byeol Coffee (별빛커피), a rival chain, on X. `{rival}` is "@byeolcoffee" or
+# "Byeol Coffee" in English, "별빛커피" in Korean. None of these names Maru Coffee: they are about the
+# rival only, so they are analyzed and counted for share of voice, never queued (dangol.core.brands).
+RIVAL_COMPLAINTS: dict[str, dict[str, list[str]]] = {
+    "delivery": {
+        "en": [
+            "{rival} delivery took an hour and a half and the iced latte arrived warm and watery. Never again.",
+            "My {rival} order was marked delivered but it never came. Support keeps sending the same canned reply.",
+        ],
+        "ko": [
+            "{rival} 배달 시킨 지 한 시간 반 만에 왔는데 커피가 다 식어 있었어요. 너무 실망이에요.",
+            "{rival} 주문이 배달 완료로 떴는데 아무것도 안 왔어요. 고객센터는 연락도 안 되네요.",
+        ],
+    },
+    "app": {
+        "en": [
+            "The {rival} app logged me out three times today and now it won't accept my password at all.",
+            "The {rival} app crashes every time I try to pay. Lost my order twice this morning.",
+            "Can't redeem anything in the {rival} app, the checkout button just spins forever. So annoying.",
+        ],
+        "ko": [
+            "{rival} 앱 업데이트하고 나서 로그인이 계속 풀려요. 결제하려고 하면 앱이 꺼지고요.",
+            "{rival} 앱에서 주문 버튼을 눌러도 아무 반응이 없어요. 오늘만 세 번째예요.",
+            "{rival} 앱이 너무 느리고 자꾸 오류가 나요. 쓸 수가 없네요.",
+        ],
+    },
+    "quality": {
+        "en": [
+            "The latte at {rival} tasted burnt and bitter today. Poured most of it out.",
+            "Got the wrong drink at {rival} again and the cold brew tasted stale.",
+        ],
+        "ko": [
+            "{rival} 아메리카노가 오늘따라 너무 탄 맛이 나요. 반도 못 마셨어요.",
+            "{rival}에서 주문한 음료가 완전히 다른 걸로 나왔어요. 맛도 밍밍하고요.",
+        ],
+    },
+    "store": {
+        "en": ["Waited 25 minutes in line at {rival} and the barista was rude when I asked about my order."],
+        "ko": ["{rival} 매장 직원이 너무 불친절했어요. 주문 확인해 달라고 했더니 한숨부터 쉬네요."],
+    },
+}
+RIVAL_PRAISE: dict[str, list[str]] = {
+    "en": [
+        "The new winter blend at {rival} is lovely, really smooth and warm.",
+        "Friendly staff at {rival} this morning, they remembered my order. Great start to the day!",
+        "{rival} oat latte is so good, honestly my favourite this week.",
+    ],
+    "ko": [
+        "{rival} 겨울 신메뉴 정말 맛있어요! 또 마시고 싶어요.",
+        "{rival} 직원분들이 너무 친절하셨어요. 기분 좋게 하루 시작했어요.",
+        "{rival} 라떼 부드럽고 맛있어요. 요즘 제일 좋아하는 커피예요.",
+    ],
+}
+RIVAL_CHATTER: dict[str, list[str]] = {
+    "en": [
+        "{rival} is opening a new store near the station next month.",
+        "{rival} has a two-for-one offer on Fridays this month.",
+    ],
+    "ko": [
+        "{rival} 강남역 근처에 새 매장이 다음 달에 생긴대요.",
+        "{rival} 이번 달 금요일마다 1+1 행사한대요.",
+    ],
+}

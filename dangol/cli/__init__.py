@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from dangol.cli import bench, core, listen, nlp, privacy, queue, report, staff, topics
+from dangol.cli import api, bench, core, listen, nlp, privacy, queue, report, staff, topics
 from dangol.cli.context import AppState
 
 app = typer.Typer(
@@ -31,5 +31,5 @@ def main(
     ctx.obj = AppState(config_path=config)
 
 
-for module in (core, listen, nlp, topics, queue, staff, report, privacy, bench):
+for module in (core, listen, nlp, topics, queue, staff, report, privacy, api, bench):
     module.register(app)

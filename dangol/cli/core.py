@@ -15,7 +15,8 @@ import typer
 
 from dangol.cli.context import fail, friendly_errors, state
 
-DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+# The st.App around dashboard/app.py that adds the login form whose cookie survives a reload.
+DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "server.py"
 
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

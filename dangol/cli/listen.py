@@ -109,7 +109,7 @@ def sources(ctx: typer.Context) -> None:
                 "yes" if config.enabled else "no",
                 _when(row.last_run_at) if row else "never",
                 str(row.posts_collected) if row else "0",
-                _budget(source_billing(name, st.settings), row),
+                _budget(source_billing(name, st.settings.sources), row),
                 _when(row.throttled_until) if row and row.throttled_until else "-",
                 (row.last_error or "-").splitlines()[0][:80] if row else "-",
             )

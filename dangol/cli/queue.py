@@ -97,7 +97,7 @@ def suggest_command(ctx: typer.Context, item_id: int = typer.Argument(..., help=
     from storage.engine import session_scope
 
     with session_scope(state(ctx).engine) as session:
-        for n, suggestion in enumerate(suggest(item_id, session=session, settings=state(ctx).settings), 1):
+        for n, suggestion in enumerate(suggest(item_id, session=session), 1):
             typer.echo(printable(f"[{n}] {suggestion.source} — {suggestion.explanation}\n    {suggestion.text}"))
 
 
@@ -121,7 +121,7 @@ def reply_command(
         if text is None:
             if use is None:
                 raise fail("give the reply text, or --use N to send suggestion N")
-            options = suggest(item_id, session=session, settings=settings)
+            options = suggest(item_id, session=session)
             if not 1 <= use <= len(options):
                 raise fail(f"--use {use}: there are {len(options)} suggestions (1-{len(options)})")
             text, source = options[use - 1].text, options[use - 1].source

@@ -106,7 +106,7 @@ def feeds_csv(
     start = parse_day(since, tz, "--since") if since else end - timedelta(days=30)
     with session_scope(state(ctx).engine) as session:
         # Topics added on the Admin page (and retired ones) can be exported too.
-        valid = [*(entry.key for entry in list_topics(session=session, settings=settings)), "other"]
+        valid = [*(entry.key for entry in list_topics(session=session, catalog=settings.topic_catalog)), "other"]
         if topic not in valid:
             raise ConfigError(f"unknown topic {topic!r}; configured topics: {', '.join(valid)}")
         text = export_topic(topic, session=session, actor=None, since=start, until=end)

@@ -107,5 +107,5 @@ def train(
     examples = []
     if data:
         with Session(engine) as session:
-            examples = read_labelled(data, text_col, label_col, current_taxonomy(settings, session))
+            examples = read_labelled(data, text_col, label_col, current_taxonomy(settings.topic_catalog, session))
     typer.echo(str(train_topics(settings, engine, examples=examples, head_path=out)))

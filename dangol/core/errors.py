@@ -14,6 +14,8 @@
     │   ├── Conflict           someone else changed or claimed it first
     │   └── Forbidden          the role does not allow the action
     └── SendError              a reply could not be sent
+        └── SendOutcomeUnknown the request may have reached the platform (a timeout, a dropped
+                               connection): the reply stays "sending", and a retry looks for it first
 
 Library errors (tweepy, praw, httpx, ...) are wrapped at the boundary so callers only need this tree.
 """
@@ -89,3 +91,8 @@ class Forbidden(ActionError):
 
 class SendError(DangolError):
     """A reply could not be sent."""
+
+
+class SendOutcomeUnknown(SendError):
+    """The platform may have posted the reply (the request went out, no answer came back): sending
+    it again blindly could post it twice, so a retry asks the platform first (`responder.sending`)."""

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from dangol.core.errors import ActionError, Forbidden
 
-ROLES = ("agent", "pr_reviewer", "product", "admin")
+ROLES = ("agent", "lead", "pr_reviewer", "product", "admin")
 
 # Every action the product knows, with what it lets a person do (shown on the Admin page).
 ACTIONS: dict[str, str] = {
@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "customer.merge": "merge customers and undo merges",
     "customer.export": "export a customer's data (privacy request)",
     "customer.erase": "erase a customer's data (privacy request)",
+    "customer.import": "create or update customers from the brand's CRM (the API's upsert by external id)",
     "segment.export": "export a segment's members (public handles and scores) as CSV",
     "topic.view": "see complaint topics, trends and representative posts",
     "topic.export": "export a topic's posts as CSV",
@@ -40,9 +41,14 @@ ACTIONS: dict[str, str] = {
     "admin.teams": "create and rename teams",
     "admin.rules": "edit routing rules",
     "admin.topics": "view and edit complaint topics",
+    "api.token": "create and revoke your own personal API tokens (an admin revokes anyone's with admin.staff)",
+    "notifications.self": "read your inbox, mark it read, set your own notification channels and quiet hours",
+    "availability.self": "set yourself available or away (away staff are not auto-assigned)",
 }
 
-_READ = {"report.view", "alert.view", "topic.view"}
+# Every role may hold API tokens: a token acts with its owner's role, so it reaches no further.
+# Everyone has an inbox and says whether they are available.
+_READ = {"report.view", "alert.view", "topic.view", "api.token", "notifications.self", "availability.self"}
 _AGENT = _READ | {
     "queue.view",
     "queue.claim",
@@ -56,12 +62,14 @@ _AGENT = _READ | {
 }
 PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset(_AGENT),
+    # A team lead works the queue like an agent, moves work between people, reviews the team's
+    # replies and sees each agent's figures; staff, rules and privacy requests stay with admins.
+    "lead": frozenset(_AGENT | {"queue.reassign", "reply.review", "team.performance", "source.view"}),
     # PR reviewers read the queue to judge a reply in context, but answer only through review.
     "pr_reviewer": frozenset(_READ | {"queue.view", "queue.note", "reply.review", "customer.view"}),
     # Product teams read complaints by topic; they never act on the queue or on customers.
     "product": frozenset(_READ | {"topic.export", "queue.view"}),
-    # Admins hold every action, team.performance included: no other role leads a team, and an agent
-    # never sees a colleague's figures.
+    # Admins hold every action. An agent never sees a colleague's figures (team.performance).
     "admin": frozenset(ACTIONS),
 }
 

@@ -9,23 +9,47 @@ is a placeholder value such as "changeme".
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from dangol.core.brands import DEFAULT_OWN_KEY, Brand, BrandCatalog
 from dangol.core.errors import ConfigError
 from dangol.core.text import normalize_handle
 
 DEFAULT_CONFIG = Path("config.toml")
-SECRET_KEY_SUFFIXES = ("token", "secret", "password", "api_key", "client_id_secret")
+SECRET_KEY_SUFFIXES = (
+    "token",
+    "secret",
+    "password",
+    "api_key",
+    "client_id_secret",
+    "private_key",
+    "service_account_json",
+)
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "xxx", "todo", "secret", "your-token", "placeholder"}
+
+
+log = logging.getLogger(__name__)
 
 
 class Section(BaseModel):
@@ -78,6 +102,18 @@ class BrandSettings(Section):
         return value
 
 
+class BrandEntry(Section):
+    """One brand of `[brands.<key>]`: the own brand (`own = true`, exactly one) or a competitor."""
+
+    name: str = ""
+    own: bool = False
+    # Accounts as "platform:handle" or a bare handle: a post by one, or naming one as @handle, is
+    # about this brand. The own brand's default to [brand] own_handles.
+    handles: list[str] = Field(default_factory=list)
+    # Words that name the brand in a post, any language, case-insensitive ("byeol coffee", "별빛커피").
+    keywords: list[str] = Field(default_factory=list)
+
+
 class DatabaseSettings(Section):
     url: str = "sqlite:///var/dangol.db"
     echo: bool = False
@@ -85,6 +121,8 @@ class DatabaseSettings(Section):
 
 class SourceSettings(Implementation):
     enabled: bool = True
+    # The [brands] key this source collects for (its query names that brand); None: the own brand.
+    brand: str | None = None
     query: str = ""
     every_minutes: int = Field(default=15, ge=1)
 
@@ -225,7 +263,6 @@ class ReportSettings(Section):
     feeds_dir: str = "var/feeds"
     weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_time: str = "09:00"
-    base_url: str = "http://localhost:8501"
     smtp_host: str | None = None
     smtp_port: int = 25
     # "starttls" (default): STARTTLS required, certificate verified; "tls": implicit TLS (port 465),
@@ -251,6 +288,9 @@ class RetentionSettings(Section):
 
 class DashboardSettings(Section):
     session_timeout_minutes: int = Field(default=60, ge=1)
+    # A login kept across browser reloads (dashboard/server.py) ends this long after it began,
+    # however active; the idle timeout above applies too.
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 30)
     # Failed logins per username before it is blocked, and the first block; each further block in
     # a row doubles, up to lockout_max_minutes, so a guesser cannot keep an account out for good.
     lockout_attempts: int = Field(default=5, ge=1)
@@ -259,6 +299,34 @@ class DashboardSettings(Section):
     # Failed logins from one client address (any usernames) before that client is blocked.
     client_attempts: int = Field(default=20, ge=1)
     page_size: int = Field(default=25, ge=1, le=500)
+    # The dashboard's address as staff's browsers reach it (behind a proxy: the public one): every
+    # link in alerts, e-mails, webhook messages, feeds and reports is built on it (dangol.core.links).
+    base_url: str = Field(default="http://localhost:8501", pattern=r"^https?://[^\s?#]+$")
+
+
+class ApiSettings(Section):
+    """`dangol api`: the HTTP API (FastAPI on uvicorn)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    # Requests per token per minute (a fixed window, counted in the API process: one process only).
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    # The most rows one list request returns (?limit= above it is refused).
+    max_page_size: int = Field(default=100, ge=1, le=500)
+
+
+class NotificationSettings(Section):
+    """Staff notifications (the dashboard inbox, e-mail, personal webhooks)."""
+
+    # Usernames told about new spike alerts; empty: every active member whose role sees alerts.
+    alert_recipients: list[str] = Field(default_factory=list)
+    # How often each worker sends pending e-mail and webhook notifications.
+    deliver_every_seconds: int = Field(default=30, ge=1)
+    # At most this many sends per run; the rest wait for the next run.
+    deliver_batch: int = Field(default=100, ge=1)
+    # A delivery that failed is retried after retry_minutes × attempts, and given up after max_attempts.
+    retry_minutes: int = Field(default=5, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
 
 
 class WorkerSettings(Section):
@@ -333,6 +401,7 @@ class Settings(BaseSettings):
     )
 
     brand: BrandSettings = Field(default_factory=BrandSettings)
+    brands: dict[str, BrandEntry] = Field(default_factory=dict)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
@@ -342,8 +411,56 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     segments: dict[str, SegmentSettings] = Field(default_factory=dict)
+    # The catalog with the `topics` and `nlp.taxonomy_file` it was built from: a copy or an edit
+    # of those (tests, `model_copy(update=...)`) must not see a catalog of other topics.
+    _topic_catalog: tuple[dict[str, TopicSettings], str | None, TopicCatalog] | None = PrivateAttr(default=None)
+
+    @property
+    def topic_catalog(self) -> TopicCatalog:
+        """The configured topics, with the taxonomy file read at the first ask and not again."""
+        cached = self._topic_catalog
+        if cached is None or cached[0] != self.topics or cached[1] != self.nlp.taxonomy_file:
+            catalog = TopicCatalog.from_settings(self)
+            self._topic_catalog = cached = (dict(self.topics), self.nlp.taxonomy_file, catalog)
+        return cached[2]
+
+    @property
+    def brand_catalog(self) -> BrandCatalog:
+        """The own brand and its competitors; without [brands], the one brand of [brand]."""
+        own_accounts = tuple(self.brand.own_accounts())
+        if not self.brands:
+            own = Brand(DEFAULT_OWN_KEY, self.brand.name, True, own_accounts, (self.brand.name,))
+            return BrandCatalog((own,))
+        brands = []
+        for key, entry in self.brands.items():
+            accounts = tuple(BrandSettings(own_handles=entry.handles).own_accounts()) if entry.handles else ()
+            if entry.own and not accounts:
+                accounts = own_accounts
+            name = entry.name or (self.brand.name if entry.own else key)
+            brands.append(Brand(key, name, entry.own, accounts, tuple(entry.keywords)))
+        brands.sort(key=lambda b: not b.own)
+        return BrandCatalog(tuple(brands))
+
+    @model_validator(mode="after")
+    def _brands_consistent(self) -> Settings:
+        if self.brands:
+            own = [key for key, entry in self.brands.items() if entry.own]
+            if len(own) != 1:
+                raise ValueError(f"[brands]: exactly one brand needs own = true, found {len(own)} ({', '.join(own)})")
+            for key in self.brands:
+                if not SEGMENT_KEY.match(key):
+                    raise ValueError(f"brand key {key!r}: use lower-case letters, digits and _ (e.g. rival)")
+        keys = set(self.brands) or {DEFAULT_OWN_KEY}
+        for name, source in self.sources.items():
+            if source.brand is not None and source.brand not in keys:
+                raise ValueError(
+                    f"sources.{name}.brand = {source.brand!r}; configured brands: {', '.join(sorted(keys))}"
+                )
+        return self
 
     @field_validator("segments")
     @classmethod
@@ -451,6 +568,7 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
         )
     if overrides:
         data = deep_merge(data, overrides)
+    data = _moved_keys(data)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -462,13 +580,34 @@ def load_settings(path: Path | str | None = DEFAULT_CONFIG, *, overrides: dict[s
     return settings
 
 
-def named_sources(settings: Settings, names: Iterable[str]) -> list[str]:
-    """`names`, when each is a configured source; else ConfigError naming the first unknown one and
-    listing the configured ones."""
+def _moved_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Keys an older config.toml may still have at their former place, moved to where they live
+    now with a warning, so an upgrade does not refuse a config that used to be valid."""
+    reports = data.get("reports")
+    if isinstance(reports, dict) and "base_url" in reports:
+        dashboard = dict(data.get("dashboard") or {})
+        reports = dict(reports)
+        old = reports.pop("base_url")
+        if "base_url" in dashboard:
+            if dashboard["base_url"] != old:
+                raise ConfigError(
+                    "reports.base_url moved to dashboard.base_url; the config sets both, differently: keep "
+                    "dashboard.base_url only"
+                )
+        else:
+            dashboard["base_url"] = old
+        log.warning("config: reports.base_url is now dashboard.base_url; read it from there, please move it")
+        data = {**data, "reports": reports, "dashboard": dashboard}
+    return data
+
+
+def named_sources(sources: Mapping[str, SourceSettings], names: Iterable[str]) -> list[str]:
+    """`names`, when each is a configured source (a key of `sources`, the `[sources.*]` settings); else
+    ConfigError naming the first unknown one and listing the configured ones."""
     names = list(names)
-    unknown = [n for n in names if n not in settings.sources]
+    unknown = [n for n in names if n not in sources]
     if unknown:
-        raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(settings.sources) or '(none)'}")
+        raise ConfigError(f"unknown source {unknown[0]!r}; configured: {', '.join(sources) or '(none)'}")
     return names
 
 
@@ -516,49 +655,66 @@ def parse_topic_tables(data: dict[str, Any], where: str) -> dict[str, TopicSetti
     return topics
 
 
-# Parsed taxonomy files by path, with the (mtime, size) they were read at: the worker asks for the
-# topics every batch, and the file is read again only when it changed.
-_TOPIC_FILES: dict[Path, tuple[tuple[int, int], dict[str, TopicSettings]]] = {}
-
-
 def read_topic_file(path: Path | str) -> dict[str, TopicSettings]:
     """Read a taxonomy TOML file of `[topics.<key>]` tables, with errors that say what is wrong."""
     path = Path(path)
     try:
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        cached = _TOPIC_FILES.get(path.resolve())
-        if cached is not None and cached[0] == stamp:
-            return dict(cached[1])
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"taxonomy file not found: {path}; give a TOML file with [topics.<key>] tables") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    topics = parse_topic_tables(data, str(path))
-    _TOPIC_FILES[path.resolve()] = (stamp, topics)
-    return dict(topics)
+    return parse_topic_tables(data, str(path))
 
 
-def config_topics(settings: Settings) -> dict[str, TopicSettings]:
-    """The topics of config.toml `[topics]` plus those of `nlp.taxonomy_file`, in order.
+@dataclass(frozen=True)
+class TopicCatalog:
+    """The complaint topics this deployment is configured with: config.toml `[topics]` plus the
+    tables of `nlp.taxonomy_file`, validated, in order.
 
-    These are the seed: topics edited on the dashboard's Admin page (stored in the database)
-    are laid over them by `storage.topics.effective_topics`.
+    Read once per run (`Settings.topic_catalog`) and passed to whatever needs the topics. It is
+    the seed: topics edited on the dashboard's Admin page (stored in the database) are laid over
+    it by `storage.topics.effective_topics`.
     """
-    bad = [p for key in settings.topics if (p := topic_key_problem(key, f"topics.{key}"))]
-    if bad:
-        raise ConfigError(bad[0], bad)
-    topics = dict(settings.topics)
-    if settings.nlp.taxonomy_file:
-        where = settings.nlp.taxonomy_file
-        extra = read_topic_file(where)
-        clash = sorted(set(topics) & set(extra))
-        if clash:
-            raise ConfigError(f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them")
-        topics.update(extra)
-    return topics
+
+    topics: Mapping[str, TopicSettings]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "topics", MappingProxyType(dict(self.topics)))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TopicCatalog:
+        """The topics of `settings.topics` and of its `nlp.taxonomy_file` (read here), or ConfigError."""
+        bad = [p for key in settings.topics if (p := topic_key_problem(key, f"topics.{key}"))]
+        if bad:
+            raise ConfigError(bad[0], bad)
+        topics = dict(settings.topics)
+        if settings.nlp.taxonomy_file:
+            where = settings.nlp.taxonomy_file
+            extra = read_topic_file(where)
+            clash = sorted(set(topics) & set(extra))
+            if clash:
+                raise ConfigError(
+                    f"{where}: topic keys {clash} are already defined in config.toml [topics]; rename them"
+                )
+            topics.update(extra)
+        return cls(topics)
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> TopicCatalog:
+        """The topics of one taxonomy file alone (evaluation against a labelled set), or ConfigError."""
+        return cls(read_topic_file(path))
+
+    @property
+    def keys(self) -> list[str]:
+        """Topic keys in order."""
+        return list(self.topics)
+
+    @property
+    def teams(self) -> set[str]:
+        """The teams the topics name."""
+        return {topic.team for topic in self.topics.values()}
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Plain data shared between stages: what a collector produces and the pipeline stores.
 
-These are deliberately free of any database or library type so that collectors and models
-can be tested without storage.
+No database is needed to build or test any of it. The post's fields are declared once, in
+`PostBase` (a SQLModel without a table): `PostIn` is what collectors build, `storage.models.Post`
+the table row.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, InstanceOf, field_validator
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel
+
+from dangol.core.columns import UtcDateTime, json_column
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "appstore", "googleplay")
 # Platforms whose records are app-store reviews: one per author and app, editable by their author,
@@ -80,41 +87,90 @@ class AuthorIn:
         object.__setattr__(self, "followers", bounded_count(self.followers))
 
 
-@dataclass(slots=True)
-class PostIn:
-    """One public post, normalized across platforms."""
+class PostBase(SQLModel):
+    """The fields of a post that collectors produce and the `post` table stores, declared once.
+
+    `PostIn` adds what only a collector hands over (the author, the raw payload, a deletion), and
+    `storage.models.Post` the keys and what only storage keeps. The validators below clean what a
+    collector gives when a `PostIn` is built; a table row is built from values already clean (SQLModel
+    does not validate table models). Strict: no value is coerced into another type (a string is never
+    read as a time or a number), as the dataclass this replaced never did.
+    """
+
+    # SQLModel types its config as its own TypedDict (ConfigDict plus `table`); this one sets no table.
+    model_config = ConfigDict(strict=True)  # type: ignore[assignment]
 
     platform: str
     external_id: str
-    author: AuthorIn
-    text: str
-    created_at: datetime
+    text: str = Field(sa_type=Text)
+    title: str | None = None
     url: str | None = None
     lang_hint: str | None = None
-    title: str | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime, index=True)
     reply_to_id: str | None = None
     thread_id: str | None = None
     referenced_id: str | None = None
     is_retweet: bool = False
     is_quote: bool = False
     is_reply: bool = False
-    metrics: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, int] = json_column(dict)
+
+    # Each rule runs before the type check, on what the collector passed, as __post_init__ did.
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # A time without a zone is ambiguous (whose midnight?): refused rather than guessed. Stored and
+        # compared in UTC only (SQLite keeps no offset; report windows are UTC).
+        if value.tzinfo is None:
+            raise ValueError("created_at must be timezone-aware")
+        return value.astimezone(UTC)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        # Only an http(s) link may become a link in a report, feed or export (no `javascript:`).
+        return web_link(value)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: str | None) -> str:
+        # PostgreSQL cannot store NUL in a text column; a post without text (an image) is kept as "".
+        return without_nul(value) or ""
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store NUL in a text column.
+        return without_nul(value)
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str:
+        # A hostile 3 KB id must fit a btree index row: a long id is stored as its hash.
+        return bounded_id(value) or ""
+
+    @field_validator("reply_to_id", "thread_id", "referenced_id", mode="before")
+    @classmethod
+    def _other_id(cls, value: str | None) -> str | None:
+        # The same bound as external_id: these ids are indexed and compared with external ids.
+        return bounded_id(value)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metrics(cls, value: dict[str, Any]) -> dict[str, int]:
+        # Only integer counters are kept (a platform's odd value is dropped, not a failed page), each
+        # clamped to 0..MAX_COUNT (a bool counts as 0 or 1, as int(True) does).
+        return {k: bounded_count(v) or 0 for k, v in value.items() if isinstance(v, int)}
+
+
+class PostIn(PostBase):
+    """One public post, normalized across platforms: what a collector produces."""
+
+    author: InstanceOf[AuthorIn]
     raw: Any = None
     # The platform says the post was deleted or removed: storage clears what it holds of it.
     deleted: bool = False
-
-    def __post_init__(self) -> None:
-        if self.created_at.tzinfo is None:
-            raise ValueError("created_at must be timezone-aware")
-        self.created_at = self.created_at.astimezone(UTC)
-        self.url = web_link(self.url)
-        self.text = without_nul(self.text) or ""
-        self.title = without_nul(self.title)
-        self.external_id = bounded_id(self.external_id) or ""
-        self.reply_to_id = bounded_id(self.reply_to_id)
-        self.thread_id = bounded_id(self.thread_id)
-        self.referenced_id = bounded_id(self.referenced_id)
-        self.metrics = {k: bounded_count(v) or 0 for k, v in self.metrics.items() if isinstance(v, int)}
 
     @property
     def engagement(self) -> int:

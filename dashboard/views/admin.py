@@ -37,12 +37,42 @@ def render(ctx: Ctx, actor: Staff) -> None:
         )
 
 
+def _who_is_on(people: list[Staff], seen: dict[int, Any]) -> None:
+    """Who is available, who is away, and when each was last seen (a dashboard login used, else
+    their last login): the people auto-assignment can give work to are the available ones."""
+    active = [p for p in people if p.active]
+    on = [p.username for p in active if p.available and p.last_login_at is not None]
+    st.caption(f"On now: {md(', '.join(on) or 'nobody')} · away: {sum(not p.available for p in active)}")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "username": p.username,
+                    "availability": "away"
+                    if not p.available
+                    else ("available" if p.last_login_at is not None else "never logged in"),
+                    "since": p.available_since,
+                    "last seen": max(
+                        (t for t in (seen.get(p.id or 0), p.last_login_at) if t is not None), default=None
+                    ),
+                }
+                for p in active
+            ]
+        ),
+        hide_index=True,
+        key="who_is_on",
+    )
+
+
 def _staff(ctx: Ctx) -> None:
     from responder.accounts.staff import list_staff, list_teams
+    from storage.dashboard_sessions import last_seen
 
     st.subheader("Staff")
     teams = read(ctx, lambda s: {t.id: t.key for t in list_teams(session=s)})
     people = read(ctx, lambda s: list_staff(session=s))
+    seen = read(ctx, lambda s: last_seen(session=s))
+    _who_is_on(people, seen)
     st.dataframe(
         pd.DataFrame(
             [
@@ -251,8 +281,8 @@ def _topics(ctx: Ctx) -> None:
         "the file. The worker uses it from its next batch, no restart. Retire a topic by disabling it: "
         "posts already filed under it keep it."
     )
-    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
-    teams = read(ctx, lambda s: known_teams(session=s, settings=ctx.settings))
+    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
+    teams = read(ctx, lambda s: known_teams(session=s, catalog=ctx.settings.topic_catalog))
     st.dataframe(
         pd.DataFrame(
             [
@@ -302,7 +332,7 @@ def _edit_topic(ctx: Ctx, entries: list[TopicEntry], teams: list[str]) -> None:
             ctx,
             "admin.topics",
             lambda s, a: set_topic_enabled(
-                session=s, settings=ctx.settings, actor=a, key=entry.key, enabled=not entry.enabled
+                session=s, catalog=ctx.settings.topic_catalog, actor=a, key=entry.key, enabled=not entry.enabled
             ),
             f"Topic {md(entry.key)} {'enabled' if not entry.enabled else 'disabled'}",
         )
@@ -331,6 +361,6 @@ def _save_topic(ctx: Ctx, key: str, form: TopicForm, *, new: bool) -> None:
     act(
         ctx,
         "admin.topics",
-        lambda s, a: save(session=s, settings=ctx.settings, actor=a, key=key, form=form),
+        lambda s, a: save(session=s, catalog=ctx.settings.topic_catalog, actor=a, key=key, form=form),
         f"Topic {md(key.strip())} {'added' if new else 'saved'}",
     )

@@ -24,11 +24,13 @@ HISTORY_ROWS = 20
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
-    """The item page for st.session_state['item_id'] (or the id typed in)."""
+    """The item page for the URL's `?id=` (a link), else st.session_state['item_id'], or the id typed in."""
     st.header("Item")
-    typed = st.number_input("Item id", min_value=1, step=1, value=int(st.session_state.get("item_id") or 1))
+    shown_id = _url_id() or int(st.session_state.get("item_id") or 1)
+    typed = st.number_input("Item id", min_value=1, step=1, value=shown_id)
     item_id = int(typed)
     st.session_state["item_id"] = item_id
+    st.query_params["id"] = str(item_id)  # the address bar names the item shown, ready to share
     view = read(ctx, lambda s: _context(s, item_id))
     if view is None:
         st.info(f"There is no queue item #{item_id}. Open one from the Queue page.")
@@ -49,6 +51,11 @@ def render(ctx: Ctx, actor: Staff) -> None:
             _customer(view)
             if view.customer is not None and view.customer.id is not None:
                 render_scores(ctx, view.customer.id)
+
+
+def _url_id() -> int | None:
+    raw = st.query_params.get("id", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
 
 def _context(session: Any, item_id: int) -> ItemContext | None:
@@ -227,7 +234,7 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     current = {"sentiment": view.analysis.sentiment, "topic": view.analysis.primary_topic}
     for fb in view.feedback:  # oldest first
         current[fb.kind] = fb.new_value
-    topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, settings=ctx.settings))]
+    topics = ["other", *read(ctx, lambda s: topics_in_force(session=s, catalog=ctx.settings.topic_catalog))]
     if current["topic"] not in topics:
         # A retired topic stays the form's starting value: otherwise saving only a sentiment
         # correction would also refile the post under the first topic offered.
@@ -314,14 +321,14 @@ def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:
 
     cache = st.session_state.setdefault("suggestions", {})
     if item_id not in cache:
-        cache[item_id] = read(ctx, lambda s: suggest(item_id, session=s, settings=ctx.settings))
+        cache[item_id] = read(ctx, lambda s: suggest(item_id, session=s))
     return list(cache[item_id])
 
 
 def _approval_reasons(ctx: Ctx, view: ItemContext, text: str) -> list[str]:
     from responder.approval import needs_approval
 
-    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings, text))
+    return list(needs_approval(view.item, view.post, view.author, view.analysis, ctx.settings.responder, text))
 
 
 def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:

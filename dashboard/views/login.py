@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dangol.core.types import utcnow
+from dashboard import context
 from dashboard.context import LAST_ACTIVITY, STAFF_ID, Ctx
 from dashboard.safe import md
 
@@ -18,6 +19,11 @@ def render(ctx: Ctx) -> None:
     notice = st.session_state.pop("login_notice", None)
     if notice:
         st.warning(md(notice))
+    if context.KEPT_LOGINS:
+        # Served by dashboard/server.py: logging in means getting its cookie, which only its own
+        # form can set; reloading sends the browser there and back to this page afterwards.
+        st.info("You are logged out. Reload the page to log in again.")
+        return
     with st.form("login"):
         username = st.text_input("Username", key="login_username")
         password = st.text_input("Password", type="password", key="login_password")

@@ -47,31 +47,52 @@ def _choice(value: str) -> str | None:
     return None if value == ANY else value
 
 
+# Query parameter → the filter widget it fills (a shared /queue?topic=delivery&sla=breached link).
+URL_FILTERS = {
+    "team": "f_team",
+    "topic": "f_topic",
+    "sentiment": "f_sentiment",
+    "platform": "f_platform",
+    "language": "f_language",
+    "sla": "f_sla",
+    "segment": "f_segment",
+}
+ASSIGNEE_PARAMS = {"(unassigned)": "unassigned", "(me)": "me"}
+
+
 def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
-    """The filter form; values persist in session state between runs."""
+    """The filter form; values persist in session state between runs and show in the URL."""
     # Retired topics stay offered: items filed under them are still in the queue.
-    topics = read(ctx, lambda s: tuple(entry.key for entry in list_topics(session=s, settings=ctx.settings)))
+    topics = read(
+        ctx, lambda s: tuple(entry.key for entry in list_topics(session=s, catalog=ctx.settings.topic_catalog))
+    )
     facets = _facets(ctx.settings.database.url, ctx.settings.database.echo, topics)
     staff = read(ctx, lambda s: _staff(s))
+    segments = {key: segment.name for key, segment in ctx.settings.segments.items()}
+    choices = {
+        "team": facets["team"], "topic": facets["topic"], "sentiment": list(SENTIMENTS), "platform": list(PLATFORMS),
+        "language": facets["language"], "sla": list(SLA_STATES), "segment": list(segments),
+    }  # fmt: skip
+    names = [ANY, "(unassigned)", "(me)", *staff]
+    _filters_from_url(choices, names)
     with st.form("queue_filters"):
         cols = st.columns(4)
-        status = cols[0].multiselect("Status", STATUSES, default=list(OPEN_STATUSES), key="f_status")
+        status = cols[0].multiselect("Status", STATUSES, key="f_status")
         team = cols[1].selectbox("Team", [ANY, *facets["team"]], key="f_team")
         topic = cols[2].selectbox("Topic", [ANY, *facets["topic"]], key="f_topic")
         sentiment = cols[3].selectbox("Sentiment", [ANY, *SENTIMENTS], key="f_sentiment")
         cols = st.columns(4)
         platform = cols[0].selectbox("Platform", [ANY, *PLATFORMS], key="f_platform")
         language = cols[1].selectbox("Language", [ANY, *facets["language"]], key="f_language")
-        names = [ANY, "(unassigned)", "(me)", *staff]
         assignee = cols[2].selectbox("Assignee", names, key="f_assignee")
         sla = cols[3].selectbox("SLA", [ANY, *SLA_STATES], key="f_sla")
         cols = st.columns(4)
-        segments = {key: segment.name for key, segment in ctx.settings.segments.items()}
         segment = cols[0].selectbox(
             "Customer segment", [ANY, *segments], format_func=lambda k: segments.get(k, k), key="f_segment"
         )
         if st.form_submit_button("Apply filters"):
             _turn_to(1, None)
+    _filters_to_url()
     assignee_id = actor.id if assignee == "(me)" else staff.get(assignee)
     return QueueFilters(
         status=list(status),
@@ -85,6 +106,36 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
         sla=_choice(sla),
         segment=_choice(segment),
     )
+
+
+def _filters_from_url(choices: dict[str, list[str]], names: list[str]) -> None:
+    """Fill the filter widgets from the URL before they are drawn (values the form does not offer
+    are ignored); a filter the URL changes starts again from the first page."""
+    from dashboard.navigation import from_url
+
+    # The default is set here, not as the widget's `default`: a widget given both warns.
+    st.session_state.setdefault("f_status", list(OPEN_STATUSES))
+    before = {key: st.session_state.get(key) for key in (*URL_FILTERS.values(), "f_status", "f_assignee")}
+    from_url("status", "f_status", STATUSES, many=True)
+    for param, key in URL_FILTERS.items():
+        from_url(param, key, choices[param])
+    params = {value: name for name, value in ASSIGNEE_PARAMS.items()}
+    from_url("assignee", "f_assignee_param", [*params, *names[3:]])
+    if "f_assignee_param" in st.session_state:
+        wanted = st.session_state.pop("f_assignee_param")
+        st.session_state["f_assignee"] = params.get(wanted, wanted)
+    if before != {key: st.session_state.get(key) for key in before}:
+        _turn_to(1, None)
+
+
+def _filters_to_url() -> None:
+    from dashboard.navigation import to_url
+
+    to_url("status", st.session_state.get("f_status", []), default=list(OPEN_STATUSES))
+    for param, key in URL_FILTERS.items():
+        to_url(param, st.session_state.get(key), default=ANY)
+    assignee = st.session_state.get("f_assignee", ANY)
+    to_url("assignee", ASSIGNEE_PARAMS.get(assignee, assignee), default=ANY)
 
 
 def _staff(session: object) -> dict[str, int]:

@@ -9,11 +9,14 @@ import streamlit as st
 
 from dangol.core.permissions import allowed
 from dashboard.context import Ctx, read
+from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
 from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
 
 if TYPE_CHECKING:
+    from reports.brands import BrandRow
+    from reports.ratings import RatingRow
     from reports.team_performance import Figures
     from reports.weekly import WeeklyReport
 
@@ -23,7 +26,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
     from reports.weekly import build_weekly, render_html
 
     st.header("Weekly report")
+    from_url("week", "report_week")  # /reports?week=2026-W47, from the e-mailed report
     week = st.text_input("ISO week (e.g. 2026-W47; empty = last complete week)", key="report_week").strip()
+    to_url("week", week or None)
     from dangol.core.errors import DangolError
 
     try:
@@ -57,6 +62,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
             ),
             hide_index=True,
         )
+    _store_ratings(report)
+    _share_of_voice(report)
     for title, posts in (
         ("Notable negative posts", report.notable_negative),
         ("Notable positive posts", report.notable_positive),
@@ -72,6 +79,73 @@ def render(ctx: Ctx, actor: Staff) -> None:
     st.download_button(
         "Download report (HTML)", render_html(report), file_name=f"weekly-{report.week}.html", mime="text/html"
     )
+
+
+def rating_columns(row: RatingRow) -> dict[str, object]:
+    """One row of the store-ratings table, formatted as the weekly report formats it."""
+    from reports.ratings import STARS
+    from reports.weekly import format_stars
+
+    stars: dict[str, object] = {f"{s}★": row.stars[s] for s in STARS}
+    return {
+        "week": row.week,
+        "store": row.store,
+        "app": row.app,
+        "version": row.version_label,
+        "reviews": row.reviews,
+        **stars,
+        "average": format_stars(row.average),
+    }
+
+
+def _store_ratings(report: WeeklyReport) -> None:
+    """App Store and Google Play star ratings per week, app and version (the report's table)."""
+    if not report.ratings:
+        return
+    st.subheader("Store ratings")
+    st.caption("Reviews per app and the version they were written on; 'all versions' first, then each version")
+    st.dataframe(pd.DataFrame([rating_columns(r) for r in report.ratings]), hide_index=True)
+
+
+def brand_columns(row: BrandRow) -> dict[str, object]:
+    """One row of the share-of-voice table, formatted as the weekly report formats it."""
+
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{value * 100:.1f}%"
+
+    return {
+        "week": row.week,
+        "brand": row.name,
+        "mentions": row.mentions,
+        "share": pct(row.mention_share),
+        "reach": row.reach,
+        "reach share": pct(row.reach_share),
+        "net sentiment": "–" if row.net is None else f"{row.net:+.2f}",
+    }
+
+
+def _share_of_voice(report: WeeklyReport) -> None:
+    """Share of voice and net sentiment per brand per week, and competitors' complaints per topic."""
+    if len(report.brands_this_week) < 2:
+        return  # one brand configured: nothing to compare
+    st.subheader("Share of voice")
+    st.caption(
+        "Posts about each brand by people other than our accounts (spam left out). Share: of mentions (a post "
+        "about two brands counts for both); reach share: each post weighs its author's followers plus its "
+        "engagement. Net sentiment: (positive − negative) / analyzed posts."
+    )
+    st.dataframe(pd.DataFrame([brand_columns(b) for b in report.brands]), hide_index=True)
+    st.subheader("Competitor complaints")
+    st.caption("This week's posts about a competitor only that are complaints or negative, per topic")
+    if report.competitor_complaints:
+        rows = [
+            {"competitor": c.name, "topic": c.topic_name, "complaints": c.complaints, "negative": c.negative,
+             "posts": c.posts}
+            for c in report.competitor_complaints
+        ]  # fmt: skip
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.caption("None this week.")
 
 
 def _figure_columns(f: Figures) -> dict[str, object]:

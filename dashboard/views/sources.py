@@ -19,7 +19,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     now = utcnow()
     rows = []
     for s in read(ctx, lambda session: sources_health(session=session)):
-        billing = source_billing(s.name, ctx.settings) if s.name in ctx.settings.sources else None
+        billing = source_billing(s.name, ctx.settings.sources) if s.name in ctx.settings.sources else None
         throttled = s.throttled_until is not None and s.throttled_until > now
         rows.append(
             {

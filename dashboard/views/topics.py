@@ -13,6 +13,7 @@ from dangol.core.permissions import allowed
 from dangol.core.types import utcnow, web_link
 from dashboard import aggregates
 from dashboard.context import Ctx, act, read
+from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
 from storage.models import Staff
 from storage.read_models import topic_customers
@@ -52,14 +53,16 @@ def render(ctx: Ctx, actor: Staff) -> None:
         st.altair_chart(chart, width="stretch")
     else:
         st.info("No complaints in this window: choose a longer window or an earlier end date.")
-    entries = read(ctx, lambda s: list_topics(session=s, settings=ctx.settings))
+    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
     if not entries:
         st.caption("No topics are configured ([topics] in config.toml, or the Admin page).")
         return
     # Retired topics stay listed after the others: their past complaints are still worth reading.
     names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
     keys = [e.key for e in entries if e.enabled] + [e.key for e in entries if not e.enabled]
+    from_url("topic", "topic_pick", keys)  # /topics?topic=delivery, from a feed, an alert or a report
     key = st.selectbox("Topic", keys, format_func=lambda k: names[k], key="topic_pick")
+    to_url("topic", key)
     # The summary and the list cover the chosen window too, not only the chart.
     feed = read(ctx, lambda s: build_topic_feed(session=s, settings=ctx.settings, key=key, now=until, days=days))
     st.subheader(md(feed.name))

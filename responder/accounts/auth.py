@@ -8,6 +8,8 @@ does not reveal which usernames exist.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +20,7 @@ from sqlmodel import Session
 from dangol.core.errors import ActionError, Forbidden
 from dangol.core.settings import DashboardSettings
 from dangol.core.types import utcnow
-from storage import audit
+from storage import audit, dashboard_sessions
 from storage import login_throttles as throttles
 from storage.models import Staff
 from storage.staff import staff_by_username
@@ -28,6 +30,9 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("dangol-no-such-user")
 GENERIC_FAILURE = "unknown username or wrong password"
+# A kept session's last use is written at most this often: the dashboard checks the session on
+# every click, and a write per click is a cost the idle timeout (minutes) does not need.
+TOUCH_EVERY = timedelta(seconds=30)
 
 
 class SessionExpired(Forbidden):
@@ -173,3 +178,50 @@ def record_logout(*, session: Session, staff_id: int, reason: str = "logout") ->
         audit.record(
             session, entity_type="staff", actor=staff.username, action=f"auth.{reason}", entity_id=str(staff_id)
         )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(*, session: Session, staff_id: int, settings: DashboardSettings, now: datetime | None = None) -> str:
+    """A new login that survives a reload: returns the random token for the browser's HttpOnly
+    cookie; only its hash is stored. The staff member's ended sessions are forgotten now."""
+    now = now or utcnow()
+    dashboard_sessions.delete_ended(
+        session=session, staff_id=staff_id, started_before=now - timedelta(hours=settings.session_max_hours)
+    )
+    token = secrets.token_urlsafe(32)
+    dashboard_sessions.add_session(session=session, token_hash=_token_hash(token), staff_id=staff_id, now=now)
+    return token
+
+
+def resume_session(*, session: Session, token: str, settings: DashboardSettings, now: datetime | None = None) -> Staff:
+    """The staff member behind a session cookie, with the session marked as used now; SessionExpired
+    when the token is unknown, revoked, idle longer than session_timeout_minutes, older than
+    session_max_hours, or its account can no longer log in (an expired session is revoked)."""
+    now = now or utcnow()
+    row = dashboard_sessions.session_by_hash(session=session, token_hash=_token_hash(token))
+    if row is None or row.revoked_at is not None:
+        raise SessionExpired("you were logged out; log in again")
+    assert row.created_at is not None and row.last_seen_at is not None
+    if now - row.created_at > timedelta(hours=settings.session_max_hours):
+        row.revoked_at = now
+        raise SessionExpired(f"sessions end {settings.session_max_hours} hours after login; log in again")
+    if session_expired(row.last_seen_at, settings, now):
+        row.revoked_at = now
+        raise SessionExpired(f"session expired after {settings.session_timeout_minutes} idle minutes; log in again")
+    staff = session.get(Staff, row.staff_id)
+    if staff is None or not staff.active:
+        row.revoked_at = now
+        raise SessionExpired("this account is no longer active; ask an admin")
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+    return staff
+
+
+def end_session(*, session: Session, token: str, now: datetime | None = None) -> bool:
+    """Revoke the session behind a cookie (logout): the token is refused from now on, whoever holds
+    it. True when a live session was revoked."""
+    return dashboard_sessions.revoke_session(session=session, token_hash=_token_hash(token), now=now or utcnow()) > 0

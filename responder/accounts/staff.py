@@ -14,8 +14,9 @@ from sqlmodel import Session
 from dangol.core.errors import ActionError, Conflict, NotFound
 from dangol.core.permissions import require, validate_role
 from dangol.core.text import LANGUAGE_CODE
+from dangol.core.types import utcnow
 from responder.accounts.auth import hash_password
-from storage import audit
+from storage import audit, dashboard_sessions
 from storage import login_throttles as throttles
 from storage import staff as staff_store
 from storage.models import Staff, Team
@@ -175,6 +176,8 @@ def reset_password(*, session: Session, actor: Staff | None, staff_id: int, pass
     staff = get_staff(session=session, staff_id=staff_id)
     staff.password_hash = hash_password(password)
     throttles.clear(session, throttles.user_key(staff.username))
+    # A reset is often because the password leaked: logins kept by cookie end with it.
+    dashboard_sessions.revoke_staff_sessions(session=session, staff_id=staff_id, now=utcnow())
     session.add(staff)
     audit.record(
         session, actor=actor or "system:cli", action="staff.password_reset", entity_type="staff", entity_id=staff_id

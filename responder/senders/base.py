@@ -56,6 +56,9 @@ senders = Registry(
         "reddit": "responder.senders.reddit:RedditSender",
         "mastodon": "responder.senders.mastodon:MastodonSender",
         "bluesky": "responder.senders.bluesky:BlueskySender",
+        "youtube": "responder.senders.youtube:YouTubeSender",
+        "googleplay": "responder.senders.googleplay:GooglePlaySender",
+        "appstore": "responder.senders.appstore:AppStoreSender",
     },
     group="dangol.senders",
 )

@@ -264,10 +264,10 @@ def test_a_page_the_database_refuses_outright_backs_the_source_off_and_the_run_g
 
     from storage import ingest
 
-    def refuse(session: Session, *, source: Source, page: Page) -> Any:
+    def refuse(session: Session, *, source: Source, page: Page, **tagging: Any) -> Any:
         if source.name == "bad":
             raise DataError("INSERT INTO post ...", {}, Exception("value out of range for type integer"))
-        return real(session, source=source, page=page)
+        return real(session, source=source, page=page, **tagging)
 
     real = ingest.store_page
     monkeypatch.setattr(ingest, "store_page", refuse)

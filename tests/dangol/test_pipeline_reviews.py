@@ -13,7 +13,7 @@ from dangol import pipeline
 from dangol.core.settings import Settings
 from dangol.core.types import Page, PostIn, star_rating
 from nlp.analyzer import Analyzer
-from nlp.taxonomy import taxonomy_from_settings
+from nlp.taxonomy import from_catalog
 from nlp.topics import PrototypeScorer, TopicModel
 from storage.engine import session_scope
 from storage.ingest import get_or_create_source, store_page
@@ -24,7 +24,7 @@ from tests.nlp.semantic_fakes import HashingEncoder, KeywordSentiment
 @pytest.fixture
 def analyzer(settings: Settings) -> Analyzer:
     encoder = HashingEncoder()
-    scorer = PrototypeScorer.from_encoder(taxonomy_from_settings(settings), encoder)
+    scorer = PrototypeScorer.from_encoder(from_catalog(settings.topic_catalog), encoder)
     return Analyzer(encoder, KeywordSentiment(), TopicModel(scorer, settings.nlp.topic_threshold))
 
 

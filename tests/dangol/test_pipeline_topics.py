@@ -12,7 +12,7 @@ from dangol import pipeline
 from dangol.core.settings import Settings
 from dangol.core.types import Page, PostIn
 from nlp.analyzer import Analyzer
-from nlp.taxonomy import taxonomy_from_settings
+from nlp.taxonomy import from_catalog
 from nlp.topics import PrototypeScorer, TopicModel
 from responder.topic_admin import TopicForm, add_topic, set_topic_enabled
 from storage.engine import session_scope
@@ -32,7 +32,7 @@ def encoder() -> HashingEncoder:
 @pytest.fixture
 def analyzer(settings: Settings, encoder: HashingEncoder) -> Analyzer:
     """Built once, as the worker builds it, on the config's topics."""
-    scorer = PrototypeScorer.from_encoder(taxonomy_from_settings(settings), encoder)
+    scorer = PrototypeScorer.from_encoder(from_catalog(settings.topic_catalog), encoder)
     return Analyzer(encoder, KeywordSentiment(), TopicModel(scorer, settings.nlp.topic_threshold))
 
 
@@ -66,7 +66,9 @@ def change(engine: Engine, action: Callable[[Session, Staff], object]) -> None:
 
 def test_a_topic_added_in_the_admin_page_is_assigned_at_the_next_batch(settings, engine, encoder, analyze_text):
     assert analyze_text(TEXT) == "other"
-    change(engine, lambda s, a: add_topic(session=s, settings=settings, actor=a, key="parking", form=PARKING))
+    change(
+        engine, lambda s, a: add_topic(session=s, catalog=settings.topic_catalog, actor=a, key="parking", form=PARKING)
+    )
     encoder.calls.clear()
     assert analyze_text(TEXT + " today") == "parking"
     # The new topic's two prototypes, then the batch's one post: the config topics were not encoded again.
@@ -74,7 +76,14 @@ def test_a_topic_added_in_the_admin_page_is_assigned_at_the_next_batch(settings,
 
 
 def test_a_disabled_topic_is_no_longer_assigned(settings, engine, analyze_text):
-    change(engine, lambda s, a: add_topic(session=s, settings=settings, actor=a, key="parking", form=PARKING))
+    change(
+        engine, lambda s, a: add_topic(session=s, catalog=settings.topic_catalog, actor=a, key="parking", form=PARKING)
+    )
     assert analyze_text(TEXT) == "parking"
-    change(engine, lambda s, a: set_topic_enabled(session=s, settings=settings, actor=a, key="parking", enabled=False))
+    change(
+        engine,
+        lambda s, a: set_topic_enabled(
+            session=s, catalog=settings.topic_catalog, actor=a, key="parking", enabled=False
+        ),
+    )
     assert analyze_text(TEXT + " again") == "other"

@@ -3,7 +3,6 @@ untouched, failed requests delete nothing, X's caps hold, and the job runs once 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -52,7 +51,7 @@ def api() -> Iterator[FakeApi]:
 
 def recent(posts: list[PostIn]) -> list[PostIn]:
     """The recorded posts as if written in the last hours (the re-check looks at the last days)."""
-    return [dataclasses.replace(p, created_at=utcnow() - timedelta(hours=n + 1)) for n, p in enumerate(posts)]
+    return [p.model_copy(update={"created_at": utcnow() - timedelta(hours=n + 1)}) for n, p in enumerate(posts)]
 
 
 def x_posts() -> list[PostIn]:

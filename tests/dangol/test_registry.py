@@ -63,9 +63,20 @@ def test_collected_posts_and_authors_keep_only_web_links() -> None:
                 "http://", "https://ok.example/\nSet-Cookie: x", None, ""):  # fmt: skip
         assert web_link(bad) is None, bad
     author = AuthorIn("rss", "a", "a", url="javascript:alert(1)")
-    post = PostIn("rss", "1", author, "t", datetime(2026, 1, 1, tzinfo=UTC), url="data:text/html,x")
+    post = PostIn(
+        platform="rss",
+        external_id="1",
+        author=author,
+        text="t",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        url="data:text/html,x",
+    )
     assert author.url is None and post.url is None
     nul = PostIn(
-        "x", "2", AuthorIn("x", "b", "b\x00", display_name="B\x00"), "a\x00b", datetime(2026, 1, 1, tzinfo=UTC)
+        platform="x",
+        external_id="2",
+        author=AuthorIn("x", "b", "b\x00", display_name="B\x00"),
+        text="a\x00b",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
     assert (nul.text, nul.author.handle, nul.author.display_name) == ("ab", "b", "B")

@@ -104,12 +104,27 @@ def test_operating_knobs_default_to_the_former_constants() -> None:
 @pytest.mark.parametrize("key", ["../x", "a/b", "Parking", "x", "other"])
 def test_a_topic_key_that_could_leave_the_feeds_folder_or_clash_is_refused(key: str, tmp_path: Path) -> None:
     from dangol.core.errors import ConfigError
-    from dangol.core.settings import config_topics, read_topic_file
+    from dangol.core.settings import TopicCatalog, read_topic_file
 
     settings = load_settings(None, overrides={"topics": {key: {"name": "N", "examples": ["e"]}}})
     with pytest.raises(ConfigError, match="topic key"):
-        config_topics(settings)
+        TopicCatalog.from_settings(settings)
     taxonomy = tmp_path / "topics.toml"
     taxonomy.write_text(f'[topics."{key}"]\nname = "N"\nexamples = ["e"]\n')
     with pytest.raises(ConfigError, match="topic key"):
         read_topic_file(taxonomy)
+
+
+def test_an_older_configs_reports_base_url_is_read_as_the_dashboards(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(write(tmp_path, "[reports]\nbase_url = 'https://dangol.example.com'\n"))
+    assert settings.dashboard.base_url == "https://dangol.example.com"
+    assert "reports.base_url is now dashboard.base_url" in caplog.text
+    with pytest.raises(ConfigError, match="sets both, differently"):
+        load_settings(
+            write(
+                tmp_path,
+                "[reports]\nbase_url = 'https://a.example.com'\n[dashboard]\nbase_url = 'https://b.example.com'\n",
+            )
+        )

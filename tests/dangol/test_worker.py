@@ -71,7 +71,7 @@ def test_scheduler_has_a_job_for_every_enabled_source_and_every_periodic_task(tm
     demo_sources = {f"collect:{name}" for name, s in settings.sources.items() if s.enabled}
     assert demo_sources and demo_sources <= ids
     assert "collect:maru_x" not in ids  # disabled in the sample config
-    assert {"analyze", "route", "report:weekly", "report:alerts", "retention:purge"} <= ids
+    assert {"analyze", "route", "notify:deliver", "report:weekly", "report:alerts", "retention:purge"} <= ids
     assert all(job.name == job.id for job in scheduler.get_jobs())  # scheduler warnings name the job
 
 

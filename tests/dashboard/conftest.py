@@ -244,6 +244,28 @@ def app_as(
     return at.run()
 
 
+def nav_pages(at: AppTest) -> list[str]:
+    """The pages st.navigation offered on the last run, in menu order (the hidden root page left
+    out). AppTest 1.67 has no public accessor for the menu; `_registered_pages` is what its own
+    switch_page resolves against."""
+    return [str(info["page_name"]) for info in at._registered_pages.values() if info["url_pathname"]]
+
+
+def open_url(at: AppTest, path: str, **params: str) -> AppTest:
+    """Run `at` as the browser would on `/path?params` (a link opened in the session): the page is
+    found by its URL path among the registered pages, as Streamlit's server does."""
+    hashes = [h for h, info in at._registered_pages.items() if info["url_pathname"] == path]
+    assert hashes, f"no page at /{path}; have {[i['url_pathname'] for i in at._registered_pages.values()]}"
+    at._page_hash = hashes[0]
+    at.query_params = dict(params)
+    return at.run()
+
+
+def current_url_path(at: AppTest) -> str:
+    """The URL path of the page the last run ended on."""
+    return str(at._registered_pages[at._finished_page_script_hash]["url_pathname"])
+
+
 def staff_row(db: DashboardDb, username: str) -> Staff:
     with Session(db.engine) as session:
         return session.exec(select(Staff).where(Staff.username == username)).one()

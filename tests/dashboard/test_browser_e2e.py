@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from storage.models import QueueItem, Reply
 from tests.loopback import free_port, wait_until_healthy
 
-from .conftest import PASSWORDS, REPO, DashboardDb, build_dashboard_db
+from .conftest import PASSWORDS, PRESS_TEXT, REPO, DashboardDb, build_dashboard_db
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
@@ -36,9 +36,19 @@ WAIT_MS = 20_000
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
+    yield from _serve(tmp_path, "app.py")
+
+
+@pytest.fixture
+def served_kept(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
+    """The dashboard as `dangol dashboard` serves it: dashboard/server.py, logins kept by cookie."""
+    yield from _serve(tmp_path, "server.py")
+
+
+def _serve(tmp_path: Path, entry: str) -> Iterator[tuple[str, DashboardDb]]:
     db = build_dashboard_db(tmp_path)
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / entry),
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
                "--", "--config", str(db.config)]  # fmt: skip
@@ -147,3 +157,87 @@ def _product_is_refused(page: Page, url: str, db: DashboardDb) -> None:
     expect(page.get_by_role("button", name="Claim")).to_have_count(0)
     with Session(db.engine) as session:
         assert session.get(QueueItem, db.items["question"]).assignee_id is None
+
+
+def test_an_item_link_opened_logged_out_lands_on_the_item_after_login(served, request) -> None:
+    from dangol.core.links import item_url
+
+    url, db = served
+    item_id = db.items["press"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            # The link exactly as an alert or e-mail builds it, with the served address as base_url.
+            page.goto(item_url(url, item_id))
+            page.get_by_role("textbox", name="Username").fill("agent1")
+            page.get_by_role("textbox", name="Password").fill(PASSWORDS["agent1"])
+            expect(page.get_by_text(PRESS_TEXT[:40], exact=False)).to_have_count(0)  # nothing before the login
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Item")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(PRESS_TEXT[:40], exact=False).first).to_be_visible(timeout=WAIT_MS)
+            assert page.url == item_url(url, item_id)
+            # The menu holds the agent's pages at their own paths, and none of the admin's.
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav.get_by_role("link", name="Queue")).to_have_attribute("href", f"{url}/queue")
+            expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_a_kept_login_survives_a_reload_and_logout_ends_it(served_kept, request) -> None:
+    import httpx
+
+    from dangol.core.links import item_url
+    from storage.models import DashboardSession
+
+    url, db = served_kept
+    item_id = db.items["complaint"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        try:
+            page.goto(item_url(url, item_id))  # logged out: sent to the login form, `next` kept
+            assert page.url.startswith(f"{url}/login?next=")
+            page.get_by_label("Username").fill("agent1")
+            page.get_by_label("Password").fill(PASSWORDS["agent1"])
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Item")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
+            assert page.url == item_url(url, item_id)
+            [cookie] = [c for c in context.cookies() if c["name"] == "dangol_session"]
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+            assert "dangol_session" not in page.evaluate("document.cookie")  # the page's scripts cannot read it
+            assert cookie["value"] not in page.url
+            page.reload()
+            expect(page.get_by_text(f"#{item_id}", exact=True)).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_role("button", name="Log out")).to_be_visible()
+            page.get_by_role("button", name="Log out").click()
+            expect(page.get_by_text("You are logged out")).to_be_visible(timeout=WAIT_MS)
+            with Session(db.engine) as session:
+                assert session.exec(select(DashboardSession.revoked_at)).one() is not None
+            page.reload()  # the browser still holds the cookie; the server no longer honours it
+            expect(page.get_by_label("Password")).to_be_visible(timeout=WAIT_MS)
+            assert page.url.startswith(f"{url}/login?next=")
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    # A login posted from another site is refused before the password is even checked.
+    form = {"username": "agent1", "password": PASSWORDS["agent1"], "next": "/"}
+    refused = httpx.post(f"{url}/login", data=form, headers={"Origin": "https://evil.test"})
+    assert refused.status_code == 403 and "dangol_session" not in refused.cookies
+    # `next` leads only to a path on this site, never to another one (an open redirect).
+    for hostile in ("//evil.test/x", "https://evil.test/", "/\\evil.test"):
+        form_page = httpx.get(f"{url}/login", params={"next": hostile}).text
+        assert 'name="next" value="/"' in form_page, hostile
+    kept = httpx.get(f"{url}/login", params={"next": "/item?id=3"}).text
+    assert 'name="next" value="/item?id=3"' in kept

@@ -19,7 +19,7 @@ from storage.models import (
     Staff,
 )
 
-from .conftest import XSS_TEXT, app_as, button, shown, staff_row
+from .conftest import XSS_TEXT, app_as, button, nav_pages, shown, staff_row
 
 
 def charts(at) -> list:
@@ -243,10 +243,20 @@ def test_admin_adds_a_staff_member_from_the_admin_page(dashboard_db, monkeypatch
 def test_pages_follow_the_role(dashboard_db, monkeypatch) -> None:
     pages = {}
     for user in ("agent1", "product1", "reviewer1", "admin1"):
-        pages[user] = app_as(dashboard_db, user, monkeypatch).radio(key="nav").options
+        pages[user] = nav_pages(app_as(dashboard_db, user, monkeypatch))
     assert "Admin" not in pages["agent1"] and "Approvals" not in pages["agent1"]
     assert "Approvals" in pages["reviewer1"] and "Customers" not in pages["product1"]
-    assert pages["admin1"] == ["Queue", "Item", "Approvals", "Customers", "Topics", "Reports", "Sources", "Admin"]
+    assert pages["admin1"] == [
+        "Queue",
+        "Item",
+        "Approvals",
+        "Customers",
+        "Topics",
+        "Reports",
+        "Sources",
+        "Admin",
+        "Inbox",
+    ]
 
 
 def test_sources_page_shows_dead_letters_raw_and_inert(dashboard_db, monkeypatch) -> None:
@@ -479,3 +489,38 @@ def test_an_agent_sees_the_team_table_but_no_agents_figures(dashboard_db, monkey
     )
     assert "Team performance" in everything and "Support" in everything
     assert "anakang" not in everything and "benoh" not in everything
+
+
+def test_store_ratings_on_the_reports_page_equal_the_figures_from_the_posts(dashboard_db, monkeypatch) -> None:
+    from reports.period import parse_week
+    from tests.reports.store_reviews import expected_ratings, hours, store_reviews
+
+    week = parse_week("2026-W47", dashboard_db.settings.brand.timezone)
+    at_week, before = week.start + timedelta(hours=1), week.start - timedelta(days=3)
+    with Session(dashboard_db.engine, expire_on_commit=False) as session:
+        store_reviews(
+            session,
+            appstore=[
+                (str(10 + i), t, s, "3.5.0", "로그인이 안 돼요")
+                for i, (t, s) in enumerate(zip(hours(at_week, 3), (1, 2, 1), strict=True))
+            ]
+            + [("20", before, 5, "3.4.0", "좋아요"), ("21", at_week, 4, "3.4.0", "좋아요")],
+            googleplay=[("g1", at_week, 1, "3.5.0", "login broken"), ("g2", before, 4, "3.4.0", "fine")],
+        )
+        session.commit()
+        weeks = [week.shift(-i).label for i in range(4, -1, -1)]
+        expected = expected_ratings(session, weeks, dashboard_db.settings.brand.timezone)
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Reports", report_week=week.label)
+    assert not at.exception
+    assert "Store ratings" in shown(at.subheader)
+    [table] = [f.value for f in at.dataframe if "average" in f.value.columns]
+    shown_rows = {
+        (r["week"], r["store"], r["app"], r["version"]): ([r[f"{s}★"] for s in range(1, 6)], r["reviews"], r["average"])
+        for r in table.to_dict("records")
+    }
+    stores = {"appstore": "App Store", "googleplay": "Google Play"}
+    assert shown_rows == {
+        (w, stores[p], a, "all versions" if v is None else v): (stars, sum(stars), f"{average:.2f}")
+        for (w, p, a, v), (stars, average) in expected.items()
+    }
+    assert shown_rows[("2026-W47", "App Store", "1234567", "3.5.0")] == ([2, 1, 0, 0, 0], 3, "1.33")

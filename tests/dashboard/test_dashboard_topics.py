@@ -12,7 +12,7 @@ from tests.dashboard.conftest import DashboardDb, app_as, button, shown, staff_r
 
 def topics(db: DashboardDb) -> dict[str, TopicEntry]:
     with Session(db.engine) as session:
-        return {e.key: e for e in list_topics(session=session, settings=db.settings)}
+        return {e.key: e for e in list_topics(session=session, catalog=db.settings.topic_catalog)}
 
 
 EXAMPLES = "nowhere to park\nparking is too expensive"

@@ -184,7 +184,9 @@ def test_an_unreadable_page_is_a_dead_letter_and_the_cursor_stays(api: FakeApi) 
 
 def test_options_are_checked() -> None:
     def build(**source: Any) -> Any:
-        return build_collector("a", load_settings(None, overrides={"sources": {"a": {"use": "appstore", **source}}}))
+        return build_collector(
+            "a", load_settings(None, overrides={"sources": {"a": {"use": "appstore", **source}}}).sources
+        )
 
     assert isinstance(build(apps=["1234567"], countries=["kr", "us"]), AppStoreCollector)
     with pytest.raises(ConfigError, match="apps"):

@@ -177,11 +177,11 @@ def test_half_configured_credentials_and_or_queries_are_refused(monkeypatch: pyt
     monkeypatch.setenv("DANGOL_SOURCES__B__HANDLE", "maru.bsky.social")
     settings = load_settings(None, overrides={"sources": {"b": {"use": "bluesky", "query": "maru"}}})
     with pytest.raises(ConfigError, match="set both handle and app_password"):
-        build_collector("b", settings)
+        build_collector("b", settings.sources)
     monkeypatch.delenv("DANGOL_SOURCES__B__HANDLE")
     settings = load_settings(None, overrides={"sources": {"b": {"use": "bluesky", "query": "maru OR is:reply"}}})
     with pytest.raises(ConfigError, match="Bluesky needs words to search for in every OR branch"):
-        build_collector("b", settings)
+        build_collector("b", settings.sources)
 
 
 def test_or_query_runs_one_search_per_branch(api: FakeApi) -> None:

@@ -215,7 +215,9 @@ def test_a_failing_scraper_is_a_collect_error() -> None:
 
 def test_options_are_checked_and_the_real_package_is_bound_without_its_unverified_tls() -> None:
     def build(**source: Any) -> Any:
-        return build_collector("g", load_settings(None, overrides={"sources": {"g": {"use": "googleplay", **source}}}))
+        return build_collector(
+            "g", load_settings(None, overrides={"sources": {"g": {"use": "googleplay", **source}}}).sources
+        )
 
     built = build(apps=[APP], pairs=["ko/kr"])
     assert isinstance(built, GooglePlayCollector) and built.fetch_reviews is scraper().reviews

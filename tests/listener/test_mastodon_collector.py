@@ -141,11 +141,11 @@ def test_malformed_json_is_a_dead_letter_and_the_cursor_stays(api: FakeApi) -> N
 def test_placeholder_token_is_refused_and_hashtags_need_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
     source = {"use": "mastodon", "instance": "https://mastodon.example", "hashtags": ["marucoffee"]}
     settings = load_settings(None, overrides={"sources": {"m": source}})
-    assert isinstance(build_collector("m", settings), MastodonCollector)
+    assert isinstance(build_collector("m", settings.sources), MastodonCollector)
     monkeypatch.setenv("DANGOL_SOURCES__M__ACCESS_TOKEN", "changeme")
     settings = load_settings(None, overrides={"sources": {"m": source}})
     with pytest.raises(ConfigError, match="DANGOL_SOURCES__M__ACCESS_TOKEN"):
-        build_collector("m", settings)
+        build_collector("m", settings.sources)
 
 
 def test_recorded_reset_header_is_read_as_iso_time() -> None:

@@ -162,15 +162,15 @@ def test_placeholder_secret_names_the_environment_variable(monkeypatch: pytest.M
     monkeypatch.setenv("DANGOL_SOURCES__MARU_REDDIT__CLIENT_ID", "abc123")
     monkeypatch.setenv("DANGOL_SOURCES__MARU_REDDIT__CLIENT_SECRET", "<your secret>")
     with pytest.raises(ConfigError, match="DANGOL_SOURCES__MARU_REDDIT__CLIENT_SECRET"):
-        build_collector("maru_reddit", settings_for())
+        build_collector("maru_reddit", settings_for().sources)
 
 
 def test_streams_other_than_search_need_subreddits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGOL_SOURCES__MARU_REDDIT__CLIENT_ID", "abc123")
     monkeypatch.setenv("DANGOL_SOURCES__MARU_REDDIT__CLIENT_SECRET", "real-secret")
     with pytest.raises(ConfigError, match="need at least one subreddit"):
-        build_collector("maru_reddit", settings_for(subreddits=[]))
-    assert isinstance(build_collector("maru_reddit", settings_for()), RedditCollector)
+        build_collector("maru_reddit", settings_for(subreddits=[]).sources)
+    assert isinstance(build_collector("maru_reddit", settings_for().sources), RedditCollector)
 
 
 def test_slow_server_is_a_collect_error(api: FakeApi) -> None:

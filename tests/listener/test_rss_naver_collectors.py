@@ -203,10 +203,12 @@ def test_naver_malformed_json_is_a_dead_letter_and_the_cursor_stays(api: FakeApi
 def test_naver_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     source = {"use": "naver", "query": "마루커피"}
     with pytest.raises(ConfigError, match="DANGOL_SOURCES__N__CLIENT_ID"):
-        build_collector("n", load_settings(None, overrides={"sources": {"n": source}}))
+        build_collector("n", load_settings(None, overrides={"sources": {"n": source}}).sources)
     monkeypatch.setenv("DANGOL_SOURCES__N__CLIENT_ID", "abc")
     monkeypatch.setenv("DANGOL_SOURCES__N__CLIENT_SECRET", "def")
-    assert isinstance(build_collector("n", load_settings(None, overrides={"sources": {"n": source}})), NaverCollector)
+    assert isinstance(
+        build_collector("n", load_settings(None, overrides={"sources": {"n": source}}).sources), NaverCollector
+    )
     grouped = source | {"query": "(a b) OR c"}
     with pytest.raises(ConfigError, match="sources.n.query"):
-        build_collector("n", load_settings(None, overrides={"sources": {"n": grouped}}))
+        build_collector("n", load_settings(None, overrides={"sources": {"n": grouped}}).sources)

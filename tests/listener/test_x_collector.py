@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dangol.core.errors import AuthError, CollectError, ConfigError, RateLimited
-from dangol.core.settings import load_settings
+from dangol.core.settings import Settings, load_settings
 from dangol.core.types import utcnow
 from listener.base import build_collector
 from listener.x import XCollector, XOptions, make_client
@@ -156,28 +156,28 @@ def test_malformed_json_is_a_dead_letter_and_the_cursor_stays(api: FakeApi) -> N
     assert pages[0].cursor == cursor
 
 
-def settings_for(**source: object) -> object:
+def settings_for(**source: object) -> Settings:
     return load_settings(None, overrides={"sources": {"maru_x": {"use": "x", "query": "maru", **source}}})
 
 
 def test_placeholder_token_names_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGOL_SOURCES__MARU_X__BEARER_TOKEN", "changeme")
     with pytest.raises(ConfigError, match="DANGOL_SOURCES__MARU_X__BEARER_TOKEN"):
-        build_collector("maru_x", settings_for())  # type: ignore[arg-type]
+        build_collector("maru_x", settings_for().sources)
 
 
 def test_missing_token_names_the_environment_variable() -> None:
     with pytest.raises(ConfigError, match="set DANGOL_SOURCES__MARU_X__BEARER_TOKEN"):
-        build_collector("maru_x", settings_for())  # type: ignore[arg-type]
+        build_collector("maru_x", settings_for().sources)
 
 
 def test_token_from_the_environment_builds_a_real_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGOL_SOURCES__MARU_X__BEARER_TOKEN", "AAAA-real-looking")
-    x = build_collector("maru_x", settings_for(monthly_post_reads=2000))  # type: ignore[arg-type]
+    x = build_collector("maru_x", settings_for(monthly_post_reads=2000).sources)
     assert isinstance(x, XCollector) and x.client.bearer_token == "AAAA-real-looking"
     assert x.options.monthly_post_reads == 2000
 
 
 def test_unknown_option_is_refused_with_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match="sources.maru_x.budget: unknown key; valid: bearer_token"):
-        build_collector("maru_x", settings_for(budget=5))  # type: ignore[arg-type]
+        build_collector("maru_x", settings_for(budget=5).sources)

@@ -353,15 +353,15 @@ def test_options_secrets_and_billing(monkeypatch: pytest.MonkeyPatch) -> None:
     source = {"use": "youtube", "video_ids": ["v1"], "daily_unit_limit": 5000}
     settings = load_settings(None, overrides={"sources": {"yt": source}})
     with pytest.raises(ConfigError, match="DANGOL_SOURCES__YT__API_KEY"):
-        build_collector("yt", settings)
+        build_collector("yt", settings.sources)
     monkeypatch.setenv("DANGOL_SOURCES__YT__API_KEY", "k")
     assert isinstance(
-        build_collector("yt", load_settings(None, overrides={"sources": {"yt": source}})), YouTubeCollector
+        build_collector("yt", load_settings(None, overrides={"sources": {"yt": source}}).sources), YouTubeCollector
     )
     nothing = load_settings(None, overrides={"sources": {"yt": {"use": "youtube"}}})
     with pytest.raises(ConfigError, match="channel_id, video_ids or search_videos"):
-        build_collector("yt", nothing)
-    billing = source_billing("yt", settings)
+        build_collector("yt", nothing.sources)
+    billing = source_billing("yt", settings.sources)
     assert billing is not None
     assert (billing.unit, billing.period, billing.timezone, billing.limit) == (
         "units",

@@ -15,7 +15,7 @@ from dangol.core.types import ClusterMember
 from nlp.analyzer import Analyzer
 from nlp.base import PostText
 from nlp.dedup import text_hash
-from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
+from nlp.taxonomy import OTHER, Taxonomy, Topic, from_catalog
 from nlp.topics import PrototypeScorer, TopicModel, train_head
 from tests.conftest import DATA
 from tests.labelled_text import demo_posts, first_rows
@@ -32,7 +32,7 @@ def post(post_id: int, text: str, **overrides: object) -> PostText:
 
 def fake_analyzer(settings: Settings, encoder: HashingEncoder | None = None) -> Analyzer:
     encoder = encoder or HashingEncoder()
-    scorer = PrototypeScorer.from_encoder(taxonomy_from_settings(settings), encoder)
+    scorer = PrototypeScorer.from_encoder(from_catalog(settings.topic_catalog), encoder)
     topics = TopicModel(scorer, settings.nlp.topic_threshold)
     return Analyzer(encoder, KeywordSentiment(), topics, duplicate_similarity=settings.nlp.duplicate_similarity)
 
@@ -92,7 +92,7 @@ def test_retweet_and_copies_join_the_recent_cluster(settings: Settings) -> None:
 
 def test_a_new_taxonomy_keeps_the_trained_head_and_classifies_into_added_topics(settings: Settings) -> None:
     analyzer = fake_analyzer(settings)
-    taxonomy = taxonomy_from_settings(settings)
+    taxonomy = from_catalog(settings.topic_catalog)
     texts = [f"order {i} late again" for i in range(3)] + [f"charged twice {i}" for i in range(3)]
     labels = ["delivery"] * 3 + ["billing"] * 3
     analyzer.topics.head = train_head(texts, labels, analyzer.encoder.encode(texts), taxonomy)

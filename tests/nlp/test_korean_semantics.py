@@ -11,11 +11,11 @@ from dangol.core.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.base import MINILM, TRAITS
 from nlp.signals import is_complaint
-from nlp.taxonomy import taxonomy_from_settings
+from nlp.taxonomy import from_catalog
 from nlp.topics import LexicalScorer, PrototypeScorer, TopicModel
 
 REPO = Path(__file__).resolve().parents[2]
-TAXONOMY = taxonomy_from_settings(load_settings(REPO / "config.toml"))
+TAXONOMY = from_catalog(load_settings(REPO / "config.toml").topic_catalog)
 BLIND = TRAITS[MINILM].blind_languages
 NEUTRAL = {"negative": 0.3, "neutral": 0.45, "positive": 0.25}
 

@@ -10,7 +10,7 @@ import pytest
 
 from dangol.core.errors import AnalysisError
 from dangol.core.settings import Settings
-from nlp.taxonomy import OTHER, Taxonomy, Topic, taxonomy_from_settings
+from nlp.taxonomy import OTHER, Taxonomy, Topic, from_catalog
 from nlp.topics import FewShotHead, PrototypeScorer, TopicModel, propose_topics, train_head
 from tests.labelled_text import demo_halves, demo_posts, write_described_taxonomy, write_topic_rows
 from tests.nlp.semantic_fakes import HashingEncoder, real_encoder
@@ -145,7 +145,7 @@ def test_too_few_texts_propose_nothing() -> None:
 @pytest.mark.slow
 def test_real_encoder_zero_shot_sorts_sample_config_complaints(settings: Settings) -> None:
     encoder = real_encoder()
-    taxonomy = taxonomy_from_settings(settings)
+    taxonomy = from_catalog(settings.topic_catalog)
     topics = TopicModel(PrototypeScorer.from_encoder(taxonomy, encoder), settings.nlp.topic_threshold)
     texts = ["I paid but my card was charged two times", "the barista shouted at me", "app crashes when I open it",
              "what a lovely sunny day at the beach"]  # fmt: skip
@@ -175,7 +175,7 @@ def test_demo_rows_read_for_eval_skip_empty_labels(settings: Settings, tmp_path:
         labelled = sum(1 for r in csv.DictReader(fh) if r["topic"])
     from nlp.topic_eval import read_labelled
 
-    rows = read_labelled(path, "text", "topic", taxonomy_from_settings(settings))
+    rows = read_labelled(path, "text", "topic", from_catalog(settings.topic_catalog))
     assert len(rows) == labelled == 137  # the demo's complaints; the other 259 posts have no topic
     assert {key for _, key in rows} == set(settings.topics)
 

@@ -8,7 +8,7 @@ import pytest
 
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings, load_settings
-from nlp.taxonomy import load_taxonomy, taxonomy_from_settings
+from nlp.taxonomy import from_catalog, load_taxonomy
 from tests.conftest import REPO
 
 AIRLINE = REPO / "nlp" / "taxonomies" / "airline.toml"
@@ -19,7 +19,7 @@ AIRLINE_REASONS = {
 
 
 def test_sample_config_topics_become_the_taxonomy_in_order(settings: Settings) -> None:
-    taxonomy = taxonomy_from_settings(settings)
+    taxonomy = from_catalog(settings.topic_catalog)
     assert taxonomy.keys == list(settings.topics)
     billing = taxonomy.get("billing")
     assert billing.name == "Billing and refunds"
@@ -43,7 +43,7 @@ def test_taxonomy_file_adds_topics_to_those_of_the_config(tmp_path: Path) -> Non
     extra = tmp_path / "more.toml"
     extra.write_text('[topics.parking]\nname = "Parking"\ndescription = "No parking near the store"\n')
     settings = load_settings(REPO / "config.toml", overrides={"nlp": {"taxonomy_file": str(extra)}})
-    keys = taxonomy_from_settings(settings).keys
+    keys = from_catalog(settings.topic_catalog).keys
     assert keys[-1] == "parking" and "delivery" in keys
 
 
@@ -52,7 +52,7 @@ def test_taxonomy_file_redefining_a_config_topic_is_refused(tmp_path: Path) -> N
     extra.write_text('[topics.delivery]\nname = "Delivery again"\n')
     settings = load_settings(REPO / "config.toml", overrides={"nlp": {"taxonomy_file": str(extra)}})
     with pytest.raises(ConfigError, match="delivery"):
-        taxonomy_from_settings(settings)
+        from_catalog(settings.topic_catalog)
 
 
 @pytest.mark.parametrize(
@@ -80,17 +80,16 @@ def test_missing_taxonomy_file_is_a_config_error(tmp_path: Path) -> None:
         load_taxonomy(tmp_path / "nope.toml")
 
 
-def test_a_taxonomy_file_is_read_again_only_when_it_changes(tmp_path: Path, monkeypatch) -> None:
+def test_a_run_reads_its_taxonomy_file_once(tmp_path: Path, monkeypatch) -> None:
     import tomllib
-
-    from dangol.core.settings import read_topic_file
 
     extra = tmp_path / "extra.toml"
     extra.write_text('[topics.parking]\nname = "Parking"\nexamples = ["nowhere to park"]\n', encoding="utf-8")
+    settings = load_settings(REPO / "config.toml", overrides={"nlp": {"taxonomy_file": str(extra)}})
     reads: list[object] = []
     real_load = tomllib.load
     monkeypatch.setattr(tomllib, "load", lambda fh: reads.append(fh) or real_load(fh))
-    assert list(read_topic_file(extra)) == list(read_topic_file(extra)) == ["parking"]
-    assert len(reads) == 1
+    assert from_catalog(settings.topic_catalog).keys == from_catalog(settings.topic_catalog).keys
+    assert settings.topic_catalog is settings.topic_catalog and len(reads) == 1
     extra.write_text('[topics.wifi]\nname = "Wi-Fi"\nexamples = ["the wifi is down"]\n', encoding="utf-8")
-    assert list(read_topic_file(extra)) == ["wifi"] and len(reads) == 2
+    assert settings.topic_catalog.keys[-1] == "parking" and len(reads) == 1

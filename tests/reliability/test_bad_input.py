@@ -172,9 +172,22 @@ def test_a_huge_id_link_and_follower_count_are_stored_not_fatal(session) -> None
     author = AuthorIn("naver", "b" * 3000, "h" * 3000, followers=3_000_000_000)
     posts = [
         PostIn(
-            "naver", link, author, "긴 링크", datetime(2026, 11, 20, tzinfo=UTC), url=link, metrics={"likes": 10**12}
+            platform="naver",
+            external_id=link,
+            author=author,
+            text="긴 링크",
+            created_at=datetime(2026, 11, 20, tzinfo=UTC),
+            url=link,
+            metrics={"likes": 10**12},
         ),
-        PostIn("naver", link, author, "같은 링크", datetime(2026, 11, 20, tzinfo=UTC)),  # the same id again
+        # the same id again
+        PostIn(
+            platform="naver",
+            external_id=link,
+            author=author,
+            text="같은 링크",
+            created_at=datetime(2026, 11, 20, tzinfo=UTC),
+        ),
     ]
     source = ingest.get_or_create_source(session, name="huge", use="replay")
     result = ingest.store_page(session, source=source, page=Page(posts, {"n": 1}, []))

@@ -75,7 +75,7 @@ def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(d
         items = list(session.exec(select(QueueItem)))
         assert items, "the complaints reached the queue"
         for item in items:
-            for suggestion in suggest(item.id or 0, session=session, settings=settings):
+            for suggestion in suggest(item.id or 0, session=session):
                 assert "<img" not in suggestion.text and "@everyone" not in suggestion.text
                 assert "한소희" not in suggestion.text or "한소희" in _author_name(session, item)
         longest = max(len(p.text) for p in session.exec(select(Post)))
@@ -108,7 +108,7 @@ def _note_suggestions(session: Session, items: list[QueueItem], settings: Settin
 
     agent = create_staff(session=session, username="amy", password="amy-pass-1234", role="admin", team="support")
     for item in items:
-        suggestions = suggest(item.id or 0, session=session, settings=settings)
+        suggestions = suggest(item.id or 0, session=session)
         if suggestions:
             add_note(item.id or 0, suggestions[0].text, actor=agent, session=session)
 

@@ -63,6 +63,7 @@ class World:
         spam: bool = False,
         analyzed: bool = True,
         url: str | None = None,
+        raw: dict[str, Any] | None = None,
     ) -> Post:
         n = next(self.counter)
         author = self.author(handle or f"user{n}", platform=platform, followers=followers)
@@ -76,6 +77,7 @@ class World:
             created_at=created_at,
             collected_at=created_at + timedelta(minutes=1),
             metrics=metrics or {},
+            raw=json.dumps(raw, ensure_ascii=False) if raw is not None else None,
             analyzed=analyzed,
         )
         self.session.add(post)

@@ -155,7 +155,7 @@ def test_only_web_links_leave_dangol_and_control_characters_do_not_break_the_ato
     write_feeds(session=session, settings=settings, out_dir=tmp_path, now=NOW)
     atom = ET.parse(tmp_path / "delivery.atom").getroot()  # parses: nothing XML forbids is left
     links = [e.find(f"{ATOM}link").get("href") for e in atom.findall(f"{ATOM}entry")]  # type: ignore[union-attr]
-    assert links and all(link.startswith(settings.reports.base_url) for link in links)
+    assert links and all(link.startswith(settings.dashboard.base_url) for link in links)
     assert "bell and escape[31m here" in (tmp_path / "delivery.atom").read_text(encoding="utf-8")
     text = topic_csv("delivery", session=session, since=NOW - timedelta(days=1), until=NOW)
     assert "javascript:" not in text and "data:text" not in text

@@ -83,6 +83,8 @@ def make_staff(session: Session) -> Callable[..., Staff]:
                 session.add(row)
                 session.flush()
             team_id = row.id
+        # Someone who has logged in (auto-assignment passes over accounts never used); override with None.
+        fields.setdefault("last_login_at", NOW)
         staff = Staff(username=username, role=role, team_id=team_id, **fields)
         session.add(staff)
         session.flush()

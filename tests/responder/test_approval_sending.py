@@ -177,6 +177,39 @@ def test_retry_of_a_stuck_send_that_cannot_be_found_is_failed_for_a_person(sessi
     assert "check before resending" in done.error
 
 
+def test_resending_a_failed_reply_asks_the_platform_first(session, settings, item, make_staff):
+    # A client that reported a timeout as a refusal although the post went through: the resend finds it.
+    amy = make_staff("amy")
+    with pytest.raises(SendError):
+        submit_reply(item.id, "Hi", actor=amy, session=session, settings=settings, sender=FakeSender(fail=True))
+    reply = session.exec(select(Reply)).one()
+    there = FakeSender(existing="went-through")
+    done = send_reply(reply.id, actor=amy, session=session, settings=settings, sender=there)
+    assert (done.status, done.external_id, there.sent) == ("sent", "went-through", [])
+    # Not there: the resend posts it, once.
+    other = session.exec(select(Reply)).one()
+    other.status = "failed"
+    session.commit()
+    fresh = FakeSender()
+    assert send_reply(other.id, actor=amy, session=session, settings=settings, sender=fresh).status == "sent"
+    assert len(fresh.sent) == 1
+
+
+def test_a_failed_reply_is_not_resent_when_the_platform_cannot_be_asked(session, settings, item, make_staff):
+    class Unreachable(FakeSender):
+        def find_existing(self, target: ReplyTarget, text: str) -> str | None:
+            raise SendError("connection refused")
+
+    amy = make_staff("amy")
+    with pytest.raises(SendError):
+        submit_reply(item.id, "Hi", actor=amy, session=session, settings=settings, sender=FakeSender(fail=True))
+    reply = session.exec(select(Reply)).one()
+    sender = Unreachable()
+    with pytest.raises(SendError, match="not resent"):
+        send_reply(reply.id, actor=amy, session=session, settings=settings, sender=sender)
+    assert sender.sent == [] and session.exec(select(Reply)).one().status == "failed"
+
+
 def test_sent_reply_is_never_sent_twice(session, settings, item, make_staff):
     amy = make_staff("amy")
     fake = FakeSender()
@@ -187,11 +220,11 @@ def test_sent_reply_is_never_sent_twice(session, settings, item, make_staff):
 
 def test_sending_is_a_dry_run_unless_enabled_and_credentials_are_set(settings):
     settings.responder.senders = {"acme_mastodon": Implementation(use="mastodon", api_base_url="http://127.0.0.1:9")}
-    assert isinstance(sender_for("mastodon", settings), DryRunSender)
+    assert isinstance(sender_for("mastodon", settings.responder), DryRunSender)
     settings.responder.send = True
-    assert isinstance(sender_for("mastodon", settings), DryRunSender)  # no token
+    assert isinstance(sender_for("mastodon", settings.responder), DryRunSender)  # no token
     settings.responder.senders["acme_mastodon"] = Implementation(
         use="mastodon", api_base_url="http://127.0.0.1:9", access_token="t0ken-abc"
     )
-    assert isinstance(sender_for("mastodon", settings), MastodonSender)
-    assert isinstance(sender_for("x", settings), DryRunSender)
+    assert isinstance(sender_for("mastodon", settings.responder), MastodonSender)
+    assert isinstance(sender_for("x", settings.responder), DryRunSender)

@@ -149,7 +149,7 @@ def test_freed_capacity_serves_the_backlog_most_urgent_then_oldest_first(session
     assert (first.assignee_id, older.assignee_id) == (amy.id, None)
     close(first.id, actor=admin, session=session)
     assert open_load(amy.id, session=session) == 0
-    served = auto_assign(session=session, settings=settings, now=NOW + timedelta(minutes=3))
+    served = auto_assign(session=session, responder=settings.responder, now=NOW + timedelta(minutes=3))
     assert [i.id for i in served] == [older.id]
 
 
@@ -182,3 +182,20 @@ def test_an_agent_cannot_take_a_colleagues_item_but_an_admin_can(session, settin
     assert session.get(QueueItem, item.id).assignee_id == amy.id
     assert assign(item.id, amy.id, actor=amy, session=session).assignee_id == amy.id  # one's own: fine
     assert assign(item.id, bob.id, actor=admin, session=session).assignee_id == bob.id
+
+
+def test_away_staff_and_staff_who_never_logged_in_are_not_auto_assigned(session, settings, seed_post, make_staff):
+    from responder.accounts.preferences import set_availability
+
+    amy, bo, cy = make_staff("amy"), make_staff("bo", last_login_at=None), make_staff("cy")
+    set_availability(session=session, actor=amy, available=False, now=NOW)
+    assert (amy.available, amy.available_since) == (False, NOW)
+    for n in range(3):
+        seed_post(f"order {n} never arrived")
+    route_new(session=session, settings=settings, now=NOW)
+    assert {i.assignee_id for i in _items(session)} == {cy.id}
+    set_availability(session=session, actor=amy, available=True, now=NOW)
+    seed_post("and another order is missing")
+    route_new(session=session, settings=settings, now=NOW)
+    assert {i.assignee_id for i in _items(session)} == {cy.id, amy.id}
+    assert bo.id not in {i.assignee_id for i in _items(session)}

@@ -168,3 +168,70 @@ def test_current_staff_sees_a_role_change_at_once(session: Session) -> None:
     session.commit()
     reloaded = current_staff(session=session, staff_id=staff.id, last_activity=utcnow(), settings=SETTINGS)
     assert reloaded.role == "product"
+
+
+def test_a_kept_session_resumes_until_idle_or_too_old_and_stores_only_a_hash(session: Session) -> None:
+    from responder.accounts.auth import resume_session, start_session
+    from storage.models import DashboardSession
+
+    staff = make(session)
+    settings = DashboardSettings(session_timeout_minutes=60, session_max_hours=12)
+    start = utcnow()
+    token = start_session(session=session, staff_id=staff.id, settings=settings, now=start)
+    [row] = session.exec(select(DashboardSession)).all()
+    assert len(token) >= 40 and token not in row.token_hash  # a copy of the table logs nobody in
+    # Used every 50 minutes it stays alive, but not past 12 hours after the login.
+    at = start
+    for _ in range(14):
+        at += timedelta(minutes=50)
+        assert resume_session(session=session, token=token, settings=settings, now=at).id == staff.id
+    with pytest.raises(SessionExpired, match="12 hours after login"):
+        resume_session(session=session, token=token, settings=settings, now=at + timedelta(minutes=50))
+    # Revoked on expiry: even a clock set back does not bring it back.
+    with pytest.raises(SessionExpired, match="logged out"):
+        resume_session(session=session, token=token, settings=settings, now=start + timedelta(minutes=1))
+    idle = start_session(session=session, staff_id=staff.id, settings=settings, now=start)
+    with pytest.raises(SessionExpired, match="60 idle minutes"):
+        resume_session(session=session, token=idle, settings=settings, now=start + timedelta(minutes=61))
+    with pytest.raises(SessionExpired, match="logged out"):
+        resume_session(session=session, token="not-a-token", settings=settings, now=start)
+
+
+def test_logout_a_password_reset_and_deactivation_end_kept_sessions(session: Session) -> None:
+    from responder.accounts.auth import end_session, resume_session, start_session
+    from responder.accounts.staff import reset_password
+
+    admin = make(session, "boss", "admin")
+    staff = make(session)
+    token = start_session(session=session, staff_id=staff.id, settings=SETTINGS)
+    assert end_session(session=session, token=token) is True
+    assert end_session(session=session, token=token) is False  # already revoked
+    with pytest.raises(SessionExpired, match="logged out"):
+        resume_session(session=session, token=token, settings=SETTINGS)
+    token = start_session(session=session, staff_id=staff.id, settings=SETTINGS)
+    reset_password(session=session, actor=admin, staff_id=staff.id, password="a new long password")
+    with pytest.raises(SessionExpired, match="logged out"):
+        resume_session(session=session, token=token, settings=SETTINGS)
+    token = start_session(session=session, staff_id=staff.id, settings=SETTINGS)
+    update_staff(session=session, actor=admin, staff_id=staff.id, active=False)
+    with pytest.raises(SessionExpired, match="no longer active"):
+        resume_session(session=session, token=token, settings=SETTINGS)
+
+
+def test_a_new_login_forgets_the_staff_members_ended_sessions_only(session: Session) -> None:
+    from responder.accounts.auth import end_session, start_session
+    from storage.models import DashboardSession
+
+    settings = DashboardSettings(session_max_hours=12)
+    staff, other = make(session), make(session, "jun")
+    start = utcnow()
+    start_session(session=session, staff_id=staff.id, settings=settings, now=start - timedelta(hours=13))  # too old
+    ended = start_session(session=session, staff_id=staff.id, settings=settings, now=start - timedelta(hours=1))
+    start_session(session=session, staff_id=staff.id, settings=settings, now=start - timedelta(hours=1))  # live
+    end_session(session=session, token=ended)
+    start_session(
+        session=session, staff_id=other.id, settings=settings, now=start - timedelta(hours=13)
+    )  # not theirs to end
+    start_session(session=session, staff_id=staff.id, settings=settings, now=start)
+    kept = session.exec(select(DashboardSession.staff_id, DashboardSession.created_at)).all()
+    assert sorted(staff_id for staff_id, _ in kept) == sorted([staff.id, staff.id, other.id])  # live + new + theirs

@@ -313,7 +313,7 @@ def test_the_original_leads_its_cluster_over_an_earlier_small_retweet(session, s
     assert (item.post_id, item.cluster_size) == (original.id, 2) and retweet.id != original.id
     post = session.get(Post, item.post_id)
     author = session.get(Author, post.author_id)
-    reasons = needs_approval(item, post, author, None, settings)
+    reasons = needs_approval(item, post, author, None, settings.responder)
     assert any("103000 followers" in r for r in reasons)
 
 
@@ -329,6 +329,29 @@ def test_a_review_the_brand_already_answered_is_not_queued(session, settings, se
     result = route_new(session=session, settings=settings, now=NOW)
     queued = [item.post_id for item in session.exec(select(QueueItem)).all()]
     assert answered.id not in queued and len(queued) == 1 and result.skipped == 3
+
+
+@pytest.mark.parametrize(("dry_run", "queued_again"), [(False, False), (True, True)])
+def test_a_review_dangol_answered_on_the_store_counts_as_the_brands_answer(
+    session, settings, seed_post, make_staff, dry_run, queued_again
+):
+    """The review's item now stands on another post (a louder review led its cluster): the review
+    analyzed again finds no item of its own, and only a reply really sent to it says it is answered."""
+    from storage.models import Reply
+
+    settings.responder.assignment = "manual"
+    review = seed_post("charged twice", platform="googleplay", handle="kim", post={"external_id": "gp:1"})
+    route_new(session=session, settings=settings, now=NOW)
+    item = session.exec(select(QueueItem)).one()
+    session.add(Reply(queue_item_id=item.id, post_id=review.id, text="Refunded, sorry!", status="sent",
+                      idempotency_key="k-gp1", external_id="gp:1:reply", dry_run=dry_run))  # fmt: skip
+    item.post_id = seed_post("charged twice!!", platform="googleplay", handle="lee").id
+    analysis = session.exec(select(Analysis).where(Analysis.post_id == review.id)).one()
+    analysis.routed, analysis.cluster_key = False, "c-new"  # an edit, analyzed again, in no cluster yet
+    session.flush()
+    route_new(session=session, settings=settings, now=NOW + timedelta(hours=1))
+    on_review = [i for i in session.exec(select(QueueItem)).all() if i.post_id == review.id]
+    assert bool(on_review) is queued_again
 
 
 def test_an_edited_post_analyzed_again_updates_and_reopens_its_item(session, settings, seed_post, make_staff):

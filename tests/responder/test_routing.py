@@ -43,7 +43,7 @@ CASES = [
 
 @pytest.mark.parametrize(("case", "team", "priority", "sla", "approval", "spam"), CASES)
 def test_config_rules_route_each_post_as_the_table_says(settings, case, team, priority, sla, approval, spam):
-    decision = decide(config_rules(settings), case)
+    decision = decide(config_rules(settings.responder), case)
     assert (decision.team, decision.priority, decision.sla, decision.approval, decision.close_as_spam) == (
         team,
         priority,

@@ -74,10 +74,8 @@ def test_breaches_are_marked_once_and_audited(session, settings, seed_post):
     item = session.exec(select(QueueItem)).one()
     assert item.first_response_due_at == NOW + timedelta(minutes=60)
     assert [i.id for i in warnings(session=session, settings=settings, now=NOW + timedelta(minutes=50))] == [item.id]
-    assert check_breaches(session=session, settings=settings, now=NOW + timedelta(minutes=30)) == []
-    assert [i.id for i in check_breaches(session=session, settings=settings, now=NOW + timedelta(minutes=61))] == [
-        item.id
-    ]
-    assert check_breaches(session=session, settings=settings, now=NOW + timedelta(minutes=90)) == []
+    assert check_breaches(session=session, now=NOW + timedelta(minutes=30)) == []
+    assert [i.id for i in check_breaches(session=session, now=NOW + timedelta(minutes=61))] == [item.id]
+    assert check_breaches(session=session, now=NOW + timedelta(minutes=90)) == []
     assert item.sla_breached and sla_state(item, NOW) == "breached"
     assert [e.entity_id for e in list_events(session=session, action="sla.breach")] == [str(item.id)]

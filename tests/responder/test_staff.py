@@ -114,7 +114,7 @@ def test_cli_refuses_an_unknown_role_without_a_traceback(tmp_path: Path) -> None
         input="a long password\n",
     )
     assert result.exit_code == 1
-    assert "valid roles: agent, pr_reviewer, product, admin" in result.output
+    assert "valid roles: agent, lead, pr_reviewer, product, admin" in result.output
     assert "Traceback" not in result.output
 
 

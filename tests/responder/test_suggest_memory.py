@@ -45,7 +45,7 @@ def test_order_numbers_are_found_only_where_the_customer_wrote_them():
 def test_complaint_template_greets_by_the_public_name_never_the_crm_one(session, settings, seed_post, make_customer):
     kim = make_customer("Kim Minji")
     seed_post("my order #A-10234 never arrived", handle="latte lover", customer=kim, primary_topic="delivery")
-    first = suggest(_only_item(session, settings).id, session=session, settings=settings)[0]
+    first = suggest(_only_item(session, settings).id, session=session)[0]
     assert first.source == "template:delivery:en"
     assert first.text.startswith("Hi Latte,") and "sorry" in first.text and "A-10234" in first.text
     assert "Kim" not in first.text and "Minji" not in first.text
@@ -60,13 +60,13 @@ def test_a_display_name_that_is_no_name_gives_no_greeting_name(session, settings
     assert public_name(" Grace  Park ") == "Grace Park" and public_name("한소희") == "한소희"
     assert public_name("O'Neil-Smith") == "O'Neil-Smith"
     seed_post("my parcel never arrived", handle="<img", primary_topic="delivery")
-    first = suggest(_only_item(session, settings).id, session=session, settings=settings)[0]
+    first = suggest(_only_item(session, settings).id, session=session)[0]
     assert "<" not in first.text and "img" not in first.text.lower()
 
 
 def test_suggestions_invent_no_order_numbers_dates_or_refunds(session, settings, seed_post):
     seed_post("my parcel never arrived", primary_topic="delivery")
-    for suggestion in suggest(_only_item(session, settings).id, session=session, settings=settings):
+    for suggestion in suggest(_only_item(session, settings).id, session=session):
         assert _FACT.findall(suggestion.text) == [], suggestion
         assert not re.search(r"refund|환불", suggestion.text, re.I)
         assert "order number" in suggestion.text  # it asks instead
@@ -81,7 +81,7 @@ def test_similar_past_reply_is_reused_without_the_other_customers_facts(session,
     )  # fmt: skip
     seed_post("my parcel is late too", embedding=[0.9, 0.05, 0.1])
     item = _only_item(session, settings)
-    similar = [s for s in suggest(item.id, session=session, settings=settings) if s.source.startswith("similar:")]
+    similar = [s for s in suggest(item.id, session=session) if s.source.startswith("similar:")]
     assert [s.source for s in similar] == [f"similar:{past.id}"]
     text = similar[0].text
     assert text.startswith("Hi User2, sorry") and "Lee" not in text
@@ -96,7 +96,7 @@ def test_a_past_reply_never_carries_another_customers_name(session, settings, se
     _sent_reply(session, old, "Hi Grace, sorry about the wait! We've asked the courier to call you back, Grace.")
     seed_post("my parcel is late too", handle="ann", embedding=[0.9, 0.05, 0.1])
     item = _only_item(session, settings)
-    texts = [s.text for s in suggest(item.id, session=session, settings=settings) if s.source.startswith("similar:")]
+    texts = [s.text for s in suggest(item.id, session=session) if s.source.startswith("similar:")]
     assert texts and all("Grace" not in t and "Park" not in t for t in texts), texts
     assert texts[0].startswith("Hi Ann, sorry")
 
@@ -110,7 +110,7 @@ def test_korean_billing_question_gets_a_korean_template(session, settings, seed_
         is_question=True,
         sentiment="neutral",
     )
-    suggestions = suggest(_only_item(session, settings).id, session=session, settings=settings)
+    suggestions = suggest(_only_item(session, settings).id, session=session)
     assert suggestions[0].source == "template:billing:ko" and "문의" in suggestions[0].text
     assert 2 <= len(suggestions) <= 3
 
@@ -118,7 +118,7 @@ def test_korean_billing_question_gets_a_korean_template(session, settings, seed_
 def test_praise_is_answered_with_thanks(session, settings, seed_post):
     # Praise is queued only when something else makes it so, here its reach (risk).
     seed_post("best latte in town!", is_complaint=False, sentiment="positive", intent="praise", risk=0.9)
-    suggestions = suggest(_only_item(session, settings).id, session=session, settings=settings)
+    suggestions = suggest(_only_item(session, settings).id, session=session)
     assert all("Thank you" in s.text for s in suggestions)
     assert {s.source for s in suggestions} == {"template:delivery:en", "tone:praise:en"}
 
@@ -128,7 +128,7 @@ def test_every_suggestion_fits_the_platform(session, settings, seed_post):
     route_new(session=session, settings=settings, now=NOW)
     _sent_reply(session, old, "We are very sorry about this. " * 30)
     seed_post("late again", platform="bluesky", embedding=[1.0, 0.0])
-    for suggestion in suggest(_only_item(session, settings).id, session=session, settings=settings):
+    for suggestion in suggest(_only_item(session, settings).id, session=session):
         assert len(suggestion.text) <= 300
 
 
@@ -139,7 +139,7 @@ def test_previous_contact_date_comes_from_our_last_reply(session, settings, seed
     _sent_reply(session, earlier, "Sorry!", at=NOW - timedelta(days=3))
     seed_post("cold again", customer=kim, handle="kim", primary_topic="quality", cluster_key="other")
     item = _only_item(session, settings)
-    assert (NOW - timedelta(days=3)).date().isoformat() in suggest(item.id, session=session, settings=settings)[0].text
+    assert (NOW - timedelta(days=3)).date().isoformat() in suggest(item.id, session=session)[0].text
 
 
 def test_customer_history_spans_platforms_through_applied_links_only(session, settings, seed_post, make_customer):

@@ -20,8 +20,8 @@ PARKING = TopicForm(
 
 def test_admin_adds_a_topic_cleaned_and_listed_after_the_config_ones(session, settings, make_staff):
     admin = make_staff("root", role="admin")
-    add_topic(session=session, settings=settings, actor=admin, key="parking", form=PARKING)
-    entries = list_topics(session=session, settings=settings)
+    add_topic(session=session, catalog=settings.topic_catalog, actor=admin, key="parking", form=PARKING)
+    entries = list_topics(session=session, catalog=settings.topic_catalog)
     assert [e.key for e in entries] == [*settings.topics, "parking"]
     parking = entries[-1]
     assert (parking.source, parking.enabled, parking.updated_by) == ("ui", True, "root")
@@ -33,17 +33,17 @@ def test_admin_adds_a_topic_cleaned_and_listed_after_the_config_ones(session, se
 def test_only_admins_may_change_topics(session, settings, make_staff, role):
     someone = make_staff("someone", role=role)
     with pytest.raises(Forbidden, match="roles allowed: admin"):
-        add_topic(session=session, settings=settings, actor=someone, key="parking", form=PARKING)
+        add_topic(session=session, catalog=settings.topic_catalog, actor=someone, key="parking", form=PARKING)
     with pytest.raises(Forbidden):
-        set_topic_enabled(session=session, settings=settings, actor=someone, key="delivery", enabled=False)
-    assert [e.key for e in list_topics(session=session, settings=settings)] == list(settings.topics)
+        set_topic_enabled(session=session, catalog=settings.topic_catalog, actor=someone, key="delivery", enabled=False)
+    assert [e.key for e in list_topics(session=session, catalog=settings.topic_catalog)] == list(settings.topics)
 
 
 def test_a_form_with_several_mistakes_is_refused_with_every_one_named(session, settings, make_staff):
     admin = make_staff("root", role="admin")
     bad = TopicForm(name=" ", description="", examples=["", "  "], team="nobody", languages=["english"])
     with pytest.raises(ConfigError) as refused:
-        add_topic(session=session, settings=settings, actor=admin, key="Parking Lot", form=bad)
+        add_topic(session=session, catalog=settings.topic_catalog, actor=admin, key="Parking Lot", form=bad)
     problems = refused.value.problems
     assert len(problems) == 6
     assert "invalid topic key 'Parking Lot'" in problems[0]
@@ -51,25 +51,31 @@ def test_a_form_with_several_mistakes_is_refused_with_every_one_named(session, s
     assert "at least one example" in problems[3]
     assert problems[4].startswith("unknown team 'nobody'; teams: billing, product")
     assert "invalid language code 'english'" in problems[5]
-    assert len(list_topics(session=session, settings=settings)) == len(settings.topics)
+    assert len(list_topics(session=session, catalog=settings.topic_catalog)) == len(settings.topics)
 
 
 @pytest.mark.parametrize(("key", "message"), [("delivery", "already exists"), ("other", "reserved")])
 def test_a_taken_or_reserved_key_is_refused(session, settings, make_staff, key, message):
     with pytest.raises(ConfigError, match=message):
-        add_topic(session=session, settings=settings, actor=make_staff("root", role="admin"), key=key, form=PARKING)
+        add_topic(
+            session=session,
+            catalog=settings.topic_catalog,
+            actor=make_staff("root", role="admin"),
+            key=key,
+            form=PARKING,
+        )
 
 
 def test_a_team_from_the_team_table_is_known_too(session, settings, make_staff):
     make_staff("kim", team="korea")
-    assert "korea" in known_teams(session=session, settings=settings)
+    assert "korea" in known_teams(session=session, catalog=settings.topic_catalog)
 
 
 def test_editing_a_config_topic_overrides_it_and_is_audited_with_before_and_after(session, settings, make_staff):
     admin = make_staff("root", role="admin")
     form = TopicForm("Delivery and pickup", "Late, missing or cold orders", ["my order never arrived"], "support")
-    edit_topic(session=session, settings=settings, actor=admin, key="delivery", form=form)
-    delivery = list_topics(session=session, settings=settings)[0]
+    edit_topic(session=session, catalog=settings.topic_catalog, actor=admin, key="delivery", form=form)
+    delivery = list_topics(session=session, catalog=settings.topic_catalog)[0]
     assert (delivery.key, delivery.topic.name, delivery.source) == (
         "delivery",
         "Delivery and pickup",
@@ -82,11 +88,11 @@ def test_editing_a_config_topic_overrides_it_and_is_audited_with_before_and_afte
 
 def test_a_disabled_topic_stays_listed_and_can_be_enabled_again(session, settings, make_staff):
     admin = make_staff("root", role="admin")
-    set_topic_enabled(session=session, settings=settings, actor=admin, key="loyalty", enabled=False)
-    loyalty = next(e for e in list_topics(session=session, settings=settings) if e.key == "loyalty")
+    set_topic_enabled(session=session, catalog=settings.topic_catalog, actor=admin, key="loyalty", enabled=False)
+    loyalty = next(e for e in list_topics(session=session, catalog=settings.topic_catalog) if e.key == "loyalty")
     assert not loyalty.enabled and loyalty.topic.name == settings.topics["loyalty"].name
-    set_topic_enabled(session=session, settings=settings, actor=admin, key="loyalty", enabled=True)
-    assert all(e.enabled for e in list_topics(session=session, settings=settings))
+    set_topic_enabled(session=session, catalog=settings.topic_catalog, actor=admin, key="loyalty", enabled=True)
+    assert all(e.enabled for e in list_topics(session=session, catalog=settings.topic_catalog))
     actions = [e.action for e in list_events(session=session, action="topic.")]
     assert actions == ["topic.enable", "topic.disable"]
 
@@ -94,5 +100,9 @@ def test_a_disabled_topic_stays_listed_and_can_be_enabled_again(session, setting
 def test_editing_an_unknown_topic_names_the_existing_ones(session, settings, make_staff):
     with pytest.raises(NotFound, match="no topic 'parking'; topics: delivery, billing"):
         set_topic_enabled(
-            session=session, settings=settings, actor=make_staff("root", role="admin"), key="parking", enabled=False
+            session=session,
+            catalog=settings.topic_catalog,
+            actor=make_staff("root", role="admin"),
+            key="parking",
+            enabled=False,
         )

@@ -74,3 +74,21 @@ def test_retention_reaches_dead_letters_replies_notes_alerts_and_idle_profiles(s
     assert (result.dead_letters, result.replies, result.notes, result.author_profiles, result.alert_explanations) == (
         1, 1, 1, 1, 1,
     )  # fmt: skip
+
+
+def test_notifications_and_their_deliveries_go_with_post_texts(session: Session) -> None:
+    from storage.models import Notification, NotificationDelivery, Staff
+    from storage.notifications import notify
+
+    now = utcnow()
+    lee = Staff(username="lee", email="lee@example.com")
+    session.add(lee)
+    session.flush()
+    for n, at in enumerate((now - timedelta(days=400), now - timedelta(days=1))):
+        notify([lee], session=session, kind="alert", subject=f"alert:{n}", event="raised", text="spike", now=at)
+    session.commit()
+    assert purge_expired(session=session, retention=RetentionSettings(), now=now).notifications == 1
+    session.commit()
+    kept = session.execute(select(Notification)).scalars().all()
+    assert [n.subject for n in kept] == ["alert:1"]
+    assert [d.notification_id for d in session.execute(select(NotificationDelivery)).scalars()] == [kept[0].id]

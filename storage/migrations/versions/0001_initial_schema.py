@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,12 +26,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("started_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("observed", sa.Float(), nullable=False),
         sa.Column("expected", sa.Float(), nullable=False),
         sa.Column("explanation", sa.JSON(), nullable=False),
-        sa.Column("notified_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("notified_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("alert", schema=None) as batch_op:
@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         "auditevent",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", storage.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("entity_type", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -63,8 +63,8 @@ def upgrade() -> None:
         sa.Column("followers", sa.Integer(), nullable=True),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("bio", sa.Text(), nullable=True),
-        sa.Column("first_seen_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_seen_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("first_seen_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_seen_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("platform", "platform_id"),
     )
@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("updated_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
     )
@@ -95,8 +95,8 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("phone", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("tier", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("erased_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("erased_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("external_ref"),
     )
@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("deadletter", schema=None) as batch_op:
@@ -136,11 +136,11 @@ def upgrade() -> None:
         sa.Column("use", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("cursor", sa.JSON(), nullable=False),
         sa.Column("posts_collected", sa.Integer(), nullable=False),
-        sa.Column("last_run_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_ok_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_run_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_ok_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
-        sa.Column("throttled_until", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("throttled_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("budget_period", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("budget_used", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -197,8 +197,8 @@ def upgrade() -> None:
         sa.Column("evidence", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("confirmed_by", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["author.id"],
@@ -224,8 +224,8 @@ def upgrade() -> None:
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("lang_hint", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("collected_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("collected_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
         sa.Column("reply_to_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("thread_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("referenced_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -235,7 +235,7 @@ def upgrade() -> None:
         sa.Column("metrics", sa.JSON(), nullable=False),
         sa.Column("raw", sa.Text(), nullable=True),
         sa.Column("analyzed", sa.Boolean(), nullable=False),
-        sa.Column("deleted_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["author.id"],
@@ -269,8 +269,8 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_login_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["team_id"],
             ["team.id"],
@@ -298,7 +298,7 @@ def upgrade() -> None:
         sa.Column("text_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("cluster_key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("model_versions", sa.JSON(), nullable=False),
-        sa.Column("analyzed_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("analyzed_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("routed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["post_id"],
@@ -327,7 +327,7 @@ def upgrade() -> None:
         sa.Column("old_value", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("new_value", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["post_id"],
             ["post.id"],
@@ -353,21 +353,21 @@ def upgrade() -> None:
         sa.Column("team", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("sla_policy", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("first_response_due_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("resolution_due_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("first_responded_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("first_response_due_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("resolution_due_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("first_responded_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("sla_breached", sa.Boolean(), nullable=False),
-        sa.Column("sla_paused_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("sla_paused_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("approval_required", sa.Boolean(), nullable=False),
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("sentiment", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("snoozed_until", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("snoozed_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("routing", sa.JSON(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignee_id"],
@@ -409,7 +409,7 @@ def upgrade() -> None:
         sa.Column("queue_item_id", sa.Integer(), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["queue_item_id"],
             ["queueitem.id"],
@@ -438,8 +438,8 @@ def upgrade() -> None:
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
-        sa.Column("created_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_staff_id"],
             ["staff.id"],

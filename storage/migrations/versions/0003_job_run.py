@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("job", sa.String(), nullable=False),
         sa.Column("slot", sa.String(), nullable=False),
         sa.Column("worker", sa.String(), nullable=False),
-        sa.Column("started_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job", "slot"),
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("source") as batch:
         batch.add_column(sa.Column("lease_owner", sa.String(), nullable=True))
-        batch.add_column(sa.Column("lease_until", storage.columns.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("lease_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

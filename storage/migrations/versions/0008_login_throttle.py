@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -23,8 +23,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("blocks", sa.Integer(), nullable=False),
-        sa.Column("blocked_until", storage.columns.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("last_failure_at", storage.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("blocked_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("staff") as batch:
@@ -35,5 +35,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("staff") as batch:
         batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("locked_until", storage.columns.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("locked_until", dangol.core.columns.UtcDateTime(timezone=True), nullable=True))
     op.drop_table("loginthrottle")

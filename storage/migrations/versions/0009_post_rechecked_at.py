@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("post") as batch:
-        batch.add_column(sa.Column("rechecked_at", storage.columns.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("rechecked_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
+import dangol.core.columns
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "customerscore",
         sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("computed_at", storage.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
         sa.Column("activity", sa.Float(), nullable=False),
         sa.Column("mood", sa.Float(), nullable=False),
         sa.Column("service", sa.Float(), nullable=False),
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("segment", sa.String(), nullable=False),
-        sa.Column("since", storage.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("since", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("segment", "customer_id"),
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("segment", sa.String(), nullable=False),
         sa.Column("change", sa.String(), nullable=False),
-        sa.Column("at", storage.columns.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("at", dangol.core.columns.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -1,0 +1,108 @@
+"""The API's application: `create_app(settings)` builds it, `dangol api` serves it with uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dangol.api import actions, reads
+from dangol.api.context import ApiContext, RateLimitExceeded
+from dangol.api.ratelimit import RateLimiter
+from dangol.core.errors import (
+    ActionError,
+    ConfigError,
+    Conflict,
+    DangolError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    SendError,
+)
+from dangol.core.settings import Settings
+from dangol.core.types import utcnow
+from responder.accounts.api_tokens import InvalidToken
+
+PREFIX = "/api/v1"
+# Dangol's errors by HTTP status; the most specific class wins (Forbidden before ActionError).
+STATUSES: list[tuple[type[DangolError], int, str]] = [
+    (InvalidToken, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (InvalidTransition, 409, "conflict"),
+    (RateLimitExceeded, 429, "rate_limited"),
+    (ActionError, 422, "invalid"),
+    (ConfigError, 422, "invalid"),  # a malformed week, a bad value in a query
+    (SendError, 502, "send_failed"),
+    (DangolError, 400, "refused"),
+]
+
+
+def error(status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The one error shape: {"error": kind, "message": what to do about it}."""
+    return JSONResponse({"error": kind, "message": message}, status_code=status, headers=headers)
+
+
+def _dangol_error(_: Request, exc: Exception) -> JSONResponse:
+    status, kind = next((s, k) for cls, s, k in STATUSES if isinstance(exc, cls))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimitExceeded):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return error(status, kind, str(exc), headers)
+
+
+def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kinds = {404: "not_found", 405: "method_not_allowed"}
+    return error(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail), exc.headers)
+
+
+def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+    return error(422, "invalid", "; ".join(problems) or "invalid request")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """The API on `settings` (its database unless `engine` is given, migrated to the current schema)."""
+    if engine is None:
+        from storage.engine import make_engine
+        from storage.migrate import upgrade
+
+        engine = make_engine(settings.database.url, echo=settings.database.echo)
+        upgrade(engine)
+    app = FastAPI(
+        title="Dangol API",
+        version="1",
+        description=(
+            "Read the queue, customers, topics, alerts, reports and feeds, and act on items, as the staff "
+            "member whose personal token you send (`Authorization: Bearer …`), with that person's role. "
+            "Every action is checked and audited exactly as from the dashboard."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.api = ApiContext(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        limiter=limiter or RateLimiter(settings.api.rate_limit_per_minute),
+    )
+    app.add_exception_handler(DangolError, _dangol_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(reads.router, prefix=PREFIX)
+    app.include_router(actions.router, prefix=PREFIX)
+    return app
