@@ -22,6 +22,7 @@ from nlp.encoders.base import (
     DEFAULT_ONNX_DIR,
     PACKAGED_MODEL,
     TRAITS,
+    ModelTraits,
     encoder_options,
     l2_normalise,
     model_label,
@@ -77,7 +78,11 @@ class OnnxEncoder:
         # e5 models were trained with "query: " / "passage: " in front of every text.
         self.prefix = str(info.get("prefix", ""))
         self.blind_languages = frozenset(info.get("blind_languages", []))
-        self.zero_shot = tuple(info.get("zero_shot", model_traits(str(info["model"])).zero_shot))
+        # A packaged model's calibration comes from this release's TRAITS, not from when it was exported.
+        name = str(info["model"]).split("@")[0]
+        self.zero_shot = (
+            TRAITS[name].zero_shot if name in TRAITS else tuple(info.get("zero_shot", ModelTraits.zero_shot))
+        )
         self.version = f"onnx-int8:{info['model']}"
 
     @classmethod
