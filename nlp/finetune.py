@@ -7,8 +7,8 @@ layers. A second loss keeps each post's embedding close to the original model's 
 the same vector also serves complaint topics, intent, near-duplicates and reply retrieval: those
 read it by closeness to examples and must keep working without being retrained.
 
-Merged into the weights (`merge_adapter`, `apply_adapter`) they cost nothing at serving time: the
-merged model is exported to ONNX like any other. `python -m nlp.finetune` builds them from the
+Merged into the weights (`nlp.encoders.adapter`) they cost nothing at serving time: the merged
+model is exported to ONNX like any other. `python -m nlp.finetune` builds them from the
 public training data (`--data-dir`, seeded); nlp/models/MODEL_CARD.md says what they measured and
 whether they are in use.
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from nlp.encoders.adapter import apply_adapter
 from nlp.train import DATA, SEED, load_public, public_split
 
 log = logging.getLogger(__name__)
@@ -125,46 +126,6 @@ def adapter_arrays(wrapped: dict[str, Any]) -> dict[str, np.ndarray]:
         out[f"{name}::a"] = w.lora_a.detach().numpy().astype(np.float16)
         out[f"{name}::b"] = (w.lora_b.detach().numpy() * w.scale).astype(np.float16)
     return out
-
-
-def apply_adapter(model: Any, path: Path) -> dict[str, Any]:
-    """Merge the adapter at `path` into `model`'s weights in place; returns its metadata."""
-    import torch
-
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        names = sorted({k.split("::")[0] for k in data.files if "::" in k})
-        with torch.no_grad():
-            for name in names:
-                linear = model.get_submodule(name)
-                delta = data[f"{name}::b"].astype(np.float32) @ data[f"{name}::a"].astype(np.float32)
-                linear.weight += torch.from_numpy(delta)
-    return dict(meta)
-
-
-def merge_adapter(base_dir: Path, adapter: Path, out_dir: Path) -> dict[str, Any]:
-    """Write into `out_dir` the model of `base_dir` with `adapter` merged into its weights (the
-    tokenizer and every other file copied as they are); returns the adapter's metadata."""
-    import shutil
-
-    from transformers import AutoModel
-
-    for item in base_dir.iterdir():
-        if item.is_file():
-            shutil.copy2(item, out_dir / item.name)
-    model = AutoModel.from_pretrained(str(base_dir))
-    meta = apply_adapter(model, adapter)
-    model.save_pretrained(str(out_dir))
-    (out_dir / "adapter.json").write_text(json.dumps(meta, indent=2))
-    return meta
-
-
-def adapter_version(path: Path) -> str | None:
-    """The adapter's content hash (part of the encoder version), or None when there is none."""
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as data:
-        return str(json.loads(str(data["meta"]))["version"])
 
 
 def training_rows(recipe: Recipe, data_dir: Path = DATA) -> list[tuple[str, int, str]]:

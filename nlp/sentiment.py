@@ -285,9 +285,11 @@ class HeadSentimentClassifier:
         for language, head in sorted(self.heads.items()):
             trained_on = head.meta.get("encoder")
             if trained_on and trained_on != model:
+                # "name@adapter": the config names the model; the adapter comes with the package.
+                name = trained_on.split("@")[0]
                 raise AnalysisError(
                     f"the {language} sentiment head was trained on {trained_on} embeddings, but the encoder is "
-                    f"{model}; set [nlp.encoder] model = {trained_on!r} or retrain with `dangol nlp retrain`"
+                    f"{model}; set [nlp.encoder] model = {name!r} or retrain with `dangol nlp retrain`"
                 )
 
     @classmethod

@@ -523,10 +523,10 @@ class DefaultEncode:
     vectors they will be given."""
 
     def __init__(self) -> None:
-        from nlp.encoders.base import PACKAGED_MODEL
+        from nlp.encoders.base import PACKAGED_MODEL, model_label
 
         self._encoder: OnnxEncoder | None = None
-        self.version = f"onnx-int8:{PACKAGED_MODEL}"
+        self.version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         from dangol.core.settings import load_settings

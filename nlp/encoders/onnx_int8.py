@@ -22,6 +22,7 @@ from nlp.encoders.base import (
     DEFAULT_ONNX_DIR,
     PACKAGED_MODEL,
     TRAITS,
+    ModelTraits,
     encoder_options,
     l2_normalise,
     model_label,
@@ -47,6 +48,14 @@ def is_exported(folder: Path) -> bool:
     return (folder / INT8_FILE).is_file() and (folder / "tokenizer.json").is_file() and (folder / INFO_FILE).is_file()
 
 
+def exported_as(folder: Path, model: str) -> bool:
+    """True when `folder` holds a finished export of `model` (for the tuned model, of the shipped
+    adapter): an export of another model or adapter is stale and is exported again."""
+    if not is_exported(folder):
+        return False
+    return bool(json.loads((folder / INFO_FILE).read_text()).get("model") == model_label(model))
+
+
 class OnnxEncoder:
     """int8 MiniLM on ONNX Runtime; same interface and (to cosine >= 0.98) same vectors as the torch one."""
 
@@ -69,7 +78,11 @@ class OnnxEncoder:
         # e5 models were trained with "query: " / "passage: " in front of every text.
         self.prefix = str(info.get("prefix", ""))
         self.blind_languages = frozenset(info.get("blind_languages", []))
-        self.zero_shot = tuple(info.get("zero_shot", model_traits(str(info["model"])).zero_shot))
+        # A packaged model's calibration comes from this release's TRAITS, not from when it was exported.
+        name = str(info["model"]).split("@")[0]
+        self.zero_shot = (
+            TRAITS[name].zero_shot if name in TRAITS else tuple(info.get("zero_shot", ModelTraits.zero_shot))
+        )
         self.version = f"onnx-int8:{info['model']}"
 
     @classmethod
@@ -77,7 +90,7 @@ class OnnxEncoder:
         """Build from `[nlp.encoder]` (`onnx_dir`, `batch_size`, `max_length`)."""
         opts = encoder_options(settings)
         folder = Path(opts.onnx_dir)
-        if not is_exported(folder) and opts.model in TRAITS:
+        if opts.model in TRAITS and not exported_as(folder, opts.model):
             log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", opts.model, folder)
             export_onnx(folder, opts.model)
         return cls(folder, batch_size=opts.batch_size, max_length=opts.max_length)
@@ -116,7 +129,7 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
         (staging / FP32_FILE).unlink()  # only the int8 model is read; the fp32 one is ~4x larger
         return info
 
-    return publish_folder(out_dir, build, done=is_exported)
+    return publish_folder(out_dir, build, done=lambda folder: exported_as(folder, model))
 
 
 def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:

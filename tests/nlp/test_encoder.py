@@ -11,7 +11,7 @@ from dangol.core.errors import AnalysisError
 from dangol.core.settings import load_settings
 from nlp.base import encoders
 from nlp.encoders import build_encoder
-from nlp.encoders.base import E5_SMALL, MINILM
+from nlp.encoders.base import MINILM, PACKAGED_MODEL, model_label
 from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported
 from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 from tests.conftest import DATA
@@ -43,7 +43,7 @@ def test_packaged_model_gives_normalised_float32_rows(torch_encoder: SentenceTra
     vectors = torch_encoder.encode(["hello", "배달이 늦어요", ""])
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.linalg.norm(vectors, axis=1) == pytest.approx([1, 1, 1], abs=1e-4)
-    assert torch_encoder.version == f"st:{E5_SMALL}" and torch_encoder.dim == 384
+    assert torch_encoder.version == f"st:{model_label(PACKAGED_MODEL)}" and torch_encoder.dim == 384
     assert torch_encoder.prefix == "query: " and not torch_encoder.blind_languages
 
 
@@ -103,7 +103,7 @@ def test_use_onnx_runs_the_export_with_the_models_prefix(onnx_dir: Path) -> None
     settings = load_settings(None, overrides={"nlp": {"encoder": {"use": "onnx", "onnx_dir": str(onnx_dir)}}})
     encoder = build_encoder(settings)
     assert isinstance(encoder, OnnxEncoder)
-    assert encoder.prefix == "query: " and encoder.version == f"onnx-int8:{E5_SMALL}"
+    assert encoder.prefix == "query: " and encoder.version == f"onnx-int8:{model_label(PACKAGED_MODEL)}"
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp.finetune import EN_CLASSES, KO_CLASSES, Recipe, adapter_version, add_adapters, finetune, merge_adapter
+from nlp.encoders.adapter import adapter_version, merge_adapter
+from nlp.finetune import EN_CLASSES, KO_CLASSES, Recipe, add_adapters, finetune
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.slow
