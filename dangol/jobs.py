@@ -139,7 +139,7 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     """
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     scheduler = BackgroundScheduler(timezone=settings.brand.timezone, job_defaults=defaults)
-    for name in pipeline.enabled_sources(settings):
+    for name in pipeline.enabled_sources(settings.sources):
         every = settings.sources[name].every_minutes
         job = guarded(f"collect:{name}", functools.partial(pipeline.collect_source, settings, engine, name))
         scheduler.add_job(

@@ -11,7 +11,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigError, DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
-from dangol.core.settings import OTHER_TOPIC, LinkingSettings, Settings, TopicCatalog, named_sources
+from dangol.core.settings import OTHER_TOPIC, LinkingSettings, Settings, SourceSettings, TopicCatalog, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, utcnow
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
@@ -59,18 +59,20 @@ class SourceRun:
     preview: list[dict[str, Any]] = field(default_factory=list)
 
 
-def enabled_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
-    """Configured source names to collect: the named ones (must exist) or every enabled one."""
+def enabled_sources(sources: Mapping[str, SourceSettings], names: Iterable[str] | None = None) -> list[str]:
+    """Configured source names (of `[sources.*]`) to collect: the named ones (must exist) or every enabled one."""
     if names:
-        return named_sources(settings.sources, names)
-    return [name for name, source in settings.sources.items() if source.enabled]
+        return named_sources(sources, names)
+    return [name for name, source in sources.items() if source.enabled]
 
 
 def collect(
     settings: Settings, engine: Engine, *, names: Iterable[str] | None = None, dry_run: bool = False
 ) -> list[SourceRun]:
     """Collect every enabled (or each named) source; one failing source never stops the others."""
-    return [collect_source(settings, engine, name, dry_run=dry_run) for name in enabled_sources(settings, names)]
+    return [
+        collect_source(settings, engine, name, dry_run=dry_run) for name in enabled_sources(settings.sources, names)
+    ]
 
 
 def backoff_delay(failures: int, *, base: float = 60.0, cap: float = 3600.0) -> timedelta:

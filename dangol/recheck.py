@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dangol.core.errors import DangolError, RateLimited
 from dangol.core.redact import redact_secrets, secret_values
-from dangol.core.settings import Settings, named_sources
+from dangol.core.settings import Settings, SourceSettings, named_sources
 from dangol.core.types import Billing, Page, Recheck, utcnow
 from storage import deletions, ingest, sources
 from storage.engine import database_unavailable, session_scope
@@ -57,13 +57,13 @@ class RecheckRun:
         return line + (f" ({self.error})" if self.error else "")
 
 
-def rechecked_sources(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
+def rechecked_sources(sources: Mapping[str, SourceSettings], names: Iterable[str] | None = None) -> list[str]:
     """The named sources (which must exist), or every enabled source that can be re-checked."""
     from listener.base import can_recheck
 
     if names:
-        return named_sources(settings.sources, names)
-    return [n for n, s in settings.sources.items() if s.enabled and can_recheck(n, settings.sources)]
+        return named_sources(sources, names)
+    return [n for n, s in sources.items() if s.enabled and can_recheck(n, sources)]
 
 
 def recheck_deletions(
@@ -82,7 +82,7 @@ def recheck_deletions(
     since = utcnow() - timedelta(days=days)
     return [
         recheck_source(settings, engine, name, worker=worker, since=since, max_posts=max_posts)
-        for name in rechecked_sources(settings, names)
+        for name in rechecked_sources(settings.sources, names)
     ]
 
 

@@ -42,11 +42,11 @@ Assignment (responder.assignment)
 SLA (responder.sla)
     due_at(start, minutes, policy: SlaPolicySettings, hours: BusinessHoursSettings) -> datetime
     sla_state(item, now=None, *, warn_before=None) -> "ok" | "warning" | "breached" | "paused"
-        warn_before: timedelta (default 30 min); the policy's own: sla.warn_before(item, settings, platform)
+        warn_before: timedelta (default 30 min); the policy's own: sla.warn_before(item, responder, platform)
     check_breaches(*, session, now=None) -> list[QueueItem]     marks + audits "sla.breach"
     warnings(*, session, settings, now=None) -> list[QueueItem]           items about to breach
     policy_for(name, platform, settings) -> (key, SlaPolicySettings)      "<name>:<platform>" first
-    pause(item, *, now) / resume(item, *, settings, platform, now)
+    pause(item, *, now) / resume(item, *, responder, platform, now)
 Suggestions (responder.suggest)
     suggest(item_id, *, session) -> list[Suggestion(text, source, explanation)]
 Approval (responder.approval)
@@ -75,8 +75,8 @@ Customer memory (responder.memory)
         notes, replies, assignee, note_authors: {staff id: username}, feedback)   what the Item page shows;
         history.items: every queue item on the customer's posts (history.open_items: the open ones)
 Routing rules (responder.routing)
-    list_rules(*, session, settings) -> list[Rule]         DB rules when present, else config rules
-    seed_from_config(*, actor, session, settings) -> list[RoutingRule]   copy config rules into the table
+    list_rules(*, session, responder) -> list[Rule]         DB rules when present, else config rules
+    seed_from_config(*, actor, session, responder) -> list[RoutingRule]   copy config rules into the table
     add_rule(name, when, then, *, actor, session, position=None) -> RoutingRule
     update_rule(rule_id, *, actor, session, name=None, when=None, then=None, enabled=None) -> RoutingRule
     reorder_rules(rule_ids, *, actor, session) -> list[RoutingRule]

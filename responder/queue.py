@@ -155,7 +155,7 @@ def route_new(*, session: Session, settings: Settings, now: datetime | None = No
         return result
     # Kept in step with brand.own_handles here, every routing pass, for the reports' counts.
     mark_brand_accounts(session=session, own=settings.brand.own_accounts())
-    rules = routing.list_rules(session=session, settings=settings)
+    rules = routing.list_rules(session=session, responder=settings.responder)
     while batch := claim_unrouted(session=session, limit=BATCH):
         context = _Batch.load(batch, session=session)
         for analysis in batch:
@@ -350,7 +350,9 @@ def _new_item(
     copy_labels(item, post, analysis)
     item.sla_policy = sla.policy_for(item.sla_policy, post.platform, settings.responder)[0]
     # The customer has waited since we could first see the post.
-    sla.start_clock(item, start=min(post.collected_at or now, now), settings=settings, platform=post.platform)
+    sla.start_clock(
+        item, start=min(post.collected_at or now, now), responder=settings.responder, platform=post.platform
+    )
     return item
 
 
@@ -363,7 +365,7 @@ def _customer_wrote_again(
     if item.status in ("replied", "closed"):
         item.status = "assigned" if item.assignee_id else "new"
         result.reopened += 1
-    sla.resume(item, settings=settings, platform=post.platform, now=now)
+    sla.resume(item, responder=settings.responder, platform=post.platform, now=now)
     item.updated_at = now
     audit.record(
         session, actor="system:router", action="queue.customer_replied", entity_type="queue_item", entity_id=item.id,

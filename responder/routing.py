@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from dangol.core.errors import ConfigError, NotFound
 from dangol.core.permissions import require
-from dangol.core.settings import ResponderSettings, Settings, unknown_segments
+from dangol.core.settings import ResponderSettings, unknown_segments
 from storage import audit
 from storage.models import RoutingRule, Staff
 from storage.routing_rules import has_rules, rules_after, rules_in_order
@@ -145,11 +145,11 @@ def config_rules(responder: ResponderSettings) -> list[Rule]:
     return rules
 
 
-def list_rules(*, session: Session, settings: Settings) -> list[Rule]:
+def list_rules(*, session: Session, responder: ResponderSettings) -> list[Rule]:
     """The rules in force, in order: the database's when it has any, otherwise config.toml's."""
     rows = rules_in_order(session=session)
     if not rows:
-        return config_rules(settings.responder)
+        return config_rules(responder)
     return [Rule(name=r.name, when=dict(r.when), then=dict(r.then), id=r.id, enabled=r.enabled) for r in rows]
 
 
@@ -164,14 +164,14 @@ def _get(rule_id: int, session: Session) -> RoutingRule:
     return rule
 
 
-def seed_from_config(*, actor: Staff, session: Session, settings: Settings) -> list[RoutingRule]:
+def seed_from_config(*, actor: Staff, session: Session, responder: ResponderSettings) -> list[RoutingRule]:
     """Copy config.toml's rules into the table (once, when it is empty) so admins edit the full list."""
     require(actor, "admin.rules")
     if has_rules(session=session):
         return []
     return [
         add_rule(rule.name, rule.when, rule.then, actor=actor, session=session, position=i)
-        for i, rule in enumerate(config_rules(settings.responder))
+        for i, rule in enumerate(config_rules(responder))
     ]
 
 

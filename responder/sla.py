@@ -92,10 +92,10 @@ def elapsed(start: datetime, end: datetime, policy: SlaPolicySettings, hours: Bu
     return total
 
 
-def start_clock(item: QueueItem, *, start: datetime, settings: Settings, platform: str) -> None:
+def start_clock(item: QueueItem, *, start: datetime, responder: ResponderSettings, platform: str) -> None:
     """Set the item's policy and due times from its `sla_policy` name, starting at `start`."""
-    _, policy = policy_for(item.sla_policy, platform, settings.responder)
-    hours = settings.responder.business_hours
+    _, policy = policy_for(item.sla_policy, platform, responder)
+    hours = responder.business_hours
     item.first_response_due_at = due_at(start, policy.first_response_minutes, policy, hours)
     item.resolution_due_at = due_at(start, policy.resolution_minutes, policy, hours)
 
@@ -106,12 +106,12 @@ def pause(item: QueueItem, *, now: datetime) -> None:
         item.sla_paused_at = now
 
 
-def resume(item: QueueItem, *, settings: Settings, platform: str, now: datetime) -> None:
+def resume(item: QueueItem, *, responder: ResponderSettings, platform: str, now: datetime) -> None:
     """Restart the clock, moving the due times on by the paused time (as the policy counts it)."""
     if item.sla_paused_at is None:
         return
-    _, policy = policy_for(item.sla_policy, platform, settings.responder)
-    hours = settings.responder.business_hours
+    _, policy = policy_for(item.sla_policy, platform, responder)
+    hours = responder.business_hours
     waited = int(elapsed(item.sla_paused_at, now, policy, hours).total_seconds() // 60)
     if item.resolution_due_at is not None:
         item.resolution_due_at = due_at(item.resolution_due_at, waited, policy, hours)
@@ -142,9 +142,9 @@ def sla_state(item: QueueItem, now: datetime | None = None, *, warn_before: time
     return "ok"
 
 
-def warn_before(item: QueueItem, settings: Settings, platform: str = "") -> timedelta:
+def warn_before(item: QueueItem, responder: ResponderSettings, platform: str = "") -> timedelta:
     """The policy's warning lead time for this item."""
-    return timedelta(minutes=policy_for(item.sla_policy, platform, settings.responder)[1].warn_before_minutes)
+    return timedelta(minutes=policy_for(item.sla_policy, platform, responder)[1].warn_before_minutes)
 
 
 def check_breaches(*, session: Session, now: datetime | None = None) -> list[QueueItem]:
@@ -194,7 +194,7 @@ def warnings(*, session: Session, settings: Settings, now: datetime | None = Non
     now = now or utcnow()
     horizon = now + timedelta(minutes=max((p.warn_before_minutes for p in settings.responder.sla.values()), default=30))
     items = due_by(session=session, horizon=horizon, statuses=OPEN_STATUSES)
-    return [i for i in items if sla_state(i, now, warn_before=warn_before(i, settings)) == "warning"]
+    return [i for i in items if sla_state(i, now, warn_before=warn_before(i, settings.responder)) == "warning"]
 
 
 def notify_warnings(*, session: Session, settings: Settings, now: datetime | None = None) -> list[QueueItem]:

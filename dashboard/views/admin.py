@@ -200,7 +200,7 @@ def _rules(ctx: Ctx) -> None:
     from responder.routing import add_rule, delete_rule, list_rules, seed_from_config, update_rule
 
     st.subheader("Routing rules")
-    rules = read(ctx, lambda s: list_rules(session=s, settings=ctx.settings))
+    rules = read(ctx, lambda s: list_rules(session=s, responder=ctx.settings.responder))
     st.dataframe(
         pd.DataFrame(
             [
@@ -222,7 +222,7 @@ def _rules(ctx: Ctx) -> None:
             act(
                 ctx,
                 "admin.rules",
-                lambda s, a: seed_from_config(actor=a, session=s, settings=ctx.settings),
+                lambda s, a: seed_from_config(actor=a, session=s, responder=ctx.settings.responder),
                 "Rules copied",
             )
         return

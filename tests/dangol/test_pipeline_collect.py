@@ -291,7 +291,7 @@ def test_dry_run_stores_nothing(engine: Engine, database_url: str, scripted: typ
 def test_unknown_source_name_lists_the_configured_ones(database_url: str) -> None:
     settings = settings_with(database_url, a={"use": "replay"})
     with pytest.raises(Exception, match="unknown source 'b'; configured: a"):
-        pipeline.enabled_sources(settings, ["b"])
+        pipeline.enabled_sources(settings.sources, ["b"])
 
 
 def test_a_source_another_worker_is_collecting_is_skipped_and_its_lease_expires(

@@ -86,9 +86,9 @@ def test_unknown_condition_is_refused_with_the_valid_keys(session, make_staff):
 
 def test_database_rules_take_precedence_over_the_config(session, settings, make_staff):
     admin = make_staff("root", role="admin")
-    assert len(list_rules(session=session, settings=settings)) == len(settings.responder.rules)
+    assert len(list_rules(session=session, responder=settings.responder)) == len(settings.responder.rules)
     add_rule("all to pr", {}, {"team": "pr"}, actor=admin, session=session)
-    rules = list_rules(session=session, settings=settings)
+    rules = list_rules(session=session, responder=settings.responder)
     assert [r.name for r in rules] == ["all to pr"]
     assert decide(rules, facts(language="ko")).team == "pr"
 
@@ -98,11 +98,11 @@ def test_admin_edits_reorders_and_deletes_rules_and_each_is_audited(session, set
     first = add_rule("a", {}, {"team": "a"}, actor=admin, session=session)
     second = add_rule("b", {}, {"team": "b"}, actor=admin, session=session)
     reorder_rules([second.id, first.id], actor=admin, session=session)
-    assert decide(list_rules(session=session, settings=settings), facts()).team == "b"
+    assert decide(list_rules(session=session, responder=settings.responder), facts()).team == "b"
     update_rule(second.id, actor=admin, session=session, enabled=False)
-    assert decide(list_rules(session=session, settings=settings), facts()).team == "a"
+    assert decide(list_rules(session=session, responder=settings.responder), facts()).team == "a"
     delete_rule(second.id, actor=admin, session=session)
-    assert [r.name for r in list_rules(session=session, settings=settings)] == ["a"]
+    assert [r.name for r in list_rules(session=session, responder=settings.responder)] == ["a"]
     actions = [e.action for e in list_events(session=session, action="rule.")]
     assert sorted(actions) == ["rule.add", "rule.add", "rule.delete", "rule.reorder", "rule.update"]
 

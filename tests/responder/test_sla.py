@@ -63,7 +63,7 @@ def test_paused_clock_reads_paused_and_answered_items_follow_resolution():
 def test_resuming_moves_due_times_by_the_time_spent_waiting(settings):
     item = _item(sla_policy="urgent", resolution_due_at=NOW + timedelta(hours=8))
     pause(item, now=NOW)
-    resume(item, settings=settings, platform="x", now=NOW + timedelta(hours=3))
+    resume(item, responder=settings.responder, platform="x", now=NOW + timedelta(hours=3))
     assert (item.sla_paused_at, item.first_response_due_at) == (None, NOW + timedelta(hours=4))
     assert item.resolution_due_at == NOW + timedelta(hours=11)
 
