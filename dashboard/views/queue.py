@@ -232,8 +232,10 @@ def _page(
 
 def _row(row: QueueRow, actor: Staff, now: datetime, *, new: bool = False) -> None:
     with st.container(border=True):
-        # The open button's column fits "Open #12345" down to a 1,024-pixel window.
-        top = st.columns([1, 2, 2, 2, 2, 1.7])
+        # The open button sits beside the columns, as wide as its label: a column of its own
+        # (a share of the row) cut it to "Open…" in a 1,024-pixel window.
+        head = st.container(horizontal=True, wrap=False)
+        top = head.columns([1, 2, 2, 2, 2])
         top[0].markdown(f"**P{row.priority}**" + (" :blue-badge[new]" if new else ""))
         top[1].markdown(f"{md(row.status)} · {md(row.team)}")
         top[2].markdown(f"⏱ {md(countdown(row.due_at, row.sla_breached, now))}")
@@ -241,7 +243,7 @@ def _row(row: QueueRow, actor: Staff, now: datetime, *, new: bool = False) -> No
         labels = " · ".join(md(x) for x in (row.sentiment, row.topic, row.language) if x)
         top[4].markdown(labels or "not analyzed")
         # A callback runs before the next script run, so the page switch cannot be lost mid-run.
-        top[5].button(f"Open #{row.item_id}", key=f"open_{row.item_id}", on_click=open_item, args=(row.item_id,))
+        head.button(f"Open #{row.item_id}", key=f"open_{row.item_id}", on_click=open_item, args=(row.item_id,))
         st.text(short(row.snippet, 280))
         if row.assignee_id is not None and row.assignee_id != actor.id:
             st.caption(f"🔒 someone else is working on this: {md(row.assignee)}")

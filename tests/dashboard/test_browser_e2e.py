@@ -7,6 +7,7 @@ full of markup stays literal text; a product user logs in and is refused queue a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -241,3 +242,32 @@ def test_a_kept_login_survives_a_reload_and_logout_ends_it(served_kept, request)
         assert 'name="next" value="/"' in form_page, hostile
     kept = httpx.get(f"{url}/login", params={"next": "/item?id=3"}).text
     assert 'name="next" value="/item?id=3"' in kept
+
+
+def test_at_1024_px_queue_open_buttons_read_whole_and_the_item_page_explains_its_shortcuts(served, request) -> None:
+    url, db = served
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        try:
+            log_in(page, url, "agent1")
+            buttons = page.get_by_role("button", name=re.compile(r"^Open #\d+$"))
+            expect(buttons).to_have_count(len(db.items), timeout=WAIT_MS)
+            for button in buttons.all():
+                label = button.get_by_test_id("stMarkdownContainer")
+                # Streamlit cuts a label too wide for its button with an ellipsis ("Open…"): the
+                # text is then wider than the box that shows it.
+                widths = label.evaluate("e => [e.scrollWidth, e.clientWidth]")
+                assert widths[0] <= widths[1], f"{button.inner_text()!r} is cut: {widths}"
+            open_item(page, db.items["complaint"])
+            page.get_by_role("button", name="Shortcuts", exact=True).click()
+            for keys, what in (("Alt+N", "next item (yours first, then unassigned)"), ("Alt+A", "claim this item"),
+                               ("Ctrl+Enter (⌘+Enter)", "send the reply"), ("Alt+X", "close this item")):  # fmt: skip
+                row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=what, exact=True))
+                expect(row.get_by_role("cell", name=keys, exact=True)).to_be_visible(timeout=WAIT_MS)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Analysis, Author, Post, QueueItem, Source
-from tests.loopback import free_port
+from tests.loopback import Received, smtp_server
 
 
 @dataclass
@@ -127,15 +125,6 @@ def world(session: Session) -> World:
     return World(session)
 
 
-@dataclass
-class Received:
-    """What a loopback server was sent."""
-
-    bodies: list[Any] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-
-
 @contextmanager
 def webhook_server(status: int = 200) -> Iterator[tuple[str, Received]]:
     """An HTTP server that records each POSTed JSON body and answers `status`."""
@@ -160,28 +149,6 @@ def webhook_server(status: int = 200) -> Iterator[tuple[str, Received]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextmanager
-def smtp_server() -> Iterator[tuple[int, Received]]:
-    """An aiosmtpd server on 127.0.0.1 that keeps every message it is sent."""
-    from aiosmtpd.controller import Controller
-
-    received = Received()
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's naming)
-            received.messages.append(message_from_bytes(envelope.original_content))
-            received.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            return "250 OK"
-
-    port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
