@@ -62,6 +62,10 @@ def main() -> None:
         from dashboard.views import alerts
 
         alerts.sidebar(ctx, actor)
+        if "Inbox" in pages:
+            from dashboard.views.inbox import watch_unread
+
+            watch_unread(ctx, actor)
     show_flash()
     remember_page(current.url_path)
     current.run()

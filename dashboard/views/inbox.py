@@ -8,7 +8,8 @@ import streamlit as st
 
 from dangol.core.links import item_url, page_url
 from dangol.core.notifications import CHANNELS, KINDS
-from dashboard.context import Ctx, act, read
+from dashboard.context import Ctx, act, live_actor, read
+from dashboard.live import live
 from dashboard.navigation import open_item
 from dashboard.safe import md
 from storage.models import Notification, Staff
@@ -20,6 +21,20 @@ SHOWN = 100  # the newest notifications listed; older ones stay in the table
 def unread(ctx: Ctx, actor: Staff) -> int:
     """The actor's unread count (the navigation's title shows it)."""
     return read(ctx, lambda s: unread_count(session=s, staff_id=actor.id or 0))
+
+
+def watch_unread(ctx: Ctx, actor: Staff) -> None:
+    """Run the whole app again when the unread count changes, so the menu's "Inbox (N)" follows a
+    notification that arrives while the person stays on one page (a fragment on the refresh timer;
+    the menu itself is drawn only on a full run)."""
+    shown = unread(ctx, actor)
+
+    def check() -> None:
+        fresh = live_actor(ctx, actor)
+        if unread(ctx, fresh) != shown:
+            st.rerun(scope="app")
+
+    live(ctx, check)()
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
