@@ -37,10 +37,11 @@ def test_the_queue_list_and_the_item_refresh_on_the_configured_interval(dashboar
     set_config(dashboard_db.config, "refresh_seconds = 15", "refresh_seconds = 7")
     intervals = _auto_reruns(monkeypatch)
     at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
-    assert intervals == [7.0]  # the list alone: the filters form is not redrawn
+    # The sidebar's unread-count watch, then the list alone: the filters form is not redrawn.
+    assert intervals == [7.0, 7.0]
     intervals.clear()
     _open(at, dashboard_db.items["complaint"])
-    assert intervals == [7.0, 7.0]  # the summary (status, holder, presence) and the replies
+    assert intervals == [7.0, 7.0, 7.0]  # the watch, the summary (status, holder, presence) and the replies
 
 
 def test_refresh_seconds_0_turns_the_live_refresh_off(dashboard_db, monkeypatch) -> None:
