@@ -149,6 +149,20 @@ def training_rows(recipe: Recipe, data_dir: Path = DATA) -> list[tuple[str, int,
     return [rows[i] for i in order]
 
 
+def mean_pooled(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> Any:
+    """e5's sentence vectors as the pipeline reads them ("query: " prefix, mean over the tokens,
+    unit length), as a torch tensor: with gradients while training, under no_grad for probes."""
+    import torch
+
+    batch = tokenizer(
+        ["query: " + t for t in texts], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
 def finetune(
     model_dir: Path, recipe: Recipe, rows: list[tuple[str, int, str]], out: Path = DEFAULT_OUT
 ) -> dict[str, Any]:
@@ -171,17 +185,7 @@ def finetune(
     )
 
     def embed(texts: list[str]) -> Any:
-        batch = tokenizer(
-            ["query: " + t for t in texts],
-            padding=True,
-            truncation=True,
-            max_length=recipe.max_length,
-            return_tensors="pt",
-        )
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        return mean_pooled(model, tokenizer, texts, recipe.max_length)
 
     model.train()
     started = time.monotonic()
@@ -273,21 +277,11 @@ def probe(model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path 
     sets = _probe_sets(data_dir, exclude)
 
     def encode(texts: list[str]) -> np.ndarray:
-        out = []
         with torch.no_grad():
-            for start in range(0, len(texts), 64):
-                batch = tokenizer(
-                    ["query: " + t for t in texts[start : start + 64]],
-                    padding=True,
-                    truncation=True,
-                    max_length=recipe.max_length,
-                    return_tensors="pt",
-                )
-                hidden = model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
-        return np.concatenate(out)
+            chunks = [
+                mean_pooled(model, tokenizer, texts[i : i + 64], recipe.max_length) for i in range(0, len(texts), 64)
+            ]
+        return np.concatenate([c.numpy() for c in chunks])
 
     vectors = {name: encode(texts) for name, (texts, _) in sets.items()}
     labels = {name: np.array(y) for name, (_, y) in sets.items()}
