@@ -95,7 +95,7 @@ def deliver(
     if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
     failed_before = reply.status == ReplyStatus.FAILED
-    if failed_before and _posted_before(reply, target, sender, actor=actor, session=session, now=now):
+    if failed_before and _posted_before(reply, item, post, target, sender, actor=actor, session=session, now=now):
         return reply
     reply.status, reply.error = ReplyStatus.SENDING, None
     audit.record(
@@ -150,7 +150,15 @@ def deliver(
 
 
 def _posted_before(
-    reply: Reply, target: ReplyTarget, sender: Sender, *, actor: Staff | str, session: Session, now: datetime | None
+    reply: Reply,
+    item: QueueItem,
+    post: Post,
+    target: ReplyTarget,
+    sender: Sender,
+    *,
+    actor: Staff | str,
+    session: Session,
+    now: datetime | None,
 ) -> bool:
     """Before a failed reply is sent again: True (and the reply recorded as sent) when the platform
     already has it. A platform client can report a timeout or a dropped connection as a refusal
@@ -162,8 +170,6 @@ def _posted_before(
         raise SendError(f"not resent: could not check the platform for an earlier copy of this reply ({exc})") from exc
     if found is None:
         return False
-    item, post = session.get(QueueItem, reply.queue_item_id), session.get(Post, reply.post_id)
-    assert item is not None and post is not None
     _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)
     session.commit()
     return True
