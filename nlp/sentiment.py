@@ -32,6 +32,7 @@ from pydantic import Field
 from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.registry import Options, parse_options
 from nlp.base import SENTIMENTS
+from nlp.encoders.base import model_name
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -286,7 +287,7 @@ class HeadSentimentClassifier:
             trained_on = head.meta.get("encoder")
             if trained_on and trained_on != model:
                 # "name@adapter": the config names the model; the adapter comes with the package.
-                name = trained_on.split("@")[0]
+                name = model_name(trained_on)
                 raise AnalysisError(
                     f"the {language} sentiment head was trained on {trained_on} embeddings, but the encoder is "
                     f"{model}; set [nlp.encoder] model = {name!r} or retrain with `dangol nlp retrain`"

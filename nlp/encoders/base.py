@@ -168,6 +168,11 @@ def model_label(model: str) -> str:
     return model if model in TRAITS else Path(model.rstrip("/")).name or model
 
 
+def model_name(label: str) -> str:
+    """The configured model name behind a label ("multilingual-e5-small-dangol@70573acf17ce" -> the name)."""
+    return label.split("@")[0]
+
+
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero), as float32."""
     vectors = np.asarray(vectors, dtype=np.float32)

@@ -26,6 +26,7 @@ from nlp.encoders.base import (
     encoder_options,
     l2_normalise,
     model_label,
+    model_name,
     model_traits,
     publish_folder,
     resolve_model_path,
@@ -79,7 +80,7 @@ class OnnxEncoder:
         self.prefix = str(info.get("prefix", ""))
         self.blind_languages = frozenset(info.get("blind_languages", []))
         # A packaged model's calibration comes from this release's TRAITS, not from when it was exported.
-        name = str(info["model"]).split("@")[0]
+        name = model_name(str(info["model"]))
         self.zero_shot = (
             TRAITS[name].zero_shot if name in TRAITS else tuple(info.get("zero_shot", ModelTraits.zero_shot))
         )
