@@ -160,6 +160,12 @@ def build_scheduler(settings: Settings, engine: Engine, *, analyzer: Analyzer | 
     notify = guarded("notify:deliver", lambda: deliver_job(settings, engine))
     every = settings.notifications.deliver_every_seconds
     scheduler.add_job(notify, IntervalTrigger(seconds=every), id="notify:deliver", name="notify:deliver")
+    if settings.api.webhooks:
+        # Every worker enqueues and sends outbound webhooks too: a row is unique per event and
+        # subscription, and claimed by one worker at a time (storage.webhooks).
+        hooks = guarded("webhooks", lambda: webhooks_job(settings, engine))
+        every = settings.api.webhook_every_seconds
+        scheduler.add_job(hooks, IntervalTrigger(seconds=every), id="webhooks", name="webhooks")
     for job_id, trigger, func in periodic_jobs(settings, engine):
         job = guarded(job_id, once_per_slot(job_id, trigger, func, engine))
         scheduler.add_job(job, trigger, id=job_id, name=job_id)
@@ -171,6 +177,13 @@ def deliver_job(settings: Settings, engine: Engine) -> Any:
     from reports.notifications import deliver_notifications
 
     return deliver_notifications(settings, engine)
+
+
+def webhooks_job(settings: Settings, engine: Engine) -> Any:
+    """Enqueue new item events and send the due outbound webhooks (reports.webhooks)."""
+    from reports.webhooks import run_webhooks
+
+    return run_webhooks(settings, engine)
 
 
 def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = None) -> Callable[[], Any]:

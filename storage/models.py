@@ -471,6 +471,40 @@ class NotificationDelivery(SQLModel, table=True):
     given_up_at: datetime | None = utc_column()
 
 
+class WebhookOutbox(SQLModel, table=True):
+    """One item event for one outbound webhook subscription (`[api.webhooks.<key>]`): enqueued once
+    however many workers see the event (unique subscription and event, ON CONFLICT DO NOTHING),
+    claimed by one worker at a time, and sent until it is delivered or given up (storage.webhooks).
+
+    The payload is what is POSTed: ids, the event type, its time and the item's link, nothing about
+    the customer, so neither a receiver nor this table holds what an erasure must reach."""
+
+    __table_args__ = (
+        UniqueConstraint("subscription", "event_id"),
+        Index("ix_webhookoutbox_pending", "delivered_at", "given_up_at", "not_before"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    subscription: str = Field(max_length=40)
+    # The audit event's id: the event's identity (not a foreign key: the audit trail is purged by age).
+    event_id: int
+    event_type: str = Field(max_length=40)
+    item_id: int = Field(index=True)
+    occurred_at: datetime | None = utc_column(nullable=False, index=True)
+    payload: dict[str, Any] = json_column(dict)
+    created_at: datetime | None = utc_column(nullable=False)
+    # A retry waits until this time (exponential backoff with jitter).
+    not_before: datetime | None = utc_column()
+    # A worker sending it holds it until then; a worker that died mid-send lets it go by this time.
+    claimed_until: datetime | None = utc_column()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    delivered_at: datetime | None = utc_column()
+    # Set after webhook_max_attempts failures: not tried again (and audited as webhook.given_up).
+    given_up_at: datetime | None = utc_column()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when, with the values before and after."""
 

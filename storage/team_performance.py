@@ -26,11 +26,8 @@ from typing import Any
 from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session, col
 
+from dangol.core.statuses import DONE_STATUSES, REOPENED_TO
 from storage.models import AuditEvent, QueueItem, Reply, Staff
-
-# Statuses an item leaves when it is reopened, and the open ones it can return to (responder.statuses).
-DONE_STATUSES = ("replied", "closed")
-REOPENED_TO = ("new", "assigned", "in_progress")
 
 
 @dataclass(frozen=True, slots=True)

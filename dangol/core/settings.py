@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from dangol.core.brands import DEFAULT_OWN_KEY, Brand, BrandCatalog
 from dangol.core.errors import ConfigError
 from dangol.core.text import normalize_handle
+from dangol.core.webhooks import EVENT_TYPES
 
 DEFAULT_CONFIG = Path("config.toml")
 SECRET_KEY_SUFFIXES = (
@@ -320,8 +321,36 @@ class DashboardSettings(Section):
         return self
 
 
+class WebhookSubscription(Section):
+    """`[api.webhooks.<key>]`: item events POSTed, signed, to a receiver (reports.webhooks)."""
+
+    enabled: bool = True
+    url: str = Field(pattern=r"^https?://[^\s]+$")
+    # The NAME of the environment variable holding the signing secret, never the secret itself:
+    # config files get copied and committed.
+    secret_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+    # Event types (dangol.core.webhooks.EVENT_TYPES); only these are enqueued for this receiver.
+    events: list[str] = Field(min_length=1)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(EVENT_TYPES))
+        if unknown:
+            raise ValueError(f"unknown event types {unknown}; known: {', '.join(EVENT_TYPES)}")
+        return value
+
+    def secret(self) -> str:
+        """The signing secret from the environment variable `secret_env`; ConfigError when it is unset
+        or a placeholder (an unsigned or guessable request must not go out)."""
+        value = os.environ.get(self.secret_env, "")
+        if is_placeholder(SecretStr(value)):
+            raise ConfigError(f"webhook secret: set the environment variable {self.secret_env} to a long random value")
+        return value
+
+
 class ApiSettings(Section):
-    """`dangol api`: the HTTP API (FastAPI on uvicorn)."""
+    """`dangol api`: the HTTP API (FastAPI on uvicorn), and outbound webhooks on item events."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
@@ -329,6 +358,28 @@ class ApiSettings(Section):
     rate_limit_per_minute: int = Field(default=120, ge=1)
     # The most rows one list request returns (?limit= above it is refused).
     max_page_size: int = Field(default=100, ge=1, le=500)
+    webhooks: dict[str, WebhookSubscription] = Field(default_factory=dict)
+    # Each worker enqueues new item events and sends the due ones this often, at most webhook_batch per run.
+    webhook_every_seconds: int = Field(default=15, ge=1)
+    webhook_batch: int = Field(default=100, ge=1)
+    # Seconds a receiver has to answer; a timeout counts as a failure (retried).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A failed send waits backoff × 2^(attempts-1) (at most the max), half of it random, and is given
+    # up after max_attempts (8 at the defaults: about 40 minutes of retries).
+    webhook_backoff_seconds: float = Field(default=30.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    # Item events older than this are not enqueued: how far a worker that was down catches up, and
+    # how much history the first subscription of a deployment receives.
+    webhook_catch_up_hours: int = Field(default=24, ge=1)
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_keys(cls, value: dict[str, WebhookSubscription]) -> dict[str, WebhookSubscription]:
+        for key in value:
+            if not SEGMENT_KEY.match(key):
+                raise ValueError(f"webhook key {key!r}: use lower-case letters, digits and _ (e.g. crm)")
+        return value
 
 
 class NotificationSettings(Section):

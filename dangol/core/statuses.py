@@ -25,6 +25,12 @@ class ItemStatus(StrEnum):
     SPAM = "spam"
 
 
+# A reopening: an item leaves one of these statuses for one of the open ones after it. Nothing
+# stores it as such; it is read from the audit trail (team performance, outbound webhooks).
+DONE_STATUSES = (ItemStatus.REPLIED.value, ItemStatus.CLOSED.value)
+REOPENED_TO = (ItemStatus.NEW.value, ItemStatus.ASSIGNED.value, ItemStatus.IN_PROGRESS.value)
+
+
 class ReplyStatus(StrEnum):
     """Where a reply stands, from draft to sent (see `responder.sending` for never-twice sending)."""
 
