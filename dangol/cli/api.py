@@ -1,4 +1,5 @@
-"""The HTTP API from the command line: `dangol api` serves it; `dangol api token create|list|revoke`.
+"""The HTTP API from the command line: `dangol api` serves it; `dangol api token create|list|revoke`;
+`dangol api webhooks` lists the outbound webhook outbox.
 
 The CLI is trusted (whoever runs it holds the server): it creates a token for the staff member
 named, revokes any, and both are audited as "system:cli"."""
@@ -116,3 +117,34 @@ def revoke(
     with session_scope(state(ctx).engine) as session:
         revoke_token(session=session, actor=None, token_id=token_id)
     typer.echo(f"revoked API token {token_id}")
+
+
+@api_app.command("webhooks")
+@friendly_errors
+def webhooks(
+    ctx: typer.Context,
+    subscription: str | None = typer.Option(None, "--subscription", help="Only this [api.webhooks.<key>]."),
+) -> None:
+    """List the outbound webhook outbox: each event per subscription, delivered, waiting or given up."""
+    from sqlmodel import Session
+
+    from storage.webhooks import outbox
+
+    with Session(state(ctx).engine) as session:
+        rows = outbox(session=session, subscription=subscription)
+
+    def when(value: object) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+    typer.echo(f"{'id':>5}  {'subscription':<14} {'event':<12} {'type':<24} {'item':>6} {'tries':>5}  state")
+    for r in rows:
+        if r.delivered_at:
+            status = f"delivered {when(r.delivered_at)}"
+        elif r.given_up_at:
+            status = f"given up {when(r.given_up_at)}: {printable(r.last_error or '')}"
+        else:
+            status = f"waiting (next {when(r.not_before)})" + (f": {printable(r.last_error)}" if r.last_error else "")
+        typer.echo(
+            f"{r.id:>5}  {r.subscription:<14} {'evt_' + str(r.event_id):<12} {r.event_type:<24} {r.item_id:>6} "
+            f"{r.attempts:>5}  {status}"
+        )

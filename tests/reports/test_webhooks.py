@@ -15,12 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from dangol.cli import app as cli
 from dangol.core.errors import ConfigError
 from dangol.core.links import item_url
 from dangol.core.settings import Settings, WebhookSubscription, load_settings
@@ -194,7 +197,9 @@ def test_a_timeout_and_a_500_are_retried_with_backoff_then_delivered_once(engine
     assert len(got.requests) == 3 and len(got.ids()) == 1  # the same event each time, delivered once
 
 
-def test_a_receiver_that_keeps_failing_is_given_up_and_audited(engine: Engine, world: World) -> None:
+def test_a_receiver_that_keeps_failing_is_given_up_audited_and_listed(
+    engine: Engine, world: World, tmp_path: Path
+) -> None:
     session = world.session
     (item,) = _items(world, 1)
     _closed(session, [item], _agent(session))
@@ -208,6 +213,11 @@ def test_a_receiver_that_keeps_failing_is_given_up_and_audited(engine: Engine, w
     assert row.given_up_at == NOW + timedelta(hours=1) and row.delivered_at is None and len(got.requests) == 2
     (given_up,) = list_events(session=session, action="webhook.given_up")
     assert given_up.after["attempts"] == 2 and "503" in given_up.after["error"]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{db}"\n')
+    listed = CliRunner().invoke(cli, ["--config", str(config), "api", "webhooks", "--subscription", "crm"])
+    assert listed.exit_code == 0, listed.output
+    assert f"evt_{row.event_id}" in listed.stdout and "given up" in listed.stdout and "answered 503" in listed.stdout
 
 
 def test_four_workers_at_once_enqueue_and_deliver_each_event_exactly_once(engine: Engine, world: World) -> None:
