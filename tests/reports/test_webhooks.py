@@ -36,7 +36,7 @@ from responder.queue import add_note, set_status
 from storage import audit
 from storage.audit import list_events
 from storage.engine import make_engine
-from storage.models import Customer, IdentityLink, QueueItem, Staff
+from storage.models import Customer, IdentityLink, QueueItem, Reply, Staff
 from storage.privacy import erase_customer, identifiers
 from storage.webhooks import outbox
 from tests.conftest import REPO
@@ -334,3 +334,20 @@ def test_webhook_config_names_the_secrets_variable_and_known_events(tmp_path) ->
     assert settings.api.webhooks["crm"].events == ["item.closed"]
     jobs = {job.id for job in build_scheduler(settings, make_engine(settings.database.url)).get_jobs()}
     assert "webhooks" in jobs
+
+
+def test_an_event_about_a_reply_is_an_event_of_its_item(engine: Engine, world: World) -> None:
+    session = world.session
+    (item,) = _items(world, 1)
+    reply = Reply(queue_item_id=item.id or 0, post_id=item.post_id, text="Sorry!", idempotency_key="r1",
+                  status="pending_approval")  # fmt: skip
+    session.add(reply)
+    session.flush()
+    for action, after in (("reply.submit", {"status": "pending_approval"}), ("reply.reject", {"status": "rejected"})):
+        audit.record(session, actor="amy", action=action, entity_type="reply", entity_id=reply.id, after=after,
+                     at=NOW - timedelta(minutes=1))  # fmt: skip
+    session.commit()
+    events = ["item.approval_requested", "item.returned"]
+    settings = _settings(engine.url.render_as_string(hide_password=False), "http://127.0.0.1:9/", events)
+    assert enqueue_item_events(settings, engine, settings.api.webhooks, now=NOW) == 2
+    assert [(r.event_type, r.item_id) for r in outbox(session=session)] == [(e, item.id) for e in events]
