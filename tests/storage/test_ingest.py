@@ -68,3 +68,42 @@ def test_times_come_back_timezone_aware_utc(session: Session, make_post: Callabl
 
 def _fields(author: object) -> dict:
     return {name: getattr(author, name) for name in author.__slots__}  # type: ignore[attr-defined]
+
+
+def test_every_field_comes_back_as_stored_and_new_ids_name_their_own_rows(
+    session: Session, make_post: Callable[..., PostIn]
+) -> None:
+    # PostgreSQL sends each column as one array (storage.bulk): values of every type, None among
+    # them, must come back unchanged, and the ids handed back must be the rows' own.
+    source = get_or_create_source(session, name="demo", use="replay")
+    known = make_post(text="first")
+    store_page(session, source=source, page=Page(posts=[known], cursor={}))
+    review = make_post(
+        platform="googleplay",
+        text="로그인이 안 돼요 \U0001f62d",
+        title=None,
+        url="https://play.example/r/1",
+        metrics={"rating": 2, "likes": 3, "big": 2**30},
+        raw={"reviewId": "gp1", "content": "로그인이 안 돼요"},
+        is_reply=True,
+        reply_to_id="gp0",
+    )
+    plain = make_post(text="a\x00b", title="Title", metrics={})
+    result = store_page(session, source=source, page=Page(posts=[known, review, plain], cursor={}))
+    session.commit()
+    assert (result.new_posts, result.duplicates) == (2, 1)
+    rows = {p.external_id: p for p in session.exec(select(Post)).scalars()}  # type: ignore[call-overload]
+    stored = rows[review.external_id]
+    assert (stored.platform, stored.text, stored.title, stored.url) == (
+        "googleplay",
+        "로그인이 안 돼요 \U0001f62d",
+        None,
+        "https://play.example/r/1",
+    )
+    assert stored.metrics == {"rating": 2, "likes": 3, "big": 2**30}
+    assert (stored.is_reply, stored.reply_to_id, stored.is_retweet, stored.analyzed) == (True, "gp0", False, False)
+    assert stored.created_at == review.created_at
+    assert rows[plain.external_id].text == "ab" and rows[plain.external_id].title == "Title"
+    authors = {a.id: a.platform_id for a in session.exec(select(Author)).scalars()}  # type: ignore[call-overload]
+    for post in (known, review, plain):
+        assert authors[rows[post.external_id].author_id] == post.author.platform_id
