@@ -4,7 +4,10 @@
 
 Rows are synthetic but shaped like production: 8 weeks of posts on six platforms, one author
 per five posts, every post analyzed (no embeddings: they are not read by the queries measured),
-about one in six posts queued with a realistic mix of statuses. The same seed gives the same data.
+about one in six posts queued with a realistic mix of statuses. One customer per ten posts (a
+tenth of them gold or VIP, up to three orders each), each linked to one author and three in ten to
+a second one on another platform; every replied or closed queue item has a sent reply at its
+first-response due time (what customer scoring reads). The same seed gives the same data.
 On PostgreSQL rows go in with COPY and the database is vacuumed and analyzed afterwards (what
 autovacuum does in service: without it the planner has no statistics and reads the heap).
 """
@@ -25,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Analysis, Author, Post, QueueItem, Staff
+from storage.models import Analysis, Author, Customer, CustomerOrder, IdentityLink, Post, QueueItem, Staff
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
 TOPICS = ("delivery", "billing", "app", "quality", "store", "loyalty", "other")
@@ -48,17 +51,28 @@ def chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[d
         yield batch
 
 
+def customers_for(posts: int) -> int:
+    """How many customers a database of `posts` posts gets: one per ten posts."""
+    return posts // 10
+
+
 def generate(engine: Engine, posts: int, *, seed: int = 7, progress: bool = True) -> dict[str, float]:
     """Fill an empty, migrated database; returns row counts and seconds taken (load, then statistics)."""
     rng = random.Random(seed)
+    # Customers draw from their own generator, so authors, posts and queue items are what they were
+    # before customers were generated (the queue and weekly figures stay comparable).
+    customer_rng = random.Random(f"{seed}-customers")
     started = time.perf_counter()
-    authors = max(1, posts // 5)
+    authors, customers = max(1, posts // 5), customers_for(posts)
     write = _copy if engine.dialect.name == "postgresql" else _insert
     with engine.begin() as conn:
         conn.execute(insert(Staff), [{"username": f"agent{i}", "role": "agent", "languages": ["en", "ko"],
                                       "topics": [], "capacity": 50} for i in range(20)])  # fmt: skip
         for batch in chunks(_authors(authors, rng)):
             write(conn, Author.__table__, batch)  # type: ignore[arg-type, attr-defined]
+        for table, rows in _customer_rows(customers, authors, customer_rng):
+            for batch in chunks(rows):
+                write(conn, table, batch)
     done = 0
     for batch in chunks(_posts(posts, authors, rng)):
         with engine.begin() as conn:
@@ -72,11 +86,14 @@ def generate(engine: Engine, posts: int, *, seed: int = 7, progress: bool = True
             print(f"\r{done:,}/{posts:,} posts", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
+    with engine.begin() as conn:
+        conn.execute(_SENT_REPLIES)
     loaded = time.perf_counter()
     analyze_tables(engine)
     return {
         "posts": posts,
         "authors": authors,
+        "customers": customers,
         "seconds": round(loaded - started, 1),
         "analyze_seconds": round(time.perf_counter() - loaded, 1),
     }
@@ -89,7 +106,7 @@ def analyze_tables(engine: Engine) -> None:
     """
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            for table in ("author", "post"):
+            for table in ("author", "post", "customer"):
                 sequence = f"pg_get_serial_sequence('{table}', 'id')"
                 conn.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -141,6 +158,39 @@ def _authors(count: int, rng: random.Random) -> Iterator[dict[str, Any]]:
             "first_seen_at": END - SPAN,
             "last_seen_at": END,
         }
+
+
+def _customer_rows(count: int, authors: int, rng: random.Random) -> Iterator[tuple[Table, Iterator[dict[str, Any]]]]:
+    """Customers, their orders and their applied identity links: customer i is author i, and three
+    in ten also author `count + i` (another platform) where there are that many authors."""
+    tiers = [rng.choices(("standard", "gold", "vip"), weights=(88, 9, 3))[0] for _ in range(count)]
+    orders = [rng.randint(0, 3) for _ in range(count)]
+    second = [rng.random() < 0.3 and count + i <= authors for i in range(1, count + 1)]
+    yield Customer.__table__, (  # type: ignore[attr-defined]
+        {"id": i, "external_ref": f"CUST-{i}", "name": f"Customer {i}", "email": f"customer{i}@example.com",
+         "tier": tiers[i - 1], "created_at": END - SPAN} for i in range(1, count + 1)
+    )  # fmt: skip
+    yield (
+        CustomerOrder.__table__,
+        (  # type: ignore[attr-defined]
+            {"customer_id": i, "order_number": f"BO-{i}-{k}"} for i in range(1, count + 1) for k in range(orders[i - 1])
+        ),
+    )
+    yield IdentityLink.__table__, (  # type: ignore[attr-defined]
+        {"author_id": author, "customer_id": i, "method": "handle", "confidence": 1.0, "status": "applied",
+         "created_at": END - SPAN}
+        for i in range(1, count + 1)
+        for author in ((i, count + i) if second[i - 1] else (i,))
+        if author <= authors
+    )  # fmt: skip
+
+
+# Every replied or closed queue item was answered through Dangol, at its first-response due time.
+_SENT_REPLIES = text(
+    "INSERT INTO reply (queue_item_id, post_id, text, source, status, idempotency_key, dry_run, created_at, sent_at) "
+    "SELECT id, post_id, 'Thanks, we are on it.', 'staff', 'sent', 'bench-' || id, false, "
+    "first_response_due_at, first_response_due_at FROM queueitem WHERE status IN ('replied', 'closed')"
+)
 
 
 def _posts(count: int, authors: int, rng: random.Random) -> Iterator[dict[str, Any]]:

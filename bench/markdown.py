@@ -16,6 +16,7 @@ TARGETS = {
     "queue": "p95 < 50 ms at 1M posts",
     "weekly": "< 15 s at 1M posts",
     "memory": "< 1.5 GB peak RSS",
+    "score": "< 60 s at 1M posts and 100k customers",
 }
 
 
@@ -55,13 +56,15 @@ def pipeline(results: dict[str, Any]) -> str:
 
 
 def storage(results: dict[str, Any]) -> str:
-    """Collect-and-store throughput from replay."""
+    """Collect-and-store throughput from replay, per backend and replayed platform."""
     rows = [
-        [backend, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}",
-         f"{r.get('posts_per_cpu_s', 0):,}", r["load_average"]]
-        for backend, r in results.get("collect", {}).items()
+        [backend, platform, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}",
+         f"{r.get('posts_per_cpu_s', 0):,}", r.get("ratio_to_mastodon", ""), r["load_average"]]
+        for backend, rates in results.get("collect", {}).items()
+        for platform, r in rates.items()
     ]  # fmt: skip
-    return _table(["backend", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "load avg"], rows)
+    header = ["backend", "source", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "ratio to mastodon"]
+    return _table([*header, "load avg"], rows)
 
 
 def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:
@@ -98,6 +101,15 @@ def queue(results: dict[str, Any]) -> str:
     return out
 
 
+def score(results: dict[str, Any]) -> str:
+    """`dangol customers score` on the largest generated databases."""
+    rows = [
+        [key, f"{r['customers']:,}", r["seconds"], r["cpu_s"], r["load_average"]]
+        for key, r in sorted(results.get("score", {}).items(), key=_backend_and_size)
+    ]
+    return _table(["database", "customers", "seconds", "CPU seconds (this process)", "load avg"], rows)
+
+
 def memory(results: dict[str, Any]) -> str:
     """Worker peak RSS."""
     m = results.get("memory")
@@ -108,7 +120,14 @@ def memory(results: dict[str, Any]) -> str:
     return _table(["posts replayed", "collected", "analyzed", "queued", "seconds", "peak RSS MiB", "load avg"], rows)
 
 
-RENDERERS = {"machine": machine, "pipeline": pipeline, "storage": storage, "queue": queue, "memory": memory}
+RENDERERS = {
+    "machine": machine,
+    "pipeline": pipeline,
+    "storage": storage,
+    "queue": queue,
+    "score": score,
+    "memory": memory,
+}
 
 
 def update(path: Path, results: dict[str, Any]) -> None:

@@ -21,14 +21,14 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
-from bench.generate import analyze_tables, generate
+from bench.generate import analyze_tables, customers_for, generate
 from bench.machine import load_average
 from bench.timing import latency
 from dangol.core.settings import Settings, load_settings
-from dangol.demo_data import DEMO_DATA
+from dangol.demo_data import DEMO_DATA, PARSER_OPTIONS
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Post, QueueItem
+from storage.models import Customer, Post, QueueItem
 
 OPEN = ("new", "assigned", "in_progress", "pending_approval")
 REPLAY_PLATFORM = "mastodon"
@@ -83,45 +83,142 @@ def pipeline_throughput(settings: Settings, posts: int) -> dict[str, Any]:
 # --- collect and store -----------------------------------------------------------------------
 
 
-def write_replay_pages(folder: Path, pages: int, per_page: int = 40) -> int:
-    """`pages` Mastodon search pages cloned from the demo's statuses, every id unique; returns posts."""
-    base: list[dict[str, Any]] = []
-    for path in sorted((DEMO_DATA / REPLAY_PLATFORM).glob("*.json")):
-        base.extend(s for s in json.loads(path.read_text()) if isinstance(s, dict) and "account" in s)
+# The platforms replayed, the existing one first: the others' rates are given as a ratio to it.
+REPLAY_PLATFORMS = (REPLAY_PLATFORM, "appstore", "googleplay", "youtube")
+REPLAY_START = datetime(2026, 11, 1, tzinfo=UTC)
+AUTHORS = 997  # distinct authors the cloned records rotate through: authors are upserted, not only inserted
+
+
+def write_replay_pages(folder: Path, pages: int, per_page: int = 40, *, platform: str = REPLAY_PLATFORM) -> int:
+    """`pages` response bodies of `platform` in its real API shape, each of `per_page` records
+    cloned from the demo payloads with every id unique; returns the records written (a YouTube
+    thread's embedded replies and a Google Play review's answer are posts too, not counted here)."""
+    records, body = _DEMO_RECORDS[platform](DEMO_DATA / platform)
+    records = [r for r in records if _parses_cleanly(platform, body([r]))]  # the demo's bad records left out
+    clone = _CLONERS[platform]
     folder.mkdir(parents=True, exist_ok=True)
-    start = datetime(2026, 11, 1, tzinfo=UTC)
     n = 0
     for page in range(pages):
-        statuses = []
+        cloned = []
         for _ in range(per_page):
-            status = copy.deepcopy(base[n % len(base)])
-            status["id"] = str(10**17 + n)
-            status["url"] = f"https://bench.example/@u/{status['id']}"
-            status["uri"] = status["url"]
-            status["created_at"] = (start + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            status["reblog"] = None
-            status["in_reply_to_id"] = None
-            status["account"]["id"] = str(5 * 10**16 + n % 997)
-            status["account"]["username"] = status["account"]["acct"] = f"bench{n % 997}"
-            statuses.append(status)
+            cloned.append(clone(copy.deepcopy(records[n % len(records)]), n, REPLAY_START + timedelta(seconds=n)))
             n += 1
-        (folder / f"page-{page:05d}.json").write_text(json.dumps(statuses))
+        (folder / f"page-{page:05d}.json").write_text(json.dumps(body(cloned), ensure_ascii=False))
     return n
 
 
-def replay_settings(config: Path | None, url: str, folder: Path) -> Settings:
-    """The configured settings with only one replay source, reading `folder`, into `url`."""
+Body = Callable[[list[dict[str, Any]]], Any]
+
+
+def _parses_cleanly(platform: str, body: Any) -> bool:
+    """The platform's parser takes every record of `body` (the demo holds bad records on purpose)."""
+    from listener.base import parser_for
+
+    _posts, dead = parser_for(platform)(json.dumps(body).encode(), **PARSER_OPTIONS.get(platform, {}))
+    return not dead
+
+
+def _pages(folder: Path) -> list[Any]:
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+
+
+def _list_records(folder: Path) -> tuple[list[dict[str, Any]], Body]:
+    """Mastodon statuses and Google Play reviews: the body is the list of records itself."""
+    records = [r for page in _pages(folder) for r in page if isinstance(r, dict)]
+    return records, lambda cloned: cloned
+
+
+def _appstore_records(folder: Path) -> tuple[list[dict[str, Any]], Body]:
+    """Reviews of the customer-reviews feed; each page keeps the feed's app entry and address."""
+    feeds = [page["feed"] for page in _pages(folder)]
+    reviews = [e for feed in feeds for e in feed["entry"] if isinstance(e, dict) and "im:rating" in e]
+    app = [e for e in feeds[0]["entry"] if isinstance(e, dict) and "im:rating" not in e][:1]
+    return reviews, lambda cloned: {"feed": {**feeds[0], "entry": app + cloned}}
+
+
+def _youtube_records(folder: Path) -> tuple[list[dict[str, Any]], Body]:
+    """Comment threads of a `commentThreads.list` answer, with the replies they embed."""
+    answers = _pages(folder)
+    threads = [item for answer in answers for item in answer["items"] if isinstance(item, dict)]
+    return threads, lambda cloned: {**answers[0], "items": cloned}
+
+
+_DEMO_RECORDS: dict[str, Callable[[Path], tuple[list[dict[str, Any]], Body]]] = {
+    "mastodon": _list_records,
+    "googleplay": _list_records,
+    "appstore": _appstore_records,
+    "youtube": _youtube_records,
+}
+
+
+def _mastodon_status(status: dict[str, Any], n: int, at: datetime) -> dict[str, Any]:
+    status["id"] = str(10**17 + n)
+    status["url"] = f"https://bench.example/@u/{status['id']}"
+    status["uri"] = status["url"]
+    status["created_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    status["reblog"] = None
+    status["in_reply_to_id"] = None
+    status["account"]["id"] = str(5 * 10**16 + n % AUTHORS)
+    status["account"]["username"] = status["account"]["acct"] = f"bench{n % AUTHORS}"
+    return status
+
+
+def _appstore_review(entry: dict[str, Any], n: int, at: datetime) -> dict[str, Any]:
+    entry["id"]["label"] = str(10**10 + n)
+    entry["updated"]["label"] = at.isoformat()
+    entry["author"]["name"]["label"] = f"bench{n % AUTHORS}"
+    entry["author"]["uri"]["label"] = f"https://itunes.apple.com/kr/reviews/id{10**9 + n % AUTHORS}"
+    return entry
+
+
+def _googleplay_review(review: dict[str, Any], n: int, at: datetime) -> dict[str, Any]:
+    review["reviewId"] = f"gp:bench{n}"
+    review["userName"] = f"bench{n % AUTHORS}"
+    review["at"] = at.strftime("%Y-%m-%d %H:%M:%S")
+    if review.get("replyContent"):
+        review["repliedAt"] = (at + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+    return review
+
+
+def _youtube_thread(thread: dict[str, Any], n: int, at: datetime) -> dict[str, Any]:
+    thread["id"] = f"UgBench{n}"
+    top = thread["snippet"]["topLevelComment"]
+    top["id"] = thread["id"]
+    top["snippet"]["publishedAt"] = top["snippet"]["updatedAt"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    top["snippet"]["authorChannelId"] = {"value": f"UCbench{n % AUTHORS}"}
+    top["snippet"]["authorDisplayName"] = f"@bench{n % AUTHORS}"
+    top["snippet"]["authorChannelUrl"] = f"http://www.youtube.com/@bench{n % AUTHORS}"
+    for k, reply in enumerate(thread.get("replies", {}).get("comments", [])):
+        reply["id"] = f"{thread['id']}.{k}"
+        reply["snippet"]["parentId"] = thread["id"]
+        reply["snippet"]["publishedAt"] = reply["snippet"]["updatedAt"] = (at + timedelta(minutes=k + 1)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    return thread
+
+
+_CLONERS: dict[str, Callable[[dict[str, Any], int, datetime], dict[str, Any]]] = {
+    "mastodon": _mastodon_status,
+    "appstore": _appstore_review,
+    "googleplay": _googleplay_review,
+    "youtube": _youtube_thread,
+}
+
+
+def replay_settings(config: Path | None, url: str, folder: Path, platform: str = REPLAY_PLATFORM) -> Settings:
+    """The configured settings with only one replay source of `platform`, reading `folder`, into `url`."""
     base = load_settings(config)
     sources: dict[str, Any] = {name: {"enabled": False} for name in base.sources}
-    sources["bench_replay"] = {"use": "replay", "platform": REPLAY_PLATFORM, "path": str(folder), "query": ""}
+    sources["bench_replay"] = {"use": "replay", "platform": platform, "path": str(folder), "query": "",
+                               "parser_options": PARSER_OPTIONS.get(platform, {})}  # fmt: skip
     return load_settings(config, overrides={"database": {"url": url}, "sources": sources})
 
 
-def collect_throughput(config: Path | None, url: str, folder: Path) -> dict[str, Any]:
-    """pipeline.collect_source over the replay pages in `folder` into an empty database at `url`."""
+def collect_throughput(config: Path | None, url: str, folder: Path, platform: str = REPLAY_PLATFORM) -> dict[str, Any]:
+    """pipeline.collect_source over the `platform` replay pages in `folder` into an empty database at `url`."""
     from dangol.pipeline import collect_source
 
-    settings = replay_settings(config, url, folder)
+    settings = replay_settings(config, url, folder, platform)
     engine = make_engine(url)
     upgrade(engine)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -132,6 +229,7 @@ def collect_throughput(config: Path | None, url: str, folder: Path) -> dict[str,
         raise RuntimeError(f"replay collection failed: {run.error}")
     return {
         "backend": make_url(url).get_backend_name(),
+        "platform": platform,
         "pages": run.pages,
         "posts": run.new_posts,
         "seconds": round(seconds, 2),
@@ -167,7 +265,9 @@ def ensure_database(url: str, posts: int) -> dict[str, Any]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            reuse = session.exec(select(func.max(Post.id))).one() == posts
+            reuse = session.exec(select(func.max(Post.id))).one() == posts and session.exec(
+                select(func.count()).select_from(Customer)
+            ).one() == customers_for(posts)  # generated before customers were: generate again
     except Exception:  # missing file, missing tables, missing database: generate it
         reuse = False
     if reuse:
@@ -260,6 +360,25 @@ def weekly_time(engine: Engine, settings: Settings, week: str, now: datetime) ->
         "build_s": round(built - started, 2),
         "write_s": round(written - built, 2),
         "total_s": round(written - started, 2),
+        "load_average": load_average(),
+    }
+
+
+# --- customer scores ---------------------------------------------------------------------------
+
+
+def score_time(engine: Engine, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Seconds for `dangol customers score` (pipeline.score_customers) on `engine`'s database."""
+    from dangol.pipeline import score_customers
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    run = score_customers(settings, engine, now=now)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {
+        "customers": run.customers,
+        "joined": run.joined,
+        "seconds": round(seconds, 2),
+        "cpu_s": round(cpu_seconds, 2),
         "load_average": load_average(),
     }
 

@@ -1,6 +1,6 @@
 """Profile one benchmark piece with pyinstrument (what BENCHMARKS.md "Profiles" quotes):
 
-python -m bench.profile collect --pages 100
+python -m bench.profile collect --pages 100 [--platform appstore]
 python -m bench.profile analyze --posts 1000
 """
 
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("piece", choices=("collect", "analyze"))
     parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--platform", choices=pieces.REPLAY_PLATFORMS, default=pieces.REPLAY_PLATFORM)
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--url", help="database for collect (default: a temporary SQLite file)")
     parser.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -29,10 +30,10 @@ def main(argv: list[str] | None = None) -> None:
         profiler = Profiler()
         if args.piece == "collect":
             pages = Path(workdir) / "pages"
-            pieces.write_replay_pages(pages, args.pages)
+            pieces.write_replay_pages(pages, args.pages, platform=args.platform)
             url = pieces.fresh_database(args.url) if args.url else f"sqlite:///{workdir}/profile.db"
             with profiler:
-                result = pieces.collect_throughput(args.config, url, pages)
+                result = pieces.collect_throughput(args.config, url, pages, args.platform)
         else:
             settings = load_settings(args.config)
             with profiler:

@@ -5,7 +5,8 @@
     python -m bench.run --only queue weekly --sizes 1000000   # re-run some pieces, merged into the file
 
 PostgreSQL runs when DANGOL_BENCH_POSTGRES_URL (or DANGOL_TEST_POSTGRES_URL) names a server; the
-benchmark creates its own databases there (bench_<size>), leaving the named one alone.
+benchmark creates its own databases there (bench_<size>, bench_collect; --pg-prefix renames them),
+leaving the named one alone.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from dangol.core.settings import load_settings
 from storage.engine import make_engine
 
 RESULTS = Path(__file__).parent / "results"
-PIECES = ("encoder", "pipeline", "collect", "queue", "weekly", "memory")
+PIECES = ("encoder", "pipeline", "collect", "queue", "weekly", "score", "memory")
 WEEK, NOW = "2026-W47", datetime(2026, 11, 23, 3, tzinfo=UTC)  # the generator's data ends 2026-11-22
 
 
-def database_urls(size: int, var: Path, postgres: str | None) -> dict[str, str]:
+def database_urls(size: int, var: Path, postgres: str | None, prefix: str = "bench") -> dict[str, str]:
     """Where the generated database of `size` posts lives, per backend."""
     urls = {"sqlite": f"sqlite:///{var / f'bench-{size}.db'}"}
     if postgres:
-        urls["postgresql"] = make_url(postgres).set(database=f"bench_{size}").render_as_string(hide_password=False)
+        urls["postgresql"] = make_url(postgres).set(database=f"{prefix}_{size}").render_as_string(hide_password=False)
     return urls
 
 
@@ -64,11 +65,12 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         save("pipeline", pieces.pipeline_throughput(settings, args.posts))
     if "collect" in chosen:
         save("collect", _collect(args))
-    if "queue" in chosen or "weekly" in chosen:
+    if {"queue", "weekly", "score"} & set(chosen):
         queue: dict[str, Any] = results.get("queue", {}) if args.only else {}
         weekly: dict[str, Any] = results.get("weekly", {}) if args.only else {}
+        score: dict[str, Any] = results.get("score", {}) if args.only else {}
         for size in args.sizes:
-            for backend, url in database_urls(size, args.var, args.postgres).items():
+            for backend, url in database_urls(size, args.var, args.postgres, args.pg_prefix).items():
                 key = f"{backend}/{size}"
                 made = pieces.ensure_database(url, size)
                 log(f"database {key}: {made}")
@@ -79,6 +81,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
                 if "weekly" in chosen and size == max(args.sizes):
                     weekly[key] = pieces.weekly_time(engine, settings, WEEK, NOW)
                     save("weekly", weekly)
+                if "score" in chosen and size == max(args.sizes):
+                    score[key] = pieces.score_time(engine, settings, NOW)
+                    save("score", score)
                 engine.dispose()
     if "memory" in chosen:
         with tempfile.TemporaryDirectory(prefix="dangol-bench-memory-") as workdir:
@@ -89,18 +94,34 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _collect(args: argparse.Namespace) -> dict[str, Any]:
+    """Each replayed platform into its own empty database, per backend; rates also as a ratio to
+    Mastodon's in the same run (same machine, same moment)."""
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="dangol-bench-collect-") as workdir:
-        pages = Path(workdir) / "pages"
-        pieces.write_replay_pages(pages, args.collect_pages)
+        for platform in pieces.REPLAY_PLATFORMS:
+            pieces.write_replay_pages(Path(workdir) / platform, args.collect_pages, platform=platform)
+            # Untimed: the first collection of a run pays the one-off imports and parser set-up.
+            pieces.write_replay_pages(Path(workdir) / f"warm-{platform}", 1, platform=platform)
+            warm = f"sqlite:///{workdir}/warm-{platform}.db"
+            pieces.collect_throughput(args.config, warm, Path(workdir) / f"warm-{platform}", platform)
         urls = {"sqlite": f"sqlite:///{workdir}/collect.db"}
         if args.postgres:
-            urls["postgresql"] = pieces.fresh_database(
-                make_url(args.postgres).set(database="bench_collect").render_as_string(hide_password=False)
-            )
+            urls["postgresql"] = _postgres_url(args, "collect")
         for backend, url in urls.items():
-            out[backend] = pieces.collect_throughput(args.config, url, pages)
+            rates: dict[str, Any] = {}
+            for platform in pieces.REPLAY_PLATFORMS:
+                pieces.fresh_database(url)
+                rates[platform] = pieces.collect_throughput(args.config, url, Path(workdir) / platform, platform)
+            baseline = rates[pieces.REPLAY_PLATFORM]["posts_per_s"]
+            for rate in rates.values():
+                rate["ratio_to_mastodon"] = round(rate["posts_per_s"] / baseline, 2)
+            out[backend] = rates
     return out
+
+
+def _postgres_url(args: argparse.Namespace, name: str) -> str:
+    """The benchmark's own database `<prefix>_<name>` on the --postgres server."""
+    return make_url(args.postgres).set(database=f"{args.pg_prefix}_{name}").render_as_string(hide_password=False)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -114,6 +135,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--var", type=Path, default=Path("var/bench"), help="where the SQLite databases go")
     parser.add_argument("--postgres", default=os.environ.get("DANGOL_BENCH_POSTGRES_URL")
                         or os.environ.get("DANGOL_TEST_POSTGRES_URL"), help="a PostgreSQL server URL")  # fmt: skip
+    parser.add_argument("--pg-prefix", default="bench", help="name prefix of the PostgreSQL databases made")
     parser.add_argument("--markdown", default="BENCHMARKS.md", help="file whose tables to update ('' for none)")
     args = parser.parse_args(argv)
     args.argv = argv

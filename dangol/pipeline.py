@@ -538,11 +538,12 @@ def score_customers(settings: Settings, engine: Engine, *, now: datetime | None 
 
     started = time.monotonic()
     now = now or utcnow()
+    rules = formulas.segment_rules(settings.segments)
     with session_scope(engine) as session:
         results = []
         for inputs in customer_scores.gather_inputs(session=session, now=now):
             scores = formulas.compute(inputs, now)
-            scores.segments = formulas.segments_of(scores, settings.segments)
+            scores.segments = formulas.segments_matching(scores, rules)
             results.append(scores)
         saved = customer_scores.save_scores(results, session=session, now=now)
     return ScoreRun(saved.customers, saved.joined, saved.left, round(time.monotonic() - started, 3))

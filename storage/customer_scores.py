@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, tuple_
+from sqlalchemy import and_, case, delete, func, insert, literal_column, select, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -28,7 +28,7 @@ from dangol.core.customer_scores import (
     CustomerScores,
     PlatformActivity,
 )
-from dangol.core.types import engagement
+from dangol.core.types import NOT_ENGAGEMENT
 from storage.models import (
     Analysis,
     Author,
@@ -103,10 +103,26 @@ def gather_inputs(*, session: Session, now: datetime) -> list[CustomerInputs]:
             found[cid].first_post_at = first
     _gather_mood(session, links, found, since=since, recent_from=recent_from, before_from=before_from)
     _gather_complaints(session, links, found, since=since)
-    engaged = _voice(links, col(Post.metrics)).where(col(Post.created_at) >= since)
-    for cid, metrics in session.execute(engaged.execution_options(yield_per=5000)):
-        found[cid].engagement_90d += engagement(metrics or {})
+    engaged = _voice(links, func.sum(_engagement(session))).where(col(Post.created_at) >= since)
+    for cid, total in session.execute(engaged.group_by(links.c.customer_id)).all():
+        found[cid].engagement_90d = int(total or 0)
     return list(found.values())
+
+
+# A post's engagement (dangol.core.types.engagement) summed in the database: its integer metrics
+# but the star rating. Reading every post's metrics JSON into Python instead took a sixth of a run
+# at 1M posts.
+_ENGAGEMENT_SQL = {
+    "sqlite": "(SELECT COALESCE(SUM(value), 0) FROM json_each(post.metrics) "
+    "WHERE type = 'integer' AND key NOT IN ({}))",
+    "postgresql": "(SELECT COALESCE(SUM(value::numeric), 0) FROM json_each_text(post.metrics) "
+    "WHERE value ~ '^-?[0-9]+$' AND key NOT IN ({}))",
+}
+
+
+def _engagement(session: Session) -> Any:
+    skipped = ", ".join(f"'{key}'" for key in sorted(NOT_ENGAGEMENT))
+    return literal_column(_ENGAGEMENT_SQL[session.get_bind().dialect.name].format(skipped))
 
 
 def _gather_mood(
@@ -192,8 +208,11 @@ class SavedScores:
 
 def save_scores(results: Sequence[CustomerScores], *, session: Session, now: datetime) -> SavedScores:
     """Replace the scores of these customers, bring their segment membership in line, and write a
-    history row for each join and leave. Bulk statements: a few per call, none per customer."""
+    history row for each join and leave. Bulk statements: a few per call, none per customer, sent
+    on the session's Core connection (SQLAlchemy's ORM bulk path costs more per row than the
+    database does, at 100k customers)."""
     ids = [r.customer_id for r in results]
+    core = session.connection()
     current: dict[int, set[str]] = {}
     for cid, segment in session.execute(select(col(CustomerSegment.customer_id), col(CustomerSegment.segment))):
         current.setdefault(cid, set()).add(segment)
@@ -206,7 +225,7 @@ def save_scores(results: Sequence[CustomerScores], *, session: Session, now: dat
         for r in results
     ]  # fmt: skip
     if rows:
-        session.execute(insert(CustomerScore), rows)
+        core.execute(insert(CustomerScore.__table__), rows)  # type: ignore[attr-defined]
     joined, left, changes = [], [], []
     for r in results:
         have, want = current.get(r.customer_id, set()), set(r.segments)
@@ -219,11 +238,12 @@ def save_scores(results: Sequence[CustomerScores], *, session: Session, now: dat
             )
         )
     if joined:
-        session.execute(insert(CustomerSegment), [{"customer_id": c, "segment": s, "since": now} for c, s in joined])
+        segment_rows = [{"customer_id": c, "segment": s, "since": now} for c, s in joined]
+        core.execute(insert(CustomerSegment.__table__), segment_rows)  # type: ignore[attr-defined]
     changes = [{"customer_id": c, "segment": s, "change": "joined", "at": now} for c, s in joined]
     changes += [{"customer_id": c, "segment": s, "change": "left", "at": now} for c, s in left]
     if changes:
-        session.execute(insert(CustomerSegmentChange), changes)
+        core.execute(insert(CustomerSegmentChange.__table__), changes)  # type: ignore[attr-defined]
     session.flush()
     return SavedScores(len(results), _count(joined), _count(left))
 

@@ -298,6 +298,7 @@ def build_plan(seed: int) -> Plan:
     _add_store_reviews(planner)
     _add_youtube(planner)
     _add_rival(planner, random.Random(seed * 1000 + sum(b"rival")))
+    _add_won_back(planner, random.Random(seed * 1000 + sum(b"won back")))
     planner.posts.sort(key=lambda p: p.created_at)
     return Plan(planner.customers, planner.posts)
 
@@ -703,3 +704,32 @@ def _add_rival(planner: Planner, rng: random.Random) -> None:
         else:
             post.persona = unknown_persona(rng, "x", post.language, planner.taken)
         planner.add(post)
+
+
+def _add_won_back(planner: Planner, rng: random.Random) -> None:
+    """Two customers won back on X, one in each language: the brand answers a complaint of theirs
+    and a day or two later they post that it was put right (the "Won back" segment's story). Drawn
+    from their own generator after every other post, so the rest of the plan is as it was."""
+    for lang in ("en", "ko"):
+        targets = [
+            p
+            for p in planner.posts
+            if (p.platform, p.kind, p.language, p.link_method) == ("x", "complaint", lang, "handle")
+            and p.cluster_of is None
+            and not p.in_burst
+            and p.created_at < END - timedelta(days=5)
+        ]
+        if not targets:
+            continue
+        target = rng.choice(targets)
+        options = texts.OWN["reply_ko"] if lang == "ko" else texts.OWN["reply_en"]
+        reply = rng.choice(options).replace("{user}", author(target).handle)
+        answer = DemoPost("x", "own", lang, reply, None, None, reply_to=target)
+        answer.persona = planner.own["x"]
+        answer.created_at = target.created_at + timedelta(minutes=rng.randint(20, 180))
+        thanks = DemoPost("x", "praise", lang, fill(texts.WON_BACK[lang], "x", lang), "positive", None)
+        thanks.persona, thanks.customer, thanks.link_method = target.persona, target.customer, "handle"
+        thanks.created_at = answer.created_at + timedelta(days=rng.randint(1, 2), minutes=rng.randint(0, 600))
+        for post in (answer, thanks):
+            planner.load.add(post)
+            planner.add(post)

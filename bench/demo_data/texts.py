@@ -752,3 +752,10 @@ RIVAL_CHATTER: dict[str, list[str]] = {
         "{rival} 이번 달 금요일마다 1+1 행사한대요.",
     ],
 }
+
+# A customer whose complaint the brand answered, days later (bench/demo_data/plan.py, _add_won_back).
+WON_BACK = {
+    "en": "Update: {brand} support got back to me and put it right the next day. Really great service, "
+    "happy to be a regular again. Thank you! 😊",
+    "ko": "{brand} 고객센터 답변 받고 하루 만에 해결됐어요. 대응이 빠르고 친절해서 감동이에요. 최고예요!",
+}

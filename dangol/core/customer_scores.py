@@ -273,15 +273,35 @@ def condition_holds(conditions: dict[str, Any], scores: CustomerScores) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentRule:
+    """One segment's conditions as plain dicts: what `segments_matching` tests for every customer."""
+
+    key: str
+    conditions: dict[str, Any]
+    any: tuple[dict[str, Any], ...]
+
+
+def segment_rules(segments: dict[str, Any]) -> list[SegmentRule]:
+    """The segments (key → SegmentSettings) read once for a run: their conditions come from a
+    pydantic dump, far too slow to redo for each of 100k customers."""
+    return [SegmentRule(key, s.conditions(), tuple(c.conditions() for c in s.any)) for key, s in segments.items()]
+
+
+def segments_matching(scores: CustomerScores, rules: list[SegmentRule]) -> list[str]:
+    """The keys of the segments whose conditions the customer meets, sorted."""
+    found = [
+        rule.key
+        for rule in rules
+        if condition_holds(rule.conditions, scores)
+        and (not rule.any or any(condition_holds(c, scores) for c in rule.any))
+    ]
+    return sorted(found)
+
+
 def segments_of(scores: CustomerScores, segments: dict[str, Any]) -> list[str]:
     """The keys of the segments (key → SegmentSettings) whose conditions the customer meets, sorted."""
-    found = []
-    for key, segment in segments.items():
-        if condition_holds(segment.conditions(), scores) and (
-            not segment.any or any(condition_holds(c.conditions(), scores) for c in segment.any)
-        ):
-            found.append(key)
-    return sorted(found)
+    return segments_matching(scores, segment_rules(segments))
 
 
 def breakdown_summary(breakdown: dict[str, Any]) -> str:

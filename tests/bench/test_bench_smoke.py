@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bench import markdown, pieces, run
 from bench.generate import generate
@@ -35,6 +35,41 @@ def test_generator_fills_every_table_as_its_docstring_says(database_url: str) ->
     complaints = {a[0] for a in analyses if a[2] == "negative"}
     assert {q[0] for q in queued} <= complaints
     assert 300 / 12 <= len(queued) <= 300 / 3
+
+
+def test_generator_makes_linked_customers_with_orders_and_answered_complaints(database_url: str) -> None:
+    # One customer per ten posts, each linked to its own author (three in ten to a second one too),
+    # and a sent reply for every replied or closed queue item: what customer scoring reads.
+    from storage.models import Customer, CustomerOrder, IdentityLink, Reply
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    made = generate(engine, 600, seed=3, progress=False)
+    with Session(engine) as session:
+        customers = session.exec(select(func.count()).select_from(Customer)).one()
+        links = session.exec(select(IdentityLink.customer_id, IdentityLink.author_id, IdentityLink.status)).all()
+        orders = session.exec(select(func.count()).select_from(CustomerOrder)).one()
+        answered = session.exec(select(QueueItem.id).where(col(QueueItem.status).in_(("replied", "closed")))).all()
+        replies = session.exec(select(Reply.queue_item_id, Reply.status)).all()
+    engine.dispose()
+    assert made["customers"] == customers == 60
+    assert {c for c, _, _ in links} == set(range(1, 61)) and {s for _, _, s in links} == {"applied"}
+    assert 60 < len(links) < 120 and all(a in (c, c + 60) for c, a, _ in links)
+    assert orders > 0
+    assert sorted(r[0] for r in replies) == sorted(answered) and {r[1] for r in replies} == {"sent"}
+
+
+def test_score_time_scores_every_generated_customer(database_url: str) -> None:
+    from bench.run import NOW
+    from dangol.core.settings import load_settings
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    generate(engine, 500, progress=False)
+    result = pieces.score_time(engine, load_settings(CONFIG), NOW)
+    engine.dispose()
+    assert result["customers"] == 50 and sum(result["joined"].values()) > 0
+    assert {"seconds", "cpu_s", "load_average"} <= set(result)
 
 
 def test_the_same_seed_gives_the_same_rows_and_another_seed_others(database_url: str, tmp_path: Path) -> None:
@@ -117,6 +152,33 @@ def test_replay_pages_are_collected_and_stored_once_each(database_url: str, tmp_
     assert result["posts_per_s"] > 0 and result["posts_per_cpu_s"] > 0
 
 
+@pytest.mark.parametrize("platform", ["appstore", "googleplay", "youtube"])
+def test_store_and_youtube_replay_pages_go_through_their_own_parser_and_store(
+    platform: str, database_url: str, tmp_path: Path
+) -> None:
+    # Every cloned record is a new post of that platform (a YouTube thread's embedded replies and a
+    # Google Play review's answer are posts too).
+    made = pieces.write_replay_pages(tmp_path / "pages", pages=3, per_page=7, platform=platform)
+    result = pieces.collect_throughput(CONFIG, database_url, tmp_path / "pages", platform)
+    assert made == 21 and result["platform"] == platform
+    assert result["pages"] == 3 and result["posts"] >= 21
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        stored = session.exec(select(Post.platform, func.count()).group_by(Post.platform)).all()
+    engine.dispose()
+    assert [tuple(row) for row in stored] == [(platform, result["posts"])]
+
+
+def test_collect_piece_reports_every_platform_and_its_ratio_to_mastodon() -> None:
+    args = run.parse_args(["--only", "collect", "--markdown", ""])
+    args.postgres, args.collect_pages = None, 2
+    result = run._collect(args)
+    assert list(result) == ["sqlite"] and list(result["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
+    assert result["sqlite"]["mastodon"]["ratio_to_mastodon"] == 1.0
+    for platform, rate in result["sqlite"].items():
+        assert rate["platform"] == platform and rate["pages"] == 2 and rate["ratio_to_mastodon"] > 0
+
+
 def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
     from bench.run import NOW, WEEK
     from dangol.core.settings import load_settings
@@ -152,12 +214,15 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
     results = {
         "machine": {"date": "d", "nproc": 2, "cpu": "c", "ram_gib": 1, "python": "3.11", "load_average": 1},
         "command": "python -m bench.run",
-        "collect": {"sqlite": {"pages": 1, "posts": 2, "seconds": 1, "posts_per_s": 2, "load_average": 1}},
-    }
+        "collect": {"sqlite": {"youtube": {"pages": 1, "posts": 2, "seconds": 1, "posts_per_s": 2,
+                                           "ratio_to_mastodon": 1.5, "load_average": 1}}},
+        "score": {"sqlite/300": {"customers": 30, "seconds": 0.5, "cpu_s": 0.4, "load_average": 1}},
+    }  # fmt: skip
     markdown.update(document, results)
     text = document.read_text()
     assert "kept" in text and "prose" in text and "old" not in text
-    assert "| sqlite | 1 | 2 | 1 | 2 | 0 | 1 |" in text
+    assert "| sqlite | youtube | 1 | 2 | 1 | 2 | 0 | 1.5 | 1 |" in text
+    assert "| sqlite/300 | 30 | 0.5 | 0.4 | 1 |" in text
     assert text.count("<!-- bench:machine -->") == 1
 
 
@@ -176,5 +241,7 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert "30 % of the texts repeated" in (tmp_path / "B.md").read_text()
     assert results["queue"]["sqlite/300"]["first_page"]["repeats"] == 2
     assert results["weekly"]["sqlite/300"]["total_s"] > 0
+    assert results["score"]["sqlite/300"]["customers"] == 30
+    assert list(results["collect"]["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
     assert "<!-- bench:queue -->" in (tmp_path / "B.md").read_text()

@@ -176,7 +176,7 @@ def test_demo_rows_read_for_eval_skip_empty_labels(settings: Settings, tmp_path:
     from nlp.topic_eval import read_labelled
 
     rows = read_labelled(path, "text", "topic", from_catalog(settings.topic_catalog))
-    # The demo's complaints (ours and the rival's); the other 303 posts have no topic.
+    # The demo's complaints (ours and the rival's); the other 307 posts have no topic.
     assert len(rows) == labelled == 170
     assert {key for _, key in rows} == set(settings.topics)
 

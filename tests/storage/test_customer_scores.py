@@ -215,6 +215,22 @@ def test_a_public_reply_from_the_brands_account_answers_a_complaint(
     assert scores[lee.id].breakdown["service"]["inputs"]["unanswered"] == 1  # type: ignore[index]
 
 
+def test_engagement_adds_up_the_integer_metrics_but_a_reviews_star_rating(
+    engine: Engine, session: Session, settings: Settings
+) -> None:
+    # Summed in the database now, as dangol.core.types.engagement sums one post: 2 + 1 + 4, not the 5 stars.
+    h = History(session)
+    kim = h.customer("kim")
+    x, store = h.author(kim, "x"), h.author(kim, "googleplay")
+    h.post(x, 3, metrics={"like_count": 2, "reply_count": 1})
+    h.post(store, 4, metrics={"rating": 5, "likes": 4})
+    h.post(x, 120, metrics={"like_count": 50})  # older than 90 days
+    session.commit()
+
+    pipeline.score_customers(settings, engine, now=NOW)
+    assert _scores(session)[kim.id].breakdown["reach"]["inputs"]["engagement_90d"] == 7  # type: ignore[index]
+
+
 def test_segment_history_records_joins_and_leaves(engine: Engine, session: Session, settings: Settings) -> None:
     h = History(session)
     kim = h.customer("kim")
