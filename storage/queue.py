@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, tuple_, update
+from sqlalchemy import select as select_columns  # sqlmodel's select types four columns at most
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -534,30 +535,41 @@ class QueueRow:
 def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
     """Queue lines for a page of items (from `responder.queue.list_queue`), in the items' order.
 
-    One query by primary key brings each item's post, author, analysis and assignee name.
+    One query by primary key brings each item's post text, author handle, risk and assignee name:
+    only those columns, not the whole rows, whose raw payloads and embeddings are kilobytes each.
     """
     post_ids = [i.post_id for i in items]
     rows = session.execute(
-        select(Post, Author, Analysis)
+        select_columns(col(Post.id), col(Post.platform), col(Post.text), col(Author.handle), col(Analysis.risk))
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
         .where(col(Post.id).in_(post_ids or [-1]))
     ).all()
-    by_post = {post.id: (post, author, analysis) for post, author, analysis in rows}
+    by_post = {
+        post_id: PostLine(platform, text[:SNIPPET], handle, risk) for post_id, platform, text, handle, risk in rows
+    }
     staff_ids = {i.assignee_id for i in items if i.assignee_id is not None}
     names = dict(
         session.execute(select(col(Staff.id), col(Staff.username)).where(col(Staff.id).in_(staff_ids or [-1]))).all()
     )
     return [
-        _queue_row(i, *by_post[i.post_id], names.get(i.assignee_id) if i.assignee_id else None)
+        _queue_row(i, by_post[i.post_id], names.get(i.assignee_id) if i.assignee_id else None)
         for i in items
         if i.post_id in by_post
     ]
 
 
-def _queue_row(
-    item: QueueItem, post: Post, author: Author, analysis: Analysis | None, assignee: str | None
-) -> QueueRow:
+@dataclass(slots=True)
+class PostLine:
+    """What a queue line shows of the item's post, its author and its analysis."""
+
+    platform: str
+    snippet: str
+    handle: str
+    risk: float | None
+
+
+def _queue_row(item: QueueItem, post: PostLine, assignee: str | None) -> QueueRow:
     due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
     return QueueRow(
         item_id=item.id,  # type: ignore[arg-type]
@@ -569,12 +581,12 @@ def _queue_row(
         due_at=due,
         sla_breached=item.sla_breached,
         platform=post.platform,
-        handle=author.handle,
-        snippet=post.text[:SNIPPET],
+        handle=post.handle,
+        snippet=post.snippet,
         sentiment=item.sentiment,  # the item's labels carry staff corrections
         topic=item.topic,
         language=item.language,
-        risk=analysis.risk if analysis else None,
+        risk=post.risk,
         tags=list(item.tags),
         created_at=item.created_at,  # type: ignore[arg-type]
     )

@@ -3,6 +3,8 @@ action, feeds with ETags, and the CRM's idempotent customer upsert."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -75,6 +77,23 @@ def test_the_queue_filters_and_pages_like_the_dashboard(api: Api, seed_post) -> 
     assert api.item_id not in [row["item_id"] for row in free["items"]] and free["total"] == 1
     bad = api.get("agent", "/api/v1/queue", params={"sla": "late"})
     assert bad.status_code == 422 and "unknown SLA state 'late'" in bad.json()["message"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("due", [datetime(2026, 11, 22, 9, 30, tzinfo=UTC), None])
+def test_a_queue_line_is_the_json_the_generic_encoder_made(due: datetime | None) -> None:
+    import dataclasses
+
+    from fastapi.encoders import jsonable_encoder
+
+    from dangol.api.reads import line_json
+    from storage.queue import QueueRow
+
+    line = QueueRow(item_id=7, status="new", priority=2, team="support", assignee=None, assignee_id=None,
+                    due_at=due, sla_breached=False, platform="x", handle="kim", snippet="cold again",
+                    sentiment="negative", topic="delivery", language="en", risk=0.4, tags=["vip"],
+                    created_at=datetime(2026, 11, 22, 8, tzinfo=UTC))  # fmt: skip
+    assert line_json(line) == jsonable_encoder(dataclasses.asdict(line))
+    assert json.dumps(line_json(line)) == json.dumps(jsonable_encoder(dataclasses.asdict(line)))  # same key order
 
 
 def test_an_item_reads_with_its_post_and_a_missing_one_is_404(api: Api) -> None:
