@@ -134,9 +134,9 @@ def measure(url: str, config: Path, repeats: int, log_dir: Path) -> dict[str, An
     command = dangol_command(config, "dashboard", "--port", str(port), "--address", "127.0.0.1")
     env = {"DANGOL_DATABASE_URL": url}
     started = time.perf_counter()
-    with serving(command, f"http://127.0.0.1:{port}", "/_stcore/health", env, log_dir / "dashboard.log") as base:
+    with serving(command, f"http://127.0.0.1:{port}", "/_stcore/health", env, log_dir / "dashboard.log") as served:
         served_s = time.perf_counter() - started
-        timings = time_pages(base, items, repeats)
+        timings = time_pages(served.url, items, repeats)
     return {"open_items": database.open_items, "server_start_s": round(served_s, 1), **timings}
 
 

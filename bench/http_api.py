@@ -33,7 +33,7 @@ import httpx
 from bench import pieces
 from bench.browser import items_to_open
 from bench.machine import describe, load_average
-from bench.served import UNLIMITED_PER_MINUTE, dangol_command, free_port, prepare, serving
+from bench.served import UNLIMITED_PER_MINUTE, Served, dangol_command, free_port, prepare, serving
 from bench.timing import percentile
 from responder.statuses import OPEN_STATUSES
 from storage.engine import make_engine, session_scope
@@ -97,8 +97,11 @@ def sequential(base: str, token: str, paths: dict[str, str], requests: int, warm
     return out
 
 
-def concurrent(base: str, token: str, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
-    """Requests per second with `clients` threads sending `paths` in turn, back to back, for `seconds`."""
+def concurrent(served: Served, token: str, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    """Requests per second with `clients` threads sending `paths` in turn, back to back, for `seconds`,
+    and the CPU per request of the server and of these clients (figures the shared machine's other
+    tenants inflate far less than the rate; PostgreSQL's own CPU is in neither)."""
+    base = served.url
     samples: list[list[float]] = [[] for _ in range(clients)]
     failures: list[BaseException] = []
     deadline = time.perf_counter() + seconds
@@ -113,18 +116,21 @@ def concurrent(base: str, token: str, paths: list[str], clients: int, seconds: f
         except BaseException as exc:  # reported after the run: a thread's error would otherwise vanish
             failures.append(exc)
 
-    started = time.perf_counter()
+    started, cpu_started, client_started = time.perf_counter(), served.cpu_seconds(), time.process_time()
     threads = [threading.Thread(target=work, args=(samples[i], i)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, served.cpu_seconds() - cpu_started
+    client_cpu = time.process_time() - client_started
     if failures:
         raise RuntimeError(f"{len(failures)} client(s) failed: {failures[0]!r}")
     flat = [s for mine in samples for s in mine]
     return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(flat),
-            "per_s": round(len(flat) / elapsed, 1), **summary(flat)}  # fmt: skip
+            "per_s": round(len(flat) / elapsed, 1), "server_cpu_ms_per_request": round(cpu * 1000 / len(flat), 2),
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / len(flat), 2),
+            **summary(flat)}  # fmt: skip
 
 
 def measure(url: str, config: Path, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
@@ -137,11 +143,11 @@ def measure(url: str, config: Path, args: argparse.Namespace, log_dir: Path) -> 
     env = {"DANGOL_DATABASE_URL": url, "DANGOL_API__RATE_LIMIT_PER_MINUTE": str(UNLIMITED_PER_MINUTE)}
     with (
         personal_token(url, database.staff_id) as token,
-        serving(command, f"http://127.0.0.1:{port}", "/openapi.json", env, log_dir / "api.log") as base,
+        serving(command, f"http://127.0.0.1:{port}", "/openapi.json", env, log_dir / "api.log") as served,
     ):
-        latency = sequential(base, token, paths, args.requests)
-        queue_only = concurrent(base, token, [QUEUE_PAGE], args.clients, args.seconds)
-        mixed = concurrent(base, token, list(paths.values()), args.clients, args.seconds)
+        latency = sequential(served.url, token, paths, args.requests)
+        queue_only = concurrent(served, token, [QUEUE_PAGE], args.clients, args.seconds)
+        mixed = concurrent(served, token, list(paths.values()), args.clients, args.seconds)
     return {"open_items": database.open_items, "latency": latency,
             "throughput": {"queue_page": queue_only, "mixed_reads": mixed}}  # fmt: skip
 

@@ -71,14 +71,34 @@ def dangol_command(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "dangol", "--config", str(config), *args]
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, its worker processes included."""
+        return process_tree_cpu_seconds(self.pid)
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process and its live descendants, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return own + sum(process_tree_cpu_seconds(child) for child in children)
+
+
 @contextmanager
-def serving(command: list[str], url: str, ready_path: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run `command` (a server) until the block ends; yields `url` once GET `ready_path` answers 200."""
+def serving(command: list[str], url: str, ready_path: str, env: dict[str, str], log: Path) -> Iterator[Served]:
+    """Run `command` (a server) until the block ends; yields it once GET `url` + `ready_path` answers 200."""
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_until_ready(url + ready_path, process, log)
-            yield url
+            yield Served(url, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
