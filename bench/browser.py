@@ -12,8 +12,8 @@ in the first animation frame where the page shows what is waited for, polled eve
 covers the request, Streamlit's scripts (cached after the first visit, as for a person working the
 queue), the websocket, the app's run and drawing, and not playwright's own polling delays.
 - queue `first_row`: the first "Open #N" button is on screen and enabled (clickable);
-  `complete`: the bulk-action form under the list is drawn too, i.e. the whole page.
-- item `content`: the post's text is on screen.
+- item `content`: the post's text is on screen;
+- `complete` (both): the app's run is over, the whole page drawn.
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ FIRST_ROW = r"""() => {
   }
   return false;
 }"""
+# Streamlit marks its root with the state of the app's run: the page is complete when the run is over.
 COMPLETE = r"""() => {
-  const done = [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Apply to chosen items');
-  return done ? performance.now() : false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testScriptState === 'notRunning' ? performance.now() : false;
 }"""
 SHOWS_TEXT = r"""(text) => {
   const found = [...document.querySelectorAll('[data-testid="stText"]')].some(e => e.innerText.includes(text));
@@ -89,7 +90,10 @@ def summary(samples: list[float]) -> dict[str, Any]:
 
 
 def time_pages(base: str, items: list[tuple[int, str]], repeats: int) -> dict[str, Any]:
-    """Log in, then time the queue page `repeats` times and `repeats` items (each after a warm-up visit)."""
+    """Log in, then time the queue page `repeats` times and `repeats` items (each after a warm-up visit).
+
+    Each visit lasts until the app's run is over, so the next starts on a server that is not still
+    drawing the page before (a person reads a page before leaving it)."""
     from playwright.sync_api import Page, sync_playwright
 
     def visit(page: Page, url: str, *conditions: tuple[str, Any]) -> list[float]:
@@ -105,7 +109,7 @@ def time_pages(base: str, items: list[tuple[int, str]], repeats: int) -> dict[st
         try:
             log_in(page, base)
             queue = [visit(page, f"{base}/queue", (FIRST_ROW, None), (COMPLETE, None)) for _ in range(repeats + 1)]
-            opened = [visit(page, f"{base}/item?id={item_id}", (SHOWS_TEXT, text))
+            opened = [visit(page, f"{base}/item?id={item_id}", (SHOWS_TEXT, text), (COMPLETE, None))
                       for item_id, text in (items * (repeats + 1))[: repeats + 1]]  # fmt: skip
         finally:
             browser.close()
@@ -113,6 +117,7 @@ def time_pages(base: str, items: list[tuple[int, str]], repeats: int) -> dict[st
         "queue_first_row": summary([t[0] for t in queue[1:]]),
         "queue_complete": summary([t[1] for t in queue[1:]]),
         "item_content": summary([t[0] for t in opened[1:]]),
+        "item_complete": summary([t[1] for t in opened[1:]]),
         "warmup_ms": {"queue_first_row": round(queue[0][0], 1), "item_content": round(opened[0][0], 1)},
     }
 
