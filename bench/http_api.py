@@ -7,6 +7,7 @@ added (`bench.served.prepare`) with a personal token (`create_token`, as `dangol
 create` makes it; revoked at the end), and `dangol api` serves it on a free port, as configured
 except the per-token rate limit (raised out of reach: one token sends the whole load here).
 
+Each count of `--workers` is served and measured in turn, in the same run.
 - latency: one client, one request at a time over a kept-alive connection, after a warm-up:
   the first page of open items (`GET /api/v1/queue`), one item, and `/me` (authentication alone);
 - throughput: `--clients` threads, each with its own connection, sending requests back to back for
@@ -134,22 +135,63 @@ def concurrent(served: Served, token: str, paths: list[str], clients: int, secon
 
 
 def measure(url: str, config: Path, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
-    """Serve `url` with `dangol api` and time its reads; the database must hold open items."""
+    """Serve `url` with `dangol api` once per worker count in `args.workers` and time its reads;
+    the database must hold open items."""
     database = prepare(url)
     [(item_id, _)] = items_to_open(url, 1)
     paths = {"queue_page": QUEUE_PAGE, "item": f"/api/v1/items/{item_id}", "me": "/api/v1/me"}
-    port = free_port()
-    command = dangol_command(config, "api", "--host", "127.0.0.1", "--port", str(port), *args.serve_options)
     env = {"DANGOL_DATABASE_URL": url, "DANGOL_API__RATE_LIMIT_PER_MINUTE": str(UNLIMITED_PER_MINUTE)}
-    with (
-        personal_token(url, database.staff_id) as token,
-        serving(command, f"http://127.0.0.1:{port}", "/openapi.json", env, log_dir / "api.log") as served,
-    ):
-        latency = sequential(served.url, token, paths, args.requests)
-        queue_only = concurrent(served, token, [QUEUE_PAGE], args.clients, args.seconds)
-        mixed = concurrent(served, token, list(paths.values()), args.clients, args.seconds)
-    return {"open_items": database.open_items, "latency": latency,
-            "throughput": {"queue_page": queue_only, "mixed_reads": mixed}}  # fmt: skip
+    out: dict[str, Any] = {"open_items": database.open_items}
+    with personal_token(url, database.staff_id) as token:
+        for workers in args.workers:
+            port = free_port()
+            command = dangol_command(
+                config, "api", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)
+            )
+            with serving(command, f"http://127.0.0.1:{port}", "/openapi.json", env, log_dir / "api.log") as served:
+                out[f"workers={workers}"] = {
+                    "latency": sequential(served.url, token, paths, args.requests),
+                    "throughput": {
+                        "queue_page": concurrent(served, token, [QUEUE_PAGE], args.clients, args.seconds),
+                        "mixed_reads": concurrent(served, token, list(paths.values()), args.clients, args.seconds),
+                    },
+                }
+    return out
+
+
+def profile_queue_page(url: str, config: Path, requests: int, profiler: Any) -> dict[str, Any]:
+    """The API's queue page `requests` times under `profiler`, in this thread: the bearer check and
+    the endpoint called as FastAPI calls them (uvicorn would run them in its thread pool, out of
+    the profiler's sight), after ten unprofiled."""
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    from dangol.api import create_app
+    from dangol.api.context import caller_id
+    from dangol.api.reads import queue
+    from dangol.core.settings import load_settings
+
+    database = prepare(url)
+    limit = {"rate_limit_per_minute": UNLIMITED_PER_MINUTE}
+    settings = load_settings(config, overrides={"database": {"url": url}, "api": limit})
+    ctx = create_app(settings).state.api
+    filters: dict[str, Any] = dict.fromkeys(("team", "topic", "assignee", "priority", "platform", "sentiment",
+                                             "language", "tag", "customer_id", "segment", "sla", "q"))  # fmt: skip
+    with personal_token(url, database.staff_id) as token:
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+
+        def page() -> None:
+            staff_id = caller_id(ctx, credentials)
+            queue(ctx, staff_id, status=",".join(OPEN_STATUSES), sort="priority", page=1, limit=25, **filters)
+
+        for _ in range(10):
+            page()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with profiler:
+            for _ in range(requests):
+                page()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"requests": requests, "ms_per_request": round(elapsed * 1000 / requests, 2),
+            "cpu_ms_per_request": round(cpu * 1000 / requests, 2), "load_average": load_average()}  # fmt: skip
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -159,8 +201,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="measured sequential requests per path")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for the throughput runs")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each throughput run")
-    parser.add_argument("--serve-options", nargs=argparse.REMAINDER, default=[],
-                        help="passed on to `dangol api` (put last)")  # fmt: skip
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2],
+                        help="`dangol api --workers` counts to measure, one after the other")  # fmt: skip
     parser.add_argument("--config", type=Path, default=Path("config.toml"))
     parser.add_argument("--name", default="http_api", help="results file: bench/results/<name>.json")
     parser.add_argument("--logs", type=Path, default=Path("var/bench"), help="where the server's log goes")

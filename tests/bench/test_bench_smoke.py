@@ -185,13 +185,16 @@ def test_http_api_bench_times_reads_through_a_served_api_with_a_real_token(tmp_p
 
     url = f"sqlite:///{tmp_path}/api.db"
     pieces.ensure_database(url, 300)
-    args = http_api.parse_args(["--url", url, "--requests", "3", "--clients", "2", "--seconds", "0.5"])
-    result = http_api.measure(url, CONFIG, args, tmp_path)
+    argv = ["--url", url, "--requests", "3", "--clients", "2", "--seconds", "0.5", "--workers", "1", "2"]
+    result = http_api.measure(url, CONFIG, http_api.parse_args(argv), tmp_path)
     assert result["open_items"] > 0
-    for path in ("queue_page", "item", "me"):
-        assert set(result["latency"][path]) == LATENCY_KEYS and result["latency"][path]["repeats"] == 3
-    for run_ in result["throughput"].values():
-        assert run_["clients"] == 2 and run_["requests"] > 0 and run_["per_s"] > 0
+    for served in ("workers=1", "workers=2"):  # `dangol api --workers 2` serves too
+        for path in ("queue_page", "item", "me"):
+            latency = result[served]["latency"][path]
+            assert set(latency) == LATENCY_KEYS and latency["repeats"] == 3
+        for run_ in result[served]["throughput"].values():
+            assert run_["clients"] == 2 and run_["requests"] > 0 and run_["per_s"] > 0
+            assert run_["server_cpu_ms_per_request"] > 0
     engine = make_engine(url)
     with Session(engine) as session:  # the bench's token does not outlive the run
         assert all(t.revoked_at is not None for t in session.exec(select(ApiToken)).all())
