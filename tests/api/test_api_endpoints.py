@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,3 +218,20 @@ def test_the_crm_upsert_is_idempotent_by_external_id(api: Api) -> None:
     assert bad.status_code == 422 and "unknown tier 'platinum'" in bad.json()["message"]
     platform = call(api, "admin", "PUT", path, {**CUSTOMER, "handles": {"myspace": "jiwoo"}})
     assert platform.status_code == 422 and "unknown handle platform(s) myspace" in platform.json()["message"]
+
+
+def test_each_worker_process_builds_the_api_on_the_config_file_serve_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dangol.cli.api import CONFIG_ENV, app_from_config
+    from tests.conftest import REPO
+
+    url = f"sqlite:///{tmp_path}/workers.db"
+    config = tmp_path / "config.toml"
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("rate_limit_per_minute = 120", "rate_limit_per_minute = 7"), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    monkeypatch.setenv("DANGOL_DATABASE_URL", url)
+    context = app_from_config().state.api
+    assert context.settings.database.url == url and context.limiter.per_minute == 7
+    context.engine.dispose()
