@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import ApiToken
+from storage.models import ApiToken, Staff
 
 
 def add_token(
@@ -18,8 +18,11 @@ def add_token(
     return row
 
 
-def token_by_hash(*, session: Session, token_hash: str) -> ApiToken | None:
-    return session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+def token_and_owner(*, session: Session, token_hash: str) -> tuple[ApiToken, Staff | None] | None:
+    """The token with this hash and its owner, in one query: it runs before every API request."""
+    stmt = select(ApiToken, Staff).outerjoin(Staff, col(Staff.id) == col(ApiToken.staff_id))
+    found = session.exec(stmt.where(ApiToken.token_hash == token_hash)).first()
+    return None if found is None else (found[0], found[1])
 
 
 def token_by_id(*, session: Session, token_id: int) -> ApiToken | None:

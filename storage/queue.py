@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, tuple_, update
+from sqlalchemy import select as select_columns  # sqlmodel's select types four columns at most
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -534,47 +535,56 @@ class QueueRow:
 def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
     """Queue lines for a page of items (from `responder.queue.list_queue`), in the items' order.
 
-    One query by primary key brings each item's post, author, analysis and assignee name.
+    One query by primary key brings each item's post text, author handle, risk and assignee name:
+    only those columns, not the whole rows, whose raw payloads and embeddings are kilobytes each.
     """
-    post_ids = [i.post_id for i in items]
+    details = select_columns(
+        col(QueueItem.id), col(Post.platform), col(Post.text), col(Author.handle), col(Analysis.risk),
+        col(Staff.username),
+    )  # fmt: skip
     rows = session.execute(
-        select(Post, Author, Analysis)
+        details.join(Post, col(Post.id) == col(QueueItem.post_id))
         .join(Author, col(Author.id) == col(Post.author_id))
         .outerjoin(Analysis, col(Analysis.post_id) == col(Post.id))
-        .where(col(Post.id).in_(post_ids or [-1]))
+        .outerjoin(Staff, col(Staff.id) == col(QueueItem.assignee_id))
+        .where(col(QueueItem.id).in_([i.id for i in items] or [-1]))
     ).all()
-    by_post = {post.id: (post, author, analysis) for post, author, analysis in rows}
-    staff_ids = {i.assignee_id for i in items if i.assignee_id is not None}
-    names = dict(
-        session.execute(select(col(Staff.id), col(Staff.username)).where(col(Staff.id).in_(staff_ids or [-1]))).all()
-    )
-    return [
-        _queue_row(i, *by_post[i.post_id], names.get(i.assignee_id) if i.assignee_id else None)
-        for i in items
-        if i.post_id in by_post
-    ]
+    by_item = {
+        item_id: LineDetails(platform, text[:SNIPPET], handle, risk, assignee)
+        for item_id, platform, text, handle, risk, assignee in rows
+    }
+    return [_queue_row(i, by_item[i.id]) for i in items if i.id in by_item]
 
 
-def _queue_row(
-    item: QueueItem, post: Post, author: Author, analysis: Analysis | None, assignee: str | None
-) -> QueueRow:
+@dataclass(slots=True)
+class LineDetails:
+    """What a queue line shows beside the item's own columns: from its post, author, analysis and assignee."""
+
+    platform: str
+    snippet: str
+    handle: str
+    risk: float | None
+    assignee: str | None
+
+
+def _queue_row(item: QueueItem, line: LineDetails) -> QueueRow:
     due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
     return QueueRow(
         item_id=item.id,  # type: ignore[arg-type]
         status=item.status,
         priority=item.priority,
         team=item.team,
-        assignee=assignee,
+        assignee=line.assignee,
         assignee_id=item.assignee_id,
         due_at=due,
         sla_breached=item.sla_breached,
-        platform=post.platform,
-        handle=author.handle,
-        snippet=post.text[:SNIPPET],
+        platform=line.platform,
+        handle=line.handle,
+        snippet=line.snippet,
         sentiment=item.sentiment,  # the item's labels carry staff corrections
         topic=item.topic,
         language=item.language,
-        risk=analysis.risk if analysis else None,
+        risk=line.risk,
         tags=list(item.tags),
         created_at=item.created_at,  # type: ignore[arg-type]
     )

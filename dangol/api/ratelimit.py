@@ -1,7 +1,8 @@
 """Requests per token in fixed one-minute windows, counted in this process.
 
-In-process on purpose: the API runs as one process (README). Several processes would each count
-alone and together allow that many times the limit; a shared counter would need a shared store."""
+In-process on purpose: a shared counter would need a shared store. The API runs as one process
+unless `dangol api --workers N` asks for more; those count alone, together allowing N times the
+limit (README)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from reports.weekly import build_weekly
 from responder.queue import get_item, list_queue
 from storage import alerts, customers, replies, staff, topics
 from storage.models import Post, QueueItem
-from storage.queue import SLA_STATES, SORTS, QueueFilters, notes_on_item, queue_rows
+from storage.queue import SLA_STATES, SORTS, QueueFilters, QueueRow, notes_on_item, queue_rows
 
 router = APIRouter(tags=["read"])
 
@@ -30,6 +30,20 @@ router = APIRouter(tags=["read"])
 def row(model: SQLModel, *, exclude: set[str] | None = None) -> dict[str, Any]:
     """A table row as JSON-able data."""
     return jsonable_encoder(model.model_dump(exclude=exclude))
+
+
+LINE_FIELDS = tuple(field.name for field in dataclasses.fields(QueueRow))
+
+
+def line_json(line: QueueRow) -> dict[str, Any]:
+    """A queue line as JSON-able data, equal to jsonable_encoder(asdict(line)) (times in ISO 8601)
+    but without their generic walk over every value: a page's 25 lines took a quarter of its time."""
+    out = {name: getattr(line, name) for name in LINE_FIELDS}
+    out["tags"] = list(line.tags)
+    for name in ("due_at", "created_at"):
+        if out[name] is not None:
+            out[name] = out[name].isoformat()
+    return out
 
 
 def page_limit(ctx: ApiContext, limit: int) -> int:
@@ -94,7 +108,7 @@ def queue(
         )
         lines = queue_rows(session=session, items=found_page.items)
         return {
-            "items": jsonable_encoder([dataclasses.asdict(line) for line in lines]),
+            "items": [line_json(line) for line in lines],
             "total": found_page.total,
             "total_is_exact": found_page.total_is_exact,
             "page": found_page.page,
@@ -109,7 +123,7 @@ def item_json(session: Session, item: QueueItem) -> dict[str, Any]:
     line = queue_rows(session=session, items=[item])
     return {
         **row(item),
-        "line": jsonable_encoder(dataclasses.asdict(line[0])) if line else None,
+        "line": line_json(line[0]) if line else None,
         "post": row(post, exclude={"raw"}) if post else None,
         "replies": [row(r) for r in replies.replies_to_item(item.id, session=session)],
         "notes": [row(n) for n in notes_on_item(item.id, session=session)],

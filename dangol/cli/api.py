@@ -6,11 +6,17 @@ named, revokes any, and both are audited as "system:cli"."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from dangol.cli.context import fail, friendly_errors, printable, state
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 api_app = typer.Typer(
     help="The HTTP API: `dangol api` serves it (docs at /docs); `dangol api token …` manages tokens.",
@@ -31,6 +37,9 @@ def serve(
     ctx: typer.Context,
     host: str | None = typer.Option(None, "--host", help="Address to listen on (default: [api] host)."),
     port: int | None = typer.Option(None, "--port", help="Port (default: [api] port)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Processes serving the API; each counts the per-token rate limit on its own."
+    ),
 ) -> None:
     """Serve the HTTP API with uvicorn (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -41,8 +50,25 @@ def serve(
 
     app_state = state(ctx)
     settings = app_state.settings
-    app = create_app(settings, engine=app_state.engine)
-    uvicorn.run(app, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+    host, port = host or settings.api.host, port or settings.api.port
+    if workers == 1:
+        uvicorn.run(create_app(settings, engine=app_state.engine), host=host, port=port, log_level="info")
+        return
+    # One process runs Python on one core at a time (the GIL); workers are processes of their own,
+    # each building the app by name from the same config file.
+    os.environ[CONFIG_ENV] = str(app_state.config_path or "")
+    uvicorn.run(f"{__name__}:app_from_config", factory=True, workers=workers, host=host, port=port, log_level="info")
+
+
+CONFIG_ENV = "DANGOL_CONFIG"  # also what the top-level --config option reads
+
+
+def app_from_config() -> FastAPI:
+    """The API in one uvicorn worker process, on the config file `serve` was given."""
+    from dangol.api import create_app
+    from dangol.core.settings import load_settings
+
+    return create_app(load_settings(Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None))
 
 
 @token_app.command("create")

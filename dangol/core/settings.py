@@ -354,7 +354,7 @@ class ApiSettings(Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
-    # Requests per token per minute (a fixed window, counted in the API process: one process only).
+    # Requests per token per minute (a fixed window, counted in each API process: `--workers N` allows N times it).
     rate_limit_per_minute: int = Field(default=120, ge=1)
     # The most rows one list request returns (?limit= above it is refused).
     max_page_size: int = Field(default=100, ge=1, le=500)

@@ -103,14 +103,14 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
     """The staff member behind a bearer token, freshly loaded, and the token's row (its last use
     recorded); InvalidToken when the token is unknown, revoked, expired, or its owner inactive."""
     now = now or utcnow()
-    row = api_tokens.token_by_hash(session=session, token_hash=token_hash(token))
-    if row is None:
+    found = api_tokens.token_and_owner(session=session, token_hash=token_hash(token))
+    if found is None:
         raise InvalidToken("unknown API token")
+    row, staff = found
     if row.revoked_at is not None:
         raise InvalidToken("this API token was revoked; create a new one with `dangol api token create`")
     if row.expires_at is not None and row.expires_at <= now:
         raise InvalidToken(f"this API token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC")
-    staff = session.get(Staff, row.staff_id)
     if staff is None or not staff.active or not allowed(staff, "api.token"):
         raise InvalidToken("the account behind this API token can no longer log in")
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:

@@ -3,6 +3,9 @@ action, feeds with ETags, and the CRM's idempotent customer upsert."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,6 +78,23 @@ def test_the_queue_filters_and_pages_like_the_dashboard(api: Api, seed_post) -> 
     assert api.item_id not in [row["item_id"] for row in free["items"]] and free["total"] == 1
     bad = api.get("agent", "/api/v1/queue", params={"sla": "late"})
     assert bad.status_code == 422 and "unknown SLA state 'late'" in bad.json()["message"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("due", [datetime(2026, 11, 22, 9, 30, tzinfo=UTC), None])
+def test_a_queue_line_is_the_json_the_generic_encoder_made(due: datetime | None) -> None:
+    import dataclasses
+
+    from fastapi.encoders import jsonable_encoder
+
+    from dangol.api.reads import line_json
+    from storage.queue import QueueRow
+
+    line = QueueRow(item_id=7, status="new", priority=2, team="support", assignee=None, assignee_id=None,
+                    due_at=due, sla_breached=False, platform="x", handle="kim", snippet="cold again",
+                    sentiment="negative", topic="delivery", language="en", risk=0.4, tags=["vip"],
+                    created_at=datetime(2026, 11, 22, 8, tzinfo=UTC))  # fmt: skip
+    assert line_json(line) == jsonable_encoder(dataclasses.asdict(line))
+    assert json.dumps(line_json(line)) == json.dumps(jsonable_encoder(dataclasses.asdict(line)))  # same key order
 
 
 def test_an_item_reads_with_its_post_and_a_missing_one_is_404(api: Api) -> None:
@@ -198,3 +218,20 @@ def test_the_crm_upsert_is_idempotent_by_external_id(api: Api) -> None:
     assert bad.status_code == 422 and "unknown tier 'platinum'" in bad.json()["message"]
     platform = call(api, "admin", "PUT", path, {**CUSTOMER, "handles": {"myspace": "jiwoo"}})
     assert platform.status_code == 422 and "unknown handle platform(s) myspace" in platform.json()["message"]
+
+
+def test_each_worker_process_builds_the_api_on_the_config_file_serve_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dangol.cli.api import CONFIG_ENV, app_from_config
+    from tests.conftest import REPO
+
+    url = f"sqlite:///{tmp_path}/workers.db"
+    config = tmp_path / "config.toml"
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace("rate_limit_per_minute = 120", "rate_limit_per_minute = 7"), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    monkeypatch.setenv("DANGOL_DATABASE_URL", url)
+    context = app_from_config().state.api
+    assert context.settings.database.url == url and context.limiter.per_minute == 7
+    context.engine.dispose()

@@ -15,7 +15,7 @@ from bench import markdown, pieces, run
 from bench.generate import generate
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Analysis, Author, Post, QueueItem
+from storage.models import Analysis, ApiToken, Author, Post, QueueItem
 from tests.conftest import REPO
 
 CONFIG = REPO / "config.toml"
@@ -245,3 +245,39 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert list(results["collect"]["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
     assert "<!-- bench:queue -->" in (tmp_path / "B.md").read_text()
+
+
+def test_http_api_bench_times_reads_through_a_served_api_with_a_real_token(tmp_path: Path) -> None:
+    from bench import http_api
+
+    url = f"sqlite:///{tmp_path}/api.db"
+    pieces.ensure_database(url, 300)
+    argv = ["--url", url, "--requests", "3", "--clients", "2", "--seconds", "0.5", "--workers", "1", "2"]
+    result = http_api.measure(url, CONFIG, http_api.parse_args(argv), tmp_path)
+    assert result["open_items"] > 0
+    for served in ("workers=1", "workers=2"):  # `dangol api --workers 2` serves too
+        for path in ("queue_page", "item", "me"):
+            latency = result[served]["latency"][path]
+            assert set(latency) == LATENCY_KEYS and latency["repeats"] == 3
+        for run_ in result[served]["throughput"].values():
+            assert run_["clients"] == 2 and run_["requests"] > 0 and run_["per_s"] > 0
+            assert run_["server_cpu_ms_per_request"] > 0
+    engine = make_engine(url)
+    with Session(engine) as session:  # the bench's token does not outlive the run
+        assert all(t.revoked_at is not None for t in session.exec(select(ApiToken)).all())
+    engine.dispose()
+
+
+@pytest.mark.browser
+def test_browser_bench_times_the_queue_page_and_items_in_chromium(tmp_path: Path) -> None:
+    from bench import browser
+
+    url = f"sqlite:///{tmp_path}/browser.db"
+    pieces.ensure_database(url, 300)
+    result = browser.measure(url, CONFIG, 2, tmp_path)
+    assert result["open_items"] > 0
+    for timing in ("queue_first_row", "queue_complete", "item_content", "item_complete"):
+        assert set(result[timing]) == LATENCY_KEYS and result[timing]["repeats"] == 2
+    # A page's run ends after what is waited for in it is drawn.
+    assert result["queue_complete"]["p50_ms"] >= result["queue_first_row"]["p50_ms"]
+    assert result["item_complete"]["p50_ms"] >= result["item_content"]["p50_ms"]
