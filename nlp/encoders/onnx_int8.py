@@ -108,6 +108,12 @@ class OnnxEncoder:
             out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """The tokens each text becomes before `max_length` cuts it (prefix and special tokens included)."""
+        if self.prefix:
+            texts = [self.prefix + t for t in texts]
+        return [len(ids) for ids in self._tokenizer(texts, truncation=False)["input_ids"]]
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         if self.prefix:
             texts = [self.prefix + t for t in texts]
