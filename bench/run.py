@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from bench import markdown, pieces
 from bench.machine import describe
 from dangol.core.settings import load_settings
+from nlp.encoders.base import encoder_options
 from storage.engine import make_engine
 
 RESULTS = Path(__file__).parent / "results"
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
 
     if "encoder" in chosen:
         samples = pieces.language_samples(args.posts // 2)
-        save("encoder", pieces.encoder_throughput(samples, batch_size=settings.nlp.batch_size))
+        max_length = encoder_options(settings).max_length
+        save("encoder", pieces.encoder_throughput(samples, batch_size=settings.nlp.batch_size, max_length=max_length))
     if "pipeline" in chosen:
         save("pipeline", pieces.pipeline_throughput(settings, args.posts))
     if "collect" in chosen:
