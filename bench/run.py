@@ -26,8 +26,8 @@ from sqlalchemy.engine import make_url
 
 from bench import markdown, pieces
 from bench.machine import describe
-from bench.pipeline import synthetic_posts
 from dangol.core.settings import load_settings
+from nlp.encoders.base import encoder_options
 from storage.engine import make_engine
 
 RESULTS = Path(__file__).parent / "results"
@@ -58,9 +58,10 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         out.write_text(json.dumps(results, indent=2) + "\n")
         log(f"{piece}: {json.dumps(value)}")
 
-    texts = [p.text for p in synthetic_posts(args.posts)]
     if "encoder" in chosen:
-        save("encoder", pieces.encoder_throughput(texts, batch_size=settings.nlp.batch_size))
+        samples = pieces.language_samples(args.posts // 2)
+        max_length = encoder_options(settings).max_length
+        save("encoder", pieces.encoder_throughput(samples, batch_size=settings.nlp.batch_size, max_length=max_length))
     if "pipeline" in chosen:
         save("pipeline", pieces.pipeline_throughput(settings, args.posts))
     if "collect" in chosen:

@@ -70,6 +70,10 @@ class OnnxEncoder:
         info = json.loads((folder / INFO_FILE).read_text())
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle intra-op threads sleep instead of spinning: on a shared machine spinning burns the
+        # cores other processes wait for. Same texts, batches interleaved, load ~10: 29 % less CPU
+        # per post and no slower (BENCHMARKS.md, Pipeline); on a quiet machine equal speed.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder))
@@ -107,6 +111,12 @@ class OnnxEncoder:
             idx = order[start : start + self.batch_size]
             out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """The tokens each text becomes before `max_length` cuts it (prefix and special tokens included)."""
+        if self.prefix:
+            texts = [self.prefix + t for t in texts]
+        return [len(ids) for ids in self._tokenizer(texts, truncation=False)["input_ids"]]
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         if self.prefix:
@@ -199,7 +209,9 @@ def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> di
 
 def outlier_matmuls(path: Path) -> list[str]:
     """The feed-forward output projections, kept in fp32: their inputs have the large outlier
-    activations BERT models are known for, and int8 there cost cosine 0.96 on Korean posts."""
+    activations BERT models are known for. With them int8 too, e5 keeps min cosine 0.989 to fp32
+    (500 tweets, 500 Korean reviews) and runs ~1.16x more posts per CPU-second, but TweetEval
+    macro recall drops 0.55 points through the pipeline (BENCHMARKS.md, NLP): not worth it."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph

@@ -226,6 +226,25 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
     assert text.count("<!-- bench:machine -->") == 1
 
 
+def test_encoder_samples_hold_english_and_korean_texts_apart() -> None:
+    # The public validation sets when present, else the demo's posts of each language.
+    for samples in (pieces.language_samples(5), pieces.demo_samples(5)):
+        assert list(samples) == ["en", "ko"]
+        assert all(len(texts) == 5 for _source, texts in samples.values())
+    korean = pieces.demo_samples(5)["ko"][1]
+    assert all(any("\uac00" <= ch <= "\ud7a3" for ch in text) for text in korean)
+
+
+def test_encoder_table_has_a_row_per_language_with_its_tokens(tmp_path: Path) -> None:
+    rate = {"posts_per_s": 100.0, "posts_per_cpu_s": 60.0, "load_average": 1}
+    row = {"texts": 8, "tokens": {"mean": 30.5, "p95": 61, "over_128": 0.0}, "torch_fp32": rate,
+           "onnx_int8": rate, "onnx_speedup": 1.0}  # fmt: skip
+    encoder = {"batch_size": 64, "en": {"source": "TweetEval val", **row}, "ko": {"source": "NSMC val", **row}}
+    table = markdown.encoder(encoder)
+    assert "| English (TweetEval val) | 8 | 30.5 | 61 | 100.0 | 100.0 | 60.0 | 1.0× | 1 |" in table
+    assert "| Korean (NSMC val) |" in table
+
+
 @pytest.mark.slow
 def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run, "RESULTS", tmp_path / "results")
@@ -235,7 +254,12 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     run.run(args, lambda _line: None)
     results = json.loads((tmp_path / "results" / "quick.json").read_text())
     assert set(run.PIECES) <= set(results)
-    assert {"torch_fp32", "onnx_int8", "onnx_speedup"} <= set(results["encoder"])
+    for language in ("en", "ko"):
+        assert {"source", "texts", "tokens", "torch_fp32", "onnx_int8", "onnx_speedup"} <= set(
+            results["encoder"][language]
+        )
+        assert {"posts_per_s", "posts_per_cpu_s", "load_average"} == set(results["encoder"][language]["onnx_int8"])
+    assert "tokens p95" in (tmp_path / "B.md").read_text()
     assert {"posts_per_s", "encoder_posts_per_s", "ratio", "encoder"} <= set(results["pipeline"])
     assert results["pipeline"]["with_30pct_duplicates"]["posts"] == 64 and results["pipeline"]["duplicates_speedup"] > 0
     assert "30 % of the texts repeated" in (tmp_path / "B.md").read_text()

@@ -152,3 +152,13 @@ def test_an_unloadable_model_is_an_analysis_error_naming_the_choices(tmp_path: P
 
 def test_empty_input_gives_an_empty_matrix_without_work(torch_encoder: SentenceTransformerEncoder) -> None:
     assert torch_encoder.encode([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_onnx_threads_sleep_when_idle_and_token_counts_are_not_cut(onnx_dir: Path) -> None:
+    # Spinning threads burn cores other processes of a shared machine wait for (BENCHMARKS.md).
+    encoder = OnnxEncoder(onnx_dir, max_length=16)
+    options = encoder._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    short, long = encoder.token_counts(["hi", "배달이 늦어요 " * 20])
+    assert short < 16 < long  # counted before max_length cuts the post
