@@ -35,7 +35,7 @@ system-deps:
 
 # The int8 ONNX encoder is ~3x faster than torch on a CPU; export it once (about a minute).
 demo: install
-	@test -f var/models/e5-onnx/export.json || $(PY) -m dangol.cli nlp export-onnx
+	@test -f var/models/e5-dangol-onnx/export.json || $(PY) -m dangol.cli nlp export-onnx
 	$(PY) -m dangol.cli demo
 
 # Every case runs: PostgreSQL ones on DANGOL_TEST_POSTGRES_URL, or else on a throwaway cluster.

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.encoders.adapter import apply_adapter
+from nlp.encoders.adapter import apply_adapter, scale_adapter
 from nlp.train import DATA, SEED, load_public, public_split
 
 log = logging.getLogger(__name__)
@@ -316,11 +316,23 @@ def main(argv: list[str] | None = None) -> int:
         help="do not train: score logistic-regression probes over the original encoder and over "
         "the encoder with ADAPTER merged (the recipe options must match the adapter's run)",
     )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        metavar="ALPHA",
+        help="do not train: write to --out the adapter --from with its update scaled by ALPHA (0..1)",
+    )
+    parser.add_argument("--from", dest="source", type=Path, metavar="ADAPTER", help="the adapter --scale reads")
     for name, value in Recipe().__dict__.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     recipe = Recipe(**{k: getattr(args, k) for k in Recipe().__dict__})
+    if args.scale is not None:
+        if args.source is None:
+            parser.error("--scale needs --from ADAPTER")
+        sys.stdout.write(json.dumps(scale_adapter(args.source, args.scale, args.out)) + "\n")
+        return 0
     if args.probe:
         scores = {
             "original": probe(rebuilt_e5(), None, recipe, args.data_dir),

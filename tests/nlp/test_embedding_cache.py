@@ -1,0 +1,37 @@
+"""The training embedding cache (var/cache): one file set per encoder and per cut length."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp import train
+
+
+class CountingEncoder:
+    """Encodes each text as [its length, cut length]; counts the texts it was asked for."""
+
+    version = "onnx-int8:fake-model"
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        return np.array([[len(t), self.max_length] for t in texts], dtype=np.float32)
+
+
+def test_vectors_of_another_cut_length_are_never_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(train, "CACHE", tmp_path)
+    monkeypatch.setattr(train, "_VECTORS", {})
+    long_cut, short_cut = CountingEncoder(128), CountingEncoder(64)
+    texts = ["a long review whose point comes late", "short"]
+    assert train.cached_embeddings(texts, long_cut.encode, "t")[:, 1].tolist() == [128, 128]
+    assert train.cached_embeddings(texts, short_cut.encode, "t")[:, 1].tolist() == [64, 64]
+    assert short_cut.encoded == texts  # nothing of the 128-token run was taken
+    again = CountingEncoder(64)
+    assert train.cached_embeddings(texts, again.encode, "t")[:, 1].tolist() == [64, 64]
+    assert again.encoded == []  # the same encoder and length: read from the cache
