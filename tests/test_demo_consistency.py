@@ -28,7 +28,17 @@ from typer.testing import CliRunner
 
 from dangol.cli import app
 from dangol.demo_data import EXPECTATIONS
-from storage.models import Analysis, Author, Customer, IdentityLink, Post, QueueItem, Source
+from storage.models import (
+    Analysis,
+    Author,
+    Customer,
+    CustomerSegment,
+    CustomerSegmentChange,
+    IdentityLink,
+    Post,
+    QueueItem,
+    Source,
+)
 from tests.demo_build import BuiltDemo, built_demo, dashboard_page
 
 pytestmark = pytest.mark.slow
@@ -553,3 +563,43 @@ def test_the_queue_page_counts_the_open_items(demo, truth, monkeypatch) -> None:
     described = next(str(c.value) for c in at.caption if " item" in str(c.value) and "page" in str(c.value))
     open_items = sum(i.status in OPEN_STATUSES for i in truth.items)
     assert described.startswith(f"{open_items:,} item"), described
+
+
+def test_segment_sizes_on_the_customers_page_and_in_the_report_equal_the_segment_tables(
+    demo, report, monkeypatch
+) -> None:
+    label, _ = report
+    since, until = local_week(label, demo.settings.brand.timezone)
+    engine = create_engine(demo.settings.database.url)
+    with Session(engine) as session:
+        members = Counter(row.segment for row in session.exec(select(CustomerSegment)))
+        erased = {c.id for c in session.exec(select(Customer)) if c.erased_at is not None}
+        changes = sorted(session.exec(select(CustomerSegmentChange)), key=lambda c: c.id or 0)
+    engine.dispose()
+    changes = [c for c in changes if c.customer_id not in erased]
+
+    def joined(segment: str) -> int:
+        return len(
+            {c.customer_id for c in changes if (c.segment, c.change) == (segment, "joined") and since <= c.at < until}  # type: ignore[operator]
+        )
+
+    def members_at_week_end(segment: str) -> int:
+        latest = {c.customer_id: c.change for c in changes if c.segment == segment and c.at < until}  # type: ignore[operator]
+        return sum(change == "joined" for change in latest.values())
+
+    assert members["won_back"] and members["at_risk"], "the demo's story has both"
+    names = {key: segment.name for key, segment in demo.settings.segments.items()}
+    at = dashboard_page(demo, "admin", "Customers", monkeypatch)
+    assert not at.exception, at.exception
+    counts = next(d.value for d in at.dataframe if "members now" in d.value.columns)
+    shown = dict(zip(counts["segment"], (int(n) for n in counts["members now"]), strict=True))
+    assert shown == {names[key]: members.get(key, 0) for key in names}
+    [html_file] = sorted(Path(demo.settings.reports.out_dir).glob("weekly-*.html"))
+    written = html_file.read_text(encoding="utf-8")
+    section = written[written.index("<h2>Customers</h2>") :]
+    section = section[: section.index("</table>")]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>.*?</tr>", section, re.S)]
+    rows = {_text(row[0]): int(_text(row[1])) for row in cells if row}
+    assert rows["Won back this week"] == joined("won_back")
+    assert rows["Newly at risk this week"] == joined("at_risk")
+    assert rows["Top advocates (widest reach)"] == members_at_week_end("advocates")
