@@ -17,7 +17,9 @@ from sqlmodel import Session
 
 from dangol import pipeline
 from dangol.core.settings import Settings, load_settings
+from dangol.core.types import utcnow
 from dangol.demo_data import CUSTOMERS, DEMO_DATA
+from reports.period import last_complete_week
 from storage.customers import import_customers_csv
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
@@ -98,7 +100,10 @@ def build_demo(settings: Settings, *, progress: pipeline.Progress | None = None)
     pipeline.analyze(settings, engine, progress=progress)
     pipeline.route(settings, engine)
     # Scored at once so the Customers page and the item panel show segments on the first visit (the
-    # worker's job would do it only at its first slot).
+    # worker's job would do it only at its first slot); first as of the end of the week the weekly
+    # report covers, as the daily job would have, so the report's customer section has a history.
+    report_week = last_complete_week(utcnow(), settings.brand.timezone)
+    pipeline.score_customers(settings, engine, now=report_week.end - timedelta(seconds=1))
     pipeline.score_customers(settings, engine)
     run_report_jobs(settings, engine)
     return summarize(engine, logins), engine

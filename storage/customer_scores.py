@@ -55,15 +55,17 @@ def _links() -> Any:
     )
 
 
-def _voice(links: Any, *columns: Any) -> Select[Any]:
-    """`columns` over the customers' live posts (not deleted, not a brand account's, not about
-    competitors only: those are never tied to a customer)."""
+def _voice(links: Any, *columns: Any, now: datetime) -> Select[Any]:
+    """`columns` over the customers' live posts up to `now` (not deleted, not a brand account's, not
+    about competitors only: those are never tied to a customer). Scores "as of" a past moment read
+    only what had been posted by then."""
     return (
         select(links.c.customer_id, *columns)
         .select_from(links)
         .join(Post, col(Post.author_id) == links.c.author_id)
         .join(Author, col(Author.id) == col(Post.author_id))
         .where(col(Post.deleted_at).is_(None), col(Author.is_brand).is_(False), col(Post.competitor).is_(False))
+        .where(col(Post.created_at) <= now)
     )
 
 
@@ -95,15 +97,15 @@ def gather_inputs(*, session: Session, now: datetime) -> list[CustomerInputs]:
         found[cid].followers = int(total or 0)
     recent_count = func.sum(case((col(Post.created_at) >= since, 1), else_=0))
     activity = _voice(
-        links, col(Post.platform), func.max(col(Post.created_at)), func.min(col(Post.created_at)), recent_count
+        links, col(Post.platform), func.max(col(Post.created_at)), func.min(col(Post.created_at)), recent_count, now=now
     ).group_by(links.c.customer_id, col(Post.platform))
     for cid, platform, last, first, posts in session.execute(activity).all():
         found[cid].platforms[platform] = PlatformActivity(last_post_at=last, posts_90d=int(posts or 0))
         if first is not None and (found[cid].first_post_at is None or first < found[cid].first_post_at):
             found[cid].first_post_at = first
-    _gather_mood(session, links, found, since=since, recent_from=recent_from, before_from=before_from)
-    _gather_complaints(session, links, found, since=since)
-    engaged = _voice(links, func.sum(_engagement(session))).where(col(Post.created_at) >= since)
+    _gather_mood(session, links, found, since=since, recent_from=recent_from, before_from=before_from, now=now)
+    _gather_complaints(session, links, found, since=since, now=now)
+    engaged = _voice(links, func.sum(_engagement(session)), now=now).where(col(Post.created_at) >= since)
     for cid, total in session.execute(engaged.group_by(links.c.customer_id)).all():
         found[cid].engagement_90d = int(total or 0)
     return list(found.values())
@@ -127,7 +129,7 @@ def _engagement(session: Session) -> Any:
 
 def _gather_mood(
     session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime, recent_from: datetime,
-    before_from: datetime,
+    before_from: datetime, now: datetime,
 ) -> None:  # fmt: skip
     recent = col(Post.created_at) >= recent_from
     before = and_(col(Post.created_at) >= before_from, col(Post.created_at) < recent_from)
@@ -147,6 +149,7 @@ def _gather_mood(
             count(before, positive),
             count(before),
             last_positive,
+            now=now,
         )  # fmt: skip
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
         .where(col(Post.created_at) >= min(since, before_from), col(Analysis.is_spam).is_(False))
@@ -160,7 +163,9 @@ def _gather_mood(
             found[cid].positive_times = [newest]
 
 
-def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime) -> None:
+def _gather_complaints(
+    session: Session, links: Any, found: dict[int, CustomerInputs], *, since: datetime, now: datetime
+) -> None:
     """Each complaint of the last 90 days with its first answer (None: unanswered): a reply sent
     through Dangol, or a public reply from one of the brand's own accounts (answered outside Dangol,
     or a developer's answer to a store review), whichever came first."""
@@ -168,13 +173,18 @@ def _gather_complaints(session: Session, links: Any, found: dict[int, CustomerIn
         select(col(Post.platform), col(Post.reply_to_id), func.min(col(Post.created_at)).label("first"))
         .join(Author, col(Author.id) == col(Post.author_id))
         .where(col(Author.is_brand).is_(True), col(Post.deleted_at).is_(None), col(Post.reply_to_id).is_not(None))
+        .where(col(Post.created_at) <= now)
         .group_by(col(Post.platform), col(Post.reply_to_id))
         .subquery()
     )
     stmt = (
-        _voice(links, col(Post.id), col(Post.created_at), func.min(col(Reply.sent_at)), func.min(by_brand.c.first))
+        _voice(
+            links, col(Post.id), col(Post.created_at), func.min(col(Reply.sent_at)), func.min(by_brand.c.first), now=now
+        )
         .join(Analysis, col(Analysis.post_id) == col(Post.id))
-        .outerjoin(Reply, and_(col(Reply.post_id) == col(Post.id), col(Reply.status) == "sent"))
+        .outerjoin(
+            Reply, and_(col(Reply.post_id) == col(Post.id), col(Reply.status) == "sent", col(Reply.sent_at) <= now)
+        )
         .outerjoin(
             by_brand, and_(by_brand.c.platform == col(Post.platform), by_brand.c.reply_to_id == col(Post.external_id))
         )

@@ -302,3 +302,26 @@ def test_erasing_a_customer_deletes_their_scores_and_segment_history(
     # The next run leaves the erased customer out.
     assert pipeline.score_customers(settings, engine, now=NOW).customers == 1
     assert set(_scores(session)) == {lee.id}
+
+
+def test_scores_as_of_a_past_moment_read_only_what_had_happened_by_then(
+    engine: Engine, session: Session, settings: Settings
+) -> None:
+    # The demo scores as of the end of the report's week first (dangol.demo): posts and answers
+    # after that moment must not count, or a week's history would hold what came later.
+    h = History(session)
+    kim = h.customer("kim")
+    x = h.author(kim, "x")
+    h.post(x, 10, "negative", complaint=True, answered_after_hours=48)  # answered 8 days ago
+    h.post(x, 3, "positive")
+    session.commit()
+
+    pipeline.score_customers(settings, engine, now=NOW - timedelta(days=9))
+    earlier = _scores(session)[kim.id]  # type: ignore[index]
+    assert earlier.breakdown["activity"]["inputs"]["posts_90d"] == 1
+    assert earlier.breakdown["service"]["inputs"]["unanswered"] == 1  # the answer came a day later
+    assert earlier.breakdown["service"]["inputs"]["recovered"] is False
+    pipeline.score_customers(settings, engine, now=NOW)
+    now = _scores(session)[kim.id]  # type: ignore[index]
+    assert now.breakdown["activity"]["inputs"]["posts_90d"] == 2
+    assert now.breakdown["service"]["inputs"]["recovered"] is True
