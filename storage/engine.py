@@ -68,6 +68,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT into `table` in the session's dialect, which is what gives it ON CONFLICT (SQLite and
+    PostgreSQL spell it alike, but each through its own `insert`)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "the database could not be reached", worth a retry."""
     if isinstance(exc, OperationalError | InterfaceError):

@@ -21,14 +21,13 @@ from typing import Any
 
 import sqlmodel
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from dangol.core.brands import BrandCatalog
 from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostBase, PostIn, utcnow
 from storage.deletions import clear_deleted
-from storage.engine import database_unavailable
+from storage.engine import database_unavailable, dialect_insert
 from storage.models import Author, DeadLetter, Post, PostBrand, Source
 from storage.privacy import skip_erased
 
@@ -85,15 +84,6 @@ def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
     return source
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
-
-
 def serialize_raw(raw: Any) -> str:
     """The raw payload as text: JSON for structures, as-is for strings (RSS XML)."""
     if isinstance(raw, str):
@@ -128,7 +118,7 @@ def upsert_authors(session: Session, posts: list[PostIn], now: datetime) -> dict
         }
         for (platform, platform_id), a in latest.items()
     ]
-    stmt = _insert(session, Author)
+    stmt = dialect_insert(session, Author)
     stmt = stmt.on_conflict_do_update(
         index_elements=["platform", "platform_id"],
         set_={
@@ -178,7 +168,7 @@ def store_page(
                 tags[(row["platform"], row["external_id"])], row["competitor"] = brands.tag(
                     post.platform, post.author.handle, text, source_brand
                 )
-        stmt = _insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
+        stmt = dialect_insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
         returning = stmt.returning(Post.platform, Post.external_id, Post.id)  # type: ignore[attr-defined]
         new_ids = {
             (platform, external_id): pid for platform, external_id, pid in session.connection().execute(returning, rows)
@@ -186,7 +176,7 @@ def store_page(
         inserted = set(new_ids)
         brand_rows = [{"post_id": new_ids[key], "brand": b} for key in inserted for b in tags.get(key, [])]
         if brand_rows:
-            session.connection().execute(_insert(session, PostBrand).on_conflict_do_nothing(), brand_rows)
+            session.connection().execute(dialect_insert(session, PostBrand).on_conflict_do_nothing(), brand_rows)
         result.new_posts = len(inserted)
         stored_before = [row for row in rows if (row["platform"], row["external_id"]) not in inserted]
         result.edited = update_edited(session, [row for row in stored_before if row["platform"] in REVIEW_PLATFORMS])

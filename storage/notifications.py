@@ -16,23 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dangol.core.notifications import channels_for
+from storage.engine import dialect_insert
 from storage.models import Notification, NotificationDelivery, Staff
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Notification)
-    if dialect == "sqlite":
-        return sqlite.insert(Notification)
-    raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
 
 
 def notify(
@@ -55,7 +45,7 @@ def notify(
     # order and cannot deadlock.
     for person in people:
         stmt = (
-            _insert(session)
+            dialect_insert(session, Notification)
             .values(
                 recipient_id=person.id,
                 kind=kind,

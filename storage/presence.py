@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.engine import dialect_insert
 from storage.models import Presence, Staff
 
 STATES = ("viewing", "typing")
@@ -34,8 +33,7 @@ def upsert_presence(*, session: Session, staff_id: int, item_id: int, state: str
     if state not in STATES:
         raise ValueError(f"presence state {state!r} is not one of {STATES}")
     values = {"staff_id": staff_id, "item_id": item_id, "state": state, "updated_at": now}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Presence).values(**values)
+    stmt = dialect_insert(session, Presence).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[col(Presence.staff_id), col(Presence.item_id)],
         set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},

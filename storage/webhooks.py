@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from dangol.core.webhooks import event_type
+from storage.engine import dialect_insert
 from storage.models import AuditEvent, QueueItem, Reply, WebhookOutbox
 
 # The audit entities an item event can be about: the item, one of its replies, its post (labels).
@@ -98,7 +98,7 @@ def enqueued(*, session: Session, event_ids: Iterable[int]) -> set[tuple[str, in
 def enqueue(*, session: Session, subscription: str, event: ItemEvent, payload: dict[str, Any], now: datetime) -> bool:
     """Add the event for the subscription unless it is there; True when this call added it."""
     stmt = (
-        _insert(session)
+        dialect_insert(session, WebhookOutbox)
         .values(
             subscription=subscription,
             event_id=event.event_id,
@@ -113,15 +113,6 @@ def enqueue(*, session: Session, subscription: str, event: ItemEvent, payload: d
         .returning(col(WebhookOutbox.id))
     )
     return session.connection().execute(stmt).scalar() is not None
-
-
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(WebhookOutbox)
-    if dialect == "sqlite":
-        return sqlite.insert(WebhookOutbox)
-    raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
 
 
 def _due(now: datetime) -> tuple[Any, ...]:
