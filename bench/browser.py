@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,9 +29,9 @@ from typing import Any
 from sqlmodel import Session
 
 from bench import pieces
-from bench.machine import describe, load_average
+from bench.machine import describe
 from bench.served import PASSWORD, USERNAME, dangol_command, free_port, prepare, serving
-from bench.timing import percentile
+from bench.timing import summarize_ms
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
 from storage.engine import make_engine
@@ -79,16 +78,6 @@ def items_to_open(url: str, count: int) -> list[tuple[int, str]]:
     return out
 
 
-def summary(samples: list[float]) -> dict[str, Any]:
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(percentile(samples, 95), 1),
-        "max_ms": round(max(samples), 1),
-        "repeats": len(samples),
-        "load_average": load_average(),
-    }
-
-
 def time_pages(base: str, items: list[tuple[int, str]], repeats: int) -> dict[str, Any]:
     """Log in, then time the queue page `repeats` times and `repeats` items (each after a warm-up visit).
 
@@ -114,10 +103,10 @@ def time_pages(base: str, items: list[tuple[int, str]], repeats: int) -> dict[st
         finally:
             browser.close()
     return {
-        "queue_first_row": summary([t[0] for t in queue[1:]]),
-        "queue_complete": summary([t[1] for t in queue[1:]]),
-        "item_content": summary([t[0] for t in opened[1:]]),
-        "item_complete": summary([t[1] for t in opened[1:]]),
+        "queue_first_row": summarize_ms([t[0] for t in queue[1:]], digits=1),
+        "queue_complete": summarize_ms([t[1] for t in queue[1:]], digits=1),
+        "item_content": summarize_ms([t[0] for t in opened[1:]], digits=1),
+        "item_complete": summarize_ms([t[1] for t in opened[1:]], digits=1),
         "warmup_ms": {"queue_first_row": round(queue[0][0], 1), "item_content": round(opened[0][0], 1)},
     }
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import statistics
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ from bench import pieces
 from bench.browser import items_to_open
 from bench.machine import describe, load_average
 from bench.served import UNLIMITED_PER_MINUTE, Served, dangol_command, free_port, prepare, serving
-from bench.timing import percentile
+from bench.timing import summarize_ms
 from responder.statuses import OPEN_STATUSES
 from storage.engine import make_engine, session_scope
 from storage.models import Staff
@@ -63,16 +62,6 @@ def personal_token(url: str, staff_id: int) -> Iterator[str]:
         engine.dispose()
 
 
-def summary(samples: list[float]) -> dict[str, Any]:
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(percentile(samples, 95), 2),
-        "max_ms": round(max(samples), 2),
-        "repeats": len(samples),
-        "load_average": load_average(),
-    }
-
-
 def timed_get(client: httpx.Client, path: str) -> float:
     """Milliseconds for one GET; any answer but 200 stops the benchmark (a refusal is not a read)."""
     started = time.perf_counter()
@@ -94,7 +83,7 @@ def sequential(base: str, token: str, paths: dict[str, str], requests: int, warm
         for name, path in paths.items():
             for _ in range(warmup):
                 timed_get(http, path)
-            out[name] = summary([timed_get(http, path) for _ in range(requests)])
+            out[name] = summarize_ms([timed_get(http, path) for _ in range(requests)])
     return out
 
 
@@ -131,7 +120,7 @@ def concurrent(served: Served, token: str, paths: list[str], clients: int, secon
     return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(flat),
             "per_s": round(len(flat) / elapsed, 1), "server_cpu_ms_per_request": round(cpu * 1000 / len(flat), 2),
             "client_cpu_ms_per_request": round(client_cpu * 1000 / len(flat), 2),
-            **summary(flat)}  # fmt: skip
+            **summarize_ms(flat)}  # fmt: skip
 
 
 def measure(url: str, config: Path, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:

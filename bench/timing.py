@@ -17,7 +17,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-def latency(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict[str, float]:
+def latency(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict[str, Any]:
     """Run `call` `warmup` times unmeasured (cold caches are not steady state), then `repeats` times."""
     for _ in range(warmup):
         call()
@@ -26,11 +26,16 @@ def latency(call: Callable[[], Any], repeats: int, *, warmup: int = 1) -> dict[s
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
+    return summarize_ms(samples)
+
+
+def summarize_ms(samples: list[float], digits: int = 2) -> dict[str, Any]:
+    """p50, p95 and max of millisecond `samples`, how many, and the load average now."""
     return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(percentile(samples, 95), 2),
-        "max_ms": round(max(samples), 2),
-        "repeats": repeats,
+        "p50_ms": round(statistics.median(samples), digits),
+        "p95_ms": round(percentile(samples, 95), digits),
+        "max_ms": round(max(samples), digits),
+        "repeats": len(samples),
         "load_average": load_average(),
     }
 
