@@ -35,6 +35,13 @@ CHROMIUM_ARGS = [
 WAIT_MS = 20_000
 
 
+def save_screenshots(pages: list[Page], name: str) -> None:
+    """Whole-page screenshots of a failed browser test, kept in test-artifacts/ for CI."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for n, page in enumerate(pages):
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{n}.png"), full_page=True)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
     yield from _serve(tmp_path, "app.py")
@@ -112,8 +119,7 @@ def test_agent_replies_markup_stays_inert_and_product_user_is_offered_no_actions
             log_out(page)
             _product_is_refused(page, url, db)
         except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            save_screenshots([page], request.node.name)
             raise
         finally:
             browser.close()
@@ -184,8 +190,7 @@ def test_an_item_link_opened_logged_out_lands_on_the_item_after_login(served, re
             expect(nav.get_by_role("link", name="Queue")).to_have_attribute("href", f"{url}/queue")
             expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
         except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            save_screenshots([page], request.node.name)
             raise
         finally:
             browser.close()
@@ -227,8 +232,7 @@ def test_a_kept_login_survives_a_reload_and_logout_ends_it(served_kept, request)
             expect(page.get_by_label("Password")).to_be_visible(timeout=WAIT_MS)
             assert page.url.startswith(f"{url}/login?next=")
         except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            save_screenshots([page], request.node.name)
             raise
         finally:
             browser.close()
@@ -266,8 +270,7 @@ def test_at_1024_px_queue_open_buttons_read_whole_and_the_item_page_explains_its
                 row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=what, exact=True))
                 expect(row.get_by_role("cell", name=keys, exact=True)).to_be_visible(timeout=WAIT_MS)
         except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            save_screenshots([page], request.node.name)
             raise
         finally:
             browser.close()

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from .conftest import DashboardDb, add_queue_item
-from .test_browser_e2e import ARTIFACTS, CHROMIUM_ARGS, _serve, log_in, open_item
+from .test_browser_e2e import CHROMIUM_ARGS, _serve, log_in, open_item, save_screenshots
 
 pytestmark = pytest.mark.browser
 REFRESH = 2  # seconds; presence goes stale after 3× that
@@ -61,9 +61,7 @@ def test_two_people_see_each_other_and_new_items_without_a_click(served_live, re
             # A's typed reply survived every refresh.
             expect(a.get_by_label("Your reply")).to_have_value("Sorry, we are checking your order now.")
         except Exception:
-            ARTIFACTS.mkdir(exist_ok=True)
-            for n, page in enumerate(pages):
-                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{n}.png"), full_page=True)
+            save_screenshots(pages, request.node.name)
             raise
         finally:
             browser.close()

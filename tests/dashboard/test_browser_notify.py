@@ -23,7 +23,7 @@ from storage.models import Alert, Notification, QueueItem, Reply
 from tests.loopback import smtp_server
 
 from .conftest import PASSWORDS, PRESS_TEXT, DashboardDb
-from .test_browser_e2e import ARTIFACTS, CHROMIUM_ARGS, WAIT_MS, _serve, log_in, open_item
+from .test_browser_e2e import CHROMIUM_ARGS, WAIT_MS, _serve, log_in, open_item, save_screenshots
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +39,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, DashboardDb]]:
     # A short refresh, so the menu's unread count is seen to follow without a click.
     yield from _serve(tmp_path, "app.py", {"refresh_seconds = 15": "refresh_seconds = 2",
                                            "presence_stale_seconds = 30": "presence_stale_seconds = 6"})  # fmt: skip
-
-
-def _screenshots(pages: list[Page], name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    for n, page in enumerate(pages):
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{n}.png"), full_page=True)
 
 
 def _email_alert_about_the_press_post(db: DashboardDb, base_url: str) -> str:
@@ -97,7 +91,7 @@ def test_an_item_link_in_an_alert_email_opened_logged_out_lands_on_the_item(serv
             expect(page.get_by_text(PRESS_TEXT[:40], exact=False).first).to_be_visible(timeout=WAIT_MS)
             assert page.url == links[0]
         except Exception:
-            _screenshots([page], request.node.name)
+            save_screenshots([page], request.node.name)
             raise
         finally:
             browser.close()
@@ -146,7 +140,7 @@ def test_a_reviewer_is_told_of_a_reply_waiting_opens_the_item_and_approves_it(se
             reviewer.get_by_role("button", name="Approve", exact=True).click()  # not repeated: it sends
             expect(reviewer.get_by_text(f"Reply #{reply.id}: approved")).to_be_visible(timeout=WAIT_MS)
         except Exception:
-            _screenshots(pages, request.node.name)
+            save_screenshots(pages, request.node.name)
             raise
         finally:
             browser.close()
