@@ -16,7 +16,6 @@ whether they are in use.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import math
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.encoders.adapter import apply_adapter, scale_adapter
+from nlp.encoders.adapter import adapter_digest, apply_adapter, scale_adapter
 from nlp.train import DATA, SEED, load_public, public_split
 
 log = logging.getLogger(__name__)
@@ -216,9 +215,8 @@ def finetune(
             rate = (step + 1) * recipe.batch_size / (time.monotonic() - started)
             log.info("step %d/%d loss %.4f (%.1f texts/s)", step + 1, steps, np.mean(losses[-20:]), rate)
     arrays = adapter_arrays(wrapped)
-    digest = hashlib.sha256(b"".join(arrays[k].tobytes() for k in sorted(arrays))).hexdigest()[:12]
     meta = {
-        "version": digest,
+        "version": adapter_digest(arrays),
         "base": model_dir.name,
         "recipe": recipe.__dict__,
         "rows": len(rows),

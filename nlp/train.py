@@ -183,12 +183,17 @@ def _cached_vectors(prefix: str) -> dict[bytes, np.ndarray]:
 
 def _encoder_version(encode: Callable[[list[str]], np.ndarray] | None) -> str:
     """The version of the encoder behind an encode function (a bound method, or a callable with `version`)."""
-    return str(getattr(getattr(encode, "__self__", None), "version", getattr(encode, "version", "custom")))
+    return str(_encoder_attribute(encode, "version", "custom"))
+
+
+def _encoder_attribute(encode: Callable[[list[str]], np.ndarray] | None, name: str, default: Any) -> Any:
+    """`name` of the encoder behind an encode function: a bound method's object, or the callable itself."""
+    return getattr(getattr(encode, "__self__", None), name, getattr(encode, name, default))
 
 
 def _cache_key(encode: Callable[[list[str]], np.ndarray]) -> str:
     """The encoder's version and, when it says one, the token length it cuts texts to."""
-    length = getattr(getattr(encode, "__self__", None), "max_length", getattr(encode, "max_length", None))
+    length = _encoder_attribute(encode, "max_length", None)
     return _encoder_version(encode) + (f"/max_length={length}" if length is not None else "")
 
 
@@ -530,17 +535,18 @@ class DefaultEncode:
     vectors they will be given."""
 
     def __init__(self) -> None:
-        from nlp.encoders.base import PACKAGED_MODEL, EncoderOptions, model_label
+        from dangol.core.settings import load_settings
+        from nlp.encoders.base import PACKAGED_MODEL, encoder_options, model_label
 
         self._encoder: OnnxEncoder | None = None
+        self._settings = load_settings(None)  # defaults and the environment, as the encoder reads them
         self.version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
-        self.max_length = EncoderOptions().max_length
+        self.max_length = encoder_options(self._settings).max_length
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        from dangol.core.settings import load_settings
         from nlp.encoders.onnx_int8 import OnnxEncoder
 
-        self._encoder = self._encoder or OnnxEncoder.from_settings(load_settings(None))
+        self._encoder = self._encoder or OnnxEncoder.from_settings(self._settings)
         return self._encoder.encode(texts)
 
 

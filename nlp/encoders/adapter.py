@@ -30,14 +30,19 @@ def apply_adapter(model: Any, path: Path) -> dict[str, Any]:
     return dict(meta)
 
 
+def adapter_digest(arrays: dict[str, np.ndarray]) -> str:
+    """An adapter's version: a hash of its factor arrays, so the same weights always get the same one."""
+    import hashlib
+
+    return hashlib.sha256(b"".join(arrays[k].tobytes() for k in sorted(arrays))).hexdigest()[:12]
+
+
 def scale_adapter(source: Path, scale: float, out: Path) -> dict[str, Any]:
     """Write to `out` the adapter at `source` with its update multiplied by `scale` (0..1): the model
     halfway (at 0.5) between the original weights and the fine-tuned ones in weight space. Such an
     interpolation keeps most of what fine-tuning taught while moving the embedding geometry (which
     topics, intent and duplicates read by closeness) less (nlp/models/MODEL_CARD.md).
     Returns the new metadata: a version of its own, and the source's version and the scale."""
-    import hashlib
-
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], not {scale}")
     with np.load(source, allow_pickle=False) as data:
@@ -46,8 +51,7 @@ def scale_adapter(source: Path, scale: float, out: Path) -> dict[str, Any]:
     for key in arrays:
         if key.endswith("::b"):  # B carries the update's scale; A stays as trained
             arrays[key] = (arrays[key].astype(np.float32) * scale).astype(arrays[key].dtype)
-    digest = hashlib.sha256(b"".join(arrays[k].tobytes() for k in sorted(arrays))).hexdigest()[:12]
-    meta = {**meta, "version": digest, "scaled_from": meta["version"], "scale": scale}
+    meta = {**meta, "version": adapter_digest(arrays), "scaled_from": meta["version"], "scale": scale}
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **arrays, meta=np.array(json.dumps(meta)))  # type: ignore[arg-type]
     return dict(meta)
