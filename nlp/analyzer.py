@@ -70,6 +70,7 @@ class Analyzer:
     def from_settings(cls, settings: Settings, head_path: Path | str = DEFAULT_HEAD_PATH) -> Analyzer:
         """Build the configured encoder, sentiment classifier and topic model (with its head if trained)."""
         from nlp.encoders import build_encoder
+        from nlp.langid import load_identifier
         from nlp.sentiment import build_sentiment
         from nlp.taxonomy import from_catalog
 
@@ -81,10 +82,21 @@ class Analyzer:
         taxonomy = from_catalog(settings.topic_catalog)
         scorer = PrototypeScorer.from_encoder(taxonomy, encoder)
         head = FewShotHead.load(head_path) if Path(head_path).exists() else None
+        if head is not None and head.coef.shape[1] - len(head.kept) != encoder.dim:
+            # Trained on another encoder's vectors (the other profile's): they would not fit.
+            log.warning("topic head %s was trained on another encoder's vectors; ignoring it", head_path)
+            head = None
         if head is not None and not set(head.classes) & set(taxonomy.keys):
             log.warning("topic head %s knows none of the configured topics; ignoring it", head_path)
             head = None
-        topics = TopicModel(scorer, settings.nlp.topic_threshold, head, blind_languages(encoder))
+        # An encoder may read a language well enough for sentiment yet not match its posts to the
+        # topic examples (the static table: Korean posts' best topic cosine is noise-level, 0.1-0.27):
+        # those languages' topics come from characters, as for the languages it cannot read.
+        lexical = blind_languages(encoder) | frozenset(getattr(encoder, "lexical_topic_languages", frozenset()))
+        topics = TopicModel(scorer, settings.nlp.topic_threshold, head, lexical)
+        # py3langid's model loads on first use (~0.5 s): here, with the other models, rather than
+        # inside the first batch a worker analyzes.
+        load_identifier()
         return cls(
             encoder,
             sentiment,

@@ -50,6 +50,7 @@ encoders = Registry(
     {
         "sentence-transformers": "nlp.encoders.sentence_transformer:SentenceTransformerEncoder",
         "onnx": "nlp.encoders.onnx_int8:OnnxEncoder",
+        "static": "nlp.encoders.static:StaticEncoder",
     },
     group="dangol.encoders",
 )

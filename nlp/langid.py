@@ -74,7 +74,8 @@ def language_of_script(counts: dict[str, int], hint: str | None) -> str | None:
 
 
 @cache
-def _identifier() -> Any:
+def load_identifier() -> Any:
+    """py3langid restricted to LATIN_LANGUAGES, loaded once per process."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
@@ -100,7 +101,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
         return by_script
     if counts["latin"] < MIN_LETTERS:
         return hint or DEFAULT_LANGUAGE
-    language, confidence = _identifier().classify(body.lower())
+    language, confidence = load_identifier().classify(body.lower())
     if confidence < MIN_CONFIDENCE and hint:
         return hint
     return str(language)

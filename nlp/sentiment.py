@@ -265,12 +265,14 @@ class HeadOptions(Options):
 class HeadSentimentClassifier:
     """Per-language heads over the shared embedding and the text itself."""
 
-    def __init__(self, heads_dir: Path | str = DEFAULT_HEADS_DIR, fallback: str = "en") -> None:
+    def __init__(
+        self, heads_dir: Path | str = DEFAULT_HEADS_DIR, fallback: str = "en", packaged: Path = PACKAGED_HEADS
+    ) -> None:
         self.heads_dir = Path(heads_dir)
         self.fallback = fallback
         self.heads: dict[str, SentimentHead] = {}
-        for language in available_languages(self.heads_dir):
-            path = head_path(language, self.heads_dir)
+        for language in available_languages(self.heads_dir, packaged):
+            path = head_path(language, self.heads_dir, packaged)
             self.heads[language] = _load_head(str(path), path.stat().st_mtime)
         if fallback not in self.heads:
             raise AnalysisError(
@@ -297,7 +299,8 @@ class HeadSentimentClassifier:
     def from_settings(cls, settings: Settings) -> HeadSentimentClassifier:
         """Build from `[nlp.sentiment]`."""
         opts = parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment")
-        return cls(opts.heads_dir, opts.fallback)
+        heads_dir, packaged = head_folders(settings)
+        return cls(heads_dir, opts.fallback, packaged)
 
     def head_for(self, language: str) -> SentimentHead:
         """The head that judges posts in `language`."""
@@ -322,6 +325,17 @@ class HeadSentimentClassifier:
         return [to_dict(row) for row in self.predict_array(texts, embeddings, languages)]
 
 
+def head_folders(settings: Settings) -> tuple[Path, Path]:
+    """(retrained heads, shipped heads) of the configured profile: each profile's retrained heads have
+    their own default folder, as they read different vectors (nlp.profiles)."""
+    from nlp.profiles import packaged_heads, retrained_heads
+
+    given = settings.nlp.sentiment.options()
+    opts = parse_options(HeadOptions, given, "nlp.sentiment")
+    heads_dir = Path(opts.heads_dir) if "heads_dir" in given else retrained_heads(settings)
+    return heads_dir, packaged_heads(settings)
+
+
 def to_dict(row: np.ndarray) -> dict[str, float]:
     """A probability row as a dict in SENTIMENTS order, renormalised after float rounding."""
     row = np.asarray(row, dtype=np.float64)
@@ -329,17 +343,17 @@ def to_dict(row: np.ndarray) -> dict[str, float]:
     return {label: float(p) for label, p in zip(SENTIMENTS, row, strict=True)}
 
 
-def head_path(language: str, heads_dir: Path | None = None) -> Path:
+def head_path(language: str, heads_dir: Path | None = None, packaged: Path = PACKAGED_HEADS) -> Path:
     """The head file for `language`: the retrained one in `heads_dir` if any, else the shipped one."""
     name = f"sentiment-{language}.npz"
     if heads_dir is not None and (heads_dir / name).exists():
         return heads_dir / name
-    return PACKAGED_HEADS / name
+    return packaged / name
 
 
-def available_languages(heads_dir: Path | None = None) -> list[str]:
+def available_languages(heads_dir: Path | None = None, packaged: Path = PACKAGED_HEADS) -> list[str]:
     """Languages with a head, shipped or retrained."""
-    dirs = [PACKAGED_HEADS] + ([heads_dir] if heads_dir is not None and heads_dir.is_dir() else [])
+    dirs = [packaged] + ([heads_dir] if heads_dir is not None and heads_dir.is_dir() else [])
     found = {p.stem.removeprefix("sentiment-") for d in dirs for p in d.glob("sentiment-*.npz")}
     return sorted(found)
 

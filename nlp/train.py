@@ -35,7 +35,7 @@ from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
-    from nlp.encoders.onnx_int8 import OnnxEncoder
+    from nlp.base import Encoder
 
 # The public training data is not part of the repository: `../shared/data` beside the clone by
 # default, or the folder given with --data-dir.
@@ -531,23 +531,38 @@ PUBLIC = {"en": "tweeteval", "ko": "nsmc"}
 
 
 class DefaultEncode:
-    """The pipeline's default encoder (int8 ONNX e5), loaded on first use: heads learn from the
-    vectors they will be given."""
+    """The pipeline's configured encoder (int8 ONNX e5 by default; the static table when the
+    environment selects `[nlp] profile = "fast"`), loaded on first use: heads learn from the vectors
+    they will be given."""
 
     def __init__(self) -> None:
         from dangol.core.settings import load_settings
         from nlp.encoders.base import PACKAGED_MODEL, encoder_options, model_label
 
-        self._encoder: OnnxEncoder | None = None
+        self._encoder: Encoder | None = None
         self._settings = load_settings(None)  # defaults and the environment, as the encoder reads them
-        self.version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
+        self._fast = self._settings.nlp.profile == "fast"
+        # The default's version is known without loading e5; the static table's carries its digest.
+        self._version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
         self.max_length = encoder_options(self._settings).max_length
+        if self._fast:
+            self._load()  # the cut length is the static encoder's own (cache keys name it)
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    @property
+    def version(self) -> str:
+        return str(self._load().version) if self._fast else self._version
+
+    def _load(self) -> Encoder:
+        from nlp.encoders import build_encoder
         from nlp.encoders.onnx_int8 import OnnxEncoder
 
-        self._encoder = self._encoder or OnnxEncoder.from_settings(self._settings)
-        return self._encoder.encode(texts)
+        if self._encoder is None:
+            self._encoder = build_encoder(self._settings) if self._fast else OnnxEncoder.from_settings(self._settings)
+            self.max_length = int(getattr(self._encoder, "max_length", self.max_length))
+        return self._encoder
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self._load().encode(texts))
 
 
 def default_encode() -> Callable[[list[str]], np.ndarray]:
@@ -683,21 +698,23 @@ def retrain(
     data_dir: Path = DATA,
     domain: Sequence[tuple[str, str, str]] = (),
     out: Path | None = None,
+    packaged: Path | None = None,
 ) -> list[RetrainResult]:
     """Retrain each language's head on public data plus staff `feedback` and the brand's own
     labelled `domain` rows (all (text, label, language)), which weigh more than public rows (see
     `adaptation_weights`). A fifth of the domain rows is held out: when a language has such rows,
     the current and the new head are judged on them alone (the brand's posts, not public data),
     else on the public validation split. The new head replaces the one in `heads_dir` only if not
-    worse; with `out` it is written there instead, whatever the verdict, to be judged before use."""
-    from nlp.sentiment import head_path
+    worse; with `out` it is written there instead, whatever the verdict, to be judged before use.
+    `packaged`: the shipped heads a language without a retrained one starts from (the profile's)."""
+    from nlp.sentiment import PACKAGED_HEADS, head_path
 
     encode = encode or default_encode()
     domain_train, domain_holdout = split_holdout(domain)
     results = []
     for language in languages:
         metric = "macro_recall" if CONFIGS[language]["objective"] == "macro_recall" else "accuracy"
-        current = SentimentHead.load(head_path(language, heads_dir))
+        current = SentimentHead.load(head_path(language, heads_dir, packaged or PACKAGED_HEADS))
         holdout = [row for row in domain_holdout if row[2] == language]
         judge = (
             Dataset([r[0] for r in holdout], [r[1] for r in holdout], [r[2] for r in holdout])

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import String, cast, insert, literal, select, update
 from sqlmodel import Session, col
 
 from dangol.core.types import ClusterMember
@@ -95,12 +95,22 @@ def save_analyses(*, session: Session, analyses: list[tuple[int, dict[str, Any],
         return
     ids = [post_id for post_id, _, _ in analyses]
     before = {a.post_id: a for a in session.execute(select(Analysis).where(col(Analysis.post_id).in_(ids))).scalars()}
+    # New rows in one bulk INSERT: building an ORM object per row was a fifth of `analyze` with the
+    # fast profile (BENCHMARKS.md, Pipeline). Column defaults still apply; nothing reads the rows
+    # back as objects in this transaction.
+    defaults = _column_defaults()
+    fresh = [
+        {**defaults, "post_id": post_id, "embedding": embedding_to_bytes(embedding), **values}
+        for post_id, values, embedding in analyses
+        if post_id not in before
+    ]
+    if fresh:
+        session.execute(insert(Analysis), fresh)
     for post_id, values, embedding in analyses:
-        blob = embedding_to_bytes(embedding)
         old = before.get(post_id)
         if old is None:
-            session.add(Analysis(post_id=post_id, embedding=blob, **values))
             continue
+        blob = embedding_to_bytes(embedding)
         # Routed before: the post already counts in its cluster, and stays in it (an edited review is
         # the same post), so routing refreshes its labels without counting it again.
         counted = old.routed or old.counted
@@ -109,6 +119,16 @@ def save_analyses(*, session: Session, analyses: list[tuple[int, dict[str, Any],
                 setattr(old, name, value)
         old.embedding, old.routed, old.counted = blob, False, counted
     session.execute(update(Post).where(Post.id.in_(ids)).values(analyzed=True))  # type: ignore[union-attr]
+
+
+def _column_defaults() -> dict[str, Any]:
+    """Every Analysis field's model default (JSON fields' default factories too), which a bulk
+    INSERT does not apply by itself; also gives every row the same keys, as one INSERT needs."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Analysis.model_fields.items()
+        if name != "id" and not field.is_required()
+    }
 
 
 @dataclass(slots=True)

@@ -115,6 +115,18 @@ def export_onnx_command(
     typer.echo(json.dumps(info))
 
 
+@nlp_app.command("build-static")
+@friendly_errors
+def build_static_command(ctx: typer.Context) -> None:
+    """Build the fast profile's static token table from the encoder (once; `[nlp.encoder] static_dir`)."""
+    from nlp.encoders.base import encoder_options
+    from nlp.encoders.static import StaticEncoder, ensure_static
+
+    opts = encoder_options(eval_settings(ctx))
+    folder = ensure_static(Path(opts.static_dir), opts.model, Path(opts.onnx_dir))
+    typer.echo(f"static table of {opts.model} in {folder}: {StaticEncoder(folder).version}")
+
+
 @nlp_app.command("retrain")
 @friendly_errors
 def retrain_command(
@@ -140,9 +152,8 @@ def retrain_command(
     ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
-    from dangol.core.registry import parse_options
     from nlp.encoders import build_encoder
-    from nlp.sentiment import HeadOptions
+    from nlp.sentiment import head_folders
     from nlp.train import CONFIGS, DATA, retrain
 
     settings = state(ctx).settings
@@ -151,7 +162,7 @@ def retrain_command(
         raise fail(f"no training recipe for {', '.join(bad)}; valid: {', '.join(CONFIGS)}")
     if settings.nlp.sentiment.use != "head":
         raise fail(f'retrain applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}')
-    heads_dir = Path(parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment").heads_dir)
+    heads_dir, packaged = head_folders(settings)
     feedback = sentiment_feedback(settings)
     typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
     folder = data_dir or DATA
@@ -160,7 +171,9 @@ def retrain_command(
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
     # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them.
     encoder = build_encoder(settings)
-    for result in retrain(feedback, heads_dir, language, encoder.encode, data_dir=folder, domain=domain, out=out):
+    for result in retrain(
+        feedback, heads_dir, language, encoder.encode, data_dir=folder, domain=domain, out=out, packaged=packaged
+    ):
         if out is not None:
             better = "not worse than" if result.kept else "worse than"
             verdict = f"written to {result.path} ({better} the active head; the active head is unchanged)"

@@ -184,6 +184,10 @@ class IntentSettings(Section):
 
 
 class NlpSettings(Section):
+    # "default": the int8 e5 encoder and its heads, the most accurate. "fast": the static token table
+    # distilled from it and heads trained on that table, ~8x the posts a second for a few points of
+    # sentiment accuracy (nlp/profiles.py; MODEL_CARD.md has both profiles' figures).
+    profile: Literal["default", "fast"] = "default"
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     intent: IntentSettings = Field(default_factory=IntentSettings)
     sentiment: ClassifierSettings = Field(default_factory=ClassifierSettings)

@@ -26,6 +26,7 @@ E5_TUNED = "multilingual-e5-small-dangol"
 TUNED_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "e5-small-dangol-adapter.npz"
 PACKAGED_MODEL = E5_TUNED
 DEFAULT_ONNX_DIR = Path("var/models/e5-dangol-onnx")
+DEFAULT_STATIC_DIR = Path("var/models/e5-dangol-static")
 REBUILT_MODELS = Path("var/models")
 
 
@@ -81,6 +82,10 @@ class EncoderOptions(Options):
     max_length: int = Field(default=64, ge=8, le=512)
     # Folder written by `dangol nlp export-onnx`, read by `use = "onnx"`.
     onnx_dir: str = str(DEFAULT_ONNX_DIR)
+    # The fast profile's static table (nlp/encoders/static.py), built from `model` into this folder,
+    # and the tokens it reads of a post: summing rows costs nothing per token, unlike e5's 64.
+    static_dir: str = str(DEFAULT_STATIC_DIR)
+    static_max_length: int = Field(default=256, ge=8, le=4096)
 
 
 def resolve_model_path(model: str) -> str:
