@@ -168,3 +168,9 @@ def test_the_fast_profile_analyzes_english_and_korean_posts_end_to_end(tmp_path:
     assert results[0].is_complaint and not results[1].is_complaint
     assert all(r.embedding.shape == (256,) for r in results)
     assert results[0].model_versions["encoder"].startswith("static:")
+
+
+def test_the_fast_profile_batches_more_posts_unless_told(tmp_path: Path, settings: Settings) -> None:
+    assert settings.nlp.batch_size == 64 and fast_settings(tmp_path).nlp.batch_size == 256
+    told = load_settings(None, overrides={"nlp": {"profile": "fast", "batch_size": 32}})
+    assert told.nlp.batch_size == 32
