@@ -188,8 +188,8 @@ FAST_BATCH_SIZE = 256
 
 class NlpSettings(Section):
     # "default": the int8 e5 encoder and its heads, the most accurate. "fast": the static token table
-    # distilled from it and heads trained on that table, ~8x the posts a second for a few points of
-    # sentiment accuracy (nlp/profiles.py; MODEL_CARD.md has both profiles' figures).
+    # distilled from it and heads trained on that table, ~20x the posts a second for 2-5 points of
+    # sentiment and most of the topic accuracy (nlp/profiles.py; MODEL_CARD.md, both profiles' figures).
     profile: Literal["default", "fast"] = "default"
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     intent: IntentSettings = Field(default_factory=IntentSettings)
