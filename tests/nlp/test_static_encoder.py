@@ -174,3 +174,25 @@ def test_the_fast_profile_batches_more_posts_unless_told(tmp_path: Path, setting
     assert settings.nlp.batch_size == 64 and fast_settings(tmp_path).nlp.batch_size == 256
     told = load_settings(None, overrides={"nlp": {"profile": "fast", "batch_size": 32}})
     assert told.nlp.batch_size == 32
+
+
+@pytest.mark.slow
+def test_a_topic_head_of_the_other_profiles_vectors_is_ignored(tmp_path: Path) -> None:
+    from nlp.analyzer import Analyzer
+    from nlp.topics import FewShotHead
+
+    def head_for(dim: int) -> Path:
+        kept = np.array([1, 2, 3], dtype=np.int32)
+        head = FewShotHead(
+            classes=["delivery", "other"],
+            coef=np.zeros((2, len(kept) + dim), dtype=np.float32),
+            intercept=np.zeros(2, dtype=np.float32),
+            kept=kept,
+            idf=np.ones(3, dtype=np.float32),
+            class_counts=np.array([5.0, 5.0], dtype=np.float32),
+        )
+        return head.save(tmp_path / f"head-{dim}.npz")
+
+    fast = fast_settings(tmp_path)
+    assert Analyzer.from_settings(fast, head_path=head_for(384)).topics.head is None  # e5's 384 dimensions
+    assert Analyzer.from_settings(fast, head_path=head_for(256)).topics.head is not None
