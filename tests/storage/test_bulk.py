@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -119,3 +119,29 @@ def test_pages_in_one_transaction_insert_only_their_own_rows(
 def _brands() -> BrandCatalog:
     own = Brand("own", "Own", own=True, accounts=(), keywords=("own",))
     return BrandCatalog((own, Brand("maru", "Maru", own=False, accounts=(), keywords=("maru",))))
+
+
+@pytest.mark.parametrize("undo", ["transaction", "savepoint"])
+def test_a_staging_table_whose_creation_was_undone_is_made_again(
+    engine: Engine, make_post: Callable[..., PostIn], undo: str
+) -> None:
+    """The first page on a connection makes the staging tables; when that page is undone afterwards
+    (its transaction rolled back, or its savepoint while the transaction commits), a later page makes
+    them again, even after a transaction that stored nothing committed in between."""
+    engine.dispose()  # a new connection: no staging table yet
+    with Session(engine) as session:
+        source = ingest.get_or_create_source(session, name="s", use="replay")
+        session.commit()
+        if undo == "savepoint":
+            with pytest.raises(RuntimeError), session.begin_nested():
+                ingest.store_page(session, source=source, page=Page([make_post()], {"n": 1}))
+                raise RuntimeError("the caller gives the page up")
+        else:
+            ingest.store_page(session, source=source, page=Page([make_post()], {"n": 1}))
+            session.rollback()
+        count(session, Post)
+        session.commit()
+        for n in (2, 3):
+            assert ingest.store_page(session, source=source, page=Page([make_post()], {"n": n})).new_posts == 1
+            session.commit()
+        assert count(session, Post) == 2
