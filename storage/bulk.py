@@ -21,6 +21,7 @@ and made again; any error in here forgets them all, so the next page makes them 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -70,9 +71,15 @@ def _copy_insert(
 ) -> list[tuple[Any, ...]]:
     """COPY `rows` into `table`'s staging table, then move them into `table` with one INSERT."""
     columns = list(rows[0])
-    names = ", ".join(f'"{name}"' for name in columns)
+    # Only the table's own identifiers go into the SQL text (COPY and CREATE cannot bind them);
+    # values travel as COPY data.
+    unknown = {*columns, *key, *update, *returning} - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
     as_json = [isinstance(table.c[name].type, JSON) for name in columns]  # COPY takes JSON as its text
-    stage = f"dangol_stage_{table.name}"
+    names = ", ".join(f'"{name}"' for name in columns)
+    # One staging table per table and set of columns: a table made for other columns is never reused.
+    stage = f"dangol_stage_{table.name}_{hashlib.sha256(names.encode()).hexdigest()[:10]}"
     conflict = f"ON CONFLICT ({', '.join(key)})" if key else "ON CONFLICT"
     conflict += " DO UPDATE SET " + ", ".join(f'"{n}" = excluded."{n}"' for n in update) if update else " DO NOTHING"
     statements = (

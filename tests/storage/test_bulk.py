@@ -16,6 +16,7 @@ from sqlmodel import Session
 from dangol.core.brands import Brand, BrandCatalog
 from dangol.core.types import MAX_COUNT, AuthorIn, Page, PostIn
 from storage import ingest
+from storage.bulk import insert_rows
 from storage.models import Author, Post, PostBrand
 
 # What COPY's text format reads specially (backslash escapes, tab and newline as separators, \N as
@@ -145,3 +146,14 @@ def test_a_staging_table_whose_creation_was_undone_is_made_again(
             assert ingest.store_page(session, source=source, page=Page([make_post()], {"n": n})).new_posts == 1
             session.commit()
         assert count(session, Post) == 2
+
+
+def test_rows_of_other_columns_for_the_same_table_get_their_own_staging(session: Session) -> None:
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    fewer = {"platform": "x", "platform_id": "1", "handle": "a", "display_name": ""}
+    full = {"platform": "x", "platform_id": "2", "handle": "b", "display_name": "B", "bio": "b", "first_seen_at": now}
+    for row in (fewer, full):  # the second has columns a staging table made for the first lacks
+        assert len(insert_rows(session, Author, [row], key=("platform", "platform_id"), returning=("id",))) == 1
+    session.commit()
+    stored = {a.platform_id: a for a in session.execute(select(Author)).scalars()}
+    assert (stored["1"].bio, stored["2"].bio, stored["2"].first_seen_at) == (None, "b", now)
