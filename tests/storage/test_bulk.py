@@ -1,7 +1,8 @@
-"""The PostgreSQL COPY path of `store_page` (storage.bulk) against what the INSERT it replaced
-guaranteed: every value back as given (COPY's text format has its own escapes and its own NULL),
-a refused page leaving nothing staged behind, and several pages in one transaction each inserting
-only their own rows. Each case runs on SQLite too, where the same promises hold without COPY."""
+"""`storage.bulk.insert_rows`, the PostgreSQL pipeline-mode path of `store_page`, against what the
+multi-row INSERT it replaced guaranteed: every value back as given (NUL and lone surrogates made
+storable, backslashes, tabs and newlines kept), a refused page leaving nothing behind, and several
+pages in one transaction each inserting only their own rows. Each case runs on SQLite too, where the
+same promises hold through the multi-row INSERT."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -19,7 +20,7 @@ from storage import ingest
 from storage.bulk import insert_rows
 from storage.models import Author, Post, PostBrand
 
-# What COPY's text format reads specially (backslash escapes, tab and newline as separators, \N as
+# What a text format reads specially (COPY's backslash escapes, tab and newline as separators, \N as
 # NULL) and what PostgreSQL refuses outright (NUL, lone surrogates), in every text column.
 HOSTILE = [
     "\\N",
@@ -80,7 +81,7 @@ def test_a_refused_page_leaves_nothing_staged_for_the_next_one(
     def refused(post: PostIn, *args: object) -> dict[str, object]:
         row = real_row(post, *args)  # type: ignore[arg-type]
         if post.external_id == "bad":
-            row["platform"] = None  # NOT NULL: refused by the table, after staging took it
+            row["platform"] = None  # NOT NULL: refused by the table, after the page's first row went in
         return row
 
     monkeypatch.setattr(ingest, "_post_row", refused)
@@ -122,37 +123,11 @@ def _brands() -> BrandCatalog:
     return BrandCatalog((own, Brand("maru", "Maru", own=False, accounts=(), keywords=("maru",))))
 
 
-@pytest.mark.parametrize("undo", ["transaction", "savepoint"])
-def test_a_staging_table_whose_creation_was_undone_is_made_again(
-    engine: Engine, make_post: Callable[..., PostIn], undo: str
-) -> None:
-    """The first page on a connection makes the staging tables; when that page is undone afterwards
-    (its transaction rolled back, or its savepoint while the transaction commits), a later page makes
-    them again, even after a transaction that stored nothing committed in between."""
-    engine.dispose()  # a new connection: no staging table yet
-    with Session(engine) as session:
-        source = ingest.get_or_create_source(session, name="s", use="replay")
-        session.commit()
-        if undo == "savepoint":
-            with pytest.raises(RuntimeError), session.begin_nested():
-                ingest.store_page(session, source=source, page=Page([make_post()], {"n": 1}))
-                raise RuntimeError("the caller gives the page up")
-        else:
-            ingest.store_page(session, source=source, page=Page([make_post()], {"n": 1}))
-            session.rollback()
-        count(session, Post)
-        session.commit()
-        for n in (2, 3):
-            assert ingest.store_page(session, source=source, page=Page([make_post()], {"n": n})).new_posts == 1
-            session.commit()
-        assert count(session, Post) == 2
-
-
-def test_rows_of_other_columns_for_the_same_table_get_their_own_staging(session: Session) -> None:
+def test_rows_of_other_columns_for_the_same_table_are_each_stored_whole(session: Session) -> None:
     now = datetime(2026, 12, 5, tzinfo=UTC)
     fewer = {"platform": "x", "platform_id": "1", "handle": "a", "display_name": ""}
     full = {"platform": "x", "platform_id": "2", "handle": "b", "display_name": "B", "bio": "b", "first_seen_at": now}
-    for row in (fewer, full):  # the second has columns a staging table made for the first lacks
+    for row in (fewer, full):  # each its own statement: the second's columns are all written
         assert len(insert_rows(session, Author, [row], key=("platform", "platform_id"), returning=("id",))) == 1
     session.commit()
     stored = {a.platform_id: a for a in session.execute(select(Author)).scalars()}
