@@ -5,8 +5,8 @@ SQLAlchemy binds value by value and psycopg parses anew each time (it caches onl
 statements); that was most of the client's CPU in collecting (BENCHMARKS.md "Storage"). Here the
 statement is one row's, the same short text every time (parsed once, prepared by the server after
 a few pages), and `executemany` sends all the page's rows in one pipeline: one round trip per table
-and page. COPY into a staging table was measured too: 15-20 % less client CPU, but three round
-trips per table and slower in wall time on the 2-core machine at every load measured.
+and page. COPY into a staging table was measured too: 9-16 % less client CPU, but three round
+trips per table, and slower in wall time on the 2-core machine in 8 of 10 runs side by side.
 
 SQLite keeps the multi-row INSERT (sqlite3 binds in C and there is no round trip to save). Either
 way the guarantees are the table's: its unique key and ON CONFLICT, in the caller's transaction.
