@@ -81,6 +81,18 @@ def dialect_insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
 
 
+def one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(%s)` with the values as one array: one
+    parameter instead of one per value, so SQLAlchemy renders no placeholder list per execution
+    (a 40-value IN was a third of the client CPU of `storage.privacy.skip_erased`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    from sqlalchemy import any_, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """True for errors that mean "the database could not be reached", worth a retry."""
     if isinstance(exc, OperationalError | InterfaceError):

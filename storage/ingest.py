@@ -26,13 +26,15 @@ from sqlmodel import Session, col
 
 from dangol.core.brands import BrandCatalog
 from dangol.core.types import RATING, REVIEW_PLATFORMS, DeadLetterIn, Page, PostBase, PostIn, utcnow
+from storage.bulk import insert_rows
 from storage.deletions import clear_deleted
-from storage.engine import database_unavailable, dialect_insert
+from storage.engine import database_unavailable
 from storage.models import Author, DeadLetter, Post, PostBrand, Source
 from storage.privacy import skip_erased
 
-# Platforms whose records are reviews: one per author and app, which its author may edit (the id
-# stays). Every other platform's post, once stored, is kept as first read.
+AUTHOR_KEY, POST_KEY = ("platform", "platform_id"), ("platform", "external_id")
+# What a known author's row takes from the newest sighting (first_seen_at stays).
+AUTHOR_REFRESHED = ("handle", "display_name", "followers", "url", "bio", "last_seen_at")
 
 
 @dataclass(slots=True)
@@ -118,22 +120,9 @@ def upsert_authors(session: Session, posts: list[PostIn], now: datetime) -> dict
         }
         for (platform, platform_id), a in latest.items()
     ]
-    stmt = dialect_insert(session, Author)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["platform", "platform_id"],
-        set_={
-            "handle": stmt.excluded.handle,
-            "display_name": stmt.excluded.display_name,
-            "followers": stmt.excluded.followers,
-            "url": stmt.excluded.url,
-            "bio": stmt.excluded.bio,
-            "last_seen_at": stmt.excluded.last_seen_at,
-        },
-    )
-    # One multi-row statement that also hands back the ids (RETURNING covers inserted and updated
-    # rows), through Core: the ORM's bulk path and a second SELECT for the ids were 22% of collecting.
-    returning = stmt.returning(Author.platform, Author.platform_id, Author.id)  # type: ignore[arg-type]
-    found = session.connection().execute(returning, rows)
+    # One statement that also hands back the ids (RETURNING covers inserted and updated rows): the
+    # ORM's bulk path and a second SELECT for the ids were 22% of collecting.
+    found = insert_rows(session, Author, rows, key=AUTHOR_KEY, update=AUTHOR_REFRESHED, returning=(*AUTHOR_KEY, "id"))
     return {(platform, pid): author_id for platform, pid, author_id in found}
 
 
@@ -168,15 +157,11 @@ def store_page(
                 tags[(row["platform"], row["external_id"])], row["competitor"] = brands.tag(
                     post.platform, post.author.handle, text, source_brand
                 )
-        stmt = dialect_insert(session, Post).on_conflict_do_nothing(index_elements=["platform", "external_id"])
-        returning = stmt.returning(Post.platform, Post.external_id, Post.id)  # type: ignore[attr-defined]
-        new_ids = {
-            (platform, external_id): pid for platform, external_id, pid in session.connection().execute(returning, rows)
-        }
+        written = insert_rows(session, Post, rows, key=POST_KEY, returning=(*POST_KEY, "id"))
+        new_ids = {(platform, external_id): pid for platform, external_id, pid in written}
         inserted = set(new_ids)
         brand_rows = [{"post_id": new_ids[key], "brand": b} for key in inserted for b in tags.get(key, [])]
-        if brand_rows:
-            session.connection().execute(dialect_insert(session, PostBrand).on_conflict_do_nothing(), brand_rows)
+        insert_rows(session, PostBrand, brand_rows)
         result.new_posts = len(inserted)
         stored_before = [row for row in rows if (row["platform"], row["external_id"]) not in inserted]
         result.edited = update_edited(session, [row for row in stored_before if row["platform"] in REVIEW_PLATFORMS])

@@ -30,6 +30,7 @@ from storage import audit
 from storage.customer_scores import erase_scores
 from storage.customers import links_with_authors
 from storage.deletions import clear_deleted, clear_posts
+from storage.engine import one_of
 from storage.models import (
     Alert,
     AuditEvent,
@@ -186,7 +187,8 @@ def skip_erased(posts: Sequence[PostIn], *, session: Session) -> list[PostIn]:
     erased: set[tuple[str, str]] = set()
     for platform in {platform for platform, _ in keys}:  # by platform, so the unique index answers
         digests = [key for p, key in keys if p == platform]
-        stmt = select(col(Post.external_id)).where(col(Post.platform) == platform, col(Post.external_id).in_(digests))
+        found = one_of(session, col(Post.external_id), digests)
+        stmt = select(col(Post.external_id)).where(col(Post.platform) == platform, found)
         erased.update((platform, key) for key in session.execute(stmt).scalars())
     return [post for key, post in keys.items() if key not in erased]
 
