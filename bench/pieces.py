@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -447,8 +448,11 @@ def score_time(engine: Engine, settings: Settings, now: datetime) -> dict[str, A
 # --- worker memory ---------------------------------------------------------------------------
 
 
-def worker_memory(config: Path | None, posts: int, workdir: Path, *, interval: float = 0.05) -> dict[str, Any]:
-    """Peak RSS of a `dangol run`-style process (collect + analyze + route) over `posts` replayed posts."""
+def worker_memory(
+    config: Path | None, posts: int, workdir: Path, *, profile: str | None = None, interval: float = 0.05
+) -> dict[str, Any]:
+    """Peak RSS of a `dangol run`-style process (collect + analyze + route) over `posts` replayed
+    posts; `profile` ("default", "fast") overrides the config's `[nlp] profile` in the child."""
     from bench.machine import peak_rss_mib
 
     pages = workdir / "pages"
@@ -457,7 +461,8 @@ def worker_memory(config: Path | None, posts: int, workdir: Path, *, interval: f
     if config:
         command += ["--config", str(config)]
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "DANGOL_NLP__PROFILE": profile} if profile else None
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     peak = 0.0
     samples = 0
     while child.poll() is None:
@@ -479,5 +484,6 @@ def worker_memory(config: Path | None, posts: int, workdir: Path, *, interval: f
         "peak_rss_mib": round(max(peak, reported["peak_rss_mib"]), 1),
         "samples": samples,
         **{k: v for k, v in reported.items() if k != "peak_rss_mib"},
+        "profile": profile or "as configured",
         "load_average": load_average(),
     }

@@ -64,6 +64,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         save("encoder", pieces.encoder_throughput(samples, batch_size=settings.nlp.batch_size, max_length=max_length))
     if "pipeline" in chosen:
         save("pipeline", pieces.pipeline_throughput(settings, args.posts))
+        # The fast profile beside the configured one, same run: issue #20 compares them side by side.
+        fast = load_settings(args.config, overrides={"nlp": {"profile": "fast"}})
+        save("pipeline_fast", pieces.pipeline_throughput(fast, args.posts))
     if "collect" in chosen:
         save("collect", _collect(args))
     if {"queue", "weekly", "score"} & set(chosen):
@@ -87,8 +90,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
                     save("score", score)
                 engine.dispose()
     if "memory" in chosen:
-        with tempfile.TemporaryDirectory(prefix="dangol-bench-memory-") as workdir:
-            save("memory", pieces.worker_memory(args.config, args.memory_posts, Path(workdir)))
+        for key, profile in (("memory", settings.nlp.profile), ("memory_fast", "fast")):
+            with tempfile.TemporaryDirectory(prefix="dangol-bench-memory-") as workdir:
+                save(key, pieces.worker_memory(args.config, args.memory_posts, Path(workdir), profile=profile))
     if args.markdown:
         markdown.update(Path(args.markdown), results)
     return results

@@ -263,11 +263,16 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert {"posts_per_s", "encoder_posts_per_s", "ratio", "encoder"} <= set(results["pipeline"])
     assert results["pipeline"]["with_30pct_duplicates"]["posts"] == 64 and results["pipeline"]["duplicates_speedup"] > 0
     assert "30 % of the texts repeated" in (tmp_path / "B.md").read_text()
+    # The fast profile beside the configured one, in the same run and the same table.
+    assert results["pipeline_fast"]["encoder"].startswith("static:") and results["pipeline_fast"]["posts"] == 64
+    assert "fast profile: `analyze` end to end" in (tmp_path / "B.md").read_text()
     assert results["queue"]["sqlite/300"]["first_page"]["repeats"] == 2
     assert results["weekly"]["sqlite/300"]["total_s"] > 0
     assert results["score"]["sqlite/300"]["customers"] == 30
     assert list(results["collect"]["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
+    assert results["memory"]["profile"] == "default" and results["memory_fast"]["profile"] == "fast"
+    assert results["memory_fast"]["analyzed"] == 80
     assert "<!-- bench:queue -->" in (tmp_path / "B.md").read_text()
 
 
