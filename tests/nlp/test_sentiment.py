@@ -209,3 +209,20 @@ def test_ngram_features_keep_only_buckets_seen_min_df_times_and_match_dense_tf_i
     dense_counts = features.counts(["coffee late late"]).toarray()[0, features.columns]
     expected = normalize([(1 + np.log(dense_counts)) * features.idf])[0]
     assert np.allclose(x[0].toarray()[0], expected, atol=1e-6)
+
+
+def test_the_subword_view_counts_e5_pieces_deterministically() -> None:
+    from nlp.sentiment import NgramFeatures, subword_ngrams
+
+    grams = subword_ngrams("배송이 너무 늦어서 짜증나네요ㅋㅋㅋㅋ", ["squeeze"], (1, 2))
+    # e5's Unigram pieces of the text (after squeezing the laughter), then pairs of neighbours.
+    assert grams[:4] == ["▁배송", "이", "▁너무", "▁"]
+    assert "▁배송 이" in grams and grams.count("ᄏᄏ") == 1
+    unigrams = [g for g in grams if " " not in g]
+    assert len(grams) == 2 * len(unigrams) - 1
+    spec = {"analyzer": "subword", "ngram_range": [1, 3], "n_features": 2**20, "prep": ["squeeze"]}
+    texts = ["배송이 너무 늦어요", "스탬프가 사라졌어요", "배송이 너무 늦어요"]
+    first = NgramFeatures([spec], np.zeros(0, np.int64), np.zeros(0, np.float32)).counts(texts)
+    again = NgramFeatures([spec], np.zeros(0, np.int64), np.zeros(0, np.float32)).counts(texts)
+    assert (first != again).nnz == 0 and first.shape == (3, 2**20)
+    assert (first[0] != first[2]).nnz == 0 and (first[0] != first[1]).nnz > 0
