@@ -30,7 +30,7 @@ from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
 from storage import topics as topic_store
 from storage.engine import database_unavailable, session_scope
-from storage.models import Author
+from storage.models import Author, Source
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
@@ -152,7 +152,7 @@ def _collect_leased(
     try:
         collector = build_collector(name, settings.sources)
         for page in collector.fetch(cursor, max_requests=allowed):
-            if not _take_page(engine, name, config.use, page, run, billing, worker, dry_run=dry_run, tagging=tagging):
+            if not _take_page(engine, source, page, run, billing, worker, dry_run=dry_run, tagging=tagging):
                 run.status = "skipped"
                 run.error = "the collection lease expired and another worker took the source; stopped"
                 return run
@@ -179,8 +179,7 @@ def _collect_leased(
 
 def _take_page(
     engine: Engine,
-    name: str,
-    use: str,
+    source: Source,
     page: Page,
     run: SourceRun,
     billing: Billing | None,
@@ -201,15 +200,16 @@ def _take_page(
         run.dead_letters += len(page.dead_letters)
         return True
     try:
-        stored = _store_page(engine, name, use, page, billing, worker, partial(ingest.store_page, **(tagging or {})))
+        stored = _store_page(engine, source, page, billing, worker, partial(ingest.store_page, **(tagging or {})))
     except DBAPIError as exc:
         if database_unavailable(exc):
             raise
         # One record the database cannot take (a value no column holds) must not lose the page:
         # store it again post by post; the refused posts become dead letters with the reason.
-        log.warning("source %s: the database refused a page (%s); storing it post by post", name, type(exc).__name__)
+        reason = type(exc).__name__
+        log.warning("source %s: the database refused a page (%s); storing it post by post", source.name, reason)
         by_record = partial(ingest.store_page_record_by_record, **(tagging or {}))
-        stored = _store_page(engine, name, use, page, billing, worker, by_record)
+        stored = _store_page(engine, source, page, billing, worker, by_record)
     if stored is None:
         return False
     run.new_posts += stored.new_posts
@@ -220,18 +220,19 @@ def _take_page(
 
 def _store_page(
     engine: Engine,
-    name: str,
-    use: str,
+    source: Source,
     page: Page,
     billing: Billing | None,
     worker: str,
     store: Callable[..., ingest.StoreResult],
 ) -> ingest.StoreResult | None:
     """One transaction: renew the lease, debit the page's cost, `store` the page and its cursor;
-    None (nothing stored) when the lease was lost."""
+    None (nothing stored) when the lease was lost.
+
+    `source` is the row read when the run began, not read again: only its id and name are used, and
+    the lease renewed first (held by this worker, or nothing is stored) is what makes it still ours."""
+    assert source.id is not None
     with session_scope(engine) as session:
-        source = ingest.get_or_create_source(session, name=name, use=use)
-        assert source.id is not None
         if not sources.renew_lease(session=session, source_id=source.id, worker=worker):
             session.rollback()
             return None

@@ -22,6 +22,7 @@ from typing import Any
 import sqlmodel
 from sqlalchemy import or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from dangol.core.brands import BrandCatalog
@@ -177,11 +178,25 @@ def store_page(
             )
         )
     result.dead_letters = len(page.dead_letters)
-    source.cursor = dict(page.cursor)
-    source.posts_collected += result.new_posts
-    session.add(source)
+    advance_cursor(session, source, page.cursor, result.new_posts)
     session.flush()
     return result
+
+
+def advance_cursor(session: Session, source: Source, cursor: dict[str, Any], new_posts: int) -> None:
+    """Store the source's cursor and add `new_posts` to its count with one UPDATE of its row, in
+    the caller's transaction; `source` (in this session or not) is kept in step without being marked
+    changed. Why: the pipeline stores a page without reading the source row first (one round trip
+    and the ORM's flush of the object less per page), using the row it read when the run began."""
+    stmt = (
+        update(Source)
+        .where(col(Source.id) == source.id)
+        .values(cursor=dict(cursor), posts_collected=col(Source.posts_collected) + new_posts)
+        .returning(col(Source.posts_collected))
+    )
+    total = session.connection().execute(stmt).scalar_one()
+    set_committed_value(source, "cursor", dict(cursor))
+    set_committed_value(source, "posts_collected", total)
 
 
 def update_edited(session: Session, rows: list[dict[str, Any]]) -> int:

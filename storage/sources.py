@@ -40,12 +40,13 @@ def renew_lease(*, session: Session, source_id: int, worker: str, now: datetime 
     """Extend `worker`'s lease inside the caller's transaction; False when the lease was lost (it
     expired and another worker took the source): the caller must not store its page then."""
     now = now or utcnow()
-    renewed = session.execute(
+    # Core, not the ORM's UPDATE (which first matches the session's objects against it): one per page.
+    renewed = session.connection().execute(
         update(Source)
         .where(col(Source.id) == source_id, col(Source.lease_owner) == worker)
         .values(lease_until=now + timedelta(seconds=LEASE_SECONDS))
     )
-    return bool(getattr(renewed, "rowcount", 0))
+    return bool(renewed.rowcount)
 
 
 def release_lease(*, session: Session, source_id: int, worker: str) -> None:

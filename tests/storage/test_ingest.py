@@ -1,9 +1,11 @@
 from collections.abc import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol.core.types import DeadLetterIn, Page, PostIn
+from storage.engine import session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.models import Author, DeadLetter, Post, Source
 
@@ -19,6 +21,22 @@ def test_page_and_cursor_are_stored_together(session: Session, make_post: Callab
     assert result.new_posts == 2
     assert session.exec(select(Source.cursor)).scalar_one() == {"since_id": "9"}  # type: ignore[call-overload]
     assert count(session, Post) == 2
+
+
+def test_a_source_row_read_earlier_stores_the_cursor_and_adds_to_the_count_stored_since(
+    engine: Engine, make_post: Callable[..., PostIn]
+) -> None:
+    # The pipeline reads the source once per run and stores each page in its own session with it.
+    with session_scope(engine) as session:
+        source = get_or_create_source(session, name="demo", use="replay")
+    with session_scope(engine) as session:
+        get_or_create_source(session, name="demo", use="replay").posts_collected = 5
+    with session_scope(engine) as session:
+        store_page(session, source=source, page=Page(posts=[make_post(), make_post()], cursor={"page": 2}))
+    with session_scope(engine) as session:
+        stored = get_or_create_source(session, name="demo", use="replay")
+        assert (stored.cursor, stored.posts_collected) == ({"page": 2}, 7)
+    assert (source.cursor, source.posts_collected) == ({"page": 2}, 7)
 
 
 def test_storing_the_same_page_twice_never_duplicates_a_post(
