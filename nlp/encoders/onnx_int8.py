@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,6 @@ class OnnxEncoder:
 
     def __init__(self, folder: Path | str = DEFAULT_ONNX_DIR, batch_size: int = 64, max_length: int = 128) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
         folder = Path(folder)
         if not is_exported(folder):
@@ -76,7 +76,9 @@ class OnnxEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder))
+        self._tokenizer = load_tokenizer(folder, max_length)
+        # `token_counts` lifts the cut for one call; the lock keeps an `encode` from running meanwhile.
+        self._tokenizer_lock = threading.Lock()
         self.batch_size = batch_size
         self.max_length = max_length
         self.dim = int(info["dim"])
@@ -116,17 +118,46 @@ class OnnxEncoder:
         """The tokens each text becomes before `max_length` cuts it (prefix and special tokens included)."""
         if self.prefix:
             texts = [self.prefix + t for t in texts]
-        return [len(ids) for ids in self._tokenizer(texts, truncation=False)["input_ids"]]
+        with self._tokenizer_lock:
+            self._tokenizer.no_truncation()
+            try:
+                encodings = self._tokenizer.encode_batch(texts)
+            finally:
+                self._tokenizer.enable_truncation(self.max_length)
+        return [sum(e.attention_mask) for e in encodings]
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def model_inputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """One batch as the model reads it: prefixed, cut at `max_length`, padded to its longest."""
         if self.prefix:
             texts = [self.prefix + t for t in texts]
-        batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
-        feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self._inputs}
-        hidden = self._session.run(None, feed)[0]
+        with self._tokenizer_lock:
+            encodings = self._tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        batch = self.model_inputs(texts)
+        hidden = self._session.run(None, {k: v for k, v in batch.items() if k in self._inputs})[0]
         mask = batch["attention_mask"][:, :, np.newaxis].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return l2_normalise(pooled)
+
+
+def load_tokenizer(folder: Path, max_length: int) -> Any:
+    """The export's tokenizer.json through the `tokenizers` library, set as `AutoTokenizer` is for a
+    padded, cut batch (same ids, `tests/nlp/test_onnx_tokenizer.py`). `AutoTokenizer` would import
+    transformers and with it torch: ~250 MiB of a worker's RSS for nothing the worker runs."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    pad = json.loads((folder / "tokenizer_config.json").read_text())["pad_token"]
+    pad = pad["content"] if isinstance(pad, dict) else pad
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
+    tokenizer.enable_truncation(max_length)
+    return tokenizer
 
 
 def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[str] | None = None) -> dict[str, Any]:
