@@ -62,19 +62,11 @@ class OnnxEncoder:
     """int8 MiniLM on ONNX Runtime; same interface and (to cosine >= 0.98) same vectors as the torch one."""
 
     def __init__(self, folder: Path | str = DEFAULT_ONNX_DIR, batch_size: int = 64, max_length: int = 128) -> None:
-        import onnxruntime as ort
-
         folder = Path(folder)
         if not is_exported(folder):
             raise AnalysisError(f"no ONNX export in {folder}; create it with `dangol nlp export-onnx --out {folder}`")
         info = json.loads((folder / INFO_FILE).read_text())
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle intra-op threads sleep instead of spinning: on a shared machine spinning burns the
-        # cores other processes wait for. Same texts, batches interleaved, load ~10: 29 % less CPU
-        # per post and no slower (BENCHMARKS.md, Pipeline); on a quiet machine equal speed.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
+        self._session = int8_session(folder)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = load_tokenizer(folder, max_length)
         # `token_counts` lifts the cut for one call; the lock keeps an `encode` from running meanwhile.
@@ -97,9 +89,7 @@ class OnnxEncoder:
         """Build from `[nlp.encoder]` (`onnx_dir`, `batch_size`, `max_length`)."""
         opts = encoder_options(settings)
         folder = Path(opts.onnx_dir)
-        if opts.model in TRAITS and not exported_as(folder, opts.model):
-            log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", opts.model, folder)
-            export_onnx(folder, opts.model)
+        ensure_exported(folder, opts.model)
         return cls(folder, batch_size=opts.batch_size, max_length=opts.max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -144,6 +134,27 @@ class OnnxEncoder:
         mask = batch["attention_mask"][:, :, np.newaxis].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return l2_normalise(pooled)
+
+
+def ensure_exported(folder: Path, model: str) -> None:
+    """Export a packaged `model` to int8 ONNX in `folder` on first use (about a minute); any other
+    model must have been exported by `dangol nlp export-onnx`."""
+    if model in TRAITS and not exported_as(folder, model):
+        log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", model, folder)
+        export_onnx(folder, model)
+
+
+def int8_session(folder: Path) -> Any:
+    """An ONNX Runtime session of the int8 model in `folder`, on the CPU, all graph optimisations on."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle intra-op threads sleep instead of spinning: on a shared machine spinning burns the
+    # cores other processes wait for. Same texts, batches interleaved, load ~10: 29 % less CPU
+    # per post and no slower (BENCHMARKS.md, Pipeline); on a quiet machine equal speed.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
 
 
 def load_tokenizer(folder: Path, max_length: int) -> Any:

@@ -55,13 +55,11 @@ def built_from(folder: Path, teacher: str) -> bool:
 
 def ensure_static(folder: Path, teacher: str, onnx_dir: Path = DEFAULT_ONNX_DIR) -> Path:
     """The table folder for `teacher`, built (after its int8 export, when missing) on first use."""
-    from nlp.encoders.onnx_int8 import export_onnx, exported_as
+    from nlp.encoders.onnx_int8 import ensure_exported
     from nlp.encoders.static_build import build_static
 
     if not built_from(folder, teacher):
-        if not exported_as(onnx_dir, teacher):
-            log.warning("exporting %s to int8 ONNX in %s (once, about a minute)", teacher, onnx_dir)
-            export_onnx(onnx_dir, teacher)
+        ensure_exported(onnx_dir, teacher)
         log.warning("building the static table of %s in %s (once, about 80 s)", teacher, folder)
         publish_folder(
             folder,

@@ -80,13 +80,9 @@ def table_digest(token_ids: np.ndarray, table: np.ndarray) -> str:
 
 def teacher_vectors(onnx_dir: Path, token_ids: np.ndarray, batch: int = BUILD_BATCH) -> np.ndarray:
     """Each token alone (`<s> token </s>`) through the int8 ONNX encoder, mean-pooled: (tokens, 384)."""
-    import onnxruntime as ort
+    from nlp.encoders.onnx_int8 import int8_session
 
-    from nlp.encoders.onnx_int8 import INT8_FILE
-
-    options = ort.SessionOptions()
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared machines (onnx_int8)
-    session = ort.InferenceSession(str(onnx_dir / INT8_FILE), options, providers=["CPUExecutionProvider"])
+    session = int8_session(onnx_dir)
     names = {i.name for i in session.get_inputs()}
     out = []
     for start in range(0, len(token_ids), batch):
