@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from dangol.core.settings import Settings
 
 FAST = "fast"
-MODELS = Path(__file__).resolve().parent / "models"
-FAST_HEADS = MODELS / FAST
-DEFAULT_RETRAINED = Path("var/models/sentiment")
+# The shipped heads of the default profile, and where retrained ones go unless `heads_dir` is set.
+PACKAGED_HEADS = Path(__file__).resolve().parent / "models"
+DEFAULT_HEADS_DIR = Path("var/models/sentiment")
+FAST_HEADS = PACKAGED_HEADS / FAST
 FAST_RETRAINED = Path("var/models/sentiment-fast")
 
 
@@ -30,9 +31,9 @@ def encoder_use(settings: Settings) -> str:
 
 def packaged_heads(settings: Settings) -> Path:
     """The folder of the shipped heads trained for the profile's encoder."""
-    return FAST_HEADS if settings.nlp.profile == FAST else MODELS
+    return FAST_HEADS if settings.nlp.profile == FAST else PACKAGED_HEADS
 
 
 def retrained_heads(settings: Settings) -> Path:
     """Where retrained heads go when `[nlp.sentiment] heads_dir` is not set."""
-    return FAST_RETRAINED if settings.nlp.profile == FAST else DEFAULT_RETRAINED
+    return FAST_RETRAINED if settings.nlp.profile == FAST else DEFAULT_HEADS_DIR

@@ -33,15 +33,13 @@ from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.registry import Options, parse_options
 from nlp.base import SENTIMENTS
 from nlp.encoders.base import model_name
+from nlp.profiles import DEFAULT_HEADS_DIR, PACKAGED_HEADS, packaged_heads, retrained_heads
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
     from dangol.core.settings import Settings
     from nlp.base import SentimentClassifier
-
-PACKAGED_HEADS = Path(__file__).resolve().parent / "models"
-DEFAULT_HEADS_DIR = Path("var/models/sentiment")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -348,8 +346,6 @@ class HeadSentimentClassifier:
 def head_folders(settings: Settings) -> tuple[Path, Path]:
     """(retrained heads, shipped heads) of the configured profile: each profile's retrained heads have
     their own default folder, as they read different vectors (nlp.profiles)."""
-    from nlp.profiles import packaged_heads, retrained_heads
-
     given = settings.nlp.sentiment.options()
     opts = parse_options(HeadOptions, given, "nlp.sentiment")
     heads_dir = Path(opts.heads_dir) if "heads_dir" in given else retrained_heads(settings)

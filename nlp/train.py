@@ -707,7 +707,8 @@ def retrain(
     else on the public validation split. The new head replaces the one in `heads_dir` only if not
     worse; with `out` it is written there instead, whatever the verdict, to be judged before use.
     `packaged`: the shipped heads a language without a retrained one starts from (the profile's)."""
-    from nlp.sentiment import PACKAGED_HEADS, head_path
+    from nlp.profiles import PACKAGED_HEADS
+    from nlp.sentiment import head_path
 
     encode = encode or default_encode()
     domain_train, domain_holdout = split_holdout(domain)

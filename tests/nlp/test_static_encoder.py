@@ -27,7 +27,7 @@ from nlp.encoders.static_build import (
     sif_weights,
     table_digest,
 )
-from nlp.profiles import FAST_HEADS, MODELS, encoder_use, packaged_heads, retrained_heads
+from nlp.profiles import FAST_HEADS, PACKAGED_HEADS, encoder_use, packaged_heads, retrained_heads
 from nlp.sentiment import HeadSentimentClassifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,7 +130,7 @@ def test_the_build_is_deterministic_and_versioned(tmp_path: Path) -> None:
 def test_the_fast_profile_picks_the_static_encoder_and_its_own_heads(tmp_path: Path, settings: Settings) -> None:
     fast = fast_settings(tmp_path)
     assert encoder_use(fast) == "static" and encoder_use(settings) == "onnx"
-    assert packaged_heads(fast) == FAST_HEADS and packaged_heads(settings) == MODELS
+    assert packaged_heads(fast) == FAST_HEADS and packaged_heads(settings) == PACKAGED_HEADS
     assert retrained_heads(fast) != retrained_heads(settings)
     assert {p.name for p in FAST_HEADS.glob("sentiment-*.npz")} == {"sentiment-en.npz", "sentiment-ko.npz"}
 
