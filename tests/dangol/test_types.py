@@ -62,3 +62,33 @@ def test_a_time_without_a_zone_or_not_a_time_is_refused(created_at: object) -> N
 def test_no_value_is_coerced_into_another_type(field: str) -> None:
     with pytest.raises(ValueError):
         PostIn(**{"platform": "x", "external_id": "1", "author": AUTHOR, "text": "t", "created_at": WHEN, field: 1})
+
+
+def test_the_plain_link_shortcut_agrees_with_the_full_check() -> None:
+    """web_link accepts plain http(s) links by a regex before urlsplit: both must decide alike."""
+    import random
+
+    from dangol.core import types
+
+    def full_check(url: str) -> str | None:
+        shortcut, types._PLAIN_WEB_LINK = types._PLAIN_WEB_LINK, types.re.compile(r"(?!)")
+        try:
+            return types.web_link(url)
+        finally:
+            types._PLAIN_WEB_LINK = shortcut
+
+    pieces = ["http", "https", "HTTP", "javascript", ":", "//", "/", "a", "b.example", "-", ".", "?", "#", "=",
+              "%20", " ", "\t", "\n", "\x00", "[", "]", "@", "마루", ":8080", ":99999", "\x7f", "\\"]  # fmt: skip
+    rng = random.Random(20261205)
+    urls = ["https://example.com/a?b=1", "http://a.example:8080/x#y", "https://마루.example/", "http://[::1]/"]
+    urls += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))) for _ in range(20_000)]
+    hosts = ["a", "b.example", "x-y.example", "a.example:8080", ""]
+    urls += [
+        f"{rng.choice(['http', 'https'])}://{rng.choice(hosts)}{''.join(rng.choice(pieces[5:]) for _ in range(5))}"
+        for _ in range(20_000)
+    ]
+    shortcut_taken = 0
+    for url in urls:
+        shortcut_taken += bool(types._PLAIN_WEB_LINK.fullmatch(url.strip()))
+        assert types.web_link(url) == full_check(url), repr(url)
+    assert shortcut_taken > 1000  # the comparison covered the shortcut, not only the slow path

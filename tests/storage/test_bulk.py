@@ -132,3 +132,41 @@ def test_rows_of_other_columns_for_the_same_table_are_each_stored_whole(session:
     session.commit()
     stored = {a.platform_id: a for a in session.execute(select(Author)).scalars()}
     assert (stored["1"].bio, stored["2"].bio, stored["2"].first_seen_at) == (None, "b", now)
+
+
+def test_rows_with_other_columns_in_one_call_are_refused_not_misaligned(session: Session) -> None:
+    rows = [{"platform": "x", "platform_id": "1", "handle": "a"}, {"platform": "x", "platform_id": "2", "bio": "b"}]
+    with pytest.raises(ValueError, match="must all have the columns"):
+        insert_rows(session, Author, rows, key=("platform", "platform_id"))
+    with pytest.raises(ValueError, match="not columns of author"):
+        insert_rows(session, Author, [{"platform": "x", "platform_id": "1", "handle; DROP": "a"}])
+
+
+def test_values_are_stored_as_the_orm_stores_them(session: Session) -> None:
+    """The SQLite path binds through each column type's own processor: what the ORM writes and
+    what insert_rows writes read back alike (aware datetimes, JSON None and nested values, booleans)."""
+    when = datetime(2026, 12, 5, 1, 2, 3, 456789, tzinfo=UTC)
+    source = ingest.get_or_create_source(session, name="s", use="replay")
+    author = {"platform": "x", "platform_id": "1", "handle": "a", "display_name": "A"}
+    author_id = insert_rows(session, Author, [author], returning=("id",))
+    common = {"platform": "x", "author_id": author_id[0][0], "source_id": source.id, "text": "t", "created_at": when}
+    common |= {
+        "collected_at": when,
+        "raw": None,
+        "title": None,
+        "is_retweet": False,
+        "is_quote": True,
+        "is_reply": False,
+    }
+    session.add(Post(external_id="orm", metrics={"a": [1, {"b": None}]}, analyzed=True, **common))
+    session.flush()
+    row = {"external_id": "bulk", "metrics": {"a": [1, {"b": None}]}, "analyzed": True, **common}
+    insert_rows(session, Post, [row], key=("platform", "external_id"))
+    session.commit()
+    session.expire_all()
+    orm, bulk = (session.execute(select(Post).where(Post.external_id == e)).scalar_one() for e in ("orm", "bulk"))
+    for name in ("metrics", "analyzed", "created_at", "collected_at", "raw", "title", "is_quote", "competitor"):
+        assert getattr(bulk, name) == getattr(orm, name), name
+    raw_columns = "SELECT metrics, created_at, analyzed FROM post ORDER BY external_id"
+    stored = session.connection().exec_driver_sql(raw_columns).all()
+    assert stored[0] == stored[1]  # the same text in the file, not only the same values read back
