@@ -17,6 +17,7 @@ are the table's: its unique key and ON CONFLICT, in the caller's transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,27 +105,37 @@ def _sqlite_statement(shape: _Shape, dialect: Dialect) -> tuple[str, str, list[A
 
 
 def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[Any, ...]]:
-    """One multi-row INSERT on the driver's cursor; the rows RETURNING gave."""
+    """Multi-row INSERTs on the driver's cursor, as many rows each as SQLite binds at once; the
+    rows RETURNING gave."""
     connection = session.connection()
     template, one_row, processors = _sqlite_statement(shape, connection.dialect)
-    params: list[Any] = []
-    for values in shape.values(rows):
-        # Every value through its processor, None too: a JSON column stores None as JSON null.
-        params.extend(v if process is None else process(v) for v, process in zip(values, processors, strict=True))
-    statement = template.replace("{rows}", ", ".join([one_row] * len(rows)))
+    converted = [(i, process) for i, process in enumerate(processors) if process is not None]
     raw = connection.connection.driver_connection
     assert raw is not None
-    cursor = raw.cursor()
-    try:
-        cursor.execute(statement, params)
-        return [tuple(row) for row in cursor.fetchall()] if shape.returning else []
-    except Exception as exc:
-        # Wrapped as SQLAlchemy's DBAPIError subclass, as its own execution would (IntegrityError,
-        # OperationalError when the file is locked), so callers catch the same errors on both paths.
-        connection._handle_dbapi_exception(exc, statement, None, cursor, None)
-        raise  # not reached: the handler raises
-    finally:
-        cursor.close()
+    per_statement = max(1, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(shape.columns))
+    values = shape.values(rows)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        params: list[Any] = []
+        for row in chunk:
+            # Every value through its processor, None too: a JSON column stores None as JSON null.
+            for i, process in converted:
+                row[i] = process(row[i])
+            params += row
+        statement = template.replace("{rows}", ", ".join([one_row] * len(chunk)))
+        cursor = raw.cursor()
+        try:
+            cursor.execute(statement, params)
+            found += [tuple(r) for r in cursor.fetchall()] if shape.returning else []
+        except Exception as exc:
+            # Wrapped as SQLAlchemy's DBAPIError subclass, as its own execution would (IntegrityError,
+            # OperationalError when the file is locked), so callers catch the same errors on both paths.
+            connection._handle_dbapi_exception(exc, statement, None, cursor, None)
+            raise  # not reached: the handler raises
+        finally:
+            cursor.close()
+    return found
 
 
 def _pipeline_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[Any, ...]]:

@@ -170,3 +170,18 @@ def test_values_are_stored_as_the_orm_stores_them(session: Session) -> None:
     raw_columns = "SELECT metrics, created_at, analyzed FROM post ORDER BY external_id"
     stored = session.connection().exec_driver_sql(raw_columns).all()
     assert stored[0] == stored[1]  # the same text in the file, not only the same values read back
+
+
+def test_more_rows_than_sqlite_binds_at_once_are_all_stored(session: Session) -> None:
+    """SQLite binds at most SQLITE_LIMIT_VARIABLE_NUMBER values a statement (32,766, or 999 in old
+    builds): a larger page is split, every row stored and every id returned."""
+    import sqlite3
+
+    raw = session.connection().connection.driver_connection
+    if isinstance(raw, sqlite3.Connection):
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)  # 12 rows of 4 values a statement
+    rows = [{"platform": "x", "platform_id": str(n), "handle": f"h{n}", "display_name": f"D{n}"} for n in range(100)]
+    ids = insert_rows(session, Author, rows, key=("platform", "platform_id"), returning=("platform_id", "id"))
+    session.commit()
+    assert sorted(int(pid) for pid, _ in ids) == list(range(100))
+    assert count(session, Author) == 100 and len({i for _, i in ids}) == 100
