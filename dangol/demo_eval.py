@@ -1,7 +1,7 @@
 """How the current database reads the demo: its labels and queue against the demo's expectations.
 
-`dangol eval demo` builds nothing: it scores whatever database the configuration names (the demo's
-after `dangol demo`) against `dangol/demo_data/expectations.json`, the story the demo data tells.
+`dangol eval demo` builds nothing: it scores var/demo.db, the demo database
+built by `dangol demo`, against `dangol/demo_data/expectations.json`, the story the demo data tells.
 The demo posts were written for Dangol and are never training data, so this is an honest look at
 how the models read a brand's posts: sentiment and complaint topic per language, intent, and
 whether the queue holds what it should (recall) and only that (precision).

@@ -7,7 +7,9 @@ a second on one core instead of ~80, for a few points of sentiment accuracy (MOD
 
 The table is built on first use into `static_dir` (about 80 s on 2 cores, from the int8 export,
 itself exported on first use) or by `dangol nlp build-static`. Its version carries a digest of the
-rows, so heads trained on one table are refused with another (`HeadSentimentClassifier.check_encoder`).
+token ids, the PCA projection (shipped with the vocabulary, so every CPU's table has the same
+columns) and the recipe, so heads trained on one table are refused with another
+(`HeadSentimentClassifier.check_encoder`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,17 @@ pieces seen at least twice in the training splits (TweetEval train, NSMC train, 
 never a validation or test row, nor the demo) plus the tokenizer's 20,000 most probable pieces for
 text beyond those corpora; `python -m nlp.encoders.static_build vocab` rewrites it from the data.
 On TweetEval val and NSMC val it covers 99.9 % of token occurrences.
+
+The PCA projection is shipped in the same file, with the teacher it was computed from. Why: the
+int8 teacher's outputs differ in their last bits between CPUs (ONNX Runtime picks other kernels on
+an Intel Xeon than on an AMD EPYC), and an eigen-decomposition of slightly different vectors may
+flip or reorder near-equal components: a table built with a PCA of its own could put another
+direction in a column than the one the shipped heads learnt. With the shipped projection every
+machine's table has the same columns, and rows that differ only by the teacher's rounding; the
+table's version names the token ids, the projection and the recipe, not the rounded rows. A
+teacher without a shipped projection (another model or adapter) gets a PCA of its own vectors and
+a version naming it, so heads trained on it refuse tables of other projections.
+`python -m nlp.encoders.static_build projection` rewrites the projection for the current teacher.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ SIF_A = 1e-3
 MIN_COUNT = 2
 TOP_PROBABLE = 20_000
 BUILD_BATCH = 512
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"  # 2: the PCA projection shipped with the vocabulary
 
 
 def unigram_log_probs(tokenizer_json: Path) -> np.ndarray:
@@ -64,18 +75,40 @@ def pca(vectors: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, components * signs[:, np.newaxis]
 
 
-def build_table(token_vectors: np.ndarray, weights: np.ndarray, dims: int = DIMS) -> np.ndarray:
-    """PCA to `dims`, then each row scaled by its token's weight, as float16 (what is stored)."""
-    mean, components = pca(token_vectors, min(dims, token_vectors.shape[1]))
-    reduced = (token_vectors.astype(np.float64) - mean) @ components.T
+Projection = tuple[np.ndarray, np.ndarray]  # (mean (features,), components (dims, features))
+
+
+def build_table(token_vectors: np.ndarray, weights: np.ndarray, projection: Projection) -> np.ndarray:
+    """Each row projected (`pca`'s mean and components), then scaled by its token's weight, as
+    float16 (what is stored)."""
+    mean, components = projection
+    reduced = (token_vectors.astype(np.float64) - mean) @ np.asarray(components, dtype=np.float64).T
     return (reduced * weights[:, np.newaxis]).astype(np.float16)
 
 
-def table_digest(token_ids: np.ndarray, table: np.ndarray) -> str:
-    """The table's version: a hash of its token ids and rows, so heads trained on one table refuse another."""
-    digest = hashlib.sha256(np.ascontiguousarray(token_ids, dtype=np.int32).tobytes())
-    digest.update(np.ascontiguousarray(table, dtype=np.float16).tobytes())
+def table_digest(token_ids: np.ndarray, projection: Projection) -> str:
+    """The table's version: a hash of its token ids, its projection and the recipe, so heads trained
+    on one table refuse another; not of the rows, which differ by CPU in their last bits."""
+    mean, components = projection
+    digest = hashlib.sha256(f"{BUILD_VERSION}|{SIF_A}|".encode())
+    digest.update(np.ascontiguousarray(token_ids, dtype=np.int32).tobytes())
+    digest.update(np.ascontiguousarray(mean, dtype=np.float32).tobytes())
+    digest.update(np.ascontiguousarray(components, dtype=np.float32).tobytes())
     return digest.hexdigest()[:12]
+
+
+def shipped_projection(vocab_file: Path, teacher: str) -> Projection | None:
+    """The projection shipped for `teacher` in the vocabulary file, or None for another teacher."""
+    with np.load(vocab_file) as data:
+        if "pca_teacher" not in data.files or str(data["pca_teacher"]) != teacher:
+            return None
+        return data["pca_mean"].astype(np.float32), data["pca_components"].astype(np.float32)
+
+
+def fitted_projection(vectors: np.ndarray, dims: int = DIMS) -> Projection:
+    """A PCA of `vectors` to `dims` columns, stored as float32 (the shipped file's precision)."""
+    mean, components = pca(vectors, min(dims, vectors.shape[1]))
+    return mean.astype(np.float32), components.astype(np.float32)
 
 
 def teacher_vectors(onnx_dir: Path, token_ids: np.ndarray, batch: int = BUILD_BATCH) -> np.ndarray:
@@ -103,7 +136,12 @@ def build_static(onnx_dir: Path, out_dir: Path, teacher: str, vocab_file: Path =
 
     token_ids = np.load(vocab_file)["token_ids"].astype(np.int32)
     log_probs = unigram_log_probs(onnx_dir / TOKENIZER_FILE)
-    table = build_table(teacher_vectors(onnx_dir, token_ids), sif_weights(log_probs[token_ids]))
+    vectors = teacher_vectors(onnx_dir, token_ids)
+    projection = shipped_projection(vocab_file, teacher)
+    shipped = projection is not None
+    if projection is None:
+        projection = fitted_projection(vectors)
+    table = build_table(vectors, sif_weights(log_probs[token_ids]), projection)
     index = np.full(len(log_probs), -1, dtype=np.int32)
     index[token_ids] = np.arange(len(token_ids), dtype=np.int32)
     np.save(out_dir / TABLE_FILE, table)
@@ -112,7 +150,8 @@ def build_static(onnx_dir: Path, out_dir: Path, teacher: str, vocab_file: Path =
     info = {
         "teacher": teacher,
         "build_version": BUILD_VERSION,
-        "digest": table_digest(token_ids, table),
+        "digest": table_digest(token_ids, projection),
+        "projection": "shipped" if shipped else "fitted here",
         "tokens": int(len(token_ids)),
         "dim": int(table.shape[1]),
         "sif_a": SIF_A,
@@ -138,17 +177,31 @@ def corpus_vocabulary(tokenizer_json: Path, texts: list[str]) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m nlp.encoders.static_build vocab [--data-dir DIR]` rewrites the shipped vocabulary."""
-    from nlp.encoders.base import DEFAULT_ONNX_DIR
-    from nlp.train import DATA, load_public
+    """`python -m nlp.encoders.static_build vocab [--data-dir DIR]` rewrites the shipped vocabulary
+    (without a projection); `… projection` adds the PCA projection of the current teacher to it."""
+    from nlp.encoders.base import DEFAULT_ONNX_DIR, E5_TUNED, model_label
+    from nlp.encoders.onnx_int8 import ensure_exported
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["vocab"])
-    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("target", choices=["vocab", "projection"])
+    parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--onnx-dir", type=Path, default=DEFAULT_ONNX_DIR)
     parser.add_argument("--out", type=Path, default=VOCAB_FILE)
     args = parser.parse_args(argv)
-    texts = [t for name in ("tweeteval", "nsmc", "kote") for t in load_public(name, "train", args.data_dir).texts]
+    if args.target == "projection":
+        ensure_exported(args.onnx_dir, E5_TUNED)
+        token_ids = np.load(args.out)["token_ids"].astype(np.int32)
+        mean, components = fitted_projection(teacher_vectors(args.onnx_dir, token_ids))
+        teacher = model_label(E5_TUNED)
+        np.savez_compressed(
+            args.out, token_ids=token_ids, pca_mean=mean, pca_components=components, pca_teacher=np.array(teacher)
+        )
+        sys.stdout.write(json.dumps({"file": str(args.out), "teacher": teacher, "dims": len(components)}) + "\n")
+        return 0
+    from nlp.train import DATA, load_public
+
+    data_dir = args.data_dir or DATA
+    texts = [t for name in ("tweeteval", "nsmc", "kote") for t in load_public(name, "train", data_dir).texts]
     token_ids = corpus_vocabulary(args.onnx_dir / TOKENIZER_FILE, texts)
     np.savez_compressed(args.out, token_ids=token_ids)
     sys.stdout.write(json.dumps({"file": str(args.out), "tokens": len(token_ids), "texts": len(texts)}) + "\n")

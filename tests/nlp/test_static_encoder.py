@@ -17,13 +17,17 @@ from nlp.encoders import build_encoder
 from nlp.encoders.base import DEFAULT_ONNX_DIR, PACKAGED_MODEL, model_label
 from nlp.encoders.static import StaticEncoder, built_from
 from nlp.encoders.static_build import (
+    BUILD_VERSION,
     INDEX_FILE,
     INFO_FILE,
     TABLE_FILE,
     TOKENIZER_FILE,
+    VOCAB_FILE,
     build_static,
     build_table,
+    fitted_projection,
     pca,
+    shipped_projection,
     sif_weights,
     table_digest,
 )
@@ -51,20 +55,41 @@ def test_pca_fixes_each_components_sign_and_the_table_is_reproducible() -> None:
     _, again = pca(-vectors, 8)
     np.testing.assert_allclose(again, components, atol=1e-9)
     weights = np.linspace(0.1, 1.0, 300).astype(np.float32)
-    table = build_table(vectors, weights, dims=8)
+    table = build_table(vectors, weights, fitted_projection(vectors, 8))
     assert table.dtype == np.float16 and table.shape == (300, 8)
-    assert table.tobytes() == build_table(vectors.copy(), weights.copy(), dims=8).tobytes()
+    assert table.tobytes() == build_table(vectors.copy(), weights.copy(), fitted_projection(vectors, 8)).tobytes()
 
 
-def test_the_digest_names_the_token_ids_and_every_row() -> None:
-    ids = np.arange(10, dtype=np.int32)
-    table = np.random.default_rng(1).normal(size=(10, 4)).astype(np.float16)
-    digest = table_digest(ids, table)
-    changed = table.copy()
-    changed[3, 2] += np.float16(0.5)
-    assert table_digest(ids, table.copy()) == digest
-    assert table_digest(ids, changed) != digest
-    assert table_digest(ids + 1, table) != digest
+def test_the_version_names_the_ids_and_the_projection_not_the_rows_a_cpu_rounds() -> None:
+    """Another CPU's int8 kernels change the teacher's vectors in their last bits: with the same
+    projection the table keeps its columns and its version. A PCA of its own could flip or reorder
+    near-equal components: another projection is another version."""
+    rng = np.random.default_rng(1)
+    ids = np.arange(300, dtype=np.int32)
+    vectors = rng.normal(size=(300, 24)).astype(np.float32)
+    projection = fitted_projection(vectors, 8)
+    digest = table_digest(ids, projection)
+    assert table_digest(ids, (projection[0].copy(), projection[1].copy())) == digest
+    flipped = projection[1].copy()
+    flipped[7] *= -1
+    assert table_digest(ids, (projection[0], flipped)) != digest
+    assert table_digest(ids + 1, projection) != digest
+    weights = np.ones(300, dtype=np.float32)
+    here = build_table(vectors, weights, projection).astype(np.float32)
+    rounded_elsewhere = vectors + rng.normal(scale=1e-4, size=vectors.shape).astype(np.float32)
+    there = build_table(rounded_elsewhere, weights, projection).astype(np.float32)
+    cosines = (here * there).sum(1) / np.linalg.norm(here, axis=1) / np.linalg.norm(there, axis=1)
+    assert cosines.min() > 0.999
+
+
+def test_the_shipped_vocabulary_carries_the_projection_of_the_shipped_teacher() -> None:
+    """Whoever changes the adapter rewrites the projection (`python -m nlp.encoders.static_build
+    projection`), or every machine would fit its own and the shipped fast heads would refuse it."""
+    projection = shipped_projection(VOCAB_FILE, model_label(PACKAGED_MODEL))
+    assert projection is not None
+    mean, components = projection
+    assert mean.shape == (384,) and components.shape == (256, 384)
+    np.testing.assert_allclose(components @ components.T, np.eye(256), atol=1e-4)  # orthonormal rows
 
 
 def test_sif_weighs_frequent_pieces_less() -> None:
@@ -82,7 +107,8 @@ def tiny_table(folder: Path, vectors: dict[int, list[float]], vocabulary: int, t
     np.save(folder / TABLE_FILE, table)
     np.save(folder / INDEX_FILE, index)
     (folder / TOKENIZER_FILE).write_bytes(tokenizer.read_bytes())
-    info = {"teacher": "t@1", "build_version": "1", "digest": table_digest(ids, table), "tokens": len(ids), "dim": 2}
+    digest = table_digest(ids, (np.zeros(2), np.eye(2)))
+    info = {"teacher": "t@1", "build_version": BUILD_VERSION, "digest": digest, "tokens": len(ids), "dim": 2}
     (folder / INFO_FILE).write_text(json.dumps(info))
     return folder
 
@@ -118,6 +144,7 @@ def test_the_build_is_deterministic_and_versioned(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         infos.append(build_static(DEFAULT_ONNX_DIR, tmp_path / name, teacher, vocab))
     assert infos[0] == infos[1] and infos[0]["tokens"] == 300 and infos[0]["dim"] == 256
+    assert infos[0]["projection"] == "fitted here"  # no projection shipped with this vocabulary
     assert (tmp_path / "a" / TABLE_FILE).read_bytes() == (tmp_path / "b" / TABLE_FILE).read_bytes()
     assert built_from(tmp_path / "a", PACKAGED_MODEL)
     assert StaticEncoder(tmp_path / "a").version == f"static:{teacher}-static@{infos[0]['digest']}"
@@ -125,6 +152,17 @@ def test_the_build_is_deterministic_and_versioned(tmp_path: Path) -> None:
     np.savez_compressed(vocab, token_ids=np.arange(1000, 1299, dtype=np.int32))
     (tmp_path / "c").mkdir()
     assert build_static(DEFAULT_ONNX_DIR, tmp_path / "c", teacher, vocab)["digest"] != infos[0]["digest"]
+    # A projection shipped for this teacher is used as it is; one of another teacher is not.
+    ids = np.arange(1000, 1300, dtype=np.int32)
+    projection = (np.zeros(384, np.float32), np.eye(384, dtype=np.float32)[:256])
+    for name, owner in (("d", teacher), ("e", "another@1")):
+        np.savez_compressed(
+            vocab, token_ids=ids, pca_mean=projection[0], pca_components=projection[1], pca_teacher=np.array(owner)
+        )
+        (tmp_path / name).mkdir()
+        info = build_static(DEFAULT_ONNX_DIR, tmp_path / name, teacher, vocab)
+        assert info["projection"] == ("shipped" if owner == teacher else "fitted here")
+        assert (info["digest"] == table_digest(ids, projection)) is (owner == teacher)
 
 
 def test_the_fast_profile_picks_the_static_encoder_and_its_own_heads(tmp_path: Path, settings: Settings) -> None:
