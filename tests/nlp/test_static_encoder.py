@@ -234,3 +234,18 @@ def test_a_topic_head_of_the_other_profiles_vectors_is_ignored(tmp_path: Path) -
     fast = fast_settings(tmp_path)
     assert Analyzer.from_settings(fast, head_path=head_for(384)).topics.head is None  # e5's 384 dimensions
     assert Analyzer.from_settings(fast, head_path=head_for(256)).topics.head is not None
+
+
+def test_the_shipped_fast_heads_read_the_table_the_shipped_projection_gives() -> None:
+    """The version a table built anywhere from the shipped vocabulary gets (no build needed: it
+    names the ids, the projection and the recipe) is the one the shipped fast heads were trained on;
+    rewriting the projection without retraining them fails here, not at a user's start-up."""
+    from nlp.encoders.static import STATIC_SUFFIX
+
+    teacher = model_label(PACKAGED_MODEL)
+    projection = shipped_projection(VOCAB_FILE, teacher)
+    assert projection is not None
+    token_ids = np.load(VOCAB_FILE)["token_ids"]
+    expected = f"{teacher}{STATIC_SUFFIX}@{table_digest(token_ids, projection)}"
+    heads = HeadSentimentClassifier(FAST_HEADS, packaged=FAST_HEADS)
+    assert {h.meta["encoder"] for h in heads.heads.values()} == {expected}
