@@ -10,8 +10,9 @@ trips per table, and slower in wall time on the 2-core machine in 8 of 10 runs s
 
 SQLite keeps the multi-row INSERT (one statement, no round trip to save), written as SQL text once
 per shape and executed on the driver's cursor with each value converted by the column type's own
-SQLAlchemy bind processor (the same text SQLAlchemy would store): compiling the statement and
-binding through SQLAlchemy was a quarter of collecting's CPU on SQLite. Either way the guarantees
+SQLAlchemy bind processor (the same text SQLAlchemy would store), skipping SQLAlchemy's statement
+compilation and binding: `store_page` +14 % posts per CPU-second, ~1.3× end to end on a quiet
+machine (BENCHMARKS.md, Storage, 2026-12-06). Either way the guarantees
 are the table's: its unique key and ON CONFLICT, in the caller's transaction.
 """
 
@@ -48,7 +49,8 @@ class _Shape:
             raise ValueError(f"not columns of {self.table.name}: {sorted(unknown)}")
 
     def sql(self, placeholders: str) -> str:
-        """The INSERT with one row's `placeholders`; `{rows}` stands where the VALUES lists go."""
+        """The INSERT with `placeholders` after VALUES: one row's for the pipeline, "{rows}" for
+        SQLite's template, filled with as many rows' as a statement takes."""
         conflict = f"ON CONFLICT ({_quoted(self.key)})" if self.key else "ON CONFLICT"
         if self.update:
             conflict += " DO UPDATE SET " + ", ".join(f'"{n}" = excluded."{n}"' for n in self.update)

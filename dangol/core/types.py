@@ -25,8 +25,8 @@ PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "a
 # and answered once by the developer (an answered review needs nothing more from the queue).
 REVIEW_PLATFORMS = frozenset({"appstore", "googleplay"})
 WEB_SCHEMES = ("http", "https")
-# The common case, a plain http(s) link with a host name: accepted without urlsplit (a third of
-# checking a collected post's fields). Anything else takes the full check.
+# The common case, a plain http(s) link with a host name: accepted without urlsplit (twice a post
+# while collecting). Anything else takes the full check.
 _PLAIN_WEB_LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?", re.ASCII)
 
 
