@@ -158,7 +158,8 @@ class Analyzer:
         versions = self.versions
         results = []
         for i, post in enumerate(posts):
-            probs = complaint_sentiment(sentiments[i]) if intents[i] == "complaint" else sentiments[i]
+            complaint = intents[i] == "complaint" and self._complaint_rule(languages[i])
+            probs = complaint_sentiment(sentiments[i]) if complaint else sentiments[i]
             applied, primary = topic_results[i]
             risk = score_risk(
                 texts[i], probs.get("negative", 0.0), post.followers, post.engagement, post.customer_tier,
@@ -185,6 +186,11 @@ class Analyzer:
                 )
             )
         return results
+
+    def _complaint_rule(self, language: str) -> bool:
+        # A classifier without a say (a Hugging Face model) keeps the rule.
+        rule = getattr(self.sentiment, "complaint_rule", None)
+        return True if rule is None else bool(rule(language))
 
 
 def blind_languages(encoder: Encoder) -> frozenset[str]:

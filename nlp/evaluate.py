@@ -149,17 +149,44 @@ def expected_calibration_error(y_true: list[str], y_pred: list[str], confidences
 
 def pipeline_predictor(analyzer: Any) -> SentimentPredictor:
     """The sentiment an Analyzer stores for each text (intent adjustments included)."""
+    understand = pipeline_understanding(analyzer)
+
+    def predict(texts: list[str]) -> list[dict[str, float]]:
+        return [u.sentiment_probs for u in understand(texts)]
+
+    return predict
+
+
+def pipeline_reading(analyzer: Any) -> Callable[[Any, list[str]], tuple[list[dict[str, float]], list[str]]]:
+    """For a candidate sentiment head: each text's probabilities as the pipeline reads them with
+    that head, before a complaint's neutral share is moved to negative, and its intent (what
+    `nlp.train.choose_complaint_rule` needs). The analyzer's own heads are back afterwards."""
+    predict = pipeline_understanding(analyzer)
+
+    def read(head: Any, texts: list[str]) -> tuple[list[dict[str, float]], list[str]]:
+        from nlp.sentiment import SentimentHead
+
+        as_read = SentimentHead({**head.meta, "complaint_rule": False}, head.arrays)
+        with analyzer.sentiment.serving(as_read):
+            understood = [u for start in range(0, len(texts), 64) for u in predict(texts[start : start + 64])]
+        return [u.sentiment_probs for u in understood], [u.intent for u in understood]
+
+    return read
+
+
+def pipeline_understanding(analyzer: Any) -> Callable[[list[str]], list[Any]]:
+    """The analyzer's Understanding of each text, as it would store it for a post of that text."""
     from datetime import UTC, datetime
 
     from nlp.base import PostText
 
     now = datetime.now(UTC)
 
-    def predict(texts: list[str]) -> list[dict[str, float]]:
+    def understand(texts: list[str]) -> list[Any]:
         posts = [PostText(post_id=i, text=t, platform="eval", created_at=now) for i, t in enumerate(texts)]
-        return [u.sentiment_probs for u in analyzer.analyze(posts, [])]
+        return analyzer.analyze(posts, [])
 
-    return predict
+    return understand
 
 
 def encoder_throughput(encoder: Encoder, texts: list[str], batch_size: int = 64) -> float:

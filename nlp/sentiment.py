@@ -17,11 +17,12 @@ model instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,6 +183,13 @@ class SentimentHead:
         if "ngrams" in self.parts:
             self.ngrams = NgramFeatures(meta["ngram_specs"], arrays["ngram_columns"], arrays["ngram_idf"])
 
+    @property
+    def complaint_rule(self) -> bool:
+        """Whether a complaint's neutral share counts as negative (`nlp.intent.complaint_sentiment`)
+        for this head's posts. On unless the head says otherwise: a head adapted to a brand's own
+        labels says off when those labels read calm complaints as neutral (`nlp.train.retrain`)."""
+        return bool(self.meta.get("complaint_rule", True))
+
     @staticmethod
     def ngram_arrays(features: NgramFeatures, coef: np.ndarray, intercept: np.ndarray) -> dict[str, np.ndarray]:
         """The stored form of an n-gram part: kept buckets, their IDF and (classes, kept) weights."""
@@ -319,6 +327,24 @@ class HeadSentimentClassifier:
         opts = parse_options(HeadOptions, settings.nlp.sentiment.options(), "nlp.sentiment")
         heads_dir, packaged = head_folders(settings)
         return cls(heads_dir, opts.fallback, packaged)
+
+    @contextlib.contextmanager
+    def serving(self, head: SentimentHead) -> Iterator[None]:
+        """Serve `head` for its language inside the block (a candidate judged through the pipeline
+        before it is written), then the head that was there."""
+        previous = self.heads.get(head.language)
+        self.heads[head.language] = head
+        try:
+            yield
+        finally:
+            if previous is None:
+                del self.heads[head.language]
+            else:
+                self.heads[head.language] = previous
+
+    def complaint_rule(self, language: str) -> bool:
+        """Whether complaints in `language` count their neutral share as negative (the head's say)."""
+        return self.head_for(language).complaint_rule
 
     def head_for(self, language: str) -> SentimentHead:
         """The head that judges posts in `language`."""

@@ -146,6 +146,10 @@ def kote_split(data_dir: Path = DATA) -> dict[str, Dataset]:
     return out
 
 
+# Encoding this many texts takes a minute or more with the default encoder: say so first.
+ANNOUNCE_ENCODING = 2_000
+
+
 def cached_embeddings(texts: list[str], encode: Callable[[list[str]], np.ndarray], tag: str) -> np.ndarray:
     """Embeddings of `texts`; each distinct text is encoded once per encoder and kept in var/cache
     (files of text hashes and vectors), so data sets that share texts share the work. `tag` names
@@ -157,6 +161,11 @@ def cached_embeddings(texts: list[str], encode: Callable[[list[str]], np.ndarray
     known = _cached_vectors(prefix)
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
     if missing:
+        if len(missing) >= ANNOUNCE_ENCODING:  # minutes of silence on a first run otherwise
+            sys.stderr.write(
+                f"encoding {len(missing):,} {tag} texts the cache has not seen (~{len(missing) / 60 / 60:.0f} min at "
+                f"60 texts/s; kept in {CACHE} for the next run)\n"
+            )
         vectors = np.asarray(encode([t for _, t in missing]), dtype=np.float32)
         CACHE.mkdir(parents=True, exist_ok=True)
         name = f"{prefix}-{tag}-{hashlib.sha1(b''.join(k for k, _ in missing)).hexdigest()[:10]}.npz"
@@ -437,13 +446,47 @@ def train_head(
         "seed": SEED,
         "config": config,
     }
-    meta["version"] = (
-        f"{language}-" + hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:10]
-    )
-    head.version = meta["version"]
+    stamp_version(head)
     metrics = evaluate_head(head, val, encode)
     meta["val_metrics"] = metrics
     return head, metrics
+
+
+def stamp_version(head: SentimentHead) -> None:
+    """Name the head by a hash of what it is (its meta, validation metrics aside)."""
+    meta = {k: v for k, v in head.meta.items() if k != "val_metrics"} | {"version": ""}
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    head.meta["version"] = head.version = f"{head.language}-{digest}"
+
+
+# How the pipeline reads a candidate head: (probabilities before the complaint rule, intents) per text.
+PipelineReading = Callable[[SentimentHead, list[str]], tuple[list[dict[str, float]], list[str]]]
+
+
+def choose_complaint_rule(head: SentimentHead, judge: Dataset, read: PipelineReading, metric: str) -> dict[str, Any]:
+    """Whether, with `head`, a complaint's neutral share should count as negative: scored through
+    the pipeline on the brand's held-out posts, with and without the rule, by `metric`. The rule
+    stays on unless the brand's own labels read calm complaints as neutral (it scores better off).
+    Sets the head's `complaint_rule` (and version); returns both scores."""
+    from nlp.intent import complaint_sentiment
+
+    probs, intents = read(head, judge.texts)
+    classes = sorted(set(judge.labels), key=SENTIMENTS.index)
+    y_true = encode_labels(judge.labels, classes)
+    scores = {}
+    for rule in (True, False):
+        rows = [
+            complaint_sentiment(p) if rule and intent == "complaint" else p
+            for p, intent in zip(probs, intents, strict=True)
+        ]
+        y_pred = np.argmax(np.array([[row[c] for c in classes] for row in rows]), axis=1)
+        scores["on" if rule else "off"] = (
+            accuracy(y_true, y_pred) if metric == "accuracy" else macro_recall(y_true, y_pred, len(classes))
+        )
+    head.meta["complaint_rule"] = scores["on"] >= scores["off"] - 1e-9
+    head.meta["complaint_rule_scores"] = {"metric": metric, "rows": len(judge), **scores}
+    stamp_version(head)
+    return head.meta["complaint_rule_scores"] | {"rule": head.meta["complaint_rule"]}
 
 
 # The brand's own rows (staff corrections, --data) weigh together this share of the public rows:
@@ -688,6 +731,8 @@ class RetrainResult:
     feedback_rows: int
     path: str
     holdout_rows: int = 0
+    # The complaint rule chosen on the held-out rows: {"metric", "rows", "on", "off", "rule"}.
+    complaint_rule: dict[str, Any] | None = None
 
 
 def retrain(
@@ -699,6 +744,7 @@ def retrain(
     domain: Sequence[tuple[str, str, str]] = (),
     out: Path | None = None,
     packaged: Path | None = None,
+    read: PipelineReading | None = None,
 ) -> list[RetrainResult]:
     """Retrain each language's head on public data plus staff `feedback` and the brand's own
     labelled `domain` rows (all (text, label, language)), which weigh more than public rows (see
@@ -706,7 +752,9 @@ def retrain(
     the current and the new head are judged on them alone (the brand's posts, not public data),
     else on the public validation split. The new head replaces the one in `heads_dir` only if not
     worse; with `out` it is written there instead, whatever the verdict, to be judged before use.
-    `packaged`: the shipped heads a language without a retrained one starts from (the profile's)."""
+    `packaged`: the shipped heads a language without a retrained one starts from (the profile's).
+    `read`: how the pipeline reads a candidate head; with it and held-out rows, the new head's
+    complaint rule is chosen on them (`choose_complaint_rule`)."""
     from nlp.profiles import PACKAGED_HEADS
     from nlp.sentiment import head_path
 
@@ -726,11 +774,12 @@ def retrain(
         rows = [row for row in [*feedback, *domain_train] if row[2] == language]
         head, _ = train_language(language, rows, encode, data_dir, extra_val=holdout)
         after = evaluate_head(head, judge, encode)
+        rule = choose_complaint_rule(head, judge, read, metric) if read is not None and holdout else None
         kept = after[metric] >= before[metric] - 1e-9
         path = (out or heads_dir) / f"sentiment-{language}.npz"
         if kept or out is not None:
             head.save(path)
-        results.append(RetrainResult(language, metric, before, after, kept, len(rows), str(path), len(holdout)))
+        results.append(RetrainResult(language, metric, before, after, kept, len(rows), str(path), len(holdout), rule))
     return results
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -152,7 +152,9 @@ def retrain_command(
     ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
+    from nlp.analyzer import Analyzer
     from nlp.encoders import build_encoder
+    from nlp.evaluate import pipeline_reading
     from nlp.sentiment import head_folders
     from nlp.train import CONFIGS, DATA, retrain
 
@@ -169,10 +171,16 @@ def retrain_command(
     if not folder.is_dir():
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
-    # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them.
-    encoder = build_encoder(settings)
+    # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them;
+    # with the brand's own posts, the pipeline (its intent too) judges the new heads' complaint rule.
+    read, encode = None, None
+    if domain:
+        analyzer = Analyzer.from_settings(settings)
+        read, encode = pipeline_reading(analyzer), analyzer.encoder.inner.encode
+    else:
+        encode = build_encoder(settings).encode
     for result in retrain(
-        feedback, heads_dir, language, encoder.encode, data_dir=folder, domain=domain, out=out, packaged=packaged
+        feedback, heads_dir, language, encode, data_dir=folder, domain=domain, out=out, packaged=packaged, read=read
     ):
         if out is not None:
             better = "not worse than" if result.kept else "worse than"
@@ -185,6 +193,22 @@ def retrain_command(
             f"{result.language}: {result.metric} {judged} {result.before[result.metric]:.4f} -> "
             f"{result.after[result.metric]:.4f} with {result.feedback_rows} added rows{held_out}: {verdict}"
         )
+        if result.complaint_rule is not None:
+            typer.echo(f"{result.language}: {complaint_rule_line(result.complaint_rule)}")
+
+
+def complaint_rule_line(choice: dict[str, Any]) -> str:
+    """What the held-out posts said about counting a complaint's neutral share as negative."""
+    metric, on, off = choice["metric"], choice["on"], choice["off"]
+    if choice["rule"]:
+        return (
+            f"complaints that read neutral count as negative (held-out {metric} {on:.4f} that way, "
+            f"{off:.4f} leaving them neutral)"
+        )
+    return (
+        f"complaints that read neutral stay neutral, as your labelled posts have them (held-out {metric} "
+        f"{off:.4f} that way, {on:.4f} counting them negative)"
+    )
 
 
 def own_labelled_posts(path: Path, text_col: str, label_col: str, labels: str | None) -> list[tuple[str, str, str]]:

@@ -123,6 +123,31 @@ def test_a_calm_complaint_reads_negative_not_neutral(settings: Settings) -> None
     assert sum(result.sentiment_probs.values()) == pytest.approx(1.0)
 
 
+class RulingSentiment(KeywordSentiment):
+    """KeywordSentiment whose heads say, per language, whether the complaint rule applies."""
+
+    def __init__(self, off: set[str]) -> None:
+        self.off = off
+
+    def complaint_rule(self, language: str) -> bool:
+        return language not in self.off
+
+
+def test_a_head_that_says_so_keeps_a_calm_complaints_neutral_share(settings: Settings) -> None:
+    # A head adapted to a brand whose labels read calm complaints as neutral says the rule is off
+    # for its language; other languages keep it.
+    fake = fake_analyzer(settings)
+    analyzer = Analyzer(
+        fake.encoder, RulingSentiment({"ko"}), fake.topics, duplicate_similarity=settings.nlp.duplicate_similarity
+    )
+    korean, english = analyzer.analyze(
+        [post(1, "적립한 스탬프가 사라졌어요", lang_hint="ko"), post(2, "my order never arrived", lang_hint="en")], []
+    )
+    assert korean.intent == "complaint" and korean.is_complaint
+    assert korean.sentiment == "neutral" and korean.sentiment_probs["neutral"] == pytest.approx(0.7)
+    assert english.intent == "complaint" and english.sentiment_probs["neutral"] == 0.0
+
+
 def test_empty_batch_returns_nothing(settings: Settings) -> None:
     assert fake_analyzer(settings).analyze([], []) == []
 

@@ -35,3 +35,19 @@ def test_vectors_of_another_cut_length_are_never_reused(tmp_path: Path, monkeypa
     again = CountingEncoder(64)
     assert train.cached_embeddings(texts, again.encode, "t")[:, 1].tolist() == [64, 64]
     assert again.encoded == []  # the same encoder and length: read from the cache
+
+
+def test_a_long_first_encoding_is_announced_and_a_cached_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(train, "CACHE", tmp_path)
+    monkeypatch.setattr(train, "_VECTORS", {})
+    monkeypatch.setattr(train, "ANNOUNCE_ENCODING", 3)
+    encoder = CountingEncoder(64)
+    train.cached_embeddings(["one", "two"], encoder.encode, "small")
+    assert capsys.readouterr().err == ""
+    train.cached_embeddings(["one", "two", "three", "four"], encoder.encode, "tweets")
+    assert capsys.readouterr().err == ""  # two of the four were cached already: below the line
+    train.cached_embeddings([f"new {i}" for i in range(5)], encoder.encode, "tweets")
+    err = capsys.readouterr().err
+    assert "encoding 5 tweets texts the cache has not seen" in err and str(tmp_path) in err

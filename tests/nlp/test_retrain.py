@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ from dangol.cli.nlp import feedback_rows
 from dangol.core.errors import ConfigError
 from nlp.base import encoders
 from nlp.sentiment import SentimentHead, head_path
-from nlp.train import retrain, split_holdout, train_language
+from nlp.train import Dataset, choose_complaint_rule, retrain, split_holdout, train_language
 from storage.models import Analysis, Author, LabelFeedback, Post
 from tests.conftest import DATA
 from tests.labelled_text import first_rows, write_first_rows
@@ -184,13 +186,19 @@ def test_retrain_with_own_labelled_posts_holds_a_fifth_out_and_learns_from_the_r
     args = ["--config", str(config), "nlp", "retrain", "-l", "ko", "--data-dir", str(data), "--data", str(own)]
     result = CliRunner().invoke(app, [*args, "--labels", "negative,positive"])
     assert result.exit_code == 0, result.output
-    line = result.stdout.strip().splitlines()[-1]
+    line, rule = result.stdout.strip().splitlines()[-2:]
     korean = int(line.split(" with ")[1].split()[0])
     held = int(line.split(", ")[-1].split()[0])
     assert 270 <= korean + held <= 300 and held == pytest.approx((korean + held) / 5, abs=2)
     kept = SentimentHead.load(head_path("ko", heads))
     assert kept.meta["trained"]["train_rows"] == 300 + 200 + korean
     assert kept.meta["trained"]["val_rows"] == 200 + held
+    # The complaint rule was judged through the pipeline on the held-out rows and recorded.
+    scores = kept.meta["complaint_rule_scores"]
+    assert scores["rows"] == held and scores["metric"] == "accuracy"
+    assert kept.complaint_rule == (scores["on"] >= scores["off"])
+    assert rule.startswith("ko: complaints that read neutral")
+    assert f"{scores['on']:.4f}" in rule and f"{scores['off']:.4f}" in rule
 
 
 def test_heldout_rows_are_the_validation_rows_the_recipe_never_trains_on(tmp_path: Path) -> None:
@@ -247,3 +255,67 @@ def test_retrain_command_without_the_default_data_folder_asks_for_data_dir(
     assert result.exit_code == 1
     assert f"public training data not found in {tmp_path / 'absent' / 'data'}" in result.output
     assert "--data-dir" in result.output and "Traceback" not in result.output
+
+
+def _fixed_reading(probs: list[dict[str, float]], intents: list[str]) -> Callable[..., Any]:
+    def read(head: SentimentHead, texts: list[str]) -> tuple[list[dict[str, float]], list[str]]:
+        assert len(texts) == len(probs)
+        return probs, intents
+
+    return read
+
+
+CALM = {"negative": 0.3, "neutral": 0.5, "positive": 0.2}
+ANGRY = {"negative": 0.8, "neutral": 0.1, "positive": 0.1}
+GLAD = {"negative": 0.1, "neutral": 0.2, "positive": 0.7}
+
+
+def _judge(labels: list[str]) -> Dataset:
+    return Dataset([f"post {i}" for i in range(len(labels))], labels, ["en"] * len(labels))
+
+
+def test_the_complaint_rule_stays_on_where_the_brand_labels_calm_complaints_negative(tmp_path: Path) -> None:
+    head, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "data", train_rows=60))
+    version = head.version
+    read = _fixed_reading([CALM, CALM, ANGRY, GLAD, CALM], ["complaint", "complaint", "complaint", "praise", "other"])
+    labels = ["negative", "negative", "negative", "positive", "neutral"]
+    choice = choose_complaint_rule(head, _judge(labels), read, "accuracy")
+    assert choice == {"metric": "accuracy", "rows": 5, "on": 1.0, "off": 0.6, "rule": True}
+    assert head.complaint_rule and head.meta["complaint_rule"] is True
+    assert head.version != version and head.meta["version"] == head.version  # another head now
+
+
+def test_the_complaint_rule_goes_off_where_the_brand_labels_calm_complaints_neutral(tmp_path: Path) -> None:
+    head, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "data", train_rows=60))
+    read = _fixed_reading([CALM, CALM, ANGRY, GLAD], ["complaint", "complaint", "complaint", "praise"])
+    labels = ["neutral", "neutral", "negative", "positive"]
+    choice = choose_complaint_rule(head, _judge(labels), read, "macro_recall")
+    assert choice["rule"] is False and choice["off"] == 1.0 and choice["on"] < 1.0
+    assert not head.complaint_rule
+    path = tmp_path / "sentiment-ko.npz"
+    head.save(path)
+    assert not SentimentHead.load(path).complaint_rule
+
+
+def test_a_tie_keeps_the_rule_and_posts_that_are_no_complaint_never_count(tmp_path: Path) -> None:
+    head, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "data", train_rows=60))
+    # Calm posts that are questions: the rule does not touch them, so both ways score the same.
+    read = _fixed_reading([CALM, CALM], ["question", "question"])
+    choice = choose_complaint_rule(head, _judge(["neutral", "negative"]), read, "accuracy")
+    assert choice["on"] == choice["off"] == 0.5 and choice["rule"] is True
+
+
+def test_a_candidate_head_is_served_only_inside_the_block(tmp_path: Path) -> None:
+    from nlp.sentiment import HeadSentimentClassifier
+
+    classifier = HeadSentimentClassifier(tmp_path / "none")
+    shipped = classifier.heads["ko"]
+    candidate, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "data", train_rows=60))
+    with classifier.serving(candidate):
+        assert classifier.head_for("ko") is candidate
+    assert classifier.head_for("ko") is shipped
+    french = SentimentHead({**candidate.meta, "language": "fr"}, candidate.arrays)
+    with pytest.raises(RuntimeError), classifier.serving(french):
+        assert classifier.head_for("fr") is french
+        raise RuntimeError("judging failed")
+    assert "fr" not in classifier.heads
