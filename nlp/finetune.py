@@ -148,18 +148,21 @@ def training_rows(recipe: Recipe, data_dir: Path = DATA) -> list[tuple[str, int,
     return [rows[i] for i in order]
 
 
-def mean_pooled(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> Any:
+def mean_pooled(model: Any, tokenizer: Any, texts: list[str], max_length: int, layers: tuple[int, ...] = ()) -> Any:
     """e5's sentence vectors as the pipeline reads them ("query: " prefix, mean over the tokens,
-    unit length), as a torch tensor: with gradients while training, under no_grad for probes."""
+    unit length), as a torch tensor: with gradients while training, under no_grad for probes.
+    With `layers` (1 = the first block's output), those blocks' outputs are pooled the same way
+    and concatenated instead of the last block's alone."""
     import torch
 
     batch = tokenizer(
         ["query: " + t for t in texts], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
     )
-    hidden = model(**batch).last_hidden_state
+    output = model(**batch, output_hidden_states=bool(layers))
     mask = batch["attention_mask"].unsqueeze(-1).float()
-    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-    return torch.nn.functional.normalize(pooled, dim=-1)
+    hidden_states = [output.hidden_states[i] for i in layers] if layers else [output.last_hidden_state]
+    pooled = [(hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9) for hidden in hidden_states]
+    return torch.cat([torch.nn.functional.normalize(p, dim=-1) for p in pooled], dim=-1)
 
 
 def finetune(
@@ -257,10 +260,13 @@ def _probe_sets(data_dir: Path, exclude: set[str]) -> dict[str, tuple[list[str],
     return sets
 
 
-def probe(model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path = DATA) -> dict[str, float]:
+def probe(
+    model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path = DATA, layers: tuple[int, ...] = ()
+) -> dict[str, float]:
     """Logistic-regression probes over the (adapted) encoder's embeddings, torch fp32: English
     3-class macro-recall on TweetEval val; Korean accuracy on the NSMC held-out half and, with the
-    probe trained on movie reviews only, on KOTE's comments (a domain the probe never saw)."""
+    probe trained on movie reviews only, on KOTE's comments (a domain the probe never saw).
+    `layers`: probe these blocks' pooled outputs, concatenated, instead of the sentence vector."""
     import torch
     from sklearn.linear_model import LogisticRegression
     from transformers import AutoModel, AutoTokenizer
@@ -277,7 +283,8 @@ def probe(model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path 
     def encode(texts: list[str]) -> np.ndarray:
         with torch.no_grad():
             chunks = [
-                mean_pooled(model, tokenizer, texts[i : i + 64], recipe.max_length) for i in range(0, len(texts), 64)
+                mean_pooled(model, tokenizer, texts[i : i + 64], recipe.max_length, layers)
+                for i in range(0, len(texts), 64)
             ]
         return np.concatenate([c.numpy() for c in chunks])
 
@@ -302,6 +309,16 @@ def probe(model_dir: Path, adapter: Path | None, recipe: Recipe, data_dir: Path 
     return {k: round(v, 4) for k, v in results.items()}
 
 
+def _layer_list(text: str) -> tuple[int, ...]:
+    try:
+        layers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of block numbers: {text!r}") from None
+    if not layers or min(layers) < 1:
+        raise argparse.ArgumentTypeError(f"block numbers start at 1: {text!r}")
+    return layers
+
+
 def main(argv: list[str] | None = None) -> int:
     from nlp.encoders.base import rebuilt_e5
 
@@ -321,6 +338,14 @@ def main(argv: list[str] | None = None) -> int:
         help="do not train: write to --out the adapter --from with its update scaled by ALPHA (0..1)",
     )
     parser.add_argument("--from", dest="source", type=Path, metavar="ADAPTER", help="the adapter --scale reads")
+    parser.add_argument(
+        "--probe-layers",
+        type=_layer_list,
+        default=(),
+        metavar="L1,L2,...",
+        help="with --probe: probe these blocks' pooled outputs concatenated (1-12; 12 is the sentence "
+        "vector's block) instead of the sentence vector",
+    )
     for name, value in Recipe().__dict__.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = parser.parse_args(argv)
@@ -333,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.probe:
         scores = {
-            "original": probe(rebuilt_e5(), None, recipe, args.data_dir),
-            "adapted": probe(rebuilt_e5(), Path(args.probe), recipe, args.data_dir),
+            "original": probe(rebuilt_e5(), None, recipe, args.data_dir, args.probe_layers),
+            "adapted": probe(rebuilt_e5(), Path(args.probe), recipe, args.data_dir, args.probe_layers),
         }
         sys.stdout.write(json.dumps(scores) + "\n")
         return 0

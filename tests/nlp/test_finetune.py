@@ -73,3 +73,28 @@ def test_finetuning_writes_an_adapter_that_moves_the_model_a_little(tmp_path: Pa
     texts = ["배송이 너무 늦어요", "the latte was great today"]
     cosines = np.sum(_embed(base, texts) * _embed(merged, texts), axis=1)
     assert np.all(cosines < 0.99999) and np.all(cosines > 0.9), cosines
+
+
+def test_probe_layers_pool_each_chosen_block_like_the_sentence_vector() -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from nlp.encoders.base import rebuilt_e5
+    from nlp.finetune import _layer_list, mean_pooled
+
+    model_dir = rebuilt_e5()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    texts = ["배송이 너무 늦어요", "great service, thanks!", "ok"]
+    with torch.no_grad():
+        sentence = mean_pooled(model, tokenizer, texts, 64).numpy()
+        both = mean_pooled(model, tokenizer, texts, 64, (6, 12)).numpy()
+    np.testing.assert_allclose(sentence, _embed(model_dir, texts), atol=1e-5)
+    assert both.shape == (3, 2 * sentence.shape[1])
+    np.testing.assert_allclose(both[:, sentence.shape[1] :], sentence, atol=1e-5)  # block 12 is the last
+    assert np.allclose(np.linalg.norm(both[:, : sentence.shape[1]], axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(both[:, : sentence.shape[1]], sentence, atol=1e-2)
+    assert _layer_list("7,9,12") == (7, 9, 12)
+    for bad in ("0,12", "x", ""):
+        with pytest.raises(Exception, match="block numbers"):
+            _layer_list(bad)
