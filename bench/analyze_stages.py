@@ -5,11 +5,9 @@
 
 The demo mix (`bench.pipeline.synthetic_posts`) is stored into a fresh database and analyzed by
 `pipeline.analyze`; each stage's function is timed in place (this process only). The database
-stages (claim, linking, the near-duplicate window, saving) are what the worker overlaps with the
-analysis on PostgreSQL; "analysis after encoding" is the CPU work of the heads, topics, intent,
-risk and clustering. On PostgreSQL it runs twice on the same posts, batches one after the other
-and overlapped, and prints the ratio: the stages of the overlapped run add up to more than its
-wall time, by what ran at the same time.
+stages (claim, topic edits, linking, the near-duplicate window, saving) are what a worker could
+overlap with encoding; "analysis after encoding" is the CPU work of the heads, topics, intent,
+risk and clustering; what is left of a batch is the commit.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.migrate import upgrade
 
-# (module or class, attribute, stage name): what `pipeline.analyze` calls per batch.
+# (module or class, attribute, stage name): the functions `pipeline._analyze_batch` calls.
 DATABASE_STAGES = (
     (analyses, "claim_unanalyzed", "claim"),
     (pipeline, "_follow_topic_edits", "topic edits"),
@@ -70,7 +68,7 @@ def timed_stages(targets: list[tuple[Any, str, str]], seconds: defaultdict[str, 
             setattr(owner, name, function)
 
 
-def analyze_stages(config: Path, posts: int, url: str, *, overlap: bool = False) -> dict[str, Any]:
+def analyze_stages(config: Path, posts: int, url: str) -> dict[str, Any]:
     from nlp.analyzer import Analyzer
     from nlp.encoders.cache import CachedEncoder
 
@@ -84,21 +82,24 @@ def analyze_stages(config: Path, posts: int, url: str, *, overlap: bool = False)
     analyzer = Analyzer.from_settings(settings)
     analyzer.encoder.inner.encode(["warm-up"] * settings.nlp.batch_size)
     seconds: defaultdict[str, float] = defaultdict(float)
-    targets = [*DATABASE_STAGES, (analyzer, "analyze", "analyzer"), (CachedEncoder, "encode", "encoding")]
+    targets = [
+        *DATABASE_STAGES,
+        (pipeline, "_analyze_batch", "batches"),
+        (analyzer, "analyze", "analyzer"),
+        (CachedEncoder, "encode", "encoding"),
+    ]
     with timed_stages(list(targets), seconds):
         started = time.perf_counter()
-        run = pipeline.analyze(settings, engine, analyzer=analyzer, overlap=overlap)
+        run = pipeline.analyze(settings, engine, analyzer=analyzer)
         total = time.perf_counter() - started
     engine.dispose()
     stages = {stage: seconds[stage] for _, _, stage in DATABASE_STAGES}
     stages["encoding"] = seconds["encoding"]
     stages["analysis after encoding"] = seconds["analyzer"] - seconds["encoding"]
+    stages["commit and the rest"] = total - sum(stages.values())
     database = sum(seconds[stage] for _, _, stage in DATABASE_STAGES)
-    if not overlap:  # one thread: what no stage covers is the commits and the loop itself
-        stages["commit and the rest"] = total - sum(stages.values())
     return {
         "backend": engine.dialect.name,
-        "overlap": overlap,
         "posts": run.analyzed,
         "batch_size": settings.nlp.batch_size,
         "seconds": round(total, 2),
@@ -118,13 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dangol-stages-") as workdir:
         url = args.url or f"sqlite:///{workdir}/stages.db"
-        one_by_one = analyze_stages(args.config, args.posts, url)
-        sys.stdout.write(json.dumps(one_by_one) + "\n")
-        if one_by_one["backend"] == "postgresql":
-            overlapped = analyze_stages(args.config, args.posts, url, overlap=True)
-            sys.stdout.write(json.dumps(overlapped) + "\n")
-            ratio = overlapped["posts_per_s"] / one_by_one["posts_per_s"]
-            sys.stdout.write(json.dumps({"overlapped_over_one_by_one": round(ratio, 3)}) + "\n")
+        sys.stdout.write(json.dumps(analyze_stages(args.config, args.posts, url)) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import partial
@@ -291,17 +290,8 @@ def analyze(
     analyzer: Analyzer | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
-    overlap: bool | None = None,
 ) -> AnalyzeRun:
-    """Analyze unanalyzed posts batch by batch until none are left (or `limit` is reached).
-
-    Each batch is one transaction: claimed, linked, analyzed and saved, or none of it. On
-    PostgreSQL the next batch is claimed and prepared (its authors linked, its duplicate window
-    read) on a second connection while this one is analyzed: the server's round trips overlap the
-    analysis (BENCHMARKS.md, Pipeline). Its claim skips the rows this batch holds locked, and the
-    near-duplicates the two batches share are grouped again before routing, as for two workers
-    (`dangol.grouping`). SQLite has one writer, so its batches run one after the other.
-    `overlap`: force either way (benchmarks compare both; SQLite cannot overlap)."""
+    """Analyze unanalyzed posts batch by batch until none are left (or `limit` is reached)."""
     if analyzer is None:
         from nlp.analyzer import Analyzer
 
@@ -309,137 +299,68 @@ def analyze(
     with Session(engine) as session:
         linker = build_linker(settings.linking, session)
     run = AnalyzeRun()
-
-    def batch_size(claimed: int) -> int:
-        # The posts `claimed` but not yet counted in run.analyzed count against `limit` too.
-        left = None if limit is None else limit - run.analyzed - claimed
-        return settings.nlp.batch_size if left is None else min(settings.nlp.batch_size, left)
-
-    def prepare(size: int) -> _Prepared | None:
-        return _prepare_batch(settings, engine, linker, size, run) if size > 0 else None
-
-    def finish(batch: _Prepared) -> None:
-        try:
-            _finish_batch(settings, batch, analyzer)
-            batch.session.commit()
-        finally:
-            batch.session.close()
-        run.analyzed += len(batch.claimed)
+    while limit is None or run.analyzed < limit:
+        size = settings.nlp.batch_size if limit is None else min(settings.nlp.batch_size, limit - run.analyzed)
+        with session_scope(engine) as session:
+            done = _analyze_batch(settings, session, analyzer, linker, size, run)
+        if done == 0:
+            break
+        run.analyzed += done
         run.batches += 1
         if progress:
-            progress(len(batch.claimed))
-
-    if overlap is None:
-        overlap = engine.dialect.name == "postgresql"
-    if not overlap or engine.dialect.name != "postgresql":
-        while (batch := prepare(batch_size(0))) is not None:
-            finish(batch)
-        return run
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze-prepare") as pool:
-        upcoming: Future[_Prepared | None] | None = pool.submit(prepare, batch_size(0))
-        try:
-            while upcoming is not None and (batch := upcoming.result()) is not None:
-                upcoming = None
-                size = batch_size(len(batch.claimed))
-                upcoming = pool.submit(prepare, size) if size > 0 else None
-                finish(batch)
-        finally:
-            if upcoming is not None:  # a failed batch: give back the one prepared behind it
-                _discard(upcoming)
+            progress(done)
     return run
 
 
-@dataclass(slots=True)
-class _Prepared:
-    """A claimed batch in its own open transaction, ready to analyze: its posts, their authors'
-    customer tiers, and per side (ours, competitors only) the analyzed posts it may duplicate."""
-
-    session: Session
-    claimed: list[analyses.ClaimedPost]
-    items: list[Any]  # nlp.base.PostText, one per claimed post
-    recent: dict[bool, list[Any]]  # competitor side -> ClusterMember
-
-
-def _prepare_batch(
-    settings: Settings, engine: Engine, linker: CustomerLinker, size: int, run: AnalyzeRun
-) -> _Prepared | None:
-    """Claim up to `size` posts in a new transaction, link their authors and read their duplicate
-    window; None (transaction closed) when nothing is left to analyze."""
+def _analyze_batch(
+    settings: Settings, session: Session, analyzer: Analyzer, linker: CustomerLinker, size: int, run: AnalyzeRun
+) -> int:
     from nlp.base import PostText
 
-    session = Session(engine, expire_on_commit=False)
-    try:
-        claimed = analyses.claim_unanalyzed(session=session, limit=size)
-        if not claimed:
-            session.close()
-            return None
-        tiers = _link_authors(settings, session, linker, claimed, run)
-        items = [
-            PostText(
-                post_id=c.post.id,  # type: ignore[arg-type]
-                text=c.post.text,
-                platform=c.post.platform,
-                created_at=c.post.created_at,  # type: ignore[arg-type]
-                lang_hint=c.post.lang_hint,
-                followers=c.author.followers,
-                engagement=engagement(c.post.metrics),
-                customer_tier=tiers[c.author.id][0] if c.author.id in tiers else None,
-                customer_value=tiers[c.author.id][1] if c.author.id in tiers else None,
-                is_retweet=c.post.is_retweet,
-                is_quote=c.post.is_quote,
-                referenced_id=c.post.referenced_id,
-                external_id=c.post.external_id,
-                rating=star_rating(c.post.metrics),
-            )
-            for c in claimed
-        ]
-        recent: dict[bool, list[Any]] = {}
-        for competitor in (False, True):
-            side = [(c, i) for c, i in zip(claimed, items, strict=True) if c.post.competitor is competitor]
-            if side:
-                start, end = analyses.window_around(
-                    [i.created_at for _, i in side], settings.nlp.duplicate_window_hours
-                )
-                referenced = [(c.post.platform, c.post.referenced_id) for c, _ in side if c.post.referenced_id]
-                recent[competitor] = analyses.recent_members(
-                    session=session, start=start, end=end, referenced=referenced, competitor=competitor
-                )
-        return _Prepared(session, claimed, items, recent)
-    except BaseException:
-        session.rollback()
-        session.close()
-        raise
-
-
-def _finish_batch(settings: Settings, batch: _Prepared, analyzer: Analyzer) -> None:
-    """Analyze a prepared batch and save its analyses in its transaction (the caller commits)."""
-    # Topic edits and a retrained topic head reach the analyzer here, between batches, never while
-    # another thread could be preparing with the same encoder.
-    _follow_topic_edits(settings.topic_catalog, batch.session, analyzer)
+    claimed = analyses.claim_unanalyzed(session=session, limit=size)
+    if not claimed:
+        return 0
+    _follow_topic_edits(settings.topic_catalog, session, analyzer)
+    tiers = _link_authors(settings, session, linker, claimed, run)
+    items = [
+        PostText(
+            post_id=c.post.id,  # type: ignore[arg-type]
+            text=c.post.text,
+            platform=c.post.platform,
+            created_at=c.post.created_at,  # type: ignore[arg-type]
+            lang_hint=c.post.lang_hint,
+            followers=c.author.followers,
+            engagement=engagement(c.post.metrics),
+            customer_tier=tiers[c.author.id][0] if c.author.id in tiers else None,
+            customer_value=tiers[c.author.id][1] if c.author.id in tiers else None,
+            is_retweet=c.post.is_retweet,
+            is_quote=c.post.is_quote,
+            referenced_id=c.post.referenced_id,
+            external_id=c.post.external_id,
+            rating=star_rating(c.post.metrics),
+        )
+        for c in claimed
+    ]
     saved = []
     # Posts about competitors only are grouped into near-duplicate clusters among themselves: a
     # cluster becomes one queue item, and none of theirs may join one of ours.
-    for competitor, recent in batch.recent.items():
-        side = [i for c, i in zip(batch.claimed, batch.items, strict=True) if c.post.competitor is competitor]
-        for result in analyzer.analyze(side, recent):
+    for competitor in (False, True):
+        side = [(c, i) for c, i in zip(claimed, items, strict=True) if c.post.competitor is competitor]
+        if not side:
+            continue
+        start, end = analyses.window_around([i.created_at for _, i in side], settings.nlp.duplicate_window_hours)
+        referenced = [(c.post.platform, c.post.referenced_id) for c, _ in side if c.post.referenced_id]
+        recent = analyses.recent_members(
+            session=session, start=start, end=end, referenced=referenced, competitor=competitor
+        )
+        for result in analyzer.analyze([i for _, i in side], recent):
             # Shallow: asdict deep-copied every field (the embedding too, then dropped), ~0.3 ms a
             # post, a sixth of `analyze` with the fast profile; the analyzer's dicts are per post.
             values = {f.name: getattr(result, f.name) for f in fields(result) if f.name not in ("post_id", "embedding")}
             values["analyzed_at"] = utcnow()
             saved.append((result.post_id, values, result.embedding))
-    analyses.save_analyses(session=batch.session, analyses=saved)
-
-
-def _discard(upcoming: Future[_Prepared | None]) -> None:
-    """Roll back a batch prepared behind one that failed: its posts stay unclaimed for the next run."""
-    try:
-        batch = upcoming.result()
-    except Exception:  # its own failure: the first one is the one to report
-        log.debug("the batch prepared behind a failed one failed too", exc_info=True)
-        return
-    if batch is not None:
-        batch.session.rollback()
-        batch.session.close()
+    analyses.save_analyses(session=session, analyses=saved)
+    return len(claimed)
 
 
 def current_taxonomy(catalog: TopicCatalog, session: Session) -> Taxonomy:

@@ -38,7 +38,7 @@ def test_timed_stages_count_a_stage_that_raises_and_still_restore() -> None:
 def test_analyze_stages_times_every_stage_of_a_real_run(database_url: str) -> None:
     before = {name: getattr(owner, name) for owner, name, _ in analyze_stages.DATABASE_STAGES}
     result = analyze_stages.analyze_stages(REPO / "config.toml", 40, database_url)
-    assert result["posts"] == 40 and result["overlap"] is False
+    assert result["posts"] == 40
     assert result["backend"] == ("sqlite" if database_url.startswith("sqlite") else "postgresql")
     stages = result["stages_s"]
     assert set(stages) == {
@@ -57,13 +57,4 @@ def test_analyze_stages_times_every_stage_of_a_real_run(database_url: str) -> No
     assert 0 < result["database_share"] < 1 and 0 < result["encoding_share"] < 1
     assert {name: getattr(owner, name) for owner, name, _ in analyze_stages.DATABASE_STAGES} == before
     assert analyses.claim_unanalyzed is before["claim_unanalyzed"]
-
-
-def test_overlapped_stages_are_timed_in_both_threads(postgres_url: str) -> None:
-    # 150 posts: three batches of 64, so preparing overlaps analyzing at least twice.
-    result = analyze_stages.analyze_stages(REPO / "config.toml", 150, postgres_url, overlap=True)
-    assert result["posts"] == 150 and result["overlap"] is True
-    stages = result["stages_s"]
-    assert "commit and the rest" not in stages
-    assert stages["claim"] > 0 and stages["linking"] > 0 and stages["save analyses"] > 0
-    assert pipeline._link_authors.__name__ == "_link_authors"
+    assert pipeline._analyze_batch.__name__ == "_analyze_batch"
