@@ -463,6 +463,10 @@ def stamp_version(head: SentimentHead) -> None:
 PipelineReading = Callable[[SentimentHead, list[str]], tuple[list[dict[str, float]], list[str]]]
 
 
+# Fewer held-out posts than this leave the complaint rule as it is.
+MIN_RULE_ROWS = 100
+
+
 def choose_complaint_rule(head: SentimentHead, judge: Dataset, read: PipelineReading, metric: str) -> dict[str, Any]:
     """Whether, with `head`, a complaint's neutral share should count as negative: scored through
     the pipeline on the brand's held-out posts, with and without the rule, by `metric`. The rule
@@ -470,6 +474,13 @@ def choose_complaint_rule(head: SentimentHead, judge: Dataset, read: PipelineRea
     Sets the head's `complaint_rule` (and version); returns both scores."""
     from nlp.intent import complaint_sentiment
 
+    if len(judge) < MIN_RULE_ROWS:
+        # A few dozen held-out corrections cannot outvote the demo and public measurements the
+        # rule rests on (one post is several points here): the head keeps it.
+        head.meta["complaint_rule"] = True
+        head.meta["complaint_rule_scores"] = {"metric": metric, "rows": len(judge), "on": None, "off": None}
+        stamp_version(head)
+        return head.meta["complaint_rule_scores"] | {"rule": True}
     probs, intents = read(head, judge.texts)
     classes = sorted(set(judge.labels), key=SENTIMENTS.index)
     y_true = encode_labels(judge.labels, classes)
@@ -748,10 +759,11 @@ def retrain(
 ) -> list[RetrainResult]:
     """Retrain each language's head on public data plus staff `feedback` and the brand's own
     labelled `domain` rows (all (text, label, language)), which weigh more than public rows (see
-    `adaptation_weights`). A fifth of the domain rows is held out: when a language has such rows,
-    the current and the new head are judged on them alone (the brand's posts, not public data),
-    else on the public validation split. The new head replaces the one in `heads_dir` only if not
-    worse; with `out` it is written there instead, whatever the verdict, to be judged before use.
+    `adaptation_weights`). A seeded, stratified fifth of the brand's rows (staff corrections and
+    domain rows alike) is held out: when a language has such rows, the current and the new head are
+    judged on them alone (the brand's posts, not public data), else on the public validation split.
+    The new head replaces the one in `heads_dir` only if not worse; with `out` it is written there
+    instead, whatever the verdict, to be judged before use.
     `packaged`: the shipped heads a language without a retrained one starts from (the profile's).
     `read`: how the pipeline reads a candidate head; with it and held-out rows, the new head's
     complaint rule is chosen on them (`choose_complaint_rule`)."""
@@ -759,19 +771,19 @@ def retrain(
     from nlp.sentiment import head_path
 
     encode = encode or default_encode()
-    domain_train, domain_holdout = split_holdout(domain)
+    own_train, own_holdout = split_holdout([*feedback, *domain])
     results = []
     for language in languages:
         metric = "macro_recall" if CONFIGS[language]["objective"] == "macro_recall" else "accuracy"
         current = SentimentHead.load(head_path(language, heads_dir, packaged or PACKAGED_HEADS))
-        holdout = [row for row in domain_holdout if row[2] == language]
+        holdout = [row for row in own_holdout if row[2] == language]
         judge = (
             Dataset([r[0] for r in holdout], [r[1] for r in holdout], [r[2] for r in holdout])
             if holdout
             else validation_set(language, [], data_dir)
         )
         before = evaluate_head(current, judge, encode)
-        rows = [row for row in [*feedback, *domain_train] if row[2] == language]
+        rows = [row for row in own_train if row[2] == language]
         head, _ = train_language(language, rows, encode, data_dir, extra_val=holdout)
         after = evaluate_head(head, judge, encode)
         rule = choose_complaint_rule(head, judge, read, metric) if read is not None and holdout else None

@@ -172,9 +172,10 @@ def retrain_command(
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
     # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them;
-    # with the brand's own posts, the pipeline (its intent too) judges the new heads' complaint rule.
+    # with the brand's own posts (corrections or --data), the pipeline, intent included, judges the
+    # new heads' complaint rule on the held-out ones.
     read, encode = None, None
-    if domain:
+    if domain or feedback:
         analyzer = Analyzer.from_settings(settings)
         read, encode = pipeline_reading(analyzer), analyzer.encoder.inner.encode
     else:
@@ -199,7 +200,14 @@ def retrain_command(
 
 def complaint_rule_line(choice: dict[str, Any]) -> str:
     """What the held-out posts said about counting a complaint's neutral share as negative."""
+    from nlp.train import MIN_RULE_ROWS
+
     metric, on, off = choice["metric"], choice["on"], choice["off"]
+    if on is None:
+        return (
+            f"complaints that read neutral count as negative (only {choice['rows']} held-out posts: too "
+            f"few to judge that rule by; {MIN_RULE_ROWS} needed)"
+        )
     if choice["rule"]:
         return (
             f"complaints that read neutral count as negative (held-out {metric} {on:.4f} that way, "
