@@ -35,7 +35,7 @@ from dangol import pipeline
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
-from dangol.training_record import corrections_trained_through
+from dangol.training_record import corrections_trained_through, record_training
 from storage import feedback
 from storage.engine import database_unavailable
 from storage.job_runs import claim_slot
@@ -246,6 +246,10 @@ def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Ca
     every = worker.topics_train_every_hours
     if every:
         jobs.append(("topics:train", IntervalTrigger(hours=every), lambda: topics_train_job(settings, engine)))
+    sentiment_every = worker.sentiment_train_every_hours
+    if sentiment_every:
+        trigger = IntervalTrigger(hours=sentiment_every)
+        jobs.append(("sentiment:train", trigger, lambda: sentiment_train_job(settings, engine)))
     recheck_every = worker.deletion_recheck_every_hours
     if recheck_every:
         trigger = IntervalTrigger(hours=recheck_every)
@@ -314,6 +318,45 @@ def topics_train_job(
         return "no new topic corrections since the last training; nothing to do"
     # `guarded` logs the returned line: what was trained, which head was kept and why.
     return str(pipeline.train_topics(settings, engine, head_path=head_path, encoder=encoder))
+
+
+def sentiment_train_job(settings: Settings, engine: Engine, *, data_dir: Path | None = None) -> str:
+    """Retrain the sentiment heads of the languages staff corrected, when they corrected sentiment
+    since the last training; says what it did. A fifth of the corrections is held out and each new
+    head is kept only if not worse on them (`dangol.sentiment_training`); running workers read a
+    kept head at their next batch (`Analyzer.reload_head_if_changed`)."""
+    from dangol.sentiment_training import corrections, retrain_sentiment
+    from nlp.sentiment import head_folders
+    from nlp.train import CONFIGS
+
+    if settings.nlp.sentiment.use != "head":
+        return f"sentiment is read by {settings.nlp.sentiment.use!r}, not trained heads; nothing to retrain"
+    record = head_folders(settings)[0] / SENTIMENT_RECORD
+    rows, newest = corrections(engine)
+    seen = corrections_trained_through(record)
+    if newest is None or (seen is not None and newest <= seen):
+        return "no new sentiment corrections since the last training; nothing to do"
+    languages = sorted({language for _, _, language in rows} & set(CONFIGS))
+    if not languages:
+        record_training(record, newest, "no correction in a language with a training recipe")
+        return f"no sentiment correction in {', '.join(CONFIGS)}; nothing to retrain"
+    try:
+        results = retrain_sentiment(settings, rows, languages, data_dir=data_dir)
+    except ConfigError as exc:  # no public data on this machine: said every week until it is there
+        return f"sentiment heads not retrained: {exc}"
+    lines = [
+        f"{r.language}: {r.metric} {r.before[r.metric]:.4f} -> {r.after[r.metric]:.4f} on "
+        + (f"{r.holdout_rows} held-out corrections" if r.holdout_rows else "public validation data")
+        + f", {'kept' if r.kept else 'discarded (worse)'}"
+        for r in results
+    ]
+    outcome = "; ".join(lines)
+    record_training(record, newest, outcome)
+    return f"trained on {len(rows)} sentiment corrections; {outcome}"
+
+
+# Beside the retrained sentiment heads: the newest correction the last training saw.
+SENTIMENT_RECORD = "sentiment-heads.npz"
 
 
 def _now(settings: Settings) -> Any:

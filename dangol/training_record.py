@@ -1,7 +1,8 @@
-"""The record kept beside the topic head of the newest staff topic correction it was trained on.
+"""The record kept beside a retrained head of the newest staff correction it was trained on.
 
-`dangol.pipeline.train_topics` writes it after every training (head kept or not);
-`dangol.jobs` reads it so the scheduled retraining runs only when staff have corrected topics since.
+`dangol.pipeline.train_topics` writes it beside the topic head after every training (kept or not),
+and `dangol.jobs.sentiment_train_job` beside the retrained sentiment heads; `dangol.jobs` reads
+them so the scheduled retraining runs only when staff have corrected labels since.
 """
 
 from __future__ import annotations

@@ -116,10 +116,16 @@ class Analyzer:
         self.taxonomy_stamp = stamp
 
     def reload_head_if_changed(self) -> bool:
-        """Read the topic head again when `dangol topics train` rewrote (or removed) its file; True if it did.
+        """Read the topic head again when `dangol topics train` rewrote (or removed) its file, and
+        the sentiment heads when a retraining wrote one; True if either changed.
 
         The worker keeps one Analyzer for its lifetime, so a retrained head must reach it this way.
         """
+        reload_sentiment = getattr(self.sentiment, "reload_if_changed", None)
+        sentiment = bool(reload_sentiment()) if reload_sentiment is not None else False
+        return self._reload_topic_head() or sentiment
+
+    def _reload_topic_head(self) -> bool:
         mtime = _mtime(self.head_path)
         if self.head_path is None or mtime == self._head_mtime:
             return False

@@ -296,16 +296,36 @@ class HeadSentimentClassifier:
     ) -> None:
         self.heads_dir = Path(heads_dir)
         self.fallback = fallback
-        self.heads: dict[str, SentimentHead] = {}
-        for language in available_languages(self.heads_dir, packaged):
-            path = head_path(language, self.heads_dir, packaged)
-            self.heads[language] = _load_head(str(path), path.stat().st_mtime)
+        self.packaged = packaged
+        self._files = self._head_files()
+        self.heads = {language: _load_head(str(path), mtime) for language, (path, mtime) in self._files.items()}
         if fallback not in self.heads:
             raise AnalysisError(
                 f"no sentiment head for the fallback language {fallback!r}; "
                 f"heads found: {', '.join(sorted(self.heads)) or 'none'}"
             )
-        self.version = "head:" + ",".join(f"{lang}={h.version}" for lang, h in sorted(self.heads.items()))
+
+    @property
+    def version(self) -> str:
+        return "head:" + ",".join(f"{lang}={h.version}" for lang, h in sorted(self.heads.items()))
+
+    def _head_files(self) -> dict[str, tuple[Path, float]]:
+        """language -> (the head file in force, its mtime): retrained over shipped."""
+        files = {}
+        for language in available_languages(self.heads_dir, self.packaged):
+            path = head_path(language, self.heads_dir, self.packaged)
+            files[language] = (path, path.stat().st_mtime)
+        return files
+
+    def reload_if_changed(self) -> bool:
+        """Read the heads again when a retraining wrote, replaced or removed one; True if it did.
+        A worker keeps one classifier for its lifetime: the weekly retraining reaches it this way."""
+        files = self._head_files()
+        if files == self._files:
+            return False
+        self.heads = {language: _load_head(str(path), mtime) for language, (path, mtime) in files.items()}
+        self._files = files
+        return True
 
     def check_encoder(self, encoder_version: str) -> None:
         """AnalysisError when a head reads embeddings of another model than `encoder_version`'s:

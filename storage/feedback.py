@@ -63,7 +63,16 @@ def topic_corrections(*, session: Session) -> list[tuple[str, str]]:
 
 def last_topic_correction_id(*, session: Session) -> int | None:
     """The id of the newest topic correction (None when there is none): one indexed MAX, for "anything new?"."""
-    stmt = select(func.max(col(LabelFeedback.id))).where(col(LabelFeedback.kind) == "topic")
+    return _last_correction_id(session, "topic")
+
+
+def last_sentiment_correction_id(*, session: Session) -> int | None:
+    """The id of the newest sentiment correction (None when there is none)."""
+    return _last_correction_id(session, "sentiment")
+
+
+def _last_correction_id(session: Session, kind: str) -> int | None:
+    stmt = select(func.max(col(LabelFeedback.id))).where(col(LabelFeedback.kind) == kind)
     return session.execute(stmt).scalar_one_or_none()
 
 

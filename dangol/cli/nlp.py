@@ -14,8 +14,6 @@ import typer
 from dangol.cli.context import fail, friendly_errors, state
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from dangol.core.settings import Settings
 
 eval_app = typer.Typer(help="Score models on labelled data sets (JSON on the last line).", no_args_is_help=True)
@@ -152,11 +150,8 @@ def retrain_command(
     ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
-    from nlp.analyzer import Analyzer
-    from nlp.encoders import build_encoder
-    from nlp.evaluate import pipeline_reading
-    from nlp.sentiment import head_folders
-    from nlp.train import CONFIGS, DATA, retrain
+    from dangol.sentiment_training import retrain_sentiment
+    from nlp.train import CONFIGS, DATA
 
     settings = state(ctx).settings
     bad = [lang for lang in language if lang not in CONFIGS]
@@ -164,25 +159,13 @@ def retrain_command(
         raise fail(f"no training recipe for {', '.join(bad)}; valid: {', '.join(CONFIGS)}")
     if settings.nlp.sentiment.use != "head":
         raise fail(f'retrain applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}')
-    heads_dir, packaged = head_folders(settings)
-    feedback = sentiment_feedback(settings)
-    typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
     folder = data_dir or DATA
     if not folder.is_dir():
         raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
+    feedback = sentiment_feedback(settings)
+    typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
-    # The heads learn from the vectors the configured encoder (`[nlp.encoder] use`) will give them;
-    # with the brand's own posts (corrections or --data), the pipeline, intent included, judges the
-    # new heads' complaint rule on the held-out ones.
-    read, encode = None, None
-    if domain or feedback:
-        analyzer = Analyzer.from_settings(settings)
-        read, encode = pipeline_reading(analyzer), analyzer.encoder.inner.encode
-    else:
-        encode = build_encoder(settings).encode
-    for result in retrain(
-        feedback, heads_dir, language, encode, data_dir=folder, domain=domain, out=out, packaged=packaged, read=read
-    ):
+    for result in retrain_sentiment(settings, feedback, language, data_dir=folder, domain=domain, out=out):
         if out is not None:
             better = "not worse than" if result.kept else "worse than"
             verdict = f"written to {result.path} ({better} the active head; the active head is unchanged)"
@@ -235,6 +218,7 @@ def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
     """Staff sentiment corrections in the configured database, as (text, label, language)."""
     from sqlmodel import Session
 
+    from dangol.sentiment_training import feedback_rows
     from storage.engine import make_engine
     from storage.migrate import upgrade
 
@@ -245,15 +229,3 @@ def sentiment_feedback(settings: Settings) -> list[tuple[str, str, str]]:
             return feedback_rows(session)
     finally:
         engine.dispose()
-
-
-def feedback_rows(session: Session) -> list[tuple[str, str, str]]:
-    """(text, label, language) per corrected post; the latest correction of a post wins, and the
-    language is the analyzed one (or detected now for posts never analyzed)."""
-    from nlp.langid import detect_language
-    from storage.feedback import sentiment_corrections
-
-    latest: dict[int, tuple[str, str, str]] = {}
-    for post_id, label, text, hint, language in sentiment_corrections(session=session):
-        latest[post_id] = (text, label, language or detect_language(text, hint))
-    return list(latest.values())

@@ -421,6 +421,8 @@ class WorkerSettings(Section):
     feeds_every_minutes: int = Field(default=60, ge=1)
     # Retrain the topic head from new staff corrections this often; 0 turns the job off.
     topics_train_every_hours: int = Field(default=168, ge=0)
+    # Retrain the sentiment heads from new staff sentiment corrections this often; 0 turns it off.
+    sentiment_train_every_hours: int = Field(default=168, ge=0)
     # Ask X, Mastodon and Bluesky this often whether the posts of the last `deletion_recheck_days`
     # still exist, at most `deletion_recheck_max_posts` per source and run; 0 turns the job off.
     deletion_recheck_every_hours: int = Field(default=24, ge=0)

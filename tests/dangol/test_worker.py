@@ -104,7 +104,7 @@ def test_every_periodic_job_runs_on_the_interval_its_setting_gives(settings, tmp
     worker = settings.worker
     worker.alerts_every_minutes, worker.feeds_every_minutes, worker.purge_every_hours = 7, 11, 13
     worker.topics_train_every_hours, worker.deletion_recheck_every_hours = 17, 19
-    worker.customer_scores_every_hours = 23
+    worker.customer_scores_every_hours, worker.sentiment_train_every_hours = 23, 29
     triggers = {job_id: trigger for job_id, trigger, _ in periodic_jobs(settings, engine)}
     assert isinstance(triggers.pop("report:weekly"), CronTrigger)
     assert {job_id: trigger.interval for job_id, trigger in triggers.items()} == {
@@ -112,11 +112,12 @@ def test_every_periodic_job_runs_on_the_interval_its_setting_gives(settings, tmp
         "report:feeds": timedelta(minutes=11),
         "retention:purge": timedelta(hours=13),
         "topics:train": timedelta(hours=17),
+        "sentiment:train": timedelta(hours=29),
         "deletion_recheck": timedelta(hours=19),
         "customers:score": timedelta(hours=23),
     }
     worker.topics_train_every_hours = worker.deletion_recheck_every_hours = 0  # 0 turns a job off
-    worker.customer_scores_every_hours = 0
+    worker.customer_scores_every_hours = worker.sentiment_train_every_hours = 0
     assert [job_id for job_id, _, _ in periodic_jobs(settings, engine)] == [
         "report:weekly",
         "report:alerts",

@@ -15,8 +15,8 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dangol.cli import app
-from dangol.cli.nlp import feedback_rows
 from dangol.core.errors import ConfigError
+from dangol.sentiment_training import feedback_rows
 from nlp.base import encoders
 from nlp.sentiment import SentimentHead, head_path
 from nlp.train import (
