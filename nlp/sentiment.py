@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -220,10 +221,18 @@ class SentimentHead:
             ) from exc
 
     def save(self, path: Path) -> None:
-        """Write the head as a compressed .npz (float16 weights keep it small)."""
+        """Write the head as a compressed .npz (float16 weights keep it small). Written beside it
+        first and then renamed over it: a running worker reloads heads that change
+        (`HeadSentimentClassifier.reload_if_changed`) and must never read half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, Any] = {"meta": np.array(json.dumps(self.meta, sort_keys=True)), **self.arrays}
-        np.savez_compressed(path, **arrays)
+        partial = path.with_name(f".{path.name}.partial")  # not "sentiment-*.npz": never taken for a head
+        try:
+            with partial.open("wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def _array(self, name: str) -> np.ndarray:
         return self.arrays[name].astype(np.float32)

@@ -111,3 +111,26 @@ def test_the_worker_schedules_it_unless_turned_off(engine: Engine, settings: Set
     assert "sentiment:train" in [job_id for job_id, _, _ in periodic_jobs(settings, engine)]
     settings.worker.sentiment_train_every_hours = 0
     assert "sentiment:train" not in [job_id for job_id, _, _ in periodic_jobs(settings, engine)]
+
+
+def test_a_head_is_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlp.train import train_language
+
+    heads = tmp_path / "heads"
+    first, _ = train_language("ko", data_dir=small_nsmc(tmp_path / "data", train_rows=60))
+    first.save(heads / "sentiment-ko.npz")
+    second = SentimentHead({**first.meta, "version": "ko-second"}, first.arrays)
+
+    def dies_halfway(fh, **arrays):  # type: ignore[no-untyped-def]
+        fh.write(b"PK half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("nlp.sentiment.np.savez_compressed", dies_halfway)
+    with pytest.raises(OSError, match="No space"):
+        second.save(heads / "sentiment-ko.npz")
+    assert SentimentHead.load(heads / "sentiment-ko.npz").version == first.version
+    assert sorted(p.name for p in heads.iterdir()) == ["sentiment-ko.npz"]
+    monkeypatch.undo()
+    second.save(heads / "sentiment-ko.npz")
+    assert SentimentHead.load(heads / "sentiment-ko.npz").version == "ko-second"
+    assert sorted(p.name for p in heads.iterdir()) == ["sentiment-ko.npz"]
