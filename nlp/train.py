@@ -463,6 +463,11 @@ def stamp_version(head: SentimentHead) -> None:
 PipelineReading = Callable[[SentimentHead, list[str]], tuple[list[dict[str, float]], list[str]]]
 
 
+# A language's held-out brand posts judge its new head only from this many on: one or two posts
+# say nothing (five corrections would be kept as "not worse" on the one held out), so below it the
+# posts train too and public validation data judges, as with no brand posts at all.
+MIN_JUDGE_ROWS = 10
+
 # Fewer held-out posts than this leave the complaint rule as it is.
 MIN_RULE_ROWS = 100
 
@@ -760,8 +765,9 @@ def retrain(
     """Retrain each language's head on public data plus staff `feedback` and the brand's own
     labelled `domain` rows (all (text, label, language)), which weigh more than public rows (see
     `adaptation_weights`). A seeded, stratified fifth of the brand's rows (staff corrections and
-    domain rows alike) is held out: when a language has such rows, the current and the new head are
-    judged on them alone (the brand's posts, not public data), else on the public validation split.
+    domain rows alike) is held out: when a language has at least MIN_JUDGE_ROWS of them, the current
+    and the new head are judged on them alone (the brand's posts, not public data), else on the
+    public validation split (and those few rows train).
     The new head replaces the one in `heads_dir` only if not worse; with `out` it is written there
     instead, whatever the verdict, to be judged before use.
     `packaged`: the shipped heads a language without a retrained one starts from (the profile's).
@@ -777,13 +783,15 @@ def retrain(
         metric = "macro_recall" if CONFIGS[language]["objective"] == "macro_recall" else "accuracy"
         current = SentimentHead.load(head_path(language, heads_dir, packaged or PACKAGED_HEADS))
         holdout = [row for row in own_holdout if row[2] == language]
+        rows = [row for row in own_train if row[2] == language]
+        if len(holdout) < MIN_JUDGE_ROWS:  # too few to judge by: they train, public data judges
+            rows, holdout = rows + holdout, []
         judge = (
             Dataset([r[0] for r in holdout], [r[1] for r in holdout], [r[2] for r in holdout])
             if holdout
             else validation_set(language, [], data_dir)
         )
         before = evaluate_head(current, judge, encode)
-        rows = [row for row in own_train if row[2] == language]
         head, _ = train_language(language, rows, encode, data_dir, extra_val=holdout)
         after = evaluate_head(head, judge, encode)
         rule = choose_complaint_rule(head, judge, read, metric) if read is not None and holdout else None

@@ -56,16 +56,16 @@ def heads_settings(settings: Settings, tmp_path: Path) -> Settings:
 def test_corrections_train_the_languages_they_are_in_judged_on_a_fifth_of_them(
     engine: Engine, heads_settings: Settings, tmp_path: Path
 ) -> None:
-    correct(engine, korean_corrections(20))
+    correct(engine, korean_corrections(25))
     data = small_nsmc(tmp_path / "data", train_rows=300)
     outcome = sentiment_train_job(heads_settings, engine, data_dir=data)
-    assert outcome.startswith("trained on 40 sentiment corrections; ko: accuracy ")
-    # Eight of the forty held out (a fifth of each label); the shipped head and the new one read
+    assert outcome.startswith("trained on 50 sentiment corrections; ko: accuracy ")
+    # Ten of the fifty held out (a fifth of each label); the shipped head and the new one read
     # them equally well, and not worse is kept.
-    assert outcome.endswith("on 8 held-out corrections, kept") and "en:" not in outcome
+    assert outcome.endswith("on 10 held-out corrections, kept") and "en:" not in outcome
     heads = tmp_path / "heads"
     assert corrections_trained_through(heads / SENTIMENT_RECORD) is not None
-    assert SentimentHead.load(heads / "sentiment-ko.npz").meta["trained"]["train_rows"] == 300 + 200 + 32
+    assert SentimentHead.load(heads / "sentiment-ko.npz").meta["trained"]["train_rows"] == 300 + 200 + 40
 
 
 def test_without_new_corrections_the_job_does_nothing(engine: Engine, heads_settings: Settings, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from dangol.sentiment_training import feedback_rows
 from nlp.base import encoders
 from nlp.sentiment import SentimentHead, head_path
 from nlp.train import (
+    MIN_JUDGE_ROWS,
     MIN_RULE_ROWS,
     Dataset,
     choose_complaint_rule,
@@ -28,6 +29,7 @@ from nlp.train import (
     retrain,
     split_holdout,
     train_language,
+    validation_set,
 )
 from storage.models import Analysis, Author, LabelFeedback, Post
 from tests.conftest import DATA
@@ -352,18 +354,35 @@ def test_too_few_held_out_posts_keep_the_rule_without_reading_them(tmp_path: Pat
     assert head.complaint_rule
 
 
-def test_staff_corrections_alone_are_held_out_and_judge_the_new_head(tmp_path: Path) -> None:
-    # 20 corrections per class, no --data: a fifth of them (4 + 4) judges, not public validation.
-    data = small_nsmc(tmp_path / "data", train_rows=300)
+def _corrections(per_class: int) -> list[tuple[str, str, str]]:
+    """NSMC reviews that `small_nsmc(…, 300)` does not hold, `per_class` of each label, as staff corrections."""
     rows = first_rows(DATA / "nsmc" / "train.tsv", 700)[300:]
     corrections = [(r["document"], "positive" if r["label"] == "1" else "negative", "ko") for r in rows]
-    feedback = [c for c in corrections if c[1] == "negative"][:20] + [c for c in corrections if c[1] == "positive"][:20]
+    negative = [c for c in corrections if c[1] == "negative"][:per_class]
+    return negative + [c for c in corrections if c[1] == "positive"][:per_class]
+
+
+def test_staff_corrections_alone_are_held_out_and_judge_the_new_head(tmp_path: Path) -> None:
+    # 25 corrections per class, no --data: a fifth of them (5 + 5) judges, not public validation.
+    data = small_nsmc(tmp_path / "data", train_rows=300)
+    feedback = _corrections(25)
     [result] = retrain(feedback, tmp_path / "heads", ["ko"], data_dir=data, out=tmp_path / "new")
-    assert result.holdout_rows == 8 and result.feedback_rows == 32
+    assert result.holdout_rows == MIN_JUDGE_ROWS == 10 and result.feedback_rows == 40
     held = split_holdout(feedback)[1]
     new_head = SentimentHead.load(tmp_path / "new" / "sentiment-ko.npz")
     judged_alone = evaluate_head(new_head, _rows_dataset(held), default_encode())
     assert result.after["accuracy"] == pytest.approx(judged_alone["accuracy"])
+
+
+def test_too_few_held_out_corrections_train_and_public_data_judges(tmp_path: Path) -> None:
+    # 20 per class hold out 8: too few to judge by, so all 40 train and public validation judges.
+    data = small_nsmc(tmp_path / "data", train_rows=300)
+    [result] = retrain(_corrections(20), tmp_path / "heads", ["ko"], data_dir=data, out=tmp_path / "new")
+    assert result.holdout_rows == 0 and result.feedback_rows == 40 and result.complaint_rule is None
+    new_head = SentimentHead.load(tmp_path / "new" / "sentiment-ko.npz")
+    public = validation_set("ko", [], data)
+    assert result.after["accuracy"] == pytest.approx(evaluate_head(new_head, public, default_encode())["accuracy"])
+    assert new_head.meta["trained"]["train_rows"] == 300 + 200 + 40
 
 
 def _rows_dataset(rows: list[tuple[str, str, str]]) -> Dataset:
