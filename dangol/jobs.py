@@ -355,7 +355,8 @@ def sentiment_train_job(settings: Settings, engine: Engine, *, data_dir: Path | 
     return f"trained on {len(rows)} sentiment corrections; {outcome}"
 
 
-# Beside the retrained sentiment heads: the newest correction the last training saw.
+# Named as a head file for `dangol.training_record`, which keeps "sentiment-heads.trained.json"
+# beside the retrained sentiment heads: the newest correction the last training saw.
 SENTIMENT_RECORD = "sentiment-heads.npz"
 
 

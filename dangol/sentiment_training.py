@@ -46,22 +46,33 @@ def retrain_sentiment(
     out: Path | None = None,
 ) -> list[RetrainResult]:
     """Retrain `languages`' heads of the configured profile on public data plus `feedback` and
-    `domain` rows (see `nlp.train.retrain`); ConfigError when the public data is not there."""
+    `domain` rows (see `nlp.train.retrain`); ConfigError saying why it cannot (`cannot_retrain`)."""
     from nlp.sentiment import head_folders
     from nlp.train import DATA, retrain
 
-    if settings.nlp.sentiment.use != "head":
-        raise ConfigError(f'retraining applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}')
+    problem = cannot_retrain(settings, data_dir)
+    if problem:
+        raise ConfigError(problem)
     folder = data_dir or DATA
-    if not folder.is_dir():
-        raise ConfigError(
-            f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/"
-        )
     heads_dir, packaged = head_folders(settings)
     read, encode = _judging(settings, bool(feedback or domain))
     return retrain(
         feedback, heads_dir, languages, encode, data_dir=folder, domain=domain, out=out, packaged=packaged, read=read
     )
+
+
+def cannot_retrain(settings: Settings, data_dir: Path | None) -> str | None:
+    """Why the sentiment heads cannot be retrained here (None: they can): another sentiment
+    classifier is configured, or the public training data is not in `data_dir` (default: beside
+    the repository)."""
+    from nlp.train import DATA
+
+    if settings.nlp.sentiment.use != "head":
+        return f'retrain applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}'
+    folder = data_dir or DATA
+    if not folder.is_dir():
+        return f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/"
+    return None
 
 
 def _judging(settings: Settings, own_rows: bool) -> tuple[Any, Any]:

@@ -306,8 +306,9 @@ class HeadSentimentClassifier:
         self.heads_dir = Path(heads_dir)
         self.fallback = fallback
         self.packaged = packaged
-        self._files = self._head_files()
-        self.heads = {language: _load_head(str(path), mtime) for language, (path, mtime) in self._files.items()}
+        self._files: dict[str, tuple[Path, float]] = {}
+        self.heads: dict[str, SentimentHead] = {}
+        self.reload_if_changed()
         if fallback not in self.heads:
             raise AnalysisError(
                 f"no sentiment head for the fallback language {fallback!r}; "

@@ -479,27 +479,20 @@ def choose_complaint_rule(head: SentimentHead, judge: Dataset, read: PipelineRea
     Sets the head's `complaint_rule` (and version); returns both scores."""
     from nlp.intent import complaint_sentiment
 
-    if len(judge) < MIN_RULE_ROWS:
-        # A few dozen held-out corrections cannot outvote the demo and public measurements the
-        # rule rests on (one post is several points here): the head keeps it.
-        head.meta["complaint_rule"] = True
-        head.meta["complaint_rule_scores"] = {"metric": metric, "rows": len(judge), "on": None, "off": None}
-        stamp_version(head)
-        return head.meta["complaint_rule_scores"] | {"rule": True}
-    probs, intents = read(head, judge.texts)
-    classes = sorted(set(judge.labels), key=SENTIMENTS.index)
-    y_true = encode_labels(judge.labels, classes)
-    scores = {}
-    for rule in (True, False):
-        rows = [
-            complaint_sentiment(p) if rule and intent == "complaint" else p
-            for p, intent in zip(probs, intents, strict=True)
-        ]
-        y_pred = np.argmax(np.array([[row[c] for c in classes] for row in rows]), axis=1)
-        scores["on" if rule else "off"] = (
-            accuracy(y_true, y_pred) if metric == "accuracy" else macro_recall(y_true, y_pred, len(classes))
-        )
-    head.meta["complaint_rule"] = scores["on"] >= scores["off"] - 1e-9
+    scores: dict[str, float | None] = {"on": None, "off": None}
+    # A few dozen held-out corrections cannot outvote the demo and public measurements the rule
+    # rests on (one post is several points there): below MIN_RULE_ROWS the head keeps it.
+    if len(judge) >= MIN_RULE_ROWS:
+        probs, intents = read(head, judge.texts)
+        for rule in (True, False):
+            rows = [
+                complaint_sentiment(p) if rule and intent == "complaint" else p
+                for p, intent in zip(probs, intents, strict=True)
+            ]
+            table = np.array([[row[label] for label in SENTIMENTS] for row in rows])
+            scores["on" if rule else "off"] = label_scores(table, judge.labels)[metric]
+    on, off = scores["on"], scores["off"]
+    head.meta["complaint_rule"] = on is None or off is None or on >= off - 1e-9
     head.meta["complaint_rule_scores"] = {"metric": metric, "rows": len(judge), **scores}
     stamp_version(head)
     return head.meta["complaint_rule_scores"] | {"rule": head.meta["complaint_rule"]}
@@ -545,10 +538,15 @@ def evaluate_head(
     emb = (
         cached_embeddings(data.texts, encode, f"{head.language}-eval") if "embedding" in head.parts and encode else None
     )
-    probs = head.probabilities(data.texts, emb)
-    classes = sorted(set(data.labels), key=SENTIMENTS.index)
+    return label_scores(head.probabilities(data.texts, emb), data.labels)
+
+
+def label_scores(probs: np.ndarray, labels: Sequence[str]) -> dict[str, float]:
+    """Accuracy and macro-recall of (n, 3) probabilities in SENTIMENTS order against word labels,
+    the prediction taken among the classes the labels use (binary sets are scored as binary)."""
+    classes = sorted(set(labels), key=SENTIMENTS.index)
     cols = [SENTIMENTS.index(c) for c in classes]
-    y_true = encode_labels(data.labels, classes)
+    y_true = encode_labels(labels, classes)
     y_pred = np.argmax(probs[:, cols], axis=1)
     return {"accuracy": accuracy(y_true, y_pred), "macro_recall": macro_recall(y_true, y_pred, len(classes))}
 

@@ -150,22 +150,20 @@ def retrain_command(
     ),
 ) -> None:
     """Retrain sentiment heads on public data plus staff corrections (and --data); keep each only if not worse."""
-    from dangol.sentiment_training import retrain_sentiment
-    from nlp.train import CONFIGS, DATA
+    from dangol.sentiment_training import cannot_retrain, retrain_sentiment
+    from nlp.train import CONFIGS
 
     settings = state(ctx).settings
     bad = [lang for lang in language if lang not in CONFIGS]
     if bad:
         raise fail(f"no training recipe for {', '.join(bad)}; valid: {', '.join(CONFIGS)}")
-    if settings.nlp.sentiment.use != "head":
-        raise fail(f'retrain applies to [nlp.sentiment] use = "head", not {settings.nlp.sentiment.use!r}')
-    folder = data_dir or DATA
-    if not folder.is_dir():
-        raise fail(f"public training data not found in {folder}; give --data-dir with tweeteval-sentiment/ and nsmc/")
+    problem = cannot_retrain(settings, data_dir)
+    if problem:
+        raise fail(problem)
     feedback = sentiment_feedback(settings)
     typer.echo(f"{len(feedback)} sentiment corrections from staff", err=True)
     domain = own_labelled_posts(data, text_col, label_col, labels) if data else []
-    for result in retrain_sentiment(settings, feedback, language, data_dir=folder, domain=domain, out=out):
+    for result in retrain_sentiment(settings, feedback, language, data_dir=data_dir, domain=domain, out=out):
         if out is not None:
             better = "not worse than" if result.kept else "worse than"
             verdict = f"written to {result.path} ({better} the active head; the active head is unchanged)"
