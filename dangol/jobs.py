@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
+from dangol.child_process import run_in_child
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
@@ -221,7 +222,8 @@ def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Ca
     retention purge every `worker.purge_every_hours`, and, unless set to 0, topic-head training
     every `worker.topics_train_every_hours`, the deletion re-check every
     `worker.deletion_recheck_every_hours` and the customer scores and segments every
-    `worker.customer_scores_every_hours`."""
+    `worker.customer_scores_every_hours`. Sentiment- and topic-head training run in a child process
+    (`dangol.child_process`): their memory is the child's, given back when it exits."""
     from reports import jobs as report_jobs
 
     worker = settings.worker
@@ -245,11 +247,12 @@ def periodic_jobs(settings: Settings, engine: Engine) -> list[tuple[str, Any, Ca
     ]
     every = worker.topics_train_every_hours
     if every:
-        jobs.append(("topics:train", IntervalTrigger(hours=every), lambda: topics_train_job(settings, engine)))
+        trigger = IntervalTrigger(hours=every)
+        jobs.append(("topics:train", trigger, lambda: run_in_child(topics_train_job, settings)))
     sentiment_every = worker.sentiment_train_every_hours
     if sentiment_every:
         trigger = IntervalTrigger(hours=sentiment_every)
-        jobs.append(("sentiment:train", trigger, lambda: sentiment_train_job(settings, engine)))
+        jobs.append(("sentiment:train", trigger, lambda: run_in_child(sentiment_train_job, settings)))
     recheck_every = worker.deletion_recheck_every_hours
     if recheck_every:
         trigger = IntervalTrigger(hours=recheck_every)

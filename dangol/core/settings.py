@@ -514,6 +514,13 @@ class Settings(BaseSettings):
             self._topic_catalog = cached = (dict(self.topics), self.nlp.taxonomy_file, catalog)
         return cached[2]
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Pickled (a worker's settings handed to its training child, `dangol.child_process`) without
+        # the cached catalog, which holds a read-only mapping pickle refuses: it is rebuilt on use.
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {**(state.get("__pydantic_private__") or {}), "_topic_catalog": None}
+        return state
+
     @property
     def brand_catalog(self) -> BrandCatalog:
         """The own brand and its competitors; without [brands], the one brand of [brand]."""
