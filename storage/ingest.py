@@ -15,10 +15,12 @@ dropped (replaced) before writing.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlmodel
 from sqlalchemy import or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -87,13 +89,38 @@ def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
     return source
 
 
+# A client library's own types (datetimes, dataclasses, str subclasses) go to `default=str`, as they
+# did with json.dumps.
+_RAW_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def serialize_raw(raw: Any) -> str:
-    """The raw payload as text: JSON for structures, as-is for strings (RSS XML)."""
+    """The raw payload as text: strict JSON for structures, as-is for strings (RSS XML).
+
+    Strict: a NaN or infinity a source sent (Python's json reads them) is stored as null, because
+    PostgreSQL's json type refuses them, and the review reports read a store review's app and
+    version from this text (`storage.read_models`). orjson writes most payloads ~8× faster than
+    json.dumps (a sixth of storing a Mastodon page went to it); what it refuses (integers beyond 64
+    bits, lone surrogates, keys that are not strings) is written by json.dumps, finite as well."""
     if isinstance(raw, str):
         return storable(raw)
     if isinstance(raw, bytes):
         return storable(raw.decode("utf-8", errors="replace"))
-    return storable(json.dumps(raw, ensure_ascii=False, default=str))
+    try:
+        return storable(orjson.dumps(raw, default=str, option=_RAW_JSON_OPTIONS).decode())
+    except orjson.JSONEncodeError:
+        return storable(json.dumps(_finite(raw), ensure_ascii=False, default=str, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN and infinity in it replaced by None, as orjson writes them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _author_key(post: PostIn) -> tuple[str, str]:

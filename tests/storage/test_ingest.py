@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 
 from sqlalchemy import func, select
@@ -70,7 +71,7 @@ def test_dead_letters_keep_reason_and_raw_record(session: Session, make_post: Ca
     store_page(session, source=source, page=page)
     session.commit()
     letter = session.exec(select(DeadLetter)).scalars().one()  # type: ignore[call-overload]
-    assert (letter.reason, letter.raw, letter.source_name) == ("missing id", '{"text": "hi"}', "demo")
+    assert (letter.reason, json.loads(letter.raw), letter.source_name) == ("missing id", {"text": "hi"}, "demo")
     assert count(session, Post) == 1
 
 
