@@ -89,9 +89,10 @@ def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
     return source
 
 
-# A client library's own types (datetimes, dataclasses, str subclasses) go to `default=str`, as they
-# did with json.dumps.
-_RAW_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+# Datetimes and dataclasses a client library hands over go to `default=str`, as they did with
+# json.dumps (orjson would write them its own way); subclasses of str, int, dict and list are written
+# as their base type by both.
+_RAW_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def serialize_raw(raw: Any) -> str:

@@ -3,6 +3,7 @@ json functions both read, whatever the source sent."""
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,18 @@ from storage import read_models
 from storage.ingest import get_or_create_source, serialize_raw, store_page
 from storage.models import Post
 from tests.reports.store_reviews import APP_ID, appstore_feed
+
+
+class Label(str):
+    pass
+
+
+class Stars(enum.IntEnum):
+    THREE = 3
+
+
+class Payload(dict):  # type: ignore[type-arg]
+    pass
 
 
 def strict(text: str) -> Any:
@@ -42,6 +55,11 @@ def test_a_payload_reads_back_as_it_was() -> None:
         ({1: "one", "score": float("nan")}, {"1": "one", "score": None}),
         # A lone surrogate is replaced (PostgreSQL refuses it).
         ({"text": "broken \ud800 text"}, {"text": "broken ? text"}),
+        # Subclasses of JSON's types are written as their base type, as json.dumps wrote them.
+        (
+            {"label": Label("x"), "stars": Stars.THREE, "more": Payload(a=1)},
+            {"label": "x", "stars": 3, "more": {"a": 1}},
+        ),
         # What a client library hands over that JSON has no type for: its str(), as before.
         ({"at": datetime(2026, 12, 6, 9, 30, tzinfo=UTC)}, {"at": "2026-12-06 09:30:00+00:00"}),
     ],
