@@ -310,21 +310,14 @@ def macro_recall(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> floa
 
 
 def calibrate(
-    parts: dict[str, np.ndarray],
-    y: np.ndarray,
-    objective: Callable[[np.ndarray, np.ndarray], float],
-    min_weights: dict[str, float] | None = None,
+    parts: dict[str, np.ndarray], y: np.ndarray, objective: Callable[[np.ndarray, np.ndarray], float]
 ) -> dict[str, Any]:
     """Mixing weights and class bias that maximise `objective` on validation, then a temperature
-    that minimises log-loss. Few parameters, searched on a coarse grid, so it cannot memorise.
-    `min_weights` keeps a part's weight at or above a floor (the recipe's `min_weights`)."""
+    that minimises log-loss. Few parameters, searched on a coarse grid, so it cannot memorise."""
     names = sorted(parts)
     logs = {p: log_softmax(parts[p]) for p in names}
     n_classes = next(iter(parts.values())).shape[1]
     grid = np.round(np.arange(0.0, 1.01, 0.1), 2)
-    if len(names) == 2 and min_weights:  # the grid is the first part's weight; the second has the rest
-        low, high = min_weights.get(names[0], 0.0), 1.0 - min_weights.get(names[1], 0.0)
-        grid = grid[(grid >= low - 1e-9) & (grid <= high + 1e-9)]
     best: tuple[float, float, np.ndarray] = (-1.0, 1.0, np.zeros(n_classes))
     for w in grid if len(names) == 2 else [1.0]:
         mixed = logs[names[0]] * w + (logs[names[1]] * (1 - w) if len(names) == 2 else 0)
@@ -444,7 +437,7 @@ def train_head(
     val_emb = cached_embeddings(val.texts, encode, f"{language}-val") if "embedding" in parts and encode else None
     val_parts = head.part_logits(val.texts, val_emb)
     objective = macro_recall_objective(len(classes)) if config["objective"] == "macro_recall" else accuracy
-    meta |= calibrate(val_parts, y_val, per_source(objective, val.sources), config.get("min_weights"))
+    meta |= calibrate(val_parts, y_val, per_source(objective, val.sources))
     meta["trained"] = {
         "train_rows": len(train),
         "val_rows": len(val),
@@ -585,13 +578,6 @@ KO_CONFIG: dict[str, Any] = {
     "class_weight": "balanced",
     "objective": "accuracy",
     "neutral_margin": 1.0,
-    # The embedding part weighs at least 0.4 in the mix. Calibrated on validation rows of the domains
-    # it was trained on, the mix leans on n-grams (0.7), which carry least to another domain: parts
-    # trained on movie reviews alone and mixed 0.7 n-grams read KOTE comments at 0.851, at 0.6 at
-    # 0.871; trained on comments alone, movie reviews at 0.750 against 0.756 (each mean over both
-    # directions falls from 0.2-0.6 to 0.7 and beyond). MODEL_CARD, "Korean head: the mix for other
-    # domains".
-    "min_weights": {"embedding": 0.4},
     # Weakly labelled Korean comments beyond movies (KOTE, when present in the data folder).
     "weak": "kote",
     # English polar tweets teach the embedding part; English neutral tweets the neutral gate.
