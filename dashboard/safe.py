@@ -7,6 +7,7 @@ posts go through `st.text`, which renders characters as they are.
 
 from __future__ import annotations
 
+import json
 import re
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
@@ -21,3 +22,16 @@ def short(text: str, limit: int = 120) -> str:
     """One line of at most `limit` characters (for table cells and select options)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def readable_payload(raw: str) -> tuple[str, str | None]:
+    """A stored payload as a person reads it in `st.code`, and the highlighting to use: JSON (stored
+    on one line) indented, anything else (XML, a broken body) as it is. Still only text: `st.code`
+    renders no markup."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return raw, None
+    if not isinstance(parsed, dict | list):  # a bare string or number: nothing to lay out
+        return raw, None
+    return json.dumps(parsed, ensure_ascii=False, indent=2), "json"

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
-from dashboard.safe import short
+from dashboard.safe import readable_payload, short
 from listener.base import source_billing
 from storage.models import Staff
 from storage.sources import dead_letters, describe_usage, sources_health, usage
@@ -53,4 +53,5 @@ def render(ctx: Ctx, actor: Staff) -> None:
     )
     chosen = st.selectbox("Show raw payload of", [d.id for d in letters], key="dead_letter")
     raw = next(d.raw for d in letters if d.id == chosen)
-    st.code(raw[:20_000], language=None)
+    shown, language = readable_payload(raw)
+    st.code(shown[:20_000], language=language)

@@ -268,6 +268,17 @@ def test_sources_page_shows_dead_letters_raw_and_inert(dashboard_db, monkeypatch
     assert [c.value for c in at.code] == ["<img src=x onerror=1>"]
 
 
+def test_a_json_dead_letter_is_shown_laid_out(dashboard_db, monkeypatch) -> None:
+    with Session(dashboard_db.engine) as session:
+        raw = '{"content":"<b>환불</b>","account":{"acct":"a"}}'
+        letter = DeadLetter(source_name="fixture", platform="mastodon", reason="no id", raw=raw, created_at=utcnow())
+        session.add(letter)
+        session.commit()
+    at = app_as(dashboard_db, "admin1", monkeypatch, page="Sources")
+    assert [c.value for c in at.code] == ['{\n  "content": "<b>환불</b>",\n  "account": {\n    "acct": "a"\n  }\n}']
+    assert at.code[0].language == "json"
+
+
 def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
     at = button(at, "Copy config rules for editing").click().run()
