@@ -51,7 +51,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
         ),
         hide_index=True,
     )
-    chosen = st.selectbox("Show raw payload of", [d.id for d in letters], key="dead_letter")
+    # Named as the table names them (the row id alone means nothing to a person).
+    names = {d.id: f"{d.created_at:%Y-%m-%d %H:%M} · {d.source_name} · {short(d.reason, 80)}" for d in letters}
+    chosen = st.selectbox("Show raw payload of", list(names), format_func=names.__getitem__, key="dead_letter")
     raw = next(d.raw for d in letters if d.id == chosen)
     shown, language = readable_payload(raw)
     st.code(shown[:20_000], language=language)

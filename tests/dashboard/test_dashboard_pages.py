@@ -277,6 +277,7 @@ def test_a_json_dead_letter_is_shown_laid_out(dashboard_db, monkeypatch) -> None
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Sources")
     assert [c.value for c in at.code] == ['{\n  "content": "<b>환불</b>",\n  "account": {\n    "acct": "a"\n  }\n}']
     assert at.code[0].language == "json"
+    assert at.selectbox(key="dead_letter").options[0].endswith(" · fixture · no id")
 
 
 def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) -> None:
