@@ -30,7 +30,7 @@ def readable_payload(raw: str) -> tuple[str, str | None]:
     renders no markup."""
     try:
         parsed = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to lay out
         return raw, None
     if not isinstance(parsed, dict | list):  # a bare string or number: nothing to lay out
         return raw, None

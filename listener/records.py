@@ -35,6 +35,8 @@ def load_json(body: Any) -> Any:
             return json.loads(body)
         except json.JSONDecodeError as exc:
             raise PayloadError(f"response is not valid JSON: {exc}", raw=body[:2000]) from exc
+        except RecursionError:  # "[[[[…" thousands deep: a dead letter, not a source that fails every run
+            raise PayloadError("response is nested too deeply to read as JSON", raw=body[:2000]) from None
     return body
 
 

@@ -404,7 +404,7 @@ class YouTubeCollector:
             status = int(getattr(exc.resp, "status", 0) or 0)
             try:
                 error = api_error(json.loads(exc.content), status)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, RecursionError):  # an error body nested too deeply: no reason
                 error = ApiError(status, "", "", "")
             text = redact_secrets(f"HTTP {status} {error.reason}: {error.message}", [self.api_key])
             if error.reason == "quotaExceeded" or error.domain == "youtube.quota":

@@ -110,18 +110,45 @@ def serialize_raw(raw: Any) -> str:
     try:
         return storable(orjson.dumps(raw, default=str, option=_RAW_JSON_OPTIONS).decode())
     except orjson.JSONEncodeError:
+        pass
+    try:
         return storable(json.dumps(_finite(raw), ensure_ascii=False, default=str, allow_nan=False))
+    except (ValueError, RecursionError) as exc:
+        # Only a client library's own objects get here (a cycle, thousands of levels): the post is
+        # stored, with a note where its payload would be, rather than stopping the source at this page.
+        return json.dumps({"dangol:raw_not_stored": f"{type(exc).__name__}: {exc}"[:300]})
 
 
 def _finite(value: Any) -> Any:
-    """`value` with every NaN and infinity in it replaced by None, as orjson writes them."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+    """A copy of `value` with every NaN and infinity replaced by None, as orjson writes them. Walked
+    with a stack, not by recursion: a payload orjson refuses may be one nested hundreds deep."""
+
+    def shell(item: Any) -> Any:  # a container's empty copy, to fill; anything else as it is written
+        if isinstance(item, float):
+            return item if math.isfinite(item) else None
+        if isinstance(item, dict):
+            return {}
+        return [] if isinstance(item, list | tuple) else item
+
+    root = shell(value)
+    pending = [(value, root, 1)] if isinstance(value, dict | list | tuple) else []
+    while pending:
+        source, target, depth = pending.pop()
+        if depth > _MAX_DEPTH:  # a structure that contains itself never ends
+            raise ValueError(f"payload nested more than {_MAX_DEPTH} levels deep, or containing itself")
+        for key, item in source.items() if isinstance(source, dict) else enumerate(source):
+            copy = shell(item)
+            if isinstance(target, dict):
+                target[key] = copy
+            else:
+                target.append(copy)
+            if isinstance(item, dict | list | tuple):
+                pending.append((item, copy, depth + 1))
+    return root
+
+
+# Deeper than json.dumps could write anyway (it recurses, ~1,000 levels).
+_MAX_DEPTH = 10_000
 
 
 def _author_key(post: PostIn) -> tuple[str, str]:

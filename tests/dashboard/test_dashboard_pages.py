@@ -280,6 +280,14 @@ def test_a_json_dead_letter_is_shown_laid_out(dashboard_db, monkeypatch) -> None
     assert at.selectbox(key="dead_letter").options[0].endswith(" · fixture · no id")
 
 
+def test_a_payload_too_deep_to_lay_out_is_shown_as_it_is() -> None:
+    from dashboard.safe import readable_payload
+
+    deep = "[" * 50_000 + "]" * 50_000
+    assert readable_payload(deep) == (deep, None)
+    assert readable_payload('"just a string"') == ('"just a string"', None)
+
+
 def test_admin_copies_config_rules_then_disables_one(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Admin")
     at = button(at, "Copy config rules for editing").click().run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -157,6 +158,14 @@ def test_reddit_429_html_body_is_one_dead_letter() -> None:
     body = reddit_body("TestSession.test_request__too__many_requests__with_retry_headers.json", "/me")
     posts, dead = parse_reddit(body)
     assert posts == [] and len(dead) == 1 and dead[0].reason.startswith("response is not valid JSON")
+
+
+@pytest.mark.parametrize("parse", [parse_mastodon, parse_reddit])
+def test_a_body_nested_too_deeply_to_read_is_one_dead_letter(parse: Any) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000  # Python's json gives up by recursion, not as invalid JSON
+    posts, dead = parse(body)
+    assert posts == [] and [d.reason for d in dead] == ["response is nested too deeply to read as JSON"]
+    assert dead[0].raw == "[" * 2000
 
 
 def test_mastodon_hashtag_timeline_strips_html() -> None:

@@ -21,7 +21,7 @@ from reports.alerts import detect_spikes
 from reports.feeds import topic_csv, write_feeds
 from reports.weekly import build_weekly, render_html, write_weekly
 from responder.suggest import suggest
-from storage.models import Post, QueueItem, Source
+from storage.models import DeadLetter, Post, QueueItem, Source
 from tests.conftest import an_admin
 
 pytestmark = pytest.mark.slow
@@ -46,8 +46,12 @@ def hostile_page(folder: Path) -> None:
                        "created_at": (AT + timedelta(minutes=n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                        "public_metrics": {"like_count": 10**12, "retweet_count": 0, "reply_count": 0}})  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
+    # A NaN and an infinity in the payload (Python's json reads them; PostgreSQL's json refuses them).
+    tweets[0]["public_metrics"]["impression_count"], tweets[1]["geo"] = float("nan"), {"lat": float("inf")}
     body = {"data": tweets, "includes": {"users": users}, "meta": {"result_count": len(tweets)}}
     (folder / "page-0001.json").write_text(json.dumps(body, ensure_ascii=False))
+    # Then a page nested far deeper than a JSON reader recurses: a dead letter, and the source goes on.
+    (folder / "page-0002.json").write_text("[" * 100_000 + "]" * 100_000)
 
 
 def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(database_url, tmp_path) -> None:
@@ -72,6 +76,10 @@ def test_a_hostile_source_goes_through_everything_and_nothing_unescaped_leaves(d
     now = AT + timedelta(days=6)
     with Session(engine) as session:
         assert session.exec(select(Source)).one().last_error is None  # the source keeps collecting
+        letters = session.exec(select(DeadLetter)).all()
+        assert [d.reason for d in letters] == ["response is nested too deeply to read as JSON"]
+        for raw in session.exec(select(Post.raw)).all():  # strict JSON: NaN and infinity stored as null
+            json.loads(raw or "{}", parse_constant=lambda constant: pytest.fail(f"{constant} stored in a payload"))
         items = list(session.exec(select(QueueItem)))
         assert items, "the complaints reached the queue"
         for item in items:

@@ -48,7 +48,7 @@ def _readings(raw: str) -> Iterator[str]:
     if raw[:1] in "{[":
         try:
             yield from _strings(json.loads(raw))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or a hostile page's "[[[[…" kept as a dead letter
             pass
 
 

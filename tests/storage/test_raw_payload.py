@@ -68,6 +68,22 @@ def test_what_json_cannot_hold_is_stored_as_strict_json(payload: dict[Any, Any],
     assert strict(serialize_raw(payload)) == stored
 
 
+def test_a_payload_deeper_than_orjson_writes_is_stored_whole() -> None:
+    deep: Any = {"score": float("nan")}
+    for _ in range(600):  # orjson stops at 255 levels; json.loads reads this deep
+        deep = [deep]
+    text = serialize_raw({"id": "1", "deep": deep})
+    assert text.startswith('{"id": "1", "deep": ' + "[" * 600 + '{"score": null}')
+
+
+def test_a_payload_that_contains_itself_is_noted_and_the_post_still_stored() -> None:
+    cyclic: dict[str, Any] = {"id": "1"}
+    cyclic["self"] = cyclic  # a client library's object graph, never a parsed response
+    assert strict(serialize_raw(cyclic)) == {
+        "dangol:raw_not_stored": "ValueError: payload nested more than 10000 levels deep, or containing itself"
+    }
+
+
 def test_a_store_review_whose_payload_held_nan_keeps_its_app_and_version_in_the_reports(session: Session) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     feed = appstore_feed([("901", now, 1, "2.4.0", "앱이 계속 꺼져요")])
