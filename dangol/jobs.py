@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.child_process import run_in_child
+from dangol.child_process import run_in_child, stop_children
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from dangol.recheck import RecheckRun, recheck_deletions
@@ -383,4 +383,8 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
         stop.wait()
     finally:
         log.info("worker stopping: waiting for running jobs")
+        if stopped := stop_children():  # a training would otherwise hold the stop for minutes
+            log.info(
+                "worker stopping: ended %d training process(es); they run again at their next scheduled time", stopped
+            )
         scheduler.shutdown(wait=True)

@@ -6,6 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from dangol import jobs
-from dangol.child_process import ChildJobDied, run_in_child
+from dangol.child_process import ChildJobDied, run_in_child, stop_children
 from dangol.core.settings import Settings, load_settings
 from storage.engine import database_unavailable
 from storage.ingest import get_or_create_source
@@ -107,3 +112,99 @@ def test_the_training_jobs_are_scheduled_in_a_child(
 def test_the_sentiment_job_in_a_child_says_what_it_did(settings: Settings) -> None:
     # The real job end to end in a child: no corrections yet, so it reports that and trains nothing.
     assert run_in_child(jobs.sentiment_train_job, settings).startswith("no new sentiment corrections")
+
+
+def wait_then_report(settings: Settings, engine: Engine, *, pid_file: str) -> str:
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(120)  # a long training
+    return "finished"
+
+
+def test_a_stopping_worker_ends_its_running_children(settings: Settings, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    outcome: list[BaseException] = []
+
+    def job_thread() -> None:
+        try:
+            run_in_child(wait_then_report, settings, pid_file=str(pid_file))
+        except BaseException as exc:  # what the scheduler's thread would see
+            outcome.append(exc)
+
+    thread = threading.Thread(target=job_thread)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.exists(), "the child never started"
+    assert stop_children() == 1
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert [str(exc) for exc in outcome] == [
+        "wait_then_report: its process was killed by signal 15 before it finished; nothing it was doing was kept"
+    ]
+    assert stop_children() == 0
+
+
+def test_a_child_ends_when_its_worker_is_killed_outright(settings: Settings, tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    worker = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, settings.database.url, str(pid_file)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        os.kill(worker.pid, signal.SIGKILL)  # no atexit, no clean-up: what the OOM killer does
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(child), "the training child outlived its killed worker"
+    finally:
+        worker.kill()
+
+
+WORKER_SCRIPT = """
+import sys
+from dangol.child_process import run_in_child
+from dangol.core.settings import load_settings
+from tests.dangol.test_child_process import wait_then_report
+
+if __name__ == "__main__":
+    settings = load_settings(None, overrides={"database": {"url": sys.argv[1]}})
+    run_in_child(wait_then_report, settings, pid_file=sys.argv[2])
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (ended, not yet reaped by init) counts as ended.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+def test_the_worker_ends_its_training_children_before_waiting_for_its_jobs(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps: list[str] = []
+
+    class Scheduler:
+        def start(self) -> None:
+            steps.append("start")
+
+        def get_jobs(self) -> list[Any]:
+            return []
+
+        def shutdown(self, wait: bool) -> None:
+            steps.append(f"shutdown(wait={wait})")
+
+    monkeypatch.setattr(jobs, "build_scheduler", lambda settings, engine: Scheduler())
+    monkeypatch.setattr(jobs, "stop_children", lambda: steps.append("stop_children") or 1)
+    stop = threading.Event()
+    stop.set()
+    worker = threading.Thread(target=jobs.run_worker, args=(settings, engine), kwargs={"stop": stop})
+    worker.start()
+    worker.join(timeout=30)
+    assert steps == ["start", "stop_children", "shutdown(wait=True)"]
