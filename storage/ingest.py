@@ -108,7 +108,9 @@ def serialize_raw(raw: Any) -> str:
     if isinstance(raw, bytes):
         return storable(raw.decode("utf-8", errors="replace"))
     try:
-        return storable(orjson.dumps(raw, default=str, option=_RAW_JSON_OPTIONS).decode())
+        # Already storable: orjson writes valid UTF-8 only (it refuses lone surrogates) and escapes
+        # NUL as \u0000, so `storable`'s pass over the whole text is left to json.dumps's output.
+        return orjson.dumps(raw, default=str, option=_RAW_JSON_OPTIONS).decode()
     except orjson.JSONEncodeError:
         pass
     try:

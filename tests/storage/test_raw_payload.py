@@ -68,6 +68,11 @@ def test_what_json_cannot_hold_is_stored_as_strict_json(payload: dict[Any, Any],
     assert strict(serialize_raw(payload)) == stored
 
 
+def test_a_nul_in_a_payload_is_escaped_not_stored() -> None:
+    text = serialize_raw({"text": "before\x00after"})  # PostgreSQL's text refuses a NUL character
+    assert "\x00" not in text and strict(text) == {"text": "before\x00after"}
+
+
 def test_a_payload_deeper_than_orjson_writes_is_stored_whole() -> None:
     deep: Any = {"score": float("nan")}
     for _ in range(600):  # orjson stops at 255 levels; json.loads reads this deep
