@@ -79,7 +79,17 @@ def storage(results: dict[str, Any]) -> str:
         for platform, r in rates.items()
     ]  # fmt: skip
     header = ["backend", "source", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "ratio to mastodon"]
-    return _table([*header, "load avg"], rows)
+    out = _table([*header, "load avg"], rows)
+    parallel = [
+        [backend, r["workers"], r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}", r["cpu_s"],
+         r["load_average"]]
+        for backend, runs in results.get("collect_parallel", {}).items()
+        for r in runs
+    ]  # fmt: skip
+    if parallel:
+        header = ["backend", "workers", "pages", "posts", "seconds", "posts/s together", "workers' CPU s", "load avg"]
+        out += "\n\nSeveral workers at once, a Mastodon source each, into one database:\n\n" + _table(header, parallel)
+    return out
 
 
 def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:

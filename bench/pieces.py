@@ -151,22 +151,25 @@ REPLAY_START = datetime(2026, 11, 1, tzinfo=UTC)
 AUTHORS = 997  # distinct authors the cloned records rotate through: authors are upserted, not only inserted
 
 
-def write_replay_pages(folder: Path, pages: int, per_page: int = 40, *, platform: str = REPLAY_PLATFORM) -> int:
+def write_replay_pages(
+    folder: Path, pages: int, per_page: int = 40, *, platform: str = REPLAY_PLATFORM, first: int = 0
+) -> int:
     """`pages` response bodies of `platform` in its real API shape, each of `per_page` records
-    cloned from the demo payloads with every id unique; returns the records written (a YouTube
-    thread's embedded replies and a Google Play review's answer are posts too, not counted here)."""
+    cloned from the demo payloads with every id unique (numbered from `first`: folders for several
+    sources take ranges apart); returns the records written (a YouTube thread's embedded replies and
+    a Google Play review's answer are posts too, not counted here)."""
     records, body = _DEMO_RECORDS[platform](DEMO_DATA / platform)
     records = [r for r in records if _parses_cleanly(platform, body([r]))]  # the demo's bad records left out
     clone = _CLONERS[platform]
     folder.mkdir(parents=True, exist_ok=True)
-    n = 0
+    n = first
     for page in range(pages):
         cloned = []
         for _ in range(per_page):
             cloned.append(clone(copy.deepcopy(records[n % len(records)]), n, REPLAY_START + timedelta(seconds=n)))
             n += 1
         (folder / f"page-{page:05d}.json").write_text(json.dumps(body(cloned), ensure_ascii=False))
-    return n
+    return n - first
 
 
 Body = Callable[[list[dict[str, Any]]], Any]
@@ -267,12 +270,17 @@ _CLONERS: dict[str, Callable[[dict[str, Any], int, datetime], dict[str, Any]]] =
 }
 
 
-def replay_settings(config: Path | None, url: str, folder: Path, platform: str = REPLAY_PLATFORM) -> Settings:
-    """The configured settings with only one replay source of `platform`, reading `folder`, into `url`."""
+def replay_settings(
+    config: Path | None, url: str, folder: Path | dict[str, Path], platform: str = REPLAY_PLATFORM
+) -> Settings:
+    """The configured settings with only replay sources of `platform` into `url`: "bench_replay"
+    reading `folder`, or one source per name of a {name: folder} mapping."""
     base = load_settings(config)
     sources: dict[str, Any] = {name: {"enabled": False} for name in base.sources}
-    sources["bench_replay"] = {"use": "replay", "platform": platform, "path": str(folder), "query": "",
-                               "parser_options": PARSER_OPTIONS.get(platform, {})}  # fmt: skip
+    folders = folder if isinstance(folder, dict) else {"bench_replay": folder}
+    for name, path in folders.items():
+        sources[name] = {"use": "replay", "platform": platform, "path": str(path), "query": "",
+                         "parser_options": PARSER_OPTIONS.get(platform, {})}  # fmt: skip
     return load_settings(config, overrides={"database": {"url": url}, "sources": sources})
 
 
@@ -302,6 +310,98 @@ def collect_throughput(config: Path | None, url: str, folder: Path, platform: st
         "posts_per_cpu_s": round(run.new_posts / max(cpu_seconds, 1e-9), 1),
         "load_average": load_average(),
     }
+
+
+def collect_parallel(
+    config: Path | None, url: str, workdir: Path, *, workers: int, pages: int, platform: str = REPLAY_PLATFORM
+) -> dict[str, Any]:
+    """`workers` processes, each collecting its own replay source of `pages` pages into the same
+    empty database at `url` at once: what a deployment with several sources and workers stores per
+    second together. The sources' authors overlap (the same rotation of AUTHORS), as real sources'
+    do, so concurrent pages upsert the same author rows. Checks that every post was stored once."""
+    folders = {}
+    for i in range(workers):
+        folder = workdir / f"parallel-{platform}-{workers}-{i}"
+        if not folder.exists():
+            write_replay_pages(folder, pages, platform=platform, first=i * 10**7)
+        folders[f"bench_replay_{i}"] = str(folder)
+    fresh_database(url)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    # Separate interpreters, as separate workers are; each says "ready" once it has imported
+    # everything and opened its engine, and starts on "go", so the clock covers collecting only.
+    job = {"config": str(config) if config else None, "url": url, "folders": folders, "platform": platform}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from bench.pieces import collect_child; collect_child()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+        )
+        for _ in folders
+    ]  # fmt: skip
+    try:
+        for child, name in zip(children, folders, strict=True):
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write(json.dumps({**job, "name": name}) + "\n")
+            child.stdin.flush()
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"a collecting process for {name} did not start")
+        started = time.time()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.close()
+        runs = []
+        for child in children:
+            assert child.stdout is not None
+            runs.append(json.loads(child.stdout.read()))
+            child.wait(timeout=60)
+    finally:
+        for child in children:
+            child.kill() if child.poll() is None else None
+    failed = [run for run in runs if run["status"] != "ok"]
+    if failed:
+        raise RuntimeError(f"replay collection failed: {failed}")
+    seconds = max(run["finished"] for run in runs) - started
+    new_posts = sum(run["new_posts"] for run in runs)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = session.exec(select(func.count()).select_from(Post)).one()
+    engine.dispose()
+    if stored != new_posts:
+        raise RuntimeError(f"{new_posts} posts reported new but {stored} stored")
+    return {
+        "backend": make_url(url).get_backend_name(),
+        "platform": platform,
+        "workers": workers,
+        "pages": sum(run["pages"] for run in runs),
+        "posts": new_posts,
+        "seconds": round(seconds, 2),
+        "posts_per_s": round(new_posts / seconds, 1),
+        "cpu_s": round(sum(run["cpu_s"] for run in runs), 2),
+        "load_average": load_average(),
+    }
+
+
+def collect_child() -> None:
+    """One worker of `collect_parallel`: reads its job from stdin, says "ready", collects its source
+    on "go" and prints what it did as JSON."""
+    from dangol.pipeline import collect_source
+
+    job = json.loads(sys.stdin.readline())
+    config = Path(job["config"]) if job["config"] else None
+    folders = {name: Path(folder) for name, folder in job["folders"].items()}
+    settings = replay_settings(config, job["url"], folders, job["platform"])
+    engine = make_engine(job["url"])
+    print("ready", flush=True)
+    sys.stdin.readline()  # "go"
+    cpu_started = time.process_time()
+    run = collect_source(settings, engine, job["name"])  # each process is its own worker ("host:pid")
+    cpu_seconds = time.process_time() - cpu_started
+    finished = time.time()
+    engine.dispose()
+    print(json.dumps({"status": run.status, "error": run.error, "pages": run.pages, "new_posts": run.new_posts,
+                      "finished": finished, "cpu_s": cpu_seconds}), flush=True)  # fmt: skip
 
 
 # --- large databases: queue pages and the weekly report ---------------------------------------

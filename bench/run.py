@@ -69,6 +69,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
         save("pipeline_fast", pieces.pipeline_throughput(fast, args.posts))
     if "collect" in chosen:
         save("collect", _collect(args))
+        save("collect_parallel", _collect_parallel(args))
     if {"queue", "weekly", "score"} & set(chosen):
         queue: dict[str, Any] = results.get("queue", {}) if args.only else {}
         weekly: dict[str, Any] = results.get("weekly", {}) if args.only else {}
@@ -121,6 +122,26 @@ def _collect(args: argparse.Namespace) -> dict[str, Any]:
             for rate in rates.values():
                 rate["ratio_to_mastodon"] = round(rate["posts_per_s"] / baseline, 2)
             out[backend] = rates
+    return out
+
+
+PARALLEL_WORKERS = (1, 2, 4)
+
+
+def _collect_parallel(args: argparse.Namespace) -> dict[str, Any]:
+    """Mastodon pages collected by 1, 2 and 4 worker processes at once (a source each, the pages
+    shared out), per backend: the rate a deployment with several workers stores at."""
+    out: dict[str, Any] = {}
+    urls = {"sqlite": None, **({"postgresql": _postgres_url(args, "collect")} if args.postgres else {})}
+    with tempfile.TemporaryDirectory(prefix="dangol-bench-parallel-") as workdir:
+        for backend, url in urls.items():
+            out[backend] = [
+                pieces.collect_parallel(
+                    args.config, url or f"sqlite:///{workdir}/parallel.db", Path(workdir),
+                    workers=workers, pages=args.collect_pages * 2 // workers,
+                )
+                for workers in PARALLEL_WORKERS
+            ]  # fmt: skip
     return out
 
 

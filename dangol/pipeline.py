@@ -29,7 +29,7 @@ from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, 
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
 from storage import topics as topic_store
-from storage.engine import database_unavailable, session_scope
+from storage.engine import database_unavailable, session_scope, transaction_conflict
 from storage.models import Author, Source
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def _take_page(
         run.dead_letters += len(page.dead_letters)
         return True
     try:
-        stored = _store_page(engine, source, page, billing, worker, partial(ingest.store_page, **(tagging or {})))
+        stored = _store_page_again_on_conflict(engine, source, page, billing, worker, tagging)
     except DBAPIError as exc:
         if database_unavailable(exc):
             raise
@@ -216,6 +216,29 @@ def _take_page(
     run.duplicates += stored.duplicates
     run.dead_letters += stored.dead_letters
     return True
+
+
+# How often a page rolled back for another worker's transaction is stored again before the error
+# is left to the job (which retries it as a database error).
+CONFLICT_RETRIES = 3
+
+
+def _store_page_again_on_conflict(
+    engine: Engine, source: Source, page: Page, billing: Billing | None, worker: str, tagging: dict[str, Any] | None
+) -> ingest.StoreResult | None:
+    """`_store_page` with `ingest.store_page`, run again (after a short random wait) when PostgreSQL
+    rolled it back for another worker's transaction (a deadlock or serialization failure): that is
+    no refused record and no outage, and the page stored a moment later is stored whole."""
+    store = partial(ingest.store_page, **(tagging or {}))
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            return _store_page(engine, source, page, billing, worker, store)
+        except DBAPIError as exc:
+            if not transaction_conflict(exc) or attempt == CONFLICT_RETRIES:
+                raise
+            log.info("source %s: a page gave way to another worker's transaction; storing it again", source.name)
+            time.sleep(random.uniform(0.01, 0.1) * 2**attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 def _store_page(

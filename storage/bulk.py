@@ -29,6 +29,8 @@ from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
+from dangol.core.columns import UtcDateTime
+
 Rows = Sequence[dict[str, Any]]
 
 
@@ -111,7 +113,13 @@ def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[An
     rows RETURNING gave."""
     connection = session.connection()
     template, one_row, processors = _sqlite_statement(shape, connection.dialect)
-    converted = [(i, process) for i, process in enumerate(processors) if process is not None]
+    # A time column's values repeat within a page (every row's collected_at and last_seen_at is the
+    # page's one `now`): each distinct time is converted once per call.
+    converted: list[tuple[int, Any, dict[Any, Any] | None]] = [
+        (i, process, {} if isinstance(shape.table.c[shape.columns[i]].type, UtcDateTime) else None)
+        for i, process in enumerate(processors)
+        if process is not None
+    ]
     raw = connection.connection.driver_connection
     assert raw is not None
     per_statement = max(1, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(shape.columns))
@@ -122,8 +130,13 @@ def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[An
         params: list[Any] = []
         for row in chunk:
             # Every value through its processor, None too: a JSON column stores None as JSON null.
-            for i, process in converted:
-                row[i] = process(row[i])
+            for i, process, seen in converted:
+                if seen is None:
+                    row[i] = process(row[i])
+                elif (value := row[i]) in seen:
+                    row[i] = seen[value]
+                else:
+                    row[i] = seen[value] = process(value)
             params += row
         statement = template.replace("{rows}", ", ".join([one_row] * len(chunk)))
         cursor = raw.cursor()

@@ -18,9 +18,10 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlmodel import Session, col
 
 from dangol.core.errors import NotFound
@@ -181,15 +182,24 @@ def _digest_platform_ids(session: Session, author_ids: list[int], post_ids: list
             session.execute(update(table), changes, execution_options={"synchronize_session": False})
 
 
+@lru_cache(maxsize=4)
+def _erased_posts_among(dialect: str) -> Any:
+    """The stored posts of one platform among given digests, built once per dialect: every stored
+    page runs it, and building it cost more than running it."""
+    return select(col(Post.external_id)).where(
+        col(Post.platform) == bindparam("platform"), one_of(dialect, col(Post.external_id), "digests")
+    )
+
+
 def skip_erased(posts: Sequence[PostIn], *, session: Session) -> list[PostIn]:
     """`posts` without those of erased customers, which stay erased when a platform lists them again."""
     keys = {(p.platform, erased_key(p.platform, p.external_id)): p for p in posts}
     erased: set[tuple[str, str]] = set()
+    stmt = _erased_posts_among(session.get_bind().dialect.name)
     for platform in {platform for platform, _ in keys}:  # by platform, so the unique index answers
         digests = [key for p, key in keys if p == platform]
-        found = one_of(session, col(Post.external_id), digests)
-        stmt = select(col(Post.external_id)).where(col(Post.platform) == platform, found)
-        erased.update((platform, key) for key in session.execute(stmt).scalars())
+        found = session.connection().execute(stmt, {"platform": platform, "digests": digests}).scalars()
+        erased.update((platform, key) for key in found)
     return [post for key, post in keys.items() if key not in erased]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import Session, col, select
 
 from dangol.core.types import Billing, Page, utcnow
@@ -36,16 +36,20 @@ def take_lease(
     return bool(getattr(taken, "rowcount", 0))
 
 
+# Built once, run with each page's values (one per page): building it per call took 0.1 ms, five
+# times what running it does. Core, not the ORM's UPDATE (which first matches the session's objects).
+_RENEW_LEASE = (
+    update(Source)
+    .where(col(Source.id) == bindparam("source_id"), col(Source.lease_owner) == bindparam("worker"))
+    .values(lease_until=bindparam("until", type_=Source.__table__.c.lease_until.type))  # type: ignore[attr-defined]
+)
+
+
 def renew_lease(*, session: Session, source_id: int, worker: str, now: datetime | None = None) -> bool:
     """Extend `worker`'s lease inside the caller's transaction; False when the lease was lost (it
     expired and another worker took the source): the caller must not store its page then."""
-    now = now or utcnow()
-    # Core, not the ORM's UPDATE (which first matches the session's objects against it): one per page.
-    renewed = session.connection().execute(
-        update(Source)
-        .where(col(Source.id) == source_id, col(Source.lease_owner) == worker)
-        .values(lease_until=now + timedelta(seconds=LEASE_SECONDS))
-    )
+    until = (now or utcnow()) + timedelta(seconds=LEASE_SECONDS)
+    renewed = session.connection().execute(_RENEW_LEASE, {"source_id": source_id, "worker": worker, "until": until})
     return bool(renewed.rowcount)
 
 

@@ -169,6 +169,19 @@ def test_store_and_youtube_replay_pages_go_through_their_own_parser_and_store(
     assert [tuple(row) for row in stored] == [(platform, result["posts"])]
 
 
+def test_parallel_workers_store_every_post_of_their_own_sources_once(database_url: str, tmp_path: Path) -> None:
+    # Three worker processes at once, a source each, their authors overlapping: every post is stored
+    # once, and the rate is counted over all of them.
+    result = pieces.collect_parallel(CONFIG, database_url, tmp_path, workers=3, pages=2)
+    assert result["workers"] == 3 and result["pages"] == 6 and result["posts"] == 3 * 2 * 40
+    assert result["posts_per_s"] > 0 and result["cpu_s"] > 0
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        per_source = session.exec(select(Post.source_id, func.count()).group_by(Post.source_id)).all()
+    engine.dispose()
+    assert sorted(count for _source, count in per_source) == [80, 80, 80]
+
+
 def test_collect_piece_reports_every_platform_and_its_ratio_to_mastodon() -> None:
     args = run.parse_args(["--only", "collect", "--markdown", ""])
     args.postgres, args.collect_pages = None, 2
@@ -216,12 +229,15 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
         "command": "python -m bench.run",
         "collect": {"sqlite": {"youtube": {"pages": 1, "posts": 2, "seconds": 1, "posts_per_s": 2,
                                            "ratio_to_mastodon": 1.5, "load_average": 1}}},
+        "collect_parallel": {"postgresql": [{"workers": 2, "pages": 4, "posts": 160, "seconds": 0.1,
+                                             "posts_per_s": 1600.0, "cpu_s": 0.2, "load_average": 1}]},
         "score": {"sqlite/300": {"customers": 30, "seconds": 0.5, "cpu_s": 0.4, "load_average": 1}},
     }  # fmt: skip
     markdown.update(document, results)
     text = document.read_text()
     assert "kept" in text and "prose" in text and "old" not in text
     assert "| sqlite | youtube | 1 | 2 | 1 | 2 | 0 | 1.5 | 1 |" in text
+    assert "| postgresql | 2 | 4 | 160 | 0.1 | 1,600.0 | 0.2 | 1 |" in text
     assert "| sqlite/300 | 30 | 0.5 | 0.4 | 1 |" in text
     assert text.count("<!-- bench:machine -->") == 1
 
@@ -270,6 +286,7 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert results["weekly"]["sqlite/300"]["total_s"] > 0
     assert results["score"]["sqlite/300"]["customers"] == 30
     assert list(results["collect"]["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
+    assert [r["workers"] for r in results["collect_parallel"]["sqlite"]] == list(run.PARALLEL_WORKERS)
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
     assert results["memory"]["profile"] == "default" and results["memory_fast"]["profile"] == "fast"
     assert results["memory_fast"]["analyzed"] == 80

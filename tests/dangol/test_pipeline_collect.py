@@ -281,6 +281,54 @@ def test_a_page_the_database_refuses_outright_backs_the_source_off_and_the_run_g
     assert "DataError" in (row.last_error or "")
 
 
+def test_a_page_rolled_back_for_another_workers_transaction_is_stored_again_whole(
+    engine: Engine, database_url: str, scripted: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL's deadlock detector picks one of two transactions to roll back: not an outage to wait
+    # out, and no record it refused. The page is stored again at once, whole, with no dead letter.
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    from storage import ingest
+
+    real, rolled_back = ingest.store_page, []
+
+    def deadlocked_once_per_page(session: Session, *, source: Source, page: Page, **tagging: Any) -> Any:
+        if page.cursor not in rolled_back:
+            rolled_back.append(page.cursor)
+            raise OperationalError("INSERT INTO author ...", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+        return real(session, source=source, page=page, **tagging)
+
+    monkeypatch.setattr(ingest, "store_page", deadlocked_once_per_page)
+    monkeypatch.setattr(pipeline.time, "sleep", lambda _seconds: None)
+    run = pipeline.collect_source(settings_with(database_url, s={"use": "scripted", "pages": 3}), engine, "s")
+    assert (run.status, run.new_posts, run.dead_letters) == ("ok", 6, 0)
+    assert len(rolled_back) == 3 and source_row(engine, "s").cursor == {"page": 3}
+
+
+def test_a_page_that_keeps_conflicting_is_left_to_the_job_not_stored_record_by_record(
+    engine: Engine, database_url: str, scripted: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    from storage import ingest
+
+    attempts = []
+
+    def always_deadlocked(session: Session, **_kwargs: Any) -> Any:
+        attempts.append(1)
+        raise OperationalError("INSERT INTO author ...", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+
+    monkeypatch.setattr(ingest, "store_page", always_deadlocked)
+    monkeypatch.setattr(ingest, "store_page_record_by_record", always_deadlocked)
+    monkeypatch.setattr(pipeline.time, "sleep", lambda _seconds: None)
+    with pytest.raises(OperationalError):  # the job's database retry takes it from here
+        pipeline.collect_source(settings_with(database_url, s={"use": "scripted", "pages": 3}), engine, "s")
+    assert len(attempts) == pipeline.CONFLICT_RETRIES + 1
+    assert posts_in(engine) == 0
+
+
 def test_dry_run_stores_nothing(engine: Engine, database_url: str, scripted: type) -> None:
     settings = settings_with(database_url, s={"use": "scripted", "pages": 1})
     run = pipeline.collect_source(settings, engine, "s", dry_run=True)

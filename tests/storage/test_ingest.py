@@ -126,3 +126,48 @@ def test_every_field_comes_back_as_stored_and_new_ids_name_their_own_rows(
     authors = {a.id: a.platform_id for a in session.exec(select(Author)).scalars()}  # type: ignore[call-overload]
     for post in (known, review, plain):
         assert authors[rows[post.external_id].author_id] == post.author.platform_id
+
+
+def test_two_workers_storing_pages_of_the_same_authors_in_opposite_orders_never_deadlock(postgres_url: str) -> None:
+    # Two sources finding the same customers, their pages stored at the same moment by two workers:
+    # written in each page's own order, PostgreSQL rolled back one of the two in most rounds.
+    import threading
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import DBAPIError
+
+    from dangol.core.types import AuthorIn
+    from storage.engine import make_engine
+
+    engine = make_engine(postgres_url)
+    with session_scope(engine) as session:
+        for name in ("a", "b"):
+            get_or_create_source(session, name=name, use="replay")
+    authors = [AuthorIn(platform="x", platform_id=f"u{i}", handle=f"h{i}") for i in range(300)]
+    rounds, barrier, errors = 12, threading.Barrier(2, timeout=60), []
+
+    def store(name: str, reverse: bool) -> None:
+        order = authors[::-1] if reverse else authors
+        for r in range(rounds):
+            posts = [
+                PostIn(platform="x", external_id=f"{name}-{r}-{i}", author=a, text="t", created_at=datetime.now(UTC))
+                for i, a in enumerate(order)
+            ]
+            barrier.wait()
+            try:
+                with session_scope(engine) as session:
+                    source = get_or_create_source(session, name=name, use="replay")
+                    store_page(session, source=source, page=Page(posts=posts, cursor={"round": r}))
+            except DBAPIError as exc:
+                errors.append(type(exc.orig).__name__)
+
+    workers = [threading.Thread(target=store, args=(name, name == "b")) for name in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    with Session(engine) as session:
+        stored = (count(session, Post), count(session, Author))
+    engine.dispose()
+    assert errors == []
+    assert stored == (2 * rounds * 300, 300)
