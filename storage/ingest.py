@@ -80,6 +80,21 @@ def _storable_or_none(text: str | None) -> str | None:
     return None if text is None else storable(text)
 
 
+def _row_storable(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with every string value `storable`. Almost every row is storable already, so its strings
+    are checked together first, in one pass: a call of `storable` per value was most of building
+    a page's rows."""
+    strings = [value for value in row.values() if isinstance(value, str)]
+    joined = "".join(strings)
+    if "\x00" not in joined:
+        try:
+            joined.encode("utf-8")
+            return row
+        except UnicodeEncodeError:
+            pass
+    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
+
+
 def get_or_create_source(session: Session, *, name: str, use: str) -> Source:
     """The Source row for a configured source, created on first use. Several workers may create it
     at once: the one whose insert loses to the unique name reads the winner's row instead."""
@@ -166,26 +181,27 @@ def _author_key(post: PostIn) -> tuple[str, str]:
 
 def upsert_authors(session: Session, posts: list[PostIn], now: datetime) -> dict[tuple[str, str], int]:
     """Insert new authors and refresh known ones; returns (platform, platform_id) → author id."""
+    # Keyed as stored: ids that differ only in what `storable` replaces are one author.
     latest: dict[tuple[str, str], Any] = {}
     for post in posts:
         latest[_author_key(post)] = post.author
     if not latest:
         return {}
-    # In key order: see LOCK_ORDER.
-    latest = dict(sorted(latest.items()))
     rows = [
-        {
-            "platform": platform,
-            "platform_id": platform_id,
-            "handle": storable(a.handle),
-            "display_name": storable(a.display_name),
-            "followers": a.followers,
-            "url": _storable_or_none(a.url),
-            "bio": _storable_or_none(a.bio),
-            "first_seen_at": now,
-            "last_seen_at": now,
-        }
-        for (platform, platform_id), a in latest.items()
+        _row_storable(
+            {
+                "platform": platform,
+                "platform_id": platform_id,
+                "handle": a.handle,
+                "display_name": a.display_name,
+                "followers": a.followers,
+                "url": a.url,
+                "bio": a.bio,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        )
+        for (platform, platform_id), a in sorted(latest.items())  # in key order: see LOCK_ORDER
     ]
     # One statement that also hands back the ids (RETURNING covers inserted and updated rows): the
     # ORM's bulk path and a second SELECT for the ids were 22% of collecting.
@@ -342,9 +358,13 @@ def mark_deleted(session: Session, keys: list[tuple[str, str]], now: datetime) -
     return len(clear_deleted(session, keys, now))
 
 
+_POST_FIELDS = tuple(PostBase.model_fields)
+
+
 def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, str], int], now: datetime) -> dict:
     # The post's own fields (PostBase, declared once), then what storage adds.
-    row = {name: getattr(post, name) for name in PostBase.model_fields}
+    fields = post.__dict__
+    row = {name: fields[name] for name in _POST_FIELDS}
     row |= {
         "source_id": source_id,
         "author_id": author_ids[_author_key(post)],
@@ -354,4 +374,4 @@ def _post_row(post: PostIn, source_id: int | None, author_ids: dict[tuple[str, s
         "analyzed": False,
         "competitor": False,
     }
-    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
+    return _row_storable(row)

@@ -32,7 +32,12 @@ class Brand:
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold()
+    # NFKC leaves ASCII as it is: most posts skip it.
+    text = text or ""
+    return (text if text.isascii() else unicodedata.normalize("NFKC", text)).casefold()
+
+
+_MENTION = re.compile(r"@([\w.@-]+)")
 
 
 def _keyword_pattern(keyword: str) -> str:
@@ -76,7 +81,7 @@ class BrandCatalog:
         """Keys of the brands the text names (a keyword, or @handle of one of its accounts) or
         whose account wrote it, in catalog order."""
         folded = _fold(text)
-        mentioned = {normalize_handle(m).rstrip(".") for m in re.findall(r"@([\w.@-]+)", folded)}
+        mentioned = {normalize_handle(m).rstrip(".") for m in _MENTION.findall(folded)} if "@" in folded else set()
         author = normalize_handle(author_handle)
         found = []
         for brand in self.brands:

@@ -167,6 +167,8 @@ class PostBase(SQLModel):
     def _metrics(cls, value: dict[str, Any]) -> dict[str, int]:
         # Only integer counters are kept (a platform's odd value is dropped, not a failed page), each
         # clamped to 0..MAX_COUNT (a bool counts as 0 or 1, as int(True) does).
+        if all(type(v) is int and 0 <= v <= MAX_COUNT for v in value.values()):
+            return value  # what collectors' counts nearly always are: kept without a copy
         return {k: bounded_count(v) or 0 for k, v in value.items() if isinstance(v, int)}
 
 
