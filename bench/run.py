@@ -4,7 +4,8 @@
     python -m bench.run --quick    # a smoke run: 10k posts only, small samples
     python -m bench.run --only queue weekly --sizes 1000000   # re-run some pieces, merged into the file
 
-PostgreSQL runs when DANGOL_BENCH_POSTGRES_URL (or DANGOL_TEST_POSTGRES_URL) names a server; the
+PostgreSQL runs on --postgres URL, else on DANGOL_BENCH_POSTGRES_URL (or DANGOL_TEST_POSTGRES_URL),
+else on a server answering at 127.0.0.1:5432 as user postgres (`--postgres ''` leaves it out); the
 benchmark creates its own databases there (bench_<size>, bench_collect; --pg-prefix renames them),
 leaving the named one alone.
 """
@@ -160,7 +161,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, default=Path("config.toml"))
     parser.add_argument("--var", type=Path, default=Path("var/bench"), help="where the SQLite databases go")
     parser.add_argument("--postgres", default=os.environ.get("DANGOL_BENCH_POSTGRES_URL")
-                        or os.environ.get("DANGOL_TEST_POSTGRES_URL"), help="a PostgreSQL server URL")  # fmt: skip
+                        or os.environ.get("DANGOL_TEST_POSTGRES_URL"),
+                        help="a PostgreSQL server URL ('' for none; default: the local one, if up)")  # fmt: skip
     parser.add_argument("--pg-prefix", default="bench", help="name prefix of the PostgreSQL databases made")
     parser.add_argument("--markdown", default="BENCHMARKS.md", help="file whose tables to update ('' for none)")
     args = parser.parse_args(argv)
@@ -174,9 +176,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def local_postgres(url: str = LOCAL_POSTGRES) -> str | None:
+    """`url` when a PostgreSQL server answers there within 2 seconds, else None."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error:
+        return None
+    return url
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     args.var.mkdir(parents=True, exist_ok=True)
+    if args.postgres is None:  # none named: the local server, when there is one (both backends, issue #20)
+        args.postgres = local_postgres()
+    args.postgres = args.postgres or None  # --postgres '' leaves PostgreSQL out
+    print(f"PostgreSQL: {args.postgres or 'not measured (no server named or at 127.0.0.1:5432)'}", file=sys.stderr)
     run(args, lambda line: print(line, file=sys.stderr, flush=True))
 
 

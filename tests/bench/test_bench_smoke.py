@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from bench import markdown, pieces, run
@@ -327,3 +328,10 @@ def test_browser_bench_times_the_queue_page_and_items_in_chromium(tmp_path: Path
     # A page's run ends after what is waited for in it is drawn.
     assert result["queue_complete"]["p50_ms"] >= result["queue_first_row"]["p50_ms"]
     assert result["item_complete"]["p50_ms"] >= result["item_content"]["p50_ms"]
+
+
+def test_the_bench_finds_a_postgresql_server_that_answers_and_none_where_nothing_listens(postgres_server: str) -> None:
+    # `make bench` measures both backends without a variable set when the local server is up.
+    url = make_url(postgres_server).set(drivername="postgresql").render_as_string(hide_password=False)
+    assert run.local_postgres(url) == url
+    assert run.local_postgres("postgresql://postgres@127.0.0.1:1/postgres") is None
