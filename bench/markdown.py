@@ -81,14 +81,15 @@ def storage(results: dict[str, Any]) -> str:
     header = ["backend", "source", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "ratio to mastodon"]
     out = _table([*header, "load avg"], rows)
     parallel = [
-        [backend, r["workers"], r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}", r["cpu_s"],
-         r["load_average"]]
+        [backend, r["workers"], r.get("how", "processes"), r["pages"], f"{r['posts']:,}", r["seconds"],
+         f"{r['posts_per_s']:,}", r["cpu_s"], r["load_average"]]
         for backend, runs in results.get("collect_parallel", {}).items()
         for r in runs
     ]  # fmt: skip
     if parallel:
-        header = ["backend", "workers", "pages", "posts", "seconds", "posts/s together", "workers' CPU s", "load avg"]
-        out += "\n\nSeveral workers at once, a Mastodon source each, into one database:\n\n" + _table(header, parallel)
+        header = ["backend", "sources at once", "collected by", "pages", "posts", "seconds", "posts/s together",
+                  "CPU s", "load avg"]  # fmt: skip
+        out += "\n\nSeveral sources at once, a Mastodon source each, into one database:\n\n" + _table(header, parallel)
     return out
 
 

@@ -313,12 +313,21 @@ def collect_throughput(config: Path | None, url: str, folder: Path, platform: st
 
 
 def collect_parallel(
-    config: Path | None, url: str, workdir: Path, *, workers: int, pages: int, platform: str = REPLAY_PLATFORM
+    config: Path | None,
+    url: str,
+    workdir: Path,
+    *,
+    workers: int,
+    pages: int,
+    platform: str = REPLAY_PLATFORM,
+    threads: bool = False,
 ) -> dict[str, Any]:
     """`workers` processes, each collecting its own replay source of `pages` pages into the same
     empty database at `url` at once: what a deployment with several sources and workers stores per
-    second together. The sources' authors overlap (the same rotation of AUTHORS), as real sources'
-    do, so concurrent pages upsert the same author rows. Checks that every post was stored once."""
+    second together. With `threads`, one process collects the sources in as many threads, as one
+    worker's scheduler runs its sources' jobs. The sources' authors overlap (the same rotation of
+    AUTHORS), as real sources' do, so concurrent pages upsert the same author rows. Checks that
+    every post was stored once."""
     folders = {}
     for i in range(workers):
         folder = workdir / f"parallel-{platform}-{workers}-{i}"
@@ -329,6 +338,64 @@ def collect_parallel(
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
+    if threads:
+        started, runs = time.time(), _collect_in_threads(config, url, folders, platform)
+    else:
+        started, runs = _collect_in_processes(config, url, folders, platform)
+    failed = [run for run in runs if run["status"] != "ok"]
+    if failed:
+        raise RuntimeError(f"replay collection failed: {failed}")
+    seconds = max(run["finished"] for run in runs) - started
+    new_posts = sum(run["new_posts"] for run in runs)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = session.exec(select(func.count()).select_from(Post)).one()
+    engine.dispose()
+    if stored != new_posts:
+        raise RuntimeError(f"{new_posts} posts reported new but {stored} stored")
+    return {
+        "backend": make_url(url).get_backend_name(),
+        "platform": platform,
+        "workers": workers,
+        "how": "threads of one process" if threads else "processes",
+        "pages": sum(run["pages"] for run in runs),
+        "posts": new_posts,
+        "seconds": round(seconds, 2),
+        "posts_per_s": round(new_posts / seconds, 1),
+        "cpu_s": round(sum(run["cpu_s"] for run in runs), 2),
+        "load_average": load_average(),
+    }
+
+
+def _collect_in_threads(config: Path | None, url: str, folders: dict[str, str], platform: str) -> list[dict[str, Any]]:
+    """Each source collected by a thread of this process, on one engine, all started at once."""
+    import threading
+
+    from dangol.pipeline import collect_source
+
+    settings = replay_settings(config, url, {name: Path(folder) for name, folder in folders.items()}, platform)
+    engine = make_engine(url)
+    runs: list[dict[str, Any]] = []
+
+    def collect(name: str) -> None:
+        cpu_started = time.thread_time()
+        run = collect_source(settings, engine, name)
+        runs.append({"status": run.status, "error": run.error, "pages": run.pages, "new_posts": run.new_posts,
+                     "finished": time.time(), "cpu_s": time.thread_time() - cpu_started})  # fmt: skip
+
+    workers = [threading.Thread(target=collect, args=(name,)) for name in folders]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    engine.dispose()
+    return runs
+
+
+def _collect_in_processes(
+    config: Path | None, url: str, folders: dict[str, str], platform: str
+) -> tuple[float, list[dict[str, Any]]]:
+    """Each source collected by a process of its own (`collect_child`); (when they started, their runs)."""
     # Separate interpreters, as separate workers are; each says "ready" once it has imported
     # everything and opened its engine, and starts on "go", so the clock covers collecting only.
     job = {"config": str(config) if config else None, "url": url, "folders": folders, "platform": platform}
@@ -359,28 +426,7 @@ def collect_parallel(
     finally:
         for child in children:
             child.kill() if child.poll() is None else None
-    failed = [run for run in runs if run["status"] != "ok"]
-    if failed:
-        raise RuntimeError(f"replay collection failed: {failed}")
-    seconds = max(run["finished"] for run in runs) - started
-    new_posts = sum(run["new_posts"] for run in runs)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        stored = session.exec(select(func.count()).select_from(Post)).one()
-    engine.dispose()
-    if stored != new_posts:
-        raise RuntimeError(f"{new_posts} posts reported new but {stored} stored")
-    return {
-        "backend": make_url(url).get_backend_name(),
-        "platform": platform,
-        "workers": workers,
-        "pages": sum(run["pages"] for run in runs),
-        "posts": new_posts,
-        "seconds": round(seconds, 2),
-        "posts_per_s": round(new_posts / seconds, 1),
-        "cpu_s": round(sum(run["cpu_s"] for run in runs), 2),
-        "load_average": load_average(),
-    }
+    return started, runs
 
 
 def collect_child() -> None:

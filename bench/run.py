@@ -126,12 +126,14 @@ def _collect(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-PARALLEL_WORKERS = (1, 2, 4)
+# (sources collected at once, in threads of one worker rather than in processes of their own)
+PARALLEL_RUNS = ((1, False), (2, False), (4, False), (2, True), (4, True))
 
 
 def _collect_parallel(args: argparse.Namespace) -> dict[str, Any]:
     """Mastodon pages collected by 1, 2 and 4 worker processes at once (a source each, the pages
-    shared out), per backend: the rate a deployment with several workers stores at."""
+    shared out), then by one process collecting 2 and 4 sources in threads as one worker does, per
+    backend: the rates a deployment with several sources and workers stores at."""
     out: dict[str, Any] = {}
     urls = {"sqlite": None, **({"postgresql": _postgres_url(args, "collect")} if args.postgres else {})}
     with tempfile.TemporaryDirectory(prefix="dangol-bench-parallel-") as workdir:
@@ -139,9 +141,9 @@ def _collect_parallel(args: argparse.Namespace) -> dict[str, Any]:
             out[backend] = [
                 pieces.collect_parallel(
                     args.config, url or f"sqlite:///{workdir}/parallel.db", Path(workdir),
-                    workers=workers, pages=args.collect_pages * 2 // workers,
+                    workers=workers, pages=args.collect_pages * 2 // workers, threads=threads,
                 )
-                for workers in PARALLEL_WORKERS
+                for workers, threads in PARALLEL_RUNS
             ]  # fmt: skip
     return out
 

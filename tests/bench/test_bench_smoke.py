@@ -170,11 +170,15 @@ def test_store_and_youtube_replay_pages_go_through_their_own_parser_and_store(
     assert [tuple(row) for row in stored] == [(platform, result["posts"])]
 
 
-def test_parallel_workers_store_every_post_of_their_own_sources_once(database_url: str, tmp_path: Path) -> None:
-    # Three worker processes at once, a source each, their authors overlapping: every post is stored
-    # once, and the rate is counted over all of them.
-    result = pieces.collect_parallel(CONFIG, database_url, tmp_path, workers=3, pages=2)
+@pytest.mark.parametrize("threads", [False, True], ids=["processes", "threads"])
+def test_parallel_workers_store_every_post_of_their_own_sources_once(
+    threads: bool, database_url: str, tmp_path: Path
+) -> None:
+    # Three sources at once (worker processes, or threads of one worker), their authors overlapping:
+    # every post is stored once, and the rate is counted over all of them.
+    result = pieces.collect_parallel(CONFIG, database_url, tmp_path, workers=3, pages=2, threads=threads)
     assert result["workers"] == 3 and result["pages"] == 6 and result["posts"] == 3 * 2 * 40
+    assert result["how"] == ("threads of one process" if threads else "processes")
     assert result["posts_per_s"] > 0 and result["cpu_s"] > 0
     engine = make_engine(database_url)
     with Session(engine) as session:
@@ -238,7 +242,7 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
     text = document.read_text()
     assert "kept" in text and "prose" in text and "old" not in text
     assert "| sqlite | youtube | 1 | 2 | 1 | 2 | 0 | 1.5 | 1 |" in text
-    assert "| postgresql | 2 | 4 | 160 | 0.1 | 1,600.0 | 0.2 | 1 |" in text
+    assert "| postgresql | 2 | processes | 4 | 160 | 0.1 | 1,600.0 | 0.2 | 1 |" in text
     assert "| sqlite/300 | 30 | 0.5 | 0.4 | 1 |" in text
     assert text.count("<!-- bench:machine -->") == 1
 
@@ -287,7 +291,8 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
     assert results["weekly"]["sqlite/300"]["total_s"] > 0
     assert results["score"]["sqlite/300"]["customers"] == 30
     assert list(results["collect"]["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
-    assert [r["workers"] for r in results["collect_parallel"]["sqlite"]] == list(run.PARALLEL_WORKERS)
+    runs = results["collect_parallel"]["sqlite"]
+    assert [(r["workers"], r["how"] != "processes") for r in runs] == list(run.PARALLEL_RUNS)
     assert results["memory"]["analyzed"] == 80 and results["memory"]["peak_rss_mib"] > 0
     assert results["memory"]["profile"] == "default" and results["memory_fast"]["profile"] == "fast"
     assert results["memory_fast"]["analyzed"] == 80
