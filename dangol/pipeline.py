@@ -471,16 +471,28 @@ def _link_authors(
     value score: None until the customer's scores were computed, when risk falls back on the tier)."""
     author_ids = sorted({c.author.id for c in claimed})  # type: ignore[type-var]
     existing = customers.linked_authors(author_ids, session=session)  # type: ignore[arg-type]
+    # A post about competitors only is never evidence that its author is our customer: the brand has
+    # no business tying people who talk about others to its own records. An author already linked
+    # is never looked up.
+    judged = {
+        c.post.id: list(_judged(settings.linking, linker, c))
+        for c in claimed
+        if not c.post.competitor and not any(link.status == "applied" for link in existing.get(c.author.id, []))  # type: ignore[arg-type]
+    }
+    linking = sorted({c.author.id for c in claimed if judged.get(c.post.id)})  # type: ignore[type-var]
+    if linking:
+        # Another worker may be linking the same people in its batch now: wait for its turn to end,
+        # then read what it linked, so each link is made once (storage.customers.lock_authors).
+        customers.lock_authors(linking, session=session)  # type: ignore[arg-type]
+        existing.update(customers.linked_authors(linking, session=session))  # type: ignore[arg-type]
     for c in claimed:
-        if c.post.competitor:
-            # A post about competitors only is never evidence that its author is our customer: the
-            # brand has no business tying people who talk about others to its own records.
+        if c.post.id not in judged:
             continue
         new = customers.save_link_candidates(
             session=session,
             author_id=c.author.id,  # type: ignore[arg-type]
             links=existing.setdefault(c.author.id, []),  # type: ignore[arg-type]
-            candidates=_judged(settings.linking, linker, c),
+            candidates=judged[c.post.id],
         )
         run.links_applied += sum(1 for link in new if link.status == "applied")
         run.links_proposed += sum(1 for link in new if link.status == "proposed")
@@ -499,7 +511,7 @@ def _judged(
     linking: LinkingSettings, linker: CustomerLinker, claimed: analyses.ClaimedPost
 ) -> Iterator[tuple[LinkCandidate, bool]]:
     """The linker's candidates for the post's author, best first, each with whether it applies alone
-    (`nlp.linking.applies_alone`). A generator: an author already linked is never looked up."""
+    (`nlp.linking.applies_alone`)."""
     from nlp.linking import applies_alone
 
     for candidate in linker.candidates(_author_in(claimed.author), claimed.post.text):

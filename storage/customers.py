@@ -204,6 +204,15 @@ def linked_authors(author_ids: list[int], *, session: Session) -> dict[int, list
     return links
 
 
+def lock_authors(author_ids: list[int], *, session: Session) -> None:
+    """Hold these authors' rows until the transaction ends, in id order (PostgreSQL; SQLite has one
+    writer at a time): two workers linking the same author take turns, and the second reads the
+    first's links once it has its turn (`linked_authors` after this), instead of adding them again."""
+    if author_ids and session.get_bind().dialect.name == "postgresql":
+        ids = sorted(set(author_ids))
+        session.execute(select(Author.id).where(col(Author.id).in_(ids)).order_by(col(Author.id)).with_for_update())
+
+
 class LinkEvidence(Protocol):
     """What a link is made from: who, how, how sure, on what evidence (`nlp.base.LinkCandidate`,
     which storage does not import)."""
