@@ -68,30 +68,28 @@ class StoreResult:
 
 def storable(text: str) -> str:
     """`text` without NUL characters and with unpaired surrogates replaced (PostgreSQL refuses both)."""
-    text = text.replace("\x00", "")
+    if _is_storable(text):
+        return text
+    return text.replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _is_storable(text: str) -> bool:
+    """True when `text` holds no NUL character and no unpaired surrogate."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = text.encode("utf-8", errors="replace").decode("utf-8")
-    return text
-
-
-def _storable_or_none(text: str | None) -> str | None:
-    return None if text is None else storable(text)
+        return False
+    return True
 
 
 def _row_storable(row: dict[str, Any]) -> dict[str, Any]:
     """`row` with every string value `storable`. Almost every row is storable already, so its strings
     are checked together first, in one pass: a call of `storable` per value was most of building
     a page's rows."""
-    strings = [value for value in row.values() if isinstance(value, str)]
-    joined = "".join(strings)
-    if "\x00" not in joined:
-        try:
-            joined.encode("utf-8")
-            return row
-        except UnicodeEncodeError:
-            pass
+    if _is_storable("".join(value for value in row.values() if isinstance(value, str))):
+        return row
     return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
