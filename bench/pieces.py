@@ -380,8 +380,7 @@ def _collect_in_threads(config: Path | None, url: str, folders: dict[str, str], 
     def collect(name: str) -> None:
         cpu_started = time.thread_time()
         run = collect_source(settings, engine, name)
-        runs.append({"status": run.status, "error": run.error, "pages": run.pages, "new_posts": run.new_posts,
-                     "finished": time.time(), "cpu_s": time.thread_time() - cpu_started})  # fmt: skip
+        runs.append(_source_run(run, time.thread_time() - cpu_started))
 
     workers = [threading.Thread(target=collect, args=(name,)) for name in folders]
     for worker in workers:
@@ -443,11 +442,15 @@ def collect_child() -> None:
     sys.stdin.readline()  # "go"
     cpu_started = time.process_time()
     run = collect_source(settings, engine, job["name"])  # each process is its own worker ("host:pid")
-    cpu_seconds = time.process_time() - cpu_started
-    finished = time.time()
+    record = _source_run(run, time.process_time() - cpu_started)
     engine.dispose()
-    print(json.dumps({"status": run.status, "error": run.error, "pages": run.pages, "new_posts": run.new_posts,
-                      "finished": finished, "cpu_s": cpu_seconds}), flush=True)  # fmt: skip
+    print(json.dumps(record), flush=True)
+
+
+def _source_run(run: Any, cpu_seconds: float) -> dict[str, Any]:
+    """What `collect_parallel` needs of one source's `SourceRun`, with when it finished and its CPU."""
+    return {"status": run.status, "error": run.error, "pages": run.pages, "new_posts": run.new_posts,
+            "finished": time.time(), "cpu_s": cpu_seconds}  # fmt: skip
 
 
 # --- large databases: queue pages and the weekly report ---------------------------------------

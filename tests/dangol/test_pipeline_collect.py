@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -21,6 +20,7 @@ from dangol.core.settings import Settings, load_settings
 from dangol.core.types import Billing, Page, PostIn, utcnow
 from listener.base import collectors
 from storage.models import Post, Source
+from tests.concurrency import run_workers
 
 
 class ScriptOptions(Options):
@@ -204,25 +204,12 @@ def test_four_workers_never_spend_more_than_the_cap(postgres_url: str, scripted:
         postgres_url,
         s={"use": "scripted", "pages": 40, "posts_per_page": 5, "post_limit": cap, "page_seconds": 0.05},
     )
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
 
-    def work(number: int) -> None:
-        engine = make_engine(postgres_url)
-        try:
-            start.wait(timeout=30)
-            for _ in range(3):
-                pipeline.collect_source(settings, engine, "s", worker=f"test-host:{number}")
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-        finally:
-            engine.dispose()
+    def work(engine: Engine, number: int) -> None:
+        for _ in range(3):
+            pipeline.collect_source(settings, engine, "s", worker=f"test-host:{number}")
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    errors = run_workers(postgres_url, 4, work)
     assert errors == []
     seed = make_engine(postgres_url)
     try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dangol import pipeline
@@ -12,6 +11,7 @@ from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from storage.engine import make_engine, session_scope
 from storage.ingest import get_or_create_source, store_page
 from storage.models import AuditEvent, Customer, CustomerHandle, IdentityLink
+from tests.concurrency import run_workers
 from tests.conftest import REPO
 from tests.reliability.conftest import FakeAnalyzer
 
@@ -41,25 +41,12 @@ def test_two_workers_linking_the_same_authors_at_once_make_one_link_each_and_no_
     settings = load_settings(
         REPO / "config.toml", overrides={"database": {"url": postgres_url}, "nlp": {"batch_size": CUSTOMERS}}
     )
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
 
-    def work() -> None:
-        engine = make_engine(postgres_url)
-        try:
-            start.wait()
-            # The delay keeps each batch open after its links are written, so the two overlap.
-            pipeline.analyze(settings, engine, analyzer=FakeAnalyzer(delay=0.5), limit=CUSTOMERS)
-        except BaseException as exc:  # reported below, with the test's assertion
-            errors.append(exc)
-        finally:
-            engine.dispose()
+    def work(engine: Engine, _number: int) -> None:
+        # The delay keeps each batch open after its links are written, so the two overlap.
+        pipeline.analyze(settings, engine, analyzer=FakeAnalyzer(delay=0.5), limit=CUSTOMERS)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_workers(postgres_url, 2, work, timeout=60)
     with Session(seed) as session:
         links = [(link.author_id, link.customer_id, link.status) for link in session.exec(select(IdentityLink))]
         audited = session.exec(select(AuditEvent).where(AuditEvent.action == "identity.link")).all()

@@ -3,16 +3,17 @@ through `FOR UPDATE SKIP LOCKED`: every post analyzed once, every complaint queu
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
 from dangol.core.settings import load_settings
 from storage.engine import make_engine
 from storage.models import Analysis, QueueItem
+from tests.concurrency import run_workers
 from tests.conftest import REPO
 from tests.reliability.conftest import FakeAnalyzer
 from tests.reliability.test_crash import _store_posts
@@ -28,25 +29,12 @@ def test_four_workers_share_the_backlog_and_analyze_and_queue_each_post_exactly_
     seed = make_engine(postgres_url)
     _store_posts(seed, POSTS)
     analyzers = [FakeAnalyzer(delay=0.02) for _ in range(WORKERS)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(WORKERS)
 
-    def work(analyzer: FakeAnalyzer) -> None:
-        engine = make_engine(postgres_url)
-        try:
-            start.wait()
-            pipeline.analyze(settings, engine, analyzer=analyzer)
-            pipeline.route(settings, engine)
-        except BaseException as exc:  # reported below, with the test's assertion
-            errors.append(exc)
-        finally:
-            engine.dispose()
+    def work(engine: Engine, number: int) -> None:
+        pipeline.analyze(settings, engine, analyzer=analyzers[number])
+        pipeline.route(settings, engine)
 
-    threads = [threading.Thread(target=work, args=(a,)) for a in analyzers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    errors = run_workers(postgres_url, WORKERS, work, timeout=90)
     assert not errors, errors
     claimed = Counter(post_id for a in analyzers for post_id in a.seen)
     assert len(claimed) == POSTS and set(claimed.values()) == {1}, "a post was analyzed twice"
@@ -81,24 +69,7 @@ def test_four_workers_routing_one_cluster_at_once_make_one_item_with_every_post_
     _store_posts(seed, POSTS)
     pipeline.analyze(settings, seed, analyzer=ClusteredAnalyzer())
     monkeypatch.setattr(queue, "BATCH", 5)  # many small batches: the workers interleave on each cluster
-    errors: list[BaseException] = []
-    start = threading.Barrier(WORKERS)
-
-    def work() -> None:
-        engine = make_engine(postgres_url)
-        try:
-            start.wait()
-            pipeline.route(settings, engine)
-        except BaseException as exc:  # reported below, with the test's assertion
-            errors.append(exc)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=work) for _ in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = run_workers(postgres_url, WORKERS, lambda engine, _number: pipeline.route(settings, engine))
     assert not errors, errors
     with Session(seed) as session:
         items = list(session.execute(select(QueueItem)).scalars())

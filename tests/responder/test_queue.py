@@ -25,6 +25,7 @@ from responder.queue import (
 )
 from storage.audit import list_events
 from storage.models import Analysis, QueueItem
+from tests.concurrency import run_workers
 from tests.responder.conftest import NOW
 
 
@@ -198,8 +199,7 @@ def test_tags_are_added_once_and_filter_the_list(session, settings, seed_post, m
 
 
 def test_two_workers_routing_at_once_on_postgresql_never_route_a_post_twice(postgres_url, settings):
-    import threading
-
+    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from storage.engine import make_engine, session_scope
@@ -221,23 +221,13 @@ def test_two_workers_routing_at_once_on_postgresql_never_route_a_post_twice(post
             s.add(
                 Analysis(post_id=post.id, language="en", sentiment="negative", is_complaint=True, cluster_key=f"c{n}")
             )
-    results, errors = [], []
+    results = []
 
-    def worker() -> None:
-        own = make_engine(postgres_url)
-        try:
-            with session_scope(own) as s:
-                results.append(route_new(session=s, settings=settings, now=NOW))
-        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
-            errors.append(exc)
-        finally:
-            own.dispose()
+    def worker(own: Engine, _number: int) -> None:
+        with session_scope(own) as s:
+            results.append(route_new(session=s, settings=settings, now=NOW))
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    errors = run_workers(postgres_url, 2, worker)
     with Session(engine) as s:
         items = s.exec(select(QueueItem)).all()
     engine.dispose()
