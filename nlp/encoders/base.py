@@ -40,6 +40,10 @@ class ModelTraits:
     # Topic zero-shot calibration: (cosine at which a score is 0.5, steepness). Models spread cosines
     # differently: MiniLM's unrelated texts sit near 0.1, e5's near 0.85.
     zero_shot: tuple[float, float] = (0.38, 12.0)
+    # The blocks whose feed-forward output projection stays fp32 in the int8 export: the activations
+    # entering it carry outliers that one int8 scale per batch cannot hold. None, for a model nobody
+    # measured: every block's. Measured per block with `python -m bench.quantization`.
+    fp32_blocks: frozenset[int] | None = None
 
 
 TRAITS = {
@@ -50,7 +54,11 @@ TRAITS = {
     E5_SMALL: ModelTraits(prefix="query: ", zero_shot=(0.88, 50.0)),
     # Measured the same way (bench.topic_midpoint) with the shipped half-strength adapter: NSMC reviews
     # 0.884, TweetEval neutral tweets 0.856 (at full strength 0.896: why half, MODEL_CARD.md).
-    E5_TUNED: ModelTraits(prefix="query: ", zero_shot=(0.88, 50.0)),
+    # Block by block, only the feed-forward outputs of blocks 4 (mean cosine to fp32 0.9970 on tweets
+    # when it alone is int8), 5 (0.9986) and 0 (0.9987) move the vectors; any other block alone
+    # keeps 0.9988-0.9989, as all twelve fp32 do. The other nine in int8 encode 1.28x as many posts
+    # a second, and held-out sentiment moves by 0.13 points at most (BENCHMARKS.md, NLP, 2026-12-06).
+    E5_TUNED: ModelTraits(prefix="query: ", zero_shot=(0.88, 50.0), fp32_blocks=frozenset({0, 4, 5})),
 }
 
 
@@ -67,6 +75,7 @@ def model_traits(model: str) -> ModelTraits:
             str(data.get("prefix", "")),
             frozenset(data.get("blind_languages", [])),
             tuple(data.get("zero_shot", ModelTraits.zero_shot)),  # type: ignore[arg-type]
+            frozenset(data["fp32_blocks"]) if data.get("fp32_blocks") is not None else None,
         )
     return ModelTraits()
 

@@ -4,13 +4,15 @@
 `model.int8.onnx` and the tokenizer files into one folder, then checks that the int8 vectors
 stay within cosine 0.98 of the torch fp32 ones. `OnnxEncoder` runs the int8 model with ONNX
 Runtime: mean pooling over the attention mask, then L2 normalisation, as sentence-transformers does.
-A packaged model (`nlp.encoders.base.TRAITS`) is exported on first use when its folder is missing.
+A packaged model (`nlp.encoders.base.TRAITS`) is exported on first use when its folder is missing,
+or holds another model's export or one quantized by another recipe (which blocks stay fp32).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -55,7 +57,9 @@ def exported_as(folder: Path, model: str) -> bool:
     adapter): an export of another model or adapter is stale and is exported again."""
     if not is_exported(folder):
         return False
-    return bool(json.loads((folder / INFO_FILE).read_text()).get("model") == model_label(model))
+    info = json.loads((folder / INFO_FILE).read_text())
+    # An export quantized by an earlier recipe (other blocks kept fp32) is exported again as well.
+    return bool(info.get("model") == model_label(model) and info.get("quantization") == quantization(model))
 
 
 class OnnxEncoder:
@@ -186,8 +190,20 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
 
 
 def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:
+    dim = export_fp32(out_dir, model)
+    quantize_int8(out_dir / FP32_FILE, out_dir / INT8_FILE, model_traits(model).fp32_blocks)
+    info = write_info(out_dir, model, dim, model_traits(model).fp32_blocks)
+    info["min_cosine"] = check_export(out_dir, model, check_texts or DEFAULT_CHECK_TEXTS)
+    (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2))
+    if info["min_cosine"] < MIN_COSINE:
+        (out_dir / INFO_FILE).unlink()  # an export that fails the check must not be picked up
+        raise AnalysisError(f"int8 export drifted: min cosine {info['min_cosine']:.4f} < {MIN_COSINE}; not used")
+    return info
+
+
+def export_fp32(out_dir: Path, model: str) -> int:
+    """`model` as an fp32 ONNX graph (`FP32_FILE`) with its tokenizer files, in `out_dir`; its width."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
 
     source = resolve_model_path(model)
@@ -207,7 +223,7 @@ def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> di
             return self.inner(**dict(zip(names, tensors, strict=True))).last_hidden_state
 
     # The tracer's notices (legacy exporter, data-dependent branches fixed at trace time) do not
-    # apply to this model's dynamic axes; the cosine check below is what proves the export.
+    # apply to this model's dynamic axes; the cosine check after quantizing is what proves the export.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -220,17 +236,13 @@ def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> di
             opset_version=17,
             dynamo=False,
         )
-    quantize_dynamic(
-        str(out_dir / FP32_FILE),
-        str(out_dir / INT8_FILE),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # Gather: the word-embedding table, most of e5's size (250k tokens x 384) and memory.
-        op_types_to_quantize=["MatMul", "Gather"],
-        nodes_to_exclude=outlier_matmuls(out_dir / FP32_FILE),
-    )
     tokenizer.save_pretrained(str(out_dir))
-    dim = int(transformer.config.hidden_size)
+    return int(transformer.config.hidden_size)
+
+
+def write_info(out_dir: Path, model: str, dim: int, fp32_blocks: frozenset[int] | None) -> dict[str, Any]:
+    """export.json: what `OnnxEncoder` reads of the model besides its weights, and how it was
+    quantized (`fp32_blocks` as `quantize_int8` took them); returned as written."""
     traits = model_traits(model)
     info: dict[str, Any] = {
         "model": model_label(model),
@@ -238,28 +250,63 @@ def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> di
         "prefix": traits.prefix,
         "blind_languages": sorted(traits.blind_languages),
         "zero_shot": list(traits.zero_shot),
-        "quantization": "dynamic int8 per-channel MatMul and word embeddings; feed-forward outputs fp32",
+        "quantization": describe_quantization(fp32_blocks),
     }
     (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2))
-    info["min_cosine"] = check_export(out_dir, model, check_texts or DEFAULT_CHECK_TEXTS)
-    (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2))
-    if info["min_cosine"] < MIN_COSINE:
-        (out_dir / INFO_FILE).unlink()  # an export that fails the check must not be picked up
-        raise AnalysisError(f"int8 export drifted: min cosine {info['min_cosine']:.4f} < {MIN_COSINE}; not used")
     return info
 
 
-def outlier_matmuls(path: Path) -> list[str]:
-    """The feed-forward output projections, kept in fp32: their inputs have the large outlier
-    activations BERT models are known for. With them int8 too, e5 keeps min cosine 0.989 to fp32
-    (500 tweets, 500 Korean reviews) and runs ~1.16x more posts per CPU-second, but TweetEval
-    macro recall drops 0.55 points through the pipeline (BENCHMARKS.md, NLP): not worth it."""
+def quantization(model: str) -> str:
+    """How `model`'s export is quantized, as export.json records it (an export made otherwise is stale)."""
+    return describe_quantization(model_traits(model).fp32_blocks)
+
+
+def describe_quantization(fp32_blocks: frozenset[int] | None) -> str:
+    """The recipe of `quantize_int8` with `fp32_blocks`, in words."""
+    if fp32_blocks is None:
+        kept = "every block"
+    else:
+        kept = ("block " + ", ".join(str(b) for b in sorted(fp32_blocks))) if fp32_blocks else "none"
+    return f"dynamic int8 per-channel MatMul and word embeddings; feed-forward outputs fp32: {kept}"
+
+
+def quantize_int8(fp32: Path, out: Path, fp32_blocks: frozenset[int] | None) -> None:
+    """Dynamic int8 (per-channel weights) of every MatMul and of the word-embedding table, except the
+    feed-forward output projections of `fp32_blocks` (all of them when None), which stay fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    outputs = feed_forward_outputs(fp32)
+    quantize_dynamic(
+        str(fp32),
+        str(out),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        # Gather: the word-embedding table, most of e5's size (250k tokens x 384) and memory.
+        op_types_to_quantize=["MatMul", "Gather"],
+        nodes_to_exclude=[name for block, name in outputs.items() if fp32_blocks is None or block in fp32_blocks],
+    )
+
+
+def feed_forward_outputs(path: Path) -> dict[int, str]:
+    """Block number -> name of the MatMul of its feed-forward output projection. Their inputs carry
+    the large outlier activations BERT models are known for, in some blocks far more than others:
+    with all twelve of e5's int8, min cosine to fp32 is still 0.990 (500 tweets, 500 Korean reviews)
+    but TweetEval macro-recall dropped 0.55 points through the pipeline, and block 4 alone makes
+    most of that drift (BENCHMARKS.md, NLP, 2026-12-06)."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
-    return [
-        n.name for n in graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "attention" not in n.name
-    ]
+    found = {}
+    for node in graph.node:
+        match = _FEED_FORWARD_OUTPUT.search(node.name)
+        if node.op_type == "MatMul" and match:
+            found[int(match.group(1))] = node.name
+    return found
+
+
+# BERT's ONNX node names: ".../encoder/layer.4/output/dense/MatMul" (the attention's output
+# projection is ".../layer.4/attention/output/dense/MatMul").
+_FEED_FORWARD_OUTPUT = re.compile(r"/layer\.(\d+)/output/dense/")
 
 
 def check_export(out_dir: Path, model: str, texts: list[str]) -> float:

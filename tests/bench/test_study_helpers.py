@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlmodel import Session, select
 
 from bench.ko_domain_mix import accuracy_at, only
 from bench.training_memory import add_corrections
 from dangol.core.types import utcnow
+from nlp.encoders.base import MINILM
 from nlp.train import Dataset
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -56,3 +59,21 @@ def test_rows_split_by_source_and_a_mix_scored_by_its_weight() -> None:
     assert accuracy_at(logs, y, 1.0, np.zeros(2)) == 1.0
     assert accuracy_at(logs, y, 0.0, np.zeros(2)) == 0.0
     assert accuracy_at(logs, y, 0.0, np.array([0.0, 5.0])) == 1.0  # a class bias moves it back
+
+
+@pytest.mark.slow
+def test_the_quantization_study_measures_every_block_and_each_recipe(tmp_path: Path) -> None:
+    # MiniLM (6 blocks) keeps it short; the study is the same for e5. Structure and cosine sanity,
+    # never timings.
+    from bench.quantization import main
+
+    out = tmp_path / "quantization.json"
+    main(["--model", MINILM, "--texts", "16", "--rounds", "1", "--out", str(out)])
+    results = json.loads(out.read_text())
+    assert results["texts"] == {"en": 16, "ko": 16}
+    assert sorted(results["one_block_int8"], key=int) == [str(block) for block in range(6)]
+    assert set(results["recipes"]) == {"every block fp32", "none fp32"}  # MiniLM has no trait of its own
+    for recipe in results["recipes"].values():
+        for language in ("en", "ko"):
+            assert 0.9 < recipe["cosine"][language]["min"] <= recipe["cosine"][language]["mean"] <= 1.0001
+            assert recipe["posts_per_s"][language] > 0

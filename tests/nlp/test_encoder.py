@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from dangol.core.errors import AnalysisError
 from dangol.core.settings import load_settings
 from nlp.base import encoders
 from nlp.encoders import build_encoder
-from nlp.encoders.base import MINILM, PACKAGED_MODEL, model_label
-from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported
+from nlp.encoders.base import MINILM, PACKAGED_MODEL, model_label, model_traits
+from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported, quantization
 from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 from tests.conftest import DATA
 from tests.labelled_text import demo_posts, first_rows
@@ -96,6 +97,21 @@ def test_export_writes_the_int8_model_and_tokenizer_beside_it(onnx_dir: Path) ->
     assert (onnx_dir / "model.int8.onnx").stat().st_size < 160e6
     assert not (onnx_dir / "model.onnx").exists()
     assert not [p for p in onnx_dir.parent.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+@pytest.mark.slow
+def test_export_keeps_fp32_only_the_feed_forward_outputs_the_model_needs(onnx_dir: Path) -> None:
+    import onnx
+
+    graph = onnx.load(str(onnx_dir / "model.int8.onnx"), load_external_data=False).graph
+    float_outputs = {n.name for n in graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name}
+    int8 = {n.name for n in graph.node if n.op_type == "MatMulInteger"}
+    # e5-dangol: the inputs of blocks 0, 4 and 5 hold the outliers (TRAITS); the other nine are int8.
+    assert model_traits(PACKAGED_MODEL).fp32_blocks == frozenset({0, 4, 5})
+    kept = {name.split("/")[-4] for name in float_outputs if "attention" not in name}
+    assert kept == {"layer.0", "layer.4", "layer.5"}
+    assert sum("/output/dense/" in name and "attention" not in name for name in int8) == 9
+    assert json.loads((onnx_dir / "export.json").read_text())["quantization"] == quantization(PACKAGED_MODEL)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 from nlp.encoders.adapter import adapter_version, scale_adapter
 from nlp.encoders.base import E5_SMALL, E5_TUNED, TUNED_ADAPTER, model_label, rebuilt_e5, tuned_e5
-from nlp.encoders.onnx_int8 import INFO_FILE, exported_as
+from nlp.encoders.onnx_int8 import INFO_FILE, exported_as, quantization
 
 pytestmark = pytest.mark.slow
 
@@ -66,13 +66,30 @@ def test_an_export_of_another_model_or_adapter_is_stale(tmp_path: Path) -> None:
     folder.mkdir()
     for name in ("model.int8.onnx", "tokenizer.json"):
         (folder / name).write_text("x")
-    (folder / INFO_FILE).write_text(json.dumps({"model": E5_SMALL}))
+    (folder / INFO_FILE).write_text(json.dumps({"model": E5_SMALL, "quantization": quantization(E5_SMALL)}))
     assert exported_as(folder, E5_SMALL)
     assert not exported_as(folder, E5_TUNED)
-    (folder / INFO_FILE).write_text(json.dumps({"model": f"{E5_TUNED}@000000000000"}))
+    tuned = quantization(E5_TUNED)
+    (folder / INFO_FILE).write_text(json.dumps({"model": f"{E5_TUNED}@000000000000", "quantization": tuned}))
+    assert not exported_as(folder, E5_TUNED)
+    (folder / INFO_FILE).write_text(json.dumps({"model": model_label(E5_TUNED), "quantization": tuned}))
+    assert exported_as(folder, E5_TUNED)
+
+
+def test_an_export_quantized_by_another_recipe_is_stale(tmp_path: Path) -> None:
+    # Exports made before blocks 0, 4 and 5 alone kept their feed-forward output fp32 kept all
+    # twelve: they are exported again on first use, not served as if they were today's.
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    for name in ("model.int8.onnx", "tokenizer.json"):
+        (folder / name).write_text("x")
+    earlier = "dynamic int8 per-channel MatMul and word embeddings; feed-forward outputs fp32"
+    (folder / INFO_FILE).write_text(json.dumps({"model": model_label(E5_TUNED), "quantization": earlier}))
     assert not exported_as(folder, E5_TUNED)
     (folder / INFO_FILE).write_text(json.dumps({"model": model_label(E5_TUNED)}))
-    assert exported_as(folder, E5_TUNED)
+    assert not exported_as(folder, E5_TUNED)
+    assert quantization(E5_TUNED).endswith("feed-forward outputs fp32: block 0, 4, 5")
+    assert quantization(E5_SMALL).endswith("feed-forward outputs fp32: every block")
 
 
 def _delta(path: Path) -> np.ndarray:
