@@ -121,7 +121,7 @@ def build_static_command(ctx: typer.Context) -> None:
     from nlp.encoders.static import StaticEncoder, ensure_static
 
     opts = encoder_options(eval_settings(ctx))
-    folder = ensure_static(Path(opts.static_dir), opts.model, Path(opts.onnx_dir))
+    folder = ensure_static(Path(opts.static_dir), opts.model)
     typer.echo(f"static table of {opts.model} in {folder}: {StaticEncoder(folder).version}")
 
 

@@ -5,8 +5,8 @@ of its tokens' rows in a table built once from the default encoder (`static_buil
 through e5, PCA to 256 dimensions, SIF-weighted). Tokenizing is the whole cost: thousands of posts
 a second on one core instead of ~80, for a few points of sentiment accuracy (MODEL_CARD.md).
 
-The table is built on first use into `static_dir` (about 80 s on 2 cores, from the int8 export,
-itself exported on first use) or by `dangol nlp build-static`. Its version carries a digest of the
+The table is built on first use into `static_dir` (about two minutes on 2 cores, from a teacher
+export of its own: `static_build`) or by `dangol nlp build-static`. Its version carries a digest of the
 token ids, the PCA projection (shipped with the vocabulary, so every CPU's table has the same
 columns) and the recipe, so heads trained on one table are refused with another
 (`HeadSentimentClassifier.check_encoder`).
@@ -23,7 +23,6 @@ import numpy as np
 
 from dangol.core.errors import AnalysisError
 from nlp.encoders.base import (
-    DEFAULT_ONNX_DIR,
     DEFAULT_STATIC_DIR,
     encoder_options,
     l2_normalise,
@@ -55,18 +54,14 @@ def built_from(folder: Path, teacher: str) -> bool:
     return bool(data.get("teacher") == model_label(teacher) and data.get("build_version") == BUILD_VERSION)
 
 
-def ensure_static(folder: Path, teacher: str, onnx_dir: Path = DEFAULT_ONNX_DIR) -> Path:
-    """The table folder for `teacher`, built (after its int8 export, when missing) on first use."""
-    from nlp.encoders.onnx_int8 import ensure_exported
-    from nlp.encoders.static_build import build_static
+def ensure_static(folder: Path, teacher: str) -> Path:
+    """The table folder for `teacher`, built on first use (from a teacher export of its own)."""
+    from nlp.encoders.static_build import build_from_teacher
 
     if not built_from(folder, teacher):
-        ensure_exported(onnx_dir, teacher)
-        log.warning("building the static table of %s in %s (once, about 80 s)", teacher, folder)
+        log.warning("building the static table of %s in %s (once, about two minutes)", teacher, folder)
         publish_folder(
-            folder,
-            lambda staging: build_static(onnx_dir, staging, model_label(teacher)),
-            done=lambda f: built_from(f, teacher),
+            folder, lambda staging: build_from_teacher(staging, teacher), done=lambda f: built_from(f, teacher)
         )
     return folder
 
@@ -102,9 +97,9 @@ class StaticEncoder:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StaticEncoder:
-        """Build from `[nlp.encoder]` (`model` the teacher, `static_dir`, `onnx_dir`, `static_max_length`)."""
+        """Build from `[nlp.encoder]` (`model` the teacher, `static_dir`, `static_max_length`)."""
         opts = encoder_options(settings)
-        folder = ensure_static(Path(opts.static_dir), opts.model, Path(opts.onnx_dir))
+        folder = ensure_static(Path(opts.static_dir), opts.model)
         return cls(folder, batch_size=opts.batch_size, max_length=opts.static_max_length)
 
     def encode(self, texts: list[str]) -> np.ndarray:

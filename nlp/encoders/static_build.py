@@ -22,6 +22,12 @@ table's version names the token ids, the projection and the recipe, not the roun
 teacher without a shipped projection (another model or adapter) gets a PCA of its own vectors and
 a version naming it, so heads trained on it refuse tables of other projections.
 `python -m nlp.encoders.static_build projection` rewrites the projection for the current teacher.
+
+The teacher is the int8 export as it was when the table, its projection and the fast profile's
+heads were measured: every block's feed-forward output fp32 (`TEACHER_FP32_BLOCKS`). The serving
+export keeps fewer blocks fp32 since 2026-12-06 (`nlp.encoders.base.TRAITS`); a table distilled
+from it read 9 of the demo's 224 Korean intents otherwise (BENCHMARKS.md, NLP). So the teacher is
+exported the table's own way into a temporary folder (`teacher_export`), whatever the serving one is.
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ MIN_COUNT = 2
 TOP_PROBABLE = 20_000
 BUILD_BATCH = 512
 BUILD_VERSION = "2"  # 2: the PCA projection shipped with the vocabulary
+# The blocks whose feed-forward output the teacher keeps fp32 (`nlp.encoders.onnx_int8.quantize_int8`):
+# None, every block, as when the shipped projection and the fast heads were made.
+TEACHER_FP32_BLOCKS: frozenset[int] | None = None
 
 
 def unigram_log_probs(tokenizer_json: Path) -> np.ndarray:
@@ -160,6 +169,29 @@ def build_static(onnx_dir: Path, out_dir: Path, teacher: str, vocab_file: Path =
     return info
 
 
+def teacher_export(workdir: Path, teacher: str) -> Path:
+    """`teacher` exported to int8 ONNX into `workdir` the table's way (`TEACHER_FP32_BLOCKS`), with
+    its tokenizer; the folder to read teacher vectors from (~40 s, plus the fp32 graph on disk)."""
+    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, export_fp32, quantize_int8, write_info
+
+    dim = export_fp32(workdir, teacher)
+    quantize_int8(workdir / FP32_FILE, workdir / INT8_FILE, TEACHER_FP32_BLOCKS)
+    (workdir / FP32_FILE).unlink()
+    write_info(workdir, teacher, dim, TEACHER_FP32_BLOCKS)
+    return workdir
+
+
+def build_from_teacher(out_dir: Path, teacher: str, vocab_file: Path = VOCAB_FILE) -> dict[str, Any]:
+    """`build_static` of `teacher` (a model name) into `out_dir`, from a teacher exported the table's
+    way in a temporary folder that is removed afterwards."""
+    import tempfile
+
+    from nlp.encoders.base import model_label
+
+    with tempfile.TemporaryDirectory(prefix="dangol-teacher-") as workdir:
+        return build_static(teacher_export(Path(workdir), teacher), out_dir, model_label(teacher), vocab_file)
+
+
 def corpus_vocabulary(tokenizer_json: Path, texts: list[str]) -> np.ndarray:
     """Sorted token ids: the pieces seen MIN_COUNT times in `texts` and the TOP_PROBABLE most probable."""
     from tokenizers import Tokenizer
@@ -179,19 +211,20 @@ def corpus_vocabulary(tokenizer_json: Path, texts: list[str]) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     """`python -m nlp.encoders.static_build vocab [--data-dir DIR]` rewrites the shipped vocabulary
     (without a projection); `… projection` adds the PCA projection of the current teacher to it."""
-    from nlp.encoders.base import DEFAULT_ONNX_DIR, E5_TUNED, model_label
-    from nlp.encoders.onnx_int8 import ensure_exported
+    import tempfile
+
+    from nlp.encoders.base import E5_TUNED, model_label
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", choices=["vocab", "projection"])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--onnx-dir", type=Path, default=DEFAULT_ONNX_DIR)
     parser.add_argument("--out", type=Path, default=VOCAB_FILE)
     args = parser.parse_args(argv)
     if args.target == "projection":
-        ensure_exported(args.onnx_dir, E5_TUNED)
         token_ids = np.load(args.out)["token_ids"].astype(np.int32)
-        mean, components = fitted_projection(teacher_vectors(args.onnx_dir, token_ids))
+        with tempfile.TemporaryDirectory(prefix="dangol-teacher-") as workdir:
+            vectors = teacher_vectors(teacher_export(Path(workdir), E5_TUNED), token_ids)
+        mean, components = fitted_projection(vectors)
         teacher = model_label(E5_TUNED)
         np.savez_compressed(
             args.out, token_ids=token_ids, pca_mean=mean, pca_components=components, pca_teacher=np.array(teacher)

@@ -14,15 +14,17 @@ from dangol.core.errors import AnalysisError
 from dangol.core.settings import Settings, load_settings
 from nlp.base import PostText
 from nlp.encoders import build_encoder
-from nlp.encoders.base import DEFAULT_ONNX_DIR, PACKAGED_MODEL, model_label
+from nlp.encoders.base import DEFAULT_ONNX_DIR, PACKAGED_MODEL, model_label, model_traits
 from nlp.encoders.static import StaticEncoder, built_from
 from nlp.encoders.static_build import (
     BUILD_VERSION,
     INDEX_FILE,
     INFO_FILE,
     TABLE_FILE,
+    TEACHER_FP32_BLOCKS,
     TOKENIZER_FILE,
     VOCAB_FILE,
+    build_from_teacher,
     build_static,
     build_table,
     fitted_projection,
@@ -30,6 +32,7 @@ from nlp.encoders.static_build import (
     shipped_projection,
     sif_weights,
     table_digest,
+    teacher_export,
 )
 from nlp.profiles import FAST_HEADS, PACKAGED_HEADS, encoder_use, packaged_heads, retrained_heads
 from nlp.sentiment import HeadSentimentClassifier
@@ -163,6 +166,30 @@ def test_the_build_is_deterministic_and_versioned(tmp_path: Path) -> None:
         info = build_static(DEFAULT_ONNX_DIR, tmp_path / name, teacher, vocab)
         assert info["projection"] == ("shipped" if owner == teacher else "fitted here")
         assert (info["digest"] == table_digest(ids, projection)) is (owner == teacher)
+
+
+@pytest.mark.slow
+def test_the_table_is_distilled_from_a_teacher_exported_as_when_its_heads_were_measured(tmp_path: Path) -> None:
+    # The serving export keeps fewer blocks fp32 than the teacher the shipped projection and fast
+    # heads were made with; the table's teacher is exported the table's way, whatever the serving one.
+    import onnx
+
+    assert TEACHER_FP32_BLOCKS is None
+    assert model_traits(PACKAGED_MODEL).fp32_blocks != TEACHER_FP32_BLOCKS
+    folder = teacher_export(tmp_path, PACKAGED_MODEL)
+    graph = onnx.load(str(folder / "model.int8.onnx"), load_external_data=False).graph
+    outputs = [n for n in graph.node if "/output/dense/MatMul" in n.name and "attention" not in n.name]
+    assert len(outputs) == 12 and {n.op_type for n in outputs} == {"MatMul"}  # all twelve fp32
+    assert json.loads((folder / "export.json").read_text())["quantization"].endswith("fp32: every block")
+    assert not (folder / "model.onnx").exists()  # the fp32 graph (~470 MB) is not left behind
+    # The first-use build goes through it and leaves no teacher folder of its own.
+    vocab = tmp_path / "vocab.npz"
+    np.savez_compressed(vocab, token_ids=np.arange(1000, 1100, dtype=np.int32))
+    (tmp_path / "table").mkdir()
+    built = build_from_teacher(tmp_path / "table", PACKAGED_MODEL, vocab)
+    (tmp_path / "direct").mkdir()
+    assert built == build_static(folder, tmp_path / "direct", model_label(PACKAGED_MODEL), vocab)
+    assert (tmp_path / "table" / TABLE_FILE).read_bytes() == (tmp_path / "direct" / TABLE_FILE).read_bytes()
 
 
 def test_the_fast_profile_picks_the_static_encoder_and_its_own_heads(tmp_path: Path, settings: Settings) -> None:
