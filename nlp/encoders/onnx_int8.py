@@ -276,15 +276,27 @@ def quantize_int8(fp32: Path, out: Path, fp32_blocks: frozenset[int] | None) -> 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     outputs = feed_forward_outputs(fp32)
-    quantize_dynamic(
-        str(fp32),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # Gather: the word-embedding table, most of e5's size (250k tokens x 384) and memory.
-        op_types_to_quantize=["MatMul", "Gather"],
-        nodes_to_exclude=[name for block, name in outputs.items() if fp32_blocks is None or block in fp32_blocks],
-    )
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)
+    try:
+        quantize_dynamic(
+            str(fp32),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # Gather: the word-embedding table, most of e5's size (250k tokens x 384) and memory.
+            op_types_to_quantize=["MatMul", "Gather"],
+            nodes_to_exclude=[name for block, name in outputs.items() if fp32_blocks is None or block in fp32_blocks],
+        )
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
+
+
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """False for ONNX Runtime's advice to pre-process before quantizing (a root-logger WARNING with
+    a link, printed at every first-use export): it is about static quantization of vision models,
+    and the cosine check after quantizing is what proves this export."""
+    return not record.getMessage().startswith("Please consider to run pre-processing before quantization")
 
 
 def feed_forward_outputs(path: Path) -> dict[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,15 @@ from dangol.core.settings import load_settings
 from nlp.base import encoders
 from nlp.encoders import build_encoder
 from nlp.encoders.base import MINILM, PACKAGED_MODEL, model_label, model_traits
-from nlp.encoders.onnx_int8 import OnnxEncoder, export_onnx, is_exported, quantization
+from nlp.encoders.onnx_int8 import (
+    OnnxEncoder,
+    describe_quantization,
+    export_onnx,
+    feed_forward_outputs,
+    is_exported,
+    quantization,
+    quantize_int8,
+)
 from nlp.encoders.sentence_transformer import SentenceTransformerEncoder
 from tests.conftest import DATA
 from tests.labelled_text import demo_posts, first_rows
@@ -178,3 +187,29 @@ def test_onnx_threads_sleep_when_idle_and_token_counts_are_not_cut(onnx_dir: Pat
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     short, long = encoder.token_counts(["hi", "배달이 늦어요 " * 20])
     assert short < 16 < long  # counted before max_length cuts the post
+
+
+def test_quantizing_keeps_the_chosen_blocks_fp32_without_onnx_runtimes_advice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    # Two blocks' feed-forward output projections, named as the BERT export names them.
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.standard_normal((8, 8)).astype(np.float32), f"w{i}") for i in range(2)]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w0"], ["h"], name="/inner/encoder/layer.0/output/dense/MatMul"),
+        helper.make_node("MatMul", ["h", "w1"], ["y"], name="/inner/encoder/layer.1/output/dense/MatMul"),
+    ]
+    io = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, 8]) for name in ("x", "y")]
+    graph = helper.make_graph(nodes, "two-blocks", io[:1], io[1:], weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "fp32.onnx"))
+    assert feed_forward_outputs(tmp_path / "fp32.onnx") == {0: nodes[0].name, 1: nodes[1].name}
+    with caplog.at_level(logging.WARNING):
+        quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", frozenset({1}))
+    quantized = onnx.load(str(tmp_path / "int8.onnx")).graph.node
+    assert [n.op_type for n in quantized if n.op_type in ("MatMul", "MatMulInteger")] == ["MatMulInteger", "MatMul"]
+    assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
+    assert describe_quantization(frozenset({1})).endswith("fp32: block 1")
+    assert describe_quantization(frozenset()).endswith("fp32: none")
