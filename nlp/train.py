@@ -201,9 +201,15 @@ def _encoder_attribute(encode: Callable[[list[str]], np.ndarray] | None, name: s
 
 
 def _cache_key(encode: Callable[[list[str]], np.ndarray]) -> str:
-    """The encoder's version and, when it says one, the token length it cuts texts to."""
+    """The encoder's version and, when it says them, the token length it cuts texts to and how its
+    export was quantized (vectors of an earlier recipe differ by cosine ~0.998: never mixed in)."""
     length = _encoder_attribute(encode, "max_length", None)
-    return _encoder_version(encode) + (f"/max_length={length}" if length is not None else "")
+    recipe = _encoder_attribute(encode, "quantization", None)
+    return (
+        _encoder_version(encode)
+        + (f"/max_length={length}" if length is not None else "")
+        + (f"/{recipe}" if recipe else "")
+    )
 
 
 def encoder_model(encode: Callable[[list[str]], np.ndarray] | None) -> str:
@@ -595,12 +601,15 @@ class DefaultEncode:
     def __init__(self) -> None:
         from dangol.core.settings import load_settings
         from nlp.encoders.base import PACKAGED_MODEL, encoder_options, model_label
+        from nlp.encoders.onnx_int8 import quantization
 
         self._encoder: Encoder | None = None
         self._settings = load_settings(None)  # defaults and the environment, as the encoder reads them
         self._fast = self._settings.nlp.profile == "fast"
-        # The default's version is known without loading e5; the static table's carries its digest.
+        # The default's version and export recipe are known without loading e5; the static table's
+        # version carries its digest.
         self._version = f"onnx-int8:{model_label(PACKAGED_MODEL)}"
+        self.quantization = None if self._fast else quantization(PACKAGED_MODEL)
         self.max_length = encoder_options(self._settings).max_length
         if self._fast:
             self._load()  # the cut length is the static encoder's own (cache keys name it)

@@ -87,6 +87,8 @@ class OnnxEncoder:
             TRAITS[name].zero_shot if name in TRAITS else tuple(info.get("zero_shot", ModelTraits.zero_shot))
         )
         self.version = f"onnx-int8:{info['model']}"
+        # How the export was quantized (an export of before 2026-12-06 does not say): caches of vectors key on it.
+        self.quantization: str | None = info.get("quantization")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OnnxEncoder:

@@ -15,8 +15,9 @@ class CountingEncoder:
 
     version = "onnx-int8:fake-model"
 
-    def __init__(self, max_length: int) -> None:
+    def __init__(self, max_length: int, quantization: str | None = None) -> None:
         self.max_length = max_length
+        self.quantization = quantization
         self.encoded: list[str] = []
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -35,6 +36,22 @@ def test_vectors_of_another_cut_length_are_never_reused(tmp_path: Path, monkeypa
     again = CountingEncoder(64)
     assert train.cached_embeddings(texts, again.encode, "t")[:, 1].tolist() == [64, 64]
     assert again.encoded == []  # the same encoder and length: read from the cache
+
+
+def test_vectors_of_an_export_quantized_another_way_are_never_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train, "CACHE", tmp_path)
+    monkeypatch.setattr(train, "_VECTORS", {})
+    texts = ["my latte was cold", "배달이 늦어요"]
+    earlier = CountingEncoder(64, "feed-forward outputs fp32: every block")
+    train.cached_embeddings(texts, earlier.encode, "t")
+    today = CountingEncoder(64, "feed-forward outputs fp32: block 0, 4, 5")
+    train.cached_embeddings(texts, today.encode, "t")
+    assert today.encoded == texts  # the earlier recipe's vectors were not taken
+    again = CountingEncoder(64, "feed-forward outputs fp32: block 0, 4, 5")
+    train.cached_embeddings(texts, again.encode, "t")
+    assert again.encoded == []
 
 
 def test_a_long_first_encoding_is_announced_and_a_cached_one_is_not(
