@@ -39,10 +39,11 @@ from bench.pieces import language_samples
 from nlp.encoders.base import PACKAGED_MODEL, TRAITS, ModelTraits, model_traits
 
 RESULTS = Path(__file__).parent / "results"
+BATCH = 64  # posts per encode call in the speed rounds, as `[nlp.encoder] batch_size` defaults
 
 
 @contextmanager
-def trait_as(model: str, fp32_blocks: frozenset[int]) -> Iterator[None]:
+def trait_as(model: str, fp32_blocks: frozenset[int] | None) -> Iterator[None]:
     """`model`'s trait in this process as if it kept `fp32_blocks` fp32: the pipeline serves an
     export of that recipe instead of exporting the configured one over it."""
     saved = TRAITS.get(model)
@@ -58,10 +59,19 @@ def trait_as(model: str, fp32_blocks: frozenset[int]) -> Iterator[None]:
 
 def build(fp32_dir: Path, out: Path, model: str, dim: int, fp32_blocks: frozenset[int] | None) -> Path:
     """An int8 export of the fp32 graph in `fp32_dir` into `out`, `fp32_blocks` kept fp32."""
-    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, quantize_int8, write_info
+    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, quantize_int8
 
     out.mkdir(parents=True, exist_ok=True)
     quantize_int8(fp32_dir / FP32_FILE, out / INT8_FILE, fp32_blocks)
+    return _with_tokenizer_and_info(fp32_dir, out, model, dim, fp32_blocks)
+
+
+def _with_tokenizer_and_info(
+    fp32_dir: Path, out: Path, model: str, dim: int, fp32_blocks: frozenset[int] | None
+) -> Path:
+    """`out`, its int8 model written, completed into an export `OnnxEncoder` reads."""
+    from nlp.encoders.onnx_int8 import write_info
+
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(fp32_dir / name, out / name)
     write_info(out, model, dim, fp32_blocks)
@@ -74,7 +84,7 @@ def build_nbits(fp32_dir: Path, out: Path, model: str, dim: int, bits: int) -> P
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
 
-    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, quantize_int8, write_info
+    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, quantize_int8
 
     out.mkdir(parents=True, exist_ok=True)
     config = DefaultWeightOnlyQuantConfig(
@@ -89,10 +99,7 @@ def build_nbits(fp32_dir: Path, out: Path, model: str, dim: int, bits: int) -> P
     quantizer.model.save_model_to_file(str(blocked), use_external_data_format=False)
     quantize_int8(blocked, out / INT8_FILE, None)  # the word-embedding table; no MatMul with weights is left
     blocked.unlink()
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(fp32_dir / name, out / name)
-    write_info(out, model, dim, None)
-    return out
+    return _with_tokenizer_and_info(fp32_dir, out, model, dim, None)
 
 
 def cosines(folder: Path, reference: dict[str, np.ndarray], texts: dict[str, list[str]], max_length: int) -> dict:
@@ -117,8 +124,8 @@ def speeds(folders: dict[str, Path], texts: dict[str, list[str]], max_length: in
     for language, rows in texts.items():
         wall = dict.fromkeys(names, 0.0)
         for encoder in encoders.values():
-            encoder.encode(rows[: encoder.batch_size])  # warm-up
-        batches = [rows[i : i + 64] for i in range(0, len(rows), 64)] * rounds
+            encoder.encode(rows[:BATCH])  # warm-up
+        batches = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)] * rounds
         for k, batch in enumerate(batches):
             for name in names[k % len(names) :] + names[: k % len(names)]:
                 started = time.perf_counter()

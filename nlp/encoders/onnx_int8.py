@@ -192,15 +192,21 @@ def export_onnx(out_dir: Path, model: str = PACKAGED_MODEL, check_texts: list[st
 
 
 def _export_into(out_dir: Path, model: str, check_texts: list[str] | None) -> dict[str, Any]:
-    dim = export_fp32(out_dir, model)
-    quantize_int8(out_dir / FP32_FILE, out_dir / INT8_FILE, model_traits(model).fp32_blocks)
-    info = write_info(out_dir, model, dim, model_traits(model).fp32_blocks)
+    info = export_int8(out_dir, model, model_traits(model).fp32_blocks)
     info["min_cosine"] = check_export(out_dir, model, check_texts or DEFAULT_CHECK_TEXTS)
     (out_dir / INFO_FILE).write_text(json.dumps(info, indent=2))
     if info["min_cosine"] < MIN_COSINE:
         (out_dir / INFO_FILE).unlink()  # an export that fails the check must not be picked up
         raise AnalysisError(f"int8 export drifted: min cosine {info['min_cosine']:.4f} < {MIN_COSINE}; not used")
     return info
+
+
+def export_int8(out_dir: Path, model: str, fp32_blocks: frozenset[int] | None) -> dict[str, Any]:
+    """`model` exported to fp32 ONNX (`FP32_FILE`, left for the caller), quantized with `fp32_blocks`
+    kept fp32 (`INT8_FILE`), its tokenizer and export.json, in `out_dir`; what export.json says."""
+    dim = export_fp32(out_dir, model)
+    quantize_int8(out_dir / FP32_FILE, out_dir / INT8_FILE, fp32_blocks)
+    return write_info(out_dir, model, dim, fp32_blocks)
 
 
 def export_fp32(out_dir: Path, model: str) -> int:

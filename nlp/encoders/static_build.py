@@ -172,12 +172,10 @@ def build_static(onnx_dir: Path, out_dir: Path, teacher: str, vocab_file: Path =
 def teacher_export(workdir: Path, teacher: str) -> Path:
     """`teacher` exported to int8 ONNX into `workdir` the table's way (`TEACHER_FP32_BLOCKS`), with
     its tokenizer; the folder to read teacher vectors from (~40 s, plus the fp32 graph on disk)."""
-    from nlp.encoders.onnx_int8 import FP32_FILE, INT8_FILE, export_fp32, quantize_int8, write_info
+    from nlp.encoders.onnx_int8 import FP32_FILE, export_int8
 
-    dim = export_fp32(workdir, teacher)
-    quantize_int8(workdir / FP32_FILE, workdir / INT8_FILE, TEACHER_FP32_BLOCKS)
+    export_int8(workdir, teacher, TEACHER_FP32_BLOCKS)
     (workdir / FP32_FILE).unlink()
-    write_info(workdir, teacher, dim, TEACHER_FP32_BLOCKS)
     return workdir
 
 
