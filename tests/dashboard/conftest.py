@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from dangol.core.settings import Settings, load_settings
 from dangol.core.types import AuthorIn, Page, PostIn, utcnow
 from nlp.risk import score_risk
+from reports.period import week_containing
 from responder.accounts.staff import create_staff
 from responder.queue import route_new
 from storage import analyses
@@ -51,7 +52,17 @@ class DashboardDb:
     items: dict[str, int]  # "complaint" | "question" | "xss" → queue item id
 
 
-def _post(n: int, text: str, followers: int, handle: str, minutes_ago: int) -> PostIn:
+def fixture_now(timezone: str) -> datetime:
+    """The moment the fixture's four posts (5 to 30 minutes old) are dated back from: now, unless the
+    brand's week began under an hour ago, then a minute before it began. So the four always share
+    one report week, whenever the suite runs (a CI run at 00:02 on a Monday in Seoul once found the
+    Reports page's week empty because the posts were dated the week before)."""
+    now = utcnow()
+    week_start = week_containing(now, timezone).start
+    return week_start - timedelta(minutes=1) if now - timedelta(hours=1) < week_start else now
+
+
+def _post(n: int, text: str, followers: int, handle: str, minutes_ago: int, now: datetime | None = None) -> PostIn:
     author = AuthorIn(
         platform="x",
         platform_id=f"u{n}",
@@ -66,7 +77,7 @@ def _post(n: int, text: str, followers: int, handle: str, minutes_ago: int) -> P
         author=author,
         text=text,
         url=f"https://x.com/{handle}/status/{n}",
-        created_at=utcnow() - timedelta(minutes=minutes_ago),
+        created_at=(now or utcnow()) - timedelta(minutes=minutes_ago),
         raw={"id": f"fx{n}"},
     )
 
@@ -148,11 +159,12 @@ def build_dashboard_db(tmp_path: Path, config_lines: dict[str, str] | None = Non
             )
         }
         source = get_or_create_source(session, name="fixture", use="replay")
+        now = fixture_now(settings.brand.timezone)
         posts = [
-            _post(1, COMPLAINT, 1200, "coldcoffee", 30),
-            _post(2, "Does the app support Apple Pay?", 50, "curious", 20),
-            _post(3, XSS_TEXT, 10, "markup_fan", 10),
-            _post(4, PRESS_TEXT, 300, "reporter", 5),
+            _post(1, COMPLAINT, 1200, "coldcoffee", 30, now),
+            _post(2, "Does the app support Apple Pay?", 50, "curious", 20, now),
+            _post(3, XSS_TEXT, 10, "markup_fan", 10, now),
+            _post(4, PRESS_TEXT, 300, "reporter", 5, now),
         ]
         store_page(session, source=source, page=Page(posts=posts, cursor={}))
         _analyze(session)

@@ -14,6 +14,7 @@ from storage.models import (
     IdentityLink,
     LabelFeedback,
     Note,
+    Post,
     QueueItem,
     RoutingRule,
     Staff,
@@ -218,9 +219,12 @@ def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None
 
 
 def _this_week(db) -> str:
+    """The report week the fixture's posts were dated in (see conftest.fixture_now)."""
     from reports.period import week_containing
 
-    return week_containing(utcnow(), db.settings.brand.timezone).label
+    with Session(db.engine) as session:
+        posted = session.exec(select(Post.created_at).where(Post.external_id == "fx1")).one()
+    return week_containing(posted, db.settings.brand.timezone).label
 
 
 def test_sources_page_shows_source_health(dashboard_db, monkeypatch) -> None:
