@@ -34,6 +34,7 @@ from pydantic import Field
 from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.registry import Options, parse_options
 from nlp.base import SENTIMENTS
+from nlp.bucket_index import BucketIndex
 from nlp.encoders.base import model_name
 from nlp.profiles import DEFAULT_HEADS_DIR, PACKAGED_HEADS, packaged_heads, retrained_heads
 
@@ -108,8 +109,9 @@ class NgramFeatures:
         from sklearn.feature_extraction.text import HashingVectorizer
 
         self.specs = specs
-        self.columns = np.asarray(columns, dtype=np.int64)
+        self._columns = np.asarray(columns, dtype=np.int64)
         self.idf = np.asarray(idf, dtype=np.float32)
+        self._index = BucketIndex(self._columns, sum(int(spec["n_features"]) for spec in specs))
         self._vectorizers = [
             HashingVectorizer(
                 analyzer=functools.partial(
@@ -133,6 +135,11 @@ class NgramFeatures:
             for spec in specs
         ]
 
+    @property
+    def columns(self) -> np.ndarray:
+        """The kept buckets, sorted (read-only: the lookup index is built from them)."""
+        return self._columns
+
     def counts(self, texts: list[str]) -> csr_matrix:
         """Raw hashed n-gram counts, the blocks of every spec side by side (the whole hashed space)."""
         from scipy.sparse import hstack
@@ -154,11 +161,11 @@ class NgramFeatures:
         from sklearn.preprocessing import normalize
 
         counts = counts.tocsr()
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        position = np.minimum(np.searchsorted(self.columns, counts.indices), max(len(self.columns) - 1, 0))
-        known = self.columns[position] == counts.indices if len(self.columns) else np.zeros(0, dtype=bool)
+        counts.sum_duplicates()  # each row's buckets sorted and distinct, so their positions are too
+        known, position = self._index.lookup(counts.indices)
         values = (1.0 + np.log(counts.data[known].astype(np.float32))) * self.idf[position[known]]
-        x = csr_matrix((values, (rows[known], position[known])), shape=(counts.shape[0], len(self.columns)))
+        indptr = np.concatenate([[0], np.cumsum(known)])[counts.indptr]
+        x = csr_matrix((values, position[known], indptr), shape=(counts.shape[0], len(self.columns)))
         return normalize(x, norm="l2", copy=False)
 
     def transform(self, texts: list[str]) -> csr_matrix:

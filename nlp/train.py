@@ -236,9 +236,8 @@ def fit_ngrams(
     from scipy.sparse import diags
     from sklearn.linear_model import LogisticRegression
 
-    features = NgramFeatures(specs, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-    counts = features.counts(texts)
-    features.columns, features.idf = NgramFeatures.fit_idf(counts, min_df)
+    counts = NgramFeatures(specs, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)).counts(texts)
+    features = NgramFeatures(specs, *NgramFeatures.fit_idf(counts, min_df))
     binary = len(set(y)) == 2
     if nb_alpha is not None and not binary:
         raise ValueError("naive-Bayes scaling needs a binary head")
