@@ -93,8 +93,6 @@ def bench_pipeline(
 ) -> PipelineBench:
     """Time the raw encoder and then `pipeline.analyze` over the same `count` posts (with
     `duplicate_share` of them repeating an earlier post's text; the raw encoder encodes every one)."""
-    from nlp.analyzer import Analyzer
-
     posts = synthetic_posts(count, duplicate_share)
     settings = settings.model_copy(deep=True)
     settings.database.url = f"sqlite:///{workdir}/bench-pipeline.db"
@@ -104,7 +102,7 @@ def bench_pipeline(
     with session_scope(engine) as session:
         source = get_or_create_source(session, name="bench", use="replay")
         store_page(session, source=source, page=Page(posts=posts, cursor={}))
-    analyzer = Analyzer.from_settings(settings)
+    analyzer = pipeline.load_analyzer(settings)  # as the worker keeps it
     texts = [p.text for p in posts]
     batch = settings.nlp.batch_size
     # The raw encoder, not the analyzer's cache in front of it: timed here, the texts must not be

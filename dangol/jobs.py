@@ -197,9 +197,7 @@ def analyze_job(settings: Settings, engine: Engine, analyzer: Analyzer | None = 
 
     def run() -> pipeline.AnalyzeRun:
         if not kept:
-            from nlp.analyzer import Analyzer
-
-            kept.append(Analyzer.from_settings(settings))
+            kept.append(pipeline.load_analyzer(settings))
         return pipeline.analyze(settings, engine, analyzer=kept[0])
 
     return run

@@ -185,3 +185,45 @@ def test_the_workers_periodic_jobs_claim_their_slot_before_running(settings, eng
     with Session(engine) as session:
         runs = list(session.exec(select(JobRun)))
     assert [(r.job, r.worker.count(":")) for r in runs] == [("retention:purge", 1)]
+
+
+def test_the_analyzer_a_process_keeps_is_frozen_out_of_the_collectors_reach(settings, monkeypatch) -> None:
+    """Everything alive once the analyzer is loaded is moved to the permanent generation, so full
+    collections stop walking the models' ~200,000 objects; garbage is collected first, not frozen."""
+    import gc
+
+    from dangol import pipeline
+    from nlp.analyzer import Analyzer
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    loaded = object()
+    monkeypatch.setattr(Analyzer, "from_settings", classmethod(lambda cls, s: loaded))
+    gc.collect()
+    gc.unfreeze()
+    garbage = Cycle()
+    collected = []
+    gc.callbacks.append(lambda phase, info: collected.append(info.get("collected", 0)) if phase == "stop" else None)
+    try:
+        del garbage
+        assert pipeline.load_analyzer(settings) is loaded
+        assert gc.get_freeze_count() > 10_000
+        assert sum(collected) >= 1  # the cycle went before the freeze
+    finally:
+        gc.callbacks.pop()
+        gc.unfreeze()
+
+
+def test_the_worker_loads_its_analyzer_once_through_load_analyzer(settings, monkeypatch) -> None:
+    from dangol import jobs, pipeline
+
+    loads: list[object] = []
+    runs: list[object] = []
+    monkeypatch.setattr(pipeline, "load_analyzer", lambda s: loads.append(object()) or loads[-1])
+    monkeypatch.setattr(pipeline, "analyze", lambda s, e, analyzer: runs.append(analyzer) or AnalyzeRun())
+    job = jobs.analyze_job(settings, make_engine(settings.database.url))
+    job()
+    job()
+    assert len(loads) == 1 and runs == [loads[0], loads[0]]
