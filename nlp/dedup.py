@@ -141,16 +141,19 @@ def _similar_key(
     whose text is also a near copy (MIN_CHAR_SIMILARITY)."""
     from rapidfuzz import fuzz
 
-    candidates: list[tuple[float, str, str]] = []  # (similarity, key, normalized text)
+    # (similarity, key, its normalized text when asked): a copy-paste wave puts dozens of recent
+    # members above the threshold, and the most similar is nearly always the one that matches, so
+    # the others' texts are never normalized.
+    candidates: list[tuple[float, str, Callable[[], str]]] = []
     if recent_sims.shape[1]:
         for j in np.flatnonzero(recent_sims[i] >= threshold):
-            candidates.append((float(recent_sims[i, j]), recent[j].cluster_key, recent_text(int(j))))
+            candidates.append((float(recent_sims[i, j]), recent[j].cluster_key, functools.partial(recent_text, int(j))))
     if i:
         for j in np.flatnonzero(batch_sims[i, :i] >= threshold):
-            candidates.append((float(batch_sims[i, j]), earlier_keys[j], normalized[j]))
+            candidates.append((float(batch_sims[i, j]), earlier_keys[j], functools.partial(normalized.__getitem__, j)))
     # Most similar first; among equals a recent member before a batch item (stable sort).
     for _, key, text in sorted(candidates, key=lambda c: -c[0]):
-        if fuzz.ratio(normalized[i], text) >= MIN_CHAR_SIMILARITY:
+        if fuzz.ratio(normalized[i], text()) >= MIN_CHAR_SIMILARITY:
             return key
     return None
 

@@ -56,19 +56,49 @@ def recent_members(
     competitor: bool | None = None,
 ) -> list[ClusterMember]:
     """Analyzed posts created in [start, end] (newest `limit`), plus any explicitly referenced ones;
-    with `competitor`, only posts about competitors only (True) or not (False)."""
-    found = analyzed_between(session=session, start=start, end=end, limit=limit, competitor=competitor)
-    members = [g.member for g in found]
+    with `competitor`, only posts about competitors only (True) or not (False).
+
+    Read for every batch a worker analyzes, so it is lean: only the columns grouping reads, rows
+    straight from the connection (no ORM row handling), and the embeddings decoded in one piece.
+    With a full window of 5,000 posts the ORM query with every column cost ~0.9 ms per analyzed
+    post (BENCHMARKS.md, Pipeline)."""
+    connection = session.connection()
+    rows = list(connection.execute(_window(_MEMBER_COLUMNS, start, end, limit, competitor)))
     if referenced:
         from sqlalchemy import tuple_
 
         refs = (
-            select(*_GROUPED_COLUMNS)
+            select(*_MEMBER_COLUMNS)
             .join(Post, col(Post.id) == col(Analysis.post_id))
             .where(tuple_(col(Post.platform), col(Post.external_id)).in_(referenced), *_side(competitor))
         )
-        members += [g.member for g in _grouped_posts(refs, session)]
-    return members
+        rows += connection.execute(refs)
+    return _cluster_members(rows)
+
+
+_MEMBER_COLUMNS = (
+    col(Analysis.cluster_key),
+    col(Analysis.text_hash),
+    col(Analysis.embedding),
+    col(Post.platform),
+    col(Post.external_id),
+    col(Post.text),
+)
+
+
+def _cluster_members(rows: list[Any]) -> list[ClusterMember]:
+    """ClusterMembers of (key, hash, embedding, platform, external id, text) rows with an embedding;
+    the embeddings are views into one matrix when they all have one size (one encoder)."""
+    rows = [row for row in rows if row[2] is not None]
+    blobs = [row[2] for row in rows]
+    if len({len(blob) for blob in blobs}) == 1:
+        vectors: Any = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+    else:  # none, or analyses by encoders of different sizes: decoded one by one
+        vectors = [embedding_from_bytes(blob) for blob in blobs]
+    return [
+        ClusterMember(key, text_hash, vectors[i], platform, external_id, text or "")
+        for i, (key, text_hash, _, platform, external_id, text) in enumerate(rows)
+    ]
 
 
 def window_around(times: list[datetime], hours: int) -> tuple[datetime, datetime]:
@@ -171,12 +201,7 @@ _GROUPED_COLUMNS = (
     col(Post.created_at),
     col(Analysis.language),
     col(Post.referenced_id),
-    col(Analysis.cluster_key),
-    col(Analysis.text_hash),
-    col(Analysis.embedding),
-    col(Post.platform),
-    col(Post.external_id),
-    col(Post.text),
+    *_MEMBER_COLUMNS,
 )
 
 
@@ -213,14 +238,18 @@ def analyzed_between(
     *, session: Session, start: datetime, end: datetime, limit: int = 5000, competitor: bool | None = None
 ) -> list[GroupedPost]:
     """Analyzed posts written in [start, end] (the newest `limit`); `competitor` as for recent_members."""
-    stmt = (
-        select(*_GROUPED_COLUMNS)
+    return _grouped_posts(_window(_GROUPED_COLUMNS, start, end, limit, competitor), session)
+
+
+def _window(columns: tuple[Any, ...], start: datetime, end: datetime, limit: int, competitor: bool | None) -> Any:
+    """`columns` of the analyzed posts written in [start, end], the newest `limit`."""
+    return (
+        select(*columns)
         .join(Post, col(Post.id) == col(Analysis.post_id))
         .where(col(Post.created_at) >= start, col(Post.created_at) <= end, *_side(competitor))
         .order_by(col(Post.created_at).desc())
         .limit(limit)
     )
-    return _grouped_posts(stmt, session)
 
 
 def move_clusters(*, session: Session, moves: dict[str, str]) -> None:

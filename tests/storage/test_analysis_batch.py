@@ -46,3 +46,52 @@ def test_saving_a_batch_marks_exactly_its_posts_analyzed(session: Session, make_
 def test_saving_an_empty_batch_does_nothing(session: Session) -> None:
     analyses.save_analyses(session=session, analyses=[])
     assert session.exec(select(Analysis)).all() == []
+
+
+def test_the_near_duplicate_window_reads_each_posts_key_text_and_embedding(
+    session: Session, make_post: Callable[..., PostIn]
+) -> None:
+    """recent_members reads the window lean (rows off the connection, embeddings decoded as one
+    matrix): every analyzed post in it, newest first, with its own vector; posts analyzed by
+    encoders of other sizes come back too; an analysis without an embedding is left out."""
+    from datetime import timedelta
+
+    source = get_or_create_source(session, name="s", use="replay")
+    now = utcnow()
+    posts = [make_post(text=f"post {i}", created_at=now - timedelta(minutes=i)) for i in range(4)]
+    store_page(session, source=source, page=Page(posts=posts, cursor={}))
+    claimed = sorted(analyses.claim_unanalyzed(session=session, limit=4), key=lambda c: c.post.text)
+    vectors = [np.arange(4, dtype=np.float32) + 10 * i for i in range(4)]
+    batch = [
+        (c.post.id or 0, {**_values(), "cluster_key": f"k{i}"}, v)
+        for i, (c, v) in enumerate(zip(claimed, vectors, strict=True))
+    ]
+    analyses.save_analyses(session=session, analyses=batch)
+    session.commit()
+    window = (now - timedelta(hours=1), now + timedelta(hours=1))
+
+    members = analyses.recent_members(session=session, start=window[0], end=window[1], referenced=[])
+    assert [m.cluster_key for m in members] == ["k0", "k1", "k2", "k3"]  # newest first
+    assert [m.text for m in members] == ["post 0", "post 1", "post 2", "post 3"]
+    for member, vector in zip(members, vectors, strict=True):
+        assert np.array_equal(member.embedding, vector)
+        assert member.platform == posts[0].platform and member.external_id
+
+    # Post 1 read by an encoder of another size, post 2 without an embedding.
+    first, second = (session.exec(select(Analysis).where(Analysis.cluster_key == k)).one() for k in ("k1", "k2"))
+    first.embedding = analyses.embedding_to_bytes(np.ones(6, dtype=np.float32))
+    second.embedding = None
+    session.commit()
+    members = analyses.recent_members(session=session, start=window[0], end=window[1], referenced=[])
+    assert [m.cluster_key for m in members] == ["k0", "k1", "k3"]
+    assert [len(m.embedding) for m in members] == [4, 6, 4]
+    assert np.array_equal(members[2].embedding, vectors[3])
+
+    # A referenced post outside the window is read too.
+    early = analyses.recent_members(
+        session=session,
+        start=now + timedelta(hours=2),
+        end=now + timedelta(hours=3),
+        referenced=[(posts[3].platform, posts[3].external_id)],
+    )
+    assert [m.cluster_key for m in early] == ["k3"]
