@@ -4,7 +4,9 @@
     python -m bench.analyze_stages --posts 1000 --url postgresql://postgres@127.0.0.1/bench_stages
 
 The demo mix (`bench.pipeline.synthetic_posts`) is stored into a fresh database and analyzed by
-`pipeline.analyze`; each stage's function is timed in place (this process only). The database
+`pipeline.analyze`; each stage's function is timed in place (this process only). With `--window N`,
+N more posts are analyzed first, untimed, so the near-duplicate window every batch reads is as full
+as a busy worker's (it holds at most 5,000 posts) rather than empty. The database
 stages (claim, topic edits, linking, the near-duplicate window, saving) are what a worker could
 overlap with encoding; "analysis after encoding" is the CPU work of the heads, topics, intent,
 risk and clustering; what is left of a batch is the commit.
@@ -68,8 +70,7 @@ def timed_stages(targets: list[tuple[Any, str, str]], seconds: defaultdict[str, 
             setattr(owner, name, function)
 
 
-def analyze_stages(config: Path, posts: int, url: str) -> dict[str, Any]:
-    from nlp.analyzer import Analyzer
+def analyze_stages(config: Path, posts: int, url: str, window: int = 0) -> dict[str, Any]:
     from nlp.encoders.cache import CachedEncoder
 
     settings = load_settings(config)
@@ -78,9 +79,11 @@ def analyze_stages(config: Path, posts: int, url: str) -> dict[str, Any]:
     upgrade(engine)
     with session_scope(engine) as session:
         source = get_or_create_source(session, name="bench", use="replay")
-        store_page(session, source=source, page=Page(posts=synthetic_posts(posts), cursor={}))
-    analyzer = Analyzer.from_settings(settings)
+        store_page(session, source=source, page=Page(posts=synthetic_posts(window + posts), cursor={}))
+    analyzer = pipeline.load_analyzer(settings)
     analyzer.encoder.inner.encode(["warm-up"] * settings.nlp.batch_size)
+    if window:
+        pipeline.analyze(settings, engine, analyzer=analyzer, limit=window)
     seconds: defaultdict[str, float] = defaultdict(float)
     targets = [
         *DATABASE_STAGES,
@@ -101,6 +104,7 @@ def analyze_stages(config: Path, posts: int, url: str) -> dict[str, Any]:
     return {
         "backend": engine.dialect.name,
         "posts": run.analyzed,
+        "window_posts": window,
         "batch_size": settings.nlp.batch_size,
         "seconds": round(total, 2),
         "posts_per_s": round(run.analyzed / total, 1),
@@ -116,10 +120,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--url", help="the database to use, dropped and made again (default: a temporary SQLite file)")
     parser.add_argument("--config", type=Path, default=Path("config.toml"))
+    parser.add_argument("--window", type=int, default=0, help="posts analyzed first, untimed (default 0)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dangol-stages-") as workdir:
         url = args.url or f"sqlite:///{workdir}/stages.db"
-        sys.stdout.write(json.dumps(analyze_stages(args.config, args.posts, url)) + "\n")
+        sys.stdout.write(json.dumps(analyze_stages(args.config, args.posts, url, args.window)) + "\n")
 
 
 if __name__ == "__main__":

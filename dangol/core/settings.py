@@ -183,9 +183,6 @@ class IntentSettings(Section):
     )
 
 
-FAST_BATCH_SIZE = 256
-
-
 class NlpSettings(Section):
     # "default": the int8 e5 encoder and its heads, the most accurate. "fast": the static token table
     # distilled from it and heads trained on that table, ~20x the posts a second for 2-5 points of
@@ -194,23 +191,18 @@ class NlpSettings(Section):
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     intent: IntentSettings = Field(default_factory=IntentSettings)
     sentiment: ClassifierSettings = Field(default_factory=ClassifierSettings)
-    # Posts per analyze batch; unset: 64, or FAST_BATCH_SIZE with the fast profile (see below).
-    batch_size: int = Field(default=64, ge=1)
+    # Posts per analyze batch. Each batch reads the near-duplicate window (up to 5,000 recent
+    # analyses), claims, links and commits once, and the encoder sorts the batch's texts by length
+    # before cutting them into encoder calls, so larger batches pad less: 256 against 64 analyzes
+    # 1.2x the posts a second with the default encoder and ~1.9x with the fast profile's
+    # (BENCHMARKS.md, Pipeline).
+    batch_size: int = Field(default=256, ge=1)
     # A topic applies when its score reaches this; below it for every topic the post is "other".
     topic_threshold: float = Field(default=0.45, ge=0, le=1)
     taxonomy_file: str | None = None
     # Two posts are near-duplicates above this cosine similarity of their embeddings.
     duplicate_similarity: float = Field(default=0.92, ge=0, le=1)
     duplicate_window_hours: int = Field(default=72, ge=1)
-
-    @model_validator(mode="after")
-    def _profile_batch(self) -> NlpSettings:
-        # Each batch reads the recent analyses for near-duplicates and commits once: with the
-        # static encoder that per-batch cost is most of the time, so the fast profile's batches are
-        # larger (2,000 demo posts: 392 posts/s at 64, 727 at 256; BENCHMARKS.md, Pipeline).
-        if self.profile == "fast" and "batch_size" not in self.model_fields_set:
-            self.batch_size = FAST_BATCH_SIZE
-        return self
 
 
 class LinkingSettings(Section):

@@ -58,3 +58,17 @@ def test_analyze_stages_times_every_stage_of_a_real_run(database_url: str) -> No
     assert {name: getattr(owner, name) for owner, name, _ in analyze_stages.DATABASE_STAGES} == before
     assert analyses.claim_unanalyzed is before["claim_unanalyzed"]
     assert pipeline._analyze_batch.__name__ == "_analyze_batch"
+
+
+def test_a_window_of_posts_is_analyzed_first_and_not_timed(database_url: str) -> None:
+    from sqlmodel import Session, func, select
+
+    from storage.engine import make_engine
+    from storage.models import Analysis
+
+    result = analyze_stages.analyze_stages(REPO / "config.toml", 20, database_url, window=30)
+    assert (result["posts"], result["window_posts"]) == (20, 30)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Analysis)).one() == 50
+    engine.dispose()

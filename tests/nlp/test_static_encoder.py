@@ -235,8 +235,8 @@ def test_the_fast_profile_analyzes_english_and_korean_posts_end_to_end(tmp_path:
     assert results[0].model_versions["encoder"].startswith("static:")
 
 
-def test_the_fast_profile_batches_more_posts_unless_told(tmp_path: Path, settings: Settings) -> None:
-    assert settings.nlp.batch_size == 64 and fast_settings(tmp_path).nlp.batch_size == 256
+def test_both_profiles_analyze_256_posts_a_batch_unless_told(tmp_path: Path, settings: Settings) -> None:
+    assert settings.nlp.batch_size == 256 and fast_settings(tmp_path).nlp.batch_size == 256
     told = load_settings(None, overrides={"nlp": {"profile": "fast", "batch_size": 32}})
     assert told.nlp.batch_size == 32
 
