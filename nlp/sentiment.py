@@ -35,6 +35,7 @@ from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.registry import Options, parse_options
 from nlp.base import SENTIMENTS
 from nlp.bucket_index import BucketIndex
+from nlp.char_ngrams import char_ngram_counts
 from nlp.encoders.base import model_name
 from nlp.profiles import DEFAULT_HEADS_DIR, PACKAGED_HEADS, packaged_heads, retrained_heads
 
@@ -98,6 +99,32 @@ def subword_ngrams(text: str, steps: list[str], ngram_range: tuple[int, int]) ->
     return [" ".join(pieces[i : i + n]) for n in range(low, high + 1) for i in range(len(pieces) - n + 1)]
 
 
+def _view_counter(spec: dict[str, Any]) -> Callable[[list[str]], csr_matrix]:
+    """Texts → hashed counts of one view: character views through `nlp.char_ngrams` (scikit-learn's
+    counts, computed for the whole batch at once), word and subword views through scikit-learn."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    steps = list(spec.get("prep", []))
+    ngram_range = (int(spec["ngram_range"][0]), int(spec["ngram_range"][1]))
+    n_features = int(spec["n_features"])
+    if spec["analyzer"] in ("char", "char_wb"):
+        analyzer = spec["analyzer"]
+        return lambda texts: char_ngram_counts([preprocess(t, steps) for t in texts], analyzer, ngram_range, n_features)
+    if spec["analyzer"] == "subword":
+        subwords = functools.partial(subword_ngrams, steps=steps, ngram_range=ngram_range)
+        return HashingVectorizer(analyzer=subwords, n_features=n_features, alternate_sign=False, norm=None).transform
+    return HashingVectorizer(
+        analyzer=spec["analyzer"],
+        ngram_range=ngram_range,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        lowercase=False,
+        preprocessor=functools.partial(preprocess, steps=steps),
+        token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+    ).transform
+
+
 class NgramFeatures:
     """TF-IDF over hashed word and character n-grams, restricted to the buckets kept in training.
 
@@ -106,34 +133,11 @@ class NgramFeatures:
     """
 
     def __init__(self, specs: list[dict[str, Any]], columns: np.ndarray, idf: np.ndarray) -> None:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
         self.specs = specs
         self._columns = np.asarray(columns, dtype=np.int64)
         self.idf = np.asarray(idf, dtype=np.float32)
         self._index = BucketIndex(self._columns, sum(int(spec["n_features"]) for spec in specs))
-        self._vectorizers = [
-            HashingVectorizer(
-                analyzer=functools.partial(
-                    subword_ngrams, steps=list(spec.get("prep", [])), ngram_range=tuple(spec["ngram_range"])
-                ),
-                n_features=int(spec["n_features"]),
-                alternate_sign=False,
-                norm=None,
-            )
-            if spec["analyzer"] == "subword"
-            else HashingVectorizer(
-                analyzer=spec["analyzer"],
-                ngram_range=tuple(spec["ngram_range"]),
-                n_features=int(spec["n_features"]),
-                alternate_sign=False,
-                norm=None,
-                lowercase=False,
-                preprocessor=functools.partial(preprocess, steps=list(spec.get("prep", []))),
-                token_pattern=r"(?u)\b\w+\b|[^\w\s]",
-            )
-            for spec in specs
-        ]
+        self._counters = [_view_counter(spec) for spec in specs]
 
     @property
     def columns(self) -> np.ndarray:
@@ -144,7 +148,7 @@ class NgramFeatures:
         """Raw hashed n-gram counts, the blocks of every spec side by side (the whole hashed space)."""
         from scipy.sparse import hstack
 
-        return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
+        return hstack([count(texts) for count in self._counters]).tocsr()
 
     @staticmethod
     def fit_idf(counts: csr_matrix, min_df: int = 1) -> tuple[np.ndarray, np.ndarray]:
