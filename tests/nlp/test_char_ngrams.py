@@ -1,5 +1,6 @@
 """`nlp.char_ngrams` counts exactly what scikit-learn's HashingVectorizer counts, on real posts of
-both languages and on hostile text, for every character view the shipped heads use."""
+both languages (the repository's NSMC and KOTE rows, English posts in the demo's style, the demo's
+own posts) and on hostile text, for every character view the shipped heads use."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ from nlp import char_ngrams
 from nlp.char_ngrams import char_ngram_counts
 from nlp.sentiment import NgramFeatures, SentimentHead, head_path, preprocess
 from nlp.train import EN_NGRAMS, KO_NGRAMS
-from tests.conftest import REPO
+from tests.conftest import DATA
 from tests.labelled_text import demo_posts
 
-DATA = REPO.parent / "shared" / "data"
 HOSTILE = [
     "",
     " ",
@@ -51,9 +51,10 @@ def _column(path: Path, name: str, rows: int, delimiter: str = ",") -> list[str]
 def corpus() -> list[str]:
     """Korean reviews and comments, English tweets, the demo's posts and hostile text."""
     return [
-        *_column(DATA / "nsmc" / "val.tsv", "document", 600, "\t"),
+        *_column(DATA / "nsmc" / "val.tsv", "document", 400, "\t"),
+        *_column(DATA / "nsmc" / "train.tsv", "document", 600, "\t"),
         *_column(DATA / "kote" / "val.tsv", "text", 300, "\t"),
-        *_column(DATA / "tweeteval-sentiment" / "val.csv", "text", 600),
+        *_column(DATA / "demo-sentiment" / "en.csv", "text", 300),
         *(post.text for post in demo_posts()),
         *HOSTILE,
     ]
