@@ -84,13 +84,14 @@ _MEMBER_COLUMNS = (
     col(Post.external_id),
     col(Post.text),
 )
+_EMBEDDING = 2  # its place among _MEMBER_COLUMNS
 
 
 def _cluster_members(rows: list[Any]) -> list[ClusterMember]:
     """ClusterMembers of (key, hash, embedding, platform, external id, text) rows with an embedding;
     the embeddings are views into one matrix when they all have one size (one encoder)."""
-    rows = [row for row in rows if row[2] is not None]
-    blobs = [row[2] for row in rows]
+    rows = [row for row in rows if row[_EMBEDDING] is not None]
+    blobs = [row[_EMBEDDING] for row in rows]
     if len({len(blob) for blob in blobs}) == 1:
         vectors: Any = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     else:  # none, or analyses by encoders of different sizes: decoded one by one
@@ -174,25 +175,14 @@ class GroupedPost:
 
 
 def _grouped_posts(stmt: Any, session: Session) -> list[GroupedPost]:
-    out = []
-    for (
-        analysis_id,
-        post_id,
-        created,
-        language,
-        referenced,
-        key,
-        text_hash,
-        blob,
-        platform,
-        external_id,
-        text,
-    ) in session.execute(stmt).all():
-        vector = embedding_from_bytes(blob)
-        if vector is not None:
-            member = ClusterMember(key, text_hash, vector, platform, external_id, text or "")
-            out.append(GroupedPost(analysis_id, post_id, created, language, referenced, member))
-    return out
+    """GroupedPosts of the `_GROUPED_COLUMNS` rows of `stmt` that have an embedding."""
+    lead = len(_GROUPED_COLUMNS) - len(_MEMBER_COLUMNS)
+    rows = [row for row in session.execute(stmt).all() if row[lead + _EMBEDDING] is not None]
+    members = _cluster_members([tuple(row[lead:]) for row in rows])
+    return [
+        GroupedPost(analysis_id, post_id, created, language, referenced, member)
+        for (analysis_id, post_id, created, language, referenced, *_), member in zip(rows, members, strict=True)
+    ]
 
 
 _GROUPED_COLUMNS = (
