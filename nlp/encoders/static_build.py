@@ -36,6 +36,8 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -179,15 +181,22 @@ def teacher_export(workdir: Path, teacher: str) -> Path:
     return workdir
 
 
+@contextmanager
+def exported_teacher(teacher: str) -> Iterator[Path]:
+    """`teacher_export` into a temporary folder, removed when the block ends."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dangol-teacher-") as workdir:
+        yield teacher_export(Path(workdir), teacher)
+
+
 def build_from_teacher(out_dir: Path, teacher: str, vocab_file: Path = VOCAB_FILE) -> dict[str, Any]:
     """`build_static` of `teacher` (a model name) into `out_dir`, from a teacher exported the table's
     way in a temporary folder that is removed afterwards."""
-    import tempfile
-
     from nlp.encoders.base import model_label
 
-    with tempfile.TemporaryDirectory(prefix="dangol-teacher-") as workdir:
-        return build_static(teacher_export(Path(workdir), teacher), out_dir, model_label(teacher), vocab_file)
+    with exported_teacher(teacher) as folder:
+        return build_static(folder, out_dir, model_label(teacher), vocab_file)
 
 
 def corpus_vocabulary(tokenizer_json: Path, texts: list[str]) -> np.ndarray:
@@ -209,8 +218,6 @@ def corpus_vocabulary(tokenizer_json: Path, texts: list[str]) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     """`python -m nlp.encoders.static_build vocab [--data-dir DIR]` rewrites the shipped vocabulary
     (without a projection); `… projection` adds the PCA projection of the current teacher to it."""
-    import tempfile
-
     from nlp.encoders.base import E5_TUNED, model_label
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -220,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.target == "projection":
         token_ids = np.load(args.out)["token_ids"].astype(np.int32)
-        with tempfile.TemporaryDirectory(prefix="dangol-teacher-") as workdir:
-            vectors = teacher_vectors(teacher_export(Path(workdir), E5_TUNED), token_ids)
+        with exported_teacher(E5_TUNED) as folder:
+            vectors = teacher_vectors(folder, token_ids)
         mean, components = fitted_projection(vectors)
         teacher = model_label(E5_TUNED)
         np.savez_compressed(
