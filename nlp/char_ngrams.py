@@ -55,12 +55,11 @@ def char_ngram_counts(texts: list[str], analyzer: str, ngram_range: tuple[int, i
     lengths = np.fromiter((len(s) for s in segments), dtype=np.int64, count=len(segments))
     starts = np.cumsum(lengths) - lengths
     begin, size, owner = _windows(starts, lengths, np.asarray(rows, dtype=np.int64), low, high, analyzer)
-    joined = "".join(segments)
-    buffer = np.frombuffer(joined.encode("utf-8") + b"\0\0\0\0", dtype=np.uint8)
-    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    # Byte offset of every code point (and of the end), from each one's UTF-8 length.
-    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-    offsets = np.concatenate([[0], np.cumsum(widths)])
+    encoded = "".join(segments).encode("utf-8")
+    buffer = np.frombuffer(encoded + b"\0\0\0\0", dtype=np.uint8)
+    # Byte offset of every code point (and of the end): where each UTF-8 sequence starts, i.e. every
+    # byte that is not a continuation byte (10xxxxxx).
+    offsets = np.append(np.flatnonzero((buffer[: len(encoded)] & 0xC0) != 0x80), len(encoded))
     first = offsets[begin]
     hashes = _murmur3(buffer, first, offsets[begin + size] - first)
     buckets = _bucket(hashes, n_features)
