@@ -44,8 +44,11 @@ def pipeline(results: dict[str, Any]) -> str:
 
 
 def _pipeline_rows(p: dict[str, Any], profile: str) -> list[list[Any]]:
+    # Runs before 2026-12-06 18:30 UTC timed the raw encoder once, before `analyze`.
+    before_after = p.get("encoder_before_after")
+    timed = f"; mean of {before_after[0]:,} before and {before_after[1]:,} after `analyze`" if before_after else ""
     rows = [
-        [f"{profile}raw encoder in the same run ({p['encoder']})", f"{p['encoder_posts_per_s']:,}", "", ""],
+        [f"{profile}raw encoder in the same run ({p['encoder']}{timed})", f"{p['encoder_posts_per_s']:,}", "", ""],
         [f"{profile}`analyze` end to end, {p['posts']} posts", f"{p['posts_per_s']:,}", p["ratio"], p["load_average"]],
     ]
     if d := p.get("with_30pct_duplicates"):

@@ -155,7 +155,8 @@ class Analyzer:
         read = self.sentiment.predict(texts, embeddings, languages)
         sentiments = [with_rating(probs, p.rating) for probs, p in zip(read, posts, strict=True)]
         topic_results = self.topics.classify(texts, embeddings, languages)
-        intents = self.intents.classify(texts, embeddings, sentiments, [applied for applied, _ in topic_results])
+        spam = [signals.is_spam(text) for text in texts]
+        intents = self.intents.classify(texts, embeddings, sentiments, [applied for applied, _ in topic_results], spam)
         items = [
             DedupItem(p.post_id, p.platform, t, p.referenced_id, lang, p.external_id)
             for p, t, lang in zip(posts, texts, languages, strict=True)
@@ -181,7 +182,7 @@ class Analyzer:
                     primary_topic=primary,
                     is_complaint=intents[i] == "complaint",
                     is_question=signals.is_question(texts[i]),
-                    is_spam=signals.is_spam(texts[i]),
+                    is_spam=spam[i],
                     risk=risk.score,
                     risk_breakdown=risk.breakdown,
                     embedding=embeddings[i],

@@ -141,19 +141,24 @@ def _similar_key(
     whose text is also a near copy (MIN_CHAR_SIMILARITY)."""
     from rapidfuzz import fuzz
 
-    # (similarity, key, its normalized text when asked): a copy-paste wave puts dozens of recent
-    # members above the threshold, and the most similar is nearly always the one that matches, so
-    # the others' texts are never normalized.
-    candidates: list[tuple[float, str, Callable[[], str]]] = []
-    if recent_sims.shape[1]:
-        for j in np.flatnonzero(recent_sims[i] >= threshold):
-            candidates.append((float(recent_sims[i, j]), recent[j].cluster_key, functools.partial(recent_text, int(j))))
-    if i:
-        for j in np.flatnonzero(batch_sims[i, :i] >= threshold):
-            candidates.append((float(batch_sims[i, j]), earlier_keys[j], functools.partial(normalized.__getitem__, j)))
-    # Most similar first; among equals a recent member before a batch item (stable sort).
-    for _, key, text in sorted(candidates, key=lambda c: -c[0]):
-        if fuzz.ratio(normalized[i], text()) >= MIN_CHAR_SIMILARITY:
+    # A copy-paste wave puts dozens of recent members above the threshold, and the most similar is
+    # nearly always the one that matches: candidates are ordered as arrays and their texts are
+    # normalized only when reached (a tuple and a closure per candidate were a tenth of grouping).
+    near_recent = np.flatnonzero(recent_sims[i] >= threshold) if recent_sims.shape[1] else np.zeros(0, dtype=np.intp)
+    near_batch = np.flatnonzero(batch_sims[i, :i] >= threshold) if i else np.zeros(0, dtype=np.intp)
+    if not len(near_recent) and not len(near_batch):
+        return None
+    similarity = np.concatenate([recent_sims[i, near_recent], batch_sims[i, near_batch]])
+    # Most similar first; among equals a recent member before a batch item (a stable sort of the
+    # recent members followed by the batch items).
+    for place in np.argsort(-similarity, kind="stable").tolist():
+        if place < len(near_recent):
+            j = int(near_recent[place])
+            key, text = recent[j].cluster_key, recent_text(j)
+        else:
+            j = int(near_batch[place - len(near_recent)])
+            key, text = earlier_keys[j], normalized[j]
+        if fuzz.ratio(normalized[i], text) >= MIN_CHAR_SIMILARITY:
             return key
     return None
 

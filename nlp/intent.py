@@ -92,21 +92,21 @@ class IntentModel:
         embeddings: np.ndarray,
         sentiments: Sequence[Mapping[str, float]],
         topics: Sequence[Mapping[str, float]],
+        spam: Sequence[bool],
     ) -> list[str]:
-        """One intent per post (see the module docstring for the order of the rules)."""
+        """One intent per post (see the module docstring for the order of the rules); `spam` says
+        which posts `signals.is_spam` found to be spam."""
         nearest = self.nearest(embeddings)
-        return [
-            decide(text, probs, applied, near)
-            for text, probs, applied, near in zip(texts, sentiments, topics, nearest, strict=True)
-        ]
+        return [decide(*post) for post in zip(texts, sentiments, topics, nearest, spam, strict=True)]
 
 
-def decide(text: str, probs: Mapping[str, float], topics: Mapping[str, float], nearest: str | None) -> str:
-    """The intent of one post from its text, sentiment, topics and nearest examples."""
-    if signals.is_spam(text):
+def decide(text: str, probs: Mapping[str, float], topics: Mapping[str, float], nearest: str | None, spam: bool) -> str:
+    """The intent of one post from its text, sentiment, topics, nearest examples and whether it is
+    spam (`signals.is_spam`)."""
+    if spam:
         return "other"
     positive = probs.get("positive", 0.0)
-    if signals.is_complaint(text, probs, topics):
+    if signals.reads_as_complaint(text, probs, topics):
         return "complaint"
     if nearest == "complaint" and positive < MAX_POSITIVE_FOR_EXAMPLES and probs.get("negative", 0.0) >= positive:
         return "complaint"

@@ -407,7 +407,7 @@ class HeadSentimentClassifier:
 
     def predict(self, texts: list[str], embeddings: np.ndarray, languages: list[str]) -> list[dict[str, float]]:
         """One {negative, neutral, positive} dict per text, summing to 1."""
-        return [to_dict(row) for row in self.predict_array(texts, embeddings, languages)]
+        return to_dicts(self.predict_array(texts, embeddings, languages))
 
 
 def head_folders(settings: Settings) -> tuple[Path, Path]:
@@ -419,11 +419,12 @@ def head_folders(settings: Settings) -> tuple[Path, Path]:
     return heads_dir, packaged_heads(settings)
 
 
-def to_dict(row: np.ndarray) -> dict[str, float]:
-    """A probability row as a dict in SENTIMENTS order, renormalised after float rounding."""
-    row = np.asarray(row, dtype=np.float64)
-    row = row / row.sum()
-    return {label: float(p) for label, p in zip(SENTIMENTS, row, strict=True)}
+def to_dicts(rows: np.ndarray) -> list[dict[str, float]]:
+    """Probability rows as dicts in SENTIMENTS order, each renormalised after float rounding (the
+    whole array at once: per row, numpy's overhead was a tenth of `predict`)."""
+    rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(SENTIMENTS))
+    rows = rows / rows.sum(axis=1, keepdims=True)
+    return [dict(zip(SENTIMENTS, row, strict=True)) for row in rows.tolist()]
 
 
 def head_path(language: str, heads_dir: Path | None = None, packaged: Path = PACKAGED_HEADS) -> Path:

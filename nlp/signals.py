@@ -115,8 +115,11 @@ def is_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mappin
     The second path matters because sentiment models trained on reviews and tweets read calm,
     factual complaints ("my stamps disappeared") as neutral.
     """
-    if is_spam(text):
-        return False
+    return not is_spam(text) and reads_as_complaint(text, sentiment_probs, topics)
+
+
+def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
+    """`is_complaint` for a post already known not to be spam (the analyzer checks each post once)."""
     negative = sentiment_probs.get("negative", 0.0)
     cue = has_complaint_cue(text)
     if negative >= COMPLAINT_NEGATIVE:

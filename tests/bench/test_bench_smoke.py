@@ -282,6 +282,11 @@ def test_quick_run_writes_every_piece_to_json_and_markdown(tmp_path: Path, monke
         assert {"posts_per_s", "posts_per_cpu_s", "load_average"} == set(results["encoder"][language]["onnx_int8"])
     assert "tokens p95" in (tmp_path / "B.md").read_text()
     assert {"posts_per_s", "encoder_posts_per_s", "ratio", "encoder"} <= set(results["pipeline"])
+    # The raw encoder timed before and after `analyze`; the ratio reads their mean.
+    before, after = results["pipeline"]["encoder_before_after"]
+    mean = 64 / ((64 / before + 64 / after) / 2)
+    assert before > 0 and after > 0 and abs(results["pipeline"]["encoder_posts_per_s"] - mean) <= 0.1
+    assert f"mean of {before:,} before and {after:,} after `analyze`" in (tmp_path / "B.md").read_text()
     assert results["pipeline"]["with_30pct_duplicates"]["posts"] == 64 and results["pipeline"]["duplicates_speedup"] > 0
     assert "30 % of the texts repeated" in (tmp_path / "B.md").read_text()
     # The fast profile beside the configured one, in the same run and the same table.

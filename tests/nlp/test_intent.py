@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nlp import signals
 from nlp.intent import INTENTS, IntentModel, complaint_sentiment, decide
 
 CALM = {"negative": 0.2, "neutral": 0.6, "positive": 0.2}
@@ -30,14 +31,14 @@ ANGRY = {"negative": 0.8, "neutral": 0.15, "positive": 0.05}
     ],
 )
 def test_rules_decide_the_intent(text: str, probs: dict[str, float], topics: dict[str, float], intent: str) -> None:
-    assert decide(text, probs, topics, None) == intent
+    assert decide(text, probs, topics, None, signals.is_spam(text)) == intent
 
 
 def test_examples_make_a_post_without_cue_words_a_complaint_unless_it_reads_positive() -> None:
     text = "the thing I ordered is not what showed up"  # no question, no Korean cue
-    assert decide(text, CALM, {}, "complaint") == "complaint"
-    assert decide(text, HAPPY, {}, "complaint") == "praise"
-    assert decide("we should talk about the menu", CALM, {}, "suggestion") == "suggestion"
+    assert decide(text, CALM, {}, "complaint", False) == "complaint"
+    assert decide(text, HAPPY, {}, "complaint", False) == "praise"
+    assert decide("we should talk about the menu", CALM, {}, "suggestion", False) == "suggestion"
 
 
 def test_nearest_needs_a_clear_winner() -> None:
