@@ -311,12 +311,14 @@ def load_analyzer(settings: Settings) -> Analyzer:
     tokenizers, the ORM's mappers, imported modules: ~200,000 objects) moved out of the garbage
     collector's reach. Otherwise each full collection walks them all again, ~0.15 s about once per
     thousand analyzed posts (BENCHMARKS.md, Pipeline), though none of them ever becomes garbage.
-    Garbage is collected first, so none is frozen with them."""
+    The analyzer is warmed up first (`Analyzer.warm_up`), so what its first batch would make is
+    frozen too, and garbage is collected before the freeze, so none is frozen with them."""
     import gc
 
     from nlp.analyzer import Analyzer
 
     analyzer = Analyzer.from_settings(settings)
+    analyzer.warm_up()
     gc.collect()
     gc.freeze()
     return analyzer

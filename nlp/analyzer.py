@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,6 +145,20 @@ class Analyzer:
             "topics": self.topics.version,
         }
 
+    def warm_up(self) -> None:
+        """Analyze two built-in sentences (English and Korean, similar enough to be compared as
+        near duplicates) and forget them: what the first batch would otherwise make on the way (the
+        n-gram and fuzzy-matching libraries, the heads' converted weights) is made now. A worker's
+        first batch is then no slower than the rest, and `dangol.pipeline.load_analyzer` freezes
+        these objects with the models instead of leaving them for every garbage collection."""
+        now = datetime.now(UTC)
+        posts = [
+            PostText(post_id=-(i + 1), text=text, platform="warm-up", created_at=now)
+            for i, text in enumerate(_WARM_UP_TEXTS)
+        ]
+        self.analyze(posts, [])
+        self.encoder.forget(analysis_text(text) for text in _WARM_UP_TEXTS)
+
     def analyze(self, posts: list[PostText], recent: list[ClusterMember]) -> list[Understanding]:
         """One Understanding per post, in order; `recent` are analyzed posts for near-duplicate grouping."""
         if not posts:
@@ -198,6 +213,13 @@ class Analyzer:
         # A classifier without a say (a Hugging Face model) keeps the rule.
         rule = getattr(self.sentiment, "complaint_rule", None)
         return True if rule is None else bool(rule(language))
+
+
+_WARM_UP_TEXTS = (
+    "The app logs me out every time I open it, is there a fix?",
+    "The app logs me out every time I open it. Is there a fix??",
+    "앱을 열 때마다 로그아웃돼요. 해결 방법이 있나요?",
+)
 
 
 def blind_languages(encoder: Encoder) -> frozenset[str]:

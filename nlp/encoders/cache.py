@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -34,11 +35,16 @@ class CachedEncoder:
         # version, dim, prefix, blind_languages, zero_shot…: whatever the wrapped encoder says.
         return getattr(self.inner, name)
 
+    def forget(self, texts: Iterable[str]) -> None:
+        """Drop the vectors of `texts`, if held."""
+        for text in texts:
+            self._vectors.pop(_key(text), None)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings of shape (len(texts), dim), each distinct unseen text encoded once."""
         if not texts:
             return np.asarray(self.inner.encode([]), dtype=np.float32)
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        keys = [_key(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}
         self.misses += len(todo)
         self.hits += len(texts) - len(todo)
@@ -51,3 +57,7 @@ class CachedEncoder:
         while len(self._vectors) > self.max_texts:
             self._vectors.popitem(last=False)
         return out
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

@@ -199,7 +199,13 @@ def test_the_analyzer_a_process_keeps_is_frozen_out_of_the_collectors_reach(sett
         def __init__(self) -> None:
             self.me = self
 
-    loaded = object()
+    class Loaded:
+        frozen_at_warm_up: list[int] = []
+
+        def warm_up(self) -> None:
+            self.frozen_at_warm_up.append(gc.get_freeze_count())
+
+    loaded = Loaded()
     monkeypatch.setattr(Analyzer, "from_settings", classmethod(lambda cls, s: loaded))
     gc.collect()
     gc.unfreeze()
@@ -209,6 +215,7 @@ def test_the_analyzer_a_process_keeps_is_frozen_out_of_the_collectors_reach(sett
     try:
         del garbage
         assert pipeline.load_analyzer(settings) is loaded
+        assert loaded.frozen_at_warm_up == [0]  # warmed up once, before the freeze
         assert gc.get_freeze_count() > 10_000
         assert sum(collected) >= 1  # the cycle went before the freeze
     finally:

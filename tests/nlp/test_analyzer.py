@@ -46,6 +46,18 @@ def test_one_encoder_call_covers_the_whole_batch(settings: Settings) -> None:
     assert [r.post_id for r in results] == list(range(10))
 
 
+def test_warm_up_analyzes_its_own_sentences_once_and_keeps_none_of_their_vectors(settings: Settings) -> None:
+    encoder = HashingEncoder()
+    analyzer = fake_analyzer(settings, encoder)
+    encoder.calls.clear()
+    analyzer.warm_up()
+    assert encoder.calls == [3]  # the whole analysis ran, one encoder call
+    assert len(analyzer.encoder._vectors) == 0
+    # A real post with a warm-up sentence's text is encoded, not served from the warm-up.
+    analyzer.analyze([post(1, "The app logs me out every time I open it, is there a fix?")], [])
+    assert encoder.calls == [3, 1]
+
+
 def test_understanding_has_every_field_filled(settings: Settings) -> None:
     [result] = fake_analyzer(settings).analyze(
         [post(1, "I was charged twice and want a refund, my lawyer agrees", followers=20_000, customer_tier="vip")], []

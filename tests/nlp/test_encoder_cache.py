@@ -51,3 +51,12 @@ def test_the_oldest_texts_leave_a_full_cache_first() -> None:
 
 def test_the_wrapped_encoders_traits_show_through() -> None:
     assert CachedEncoder(CountingEncoder()).version == "counting-1"
+
+
+def test_forget_drops_only_the_named_texts() -> None:
+    inner = CountingEncoder()
+    cached = CachedEncoder(inner)
+    cached.encode(["a", "b", "c"])
+    cached.forget(["b", "never seen"])
+    cached.encode(["a", "b", "c"])
+    assert inner.calls == [["a", "b", "c"], ["b"]]
