@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dangol import pipeline
-from dangol.core.settings import Settings, load_settings
+from dangol.core.settings import DashboardSettings, Settings, load_settings
 from dangol.core.types import utcnow
 from dangol.demo_data import CUSTOMERS, DEMO_DATA
 from reports.period import last_complete_week
@@ -68,11 +68,17 @@ def weeks_since_demo_data(now: datetime) -> int:
     return max(0, (now - DEMO_DATA_NEWEST) // timedelta(weeks=1))
 
 
-def demo_settings(config_path: Path | None, db_path: Path = DEMO_DB, *, shift_weeks: int = 0) -> Settings:
+def demo_settings(
+    config_path: Path | None, db_path: Path = DEMO_DB, *, shift_weeks: int = 0, port: int | None = None
+) -> Settings:
     """The configured settings with the demo database and only the demo replay sources enabled;
-    `shift_weeks` moves the demo posts later by whole weeks (see `weeks_since_demo_data`)."""
+    `shift_weeks` moves the demo posts later by whole weeks (see `weeks_since_demo_data`). With
+    `port` (the dashboard's, when not 8501) the links in alerts, reports and feeds point at it,
+    unless the config names an address of its own (a proxy's)."""
     base = load_settings(config_path)
     overrides: dict[str, Any] = {"database": {"url": f"sqlite:///{db_path}"}, "sources": {}}
+    if port is not None and base.dashboard.base_url == DashboardSettings().base_url:
+        overrides["dashboard"] = {"base_url": f"http://localhost:{port}"}
     for name, source in base.sources.items():
         is_demo = source.use == "replay"
         overrides["sources"][name] = {"enabled": is_demo}

@@ -381,6 +381,17 @@ def test_demo_settings_pass_the_week_shift_to_every_demo_source(tmp_path) -> Non
     assert demo and all(s.options()["shift_weeks"] == 2 for s in demo)
 
 
+def test_a_demo_on_another_port_links_there_unless_the_config_names_its_own_address(tmp_path) -> None:
+    assert demo_settings(REPO / "config.toml", tmp_path / "unused.db").dashboard.base_url == "http://localhost:8501"
+    moved = demo_settings(REPO / "config.toml", tmp_path / "unused.db", port=8600)
+    assert moved.dashboard.base_url == "http://localhost:8600"
+    proxied = tmp_path / "config.toml"
+    proxied.write_text((REPO / "config.toml").read_text().replace(
+        'base_url = "http://localhost:8501"', 'base_url = "https://crm.example.com"'
+    ))  # fmt: skip
+    assert demo_settings(proxied, tmp_path / "unused.db", port=8600).dashboard.base_url == "https://crm.example.com"
+
+
 def test_store_reviews_carry_their_stars_and_version_and_the_login_bug_is_on_5_2_0(
     parsed: tuple[dict[str, PostIn], Any], expected: dict[str, Any]
 ) -> None:

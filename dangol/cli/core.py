@@ -221,17 +221,22 @@ def demo(
     config = st.config_path if st.config_path and st.config_path.exists() else None
     # Moved by whole weeks (none into the future), so the demo's month of posts is a recent one.
     shift = 0 if as_recorded else weeks_since_demo_data(utcnow())
-    settings = demo_settings(config, DEMO_DB, shift_weeks=shift)
+    settings = demo_settings(config, DEMO_DB, shift_weeks=shift, port=port)
     typer.echo("building the demo database (first run loads the language model; about a minute)...", err=True)
     with _progress(None, "analyzing") as bar:
         summary, engine = build_demo(settings, progress=bar.update)
     if serve:
-        _serve_demo(summary.logins, port)
+        _serve_demo(summary.logins, port, settings.dashboard.base_url)
     typer.echo(json.dumps(summary.as_json()))
 
 
-def _serve_demo(logins: dict[str, str], port: int) -> None:
-    env = dict(os.environ, DANGOL_DATABASE_URL=f"sqlite:///{Path('var/demo.db').resolve()}")
+def _serve_demo(logins: dict[str, str], port: int, base_url: str) -> None:
+    # The worker's alerts and feeds link to the dashboard where it is served (`demo_settings`).
+    env = dict(
+        os.environ,
+        DANGOL_DATABASE_URL=f"sqlite:///{Path('var/demo.db').resolve()}",
+        DANGOL_DASHBOARD__BASE_URL=base_url,
+    )
     dangol = [sys.executable, "-m", "dangol.cli"]
     worker_log = Path("var/demo-worker.log")
     with worker_log.open("a") as log_file:
