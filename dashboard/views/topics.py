@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -59,7 +60,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
         return
     # Retired topics stay listed after the others: their past complaints are still worth reading.
     names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
-    keys = [e.key for e in entries if e.enabled] + [e.key for e in entries if not e.enabled]
+    # The window's most complained-about topics first, so the page opens on the one to read.
+    keys = busiest_first([e.key for e in entries if e.enabled], counts) + [e.key for e in entries if not e.enabled]
     from_url("topic", "topic_pick", keys)  # /topics?topic=delivery, from a feed, an alert or a report
     key = st.selectbox("Topic", keys, format_func=lambda k: names[k], key="topic_pick")
     to_url("topic", key)
@@ -89,6 +91,15 @@ def render(ctx: Ctx, actor: Staff) -> None:
         )
     if allowed(actor, "topic.export"):
         _csv_export(ctx, key, since, until)
+
+
+def busiest_first(keys: list[str], counts: list[tuple[str, str, int]]) -> list[str]:
+    """`keys` ordered by their complaints in `counts` ((day, topic, complaints) rows), most first;
+    topics with as many (none, say) keep their order."""
+    totals: Counter[str] = Counter()
+    for _, topic, complaints in counts:
+        totals[topic] += complaints
+    return sorted(keys, key=lambda key: -totals[key])
 
 
 def _csv_export(ctx: Ctx, key: str, since: datetime, until: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from dashboard.views.topics import busiest_first
 from storage.models import LabelFeedback, QueueItem, Staff
 from storage.topics import TopicEntry, list_topics
 from tests.dashboard.conftest import DashboardDb, app_as, button, shown, staff_row
@@ -98,6 +99,19 @@ def test_the_topics_page_offers_added_topics_and_lists_retired_ones_last(dashboa
     topics_page = app_as(dashboard_db, "product1", monkeypatch, page="Topics")
     pick = topics_page.selectbox(key="topic_pick")
     assert pick.options[-2:] == ["Parking", "Delivery (retired)"]
+
+
+def test_the_topics_page_opens_on_the_topics_with_complaints_in_the_window(dashboard_db, monkeypatch) -> None:
+    pick = app_as(dashboard_db, "product1", monkeypatch, page="Topics").selectbox(key="topic_pick")
+    # The fixture's two complaints of the last hour: one about delivery, one about quality.
+    assert sorted(pick.options[:2]) == sorted(topics(dashboard_db)[key].topic.name for key in ("delivery", "quality"))
+    assert pick.value in ("delivery", "quality")
+
+
+def test_busiest_topics_come_first_and_the_rest_keep_their_order() -> None:
+    counts = [("2026-12-01", "app", 2), ("2026-12-02", "quality", 1), ("2026-12-02", "app", 1), ("2026-12-03", "x", 9)]
+    assert busiest_first(["delivery", "quality", "billing", "app"], counts) == ["app", "quality", "delivery", "billing"]
+    assert busiest_first(["delivery", "billing"], []) == ["delivery", "billing"]
 
 
 def test_agents_can_file_a_post_under_a_topic_added_on_the_admin_page(dashboard_db, monkeypatch) -> None:
