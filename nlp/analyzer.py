@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dangol.core.types import ClusterMember
+from dangol.core.types import ClusterMember, utcnow
 from nlp import signals
 from nlp.base import PostText, Understanding, analysis_text
 from nlp.dedup import DedupItem, cluster_keys
@@ -151,7 +150,7 @@ class Analyzer:
         n-gram and fuzzy-matching libraries, the heads' converted weights) is made now. A worker's
         first batch is then no slower than the rest, and `dangol.pipeline.load_analyzer` freezes
         these objects with the models instead of leaving them for every garbage collection."""
-        now = datetime.now(UTC)
+        now = utcnow()
         posts = [
             PostText(post_id=-(i + 1), text=text, platform="warm-up", created_at=now)
             for i, text in enumerate(_WARM_UP_TEXTS)
