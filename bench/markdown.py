@@ -77,11 +77,13 @@ def storage(results: dict[str, Any]) -> str:
     """Collect-and-store throughput from replay, per backend and replayed platform."""
     rows = [
         [backend, platform, r["pages"], f"{r['posts']:,}", r["seconds"], f"{r['posts_per_s']:,}",
-         f"{r.get('posts_per_cpu_s', 0):,}", r.get("ratio_to_mastodon", ""), r["load_average"]]
+         _spread(r.get("runs_posts_per_s", [])), f"{r.get('posts_per_cpu_s', 0):,}", r.get("ratio_to_mastodon", ""),
+         r["load_average"]]
         for backend, rates in results.get("collect", {}).items()
         for platform, r in rates.items()
     ]  # fmt: skip
-    header = ["backend", "source", "pages", "posts", "seconds", "posts/s", "posts per CPU-second", "ratio to mastodon"]
+    header = ["backend", "source", "pages", "posts", "seconds", "posts/s (median run)", "all runs, posts/s",
+              "posts per CPU-second", "ratio to mastodon"]  # fmt: skip
     out = _table([*header, "load avg"], rows)
     parallel = [
         [backend, r["workers"], r.get("how", "processes"), r["pages"], f"{r['posts']:,}", r["seconds"],
@@ -94,6 +96,13 @@ def storage(results: dict[str, Any]) -> str:
                   "CPU s", "load avg"]  # fmt: skip
         out += "\n\nSeveral sources at once, a Mastodon source each, into one database:\n\n" + _table(header, parallel)
     return out
+
+
+def _spread(values: list[float]) -> str:
+    """The lowest and highest of several runs' figures, "a–b (n runs)"; "" for one run or none."""
+    if len(values) < 2:
+        return ""
+    return f"{min(values):,}–{max(values):,} ({len(values)} runs)"
 
 
 def _backend_and_size(item: tuple[str, Any]) -> tuple[str, int]:

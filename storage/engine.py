@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,17 +81,27 @@ def dialect_insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
 
 
-def one_of(dialect: str, column: Any, name: str) -> Any:
-    """`column IN (:name)`, the list given when the statement runs; on PostgreSQL `column = ANY(%s)`
-    with the list as one array: one parameter instead of one per value, so nothing is rendered per
-    execution (a 40-value IN was a third of the client CPU of `storage.privacy.skip_erased`)."""
-    from sqlalchemy import any_, bindparam
+def fetch_planned_each_time(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (psycopg's %s placeholders) on the session's PostgreSQL connection, in its
+    transaction, planned by the server with these values every time it runs.
 
-    if dialect != "postgresql":
-        return column.in_(bindparam(name, expanding=True))
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    Why: psycopg prepares a statement it has run five times, and the server then keeps one generic
+    plan for it on that connection. A plan made while a table is nearly empty (a fresh database, the
+    first pages of a backfill) can stay wrong as the table grows: `storage.privacy.skip_erased`
+    read every stored post of the platform through the thread index on each page, 0.7 ms a page at
+    first and 12 ms after 10,000 posts (BENCHMARKS.md, Storage, 2026-12-06). Planning a short
+    query each time costs ~0.1 ms. Driver errors are wrapped as SQLAlchemy's (DBAPIError), as its
+    own execution would wrap them, so callers tell an outage from a refused statement alike."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        try:
+            cursor.execute(sql, params, prepare=False)
+            return cursor.fetchall()
+        except Exception as exc:
+            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+            raise  # not reached: the handler raises
 
 
 # PostgreSQL's "deadlock detected" and "could not serialize access": this transaction was rolled

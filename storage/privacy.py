@@ -18,7 +18,6 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
@@ -31,7 +30,7 @@ from storage import audit
 from storage.customer_scores import erase_scores
 from storage.customers import links_with_authors
 from storage.deletions import clear_deleted, clear_posts
-from storage.engine import one_of
+from storage.engine import fetch_planned_each_time
 from storage.models import (
     Alert,
     AuditEvent,
@@ -182,24 +181,28 @@ def _digest_platform_ids(session: Session, author_ids: list[int], post_ids: list
             session.execute(update(table), changes, execution_options={"synchronize_session": False})
 
 
-@lru_cache(maxsize=4)
-def _erased_posts_among(dialect: str) -> Any:
-    """The stored posts of one platform among given digests, built once per dialect: every stored
-    page runs it, and building it cost more than running it."""
-    return select(col(Post.external_id)).where(
-        col(Post.platform) == bindparam("platform"), one_of(dialect, col(Post.external_id), "digests")
-    )
+# The stored posts of one platform among given digests. SQLite: the list bound as IN (…), the
+# statement built once (building it cost more than running it). PostgreSQL: the list as one array,
+# planned with its values on every page (`fetch_planned_each_time` says why).
+_ERASED_AMONG = select(col(Post.external_id)).where(
+    col(Post.platform) == bindparam("platform"), col(Post.external_id).in_(bindparam("digests", expanding=True))
+)
+_ERASED_AMONG_POSTGRESQL = "SELECT external_id FROM post WHERE platform = %s AND external_id = ANY(%s)"
 
 
 def skip_erased(posts: Sequence[PostIn], *, session: Session) -> list[PostIn]:
     """`posts` without those of erased customers, which stay erased when a platform lists them again."""
     keys = {(p.platform, erased_key(p.platform, p.external_id)): p for p in posts}
     erased: set[tuple[str, str]] = set()
-    stmt = _erased_posts_among(session.get_bind().dialect.name)
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for platform in {platform for platform, _ in keys}:  # by platform, so the unique index answers
         digests = [key for p, key in keys if p == platform]
-        found = session.connection().execute(stmt, {"platform": platform, "digests": digests}).scalars()
-        erased.update((platform, key) for key in found)
+        rows: Sequence[Sequence[Any]]
+        if postgresql:
+            rows = fetch_planned_each_time(session, _ERASED_AMONG_POSTGRESQL, (platform, digests))
+        else:
+            rows = session.connection().execute(_ERASED_AMONG, {"platform": platform, "digests": digests}).all()
+        erased.update((platform, key) for (key,) in rows)
     return [post for key, post in keys.items() if key not in erased]
 
 

@@ -189,12 +189,23 @@ def test_parallel_workers_store_every_post_of_their_own_sources_once(
 
 def test_collect_piece_reports_every_platform_and_its_ratio_to_mastodon() -> None:
     args = run.parse_args(["--only", "collect", "--markdown", ""])
-    args.postgres, args.collect_pages = None, 2
+    args.postgres, args.collect_pages, args.collect_rounds = None, 2, 3
     result = run._collect(args)
     assert list(result) == ["sqlite"] and list(result["sqlite"]) == list(pieces.REPLAY_PLATFORMS)
     assert result["sqlite"]["mastodon"]["ratio_to_mastodon"] == 1.0
     for platform, rate in result["sqlite"].items():
         assert rate["platform"] == platform and rate["pages"] == 2 and rate["ratio_to_mastodon"] > 0
+        # The median of three runs is the one reported, the others beside it.
+        runs = rate["runs_posts_per_s"]
+        assert len(runs) == 3 and runs == sorted(runs) and rate["posts_per_s"] == runs[1]
+
+
+def test_median_run_is_the_middle_one_of_odd_and_the_lower_middle_of_even_counts() -> None:
+    runs = [{"posts_per_s": rate, "seconds": 1 / rate} for rate in (300.0, 100.0, 200.0)]
+    assert run._median_run(runs)["posts_per_s"] == 200.0
+    assert run._median_run(runs)["runs_posts_per_s"] == [100.0, 200.0, 300.0]
+    assert run._median_run([*runs, {"posts_per_s": 400.0}])["posts_per_s"] == 200.0
+    assert run._median_run(runs[:1])["runs_posts_per_s"] == [300.0]
 
 
 def test_weekly_time_reports_build_and_write_seconds(tmp_path: Path) -> None:
@@ -241,7 +252,10 @@ def test_markdown_update_rewrites_only_the_generated_blocks(tmp_path: Path) -> N
     markdown.update(document, results)
     text = document.read_text()
     assert "kept" in text and "prose" in text and "old" not in text
-    assert "| sqlite | youtube | 1 | 2 | 1 | 2 | 0 | 1.5 | 1 |" in text
+    assert "| sqlite | youtube | 1 | 2 | 1 | 2 |  | 0 | 1.5 | 1 |" in text
+    results["collect"]["sqlite"]["youtube"]["runs_posts_per_s"] = [1.5, 2, 2500.5]
+    markdown.update(document, results)
+    assert "| sqlite | youtube | 1 | 2 | 1 | 2 | 1.5–2,500.5 (3 runs) | 0 | 1.5 | 1 |" in document.read_text()
     assert "| postgresql | 2 | processes | 4 | 160 | 0.1 | 1,600.0 | 0.2 | 1 |" in text
     assert "| sqlite/300 | 30 | 0.5 | 0.4 | 1 |" in text
     assert text.count("<!-- bench:machine -->") == 1

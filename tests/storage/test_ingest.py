@@ -171,3 +171,28 @@ def test_two_workers_storing_pages_of_the_same_authors_in_opposite_orders_never_
     engine.dispose()
     assert errors == []
     assert stored == (2 * rounds * 300, 300)
+
+
+def test_the_erased_posts_check_is_planned_with_each_pages_values_on_postgresql(
+    postgres_url: str, make_post: Callable[..., PostIn]
+) -> None:
+    # psycopg prepares what runs five times and the server keeps one plan for it: planned while the
+    # table was nearly empty, the check read every stored post of the platform on each later page.
+    from sqlalchemy import text
+
+    from storage.engine import make_engine
+
+    engine = make_engine(postgres_url)
+    with session_scope(engine) as session:
+        source = get_or_create_source(session, name="a", use="replay")
+        for page in range(12):
+            posts = [make_post(external_id=f"{page}-{i}") for i in range(5)]
+            store_page(session, source=source, page=Page(posts=posts, cursor={"page": page}))
+        prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        stored = count(session, Post)
+    engine.dispose()
+    assert stored == 60
+    # The per-page INSERT was prepared on this connection (so the view shows its statements) …
+    assert any('INSERT INTO "post"' in statement for statement in prepared)
+    # … and the erased-posts check never was.
+    assert not any("ANY" in statement for statement in prepared)
