@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
 from dangol.core.columns import UtcDateTime
+from storage.engine import driver_cursor
 
 Rows = Sequence[dict[str, Any]]
 
@@ -139,17 +140,10 @@ def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[An
                     row[i] = seen[value] = process(value)
             params += row
         statement = template.replace("{rows}", ", ".join([one_row] * len(chunk)))
-        cursor = raw.cursor()
-        try:
+        # Errors come wrapped as SQLAlchemy's (IntegrityError; OperationalError when the file is locked).
+        with driver_cursor(session, statement) as cursor:
             cursor.execute(statement, params)
             found += [tuple(r) for r in cursor.fetchall()] if shape.returning else []
-        except Exception as exc:
-            # Wrapped as SQLAlchemy's DBAPIError subclass, as its own execution would (IntegrityError,
-            # OperationalError when the file is locked), so callers catch the same errors on both paths.
-            connection._handle_dbapi_exception(exc, statement, None, cursor, None)
-            raise  # not reached: the handler raises
-        finally:
-            cursor.close()
     return found
 
 
@@ -158,20 +152,13 @@ def _pipeline_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[
     statement = shape.sql("(" + ", ".join(["%s"] * len(shape.columns)) + ")")
     as_json = [isinstance(shape.table.c[name].type, JSON) for name in shape.columns]
     params = [[Json(v) if j else v for v, j in zip(values, as_json, strict=True)] for values in shape.values(rows)]
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    assert raw is not None
     found: list[tuple[Any, ...]] = []
-    with raw.cursor() as cursor:
-        try:
-            cursor.executemany(statement, params, returning=bool(shape.returning))
-            while shape.returning:  # one result per row: empty for a row ON CONFLICT DO NOTHING skipped
-                found.extend(cursor.fetchall())
-                if not cursor.nextset():
-                    break
-        except Exception as exc:
-            # SQLAlchemy's own handling of a driver error: wrapped as its DBAPIError subclass (what the
-            # pipeline catches: a refused page is stored record by record, an outage retried) and the
-            # connection invalidated when it was lost.
-            connection._handle_dbapi_exception(exc, statement, None, cursor, None)
+    # A driver error comes wrapped as SQLAlchemy's (what the pipeline catches: a refused page is
+    # stored record by record, an outage retried), the connection invalidated when it was lost.
+    with driver_cursor(session, statement) as cursor:
+        cursor.executemany(statement, params, returning=bool(shape.returning))
+        while shape.returning:  # one result per row: empty for a row ON CONFLICT DO NOTHING skipped
+            found.extend(cursor.fetchall())
+            if not cursor.nextset():
+                break
     return found

@@ -81,6 +81,26 @@ def dialect_insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
 
 
+@contextmanager
+def driver_cursor(session: Session, statement: str) -> Iterator[Any]:
+    """A cursor of the session's driver connection, in its transaction, for the caller to run
+    `statement` on (the fast paths that bypass SQLAlchemy's statement handling: `storage.bulk`,
+    `fetch_planned_each_time`). A driver error comes out wrapped as SQLAlchemy's DBAPIError subclass,
+    as its own execution would wrap it (a lost connection invalidated), so callers tell an outage
+    from a refused statement alike on every path."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        yield cursor
+    except Exception as exc:
+        connection._handle_dbapi_exception(exc, statement, None, cursor, None)
+        raise  # not reached: the handler raises
+    finally:
+        cursor.close()
+
+
 def fetch_planned_each_time(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """The rows of `sql` (psycopg's %s placeholders) on the session's PostgreSQL connection, in its
     transaction, planned by the server with these values every time it runs.
@@ -90,18 +110,10 @@ def fetch_planned_each_time(session: Session, sql: str, params: Sequence[Any]) -
     first pages of a backfill) can stay wrong as the table grows: `storage.privacy.skip_erased`
     read every stored post of the platform through the thread index on each page, 0.7 ms a page at
     first and 12 ms after 10,000 posts (BENCHMARKS.md, Storage, 2026-12-06). Planning a short
-    query each time costs ~0.1 ms. Driver errors are wrapped as SQLAlchemy's (DBAPIError), as its
-    own execution would wrap them, so callers tell an outage from a refused statement alike."""
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        try:
-            cursor.execute(sql, params, prepare=False)
-            return cursor.fetchall()
-        except Exception as exc:
-            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
-            raise  # not reached: the handler raises
+    query each time costs ~0.1 ms."""
+    with driver_cursor(session, sql) as cursor:
+        cursor.execute(sql, params, prepare=False)
+        return cursor.fetchall()
 
 
 # PostgreSQL's "deadlock detected" and "could not serialize access": this transaction was rolled
