@@ -170,7 +170,9 @@ class Analyzer:
         sentiments = [with_rating(probs, p.rating) for probs, p in zip(read, posts, strict=True)]
         topic_results = self.topics.classify(texts, embeddings, languages)
         spam = [signals.is_spam(text) for text in texts]
-        intents = self.intents.classify(texts, embeddings, sentiments, [applied for applied, _ in topic_results], spam)
+        questions = [signals.is_question(text) for text in texts]
+        applied_topics = [applied for applied, _ in topic_results]
+        intents = self.intents.classify(texts, embeddings, sentiments, applied_topics, spam, questions)
         items = [
             DedupItem(p.post_id, p.platform, t, p.referenced_id, lang, p.external_id)
             for p, t, lang in zip(posts, texts, languages, strict=True)
@@ -195,7 +197,7 @@ class Analyzer:
                     topics=applied,
                     primary_topic=primary,
                     is_complaint=intents[i] == "complaint",
-                    is_question=signals.is_question(texts[i]),
+                    is_question=questions[i],
                     is_spam=spam[i],
                     risk=risk.score,
                     risk_breakdown=risk.breakdown,

@@ -93,16 +93,20 @@ class IntentModel:
         sentiments: Sequence[Mapping[str, float]],
         topics: Sequence[Mapping[str, float]],
         spam: Sequence[bool],
+        questions: Sequence[bool],
     ) -> list[str]:
-        """One intent per post (see the module docstring for the order of the rules); `spam` says
-        which posts `signals.is_spam` found to be spam."""
+        """One intent per post (see the module docstring for the order of the rules); `spam` and
+        `questions` say which posts `signals.is_spam` and `signals.is_question` found to be so (the
+        analyzer reads both once a post and stores them too)."""
         nearest = self.nearest(embeddings)
-        return [decide(*post) for post in zip(texts, sentiments, topics, nearest, spam, strict=True)]
+        return [decide(*post) for post in zip(texts, sentiments, topics, nearest, spam, questions, strict=True)]
 
 
-def decide(text: str, probs: Mapping[str, float], topics: Mapping[str, float], nearest: str | None, spam: bool) -> str:
-    """The intent of one post from its text, sentiment, topics, nearest examples and whether it is
-    spam (`signals.is_spam`)."""
+def decide(
+    text: str, probs: Mapping[str, float], topics: Mapping[str, float], nearest: str | None, spam: bool, question: bool
+) -> str:
+    """The intent of one post from its text, sentiment, topics, nearest examples, whether it is spam
+    (`signals.is_spam`) and whether it asks something (`signals.is_question`)."""
     if spam:
         return "other"
     positive = probs.get("positive", 0.0)
@@ -110,7 +114,7 @@ def decide(text: str, probs: Mapping[str, float], topics: Mapping[str, float], n
         return "complaint"
     if nearest == "complaint" and positive < MAX_POSITIVE_FOR_EXAMPLES and probs.get("negative", 0.0) >= positive:
         return "complaint"
-    if signals.is_question(text):
+    if question:
         return "question"
     if _SUGGESTION.search(text or "") or nearest == "suggestion":
         return "suggestion"

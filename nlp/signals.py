@@ -108,18 +108,14 @@ def has_complaint_cue(text: str) -> bool:
     return bool(_EN_COMPLAINT.search(text) or _KO_COMPLAINT.search(text))
 
 
-def is_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
+def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
     """A post about a problem: negative with complaint wording or a complaint topic, or a complaint
-    topic named in complaint wording while not positive (and never spam).
+    topic named in complaint wording while not positive. Spam is never a complaint: the caller
+    (`nlp.intent.decide`) has ruled it out first, with `is_spam` read once a post by the analyzer.
 
     The second path matters because sentiment models trained on reviews and tweets read calm,
     factual complaints ("my stamps disappeared") as neutral.
     """
-    return not is_spam(text) and reads_as_complaint(text, sentiment_probs, topics)
-
-
-def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
-    """`is_complaint` for a post already known not to be spam (the analyzer checks each post once)."""
     negative = sentiment_probs.get("negative", 0.0)
     cue = has_complaint_cue(text)
     if negative >= COMPLAINT_NEGATIVE:

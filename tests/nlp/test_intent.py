@@ -31,14 +31,14 @@ ANGRY = {"negative": 0.8, "neutral": 0.15, "positive": 0.05}
     ],
 )
 def test_rules_decide_the_intent(text: str, probs: dict[str, float], topics: dict[str, float], intent: str) -> None:
-    assert decide(text, probs, topics, None, signals.is_spam(text)) == intent
+    assert decide(text, probs, topics, None, signals.is_spam(text), signals.is_question(text)) == intent
 
 
 def test_examples_make_a_post_without_cue_words_a_complaint_unless_it_reads_positive() -> None:
     text = "the thing I ordered is not what showed up"  # no question, no Korean cue
-    assert decide(text, CALM, {}, "complaint", False) == "complaint"
-    assert decide(text, HAPPY, {}, "complaint", False) == "praise"
-    assert decide("we should talk about the menu", CALM, {}, "suggestion", False) == "suggestion"
+    assert decide(text, CALM, {}, "complaint", False, False) == "complaint"
+    assert decide(text, HAPPY, {}, "complaint", False, False) == "praise"
+    assert decide("we should talk about the menu", CALM, {}, "suggestion", False, False) == "suggestion"
 
 
 def test_nearest_needs_a_clear_winner() -> None:

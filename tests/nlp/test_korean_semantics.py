@@ -10,7 +10,7 @@ import numpy as np
 from dangol.core.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.base import MINILM, TRAITS
-from nlp.signals import is_complaint
+from nlp.signals import reads_as_complaint
 from nlp.taxonomy import from_catalog
 from nlp.topics import LexicalScorer, PrototypeScorer, TopicModel
 
@@ -54,9 +54,9 @@ def test_distinct_korean_posts_are_not_merged_by_look_alike_embeddings() -> None
 
 
 def test_calm_korean_complaint_is_a_complaint_and_calm_chatter_is_not() -> None:
-    assert is_complaint("아이폰에서 마루커피 앱이 업데이트 후 계속 강제 종료돼요.", NEUTRAL, {})
-    assert is_complaint("마루커피 생일 쿠폰이 안 먹혀요.", NEUTRAL, {})
-    assert not is_complaint("오늘 마루커피 안내문을 봤어요. 연말 영업시간이 바뀐대요.", NEUTRAL, {})
-    assert not is_complaint(
+    assert reads_as_complaint("아이폰에서 마루커피 앱이 업데이트 후 계속 강제 종료돼요.", NEUTRAL, {})
+    assert reads_as_complaint("마루커피 생일 쿠폰이 안 먹혀요.", NEUTRAL, {})
+    assert not reads_as_complaint("오늘 마루커피 안내문을 봤어요. 연말 영업시간이 바뀐대요.", NEUTRAL, {})
+    assert not reads_as_complaint(
         "마루커피 라떼 정말 맛있어요! 또 갈게요", {"negative": 0.05, "neutral": 0.1, "positive": 0.85}, {}
     )

@@ -129,17 +129,17 @@ def test_ordinary_posts_are_not_spam(text: str) -> None:
 
 
 def test_negative_post_with_complaint_wording_is_a_complaint() -> None:
-    assert signals.is_complaint("the app keeps crashing and nobody helps", NEGATIVE, {})
-    assert signals.is_complaint("쿠폰이 안 돼요 최악", NEGATIVE, {})
+    assert signals.reads_as_complaint("the app keeps crashing and nobody helps", NEGATIVE, {})
+    assert signals.reads_as_complaint("쿠폰이 안 돼요 최악", NEGATIVE, {})
 
 
 def test_negative_post_with_a_topic_is_a_complaint_without_cue_words() -> None:
-    assert signals.is_complaint("my latte, seriously", NEGATIVE, {"quality": 0.7})
+    assert signals.reads_as_complaint("my latte, seriously", NEGATIVE, {"quality": 0.7})
 
 
 def test_positive_or_cueless_posts_are_not_complaints() -> None:
-    assert not signals.is_complaint("the refund came fast, thanks!", POSITIVE, {"billing": 0.8})
-    assert not signals.is_complaint("meh", NEGATIVE, {})
+    assert not signals.reads_as_complaint("the refund came fast, thanks!", POSITIVE, {"billing": 0.8})
+    assert not signals.reads_as_complaint("meh", NEGATIVE, {})
 
 
 def test_most_complaints_have_complaint_cues_and_praise_mostly_has_none() -> None:
