@@ -102,10 +102,16 @@ def insert_rows(
 
 
 @lru_cache(maxsize=64)
-def _sqlite_statement(shape: _Shape, dialect: Dialect) -> tuple[str, str, list[Any]]:
-    """The shape's INSERT text with `{rows}` to fill, one row's placeholders, and each column's
-    bind processor in this dialect (what SQLAlchemy itself would convert the value with)."""
-    processors = [shape.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in shape.columns]
+def _sqlite_statement(shape: _Shape, dialect: Dialect) -> tuple[str, str, list[tuple[int, Any, bool]]]:
+    """The shape's INSERT text with `{rows}` to fill, one row's placeholders, and (column position,
+    bind processor in this dialect, whether it is a time column) for each column that has one: what
+    SQLAlchemy itself would convert the value with."""
+    processors = []
+    for i, name in enumerate(shape.columns):
+        column_type = shape.table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((i, process, isinstance(column_type, UtcDateTime)))
     return shape.sql("{rows}"), "(" + ", ".join("?" * len(shape.columns)) + ")", processors
 
 
@@ -117,9 +123,7 @@ def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[An
     # A time column's values repeat within a page (every row's collected_at and last_seen_at is the
     # page's one `now`): each distinct time is converted once per call.
     converted: list[tuple[int, Any, dict[Any, Any] | None]] = [
-        (i, process, {} if isinstance(shape.table.c[shape.columns[i]].type, UtcDateTime) else None)
-        for i, process in enumerate(processors)
-        if process is not None
+        (i, process, {} if is_time else None) for i, process, is_time in processors
     ]
     raw = connection.connection.driver_connection
     assert raw is not None
