@@ -77,3 +77,50 @@ def test_the_quantization_study_measures_every_block_and_each_recipe(tmp_path: P
         for language in ("en", "ko"):
             assert 0.9 < recipe["cosine"][language]["min"] <= recipe["cosine"][language]["mean"] <= 1.0001
             assert recipe["posts_per_s"][language] > 0
+
+
+def test_top_blocks_read_only_the_unpadded_tokens() -> None:
+    import torch
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertLayer
+
+    from bench.ko_top_blocks import padded, top_blocks_classifier
+
+    torch.manual_seed(0)
+    config = BertConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16)
+    model = top_blocks_classifier([BertLayer(config), BertLayer(config)], 8).eval()
+    rng = np.random.default_rng(0)
+    short, long = rng.normal(size=(3, 8)).astype(np.float16), rng.normal(size=(7, 8)).astype(np.float16)
+    with torch.no_grad():
+        alone = model(*padded([short], [0]))
+        beside_a_longer_row = model(*padded([short, long], [0, 1]))
+    # Padded to 7 tokens beside the longer row, the short row must read the same.
+    assert torch.allclose(alone[0], beside_a_longer_row[0], atol=1e-5)
+    assert not torch.allclose(beside_a_longer_row[0], beside_a_longer_row[1], atol=1e-3)
+
+
+def test_length_batches_are_full_and_sorted_within_a_pool() -> None:
+    from bench.ko_top_blocks import BATCH, length_batches
+
+    lengths = [int(n) for n in np.random.default_rng(1).integers(3, 60, size=BATCH * 7 + 5)]
+    batches = length_batches(lengths, steps=10, rng=np.random.default_rng(2))
+    assert len(batches) == 10 and all(len(b) == BATCH for b in batches)
+    # Epochs of shuffled rows: the first seven batches hold 7 × BATCH distinct rows.
+    assert len({i for b in batches[:7] for i in b}) == BATCH * 7
+    assert all([lengths[i] for i in b] == sorted(lengths[i] for i in b) for b in batches)
+
+
+def test_the_mix_is_chosen_on_one_half_and_scored_on_the_other() -> None:
+    from bench.ko_top_blocks import cross_fitted_mix, per_source_accuracy
+
+    y = np.array([0, 1] * 20)
+    sources = np.array(["nsmc", "kote"] * 10 + ["kote", "nsmc"] * 10)
+    right = np.stack([1 - y, y], axis=1).astype(np.float32) * 4.0
+    wrong = right[:, ::-1].copy()
+    assert per_source_accuracy(wrong, y, sources) == {"kote": 0.0, "nsmc": 0.0}
+    folds = cross_fitted_mix(wrong, right, y, sources)
+    assert len(folds) == 2
+    for fold in folds:
+        assert fold["weight"] > 0.5  # the blocks are right, the head wrong: the mix leans on the blocks
+        assert fold["mixed"] == {"kote": 1.0, "nsmc": 1.0}
+        assert fold["head_alone"] == {"kote": 0.0, "nsmc": 0.0}
