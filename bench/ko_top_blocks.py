@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from nlp.encoders.base import tuned_e5
+from nlp.finetune import Recipe, take_step, warm_up_then_decay
 from nlp.sentiment import SentimentHead, log_softmax
-from nlp.train import SEED, Dataset, cached_embeddings, default_encode, public_split
+from nlp.train import SEED, Dataset, accuracy, cached_embeddings, default_encode, per_source, public_split
 
 MAX_LENGTH = 64
 BATCH = 32
@@ -93,7 +94,7 @@ def length_batches(lengths: list[int], steps: int, rng: np.random.Generator) -> 
 
 def top_blocks_classifier(layers: list[Any], dim: int) -> Any:
     """Blocks `layers` (copied from the encoder), mean pooling over the mask, unit length, and a
-    linear layer to the two classes (scaled as the fine-tuning in `nlp.finetune` scales them)."""
+    linear layer to the two classes (scaled as `nlp.finetune` scales them)."""
     import torch
 
     class TopBlocks(torch.nn.Module):
@@ -108,7 +109,7 @@ def top_blocks_classifier(layers: list[Any], dim: int) -> Any:
                 out = layer(x, attention_mask=blocked)
                 x = out[0] if isinstance(out, tuple) else out
             pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-            return self.classify(torch.nn.functional.normalize(pooled, dim=-1) * 20.0)
+            return self.classify(torch.nn.functional.normalize(pooled, dim=-1) * Recipe.logit_scale)
 
     return TopBlocks()
 
@@ -126,21 +127,14 @@ def train(states: list[np.ndarray], y: np.ndarray, first_block: int, epochs: flo
     steps = int(len(states) * epochs) // BATCH
     batches = length_batches([len(s) for s in states], steps, np.random.default_rng(SEED))
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    warm = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / steps)
-    )
+    schedule = warm_up_then_decay(optimiser, steps)
     model.train()
     started = time.monotonic()
     losses: list[float] = []
     for step, idx in enumerate(batches):
         x, mask = padded(states, idx)
         loss = torch.nn.functional.cross_entropy(model(x, mask), torch.from_numpy(y[idx]))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        losses.append(float(loss.detach()))
+        losses.append(take_step(loss, optimiser, schedule))
         if step % 200 == 0 or step == steps - 1:
             rate = (step + 1) * BATCH / (time.monotonic() - started)
             sys.stderr.write(f"step {step + 1}/{steps} loss {np.mean(losses[-200:]):.4f} ({rate:.0f} texts/s)\n")
@@ -181,12 +175,9 @@ def cross_fitted_mix(head: np.ndarray, blocks: np.ndarray, y: np.ndarray, source
     folds = []
     for part in (0, 1):
         fit, held = half != part, half == part
-
-        def fitted(choice: tuple[float, float], rows: np.ndarray = fit) -> float:
-            scores = per_source_accuracy(mixed(head[rows], blocks[rows], *choice), y[rows], sources[rows])
-            return float(np.mean(list(scores.values())))
-
-        weight, bias = max(GRID, key=fitted)
+        score = per_source(accuracy, list(sources[fit]))
+        fitted = [score(y[fit], mixed(head[fit], blocks[fit], *choice).argmax(axis=1)) for choice in GRID]
+        weight, bias = GRID[int(np.argmax(fitted))]  # the first best, as max() would take
         folds.append(
             {
                 "weight": weight,

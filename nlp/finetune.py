@@ -165,6 +165,25 @@ def mean_pooled(model: Any, tokenizer: Any, texts: list[str], max_length: int, l
     return torch.cat([torch.nn.functional.normalize(p, dim=-1) for p in pooled], dim=-1)
 
 
+def warm_up_then_decay(optimiser: Any, steps: int) -> Any:
+    """The learning rate over `steps`: up from zero over the first tenth, then down to zero linearly."""
+    import torch
+
+    warm = max(1, steps // 10)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warm) * max(0.0, 1 - s / max(1, steps))
+    )
+
+
+def take_step(loss: Any, optimiser: Any, schedule: Any) -> float:
+    """One optimisation step on `loss`; its value, for the progress log."""
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    schedule.step()
+    return float(loss.detach())
+
+
 def finetune(
     model_dir: Path, recipe: Recipe, rows: list[tuple[str, int, str]], out: Path = DEFAULT_OUT
 ) -> dict[str, Any]:
@@ -182,9 +201,7 @@ def finetune(
     params = [p for w in wrapped.values() for p in (w.lora_a, w.lora_b)] + list(heads.parameters())
     optimiser = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.01)
     steps = max(1, int(len(rows) * recipe.epochs) // recipe.batch_size)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / max(1, steps))
-    )
+    schedule = warm_up_then_decay(optimiser, steps)
 
     def embed(texts: list[str]) -> Any:
         return mean_pooled(model, tokenizer, texts, recipe.max_length)
@@ -209,11 +226,7 @@ def finetune(
                 logits = heads[language](vectors[idx] * recipe.logit_scale)
                 target = torch.tensor([chunk[j][1] for j in idx])
                 loss = loss + torch.nn.functional.cross_entropy(logits, target) * len(idx) / len(chunk)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        schedule.step()
-        losses.append(float(loss.detach()))
+        losses.append(take_step(loss, optimiser, schedule))
         if step % 20 == 0 or step == steps - 1:
             rate = (step + 1) * recipe.batch_size / (time.monotonic() - started)
             log.info("step %d/%d loss %.4f (%.1f texts/s)", step + 1, steps, np.mean(losses[-20:]), rate)
