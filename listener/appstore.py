@@ -23,6 +23,7 @@ from dangol.core.types import RATING, AuthorIn, DeadLetterIn, Page, PostIn
 from listener import ratelimit
 from listener.query import matches, parse_query
 from listener.records import (
+    check_text,
     field,
     join_title,
     load_json,
@@ -66,7 +67,9 @@ def parse_appstore(
         found = _address(feed)
         country, app_id = country or (found[0] if found else None), app_id or (found[1] if found else None)
     reviews = [entry for entry in entries if not _is_app(entry)]
-    return parse_records("appstore", reviews, functools.partial(_review, country=country, app_id=app_id))
+    app_name = next((_app_name(entry) for entry in entries if _is_app(entry)), None)
+    review = functools.partial(_review, country=country, app_id=app_id, app_name=app_name)
+    return parse_records("appstore", reviews, review)
 
 
 def _address(feed: dict[str, Any]) -> tuple[str, str] | None:
@@ -89,6 +92,16 @@ def _is_app(entry: Any) -> bool:
     return isinstance(entry, dict) and "im:rating" not in entry and ("im:name" in entry or "im:artist" in entry)
 
 
+def _app_name(entry: dict[str, Any]) -> str | None:
+    """The app's name as the store shows it ("마루커피 - Maru Coffee"), where its entry says one: what
+    the reports name the app by, rather than its number."""
+    name = (_optional_label(entry, "im:name") or "").strip()[:200]
+    try:
+        return check_text(name, "im:name.label") if name else None
+    except PayloadError:
+        return None  # a name that cannot be stored: the reports show the app's number instead
+
+
 def _label(record: Any, key: str, *, where: str = "") -> str:
     name = f"{where}.{key}" if where else key
     return text_field(field(record, key, dict, where=where), "label", where=name)
@@ -100,7 +113,7 @@ def _optional_label(record: dict[str, Any], key: str) -> str | None:
     return value or None
 
 
-def _review(entry: Any, *, country: str | None, app_id: str | None) -> PostIn:
+def _review(entry: Any, *, country: str | None, app_id: str | None, app_name: str | None) -> PostIn:
     review_id = _label(entry, "id")
     if not review_id.isdigit():
         raise PayloadError(f"field 'id.label' must be a number, got {review_id!r}")
@@ -126,7 +139,7 @@ def _review(entry: Any, *, country: str | None, app_id: str | None) -> PostIn:
         created_at=updated,
         url=page,
         metrics={RATING: int(rating_text)},
-        raw={**entry, RAW_KEY: {"country": country, "app_id": app_id, "version": version}},
+        raw={**entry, RAW_KEY: {"country": country, "app_id": app_id, "app_name": app_name, "version": version}},
     )
 
 

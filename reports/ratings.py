@@ -36,6 +36,7 @@ class RatingRow:
     app: str
     version: str | None  # None: every version of the app together
     stars: dict[int, int]  # rating → reviews, every rating 1–5 present
+    app_name: str = ""  # the app's name where its store said one ('' for Google Play, which names none)
 
     @property
     def reviews(self) -> int:
@@ -49,6 +50,14 @@ class RatingRow:
     @property
     def store(self) -> str:
         return STORES.get(self.platform, self.platform)
+
+    @property
+    def app_label(self) -> str:
+        """The app as people know it: its name with the store's number ("마루커피 - Maru Coffee
+        (1234567)"), or the id alone (a Google Play package name reads well enough)."""
+        if self.app_name:
+            return f"{self.app_name} ({self.app})" if self.app else self.app_name
+        return self.app or "unknown"
 
     @property
     def version_label(self) -> str:
@@ -70,17 +79,23 @@ def rating_rows(*, session: Session, weeks: list[Week]) -> list[RatingRow]:
 def rows_from_counts(counts: Iterable[q.RatingCount], order: list[str]) -> list[RatingRow]:
     """The rows of `rating_rows` from the grouped counts; `order`: the week labels, oldest first."""
     per_version: dict[tuple[str, str, str, str], Counter[int]] = {}
+    names: dict[tuple[str, str], str] = {}  # (platform, app) → the name any week's reviews gave it
     for c in counts:
         per_version.setdefault((c.window, c.platform, c.app, c.version), Counter())[c.rating] += c.count
+        if c.app_name:
+            names[(c.platform, c.app)] = max(c.app_name, names.get((c.platform, c.app), ""))
     per_app: dict[tuple[str, str, str], Counter[int]] = {}
     for (week, platform, app, _version), stars in per_version.items():
         per_app.setdefault((week, platform, app), Counter()).update(stars)
     rank = {label: i for i, label in enumerate(order)}
     rows: list[RatingRow] = []
     for week, platform, app in sorted(per_app, key=lambda k: (rank.get(k[0], len(rank)), k[1], k[2])):
-        rows.append(RatingRow(week, platform, app, None, _all_stars(per_app[(week, platform, app)])))
+        name = names.get((platform, app), "")
+        rows.append(RatingRow(week, platform, app, None, _all_stars(per_app[(week, platform, app)]), name))
         versions = sorted((v for (w, p, a, v) in per_version if (w, p, a) == (week, platform, app)), key=version_key)
-        rows += [RatingRow(week, platform, app, v, _all_stars(per_version[(week, platform, app, v)])) for v in versions]
+        rows += [
+            RatingRow(week, platform, app, v, _all_stars(per_version[(week, platform, app, v)]), name) for v in versions
+        ]
     return rows
 
 

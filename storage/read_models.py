@@ -486,7 +486,8 @@ def sla_attainment_daily(*, session: Session, since: datetime, until: datetime) 
 
 
 # Where the store collectors keep a review's app and version in the raw payload (listener.appstore
-# and listener.googleplay: PostIn has no field for them): `raw["dangol:<platform>"]["app_id" | "version"]`.
+# and listener.googleplay: PostIn has no field for them): `raw["dangol:<platform>"]["app_id" | "version"]`,
+# and the App Store's `app_name` where its feed named the app.
 _STORE_FIELD_SQL = {
     "sqlite": (
         "COALESCE(json_extract(post.raw, '$.\"dangol:appstore\".{field}'), "
@@ -500,7 +501,7 @@ _STORE_FIELD_SQL = {
 
 
 def _store_field(session: Session, name: str) -> ColumnElement[Any]:
-    """A store review's `app_id` or `version` from its raw payload ('' when unknown or erased)."""
+    """A store review's `app_id`, `app_name` or `version` from its raw payload ('' when unknown or erased)."""
     return literal_column(_STORE_FIELD_SQL[_dialect(session)].format(field=name))
 
 
@@ -518,6 +519,7 @@ class RatingCount:
     version: str  # the app version the review was written on; '' when unknown
     rating: int
     count: int
+    app_name: str = ""  # the app's name as its store feed gave it on any of these reviews; '' when none did
 
 
 def review_ratings_by_window(*, session: Session, windows: list[tuple[str, datetime, datetime]]) -> list[RatingCount]:
@@ -527,14 +529,15 @@ def review_ratings_by_window(*, session: Session, windows: list[tuple[str, datet
     window = _window_label(windows)
     app, version = _store_field(session, "app_id").label("app"), _store_field(session, "version").label("version")
     rating = col(Post.metrics)[RATING].as_integer().label("rating")
+    app_name = func.max(_store_field(session, "app_name"))
     stmt = (
-        select(window, col(Post.platform), app, version, rating, func.count())
+        select(window, col(Post.platform), app, version, rating, func.count(), app_name)
         .where(live_between(windows[0][1], windows[-1][2]), _is_review(), rating.between(1, 5))
         .group_by(window, col(Post.platform), app, version, rating)
     )
     rows = [
-        RatingCount(str(w), str(p), str(a or ""), str(v or ""), int(r), int(n))
-        for w, p, a, v, r, n in session.execute(stmt)
+        RatingCount(str(w), str(p), str(a or ""), str(v or ""), int(r), int(n), str(name or ""))
+        for w, p, a, v, r, n, name in session.execute(stmt)
     ]
     return sorted(rows, key=lambda r: (r.window, r.platform, r.app, r.version, r.rating))
 

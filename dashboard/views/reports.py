@@ -90,7 +90,7 @@ def rating_columns(row: RatingRow) -> dict[str, object]:
     return {
         "week": row.week,
         "store": row.store,
-        "app": row.app,
+        "app": row.app_label,
         "version": row.version_label,
         "reviews": row.reviews,
         **stars,

@@ -66,7 +66,9 @@ def test_a_review_with_its_rating_version_and_country() -> None:
     assert first.author.platform_id == first.author.url == "https://itunes.apple.com/kr/reviews/id987654321"
     # The country and app come from the feed's own address; version and country live in raw.
     assert first.url == "https://apps.apple.com/kr/app/id1234567?see-all=reviews"
-    assert first.raw[RAW_KEY] == {"country": "kr", "app_id": "1234567", "version": "3.2.1"}
+    # The app's name comes from the page's app entry: the reports name the app by it.
+    app = {"country": "kr", "app_id": "1234567", "app_name": "마루커피 - Maru Coffee", "version": "3.2.1"}
+    assert first.raw[RAW_KEY] == app
     assert posts[1].metrics == {"rating": 5}
 
 
@@ -74,12 +76,24 @@ def test_every_shape_of_the_feed() -> None:
     with_app, _ = parse_appstore(recorded("synthetic_reviews_with_app_entry.json"))
     without_app, dead = parse_appstore(recorded("synthetic_reviews_without_app_entry.json"))
     assert dead == [] and [p.external_id for p in without_app] == [p.external_id for p in with_app]
+    assert {p.raw[RAW_KEY]["app_name"] for p in without_app} == {None}  # a page with no app entry names none
     single, dead = parse_appstore(recorded("synthetic_reviews_single_entry.json"))
     assert dead == [] and [p.external_id for p in single] == ["11223344556"]
     assert parse_appstore(recorded("synthetic_reviews_empty.json")) == ([], [])
     lone_app = recorded("synthetic_reviews_with_app_entry.json")
     lone_app["feed"]["entry"] = lone_app["feed"]["entry"][0]  # only the app, as an object
     assert parse_appstore(lone_app) == ([], [])
+
+
+def test_an_app_name_that_cannot_be_stored_leaves_the_reviews_unnamed_not_refused() -> None:
+    for bad in ("Maru\x00Coffee", "\ud800", "   ", 42):
+        doc = recorded("synthetic_reviews_with_app_entry.json")
+        doc["feed"]["entry"][0]["im:name"]["label"] = bad
+        posts, dead = parse_appstore(doc)
+        assert dead == [] and len(posts) == 2 and {p.raw[RAW_KEY]["app_name"] for p in posts} == {None}, bad
+    doc = recorded("synthetic_reviews_with_app_entry.json")
+    doc["feed"]["entry"][0]["im:name"]["label"] = "  " + "M" * 300
+    assert parse_appstore(doc)[0][0].raw[RAW_KEY]["app_name"] == "M" * 200  # trimmed and bounded
 
 
 def test_the_callers_country_and_app_win_over_the_feed_address() -> None:

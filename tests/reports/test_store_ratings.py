@@ -66,8 +66,13 @@ def test_weekly_report_ratings_per_app_version_and_week_equal_the_posts(session:
     w47_appstore = [r.version for r in report.ratings if (r.week, r.platform) == ("2026-W47", "appstore")]
     assert w47_appstore == [None, "", "3.5.0", "3.10.0"]
     assert [r.week for r in report.ratings] == sorted(r.week for r in report.ratings)
+    # The App Store app by the name its feed gave, with its number; Google Play's by its package name.
+    assert {(r.platform, r.app_label) for r in report.ratings} == {
+        ("appstore", f"마루커피 ({APP_ID})"),
+        ("googleplay", PACKAGE),
+    }
     page = render_html(report)
-    assert "Store ratings" in page and "3.10.0" in page and "2.25" in page
+    assert "Store ratings" in page and "3.10.0" in page and "2.25" in page and f"<td>마루커피 ({APP_ID})</td>" in page
 
 
 def test_versions_sort_in_release_order() -> None:
