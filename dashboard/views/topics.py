@@ -39,10 +39,12 @@ def render(ctx: Ctx, actor: Staff) -> None:
     since, until = aggregates.window(days, ending)
     db = ctx.settings.database
     counts = aggregates.topic_days(db.url, db.echo, since, until)
+    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
+    # Retired topics stay listed after the others: their past complaints are still worth reading.
+    names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
     if counts:
-        frame = every_day(pd.DataFrame(counts, columns=["day", "topic", "complaints"]), since, until)
         chart = (
-            alt.Chart(frame)
+            alt.Chart(chart_frame(counts, names, since, until))
             .mark_line(point=True)
             .encode(
                 x=alt.X("day:T", title="day (UTC)"),
@@ -54,12 +56,9 @@ def render(ctx: Ctx, actor: Staff) -> None:
         st.altair_chart(chart, width="stretch")
     else:
         st.info("No complaints in this window: choose a longer window or an earlier end date.")
-    entries = read(ctx, lambda s: list_topics(session=s, catalog=ctx.settings.topic_catalog))
     if not entries:
         st.caption("No topics are configured ([topics] in config.toml, or the Admin page).")
         return
-    # Retired topics stay listed after the others: their past complaints are still worth reading.
-    names = {e.key: e.topic.name if e.enabled else f"{e.topic.name} (retired)" for e in entries}
     # The window's most complained-about topics first, so the page opens on the one to read.
     keys = busiest_first([e.key for e in entries if e.enabled], counts) + [e.key for e in entries if not e.enabled]
     from_url("topic", "topic_pick", keys)  # /topics?topic=delivery, from a feed, an alert or a report
@@ -121,12 +120,22 @@ def _csv_export(ctx: Ctx, key: str, since: datetime, until: datetime) -> None:
         st.download_button("Download CSV", st.session_state[ready], file_name=f"topic-{key}.csv", mime="text/csv")
 
 
+def chart_frame(
+    counts: list[tuple[str, str, int]], names: dict[str, str], since: datetime, until: datetime
+) -> pd.DataFrame:
+    """The chart's (day, topic, complaints) rows from (day, topic key, complaints) `counts`: topics
+    named as the selector below names them (the key only where no topic has it now, as "other")."""
+    named = [(day, names.get(key, key), complaints) for day, key, complaints in counts]
+    return every_day(pd.DataFrame(named, columns=["day", "topic", "complaints"]), since, until)
+
+
 def every_day(frame: pd.DataFrame, since: datetime, until: datetime) -> pd.DataFrame:
     """The (day, topic, complaints) rows with a 0 for every day of the window a topic had none, so the
     chart does not draw a line across days that never happened."""
     days = pd.date_range(since.date(), (until - timedelta(seconds=1)).date(), freq="D").strftime("%Y-%m-%d")
     grid = pd.MultiIndex.from_product([days, sorted(frame["topic"].unique())], names=["day", "topic"])
-    full = frame.set_index(["day", "topic"])["complaints"].reindex(grid, fill_value=0)
+    # Summed per (day, topic): two topic keys can carry the same name (nothing stops an admin naming them alike).
+    full = frame.groupby(["day", "topic"])["complaints"].sum().reindex(grid, fill_value=0)
     return full.reset_index()
 
 

@@ -352,6 +352,22 @@ def test_the_topic_chart_has_a_zero_for_days_without_complaints() -> None:
     assert full["day"].tolist() == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
 
 
+def test_the_topic_chart_names_topics_as_the_selector_does() -> None:
+    from datetime import UTC, datetime
+
+    from dashboard.views.topics import chart_frame
+
+    counts = [("2026-11-01", "app", 2), ("2026-11-01", "apps", 1), ("2026-11-02", "other", 3)]
+    names = {"app": "App and website", "apps": "App and website"}  # two keys an admin named alike
+    full = chart_frame(counts, names, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+    assert full.to_dict("records") == [
+        {"day": "2026-11-01", "topic": "App and website", "complaints": 3},
+        {"day": "2026-11-01", "topic": "other", "complaints": 0},
+        {"day": "2026-11-02", "topic": "App and website", "complaints": 0},
+        {"day": "2026-11-02", "topic": "other", "complaints": 3},
+    ]
+
+
 def test_a_role_that_may_view_customers_sees_the_affected_ones(dashboard_db, monkeypatch) -> None:
     for user, sees in (("admin1", True), ("product1", False)):
         at = app_as(dashboard_db, user, monkeypatch, page="Topics")
@@ -543,8 +559,10 @@ def test_store_ratings_on_the_reports_page_equal_the_figures_from_the_posts(dash
         for r in table.to_dict("records")
     }
     stores = {"appstore": "App Store", "googleplay": "Google Play"}
+    # The App Store app by the name its feed gave ("마루커피") with its number; Google Play's by its package.
+    apps = {"appstore": "마루커피 ({})", "googleplay": "{}"}
     assert shown_rows == {
-        (w, stores[p], a, "all versions" if v is None else v): (stars, sum(stars), f"{average:.2f}")
+        (w, stores[p], apps[p].format(a), "all versions" if v is None else v): (stars, sum(stars), f"{average:.2f}")
         for (w, p, a, v), (stars, average) in expected.items()
     }
-    assert shown_rows[("2026-W47", "App Store", "1234567", "3.5.0")] == ([2, 1, 0, 0, 0], 3, "1.33")
+    assert shown_rows[("2026-W47", "App Store", "마루커피 (1234567)", "3.5.0")] == ([2, 1, 0, 0, 0], 3, "1.33")
