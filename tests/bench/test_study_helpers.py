@@ -124,3 +124,21 @@ def test_the_mix_is_chosen_on_one_half_and_scored_on_the_other() -> None:
         assert fold["weight"] > 0.5  # the blocks are right, the head wrong: the mix leans on the blocks
         assert fold["mixed"] == {"kote": 1.0, "nsmc": 1.0}
         assert fold["head_alone"] == {"kote": 0.0, "nsmc": 0.0}
+
+
+def test_emotion_tweets_are_read_as_polarity_every_one_of_them(tmp_path: Path) -> None:
+    from bench.en_emotion_rows import emotion_rows
+
+    folder = tmp_path / "tweeteval-emotion"
+    folder.mkdir()
+    # The shared file's shape (csv, header text,label,label_name), with a quoted comma as it writes them.
+    (folder / "val.csv").write_text(
+        'text,label,label_name\n"so angry, again",0,anger\nlove it,1,joy\nwe will win,2,optimism\nmiss you,3,sadness\n',
+        encoding="utf-8",
+    )
+    assert emotion_rows("val", tmp_path) == [
+        ("so angry, again", "negative", "en"),
+        ("love it", "positive", "en"),
+        ("we will win", "positive", "en"),
+        ("miss you", "negative", "en"),
+    ]
