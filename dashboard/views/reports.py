@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dangol.core.permissions import allowed
+from dashboard.charts import utc_days, utc_minutes
 from dashboard.context import Ctx, read
 from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
@@ -210,7 +211,7 @@ def _recent_charts(ctx: Ctx) -> None:
             alt.Chart(frame, title="Sentiment per day")
             .mark_area()
             .encode(
-                x="day:T",
+                x=utc_days(),
                 y=alt.Y("posts:Q", stack="normalize", title="share"),
                 color=alt.Color("sentiment:N", scale=colors),
                 tooltip=["day", "sentiment", "posts"],
@@ -225,7 +226,7 @@ def _recent_charts(ctx: Ctx) -> None:
         st.altair_chart(
             alt.Chart(frame, title="First responses in time vs late")
             .mark_bar()
-            .encode(x="day:T", y="items:Q", color="first response:N", tooltip=["day", "first response", "items"]),
+            .encode(x=utc_days(), y="items:Q", color="first response:N", tooltip=["day", "first response", "items"]),
             width="stretch",
         )
     alerts = read(ctx, lambda s: recent_alerts(session=s, limit=20))
@@ -239,6 +240,11 @@ def _recent_charts(ctx: Ctx) -> None:
         st.altair_chart(
             alt.Chart(frame, title="Spikes: observed vs expected")
             .mark_point(filled=True, size=80)
-            .encode(x="started:T", y="observed:Q", color="scope:N", tooltip=["scope", "observed", "expected"]),
+            .encode(
+                x=utc_minutes("started", "started (UTC)"),
+                y="observed:Q",
+                color="scope:N",
+                tooltip=["scope", "observed", "expected"],
+            ),
             width="stretch",
         )

@@ -13,6 +13,7 @@ import streamlit as st
 from dangol.core.permissions import allowed
 from dangol.core.types import utcnow, web_link
 from dashboard import aggregates
+from dashboard.charts import utc_days
 from dashboard.context import Ctx, act, read
 from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
@@ -47,7 +48,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
             alt.Chart(chart_frame(counts, names, since, until))
             .mark_line(point=True)
             .encode(
-                x=alt.X("day:T", title="day (UTC)"),
+                x=utc_days(),
                 y="complaints:Q",
                 color="topic:N",
                 tooltip=["day", "topic", "complaints"],

@@ -218,6 +218,22 @@ def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None
     assert any("Sentiment per day" in c.proto.spec for c in charts(at))
 
 
+def test_every_time_axis_is_placed_and_labelled_in_utc(dashboard_db, monkeypatch) -> None:
+    """Days are counted in UTC: without a UTC time unit the browser draws "2026-12-04" at midnight
+    UTC in the viewer's zone (4 PM of Dec 3 in Los Angeles)."""
+    import json
+
+    temporal = []
+    for user, page in (("product1", "Topics"), ("reviewer1", "Reports")):
+        at = app_as(dashboard_db, user, monkeypatch, page=page, report_week=_this_week(dashboard_db))
+        for chart in charts(at):
+            x = json.loads(chart.proto.spec)["encoding"]["x"]
+            if x.get("type") == "temporal":
+                temporal.append((page, x))
+    assert {page for page, _ in temporal} == {"Topics", "Reports"}
+    assert all(x["timeUnit"].startswith("utc") and "(UTC)" in x["title"] for _, x in temporal), temporal
+
+
 def _this_week(db) -> str:
     """The report week the fixture's posts were dated in (see conftest.fixture_now)."""
     from reports.period import week_containing
