@@ -48,10 +48,14 @@ class CustomerHistory:
     open_items: list[QueueItem] = field(default_factory=list)
     items: list[QueueItem] = field(default_factory=list)  # every queue item on these posts, newest first
 
-    @property
-    def last_contact(self) -> datetime | None:
-        """When we last sent this customer a reply."""
-        sent = [r.sent_at for r in self.replies if r.status == "sent" and r.sent_at]
+    def last_contact(self, *, apart_from_item: int | None = None) -> datetime | None:
+        """When we last sent this customer a reply; with `apart_from_item`, on another item than
+        that one (a follow-up on one thread is no "again since we spoke" to thank them for)."""
+        sent = [
+            r.sent_at
+            for r in self.replies
+            if r.status == "sent" and r.sent_at and (apart_from_item is None or r.queue_item_id != apart_from_item)
+        ]
         return max(sent) if sent else None
 
 

@@ -148,7 +148,12 @@ def _similar(
     query = _embedding(analysis.embedding if analysis else None)
     if query is None:
         return []
-    rows = given_replies_with_embeddings(session=session, exclude_item=exclude_item, limit=SIMILAR_POOL)
+    # Replies to posts in this post's language only: the multilingual encoder finds an English
+    # complaint close to a Korean one, and an English reply is no suggestion for a Korean customer.
+    language = analysis.language if analysis else None
+    rows = given_replies_with_embeddings(
+        session=session, exclude_item=exclude_item, limit=SIMILAR_POOL, language=language
+    )
     scored = []
     # The other person may have been greeted by any name we knew them by: all are taken out.
     for reply, blob, display_name, handle, customer_name in rows:
@@ -174,7 +179,7 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     """Two or three replies to start from, each within the platform's length limit."""
     item, post, author, customer = item_people(item_id, session=session)
     analysis = analysis_of(session=session, post_id=post.id)
-    last = item_history(author, customer, session=session).last_contact
+    last = item_history(author, customer, session=session).last_contact(apart_from_item=item.id)
     name = public_name(author.display_name)
     values: dict[str, str | None] = {
         "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,

@@ -29,11 +29,11 @@ def given_replies_on_posts(post_ids: Sequence[int], *, session: Session) -> list
 
 
 def given_replies_with_embeddings(
-    *, session: Session, exclude_item: int, limit: int
+    *, session: Session, exclude_item: int, limit: int, language: str | None = None
 ) -> list[tuple[Reply, bytes, str | None, str | None, str | None]]:
-    """The newest `limit` sent or approved replies on other items to analyzed posts, each with
-    (reply, the post's embedding, its author's display name and handle, their linked customer's
-    name): what a suggestion may reuse and the names it must take out of it."""
+    """The newest `limit` sent or approved replies on other items to analyzed posts (in `language`
+    when given), each with (reply, the post's embedding, its author's display name and handle,
+    their linked customer's name): what a suggestion may reuse and the names it must take out of it."""
     linked = and_(col(IdentityLink.author_id) == col(Author.id), col(IdentityLink.status) == "applied")
     stmt = (
         select(Reply, col(Analysis.embedding), col(Author.display_name), col(Author.handle), col(Customer.name))  # type: ignore[call-overload]
@@ -50,6 +50,8 @@ def given_replies_with_embeddings(
         .order_by(col(Reply.id).desc())
         .limit(limit)
     )
+    if language is not None:
+        stmt = stmt.where(col(Analysis.language) == language)
     return [(reply, blob, display, handle, name) for reply, blob, display, handle, name in session.exec(stmt).all()]
 
 

@@ -89,6 +89,25 @@ def test_similar_past_reply_is_reused_without_the_other_customers_facts(session,
     assert "1 sentence(s) with facts not in this post left out" in similar[0].explanation
 
 
+def test_a_reply_in_another_language_is_never_suggested_however_close_the_posts(session, settings, seed_post):
+    old = seed_post("my parcel is late", handle="lee", embedding=[1.0, 0.0, 0.1])
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(session, old, "Hi Lee, sorry about the wait! We've asked the courier to call you back.")
+    # The multilingual encoder puts the Korean complaint right beside the English one.
+    seed_post("택배가 아직 안 왔어요", handle="minji", language="ko", embedding=[1.0, 0.0, 0.1])
+    item = _only_item(session, settings)
+    suggestions = suggest(item.id, session=session)
+    assert [s.source for s in suggestions if s.source.startswith("similar:")] == []
+    assert all(s.source.endswith(":ko") for s in suggestions) and "courier" not in str(suggestions)
+    # A Korean reply to a Korean post is offered as before.
+    korean = seed_post("배송이 늦어요", handle="jiwoo", language="ko", embedding=[1.0, 0.0, 0.1])
+    route_new(session=session, settings=settings, now=NOW)
+    given = _sent_reply(session, korean, "지우님, 기다리게 해서 죄송합니다. 택배사에 바로 확인을 요청했습니다.")
+    assert [s.source for s in suggest(item.id, session=session) if s.source.startswith("similar:")] == [
+        f"similar:{given.id}"
+    ]
+
+
 def test_a_past_reply_never_carries_another_customers_name(session, settings, seed_post, make_customer):
     grace = make_customer("Grace Park")
     old = seed_post("the parcel is late", handle="gp_88", customer=grace, embedding=[1.0, 0.0, 0.1])
@@ -99,6 +118,24 @@ def test_a_past_reply_never_carries_another_customers_name(session, settings, se
     texts = [s.text for s in suggest(item.id, session=session) if s.source.startswith("similar:")]
     assert texts and all("Grace" not in t and "Park" not in t for t in texts), texts
     assert texts[0].startswith("Hi Ann, sorry")
+
+
+def test_a_follow_up_thanks_for_patience_since_an_earlier_contact_never_this_threads_own(session, settings, seed_post):
+    earlier = seed_post("my parcel is late", handle="lee", primary_topic="delivery")
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(session, earlier, "Hi Lee, sorry about the wait!", at=NOW - timedelta(days=5))
+    now = seed_post("still no parcel", handle="lee", primary_topic="delivery")
+    item = _only_item(session, settings)
+    assert item.post_id == now.id
+    since = f"since we spoke on {(NOW - timedelta(days=5)).date().isoformat()}"
+    assert since in suggest(item.id, session=session)[0].text
+    _sent_reply(session, now, "Hi Lee, we're on it.")  # a reply on this very item, today
+    assert since in suggest(item.id, session=session)[0].text  # still the earlier contact's date
+    # Someone we answered only on this thread is not thanked for bearing with us "again".
+    alone = seed_post("my cup leaked", handle="ann", primary_topic="delivery")
+    first = _only_item(session, settings)
+    _sent_reply(session, alone, "Hi Ann, sorry about that.")
+    assert "spoke on" not in suggest(first.id, session=session)[0].text
 
 
 def test_korean_billing_question_gets_a_korean_template(session, settings, seed_post):
