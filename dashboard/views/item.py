@@ -346,7 +346,9 @@ def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     key = f"reply_text_{view.item.id}"
     suggestions = _suggestions(ctx, view.item.id)  # type: ignore[arg-type]
     if suggestions:
-        labels = [f"{i + 1}. {short(s.text, 140)}" for i, s in enumerate(suggestions)]
+        # Whole, not cut short: the template and the short reply of one tone share their opening
+        # sentences and differ at the end, so cut to a line they read as the same suggestion twice.
+        labels = [f"{i + 1}. {s.text}" for i, s in enumerate(suggestions)]
         picked = st.radio(
             "Suggested replies",
             range(len(labels)),

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from dashboard.safe import md
 from responder.suggest import suggest
 from storage.models import QueueItem, Reply
 
@@ -72,7 +73,10 @@ def test_picking_a_suggestion_fills_the_reply_box_for_editing(dashboard_db, monk
     at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
     options = at.radio(key=f"suggestion_{item_id}").options
     assert options, "the responder offered no suggestion"
-    at = button(at, "Use this suggestion").click().run()
     with Session(dashboard_db.engine) as session:
-        first = suggest(item_id, session=session)[0]
-    assert at.text_area(key=f"reply_text_{item_id}").value == first.text
+        suggestions = suggest(item_id, session=session)
+    # Each shown whole, so suggestions that differ only in their last sentence are told apart.
+    assert len(options) == len(suggestions) and len(set(options)) == len(options)
+    assert all(o.endswith(md(s.text)) for o, s in zip(options, suggestions, strict=True)), options
+    at = button(at, "Use this suggestion").click().run()
+    assert at.text_area(key=f"reply_text_{item_id}").value == suggestions[0].text
