@@ -447,5 +447,6 @@ def _customer(view: ItemContext) -> None:
     if not timeline.empty:
         st.caption("History (newest first)")
         st.dataframe(timeline, hide_index=True)
-    if history.items:
-        st.caption("Earlier queue items: " + ", ".join(f"#{i.id} {md(i.status)}" for i in history.items[:50]))
+    others = [i for i in history.items if i.id != view.item.id]  # this item is no history of its own
+    if others:
+        st.caption("Other queue items: " + ", ".join(f"#{i.id} {md(i.status)}" for i in others[:50]))

@@ -1,5 +1,6 @@
 """Each dashboard page's logic through AppTest: queue, item, customers, topics, reports, sources, admin."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from dangol.core.types import utcnow
 from responder.assignment import assign
 from storage.models import (
     AuditEvent,
+    Author,
     Customer,
     DeadLetter,
     IdentityLink,
@@ -119,7 +121,33 @@ def test_item_page_explains_the_analysis(dashboard_db, monkeypatch) -> None:
     # 0.91 × 0.76 (1,200 followers) × 0.6 (analyzed before the customer was linked) × 0.84 (refund)
     assert any("sentiment **negative** · topic **quality**" in m and "risk **0.35**" in m for m in shown(at.markdown))
     assert "**Hana Kim** · tier gold" in shown(at.markdown)
-    assert any("Earlier queue items" in c for c in shown(at.caption))
+    # Her only queue item is this one: it is not listed as her history.
+    assert not any("queue items" in c for c in shown(at.caption))
+
+
+def test_item_page_lists_the_customers_other_queue_items_not_this_one(dashboard_db, monkeypatch) -> None:
+    from dangol.core.types import Page
+    from storage.ingest import get_or_create_source, store_page
+    from tests.dashboard.conftest import _post
+
+    item_id = dashboard_db.items["complaint"]
+    with Session(dashboard_db.engine) as session:
+        first = session.get(Post, session.get(QueueItem, item_id).post_id)
+        earlier = _post(9, "my coffee was cold last week too", 1200, "coldcoffee", 60 * 24 * 7)
+        same_person = replace(earlier.author, platform_id=session.get(Author, first.author_id).platform_id)
+        earlier = earlier.model_copy(update={"author": same_person})
+        store_page(
+            session, source=get_or_create_source(session, name="fixture", use="replay"), page=Page([earlier], {})
+        )
+        post_id = session.exec(select(Post.id).where(Post.external_id == "fx9")).one()
+        session.add(
+            QueueItem(post_id=post_id, cluster_key="fx9", status="closed", created_at=utcnow(), updated_at=utcnow())
+        )
+        session.commit()
+        other = session.exec(select(QueueItem.id).where(QueueItem.post_id == post_id)).one()
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    [listed] = [c for c in shown(at.caption) if "queue items" in c]
+    assert listed == f"Other queue items: #{other} closed"
 
 
 def test_label_correction_is_stored_as_feedback(dashboard_db, monkeypatch) -> None:
