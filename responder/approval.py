@@ -44,7 +44,7 @@ def needs_approval(
     if risk >= cfg.approval_risk:
         reasons.append(f"risk {risk:.2f} >= {cfg.approval_risk}")
     if author is not None and (author.followers or 0) >= cfg.approval_followers:
-        reasons.append(f"author has {author.followers} followers (>= {cfg.approval_followers})")
+        reasons.append(f"author has {author.followers:,} followers (>= {cfg.approval_followers:,})")
     words = [w for w in cfg.approval_words if _keyword_hit(f"{post.text}\n{text}".lower(), w.lower())]
     if words:
         reasons.append(f"mentions {', '.join(words)}")

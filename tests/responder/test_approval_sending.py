@@ -7,14 +7,14 @@ from sqlmodel import select
 
 from dangol.core.errors import ActionError, Forbidden, SendError
 from dangol.core.settings import Implementation
-from responder.approval import review, submit_reply
+from responder.approval import needs_approval, review, submit_reply
 from responder.queue import route_new
 from responder.senders.base import ReplyTarget, Sent
 from responder.senders.dry_run import DryRunSender
 from responder.senders.mastodon import MastodonSender
 from responder.sending import deliver, send_reply, sender_for
 from storage.audit import list_events
-from storage.models import QueueItem, Reply
+from storage.models import Author, Post, QueueItem, Reply
 from tests.responder.conftest import NOW
 
 
@@ -92,6 +92,9 @@ def test_high_follower_author_needs_approval(session, settings, seed_post, make_
         submit_reply(item.id, "Sorry!", actor=make_staff("amy"), session=session, settings=settings).status
         == "pending_approval"
     )
+    post, author = session.get(Post, item.post_id), session.get(Author, session.get(Post, item.post_id).author_id)
+    # Told as people read numbers: "80,000", not "80000".
+    assert needs_approval(item, post, author, None, settings.responder) == ["author has 80,000 followers (>= 50,000)"]
 
 
 def test_reviewer_edits_and_approves_then_it_is_sent(session, settings, risky, make_staff):
