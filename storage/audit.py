@@ -82,3 +82,21 @@ def latest_event(*, session: Session, action: str) -> AuditEvent | None:
     """The newest event of exactly this action (by id: the order they were written in)."""
     stmt = select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id).desc()).limit(1)
     return session.exec(stmt).first()
+
+
+def approval_reasons(*, session: Session, reply_ids: list[int]) -> dict[int, list[str]]:
+    """reply id → why it was sent to a reviewer, as recorded when it was submitted (the reasons of
+    that moment, not of today's settings); replies without a recorded reason are left out."""
+    if not reply_ids:
+        return {}
+    stmt = select(AuditEvent).where(
+        AuditEvent.action == "reply.submit",
+        AuditEvent.entity_type == "reply",
+        col(AuditEvent.entity_id).in_([str(i) for i in reply_ids]),
+    )
+    found: dict[int, list[str]] = {}
+    for event in session.exec(stmt):
+        reasons = event.after.get("approval_reasons")
+        if isinstance(reasons, list) and reasons:
+            found[int(event.entity_id)] = [str(r) for r in reasons]
+    return found

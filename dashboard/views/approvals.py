@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
+from storage.audit import approval_reasons
 from storage.models import Staff
 from storage.replies import pending_replies
 
@@ -19,12 +20,17 @@ def render(ctx: Ctx, actor: Staff) -> None:
     if not pending:
         st.info("No replies are waiting for approval.")
         return
+    ids = [reply.id for reply, *_ in pending if reply.id is not None]
+    reasons = read(ctx, lambda s: approval_reasons(session=s, reply_ids=ids))
     for reply, post, author, drafter in pending:
         with st.container(border=True):
             st.markdown(
                 f"Reply #{reply.id} to **@{md(author.handle)}** on {md(post.platform)} · "
                 f"drafted by {md(drafter or 'system')} · item #{reply.queue_item_id}"
             )
+            why = reasons.get(reply.id or 0)
+            if why:
+                st.caption("Needs approval: " + md("; ".join(why)))
             st.caption("Their post")
             st.text(post.text)
             with st.form(f"review_{reply.id}"):

@@ -42,11 +42,12 @@ def test_the_button_says_send_for_approval_when_the_typed_reply_needs_it_and_the
 
 def test_risky_reply_goes_to_a_reviewer_who_approves_it(dashboard_db, monkeypatch) -> None:
     at = write_reply(dashboard_db, monkeypatch, "press", "Thanks for asking; our press office will email you.")
-    assert any("Needs approval" in c for c in shown(at.caption))
+    [why] = [c for c in shown(at.caption) if c.startswith("Needs approval")]
     at = button(at, "Send for approval").click().run()
     assert "Sent for approval" in shown(at.success)
     review = app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals")
     assert any("reporter" in m for m in shown(review.markdown))
+    assert why in shown(review.caption)  # the reviewer reads why it came to them, as the agent was told
     review = button(review, "Approve").click().run()
     with Session(dashboard_db.engine) as session:
         reply = session.exec(select(Reply)).one()

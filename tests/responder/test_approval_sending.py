@@ -13,7 +13,7 @@ from responder.senders.base import ReplyTarget, Sent
 from responder.senders.dry_run import DryRunSender
 from responder.senders.mastodon import MastodonSender
 from responder.sending import deliver, send_reply, sender_for
-from storage.audit import list_events
+from storage.audit import approval_reasons, list_events
 from storage.models import Author, Post, QueueItem, Reply
 from tests.responder.conftest import NOW
 
@@ -88,10 +88,12 @@ def test_high_follower_author_needs_approval(session, settings, seed_post, make_
     seed_post("late again", followers=80_000)
     route_new(session=session, settings=settings, now=NOW)
     item = session.exec(select(QueueItem)).one()
-    assert (
-        submit_reply(item.id, "Sorry!", actor=make_staff("amy"), session=session, settings=settings).status
-        == "pending_approval"
-    )
+    reply = submit_reply(item.id, "Sorry!", actor=make_staff("amy"), session=session, settings=settings)
+    assert reply.status == "pending_approval"
+    # What the Approvals page shows the reviewer: the reasons recorded when it was submitted.
+    assert approval_reasons(session=session, reply_ids=[reply.id, reply.id + 1]) == {
+        reply.id: ["author has 80,000 followers (>= 50,000)"]
+    }
     post, author = session.get(Post, item.post_id), session.get(Author, session.get(Post, item.post_id).author_id)
     # Told as people read numbers: "80,000", not "80000".
     assert needs_approval(item, post, author, None, settings.responder) == ["author has 80,000 followers (>= 50,000)"]
