@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from typing import Any
 
 from sqlmodel import Session
 
@@ -479,6 +480,11 @@ def explain(
     }
 
 
+def _count(value: Any) -> str:
+    """A count as people read it ("103,267"); anything else, as it was stored."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def alert_text(alert: Alert, settings: Settings, items: Mapping[int, int] | None = None) -> str:
     """A plain-text message about one alert, for chat or e-mail. `items` (post id → queue item id,
     from `alert_items`) adds a link to each listed post's queue item."""
@@ -490,10 +496,12 @@ def alert_text(alert: Alert, settings: Settings, items: Mapping[int, int] | None
     for post in explanation.get("posts", [])[:ALERT_POSTS]:
         item = (items or {}).get(post.get("post_id", 0))
         link = f" {item_url(base, item)}" if item is not None else ""
-        lines.append(f"• @{post['handle']} ({post['platform']}, reach {post['reach']}): {post['text'][:200]}{link}")
+        reach = _count(post["reach"])
+        lines.append(f"• @{post['handle']} ({post['platform']}, reach {reach}): {post['text'][:200]}{link}")
     authors = explanation.get("authors", [])[:3]
     if authors:
-        lines.append("Largest reach: " + ", ".join(f"@{a['handle']} ({a['followers']} followers)" for a in authors))
+        named = (f"@{a['handle']} ({_count(a['followers'])} followers)" for a in authors)
+        lines.append("Largest reach: " + ", ".join(named))
     lines.append(scope_url(base, alert.scope))
     return "\n".join(lines)
 

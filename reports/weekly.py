@@ -304,6 +304,7 @@ def render_html(report: WeeklyReport) -> str:
     env.filters["topic_url"] = lambda key: topic_url(report.base_url, key)
     env.filters["item_url"] = lambda item_id: item_url(report.base_url, item_id)
     env.filters["scope_url"] = lambda scope: scope_url(report.base_url, scope)
+    env.filters["count"] = lambda v: f"{v:,}"  # 103,272 as people read it, not 103272
     env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
     env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.2f}"
     env.filters["minutes"] = format_minutes

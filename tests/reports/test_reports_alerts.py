@@ -201,6 +201,7 @@ def test_new_alerts_are_sent_to_the_webhook_once(world, session: Session, settin
             explanation={
                 "summary": "App and website: 30 posts in 2 h",
                 "posts": [{"handle": "angry7", "platform": "x", "reach": 1050, "text": "app crashing"}],
+                "authors": [{"handle": "angry7", "platform": "x", "followers": 103267, "posts": 1}],
             },
         )
     )
@@ -210,6 +211,9 @@ def test_new_alerts_are_sent_to_the_webhook_once(world, session: Session, settin
     assert notify_alerts(session=session, settings=settings, now=now) == []
     assert len(received.bodies) == 1
     assert "App and website: 30 posts" in received.bodies[0]["text"] and "@angry7" in received.bodies[0]["text"]
+    # Counts written as people read them.
+    assert "(x, reach 1,050)" in received.bodies[0]["text"]
+    assert "Largest reach: @angry7 (103,267 followers)" in received.bodies[0]["text"]
     assert session.exec(select(Alert)).one().notified_at == now
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from dangol.core.errors import ConfigError
 from dangol.core.settings import Settings
 from reports.period import last_complete_week, parse_week
-from reports.weekly import build_weekly, percentile, write_weekly
+from reports.weekly import build_weekly, percentile, render_html, write_weekly
 from storage.models import Alert, ComplaintTopic
 
 # 2026-W47 in Asia/Seoul (the sample config's zone) starts Monday 16 Nov 00:00 KST = 15 Nov 15:00 UTC.
@@ -72,6 +72,9 @@ def test_notable_negative_post_ranks_by_followers_plus_engagement(world, session
     assert [p.text for p in report.notable_negative] == ["viral", "big account, no engagement"]
     assert report.notable_negative[0].reach == 1530
     assert [p.text for p in report.notable_positive] == ["happy fan"]
+    # Written as people read numbers: "1,530", not "1530".
+    page = render_html(report)
+    assert "reach 1,530 (10 followers + 1,520 engagement)" in page and "reach 5,000 (5,000 followers" in page
 
 
 def test_the_brands_own_posts_are_never_notable(world, session: Session, settings: Settings) -> None:
