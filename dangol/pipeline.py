@@ -527,10 +527,13 @@ def _judged(
     linking: LinkingSettings, linker: CustomerLinker, claimed: analyses.ClaimedPost
 ) -> Iterator[tuple[LinkCandidate, bool]]:
     """The linker's candidates for the post's author, best first, each with whether it applies alone
-    (`nlp.linking.applies_alone`)."""
+    (`nlp.linking.applies_alone`). A retweet's text is someone else's words: an order number or
+    e-mail address in it is evidence about its writer, never about the person who retweeted it, so
+    only the retweeter's own handle and bio count then."""
     from nlp.linking import applies_alone
 
-    for candidate in linker.candidates(_author_in(claimed.author), claimed.post.text):
+    own_words = "" if claimed.post.is_retweet else claimed.post.text
+    for candidate in linker.candidates(_author_in(claimed.author), own_words):
         yield candidate, applies_alone(candidate, linking)
 
 

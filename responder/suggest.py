@@ -183,7 +183,8 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     name = public_name(author.display_name)
     values: dict[str, str | None] = {
         "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,
-        "order": find_order(f"{post.title or ''} {post.text}"),
+        # A retweet's words are its writer's: their order number is not the retweeter's to be told about.
+        "order": None if post.is_retweet else find_order(f"{post.title or ''} {post.text}"),
         "last_contact": last.date().isoformat() if last else None,
     }
     lang = "ko" if analysis is not None and analysis.language == "ko" else "en"

@@ -52,6 +52,13 @@ def test_complaint_template_greets_by_the_public_name_never_the_crm_one(session,
     assert "order" in first.explanation
 
 
+def test_a_retweet_of_someones_order_is_not_answered_as_the_retweeters_order(session, settings, seed_post):
+    seed_post("RT @hannah: my order #A-10234 never arrived", primary_topic="delivery", post={"is_retweet": True})
+    for suggestion in suggest(_only_item(session, settings).id, session=session):
+        assert "A-10234" not in suggestion.text, suggestion
+    assert "order number" in suggest(_only_item(session, settings).id, session=session)[0].text  # it asks instead
+
+
 def test_a_display_name_that_is_no_name_gives_no_greeting_name(session, settings, seed_post):
     from responder.suggest import public_name
 
