@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,9 +17,16 @@ SENTIMENTS = ("negative", "neutral", "positive")
 MAX_ANALYSIS_CHARS = 10_000
 
 
+# X's retweet marker before the retweeted words ("RT @hannah_sips: "), nested ones too.
+_RETWEET_MARKER = re.compile(r"^(?:\s*RT @\w{1,50}:\s*)+")
+
+
 def analysis_text(text: str | None) -> str:
-    """The part of a post the NLP stage reads: its first MAX_ANALYSIS_CHARS characters."""
-    return (text or "")[:MAX_ANALYSIS_CHARS]
+    """The part of a post the NLP stage reads: its first MAX_ANALYSIS_CHARS characters, without a
+    leading retweet marker. Why: a retweet says what its original says; with the marker and the
+    original author's handle in front, the encoder read "RT @roast_ster746: 스탬프 9개가 사라졌어요"
+    under another complaint topic than the post it repeats, and encoded every retweet again."""
+    return _RETWEET_MARKER.sub("", (text or "")[:MAX_ANALYSIS_CHARS], count=1)
 
 
 class Encoder(Protocol):

@@ -102,6 +102,27 @@ def test_retweet_and_copies_join_the_recent_cluster(settings: Settings) -> None:
     assert [r.cluster_key for r in results] == ["p:41", "p:41"]
 
 
+def test_a_retweet_reads_as_the_post_it_repeats_and_is_encoded_once(settings: Settings) -> None:
+    encoder = HashingEncoder()
+    analyzer = fake_analyzer(settings, encoder)
+    encoder.calls.clear()
+    original = "the app crashes every time I open the stamp page, my stamps are gone"
+    posts = [post(1, original), post(2, f"RT @hannah_sips: {original}", is_retweet=True, referenced_id="tw-1")]
+    posts.append(post(3, f"RT @bob: RT @hannah_sips: {original}", is_retweet=True, referenced_id="tw-1"))
+    first, retweet, twice = analyzer.analyze(posts, [])
+    assert encoder.calls == [1]  # one text, not three: the markers are not what the posts say
+    for repeat in (retweet, twice):
+        assert (repeat.sentiment_probs, repeat.topics, repeat.primary_topic, repeat.intent, repeat.language) == (
+            first.sentiment_probs, first.topics, first.primary_topic, first.intent, first.language
+        )  # fmt: skip
+        assert np.array_equal(repeat.embedding, first.embedding)
+    # Only a leading marker is one: a post that quotes one in its own words keeps them.
+    from nlp.base import analysis_text
+
+    assert analysis_text("RTX 5090 prices, RT @a: are wild") == "RTX 5090 prices, RT @a: are wild"
+    assert analysis_text("RT this if you agree") == "RT this if you agree"
+
+
 def test_a_new_taxonomy_keeps_the_trained_head_and_classifies_into_added_topics(settings: Settings) -> None:
     analyzer = fake_analyzer(settings)
     taxonomy = from_catalog(settings.topic_catalog)
