@@ -12,6 +12,7 @@ from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
 from dashboard.navigation import open_item
 from dashboard.safe import md
+from dashboard.times import utc_minute
 from storage.models import Notification, Staff
 from storage.notifications import inbox, unread_count
 
@@ -57,7 +58,7 @@ def _row(ctx: Ctx, note: Notification) -> None:
     from responder.accounts.preferences import mark_read
 
     base = ctx.settings.dashboard.base_url
-    when = note.created_at.strftime("%Y-%m-%d %H:%M UTC") if note.created_at else ""
+    when = utc_minute(note.created_at) if note.created_at else ""
     state = "🔵 " if note.read_at is None else ""
     cols = st.columns([6, 1, 1])
     cols[0].markdown(f"{state}**{md(KINDS.get(note.kind, note.kind))}** · {md(when)}  \n{md(note.text)}")
@@ -74,7 +75,7 @@ def _row(ctx: Ctx, note: Notification) -> None:
 def _availability(ctx: Ctx, actor: Staff) -> None:
     from responder.accounts.preferences import set_availability
 
-    since = actor.available_since.strftime("%Y-%m-%d %H:%M UTC") if actor.available_since else None
+    since = utc_minute(actor.available_since) if actor.available_since else None
     state = "available" if actor.available else "away"
     st.caption(f"You are {state}" + (f" since {md(since)}" if since else "") + ".")
     label = "Set me away" if actor.available else "Set me available"

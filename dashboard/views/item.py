@@ -14,6 +14,7 @@ from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
 from dashboard.safe import md, short
+from dashboard.times import utc_minute
 from dashboard.views.queue import countdown
 from dashboard.views.scores import render_scores
 from responder.labels import correct_labels
@@ -210,7 +211,7 @@ def _post(view: ItemContext) -> None:
     followers = f" · {author.followers:,} followers" if author.followers is not None else ""
     st.markdown(f"{md(post.platform)} · **@{md(author.handle)}** ({md(author.display_name)}){followers}")
     if post.created_at:
-        st.caption(f"posted {post.created_at:%Y-%m-%d %H:%M} UTC")
+        st.caption(f"posted {utc_minute(post.created_at)}")
     if post.title:
         st.text(post.title)
     st.text(post.text)
@@ -440,7 +441,12 @@ def _customer(view: ItemContext) -> None:
     history = view.history
     timeline = pd.DataFrame(
         [
-            {"when": p.created_at, "platform": p.platform, "sentiment": p.sentiment or "", "text": short(p.text, 100)}
+            {
+                "when": utc_minute(p.created_at),
+                "platform": p.platform,
+                "sentiment": p.sentiment or "",
+                "text": short(p.text, 100),
+            }
             for p in history.posts[:HISTORY_ROWS]
         ]
     )

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from dangol.core.permissions import allowed
-from dashboard.charts import utc_days, utc_minutes
 from dashboard.context import Ctx, read
 from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
+from dashboard.times import utc_days, utc_minutes
 from reports.charts import SENTIMENT_COLORS
 from storage.models import Staff
 

@@ -8,6 +8,7 @@ import streamlit as st
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
 from dashboard.safe import readable_payload, short
+from dashboard.times import utc_minute
 from listener.base import source_billing
 from storage.models import Staff
 from storage.sources import dead_letters, describe_usage, sources_health, usage
@@ -27,7 +28,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 "use": s.use,
                 "health": "failing" if s.consecutive_failures else ("throttled" if throttled else "ok"),
                 "posts": s.posts_collected,
-                "last ok": s.last_ok_at,
+                "last ok": utc_minute(s.last_ok_at),
                 "failures in a row": s.consecutive_failures,
                 "budget": describe_usage(billing, usage(s, billing)) if billing else "-",
                 "last error": short(s.last_error or "", 200),
@@ -45,7 +46,12 @@ def render(ctx: Ctx, actor: Staff) -> None:
     st.dataframe(
         pd.DataFrame(
             [
-                {"when": d.created_at, "source": d.source_name, "platform": d.platform, "reason": short(d.reason, 200)}
+                {
+                    "when": utc_minute(d.created_at),
+                    "source": d.source_name,
+                    "platform": d.platform,
+                    "reason": short(d.reason, 200),
+                }
                 for d in letters
             ]
         ),

@@ -13,10 +13,10 @@ import streamlit as st
 from dangol.core.permissions import allowed
 from dangol.core.types import utcnow, web_link
 from dashboard import aggregates
-from dashboard.charts import utc_days
 from dashboard.context import Ctx, act, read
 from dashboard.navigation import from_url, to_url
 from dashboard.safe import md
+from dashboard.times import utc_days
 from storage.models import Staff
 from storage.read_models import topic_customers
 

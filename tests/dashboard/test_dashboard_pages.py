@@ -314,6 +314,12 @@ def test_sources_page_shows_dead_letters_raw_and_inert(dashboard_db, monkeypatch
         session.commit()
     at = app_as(dashboard_db, "admin1", monkeypatch, page="Sources")
     assert [c.value for c in at.code] == ["<img src=x onerror=1>"]
+    # Times written as on every other page: "2026-12-07 04:04 UTC", not "2026-12-07 04:04:39+00:00".
+    import re
+
+    [when] = at.dataframe[1].value["when"].tolist()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", when), when
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC|–", v) for v in at.dataframe[0].value["last ok"])
 
 
 def test_a_json_dead_letter_is_shown_laid_out(dashboard_db, monkeypatch) -> None:
