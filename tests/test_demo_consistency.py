@@ -248,8 +248,10 @@ def test_the_reports_notable_posts_are_the_weeks_highest_reach_customer_posts(de
     week = [r for r in truth.between(*local_week(label, demo.settings.brand.timezone)) if not r.spam]
     for css in ("negative", "positive"):
         ranked = sorted((r for r in week if r.sentiment == css), key=lambda r: (-r.reach, r.id))[:3]
-        shown = [re.match(r"@(\S+) on (\S+), .* reach (\d+) ", line).groups() for c, line in page.notable if c == css]  # type: ignore[union-attr]
-        assert shown == [(r.handle, r.platform, str(r.reach)) for r in ranked], css
+        shown = [
+            re.match(r"@(\S+) on (\S+), .* reach ([\d,]+) ", line).groups() for c, line in page.notable if c == css
+        ]  # type: ignore[union-attr]
+        assert shown == [(r.handle, r.platform, f"{r.reach:,}") for r in ranked], css
 
 
 def test_the_reports_response_figures_count_the_items_queued_that_week(demo, truth, report) -> None:
@@ -383,7 +385,7 @@ def test_the_topics_page_shows_each_topics_complaints_customers_and_csv(demo, tr
         assert not at.exception, at.exception
         rows = [r for r in truth.between(since, until) if r.topic == key]
         complaints = [r for r in rows if r.complaint]
-        chart = [r for r in _chart_rows(at) if r["topic"] == key]
+        chart = [r for r in _chart_rows(at) if r["topic"] == demo.settings.topics[key].name]  # named, as the selector
         assert sum(int(r["complaints"]) for r in chart) == len(complaints), key
         summary = next(c.value for c in at.caption if " complaint" in str(c.value) and "distinct" in str(c.value))
         clusters = {r.cluster for r in complaints}
@@ -523,7 +525,8 @@ def test_share_of_voice_in_the_report_and_on_the_page_equal_the_demo_tables(demo
         for brand in demo.settings.brand_catalog.brands:
             c = figures.get((week, brand.key), Counter())
             net = "–" if not c["analyzed"] else f"{(c['positive'] - c['negative']) / c['analyzed']:+.2f}"
-            expected.append([week, brand.name, str(c["mentions"]), pct(c["mentions"], mentions), str(c["reach"]),
+            # Counts as the report writes them for people: "19,517".
+            expected.append([week, brand.name, f"{c['mentions']:,}", pct(c["mentions"], mentions), f"{c['reach']:,}",
                              pct(c["reach"], reach), net])  # fmt: skip
     assert {row[1] for row in expected if row[2] != "0"} == {"Maru Coffee", "Byeol Coffee"}
     [html_file] = sorted(Path(demo.settings.reports.out_dir).glob("weekly-*.html"))
@@ -537,7 +540,10 @@ def test_share_of_voice_in_the_report_and_on_the_page_equal_the_demo_tables(demo
     at = dashboard_page(demo, "admin", "Reports", monkeypatch, report_week=label)
     assert not at.exception, at.exception
     [shown] = [d.value for d in at.dataframe if "reach share" in d.value.columns]
-    assert [[str(v) for v in row] for row in shown.itertuples(index=False)] == expected
+    # The page's table holds the numbers themselves (the browser groups their digits).
+    assert [
+        [f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in shown.itertuples(index=False)
+    ] == expected
 
 
 def test_the_reports_pages_daily_sentiment_counts_each_utc_day(demo, truth, monkeypatch) -> None:

@@ -12,6 +12,7 @@ from dangol.core.permissions import ACTIONS, PERMISSIONS, ROLES, allowed
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md
+from dashboard.times import utc_minute
 from responder.topic_admin import TopicForm
 from storage.models import Staff
 from storage.topics import TopicEntry
@@ -51,9 +52,9 @@ def _who_is_on(people: list[Staff], seen: dict[int, Any]) -> None:
                     "availability": "away"
                     if not p.available
                     else ("available" if p.last_login_at is not None else "never logged in"),
-                    "since": p.available_since,
-                    "last seen": max(
-                        (t for t in (seen.get(p.id or 0), p.last_login_at) if t is not None), default=None
+                    "since": utc_minute(p.available_since),
+                    "last seen": utc_minute(
+                        max((t for t in (seen.get(p.id or 0), p.last_login_at) if t is not None), default=None)
                     ),
                 }
                 for p in active
@@ -83,7 +84,7 @@ def _staff(ctx: Ctx) -> None:
                     "team": teams.get(p.team_id, ""),
                     "languages": ",".join(p.languages),
                     "active": p.active,
-                    "last login": p.last_login_at,
+                    "last login": utc_minute(p.last_login_at),
                 }
                 for p in people
             ]
@@ -146,8 +147,8 @@ def _login_blocks(ctx: Ctx) -> None:
                     "who": r.key,
                     "failures since the last block": r.failures,
                     "blocks in a row": r.blocks,
-                    "blocked until": r.blocked_until if r.blocked_until and r.blocked_until > now else None,
-                    "last failure": r.last_failure_at,
+                    "blocked until": utc_minute(r.blocked_until if r.blocked_until and r.blocked_until > now else None),
+                    "last failure": utc_minute(r.last_failure_at),
                 }
                 for r in rows
             ]

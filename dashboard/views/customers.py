@@ -16,6 +16,7 @@ from dangol.core.permissions import allowed
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import md, short
+from dashboard.times import utc_minute
 from dashboard.views.scores import render_scores
 from reports.erasure import erase_customer
 from responder.customers import decide_link, export_customer, merge_customers, undo_merge
@@ -79,7 +80,7 @@ def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
             pd.DataFrame(
                 [
                     {
-                        "when": p.created_at,
+                        "when": utc_minute(p.created_at),
                         "platform": p.platform,
                         "sentiment": an.sentiment if an else "",
                         "text": short(p.text, 120),

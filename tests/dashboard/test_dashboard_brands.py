@@ -204,7 +204,15 @@ def test_share_of_voice_and_competitor_complaints_equal_the_tables(dashboard_db:
         [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr data-week.*?</tr>", section, re.S)
     ]
-    assert cells == [
-        [r["week"], r["brand"], str(r["mentions"]), r["share"], str(r["reach"]), r["reach share"], r["net sentiment"]]
+    assert cells == [  # counts written as people read them: "1,648"
+        [
+            r["week"],
+            r["brand"],
+            f"{r['mentions']:,}",
+            r["share"],
+            f"{r['reach']:,}",
+            r["reach share"],
+            r["net sentiment"],
+        ]
         for r in expected
     ]
