@@ -304,7 +304,7 @@ def test_the_original_leads_its_cluster_over_an_earlier_small_retweet(session, s
     post = session.get(Post, item.post_id)
     author = session.get(Author, post.author_id)
     reasons = needs_approval(item, post, author, None, settings.responder)
-    assert any("103000 followers" in r for r in reasons)
+    assert any("103,000 followers" in r for r in reasons)
 
 
 def test_a_review_the_brand_already_answered_is_not_queued(session, settings, seed_post):
