@@ -52,8 +52,9 @@ def main() -> None:
     requested = st.session_state.pop("page", None)
     if current.url_path == "" or requested in pages:
         target = requested if requested in pages else names[0]
+        query = st.session_state.pop("page_query", None) or None  # navigation.open_page
         item = st.session_state.get("item_id") if target == "Item" else None
-        st.switch_page(pages[target], query_params={"id": str(item)} if item else None)
+        st.switch_page(pages[target], query_params={"id": str(item)} if item else query)
     with st.sidebar:
         st.markdown(f"**{md(actor.display_name or actor.username)}** · {md(actor.role)}")
         st.caption("available" if actor.available else "away")

@@ -61,6 +61,15 @@ def open_item(item_id: int) -> None:
     st.session_state["page"] = "Item"
 
 
+def open_page(url_path: str, **query: str) -> None:
+    """Switch to the page at `url_path` with `query` in its URL on the next run (safe in a button
+    callback): the page reads the query as it reads an opened link's (`from_url`)."""
+    import streamlit as st
+
+    st.session_state["page"] = next(name for name, spec in PAGES.items() if spec.url_path == url_path)
+    st.session_state["page_query"] = query
+
+
 def remember_page(url_path: str) -> None:
     """Note the page this full run draws (fragment reruns do not come through main()), so a page
     can tell a new visit from a rerun of itself (`arrived`)."""

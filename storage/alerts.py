@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -31,3 +32,12 @@ def recent_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
     """The newest alerts first."""
     stmt = select(Alert).order_by(col(Alert.started_at).desc(), col(Alert.id).desc()).limit(limit)
     return list(session.scalars(stmt))
+
+
+def alert_scopes(*, session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The scope (`topic:<key>`, `source:<name>`) of each alert in `ids` that exists, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    stmt = select(col(Alert.id), col(Alert.scope)).where(col(Alert.id).in_(wanted))
+    return {int(alert_id): str(scope) for alert_id, scope in session.execute(stmt)}

@@ -363,11 +363,11 @@ def merged_into(*, session: Session, customer_id: int) -> int | None:
 
 
 def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Customer]:
-    """Customers whose name, email, external ref or a known handle starts with / equals `text`."""
+    """Customers whose name, email, external ref or a known handle starts with / equals `text`;
+    with no text, those heard from most recently (`recently_heard_from`)."""
     text = text.strip()
     if not text:
-        stmt = select(Customer).where(col(Customer.erased_at).is_(None)).order_by(col(Customer.id).desc())
-        return list(session.execute(stmt.limit(limit)).scalars())
+        return recently_heard_from(session=session, limit=limit)
     lowered = text.lower().lstrip("@")
     by_handle = select(col(CustomerHandle.customer_id)).where(col(CustomerHandle.handle) == lowered)
     stmt = (
@@ -382,6 +382,27 @@ def search_customers(*, session: Session, text: str, limit: int = 25) -> list[Cu
             ),
         )
         .order_by(col(Customer.name))
+        .limit(limit)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def recently_heard_from(*, session: Session, limit: int = 25) -> list[Customer]:
+    """Customers by their newest live post through an applied identity link, newest first; then
+    those with none, newest record first. What staff opening the Customers page look for is who has
+    just spoken, not who was imported last."""
+    newest = (
+        select(col(IdentityLink.customer_id), func.max(col(Post.created_at)).label("newest"))
+        .join(Post, col(Post.author_id) == col(IdentityLink.author_id))
+        .where(col(IdentityLink.status) == "applied", col(Post.deleted_at).is_(None))
+        .group_by(col(IdentityLink.customer_id))
+        .subquery()
+    )
+    stmt = (
+        select(Customer)
+        .outerjoin(newest, newest.c.customer_id == col(Customer.id))
+        .where(col(Customer.erased_at).is_(None))
+        .order_by(newest.c.newest.desc().nulls_last(), col(Customer.id).desc())
         .limit(limit)
     )
     return list(session.execute(stmt).scalars())

@@ -34,7 +34,14 @@ def report_url(base_url: str, week: str | None = None) -> str:
     return page_url(base_url, "reports", week=week)
 
 
-def scope_url(base_url: str, scope: str) -> str:
-    """The page about a spike alert's scope: `topic:delivery` → that topic, `source:…` → Sources."""
+def scope_page(scope: str) -> tuple[str, dict[str, str]]:
+    """The page (its path) about a spike alert's scope, with its query: `topic:delivery` → that
+    topic, `source:…` → Sources."""
     kind, _, name = scope.partition(":")
-    return topic_url(base_url, name) if kind == "topic" else page_url(base_url, "sources")
+    return ("topics", {"topic": name}) if kind == "topic" else ("sources", {})
+
+
+def scope_url(base_url: str, scope: str) -> str:
+    """The link to the page about a spike alert's scope (`scope_page`)."""
+    page, query = scope_page(scope)
+    return page_url(base_url, page, **query)

@@ -33,8 +33,12 @@ def render(ctx: Ctx, actor: Staff) -> None:
         st.form_submit_button("Search")
     found = read(ctx, lambda s: search_customers(session=s, text=text))
     if not found:
-        st.info("No customers match.")
+        st.info(
+            "No customers match." if text.strip() else "No customers yet: `dangol customers import FILE` adds them."
+        )
     else:
+        if not text.strip():
+            st.caption(f"The {len(found)} customers heard from most recently; search to find anyone else.")
         names = {c.id: f"#{c.id} {c.name} ({c.tier})" for c in found}
         chosen = st.selectbox("Customer", list(names), format_func=lambda i: names[i], key="customer_pick")
         if chosen is not None:

@@ -43,9 +43,20 @@ def render(ctx: Ctx, actor: Staff) -> None:
     cols[1].metric("Analyzed", f"{report.analyzed_posts:,}")
     net = report.net_sentiment
     change = report.net_change
-    cols[2].metric("Net sentiment", "–" if net is None else f"{net:+.2f}", None if change is None else f"{change:+.2f}")
-    sla = report.response.sla_attainment
-    cols[3].metric("SLA attainment", "–" if sla is None else f"{sla:.0%}")
+    cols[2].metric(
+        "Net sentiment",
+        "–" if net is None else f"{net:+.2f}",
+        None if change is None else f"{change:+.2f}",
+        help="(positive − negative) / analyzed posts, from −1 to +1; the arrow is the change from the week before.",
+    )
+    response = report.response
+    sla = response.sla_attainment
+    cols[3].metric(
+        "SLA attainment",
+        "–" if sla is None else f"{sla:.0%}",
+        help=f"Of the queue items queued this week, those first answered within their SLA: {response.sla_met:,} met, "
+        f"{response.sla_missed:,} missed, {response.sla_pending:,} still within their deadline (not counted yet).",
+    )
     trend = pd.DataFrame([{"week": p.week, **p.counts} for p in report.trend]).set_index("week")
     if not trend.empty:
         st.caption("Sentiment by week")

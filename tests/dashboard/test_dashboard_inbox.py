@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from dangol.core.links import item_url
+from dangol.core.links import item_url, topic_url
 from dangol.core.types import utcnow
-from storage.models import AuditEvent
+from storage.models import Alert, AuditEvent
 from storage.notifications import notify, unread_count
 
 from .conftest import app_as, button, current_url_path, nav_pages, shown, staff_row
@@ -53,6 +53,26 @@ def test_one_notification_marked_read_and_its_item_opened(dashboard_db, monkeypa
     assert "Inbox (1)" not in nav_pages(at)
     at = button(at, f"Open #{dashboard_db.items['complaint']}").click().run()
     assert current_url_path(at) == "item"
+
+
+def test_a_spike_alert_links_to_its_topic_and_opens_it(dashboard_db, monkeypatch) -> None:
+    with Session(dashboard_db.engine) as session:
+        alert = Alert(kind="volume", scope="topic:loyalty", started_at=utcnow(), observed=9, expected=1)
+        session.add(alert)
+        session.flush()
+        notify(
+            [staff_row(dashboard_db, "agent1")], session=session, kind="alert.spike", subject=f"alert:{alert.id}",
+            event="start", text="Loyalty and membership: 9 posts in 1 h", now=utcnow(), alert_id=alert.id,
+        )  # fmt: skip
+        session.commit()
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Inbox")
+    assert not at.exception
+    # The same address the alert's e-mail carries: the topic's own page, not the Topics page at large.
+    assert topic_url(dashboard_db.settings.dashboard.base_url, "loyalty") in shown(at.caption)
+    at = button(at, "Open topic").click().run()
+    assert not at.exception
+    assert current_url_path(at) == "topics"
+    assert at.selectbox(key="topic_pick").value == "loyalty"
 
 
 def test_an_agent_sets_themselves_away_and_saves_quiet_hours(dashboard_db, monkeypatch) -> None:

@@ -128,6 +128,28 @@ def test_customer_search_takes_percent_and_underscore_literally(session: Session
     assert [c.id for c in search_customers(session=session, text="100%")] == [percent.id]
 
 
+def test_without_search_text_the_customers_heard_from_most_recently_come_first(session: Session, make_post) -> None:
+    days_ago = {"quiet": None, "lately": 1, "earlier": 5, "proposed only": 0, "deleted post only": 0}
+    customers = {name: make_customer(session, name.title()) for name in days_ago}
+    source = get_or_create_source(session, name="t", use="replay")
+    for name, days in days_ago.items():
+        if days is None:
+            continue
+        post = make_post(created_at=NOW - timedelta(days=days))
+        store_page(session, source=source, page=Page(posts=[post], cursor={}))
+        stored = session.exec(select(Post).where(Post.external_id == post.external_id)).one()
+        status = "proposed" if name == "proposed only" else "applied"
+        session.add(IdentityLink(author_id=stored.author_id, customer_id=customers[name].id, method="handle",
+                                 confidence=1.0, status=status))  # fmt: skip
+        if name == "deleted post only":
+            stored.deleted_at = NOW
+    session.commit()
+    # Heard from through an applied link, newest post first; then the rest, newest record first.
+    expected = ["lately", "earlier", "deleted post only", "proposed only", "quiet"]
+    assert [c.id for c in search_customers(session=session, text="")] == [customers[n].id for n in expected]
+    assert [c.id for c in search_customers(session=session, text="", limit=1)] == [customers["lately"].id]
+
+
 def test_erase_removes_personal_data_and_post_text(session: Session, make_post) -> None:
     seed(session, make_post, SPECS[:1])
     customer = make_customer(session, "Hana", "hana_k")
