@@ -16,7 +16,7 @@ from dashboard.safe import md, short
 from responder.queue import Cursor, QueueFilters, QueuePage, list_queue
 from responder.statuses import OPEN_STATUSES, STATUSES
 from storage.models import Staff
-from storage.queue import SLA_STATES, QueueRow, count_newer, newest_item_id, queue_facets, queue_rows
+from storage.queue import SLA_STATES, SORTS, QueueRow, count_newer, newest_item_id, queue_facets, queue_rows
 from storage.topics import list_topics
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -59,6 +59,14 @@ URL_FILTERS = {
     "segment": "f_segment",
 }
 ASSIGNEE_PARAMS = {"(unassigned)": "unassigned", "(me)": "me"}
+# The list's order (/queue?sort=due): priority first, as the worker ranks items, is the default.
+SORT_LABELS = {
+    "priority": "Most urgent (priority, then longest waiting)",
+    "due": "SLA deadline, soonest first",
+    "oldest": "Longest waiting first",
+    "newest": "Newest first",
+}
+assert set(SORT_LABELS) == set(SORTS), "every sort the queue query knows, and only those, has a label"
 
 
 def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
@@ -91,6 +99,7 @@ def filters_form(ctx: Ctx, actor: Staff) -> QueueFilters:
         segment = cols[0].selectbox(
             "Customer segment", [ANY, *segments], format_func=lambda k: segments.get(k, k), key="f_segment"
         )
+        cols[1].selectbox("Sort", list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="f_sort")
         if st.form_submit_button("Apply filters"):
             _turn_to(1, None)
     _filters_to_url()
@@ -116,8 +125,9 @@ def _filters_from_url(choices: dict[str, list[str]], names: list[str]) -> None:
 
     # The default is set here, not as the widget's `default`: a widget given both warns.
     st.session_state.setdefault("f_status", list(OPEN_STATUSES))
-    before = {key: st.session_state.get(key) for key in (*URL_FILTERS.values(), "f_status", "f_assignee")}
+    before = {key: st.session_state.get(key) for key in (*URL_FILTERS.values(), "f_status", "f_assignee", "f_sort")}
     from_url("status", "f_status", STATUSES, many=True)
+    from_url("sort", "f_sort", list(SORT_LABELS))
     for param, key in URL_FILTERS.items():
         from_url(param, key, choices[param])
     params = {value: name for name, value in ASSIGNEE_PARAMS.items()}
@@ -133,6 +143,7 @@ def _filters_to_url() -> None:
     from dashboard.navigation import to_url
 
     to_url("status", st.session_state.get("f_status", []), default=list(OPEN_STATUSES))
+    to_url("sort", st.session_state.get("f_sort"), default="priority")
     for param, key in URL_FILTERS.items():
         to_url(param, st.session_state.get(key), default=ANY)
     assignee = st.session_state.get("f_assignee", ANY)
@@ -201,7 +212,8 @@ def _live_list(ctx: Ctx, actor: Staff, filters: QueueFilters) -> list[QueueRow]:
     number = int(st.session_state.get("queue_page", 1))
     cursor = st.session_state.get("queue_cursor")
     now = utcnow()
-    page, rows, fresh, newest = read(ctx, lambda s: _page(s, filters, number, cursor, size, now, look["seen"]))
+    sort = st.session_state.get("f_sort", "priority")
+    page, rows, fresh, newest = read(ctx, lambda s: _page(s, filters, sort, number, cursor, size, now, look["seen"]))
     look["shown"] = newest
     if fresh:
         marker = st.container(horizontal=True, vertical_alignment="center")
@@ -217,6 +229,7 @@ def _live_list(ctx: Ctx, actor: Staff, filters: QueueFilters) -> list[QueueRow]:
 def _page(
     session: Any,
     filters: QueueFilters,
+    sort: str,
     number: int,
     cursor: Cursor | None,
     size: int,
@@ -225,7 +238,7 @@ def _page(
 ) -> tuple[QueuePage, list[QueueRow], int, int]:
     # The responder's queue query chooses the page; the rows add what a queue line shows; the
     # count of new items obeys the same filters, so it counts what the list can show.
-    page = list_queue(filters, session=session, page=number, cursor=cursor, page_size=size, now=now)
+    page = list_queue(filters, session=session, sort=sort, page=number, cursor=cursor, page_size=size, now=now)
     fresh = count_newer(filters, session=session, after_id=seen, now=now)
     return page, queue_rows(session=session, items=page.items), fresh, newest_item_id(session=session)
 

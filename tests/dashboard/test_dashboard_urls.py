@@ -1,7 +1,14 @@
 """One URL per page: each role's navigation, `/item?id=N` opening that item (also through the
-login), and the queue's filters read from and written to the query string."""
+login), and the queue's filters and sort read from and written to the query string."""
 
 from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from dangol.core.types import utcnow
+from storage.models import QueueItem
 
 from .conftest import PASSWORDS, app_as, button, current_url_path, nav_pages, open_url
 
@@ -78,6 +85,28 @@ def test_queue_filters_applied_in_the_form_show_in_the_url(dashboard_db, monkeyp
     assert at.query_params["sla"] == "breached" and at.query_params["assignee"] == "me"
     assert "new" not in at.query_params["status"]
     assert at.selectbox(key="f_sla").value == "breached"  # and the form kept what was applied
+
+
+def _opened(at) -> list[int]:  # noqa: ANN001 - an AppTest
+    return [int(b.label.removeprefix("Open #")) for b in at.button if b.label.startswith("Open #")]
+
+
+def test_queue_sort_chosen_in_the_form_or_the_url(dashboard_db, monkeypatch) -> None:
+    items = dashboard_db.items
+    with Session(dashboard_db.engine) as session:
+        question = session.get(QueueItem, items["question"])
+        question.first_response_due_at = utcnow() + timedelta(minutes=20)  # the lowest priority, due first
+        session.commit()
+    at = app_as(dashboard_db, "agent1", monkeypatch)
+    by_priority = [items["complaint"], items["xss"], items["press"], items["question"]]
+    assert _opened(at) == by_priority and "sort" not in at.query_params
+    at.selectbox(key="f_sort").select("due")
+    at = button(at, "Apply filters").click().run()
+    assert _opened(at) == [items["question"], items["complaint"], items["xss"], items["press"]]
+    assert at.query_params["sort"] == "due"
+    at = open_url(at, "queue", sort="newest")
+    assert at.selectbox(key="f_sort").value == "newest"
+    assert _opened(at) == sorted(by_priority, reverse=True)  # queued in the same instant: newest id first
 
 
 def test_topics_url_opens_that_topic(dashboard_db, monkeypatch) -> None:
