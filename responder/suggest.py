@@ -43,9 +43,10 @@ _FACT = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\d{1,2}월\s?\d{1,2}일",
     re.IGNORECASE,
 )
-# A name to greet someone by: starts with a letter; letters, digits, spaces, . ' - only; short.
-# "<img", "@someone", "https://…" and emoji-only display names give no name at all.
-_PLAUSIBLE_NAME = re.compile(r"^[^\W\d_][^\W_]*(?:[ .'-][^\W_]+)*$")
+# A name to greet someone by: starts with a letter; letters, digits, spaces, . ' - only, initials
+# with their full stop too ("Tom R.", "J. Park"); short. "<img", "@someone", "https://…" and
+# emoji-only display names give no name at all.
+_PLAUSIBLE_NAME = re.compile(r"^[^\W\d_][^\W_]*(?:(?:\. |[ .'-])[^\W_]+)*\.?$")
 MAX_NAME_CHARS = 30
 _PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
@@ -128,6 +129,16 @@ def scrub(text: str, known: str, drop_names: list[str], name: str | None) -> tup
     return " ".join(s for s in kept if s), dropped
 
 
+def greeting_name(name: str | None, *, korean: bool) -> str | None:
+    """The name a reply greets by: a Korean name whole (한소희님), else the first name ("Hi Tom,"
+    for "Tom R."); a first word cut short by a full stop, an initial or a title, is no first name
+    ("Hi J. Park,", "Hi Dr. Grace Park,")."""
+    if not name or korean:
+        return name
+    first = name.split()[0]
+    return name if first.endswith(".") else first
+
+
 def public_name(display_name: str | None) -> str | None:
     """The public display name when it is a plausible name to greet someone by, else None."""
     name = " ".join((display_name or "").split())
@@ -182,7 +193,7 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     last = item_history(author, customer, session=session).last_contact(apart_from_item=item.id)
     name = public_name(author.display_name)
     values: dict[str, str | None] = {
-        "name": name.split()[0] if name and (analysis is None or analysis.language != "ko") else name,
+        "name": greeting_name(name, korean=analysis is not None and analysis.language == "ko"),
         # A retweet's words are its writer's: their order number is not the retweeter's to be told about.
         "order": None if post.is_retweet else find_order(f"{post.title or ''} {post.text}"),
         "last_contact": last.date().isoformat() if last else None,

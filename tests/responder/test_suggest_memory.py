@@ -66,9 +66,24 @@ def test_a_display_name_that_is_no_name_gives_no_greeting_name(session, settings
         assert public_name(bad) is None, bad
     assert public_name(" Grace  Park ") == "Grace Park" and public_name("한소희") == "한소희"
     assert public_name("O'Neil-Smith") == "O'Neil-Smith"
+    # Initials keep their full stop, as people write them.
+    assert public_name("Tom R.") == "Tom R." and public_name("J. Park") == "J. Park"
+    assert public_name("Dr. Grace Park") == "Dr. Grace Park"
+    for bad in (".", "Tom..", "Tom. .R"):
+        assert public_name(bad) is None, bad
     seed_post("my parcel never arrived", handle="<img", primary_topic="delivery")
     first = suggest(_only_item(session, settings).id, session=session)[0]
     assert "<" not in first.text and "img" not in first.text.lower()
+
+
+def test_a_reply_greets_by_the_first_name_but_never_by_an_initial_alone() -> None:
+    from responder.suggest import greeting_name
+
+    assert greeting_name("Tom R.", korean=False) == "Tom"
+    assert greeting_name("Dr. Grace Park", korean=False) == "Dr. Grace Park"
+    assert greeting_name("J. Park", korean=False) == "J. Park"
+    assert greeting_name("한소희", korean=True) == "한소희"
+    assert greeting_name(None, korean=False) is None
 
 
 def test_suggestions_invent_no_order_numbers_dates_or_refunds(session, settings, seed_post):
