@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 import streamlit as st
 
+from dangol.core.types import web_link
 from dashboard.context import Ctx, act, read
+from dashboard.navigation import open_item
 from dashboard.safe import md
 from storage.audit import approval_reasons
 from storage.models import Staff
@@ -33,6 +35,16 @@ def render(ctx: Ctx, actor: Staff) -> None:
                 st.caption("Needs approval: " + md("; ".join(why)))
             st.caption("Their post")
             st.text(post.text)
+            # The whole context (thread, customer history, why it was queued) is on the item's page.
+            links = st.container(horizontal=True)
+            links.button(
+                f"Open item #{reply.queue_item_id}",
+                key=f"review_open_{reply.id}",
+                on_click=open_item,
+                args=(reply.queue_item_id,),
+            )
+            if url := web_link(post.url):
+                links.link_button("Open the original post ↗", url)
             with st.form(f"review_{reply.id}"):
                 text = st.text_area(
                     "Reply (edit before approving if needed)", value=reply.text, key=f"review_text_{reply.id}"

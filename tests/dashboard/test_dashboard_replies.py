@@ -6,7 +6,7 @@ from dashboard.safe import md
 from responder.suggest import suggest
 from storage.models import QueueItem, Reply
 
-from .conftest import app_as, button, nav_pages, shown
+from .conftest import app_as, button, current_url_path, nav_pages, shown
 
 ANSWER = "Sorry about the cold coffee, Hana. We have refunded order A-1001."
 
@@ -52,6 +52,15 @@ def test_risky_reply_goes_to_a_reviewer_who_approves_it(dashboard_db, monkeypatc
     with Session(dashboard_db.engine) as session:
         reply = session.exec(select(Reply)).one()
     assert (reply.status, reply.reviewer_id) == ("sent", dashboard_db.staff["reviewer1"])
+
+
+def test_a_reviewer_opens_the_item_of_a_reply_waiting_for_approval(dashboard_db, monkeypatch) -> None:
+    at = write_reply(dashboard_db, monkeypatch, "press", "Thanks for asking; our press office will email you.")
+    button(at, "Send for approval").click().run()
+    review = app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals")
+    review = button(review, f"Open item #{dashboard_db.items['press']}").click().run()
+    assert not review.exception
+    assert current_url_path(review) == "item" and review.query_params.get("id") == str(dashboard_db.items["press"])
 
 
 def test_rejection_without_a_comment_is_refused_with_the_reason(dashboard_db, monkeypatch) -> None:
