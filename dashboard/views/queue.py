@@ -24,12 +24,16 @@ ANY = "(any)"
 
 
 def countdown(due: datetime | None, breached: bool, now: datetime) -> str:
-    """'12m left', '3h 5m left', 'overdue 40m' or 'no SLA'."""
+    """'12m left', '3h 5m left', '7d 17h left', 'overdue 40m' or 'no SLA'."""
     if due is None:
         return "breached" if breached else "no SLA"
     seconds = int((due - now).total_seconds())
     span = abs(seconds) // 60
-    text = f"{span // 60}h {span % 60}m" if span >= 60 else f"{span}m"
+    hours = span // 60
+    if hours >= 24:
+        text = f"{hours // 24}d {hours % 24}h"
+    else:
+        text = f"{hours}h {span % 60}m" if span >= 60 else f"{span}m"
     return f"overdue {text}" if seconds < 0 or breached else f"{text} left"
 
 

@@ -41,6 +41,21 @@ def test_queue_lists_most_urgent_first_with_sla_countdowns(dashboard_db, monkeyp
     assert any(("left" in m or "overdue" in m) for m in shown(at.markdown))
 
 
+def test_sla_countdowns_read_in_minutes_hours_or_days() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.views.queue import countdown
+
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert countdown(now + timedelta(minutes=12, seconds=30), False, now) == "12m left"
+    assert countdown(now + timedelta(hours=3, minutes=5), False, now) == "3h 5m left"
+    assert countdown(now + timedelta(hours=185, minutes=44), False, now) == "7d 17h left"
+    assert countdown(now - timedelta(minutes=40), False, now) == "overdue 40m"
+    assert countdown(now - timedelta(days=2, hours=1), False, now) == "overdue 2d 1h"
+    assert countdown(now + timedelta(hours=1), True, now) == "overdue 1h 0m"
+    assert (countdown(None, False, now), countdown(None, True, now)) == ("no SLA", "breached")
+
+
 def test_queue_filter_by_sentiment_and_topic_narrows_the_list(dashboard_db, monkeypatch) -> None:
     at = app_as(dashboard_db, "agent1", monkeypatch, page="Queue")
     at.selectbox(key="f_sentiment").select("negative")
