@@ -136,7 +136,7 @@ def test_a_reviewer_is_told_of_a_reply_waiting_opens_the_item_and_approves_it(se
             expect(reviewer.get_by_text(answer, exact=True)).to_be_visible(timeout=WAIT_MS)
             # …and approving it sends it (dry run: nothing posted) and tells the agent.
             menu.get_by_role("link", name="Approvals", exact=True).click()
-            expect(reviewer.get_by_text(f"item #{item_id}", exact=False)).to_be_visible(timeout=WAIT_MS)
+            expect(reviewer.get_by_role("button", name=f"Open item #{item_id}")).to_be_visible(timeout=WAIT_MS)
             reviewer.get_by_role("button", name="Approve", exact=True).click()  # not repeated: it sends
             expect(reviewer.get_by_text(f"Reply #{reply.id}: approved")).to_be_visible(timeout=WAIT_MS)
         except Exception:
