@@ -209,7 +209,7 @@ def _recent_charts(ctx: Ctx) -> None:
     import altair as alt
 
     from dashboard import aggregates
-    from storage.alerts import recent_alerts
+    from storage.alerts import alerts_between
 
     db = ctx.settings.database
     since, until = aggregates.window(28)
@@ -222,7 +222,7 @@ def _recent_charts(ctx: Ctx) -> None:
             alt.Chart(frame, title="Sentiment per day")
             .mark_area()
             .encode(
-                x=utc_days(),
+                x=utc_days(span=(since, until)),
                 y=alt.Y("posts:Q", stack="normalize", title="share"),
                 color=alt.Color("sentiment:N", scale=colors),
                 tooltip=["day", "sentiment", "posts"],
@@ -237,10 +237,15 @@ def _recent_charts(ctx: Ctx) -> None:
         st.altair_chart(
             alt.Chart(frame, title="First responses in time vs late")
             .mark_bar()
-            .encode(x=utc_days(), y="items:Q", color="first response:N", tooltip=["day", "first response", "items"]),
+            .encode(
+                x=utc_days(span=(since, until)),
+                y="items:Q",
+                color="first response:N",
+                tooltip=["day", "first response", "items"],
+            ),
             width="stretch",
         )
-    alerts = read(ctx, lambda s: recent_alerts(session=s, limit=20))
+    alerts = read(ctx, lambda s: alerts_between(session=s, since=since, until=until))
     if alerts:
         frame = pd.DataFrame(
             [
@@ -250,9 +255,9 @@ def _recent_charts(ctx: Ctx) -> None:
         )
         st.altair_chart(
             alt.Chart(frame, title="Spikes: observed vs expected")
-            .mark_point(filled=True, size=80)
+            .mark_point(filled=True, size=80, clip=True)  # an episode begun before the window
             .encode(
-                x=utc_minutes("started", "started (UTC)"),
+                x=utc_minutes("started", "started (UTC)", span=(since, until)),
                 y="observed:Q",
                 color="scope:N",
                 tooltip=["scope", "observed", "expected"],

@@ -277,6 +277,25 @@ def test_every_time_axis_is_placed_and_labelled_in_utc(dashboard_db, monkeypatch
     assert all(x["timeUnit"].startswith("utc") and "(UTC)" in x["title"] for _, x in temporal), temporal
 
 
+def test_the_last_28_days_charts_span_the_same_whole_days(dashboard_db, monkeypatch) -> None:
+    """One day with data must not fill a chart's width (ticks 'Dec 07, Dec 07, Dec 08'): every chart
+    of the 28 days covers the window's whole UTC days."""
+    import json
+    from datetime import datetime, timedelta
+
+    from dashboard.aggregates import window
+
+    at = app_as(dashboard_db, "reviewer1", monkeypatch, page="Reports", report_week=_this_week(dashboard_db))
+    recent = [json.loads(c.proto.spec) for c in charts(at) if "Sentiment per day" in c.proto.spec]
+    recent += [json.loads(c.proto.spec) for c in charts(at) if "First responses in time" in c.proto.spec]
+    domains = [[datetime.fromisoformat(d) for d in spec["encoding"]["x"]["scale"]["domain"]] for spec in recent]
+    since, until = window(28)
+    assert len(domains) >= 1 and all(d == domains[0] for d in domains)
+    start, end = domains[0]
+    assert start == since.replace(hour=0) and end - start in (timedelta(days=28), timedelta(days=29))
+    assert start.hour == end.hour == 0 and start <= since and end >= until
+
+
 def _this_week(db) -> str:
     """The report week the fixture's posts were dated in (see conftest.fixture_now)."""
     from reports.period import week_containing
