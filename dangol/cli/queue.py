@@ -64,12 +64,17 @@ def list_command(
         filters = QueueFilters(status=status or OPEN_STATUSES, team=team, assignee_id=assignee_id)
         result = list_queue(filters, session=session, sort=sort, page=page, page_size=page_size)
         typer.echo(result.describe())
+        if result.items:
+            # "posts": the item's cluster, the copies and retweets of one complaint answered as one.
+            typer.echo(
+                f"{'item':<7} {'pri':<3} {'status':<16} {'team':<10} {'sla':<8} {'platform':<9} {'posts':>5} text"
+            )
         for item in result.items:
             post = session.get(Post, item.post_id)
             text = printable(" ".join((post.text if post else "").split())[:70])
             typer.echo(
-                f"#{item.id:<6} p{item.priority} {item.status:<16} {item.team:<10} sla:{sla_state(item):<8} "
-                f"{post.platform if post else '?':<9} x{item.cluster_size} {text}"
+                f"#{item.id:<6} p{item.priority:<2} {item.status:<16} {item.team:<10} {sla_state(item):<8} "
+                f"{post.platform if post else '?':<9} {item.cluster_size:>5} {text}"
             )
 
 

@@ -61,6 +61,9 @@ def test_agent_lists_claims_replies_and_the_audit_shows_it(tmp_path):
     listed = runner.invoke(app, [*base, "queue", "list"])
     assert listed.exit_code == 0, listed.output
     assert "1 item · page 1 of 1" in listed.output and "#1" in listed.output and "order #A-1234" in listed.output
+    header, row = listed.output.splitlines()[1:3]
+    assert header.split() == ["item", "pri", "status", "team", "sla", "platform", "posts", "text"]
+    assert row.split()[:7] == ["#1", "p2", "new", "support", "breached", "x", "1"], row
     claimed = runner.invoke(app, [*base, "queue", "claim", "1", "--as", "amy"])
     assert claimed.exit_code == 0 and "assigned to amy" in claimed.output
     suggested = runner.invoke(app, [*base, "queue", "suggest", "1"])
