@@ -1,25 +1,47 @@
-"""Spike alerts in the sidebar, for every role that may see them."""
+"""Spike alerts in the sidebar, for every role that may see them: those of the last week, each with
+a button to the page it is about."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
+from dangol.core.links import scope_page
 from dangol.core.permissions import allowed
+from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
+from dashboard.navigation import PAGES, open_page, visible_pages
 from dashboard.safe import md
-from storage.alerts import recent_alerts
-from storage.models import Staff
+from dashboard.times import utc_minute
+from storage.alerts import alerts_between
+from storage.models import Alert, Staff
+
+SHOWN = 5
+RECENT = timedelta(days=7)  # older episodes are in the weekly reports and on the Reports page
+KIND_NAMES = {"volume": "volume spike", "negative_share": "negative-share spike"}
 
 
 def sidebar(ctx: Ctx, actor: Staff) -> None:
-    """The newest alerts, open ones first."""
+    """The newest alerts of the last week, open ones first."""
     if not allowed(actor, "alert.view"):
         return
-    alerts = read(ctx, lambda s: recent_alerts(session=s, limit=5))
+    now = utcnow()
+    alerts = read(ctx, lambda s: alerts_between(session=s, since=now - RECENT, until=now))
     if not alerts:
         return
+    newest = sorted(alerts, key=lambda a: (a.ended_at is None, a.started_at, a.id or 0), reverse=True)[:SHOWN]
+    pages = {PAGES[name].url_path for name in visible_pages(actor)}
     st.subheader("Alerts")
-    for alert in alerts:
-        state = "open" if alert.ended_at is None else "ended"
-        summary = alert.explanation.get("summary", "") if isinstance(alert.explanation, dict) else ""
-        st.caption(f"⚠ {md(alert.kind)} · {md(alert.scope)} · {state}: {md(summary)}")
+    for alert in newest:
+        _alert(alert, pages)
+
+
+def _alert(alert: Alert, pages: set[str]) -> None:
+    when = f"ended {utc_minute(alert.ended_at)}" if alert.ended_at else f"open since {utc_minute(alert.started_at)}"
+    summary = alert.explanation.get("summary", "") if isinstance(alert.explanation, dict) else ""
+    st.caption(f"⚠ {md(KIND_NAMES.get(alert.kind, alert.kind))} · {md(when)}  \n{md(summary)}")
+    path, query = scope_page(alert.scope)
+    if path in pages:
+        label = "View topic" if query else "View sources"  # the Inbox's buttons say "Open …"
+        st.button(label, key=f"sidebar_alert_{alert.id}", on_click=open_page, args=(path,), kwargs=query)

@@ -57,8 +57,16 @@ def test_one_notification_marked_read_and_its_item_opened(dashboard_db, monkeypa
 
 def test_a_spike_alert_links_to_its_topic_and_opens_it(dashboard_db, monkeypatch) -> None:
     with Session(dashboard_db.engine) as session:
-        alert = Alert(kind="volume", scope="topic:loyalty", started_at=utcnow(), observed=9, expected=1)
-        session.add(alert)
+        summary = "Loyalty and membership: 9 posts in 1 h"
+        alert = Alert(
+            kind="volume", scope="topic:loyalty", started_at=utcnow(), observed=9, expected=1,
+            explanation={"summary": summary},
+        )  # fmt: skip
+        old = Alert(
+            kind="volume", scope="topic:app", started_at=utcnow() - timedelta(days=10),
+            ended_at=utcnow() - timedelta(days=9), explanation={"summary": "an episode of last month"},
+        )  # fmt: skip
+        session.add_all([alert, old])
         session.flush()
         notify(
             [staff_row(dashboard_db, "agent1")], session=session, kind="alert.spike", subject=f"alert:{alert.id}",
@@ -73,6 +81,13 @@ def test_a_spike_alert_links_to_its_topic_and_opens_it(dashboard_db, monkeypatch
     assert not at.exception
     assert current_url_path(at) == "topics"
     assert at.selectbox(key="topic_pick").value == "loyalty"
+    # The sidebar lists the open alert, and its button goes to the same page from anywhere.
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Inbox")
+    sidebar = shown(at.sidebar.caption)
+    assert any("volume spike · open since" in c and summary in c for c in sidebar), sidebar
+    assert not any("last month" in c for c in sidebar)  # a week's alerts only
+    at = button(at, "View topic").click().run()
+    assert current_url_path(at) == "topics" and at.selectbox(key="topic_pick").value == "loyalty"
 
 
 def test_an_agent_sets_themselves_away_and_saves_quiet_hours(dashboard_db, monkeypatch) -> None:
