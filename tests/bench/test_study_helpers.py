@@ -142,3 +142,32 @@ def test_emotion_tweets_are_read_as_polarity_every_one_of_them(tmp_path: Path) -
         ("we will win", "positive", "en"),
         ("miss you", "negative", "en"),
     ]
+
+
+def test_morpheme_views_count_tagged_morpheme_ngrams_and_leave_the_product_views_as_they_were() -> None:
+    from types import SimpleNamespace
+
+    import nlp.sentiment as sentiment
+    from bench.ko_morphemes import MORPHEMES_12, morpheme_views, ngrams, tagged_morphemes
+    from nlp.sentiment import NgramFeatures
+
+    assert ngrams(["a", "b", "c"], (1, 2)) == ["a", "b", "c", "a b", "b c"]
+    assert ngrams(["a"], (2, 3)) == []
+    calls: list[str] = []
+
+    def tokenize(text: str) -> list[SimpleNamespace]:  # Kiwi's tokens carry .form and .tag
+        calls.append(text)
+        return [SimpleNamespace(form=w, tag="NNG") for w in text.split()]
+
+    morphemes = tagged_morphemes(tokenize)
+    assert morphemes("환불 언제") == ["환불/NNG", "언제/NNG"] and morphemes("환불 언제") == ["환불/NNG", "언제/NNG"]
+    assert calls == ["환불 언제"]  # each text is analyzed once, however many variants read it
+    product = sentiment._view_counter
+    with morpheme_views(morphemes):
+        counts = NgramFeatures([MORPHEMES_12], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)).counts(
+            ["환불 언제", "환불"]
+        )
+    assert sentiment._view_counter is product
+    # "환불/NNG", "언제/NNG" and their bigram, then "환불/NNG" again: the same bucket in both rows.
+    assert counts[0].nnz == 3 and counts[1].nnz == 1
+    assert counts[1].indices[0] in set(counts[0].indices)
