@@ -144,19 +144,21 @@ def on_duty(staff: Staff) -> bool:
     return staff.available and staff.last_login_at is not None
 
 
+def skilled(staff: Staff, language: str | None, topic: str | None) -> bool:
+    """Whether `staff` has the skills for a post in `language` about `topic` (no skills listed: any)."""
+    return (not staff.languages or language is None or language in staff.languages) and (
+        not staff.topics or topic is None or topic in staff.topics
+    )
+
+
 def eligible(item: QueueItem, analysis: Analysis | None, staff: list[Staff], teams: dict[int, str]) -> list[Staff]:
     """Staff who may answer the item: active agents on duty, of its team when that team has anyone, with the skills."""
     language = analysis.language if analysis else None
     topic = analysis.primary_topic if analysis else None
 
-    def skilled(s: Staff) -> bool:
-        return (not s.languages or language is None or language in s.languages) and (
-            not s.topics or topic is None or topic in s.topics
-        )
-
     # Only people at work: available (not set away) and who have logged in at least once, so an
     # account made for someone who never started is not handed customers.
-    able = [s for s in staff if on_duty(s) and allowed(s, "queue.reply") and skilled(s)]
+    able = [s for s in staff if on_duty(s) and allowed(s, "queue.reply") and skilled(s, language, topic)]
     in_team = [s for s in able if s.team_id is not None and teams.get(s.team_id) == item.team]
     return in_team or able
 

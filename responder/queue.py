@@ -423,6 +423,33 @@ def list_queue(
     )
 
 
+# How far down the unassigned queue "next item" looks for one the person can answer.
+NEXT_LOOKAHEAD = 100
+
+
+def next_item_for(staff: Staff, *, session: Session, current: int | None = None) -> int | None:
+    """The item `staff` should work on next, other than `current`: their own most urgent open item;
+    else the most urgent unassigned one they can answer, as auto-assignment would give it (their
+    team's, in their languages and topics), then one they can answer from any team, then any."""
+    from responder.assignment import skilled
+    from responder.statuses import OPEN_STATUSES
+    from storage.queue import queue_rows
+    from storage.staff import all_teams
+
+    mine = list_queue(QueueFilters(status=OPEN_STATUSES, assignee_id=staff.id), session=session, page_size=2)
+    own = [i.id for i in mine.items if i.id != current]
+    if own:
+        return own[0]
+    waiting = list_queue(QueueFilters(status=OPEN_STATUSES, unassigned=True), session=session, page_size=NEXT_LOOKAHEAD)
+    rows = [r for r in queue_rows(session=session, items=waiting.items) if r.item_id != current]
+    team = next((t.key for t in all_teams(session=session) if t.id == staff.team_id), None)
+    answerable = [r for r in rows if skilled(staff, r.language, r.topic)]
+    for choice in ([r for r in answerable if r.team == team], answerable, rows):
+        if choice:
+            return choice[0].item_id
+    return None
+
+
 def get_item(item_id: int, *, session: Session) -> QueueItem:
     """The queue item, or NotFound."""
     item = session.get(QueueItem, item_id)

@@ -164,7 +164,10 @@ def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
 
         act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
     if bar.button(
-        "Next item", key="next_item", shortcut="Alt+N", help="The most urgent open item: yours, then unassigned"
+        "Next item",
+        key="next_item",
+        shortcut="Alt+N",
+        help="Your most urgent open item, else the most urgent unassigned one you can answer (your team first)",
     ):
         _open_next(ctx, actor, item.id)  # type: ignore[arg-type]
     with bar.popover("Shortcuts"):
@@ -176,7 +179,7 @@ def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
 SHORTCUTS_HELP = """\
 | keys | what |
 |---|---|
-| Alt+N | next item (yours first, then unassigned) |
+| Alt+N | next item (yours first, then unassigned ones you can answer) |
 | Alt+A | claim this item |
 | Ctrl+Enter (⌘+Enter) | send the reply |
 | Alt+X | close this item |
@@ -184,20 +187,12 @@ SHORTCUTS_HELP = """\
 
 
 def _open_next(ctx: Ctx, actor: Staff, current: int) -> None:
-    """Open the most urgent open item other than this one: the actor's own, else an unassigned one."""
+    """Open the item the actor should work on next (responder.queue.next_item_for)."""
     from dashboard.navigation import open_item
-    from responder.queue import QueueFilters, list_queue
-    from responder.statuses import OPEN_STATUSES
+    from responder.queue import next_item_for
 
     def pick(session: Any) -> int | None:
-        for filters in (
-            QueueFilters(status=OPEN_STATUSES, assignee_id=actor.id),
-            QueueFilters(status=OPEN_STATUSES, unassigned=True),
-        ):
-            found = [i.id for i in list_queue(filters, session=session, page_size=2).items if i.id != current]
-            if found:
-                return found[0]
-        return None
+        return next_item_for(actor, session=session, current=current)
 
     next_id = read(ctx, pick)
     if next_id is None:

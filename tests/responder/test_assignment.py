@@ -199,3 +199,43 @@ def test_away_staff_and_staff_who_never_logged_in_are_not_auto_assigned(session,
     route_new(session=session, settings=settings, now=NOW)
     assert {i.assignee_id for i in _items(session)} == {cy.id, amy.id}
     assert bo.id not in {i.assignee_id for i in _items(session)}
+
+
+def test_next_item_is_ones_own_else_the_most_urgent_unassigned_one_the_person_can_answer(
+    session, seed_post, make_staff
+):
+    from responder.queue import next_item_for
+
+    amy = make_staff("amy", team="support", languages=["en"])
+    kim = make_staff("kim", team="korea", languages=["ko"])
+    anyone = make_staff("lee", team="support")  # no languages listed: answers any
+
+    def item(priority: int, team: str, language: str, minutes: int = 0, **fields) -> int:
+        post = seed_post(language=language)
+        row = QueueItem(
+            post_id=post.id, cluster_key=f"k{post.id}", priority=priority, team=team, language=language,
+            topic="delivery", created_at=NOW + timedelta(minutes=minutes), **fields,
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        return row.id
+
+    korean_p1 = item(1, "korea", "ko")
+    billing_en_p2 = item(2, "billing", "en")
+    support_en_p3 = item(3, "support", "en")
+    support_ko_p3 = item(3, "support", "ko", minutes=-5)  # waiting longer than support_en_p3
+    # Her team's, in her language, before more urgent items of other teams or languages.
+    assert next_item_for(amy, session=session) == support_en_p3
+    # Without it: one she can answer from another team, never the Korean ones first.
+    assert next_item_for(amy, session=session, current=support_en_p3) == billing_en_p2
+    assert next_item_for(kim, session=session) == korean_p1
+    # No languages listed: the team's most urgent, whatever the language.
+    assert next_item_for(anyone, session=session) == support_ko_p3
+    # One's own open item comes first, however low.
+    own = item(4, "korea", "ko", status="assigned", assignee_id=amy.id)
+    assert next_item_for(amy, session=session) == own
+    # Nobody can answer what is left: the most urgent of it, rather than nothing.
+    for item_id in (support_en_p3, billing_en_p2, own):
+        session.get(QueueItem, item_id).status = "closed"
+    session.flush()
+    assert next_item_for(amy, session=session) == korean_p1
