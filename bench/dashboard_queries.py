@@ -52,6 +52,7 @@ def cases() -> dict[str, Callable[[Session], Any]]:
         "sentiment per day, 28 days": lambda s: sentiment_daily_counts(session=s, since=MONTH[0], until=NOW),
         "SLA attainment per day, 28 days": lambda s: sla_attainment_daily(session=s, since=MONTH[0], until=NOW),
         "customer search": lambda s: search_customers(session=s, text="kim"),
+        "customers heard from recently (no search)": lambda s: search_customers(session=s, text=""),
     }
 
 
