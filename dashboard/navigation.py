@@ -70,6 +70,22 @@ def open_page(url_path: str, **query: str) -> None:
     st.session_state["page_query"] = query
 
 
+def open_paths(actor: Staff) -> set[str]:
+    """The URL paths of the pages the actor's role can open."""
+    return {PAGES[name].url_path for name in visible_pages(actor)}
+
+
+def scope_button(where: Any, scope: str, paths: set[str], *, key: str, verb: str) -> None:
+    """In `where` (a container), a "<verb> topic" (or "<verb> sources") button to the page about a
+    spike alert's scope, when it is among the `paths` the reader may open."""
+    from dangol.core.links import scope_page
+
+    path, query = scope_page(scope)
+    if path in paths:
+        label = f"{verb} topic" if query else f"{verb} sources"
+        where.button(label, key=key, on_click=open_page, args=(path,), kwargs=query)
+
+
 def remember_page(url_path: str) -> None:
     """Note the page this full run draws (fragment reruns do not come through main()), so a page
     can tell a new visit from a rerun of itself (`arrived`)."""

@@ -7,11 +7,10 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dangol.core.links import scope_page
 from dangol.core.permissions import allowed
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, read
-from dashboard.navigation import PAGES, open_page, visible_pages
+from dashboard.navigation import open_paths, scope_button
 from dashboard.safe import md
 from dashboard.times import utc_minute
 from storage.alerts import alerts_between
@@ -31,17 +30,15 @@ def sidebar(ctx: Ctx, actor: Staff) -> None:
     if not alerts:
         return
     newest = sorted(alerts, key=lambda a: (a.ended_at is None, a.started_at, a.id or 0), reverse=True)[:SHOWN]
-    pages = {PAGES[name].url_path for name in visible_pages(actor)}
+    paths = open_paths(actor)
     st.subheader("Alerts")
     for alert in newest:
-        _alert(alert, pages)
+        _alert(alert, paths)
 
 
-def _alert(alert: Alert, pages: set[str]) -> None:
+def _alert(alert: Alert, paths: set[str]) -> None:
     when = f"ended {utc_minute(alert.ended_at)}" if alert.ended_at else f"open since {utc_minute(alert.started_at)}"
     summary = alert.explanation.get("summary", "") if isinstance(alert.explanation, dict) else ""
     st.caption(f"⚠ {md(KIND_NAMES.get(alert.kind, alert.kind))} · {md(when)}  \n{md(summary)}")
-    path, query = scope_page(alert.scope)
-    if path in pages:
-        label = "View topic" if query else "View sources"  # the Inbox's buttons say "Open …"
-        st.button(label, key=f"sidebar_alert_{alert.id}", on_click=open_page, args=(path,), kwargs=query)
+    # "View", as the Inbox's buttons to the same pages say "Open".
+    scope_button(st, alert.scope, paths, key=f"sidebar_alert_{alert.id}", verb="View")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dangol.core.links import item_url, scope_page, scope_url
+from dangol.core.links import item_url, scope_url
 from dangol.core.notifications import CHANNELS, KINDS
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
-from dashboard.navigation import PAGES, open_item, open_page, visible_pages
+from dashboard.navigation import open_item, open_paths, scope_button
 from dashboard.safe import md
 from dashboard.times import utc_minute
 from storage.alerts import alert_scopes
@@ -51,14 +51,14 @@ def render(ctx: Ctx, actor: Staff) -> None:
     if not rows:
         st.info("No notifications yet.")
     scopes = read(ctx, lambda s: alert_scopes(session=s, ids=[n.alert_id for n in rows if n.alert_id is not None]))
-    pages = {PAGES[name].url_path for name in visible_pages(actor)}
+    paths = open_paths(actor)
     for note in rows:
-        _row(ctx, note, scopes, pages)
+        _row(ctx, note, scopes, paths)
     _preferences(ctx, actor)
 
 
-def _row(ctx: Ctx, note: Notification, scopes: dict[int, str], pages: set[str]) -> None:
-    """One notification; `scopes` are its alert's (by alert id), `pages` the URL paths the reader may open."""
+def _row(ctx: Ctx, note: Notification, scopes: dict[int, str], paths: set[str]) -> None:
+    """One notification; `scopes` are its alert's (by alert id), `paths` the pages the reader may open."""
     from responder.accounts.preferences import mark_read
 
     base = ctx.settings.dashboard.base_url
@@ -72,11 +72,8 @@ def _row(ctx: Ctx, note: Notification, scopes: dict[int, str], pages: set[str]) 
         cols[0].caption(item_url(base, note.item_id))
     elif note.alert_id is not None and (scope := scopes.get(note.alert_id)) is not None:
         # The page the alert is about, as its e-mail links it (a topic's page, else Sources).
-        path, query = scope_page(scope)
         cols[0].caption(scope_url(base, scope))
-        if path in pages:
-            label = "Open topic" if query else "Open sources"
-            cols[1].button(label, key=f"inbox_scope_{note.id}", on_click=open_page, args=(path,), kwargs=query)
+        scope_button(cols[1], scope, paths, key=f"inbox_scope_{note.id}", verb="Open")
     if note.read_at is None and cols[2].button("Mark read", key=f"inbox_read_{note.id}"):
         act(ctx, "notifications.self", lambda s, a: mark_read(session=s, actor=a, ids=[note.id or 0]))
 
