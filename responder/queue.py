@@ -22,8 +22,8 @@ from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import BrandSettings, ResponderSettings, Settings
 from dangol.core.types import REVIEW_PLATFORMS, engagement, utcnow
 from responder import notifications, routing, sla
-from responder.assignment import assign, auto_assign
-from responder.statuses import check_transition
+from responder.assignment import assign, auto_assign, skilled
+from responder.statuses import OPEN_STATUSES, check_transition
 from storage import audit
 from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
@@ -43,8 +43,10 @@ from storage.queue import (
     items_by_cluster,
     items_on_posts,
     queue_page,
+    queue_rows,
     take_routing_turn,
 )
+from storage.staff import all_teams
 
 __all__ = ["Cursor", "QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
 
@@ -431,11 +433,6 @@ def next_item_for(staff: Staff, *, session: Session, current: int | None = None)
     """The item `staff` should work on next, other than `current`: their own most urgent open item;
     else the most urgent unassigned one they can answer, as auto-assignment would give it (their
     team's, in their languages and topics), then one they can answer from any team, then any."""
-    from responder.assignment import skilled
-    from responder.statuses import OPEN_STATUSES
-    from storage.queue import queue_rows
-    from storage.staff import all_teams
-
     mine = list_queue(QueueFilters(status=OPEN_STATUSES, assignee_id=staff.id), session=session, page_size=2)
     own = [i.id for i in mine.items if i.id != current]
     if own:
