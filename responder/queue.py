@@ -43,7 +43,6 @@ from storage.queue import (
     items_by_cluster,
     items_on_posts,
     queue_page,
-    queue_rows,
     take_routing_turn,
 )
 from storage.staff import all_teams
@@ -438,12 +437,13 @@ def next_item_for(staff: Staff, *, session: Session, current: int | None = None)
     if own:
         return own[0]
     waiting = list_queue(QueueFilters(status=OPEN_STATUSES, unassigned=True), session=session, page_size=NEXT_LOOKAHEAD)
-    rows = [r for r in queue_rows(session=session, items=waiting.items) if r.item_id != current]
+    # The item's own labels (staff corrections included) say who can answer it, as in routing.
+    items = [i for i in waiting.items if i.id != current]
     team = next((t.key for t in all_teams(session=session) if t.id == staff.team_id), None)
-    answerable = [r for r in rows if skilled(staff, r.language, r.topic)]
-    for choice in ([r for r in answerable if r.team == team], answerable, rows):
+    answerable = [i for i in items if skilled(staff, i.language, i.topic)]
+    for choice in ([i for i in answerable if i.team == team], answerable, items):
         if choice:
-            return choice[0].item_id
+            return choice[0].id
     return None
 
 

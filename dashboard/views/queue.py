@@ -32,8 +32,10 @@ def countdown(due: datetime | None, breached: bool, now: datetime) -> str:
     hours = span // 60
     if hours >= 24:
         text = f"{hours // 24}d {hours % 24}h"
+    elif hours:
+        text = f"{hours}h {span % 60}m"
     else:
-        text = f"{hours}h {span % 60}m" if span >= 60 else f"{span}m"
+        text = f"{span}m"
     return f"overdue {text}" if seconds < 0 or breached else f"{text} left"
 
 

@@ -265,8 +265,9 @@ def test_at_1024_px_queue_open_buttons_read_whole_and_the_item_page_explains_its
                 assert widths[0] <= widths[1], f"{button.inner_text()!r} is cut: {widths}"
             open_item(page, db.items["complaint"])
             page.get_by_role("button", name="Shortcuts", exact=True).click()
-            for keys, what in (("Alt+N", "next item (yours first, then unassigned ones you can answer)"), ("Alt+A", "claim this item"),
-                               ("Ctrl+Enter (⌘+Enter)", "send the reply"), ("Alt+X", "close this item")):  # fmt: skip
+            for keys, what in (("Alt+N", "next item (yours first, then unassigned ones you can answer)"),
+                               ("Alt+A", "claim this item"), ("Ctrl+Enter (⌘+Enter)", "send the reply"),
+                               ("Alt+X", "close this item")):  # fmt: skip
                 row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=what, exact=True))
                 expect(row.get_by_role("cell", name=keys, exact=True)).to_be_visible(timeout=WAIT_MS)
         except Exception:
