@@ -1,19 +1,23 @@
-"""Bulk INSERT … ON CONFLICT of many rows with their ids back: in psycopg's pipeline mode on PostgreSQL.
+"""Bulk INSERT … ON CONFLICT of many rows with their ids back: one multi-row statement per table and page.
 
-Why: a multi-row `INSERT … VALUES` of a 40-post page is a statement of ~900 placeholders that
-SQLAlchemy binds value by value and psycopg parses anew each time (it caches only short
+Why: SQLAlchemy's own multi-row `INSERT … VALUES` of a 40-post page has ~900 placeholders that it
+binds value by value and psycopg parses anew for its %s on every run (it caches only short
 statements); that was most of the client's CPU in collecting (BENCHMARKS.md "Storage"). Here the
-statement is one row's, the same short text every time (parsed once, prepared by the server after
-a few pages), and `executemany` sends all the page's rows in one pipeline: one round trip per table
-and page. COPY into a staging table was measured too: 9-16 % less client CPU, but three round
-trips per table, and slower in wall time on the 2-core machine in 8 of 10 runs side by side.
+statement text is built once per shape and row count, and sent on the driver's cursor:
 
-SQLite keeps the multi-row INSERT (one statement, no round trip to save), written as SQL text once
-per shape and executed on the driver's cursor with each value converted by the column type's own
-SQLAlchemy bind processor (the same text SQLAlchemy would store), skipping SQLAlchemy's statement
-compilation and binding: `store_page` +14 % posts per CPU-second, ~1.3× end to end on a quiet
-machine (BENCHMARKS.md, Storage, 2026-12-06). Either way the guarantees
-are the table's: its unique key and ON CONFLICT, in the caller's transaction.
+- PostgreSQL: PostgreSQL's own numbered placeholders ($1, $2…) on a psycopg `RawCursor`, which
+  sends the text as written (no parsing), the same text for every page of a size (prepared by the
+  server after a few pages). One round trip per table and page, and the server inserts the rows of
+  one statement: against the earlier way (one row's INSERT for every row, `executemany` in pipeline
+  mode) +17 % posts/s end to end and ~40 % more posts per client CPU-second, in alternated runs
+  (BENCHMARKS.md, Storage, 2026-12-07). COPY into a staging table was measured against the pipeline
+  too: less client CPU, but three round trips per table, slower in wall time.
+- SQLite: `?` placeholders, each value converted by the column type's own SQLAlchemy bind
+  processor (the same text SQLAlchemy would store): `store_page` +14 % posts per CPU-second, ~1.3×
+  end to end (BENCHMARKS.md, Storage, 2026-12-06).
+
+A page is split into statements of at most as many values as the database binds at once. Either
+way the guarantees are the table's: its unique key and ON CONFLICT, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def insert_rows(
     shape = _Shape(table, tuple(rows[0]), tuple(key), tuple(update), tuple(returning))
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return _pipeline_insert(session, shape, rows)
+        return _postgres_insert(session, shape, rows)
     if dialect == "sqlite":
         return _sqlite_insert(session, shape, rows)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}; use SQLite or PostgreSQL")
@@ -151,18 +155,33 @@ def _sqlite_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[An
     return found
 
 
-def _pipeline_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[Any, ...]]:
-    """One row's INSERT, executed for every row in one pipeline; the rows RETURNING gave, in order."""
-    statement = shape.sql("(" + ", ".join(["%s"] * len(shape.columns)) + ")")
+@lru_cache(maxsize=256)
+def _postgres_statement(shape: _Shape, row_count: int) -> str:
+    """The shape's INSERT of `row_count` rows with PostgreSQL's own numbered placeholders ($1, $2…),
+    which a raw cursor sends as written: the same text for every page of a size, never parsed."""
+    width = len(shape.columns)
+    rows = (", ".join(f"${row * width + n}" for n in range(1, width + 1)) for row in range(row_count))
+    return shape.sql(", ".join(f"({row})" for row in rows))
+
+
+# What one statement of the extended protocol binds at most (the count is sent as 16 bits).
+POSTGRES_MAX_PARAMETERS = 65_535
+
+
+def _postgres_insert(session: Session, shape: _Shape, rows: Rows) -> list[tuple[Any, ...]]:
+    """Multi-row INSERTs on a raw psycopg cursor, as many rows each as PostgreSQL binds at once;
+    the rows RETURNING gave."""
     as_json = [isinstance(shape.table.c[name].type, JSON) for name in shape.columns]
-    params = [[Json(v) if j else v for v, j in zip(values, as_json, strict=True)] for values in shape.values(rows)]
+    values = shape.values(rows)
+    per_statement = POSTGRES_MAX_PARAMETERS // len(shape.columns)
     found: list[tuple[Any, ...]] = []
-    # A driver error comes wrapped as SQLAlchemy's (what the pipeline catches: a refused page is
-    # stored record by record, an outage retried), the connection invalidated when it was lost.
-    with driver_cursor(session, statement) as cursor:
-        cursor.executemany(statement, params, returning=bool(shape.returning))
-        while shape.returning:  # one result per row: empty for a row ON CONFLICT DO NOTHING skipped
-            found.extend(cursor.fetchall())
-            if not cursor.nextset():
-                break
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        params = [Json(v) if j else v for row in chunk for v, j in zip(row, as_json, strict=True)]
+        statement = _postgres_statement(shape, len(chunk))
+        # A driver error comes wrapped as SQLAlchemy's (what dangol.pipeline catches: a refused page
+        # is stored record by record, an outage retried), the connection invalidated when it was lost.
+        with driver_cursor(session, statement, numbered=True) as cursor:
+            cursor.execute(statement, params)
+            found += cursor.fetchall() if shape.returning else []
     return found

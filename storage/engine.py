@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
@@ -82,16 +83,19 @@ def dialect_insert(session: Session, table: Any) -> Any:
 
 
 @contextmanager
-def driver_cursor(session: Session, statement: str) -> Iterator[Any]:
+def driver_cursor(session: Session, statement: str, *, numbered: bool = False) -> Iterator[Any]:
     """A cursor of the session's driver connection, in its transaction, for the caller to run
     `statement` on (the fast paths that bypass SQLAlchemy's statement handling: `storage.bulk`,
     `fetch_planned_each_time`). A driver error comes out wrapped as SQLAlchemy's DBAPIError subclass,
     as its own execution would wrap it (a lost connection invalidated), so callers tell an outage
-    from a refused statement alike on every path."""
+    from a refused statement alike on every path.
+
+    `numbered`: on PostgreSQL a psycopg `RawCursor`, which takes the server's own $1, $2…
+    placeholders and sends the text as written (a plain cursor parses it for %s on every run)."""
     connection = session.connection()
     raw = connection.connection.driver_connection
     assert raw is not None
-    cursor = raw.cursor()
+    cursor: Any = psycopg.RawCursor(raw) if numbered and isinstance(raw, psycopg.Connection) else raw.cursor()
     try:
         yield cursor
     except Exception as exc:

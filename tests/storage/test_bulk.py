@@ -1,8 +1,8 @@
-"""`storage.bulk.insert_rows`, the PostgreSQL pipeline-mode path of `store_page`, against what the
-multi-row INSERT it replaced guaranteed: every value back as given (NUL and lone surrogates made
-storable, backslashes, tabs and newlines kept), a refused page leaving nothing behind, and several
-pages in one transaction each inserting only their own rows. Each case runs on SQLite too, where the
-same promises hold through the multi-row INSERT."""
+"""`storage.bulk.insert_rows`, the multi-row INSERT of `store_page` sent on the driver's cursor,
+against what SQLAlchemy's own INSERT guaranteed: every value back as given (NUL and lone surrogates
+made storable, backslashes, tabs, newlines and placeholder-like text kept), a refused page leaving
+nothing behind, several pages in one transaction each inserting only their own rows, and more rows
+than one statement binds. Each case runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ HOSTILE = [
     "lone \udcff half",
     "😀 마루 \u202eRTL\u202c\u200b\ufeff",
     "\\.\n",
+    "$1 $2 ? %s %(x)s :name",  # placeholders of every style, as a value: bound, never part of the SQL
     "x" * 300_000,
 ]
 
@@ -172,14 +173,18 @@ def test_values_are_stored_as_the_orm_stores_them(session: Session) -> None:
     assert stored[0] == stored[1]  # the same text in the file, not only the same values read back
 
 
-def test_more_rows_than_sqlite_binds_at_once_are_all_stored(session: Session) -> None:
+def test_more_rows_than_one_statement_binds_are_all_stored(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite binds at most SQLITE_LIMIT_VARIABLE_NUMBER values a statement (32,766, or 999 in old
-    builds): a larger page is split, every row stored and every id returned."""
+    builds), PostgreSQL 65,535: a larger page is split, every row stored and every id returned."""
     import sqlite3
+
+    from storage import bulk
 
     raw = session.connection().connection.driver_connection
     if isinstance(raw, sqlite3.Connection):
         raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)  # 12 rows of 4 values a statement
+    else:
+        monkeypatch.setattr(bulk, "POSTGRES_MAX_PARAMETERS", 50)
     rows = [{"platform": "x", "platform_id": str(n), "handle": f"h{n}", "display_name": f"D{n}"} for n in range(100)]
     ids = insert_rows(session, Author, rows, key=("platform", "platform_id"), returning=("platform_id", "id"))
     session.commit()
