@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, create_engine
 
 from dangol.core.errors import ConfigError
@@ -103,6 +106,50 @@ def driver_cursor(session: Session, statement: str, *, numbered: bool = False) -
         raise  # not reached: the handler raises
     finally:
         cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class DriverResult:
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect and run on the session's driver cursor, in its
+    transaction, each value converted by its bind parameter's own type as SQLAlchemy would convert
+    it (a time to SQLite's text, JSON serialized): the same statement and the same stored values.
+
+    Why: for the short statements a collected page runs once each (renewing the lease, advancing
+    the cursor), SQLAlchemy's execution around them (context, events, result) cost ~0.2 ms, ten
+    times the statement itself (BENCHMARKS.md, Storage, 2026-12-07). Expanding IN lists are not
+    supported (their text depends on the values)."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self._statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            sql = cast(SQLCompiler, self._statement.compile(dialect=dialect))
+            processors = {
+                name: process
+                for name, bind in sql.binds.items()
+                if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            }
+            order = tuple(sql.positiontup) if sql.positional and sql.positiontup else None
+            compiled = self._compiled[dialect.name] = (sql.string, order, processors)
+        return compiled
+
+    def run(self, session: Session, values: dict[str, Any]) -> DriverResult:
+        sql, order, processors = self._compile(session.connection().dialect)
+        converted = {name: process(values[name]) for name, process in processors.items()}
+        bound = {**values, **converted}
+        params: Any = [bound[name] for name in order] if order is not None else bound
+        with driver_cursor(session, sql) as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+            return DriverResult([tuple(row) for row in rows], cursor.rowcount)
 
 
 def fetch_planned_each_time(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

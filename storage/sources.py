@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import Session, col, select
 
 from dangol.core.types import Billing, Page, utcnow
+from storage.engine import DriverStatement
 from storage.models import DeadLetter, Source
 
 # A lease lasts this long unless renewed (every stored page renews it): a worker that died mid-run
@@ -36,9 +37,10 @@ def take_lease(
     return bool(getattr(taken, "rowcount", 0))
 
 
-# Built once, run with each page's values (one per page): building it per call took 0.1 ms, five
-# times what running it does. Core, not the ORM's UPDATE (which first matches the session's objects).
-_RENEW_LEASE = (
+# Built once and run on the driver's cursor with each page's values (one per page): building it per
+# call took 0.1 ms and SQLAlchemy's execution 0.2 ms, several times what running it does. Core,
+# not the ORM's UPDATE (which first matches the session's objects).
+_RENEW_LEASE = DriverStatement(
     update(Source)
     .where(col(Source.id) == bindparam("source_id"), col(Source.lease_owner) == bindparam("worker"))
     .values(lease_until=bindparam("until", type_=Source.__table__.c.lease_until.type))  # type: ignore[attr-defined]
@@ -49,8 +51,8 @@ def renew_lease(*, session: Session, source_id: int, worker: str, now: datetime 
     """Extend `worker`'s lease inside the caller's transaction; False when the lease was lost (it
     expired and another worker took the source): the caller must not store its page then."""
     until = (now or utcnow()) + timedelta(seconds=LEASE_SECONDS)
-    renewed = session.connection().execute(_RENEW_LEASE, {"source_id": source_id, "worker": worker, "until": until})
-    return bool(renewed.rowcount)
+    renewed = _RENEW_LEASE.run(session, {"source_id": source_id, "worker": worker, "until": until})
+    return renewed.rowcount > 0
 
 
 def release_lease(*, session: Session, source_id: int, worker: str) -> None:

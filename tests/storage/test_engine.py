@@ -16,3 +16,48 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 def test_plain_postgresql_url_uses_psycopg_3() -> None:
     engine = make_engine("postgresql://u@127.0.0.1:1/db")
     assert engine.url.drivername == "postgresql+psycopg"
+
+
+def test_a_driver_statement_stores_what_sqlalchemy_stores(session) -> None:
+    """`DriverStatement` runs a Core statement on the driver's cursor: the same text in the row as
+    SQLAlchemy's own execution (a time, JSON, an integer, a string), on both databases, with the
+    row count and RETURNING rows back."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam, update
+    from sqlmodel import col
+
+    from storage.engine import DriverStatement
+    from storage.models import Source
+
+    sources = {name: Source(name=name, use="replay") for name in ("core", "driver")}
+    session.add_all(sources.values())
+    session.flush()
+    statement = (
+        update(Source)
+        .where(col(Source.name) == bindparam("which"))
+        .values(
+            lease_until=bindparam("until", type_=Source.__table__.c.lease_until.type),
+            cursor=bindparam("cursor", type_=Source.__table__.c.cursor.type),
+            posts_collected=col(Source.posts_collected) + bindparam("more"),
+            lease_owner=bindparam("owner"),
+        )
+        .returning(col(Source.posts_collected))
+    )
+    values = {
+        "until": datetime(2026, 12, 7, 9, 30, 1, 234567, tzinfo=UTC),
+        "cursor": {"max_id": "9" * 30, "quote": "it's \\N \u00e9", "n": [1, None]},
+        "more": 41,
+        "owner": "worker-1 'x'",
+    }
+    core = session.connection().execute(statement, {**values, "which": "core"})
+    assert core.scalar_one() == 41
+    driver = DriverStatement(statement).run(session, {**values, "which": "driver"})
+    assert driver.rows == [(41,)] and driver.rowcount == 1
+    assert DriverStatement(statement).run(session, {**values, "which": "nobody"}).rowcount == 0
+    # text() has no column types: the values as the driver reads them from the row
+    raw = text("SELECT lease_until, cursor, posts_collected, lease_owner FROM source WHERE name = :n")
+    as_stored = [session.connection().execute(raw, {"n": n}).one() for n in ("core", "driver")]
+    assert as_stored[0] == as_stored[1]
+    session.expire_all()
+    assert sources["driver"].lease_until == values["until"] and sources["driver"].cursor == values["cursor"]
