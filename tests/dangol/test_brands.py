@@ -70,6 +70,9 @@ def test_the_own_brand_takes_the_name_and_accounts_of_brand(tmp_path: Path) -> N
         ("x", "u1", "maru coffee beats byeol coffee", None, (["maru", "byeol"], False)),
         # A Latin keyword inside a longer word is no mention.
         ("x", "u1", "byeol coffeehouse opens", None, (["maru"], False)),
+        ("x", "u1", "byeol coffeehouse opens; byeol coffee closes", None, (["byeol"], True)),
+        # Folded before matching: full-width letters and capitals are the keyword.
+        ("x", "u1", "ＢＹＥＯＬ Ｃｏｆｆｅｅ again", None, (["byeol"], True)),
         # Named nowhere: the brand the source collects for.
         ("x", "u1", "the latte was cold", None, (["maru"], False)),
         ("x", "u1", "the latte was cold", "byeol", (["byeol"], True)),
