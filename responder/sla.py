@@ -120,11 +120,6 @@ def resume(item: QueueItem, *, responder: ResponderSettings, platform: str, now:
     item.sla_paused_at = None
 
 
-def current_target(item: QueueItem) -> datetime | None:
-    """The due time that matters now: first response until answered, then resolution."""
-    return item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
-
-
 def sla_state(item: QueueItem, now: datetime | None = None, *, warn_before: timedelta | None = None) -> SlaState:
     """ok | warning | breached | paused, for the dashboard's badge."""
     now = now or utcnow()
@@ -132,7 +127,7 @@ def sla_state(item: QueueItem, now: datetime | None = None, *, warn_before: time
         return "breached"
     if item.sla_paused_at is not None:
         return "paused"
-    target = current_target(item)
+    target = item.due_at
     if item.status not in OPEN_STATUSES or target is None:
         return "ok"
     if now >= target:
@@ -156,7 +151,7 @@ def check_breaches(*, session: Session, now: datetime | None = None) -> list[Que
         item.sla_breached = True
         item.updated_at = now
         which = "first_response" if item.first_responded_at is None else "resolution"
-        due = current_target(item)
+        due = item.due_at
         before_priority = item.priority
         _escalate(item)
         audit.record(
@@ -168,7 +163,7 @@ def check_breaches(*, session: Session, now: datetime | None = None) -> list[Que
             before={"priority": before_priority},
             after={
                 "which": which,
-                "due_at": current_target(item),
+                "due_at": item.due_at,
                 "policy": item.sla_policy,
                 "priority": item.priority,
             },
@@ -203,7 +198,7 @@ def notify_warnings(*, session: Session, settings: Settings, now: datetime | Non
     now = now or utcnow()
     items = warnings(session=session, settings=settings, now=now)
     for item in items:
-        due = current_target(item)
+        due = item.due_at
         assert due is not None  # a warning has a target
         which = "first_response" if item.first_responded_at is None else "resolution"
         sla_notice(item, session=session, kind="sla.warning", which=which, due=due, now=now)

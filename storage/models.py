@@ -333,6 +333,12 @@ class QueueItem(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _queue_version}
 
     @property
+    def due_at(self) -> datetime | None:
+        """The deadline that runs now: the first response's until someone answers, then the
+        resolution's. `storage.queue.due_column` is the same rule in SQL (sorting and filtering)."""
+        return self.first_response_due_at if self.first_responded_at is None else self.resolution_due_at
+
+    @property
     def cluster_risk(self) -> float:
         """The risk of the item's cluster as routing last set it (0 before it had one)."""
         return float((self.routing or {}).get("risk") or 0.0)

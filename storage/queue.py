@@ -51,7 +51,7 @@ class QueueFilters:
 
 
 def due_column() -> ColumnElement[Any]:
-    """The clock that matters now: first response until answered, then resolution."""
+    """`QueueItem.due_at` in SQL: first response until answered, then resolution."""
     return case(
         (col(QueueItem.first_responded_at).is_(None), col(QueueItem.first_response_due_at)),
         else_=col(QueueItem.resolution_due_at),
@@ -568,7 +568,6 @@ class LineDetails:
 
 
 def _queue_row(item: QueueItem, line: LineDetails) -> QueueRow:
-    due = item.first_response_due_at if item.first_responded_at is None else item.resolution_due_at
     return QueueRow(
         item_id=item.id,  # type: ignore[arg-type]
         status=item.status,
@@ -576,7 +575,7 @@ def _queue_row(item: QueueItem, line: LineDetails) -> QueueRow:
         team=item.team,
         assignee=line.assignee,
         assignee_id=item.assignee_id,
-        due_at=due,
+        due_at=item.due_at,
         sla_breached=item.sla_breached,
         platform=line.platform,
         handle=line.handle,

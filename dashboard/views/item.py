@@ -132,13 +132,11 @@ def _live_replies(ctx: Ctx, actor: Staff, item_id: int) -> None:
 
 
 def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
-    from responder.sla import current_target
-
-    # Which deadline runs (current_target): the first response's until someone answers, then the resolution's.
+    # Which deadline runs (QueueItem.due_at): the first response's until someone answers, then the resolution's.
     clock = "first response" if item.first_responded_at is None else "resolution"
     st.markdown(
         f"**#{item.id}** · status **{md(item.status)}** · P{item.priority} · team {md(item.team)} · "
-        f"⏱ {clock} {md(countdown(current_target(item), item.sla_breached, utcnow()))}"
+        f"⏱ {clock} {md(countdown(item.due_at, item.sla_breached, utcnow()))}"
     )
     if holder is not None and holder.id != actor.id:
         st.warning(f"🔒 Someone else is working on this: {md(holder.display_name or holder.username)}")

@@ -230,3 +230,21 @@ def test_a_count_past_the_limit_says_so_instead_of_counting_on(session, queue, m
     page = list_queue(OPEN, session=session, page_size=10)
     assert (page.total, page.total_is_exact, page.describe()) == (20, False, "20+ items · page 1 of 2+")
     assert list_queue(QueueFilters(status=OPEN_STATUSES, priority=1), session=session).total_is_exact
+
+
+def test_the_due_time_in_sql_is_the_items_own(session, queue):
+    """`storage.queue.due_column` (sorting, filtering) and `QueueItem.due_at` (the item page, the SLA
+    badge) pick the same deadline: the first response's until answered, then the resolution's."""
+    from sqlalchemy import select as sql_select
+
+    from storage.queue import due_column
+
+    answered, undated = session.get(QueueItem, queue[1]), session.get(QueueItem, queue[2])
+    answered.first_responded_at = NOW + timedelta(minutes=5)
+    undated.first_response_due_at = None
+    session.flush()
+    by_sql = dict(session.execute(sql_select(QueueItem.id, due_column())).all())
+    items = session.exec(select(QueueItem)).all()
+    assert {i.id: i.due_at for i in items} == by_sql
+    assert answered.due_at == answered.resolution_due_at != answered.first_response_due_at
+    assert undated.due_at is None
