@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -69,6 +69,18 @@ def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error(422, "invalid", "; ".join(problems) or "invalid request")
 
 
+async def _refuse_nul(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """A NUL character in the path or a query parameter is refused before any handler runs: no
+    stored text holds one, and PostgreSQL refuses it in a bound value (a search for "%00" was a 500)."""
+    if "\x00" in request.scope["path"]:  # decoded: %00 is a NUL here
+        return error(422, "invalid", "the path contains a NUL character (%00); remove it")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "")
+            return error(422, "invalid", f"query parameter {shown!r} contains a NUL character (%00); remove it")
+    return await call_next(request)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -100,6 +112,7 @@ def create_app(
         clock=clock,
         limiter=limiter or RateLimiter(settings.api.rate_limit_per_minute),
     )
+    app.middleware("http")(_refuse_nul)
     app.add_exception_handler(DangolError, _dangol_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

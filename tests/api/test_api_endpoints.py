@@ -235,3 +235,27 @@ def test_each_worker_process_builds_the_api_on_the_config_file_serve_was_given(
     context = app_from_config().state.api
     assert context.settings.database.url == url and context.limiter.per_minute == 7
     context.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "refused"),
+    [
+        ("GET", "/api/v1/customers?q=Kim%00", None, "query parameter 'q'"),
+        ("GET", "/api/v1/queue?topic=%00&team=cs", None, "query parameter 'topic'"),
+        ("GET", "/api/v1/feeds/deli%00very.json", None, "the path"),
+        ("PUT", "/api/v1/customers/by-external-id/crm%00-1", CUSTOMER, "the path"),
+        # Not UTF-8 (a lone surrogate, a stray byte): read with replacement characters, no NUL, no error.
+        ("GET", "/api/v1/customers?q=%ED%A0%80%FF", None, None),
+    ],
+)
+def test_a_nul_in_the_path_or_a_query_is_refused_not_a_server_error(api: Api, method, path, body, refused) -> None:
+    """PostgreSQL refuses NUL in a bound value: a search for "Kim%00" was a 500 there."""
+    before = api.last_event_id()
+    response = api.client.request(method, path, json=body, headers=api.auth("admin"))
+    if refused is None:
+        assert response.status_code == 200, response.json()
+    else:
+        assert response.status_code == 422, response.json()
+        message = f"{refused} contains a NUL character (%00); remove it"
+        assert response.json() == {"error": "invalid", "message": message}
+        assert api.events_after(before) == []
