@@ -92,6 +92,11 @@ def _import_rows(path: Path, handle: Any, *, session: Session, result: ImportRes
 
 
 def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) -> str | None:
+    # PostgreSQL refuses NUL in text: one such cell stopped the whole import there (and its error
+    # printed the row's personal data); SQLite stored it. The row is refused with the column named.
+    nul = next((column for column, value in row.items() if isinstance(value, str) and "\x00" in value), None)
+    if nul is not None:
+        return f"column {str(nul).replace(chr(0), '')!r} holds a NUL character; remove it"
     ref, name = (row.get("external_ref") or "").strip(), (row.get("name") or "").strip()
     if not ref or not name:
         return "external_ref and name are required"

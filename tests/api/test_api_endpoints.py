@@ -259,3 +259,9 @@ def test_a_nul_in_the_path_or_a_query_is_refused_not_a_server_error(api: Api, me
         message = f"{refused} contains a NUL character (%00); remove it"
         assert response.json() == {"error": "invalid", "message": message}
         assert api.events_after(before) == []
+
+
+def test_a_customer_record_with_a_nul_character_is_refused(api: Api) -> None:
+    response = call(api, "admin", "PUT", "/api/v1/customers/by-external-id/crm-9", {**CUSTOMER, "name": "Lee\x00"})
+    assert response.status_code == 422, response.json()
+    assert response.json() == {"error": "invalid", "message": "column 'name' holds a NUL character; remove it"}
