@@ -13,7 +13,7 @@ from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
 from responder.assignment import claim
-from responder.limits import check_length
+from responder.limits import check_reply_text
 from responder.notifications import approval_requested, review_outcome
 from responder.routing import _keyword_hit
 from responder.senders.base import Sender
@@ -72,7 +72,7 @@ def submit_reply(
         )
     post = session.get(Post, item.post_id)
     assert post is not None
-    check_length(text, post.platform)
+    check_reply_text(text, post.platform)
     if item.assignee_id is None:
         claim(item_id, actor=actor, session=session)
     elif item.assignee_id != actor.id and actor.role != "admin":
@@ -132,7 +132,7 @@ def review(
     assert item is not None and post is not None
     before = {"status": reply.status, "text": reply.text}
     if edited_text is not None and decision == "approve":
-        check_length(edited_text, post.platform)
+        check_reply_text(edited_text, post.platform)
         reply.text = edited_text
     reply.status = ReplyStatus.APPROVED if decision == "approve" else ReplyStatus.REJECTED
     reply.reviewer_id, reply.review_comment = actor.id, comment.strip() or None

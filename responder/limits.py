@@ -23,10 +23,13 @@ def limit_for(platform: str) -> int | None:
     return LENGTH_LIMITS.get(platform)
 
 
-def check_length(text: str, platform: str) -> None:
-    """Raise ActionError when `text` is empty or longer than the platform allows."""
+def check_reply_text(text: str, platform: str) -> None:
+    """Raise ActionError when `text` is empty, holds a NUL character (no platform posts one, and
+    PostgreSQL refuses it: an API reply with one was a 500) or is longer than the platform allows."""
     if not text.strip():
         raise ActionError("a reply needs some text")
+    if "\x00" in text:
+        raise ActionError("the reply holds a NUL character; remove it")
     limit = limit_for(platform)
     if limit is not None and len(text) > limit:
         raise ActionError(f"reply is {len(text)} characters; {platform} allows at most {limit}")

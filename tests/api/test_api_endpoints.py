@@ -265,3 +265,11 @@ def test_a_customer_record_with_a_nul_character_is_refused(api: Api) -> None:
     response = call(api, "admin", "PUT", "/api/v1/customers/by-external-id/crm-9", {**CUSTOMER, "name": "Lee\x00"})
     assert response.status_code == 422, response.json()
     assert response.json() == {"error": "invalid", "message": "column 'name' holds a NUL character; remove it"}
+
+
+def test_a_reply_with_a_nul_character_is_refused_and_nothing_is_kept(api: Api) -> None:
+    before = api.last_event_id()
+    response = call(api, "admin", "POST", "/api/v1/items/{item}/reply", {"text": "Sorry\x00, we will fix it"})
+    assert response.status_code == 422, response.json()
+    assert response.json() == {"error": "invalid", "message": "the reply holds a NUL character; remove it"}
+    assert api.session.exec(select(Reply)).all() == [] and api.events_after(before) == []
