@@ -81,6 +81,10 @@ def attempt_login(
     """Check a username and password from `client` (its address), applying throttling per username
     and per client; every outcome is audited, and a known and an unknown username answer alike."""
     now = now or utcnow()
+    # A NUL names nobody (no username holds one) and PostgreSQL refuses it in the throttle's key and
+    # the audit row: a failed login, counted and audited under the name without it.
+    names_nobody = "\x00" in username
+    username = username.replace("\x00", "")
     name_key, address_key = throttles.user_key(username), throttles.client_key(client)
     blocked = throttles.blocked_until(session, [name_key, address_key], now=now)
     if blocked is not None:
@@ -93,7 +97,7 @@ def attempt_login(
             after={"client": client[:100], "blocked_until": blocked.isoformat()},
         )
         return _blocked(blocked)
-    staff = find_staff(session, username)
+    staff = None if names_nobody else find_staff(session, username)
     if staff is None or not staff.active:
         verify_password(_DUMMY_HASH, password)
         return _record_failure(session, username, client, settings, now)

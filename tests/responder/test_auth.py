@@ -58,6 +58,16 @@ def test_unknown_user_and_wrong_password_get_the_same_message(session: Session) 
     assert actions(session)[-2:] == ["auth.login_failed", "auth.login_failed"]
 
 
+def test_a_username_with_a_nul_character_is_a_failed_login_not_an_error(session: Session) -> None:
+    # The login form's "mi%00na": PostgreSQL refused the NUL in the throttle's key and the audit row.
+    make(session)
+    for password in ("wrong", "correct horse"):
+        result = attempt_login(session=session, username="mi\x00na", password=password, settings=SETTINGS)
+        assert not result.ok
+    session.flush()
+    assert actions(session)[-2:] == ["auth.login_failed", "auth.login_failed"]
+
+
 def test_account_is_blocked_after_configured_failures_even_for_the_right_password(session: Session) -> None:
     make(session)
     now = utcnow()
