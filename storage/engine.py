@@ -126,30 +126,47 @@ class DriverStatement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def _compile(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        compiled = self._compiled.get(dialect.name)
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        key = (dialect.name, dialect.driver)
+        compiled = self._compiled.get(key)
         if compiled is None:
             sql = cast(SQLCompiler, self._statement.compile(dialect=dialect))
+            binds = dict(sql.binds)
             processors = {
                 name: process
-                for name, bind in sql.binds.items()
+                for name, bind in binds.items()
                 if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
             }
+            # A literal in the statement is a bind parameter SQLAlchemy named itself, with its value.
+            defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
             order = tuple(sql.positiontup) if sql.positional and sql.positiontup else None
-            compiled = self._compiled[dialect.name] = (sql.string, order, processors)
+            compiled = self._compiled[key] = _Compiled(sql.string, order, tuple(binds), defaults, processors)
         return compiled
 
     def run(self, session: Session, values: dict[str, Any]) -> DriverResult:
-        sql, order, processors = self._compile(session.connection().dialect)
-        converted = {name: process(values[name]) for name, process in processors.items()}
-        bound = {**values, **converted}
-        params: Any = [bound[name] for name in order] if order is not None else bound
-        with driver_cursor(session, sql) as cursor:
-            cursor.execute(sql, params)
+        compiled = self._compile(session.connection().dialect)
+        missing = [name for name in compiled.names if name not in values and name not in compiled.defaults]
+        if missing:
+            raise KeyError(f"no value for the bind parameter(s) {missing}")
+        bound = {name: values[name] if name in values else compiled.defaults[name] for name in compiled.names}
+        for name, process in compiled.processors.items():
+            bound[name] = process(bound[name])
+        params: Any = [bound[name] for name in compiled.order] if compiled.order is not None else bound
+        with driver_cursor(session, compiled.sql) as cursor:
+            cursor.execute(compiled.sql, params)
             rows = cursor.fetchall() if cursor.description else []
             return DriverResult([tuple(row) for row in rows], cursor.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order for a positional driver (SQLite's ?)
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    processors: dict[str, Any]
 
 
 def fetch_planned_each_time(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -61,3 +61,24 @@ def test_a_driver_statement_stores_what_sqlalchemy_stores(session) -> None:
     assert as_stored[0] == as_stored[1]
     session.expire_all()
     assert sources["driver"].lease_until == values["until"] and sources["driver"].cursor == values["cursor"]
+
+
+def test_a_driver_statement_takes_the_statements_own_literals_and_names_a_missing_value(session) -> None:
+    import pytest
+    from sqlalchemy import bindparam, update
+    from sqlmodel import col
+
+    from storage.engine import DriverStatement
+    from storage.models import Source
+
+    session.add(Source(name="one", use="replay"))
+    session.flush()
+    # 7 is a literal: SQLAlchemy binds it under a name of its own, with its value.
+    statement = DriverStatement(
+        update(Source).where(col(Source.name) == bindparam("which")).values(posts_collected=7, lease_owner=None)
+    )
+    assert statement.run(session, {"which": "one"}).rowcount == 1
+    raw = text("SELECT posts_collected, lease_owner FROM source WHERE name = 'one'")
+    assert session.connection().execute(raw).one() == (7, None)
+    with pytest.raises(KeyError, match="which"):
+        statement.run(session, {})
