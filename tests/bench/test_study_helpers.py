@@ -171,3 +171,18 @@ def test_morpheme_views_count_tagged_morpheme_ngrams_and_leave_the_product_views
     # "환불/NNG", "언제/NNG" and their bigram, then "환불/NNG" again: the same bucket in both rows.
     assert counts[0].nnz == 3 and counts[1].nnz == 1
     assert counts[1].indices[0] in set(counts[0].indices)
+
+
+def test_the_shift_study_mixes_by_the_embedding_weight_and_picks_the_macro_recall_bias() -> None:
+    import numpy as np
+
+    from bench.en_shift_mix import best_bias, mixed_logits
+
+    # The embedding part says class 2 for both rows, the n-grams class 0: the weight decides.
+    parts = {"embedding": np.array([[0.0, 0.0, 5.0]] * 2), "ngrams": np.array([[5.0, 0.0, 0.0]] * 2)}
+    assert np.argmax(mixed_logits(parts, 1.0), axis=1).tolist() == [2, 2]
+    assert np.argmax(mixed_logits(parts, 0.0), axis=1).tolist() == [0, 0]
+    # Rows the mix reads as class 0 whose label is class 1: the chosen bias (within ±1) moves them.
+    logits = np.array([[0.5, 0.0, 0.0], [0.5, 0.0, 0.0]])
+    bias = best_bias(logits, np.array([1, 1]), 3)
+    assert np.argmax(logits + bias, axis=1).tolist() == [1, 1]
