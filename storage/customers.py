@@ -50,6 +50,9 @@ class ImportResult:
 
 # A customer export of a few hundred thousand rows is tens of MB; anything far larger is a mistake.
 MAX_IMPORT_BYTES = 200 * 10**6
+# Longer than any name, address, handle or order number; 4 bytes a character at most stays under
+# PostgreSQL's ~2,700-byte limit for an index entry (references, e-mails, handles and orders are indexed).
+MAX_CELL_CHARS = 500
 
 
 def import_customers_csv(path: Path, *, session: Session) -> ImportResult:
@@ -92,11 +95,20 @@ def _import_rows(path: Path, handle: Any, *, session: Session, result: ImportRes
 
 
 def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) -> str | None:
-    # PostgreSQL refuses NUL in text: one such cell stopped the whole import there (and its error
-    # printed the row's personal data); SQLite stored it. The row is refused with the column named.
-    nul = next((column for column, value in row.items() if isinstance(value, str) and "\x00" in value), None)
-    if nul is not None:
-        return f"column {str(nul).replace(chr(0), '')!r} holds a NUL character; remove it"
+    # PostgreSQL refuses NUL in text, and an index entry beyond ~2,700 bytes: one such cell stopped
+    # the whole import there, with an error that printed the row's personal data (SQLite stored it).
+    # The row is refused with the column named.
+    for column, value in row.items():
+        if not isinstance(value, str):
+            continue
+        shown = str(column).replace("\x00", "")
+        if "\x00" in value:
+            return f"column {shown!r} holds a NUL character; remove it"
+        # order_numbers holds several, ";"-separated: each is a field of its own.
+        longest = max(map(len, value.split(";"))) if column == "order_numbers" else len(value)
+        if longest > MAX_CELL_CHARS:
+            what = "an order number" if column == "order_numbers" else f"column {shown!r}"
+            return f"{what} is {longest:,} characters long; a customer field holds at most {MAX_CELL_CHARS}"
     ref, name = (row.get("external_ref") or "").strip(), (row.get("name") or "").strip()
     if not ref or not name:
         return "external_ref and name are required"

@@ -273,3 +273,12 @@ def test_a_reply_with_a_nul_character_is_refused_and_nothing_is_kept(api: Api) -
     assert response.status_code == 422, response.json()
     assert response.json() == {"error": "invalid", "message": "the reply holds a NUL character; remove it"}
     assert api.session.exec(select(Reply)).all() == [] and api.events_after(before) == []
+
+
+def test_a_customer_record_with_a_field_too_long_for_a_customer_is_refused(api: Api) -> None:
+    # 9,000 characters of e-mail were a 500 on PostgreSQL: an index entry that large is refused.
+    body = {**CUSTOMER, "email": "x" * 9_000 + "@example.com"}
+    response = call(api, "admin", "PUT", "/api/v1/customers/by-external-id/crm-9", body)
+    assert response.status_code == 422, response.json()
+    message = "column 'email' is 9,012 characters long; a customer field holds at most 500"
+    assert response.json() == {"error": "invalid", "message": message}
