@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -95,7 +96,7 @@ def create_app(
 
         engine = make_engine(settings.database.url, echo=settings.database.echo)
         upgrade(engine)
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Dangol API",
         version="1",
         description=(
@@ -105,6 +106,7 @@ def create_app(
         ),
         docs_url="/docs",
         redoc_url=None,
+        static_url="/docs/static",  # Swagger UI's files, from the installed package: no CDN
     )
     app.state.api = ApiContext(
         settings=settings,

@@ -133,6 +133,20 @@ def test_the_openapi_docs_list_every_endpoint(api: Api) -> None:
     } <= paths  # fmt: skip
 
 
+def test_the_docs_page_loads_swagger_ui_from_the_api_itself_not_a_cdn(api: Api) -> None:
+    """A self-hosted install may have no internet, and a CDN would learn of every visit: the page's
+    script, style and icon are served by the API."""
+    import re
+
+    page = api.client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r"""(?:src=|href=|url: ?)["']([^"']+)["']""", page.text)
+    assert urls and not [u for u in urls if "://" in u or u.startswith("//")], urls
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        served = api.client.get(f"/docs/static/{name}")
+        assert served.status_code == 200 and len(served.content) > 10_000, name
+
+
 def test_tokens_from_the_command_line(database_url: str, tmp_path: Path) -> None:
     from storage.engine import make_engine, session_scope
 
