@@ -150,7 +150,7 @@ def check_breaches(*, session: Session, now: datetime | None = None) -> list[Que
     for item in breached:
         item.sla_breached = True
         item.updated_at = now
-        which = "first_response" if item.first_responded_at is None else "resolution"
+        which = item.running_deadline
         due = item.due_at
         before_priority = item.priority
         _escalate(item)
@@ -200,6 +200,6 @@ def notify_warnings(*, session: Session, settings: Settings, now: datetime | Non
     for item in items:
         due = item.due_at
         assert due is not None  # a warning has a target
-        which = "first_response" if item.first_responded_at is None else "resolution"
+        which = item.running_deadline
         sla_notice(item, session=session, kind="sla.warning", which=which, due=due, now=now)
     return items

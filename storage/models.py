@@ -333,10 +333,15 @@ class QueueItem(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _queue_version}
 
     @property
+    def running_deadline(self) -> str:
+        """Which deadline runs now: "first_response" until someone answers, then "resolution"."""
+        return "first_response" if self.first_responded_at is None else "resolution"
+
+    @property
     def due_at(self) -> datetime | None:
-        """The deadline that runs now: the first response's until someone answers, then the
-        resolution's. `storage.queue.due_column` is the same rule in SQL (sorting and filtering)."""
-        return self.first_response_due_at if self.first_responded_at is None else self.resolution_due_at
+        """The running deadline's due time. `storage.queue.due_column` is the same rule in SQL
+        (sorting and filtering)."""
+        return self.first_response_due_at if self.running_deadline == "first_response" else self.resolution_due_at
 
     @property
     def cluster_risk(self) -> float:

@@ -132,8 +132,7 @@ def _live_replies(ctx: Ctx, actor: Staff, item_id: int) -> None:
 
 
 def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
-    # Which deadline runs (QueueItem.due_at): the first response's until someone answers, then the resolution's.
-    clock = "first response" if item.first_responded_at is None else "resolution"
+    clock = item.running_deadline.replace("_", " ")  # "first response" until someone answers, then "resolution"
     st.markdown(
         f"**#{item.id}** · status **{md(item.status)}** · P{item.priority} · team {md(item.team)} · "
         f"⏱ {clock} {md(countdown(item.due_at, item.sla_breached, utcnow()))}"

@@ -247,4 +247,5 @@ def test_the_due_time_in_sql_is_the_items_own(session, queue):
     items = session.exec(select(QueueItem)).all()
     assert {i.id: i.due_at for i in items} == by_sql
     assert answered.due_at == answered.resolution_due_at != answered.first_response_due_at
+    assert (answered.running_deadline, undated.running_deadline) == ("resolution", "first_response")
     assert undated.due_at is None
