@@ -29,7 +29,7 @@ from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
 from storage.customer_scores import segments_of
 from storage.customers import linked_customers
-from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff
+from storage.models import Analysis, Author, Customer, Note, Post, QueueItem, Staff, Team
 from storage.posts import posts_with_authors
 from storage.queue import (
     SLA_STATES,
@@ -45,7 +45,6 @@ from storage.queue import (
     queue_page,
     take_routing_turn,
 )
-from storage.staff import all_teams
 
 __all__ = ["Cursor", "QueueFilters", "QueuePage", "RouteResult", "route_new", "list_queue", "get_item", "set_status"]
 
@@ -439,7 +438,8 @@ def next_item_for(staff: Staff, *, session: Session, current: int | None = None)
     waiting = list_queue(QueueFilters(status=OPEN_STATUSES, unassigned=True), session=session, page_size=NEXT_LOOKAHEAD)
     # The item's own labels (staff corrections included) say who can answer it, as in routing.
     items = [i for i in waiting.items if i.id != current]
-    team = next((t.key for t in all_teams(session=session) if t.id == staff.team_id), None)
+    own_team = session.get(Team, staff.team_id) if staff.team_id is not None else None
+    team = own_team.key if own_team is not None else None
     answerable = [i for i in items if skilled(staff, i.language, i.topic)]
     for choice in ([i for i in answerable if i.team == team], answerable, items):
         if choice:
