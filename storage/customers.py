@@ -94,12 +94,12 @@ def _import_rows(path: Path, handle: Any, *, session: Session, result: ImportRes
     return result
 
 
-def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) -> str | None:
-    # PostgreSQL refuses NUL in text, and an index entry beyond ~2,700 bytes: one such cell stopped
-    # the whole import there, with an error that printed the row's personal data (SQLite stored it).
-    # The row is refused with the column named.
+def _cell_problem(row: dict[str, str]) -> str | None:
+    """What no column can store in a row's cells, if anything. PostgreSQL refuses NUL in text, and
+    an index entry beyond ~2,700 bytes: one such cell stopped the whole import there, with an error
+    that printed the row's personal data (SQLite stored it)."""
     for column, value in row.items():
-        if not isinstance(value, str):
+        if not isinstance(value, str):  # DictReader's list of cells beyond the header
             continue
         shown = str(column).replace("\x00", "")
         if "\x00" in value:
@@ -109,6 +109,12 @@ def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) 
         if longest > MAX_CELL_CHARS:
             what = "an order number" if column == "order_numbers" else f"column {shown!r}"
             return f"{what} is {longest:,} characters long; a customer field holds at most {MAX_CELL_CHARS}"
+    return None
+
+
+def _import_row(row: dict[str, str], *, session: Session, result: ImportResult) -> str | None:
+    if problem := _cell_problem(row):
+        return problem  # the row is refused with the column named
     ref, name = (row.get("external_ref") or "").strip(), (row.get("name") or "").strip()
     if not ref or not name:
         return "external_ref and name are required"
