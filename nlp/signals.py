@@ -54,6 +54,25 @@ _KO_COMPLAINT = re.compile(
     r"(?<![가-힣])안\s(?=[가-힣])|(?<![가-힣])못\s(?=[가-힣]))"
 )
 
+# What makes a Korean complaint word say the opposite, read just after it: the problem is absent
+# ("문제없이", "불편함 없이", "늦지 않고", "비싸지 않아요"), or it was put right ("문제를 해결해
+# 줬어요", "환불도 빠르게 처리해 주셨어요", "오류 고쳐 주셔서"). Shop and product reviews say this
+# all the time in praise; read as complaints, they went to the queue as negative. "별로 없" is left
+# out: "hardly any" is a complaint ("볼거리도 별로 없는"). A promise ("해결해 준다더니") is no fix.
+_KO_ABSENT = re.compile(
+    r"(?:함|한\s?점|한\s?곳|한\s?거)?(?:이|가|은|는|도)?\s*(?:(?:전혀|하나도|아무런?|딱히)\s*)?없"
+    r"|(?:하|나|스럽|해)?지\s?(?:는|도|가)?\s?않"
+)
+_KO_PUT_RIGHT = re.compile(
+    r"(?:을|를|이|가|은|는|도)?\s*(?:(?:문제|오류|에러|건|요청)(?:을|를|이|가|은|는|도)?\s*)?"  # "환불 문제 …"
+    r"(?:(?:빨리|바로|금방|잘|깔끔하게|신속하게|친절하게|빠르게)\s*)?"
+    r"(?:(?:해결|처리|수리|복구|해소)(?:해\s?(?:주셨|주셔서|줬|주어서|줘서|주었|주심)|됐|되었|했어|했습|돼서|되어서|완료)"
+    r"|고쳐\s?(?:주셨|주셔서|줬|줘서|주었|졌))"
+)
+# Complaint adjectives that "안" before them turns around: "안 비싸요", "하나도 안 늦었어요".
+_KO_ADJECTIVE = ("비싸", "늦", "불편", "더러")
+_KO_NOT_BEFORE = re.compile(r"(?:^|[^가-힣])안\s?$")
+
 # Spam cues needed before a post is called spam; one cue alone (a link and "free") is too weak.
 SPAM_MIN_CUES = 2
 # Negative probability from which a post with a complaint cue or topic counts as a complaint.
@@ -105,7 +124,25 @@ def is_spam(text: str) -> bool:
 def has_complaint_cue(text: str) -> bool:
     """True when the text uses complaint wording in English or Korean."""
     text = text or ""
-    return bool(_EN_COMPLAINT.search(text) or _KO_COMPLAINT.search(text))
+    return bool(_EN_COMPLAINT.search(text)) or has_korean_complaint_cue(text)
+
+
+def has_korean_complaint_cue(text: str) -> bool:
+    """True when a Korean complaint word is used as one: not denied ("문제없이", "안 비싸요") and
+    not followed by the fix ("문제를 해결해 줬어요")."""
+    for match in _KO_COMPLAINT.finditer(text):
+        word, end = match.group(), match.end()
+        if word == "별로":
+            return True
+        if word.startswith("안") and text.startswith(_KO_ADJECTIVE, end):
+            continue  # the lone "안 " of "안 비싸요": the adjective after it is read on its own
+        denied = _KO_ABSENT.match(text, end) or (
+            word.startswith(_KO_ADJECTIVE) and _KO_NOT_BEFORE.search(text[max(0, match.start() - 3) : match.start()])
+        )
+        put_right = word != "취소" and _KO_PUT_RIGHT.match(text, end)  # "취소 처리됐어요" is the cancellation done
+        if not (denied or put_right):
+            return True
+    return False
 
 
 def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: Mapping[str, float]) -> bool:
@@ -123,7 +160,7 @@ def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: 
     most_likely = max(sentiment_probs, key=lambda label: sentiment_probs[label]) if sentiment_probs else "neutral"
     confidently_positive = sentiment_probs.get("positive", 0.0) >= COMPLAINT_MAX_POSITIVE
     # Korean complaint words are specific enough to stand alone (the English list has "still", "again").
-    korean_cue = bool(_KO_COMPLAINT.search(text or ""))
+    korean_cue = has_korean_complaint_cue(text or "")
     return (
         (bool(topics) and cue and not confidently_positive)
         or (most_likely == "negative" and cue)

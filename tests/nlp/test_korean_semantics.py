@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from dangol.core.settings import load_settings
 from nlp.dedup import DedupItem, cluster_keys
 from nlp.encoders.base import MINILM, TRAITS
-from nlp.signals import reads_as_complaint
+from nlp.signals import has_korean_complaint_cue, reads_as_complaint
 from nlp.taxonomy import from_catalog
 from nlp.topics import LexicalScorer, PrototypeScorer, TopicModel
 
@@ -60,3 +61,48 @@ def test_calm_korean_complaint_is_a_complaint_and_calm_chatter_is_not() -> None:
     assert not reads_as_complaint(
         "마루커피 라떼 정말 맛있어요! 또 갈게요", {"negative": 0.05, "neutral": 0.1, "positive": 0.85}, {}
     )
+
+
+# Moderately positive: below signals.COMPLAINT_MAX_POSITIVE, where a Korean complaint word alone
+# makes a complaint.
+MILD_PRAISE = {"negative": 0.25, "neutral": 0.15, "positive": 0.6}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "배송도 빠르고 문제없이 잘 받았어요.",  # the problem is absent
+        "불편함 없이 잘 쓰고 있습니다.",
+        "부족함 없이 딱 좋네요. 재구매 의사 있어요.",
+        "처음엔 걱정했는데 아무 문제 없네요",
+        "오류 없이 잘 작동합니다.",
+        "배송이 늦지 않고 빨랐어요.",  # "-지 않": not late, not expensive
+        "가격도 비싸지 않고 품질도 좋아요.",
+        "하나도 안 늦었어요. 감사합니다.",  # "안" before the adjective
+        "고객센터가 한 시간 만에 문제를 해결해 줬어요. 감사합니다.",  # put right
+        "환불도 빠르게 처리해 주셨어요. 친절하세요.",
+        "앱 오류 고쳐 주셔서 고마워요.",
+        "환불 문제 바로 처리해 주셔서 감사합니다!",
+    ],
+)
+def test_korean_praise_that_names_a_problem_only_to_deny_or_close_it_is_no_complaint(text: str) -> None:
+    assert not has_korean_complaint_cue(text)
+    assert not reads_as_complaint(text, MILD_PRAISE, {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "배송이 너무 늦어요.",
+        "문의한 지 일주일인데 아직도 문제가 해결이 안 됐어요.",  # the fix did not happen
+        "문제를 해결해 준다더니 연락이 없네요.",  # only promised
+        "해결했다고 하더니 또 꺼져요.",  # another complaint word stands
+        "볼거리도 별로 없는 영화",  # "hardly any" is a complaint
+        "별로 안 좋아요.",
+        "주문이 취소 처리됐어요.",  # the cancellation is what happened, not a fix
+        "문제가 없는 줄 알았는데 오류가 나요.",
+    ],
+)
+def test_korean_complaints_stay_complaints_beside_those_words(text: str) -> None:
+    assert has_korean_complaint_cue(text)
+    assert reads_as_complaint(text, NEUTRAL, {})
