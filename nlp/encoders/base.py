@@ -4,7 +4,8 @@ and L2 normalisation. The implementations beside it import this module; it impor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -163,7 +164,8 @@ def publish_folder(target: Path, build: Callable[[Path], T], *, done: Callable[[
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        result = build(staging)
+        with _without_transformers_bars():
+            result = build(staging)
         if not done(target):
             shutil.rmtree(target, ignore_errors=True)
             staging.chmod(0o755)  # mkdtemp makes it private
@@ -171,6 +173,22 @@ def publish_folder(target: Path, build: Callable[[Path], T], *, done: Callable[[
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _without_transformers_bars() -> Iterator[None]:
+    """transformers' own progress bars off while a model folder is built: `dangol demo` and a first
+    analysis say what they build and how long it takes, and the bars they printed under it
+    ("Loading weights", "Writing model shards", each done in a second) told a reader nothing."""
+    from transformers.utils import logging as transformers_logging
+
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()
 
 
 def model_label(model: str) -> str:

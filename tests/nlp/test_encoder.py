@@ -213,3 +213,21 @@ def test_quantizing_keeps_the_chosen_blocks_fp32_without_onnx_runtimes_advice(
     assert not [r for r in caplog.records if "pre-processing" in r.getMessage()]
     assert describe_quantization(frozenset({1})).endswith("fp32: block 1")
     assert describe_quantization(frozenset()).endswith("fp32: none")
+
+
+def test_a_model_folder_is_built_without_transformers_bars_and_they_come_back_after(tmp_path: Path) -> None:
+    from transformers.utils import logging as transformers_logging
+
+    from nlp.encoders.base import publish_folder
+
+    seen: list[bool] = []
+
+    def build(staging: Path) -> None:
+        seen.append(transformers_logging.is_progress_bar_enabled())
+        (staging / "model.txt").write_text("built")
+
+    transformers_logging.enable_progress_bar()
+    publish_folder(tmp_path / "model", build, done=lambda folder: (folder / "model.txt").is_file())
+    assert seen == [False]
+    assert transformers_logging.is_progress_bar_enabled()
+    assert (tmp_path / "model" / "model.txt").read_text() == "built"
