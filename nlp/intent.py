@@ -1,8 +1,10 @@
 """What a post wants: complaint, question, praise, suggestion or other, in any language the encoder reads.
 
 Sentiment says how a post feels; intent says what to do with it. A polite complaint ("환불 언제
-되나요?") is calm, yet it is a complaint to answer; a sarcastic "great service, 2 hours on hold" is
-no praise. Intent is decided in this order, the first that holds:
+되나요?") is calm, yet it is a complaint to answer. Sarcasm is caught only where the sentiment model
+sees through it: a "great service, 2 hours on hold" it reads as confident praise stays praise (rules
+for it found fewer complaints than they lost praise: nlp/models/MODEL_CARD.md). Intent is decided in
+this order, the first that holds:
 
 1. spam is `other`;
 2. `complaint`: the complaint rules of `nlp.signals` (complaint wording with a negative reading or a

@@ -186,3 +186,22 @@ def test_the_shift_study_mixes_by_the_embedding_weight_and_picks_the_macro_recal
     logits = np.array([[0.5, 0.0, 0.0], [0.5, 0.0, 0.0]])
     bias = best_bias(logits, np.array([1, 1]), 3)
     assert np.argmax(logits + bias, axis=1).tolist() == [1, 1]
+
+
+def test_the_sarcasm_study_marks_praise_beside_a_complaint_event_unless_it_was_outweighed_or_fixed() -> None:
+    from bench.en_sarcasm_rules import clauses, marked_by_clause, reads_sarcastic, tally
+
+    assert reads_sarcastic("Great service, 2 hours on hold and nobody answered")
+    assert reads_sarcastic("@united thanks for the rude customer service and 3 hour delay")
+    assert not reads_sarcastic("We were delayed but your staff were amazing, great service")  # outweighed
+    assert not reads_sarcastic("Thanks for rebooking me after the cancelled flight, great job")  # fixed
+    assert not reads_sarcastic("Great service today, the latte was perfect")
+    assert clauses("@united great service, 2 hours on hold. ok") == ["great service,", "2 hours on hold."]
+    negative, positive = {"negative": 0.8, "positive": 0.1}, {"negative": 0.1, "positive": 0.8}
+    assert marked_by_clause([positive, negative], ["great service,", "2 hours on hold"], 0.5)
+    assert not marked_by_clause([positive, negative], ["great service,", "2 hours on hold"], 0.9)
+    assert not marked_by_clause([negative], ["2 hours on hold"], 0.5)  # one clause: the post's own reading
+    assert tally([(True, "negative"), (False, "positive"), (True, "positive"), (True, "negative")]) == {
+        "negative": 2,
+        "positive": 1,
+    }
