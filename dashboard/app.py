@@ -17,8 +17,8 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard.context import Ctx, load_ctx, log_out, logged_in_actor, session_token, show_flash  # noqa: E402
-from dashboard.navigation import PAGES, remember_page, visible_pages  # noqa: E402
+from dashboard.context import Ctx, flash, load_ctx, log_out, logged_in_actor, session_token, show_flash  # noqa: E402
+from dashboard.navigation import PAGES, refused_page, remember_page, visible_pages  # noqa: E402
 from dashboard.safe import md  # noqa: E402
 from storage.models import Staff  # noqa: E402
 
@@ -52,6 +52,9 @@ def main() -> None:
     requested = st.session_state.pop("page", None)
     if current.url_path == "" or requested in pages:
         target = requested if requested in pages else names[0]
+        refused = refused_page(st.context.url or "", actor) if requested is None else None
+        if refused is not None:
+            flash("error", f"{refused} is not open to your role ({actor.role}); here is {target} instead.")
         query = st.session_state.pop("page_query", None) or None  # navigation.open_page
         item = st.session_state.get("item_id") if target == "Item" else None
         st.switch_page(pages[target], query_params={"id": str(item)} if item else query)

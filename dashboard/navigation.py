@@ -52,6 +52,17 @@ def visible_pages(actor: Staff) -> list[str]:
     return [name for name, spec in PAGES.items() if any(allowed(actor, a) for a in spec.needs)]
 
 
+def refused_page(url: str, actor: Staff) -> str | None:
+    """The page a link to `url` asks for when the actor's role may not open it, else None (a link to
+    no page, or to one the role may open). Streamlit serves its default page for such a link, and a
+    person who followed it would otherwise see another page under that address without a word."""
+    from urllib.parse import urlsplit
+
+    last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    name = next((name for name, spec in PAGES.items() if spec.url_path == last), None)
+    return name if name is not None and name not in visible_pages(actor) else None
+
+
 def open_item(item_id: int) -> None:
     """Switch to the Item page showing `item_id` (on the next run; safe in a button callback,
     where st.switch_page is not allowed)."""

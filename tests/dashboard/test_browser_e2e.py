@@ -164,6 +164,13 @@ def _product_is_refused(page: Page, url: str, db: DashboardDb) -> None:
     expect(page.get_by_role("button", name="Claim")).to_have_count(0)
     with Session(db.engine) as session:
         assert session.get(QueueItem, db.items["question"]).assignee_id is None
+    page.goto(f"{url}/customers")  # a link to a page the role may not open: told, not silently elsewhere
+    page.get_by_role("textbox", name="Username").fill("product1")
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS["product1"])
+    page.get_by_role("button", name="Log in").click()
+    told = page.get_by_text("Customers is not open to your role (product); here is Queue instead.")
+    expect(told).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
 def test_an_item_link_opened_logged_out_lands_on_the_item_after_login(served, request) -> None:

@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from dangol.core.types import utcnow
+from dashboard.navigation import refused_page
 from storage.models import QueueItem
 
-from .conftest import PASSWORDS, app_as, button, current_url_path, nav_pages, open_url
+from .conftest import PASSWORDS, app_as, button, current_url_path, nav_pages, open_url, staff_row
 
 
 def test_each_role_is_offered_only_its_pages_each_at_its_own_path(dashboard_db, monkeypatch) -> None:
@@ -35,6 +36,16 @@ def test_a_page_the_role_may_not_see_is_not_served(dashboard_db, monkeypatch) ->
     at.session_state["page"] = "Admin"  # as a hand-made request would; the menu never offers it
     at = at.run()
     assert current_url_path(at) == "queue" and "Admin" not in [h.value for h in at.header]
+
+
+def test_a_link_to_a_page_the_role_may_not_open_is_named_so_the_person_can_be_told(dashboard_db) -> None:
+    product = staff_row(dashboard_db, "product1")
+    assert refused_page("http://127.0.0.1:8501/customers?id=3", product) == "Customers"
+    assert refused_page("https://crm.example/dangol/admin/", product) == "Admin"  # behind a path prefix
+    assert refused_page("http://127.0.0.1:8501/topics?topic=app", product) is None  # a page it may open
+    assert refused_page("http://127.0.0.1:8501/", product) is None
+    assert refused_page("http://127.0.0.1:8501/no-such-page", product) is None
+    assert refused_page("", product) is None
 
 
 def test_item_url_opens_that_item(dashboard_db, monkeypatch) -> None:
