@@ -160,8 +160,12 @@ def log_out() -> None:
 
 
 def flash(kind: str, text: str) -> None:
-    """Queue a message for the top of the next page run (it survives st.rerun)."""
-    st.session_state.setdefault("flash", []).append((kind, text))
+    """Queue a message for the top of the next page run (it survives st.rerun). The same message
+    is queued once: a new browser session may run the page again before the first run's switch to
+    another page lands (seen once in Chromium: "not open to your role" shown twice)."""
+    queued = st.session_state.setdefault("flash", [])
+    if (kind, text) not in queued:
+        queued.append((kind, text))
 
 
 def show_flash() -> None:

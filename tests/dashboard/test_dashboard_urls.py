@@ -123,3 +123,18 @@ def test_queue_sort_chosen_in_the_form_or_the_url(dashboard_db, monkeypatch) -> 
 def test_topics_url_opens_that_topic(dashboard_db, monkeypatch) -> None:
     at = open_url(app_as(dashboard_db, "product1", monkeypatch), "topics", topic="delivery")
     assert at.selectbox(key="topic_pick").value == "delivery" and at.query_params["topic"] == "delivery"
+
+
+def test_the_same_message_is_queued_once_for_the_next_run(monkeypatch) -> None:
+    import streamlit as st
+
+    from dashboard.context import flash
+
+    monkeypatch.setattr(st, "session_state", {})
+    flash("error", "Admin is not open to your role (lead); here is Queue instead.")
+    flash("error", "Admin is not open to your role (lead); here is Queue instead.")
+    flash("success", "Saved.")
+    assert st.session_state["flash"] == [
+        ("error", "Admin is not open to your role (lead); here is Queue instead."),
+        ("success", "Saved."),
+    ]
