@@ -54,6 +54,14 @@ _KO_COMPLAINT = re.compile(
     r"(?<![가-힣])안\s(?=[가-힣])|(?<![가-힣])못\s(?=[가-힣]))"
 )
 
+# English stock phrases that say there is no problem: their "no", "problem" or "complaint" is no
+# complaint cue ("No complaints here, the delivery was on time" was queued as a negative complaint).
+_EN_NO_PROBLEM = re.compile(
+    r"\b(?:no (?:complaints?|problems?|issues?|worries)|nothing (?:wrong|to complain about)|can'?t complain|"
+    r"never (?:had )?(?:a |an |any )?(?:problems?|issues?|complaints?))\b",
+    re.IGNORECASE,
+)
+
 # What makes a Korean complaint word say the opposite, read just after it: the problem is absent
 # ("문제없이", "불편함 없이", "늦지 않고", "비싸지 않아요"), or it was put right ("문제를 해결해
 # 줬어요", "환불도 빠르게 처리해 주셨어요", "오류 고쳐 주셔서"). Shop and product reviews say this
@@ -124,7 +132,7 @@ def is_spam(text: str) -> bool:
 def has_complaint_cue(text: str) -> bool:
     """True when the text uses complaint wording in English or Korean."""
     text = text or ""
-    return bool(_EN_COMPLAINT.search(text)) or has_korean_complaint_cue(text)
+    return bool(_EN_COMPLAINT.search(_EN_NO_PROBLEM.sub(" ", text))) or has_korean_complaint_cue(text)
 
 
 def has_korean_complaint_cue(text: str) -> bool:

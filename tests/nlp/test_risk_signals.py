@@ -142,6 +142,25 @@ def test_positive_or_cueless_posts_are_not_complaints() -> None:
     assert not signals.reads_as_complaint("meh", NEGATIVE, {})
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No complaints here, the delivery was on time",
+        "no problems at all with the app",
+        "Nothing wrong with my order this time",
+        "never had an issue with the new cups",
+        "can't complain, the latte was fine",
+    ],
+)
+def test_english_stock_phrases_for_no_problem_are_no_complaint_cue(text: str) -> None:
+    assert not signals.has_complaint_cue(text)
+    assert not signals.reads_as_complaint(text, {"negative": 0.2, "neutral": 0.6, "positive": 0.2}, {"delivery": 0.7})
+
+
+def test_a_complaint_beside_no_problem_wording_keeps_its_cue() -> None:
+    assert signals.has_complaint_cue("No problems with the app, but my refund never arrived")
+
+
 def test_most_complaints_have_complaint_cues_and_praise_mostly_has_none() -> None:
     # The demo's complaints (English and Korean, every topic) and its praise posts, written for Dangol.
     def cued(kind: str) -> float:
