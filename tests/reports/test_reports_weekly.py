@@ -62,6 +62,27 @@ def test_net_sentiment_is_positive_minus_negative_over_all_analyzed(
     assert report.sentiment_share["neutral"] == pytest.approx(0.3)
 
 
+def test_net_sentiment_headline_names_the_change_and_last_weeks_value(
+    world, session: Session, settings: Settings
+) -> None:
+    for sentiment in ["positive"] * 3 + ["negative"]:  # last week: +0.50
+        world.post(W47_START - timedelta(days=2), sentiment=sentiment)
+    for sentiment in ["negative"] * 3 + ["positive"]:  # this week: -0.50
+        world.post(W47_START + timedelta(hours=1), sentiment=sentiment)
+    session.commit()
+    page = render_html(build_weekly(session=session, settings=settings, week="2026-W47", now=NOW))
+    # "vs last week -1.00" read as last week's value; it is the change.
+    assert "-1.00 on last week's +0.50" in page and "vs last week" not in page
+    assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d \(Asia/Seoul\)", page)  # the time's zone named
+
+
+def test_net_sentiment_headline_says_when_last_week_had_none(world, session: Session, settings: Settings) -> None:
+    world.post(W47_START + timedelta(hours=1), sentiment="positive")
+    session.commit()
+    page = render_html(build_weekly(session=session, settings=settings, week="2026-W47", now=NOW))
+    assert "none last week" in page
+
+
 def test_notable_negative_post_ranks_by_followers_plus_engagement(world, session: Session, settings: Settings) -> None:
     at = W47_START + timedelta(days=1)
     world.post(at, sentiment="negative", followers=1000, text="big account, no engagement")
