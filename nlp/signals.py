@@ -77,9 +77,10 @@ _KO_PUT_RIGHT = re.compile(
     r"(?:(?:해결|처리|수리|복구|해소)(?:해\s?(?:주셨|주셔서|줬|주어서|줘서|주었|주심)|됐|되었|했어|했습|돼서|되어서|완료)"
     r"|고쳐\s?(?:주셨|주셔서|줬|줘서|주었|졌))"
 )
-# What the customer is owed: its absence is the complaint ("환불도 없고", "환불하지 않았어요"), so
-# only a fix after it ("환불 처리해 주셨어요") turns it around.
-_KO_OWED = ("환불",)
+# Words whose absence is no praise, so only a fix after them ("환불 처리해 주셨어요") turns them
+# around: a refund not given is the complaint ("환불도 없고", "환불하지 않았어요"), and "제 잘못은
+# 없는데" (not my fault) argues about blame.
+_KO_ABSENCE_NO_PRAISE = ("환불", "잘못")
 # Complaint adjectives that "안" before them turns around: "안 비싸요", "하나도 안 늦었어요".
 _KO_ADJECTIVE = ("비싸", "늦", "불편", "더러")
 _KO_NOT_BEFORE = re.compile(r"(?:^|[^가-힣])안\s?$")
@@ -148,7 +149,7 @@ def has_korean_complaint_cue(text: str) -> bool:
         if word.startswith("안") and text.startswith(_KO_ADJECTIVE, end):
             continue  # the lone "안 " of "안 비싸요": the adjective after it is read on its own
         before = text[max(0, match.start() - 3) : match.start()]
-        denied = word not in _KO_OWED and (
+        denied = word not in _KO_ABSENCE_NO_PRAISE and (
             _KO_ABSENT.match(text, end) or (word.startswith(_KO_ADJECTIVE) and _KO_NOT_BEFORE.search(before))
         )
         put_right = word != "취소" and _KO_PUT_RIGHT.match(text, end)  # "취소 처리됐어요" is the cancellation done

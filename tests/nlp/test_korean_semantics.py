@@ -102,6 +102,7 @@ def test_korean_praise_that_names_a_problem_only_to_deny_or_close_it_is_no_compl
         "주문이 취소 처리됐어요.",  # the cancellation is what happened, not a fix
         "환불도 없고 사과도 없어요.",  # a refund's absence is the complaint
         "결국 환불하지 않았어요.",
+        "제 잘못은 없는데 왜 제가 다시 결제해야 하죠?",
         "문제가 없는 줄 알았는데 오류가 나요.",
     ],
 )
