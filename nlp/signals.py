@@ -136,7 +136,11 @@ def is_spam(text: str) -> bool:
 def has_complaint_cue(text: str) -> bool:
     """True when the text uses complaint wording in English or Korean."""
     text = text or ""
-    return bool(_EN_COMPLAINT.search(_EN_NO_PROBLEM.sub(" ", text))) or has_korean_complaint_cue(text)
+    return _has_english_complaint_cue(text) or has_korean_complaint_cue(text)
+
+
+def _has_english_complaint_cue(text: str) -> bool:
+    return bool(_EN_COMPLAINT.search(_EN_NO_PROBLEM.sub(" ", text)))
 
 
 def has_korean_complaint_cue(text: str) -> bool:
@@ -167,13 +171,14 @@ def reads_as_complaint(text: str, sentiment_probs: Mapping[str, float], topics: 
     factual complaints ("my stamps disappeared") as neutral.
     """
     negative = sentiment_probs.get("negative", 0.0)
-    cue = has_complaint_cue(text)
+    text = text or ""
+    # Korean complaint words are specific enough to stand alone (the English list has "still", "again").
+    korean_cue = has_korean_complaint_cue(text)
+    cue = korean_cue or _has_english_complaint_cue(text)
     if negative >= COMPLAINT_NEGATIVE:
         return bool(topics) or cue
     most_likely = max(sentiment_probs, key=lambda label: sentiment_probs[label]) if sentiment_probs else "neutral"
     confidently_positive = sentiment_probs.get("positive", 0.0) >= COMPLAINT_MAX_POSITIVE
-    # Korean complaint words are specific enough to stand alone (the English list has "still", "again").
-    korean_cue = has_korean_complaint_cue(text or "")
     return (
         (bool(topics) and cue and not confidently_positive)
         or (most_likely == "negative" and cue)
