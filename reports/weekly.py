@@ -161,11 +161,15 @@ class WeeklyReport:
         return net_sentiment(self.sentiment)
 
     @property
+    def previous_net(self) -> float | None:
+        """Last week's net sentiment, when it had analyzed posts."""
+        return self.trend[-2].net if len(self.trend) >= 2 else None
+
+    @property
     def net_change(self) -> float | None:
         """Net sentiment minus last week's, when both exist."""
-        if len(self.trend) < 2 or self.trend[-1].net is None or self.trend[-2].net is None:
-            return None
-        return self.trend[-1].net - self.trend[-2].net
+        now, before = (self.trend[-1].net if self.trend else None), self.previous_net
+        return None if now is None or before is None else now - before
 
     @property
     def local_start(self) -> datetime:

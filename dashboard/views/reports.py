@@ -46,7 +46,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     cols[2].metric(
         "Net sentiment",
         "–" if net is None else f"{net:+.2f}",
-        None if change is None else f"{change:+.2f}",
+        None if change is None else f"{change:+.2f} on last week's {report.previous_net:+.2f}",
         help="(positive − negative) / analyzed posts, from −1 to +1; the arrow is the change from the week before.",
     )
     response = report.response

@@ -261,6 +261,20 @@ def test_reports_page_shows_the_weekly_report(dashboard_db, monkeypatch) -> None
     assert any("Sentiment per day" in c.proto.spec for c in charts(at))
 
 
+def test_net_sentiment_change_names_last_weeks_value(dashboard_db, monkeypatch) -> None:
+    """The delta under the net sentiment says it is the change and names last week's value, as the
+    e-mailed report does: "-0.67" alone under "-0.67" reads as last week's value."""
+    with Session(dashboard_db.engine) as session:
+        neutral = session.exec(select(Post).where(Post.external_id == "fx2")).one()
+        neutral.created_at -= timedelta(days=7)  # last week: one neutral post, net +0.00
+        session.add(neutral)
+        session.commit()
+    at = app_as(dashboard_db, "reviewer1", monkeypatch, page="Reports", report_week=_this_week(dashboard_db))
+    assert not at.exception
+    net = next(m for m in at.metric if m.label == "Net sentiment")
+    assert (net.value, net.delta) == ("-0.67", "-0.67 on last week's +0.00")  # two negative, one neutral
+
+
 def test_every_time_axis_is_placed_and_labelled_in_utc(dashboard_db, monkeypatch) -> None:
     """Days are counted in UTC: without a UTC time unit the browser draws "2026-12-04" at midnight
     UTC in the viewer's zone (4 PM of Dec 3 in Los Angeles)."""
