@@ -18,6 +18,13 @@ def md(text: object) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def author_md(handle: str, display_name: str | None) -> str:
+    """ "**@handle** (Display Name)", inert; the name left out when the author has none (a Reddit
+    account, an erased author), so no empty "()" is shown."""
+    name = " ".join((display_name or "").split())
+    return f"**@{md(handle)}**" + (f" ({md(name)})" if name else "")
+
+
 def short(text: str, limit: int = 120) -> str:
     """One line of at most `limit` characters (for table cells and select options)."""
     flat = " ".join(text.split())

@@ -15,7 +15,7 @@ from dangol.core.customer_scores import SCORES, breakdown_summary
 from dangol.core.permissions import allowed
 from dangol.core.types import utcnow
 from dashboard.context import Ctx, act, read
-from dashboard.safe import md, short
+from dashboard.safe import author_md, md, short
 from dashboard.times import utc_minute
 from dashboard.views.scores import render_scores
 from reports.erasure import erase_customer
@@ -151,7 +151,7 @@ def _proposed(ctx: Ctx, actor: Staff) -> None:
     for link, author, customer in links:
         with st.container(border=True):
             st.markdown(
-                f"{md(author.platform)} **@{md(author.handle)}** ({md(author.display_name)}) → "
+                f"{md(author.platform)} {author_md(author.handle, author.display_name)} → "
                 f"customer **{md(customer.name)}** · {md(link.method)} · confidence {link.confidence:.2f}"
             )
             if link.evidence:

@@ -13,7 +13,7 @@ from dangol.core.permissions import allowed
 from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
-from dashboard.safe import md, short
+from dashboard.safe import author_md, md, short
 from dashboard.times import utc_minute
 from dashboard.views.queue import countdown
 from dashboard.views.scores import render_scores
@@ -204,7 +204,7 @@ def _post(view: ItemContext) -> None:
     post, author = view.post, view.author
     st.subheader("Post")
     followers = f" · {author.followers:,} followers" if author.followers is not None else ""
-    st.markdown(f"{md(post.platform)} · **@{md(author.handle)}** ({md(author.display_name)}){followers}")
+    st.markdown(f"{md(post.platform)} · {author_md(author.handle, author.display_name)}{followers}")
     if post.created_at:
         st.caption(f"posted {utc_minute(post.created_at)}")
     if post.title:

@@ -664,3 +664,11 @@ def test_store_ratings_on_the_reports_page_equal_the_figures_from_the_posts(dash
         for (w, p, a, v), (stars, average) in expected.items()
     }
     assert shown_rows[("2026-W47", "App Store", "마루커피 (1234567)", "3.5.0")] == ([2, 1, 0, 0, 0], 3, "1.33")
+
+
+def test_an_author_without_a_display_name_is_shown_without_empty_brackets() -> None:
+    from dashboard.safe import author_md
+
+    assert author_md("bean_log333", "") == "**@bean\\_log333**"  # a Reddit account has no display name
+    assert author_md("bean_log333", "  ") == "**@bean\\_log333**"
+    assert author_md("sip", "Kim *bold*") == "**@sip** (Kim \\*bold\\*)"  # the name stays inert
