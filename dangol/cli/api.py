@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dangol.cli.context import fail, friendly_errors, printable, state
+from dangol.cli.context import fail, friendly_errors, literal, printable, state
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
 @friendly_errors
 def serve(
     ctx: typer.Context,
-    host: str | None = typer.Option(None, "--host", help="Address to listen on (default: [api] host)."),
-    port: int | None = typer.Option(None, "--port", help="Port (default: [api] port)."),
+    host: str | None = typer.Option(None, "--host", help=literal("Address to listen on (default: [api] host).")),
+    port: int | None = typer.Option(None, "--port", help=literal("Port (default: [api] port).")),
     workers: int = typer.Option(
         1, "--workers", min=1, help="Processes serving the API; each counts the per-token rate limit on its own."
     ),
@@ -149,7 +149,7 @@ def revoke(
 @friendly_errors
 def webhooks(
     ctx: typer.Context,
-    subscription: str | None = typer.Option(None, "--subscription", help="Only this [api.webhooks.<key>]."),
+    subscription: str | None = typer.Option(None, "--subscription", help=literal("Only this [api.webhooks.<key>].")),
 ) -> None:
     """List the outbound webhook outbox: each event per subscription, delivered, waiting or given up."""
     from sqlmodel import Session

@@ -17,6 +17,15 @@ from dangol.core.errors import ConfigError, DangolError
 from dangol.core.settings import Settings, load_settings
 
 
+def literal(text: str) -> str:
+    """Help text shown as written. Typer reads help as Rich markup, where a settings table such as
+    "[api]" or "[topics.*]" is a style tag and vanishes: "(default: [api] port)" was shown as
+    "(default:  port)"."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 @dataclass
 class AppState:
     """Set by the top-level callback from --config; commands read it through `state(ctx)`."""

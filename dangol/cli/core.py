@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from dangol.cli.context import fail, friendly_errors, state
+from dangol.cli.context import fail, friendly_errors, literal, state
 
 # The st.App around dashboard/app.py that adds the login form whose cookie survives a reload.
 DASHBOARD_APP = Path(__file__).resolve().parents[2] / "dashboard" / "server.py"
@@ -96,7 +96,7 @@ def customers_score(ctx: typer.Context) -> None:
 @friendly_errors
 def customers_segment_csv(
     ctx: typer.Context,
-    segment: str = typer.Argument(..., help="Segment key ([segments.<key>] in config.toml), e.g. at_risk."),
+    segment: str = typer.Argument(..., help=literal("Segment key ([segments.<key>] in config.toml), e.g. at_risk.")),
     out: Path = typer.Option(None, "--out", "-o", help="Write the CSV here instead of standard output."),
 ) -> None:
     """A segment's members as CSV (public handles and scores; no name, e-mail or phone), as last

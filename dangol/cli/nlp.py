@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dangol.cli.context import fail, friendly_errors, state
+from dangol.cli.context import fail, friendly_errors, literal, state
 
 if TYPE_CHECKING:
     from dangol.core.settings import Settings
@@ -100,7 +100,7 @@ def eval_demo() -> None:
 @friendly_errors
 def export_onnx_command(
     ctx: typer.Context,
-    out: Path = typer.Option(None, "--out", help="Folder to write (default: [nlp.encoder] onnx_dir)."),
+    out: Path = typer.Option(None, "--out", help=literal("Folder to write (default: [nlp.encoder] onnx_dir).")),
 ) -> None:
     """Export the encoder to ONNX, quantize it to int8 and check cosine >= 0.98 to fp32."""
     from nlp.encoders.base import encoder_options
@@ -113,10 +113,12 @@ def export_onnx_command(
     typer.echo(json.dumps(info))
 
 
-@nlp_app.command("build-static")
+@nlp_app.command(
+    "build-static",
+    help=literal("Build the fast profile's static token table from the encoder (once; [nlp.encoder] static_dir)."),
+)
 @friendly_errors
 def build_static_command(ctx: typer.Context) -> None:
-    """Build the fast profile's static token table from the encoder (once; `[nlp.encoder] static_dir`)."""
     from nlp.encoders.base import encoder_options
     from nlp.encoders.static import StaticEncoder, ensure_static
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from dangol.cli.context import friendly_errors, state
+from dangol.cli.context import friendly_errors, literal, state
 from dangol.core.errors import ConfigError
 
 report_app = typer.Typer(help="The weekly sentiment report (HTML and PDF).", no_args_is_help=True)
@@ -89,7 +89,7 @@ def parse_day(text: str, timezone: str, option: str) -> datetime:
 @friendly_errors
 def feeds_csv(
     ctx: typer.Context,
-    topic: str = typer.Argument(..., help="Topic key (config.toml [topics.*] or the Admin page), or 'other'."),
+    topic: str = typer.Argument(..., help=literal("Topic key (config.toml [topics.*] or the Admin page), or 'other'.")),
     out: Path = typer.Option(None, "--out", help="Write to this file instead of standard output."),
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD, brand time zone); default: 30 days ago."),
     until: str = typer.Option(None, "--until", help="Day after the last (YYYY-MM-DD); default: now."),
