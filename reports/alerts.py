@@ -513,6 +513,24 @@ def alert_items(alert: Alert, *, session: Session) -> dict[int, int]:
     return item_ids_for_posts(posts, session=session)
 
 
+def alert_channels(settings: Settings) -> list[str]:
+    """Where alerts go besides the staff's inboxes: "webhook" and "email", those configured."""
+    reports = settings.reports
+    return [name for name, on in (("webhook", bool(reports.webhook_url)), ("email", email_configured(reports))) if on]
+
+
+def delivery_summary(alert: Alert, channels: list[str]) -> str:
+    """Where `alert` went beyond the staff's inboxes (which every alert reaches when it is raised),
+    given the configured `channels`: "sent by webhook", "e-mail not sent yet"…"""
+    names = {"webhook": "webhook", "email": "e-mail"}
+    sent = [names.get(c, c) for c in sorted(alert.delivered or {})]
+    waiting = [names.get(c, c) for c in channels if c not in (alert.delivered or {})]
+    if not sent and not waiting:
+        return "inboxes only: no webhook or e-mail configured"
+    parts = [f"sent by {' and '.join(sent)}"] if sent else []
+    return "; ".join(parts + ([f"{' and '.join(waiting)} not sent yet"] if waiting else []))
+
+
 def notify_alerts(
     *, session: Session, settings: Settings, alerts: list[Alert] | None = None, now: datetime | None = None
 ) -> list[Alert]:
@@ -522,11 +540,10 @@ def notify_alerts(
     channel only: each channel's delivery is recorded in `Alert.delivered`, and a channel that
     worked is never sent the same alert again. Without a webhook or e-mail nothing is sent.
     """
-    webhook, email = settings.reports.webhook_url, email_configured(settings.reports)
-    if not webhook and not email:
+    channels, webhook = alert_channels(settings), settings.reports.webhook_url
+    if not channels:
         return []
     pending = [a for a in (alerts if alerts is not None else unnotified_alerts(session=session)) if not a.notified_at]
-    channels = [name for name, on in (("webhook", bool(webhook)), ("email", email)) if on]
     delivered = []
     for alert in pending:
         text = alert_text(alert, settings, alert_items(alert, session=session))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 
 from dangol.cli.context import friendly_errors, literal, state
 from dangol.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from dangol.core.settings import Settings
 
 report_app = typer.Typer(help="The weekly sentiment report (HTML and PDF).", no_args_is_help=True)
 feeds_app = typer.Typer(help="Complaint-topic feeds (Atom, JSON Feed) and CSV export.", no_args_is_help=True)
@@ -136,7 +140,7 @@ def alerts_check(
         alerts = detect_spikes(session=session, settings=settings, now=utcnow(), since=start)
         session.flush()
         for alert in alerts:
-            typer.echo(_alert_line(alert))
+            typer.echo(_alert_line(alert, settings))
         typer.echo(f"{len(alerts)} new alert(s)")
     if notify:
         with session_scope(state(ctx).engine) as session:
@@ -157,16 +161,18 @@ def alerts_list(
     with session_scope(state(ctx).engine) as session:
         alerts = recent_alerts(session=session, limit=limit)
         for alert in alerts:
-            typer.echo(_alert_line(alert))
+            typer.echo(_alert_line(alert, state(ctx).settings))
     if not alerts:
         typer.echo("no alerts")
 
 
-def _alert_line(alert: object) -> str:
+def _alert_line(alert: object, settings: Settings) -> str:
+    """One alert: when its episode began, what and where, where it was sent, and its summary."""
+    from reports.alerts import alert_channels, delivery_summary
     from storage.models import Alert
 
     assert isinstance(alert, Alert)
-    started = alert.started_at.isoformat(timespec="minutes") if alert.started_at else "?"
-    notified = "notified" if alert.notified_at else "not notified"
+    started = f"{alert.started_at:%Y-%m-%d %H:%M} UTC" if alert.started_at else "?"
+    sent = delivery_summary(alert, alert_channels(settings))
     summary = alert.explanation.get("summary", "")
-    return f"#{alert.id} {started} {alert.kind} {alert.scope} ({notified}): {summary}"
+    return f"#{alert.id} {started} {alert.kind} {alert.scope} ({sent}): {summary}"

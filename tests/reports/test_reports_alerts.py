@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from dangol.core.settings import Settings
-from reports.alerts import SpikeRules, detect_spikes, notify_alerts
+from reports.alerts import SpikeRules, delivery_summary, detect_spikes, notify_alerts
 from reports.tails import binomial_sf, poisson_sf
 from reports.terms import rising_terms
 from storage.models import Alert
@@ -256,3 +256,16 @@ def test_rising_terms_are_the_words_the_episode_uses_far_more_than_the_baseline(
     episode = ["app crashing at checkout", "crashing again", "the app is crashing", "love it"]
     baseline = ["love the app", "great coffee", "app works", "nice latte"] * 5
     assert [t for t, _, _ in rising_terms(episode, baseline)] == ["crashing"]
+
+
+def test_delivery_summary_says_where_an_alert_went_beyond_the_inboxes() -> None:
+    """`dangol alerts list` printed "not notified" for every alert of a brand without a webhook or
+    e-mail, though each had reached the staff's inboxes; now it says which channel is still owed."""
+    fresh, at = Alert(kind="volume", scope="topic:app"), "2026-12-07T10:00:00+00:00"
+    assert delivery_summary(fresh, []) == "inboxes only: no webhook or e-mail configured"
+    assert delivery_summary(fresh, ["webhook", "email"]) == "webhook and e-mail not sent yet"
+    half = Alert(kind="volume", scope="topic:app", delivered={"webhook": at})
+    assert delivery_summary(half, ["webhook", "email"]) == "sent by webhook; e-mail not sent yet"
+    both = Alert(kind="volume", scope="topic:app", delivered={"webhook": at, "email": at})
+    assert delivery_summary(both, ["webhook", "email"]) == "sent by e-mail and webhook"
+    assert delivery_summary(half, []) == "sent by webhook"  # sent before the webhook was removed

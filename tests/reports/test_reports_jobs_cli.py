@@ -116,6 +116,8 @@ def test_alerts_check_stores_one_alert_and_alerts_list_shows_it(world, session: 
     assert cli("alerts", "check", "--no-notify").output.strip().endswith("0 new alert(s)")
     listed = cli("alerts", "list")
     assert listed.exit_code == 0 and listed.output.count("topic:app") == 1
+    # No webhook or e-mail in the test config: the alert reached the inboxes and nothing else.
+    assert " UTC volume topic:app (inboxes only: no webhook or e-mail configured): " in listed.output
     assert len(session.exec(select(Alert)).all()) == 1
 
 
