@@ -81,7 +81,9 @@ def propose(
         ]  # fmt: skip
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{len(rows)} uncategorized complaints, {len(proposals)} proposed topics")
+    typer.echo(f"{len(rows)} uncategorized complaints in the last {days} days, {len(proposals)} proposed topics")
+    if not proposals:
+        typer.echo(f"no group of {min_size} or more alike among them to propose as a topic (--min-size, --days)")
     for p in proposals:
         typer.echo(f"\n{p.name}  ({p.size} posts, cohesion {p.cohesion:.2f})\n  terms: {', '.join(p.terms)}")
         for text in p.representatives:

@@ -63,6 +63,14 @@ def test_propose_says_so_when_there_is_nothing_to_group(engine: Engine, database
     assert code == 0 and "no uncategorized complaints in the last 7 days" in output
 
 
+def test_propose_says_why_a_few_complaints_make_no_topic(engine: Engine, database_url: str) -> None:
+    store(engine, ["the courier rang the bell at 3am", "my latte was lukewarm again"])
+    code, output = propose(database_url)
+    assert code == 0, output
+    assert "2 uncategorized complaints in the last 7 days, 0 proposed topics" in output
+    assert "no group of 5 or more alike among them to propose as a topic (--min-size, --days)" in output
+
+
 @pytest.mark.slow
 def test_train_writes_a_head_from_a_file_and_staff_corrections(engine: Engine, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from nlp.topics import FewShotHead
