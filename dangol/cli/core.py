@@ -81,8 +81,9 @@ def customers_import(ctx: typer.Context, file: Path) -> None:
 @customers_app.command("score")
 @friendly_errors
 def customers_score(ctx: typer.Context) -> None:
-    """Recompute every customer's scores and segments now (the worker does it every
-    worker.customer_scores_every_hours); prints the counts and the time taken."""
+    """Recompute every customer's scores and segments now; prints the counts and the time taken.
+
+    The worker does it every worker.customer_scores_every_hours."""
     from dangol import pipeline
 
     st = state(ctx)
@@ -99,8 +100,9 @@ def customers_segment_csv(
     segment: str = typer.Argument(..., help=literal("Segment key ([segments.<key>] in config.toml), e.g. at_risk.")),
     out: Path = typer.Option(None, "--out", "-o", help="Write the CSV here instead of standard output."),
 ) -> None:
-    """A segment's members as CSV (public handles and scores; no name, e-mail or phone), as last
-    scored; audited as system:cli."""
+    """A segment's members as CSV, as last scored; audited as system:cli.
+
+    Public handles and scores only: no name, e-mail or phone."""
     from reports.segments import export_segment
     from storage.engine import session_scope
 

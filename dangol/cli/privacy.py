@@ -44,8 +44,9 @@ def customers_erase(
     actor: str = typer.Option(..., "--as", help="Username of the staff member carrying out the request."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
 ) -> None:
-    """Erase a customer's personal data (a privacy erasure request) from the database and from the
-    feed and report files; the audit trail records who and when."""
+    """Erase a customer's personal data (a privacy erasure request) from the database and files.
+
+    The feed and report files that show it are rewritten; the audit trail records who and when."""
     from reports.erasure import erase_customer
     from storage.engine import session_scope
     from storage.staff import staff_by_username

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -38,3 +39,14 @@ def test_settings_tables_named_in_help_are_shown() -> None:
         lost += [f"dangol {' '.join(path)}: {tag}" for tag in sorted(wanted) if tag not in shown]
     assert checked >= 6  # the check saw the help texts that name tables
     assert not lost, f"wrap these help texts in dangol.cli.context.literal: {lost}"
+
+
+def test_each_command_sums_itself_up_in_one_line() -> None:
+    """A group's list of commands shows the first paragraph of each command's help with its line
+    breaks (typer's Rich layout), so a summary wrapped in the docstring was printed cut in two."""
+    wrapped = [
+        f"dangol {' '.join(path)}"
+        for path, command in _commands(get_command(app))
+        if "\n" in inspect.cleandoc(command.help or "").split("\n\n")[0]
+    ]
+    assert not wrapped, f"give these commands a one-line first paragraph: {wrapped}"
