@@ -186,8 +186,16 @@ def _similar(
     return found
 
 
+def _repeats(short: str, text: str) -> bool:
+    """True when every sentence of `short` is in `text` already: the short reply would be that
+    suggestion with its last sentences cut (the default template's own first sentences), a second
+    choice that offers the agent nothing."""
+    return all(sentence in text for sentence in _SENTENCE.split(short) if sentence.strip())
+
+
 def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
-    """Two or three replies to start from, each within the platform's length limit."""
+    """One to three replies to start from, each within the platform's length limit, none of them
+    another with sentences left out."""
     item, post, author, customer = item_people(item_id, session=session)
     analysis = analysis_of(session=session, post_id=post.id)
     last = item_history(author, customer, session=session).last_contact(apart_from_item=item.id)
@@ -202,7 +210,9 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     kind = kind_of(analysis)
     templates = load_templates()[lang]
     topic = analysis.primary_topic if analysis is not None and analysis.primary_topic in templates else "default"
-    parts = templates[topic].get(kind) or templates["default"][kind]
+    if not templates[topic].get(kind):  # the topic has no template of this kind (praise of a delivery)
+        topic = "default"
+    parts = templates[topic][kind]
     filled = ", ".join(k for k, v in values.items() if v) or "nothing"
     tones = {
         "complaint": "apology and a concrete next step",
@@ -220,7 +230,7 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     short = render(
         templates["default"][kind][:3] + [p for p in templates["default"][kind] if p.startswith("!order")], values
     )
-    if len(found) < 3 and all(short != s.text for s in found):
+    if len(found) < 3 and not any(_repeats(short, s.text) for s in found):
         found.append(
             Suggestion(
                 text=fit(short, post.platform),

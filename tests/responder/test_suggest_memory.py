@@ -179,7 +179,9 @@ def test_praise_is_answered_with_thanks(session, settings, seed_post):
     seed_post("best latte in town!", is_complaint=False, sentiment="positive", intent="praise", risk=0.9)
     suggestions = suggest(_only_item(session, settings).id, session=session)
     assert all("Thank you" in s.text for s in suggestions)
-    assert {s.source for s in suggestions} == {"template:delivery:en", "tone:praise:en"}
+    # Delivery has no praise template: the default's, named so; its short reply would be its first
+    # sentence alone, so there is none.
+    assert [s.source for s in suggestions] == ["template:default:en"]
 
 
 def test_every_suggestion_fits_the_platform(session, settings, seed_post):
@@ -260,3 +262,50 @@ def test_item_context_names_note_writers_and_keeps_closed_items_in_the_history(
     assert [context.note_authors[n.staff_id] for n in context.notes] == ["amy"]
     assert {i.id: i.status for i in context.history.items} == {first.id: "closed", second.id: "assigned"}
     assert [i.id for i in context.history.open_items] == [second.id]
+
+
+def test_no_suggestion_is_another_with_its_last_sentences_cut(session, settings, seed_post):
+    # A complaint without a topic of its own gets the default template; its "short reply" was the
+    # same template's first sentences, shown as a second choice that said nothing new.
+    seed_post("my card was charged twice the menu price", primary_topic=None)
+    suggestions = suggest(_only_item(session, settings).id, session=session)
+    assert suggestions[0].source == "template:default:en"
+    for shorter in suggestions:
+        for longer in suggestions:
+            if shorter is not longer:
+                sentences = [s for s in re.split(r"(?<=[.!?])\s+", shorter.text) if s]
+                assert not all(s in longer.text for s in sentences), (shorter.text, longer.text)
+
+
+def test_a_topic_template_still_gets_the_short_reply_beside_it(session, settings, seed_post):
+    seed_post("my order never arrived", primary_topic="delivery")
+    sources = [s.source for s in suggest(_only_item(session, settings).id, session=session)]
+    assert sources == ["template:delivery:en", "tone:complaint:en"]
+
+
+def test_praise_says_welcome_back_only_to_someone_we_answered_before(session, settings, seed_post, make_customer):
+    seed_post("best latte in town!", handle="sam", is_complaint=False, sentiment="positive", intent="praise", risk=0.9)
+    first_time = suggest(_only_item(session, settings).id, session=session)
+    assert not any(re.search(r"again|back\\b", s.text) for s in first_time), first_time
+
+    kim = make_customer("Kim Minji")
+    earlier = seed_post("cold coffee", customer=kim, handle="kim", primary_topic="quality")
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(session, earlier, "Sorry!", at=NOW - timedelta(days=3))
+    seed_post(
+        "you fixed it, thank you!",
+        customer=kim,
+        handle="kim",
+        is_complaint=False,
+        sentiment="positive",
+        intent="praise",
+        risk=0.9,
+        cluster_key="other",
+    )
+    again = suggest(_only_item(session, settings).id, session=session)[0]
+    assert "again" in again.text and (NOW - timedelta(days=3)).date().isoformat() in again.text
+
+
+def test_korean_praise_says_welcome_back_only_to_someone_we_answered_before(session, settings, seed_post):
+    seed_post("라떼 정말 맛있어요!", language="ko", is_complaint=False, sentiment="positive", intent="praise", risk=0.9)
+    assert not any("찾아 주셔서" in s.text for s in suggest(_only_item(session, settings).id, session=session))
