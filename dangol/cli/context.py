@@ -63,6 +63,22 @@ def printable(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
+def clip(text: str, columns: int) -> str:
+    """`text` cut to fit `columns` terminal columns, with "…" where it was cut. Hangul and other wide
+    characters take two columns: cut at 70 characters, a Korean post took ~130 and wrapped the
+    table's row in two on an 80-column terminal."""
+    from rich.cells import cell_len, get_character_cell_size
+
+    if cell_len(text) <= columns:
+        return text
+    used = 0
+    for end, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > columns - 1:  # one column kept for the ellipsis
+            return text[:end] + "…"
+    return text
+
+
 def state(ctx: typer.Context) -> AppState:
     """The AppState of this invocation (the root context holds it)."""
     obj = ctx.find_root().obj

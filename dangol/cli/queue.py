@@ -6,13 +6,17 @@ checked exactly as in the dashboard.
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 
 import typer
 
-from dangol.cli.context import fail, friendly_errors, printable, state
+from dangol.cli.context import clip, fail, friendly_errors, printable, state
 
 queue_app = typer.Typer(help="The response queue: list, claim, reply, close.", no_args_is_help=True)
+# `queue list`: the columns before a row's text ("#40     p1  new  …  x             2 "), and the
+# fewest columns of text shown however narrow the terminal.
+ROW_PREFIX, MIN_TEXT_COLUMNS = 65, 30
 
 
 def register(app: typer.Typer) -> None:
@@ -69,9 +73,11 @@ def list_command(
             typer.echo(
                 f"{'item':<7} {'pri':<3} {'status':<16} {'team':<10} {'sla':<8} {'platform':<9} {'posts':>5} text"
             )
+        # The text fills the rest of the terminal's width (70 columns when not printed to one).
+        text_columns = max(MIN_TEXT_COLUMNS, shutil.get_terminal_size((ROW_PREFIX + 70, 24)).columns - ROW_PREFIX)
         for item in result.items:
             post = session.get(Post, item.post_id)
-            text = printable(" ".join((post.text if post else "").split())[:70])
+            text = clip(printable(" ".join((post.text if post else "").split())), text_columns)
             typer.echo(
                 f"#{item.id:<6} p{item.priority:<2} {item.status:<16} {item.team:<10} {sla_state(item):<8} "
                 f"{post.platform if post else '?':<9} {item.cluster_size:>5} {text}"

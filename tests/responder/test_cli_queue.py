@@ -118,3 +118,21 @@ def test_terminal_control_sequences_in_a_post_never_reach_the_terminal(tmp_path)
         assert result.exit_code == 0, result.output
         assert not any(c in result.output for c in "\x1b\x07\x08\x9b"), repr(result.output)
     assert "A-1234" in runner.invoke(app, [*base, "queue", "list"]).output
+
+
+def test_a_korean_post_is_cut_to_the_terminals_width_not_to_a_count_of_characters(tmp_path):
+    from rich.cells import cell_len
+
+    korean = (
+        "마루커피 앱 업데이트 이후로 스탬프 화면 누르면 앱이 꺼져요. 주문도 못 하고 쿠폰도 못 쓰고 정말 불편합니다. "
+        * 2
+    )
+    base, runner = _setup(tmp_path, korean), CliRunner()
+    for columns in (100, 140):
+        listed = runner.invoke(app, [*base, "queue", "list"], env={"COLUMNS": str(columns)})
+        assert listed.exit_code == 0, listed.output
+        row = listed.output.splitlines()[2]
+        # Hangul takes two columns: 70 characters of it took ~130 and wrapped the row.
+        assert columns - 2 <= cell_len(row) <= columns and row.endswith("…"), (cell_len(row), row)
+    wide = runner.invoke(app, [*base, "queue", "list"], env={"COLUMNS": "400"})
+    assert korean.strip() in wide.output  # whole where it fits
