@@ -48,6 +48,19 @@ _FACT = re.compile(
 # emoji-only display names give no name at all.
 _PLAUSIBLE_NAME = re.compile(r"^[^\W\d_][^\W_]*(?:(?:\. |[ .'-])[^\W_]+)*\.?$")
 MAX_NAME_CHARS = 30
+# The post says an app update brought the trouble: telling them to update would read as unread.
+_UPDATE = re.compile(
+    r"\b(?:updat(?:e|ed|es|ing)|upgrad(?:e|ed|es|ing)|(?:new|latest) version)\b|업데이트|업뎃|(?:새|최신)\s?버전",
+    re.IGNORECASE,
+)
+# What the customer already told us is not asked for again: an app version ("5.2", "v5.2.0") and a phone.
+_VERSION = re.compile(
+    r"(?<![\w.,])(?:\d{1,3}\.\d{1,3}\.\d{1,4}"  # 5.2.0
+    r"|(?:(?:v|ver\.?|version|app|앱)\s?)\d{1,3}\.\d{1,3}(?:\.\d{1,4})?"  # v5.2, app 5.2
+    r"|\d{1,3}\.\d{1,3}(?=\s?(?:update|version|버전|업데이트|업뎃)))(?![\d,]|\.\d)",  # the 5.2 update
+    re.IGNORECASE,
+)
+_DEVICE = re.compile(r"\b(?:iphone|ipad|galaxy|pixel)\b|아이폰|아이패드|갤럭시|픽셀", re.IGNORECASE)
 _PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
@@ -87,14 +100,24 @@ def kind_of(analysis: Analysis | None) -> str:
     return "praise" if analysis.sentiment == "positive" else "question"
 
 
+def mentioned(pattern: re.Pattern[str], text: str) -> str | None:
+    """What of `pattern` the post says, if anything (the words saying an app update brought the
+    trouble, the app version, the phone)."""
+    match = pattern.search(text)
+    return match.group(0) if match else None
+
+
 def render(parts: list[str], values: dict[str, str | None]) -> str:
-    """Join the parts whose placeholders are all known; "!key text" parts only when `key` is unknown."""
+    """Join the parts whose placeholders are all known; "!key text" parts only when `key` is
+    unknown, "?key text" ones only when it is known."""
     out = []
     for part in parts:
-        if part.startswith("!"):
+        holds = True
+        while part[:1] in ("!", "?"):  # "!device ?version text": each condition must hold
             key, _, rest = part[1:].partition(" ")
-            if not values.get(key):
-                out.append(rest)
+            holds = holds and bool(values.get(key)) == (part[0] == "?")
+            part = rest
+        if not holds:
             continue
         keys = [name for _, name, _, _ in string.Formatter().parse(part) if name]
         if all(values.get(k) for k in keys):
@@ -200,11 +223,15 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     analysis = analysis_of(session=session, post_id=post.id)
     last = item_history(author, customer, session=session).last_contact(apart_from_item=item.id)
     name = public_name(author.display_name)
+    said = f"{post.title or ''} {post.text}"
     values: dict[str, str | None] = {
         "name": greeting_name(name, korean=analysis is not None and analysis.language == "ko"),
         # A retweet's words are its writer's: their order number is not the retweeter's to be told about.
-        "order": None if post.is_retweet else find_order(f"{post.title or ''} {post.text}"),
+        "order": None if post.is_retweet else find_order(said),
         "last_contact": last.date().isoformat() if last else None,
+        "update": mentioned(_UPDATE, said),
+        "version": mentioned(_VERSION, said),
+        "device": mentioned(_DEVICE, said),
     }
     lang = "ko" if analysis is not None and analysis.language == "ko" else "en"
     kind = kind_of(analysis)

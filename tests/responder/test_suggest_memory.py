@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from responder.memory import customer_history, item_context
@@ -309,3 +310,61 @@ def test_praise_says_welcome_back_only_to_someone_we_answered_before(session, se
 def test_korean_praise_says_welcome_back_only_to_someone_we_answered_before(session, settings, seed_post):
     seed_post("라떼 정말 맛있어요!", language="ko", is_complaint=False, sentiment="positive", intent="praise", risk=0.9)
     assert not any("찾아 주셔서" in s.text for s in suggest(_only_item(session, settings).id, session=session))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "advice", "thanks"),
+    [
+        (
+            "Updated the app this morning and now it crashes the second I open it.",
+            "en",
+            "Updating to the latest version",
+            "started with the update",
+        ),
+        ("앱 업데이트하고 나서 실행하자마자 꺼져요.", "ko", "최신 버전으로 업데이트", "업데이트 이후에 생긴 문제"),
+    ],
+)
+def test_someone_whose_app_broke_with_an_update_is_not_told_to_update(
+    session, settings, seed_post, text, language, advice, thanks
+):
+    seed_post(text, language=language, primary_topic="app")
+    first = suggest(_only_item(session, settings).id, session=session)[0]
+    assert first.source == f"template:app:{language}"
+    assert advice not in first.text and thanks in first.text
+
+
+def test_an_app_complaint_without_an_update_still_gets_the_advice(session, settings, seed_post):
+    seed_post("The app crashes the second I open the menu.", primary_topic="app")
+    first = suggest(_only_item(session, settings).id, session=session)[0]
+    assert "Updating to the latest version" in first.text and "started with the update" not in first.text
+
+
+def test_what_the_customer_told_us_about_their_phone_and_app_is_not_asked_again(session, settings, seed_post):
+    seed_post("@marucoffee app 5.2 crashes on launch on my iPhone 15. Can't order anything.", primary_topic="app")
+    first = suggest(_only_item(session, settings).id, session=session)[0]
+    assert "Could you tell us" not in first.text and "Thank you for the phone model and app version" in first.text
+    assert "Updating to the latest version" not in first.text  # they know which version they run
+
+
+def test_only_what_is_missing_is_asked_for(session, settings, seed_post):
+    seed_post("갤럭시에서 앱이 자꾸 꺼져요.", language="ko", primary_topic="app", handle="a")
+    seed_post("Since the 5.2.0 update the app will not open.", primary_topic="app", handle="b", cluster_key="other")
+    settings.responder.assignment = "manual"
+    route_new(session=session, settings=settings, now=NOW)
+    korean, english = session.exec(select(QueueItem).order_by(QueueItem.id)).all()
+    asked_ko = suggest(korean.id, session=session)[0].text
+    assert "앱 버전을 알려 주시겠어요?" in asked_ko and "기종" not in asked_ko
+    asked_en = suggest(english.id, session=session)[0].text
+    assert "Could you tell us your phone model?" in asked_en and "app version" not in asked_en
+
+
+def test_a_price_or_a_rating_is_no_app_version():
+    from responder.suggest import _VERSION, mentioned
+
+    assert [mentioned(_VERSION, t) for t in ("charged $5.80", "5,800 won", "10.5% off", "3.5 stars")] == [None] * 4
+    assert [mentioned(_VERSION, t) for t in ("v5.2.1 broke it", "the 5.2 update", "앱 5.2에서", "5.2.0 업데이트")] == [
+        "v5.2.1",
+        "5.2",
+        "앱 5.2",
+        "5.2.0",
+    ]
