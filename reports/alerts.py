@@ -426,7 +426,7 @@ def explain(
         order="newest",
         **where,
     )
-    terms = rising_terms((p.text for p in posts), (p.text for p in baseline))
+    terms = rising_terms((p.shared_text for p in posts), (p.shared_text for p in baseline))
     negative = sum(p.sentiment == "negative" for p in posts)
     clusters = sorted(deduplicate(posts), key=lambda i: (-i.cluster_size, -i.post.reach, i.post.post_id))[:5]
     authors: dict[int, dict[str, object]] = {}
@@ -467,7 +467,7 @@ def explain(
                 "post_id": i.post.post_id,
                 "platform": i.post.platform,
                 "handle": i.post.handle,
-                "text": i.post.text[:500],
+                "text": i.post.shared_text[:500],
                 "url": i.post.url,
                 "created_at": i.post.created_at.isoformat(),
                 "sentiment": i.post.sentiment,

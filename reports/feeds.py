@@ -213,7 +213,8 @@ def _title(feed: TopicFeed, brand: BrandSettings) -> str:
 
 
 def _item_title(item: FeedItem) -> str:
-    first_line = item.post.text.strip().splitlines()[0] if item.post.text.strip() else "(no text)"
+    text = item.post.shared_text.strip()
+    first_line = text.splitlines()[0] if text else "(no text)"
     title = first_line if len(first_line) <= 80 else first_line[:79] + "…"
     return f"{title} (×{item.cluster_size})" if item.cluster_size > 1 else title
 
@@ -341,7 +342,7 @@ def atom_document(feed: TopicFeed, settings: Settings) -> bytes:
 
 def _content(item: FeedItem) -> str:
     similar = f"\n\n{item.cluster_size - 1} similar posts." if item.cluster_size > 1 else ""
-    return f"{item.post.text}\n\nReach {item.post.reach}, sentiment {item.post.sentiment}.{similar}"
+    return f"{item.post.shared_text}\n\nReach {item.post.reach}, sentiment {item.post.sentiment}.{similar}"
 
 
 def json_feed(feed: TopicFeed, settings: Settings) -> dict[str, object]:
@@ -443,7 +444,7 @@ def topic_csv(topic_key: str, *, session: Session, since: datetime, until: datet
             f"{p.risk:.3f}",
             p.cluster_key,
             web_link(p.url) or "",
-            p.text,
+            p.shared_text,
         ]
         for p in q.topic_posts(session=session, topic=topic_key, since=since, until=until)
     )

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
+from dangol.core.redact import EMAIL
 from responder.limits import fit
 from responder.memory import item_history, item_people
 from storage.analyses import analysis_of
@@ -141,7 +142,9 @@ def scrub(text: str, known: str, drop_names: list[str], name: str | None) -> tup
     """Keep the sentences whose facts all appear in `known`; swap other customers' names. Returns (text, dropped)."""
     kept, dropped = [], 0
     for sentence in (s.strip() for s in _SENTENCE.split(text) if s and s.strip()):
-        facts = [f.lower().lstrip("#") for f in _FACT.findall(sentence)]
+        # An e-mail address is a fact too: the other customer's ("we found your account
+        # amy.park@…") must not reach this one, with the name in it swapped or not.
+        facts = [f.lower().lstrip("#") for f in (*_FACT.findall(sentence), *EMAIL.findall(sentence))]
         if _PROMISE.search(sentence) or any(f not in known for f in facts):
             dropped += 1
             continue

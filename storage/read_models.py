@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, l
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
+from dangol.core.redact import redact_pii
 from dangol.core.types import RATING, REVIEW_PLATFORMS
 from storage.authors import customer_voice, own_voice
 from storage.models import Analysis, Author, Customer, DeadLetter, IdentityLink, Post, PostBrand, QueueItem, Source
@@ -56,6 +57,14 @@ class ReachPost:
     @property
     def reach(self) -> int:
         return self.followers + self.engagement
+
+    @property
+    def shared_text(self) -> str:
+        """The text as it leaves the response team, in reports, feeds, alerts and exports: e-mail
+        addresses, phone numbers and resident registration numbers masked. Customers write them
+        into public complaints ("my account email is …") for the agent who answers; the product
+        team reading a topic feed, a report's e-mail recipients and a feed reader need none of them."""
+        return redact_pii(self.text)
 
 
 @dataclass(frozen=True, slots=True)

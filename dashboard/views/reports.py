@@ -83,7 +83,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         if posts:
             st.caption(title)
             for p in posts:
-                st.text(f"{p.platform} @{p.handle} (reach {p.reach:,}): {p.text}")
+                st.text(f"{p.platform} @{p.handle} (reach {p.reach:,}): {p.shared_text}")
     for alert in report.alerts:
         st.warning(f"{md(alert.kind)} spike in {md(alert.scope)}: {md(alert.summary)}")
     _team_performance(ctx, actor, report)

@@ -74,7 +74,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
         with st.container(border=True):
             size = f" · {item.cluster_size} similar posts" if item.cluster_size > 1 else ""
             st.caption(f"{md(item.post.platform)} @{md(item.post.handle)} · reach {item.post.reach:,}{size}")
-            st.text(item.post.text)
+            st.text(item.post.shared_text)
             url = web_link(item.post.url)
             if url:
                 st.link_button("Open original ↗", url)

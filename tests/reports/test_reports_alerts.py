@@ -47,7 +47,7 @@ def _background(world, days: int = 15, seed: int = 7) -> int:
     return count
 
 
-def _burst(world, size: int = 30) -> None:
+def _burst(world, size: int = 30, texts: list[str] = CRASH_TEXTS) -> None:
     for n in range(size):
         world.post(
             BURST_AT + timedelta(minutes=4 * n),
@@ -56,7 +56,7 @@ def _burst(world, size: int = 30) -> None:
             source="maru_x",
             handle=f"angry{n}",
             followers=50 + 1000 * (n == 7),
-            text=CRASH_TEXTS[n % len(CRASH_TEXTS)],
+            text=texts[n % len(texts)],
             cluster_key=f"crash-{n % 3}",
         )
 

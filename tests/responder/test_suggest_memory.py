@@ -143,6 +143,21 @@ def test_a_past_reply_never_carries_another_customers_name(session, settings, se
     assert texts[0].startswith("Hi Ann, sorry")
 
 
+def test_a_past_reply_never_carries_another_customers_email_address(session, settings, seed_post, make_customer):
+    grace = make_customer("Grace Park")
+    old = seed_post("my stamps are gone", handle="gp_88", customer=grace, embedding=[1.0, 0.0, 0.1])
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(
+        session, old, "Sorry about that! We found the account grace.park@example.com. We'll restore them today."
+    )
+    seed_post("my stamps vanished too", handle="ann", embedding=[0.9, 0.05, 0.1])
+    texts = [
+        s.text for s in suggest(_only_item(session, settings).id, session=session) if s.source.startswith("similar:")
+    ]
+    assert texts and all("@example.com" not in t and "park" not in t.lower() for t in texts), texts
+    assert "restore them today" in texts[0]
+
+
 def test_a_follow_up_thanks_for_patience_since_an_earlier_contact_never_this_threads_own(session, settings, seed_post):
     earlier = seed_post("my parcel is late", handle="lee", primary_topic="delivery")
     route_new(session=session, settings=settings, now=NOW)
