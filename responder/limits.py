@@ -35,14 +35,26 @@ def check_reply_text(text: str, platform: str) -> None:
         raise ActionError(f"reply is {len(text)} characters; {platform} allows at most {limit}")
 
 
-def fit(text: str, platform: str) -> str:
-    """Shorten `text` at a sentence or word boundary so it fits the platform."""
+def fit(text: str, platform: str, *, tail: str = "") -> str:
+    """Shorten `text` at a sentence or word boundary so it fits the platform, with `tail` (a
+    sentence that must not be cut off) after it, whole."""
     limit = limit_for(platform)
+    if not tail:
+        return _fit(text, limit)
+    # Before a tail, whole sentences only where there is one: "… so I can look into it… For your
+    # privacy, …" read as a broken reply.
+    return f"{_fit(text, None if limit is None else limit - len(tail) - 1, whole_sentences=True)} {tail}"
+
+
+def _fit(text: str, limit: int | None, *, whole_sentences: bool = False) -> str:
     if limit is None or len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    for sep in (". ", "! ", "? ", "。", " "):
-        at = cut.rfind(sep)
-        if at > limit // 2:
-            return cut[: at + len(sep)].rstrip() if sep != " " else cut[:at].rstrip() + "…"
+    # The last sentence end, whichever its mark; a word boundary only when there is none far enough in.
+    ends = [cut.rfind(sep) + len(sep) for sep in (". ", "! ", "? ", "。") if sep in cut]
+    if ends and max(ends) > (0 if whole_sentences else limit // 2):
+        return cut[: max(ends)].rstrip()
+    at = cut.rfind(" ")
+    if at > limit // 2:
+        return cut[:at].rstrip() + "…"
     return cut + "…"

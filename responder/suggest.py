@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from dangol.core.redact import EMAIL
+from dangol.core.redact import EMAIL, PHONE, RRN
 from responder.limits import fit
 from responder.memory import item_history, item_people
 from storage.analyses import analysis_of
@@ -62,6 +62,8 @@ _VERSION = re.compile(
     re.IGNORECASE,
 )
 _DEVICE = re.compile(r"\b(?:iphone|ipad|galaxy|pixel)\b|아이폰|아이패드|갤럭시|픽셀", re.IGNORECASE)
+# Contact details written into a public post: the reply asks for none and suggests deleting them.
+_CONTACT = (EMAIL, PHONE, RRN)
 _PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
@@ -180,7 +182,13 @@ def _names_of(*names: str | None) -> list[str]:
 
 
 def _similar(
-    post: Post, analysis: Analysis | None, values: dict[str, str | None], *, session: Session, exclude_item: int
+    post: Post,
+    analysis: Analysis | None,
+    values: dict[str, str | None],
+    *,
+    session: Session,
+    exclude_item: int,
+    notice: str,
 ) -> list[Suggestion]:
     query = _embedding(analysis.embedding if analysis else None)
     if query is None:
@@ -203,13 +211,22 @@ def _similar(
     for similarity, reply, other_names in scored:
         if similarity < MIN_SIMILARITY or len(found) == 2:
             break
-        text, dropped = scrub(reply.text, known, other_names, values.get("name"))
+        text, dropped = scrub(_without_notices(reply.text), known, other_names, values.get("name"))
         if len(text) < 20 or any(text == s.text for s in found):
             continue
         note = f"; {dropped} sentence(s) with facts not in this post left out" if dropped else ""
         why = f"reply {reply.id} to a similar post (similarity {similarity:.2f}){note}"
-        found.append(Suggestion(text=fit(text, post.platform), source=f"similar:{reply.id}", explanation=why))
+        found.append(
+            Suggestion(text=fit(text, post.platform, tail=notice), source=f"similar:{reply.id}", explanation=why)
+        )
     return found
+
+
+def _without_notices(text: str) -> str:
+    """A past reply without the notices its own post called for (they are added where this post calls for them)."""
+    for notice in (n for notices in load_templates()["notices"].values() for n in notices.values()):
+        text = text.replace(notice, "")
+    return text
 
 
 def _repeats(short: str, text: str) -> bool:
@@ -235,10 +252,13 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
         "update": mentioned(_UPDATE, said),
         "version": mentioned(_VERSION, said),
         "device": mentioned(_DEVICE, said),
+        # Contact details the author posted (not a retweet's, which are its writer's).
+        "contact": None if post.is_retweet else next(filter(None, (mentioned(p, said) for p in _CONTACT)), None),
     }
     lang = "ko" if analysis is not None and analysis.language == "ko" else "en"
     kind = kind_of(analysis)
     templates = load_templates()[lang]
+    notice = load_templates()["notices"]["contact"][lang] if values["contact"] else ""
     topic = analysis.primary_topic if analysis is not None and analysis.primary_topic in templates else "default"
     if not templates[topic].get(kind):  # the topic has no template of this kind (praise of a delivery)
         topic = "default"
@@ -251,19 +271,19 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
     }
     found = [
         Suggestion(
-            text=fit(render(parts, values), post.platform),
+            text=fit(render(parts, values), post.platform, tail=notice),
             source=f"template:{topic}:{lang}",
             explanation=f"{topic} {kind} template ({lang}): {tones[kind]}; filled in from the data: {filled}",
         )
     ]
-    found += _similar(post, analysis, values, session=session, exclude_item=item.id or 0)
+    found += _similar(post, analysis, values, session=session, exclude_item=item.id or 0, notice=notice)
     short = render(
         templates["default"][kind][:3] + [p for p in templates["default"][kind] if p.startswith("!order")], values
     )
     if len(found) < 3 and not any(_repeats(short, s.text) for s in found):
         found.append(
             Suggestion(
-                text=fit(short, post.platform),
+                text=fit(short, post.platform, tail=notice),
                 source=f"tone:{kind}:{lang}",
                 explanation=f"short reply matched to the tone: {tones[kind]}",
             )

@@ -383,3 +383,48 @@ def test_a_price_or_a_rating_is_no_app_version():
         "앱 5.2",
         "5.2.0",
     ]
+
+
+def test_a_post_with_contact_details_gets_replies_that_suggest_removing_them(session, settings, seed_post):
+    seed_post(
+        "My gold membership was downgraded for no reason. My account email is kim.minji@example.com",
+        primary_topic="loyalty",
+    )
+    suggestions = suggest(_only_item(session, settings).id, session=session)
+    assert suggestions[0].source == "template:loyalty:en" and "contact" in suggestions[0].explanation
+    assert "Could you DM us the e-mail" not in suggestions[0].text  # they gave it already
+    for suggestion in suggestions:
+        assert suggestion.text.endswith("please remove your contact details from this public post."), suggestion
+        assert "kim.minji" not in suggestion.text and len(suggestion.text) <= 280
+
+
+def test_a_retweet_of_someones_contact_details_gets_no_such_notice(session, settings, seed_post):
+    seed_post("RT @kim: call me on 010-2345-6789, nobody answers", post={"is_retweet": True})
+    assert not any("contact details" in s.text for s in suggest(_only_item(session, settings).id, session=session))
+
+
+def test_a_past_replys_privacy_notice_is_not_reused_for_a_post_without_contact_details(session, settings, seed_post):
+    old = seed_post("the parcel is late, call 010-2345-6789", handle="gp_88", embedding=[1.0, 0.0, 0.1])
+    route_new(session=session, settings=settings, now=NOW)
+    _sent_reply(
+        session,
+        old,
+        "Sorry about the wait! We've asked the courier to hurry. "
+        "For your privacy, please remove your contact details from this public post.",
+    )
+    seed_post("my parcel is late too", handle="ann", embedding=[0.9, 0.05, 0.1])
+    texts = [
+        s.text for s in suggest(_only_item(session, settings).id, session=session) if s.source.startswith("similar:")
+    ]
+    assert texts and texts[0].endswith("asked the courier to hurry."), texts
+
+
+def test_a_sentence_that_must_stay_whole_is_kept_and_the_rest_cut_at_a_sentence():
+    from responder.limits import fit
+
+    body = "Hi Sam, I'm sorry about this. Could you send us a DM with the details so I can look into it right away?"
+    tail = "For your privacy, please remove your contact details from this public post."
+    fitted = fit(" ".join([body] * 3), "x", tail=tail)
+    assert len(fitted) <= 280 and fitted.endswith(tail)
+    assert fitted.removesuffix(f" {tail}").endswith(("this.", "away?")) and "…" not in fitted
+    assert fit("short enough.", "x", tail=tail) == f"short enough. {tail}"
