@@ -120,10 +120,14 @@ class CustomerLinker:
                 for c in self._emails.get(email, [])
             ]
         if self._orders:
-            without_emails = _EMAIL.sub(" ", body)
-            for token in dict.fromkeys(normalize_order(m.group(1)) for m in _ORDER_TOKEN.finditer(without_emails)):
+            # Matched without "#" and dashes, shown as written: staff compare it with the post and the
+            # customer record, which say "MC-2026-10161", not "MC202610161".
+            written: dict[str, str] = {}
+            for m in _ORDER_TOKEN.finditer(_EMAIL.sub(" ", body)):
+                written.setdefault(normalize_order(m.group(1)), m.group(1))
+            for token, as_written in written.items():
                 found += [
-                    LinkCandidate(c, "order", TEXT_EVIDENCE_CONFIDENCE, f"order {token} in post")
+                    LinkCandidate(c, "order", TEXT_EVIDENCE_CONFIDENCE, f"order {as_written} in post")
                     for c in self._orders.get(token, [])
                 ]
         return found

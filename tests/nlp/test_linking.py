@@ -60,6 +60,12 @@ def test_order_number_is_matched_without_dashes_or_case() -> None:
     assert candidate.customer_id == 1
 
 
+def test_an_order_numbers_evidence_shows_it_as_the_post_wrote_it() -> None:
+    # Staff compare the evidence with the post and the customer record; "202611160042" was neither.
+    [candidate] = linker().candidates(author(platform="naver"), "주문번호 #20261116-0042 아직 안 왔어요")
+    assert candidate.evidence == "order 20261116-0042 in post"
+
+
 def test_similar_display_name_is_proposed_below_the_apply_threshold() -> None:
     [candidate] = linker().candidates(author(display_name="Robert Smith 🌟"), "")
     assert (candidate.customer_id, candidate.method) == (3, "fuzzy_name")
