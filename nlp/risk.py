@@ -1,7 +1,8 @@
 """Risk of one post, 0..1, with the breakdown that explains it: the formula is `dangol.core.risk`
 (negativity × reach × customer value × urgency); this module reads the post for it. Urgency comes
-from signal words, English and Korean (lawyer/safety/allergic: legal or harm, 1.0; cancel/refund:
-churn and money, 0.6); a breached SLA raises it to 1 on the queue item (`responder.sla`).
+from signal words, English and Korean (lawyer, safety, allergic, something found in food: legal or
+harm, 1.0; cancel/refund: churn and money, 0.6); a breached SLA raises it to 1 on the queue item
+(`responder.sla`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ SEVERE_EN = (
     "lawyer", "attorney", "sue", "suing", "lawsuit", "legal action", "court", "safety", "unsafe", "dangerous",
     "allergic", "allergy", "anaphylaxis", "food poisoning", "poisoned", "injured", "injury", "hospital",
     "fire", "press", "journalist", "reporter", "police",
+    # Food and drink safety: what was found in it, and what it did ("bug in" is an app's bug).
+    "foreign object", "contaminated", "contamination", "mold", "mould", "moldy", "mouldy", "cockroach",
+    "insect", "hair in", "glass in", "piece of plastic", "plastic piece", "piece of metal", "food safety",
+    "vomit", "vomiting", "threw up", "made me sick", "got sick", "diarrhea", "diarrhoea", "scalded",
+    "burned my", "burnt my",
 )  # fmt: skip
 MODERATE_EN = (
     "cancel", "cancelled", "canceled", "cancelling", "refund", "chargeback", "unsubscribe", "close my account",
@@ -35,6 +41,21 @@ SEVERE_KO = (
     "기자",
     "경찰",
     "신고",
+    # Food and drink safety (found inside words with their particles, as the rest).
+    "이물질",
+    "벌레",
+    "머리카락",
+    "곰팡이",
+    "유리 조각",
+    "유리조각",
+    "플라스틱 조각",
+    "플라스틱조각",
+    "배탈",
+    "구토",
+    "토했",
+    "화상을 입",  # not 화상 alone: 화상 회의 is a video call
+    "화상 입",
+    "데였",
 )
 MODERATE_KO = ("해지", "환불", "취소", "탈퇴", "사기", "보상", "다시는", "손해배상")
 SEVERE_VALUE = 1.0

@@ -181,3 +181,28 @@ def test_customer_value_comes_from_the_value_score_when_there_is_one_else_the_ti
     assert by_score.breakdown["customer_value"]["value"] == 0.9
     assert by_score.breakdown["customer_value"]["source"] == "value score"
     assert by_score.score > by_tier.score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "마루커피 음료에서 이물질이 나왔어요. 플라스틱 조각 같은 게 떠 있었어요.",
+        "Found a hair in my croissant this afternoon.",
+        "There was a piece of plastic floating in my latte",
+        "샌드위치에 곰팡이가 피어 있었어요",
+        "I got sick after the cold brew and threw up all night",
+    ],
+)
+def test_something_found_in_food_or_harm_from_it_is_a_severe_signal(text: str) -> None:
+    # A foreign object in a drink was priority 3 with urgency "words: none".
+    assert signal_words(text)[0] == 1.0, signal_words(text)
+
+
+def test_an_apps_bug_or_a_burnt_taste_is_no_safety_signal() -> None:
+    assert signal_words("there is a bug in the app since the update")[0] == 0
+    assert signal_words("the americano tasted burnt and bitter")[0] == 0
+
+
+def test_korean_words_that_only_look_like_harm_are_no_signal() -> None:
+    assert signal_words("화상 회의 중에 주문했는데 배달이 늦어요")[0] == 0  # a video call
+    assert signal_words("설사 늦더라도 연락은 주셔야죠")[0] == 0  # "even if"
