@@ -75,6 +75,23 @@ class ItemContext:
     note_authors: dict[int, str] = field(default_factory=dict)  # staff id → username, for notes and corrections
     feedback: list[LabelFeedback] = field(default_factory=list)  # staff label corrections of the post
 
+    @property
+    def posted_since(self) -> list[HistoryPost]:
+        """What this post's author wrote after it, on the same account, oldest first. A "sorted, thanks"
+        or "still waiting" changes what a reply should say; in the history table beside it such a
+        post was one cut-off row among the customer's others."""
+        if self.post.created_at is None:
+            return []
+        since = self.post.created_at
+        return [
+            p
+            for p in reversed(self.history.posts)  # the history is newest first
+            if p.post_id != self.post.id
+            and (p.platform, p.handle) == (self.post.platform, self.author.handle)
+            and p.created_at is not None
+            and p.created_at > since
+        ]
+
 
 def history_for_authors(
     authors: list[Author], customer: Customer | None, *, session: Session, limit: int = 200

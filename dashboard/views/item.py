@@ -23,6 +23,7 @@ from storage.models import Staff
 
 SENTIMENTS = ("negative", "neutral", "positive")
 HISTORY_ROWS = 20
+POSTED_SINCE_ROWS = 3  # the author's later posts shown with the post; the rest are in the history
 
 
 def render(ctx: Ctx, actor: Staff) -> None:
@@ -213,9 +214,23 @@ def _post(view: ItemContext) -> None:
     url = web_link(post.url)
     if url:
         st.link_button("Open the original post ↗", url)
+    _posted_since(view)
     if author.bio:
         with st.expander("Author bio"):
             st.text(author.bio)
+
+
+def _posted_since(view: ItemContext) -> None:
+    later = view.posted_since
+    if not later:
+        return
+    with st.container(border=True):
+        st.markdown(f"**They posted again since** ({len(later)}, oldest first)")
+        for p in later[:POSTED_SINCE_ROWS]:
+            st.caption(f"{utc_minute(p.created_at)} · {md(p.sentiment or 'not analyzed yet')}")
+            st.text(short(p.text, 400))
+        if len(later) > POSTED_SINCE_ROWS:
+            st.caption(f"and {len(later) - POSTED_SINCE_ROWS} more: see the customer's history")
 
 
 def _analysis(view: ItemContext) -> None:

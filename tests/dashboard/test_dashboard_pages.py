@@ -672,3 +672,24 @@ def test_an_author_without_a_display_name_is_shown_without_empty_brackets() -> N
     assert author_md("bean_log333", "") == "**@bean\\_log333**"  # a Reddit account has no display name
     assert author_md("bean_log333", "  ") == "**@bean\\_log333**"
     assert author_md("sip", "Kim *bold*") == "**@sip** (Kim \\*bold\\*)"  # the name stays inert
+
+
+def test_item_page_shows_what_the_author_posted_since(dashboard_db, monkeypatch) -> None:
+    from dangol.core.types import Page
+    from storage.ingest import get_or_create_source, store_page
+    from tests.dashboard.conftest import _post
+
+    item_id = dashboard_db.items["complaint"]
+    with Session(dashboard_db.engine) as session:
+        first = session.get(Post, session.get(QueueItem, item_id).post_id)
+        author = session.get(Author, first.author_id)
+        same_person = replace(_post(9, "", 1200, "coldcoffee", 0).author, platform_id=author.platform_id)
+        later = _post(9, "Update: they sorted it out within the hour, thanks!", 1200, "coldcoffee", 1)
+        earlier = _post(10, "my coffee was cold last week too", 1200, "coldcoffee", 60 * 24 * 7)
+        posts = [p.model_copy(update={"author": same_person}) for p in (later, earlier)]
+        store_page(session, source=get_or_create_source(session, name="fixture", use="replay"), page=Page(posts, {}))
+        session.commit()
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Item", item_id=item_id)
+    assert "**They posted again since** (1, oldest first)" in shown(at.markdown)
+    assert "Update: they sorted it out within the hour, thanks!" in shown(at.text)
+    assert "my coffee was cold last week too" not in shown(at.text)  # before this post: history only
