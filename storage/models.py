@@ -82,10 +82,12 @@ class Post(PostBase, table=True):
         Index("ix_post_thread", "platform", "thread_id"),
         # Covers the reports' window scans (created_at range, live posts, grouped by platform/source).
         Index("ix_post_created_live", "created_at", "deleted_at", "platform", "source_id", "author_id"),
+        # An author's posts in time order: the customer history, "posted again since" on queue lines.
+        Index("ix_post_author_created", "author_id", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     source_id: int | None = Field(default=None, foreign_key="source.id")
-    author_id: int = Field(foreign_key="author.id", index=True)
+    author_id: int = Field(foreign_key="author.id")  # indexed with created_at (ix_post_author_created)
     collected_at: datetime | None = utc_column(nullable=False)
     raw: str | None = Field(default=None, sa_column=Column(Text))
     analyzed: bool = False

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, tuple_, update
 from sqlalchemy import select as select_columns  # sqlmodel's select types four columns at most
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -530,6 +532,9 @@ class QueueRow:
     risk: float | None
     tags: list[str]
     created_at: datetime
+    # The sentiment of the newest post its author wrote after this one ("unknown" until analyzed),
+    # None when they wrote none: a "sorted, thanks" under a complaint is seen before it is answered.
+    posted_since: str | None = None
 
 
 def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
@@ -540,7 +545,7 @@ def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
     """
     details = select_columns(
         col(QueueItem.id), col(Post.platform), col(Post.text), col(Author.handle), col(Analysis.risk),
-        col(Staff.username),
+        col(Staff.username), _posted_since(),
     )  # fmt: skip
     rows = session.execute(
         details.join(Post, col(Post.id) == col(QueueItem.post_id))
@@ -550,10 +555,31 @@ def queue_rows(*, session: Session, items: list[QueueItem]) -> list[QueueRow]:
         .where(col(QueueItem.id).in_([i.id for i in items] or [-1]))
     ).all()
     by_item = {
-        item_id: LineDetails(platform, text[:SNIPPET], handle, risk, assignee)
-        for item_id, platform, text, handle, risk, assignee in rows
+        item_id: LineDetails(platform, text[:SNIPPET], handle, risk, assignee, since)
+        for item_id, platform, text, handle, risk, assignee, since in rows
     }
     return [_queue_row(i, by_item[i.id]) for i in items if i.id in by_item]
+
+
+@cache
+def _posted_since() -> Any:
+    """The sentiment of the newest live post by the same author after the item's post ("unknown"
+    when not analyzed yet; NULL when there is none): one range of ix_post_author_created per line.
+    Built once: building the aliased subquery took ~5 ms, more than the 25 lines' query."""
+    later, later_analysis = aliased(Post), aliased(Analysis)
+    return (
+        select_columns(func.coalesce(col(later_analysis.sentiment), "unknown"))
+        .select_from(later)
+        .outerjoin(later_analysis, col(later_analysis.post_id) == col(later.id))
+        .where(
+            col(later.author_id) == col(Post.author_id),
+            col(later.created_at) > col(Post.created_at),
+            col(later.deleted_at).is_(None),
+        )
+        .order_by(col(later.created_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 @dataclass(slots=True)
@@ -565,6 +591,7 @@ class LineDetails:
     handle: str
     risk: float | None
     assignee: str | None
+    posted_since: str | None
 
 
 def _queue_row(item: QueueItem, line: LineDetails) -> QueueRow:
@@ -586,6 +613,7 @@ def _queue_row(item: QueueItem, line: LineDetails) -> QueueRow:
         risk=line.risk,
         tags=list(item.tags),
         created_at=item.created_at,  # type: ignore[arg-type]
+        posted_since=line.posted_since,
     )
 
 

@@ -266,6 +266,9 @@ def _row(row: QueueRow, actor: Staff, now: datetime, *, new: bool = False) -> No
         st.text(short(row.snippet, 280))
         if row.assignee_id is not None and row.assignee_id != actor.id:
             st.caption(f"🔒 someone else is working on this: {md(row.assignee)}")
+        if row.posted_since is not None:
+            mood = "not analyzed yet" if row.posted_since == "unknown" else row.posted_since
+            st.caption(f"↩ they posted again since ({md(mood)}): open the item to read it")
         if row.tags:
             st.caption("tags: " + ", ".join(md(t) for t in row.tags))
 

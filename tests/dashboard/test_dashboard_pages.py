@@ -674,22 +674,36 @@ def test_an_author_without_a_display_name_is_shown_without_empty_brackets() -> N
     assert author_md("sip", "Kim *bold*") == "**@sip** (Kim \\*bold\\*)"  # the name stays inert
 
 
-def test_item_page_shows_what_the_author_posted_since(dashboard_db, monkeypatch) -> None:
+def _posts_by_the_complainer(db, *texts_minutes_ago: tuple[str, int]) -> None:
+    """More posts by the author of the fixture's complaint (posted 30 minutes ago), n = 9, 10, …"""
     from dangol.core.types import Page
     from storage.ingest import get_or_create_source, store_page
     from tests.dashboard.conftest import _post
 
-    item_id = dashboard_db.items["complaint"]
-    with Session(dashboard_db.engine) as session:
-        first = session.get(Post, session.get(QueueItem, item_id).post_id)
+    with Session(db.engine) as session:
+        first = session.get(Post, session.get(QueueItem, db.items["complaint"]).post_id)
         author = session.get(Author, first.author_id)
-        same_person = replace(_post(9, "", 1200, "coldcoffee", 0).author, platform_id=author.platform_id)
-        later = _post(9, "Update: they sorted it out within the hour, thanks!", 1200, "coldcoffee", 1)
-        earlier = _post(10, "my coffee was cold last week too", 1200, "coldcoffee", 60 * 24 * 7)
-        posts = [p.model_copy(update={"author": same_person}) for p in (later, earlier)]
+        posts = [_post(9 + n, text, 1200, "coldcoffee", ago) for n, (text, ago) in enumerate(texts_minutes_ago)]
+        posts = [p.model_copy(update={"author": replace(p.author, platform_id=author.platform_id)}) for p in posts]
         store_page(session, source=get_or_create_source(session, name="fixture", use="replay"), page=Page(posts, {}))
         session.commit()
-    at = app_as(dashboard_db, "product1", monkeypatch, page="Item", item_id=item_id)
+
+
+def test_item_page_shows_what_the_author_posted_since(dashboard_db, monkeypatch) -> None:
+    _posts_by_the_complainer(
+        dashboard_db,
+        ("Update: they sorted it out within the hour, thanks!", 1),
+        ("my coffee was cold last week too", 60 * 24 * 7),
+    )
+    at = app_as(dashboard_db, "product1", monkeypatch, page="Item", item_id=dashboard_db.items["complaint"])
     assert "**They posted again since** (1, oldest first)" in shown(at.markdown)
     assert "Update: they sorted it out within the hour, thanks!" in shown(at.text)
     assert "my coffee was cold last week too" not in shown(at.text)  # before this post: history only
+
+
+def test_queue_line_says_when_the_author_posted_again_since(dashboard_db, monkeypatch) -> None:
+    before = shown(app_as(dashboard_db, "agent1", monkeypatch, page="Queue").caption)
+    assert not any("posted again since" in c for c in before), before
+    _posts_by_the_complainer(dashboard_db, ("Update: they sorted it out within the hour, thanks!", 1))
+    captions = shown(app_as(dashboard_db, "agent1", monkeypatch, page="Queue").caption)
+    assert sum("↩ they posted again since (not analyzed yet)" in c for c in captions) == 1, captions

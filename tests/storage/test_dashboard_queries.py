@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dangol.core.types import Page, PostIn
+from dangol.core.types import AuthorIn, Page, PostIn
 from responder.queue import QueueFilters, list_queue
 from responder.statuses import OPEN_STATUSES
 from storage.customers import search_customers
@@ -100,6 +100,30 @@ def test_queue_rows_carry_what_a_queue_line_shows(session: Session, make_post) -
     (row,) = queue_rows(session=session, items=page.items)
     assert (row.item_id, row.sentiment, row.topic, row.language) == (ids[2], "negative", "app", "ko")
     assert row.due_at is not None and row.due_at < NOW and row.assignee is None
+
+
+def test_a_queue_line_says_when_its_author_posted_again_since(session: Session, make_post) -> None:
+    ids = seed(session, make_post, SPECS)
+    page = list_queue(open_items(), session=session, now=NOW)
+    assert all(r.posted_since is None for r in queue_rows(session=session, items=page.items))
+    first = session.exec(select(Post).join(QueueItem, QueueItem.post_id == Post.id).where(QueueItem.id == ids[0])).one()
+    same = session.get(Author, first.author_id)
+    again = AuthorIn(platform="x", platform_id=same.platform_id, handle=same.handle)
+    source = get_or_create_source(session, name="t", use="replay")
+    earlier, later, newest = (
+        make_post(author=again, created_at=first.created_at + timedelta(hours=h), text=t)
+        for h, t in ((-5, "before it"), (2, "sorted, thanks"), (3, "and a second word"))
+    )
+    store_page(session, source=source, page=Page(posts=[earlier, later, newest], cursor={}))
+    newest_id = session.exec(select(Post.id).where(Post.external_id == newest.external_id)).one()
+    session.add(Analysis(post_id=newest_id, language="en", sentiment="positive", analyzed_at=NOW))
+    session.commit()
+    since = {r.item_id: r.posted_since for r in queue_rows(session=session, items=page.items)}
+    assert since == {ids[0]: "positive", ids[1]: None, ids[2]: None}  # the newest one's, analyzed
+    session.delete(session.exec(select(Analysis).where(Analysis.post_id == newest_id)).one())
+    session.commit()
+    since = {r.item_id: r.posted_since for r in queue_rows(session=session, items=page.items)}
+    assert since[ids[0]] == "unknown"  # the newest is not analyzed yet
 
 
 def make_customer(session: Session, name: str, handle: str | None = None) -> Customer:
