@@ -27,6 +27,7 @@ class HistoryPost:
     """One post by the customer, with what we understood of it."""
 
     post_id: int
+    author_id: int
     platform: str
     handle: str
     text: str
@@ -87,7 +88,7 @@ class ItemContext:
             p
             for p in reversed(self.history.posts)  # the history is newest first
             if p.post_id != self.post.id
-            and (p.platform, p.handle) == (self.post.platform, self.author.handle)
+            and p.author_id == self.post.author_id
             and p.created_at is not None
             and p.created_at > since
         ]
@@ -107,7 +108,8 @@ def history_for_authors(
     for post, analysis in rows:
         history.posts.append(
             HistoryPost(
-                post_id=post.id or 0, platform=post.platform, handle=handles.get(post.author_id, ""), text=post.text,
+                post_id=post.id or 0, author_id=post.author_id, platform=post.platform,
+                handle=handles.get(post.author_id, ""), text=post.text,
                 created_at=post.created_at, sentiment=analysis.sentiment if analysis else None,
                 topic=analysis.primary_topic if analysis else None, url=post.url,
             )

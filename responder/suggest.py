@@ -79,7 +79,7 @@ class Suggestion:
 
 @cache
 def load_templates(path: Path = TEMPLATES) -> dict[str, Any]:
-    """The reply templates, by language, topic and kind."""
+    """The reply templates, by language, topic and kind, and the notices ([notices]) by language."""
     with path.open("rb") as fh:
         return tomllib.load(fh)
 
