@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from dangol.core.redact import EMAIL, PHONE, RRN
+from dangol.core.redact import EMAIL, first_pii
 from responder.limits import fit
 from responder.memory import item_history, item_people
 from storage.analyses import analysis_of
@@ -62,8 +62,6 @@ _VERSION = re.compile(
     re.IGNORECASE,
 )
 _DEVICE = re.compile(r"\b(?:iphone|ipad|galaxy|pixel)\b|아이폰|아이패드|갤럭시|픽셀", re.IGNORECASE)
-# Contact details written into a public post: the reply asks for none and suggests deleting them.
-_CONTACT = (EMAIL, PHONE, RRN)
 _PROMISE = re.compile(r"refund|reimburs|compensat|voucher|coupon|환불|보상|쿠폰", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
@@ -252,8 +250,9 @@ def suggest(item_id: int, *, session: Session) -> list[Suggestion]:
         "update": mentioned(_UPDATE, said),
         "version": mentioned(_VERSION, said),
         "device": mentioned(_DEVICE, said),
-        # Contact details the author posted (not a retweet's, which are its writer's).
-        "contact": None if post.is_retweet else next(filter(None, (mentioned(p, said) for p in _CONTACT)), None),
+        # Contact details the author posted (not a retweet's, which are its writer's): the reply asks
+        # for none and suggests deleting them.
+        "contact": None if post.is_retweet else first_pii(said),
     }
     lang = "ko" if analysis is not None and analysis.language == "ko" else "en"
     kind = kind_of(analysis)

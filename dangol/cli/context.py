@@ -67,16 +67,11 @@ def clip(text: str, columns: int) -> str:
     """`text` cut to fit `columns` terminal columns, with "…" where it was cut. Hangul and other wide
     characters take two columns: cut at 70 characters, a Korean post took ~130 and wrapped the
     table's row in two on an 80-column terminal."""
-    from rich.cells import cell_len, get_character_cell_size
+    from rich.text import Text
 
-    if cell_len(text) <= columns:
-        return text
-    used = 0
-    for end, char in enumerate(text):
-        used += get_character_cell_size(char)
-        if used > columns - 1:  # one column kept for the ellipsis
-            return text[:end] + "…"
-    return text
+    clipped = Text(text)
+    clipped.truncate(columns, overflow="ellipsis")
+    return clipped.plain
 
 
 def state(ctx: typer.Context) -> AppState:

@@ -57,11 +57,22 @@ def redact_secrets(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# Each kind of personal data and its mask, in the order they are masked (an RRN before the phone
+# pattern could take its digits).
+PII = ((EMAIL, "[email]"), (RRN, "[rrn]"), (PHONE, "[phone]"))
+
+
 def redact_pii(text: str) -> str:
     """`text` with e-mail addresses, resident registration numbers and phone numbers masked."""
-    text = EMAIL.sub("[email]", text)
-    text = RRN.sub("[rrn]", text)
-    return PHONE.sub("[phone]", text)
+    for pattern, mask in PII:
+        text = pattern.sub(mask, text)
+    return text
+
+
+def first_pii(text: str) -> str | None:
+    """The first e-mail address, resident registration number or phone number in `text` that
+    `redact_pii` would mask, or None."""
+    return next((m.group(0) for pattern, _ in PII if (m := pattern.search(text))), None)
 
 
 class RedactingFilter(logging.Filter):
