@@ -35,6 +35,9 @@ from storage.topics import get_topic, topics_in_force
 
 MAX_VERSIONS = 6  # app versions named in a feed's description (the JSON feed lists them all)
 MAX_POSTS = 2000  # complaints read per topic and window; enough for any feed reader's list
+# Below this many complaints in the previous window the change is told as counts, not a percentage:
+# "+6000%" on a base of 1 says more about the small base than about the topic.
+MIN_PERCENT_BASE = 10
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 CSV_COLUMNS = [
@@ -98,12 +101,18 @@ class TopicFeed:
 
     @property
     def summary(self) -> str:
-        change = "new" if self.change is None else f"{self.change:+.0%} vs the previous {self.span}"
-        if self.posts == self.previous_posts:
-            change = f"same as the previous {self.span}"
+        previous = self.previous_posts
+        if self.posts == previous:
+            change = f"same as the previous {self.span} ({previous})"
+        elif self.change is None:
+            change = f"new, none in the previous {self.span}"
+        elif previous < MIN_PERCENT_BASE:
+            change = f"from {previous} in the previous {self.span}"
+        else:
+            change = f"{self.change:+.0%} vs the previous {self.span} ({previous})"
         return (
             f"{self.posts} complaint{'' if self.posts == 1 else 's'} ({self.clusters} distinct) "
-            f"in the last {self.span}, {self.trend}: {change} ({self.previous_posts})."
+            f"in the last {self.span}, {self.trend}: {change}."
         )
 
     @property

@@ -59,6 +59,27 @@ def test_a_one_day_feed_window_leaves_out_an_older_complaint(world, session: Ses
     assert "in the last 1 day," in delivery.summary
 
 
+def _counted_feed(posts: int, previous: int) -> TopicFeed:
+    return TopicFeed(
+        key="app", name="App", description="", since=NOW - timedelta(days=7), until=NOW,
+        posts=posts, clusters=posts, previous_posts=previous, items=[],
+    )  # fmt: skip
+
+
+def test_a_change_from_a_small_count_is_told_in_counts_not_as_a_percentage() -> None:
+    # The demo's app topic said "rising: +6000% vs the previous 7 days (1)".
+    changes = {
+        (61, 1): "rising: from 1 in the previous 7 days.",
+        (2, 9): "falling: from 9 in the previous 7 days.",
+        (15, 10): "rising: +50% vs the previous 7 days (10).",
+        (1, 0): "rising: new, none in the previous 7 days.",
+        (3, 3): "steady: same as the previous 7 days (3).",
+    }
+    for (posts, previous), change in changes.items():
+        counts = f"{posts} complaint{'' if posts == 1 else 's'} ({posts} distinct) in the last 7 days"
+        assert _counted_feed(posts, previous).summary == f"{counts}, {change}"
+
+
 def test_feed_items_are_capped_at_the_configured_number(world, session: Session, settings: Settings) -> None:
     settings.reports.feed_items = 1
     delivery = _delivery_feed(world, session, settings)
