@@ -10,6 +10,7 @@ import streamlit as st
 
 from dangol.core.errors import NotFound
 from dangol.core.permissions import allowed
+from dangol.core.statuses import ItemStatus
 from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
@@ -19,6 +20,7 @@ from dashboard.views.queue import countdown
 from dashboard.views.scores import render_scores
 from responder.labels import correct_labels
 from responder.memory import ItemContext, item_context
+from responder.statuses import TRANSITIONS
 from storage.models import Staff
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -154,11 +156,14 @@ def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
         from responder.assignment import release
 
         act(ctx, "queue.claim", lambda s, a: release(item.id, actor=a, session=s), "Released")  # type: ignore[arg-type]
-    if can_close and bar.button("Close", key="close_item", shortcut="Alt+X"):
+    # Only the moves its status allows: "Close" on a closed item would only be refused.
+    moves = TRANSITIONS.get(item.status, frozenset())
+    can_close_it, can_spam_it = can_close and ItemStatus.CLOSED in moves, can_close and ItemStatus.SPAM in moves
+    if can_close_it and bar.button("Close", key="close_item", shortcut="Alt+X"):
         from responder.queue import close
 
         act(ctx, "queue.close", lambda s, a: close(item.id, actor=a, session=s), "Closed")  # type: ignore[arg-type]
-    if can_close and bar.button("Close as spam", key="spam_item"):
+    if can_spam_it and bar.button("Close as spam", key="spam_item"):
         from responder.queue import mark_spam
 
         act(ctx, "queue.close", lambda s, a: mark_spam(item.id, actor=a, session=s), "Marked as spam")  # type: ignore[arg-type]
@@ -355,6 +360,12 @@ def _replies_so_far(replies: list[Any]) -> None:
 
 def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     key = f"reply_text_{view.item.id}"
+    why_not = why_no_reply(view.item)
+    if why_not:
+        # No box to write in that the send would then refuse (responder.approval.DRAFTABLE).
+        st.session_state.pop(f"clear_reply_{view.item.id}", None)
+        st.info(why_not)
+        return
     suggestions = _suggestions(ctx, view.item.id)  # type: ignore[arg-type]
     if suggestions:
         # Whole, not cut short: the template and the short reply of one tone share their opening
@@ -389,6 +400,30 @@ def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
             return
         source = st.session_state.get(f"reply_source_{view.item.id}", "staff")
         _submit(ctx, view.item.id, text.strip(), source)  # type: ignore[arg-type]
+
+
+def why_no_reply(item: Any) -> str | None:
+    """Why no reply can be written on the item as it stands, in the words the Item page shows;
+    None when one can (responder.approval.DRAFTABLE)."""
+    from responder.approval import DRAFTABLE
+
+    status = item.status
+    if status in DRAFTABLE:
+        return None
+    if status == ItemStatus.PENDING_APPROVAL:
+        return (
+            "A reply to this item is waiting for a PR reviewer's approval (Approvals page). If the "
+            "reviewer returns it, you can write another here."
+        )
+    if status == ItemStatus.SNOOZED:
+        until = f" until {utc_minute(item.snoozed_until)}" if item.snoozed_until else ""
+        return f"This item is snoozed{until}; it comes back to the queue then."
+    again = "It opens again by itself if the customer writes again in the thread."
+    if status == ItemStatus.REPLIED:
+        return f"This item has been answered. {again}"
+    if status == ItemStatus.SPAM:
+        return "This item was closed as spam."
+    return f"This item is {md(status)}. {again}"
 
 
 def _suggestions(ctx: Ctx, item_id: int) -> list[Any]:

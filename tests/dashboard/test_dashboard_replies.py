@@ -28,16 +28,41 @@ def test_agent_sends_a_dry_run_reply_and_the_item_is_replied(dashboard_db, monke
     assert item.status == "replied" and item.first_responded_at is not None
 
 
-def test_the_button_says_send_for_approval_when_the_typed_reply_needs_it_and_the_box_empties_after(
+def test_the_button_says_send_for_approval_and_no_second_reply_is_offered_while_it_waits(
     dashboard_db, monkeypatch
 ) -> None:
+    item_id = dashboard_db.items["complaint"]
     at = write_reply(dashboard_db, monkeypatch, "complaint", "Our lawyer will contact you.").run()
     assert any("mentions lawyer" in c for c in shown(at.caption))
     at = button(at, "Send for approval").click().run()
     assert "Sent for approval" in shown(at.success)
-    assert at.text_area(key=f"reply_text_{dashboard_db.items['complaint']}").value == ""
     with Session(dashboard_db.engine) as session:
         assert session.exec(select(Reply.status)).one() == "pending_approval"
+    # The send would refuse a second draft now: neither the box nor a send button is drawn, and
+    # the page says why.
+    assert not [t for t in at.text_area if t.key == f"reply_text_{item_id}"]
+    assert not [b for b in at.button if b.label.startswith("Send")]
+    assert any("waiting for a PR reviewer's approval" in i for i in shown(at.info))
+    review = app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals")
+    review.text_input[0].input("Too harsh; no lawyers.")
+    button(review, "Reject").click().run()
+    with Session(dashboard_db.engine) as session:
+        assert session.exec(select(Reply.status)).one() == "rejected"
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    assert at.text_area(key=f"reply_text_{item_id}").value == ""  # returned: write again, from an empty box
+    assert button(at, "Send (dry-run)")
+
+
+def test_a_closed_item_offers_no_reply_box_and_no_close_button(dashboard_db, monkeypatch) -> None:
+    item_id = dashboard_db.items["complaint"]
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    at = button(at, "Close").click().run()
+    labels = [b.label for b in at.button]
+    assert "Close" not in labels and "Close as spam" not in labels and "Send (dry-run)" not in labels
+    assert not [t for t in at.text_area if t.key == f"reply_text_{item_id}"]
+    assert any("opens again by itself if the customer writes again" in i for i in shown(at.info))
+    with Session(dashboard_db.engine) as session:
+        assert session.get(QueueItem, item_id).status == "closed"
 
 
 def test_risky_reply_goes_to_a_reviewer_who_approves_it(dashboard_db, monkeypatch) -> None:
