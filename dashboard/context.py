@@ -170,8 +170,9 @@ def flash(kind: str, text: str) -> None:
 
 def show_flash() -> None:
     """Show and clear the queued messages."""
+    shows = {"error": st.error, "warning": st.warning}
     for kind, text in st.session_state.pop("flash", []):
-        (st.error if kind == "error" else st.success)(text)
+        shows.get(kind, st.success)(text)
 
 
 def act(

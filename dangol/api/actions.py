@@ -14,6 +14,7 @@ from dangol.core.errors import ActionError
 from responder import assignment, labels, queue
 from responder.approval import submit_reply
 from responder.customers import decide_link, import_customer
+from responder.sending import send_reply
 from storage.customers import TIERS
 from storage.topics import topic_names
 
@@ -45,6 +46,15 @@ def reply(item_id: int, body: ReplyIn, ctx: Ctx, staff_id: Caller) -> dict[str, 
     with acting(ctx, staff_id, "queue.reply") as (session, actor):
         sent = submit_reply(item_id, body.text.strip(), actor=actor, session=session, settings=ctx.settings)
         return row(sent)
+
+
+@router.post("/replies/{reply_id}/send")
+def send_again(reply_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+    """Send again a reply the platform did not take (`queue.reply`; its status `failed`, or
+    `sending` when the platform never answered): the platform is asked for an earlier copy first,
+    so the customer never gets it twice. A reply already sent is returned as it is."""
+    with acting(ctx, staff_id, "queue.reply") as (session, actor):
+        return row(send_reply(reply_id, actor=actor, session=session, settings=ctx.settings))
 
 
 class CloseIn(BaseModel):

@@ -7,8 +7,9 @@ from typing import Any, Literal
 import streamlit as st
 
 from dangol.core.types import web_link
-from dashboard.context import Ctx, act, read
+from dashboard.context import Ctx, act, flash, read
 from dashboard.navigation import open_item
+from dashboard.reply_outcome import reply_outcome, sent_or_kept
 from dashboard.safe import md
 from storage.audit import approval_reasons
 from storage.models import Staff
@@ -64,15 +65,23 @@ def _review(
 
     def run(session: Any, who: Staff) -> Any:
         edited = text.strip() if text.strip() and text.strip() != original else None
-        # With settings, an approved reply is sent at once (dry-run unless sending is configured).
-        return review(
+        # With settings, an approved reply is sent at once (dry-run unless sending is configured);
+        # the approval stands when the platform does not take it.
+        return sent_or_kept(
+            session,
             reply_id,
-            decision,
-            actor=who,
-            comment=comment.strip(),
-            edited_text=edited,
-            session=session,
-            settings=ctx.settings,
+            lambda: review(
+                reply_id,
+                decision,
+                actor=who,
+                comment=comment.strip(),
+                edited_text=edited,
+                session=session,
+                settings=ctx.settings,
+            ),
         )
 
-    act(ctx, "reply.review", run, f"Reply #{reply_id}: {decision}d")
+    reply = act(ctx, "reply.review", run, rerun=False)
+    if reply is not None:
+        flash(*reply_outcome(reply, approved=decision == "approve"))
+        st.rerun()

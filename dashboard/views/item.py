@@ -10,10 +10,11 @@ import streamlit as st
 
 from dangol.core.errors import NotFound
 from dangol.core.permissions import allowed
-from dangol.core.statuses import ItemStatus
+from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
+from dashboard.reply_outcome import report_reply, sent_or_kept
 from dashboard.safe import author_md, md, short
 from dashboard.times import utc_minute
 from dashboard.views.queue import countdown
@@ -130,8 +131,8 @@ def _live_replies(ctx: Ctx, actor: Staff, item_id: int) -> None:
     """The replies so far, redrawn so a colleague's sent reply shows (a fragment: dashboard.live)."""
     from storage.replies import replies_to_item
 
-    live_actor(ctx, actor)
-    _replies_so_far(read(ctx, lambda s: replies_to_item(item_id, session=s)))
+    actor = live_actor(ctx, actor)
+    _replies_so_far(ctx, actor, read(ctx, lambda s: replies_to_item(item_id, session=s)))
 
 
 def _summary(ctx: Ctx, actor: Staff, item: Any, holder: Staff | None) -> None:
@@ -346,16 +347,42 @@ def _labels(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
             act(ctx, "queue.label", save, "Correction saved")
 
 
-def _replies_so_far(replies: list[Any]) -> None:
-    """The replies drafted or sent on the item, with their status and any reviewer's comment."""
+def _replies_so_far(ctx: Ctx, actor: Staff, replies: list[Any]) -> None:
+    """The replies drafted or sent on the item, with their status and any reviewer's comment; one
+    the platform did not take, with why and a button to send it again."""
     st.subheader("Reply")
     for reply in replies:
         st.caption(f"reply #{reply.id} · {md(reply.status)}" + (" · dry run" if reply.dry_run else ""))
         st.text(reply.text)
         if reply.review_comment:
             st.caption(f"reviewer: {md(reply.review_comment)}")
+        if reply.status in UNSENT:
+            _unsent(ctx, actor, reply)
     if not replies:
         st.caption("No reply yet.")
+
+
+# A reply the platform refused, or one it never answered about ("sending" after a lost connection).
+UNSENT = (ReplyStatus.FAILED, ReplyStatus.SENDING)
+
+
+def _unsent(ctx: Ctx, actor: Staff, reply: Any) -> None:
+    st.warning(f"Not sent: {md(reply.error or 'the platform has not confirmed it')}")
+    if allowed(actor, "queue.reply") and st.button(
+        "Send again",
+        key=f"resend_{reply.id}",
+        help="Dangol first looks on the platform for this reply, so the customer never gets it twice.",
+    ):
+        from responder.sending import send_reply
+
+        reply_id = reply.id
+
+        def send(session: Any, who: Staff) -> Any:
+            return sent_or_kept(
+                session, reply_id, lambda: send_reply(reply_id, actor=who, session=session, settings=ctx.settings)
+            )
+
+        report_reply(act(ctx, "queue.reply", send, rerun=False))
 
 
 def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
@@ -445,18 +472,20 @@ def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
     from responder.approval import submit_reply
 
     def send(session: Any, who: Staff) -> Any:
-        return submit_reply(item_id, text, actor=who, session=session, settings=ctx.settings, source=source)
+        from dangol.core.errors import SendError
+        from storage.replies import replies_to_item
+
+        try:
+            return submit_reply(item_id, text, actor=who, session=session, settings=ctx.settings, source=source)
+        except SendError:
+            # Drafted and committed before the platform was asked (responder.sending): the item's
+            # newest reply is this one, recorded as not sent, with a button to send it again.
+            return replies_to_item(item_id, session=session)[-1]
 
     reply = act(ctx, "queue.reply", send, rerun=False)
     if reply is not None:
         st.session_state[f"clear_reply_{item_id}"] = True
-        done = "Sent for approval" if reply.status == "pending_approval" else f"Reply {reply.status}"
-        if reply.dry_run and reply.status == "sent":
-            done += " (dry run: nothing was posted)"
-        from dashboard.context import flash
-
-        flash("success", done)
-        st.rerun()
+    report_reply(reply)
 
 
 def _notes(ctx: Ctx, actor: Staff, view: ItemContext) -> None:

@@ -282,3 +282,47 @@ def test_a_customer_record_with_a_field_too_long_for_a_customer_is_refused(api: 
     assert response.status_code == 422, response.json()
     message = "column 'email' is 9,012 characters long; a customer field holds at most 500"
     assert response.json() == {"error": "invalid", "message": message}
+
+
+class ScriptedPlatform:
+    """The platform's side of sending: it has no earlier copy and takes the reply. (Each real
+    sender's own calls are tested against a loopback server in tests/responder.)"""
+
+    dry_run = False
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def send(self, target: Any, text: str) -> Any:
+        from responder.senders.base import Sent
+
+        self.calls.append("send")
+        return Sent(external_id="1900")
+
+    def find_existing(self, target: Any, text: str) -> str | None:
+        self.calls.append("find_existing")
+        return None
+
+
+def test_a_reply_the_platform_refused_is_sent_again_after_asking_for_an_earlier_copy(api: Api, monkeypatch) -> None:
+    from dangol.core.types import utcnow
+
+    platform = ScriptedPlatform()
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: platform)
+    api.settings.responder.send = True
+    failed = Reply(
+        queue_item_id=api.item_id, post_id=api.post_id, author_staff_id=api.staff["agent"].id, text="Sorry, on it.",
+        status="failed", error="X refused the reply: 503", idempotency_key="k1", created_at=utcnow(), dry_run=False,
+    )  # fmt: skip
+    api.session.add(failed)
+    api.session.commit()
+    assert call(api, "product", "POST", f"/api/v1/replies/{failed.id}/send").status_code == 403
+    assert platform.calls == []
+    before = api.last_event_id()
+    response = call(api, "agent", "POST", f"/api/v1/replies/{failed.id}/send")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["external_id"]) == ("sent", "1900")
+    assert platform.calls == ["find_existing", "send"]
+    assert [action for _, action in api.events_after(before)] == ["reply.sending", "reply.sent", "queue.replied"]
+    again = call(api, "agent", "POST", f"/api/v1/replies/{failed.id}/send")  # already sent: returned as is
+    assert again.status_code == 200 and platform.calls == ["find_existing", "send"]

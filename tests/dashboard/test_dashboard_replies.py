@@ -2,7 +2,9 @@
 
 from sqlmodel import Session, select
 
+from dangol.core.errors import SendError
 from dashboard.safe import md
+from responder.senders.base import ReplyTarget, Sent
 from responder.suggest import suggest
 from storage.models import QueueItem, Reply
 
@@ -115,3 +117,65 @@ def test_picking_a_suggestion_fills_the_reply_box_for_editing(dashboard_db, monk
     assert all(o.endswith(md(s.text)) for o, s in zip(options, suggestions, strict=True)), options
     at = button(at, "Use this suggestion").click().run()
     assert at.text_area(key=f"reply_text_{item_id}").value == suggestions[0].text
+
+
+class OutagePlatform:
+    """The platform's side of sending, as a scripted sender: down for the first `down` sends, then
+    up; it remembers what it was asked. (Each real sender's own failures are tested against a
+    loopback server in tests/responder.)"""
+
+    dry_run = False
+
+    def __init__(self, down: int) -> None:
+        self.down, self.calls, self.posted = down, [], []
+
+    def send(self, target: ReplyTarget, text: str) -> Sent:
+        self.calls.append("send")
+        if len(self.calls) - self.calls.count("find_existing") <= self.down:
+            raise SendError("X refused the reply to fx1: 503 Service Unavailable")
+        self.posted.append(text)
+        return Sent(external_id="1900")
+
+    def find_existing(self, target: ReplyTarget, text: str) -> str | None:
+        self.calls.append("find_existing")
+        return None
+
+
+def test_a_reply_the_platform_refused_is_kept_and_sent_again_from_the_item_page(dashboard_db, monkeypatch) -> None:
+    platform = OutagePlatform(down=1)
+    monkeypatch.setenv("DANGOL_RESPONDER__SEND", "true")
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: platform)
+    item_id = dashboard_db.items["complaint"]
+    at = button(write_reply(dashboard_db, monkeypatch, "complaint", ANSWER), "Send").click().run()
+    # Not "Refused": the agent's reply was taken and kept; the platform was down.
+    assert not at.error
+    [told] = shown(at.warning)[:1]
+    assert told.startswith("Reply #1 was not sent: X refused the reply to fx1: 503 Service Unavailable.")
+    assert "Send again" in told
+    with Session(dashboard_db.engine) as session:
+        assert session.exec(select(Reply.status)).one() == "failed"
+    assert any(w.startswith("Not sent: X refused the reply") for w in shown(at.warning))
+    at = button(at, "Send again").click().run()
+    assert "Reply sent" in shown(at.success)
+    # Sent once: the platform was asked for an earlier copy before it was posted again.
+    assert platform.calls == ["send", "find_existing", "send"] and platform.posted == [ANSWER]
+    with Session(dashboard_db.engine) as session:
+        reply = session.exec(select(Reply)).one()
+        assert (reply.status, reply.external_id) == ("sent", "1900")
+        assert session.get(QueueItem, item_id).status == "replied"
+    assert not [b for b in at.button if b.label == "Send again"]
+
+
+def test_an_approved_reply_the_platform_refused_stays_approved_and_the_reviewer_is_told(
+    dashboard_db, monkeypatch
+) -> None:
+    monkeypatch.setenv("DANGOL_RESPONDER__SEND", "true")
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: OutagePlatform(down=1))
+    at = write_reply(dashboard_db, monkeypatch, "press", "Thanks for asking; our press office will email you.")
+    button(at, "Send for approval").click().run()
+    review = button(app_as(dashboard_db, "reviewer1", monkeypatch, page="Approvals"), "Approve").click().run()
+    assert not review.error
+    assert any(w.startswith("Reply #1 was not sent: X refused") for w in shown(review.warning))
+    with Session(dashboard_db.engine) as session:
+        reply = session.exec(select(Reply)).one()
+    assert (reply.status, reply.reviewer_id) == ("failed", dashboard_db.staff["reviewer1"])
