@@ -1,4 +1,4 @@
-"""The response queue from the command line: `dangol queue list|claim|reply|close|suggest` and `dangol audit`.
+"""The response queue from the command line: `dangol queue list|claim|reply|resend|close|suggest` and `dangol audit`.
 
 Commands that change something act as a staff member (`--as USERNAME`), with that person's role
 checked exactly as in the dashboard.
@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
 from dangol.cli.context import clip, fail, friendly_errors, printable, state
 
-queue_app = typer.Typer(help="The response queue: list, claim, reply, close.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from storage.models import Reply
+
+queue_app = typer.Typer(help="The response queue: list, claim, reply, resend, close.", no_args_is_help=True)
 # `queue list`: the columns before a row's text ("#40     p1  new  …  x             2 "), and the
 # fewest columns of text shown however narrow the terminal.
 ROW_PREFIX, MIN_TEXT_COLUMNS = 65, 30
@@ -122,9 +126,11 @@ def reply_command(
     actor: str = typer.Option(..., "--as", help="Your staff username."),
 ) -> None:
     """Reply to an item: it is sent (dry-run unless enabled) or waits for PR approval."""
+    from dangol.core.errors import SendError
     from responder.approval import submit_reply
     from responder.suggest import suggest
     from storage.engine import session_scope
+    from storage.replies import replies_to_item
 
     settings = state(ctx).settings
     with session_scope(state(ctx).engine) as session:
@@ -136,14 +142,43 @@ def reply_command(
             if not 1 <= use <= len(options):
                 raise fail(f"--use {use}: there are {len(options)} suggestions (1-{len(options)})")
             text, source = options[use - 1].text, options[use - 1].source
-        reply = submit_reply(
-            item_id, text, actor=_actor(session, actor), session=session, settings=settings, source=source
-        )
+        try:
+            reply = submit_reply(
+                item_id, text, actor=_actor(session, actor), session=session, settings=settings, source=source
+            )
+        except SendError as exc:
+            # Drafted and committed before the platform was asked (responder.sending): the item's
+            # newest reply is this one, kept as not sent.
+            kept = replies_to_item(item_id, session=session)[-1]
+            raise fail(
+                f"reply {kept.id} was not sent: {exc}. It is kept: `dangol queue resend {kept.id} --as {actor}` "
+                "sends it again after looking on the platform for an earlier copy"
+            ) from None
         if reply.status == "pending_approval":
             typer.echo(f"reply {reply.id} waits for PR approval")
         else:
-            mode = " (dry run: nothing was posted)" if reply.dry_run else ""
-            typer.echo(f"reply {reply.id} {reply.status}{mode}: {reply.external_id}")
+            _sent(reply)
+
+
+@queue_app.command("resend")
+@friendly_errors
+def resend_command(
+    ctx: typer.Context,
+    reply_id: int = typer.Argument(..., help="Reply id (as `queue reply` printed it)."),
+    actor: str = typer.Option(..., "--as", help="Your staff username."),
+) -> None:
+    """Send again a reply the platform did not take; it looks for an earlier copy first, so the
+    customer never gets it twice."""
+    from responder.sending import send_reply
+    from storage.engine import session_scope
+
+    with session_scope(state(ctx).engine) as session:
+        _sent(send_reply(reply_id, actor=_actor(session, actor), session=session, settings=state(ctx).settings))
+
+
+def _sent(reply: Reply) -> None:
+    mode = " (dry run: nothing was posted)" if reply.dry_run else ""
+    typer.echo(f"reply {reply.id} {reply.status}{mode}: {reply.external_id}")
 
 
 @queue_app.command("close")

@@ -136,3 +136,43 @@ def test_a_korean_post_is_cut_to_the_terminals_width_not_to_a_count_of_character
         assert columns - 2 <= cell_len(row) <= columns and row.endswith("…"), (cell_len(row), row)
     wide = runner.invoke(app, [*base, "queue", "list"], env={"COLUMNS": "400"})
     assert korean.strip() in wide.output  # whole where it fits
+
+
+class RefusingPlatform:
+    """The platform's side of sending: it refuses the first reply, then takes replies; it has no
+    earlier copy. (Each real sender is tested against a loopback server in test_senders.py.)"""
+
+    dry_run = False
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def send(self, target, text):  # noqa: ANN001, ANN201 - the Sender protocol
+        from dangol.core.errors import SendError
+        from responder.senders.base import Sent
+
+        self.calls.append("send")
+        if self.calls.count("send") == 1:
+            raise SendError("X refused the reply to 77: 503 Service Unavailable")
+        return Sent(external_id="1900")
+
+    def find_existing(self, target, text):  # noqa: ANN001, ANN201 - the Sender protocol
+        self.calls.append("find_existing")
+        return None
+
+
+def test_a_reply_the_platform_refused_is_kept_and_resent_by_its_id(tmp_path, monkeypatch):
+    platform = RefusingPlatform()
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: platform)
+    monkeypatch.setenv("DANGOL_RESPONDER__SEND", "true")
+    base, runner = _setup(tmp_path), CliRunner()
+    refused = runner.invoke(app, [*base, "queue", "reply", "1", "Sorry, we are tracing it.", "--as", "amy"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "reply 1 was not sent: X refused the reply to 77: 503 Service Unavailable" in refused.output
+    assert "dangol queue resend 1 --as amy" in refused.output
+    resent = runner.invoke(app, [*base, "queue", "resend", "1", "--as", "amy"])
+    assert resent.exit_code == 0, resent.output
+    assert resent.output.strip() == "reply 1 sent: 1900"
+    assert platform.calls == ["send", "find_existing", "send"]
+    product = runner.invoke(app, [*base, "queue", "resend", "1", "--as", "pat"])
+    assert product.exit_code == 1 and "role 'product' may not" in product.output
