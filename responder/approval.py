@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -22,6 +22,7 @@ from responder.statuses import check_transition
 from storage import audit
 from storage.analyses import analysis_of
 from storage.models import Analysis, Author, Post, QueueItem, Reply, Staff
+from storage.replies import move_reply
 
 DRAFTABLE = (ItemStatus.NEW, ItemStatus.ASSIGNED, ItemStatus.IN_PROGRESS, ItemStatus.ESCALATED)
 
@@ -131,11 +132,18 @@ def review(
     post = session.get(Post, reply.post_id)
     assert item is not None and post is not None
     before = {"status": reply.status, "text": reply.text}
+    decided: dict[str, Any] = {
+        "status": ReplyStatus.APPROVED if decision == "approve" else ReplyStatus.REJECTED,
+        "reviewer_id": actor.id,
+        "review_comment": comment.strip() or None,
+    }
     if edited_text is not None and decision == "approve":
         check_reply_text(edited_text, post.platform)
-        reply.text = edited_text
-    reply.status = ReplyStatus.APPROVED if decision == "approve" else ReplyStatus.REJECTED
-    reply.reviewer_id, reply.review_comment = actor.id, comment.strip() or None
+        decided["text"] = edited_text
+    # One decision per reply: two reviewers deciding at once both read it pending, and only the
+    # first UPDATE still finds it so (else both approvals would send it).
+    if not move_reply(session, reply, (ReplyStatus.PENDING_APPROVAL,), **decided):
+        raise Conflict(f"reply {reply_id} was reviewed by someone else meanwhile; reload to see the decision")
     if item.status == ItemStatus.PENDING_APPROVAL:
         item.status = ItemStatus.IN_PROGRESS
         item.updated_at = utcnow()

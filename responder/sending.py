@@ -5,6 +5,9 @@ If a worker dies between the two, or the platform call ends without an answer (a
 whether our reply is already there (and records it), or marks the reply failed for a person to
 check; it never posts blindly a second time. A failed reply sent again is looked for on the
 platform first too: some clients report a timeout as a refusal although the post went through.
+The move to "sending" (and a review's decision, in responder.approval) is a conditional UPDATE
+(storage.replies.move_reply): of two people sending or approving the same reply at once, one
+reaches the platform and the other is told someone else is sending it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dangol.core.errors import ActionError, NotFound, SendError, SendOutcomeUnknown
+from dangol.core.errors import ActionError, Conflict, NotFound, SendError, SendOutcomeUnknown
 from dangol.core.permissions import require
 from dangol.core.registry import parse_options
 from dangol.core.settings import ResponderSettings, Settings
@@ -26,6 +29,7 @@ from responder.senders.base import ReplyTarget, Sender, senders
 from responder.senders.dry_run import DryRunSender
 from storage import audit
 from storage.models import Post, QueueItem, Reply, Staff
+from storage.replies import move_reply
 
 
 def sender_for(platform: str, responder: ResponderSettings) -> Sender:
@@ -95,9 +99,12 @@ def deliver(
     if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
     failed_before = reply.status == ReplyStatus.FAILED
-    if failed_before and _posted_before(reply, item, post, target, sender, actor=actor, session=session, now=now):
-        return reply
-    reply.status, reply.error = ReplyStatus.SENDING, None
+    # Taken by a conditional UPDATE, not on the status read above: two people sending the same
+    # reply at once (two "Send again" clicks, two reviewers approving) both read it approved or
+    # failed, and only one of them may reach the platform.
+    sendable = (ReplyStatus.APPROVED, ReplyStatus.FAILED)
+    if not move_reply(session, reply, sendable, status=ReplyStatus.SENDING, error=None):
+        raise Conflict(f"reply {reply.id} is being sent by someone else; reload to see how it went")
     audit.record(
         session,
         actor=actor,
@@ -106,7 +113,9 @@ def deliver(
         entity_id=reply.id,
         after={"key": reply.idempotency_key},
     )
-    session.commit()  # the record of the attempt must exist before the platform sees anything
+    session.commit()  # the attempt is recorded, and the reply ours, before the platform sees anything
+    if failed_before and _posted_before(reply, item, post, target, sender, actor=actor, session=session, now=now):
+        return reply
     try:
         sent = sender.send(target, reply.text)
     except SendOutcomeUnknown as exc:
@@ -123,16 +132,7 @@ def deliver(
         session.commit()
         raise
     except SendError as exc:
-        reply.status, reply.error = ReplyStatus.FAILED, str(exc)
-        audit.record(
-            session,
-            actor=actor,
-            action="reply.failed",
-            entity_type="reply",
-            entity_id=reply.id,
-            after={"error": str(exc)},
-        )
-        session.commit()
+        _fail(reply, str(exc), actor=actor, session=session)
         raise
     _confirm(
         reply,
@@ -149,6 +149,15 @@ def deliver(
     return reply
 
 
+def _fail(reply: Reply, reason: str, *, actor: Staff | str, session: Session) -> None:
+    """The reply did not go out: failed, with the reason, for a person to send again (committed)."""
+    reply.status, reply.error = ReplyStatus.FAILED, reason
+    audit.record(
+        session, actor=actor, action="reply.failed", entity_type="reply", entity_id=reply.id, after={"error": reason}
+    )
+    session.commit()
+
+
 def _posted_before(
     reply: Reply,
     item: QueueItem,
@@ -163,11 +172,13 @@ def _posted_before(
     """Before a failed reply is sent again: True (and the reply recorded as sent) when the platform
     already has it. A platform client can report a timeout or a dropped connection as a refusal
     although the post went through; asking first keeps "never twice" for every sender. When the
-    platform cannot be asked, nothing is posted (SendError)."""
+    platform cannot be asked, nothing is posted: the reply is failed again, with why (SendError)."""
     try:
         found = sender.find_existing(target, reply.text)
     except SendError as exc:
-        raise SendError(f"not resent: could not check the platform for an earlier copy of this reply ({exc})") from exc
+        reason = f"not resent: could not check the platform for an earlier copy of this reply ({exc})"
+        _fail(reply, reason, actor=actor, session=session)
+        raise SendError(reason) from exc
     if found is None:
         return False
     _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)

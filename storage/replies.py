@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from storage.models import Analysis, Author, Customer, IdentityLink, Post, Reply, Staff
 
 # Replies that went, or will go, out: the ones a customer saw or is about to see.
 GIVEN = ("sent", "approved")
+
+
+def move_reply(session: Session, reply: Reply, from_statuses: Sequence[str], **values: Any) -> bool:
+    """Set `values` (a new status and what goes with it) on the reply only if its status in the
+    database is still one of `from_statuses`: one conditional UPDATE, so of two people acting on
+    the same reply at once only one moves it (the other's UPDATE matches no row once the first has
+    committed). True when it moved; `reply` then holds the values too."""
+    result = session.execute(
+        update(Reply)
+        .where(col(Reply.id) == reply.id, col(Reply.status).in_(list(from_statuses)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in values.items():
+        # As stored, without marking the object changed (the UPDATE above wrote them).
+        set_committed_value(reply, name, value)
+    return True
 
 
 def replies_to_item(item_id: int | None, *, session: Session) -> list[Reply]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from dangol.core.errors import ActionError, Forbidden, SendError
+from dangol.core.errors import ActionError, Conflict, Forbidden, SendError
 from dangol.core.settings import Implementation
 from responder.approval import needs_approval, review, submit_reply
 from responder.queue import route_new
@@ -14,7 +14,7 @@ from responder.senders.dry_run import DryRunSender
 from responder.senders.mastodon import MastodonSender
 from responder.sending import deliver, send_reply, sender_for
 from storage.audit import approval_reasons, list_events
-from storage.models import Author, Post, QueueItem, Reply
+from storage.models import Author, Post, QueueItem, Reply, Staff
 from tests.responder.conftest import NOW
 
 
@@ -233,3 +233,50 @@ def test_sending_is_a_dry_run_unless_enabled_and_credentials_are_set(settings):
     )
     assert isinstance(sender_for("mastodon", settings.responder), MastodonSender)
     assert isinstance(sender_for("x", settings.responder), DryRunSender)
+
+
+class SlowToShow(FakeSender):
+    """A platform whose search does not show a reply yet (as real ones lag): only the database can
+    keep a second copy from being posted."""
+
+    def find_existing(self, target: ReplyTarget, text: str) -> str | None:
+        return None
+
+
+def test_two_reviewers_approving_at_once_send_the_reply_once(engine, session, settings, risky, make_staff):
+    reply = submit_reply(risky.id, "We're sorry.", actor=make_staff("amy"), session=session, settings=settings)
+    pia, ray = make_staff("pia", role="pr_reviewer"), make_staff("ray", role="pr_reviewer")
+    session.commit()
+    platform = SlowToShow()
+    with Session(engine, expire_on_commit=False) as other:
+        # Both pages were drawn with the reply pending; then both reviewers click Approve. (Held, so
+        # the second session's read is the one it acts on, as in one transaction.)
+        seen = other.get(Reply, reply.id)
+        assert seen is not None and seen.status == "pending_approval"
+        review(reply.id, "approve", actor=pia, session=session, settings=settings, sender=platform)
+        with pytest.raises(Conflict, match="reviewed by someone else meanwhile"):
+            review(
+                reply.id, "approve", actor=other.get(Staff, ray.id), session=other, settings=settings, sender=platform
+            )
+        other.rollback()
+    assert len(platform.sent) == 1
+    session.expire_all()
+    assert (session.get(Reply, reply.id).status, session.get(Reply, reply.id).reviewer_id) == ("sent", pia.id)
+
+
+def test_two_people_sending_a_failed_reply_again_at_once_post_it_once(engine, session, settings, item, make_staff):
+    amy, bo = make_staff("amy"), make_staff("bo")
+    with pytest.raises(SendError):
+        submit_reply(item.id, "Hi", actor=amy, session=session, settings=settings, sender=FakeSender(fail=True))
+    reply = session.exec(select(Reply)).one()
+    platform = SlowToShow()
+    with Session(engine, expire_on_commit=False) as other:
+        seen = other.get(Reply, reply.id)  # held: the read the second click acts on
+        assert seen is not None and seen.status == "failed"  # both see it failed, both click "Send again"
+        send_reply(reply.id, actor=amy, session=session, settings=settings, sender=platform)
+        with pytest.raises(Conflict, match="being sent by someone else"):
+            send_reply(reply.id, actor=other.get(Staff, bo.id), session=other, settings=settings, sender=platform)
+        other.rollback()
+    assert len(platform.sent) == 1
+    session.expire_all()
+    assert session.get(Reply, reply.id).status == "sent"
