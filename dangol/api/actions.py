@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from dangol.api.context import Caller, Ctx, acting
+from dangol.api.context import Caller, Ctx, RowId, acting
 from dangol.api.reads import item_json, row
 from dangol.core.errors import ActionError
 from responder import assignment, labels, queue
@@ -22,14 +22,14 @@ router = APIRouter(tags=["act"])
 
 
 @router.post("/items/{item_id}/claim")
-def claim(item_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def claim(item_id: RowId, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Take a free item (`queue.claim`)."""
     with acting(ctx, staff_id, "queue.claim") as (session, actor):
         return item_json(session, assignment.claim(item_id, actor=actor, session=session))
 
 
 @router.post("/items/{item_id}/release")
-def release(item_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def release(item_id: RowId, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Give back an item you hold (`queue.claim`)."""
     with acting(ctx, staff_id, "queue.claim") as (session, actor):
         return item_json(session, assignment.release(item_id, actor=actor, session=session))
@@ -40,7 +40,7 @@ class ReplyIn(BaseModel):
 
 
 @router.post("/items/{item_id}/reply")
-def reply(item_id: int, body: ReplyIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def reply(item_id: RowId, body: ReplyIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Reply to the item's post (`queue.reply`): sent at once, or held for a reviewer when the
     approval rules ask for one (the reply's status says which); a dry run unless `[responder] send`."""
     with acting(ctx, staff_id, "queue.reply") as (session, actor):
@@ -49,7 +49,7 @@ def reply(item_id: int, body: ReplyIn, ctx: Ctx, staff_id: Caller) -> dict[str, 
 
 
 @router.post("/replies/{reply_id}/send")
-def send_again(reply_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def send_again(reply_id: RowId, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Send again a reply the platform did not take (`queue.reply`; its status `failed`, or
     `sending` when the platform never answered): the platform is asked for an earlier copy first,
     so the customer never gets it twice. A reply already sent is returned as it is."""
@@ -63,7 +63,7 @@ class CloseIn(BaseModel):
 
 @router.post("/items/{item_id}/close")
 def close(
-    item_id: int,
+    item_id: RowId,
     ctx: Ctx,
     staff_id: Caller,
     body: CloseIn | None = None,
@@ -80,7 +80,7 @@ class LabelsIn(BaseModel):
 
 
 @router.post("/items/{item_id}/labels")
-def correct_labels(item_id: int, body: LabelsIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def correct_labels(item_id: RowId, body: LabelsIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Correct the sentiment and/or topic of the item's post (`queue.label`); kept for retraining."""
     with acting(ctx, staff_id, "queue.label") as (session, actor):
         item = queue.get_item(item_id, session=session)
@@ -101,7 +101,7 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/links/{link_id}/decision")
-def link_decision(link_id: int, body: DecisionIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def link_decision(link_id: RowId, body: DecisionIn, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """Confirm or reject an identity link the linker proposed (`customer.link`)."""
     with acting(ctx, staff_id, "customer.link") as (session, actor):
         link = decide_link(session=session, actor=actor, link_id=link_id, confirm=body.decision == "confirm")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,6 +21,7 @@ from dangol.api.ratelimit import RateLimiter
 from dangol.core.errors import DangolError
 from dangol.core.permissions import require
 from dangol.core.settings import Settings
+from dangol.core.types import MAX_ROW_ID
 from responder.accounts.api_tokens import InvalidToken, authenticate
 from storage.engine import session_scope
 from storage.models import Staff
@@ -73,6 +74,8 @@ def caller_id(
 # What endpoints declare: the API's context, and the id of the staff member calling.
 Ctx = Annotated[ApiContext, Depends(api_context)]
 Caller = Annotated[int, Depends(caller_id)]
+# A row's id in a URL: beyond MAX_ROW_ID it is invalid (422), not a database error (500).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @contextmanager

@@ -14,9 +14,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from sqlmodel import Session, SQLModel
 
-from dangol.api.context import ApiContext, Caller, Ctx, acting
+from dangol.api.context import ApiContext, Caller, Ctx, RowId, acting
 from dangol.core.errors import ActionError, NotFound
 from dangol.core.permissions import ACTIONS, allowed
+from dangol.core.types import MAX_ROW_ID
 from reports.feeds import atom_document, build_topic_feed, json_feed
 from reports.weekly import build_weekly
 from responder.queue import get_item, list_queue
@@ -72,17 +73,17 @@ def queue(
     team: str | None = None,
     topic: str | None = None,
     assignee: str | None = Query(None, description="A username, `me`, or `none` for unassigned items"),
-    priority: int | None = None,
+    priority: int | None = Query(None, ge=1, le=5, description="1 (most urgent) to 5"),
     platform: str | None = None,
     sentiment: str | None = None,
     language: str | None = None,
     tag: str | None = None,
-    customer_id: int | None = None,
+    customer_id: int | None = Query(None, ge=1, le=MAX_ROW_ID),
     segment: str | None = None,
     sla: str | None = Query(None, description=f"The SLA clock now: {' | '.join(SLA_STATES)}"),
     q: str | None = Query(None, description="Words in the post"),
     sort: str = Query("priority", description=" | ".join(SORTS)),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_ROW_ID),
     limit: int = 25,
 ) -> dict[str, Any]:
     """The queue, filtered as on the dashboard's Queue page (`queue.view`), a page at a time."""
@@ -131,7 +132,7 @@ def item_json(session: Session, item: QueueItem) -> dict[str, Any]:
 
 
 @router.get("/items/{item_id}")
-def item(item_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def item(item_id: RowId, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """One queue item with its post, replies and internal notes (`queue.view`)."""
     with acting(ctx, staff_id, "queue.view") as (session, _):
         return item_json(session, get_item(item_id, session=session))
@@ -151,7 +152,7 @@ def search_customers(
 
 
 @router.get("/customers/{customer_id}")
-def customer(customer_id: int, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
+def customer(customer_id: RowId, ctx: Ctx, staff_id: Caller) -> dict[str, Any]:
     """A customer's 360: handles, orders, identity links, recent posts and queue items (`customer.view`)."""
     with acting(ctx, staff_id, "customer.view") as (session, _):
         view = customers.customer_view(session=session, customer_id=customer_id)

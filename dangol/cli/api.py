@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dangol.cli.context import fail, friendly_errors, literal, printable, state
+from dangol.core.types import MAX_ROW_ID
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -134,7 +135,8 @@ def list_(
 @token_app.command("revoke")
 @friendly_errors
 def revoke(
-    ctx: typer.Context, token_id: int = typer.Argument(..., help="The token's id (`dangol api token list`).")
+    ctx: typer.Context,
+    token_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="The token's id (`dangol api token list`)."),
 ) -> None:
     """Revoke a token: it is refused from the next request on."""
     from responder.accounts.api_tokens import revoke_token

@@ -9,6 +9,7 @@ import typer
 
 from dangol.cli.context import fail, friendly_errors, state
 from dangol.cli.core import customers_app
+from dangol.core.types import MAX_ROW_ID
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 @friendly_errors
 def customers_export(
     ctx: typer.Context,
-    customer_id: int = typer.Argument(..., help="The customer's numeric id."),
+    customer_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="The customer's numeric id."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the JSON here instead of standard output."),
 ) -> None:
     """Export everything stored about a customer as JSON (a privacy access request); audited as system:cli."""
@@ -40,7 +41,7 @@ def customers_export(
 @friendly_errors
 def customers_erase(
     ctx: typer.Context,
-    customer_id: int = typer.Argument(..., help="The customer's numeric id."),
+    customer_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="The customer's numeric id."),
     actor: str = typer.Option(..., "--as", help="Username of the staff member carrying out the request."),
     yes: bool = typer.Option(False, "--yes", help="Confirm: erasure cannot be undone."),
 ) -> None:

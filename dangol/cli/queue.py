@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dangol.cli.context import clip, fail, friendly_errors, printable, state
+from dangol.core.types import MAX_ROW_ID
 
 if TYPE_CHECKING:
     from storage.models import Reply
@@ -57,7 +58,7 @@ def list_command(
     team: str | None = typer.Option(None, "--team", help="Only this team's items."),
     assignee: str | None = typer.Option(None, "--assignee", help="Only items assigned to this username."),
     sort: str = typer.Option("priority", "--sort", help="priority | oldest | newest | due"),
-    page: int = typer.Option(1, "--page", min=1),
+    page: int = typer.Option(1, "--page", min=1, max=MAX_ROW_ID),
     page_size: int = typer.Option(25, "--page-size", min=1, max=500),
 ) -> None:
     """List queue items, most urgent first."""
@@ -92,7 +93,7 @@ def list_command(
 @friendly_errors
 def claim_command(
     ctx: typer.Context,
-    item_id: int = typer.Argument(..., help="Queue item id."),
+    item_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Queue item id."),
     actor: str = typer.Option(..., "--as", help="Your staff username."),
 ) -> None:
     """Claim an unassigned item."""
@@ -106,7 +107,9 @@ def claim_command(
 
 @queue_app.command("suggest")
 @friendly_errors
-def suggest_command(ctx: typer.Context, item_id: int = typer.Argument(..., help="Queue item id.")) -> None:
+def suggest_command(
+    ctx: typer.Context, item_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Queue item id.")
+) -> None:
     """Show suggested replies for an item."""
     from responder.suggest import suggest
     from storage.engine import session_scope
@@ -120,7 +123,7 @@ def suggest_command(ctx: typer.Context, item_id: int = typer.Argument(..., help=
 @friendly_errors
 def reply_command(
     ctx: typer.Context,
-    item_id: int = typer.Argument(..., help="Queue item id."),
+    item_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Queue item id."),
     text: str | None = typer.Argument(None, help="The reply; leave out to use suggestion --use N."),
     use: int | None = typer.Option(None, "--use", help="Send suggestion number N (see `dangol queue suggest`)."),
     actor: str = typer.Option(..., "--as", help="Your staff username."),
@@ -164,7 +167,7 @@ def reply_command(
 @friendly_errors
 def resend_command(
     ctx: typer.Context,
-    reply_id: int = typer.Argument(..., help="Reply id (as `queue reply` printed it)."),
+    reply_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Reply id (as `queue reply` printed it)."),
     actor: str = typer.Option(..., "--as", help="Your staff username."),
 ) -> None:
     """Send again a reply the platform did not take; it looks for an earlier copy first, so the
@@ -185,7 +188,7 @@ def _sent(reply: Reply) -> None:
 @friendly_errors
 def close_command(
     ctx: typer.Context,
-    item_id: int = typer.Argument(..., help="Queue item id."),
+    item_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Queue item id."),
     actor: str = typer.Option(..., "--as", help="Your staff username."),
     spam: bool = typer.Option(False, "--spam", help="Close as spam."),
 ) -> None:

@@ -35,6 +35,9 @@ _PLAIN_WEB_LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^
 MAX_ID_CHARS = 256
 # Counts are stored in 32-bit columns: a hostile or absurd value is clamped, not a failed page.
 MAX_COUNT = 2**31 - 1
+# Row ids are 32-bit integers too: an id typed or linked beyond this is refused as invalid before
+# any query (the database would refuse the bound value with an error, not "no such row").
+MAX_ROW_ID = 2**31 - 1
 
 
 def bounded_id(value: str | None) -> str | None:

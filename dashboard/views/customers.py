@@ -13,7 +13,7 @@ import streamlit as st
 
 from dangol.core.customer_scores import SCORES, breakdown_summary
 from dangol.core.permissions import allowed
-from dangol.core.types import utcnow
+from dangol.core.types import MAX_ROW_ID, utcnow
 from dashboard.context import Ctx, act, read
 from dashboard.safe import author_md, md, short
 from dashboard.times import utc_minute
@@ -100,7 +100,7 @@ def _customer(ctx: Ctx, actor: Staff, customer_id: int) -> None:
 def _privacy(ctx: Ctx, actor: Staff, customer_id: int, view: CustomerView) -> None:
     if allowed(actor, "customer.merge"):
         with st.form(f"merge_{customer_id}"):
-            target = st.number_input("Merge this customer into customer #", min_value=1, step=1)
+            target = st.number_input("Merge this customer into customer #", min_value=1, max_value=MAX_ROW_ID, step=1)
             if st.form_submit_button("Merge"):
                 act(
                     ctx,

@@ -11,7 +11,7 @@ import streamlit as st
 from dangol.core.errors import NotFound
 from dangol.core.permissions import allowed
 from dangol.core.statuses import ItemStatus, ReplyStatus
-from dangol.core.types import utcnow, web_link
+from dangol.core.types import MAX_ROW_ID, utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
 from dashboard.reply_outcome import report_reply, sent_or_kept
@@ -33,7 +33,7 @@ def render(ctx: Ctx, actor: Staff) -> None:
     """The item page for the URL's `?id=` (a link), else st.session_state['item_id'], or the id typed in."""
     st.header("Item")
     shown_id = _url_id() or int(st.session_state.get("item_id") or 1)
-    typed = st.number_input("Item id", min_value=1, step=1, value=shown_id)
+    typed = st.number_input("Item id", min_value=1, max_value=MAX_ROW_ID, step=1, value=shown_id)
     item_id = int(typed)
     st.session_state["item_id"] = item_id
     st.query_params["id"] = str(item_id)  # the address bar names the item shown, ready to share
@@ -63,7 +63,8 @@ def render(ctx: Ctx, actor: Staff) -> None:
 
 def _url_id() -> int | None:
     raw = st.query_params.get("id", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+    # A link with an id no row can have (0, or beyond MAX_ROW_ID) opens the page without it.
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
 def _context(session: Any, item_id: int) -> ItemContext | None:

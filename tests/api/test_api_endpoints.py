@@ -326,3 +326,30 @@ def test_a_reply_the_platform_refused_is_sent_again_after_asking_for_an_earlier_
     assert [action for _, action in api.events_after(before)] == ["reply.sending", "reply.sent", "queue.replied"]
     again = call(api, "agent", "POST", f"/api/v1/replies/{failed.id}/send")  # already sent: returned as is
     assert again.status_code == 200 and platform.calls == ["find_existing", "send"]
+
+
+HUGE = 99_999_999_999_999_999_999  # beyond any 32-bit (and 64-bit) id column
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/api/v1/items/{HUGE}"),
+        ("GET", f"/api/v1/customers/{HUGE}"),
+        ("GET", f"/api/v1/queue?customer_id={HUGE}"),
+        ("GET", f"/api/v1/queue?page={HUGE}"),
+        ("GET", f"/api/v1/queue?priority={HUGE}"),
+        ("POST", f"/api/v1/items/{HUGE}/claim"),
+        ("POST", f"/api/v1/items/{2**31}/close"),
+        ("POST", f"/api/v1/replies/{HUGE}/send"),
+        ("POST", f"/api/v1/links/{HUGE}/decision"),
+    ],
+)
+def test_a_number_too_large_for_any_id_is_refused_as_invalid_not_a_server_error(api: Api, method, path) -> None:
+    # Each was a 500: the database refused the bound value ("integer out of range" on PostgreSQL,
+    # OverflowError on SQLite).
+    before = api.last_event_id()
+    response = api.client.request(method, path, json={"decision": "reject"}, headers=api.auth("admin"))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid" and "less than or equal to" in response.json()["message"]
+    assert api.events_after(before) == []

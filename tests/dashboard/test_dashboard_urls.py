@@ -57,6 +57,14 @@ def test_item_url_opens_that_item(dashboard_db, monkeypatch) -> None:
     assert any(m.startswith(f"**#{item_id}**") for m in (str(e.value) for e in at.markdown))
 
 
+def test_an_item_url_with_an_id_no_row_can_have_opens_the_page_without_it(dashboard_db, monkeypatch) -> None:
+    # It was a traceback: the id went to the number box and the database as it was.
+    for raw in ("99999999999999999999", str(2**31)):
+        at = open_url(app_as(dashboard_db, "agent1", monkeypatch), "item", id=raw)
+        assert not at.exception
+        assert current_url_path(at) == "item" and at.number_input[0].value == 1
+
+
 def test_item_url_opened_logged_out_lands_on_the_item_after_login(dashboard_db, monkeypatch) -> None:
     item_id = dashboard_db.items["press"]
     at = app_as(dashboard_db, None, monkeypatch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlmodel import Session
@@ -176,3 +177,23 @@ def test_a_reply_the_platform_refused_is_kept_and_resent_by_its_id(tmp_path, mon
     assert platform.calls == ["send", "find_existing", "send"]
     product = runner.invoke(app, [*base, "queue", "resend", "1", "--as", "pat"])
     assert product.exit_code == 1 and "role 'product' may not" in product.output
+
+
+def test_an_id_too_large_for_any_row_is_a_clear_error_not_a_traceback(tmp_path):
+    base, runner = _setup(tmp_path), CliRunner()
+    huge = "99999999999999999999"
+    for args in (
+        ["queue", "claim", huge, "--as", "amy"],
+        ["queue", "suggest", huge],
+        ["queue", "reply", huge, "Hi", "--as", "amy"],
+        ["queue", "resend", huge, "--as", "amy"],
+        ["queue", "close", huge, "--as", "amy"],
+        ["queue", "list", "--page", huge],
+        ["customers", "export", huge],
+        ["customers", "erase", huge, "--as", "amy", "--yes"],
+        ["api", "token", "revoke", huge],
+    ):
+        result = runner.invoke(app, [*base, *args])
+        assert result.exit_code == 2, (args, result.output)
+        said = " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())  # rich's error box, unwrapped
+        assert "less than or equal to 2147483647" in said, args
