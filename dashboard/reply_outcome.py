@@ -16,14 +16,16 @@ from dashboard.safe import md
 from storage.models import Reply
 
 
-def sent_or_kept(session: Session, reply_id: int, send: Callable[[], Reply]) -> Reply | None:
+def sent_or_kept(session: Session, send: Callable[[], Reply]) -> Reply | None:
     """`send()`'s reply; when the platform did not take it, the reply as responder.sending has
     recorded it (failed, with the reason, already committed), for the page to say so: a platform
     that refuses or never answers is no refusal of the person's action."""
     try:
         return send()
-    except SendError:
-        return session.get(Reply, reply_id)
+    except SendError as exc:
+        if exc.reply_id is None:
+            raise  # refused before any reply was kept: a refusal, as act() shows it
+        return session.get(Reply, exc.reply_id)
 
 
 def reply_outcome(reply: Reply, *, approved: bool = False) -> tuple[str, str]:

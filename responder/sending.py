@@ -130,9 +130,11 @@ def deliver(
             after={"error": str(exc), "status": ReplyStatus.SENDING},
         )
         session.commit()
+        exc.reply_id = reply.id
         raise
     except SendError as exc:
         _fail(reply, str(exc), actor=actor, session=session)
+        exc.reply_id = reply.id
         raise
     _confirm(
         reply,
@@ -178,7 +180,9 @@ def _posted_before(
     except SendError as exc:
         reason = f"not resent: could not check the platform for an earlier copy of this reply ({exc})"
         _fail(reply, reason, actor=actor, session=session)
-        raise SendError(reason) from exc
+        refused = SendError(reason)
+        refused.reply_id = reply.id
+        raise refused from exc
     if found is None:
         return False
     _confirm(reply, item, post, found, sender.dry_run, actor=actor, session=session, settings=None, now=now)

@@ -55,7 +55,11 @@ def _dangol_error(_: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, RateLimitExceeded):
         headers = {"Retry-After": str(exc.retry_after)}
-    return error(status, kind, str(exc), headers)
+    message = str(exc)
+    if isinstance(exc, SendError) and exc.reply_id is not None:
+        kept = exc.reply_id
+        message += f" (reply {kept} is kept as not sent: POST {PREFIX}/replies/{kept}/send sends it again)"
+    return error(status, kind, message, headers)
 
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:

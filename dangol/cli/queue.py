@@ -133,7 +133,6 @@ def reply_command(
     from responder.approval import submit_reply
     from responder.suggest import suggest
     from storage.engine import session_scope
-    from storage.replies import replies_to_item
 
     settings = state(ctx).settings
     with session_scope(state(ctx).engine) as session:
@@ -150,12 +149,11 @@ def reply_command(
                 item_id, text, actor=_actor(session, actor), session=session, settings=settings, source=source
             )
         except SendError as exc:
-            # Drafted and committed before the platform was asked (responder.sending): the item's
-            # newest reply is this one, kept as not sent.
-            kept = replies_to_item(item_id, session=session)[-1]
+            if exc.reply_id is None:
+                raise
             raise fail(
-                f"reply {kept.id} was not sent: {exc}. It is kept: `dangol queue resend {kept.id} --as {actor}` "
-                "sends it again after looking on the platform for an earlier copy"
+                f"reply {exc.reply_id} was not sent: {exc}. It is kept: `dangol queue resend {exc.reply_id} "
+                f"--as {actor}` sends it again after looking on the platform for an earlier copy"
             ) from None
         if reply.status == "pending_approval":
             typer.echo(f"reply {reply.id} waits for PR approval")

@@ -90,7 +90,10 @@ class Forbidden(ActionError):
 
 
 class SendError(DangolError):
-    """A reply could not be sent."""
+    """A reply could not be sent. `reply_id`: the reply, kept with the reason, that can be sent
+    again (set by `responder.sending` once the reply is stored; None before that)."""
+
+    reply_id: int | None = None
 
 
 class SendOutcomeUnknown(SendError):

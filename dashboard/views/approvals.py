@@ -69,7 +69,6 @@ def _review(
         # the approval stands when the platform does not take it.
         return sent_or_kept(
             session,
-            reply_id,
             lambda: review(
                 reply_id,
                 decision,

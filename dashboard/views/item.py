@@ -380,7 +380,7 @@ def _unsent(ctx: Ctx, actor: Staff, reply: Any) -> None:
 
         def send(session: Any, who: Staff) -> Any:
             return sent_or_kept(
-                session, reply_id, lambda: send_reply(reply_id, actor=who, session=session, settings=ctx.settings)
+                session, lambda: send_reply(reply_id, actor=who, session=session, settings=ctx.settings)
             )
 
         report_reply(act(ctx, "queue.reply", send, rerun=False))
@@ -388,7 +388,7 @@ def _unsent(ctx: Ctx, actor: Staff, reply: Any) -> None:
 
 def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
     key = f"reply_text_{view.item.id}"
-    why_not = why_no_reply(view.item)
+    why_not = _why_no_reply(view.item)
     if why_not:
         # No box to write in that the send would then refuse (responder.approval.DRAFTABLE).
         st.session_state.pop(f"clear_reply_{view.item.id}", None)
@@ -430,7 +430,7 @@ def _reply(ctx: Ctx, actor: Staff, view: ItemContext) -> None:
         _submit(ctx, view.item.id, text.strip(), source)  # type: ignore[arg-type]
 
 
-def why_no_reply(item: Any) -> str | None:
+def _why_no_reply(item: Any) -> str | None:
     """Why no reply can be written on the item as it stands, in the words the Item page shows;
     None when one can (responder.approval.DRAFTABLE)."""
     from responder.approval import DRAFTABLE
@@ -473,15 +473,10 @@ def _submit(ctx: Ctx, item_id: int, text: str, source: str) -> None:
     from responder.approval import submit_reply
 
     def send(session: Any, who: Staff) -> Any:
-        from dangol.core.errors import SendError
-        from storage.replies import replies_to_item
-
-        try:
-            return submit_reply(item_id, text, actor=who, session=session, settings=ctx.settings, source=source)
-        except SendError:
-            # Drafted and committed before the platform was asked (responder.sending): the item's
-            # newest reply is this one, recorded as not sent, with a button to send it again.
-            return replies_to_item(item_id, session=session)[-1]
+        return sent_or_kept(
+            session,
+            lambda: submit_reply(item_id, text, actor=who, session=session, settings=ctx.settings, source=source),
+        )
 
     reply = act(ctx, "queue.reply", send, rerun=False)
     if reply is not None:

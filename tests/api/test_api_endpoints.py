@@ -353,3 +353,27 @@ def test_a_number_too_large_for_any_id_is_refused_as_invalid_not_a_server_error(
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "invalid" and "less than or equal to" in response.json()["message"]
     assert api.events_after(before) == []
+
+
+def test_a_reply_the_platform_refuses_is_a_502_naming_the_kept_reply_and_how_to_send_it_again(
+    api: Api, monkeypatch
+) -> None:
+    from dangol.core.errors import SendError
+
+    class Down(ScriptedPlatform):
+        def send(self, target: Any, text: str) -> Any:
+            raise SendError("X refused the reply: 503 Service Unavailable")
+
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: Down())
+    api.settings.responder.send = True
+    api.settings.responder.approval_risk = 1.0  # the fixture's complaint (risk 0.9) goes straight out
+    response = call(api, "agent", "POST", "/api/v1/items/{item}/reply", {"text": "Sorry, on it."})
+    assert response.status_code == 502, response.json()
+    with Session(api.engine) as session:
+        kept = session.exec(select(Reply)).one()
+    assert kept.status == "failed"
+    assert response.json() == {
+        "error": "send_failed",
+        "message": f"X refused the reply: 503 Service Unavailable (reply {kept.id} is kept as not sent: "
+        f"POST /api/v1/replies/{kept.id}/send sends it again)",
+    }
