@@ -168,7 +168,9 @@ def resend_command(
     reply_id: int = typer.Argument(..., min=1, max=MAX_ROW_ID, help="Reply id (as `queue reply` printed it)."),
     actor: str = typer.Option(..., "--as", help="Your staff username."),
 ) -> None:
-    """Send again a reply the platform did not take; it looks for an earlier copy first, so the
+    """Send again a reply the platform did not take (looking for an earlier copy first).
+
+    The platform is asked whether the reply is already there before anything is posted, so the
     customer never gets it twice."""
     from responder.sending import send_reply
     from storage.engine import session_scope
