@@ -38,10 +38,11 @@ def reply_outcome(reply: Reply, *, approved: bool = False) -> tuple[str, str]:
     if reply.status == ReplyStatus.SENT:
         sent = f"Reply #{reply.id} approved and sent" if approved else "Reply sent"
         return "success", sent + (" (dry run: nothing was posted)" if reply.dry_run else "")
-    return "warning", (
-        f"Reply #{reply.id} was not sent: {md(reply.error or 'the platform has not confirmed it')}. It is kept on "
-        f"item #{reply.queue_item_id}, where “Send again” looks on the platform first, so it is never posted twice."
-    )
+    again = f"“Send again” on item #{reply.queue_item_id} looks on the platform first, so it is never posted twice."
+    if reply.status == ReplyStatus.SENDING:  # the platform never answered: the post may be there
+        why = md(reply.error or "no answer")
+        return "warning", f"Reply #{reply.id}: the platform did not answer ({why}); it may be posted or not. {again}"
+    return "warning", f"Reply #{reply.id} was not sent: {md(reply.error or 'no reason given')}. It is kept. {again}"
 
 
 def report_reply(reply: Reply | None) -> None:

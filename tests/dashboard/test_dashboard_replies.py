@@ -179,3 +179,21 @@ def test_an_approved_reply_the_platform_refused_stays_approved_and_the_reviewer_
     with Session(dashboard_db.engine) as session:
         reply = session.exec(select(Reply)).one()
     assert (reply.status, reply.reviewer_id) == ("failed", dashboard_db.staff["reviewer1"])
+
+
+def test_a_reply_the_platform_never_answered_about_is_told_as_maybe_posted(dashboard_db, monkeypatch) -> None:
+    from dangol.core.errors import SendOutcomeUnknown
+
+    class Silent(OutagePlatform):
+        def send(self, target: ReplyTarget, text: str) -> Sent:
+            raise SendOutcomeUnknown("X did not answer within 30 s")
+
+    monkeypatch.setenv("DANGOL_RESPONDER__SEND", "true")
+    monkeypatch.setattr("responder.sending.sender_for", lambda *_: Silent(down=0))
+    at = button(write_reply(dashboard_db, monkeypatch, "complaint", ANSWER), "Send").click().run()
+    assert not at.error
+    [told] = shown(at.warning)[:1]
+    assert told.startswith("Reply #1: the platform did not answer (X did not answer within 30 s); it may be posted")
+    with Session(dashboard_db.engine) as session:
+        assert session.exec(select(Reply.status)).one() == "sending"  # settled by "Send again", never re-posted blindly
+    assert button(at, "Send again")
