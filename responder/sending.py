@@ -13,7 +13,7 @@ reaches the platform and the other is told someone else is sending it.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -95,6 +95,8 @@ def deliver(
     sender = sender or sender_for(post.platform, settings.responder)
     target = target_of(post)
     if reply.status == ReplyStatus.SENDING:
+        if in_flight(reply, now or utcnow()):
+            raise Conflict(f"reply {reply.id} is being sent right now; reload in a minute to see how it went")
         return _settle_unknown(reply, item, target, sender, actor=actor, session=session, now=now)
     if reply.status not in (ReplyStatus.APPROVED, ReplyStatus.FAILED):
         raise ActionError(f"reply {reply.id} is {reply.status!r}; only approved (or failed) replies can be sent")
@@ -103,7 +105,7 @@ def deliver(
     # reply at once (two "Send again" clicks, two reviewers approving) both read it approved or
     # failed, and only one of them may reach the platform.
     sendable = (ReplyStatus.APPROVED, ReplyStatus.FAILED)
-    if not move_reply(session, reply, sendable, status=ReplyStatus.SENDING, error=None):
+    if not move_reply(session, reply, sendable, status=ReplyStatus.SENDING, error=None, attempted_at=now or utcnow()):
         raise Conflict(f"reply {reply.id} is being sent by someone else; reload to see how it went")
     audit.record(
         session,
@@ -149,6 +151,22 @@ def deliver(
     )
     session.commit()
     return reply
+
+
+# A send attempt begun less than this long ago, with no outcome recorded, is taken as still running:
+# longer than any sender's request timeout (30 s by default), short enough for a dead worker's.
+IN_FLIGHT = timedelta(minutes=5)
+
+
+def in_flight(reply: Reply, now: datetime) -> bool:
+    """True while the reply's send attempt may still be running (no outcome recorded yet): asking
+    the platform then would find nothing and fail the reply under the running attempt."""
+    return (
+        reply.status == ReplyStatus.SENDING
+        and reply.error is None
+        and reply.attempted_at is not None
+        and now - reply.attempted_at < IN_FLIGHT
+    )
 
 
 def _fail(reply: Reply, reason: str, *, actor: Staff | str, session: Session) -> None:

@@ -368,6 +368,11 @@ UNSENT = (ReplyStatus.FAILED, ReplyStatus.SENDING)
 
 
 def _unsent(ctx: Ctx, actor: Staff, reply: Any) -> None:
+    from responder.sending import in_flight
+
+    if in_flight(reply, utcnow()):
+        st.info(f"Being sent since {utc_minute(reply.attempted_at)}; the platform has not answered yet.")
+        return
     st.warning(f"Not sent: {md(reply.error or 'the platform has not confirmed it')}")
     if allowed(actor, "queue.reply") and st.button(
         "Send again",

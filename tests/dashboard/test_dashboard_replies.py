@@ -197,3 +197,25 @@ def test_a_reply_the_platform_never_answered_about_is_told_as_maybe_posted(dashb
     with Session(dashboard_db.engine) as session:
         assert session.exec(select(Reply.status)).one() == "sending"  # settled by "Send again", never re-posted blindly
     assert button(at, "Send again")
+
+
+def test_a_reply_being_sent_right_now_shows_so_without_a_send_again_button(dashboard_db, monkeypatch) -> None:
+    from dangol.core.types import utcnow
+
+    item_id = dashboard_db.items["complaint"]
+    with Session(dashboard_db.engine) as session:
+        session.add(
+            Reply(
+                queue_item_id=item_id,
+                post_id=session.get(QueueItem, item_id).post_id,
+                text=ANSWER,
+                status="sending",
+                idempotency_key="k-now",
+                attempted_at=utcnow(),
+                dry_run=False,
+            )  # fmt: skip
+        )
+        session.commit()
+    at = app_as(dashboard_db, "agent1", monkeypatch, page="Item", item_id=item_id)
+    assert any(i.startswith("Being sent since") for i in shown(at.info))
+    assert not [b for b in at.button if b.label == "Send again"]

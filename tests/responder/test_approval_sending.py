@@ -280,3 +280,34 @@ def test_two_people_sending_a_failed_reply_again_at_once_post_it_once(engine, se
     assert len(platform.sent) == 1
     session.expire_all()
     assert session.get(Reply, reply.id).status == "sent"
+
+
+def test_a_reply_being_sent_right_now_is_not_settled_under_the_running_attempt(session, settings, item, make_staff):
+    # A second person's "Send again" while the first send waits on the platform: asking the platform
+    # then finds nothing, and failing the reply would let a third try post it twice.
+    from datetime import timedelta
+
+    from dangol.core.types import utcnow
+
+    amy = make_staff("amy")
+    reply = _stuck_reply(session, item, amy)
+    reply.attempted_at = utcnow() - timedelta(seconds=20)
+    session.commit()
+    asked = SlowToShow()
+    with pytest.raises(Conflict, match="being sent right now"):
+        send_reply(reply.id, actor=amy, session=session, settings=settings, sender=asked)
+    assert session.get(Reply, reply.id).status == "sending" and asked.sent == []
+    # An attempt that has run past any request timeout is a dead worker's: settled as before.
+    reply.attempted_at = utcnow() - timedelta(minutes=6)
+    session.commit()
+    done = send_reply(reply.id, actor=amy, session=session, settings=settings, sender=asked)
+    assert (done.status, asked.sent) == ("failed", [])
+
+
+def test_each_send_attempt_records_when_it_began(session, settings, item, make_staff):
+    from dangol.core.types import utcnow
+
+    before = utcnow()
+    amy = make_staff("amy")
+    reply = submit_reply(item.id, "Hi", actor=amy, session=session, settings=settings, sender=FakeSender())
+    assert reply.status == "sent" and before <= reply.attempted_at <= utcnow()
