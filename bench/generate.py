@@ -26,13 +26,13 @@ from typing import Any
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection, Engine
 
+from dangol.core.types import SENTIMENTS
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Analysis, Author, Customer, CustomerOrder, IdentityLink, Post, QueueItem, Staff
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver")
 TOPICS = ("delivery", "billing", "app", "quality", "store", "loyalty", "other")
-SENTIMENTS = ("negative", "neutral", "positive")
 STATUSES = ("new",) * 5 + ("assigned", "in_progress", "pending_approval", "replied", "closed", "closed", "spam")
 TEAMS = ("support", "billing", "product", "stores", "korea", "pr")
 END = datetime(2026, 11, 22, tzinfo=UTC)

@@ -11,7 +11,6 @@ import numpy as np
 
 from dangol.core.registry import Registry
 
-SENTIMENTS = ("negative", "neutral", "positive")
 # Posts are cut to this many characters before analysis: the encoder reads 128 tokens anyway, and
 # rules and regexes must not spend minutes on one 300 KB blog post.
 MAX_ANALYSIS_CHARS = 10_000

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.core.errors import ConfigError
-from nlp.base import SENTIMENTS
+from dangol.core.types import SENTIMENTS
 
 if TYPE_CHECKING:
     from nlp.base import Encoder

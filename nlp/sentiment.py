@@ -33,7 +33,7 @@ from pydantic import Field
 
 from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.registry import Options, parse_options
-from nlp.base import SENTIMENTS
+from dangol.core.types import SENTIMENTS
 from nlp.bucket_index import BucketIndex
 from nlp.char_ngrams import char_ngram_counts
 from nlp.encoders.base import model_name

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dangol.core.errors import ConfigError
-from nlp.base import SENTIMENTS
+from dangol.core.types import SENTIMENTS
 from nlp.sentiment import NgramFeatures, SentimentHead, log_softmax, softmax
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from dangol.core.links import item_url, report_url, scope_url, topic_url
 from dangol.core.settings import BrandSettings, Settings, TopicCatalog
-from dangol.core.types import utcnow, web_link
+from dangol.core.types import SENTIMENTS, utcnow, web_link
 from reports import charts
 from reports.brands import BrandRow, ComplaintRow, competitor_complaints, share_of_voice
 from reports.period import Week, last_complete_week, parse_week
@@ -31,7 +31,6 @@ from storage.models import Alert
 from storage.queue import item_ids_for_posts
 from storage.topics import topic_names
 
-SENTIMENTS = ("negative", "neutral", "positive")
 TREND_WEEKS = 4
 NOTABLE_POSTS = 3
 TOP_TOPICS = 8

@@ -20,7 +20,8 @@ from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import BrandSettings, ResponderSettings, Settings
-from dangol.core.types import REVIEW_PLATFORMS, engagement, utcnow
+from dangol.core.statuses import ItemStatus
+from dangol.core.types import PLATFORMS, REVIEW_PLATFORMS, SENTIMENTS, engagement, utcnow
 from responder import notifications, routing, sla
 from responder.assignment import assign, auto_assign, skilled
 from responder.statuses import OPEN_STATUSES, check_transition
@@ -400,8 +401,8 @@ def list_queue(
         raise ActionError(f"unknown sort {sort!r}; valid: {', '.join(SORTS)}")
     if page < 1 or not 1 <= page_size <= 500:
         raise ActionError("page starts at 1 and page_size must be between 1 and 500")
-    if filters is not None and filters.sla is not None and filters.sla not in SLA_STATES:
-        raise ActionError(f"unknown SLA state {filters.sla!r}; valid: {', '.join(SLA_STATES)}")
+    if filters is not None:
+        _check_vocabulary(filters)
     found = queue_page(
         filters or QueueFilters(),
         session=session,
@@ -425,6 +426,21 @@ def list_queue(
 
 # How far down the unassigned queue "next item" looks for one the person can answer.
 NEXT_LOOKAHEAD = 100
+
+
+def _check_vocabulary(filters: QueueFilters) -> None:
+    """Filters over a fixed vocabulary name one of its words: a typo ("asigned") is refused with
+    the valid words, not answered with an empty queue that looks like no work."""
+    fixed: list[tuple[str, Sequence[str], Sequence[str]]] = [
+        ("status", list(filters.status or ()), [str(s) for s in ItemStatus]),
+        ("platform", [filters.platform] if filters.platform else [], PLATFORMS),
+        ("sentiment", [filters.sentiment] if filters.sentiment else [], SENTIMENTS),
+        ("SLA state", [filters.sla] if filters.sla is not None else [], SLA_STATES),
+    ]
+    for name, given, valid in fixed:
+        unknown = [value for value in given if value not in valid]
+        if unknown:
+            raise ActionError(f"unknown {name} {unknown[0]!r}; valid: {', '.join(valid)}")
 
 
 def next_item_for(staff: Staff, *, session: Session, current: int | None = None) -> int | None:

@@ -20,6 +20,8 @@ from sqlmodel import Field, SQLModel
 
 from dangol.core.columns import UtcDateTime, json_column
 
+# A post's sentiment, as every stage names it (the models' classes, filters, reports).
+SENTIMENTS = ("negative", "neutral", "positive")
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky", "rss", "naver", "youtube", "appstore", "googleplay")
 # Platforms whose records are app-store reviews: one per author and app, editable by their author,
 # and answered once by the developer (an answered review needs nothing more from the queue).

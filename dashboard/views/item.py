@@ -11,7 +11,7 @@ import streamlit as st
 from dangol.core.errors import NotFound
 from dangol.core.permissions import allowed
 from dangol.core.statuses import ItemStatus, ReplyStatus
-from dangol.core.types import MAX_ROW_ID, utcnow, web_link
+from dangol.core.types import MAX_ROW_ID, SENTIMENTS, utcnow, web_link
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
 from dashboard.reply_outcome import report_reply, sent_or_kept
@@ -24,7 +24,6 @@ from responder.memory import ItemContext, item_context
 from responder.statuses import TRANSITIONS
 from storage.models import Staff
 
-SENTIMENTS = ("negative", "neutral", "positive")
 HISTORY_ROWS = 20
 POSTED_SINCE_ROWS = 3  # the author's later posts shown with the post; the rest are in the history
 

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dangol.core.permissions import allowed
-from dangol.core.types import PLATFORMS, utcnow
+from dangol.core.types import PLATFORMS, SENTIMENTS, utcnow
 from dashboard.context import Ctx, act, live_actor, read
 from dashboard.live import live
 from dashboard.navigation import open_item
@@ -19,7 +19,6 @@ from storage.models import Staff
 from storage.queue import SLA_STATES, SORTS, QueueRow, count_newer, newest_item_id, queue_facets, queue_rows
 from storage.topics import list_topics
 
-SENTIMENTS = ("negative", "neutral", "positive")
 ANY = "(any)"
 
 

@@ -377,3 +377,19 @@ def test_a_reply_the_platform_refuses_is_a_502_naming_the_kept_reply_and_how_to_
         "message": f"X refused the reply: 503 Service Unavailable (reply {kept.id} is kept as not sent: "
         f"POST /api/v1/replies/{kept.id}/send sends it again)",
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("status=new,asigned", "unknown status 'asigned'; valid: new, assigned, in_progress, pending_approval"),
+        ("platform=twitter", "unknown platform 'twitter'; valid: x, reddit, mastodon"),
+        ("sentiment=angry", "unknown sentiment 'angry'; valid: negative, neutral, positive"),
+        ("sla=late", "unknown SLA state 'late'; valid: ok, warning, breached"),
+    ],
+)
+def test_a_filter_word_out_of_its_vocabulary_is_refused_not_an_empty_queue(api: Api, query, said) -> None:
+    # "status=asigned" answered 200 with no items: a typo read as "no work waiting".
+    response = api.get("agent", f"/api/v1/queue?{query}")
+    assert response.status_code == 422, response.json()  # type: ignore[attr-defined]
+    assert response.json()["message"].startswith(said)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import pytest
 
 from dangol.core.errors import AnalysisError, ConfigError
 from dangol.core.settings import Settings, load_settings
-from nlp.base import SENTIMENTS
+from dangol.core.types import SENTIMENTS
 from nlp.encoders.base import E5_SMALL, E5_TUNED, PACKAGED_MODEL, model_label
 from nlp.sentiment import (
     HeadSentimentClassifier,
