@@ -7,9 +7,7 @@ run alone (`dangol collect`, `dangol analyze`, `dangol route`) or on the worker'
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -26,6 +24,7 @@ from dangol.core.errors import AnalysisError, AuthError, CollectError, ConfigErr
 from dangol.core.redact import redact_secrets, secret_values
 from dangol.core.settings import OTHER_TOPIC, LinkingSettings, Settings, SourceSettings, TopicCatalog, named_sources
 from dangol.core.types import AuthorIn, Billing, Page, engagement, star_rating, utcnow
+from dangol.core.workers import died_here, this_process
 from dangol.training_record import record_training
 from storage import analyses, customer_scores, customers, feedback, ingest, sources
 from storage import topics as topic_store
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # Who holds a source's collection lease or a schedule slot: host and process, unique in a cluster.
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+WORKER_ID = this_process()
 Progress = Callable[[int], None]
 
 
@@ -110,21 +109,6 @@ def collect_source(
         if not dry_run:
             with session_scope(engine) as session:
                 sources.release_lease(session=session, source_id=source_id, worker=worker)
-
-
-def died_here(worker: str) -> bool:
-    """True when `worker` ("host:pid") ran on this host and that process is gone: its lease need not
-    run out before a restarted worker collects again (a worker on another host must wait for it)."""
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _collect_leased(

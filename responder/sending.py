@@ -24,6 +24,7 @@ from dangol.core.registry import parse_options
 from dangol.core.settings import ResponderSettings, Settings
 from dangol.core.statuses import ItemStatus, ReplyStatus
 from dangol.core.types import utcnow
+from dangol.core.workers import died_here, this_process
 from responder import sla
 from responder.senders.base import ReplyTarget, Sender, senders
 from responder.senders.dry_run import DryRunSender
@@ -105,7 +106,8 @@ def deliver(
     # reply at once (two "Send again" clicks, two reviewers approving) both read it approved or
     # failed, and only one of them may reach the platform.
     sendable = (ReplyStatus.APPROVED, ReplyStatus.FAILED)
-    if not move_reply(session, reply, sendable, status=ReplyStatus.SENDING, error=None, attempted_at=now or utcnow()):
+    attempt = {"attempted_at": now or utcnow(), "attempted_by": this_process()}
+    if not move_reply(session, reply, sendable, status=ReplyStatus.SENDING, error=None, **attempt):
         raise Conflict(f"reply {reply.id} is being sent by someone else; reload to see how it went")
     audit.record(
         session,
@@ -153,19 +155,21 @@ def deliver(
     return reply
 
 
-# A send attempt begun less than this long ago, with no outcome recorded, is taken as still running:
-# longer than any sender's request timeout (30 s by default), short enough for a dead worker's.
+# A send attempt begun less than this long ago, with no outcome recorded, is taken as still running
+# unless its process is known to be gone: longer than any sender's request timeout (30 s by default).
 IN_FLIGHT = timedelta(minutes=5)
 
 
 def in_flight(reply: Reply, now: datetime) -> bool:
-    """True while the reply's send attempt may still be running (no outcome recorded yet): asking
-    the platform then would find nothing and fail the reply under the running attempt."""
+    """True while the reply's send attempt may still be running (no outcome recorded yet, begun
+    lately, its process not known dead): asking the platform then would find nothing and fail the
+    reply under the running attempt. A process killed on this host is known dead at once."""
     return (
         reply.status == ReplyStatus.SENDING
         and reply.error is None
         and reply.attempted_at is not None
         and now - reply.attempted_at < IN_FLIGHT
+        and not (reply.attempted_by and died_here(reply.attempted_by))
     )
 
 

@@ -379,9 +379,11 @@ class Reply(SQLModel, table=True):
     dry_run: bool = True
     created_at: datetime | None = utc_column()
     sent_at: datetime | None = utc_column()
-    # When the latest send attempt began (with status "sending"): until its outcome is recorded,
-    # a recent one is taken as still running (responder.sending.in_flight).
+    # When the latest send attempt began (with status "sending"), and in which process ("host:pid"):
+    # until its outcome is recorded, a recent one whose process lives is taken as still running
+    # (responder.sending.in_flight).
     attempted_at: datetime | None = utc_column()
+    attempted_by: str | None = None
 
 
 class Note(SQLModel, table=True):

@@ -400,7 +400,8 @@ def test_a_lease_held_by_a_dead_process_on_this_host_is_taken_at_once() -> None:
     import subprocess
     import sys
 
-    from dangol.pipeline import WORKER_ID, died_here
+    from dangol.core.workers import died_here
+    from dangol.pipeline import WORKER_ID
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     assert died_here(f"{socket.gethostname()}:{gone.stdout.strip()}")

@@ -304,6 +304,23 @@ def test_a_reply_being_sent_right_now_is_not_settled_under_the_running_attempt(s
     assert (done.status, asked.sent) == ("failed", [])
 
 
+def test_a_send_attempt_whose_process_died_on_this_host_is_settled_at_once(session, settings, item, make_staff):
+    import socket
+    import subprocess
+    import sys
+
+    from dangol.core.types import utcnow
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    amy = make_staff("amy")
+    reply = _stuck_reply(session, item, amy)
+    reply.attempted_at, reply.attempted_by = utcnow(), f"{socket.gethostname()}:{gone.stdout.strip()}"
+    session.commit()
+    there = FakeSender(existing="already-there")
+    done = send_reply(reply.id, actor=amy, session=session, settings=settings, sender=there)
+    assert (done.status, done.external_id, there.sent) == ("sent", "already-there", [])
+
+
 def test_each_send_attempt_records_when_it_began(session, settings, item, make_staff):
     from dangol.core.types import utcnow
 
