@@ -20,11 +20,10 @@ from dangol.core.errors import ActionError, DangolError, NotFound
 from dangol.core.permissions import require
 from dangol.core.risk import cluster_risk, risk_priority
 from dangol.core.settings import BrandSettings, ResponderSettings, Settings
-from dangol.core.statuses import ItemStatus
 from dangol.core.types import PLATFORMS, REVIEW_PLATFORMS, SENTIMENTS, engagement, utcnow
 from responder import notifications, routing, sla
 from responder.assignment import assign, auto_assign, skilled
-from responder.statuses import OPEN_STATUSES, check_transition
+from responder.statuses import OPEN_STATUSES, STATUSES, check_transition
 from storage import audit
 from storage.analyses import claim_unrouted
 from storage.authors import mark_brand_accounts
@@ -432,7 +431,7 @@ def _check_vocabulary(filters: QueueFilters) -> None:
     """Filters over a fixed vocabulary name one of its words: a typo ("asigned") is refused with
     the valid words, not answered with an empty queue that looks like no work."""
     fixed: list[tuple[str, Sequence[str], Sequence[str]]] = [
-        ("status", list(filters.status or ()), [str(s) for s in ItemStatus]),
+        ("status", list(filters.status or ()), STATUSES),
         ("platform", [filters.platform] if filters.platform else [], PLATFORMS),
         ("sentiment", [filters.sentiment] if filters.sentiment else [], SENTIMENTS),
         ("SLA state", [filters.sla] if filters.sla is not None else [], SLA_STATES),
